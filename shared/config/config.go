@@ -1,0 +1,159 @@
+// Package config reads the platform's configuration from the environment and
+// validates it at start, so that a misconfigured instance fails on its first
+// request with a message naming the variable and how to fix it, not later
+// with a confusing driver error.
+//
+// Every variable is listed in README.md's configuration table; keep the two
+// in step (config_test.go checks that each variable here is documented).
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Config is the configuration shared by every function and the local runner.
+type Config struct {
+	// StateURL selects the document store: bolt:///path/state.db (embedded,
+	// durable on disk) or firestore://PROJECT[?database=NAME].
+	StateURL string `env:"SYNTHOS_STATE_URL, default=bolt://.synthos/state.db"`
+	// ObjectsURL selects the object store: file:///dir, mem://, gs://bucket,
+	// s3://bucket, azblob://container.
+	ObjectsURL string `env:"SYNTHOS_OBJECTS_URL, default=file://.synthos/objects"`
+	// Events selects how messages travel: "embedded" (in-process dispatcher)
+	// or "pubsub" (Google Cloud Pub/Sub; needs GOOGLE_CLOUD_PROJECT).
+	Events string `env:"SYNTHOS_EVENTS, default=embedded"`
+	// SecretsURL selects where secrets come from: env://, file:///dir or
+	// gcpsecretmanager://PROJECT.
+	SecretsURL string `env:"SYNTHOS_SECRETS_URL, default=env://"`
+	// Project is the Google Cloud project (Pub/Sub topics, log trace names).
+	Project string `env:"GOOGLE_CLOUD_PROJECT"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"SYNTHOS_LOG_LEVEL, default=info"`
+	// Addr is where `synthos serve` listens. Cloud Functions use PORT instead.
+	Addr string `env:"SYNTHOS_ADDR, default=127.0.0.1:8080"`
+	// ReadyTimeout bounds each dependency check of /readyz.
+	ReadyTimeout time.Duration `env:"SYNTHOS_READY_TIMEOUT, default=2s"`
+	// MaxAttempts is how often the embedded dispatcher delivers a message
+	// before dead-lettering it (Pub/Sub's dead-letter policy in production).
+	MaxAttempts int `env:"SYNTHOS_MAX_ATTEMPTS, default=5"`
+	// DrainTimeout bounds how long shutdown waits for in-flight deliveries.
+	DrainTimeout time.Duration `env:"SYNTHOS_DRAIN_TIMEOUT, default=30s"`
+}
+
+// Variables lists every environment variable Config reads, for the README
+// check and for `synthos config`.
+var Variables = []string{
+	"SYNTHOS_STATE_URL", "SYNTHOS_OBJECTS_URL", "SYNTHOS_EVENTS", "SYNTHOS_SECRETS_URL",
+	"GOOGLE_CLOUD_PROJECT", "SYNTHOS_LOG_LEVEL", "SYNTHOS_ADDR", "SYNTHOS_READY_TIMEOUT",
+	"SYNTHOS_MAX_ATTEMPTS", "SYNTHOS_DRAIN_TIMEOUT",
+}
+
+// ErrInvalid classifies configuration errors: the process cannot start.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Load reads the configuration from the process environment.
+func Load(ctx context.Context) (*Config, error) {
+	return LoadFrom(ctx, envconfig.OsLookuper())
+}
+
+// LoadMap reads the configuration from a map, for tests.
+func LoadMap(ctx context.Context, env map[string]string) (*Config, error) {
+	return LoadFrom(ctx, envconfig.MapLookuper(env))
+}
+
+// LoadFrom reads and validates the configuration through l.
+func LoadFrom(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
+	var c Config
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: l}); err != nil {
+		return nil, fmt.Errorf("%w: %s (see the configuration table in README.md)", ErrInvalid, envNames(err.Error()))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate checks every field and joins all problems into one error, each
+// naming its variable and how to fix it.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(variable, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", variable, fmt.Sprintf(format, args...)))
+	}
+	checkScheme := func(variable, value string, schemes []string, example string) {
+		u, err := url.Parse(value)
+		if err != nil || u.Scheme == "" {
+			bad(variable, "%q is not a URL; set it like %s", value, example)
+			return
+		}
+		for _, s := range schemes {
+			if u.Scheme == s {
+				return
+			}
+		}
+		bad(variable, "scheme %q is not supported; use one of %s (e.g. %s)", u.Scheme, strings.Join(schemes, ", "), example)
+	}
+	checkScheme("SYNTHOS_STATE_URL", c.StateURL, []string{"bolt", "firestore"}, "bolt://.synthos/state.db or firestore://my-project")
+	checkScheme("SYNTHOS_OBJECTS_URL", c.ObjectsURL, []string{"file", "mem", "gs", "s3", "azblob"}, "file://.synthos/objects or gs://my-bucket")
+	checkScheme("SYNTHOS_SECRETS_URL", c.SecretsURL, []string{"env", "file", "gcpsecretmanager"}, "env:// or gcpsecretmanager://my-project")
+	switch c.Events {
+	case "embedded":
+	case "pubsub":
+		if c.Project == "" {
+			bad("GOOGLE_CLOUD_PROJECT", "must be set when SYNTHOS_EVENTS=pubsub (the project that owns the topics)")
+		}
+	default:
+		bad("SYNTHOS_EVENTS", "%q is not supported; use embedded or pubsub", c.Events)
+	}
+	if strings.HasPrefix(c.StateURL, "firestore://") && strings.TrimPrefix(strings.SplitN(c.StateURL, "?", 2)[0], "firestore://") == "" {
+		bad("SYNTHOS_STATE_URL", "firestore:// needs a project id, e.g. firestore://my-project")
+	}
+	if _, err := c.Level(); err != nil {
+		bad("SYNTHOS_LOG_LEVEL", "%q is not a level; use debug, info, warn or error", c.LogLevel)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("SYNTHOS_ADDR", "%q is not host:port; use e.g. 127.0.0.1:8080", c.Addr)
+	}
+	if c.ReadyTimeout <= 0 {
+		bad("SYNTHOS_READY_TIMEOUT", "must be a positive duration such as 2s")
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
+		bad("SYNTHOS_MAX_ATTEMPTS", "%d is out of range; use 1 to 100 (Pub/Sub allows 5 to 100)", c.MaxAttempts)
+	}
+	if c.DrainTimeout <= 0 {
+		bad("SYNTHOS_DRAIN_TIMEOUT", "must be a positive duration such as 30s")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+// envNames rewrites envconfig's field names ("ReadyTimeout: ...") into the
+// variable names a user sets ("SYNTHOS_READY_TIMEOUT: ...").
+func envNames(msg string) string {
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		msg = strings.ReplaceAll(msg, f.Name+":", name+":")
+	}
+	return msg
+}
+
+// Level returns the slog level named by LogLevel.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	return l, err
+}

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := LoadMap(context.Background(), map[string]string{})
+	if err != nil {
+		t.Fatalf("defaults must be valid: %v", err)
+	}
+	if c.StateURL != "bolt://.synthos/state.db" || c.ObjectsURL != "file://.synthos/objects" || c.Events != "embedded" {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+	if c.ReadyTimeout != 2*time.Second || c.MaxAttempts != 5 {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // substrings of the error
+	}{
+		{"state scheme", map[string]string{"SYNTHOS_STATE_URL": "postgres://x"}, []string{"SYNTHOS_STATE_URL", `"postgres"`, "bolt"}},
+		{"firestore without project", map[string]string{"SYNTHOS_STATE_URL": "firestore://"}, []string{"SYNTHOS_STATE_URL", "project id"}},
+		{"objects scheme", map[string]string{"SYNTHOS_OBJECTS_URL": "ftp://x"}, []string{"SYNTHOS_OBJECTS_URL", "gs"}},
+		{"objects not a url", map[string]string{"SYNTHOS_OBJECTS_URL": "just-a-dir"}, []string{"SYNTHOS_OBJECTS_URL", "not a URL"}},
+		{"pubsub needs project", map[string]string{"SYNTHOS_EVENTS": "pubsub"}, []string{"GOOGLE_CLOUD_PROJECT"}},
+		{"events", map[string]string{"SYNTHOS_EVENTS": "kafka"}, []string{"SYNTHOS_EVENTS", "embedded or pubsub"}},
+		{"level", map[string]string{"SYNTHOS_LOG_LEVEL": "loud"}, []string{"SYNTHOS_LOG_LEVEL"}},
+		{"addr", map[string]string{"SYNTHOS_ADDR": "8080"}, []string{"SYNTHOS_ADDR", "host:port"}},
+		{"attempts", map[string]string{"SYNTHOS_MAX_ATTEMPTS": "0"}, []string{"SYNTHOS_MAX_ATTEMPTS"}},
+		{"duration syntax", map[string]string{"SYNTHOS_READY_TIMEOUT": "soon"}, []string{"SYNTHOS_READY_TIMEOUT"}},
+		{"several at once", map[string]string{"SYNTHOS_EVENTS": "x", "SYNTHOS_LOG_LEVEL": "y"}, []string{"SYNTHOS_EVENTS", "SYNTHOS_LOG_LEVEL"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := LoadMap(context.Background(), tc.env)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v is not ErrInvalid", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestREADMEDocumentsEveryVariable keeps the README's table true.
+func TestREADMEDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatalf("read README.md: %v", err)
+	}
+	for _, v := range Variables {
+		if !strings.Contains(string(b), "`"+v+"`") {
+			t.Errorf("README.md does not document %s", v)
+		}
+	}
+}

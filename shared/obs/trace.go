@@ -1,0 +1,140 @@
+// Package obs is the observability base: JSON logs in Cloud Logging's field
+// names, a correlation (trace) id that travels from the first HTTP request
+// through Pub/Sub message attributes to the last log line, and HTTP middleware.
+package obs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Trace identifies one piece of work across services: the W3C trace id
+// (32 hex digits) and the current span id (16 hex digits).
+type Trace struct {
+	TraceID string
+	SpanID  string
+	Sampled bool
+}
+
+// Valid reports whether t carries a usable trace id.
+func (t Trace) Valid() bool { return len(t.TraceID) == 32 && isHex(t.TraceID) && t.TraceID != strings.Repeat("0", 32) }
+
+// Traceparent renders t as a W3C traceparent header value.
+func (t Trace) Traceparent() string {
+	flags := "00"
+	if t.Sampled {
+		flags = "01"
+	}
+	span := t.SpanID
+	if len(span) != 16 {
+		span = newID(8)
+	}
+	return fmt.Sprintf("00-%s-%s-%s", t.TraceID, span, flags)
+}
+
+type traceKey struct{}
+
+// WithTrace returns a context carrying t.
+func WithTrace(ctx context.Context, t Trace) context.Context {
+	return context.WithValue(ctx, traceKey{}, t)
+}
+
+// TraceFrom returns the trace carried by ctx, if any.
+func TraceFrom(ctx context.Context) (Trace, bool) {
+	t, ok := ctx.Value(traceKey{}).(Trace)
+	return t, ok && t.Valid()
+}
+
+// NewTrace starts a fresh trace, for work that arrives without one.
+func NewTrace() Trace { return Trace{TraceID: newID(16), SpanID: newID(8), Sampled: true} }
+
+// ParseTraceparent parses a W3C traceparent value ("00-<trace>-<span>-<flags>").
+func ParseTraceparent(v string) (Trace, bool) {
+	parts := strings.Split(strings.TrimSpace(v), "-")
+	if len(parts) < 4 || len(parts[0]) != 2 || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 {
+		return Trace{}, false
+	}
+	if parts[0] == "ff" || !isHex(parts[1]) || !isHex(parts[2]) || !isHex(parts[3]) {
+		return Trace{}, false
+	}
+	t := Trace{TraceID: strings.ToLower(parts[1]), SpanID: strings.ToLower(parts[2]), Sampled: parts[3][1]&1 == 1}
+	return t, t.Valid()
+}
+
+// ParseCloudTraceContext parses Google's legacy X-Cloud-Trace-Context value
+// ("TRACE_ID/SPAN_ID;o=1", the span id in decimal).
+func ParseCloudTraceContext(v string) (Trace, bool) {
+	v = strings.TrimSpace(v)
+	traceID, rest, _ := strings.Cut(v, "/")
+	t := Trace{TraceID: strings.ToLower(traceID)}
+	if rest != "" {
+		span, opts, _ := strings.Cut(rest, ";")
+		var n uint64
+		if _, err := fmt.Sscan(span, &n); err == nil {
+			t.SpanID = fmt.Sprintf("%016x", n)
+		}
+		t.Sampled = strings.Contains(opts, "o=1")
+	}
+	return t, t.Valid()
+}
+
+// FromRequest extracts the trace of an incoming request (traceparent first,
+// then X-Cloud-Trace-Context), or starts a new one.
+func FromRequest(r *http.Request) Trace {
+	if t, ok := ParseTraceparent(r.Header.Get("traceparent")); ok {
+		return t
+	}
+	if t, ok := ParseCloudTraceContext(r.Header.Get("X-Cloud-Trace-Context")); ok {
+		return t
+	}
+	return NewTrace()
+}
+
+// AttrTraceparent is the message attribute that carries the trace across
+// Pub/Sub (the same name OpenTelemetry's Pub/Sub propagation uses).
+const AttrTraceparent = "traceparent"
+
+// InjectAttributes adds ctx's trace to message attributes, leaving an
+// explicitly set traceparent alone. It returns attrs (allocated if nil).
+func InjectAttributes(ctx context.Context, attrs map[string]string) map[string]string {
+	t, ok := TraceFrom(ctx)
+	if !ok {
+		return attrs
+	}
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	if _, set := attrs[AttrTraceparent]; !set {
+		attrs[AttrTraceparent] = t.Traceparent()
+	}
+	return attrs
+}
+
+// ExtractAttributes returns ctx carrying the trace found in message
+// attributes, or a new trace when there is none.
+func ExtractAttributes(ctx context.Context, attrs map[string]string) context.Context {
+	if t, ok := ParseTraceparent(attrs[AttrTraceparent]); ok {
+		t.SpanID = newID(8) // a new span for this hop, same trace
+		return WithTrace(ctx, t)
+	}
+	return WithTrace(ctx, NewTrace())
+}
+
+func newID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

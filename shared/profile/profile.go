@@ -1,0 +1,78 @@
+// Package profile infers what each column of a table holds (its kind, PII
+// kind, format, bounds and missing-value tokens) and lets a JSON schema file
+// override the inference.
+package profile
+
+// Kind is what a column holds, as the models see it.
+type Kind string
+
+const (
+	Numeric     Kind = "numeric"
+	Categorical Kind = "categorical"
+	Boolean     Kind = "boolean"
+	Datetime    Kind = "datetime"
+	ID          Kind = "id"   // a key: unique per row; regenerated fresh, never copied
+	Text        Kind = "text" // free text
+	PII         Kind = "pii"  // personal data of kind Column.PII; regenerated, never copied
+)
+
+// PIIKind names the kind of personal data a PII column holds.
+type PIIKind string
+
+const (
+	Email      PIIKind = "email"
+	Phone      PIIKind = "phone"
+	PersonName PIIKind = "name"
+	Address    PIIKind = "address"
+	NationalID PIIKind = "national_id" // e.g. US SSN
+	Card       PIIKind = "card"        // payment card, Luhn-valid
+	IBAN       PIIKind = "iban"
+	IP         PIIKind = "ip"
+	URL        PIIKind = "url"
+)
+
+// Column is the profile of one column.
+type Column struct {
+	Name       string  `json:"name"`
+	Kind       Kind    `json:"kind"`
+	PII        PIIKind `json:"pii,omitempty"`
+	Confidence float64 `json:"confidence"` // share of non-missing cells consistent with Kind, 0..1
+
+	// Numeric columns.
+	Integer  bool    `json:"integer,omitempty"`
+	Decimals int     `json:"decimals,omitempty"` // digits after the point to reproduce
+	Min      float64 `json:"min,omitempty"`
+	Max      float64 `json:"max,omitempty"`
+
+	// Datetime columns: a Go time layout that parses every non-missing cell.
+	Format string `json:"format,omitempty"`
+
+	// Boolean columns: the spelling of true and false found in the data.
+	TrueToken  string `json:"true_token,omitempty"`
+	FalseToken string `json:"false_token,omitempty"`
+
+	// ID columns: a pattern that fresh keys follow, e.g. "CUST-%06d" or "uuid".
+	IDFormat string `json:"id_format,omitempty"`
+
+	Distinct      int      `json:"distinct"`
+	Missing       int      `json:"missing"`
+	MissingRate   float64  `json:"missing_rate"`
+	MissingTokens []string `json:"missing_tokens,omitempty"` // spellings of missing seen, e.g. "?", "NA", ""
+}
+
+// Profile describes a table.
+type Profile struct {
+	Version int      `json:"version"`
+	Rows    int      `json:"rows"`
+	Columns []Column `json:"columns"`
+}
+
+// Col returns the profile of the named column, or nil.
+func (p *Profile) Col(name string) *Column {
+	for i := range p.Columns {
+		if p.Columns[i].Name == name {
+			return &p.Columns[i]
+		}
+	}
+	return nil
+}
