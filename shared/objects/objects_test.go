@@ -48,7 +48,10 @@ func TestGCS(t *testing.T) {
 	t.Cleanup(srv.Stop)
 	client, err := storage.NewClient(t.Context(),
 		option.WithEndpoint(srv.URL()+"/storage/v1/"),
-		option.WithoutAuthentication())
+		option.WithoutAuthentication(),
+		// The fake serves downloads on the JSON API's media path; the client's
+		// default XML reads go to a host it does not route.
+		storage.WithJSONReads())
 	if err != nil {
 		t.Fatalf("storage.NewClient: %v", err)
 	}

@@ -38,7 +38,8 @@ type Column struct {
 	PII        PIIKind `json:"pii,omitempty"`
 	Confidence float64 `json:"confidence"` // share of non-missing cells consistent with Kind, 0..1
 
-	// Numeric columns.
+	// Numeric columns. Min and Max also bound Datetime columns, in seconds
+	// since 1970 (UTC for layouts without a zone).
 	Integer  bool    `json:"integer,omitempty"`
 	Decimals int     `json:"decimals,omitempty"` // digits after the point to reproduce
 	Min      float64 `json:"min,omitempty"`
@@ -51,8 +52,12 @@ type Column struct {
 	TrueToken  string `json:"true_token,omitempty"`
 	FalseToken string `json:"false_token,omitempty"`
 
-	// ID columns: a pattern that fresh keys follow, e.g. "CUST-%06d" or "uuid".
+	// ID columns: a pattern that fresh keys follow, e.g. "CUST-%06d" or "uuid"
+	// (the forms are listed in idfmt.go).
 	IDFormat string `json:"id_format,omitempty"`
+
+	// Categorical columns: the most frequent value, for summaries.
+	Mode string `json:"mode,omitempty"`
 
 	Distinct      int      `json:"distinct"`
 	Missing       int      `json:"missing"`
@@ -64,6 +69,7 @@ type Column struct {
 type Profile struct {
 	Version int      `json:"version"`
 	Rows    int      `json:"rows"`
+	Sampled int      `json:"sampled,omitempty"` // rows examined for kinds and distinct counts, when fewer than Rows
 	Columns []Column `json:"columns"`
 }
 

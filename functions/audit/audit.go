@@ -1,0 +1,18 @@
+// Package audit is the Pub/Sub push consumer of audit-events: append-only audit records.
+package audit
+
+import (
+	"context"
+
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/platform"
+)
+
+// New returns the consumer. Until its logic lands it answers every message
+// with platform.ErrNotAvailable (HTTP 501 when pushed; dead-lettered by the
+// embedded dispatcher), never with a fake success.
+func New(env *platform.Env) (events.Handler, error) {
+	return func(ctx context.Context, m *events.Message) error {
+		return platform.NotAvailable("the audit log", "the pipeline and trust issues bring storage and the hash chain")
+	}, nil
+}

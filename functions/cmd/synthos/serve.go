@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"synthos.dev/synthos/functions/registry"
+	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/obs"
+	"synthos.dev/synthos/shared/platform"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address (default $SYNTHOS_ADDR or 127.0.0.1:8080)")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	if err := makeLocalDirs(cfg); err != nil {
+		return err
+	}
+	env, err := platform.Open(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	slog.SetDefault(env.Logger) // the process is the runner: its default logger is env's
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (set SYNTHOS_ADDR or --addr to another port): %w", cfg.Addr, err)
+	}
+	return serve(ctx, env, ln, stdout)
+}
+
+// serve runs the platform on ln until ctx is done, then stops accepting
+// requests, drains in-flight deliveries and returns.
+func serve(ctx context.Context, env *platform.Env, ln net.Listener, stdout io.Writer) error {
+	handler, err := localRoutes(env)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           obs.Middleware(env.Logger, handler),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, `Synthos is running at %s (state %s, objects %s, events %s)
+  curl %s/healthz
+  curl %s/readyz
+Press Ctrl-C to stop; in-flight work is drained first.
+`, base, env.Config.StateURL, env.Config.ObjectsURL, env.Config.Events, base, base)
+	env.Logger.InfoContext(ctx, "serving", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	env.Logger.Info("shutting down: draining in-flight requests and deliveries")
+	dctx, cancel := context.WithTimeout(context.Background(), env.Config.DrainTimeout)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(dctx); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+	}
+	if env.Bus != nil {
+		if err := env.Bus.Drain(dctx); err != nil {
+			errs = append(errs, fmt.Errorf("drain deliveries: %w", err))
+		}
+	}
+	env.Logger.Info("stopped")
+	return errors.Join(errs...)
+}
+
+// localRoutes mounts every function in one mux: HTTP functions on their
+// routes, push consumers on /push/<name> (so an envelope can be POSTed by
+// hand) and on the embedded bus.
+func localRoutes(env *platform.Env) (http.Handler, error) {
+	mux := http.NewServeMux()
+	for _, e := range registry.All() {
+		switch e.Kind {
+		case registry.HTTP:
+			h, err := e.HTTP(env)
+			if err != nil {
+				return nil, fmt.Errorf("build %s: %w", e.Name, err)
+			}
+			for _, r := range e.Routes {
+				mux.Handle(r, h)
+			}
+		case registry.Push:
+			h, err := e.Push(env)
+			if err != nil {
+				return nil, fmt.Errorf("build %s: %w", e.Name, err)
+			}
+			mux.Handle("POST /push/"+strings.ToLower(e.Name), platform.PushHTTP(h))
+			if env.Bus != nil {
+				if err := env.Bus.Subscribe(e.Topic, "local-"+strings.ToLower(e.Name), h); err != nil {
+					return nil, fmt.Errorf("subscribe %s to %s: %w", e.Name, e.Topic, err)
+				}
+			}
+		case registry.CloudEvent:
+			// Locally there is no bucket trigger; uploads arrive through the API.
+		}
+	}
+	return mux, nil
+}
+
+// makeLocalDirs creates the directories of file-backed drivers, so that the
+// defaults work on a fresh clone.
+func makeLocalDirs(cfg *config.Config) error {
+	for _, u := range []string{cfg.StateURL, cfg.ObjectsURL} {
+		var dir string
+		switch {
+		case strings.HasPrefix(u, "bolt://"):
+			dir = filepath.Dir(strings.TrimPrefix(u, "bolt://"))
+		case strings.HasPrefix(u, "file://"):
+			dir = strings.SplitN(strings.TrimPrefix(u, "file://"), "?", 2)[0]
+		default:
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,18 @@
+// Package guard is the Pub/Sub push consumer of budget-alerts: pauses generation when spend runs high.
+package guard
+
+import (
+	"context"
+
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/platform"
+)
+
+// New returns the consumer. Until its logic lands it answers every message
+// with platform.ErrNotAvailable (HTTP 501 when pushed; dead-lettered by the
+// embedded dispatcher), never with a fake success.
+func New(env *platform.Env) (events.Handler, error) {
+	return func(ctx context.Context, m *events.Message) error {
+		return platform.NotAvailable("the budget guard", "the billing issue brings it")
+	}, nil
+}

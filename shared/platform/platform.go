@@ -1,0 +1,150 @@
+// Package platform opens the adapters a function needs (state, objects,
+// events, secrets) from the validated configuration, and registers each as a
+// readiness check. The same code serves Cloud Functions (production drivers
+// chosen by URL) and the local runner (embedded drivers).
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/health"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/obs"
+	"synthos.dev/synthos/shared/secrets"
+	"synthos.dev/synthos/shared/state"
+)
+
+// Env is what every function is built from.
+type Env struct {
+	Config  *config.Config
+	Logger  *slog.Logger
+	State   state.Store
+	Objects *blob.Bucket
+	Events  events.Publisher
+	// Bus is the embedded dispatcher when Config.Events is "embedded"; the
+	// local runner subscribes handlers to it. Nil with Pub/Sub.
+	Bus     *events.Bus
+	Secrets secrets.Source
+	Health  *health.Checker
+
+	closers []io.Closer
+}
+
+// Open opens every adapter named by cfg. On error, whatever was opened is
+// closed again.
+func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, err error) {
+	level, _ := cfg.Level() // validated by config
+	if logOut == nil {
+		logOut = os.Stderr
+	}
+	env := &Env{
+		Config: cfg,
+		Logger: obs.NewLogger(logOut, level, cfg.Project),
+		Health: health.New(cfg.ReadyTimeout),
+	}
+	defer func() {
+		if err != nil {
+			_ = env.Close()
+		}
+	}()
+
+	if env.State, err = state.Open(ctx, cfg.StateURL); err != nil {
+		return nil, fmt.Errorf("open state store (SYNTHOS_STATE_URL=%s): %w", cfg.StateURL, err)
+	}
+	env.closers = append(env.closers, env.State)
+	env.Health.Add("state", env.State.Ping)
+
+	if env.Objects, err = objects.Open(ctx, cfg.ObjectsURL); err != nil {
+		return nil, fmt.Errorf("open object store (SYNTHOS_OBJECTS_URL=%s): %w", cfg.ObjectsURL, err)
+	}
+	env.closers = append(env.closers, env.Objects)
+	env.Health.Add("objects", func(ctx context.Context) error {
+		// Reading a missing key proves credentials and reachability without
+		// needing list permission on the whole bucket.
+		_, err := env.Objects.Exists(ctx, "healthz/probe")
+		return err
+	})
+
+	if env.Secrets, err = secrets.Open(ctx, cfg.SecretsURL); err != nil {
+		return nil, fmt.Errorf("open secrets (SYNTHOS_SECRETS_URL=%s): %w", cfg.SecretsURL, err)
+	}
+	env.closers = append(env.closers, env.Secrets)
+	env.Health.Add("secrets", func(ctx context.Context) error {
+		_, err := env.Secrets.Get(ctx, "healthz-probe")
+		if errors.Is(err, secrets.ErrNotFound) {
+			return nil // reachable; the probe secret need not exist
+		}
+		return err
+	})
+
+	switch cfg.Events {
+	case "pubsub":
+		ps, err := events.NewPubSub(ctx, cfg.Project)
+		if err != nil {
+			return nil, fmt.Errorf("open Pub/Sub publisher (GOOGLE_CLOUD_PROJECT=%s): %w", cfg.Project, err)
+		}
+		env.Events = ps
+		env.closers = append(env.closers, ps)
+		env.Health.Add("events", func(context.Context) error { return nil })
+	default:
+		env.Bus = events.NewBus(events.BusOptions{
+			MaxAttempts: cfg.MaxAttempts,
+			MinBackoff:  100 * time.Millisecond,
+			MaxBackoff:  10 * time.Second,
+			DeadLetter:  env.deadLetter,
+		})
+		env.Events = env.Bus
+		env.closers = append(env.closers, env.Bus)
+		env.Health.Add("events", func(context.Context) error { return nil })
+	}
+	return env, nil
+}
+
+// DeadLetter is the record kept of a message the embedded dispatcher gave
+// up on, as Pub/Sub's dead-letter topic keeps it in production.
+type DeadLetter struct {
+	Topic      string            `json:"topic"`
+	MessageID  string            `json:"message_id"`
+	Data       []byte            `json:"data"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	Attempts   int               `json:"attempts"`
+	LastError  string            `json:"last_error"`
+	At         time.Time         `json:"at"`
+}
+
+// CollDeadLetters is the state collection of dead-lettered messages.
+const CollDeadLetters = "dead_letters"
+
+func (e *Env) deadLetter(ctx context.Context, topic string, m *events.Message, lastErr error) {
+	errText := ""
+	if lastErr != nil {
+		errText = lastErr.Error()
+	}
+	e.Logger.ErrorContext(ctx, "message dead-lettered", "topic", topic, "message_id", m.ID, "attempts", m.DeliveryAttempt, "error", errText)
+	dl := DeadLetter{Topic: topic, MessageID: m.ID, Data: m.Data, Attributes: m.Attributes, Attempts: m.DeliveryAttempt, LastError: errText, At: time.Now().UTC()}
+	if err := e.State.Set(ctx, CollDeadLetters, topic+"-"+m.ID, dl); err != nil {
+		e.Logger.ErrorContext(ctx, "record dead letter", "error", err)
+	}
+}
+
+// Close closes the adapters in reverse order of opening.
+func (e *Env) Close() error {
+	var errs []error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		if err := e.closers[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	e.closers = nil
+	return errors.Join(errs...)
+}

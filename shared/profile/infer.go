@@ -1,0 +1,546 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"synthos.dev/synthos/shared/table"
+)
+
+// Version is the version of the Profile format that Infer writes.
+const Version = 1
+
+var (
+	// ErrTable reports a table Infer cannot profile: nil, without columns,
+	// with duplicate column names, or with a row of the wrong width.
+	ErrTable = errors.New("profile: bad table")
+	// ErrOptions reports Options out of range.
+	ErrOptions = errors.New("profile: bad options")
+)
+
+// Defaults for the zero Options.
+const (
+	DefaultSample        = 100_000
+	DefaultThreshold     = 0.95
+	DefaultMaxCategories = 50
+	DefaultCategoryRatio = 0.5
+)
+
+// Options tune Infer. The zero value is ready to use.
+type Options struct {
+	// Sample is how many rows are examined to choose each column's kind and
+	// count its distinct values; larger tables are sampled at evenly spaced
+	// rows, so the result does not depend on chance. Missing counts and
+	// numeric and datetime bounds always cover every row. 0 means
+	// DefaultSample; negative means every row.
+	Sample int
+	// Threshold is the share of non-missing cells that must fit a kind for
+	// the column to take it, so that a few dirty cells do not flip a kind.
+	// 0 means DefaultThreshold; otherwise it must lie in (0.5, 1].
+	Threshold float64
+	// MaxCategories: a string column with at most this many distinct values is
+	// categorical. 0 means DefaultMaxCategories.
+	MaxCategories int
+	// CategoryRatio: a string column whose distinct values number at most
+	// this share of its non-missing cells (its values repeat) is categorical.
+	// 0 means DefaultCategoryRatio; otherwise it must lie in (0, 1].
+	CategoryRatio float64
+	// MissingTokens are the trimmed spellings that mean missing; nil means
+	// DefaultMissing. A blank cell is always missing.
+	MissingTokens []string
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Sample == 0 {
+		o.Sample = DefaultSample
+	}
+	if o.Threshold == 0 {
+		o.Threshold = DefaultThreshold
+	}
+	if o.MaxCategories == 0 {
+		o.MaxCategories = DefaultMaxCategories
+	}
+	if o.CategoryRatio == 0 {
+		o.CategoryRatio = DefaultCategoryRatio
+	}
+	if o.MissingTokens == nil {
+		o.MissingTokens = DefaultMissing
+	}
+	switch {
+	case !(o.Threshold > 0.5 && o.Threshold <= 1):
+		return o, fmt.Errorf("%w: threshold %v not in (0.5, 1]", ErrOptions, o.Threshold)
+	case o.MaxCategories < 0:
+		return o, fmt.Errorf("%w: max categories %d is negative", ErrOptions, o.MaxCategories)
+	case !(o.CategoryRatio > 0 && o.CategoryRatio <= 1):
+		return o, fmt.Errorf("%w: category ratio %v not in (0, 1]", ErrOptions, o.CategoryRatio)
+	}
+	return o, nil
+}
+
+// Infer profiles every column of t: its kind (with the share of cells that
+// agree), PII kind, bounds, format, distinct count and missing values. It
+// reads cells trimmed of surrounding whitespace, so " State-gov" and
+// "State-gov" are one value. Column names hint at a kind ("email", "phone",
+// "ssn", "id", "name", "address") and relax some checks, but the values
+// decide.
+func Infer(t *table.Table, opts Options) (*Profile, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := check(t); err != nil {
+		return nil, err
+	}
+	rows := t.Rows
+	sampled := len(rows)
+	if o.Sample > 0 && len(rows) > o.Sample {
+		rows = make([][]string, o.Sample)
+		for i := range rows {
+			rows[i] = t.Rows[int(int64(i)*int64(len(t.Rows))/int64(o.Sample))]
+		}
+		sampled = o.Sample
+	}
+	p := &Profile{Version: Version, Rows: len(t.Rows), Columns: make([]Column, len(t.Columns))}
+	if sampled < len(t.Rows) {
+		p.Sampled = sampled
+	}
+	var s scan
+	for j, name := range t.Columns {
+		s.reset()
+		for _, r := range rows {
+			s.add(strings.TrimSpace(r[j]))
+		}
+		c := &p.Columns[j]
+		s.classify(c, name, o)
+		if sampled < len(t.Rows) {
+			rescan(c, t.Rows, j, o.MissingTokens)
+		}
+		if len(t.Rows) > 0 {
+			c.MissingRate = float64(c.Missing) / float64(len(t.Rows))
+		}
+	}
+	return p, nil
+}
+
+// check rejects a table Infer cannot read.
+func check(t *table.Table) error {
+	if t == nil || len(t.Columns) == 0 {
+		return fmt.Errorf("%w: no columns", ErrTable)
+	}
+	seen := make(map[string]bool, len(t.Columns))
+	for _, c := range t.Columns {
+		if seen[c] {
+			return fmt.Errorf("%w: duplicate column %q", ErrTable, c)
+		}
+		seen[c] = true
+	}
+	for i, r := range t.Rows {
+		if len(r) != len(t.Columns) {
+			return fmt.Errorf("%w: row %d has %d cells, want %d", ErrTable, i+1, len(r), len(t.Columns))
+		}
+	}
+	return nil
+}
+
+// scan holds one column's distinct trimmed cells in first-seen order with
+// their counts. It is reused across columns.
+type scan struct {
+	index  map[string]int32
+	vals   []string
+	counts []int32
+}
+
+func (s *scan) reset() {
+	if s.index == nil {
+		s.index = make(map[string]int32)
+	}
+	clear(s.index)
+	s.vals = s.vals[:0]
+	s.counts = s.counts[:0]
+}
+
+func (s *scan) add(v string) {
+	if i, ok := s.index[v]; ok {
+		s.counts[i]++
+		return
+	}
+	s.index[v] = int32(len(s.vals))
+	s.vals = append(s.vals, v)
+	s.counts = append(s.counts, 1)
+}
+
+// classify fills c from the scanned cells.
+func (s *scan) classify(c *Column, name string, o Options) {
+	c.Name = name
+	// Split off missing values; the rest, still in first-seen order, are
+	// the column's values.
+	vals := make([]string, 0, len(s.vals))
+	counts := make([]int32, 0, len(s.vals))
+	n := 0
+	for i, v := range s.vals {
+		if v == "" || slices.Contains(o.MissingTokens, v) {
+			c.Missing += int(s.counts[i])
+			c.MissingTokens = append(c.MissingTokens, v)
+			continue
+		}
+		vals = append(vals, v)
+		counts = append(counts, s.counts[i])
+		n += int(s.counts[i])
+	}
+	slices.Sort(c.MissingTokens)
+	c.Distinct = len(vals)
+	d := detector{vals: vals, counts: counts, n: n, th: o.Threshold, words: nameWords(name)}
+	d.detect(c, o)
+}
+
+// rescan recounts missing cells and widens numeric and datetime bounds over
+// every row when Infer chose the kind on a sample.
+func rescan(c *Column, rows [][]string, j int, tokens []string) {
+	c.Missing = 0
+	for _, r := range rows {
+		v := strings.TrimSpace(r[j])
+		if v == "" || slices.Contains(tokens, v) {
+			c.Missing++
+			if !slices.Contains(c.MissingTokens, v) {
+				c.MissingTokens = append(c.MissingTokens, v)
+				slices.Sort(c.MissingTokens)
+			}
+			continue
+		}
+		switch c.Kind {
+		case Numeric:
+			if x, ok := ParseNumber(v); ok {
+				widen(c, x)
+				if dec, frac := decimals(v); frac {
+					c.Integer = false
+					c.Decimals = max(c.Decimals, dec)
+				}
+			}
+		case Datetime:
+			if t, err := time.Parse(c.Format, v); err == nil {
+				widen(c, unix(t))
+			}
+		}
+	}
+}
+
+func widen(c *Column, x float64) {
+	c.Min = math.Min(c.Min, x)
+	c.Max = math.Max(c.Max, x)
+}
+
+// unix returns t in seconds since 1970 with its fraction.
+func unix(t time.Time) float64 {
+	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
+}
+
+// detector decides the kind of one column from its distinct non-missing
+// values and their counts (n cells in all).
+type detector struct {
+	vals   []string
+	counts []int32
+	n      int
+	th     float64
+	words  []string // lower-case words of the column name
+}
+
+// share returns how many cells satisfy f, stopping early (ok false) once
+// more than 1-th of them have failed.
+func (d *detector) share(f func(string) bool) (hit int, ok bool) {
+	budget := float64(d.n) * (1 - d.th)
+	miss := 0
+	for i, v := range d.vals {
+		if f(v) {
+			hit += int(d.counts[i])
+			continue
+		}
+		miss += int(d.counts[i])
+		if float64(miss) > budget {
+			return hit, false
+		}
+	}
+	return hit, true
+}
+
+func (d *detector) conf(hit int) float64 { return float64(hit) / float64(d.n) }
+
+func (d *detector) hint(words ...string) bool {
+	for _, w := range d.words {
+		if slices.Contains(words, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// detect tries the kinds from the most specific to the least. Strong PII
+// validators come first (they cannot match by accident), numbers before dates
+// (no date layout parses a bare number), and shape-based guesses last.
+func (d *detector) detect(c *Column, o Options) {
+	if d.n == 0 {
+		c.Kind = Categorical
+		return
+	}
+	if d.boolean(c) {
+		return
+	}
+	pii := []struct {
+		kind PIIKind
+		f    func(string) bool
+	}{
+		{Email, isEmail},
+		{URL, isURL},
+		{IP, isIP},
+		{IBAN, isIBAN},
+		{Card, isCard},
+		{NationalID, func(s string) bool { return isSSN(s, d.hint("ssn", "social")) }},
+		{Phone, func(s string) bool {
+			return isPhone(s, d.hint("phone", "tel", "telephone", "mobile", "cell", "fax"))
+		}},
+	}
+	for _, k := range pii {
+		if hit, ok := d.share(k.f); ok {
+			c.Kind, c.PII, c.Confidence = PII, k.kind, d.conf(hit)
+			return
+		}
+	}
+	if d.numeric(c) {
+		return
+	}
+	if f, hit := detectTime(d.vals, d.counts, d.n, d.th); f != "" {
+		c.Kind, c.Format, c.Confidence = Datetime, f, d.conf(hit)
+		first := true
+		for _, v := range d.vals {
+			if t, err := time.Parse(f, v); err == nil {
+				if first {
+					c.Min, c.Max, first = unix(t), unix(t), false
+				}
+				widen(c, unix(t))
+			}
+		}
+		return
+	}
+	if hit, ok := d.share(isUUID); ok {
+		c.Kind, c.IDFormat, c.Confidence = ID, UUIDFormat, d.conf(hit)
+		return
+	}
+	loose := d.hint("address", "addr", "street")
+	if hit, ok := d.share(func(s string) bool { return isAddress(s, loose) }); ok {
+		c.Kind, c.PII, c.Confidence = PII, Address, d.conf(hit)
+		return
+	}
+	if d.name(c) || d.key(c) {
+		return
+	}
+	d.category(c, o)
+}
+
+// boolFamilies are the pairs of spellings a boolean column may use, in lower
+// case; "0"/"1" is handled apart because it is also a number.
+var boolFamilies = [][2]string{{"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"}}
+
+// boolean detects a column of true/false spellings of one family, keeping the
+// most frequent spelling of each side. A column of only "0" and "1" is
+// boolean; a column with one side only (all "yes") borrows the other side's
+// spelling from the family, in the same case.
+func (d *detector) boolean(c *Column) bool {
+	if len(d.vals) == 2 && (d.vals[0] == "0" && d.vals[1] == "1" || d.vals[0] == "1" && d.vals[1] == "0") {
+		c.Kind, c.TrueToken, c.FalseToken, c.Confidence = Boolean, "1", "0", 1
+		return true
+	}
+	bestHit, best := 0, -1
+	var tok [2]string
+	for fi, fam := range boolFamilies {
+		hit := 0
+		var top [2]string
+		var topN [2]int32
+		for i, v := range d.vals {
+			for side := range 2 {
+				if strings.EqualFold(v, fam[side]) {
+					hit += int(d.counts[i])
+					if d.counts[i] > topN[side] {
+						top[side], topN[side] = v, d.counts[i]
+					}
+				}
+			}
+		}
+		if hit > bestHit {
+			bestHit, best, tok = hit, fi, top
+		}
+	}
+	if best < 0 || float64(bestHit) < d.th*float64(d.n) {
+		return false
+	}
+	for side := range 2 {
+		if tok[side] == "" {
+			tok[side] = sameCase(boolFamilies[best][side], tok[1-side])
+		}
+	}
+	c.Kind, c.TrueToken, c.FalseToken, c.Confidence = Boolean, tok[0], tok[1], d.conf(bestHit)
+	return true
+}
+
+// sameCase spells word (lower case) in the case of like: upper, title or
+// lower.
+func sameCase(word, like string) string {
+	switch {
+	case like == strings.ToUpper(like) && like != strings.ToLower(like):
+		return strings.ToUpper(word)
+	case like != "" && isUpper(like[0]):
+		return strings.ToUpper(word[:1]) + word[1:]
+	}
+	return word
+}
+
+// numeric detects a number column, with its bounds and precision, and turns
+// a column of distinct integers into an ID when it looks like a key: the
+// name says so, or it is dense (at least half the integers in its range) and
+// has at least 50 rows.
+func (d *detector) numeric(c *Column) bool {
+	first := true
+	integer := true
+	dec := 0
+	var lo, hi float64
+	hit, ok := d.share(func(s string) bool {
+		x, ok := ParseNumber(s)
+		if !ok {
+			return false
+		}
+		if first {
+			lo, hi, first = x, x, false
+		}
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+		if n, frac := decimals(s); frac {
+			integer = false
+			dec = max(dec, n)
+		}
+		return true
+	})
+	if !ok {
+		return false
+	}
+	distinct := len(d.vals) == d.n && hit == d.n
+	if integer && distinct && lo >= 0 && hi < 1<<53 {
+		dense := d.n >= 50 && float64(d.n) >= 0.5*(hi-lo+1)
+		if dense || d.hint("id", "key", "pk") {
+			c.Kind, c.IDFormat, c.Confidence = ID, "%d", 1
+			return true
+		}
+	}
+	c.Kind, c.Integer, c.Decimals, c.Min, c.Max, c.Confidence = Numeric, integer, dec, lo, hi, d.conf(hit)
+	return true
+}
+
+// name detects a column of person names: name-shaped values, at least ten of
+// them distinct, half of which hold a first or last name known to gofakeit.
+// A name-like column name relaxes both counts.
+func (d *detector) name(c *Column) bool {
+	hinted := d.hint("name", "firstname", "lastname", "surname", "fullname", "forename", "first", "last")
+	minDistinct, minKnown := 10, 0.5
+	if hinted {
+		minDistinct, minKnown = 2, 0.3
+	}
+	if len(d.vals) < minDistinct {
+		return false
+	}
+	known, shapedVals := 0, 0
+	hit, ok := d.share(func(s string) bool {
+		shaped, k := personName(s)
+		if shaped {
+			shapedVals++
+			if k {
+				known++
+			}
+		}
+		return shaped
+	})
+	if !ok || float64(known) < minKnown*float64(shapedVals) {
+		return false
+	}
+	c.Kind, c.PII, c.Confidence = PII, PersonName, d.conf(hit)
+	return true
+}
+
+// key detects a string key: every value distinct, without whitespace, and
+// following one ID format; random tokens must also carry digits. At least ten
+// rows are needed unless the column name says "id" or "key".
+func (d *detector) key(c *Column) bool {
+	hinted := d.hint("id", "key", "uuid", "guid", "pk")
+	if len(d.vals) != d.n || (d.n < 10 && !hinted) {
+		return false
+	}
+	digits := 0
+	for _, v := range d.vals {
+		if len(v) > 64 || strings.ContainsAny(v, " \t\r\n") {
+			return false
+		}
+		if strings.ContainsAny(v, "0123456789") {
+			digits++
+		}
+	}
+	f := idFormat(d.vals)
+	if f == "" {
+		return false
+	}
+	if (strings.HasPrefix(f, hexPrefix) || strings.HasPrefix(f, alnumPref)) && float64(digits) < d.th*float64(d.n) {
+		return false
+	}
+	c.Kind, c.IDFormat, c.Confidence = ID, f, 1
+	return true
+}
+
+// category decides between categorical and free text. Values that repeat, or
+// are few, are categories; long values with spaces that are mostly distinct
+// are text. High-cardinality short strings stay categorical.
+func (d *detector) category(c *Column, o Options) {
+	c.Confidence = 1
+	spaced, length := 0, 0
+	mode := 0
+	for i, v := range d.vals {
+		w := int(d.counts[i])
+		if strings.ContainsAny(v, " \t\n") {
+			spaced += w
+		}
+		length += w * len(v)
+		if d.counts[i] > d.counts[mode] {
+			mode = i
+		}
+	}
+	distinct := float64(len(d.vals))
+	textual := spaced*2 >= d.n && length >= 20*d.n
+	repeats := len(d.vals) <= o.MaxCategories || distinct <= o.CategoryRatio*float64(d.n)
+	switch {
+	case textual && distinct > 0.5*float64(d.n):
+		c.Kind = Text
+	case repeats:
+		c.Kind, c.Mode = Categorical, d.vals[mode]
+	case spaced*2 >= d.n:
+		c.Kind = Text
+	default:
+		c.Kind, c.Mode = Categorical, d.vals[mode]
+	}
+}
+
+// nameWords splits a column name into lower-case words at non-letters and at
+// lower-to-upper case changes: "customerID" and "customer_id" both give
+// "customer", "id".
+func nameWords(name string) []string {
+	var words []string
+	start := -1
+	for i := 0; i <= len(name); i++ {
+		boundary := i == len(name) || !isLetter(name[i])
+		camel := !boundary && i > 0 && isUpper(name[i]) && !isUpper(name[i-1]) && isLetter(name[i-1])
+		if start >= 0 && (boundary || camel) {
+			words = append(words, strings.ToLower(name[start:i]))
+			start = -1
+		}
+		if !boundary && start < 0 {
+			start = i
+		}
+	}
+	return words
+}

@@ -1,0 +1,371 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/table"
+)
+
+// Schema is the part of a fitted model shared by every model kind: how each
+// source column is read, modelled or generated, and written back. Its fields
+// are exported for serialization (see Save).
+type Schema struct {
+	Cols []Col
+	// Modelled lists, in source order, the indexes of the columns the model
+	// learns jointly (numeric, datetime, categorical, boolean).
+	Modelled []int
+	// Salt keys the hashes in RowHashes and Col.Seen, so that a model file
+	// does not carry plain hashes of training values.
+	Salt uint64
+	// RowHashes holds the salted hashes of every training row's modelled
+	// cells, as formatted on output: the exact-copy guard rejects a sampled
+	// row whose modelled cells hash into it.
+	RowHashes []uint64
+}
+
+// Col is one source column as the models see it.
+type Col struct {
+	Name   string
+	Kind   profile.Kind
+	PII    profile.PIIKind
+	Writer table.Kind
+
+	// Numeric and datetime columns. Values are float64 (datetimes as Unix
+	// seconds); NaN is missing.
+	Integer  bool
+	Decimals int
+	Lo, Hi   float64 // output bounds
+	Format   string  // datetime layout
+	ZoneName string  // datetime zone of the first parsed cell
+	ZoneOff  int
+
+	// Missing is the token written for a missing numeric, datetime or
+	// generated cell: the commonest missing spelling seen in training.
+	Missing     string
+	MissingRate float64 // share of missing cells (generated columns)
+
+	// Levels are the distinct cells of a categorical or boolean column,
+	// missing tokens included, so missingness is modelled like any level.
+	Levels []string
+
+	Gen Generator // PII, ID and text columns
+}
+
+// isModelled says whether a profile kind is learnt by the models.
+func isModelled(k profile.Kind) bool {
+	switch k {
+	case profile.Numeric, profile.Datetime, profile.Categorical, profile.Boolean:
+		return true
+	}
+	return false
+}
+
+// isNumber says whether a modelled column holds numbers (vs levels).
+func (c *Col) isNumber() bool { return c.Kind == profile.Numeric || c.Kind == profile.Datetime }
+
+// encoded is the training table decoded for fitting: per modelled column
+// (indexed like Schema.Modelled) either float values or level codes.
+type encoded struct {
+	n   int
+	num [][]float64 // NaN = missing; nil for level columns
+	cat [][]int32   // nil for number columns
+}
+
+// newSchema reads the profile of every column of t and encodes nothing yet.
+func newSchema(t *table.Table, p *profile.Profile, salt uint64) (*Schema, error) {
+	if len(t.Columns) == 0 {
+		return nil, fmt.Errorf("table has no columns: %w", ErrInvalid)
+	}
+	for i, r := range t.Rows {
+		if len(r) != len(t.Columns) {
+			return nil, fmt.Errorf("row %d has %d cells, want %d: %w", i, len(r), len(t.Columns), ErrInvalid)
+		}
+	}
+	s := &Schema{Salt: salt | 1}
+	for j, name := range t.Columns {
+		pc := p.Col(name)
+		if pc == nil {
+			return nil, fmt.Errorf("column %q is not in the profile: %w", name, ErrInvalid)
+		}
+		c := Col{Name: name, Kind: pc.Kind, PII: pc.PII, Integer: pc.Integer, Decimals: pc.Decimals, Format: pc.Format}
+		missing := map[string]bool{}
+		for _, tok := range pc.MissingTokens {
+			missing[tok] = true
+		}
+		var err error
+		switch pc.Kind {
+		case profile.Numeric, profile.Datetime:
+			err = c.fitNumberMeta(t, j, pc, missing)
+		case profile.Categorical, profile.Boolean:
+			c.fitLevels(t, j)
+		case profile.ID, profile.PII, profile.Text:
+			c.Missing, c.MissingRate = missingShare(t, j, missing)
+			err = c.Gen.fit(t, j, pc, missing, s.Salt)
+			c.Writer = table.String
+		default:
+			err = fmt.Errorf("column %q has unknown kind %q: %w", name, pc.Kind, ErrInvalid)
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.Cols = append(s.Cols, c)
+		if isModelled(c.Kind) {
+			s.Modelled = append(s.Modelled, j)
+		}
+	}
+	return s, nil
+}
+
+// missingShare returns the commonest missing spelling of column j and the
+// share of its cells that are missing ("" always counts as missing).
+func missingShare(t *table.Table, j int, missing map[string]bool) (string, float64) {
+	counts := map[string]int{}
+	total := 0
+	for _, r := range t.Rows {
+		if v := r[j]; v == "" || missing[v] {
+			counts[v]++
+			total++
+		}
+	}
+	best, bestN := "", -1
+	for tok, n := range counts {
+		if n > bestN || (n == bestN && tok < best) {
+			best, bestN = tok, n
+		}
+	}
+	if bestN < 0 {
+		for tok := range missing { // never seen: use a declared spelling
+			if best == "" || tok < best {
+				best = tok
+			}
+		}
+	}
+	return best, float64(total) / float64(len(t.Rows))
+}
+
+// fitNumberMeta sets bounds, precision and the missing token of a numeric or
+// datetime column.
+func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing map[string]bool) error {
+	c.Missing, _ = missingShare(t, j, missing)
+	c.Writer = table.String
+	if c.Kind == profile.Numeric {
+		c.Writer = table.Float
+		if c.Integer {
+			c.Writer = table.Int
+		}
+	} else if c.Format == "" {
+		return fmt.Errorf("datetime column %q has no format: %w", c.Name, ErrInvalid)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range t.Rows {
+		v, ok := c.parse(r[j], missing)
+		if !ok {
+			continue
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo > hi {
+		lo, hi = 0, 0 // all missing
+	}
+	// A profile's bounds narrow the data's (a user may tighten them).
+	if pc.Kind == profile.Numeric && pc.Max > pc.Min {
+		lo, hi = max(lo, pc.Min), min(hi, pc.Max)
+		if lo > hi {
+			lo, hi = pc.Min, pc.Max
+		}
+	}
+	c.Lo, c.Hi = lo, hi
+	if c.Kind == profile.Datetime {
+		for _, r := range t.Rows {
+			if ts, err := time.Parse(c.Format, r[j]); err == nil {
+				c.ZoneName, c.ZoneOff = ts.Zone()
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// parse reads a numeric or datetime cell; ok is false for a missing or
+// unreadable cell (unreadable cells are treated as missing).
+func (c *Col) parse(cell string, missing map[string]bool) (float64, bool) {
+	if cell == "" || missing[cell] {
+		return 0, false
+	}
+	if c.Kind == profile.Datetime {
+		ts, err := time.Parse(c.Format, cell)
+		if err != nil {
+			return 0, false
+		}
+		return float64(ts.Unix()) + float64(ts.Nanosecond())/1e9, true
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// fitLevels collects the distinct cells of a categorical or boolean column.
+func (c *Col) fitLevels(t *table.Table, j int) {
+	seen := map[string]bool{}
+	for _, r := range t.Rows {
+		if !seen[r[j]] {
+			seen[r[j]] = true
+			c.Levels = append(c.Levels, r[j])
+		}
+	}
+	slices.Sort(c.Levels)
+	c.Writer = table.String
+	if c.Kind == profile.Boolean {
+		c.Writer = table.Bool
+		for _, l := range c.Levels {
+			if _, err := strconv.ParseBool(l); err != nil {
+				c.Writer = table.String
+				break
+			}
+		}
+	}
+}
+
+// round applies bounds and precision to a number drawn by a model.
+func (c *Col) round(v float64) float64 {
+	v = min(max(v, c.Lo), c.Hi)
+	if c.Kind == profile.Datetime {
+		return math.Round(v)
+	}
+	if c.Integer {
+		return math.Round(v)
+	}
+	if c.Decimals >= 0 && c.Decimals <= 15 {
+		p := pow10[c.Decimals]
+		return math.Round(v*p) / p
+	}
+	return v
+}
+
+var pow10 = func() [16]float64 {
+	var p [16]float64
+	p[0] = 1
+	for i := 1; i < 16; i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// appendNumber formats a rounded number (not missing) as the source did.
+func (c *Col) appendNumber(buf []byte, v float64, loc *time.Location) []byte {
+	switch {
+	case c.Kind == profile.Datetime:
+		sec := math.Floor(v)
+		return time.Unix(int64(sec), int64((v-sec)*1e9)).In(loc).AppendFormat(buf, c.Format)
+	case c.Integer:
+		return strconv.AppendInt(buf, int64(v), 10)
+	default:
+		return strconv.AppendFloat(buf, v, 'f', c.Decimals, 64)
+	}
+}
+
+// location is the zone datetimes are written in.
+func (c *Col) location() *time.Location {
+	if c.ZoneName == "UTC" && c.ZoneOff == 0 || c.ZoneName == "" && c.ZoneOff == 0 {
+		return time.UTC
+	}
+	return time.FixedZone(c.ZoneName, c.ZoneOff)
+}
+
+// encode decodes the modelled columns of t and fills s.RowHashes.
+func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
+	e := &encoded{n: len(t.Rows), num: make([][]float64, len(s.Modelled)), cat: make([][]int32, len(s.Modelled))}
+	for k, j := range s.Modelled {
+		c := &s.Cols[j]
+		if c.isNumber() {
+			missing := map[string]bool{}
+			if pc := p.Col(c.Name); pc != nil {
+				for _, tok := range pc.MissingTokens {
+					missing[tok] = true
+				}
+			}
+			col := make([]float64, e.n)
+			for i, r := range t.Rows {
+				if v, ok := c.parse(r[j], missing); ok {
+					col[i] = c.round(v)
+				} else {
+					col[i] = math.NaN()
+				}
+			}
+			e.num[k] = col
+			continue
+		}
+		index := make(map[string]int32, len(c.Levels))
+		for i, l := range c.Levels {
+			index[l] = int32(i)
+		}
+		col := make([]int32, e.n)
+		for i, r := range t.Rows {
+			col[i] = index[r[j]]
+		}
+		e.cat[k] = col
+	}
+	s.RowHashes = s.trainingHashes(e)
+	return e
+}
+
+// trainingHashes hashes each training row's modelled cells as they would be
+// written on output, so that the guard compares like with like.
+func (s *Schema) trainingHashes(e *encoded) []uint64 {
+	locs := s.locations()
+	h := xxhash.New()
+	var buf []byte
+	out := make([]uint64, 0, e.n)
+	for i := 0; i < e.n; i++ {
+		h.Reset()
+		for k, j := range s.Modelled {
+			c := &s.Cols[j]
+			if c.isNumber() {
+				if v := e.num[k][i]; math.IsNaN(v) {
+					_, _ = h.WriteString(c.Missing)
+				} else {
+					buf = c.appendNumber(buf[:0], v, locs[j])
+					_, _ = h.Write(buf)
+				}
+			} else {
+				_, _ = h.WriteString(c.Levels[e.cat[k][i]])
+			}
+			_, _ = h.Write(sep)
+		}
+		out = append(out, h.Sum64()^s.Salt)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+var sep = []byte{0x1f}
+
+// locations returns each column's output zone (nil for non-datetimes).
+func (s *Schema) locations() []*time.Location {
+	locs := make([]*time.Location, len(s.Cols))
+	for j := range s.Cols {
+		if s.Cols[j].Kind == profile.Datetime {
+			locs[j] = s.Cols[j].location()
+		}
+	}
+	return locs
+}
+
+// tableColumns lists the output columns with their writer kinds.
+func (s *Schema) tableColumns() []table.Column {
+	out := make([]table.Column, len(s.Cols))
+	for j, c := range s.Cols {
+		out[j] = table.Column{Name: c.Name, Kind: c.Writer}
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+// Package synth fits synthesis models to a profiled table and samples
+// synthetic rows from them.
+//
+// Two models sit behind one interface: a Gaussian copula (a fast baseline)
+// and a sequential tree model in the manner of synthpop's CART (the default,
+// highest fidelity). Both model the "modelled" columns (numeric, datetime,
+// categorical, boolean) jointly; PII, key and free-text columns are never
+// modelled from their values but generated fresh, so that no identifier of the
+// training table can reach the output.
+//
+// Sampling is deterministic and shardable: rows are produced in fixed-size
+// blocks whose random streams derive only from (seed, block index), and shard
+// i of k owns a contiguous range of blocks, so the k shards concatenated are
+// byte-for-byte the single-shard sample whatever k is.
+package synth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/table"
+)
+
+// Model kinds accepted by FitOptions.Kind and returned by Model.Kind.
+const (
+	KindTree   = "tree"
+	KindCopula = "copula"
+)
+
+// Errors callers act on; every error this package returns wraps one of them.
+var (
+	// ErrInvalid reports bad input: an empty table, a profile that does not
+	// match the table, bad options or bad shard arguments.
+	ErrInvalid = errors.New("synth: invalid input")
+	// ErrImpossible reports a Fixed condition that no row can satisfy, such
+	// as a category never seen in training.
+	ErrImpossible = errors.New("synth: impossible condition")
+	// ErrRejected reports that MaxTriesPerRow consecutive candidate rows were
+	// rejected by the Fixed conditions, the Accept filter or the exact-copy
+	// guard.
+	ErrRejected = errors.New("synth: too many rejected rows")
+	// ErrFormat reports a serialized model that cannot be read: wrong magic,
+	// unknown version or corrupt body.
+	ErrFormat = errors.New("synth: bad model file")
+)
+
+// Model is a fitted synthesis model.
+type Model interface {
+	// Kind is KindCopula or KindTree.
+	Kind() string
+	// Columns are the output columns in source order, with the kind a
+	// writer should store each as.
+	Columns() []table.Column
+	// Sample writes shard `shard` (0-based) of `shards` of an n-row sample
+	// drawn with seed to w. The same model, n, seed and shard always give the
+	// same rows, and the shards concatenated in order give the 1-shard sample.
+	Sample(ctx context.Context, n int64, shard, shards int, seed uint64, opts SampleOptions, w RowWriter) error
+}
+
+// RowWriter receives sampled rows. The row slice is reused by the next call;
+// the strings in it are immutable and may be kept. table.Writer satisfies it.
+type RowWriter interface {
+	Write(row []string) error
+}
+
+// SampleOptions steer sampling.
+type SampleOptions struct {
+	// Fixed holds conditions column=value that every row satisfies
+	// (conditional sampling). Only modelled columns (numeric, datetime,
+	// categorical, boolean) can be fixed; a value never seen in training is
+	// ErrImpossible.
+	Fixed map[string]string
+	// Accept, when set, is a business-rule check: rows it rejects are
+	// redrawn. It must not keep the row slice.
+	Accept func(row []string) bool
+	// MaxTriesPerRow bounds the candidates drawn for one output row before
+	// Sample fails with ErrRejected; 0 means DefaultMaxTries.
+	MaxTriesPerRow int
+	// Progress, when set, is called after each block with the number of
+	// rows this shard has written so far.
+	Progress func(rowsDone int64)
+}
+
+// DefaultMaxTries is the MaxTriesPerRow used when the option is 0.
+const DefaultMaxTries = 10000
+
+// FitOptions steer fitting.
+type FitOptions struct {
+	// Kind is KindTree (the default when empty) or KindCopula.
+	Kind string
+	// MinLeaf is the tree model's minimum number of training rows in a leaf
+	// (default DefaultMinLeaf). Larger leaves mean smoother, more private,
+	// less faithful samples.
+	MinLeaf int
+	// Smoothing scales how far numeric values drawn from a tree leaf are
+	// moved away from the training values of that leaf, in units of the gap
+	// to the neighbouring leaf values: 0 draws exact leaf values, 1 (the
+	// default, set by a negative or zero value unless NoSmoothing) moves up
+	// to one neighbour away.
+	Smoothing float64
+	// NoSmoothing makes Smoothing 0 mean "no smoothing" instead of "default".
+	NoSmoothing bool
+	// Order lists modelled column names in the order the tree model visits
+	// them; missing names follow in the default order. Empty means the
+	// default heuristic (see treeOrder).
+	Order []string
+	// MaxDepth bounds tree depth (default DefaultMaxDepth).
+	MaxDepth int
+	// Seed drives the few random choices fitting makes (PII hash salt).
+	Seed uint64
+}
+
+// Defaults for FitOptions.
+const (
+	DefaultMinLeaf   = 5
+	DefaultMaxDepth  = 24
+	DefaultSmoothing = 1.0
+)
+
+// Fit fits the model FitOptions.Kind to t as profiled by p.
+func Fit(ctx context.Context, t *table.Table, p *profile.Profile, opts FitOptions) (Model, error) {
+	if t == nil || p == nil {
+		return nil, fmt.Errorf("synth.Fit: nil table or profile: %w", ErrInvalid)
+	}
+	if len(t.Rows) == 0 {
+		return nil, fmt.Errorf("synth.Fit: table has no rows: %w", ErrInvalid)
+	}
+	schema, err := newSchema(t, p, opts.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("synth.Fit: %w", err)
+	}
+	switch opts.Kind {
+	case "", KindTree:
+		m, err := fitTree(ctx, schema, t, opts)
+		if err != nil {
+			return nil, fmt.Errorf("synth.Fit: tree: %w", err)
+		}
+		return m, nil
+	case KindCopula:
+		m, err := fitCopula(ctx, schema, t)
+		if err != nil {
+			return nil, fmt.Errorf("synth.Fit: copula: %w", err)
+		}
+		return m, nil
+	default:
+		return nil, fmt.Errorf("synth.Fit: unknown model kind %q: %w", opts.Kind, ErrInvalid)
+	}
+}

@@ -1,0 +1,261 @@
+package table
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// sniffBytes is how much of a CSV stream the delimiter sniffer looks at.
+const sniffBytes = 64 << 10
+
+// errRecordTooLarge is guardReader's signal that one record grew past its cap.
+var errRecordTooLarge = errors.New("record too large")
+
+// guardReader caps the bytes one CSV record may pull in, so that a
+// gigantic unterminated quote cannot exhaust memory before cell sizes can be
+// checked. The count is reset after every record.
+type guardReader struct {
+	r     io.Reader
+	n     int64
+	limit int64
+}
+
+func (g *guardReader) Read(p []byte) (int, error) {
+	if g.n > g.limit {
+		return 0, errRecordTooLarge
+	}
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	return n, err
+}
+
+// recordLimit is the byte cap on one record of ncols cells: ncols full cells
+// plus their quotes and delimiters, and slack for buffered read-ahead.
+func recordLimit(maxCell, ncols int) int64 {
+	const slack = 64 << 10
+	lim := int64(maxCell)*int64(ncols)*2 + slack
+	if maxCell <= 0 || ncols <= 0 || lim/int64(ncols)/2 != int64(maxCell) || lim < 0 {
+		return 1<<63 - 1
+	}
+	return lim
+}
+
+type csvReader struct {
+	cr      *csv.Reader
+	guard   *guardReader
+	cols    []string
+	rows    int
+	maxRows int
+	maxCell int
+	err     error // sticky: once Read fails it keeps failing
+}
+
+func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
+	br := bufio.NewReaderSize(r, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && len(head) == 0 {
+		return nil, fmt.Errorf("table: read csv: %w", err)
+	}
+	complete := err != nil // the peek saw the end of the stream
+	if bytes.HasPrefix(head, bom) {
+		br.Discard(len(bom))
+		head = head[len(bom):]
+	}
+	if delim == 0 {
+		delim = sniff(head, complete)
+	}
+	if delim == '"' || delim == '\r' || delim == '\n' || delim == utf8.RuneError || !utf8.ValidRune(delim) {
+		return nil, fmt.Errorf("table: read csv: delimiter %q: %w", delim, ErrUnsupported)
+	}
+	c := &csvReader{
+		guard:   &guardReader{r: br},
+		maxRows: opts.MaxRows,
+		maxCell: opts.maxCell(),
+	}
+	maxCols := opts.maxColumns()
+	c.guard.limit = recordLimit(c.maxCell, min(maxCols, DefaultMaxColumns))
+	c.cr = csv.NewReader(c.guard)
+	c.cr.Comma = delim
+	c.cr.FieldsPerRecord = -1
+	c.cr.ReuseRecord = true
+
+	header, err := c.cr.Read()
+	c.guard.n = 0
+	if err == io.EOF {
+		return nil, &Error{Detail: "no header row", Err: ErrEmpty}
+	}
+	if err != nil {
+		return nil, c.wrap(err, 0)
+	}
+	if len(header) > maxCols {
+		return nil, &Error{Line: 1, Detail: fmt.Sprintf("%d columns, limit %d", len(header), maxCols), Err: ErrTooManyColumns}
+	}
+	line, _ := c.cr.FieldPos(0)
+	if err := checkHeader(header, line, c.maxCell); err != nil {
+		return nil, err
+	}
+	c.cols = append([]string(nil), header...)
+	c.guard.limit = recordLimit(c.maxCell, len(header))
+	return c, nil
+}
+
+// checkHeader rejects empty, duplicate, oversized or non-UTF-8 column names.
+func checkHeader(names []string, line, maxCell int) error {
+	seen := make(map[string]int, len(names))
+	for i, name := range names {
+		e := &Error{Line: line, Column: i + 1, ColumnName: name}
+		switch {
+		case len(name) > maxCell:
+			e.ColumnName = ""
+			e.Detail, e.Err = fmt.Sprintf("name of %d bytes, limit %d", len(name), maxCell), ErrCellTooLarge
+		case !utf8.ValidString(name):
+			e.ColumnName = ""
+			e.Err = ErrInvalidUTF8
+		case name == "":
+			e.Err = ErrEmptyHeader
+		case seen[name] > 0:
+			e.Detail, e.Err = fmt.Sprintf("also column %d", seen[name]), ErrDuplicateHeader
+		default:
+			seen[name] = i + 1
+			continue
+		}
+		return e
+	}
+	return nil
+}
+
+func (c *csvReader) Columns() []string { return c.cols }
+
+func (c *csvReader) Read() ([]string, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	rec, err := c.cr.Read()
+	c.guard.n = 0
+	n := c.rows + 1
+	if err != nil {
+		c.err = c.wrap(err, n)
+		return nil, c.err
+	}
+	c.rows = n
+	line, _ := c.cr.FieldPos(0)
+	if c.maxRows > 0 && n > c.maxRows {
+		c.err = &Error{Row: n, Line: line, Detail: fmt.Sprintf("limit %d", c.maxRows), Err: ErrTooManyRows}
+		return nil, c.err
+	}
+	if len(rec) != len(c.cols) {
+		e := &Error{Row: n, Line: line, Detail: fmt.Sprintf("%d cells, header has %d", len(rec), len(c.cols)), Err: ErrRagged}
+		if len(rec) < len(c.cols) {
+			e.Column, e.ColumnName = len(rec)+1, c.cols[len(rec)]
+		} else {
+			e.Column = len(c.cols) + 1
+		}
+		c.err = e
+		return nil, e
+	}
+	for i, cell := range rec {
+		if len(cell) > c.maxCell {
+			c.err = &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i],
+				Detail: fmt.Sprintf("%d bytes, limit %d", len(cell), c.maxCell), Err: ErrCellTooLarge}
+			return nil, c.err
+		}
+		if !utf8.ValidString(cell) {
+			c.err = &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i], Err: ErrInvalidUTF8}
+			return nil, c.err
+		}
+	}
+	return rec, nil
+}
+
+// wrap classifies an error of encoding/csv while reading data row n.
+func (c *csvReader) wrap(err error, n int) error {
+	if err == io.EOF {
+		return io.EOF
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &Error{Row: n, Line: pe.Line, Detail: fmt.Sprintf("%v at byte %d", pe.Err, pe.Column), Err: ErrSyntax}
+	}
+	if errors.Is(err, errRecordTooLarge) {
+		return &Error{Row: n, Detail: fmt.Sprintf("record longer than %d bytes", c.guard.limit), Err: ErrCellTooLarge}
+	}
+	return fmt.Errorf("table: read csv row %d: %w", n, err)
+}
+
+// sniff picks the delimiter among ',' ';' '\t' '|' from the first lines of
+// head (quotes respected, so delimiters and newlines inside quoted cells do
+// not count). The winner occurs the same nonzero number of times on every
+// line; among such candidates the most frequent wins; failing that, the one
+// most frequent on the header line; ties go to the earlier candidate, and a
+// file with none of them is read as one ',' column.
+func sniff(head []byte, complete bool) rune {
+	const maxLines = 20
+	cands := [...]byte{',', ';', '\t', '|'}
+	var counts [maxLines][len(cands)]int
+	lines := 0
+	inQuote := false
+	var cur [len(cands)]int
+	empty := true
+	for i := 0; i < len(head) && lines < maxLines; i++ {
+		b := head[i]
+		switch {
+		case b == '"':
+			inQuote = !inQuote
+			empty = false
+		case inQuote:
+		case b == '\n':
+			if !empty {
+				counts[lines] = cur
+				lines++
+			}
+			cur = [len(cands)]int{}
+			empty = true
+		case b == '\r':
+		default:
+			empty = false
+			for k, c := range cands {
+				if b == c {
+					cur[k]++
+				}
+			}
+		}
+	}
+	if complete && !empty && lines < maxLines {
+		counts[lines] = cur
+		lines++
+	}
+	if lines == 0 {
+		return ','
+	}
+	best, bestN, bestConsistent := -1, 0, false
+	for k := range cands {
+		h := counts[0][k]
+		if h == 0 {
+			continue
+		}
+		consistent := true
+		for l := 1; l < lines; l++ {
+			if counts[l][k] != h {
+				consistent = false
+				break
+			}
+		}
+		better := best < 0 ||
+			(consistent && !bestConsistent) ||
+			(consistent == bestConsistent && h > bestN)
+		if better {
+			best, bestN, bestConsistent = k, h, consistent
+		}
+	}
+	if best < 0 {
+		return ','
+	}
+	return rune(cands[best])
+}

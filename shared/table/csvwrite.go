@@ -1,0 +1,126 @@
+package table
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// flushAt is the buffered output size at which encoders hand bytes to the
+// underlying writer.
+const flushAt = 64 << 10
+
+// formulaStart marks the first bytes that make a spreadsheet evaluate a cell
+// as a formula: '=', '+', '-', '@', tab and CR (OWASP, "CSV Injection").
+var formulaStart = [256]bool{'=': true, '+': true, '-': true, '@': true, '\t': true, '\r': true}
+
+// csvEncoder writes RFC 4180 CSV (LF line endings) with formula escaping.
+//
+// Formula escaping follows OWASP's recommendation: a cell that starts with
+// '=', '+', '-', '@', tab or CR gets a leading single quote, so spreadsheets
+// show it as text instead of running it. Cells of Int and Float columns that
+// parse as numbers (negative ones included) are written raw so that numbers
+// stay numbers; any other cell of such a column, and every cell of String and
+// Bool columns, is escaped. Column names are escaped too. Reading an escaped
+// file back yields the quoted cells, e.g. "'=1+2".
+type csvEncoder struct {
+	w       io.Writer
+	buf     []byte
+	delim   byte
+	kinds   []Kind
+	special [256]bool // bytes that force a cell into quotes
+}
+
+func newCSVEncoder(w io.Writer, cols []Column, delim byte) *csvEncoder {
+	e := &csvEncoder{w: w, buf: make([]byte, 0, flushAt+4096), delim: delim, kinds: make([]Kind, len(cols))}
+	e.special['"'], e.special['\n'], e.special['\r'], e.special[delim] = true, true, true, true
+	for i, c := range cols {
+		e.kinds[i] = c.Kind
+		if i > 0 {
+			e.buf = append(e.buf, delim)
+		}
+		// A leading BOM in the first name would be taken for the file's
+		// own BOM and dropped on read: quote it to keep it.
+		e.buf = e.appendCell(e.buf, c.Name, String, i == 0 && strings.HasPrefix(c.Name, "\uFEFF"))
+	}
+	e.buf = append(e.buf, '\n')
+	return e
+}
+
+func (e *csvEncoder) encode(row []string, _ int) error {
+	b := e.buf
+	for i, cell := range row {
+		if i > 0 {
+			b = append(b, e.delim)
+		}
+		b = e.appendCell(b, cell, e.kinds[i], false)
+	}
+	// A lone empty cell would be an empty line, which readers skip.
+	if len(row) == 1 && row[0] == "" {
+		b = append(b, '"', '"')
+	}
+	e.buf = append(b, '\n')
+	if len(e.buf) >= flushAt {
+		return e.flush()
+	}
+	return nil
+}
+
+func (e *csvEncoder) appendCell(b []byte, s string, k Kind, quote bool) []byte {
+	if s == "" {
+		return b
+	}
+	escape := formulaStart[s[0]] && (k != Int && k != Float || !isNumber(s))
+	if !quote {
+		for i := 0; i < len(s); i++ {
+			if e.special[s[i]] {
+				quote = true
+				break
+			}
+		}
+	}
+	if !quote {
+		if escape {
+			b = append(b, '\'')
+		}
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	if escape {
+		b = append(b, '\'')
+	}
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i+1]...)
+		b = append(b, '"')
+		s = s[i+1:]
+	}
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// isNumber reports whether s is a number strconv.ParseFloat accepts, out of
+// range ones included.
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+func (e *csvEncoder) flush() error {
+	if len(e.buf) == 0 {
+		return nil
+	}
+	_, err := e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+	if err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}
+
+func (e *csvEncoder) finish() error { return e.flush() }

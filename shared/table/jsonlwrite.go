@@ -1,0 +1,177 @@
+package table
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// jsonlEncoder writes one JSON object per row, keys in column order. String
+// cells become JSON strings (invalid UTF-8 is ErrInvalidUTF8, never
+// silently replaced); Int, Float and Bool cells become numbers and
+// true/false, with "" as null. A numeric cell already in JSON's number
+// grammar is copied verbatim; one that Go parses but JSON does not spell
+// ("+5", "007", "1.") is normalised; anything else, NaN and infinities
+// included, is ErrType.
+type jsonlEncoder struct {
+	w    io.Writer
+	buf  []byte
+	keys [][]byte // `{"name":` for the first column, `,"name":` after
+	cols []Column
+}
+
+func newJSONLEncoder(w io.Writer, cols []Column) *jsonlEncoder {
+	e := &jsonlEncoder{w: w, buf: make([]byte, 0, flushAt+4096), cols: cols, keys: make([][]byte, len(cols))}
+	for i, c := range cols {
+		k := []byte{','}
+		if i == 0 {
+			k[0] = '{'
+		}
+		k = appendJSONString(k, c.Name)
+		e.keys[i] = append(k, ':')
+	}
+	return e
+}
+
+func (e *jsonlEncoder) encode(row []string, n int) error {
+	b := e.buf
+	start := len(b)
+	for i, cell := range row {
+		b = append(b, e.keys[i]...)
+		var ok bool
+		switch k := e.cols[i].Kind; {
+		case k == String:
+			ok = utf8.ValidString(cell)
+			if ok {
+				b = appendJSONString(b, cell)
+			}
+		case cell == "":
+			b, ok = append(b, "null"...), true
+		case k == Int:
+			b, ok = appendJSONInt(b, cell)
+		case k == Float:
+			b, ok = appendJSONFloat(b, cell)
+		default:
+			b, ok = appendJSONBool(b, cell)
+		}
+		if !ok {
+			e.buf = b[:start]
+			return cellError(n, i, e.cols[i], cell)
+		}
+	}
+	e.buf = append(b, '}', '\n')
+	if len(e.buf) >= flushAt {
+		return e.flush()
+	}
+	return nil
+}
+
+// cellError reports a cell that does not fit its column's kind.
+func cellError(row, i int, c Column, cell string) error {
+	if !utf8.ValidString(cell) {
+		return &Error{Row: row, Column: i + 1, ColumnName: c.Name, Err: ErrInvalidUTF8}
+	}
+	const show = 40
+	if len(cell) > show {
+		cell = cell[:show] + "..."
+	}
+	return &Error{Row: row, Column: i + 1, ColumnName: c.Name, Detail: fmt.Sprintf("%q is not %s", cell, c.Kind), Err: ErrType}
+}
+
+func appendJSONInt(b []byte, s string) ([]byte, bool) {
+	if end := numberEnd(s, 0); end == len(s) && isDigits(s) {
+		return append(b, s...), true
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return b, false
+	}
+	return strconv.AppendInt(b, v, 10), true
+}
+
+// isDigits reports whether s is an optionally negative run of digits.
+func isDigits(s string) bool {
+	if len(s) > 0 && s[0] == '-' {
+		s = s[1:]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func appendJSONFloat(b []byte, s string) ([]byte, bool) {
+	if numberEnd(s, 0) == len(s) {
+		return append(b, s...), true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return b, false
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64), true
+}
+
+func appendJSONBool(b []byte, s string) ([]byte, bool) {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return b, false
+	}
+	return strconv.AppendBool(b, v), true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe marks the bytes that need no escaping inside a JSON string.
+var jsonSafe = func() (t [256]bool) {
+	for i := 0x20; i < 256; i++ {
+		t[i] = true
+	}
+	t['"'], t['\\'] = false, false
+	return t
+}()
+
+// appendJSONString appends s, which must be valid UTF-8, as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if jsonSafe[c] {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func (e *jsonlEncoder) flush() error {
+	if len(e.buf) == 0 {
+		return nil
+	}
+	_, err := e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+	if err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}
+
+func (e *jsonlEncoder) finish() error { return e.flush() }

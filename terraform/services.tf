@@ -1,0 +1,22 @@
+# APIs the platform uses.
+locals {
+  services = [
+    "cloudfunctions.googleapis.com",
+    "run.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "eventarc.googleapis.com",
+    "pubsub.googleapis.com",
+    "firestore.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+  ]
+}
+
+resource "google_project_service" "services" {
+  for_each           = toset(local.services)
+  service            = each.value
+  disable_on_destroy = false
+}
