@@ -120,9 +120,9 @@ type Efficacy struct {
 	// Real is the holdout score of the model trained on real rows.
 	Real float64 `json:"real"`
 	// Ratio is Synthetic / Real when Real > 0 (1 means no loss of utility).
-	Ratio        float64 `json:"ratio,omitempty"`
-	TrainRows    int     `json:"train_rows"`
-	SynthRows    int     `json:"synthetic_rows"`
-	HoldoutRows  int     `json:"holdout_rows"`
-	PositiveClass string `json:"positive_class,omitempty"`
+	Ratio         float64 `json:"ratio,omitempty"`
+	TrainRows     int     `json:"train_rows"`
+	SynthRows     int     `json:"synthetic_rows"`
+	HoldoutRows   int     `json:"holdout_rows"`
+	PositiveClass string  `json:"positive_class,omitempty"`
 }

@@ -19,6 +19,10 @@ type colInfo struct {
 	kind    profile.Kind
 	layout  string   // datetime columns: Go time layout of the cells
 	missing []string // spellings of missing besides ""
+	integer bool     // numeric columns: whole numbers only
+	// Numeric columns: the profile's bounds, when it gives any (not both 0).
+	pmin, pmax float64
+	hasP       bool
 }
 
 func (c *colInfo) isMissing(cell string) bool {
@@ -319,7 +323,8 @@ func Compile(f *File, t *table.Table, p *profile.Profile) (*Set, error) {
 			return nil, fmt.Errorf("rules.Compile: profile lists column %q twice: %w", pc.Name, ErrInvalid)
 		}
 		s.byName[pc.Name] = i
-		c := colInfo{name: pc.Name, idx: i, kind: pc.Kind, layout: pc.Format}
+		c := colInfo{name: pc.Name, idx: i, kind: pc.Kind, layout: pc.Format, integer: pc.Integer,
+			pmin: pc.Min, pmax: pc.Max, hasP: pc.Kind == profile.Numeric && (pc.Min != 0 || pc.Max != 0)}
 		for _, m := range pc.MissingTokens {
 			if m != "" {
 				c.missing = append(c.missing, m)
@@ -348,10 +353,7 @@ func Compile(f *File, t *table.Table, p *profile.Profile) (*Set, error) {
 	for i := range s.seen {
 		s.seen[i] = make(map[key]struct{})
 	}
-	tr, err := s.training(t)
-	if err != nil {
-		return nil, fmt.Errorf("rules.Compile: %w", err)
-	}
+	tr := s.training(t)
 	s.train = tr.ranges
 	if err := s.staticChecks(tr); err != nil {
 		return nil, fmt.Errorf("rules.Compile: %w", err)

@@ -256,6 +256,7 @@ type genState struct {
 	faker *gofakeit.Faker
 	a     *arena
 	buf   []byte
+	salt  uint64
 }
 
 // generate returns a fresh value for global row index row of column c.
@@ -276,16 +277,12 @@ func (c *Col) generate(st *genState, row int64) (string, error) {
 	}
 	for range seenRetries {
 		v := c.draw(st)
-		if _, hit := slices.BinarySearch(g.Seen, xxhash.Sum64String(v)^saltOf(st)); !hit {
+		if _, hit := slices.BinarySearch(g.Seen, xxhash.Sum64String(v)^st.salt); !hit {
 			return v, nil
 		}
 	}
 	return "", fmt.Errorf("column %q: %d generated values in a row equal training values: %w", c.Name, seenRetries, ErrRejected)
 }
-
-// saltOf is set per sampling run (see sampler); kept on the state so that
-// generate needs no schema pointer.
-func saltOf(st *genState) uint64 { return st.salt() }
 
 // draw makes one candidate value of column c.
 func (c *Col) draw(st *genState) string {

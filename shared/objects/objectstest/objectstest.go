@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"math/rand/v2"
@@ -126,7 +127,7 @@ func testReadWrite(t *testing.T, b *blob.Bucket) {
 			t.Fatalf("ReadAll(%q): %v", tt.key, err)
 		}
 		if !bytes.Equal(got, tt.data) {
-			t.Errorf("ReadAll(%q) = %q, want %q", tt.key, got, tt.data)
+			t.Errorf("ReadAll(%q) = %s, want %q", tt.key, short(got), tt.data)
 		}
 		var buf bytes.Buffer
 		n, err := objects.CopyTo(ctx, b, tt.key, &buf)
@@ -134,7 +135,7 @@ func testReadWrite(t *testing.T, b *blob.Bucket) {
 			t.Fatalf("CopyTo(%q): %v", tt.key, err)
 		}
 		if n != int64(len(tt.data)) || !bytes.Equal(buf.Bytes(), tt.data) {
-			t.Errorf("CopyTo(%q) = %d bytes %q, want %q", tt.key, n, buf.Bytes(), tt.data)
+			t.Errorf("CopyTo(%q) = %d bytes %s, want %q", tt.key, n, short(buf.Bytes()), tt.data)
 		}
 		ok, err := objects.Exists(ctx, b, tt.key)
 		if err != nil || !ok {
@@ -149,7 +150,7 @@ func testReadWrite(t *testing.T, b *blob.Bucket) {
 	// Put over an existing object replaces it.
 	put(t, b, "plain.txt", []byte("second"), nil)
 	if got, err := b.ReadAll(ctx, "plain.txt"); err != nil || string(got) != "second" {
-		t.Errorf("after overwrite ReadAll = %q, %v; want %q", got, err, "second")
+		t.Errorf("after overwrite ReadAll = %s, %v; want %q", short(got), err, "second")
 	}
 }
 
@@ -251,6 +252,15 @@ func testAttributes(t *testing.T, b *blob.Bucket) {
 	if a, err := b.Attributes(ctx, "sniffed"); err != nil || a.ContentType != "text/plain; charset=utf-8" {
 		t.Errorf("sniffed ContentType = %q (err %v), want text/plain; charset=utf-8", a.ContentType, err)
 	}
+}
+
+// short quotes at most 32 bytes of p, so that a wrong large object does not
+// flood the test log.
+func short(p []byte) string {
+	if len(p) <= 32 {
+		return fmt.Sprintf("%q", p)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", p[:32], len(p))
 }
 
 func equalMaps(a, b map[string]string) bool {
@@ -455,7 +465,7 @@ func testPutWriteFails(t *testing.T, b *blob.Bucket) {
 			}
 			got, err := b.ReadAll(t.Context(), tt.key)
 			if err != nil || !bytes.Equal(got, tt.want) {
-				t.Errorf("ReadAll = %q, %v; want %q", got, err, tt.want)
+				t.Errorf("ReadAll = %s, %v; want %q", short(got), err, tt.want)
 			}
 		})
 	}

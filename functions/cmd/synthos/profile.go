@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/table"
+)
+
+func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("profile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	jsonOut := fs.String("json", "", "where to write the profile as JSON (default INPUT's name + .profile.json in the current directory; - for none)")
+	schemaPath := fs.String("schema", "", "JSON schema file overriding inferred column kinds")
+	maxRows := fs.Int("max-rows", 0, "refuse inputs with more data rows than this (0: no limit)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: synthos profile FILE [--json OUT] [--schema F]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("%w: profile takes exactly one input file, got %d", errUsage, len(pos))
+	}
+	in := pos[0]
+	t, err := readTable(in, table.Options{MaxRows: *maxRows})
+	if err != nil {
+		return err
+	}
+	p, err := profileTable(t, *schemaPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d rows × %d columns\n\n", in, len(t.Rows), len(t.Columns))
+	if err := profile.WriteText(stdout, p); err != nil {
+		return err
+	}
+	out := *jsonOut
+	if out == "-" {
+		return nil
+	}
+	if out == "" {
+		base := filepath.Base(in)
+		out = strings.TrimSuffix(base, filepath.Ext(base)) + ".profile.json"
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode profile: %w", err)
+	}
+	if err := writeFileAtomic(out, append(b, '\n')); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nprofile written to %s\n", out)
+	return nil
+}
+
+// readTable reads a whole table file, with errors that name the file.
+func readTable(path string, opts table.Options) (*table.Table, error) {
+	r, err := table.Open(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer r.Close()
+	t, err := table.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// profileTable infers a profile and applies the schema overrides, if any.
+func profileTable(t *table.Table, schemaPath string) (*profile.Profile, error) {
+	p, err := profile.Infer(t, profile.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	if schemaPath != "" {
+		s, err := profile.LoadSchema(schemaPath)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Apply(p); err != nil {
+			return nil, fmt.Errorf("apply schema %s: %w", schemaPath, err)
+		}
+	}
+	return p, nil
+}
+
+// writeFileAtomic writes b to path through a temp file and a rename, so a
+// failure never leaves a partial file.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name()) // no-op after a successful rename
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

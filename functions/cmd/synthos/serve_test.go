@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/platform"
+)
+
+// startLocal runs the local platform on embedded drivers in a temp dir and
+// returns its base URL, its Env and a stop function that returns serve's error.
+func startLocal(t *testing.T) (string, *platform.Env, func() error) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.LoadMap(context.Background(), map[string]string{
+		"SYNTHOS_STATE_URL":   "bolt://" + filepath.Join(dir, "state.db"),
+		"SYNTHOS_OBJECTS_URL": "file://" + filepath.Join(dir, "objects"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := makeLocalDirs(cfg); err != nil {
+		t.Fatal(err)
+	}
+	env, err := platform.Open(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() { done <- serve(ctx, env, ln, &out) }()
+	var stopped bool
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
+	return "http://" + ln.Addr().String(), env, stop
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("GET %s: body is not JSON: %v", url, err)
+	}
+	return resp.StatusCode, body
+}
+
+func TestServeHealthAndReadiness(t *testing.T) {
+	base, _, _ := startLocal(t)
+
+	if code, body := getJSON(t, base+"/healthz"); code != 200 || body["status"] != "ok" {
+		t.Errorf("/healthz = %d %v", code, body)
+	}
+	code, body := getJSON(t, base+"/readyz")
+	if code != 200 || body["status"] != "ready" {
+		t.Errorf("/readyz = %d %v", code, body)
+	}
+	checks, _ := body["checks"].(map[string]any)
+	for _, dep := range []string{"state", "objects", "events", "secrets"} {
+		c, ok := checks[dep].(map[string]any)
+		if !ok || c["status"] != "ok" {
+			t.Errorf("/readyz check %s = %v", dep, checks[dep])
+		}
+	}
+}
+
+func TestServePendingEntryPointsAnswer501(t *testing.T) {
+	base, _, _ := startLocal(t)
+	for _, path := range []string{"/v1/jobs", "/webhooks/paddle", "/webhooks/stripe"} {
+		code, body := getJSON(t, base+path)
+		errObj, _ := body["error"].(map[string]any)
+		if code != http.StatusNotImplemented || errObj["code"] != "not_implemented" || errObj["message"] == "" {
+			t.Errorf("%s = %d %v, want 501 with a JSON error", path, code, body)
+		}
+	}
+	// A push consumer whose logic has not landed refuses honestly.
+	env := `{"message":{"data":"e30=","messageId":"1","attributes":{}},"subscription":"projects/p/subscriptions/s"}`
+	resp, err := http.Post(base+"/push/generate", "application/json", strings.NewReader(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(b), "generation") {
+		t.Errorf("push generate = %d %s", resp.StatusCode, b)
+	}
+	// Unknown routes get a JSON 404, not an HTML page.
+	if code, body := getJSON(t, base+"/nope"); code != 404 || body["error"] == nil {
+		t.Errorf("/nope = %d %v", code, body)
+	}
+}
+
+// TestServeDrainsDeliveriesOnShutdown: a delivery in flight when the stop
+// signal arrives completes before serve returns.
+func TestServeDrainsDeliveriesOnShutdown(t *testing.T) {
+	_, env, stop := startLocal(t)
+	var started, finished atomic.Int32
+	release := make(chan struct{})
+	if err := env.Bus.Subscribe("drain-test", "drain-test-sub", func(ctx context.Context, m *events.Message) error {
+		started.Add(1)
+		<-release
+		finished.Add(1)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Bus.Publish(context.Background(), "drain-test", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	for started.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	stopErr := make(chan error, 1)
+	go func() { stopErr <- stop() }()
+	select {
+	case err := <-stopErr:
+		t.Fatalf("serve returned (%v) while a delivery was still in flight", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-stopErr; err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if finished.Load() != 1 {
+		t.Errorf("in-flight delivery did not finish before exit")
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args     []string
+		wantErr  bool
+		wantText string
+	}{
+		{nil, true, "Commands:"},
+		{[]string{"help"}, false, "serve"},
+		{[]string{"bogus"}, true, "Commands:"},
+	}
+	for _, tc := range tests {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), tc.args, &out, &errOut)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%v: err = %v", tc.args, err)
+		}
+		if err != nil && exitCode(err) != 2 {
+			t.Errorf("%v: exit code %d, want 2", tc.args, exitCode(err))
+		}
+		if !strings.Contains(errOut.String(), tc.wantText) {
+			t.Errorf("%v: stderr %q lacks %q", tc.args, errOut.String(), tc.wantText)
+		}
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	t.Parallel()
+	fs := newTestFlags()
+	n := fs.Int("n", 0, "")
+	o := fs.String("o", "", "")
+	pos, err := parseInterleaved(fs, []string{"in.csv", "-n", "10", "extra", "-o", "out.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *n != 10 || *o != "out.csv" || strings.Join(pos, ",") != "in.csv,extra" {
+		t.Errorf("n=%d o=%s pos=%v", *n, *o, pos)
+	}
+}

@@ -1,0 +1,225 @@
+package profile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+)
+
+// ErrSchema reports a schema file that cannot be read or applied: bad JSON, an
+// unknown field, column, kind or PII kind, or settings that contradict each
+// other.
+var ErrSchema = errors.New("profile: bad schema")
+
+// Schema overrides what Infer decided about some columns. Its JSON form is
+//
+//	{"columns": {
+//	  "age":   {"kind": "numeric", "integer": true, "min": 17, "max": 90},
+//	  "email": {"kind": "pii", "pii": "email"},
+//	  "dob":   {"kind": "datetime", "format": "2006-01-02"}}}
+type Schema struct {
+	Columns map[string]Override `json:"columns"`
+}
+
+// Override sets a column's kind and the settings of that kind. A field left
+// out keeps the inferred value when the kind is unchanged; a new kind starts
+// from a clean slate. Kind may be left out to adjust settings only.
+type Override struct {
+	Kind       Kind     `json:"kind,omitempty"`
+	PII        PIIKind  `json:"pii,omitempty"`
+	Integer    *bool    `json:"integer,omitempty"`
+	Decimals   *int     `json:"decimals,omitempty"`
+	Min        *float64 `json:"min,omitempty"`
+	Max        *float64 `json:"max,omitempty"`
+	Format     string   `json:"format,omitempty"`
+	TrueToken  string   `json:"true_token,omitempty"`
+	FalseToken string   `json:"false_token,omitempty"`
+	IDFormat   string   `json:"id_format,omitempty"`
+}
+
+var (
+	kinds    = []Kind{Numeric, Categorical, Boolean, Datetime, ID, Text, PII}
+	piiKinds = []PIIKind{Email, Phone, PersonName, Address, NationalID, Card, IBAN, IP, URL}
+)
+
+// LoadSchema reads a schema file; see ParseSchema.
+func LoadSchema(path string) (*Schema, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("profile.LoadSchema: %w", err)
+	}
+	s, err := ParseSchema(b)
+	if err != nil {
+		return nil, fmt.Errorf("profile.LoadSchema %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ParseSchema decodes a schema, rejecting unknown fields, trailing data, and
+// unknown kinds or PII kinds. Columns are checked against a table only by
+// Apply.
+func ParseSchema(b []byte) (*Schema, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var s Schema
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSchema, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: data after the schema object", ErrSchema)
+	}
+	for _, name := range sortedKeys(s.Columns) {
+		o := s.Columns[name]
+		if o.Kind != "" && !slices.Contains(kinds, o.Kind) {
+			return nil, fmt.Errorf("%w: column %q: unknown kind %q (want one of %v)", ErrSchema, name, o.Kind, kinds)
+		}
+		if o.PII != "" && !slices.Contains(piiKinds, o.PII) {
+			return nil, fmt.Errorf("%w: column %q: unknown pii kind %q (want one of %v)", ErrSchema, name, o.PII, piiKinds)
+		}
+	}
+	return &s, nil
+}
+
+// Apply overrides the columns of p that the schema names and gives them
+// Confidence 1. It checks every override before changing anything, so on
+// error p is untouched.
+func (s *Schema) Apply(p *Profile) error {
+	out := make(map[string]Column, len(s.Columns))
+	for _, name := range sortedKeys(s.Columns) {
+		c := p.Col(name)
+		if c == nil {
+			return fmt.Errorf("%w: column %q is not in the table", ErrSchema, name)
+		}
+		nc, err := s.Columns[name].apply(*c)
+		if err != nil {
+			return fmt.Errorf("%w: column %q: %w", ErrSchema, name, err)
+		}
+		out[name] = nc
+	}
+	for name, nc := range out {
+		*p.Col(name) = nc
+	}
+	return nil
+}
+
+// apply returns c overridden by o, or an error naming the contradiction.
+func (o Override) apply(c Column) (Column, error) {
+	if o.Kind != "" && o.Kind != c.Kind {
+		c.Kind, c.PII, c.Integer, c.Decimals, c.Min, c.Max = o.Kind, "", false, 0, 0, 0
+		c.Format, c.TrueToken, c.FalseToken, c.IDFormat, c.Mode = "", "", "", "", ""
+	}
+	c.Confidence = 1
+	only := func(k Kind, field string, set bool) error {
+		if set && c.Kind != k && !(field == "min/max" && c.Kind == Datetime) {
+			return fmt.Errorf("%s applies to kind %s, not %s", field, k, c.Kind)
+		}
+		return nil
+	}
+	if err := errors.Join(
+		only(PII, "pii", o.PII != ""),
+		only(Numeric, "integer", o.Integer != nil),
+		only(Numeric, "decimals", o.Decimals != nil),
+		only(Numeric, "min/max", o.Min != nil || o.Max != nil),
+		only(Datetime, "format", o.Format != ""),
+		only(Boolean, "true_token/false_token", o.TrueToken != "" || o.FalseToken != ""),
+		only(ID, "id_format", o.IDFormat != ""),
+	); err != nil {
+		return c, err
+	}
+	if o.PII != "" {
+		c.PII = o.PII
+	}
+	if o.Integer != nil {
+		c.Integer = *o.Integer
+	}
+	if o.Decimals != nil {
+		c.Decimals = *o.Decimals
+	}
+	if o.Min != nil {
+		c.Min = *o.Min
+	}
+	if o.Max != nil {
+		c.Max = *o.Max
+	}
+	if o.Format != "" {
+		c.Format = o.Format
+	}
+	if o.TrueToken != "" {
+		c.TrueToken = o.TrueToken
+	}
+	if o.FalseToken != "" {
+		c.FalseToken = o.FalseToken
+	}
+	if o.IDFormat != "" {
+		c.IDFormat = o.IDFormat
+	}
+	return c, valid(&c)
+}
+
+// valid checks that a column's settings fit its kind.
+func valid(c *Column) error {
+	switch c.Kind {
+	case PII:
+		if c.PII == "" {
+			return errors.New(`kind pii needs "pii" (one of email, phone, name, address, national_id, card, iban, ip, url)`)
+		}
+	case Numeric:
+		switch {
+		case c.Min > c.Max:
+			return fmt.Errorf("min %v is above max %v", c.Min, c.Max)
+		case c.Decimals < 0:
+			return fmt.Errorf("decimals %d is negative", c.Decimals)
+		case c.Integer && c.Decimals > 0:
+			return fmt.Errorf("an integer column cannot have %d decimals", c.Decimals)
+		}
+	case Datetime:
+		if c.Format == "" {
+			return errors.New(`kind datetime needs "format", a Go time layout such as "2006-01-02"`)
+		}
+		if !validLayout(c.Format) {
+			return fmt.Errorf("format %q is not a Go time layout that tells times apart (write the reference time Mon Jan 2 15:04:05 MST 2006)", c.Format)
+		}
+		if c.Min > c.Max {
+			return fmt.Errorf("min %v is above max %v", c.Min, c.Max)
+		}
+	case Boolean:
+		if c.TrueToken == "" || c.FalseToken == "" {
+			return errors.New(`kind boolean needs "true_token" and "false_token"`)
+		}
+		if c.TrueToken == c.FalseToken {
+			return fmt.Errorf("true_token and false_token are both %q", c.TrueToken)
+		}
+	case ID:
+		if c.IDFormat != "" && !validIDFormat(c.IDFormat) {
+			return fmt.Errorf(`id_format %q is not "uuid", "hex:N", "alnum:N" or a pattern with one %%d`, c.IDFormat)
+		}
+	}
+	return nil
+}
+
+// validLayout reports whether layout formats two different times differently
+// and parses its own output, i.e. it holds date or time elements.
+func validLayout(layout string) bool {
+	a := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
+	b := time.Date(2011, 11, 22, 3, 44, 55, 0, time.UTC)
+	sa := a.Format(layout)
+	if sa == b.Format(layout) {
+		return false
+	}
+	_, err := time.Parse(layout, sa)
+	return err == nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

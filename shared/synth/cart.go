@@ -1,0 +1,467 @@
+package synth
+
+import (
+	"math"
+	"slices"
+)
+
+// maxBins is the number of histogram bins a feature can have: a split is a
+// 64-bit mask of the bins that go left, so a node test is one shift.
+const maxBins = 64
+
+// Binning maps a modelled column's values to at most maxBins histogram bins,
+// the form a column takes as a tree feature.
+type Binning struct {
+	// Numbers: bin 0 holds missing values when Off is 1; bin Off+k holds
+	// values v <= Edges[k] (and above Edges[k-1]); the last bin holds values
+	// above every edge.
+	Edges []float64
+	Off   uint8
+	// Levels: the bin of each level code. With more than maxBins levels the
+	// commonest maxBins-1 get a bin each and the rest share the last one.
+	LevelBin []uint8
+	N        int // number of bins
+}
+
+// numBin returns the bin of a number (NaN is missing).
+func (b *Binning) numBin(v float64) uint8 {
+	if v != v {
+		return 0
+	}
+	lo, hi := 0, len(b.Edges)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if v <= b.Edges[mid] {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return b.Off + uint8(lo)
+}
+
+// fitNumBinning cuts sorted-by-quantile bins at distinct values.
+func fitNumBinning(vals []float64) Binning {
+	var b Binning
+	var xs []float64
+	for _, v := range vals {
+		if v == v {
+			xs = append(xs, v)
+		}
+	}
+	if len(xs) < len(vals) {
+		b.Off = 1
+	}
+	slices.Sort(xs)
+	nb := maxBins - 1 - int(b.Off) // value bins
+	for i := 0; i < len(xs); {
+		k := i
+		for k < len(xs) && xs[k] == xs[i] {
+			k++
+		}
+		// cut after this distinct value once its share of rows is reached
+		if k < len(xs) && float64(k) >= float64(len(b.Edges)+1)*float64(len(xs))/float64(nb) && len(b.Edges) < nb-1 {
+			b.Edges = append(b.Edges, xs[i])
+		}
+		i = k
+	}
+	b.N = int(b.Off) + len(b.Edges) + 1
+	return b
+}
+
+// fitLevelBinning gives each level a bin, pooling the rarest beyond maxBins.
+func fitLevelBinning(codes []int32, levels int) Binning {
+	b := Binning{LevelBin: make([]uint8, levels)}
+	if levels <= maxBins {
+		for i := range b.LevelBin {
+			b.LevelBin[i] = uint8(i)
+		}
+		b.N = max(levels, 1)
+		return b
+	}
+	counts := make([]int, levels)
+	for _, c := range codes {
+		counts[c]++
+	}
+	byCount := make([]int, levels)
+	for i := range byCount {
+		byCount[i] = i
+	}
+	slices.SortStableFunc(byCount, func(x, y int) int { return counts[y] - counts[x] })
+	for rank, l := range byCount {
+		b.LevelBin[l] = uint8(min(rank, maxBins-1))
+	}
+	b.N = maxBins
+	return b
+}
+
+// Node is a tree node. An inner node sends a row to Child when bit
+// (feature bin) of Mask is set and to Child+1 otherwise; a leaf has Feat -1
+// and Child is its leaf index.
+type Node struct {
+	Mask  uint64
+	Feat  int32
+	Child int32
+}
+
+// CART is one column's tree and its leaf distributions.
+type CART struct {
+	Nodes []Node
+	// LeafStart[l]:LeafStart[l+1] indexes leaf l's entries in Classes and
+	// Cum (level targets) or Values (number targets).
+	LeafStart []int32
+	Classes   []int32
+	Cum       []uint32  // cumulative class counts within a leaf
+	Values    []float64 // sorted non-missing training values of a leaf
+	Missing   []uint32  // number targets: missing count per leaf
+}
+
+// leaf returns the leaf a row with the given feature bins falls in.
+func (t *CART) leaf(bins []uint8) int32 {
+	n := &t.Nodes[0]
+	for n.Feat >= 0 {
+		c := n.Child
+		if n.Mask>>bins[n.Feat]&1 == 0 {
+			c++
+		}
+		n = &t.Nodes[c]
+	}
+	return n.Child
+}
+
+// cartFitter grows one tree. Features are modelled-column indexes into
+// bins; the target is ycat (K levels) or ynum (NaN missing).
+type cartFitter struct {
+	bins    [][]uint8
+	nbins   []int
+	feats   []int
+	ycat    []int32
+	k       int
+	ynum    []float64
+	minLeaf int
+	depth   int
+	minGain float64
+	idx     []int32
+	out     CART
+	hist    []float64
+	order   []int
+	keys    []float64
+	left    []float64
+	right   []float64
+	parent  []float64
+}
+
+// split is the best split found at a node.
+type split struct {
+	gain float64
+	feat int
+	mask uint64
+}
+
+func (f *cartFitter) grow() CART {
+	n := len(f.idx)
+	f.hist = make([]float64, maxBins*max(f.k, 4))
+	f.left, f.right, f.parent = make([]float64, max(f.k, 4)), make([]float64, max(f.k, 4)), make([]float64, max(f.k, 4))
+	f.out.Nodes = append(f.out.Nodes, Node{})
+	f.out.LeafStart = append(f.out.LeafStart, 0)
+	root := f.impurity(0, n)
+	f.minGain = max(root*minRelGain, 1e-12)
+	f.build(0, 0, n, 0)
+	return f.out
+}
+
+// minRelGain is the smallest impurity decrease, relative to the root's,
+// worth a split (rpart's cp).
+const minRelGain = 1e-6
+
+// impurity is the Gini impurity times n (levels) or the sum of squared
+// deviations (numbers) of rows idx[lo:hi].
+func (f *cartFitter) impurity(lo, hi int) float64 {
+	if f.ycat != nil {
+		clear(f.parent[:f.k])
+		for _, i := range f.idx[lo:hi] {
+			f.parent[f.ycat[i]]++
+		}
+		return gini(f.parent[:f.k], float64(hi-lo))
+	}
+	var c, s, q float64
+	for _, i := range f.idx[lo:hi] {
+		if y := f.ynum[i]; y == y {
+			c++
+			s += y
+			q += y * y
+		}
+	}
+	return sse(c, s, q)
+}
+
+func gini(counts []float64, n float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	var s2 float64
+	for _, c := range counts {
+		s2 += c * c
+	}
+	return n - s2/n
+}
+
+func sse(c, s, q float64) float64 {
+	if c == 0 {
+		return 0
+	}
+	return max(q-s*s/c, 0)
+}
+
+func (f *cartFitter) build(node, lo, hi, depth int) {
+	n := hi - lo
+	if n >= 2*f.minLeaf && depth < f.depth {
+		if imp := f.impurity(lo, hi); imp > 0 {
+			if best := f.bestSplit(lo, hi, imp); best.feat >= 0 {
+				mid := f.partition(lo, hi, best)
+				child := int32(len(f.out.Nodes))
+				f.out.Nodes = append(f.out.Nodes, Node{}, Node{})
+				f.out.Nodes[node] = Node{Mask: best.mask, Feat: int32(best.feat), Child: child}
+				f.build(int(child), lo, mid, depth+1)
+				f.build(int(child)+1, mid, hi, depth+1)
+				return
+			}
+		}
+	}
+	f.makeLeaf(node, lo, hi)
+}
+
+func (f *cartFitter) partition(lo, hi int, s split) int {
+	col := f.bins[s.feat]
+	i, j := lo, hi-1
+	for i <= j {
+		if s.mask>>col[f.idx[i]]&1 == 1 {
+			i++
+		} else {
+			f.idx[i], f.idx[j] = f.idx[j], f.idx[i]
+			j--
+		}
+	}
+	return i
+}
+
+func (f *cartFitter) makeLeaf(node, lo, hi int) {
+	leaf := int32(len(f.out.LeafStart) - 1)
+	f.out.Nodes[node] = Node{Feat: -1, Child: leaf}
+	if f.ycat != nil {
+		clear(f.parent[:f.k])
+		for _, i := range f.idx[lo:hi] {
+			f.parent[f.ycat[i]]++
+		}
+		var acc uint32
+		for c, cnt := range f.parent[:f.k] {
+			if cnt > 0 {
+				acc += uint32(cnt)
+				f.out.Classes = append(f.out.Classes, int32(c))
+				f.out.Cum = append(f.out.Cum, acc)
+			}
+		}
+		f.out.LeafStart = append(f.out.LeafStart, int32(len(f.out.Cum)))
+		return
+	}
+	start := len(f.out.Values)
+	var miss uint32
+	for _, i := range f.idx[lo:hi] {
+		if y := f.ynum[i]; y == y {
+			f.out.Values = append(f.out.Values, y)
+		} else {
+			miss++
+		}
+	}
+	slices.Sort(f.out.Values[start:])
+	f.out.Missing = append(f.out.Missing, miss)
+	f.out.LeafStart = append(f.out.LeafStart, int32(len(f.out.Values)))
+}
+
+// bestSplit searches every feature's bin histogram.
+func (f *cartFitter) bestSplit(lo, hi int, parentImp float64) split {
+	best := split{feat: -1, gain: f.minGain}
+	for _, feat := range f.feats {
+		nb := f.nbins[feat]
+		if nb < 2 {
+			continue
+		}
+		if f.ycat != nil {
+			f.splitLevels(feat, nb, lo, hi, parentImp, &best)
+		} else {
+			f.splitNumber(feat, nb, lo, hi, parentImp, &best)
+		}
+	}
+	return best
+}
+
+// splitLevels finds the best prefix split of feat's bins for a level
+// target. Number features keep bin order; level features try orders by the
+// share of each of the node's three commonest classes (exact for two
+// classes, a cheap approximation of the best subset otherwise).
+func (f *cartFitter) splitLevels(feat, nb, lo, hi int, parentImp float64, best *split) {
+	k := f.k
+	h := f.hist[:nb*k]
+	clear(h)
+	col := f.bins[feat]
+	for _, i := range f.idx[lo:hi] {
+		h[int(col[i])*k+int(f.ycat[i])]++
+	}
+	n := float64(hi - lo)
+	isLevel := f.binsAreLevels(feat)
+	tries := 1
+	var top [3]int
+	if isLevel {
+		tries = min(3, k)
+		if k == 2 {
+			tries = 1
+		}
+		top = topClasses(f.parent[:k])
+	}
+	for t := 0; t < tries; t++ {
+		order := f.order[:0]
+		for b := 0; b < nb; b++ {
+			order = append(order, b)
+		}
+		if isLevel {
+			keys := f.keys[:nb]
+			c := top[t]
+			for b := 0; b < nb; b++ {
+				var tot float64
+				for _, x := range h[b*k : b*k+k] {
+					tot += x
+				}
+				keys[b] = -1
+				if tot > 0 {
+					keys[b] = h[b*k+c] / tot
+				}
+			}
+			slices.SortStableFunc(order, func(x, y int) int {
+				switch {
+				case keys[x] < keys[y]:
+					return -1
+				case keys[x] > keys[y]:
+					return 1
+				}
+				return 0
+			})
+		}
+		clear(f.left[:k])
+		var nl float64
+		var mask uint64
+		for p, b := range order[:nb-1] {
+			row := h[b*k : b*k+k]
+			var add float64
+			for c, x := range row {
+				f.left[c] += x
+				add += x
+			}
+			mask |= 1 << uint(b)
+			nl += add
+			if add == 0 && p+1 < nb-1 {
+				continue
+			}
+			if nl < float64(f.minLeaf) {
+				continue
+			}
+			nr := n - nl
+			if nr < float64(f.minLeaf) {
+				break
+			}
+			for c := range k {
+				f.right[c] = f.parent[c] - f.left[c]
+			}
+			gain := parentImp - gini(f.left[:k], nl) - gini(f.right[:k], nr)
+			if gain > best.gain {
+				*best = split{gain: gain, feat: feat, mask: mask}
+			}
+		}
+	}
+}
+
+// topClasses returns the three commonest classes of counts.
+func topClasses(counts []float64) [3]int {
+	top := [3]int{}
+	for i := range top {
+		bestC, bestN := 0, -1.0
+		for c, x := range counts {
+			taken := false
+			for _, t := range top[:i] {
+				taken = taken || t == c
+			}
+			if !taken && x > bestN {
+				bestC, bestN = c, x
+			}
+		}
+		top[i] = bestC
+	}
+	return top
+}
+
+// splitNumber finds the best prefix split of feat's bins for a number
+// target (level features ordered by the target's mean in each bin).
+func (f *cartFitter) splitNumber(feat, nb, lo, hi int, parentImp float64, best *split) {
+	h := f.hist[:nb*4]
+	clear(h)
+	col := f.bins[feat]
+	for _, i := range f.idx[lo:hi] {
+		b := int(col[i]) * 4
+		h[b]++
+		if y := f.ynum[i]; y == y {
+			h[b+1]++
+			h[b+2] += y
+			h[b+3] += y * y
+		}
+	}
+	order := f.order[:0]
+	for b := 0; b < nb; b++ {
+		order = append(order, b)
+	}
+	if f.binsAreLevels(feat) {
+		keys := f.keys[:nb]
+		for b := 0; b < nb; b++ {
+			keys[b] = math.Inf(1)
+			if h[b*4+1] > 0 {
+				keys[b] = h[b*4+2] / h[b*4+1]
+			}
+		}
+		slices.SortStableFunc(order, func(x, y int) int {
+			switch {
+			case keys[x] < keys[y]:
+				return -1
+			case keys[x] > keys[y]:
+				return 1
+			}
+			return 0
+		})
+	}
+	var tn, tc, ts, tq float64
+	for b := 0; b < nb; b++ {
+		tn += h[b*4]
+		tc += h[b*4+1]
+		ts += h[b*4+2]
+		tq += h[b*4+3]
+	}
+	var ln, lc, ls, lq float64
+	var mask uint64
+	for _, b := range order[:nb-1] {
+		ln += h[b*4]
+		lc += h[b*4+1]
+		ls += h[b*4+2]
+		lq += h[b*4+3]
+		mask |= 1 << uint(b)
+		if h[b*4] == 0 || ln < float64(f.minLeaf) {
+			continue
+		}
+		if tn-ln < float64(f.minLeaf) {
+			break
+		}
+		gain := parentImp - sse(lc, ls, lq) - sse(tc-lc, ts-ls, tq-lq)
+		if gain > best.gain {
+			*best = split{gain: gain, feat: feat, mask: mask}
+		}
+	}
+}
+
+// binsAreLevels is set per fitter: whether a feature's bins are levels.
+func (f *cartFitter) binsAreLevels(feat int) bool { return f.levelFeat[feat] }

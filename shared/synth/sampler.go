@@ -1,0 +1,154 @@
+package synth
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"unsafe"
+
+	"github.com/brianvoe/gofakeit/v7"
+	"github.com/cespare/xxhash/v2"
+)
+
+// BlockRows is the number of rows whose random stream derives from one
+// (seed, block index) pair. Shards own whole blocks, which is what makes a
+// sample independent of the number of shards. Changing it changes samples,
+// so it is part of the model format's contract.
+const BlockRows = 4096
+
+// arenaChunk is the size of the byte chunks formatted cells live in.
+const arenaChunk = 64 << 10
+
+// arena hands out strings backed by large byte chunks, so that formatting a
+// number costs no allocation of its own. Bytes are only ever appended to a
+// chunk and never rewritten once a string refers to them, so every string
+// stays immutable; a full chunk is dropped (the garbage collector frees it
+// when no string refers to it any more) and a fresh one started.
+type arena struct{ buf []byte }
+
+// bytes returns a string holding a copy of b.
+func (a *arena) bytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, max(arenaChunk, len(b)))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[start], len(b))
+}
+
+// drawer draws the modelled cells of one candidate row. It returns false
+// when a Fixed condition rejects the candidate.
+type drawer interface {
+	draw(rng *rand.Rand, a *arena, row []string) bool
+}
+
+// mix is SplitMix64's finalizer: it spreads seeds and block indexes so that
+// nearby inputs give unrelated PCG states.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// shardBlocks returns the block range [b0, b1) of shard i of k for n rows.
+func shardBlocks(n int64, shard, shards int) (b0, b1 uint64) {
+	nb := (uint64(n) + BlockRows - 1) / BlockRows
+	at := func(i int) uint64 {
+		hi, lo := bits.Mul64(nb, uint64(i))
+		q, _ := bits.Div64(hi, lo, uint64(shards))
+		return q
+	}
+	return at(shard), at(shard + 1)
+}
+
+// run is the sampling loop every model shares: blocks, shards, rejection,
+// key and PII generation, the exact-copy guard, Accept and progress.
+func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint64, opts SampleOptions, w RowWriter, d drawer) error {
+	if n < 0 || shards < 1 || shard < 0 || shard >= shards {
+		return fmt.Errorf("n=%d shard=%d shards=%d: %w", n, shard, shards, ErrInvalid)
+	}
+	if w == nil {
+		return fmt.Errorf("nil writer: %w", ErrInvalid)
+	}
+	maxTries := opts.MaxTriesPerRow
+	if maxTries <= 0 {
+		maxTries = DefaultMaxTries
+	}
+	var generated []int
+	for j := range s.Cols {
+		if !isModelled(s.Cols[j].Kind) {
+			generated = append(generated, j)
+		}
+	}
+	row := make([]string, len(s.Cols))
+	st := &genState{a: &arena{}, salt: s.Salt}
+	h := xxhash.New()
+	guard := len(s.RowHashes) > 0 && len(s.Modelled) > 0
+	b0, b1 := shardBlocks(n, shard, shards)
+	var done int64
+	for b := b0; b < b1; b++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("block %d: %w", b, err)
+		}
+		rng := rand.New(rand.NewPCG(mix(seed), mix(b^0x5eed)))
+		st.rng = rng
+		st.faker = gofakeit.NewFaker(rand.NewPCG(rng.Uint64(), rng.Uint64()), false)
+		first := int64(b) * BlockRows
+		last := min(first+BlockRows, n)
+		for r := first; r < last; r++ {
+			var fixedRej, guardRej, acceptRej int
+			for tries := 0; ; tries++ {
+				if tries == maxTries {
+					return fmt.Errorf("row %d: %d candidates rejected (fixed conditions %d, copies of a training row %d, Accept %d): %w",
+						r, maxTries, fixedRej, guardRej, acceptRej, ErrRejected)
+				}
+				if !d.draw(rng, st.a, row) {
+					fixedRej++
+					continue
+				}
+				if guard && s.isTrainingRow(h, row) {
+					guardRej++
+					continue
+				}
+				for _, j := range generated {
+					v, err := s.Cols[j].generate(st, r)
+					if err != nil {
+						return fmt.Errorf("row %d: %w", r, err)
+					}
+					row[j] = v
+				}
+				if opts.Accept != nil && !opts.Accept(row) {
+					acceptRej++
+					continue
+				}
+				break
+			}
+			if err := w.Write(row); err != nil {
+				return fmt.Errorf("write row %d: %w", r, err)
+			}
+		}
+		done += last - first
+		if opts.Progress != nil {
+			opts.Progress(done)
+		}
+	}
+	return nil
+}
+
+// isTrainingRow says whether the modelled cells of row equal those of a
+// training row (up to a 64-bit hash collision, which only costs a redraw).
+func (s *Schema) isTrainingRow(h *xxhash.Digest, row []string) bool {
+	h.Reset()
+	for _, j := range s.Modelled {
+		_, _ = h.WriteString(row[j])
+		_, _ = h.Write(sep)
+	}
+	_, hit := slices.BinarySearch(s.RowHashes, h.Sum64()^s.Salt)
+	return hit
+}
