@@ -528,3 +528,29 @@ func TestBusBackoffGrows(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBus measures publish-to-delivery throughput: each iteration
+// publishes one message, and the timer runs until every one was handled.
+func BenchmarkBus(b *testing.B) {
+	bus := events.NewBus(events.BusOptions{})
+	defer bus.Close()
+	var wg sync.WaitGroup
+	if err := bus.Subscribe("bench", "bench-sub", func(context.Context, *events.Message) error {
+		wg.Done()
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	data := []byte(`{"job":"j-123","shard":4}`)
+	attrs := map[string]string{"job": "j-123"}
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for range b.N {
+		wg.Add(1)
+		if _, err := bus.Publish(ctx, "bench", data, attrs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wg.Wait()
+}

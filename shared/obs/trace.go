@@ -21,7 +21,9 @@ type Trace struct {
 }
 
 // Valid reports whether t carries a usable trace id.
-func (t Trace) Valid() bool { return len(t.TraceID) == 32 && isHex(t.TraceID) && t.TraceID != strings.Repeat("0", 32) }
+func (t Trace) Valid() bool {
+	return len(t.TraceID) == 32 && isHex(t.TraceID) && t.TraceID != strings.Repeat("0", 32)
+}
 
 // Traceparent renders t as a W3C traceparent header value.
 func (t Trace) Traceparent() string {

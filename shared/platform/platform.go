@@ -22,6 +22,7 @@ import (
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/state"
+	"synthos.dev/synthos/shared/topics"
 )
 
 // Env is what every function is built from.
@@ -95,16 +96,21 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, er
 		}
 		env.Events = ps
 		env.closers = append(env.closers, ps)
-		env.Health.Add("events", func(context.Context) error { return nil })
+		// Each function checks the topics it publishes to; topic existence
+		// is what breaks when Terraform and the code disagree.
+		env.Health.Add("events", func(ctx context.Context) error { return ps.Ping(ctx, topics.All()...) })
 	default:
 		env.Bus = events.NewBus(events.BusOptions{
 			MaxAttempts: cfg.MaxAttempts,
 			MinBackoff:  100 * time.Millisecond,
 			MaxBackoff:  10 * time.Second,
 			DeadLetter:  env.deadLetter,
+			Logger:      env.Logger,
 		})
 		env.Events = env.Bus
 		env.closers = append(env.closers, env.Bus)
+		// The in-process bus has no remote dependency: it is ready while
+		// it accepts messages.
 		env.Health.Add("events", func(context.Context) error { return nil })
 	}
 	return env, nil

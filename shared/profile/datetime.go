@@ -53,10 +53,10 @@ var layouts = []string{
 // candidates are checked against the whole column.
 const probe = 32
 
-// detectTime finds the layout that parses the largest share of the n
-// non-missing cells (vals with their counts) and returns it with the number of
-// cells it parsed, or "" when no layout reaches threshold.
-func detectTime(vals []string, counts []int32, n int, threshold float64) (string, int) {
+// detectTime finds the layout that parses the most cells of a column (vals
+// with their counts) while failing at most budget cells, and returns it with
+// the number of cells it parsed, or "" when none does.
+func detectTime(vals []string, counts []int32, budget int) (string, int) {
 	// Pick candidates on the first distinct values: a layout must parse at
 	// least half of their weight.
 	hits := make([]int, len(layouts))
@@ -77,7 +77,6 @@ func detectTime(vals []string, counts []int32, n int, threshold float64) (string
 		}
 	}
 	best, bestHit := "", 0
-	budget := float64(n) * (1 - threshold)
 	for j, l := range layouts {
 		if hits[j]*2 < probeWeight || probeWeight == 0 {
 			continue
@@ -92,21 +91,22 @@ func detectTime(vals []string, counts []int32, n int, threshold float64) (string
 				}
 			}
 			miss += w
-			if float64(miss) > budget {
+			if miss > budget {
 				break
 			}
 		}
-		if float64(miss) <= budget && hit > bestHit {
+		if miss <= budget && hit > bestHit {
 			best, bestHit = l, hit
 		}
 	}
 	return best, bestHit
 }
 
-// timeLike is a cheap filter: a date or time has a digit, a bounded length
-// and starts with a digit or a letter.
+// timeLike is a cheap filter: a date or time has a digit, a bounded length,
+// starts with a digit or a letter and is not a bare number (every layout has
+// separators), so numeric columns cost almost nothing here.
 func timeLike(s string) bool {
-	if len(s) < 4 || len(s) > 40 || !isAlnum(s[0]) {
+	if len(s) < 4 || len(s) > 40 || !isAlnum(s[0]) || isDecimal(s) {
 		return false
 	}
 	return strings.ContainsAny(s, "0123456789")

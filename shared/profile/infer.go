@@ -251,7 +251,7 @@ type detector struct {
 // share returns how many cells satisfy f, stopping early (ok false) once
 // more than 1-th of them have failed.
 func (d *detector) share(f func(string) bool) (hit int, ok bool) {
-	budget := float64(d.n) * (1 - d.th)
+	budget := d.budget()
 	miss := 0
 	for i, v := range d.vals {
 		if f(v) {
@@ -259,11 +259,17 @@ func (d *detector) share(f func(string) bool) (hit int, ok bool) {
 			continue
 		}
 		miss += int(d.counts[i])
-		if float64(miss) > budget {
+		if miss > budget {
 			return hit, false
 		}
 	}
 	return hit, true
+}
+
+// budget is how many of the n cells may fail a kind's test: n less th×n
+// rounded up, with a little slack for floating point (0.9×40 is 36, not 37).
+func (d *detector) budget() int {
+	return d.n - int(math.Ceil(d.th*float64(d.n)-1e-9))
 }
 
 func (d *detector) conf(hit int) float64 { return float64(hit) / float64(d.n) }
@@ -278,8 +284,10 @@ func (d *detector) hint(words ...string) bool {
 }
 
 // detect tries the kinds from the most specific to the least. Strong PII
-// validators come first (they cannot match by accident), numbers before dates
-// (no date layout parses a bare number), and shape-based guesses last.
+// validators come first (they cannot match by accident), dates before phones
+// ("2020-01-02" has a phone's shape), phones before numbers ("+14155550123"
+// and, under a phone-like column name, bare digits are numbers too), and
+// shape-based guesses last.
 func (d *detector) detect(c *Column, o Options) {
 	if d.n == 0 {
 		c.Kind = Categorical
@@ -288,7 +296,8 @@ func (d *detector) detect(c *Column, o Options) {
 	if d.boolean(c) {
 		return
 	}
-	pii := []struct {
+	ssn := d.hint("ssn", "social")
+	strong := []struct {
 		kind PIIKind
 		f    func(string) bool
 	}{
@@ -297,21 +306,15 @@ func (d *detector) detect(c *Column, o Options) {
 		{IP, isIP},
 		{IBAN, isIBAN},
 		{Card, isCard},
-		{NationalID, func(s string) bool { return isSSN(s, d.hint("ssn", "social")) }},
-		{Phone, func(s string) bool {
-			return isPhone(s, d.hint("phone", "tel", "telephone", "mobile", "cell", "fax"))
-		}},
+		{NationalID, func(s string) bool { return isSSN(s, ssn) }},
 	}
-	for _, k := range pii {
+	for _, k := range strong {
 		if hit, ok := d.share(k.f); ok {
 			c.Kind, c.PII, c.Confidence = PII, k.kind, d.conf(hit)
 			return
 		}
 	}
-	if d.numeric(c) {
-		return
-	}
-	if f, hit := detectTime(d.vals, d.counts, d.n, d.th); f != "" {
+	if f, hit := detectTime(d.vals, d.counts, d.budget()); f != "" {
 		c.Kind, c.Format, c.Confidence = Datetime, f, d.conf(hit)
 		first := true
 		for _, v := range d.vals {
@@ -322,6 +325,14 @@ func (d *detector) detect(c *Column, o Options) {
 				widen(c, unix(t))
 			}
 		}
+		return
+	}
+	bare := d.hint("phone", "tel", "telephone", "mobile", "cell", "fax")
+	if hit, ok := d.share(func(s string) bool { return isPhone(s, bare) }); ok {
+		c.Kind, c.PII, c.Confidence = PII, Phone, d.conf(hit)
+		return
+	}
+	if d.numeric(c) {
 		return
 	}
 	if hit, ok := d.share(isUUID); ok {
@@ -372,7 +383,7 @@ func (d *detector) boolean(c *Column) bool {
 			bestHit, best, tok = hit, fi, top
 		}
 	}
-	if best < 0 || float64(bestHit) < d.th*float64(d.n) {
+	if best < 0 || d.n-bestHit > d.budget() {
 		return false
 	}
 	for side := range 2 {
@@ -493,9 +504,11 @@ func (d *detector) key(c *Column) bool {
 	return true
 }
 
-// category decides between categorical and free text. Values that repeat, or
-// are few, are categories; long values with spaces that are mostly distinct
-// are text. High-cardinality short strings stay categorical.
+// category decides between categorical and free text. Long values with
+// spaces (at least 20 bytes on average) that do not repeat (more distinct
+// values than CategoryRatio allows) are text, however few; other values that
+// repeat or are at most MaxCategories are categories; what remains is text if
+// most values hold spaces and categorical (of high cardinality) otherwise.
 func (d *detector) category(c *Column, o Options) {
 	c.Confidence = 1
 	spaced, length := 0, 0
@@ -510,11 +523,11 @@ func (d *detector) category(c *Column, o Options) {
 			mode = i
 		}
 	}
-	distinct := float64(len(d.vals))
 	textual := spaced*2 >= d.n && length >= 20*d.n
-	repeats := len(d.vals) <= o.MaxCategories || distinct <= o.CategoryRatio*float64(d.n)
+	ratio := float64(len(d.vals)) <= o.CategoryRatio*float64(d.n)
+	repeats := ratio || len(d.vals) <= o.MaxCategories
 	switch {
-	case textual && distinct > 0.5*float64(d.n):
+	case textual && !ratio:
 		c.Kind = Text
 	case repeats:
 		c.Kind, c.Mode = Categorical, d.vals[mode]

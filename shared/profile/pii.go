@@ -255,7 +255,7 @@ func isPhone(s string, bare bool) bool {
 	if digits < 7 || digits > 15 {
 		return false
 	}
-	if s[0] != '+' && isDecimal(s) {
+	if s[0] != '+' && isDecimal(s) && !(bare && allDigits(s)) {
 		return false // a number such as 1234567.89
 	}
 	return seps > 0 || bare

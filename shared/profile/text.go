@@ -70,6 +70,9 @@ func detail(c *Column) string {
 			b.WriteString(" " + strconv.Quote(m))
 		}
 	}
+	if b.Len() == 0 {
+		return "-"
+	}
 	return b.String()
 }
 

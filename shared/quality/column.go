@@ -2,13 +2,10 @@ package quality
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
+	"synthos.dev/synthos/shared/ml"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -43,99 +40,41 @@ func cells(t *table.Table, ci int) []string {
 	return out
 }
 
-// missingSet is how one column spells missing.
-type missingSet map[string]struct{}
-
-func newMissingSet(tokens []string) missingSet {
-	m := make(missingSet, len(tokens))
-	for _, tok := range tokens {
-		m[tok] = struct{}{}
-		m[strings.TrimSpace(tok)] = struct{}{}
-	}
-	return m
-}
-
-func (m missingSet) is(cell string) bool {
-	s := strings.TrimSpace(cell)
-	if s == "" {
-		return true
-	}
-	if _, ok := m[cell]; ok {
-		return true
-	}
-	_, ok := m[s]
-	return ok
-}
-
-// datetimeLayouts are tried, in order, when a datetime column's profile has
-// no Format.
-var datetimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02", "01/02/2006"}
-
 // parseNumbers decodes a numeric or datetime column into float64s (datetimes
 // as Unix seconds), NaN for missing or unparseable cells. It returns the
 // count of NaNs and of cells that were not missing but did not parse.
 func parseNumbers(vals []string, pc *profile.Column) (out []float64, missing, invalid int) {
-	ms := newMissingSet(pc.MissingTokens)
+	ms := ml.NewMissing(pc.MissingTokens)
 	out = make([]float64, len(vals))
-	layouts := datetimeLayouts
-	if pc.Format != "" {
-		layouts = []string{pc.Format}
-	}
 	for i, v := range vals {
-		out[i] = math.NaN()
-		if ms.is(v) {
-			missing++
-			continue
-		}
-		s := strings.TrimSpace(v)
-		var f float64
-		ok := false
-		if pc.Kind == profile.Datetime {
-			for _, l := range layouts {
-				if t, err := time.Parse(l, s); err == nil {
-					f = float64(t.Unix()) + float64(t.Nanosecond())/1e9
-					ok = true
-					break
-				}
-			}
-		} else if x, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
-			f, ok = x, true
-		}
+		f, ok := ml.Number(v, pc, ms)
+		out[i] = f
 		if !ok {
 			missing++
-			invalid++
-			continue
+			if !ms.Is(v) {
+				invalid++
+			}
 		}
-		out[i] = f
 	}
 	return out, missing, invalid
-}
-
-// discreteLabel normalises a discrete cell: booleans compare
-// case-insensitively, other labels exactly.
-func discreteLabel(kind profile.Kind, v string) string {
-	if kind == profile.Boolean {
-		return strings.ToLower(strings.TrimSpace(v))
-	}
-	return v
 }
 
 // encodeDiscrete gives real and synthetic cells codes in one vocabulary:
 // 0 is missing, then real labels by first appearance, then labels only the
 // synthetic table uses.
 func encodeDiscrete(real, syn []string, pc *profile.Column) (rc, sc []int32, labels []string, rMiss, sMiss int) {
-	ms := newMissingSet(pc.MissingTokens)
+	ms := ml.NewMissing(pc.MissingTokens)
 	labels = []string{missingLabel}
 	index := map[string]int32{}
 	enc := func(vals []string) ([]int32, int) {
 		out := make([]int32, len(vals))
 		miss := 0
 		for i, v := range vals {
-			if ms.is(v) {
+			if ms.Is(v) {
 				miss++
 				continue
 			}
-			l := discreteLabel(pc.Kind, v)
+			l := ml.Label(pc.Kind, v)
 			c, ok := index[l]
 			if !ok {
 				c = int32(len(labels))

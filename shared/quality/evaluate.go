@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
@@ -52,11 +51,14 @@ func Evaluate(ctx context.Context, real, synth, holdout *table.Table, p *profile
 		return nil, fmt.Errorf("quality.Evaluate: %w", err)
 	}
 	if opts.DiscriminatorRows >= 0 {
-		disc, err := discriminate(ctx, real, synth, p, opts)
+		disc, note, err := discriminate(ctx, real, synth, p, opts)
 		if err != nil {
 			return nil, fmt.Errorf("quality.Evaluate: discriminator: %w", err)
 		}
 		rep.Discriminator = disc
+		if note != "" {
+			rep.Notes = append(rep.Notes, note)
+		}
 	}
 	switch {
 	case opts.Target == "":
@@ -64,44 +66,58 @@ func Evaluate(ctx context.Context, real, synth, holdout *table.Table, p *profile
 	case holdout == nil:
 		rep.Notes = append(rep.Notes, "ML efficacy skipped: no holdout table")
 	default:
-		eff, err := efficacy(ctx, real, synth, holdout, p, opts)
+		eff, notes, err := efficacy(ctx, real, synth, holdout, p, opts)
 		if err != nil {
 			return nil, fmt.Errorf("quality.Evaluate: ML efficacy: %w", err)
 		}
-		rep.Efficacy = eff
-		rep.HoldoutRows = eff.HoldoutRows
+		rep.Notes = append(rep.Notes, notes...)
+		if eff != nil {
+			rep.Efficacy = eff
+			rep.HoldoutRows = eff.HoldoutRows
+		}
 	}
 	return rep, nil
 }
 
 // fidelity fills the SDMetrics scores and the accuracy of rep from d.
 func fidelity(ctx context.Context, d *prepared, opts Options, rep *Report) error {
-	n := len(d.cols)
-	acc := make([]accCodes, n)
-	pc := make([]pairCodes, n)
-	var shapeSum, uniSum float64
+	shapes(d, rep)
+	if err := trends(ctx, d, rep); err != nil {
+		return err
+	}
+	return accuracy(ctx, d, opts, rep)
+}
+
+// shapes fills the Column Shapes score and the per-column reports.
+func shapes(d *prepared, rep *Report) {
+	rep.Columns = make([]ColumnReport, len(d.cols))
+	sum := 0.0
 	for i, c := range d.cols {
-		acc[i] = makeAccCodes(c)
-		pc[i] = makePairCodes(c)
 		shape, metric := shapeScore(c)
-		uni := accuracy1(acc[i])
 		rm, sm := float64(c.realMissing)/float64(d.nReal), float64(c.synMissing)/float64(d.nSyn)
-		rep.Columns = append(rep.Columns, ColumnReport{
-			Name: c.name, Kind: c.kind, Metric: metric, Shape: shape, Accuracy: uni,
+		rep.Columns[i] = ColumnReport{
+			Name: c.name, Kind: c.kind, Metric: metric, Shape: shape,
 			RealMissingRate: rm, SyntheticMissingRate: sm, MissingRateDiff: math.Abs(rm - sm),
-			SyntheticInvalid: c.synInvalid, Distribution: acc[i].distribution(),
-		})
-		shapeSum += shape
-		uniSum += uni
+			SyntheticInvalid: c.synInvalid,
+		}
+		sum += shape
 		if c.synInvalid > 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("column %q: %d synthetic cells did not parse as %s and were scored as missing", c.name, c.synInvalid, c.kind))
 		}
 	}
-	rep.ColumnShapes = shapeSum / float64(n)
-	rep.Accuracy.Univariate = uniSum / float64(n)
+	rep.ColumnShapes = sum / float64(len(d.cols))
+}
 
-	var trendSum, biSum float64
-	trends, pairs := 0, 0
+// trends fills the Column Pair Trends score, the per-pair reports and the
+// Overall score; shapes must have run.
+func trends(ctx context.Context, d *prepared, rep *Report) error {
+	n := len(d.cols)
+	pc := make([]pairCodes, n)
+	for i, c := range d.cols {
+		pc[i] = makePairCodes(c)
+	}
+	var sum float64
+	scored := 0
 	rep.Pairs = make([]PairReport, 0, n*(n-1)/2)
 	for i := 0; i < n; i++ {
 		if err := ctx.Err(); err != nil {
@@ -109,9 +125,8 @@ func fidelity(ctx context.Context, d *prepared, opts Options, rep *Report) error
 		}
 		for j := i + 1; j < n; j++ {
 			a, b := d.cols[i], d.cols[j]
-			pr := PairReport{A: a.name, B: b.name, Accuracy: accuracy2(acc[i], acc[j])}
 			score, metric, rc, sc, err := pairScore(a, b, pc[i], pc[j])
-			pr.Metric, pr.RealCorrelation, pr.SyntheticCorrelation = metric, rc, sc
+			pr := PairReport{A: a.name, B: b.name, Metric: metric, RealCorrelation: rc, SyntheticCorrelation: sc}
 			switch {
 			case errors.Is(err, ErrUndefined):
 				pr.Skipped = err.Error()
@@ -119,47 +134,76 @@ func fidelity(ctx context.Context, d *prepared, opts Options, rep *Report) error
 				return err
 			default:
 				pr.Trend = score
-				trendSum += score
-				trends++
+				sum += score
+				scored++
 			}
-			biSum += pr.Accuracy
-			pairs++
 			rep.Pairs = append(rep.Pairs, pr)
 		}
 	}
 	switch {
-	case trends > 0:
-		rep.ColumnPairTrends = trendSum / float64(trends)
+	case scored > 0:
+		rep.ColumnPairTrends = sum / float64(scored)
 		rep.Overall = (rep.ColumnShapes + rep.ColumnPairTrends) / 2
 	default:
 		rep.Overall = rep.ColumnShapes
 		rep.Notes = append(rep.Notes, "Column Pair Trends not scored: no pair of columns has a defined trend score")
 	}
-	if skipped := pairs - trends; skipped > 0 {
+	if skipped := len(rep.Pairs) - scored; skipped > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d column pairs left out of Column Pair Trends (undefined correlation)", skipped))
 	}
+	return nil
+}
 
-	orders, accSum := 1, rep.Accuracy.Univariate
-	if pairs > 0 {
-		rep.Accuracy.Bivariate = biSum / float64(pairs)
-		orders++
-		accSum += rep.Accuracy.Bivariate
+// accuracy fills the MOSTLY AI-style accuracy, the per-column
+// distributions and the per-column and per-pair accuracy; shapes and
+// trends must have run.
+func accuracy(ctx context.Context, d *prepared, opts Options, rep *Report) error {
+	n := len(d.cols)
+	acc := make([]accCodes, n)
+	uni := 0.0
+	for i, c := range d.cols {
+		acc[i] = makeAccCodes(c)
+		rep.Columns[i].Accuracy = accuracy1(acc[i])
+		rep.Columns[i].Distribution = acc[i].distribution()
+		uni += rep.Columns[i].Accuracy
 	}
+	rep.Accuracy.Univariate = uni / float64(n)
+	orders, sum := 1, rep.Accuracy.Univariate
+
+	bi, k := 0.0, 0
+	for i := 0; i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for j := i + 1; j < n; j++ {
+			rep.Pairs[k].Accuracy = accuracy2(acc[i], acc[j])
+			bi += rep.Pairs[k].Accuracy
+			k++
+		}
+	}
+	if k > 0 {
+		rep.Accuracy.Bivariate = bi / float64(k)
+		orders++
+		sum += rep.Accuracy.Bivariate
+	}
+
 	want := opts.Triples
 	if want == 0 {
 		want = DefaultTriples
 	}
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x7472697065))
-	if ts := triples(n, want, rng); len(ts) > 0 {
-		sum := 0.0
+	if ts := triples(n, want, newRand(opts.Seed, 0x7472697065)); len(ts) > 0 {
+		tri := 0.0
 		for _, t := range ts {
-			sum += accuracy3(acc[t[0]], acc[t[1]], acc[t[2]])
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			tri += accuracy3(acc[t[0]], acc[t[1]], acc[t[2]])
 		}
-		rep.Accuracy.Trivariate = sum / float64(len(ts))
+		rep.Accuracy.Trivariate = tri / float64(len(ts))
 		rep.Accuracy.Triples = len(ts)
 		orders++
-		accSum += rep.Accuracy.Trivariate
+		sum += rep.Accuracy.Trivariate
 	}
-	rep.Accuracy.Overall = accSum / float64(orders)
+	rep.Accuracy.Overall = sum / float64(orders)
 	return nil
 }

@@ -75,11 +75,11 @@ func (s *Set) training(t *table.Table) trainData {
 			}
 		}
 		dt := c.kind == profile.Datetime
-		for _, row := range rowsOf(t, ti) {
-			cell := row[ti]
-			if c.isMissing(cell) {
+		for _, row := range rowsWith(t, ti) {
+			if ti >= len(row) || c.isMissing(row[ti]) {
 				continue
 			}
+			cell := row[ti]
 			if distinct != nil && !distinct[cell] {
 				distinct[cell] = true
 				tr.values[ci] = append(tr.values[ci], cell)
@@ -109,18 +109,12 @@ func (s *Set) training(t *table.Table) trainData {
 	return tr
 }
 
-// rowsOf returns t's rows that have column ti, or none.
-func rowsOf(t *table.Table, ti int) [][]string {
+// rowsWith returns t's rows when t has column ti, or none.
+func rowsWith(t *table.Table, ti int) [][]string {
 	if t == nil || ti < 0 {
 		return nil
 	}
-	out := t.Rows[:0:0]
-	for _, r := range t.Rows {
-		if ti < len(r) {
-			out = append(out, r)
-		}
-	}
-	return out
+	return t.Rows
 }
 
 // show renders a value of column c for messages.

@@ -144,12 +144,9 @@ func (s *boltStore) Query(ctx context.Context, coll string, q Query) ([]Doc, err
 	if err != nil {
 		return nil, fmt.Errorf("state: query %s: %w", coll, err)
 	}
-	if q.OrderBy != "" || q.Desc {
+	if q.OrderBy != "" {
 		slices.SortFunc(rows, func(a, b boltRow) int {
-			c := 0
-			if q.OrderBy != "" {
-				c = compare(a.key, b.key)
-			}
+			c := compare(a.key, b.key)
 			if c == 0 {
 				c = compare(a.id, b.id)
 			}

@@ -112,11 +112,8 @@ func (s *fireStore) Query(ctx context.Context, coll string, q Query) ([]Doc, err
 	for i, w := range q.Where {
 		fq = fq.Where(w.Field, "==", vals[i])
 	}
-	switch {
-	case q.OrderBy != "":
+	if q.OrderBy != "" {
 		fq = fq.OrderBy(q.OrderBy, fireDir(q.Desc))
-	case q.Desc:
-		fq = fq.OrderBy(firestore.DocumentID, firestore.Desc)
 	}
 	if q.Limit > 0 {
 		fq = fq.Limit(q.Limit)
@@ -165,7 +162,7 @@ func (s *fireStore) RunTransaction(ctx context.Context, fn func(ctx context.Cont
 	return nil
 }
 
-// pingRef is the document Ping reads; it need not exist.
+// pingColl/pingID name the document Ping reads; it need not exist.
 const pingColl, pingID = "_synthos", "ping"
 
 func (s *fireStore) Ping(ctx context.Context) error {

@@ -85,7 +85,7 @@ type Tx interface {
 type Query struct {
 	Where   []Eq   // all must hold
 	OrderBy string // a field path ("a" or "a.b"); empty for id order
-	Desc    bool   // descending order
+	Desc    bool   // descending order; needs OrderBy
 	Limit   int    // at most this many documents; 0 for all
 }
 

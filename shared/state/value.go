@@ -151,10 +151,14 @@ func checkQuery(coll string, q Query) ([]any, error) {
 	if q.Limit < 0 {
 		return nil, fmt.Errorf("%w: negative limit %d", ErrInvalid, q.Limit)
 	}
-	if q.OrderBy != "" {
+	switch {
+	case q.OrderBy != "":
 		if err := checkPath(q.OrderBy); err != nil {
 			return nil, err
 		}
+	case q.Desc:
+		// Firestore (at least its emulator) cannot scan document ids backwards.
+		return nil, fmt.Errorf("%w: Desc needs OrderBy", ErrInvalid)
 	}
 	vals := make([]any, len(q.Where))
 	for i, w := range q.Where {

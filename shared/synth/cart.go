@@ -135,6 +135,9 @@ type cartFitter struct {
 	bins    [][]uint8
 	nbins   []int
 	feats   []int
+	// levelFeat says, per modelled column, whether its bins are levels
+	// (unordered) rather than number ranges.
+	levelFeat []bool
 	ycat    []int32
 	k       int
 	ynum    []float64
@@ -161,6 +164,7 @@ type split struct {
 func (f *cartFitter) grow() CART {
 	n := len(f.idx)
 	f.hist = make([]float64, maxBins*max(f.k, 4))
+	f.order, f.keys = make([]int, 0, maxBins), make([]float64, maxBins)
 	f.left, f.right, f.parent = make([]float64, max(f.k, 4)), make([]float64, max(f.k, 4)), make([]float64, max(f.k, 4))
 	f.out.Nodes = append(f.out.Nodes, Node{})
 	f.out.LeafStart = append(f.out.LeafStart, 0)
@@ -463,5 +467,4 @@ func (f *cartFitter) splitNumber(feat, nb, lo, hi int, parentImp float64, best *
 	}
 }
 
-// binsAreLevels is set per fitter: whether a feature's bins are levels.
 func (f *cartFitter) binsAreLevels(feat int) bool { return f.levelFeat[feat] }

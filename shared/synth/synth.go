@@ -114,7 +114,7 @@ type FitOptions struct {
 
 // Defaults for FitOptions.
 const (
-	DefaultMinLeaf   = 5
+	DefaultMinLeaf   = 20
 	DefaultMaxDepth  = 24
 	DefaultSmoothing = 1.0
 )
@@ -133,13 +133,13 @@ func Fit(ctx context.Context, t *table.Table, p *profile.Profile, opts FitOption
 	}
 	switch opts.Kind {
 	case "", KindTree:
-		m, err := fitTree(ctx, schema, t, opts)
+		m, err := fitTree(ctx, schema, t, p, opts)
 		if err != nil {
 			return nil, fmt.Errorf("synth.Fit: tree: %w", err)
 		}
 		return m, nil
 	case KindCopula:
-		m, err := fitCopula(ctx, schema, t)
+		m, err := fitCopula(ctx, schema, t, p)
 		if err != nil {
 			return nil, fmt.Errorf("synth.Fit: copula: %w", err)
 		}

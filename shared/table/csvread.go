@@ -40,11 +40,15 @@ func (g *guardReader) Read(p []byte) (int, error) {
 // plus their quotes and delimiters, and slack for buffered read-ahead.
 func recordLimit(maxCell, ncols int) int64 {
 	const slack = 64 << 10
-	lim := int64(maxCell)*int64(ncols)*2 + slack
-	if maxCell <= 0 || ncols <= 0 || lim/int64(ncols)/2 != int64(maxCell) || lim < 0 {
-		return 1<<63 - 1
+	const unlimited = 1<<63 - 1
+	if maxCell <= 0 || ncols <= 0 {
+		return unlimited
 	}
-	return lim
+	cells := int64(maxCell) * int64(ncols) * 2
+	if cells/2/int64(ncols) != int64(maxCell) || cells > unlimited-slack {
+		return unlimited
+	}
+	return cells + slack
 }
 
 type csvReader struct {

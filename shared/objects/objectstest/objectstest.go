@@ -441,17 +441,23 @@ var errBoom = errors.New("boom")
 // object and does not disturb an existing one.
 func testPutWriteFails(t *testing.T, b *blob.Bucket) {
 	put(t, b, "existing", []byte("old content"), nil)
+	// 20 MiB is past the chunk a driver uploads before Close (16 MiB for
+	// Cloud Storage's resumable uploads, 5 MiB parts for S3 multipart), so
+	// the abort must also discard data the service already holds.
 	tests := []struct {
 		name, key string
+		size      int64
 		want      []byte // nil: the key must stay absent
 	}{
-		{"new key", "fresh", nil},
-		{"existing key", "existing", []byte("old content")},
+		{"new key", "fresh", 256 << 10, nil},
+		{"existing key", "existing", 256 << 10, []byte("old content")},
+		{"new key after chunks", "fresh-large", 20 << 20, nil},
+		{"existing key after chunks", "existing", 20 << 20, []byte("old content")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := objects.Put(t.Context(), b, tt.key, func(w io.Writer) error {
-				if _, err := io.Copy(w, io.LimitReader(newSource(256<<10), 256<<10)); err != nil {
+				if _, err := io.Copy(w, newSource(tt.size)); err != nil {
 					return err
 				}
 				return errBoom

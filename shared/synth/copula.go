@@ -1,0 +1,491 @@
+package synth
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/table"
+)
+
+// Copula is the Gaussian copula model. Each modelled column has a marginal
+// (a quantile table for numbers, an ordered list of levels for levels) and
+// a normal score; the normal scores' correlation matrix ties them together.
+// Sampling draws correlated normals and maps each through its marginal.
+//
+// Levels have no natural order, yet a copula needs one: an arbitrary order
+// (alphabetical, by frequency) makes dependence look weaker than it is and
+// bends it into shapes the Gaussian cannot hold. Levels are therefore
+// ordered by optimal scaling toward the data's first principal direction:
+// starting from frequency order, each level column's levels are sorted by
+// the mean first-principal-component score of the other columns over the
+// rows holding that level, and the scores and principal direction are
+// recomputed, a few rounds. This puts levels that co-occur with high values
+// of the dominant factor (age, education, hours, income) at one end, so a
+// single latent normal carries as much of each level column's dependence as
+// one dimension can. Fields are exported for serialization.
+type Copula struct {
+	Schema Schema
+	// Per modelled column: for numbers, Quant[k] is the quantile table of
+	// the non-missing values at probabilities 0, 1/(Q-1), ..., 1 and MissP
+	// the missing share; for levels, LevelOrder lists level codes from the
+	// bottom of the normal scale up and Cuts the normal-scale upper bound
+	// of each but the last.
+	Quant      [][]float64
+	MissP      []float64
+	LevelOrder [][]int32
+	Cuts       [][]float64
+	Corr       []float64 // correlation of normal scores, row-major
+	Chol       []float64 // its Cholesky factor
+
+	locs []*time.Location
+}
+
+// quantPoints is the size of a number column's quantile table.
+const quantPoints = 2049
+
+// orderRounds is the number of optimal-scaling rounds for level orders.
+const orderRounds = 4
+
+// Kind implements Model.
+func (m *Copula) Kind() string { return KindCopula }
+
+// Columns implements Model.
+func (m *Copula) Columns() []table.Column { return m.Schema.tableColumns() }
+
+func (m *Copula) prepare() { m.locs = m.Schema.locations() }
+
+func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile) (*Copula, error) {
+	e := s.encode(t, p)
+	nm := len(s.Modelled)
+	m := &Copula{Schema: *s, Quant: make([][]float64, nm), MissP: make([]float64, nm), LevelOrder: make([][]int32, nm), Cuts: make([][]float64, nm)}
+	scores := make([][]float64, nm) // normal score per row
+	// levelScore[k][code] is the normal score of a level under the current order.
+	levelScore := make([][]float64, nm)
+	freq := make([][]float64, nm)
+	for k, j := range s.Modelled {
+		c := &s.Cols[j]
+		if c.isNumber() {
+			m.Quant[k], m.MissP[k], scores[k] = numberMarginal(e.num[k])
+			continue
+		}
+		freq[k] = make([]float64, len(c.Levels))
+		for _, code := range e.cat[k] {
+			freq[k][code]++
+		}
+		order := make([]int32, len(c.Levels))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return int(freq[k][b] - freq[k][a]) })
+		m.LevelOrder[k] = order
+		scores[k] = make([]float64, e.n)
+	}
+	for round := 0; round <= orderRounds; round++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for k := range s.Modelled {
+			if m.LevelOrder[k] == nil {
+				continue
+			}
+			m.Cuts[k], levelScore[k] = levelCuts(m.LevelOrder[k], freq[k], float64(e.n))
+			for i, code := range e.cat[k] {
+				scores[k][i] = levelScore[k][code]
+			}
+		}
+		m.Corr = correlation(scores, e.n)
+		if round == orderRounds {
+			break
+		}
+		v := principal(m.Corr, nm)
+		for k := range s.Modelled {
+			if m.LevelOrder[k] == nil {
+				continue
+			}
+			sum := make([]float64, len(freq[k]))
+			for i, code := range e.cat[k] {
+				var pc float64
+				for q := range nm {
+					if q != k {
+						pc += v[q] * scores[q][i]
+					}
+				}
+				sum[code] += pc
+			}
+			slices.SortStableFunc(m.LevelOrder[k], func(a, b int32) int {
+				ma, mb := sum[a]/freq[k][a], sum[b]/freq[k][b]
+				switch {
+				case ma < mb:
+					return -1
+				case ma > mb:
+					return 1
+				}
+				return 0
+			})
+		}
+	}
+	m.Chol = cholesky(m.Corr, nm)
+	m.prepare()
+	return m, nil
+}
+
+// numberMarginal returns the quantile table and missing share of a number
+// column and each row's normal score: missing rows form the bottom block,
+// and tied values share the mean normal score of their block of ranks.
+func numberMarginal(vals []float64) ([]float64, float64, []float64) {
+	n := len(vals)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(i int) float64 {
+		if v := vals[i]; v == v {
+			return v
+		}
+		return math.Inf(-1)
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		x, y := key(a), key(b)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	})
+	scores := make([]float64, n)
+	var missing int
+	for lo := 0; lo < n; {
+		hi := lo
+		for hi < n && key(idx[hi]) == key(idx[lo]) {
+			hi++
+		}
+		z := intervalMean(phiInv(float64(lo)/float64(n)), phiInv(float64(hi)/float64(n)))
+		if lo == 0 {
+			z = intervalMean(math.Inf(-1), phiInv(float64(hi)/float64(n)))
+		}
+		if hi == n {
+			z = intervalMean(phiInv(float64(lo)/float64(n)), math.Inf(1))
+		}
+		for _, i := range idx[lo:hi] {
+			scores[i] = z
+		}
+		if math.IsInf(key(idx[lo]), -1) {
+			missing = hi - lo
+		}
+		lo = hi
+	}
+	xs := make([]float64, 0, n-missing)
+	for _, i := range idx[missing:] {
+		xs = append(xs, vals[i])
+	}
+	var quant []float64
+	if len(xs) > 0 {
+		quant = make([]float64, quantPoints)
+		for q := range quant {
+			pos := float64(q) / float64(quantPoints-1) * float64(len(xs)-1)
+			i := int(pos)
+			if i >= len(xs)-1 {
+				quant[q] = xs[len(xs)-1]
+				continue
+			}
+			quant[q] = xs[i] + (pos-float64(i))*(xs[i+1]-xs[i])
+		}
+	}
+	return quant, float64(missing) / float64(n), scores
+}
+
+// levelCuts maps ordered levels to consecutive intervals of the normal
+// scale, as wide as their frequency, and returns the intervals' upper
+// bounds (all but the last) and each level's mean normal score.
+func levelCuts(order []int32, freq []float64, n float64) ([]float64, []float64) {
+	cuts := make([]float64, 0, len(order))
+	score := make([]float64, len(freq))
+	var acc float64
+	lo := math.Inf(-1)
+	for i, code := range order {
+		acc += freq[code]
+		hi := math.Inf(1)
+		if i < len(order)-1 {
+			hi = phiInv(acc / n)
+			cuts = append(cuts, hi)
+		}
+		score[code] = intervalMean(lo, hi)
+		lo = hi
+	}
+	return cuts, score
+}
+
+// correlation is the Pearson correlation matrix of the score columns.
+func correlation(scores [][]float64, n int) []float64 {
+	d := len(scores)
+	mean := make([]float64, d)
+	sd := make([]float64, d)
+	for k, col := range scores {
+		var s float64
+		for _, x := range col {
+			s += x
+		}
+		mean[k] = s / float64(n)
+		var q float64
+		for _, x := range col {
+			q += (x - mean[k]) * (x - mean[k])
+		}
+		sd[k] = math.Sqrt(q)
+	}
+	c := make([]float64, d*d)
+	for a := range d {
+		c[a*d+a] = 1
+		for b := a + 1; b < d; b++ {
+			var s float64
+			for i := range n {
+				s += (scores[a][i] - mean[a]) * (scores[b][i] - mean[b])
+			}
+			r := 0.0
+			if sd[a] > 0 && sd[b] > 0 {
+				r = s / (sd[a] * sd[b])
+			}
+			c[a*d+b], c[b*d+a] = r, r
+		}
+	}
+	return c
+}
+
+// principal is the leading eigenvector of a symmetric matrix (power
+// iteration from the all-ones vector).
+func principal(a []float64, d int) []float64 {
+	v := make([]float64, d)
+	for i := range v {
+		v[i] = 1 / math.Sqrt(float64(max(d, 1)))
+	}
+	w := make([]float64, d)
+	for range 200 {
+		var norm float64
+		for i := range d {
+			var s float64
+			for j := range d {
+				s += a[i*d+j] * v[j]
+			}
+			w[i] = s
+			norm += s * s
+		}
+		norm = math.Sqrt(norm)
+		if norm == 0 {
+			return v
+		}
+		for i := range w {
+			w[i] /= norm
+		}
+		v, w = w, v
+	}
+	return v
+}
+
+// Sample implements Model.
+func (m *Copula) Sample(ctx context.Context, n int64, shard, shards int, seed uint64, opts SampleOptions, w RowWriter) error {
+	d, err := m.newDrawer(opts.Fixed)
+	if err != nil {
+		return fmt.Errorf("synth.Copula.Sample: %w", err)
+	}
+	if err := m.Schema.run(ctx, n, shard, shards, seed, opts, w, d); err != nil {
+		return fmt.Errorf("synth.Copula.Sample: %w", err)
+	}
+	return nil
+}
+
+// copulaDrawer samples one row of normals (z = L ε, columns in perm order
+// so that fixed columns come first) and maps them through the marginals.
+type copulaDrawer struct {
+	m      *Copula
+	perm   []int     // position -> modelled index
+	chol   []float64 // Cholesky factor of the permuted correlation
+	nFixed int
+	lo, hi []float64 // fixed columns' normal-scale intervals, by position
+	cells  []string  // fixed columns' cells, by position
+	eps    []float64
+	z      []float64
+	buf    []byte
+}
+
+func (m *Copula) newDrawer(fixed map[string]string) (*copulaDrawer, error) {
+	nm := len(m.Schema.Modelled)
+	d := &copulaDrawer{m: m, eps: make([]float64, nm), z: make([]float64, nm), chol: m.Chol}
+	isFixed := make([]bool, nm)
+	var lo, hi []float64
+	var cells []string
+	names := slices.Sorted(mapKeys(fixed))
+	for _, name := range names {
+		cell := fixed[name]
+		k, err := m.Schema.fixedColumn(name)
+		if err != nil {
+			return nil, err
+		}
+		c := &m.Schema.Cols[m.Schema.Modelled[k]]
+		a, b, out, err := m.interval(k, c, cell)
+		if err != nil {
+			return nil, err
+		}
+		if !(phi(b)-phi(a) > 0) {
+			return nil, fmt.Errorf("fixed %s=%q: no training row has this value: %w", name, cell, ErrImpossible)
+		}
+		isFixed[k] = true
+		d.perm = append(d.perm, k)
+		lo, hi, cells = append(lo, a), append(hi, b), append(cells, out)
+	}
+	d.nFixed = len(d.perm)
+	for k := range nm {
+		if !isFixed[k] {
+			d.perm = append(d.perm, k)
+		}
+	}
+	d.lo, d.hi, d.cells = lo, hi, cells
+	if d.nFixed > 0 {
+		pc := make([]float64, nm*nm)
+		for a, ka := range d.perm {
+			for b, kb := range d.perm {
+				pc[a*nm+b] = m.Corr[ka*nm+kb]
+			}
+		}
+		d.chol = cholesky(pc, nm)
+	}
+	return d, nil
+}
+
+func mapKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// interval returns the normal-scale interval a Fixed value occupies and the
+// cell to write: a level's interval, or for a number the interval of its
+// rounding cell under the marginal.
+func (m *Copula) interval(k int, c *Col, cell string) (float64, float64, string, error) {
+	if !c.isNumber() {
+		code := slices.Index(c.Levels, cell)
+		if code < 0 {
+			return 0, 0, "", fmt.Errorf("fixed %s=%q: value never seen in training: %w", c.Name, cell, ErrImpossible)
+		}
+		pos := slices.Index(m.LevelOrder[k], int32(code))
+		a, b := math.Inf(-1), math.Inf(1)
+		if pos > 0 {
+			a = m.Cuts[k][pos-1]
+		}
+		if pos < len(m.Cuts[k]) {
+			b = m.Cuts[k][pos]
+		}
+		return a, b, cell, nil
+	}
+	v, err := c.fixedNumber(cell)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	pm := m.MissP[k]
+	if v != v {
+		return math.Inf(-1), phiInv(pm), cell, nil
+	}
+	half := 0.5
+	if c.Kind == profile.Numeric && !c.Integer {
+		half = 0.5 / pow10[min(max(c.Decimals, 0), 15)]
+	}
+	q := m.Quant[k]
+	if q == nil {
+		return 0, 0, "", fmt.Errorf("fixed %s=%q: column is always missing: %w", c.Name, cell, ErrImpossible)
+	}
+	qa, qb := quantPos(q, v-half, false), quantPos(q, v+half, true)
+	out := string(c.appendNumber(nil, v, m.locs[m.Schema.Modelled[k]]))
+	return phiInv(pm + (1-pm)*qa), phiInv(pm + (1-pm)*qb), out, nil
+}
+
+// quantPos is the probability at which the quantile table reaches x: the
+// first such point (upper false) or the last (upper true) within ties.
+func quantPos(q []float64, x float64, upper bool) float64 {
+	n := len(q)
+	i, _ := slices.BinarySearch(q, x) // first q[i] >= x
+	if upper {
+		for i < n && q[i] <= x {
+			i++
+		}
+		i-- // last q[i] <= x
+		if i < 0 {
+			return 0
+		}
+		if i >= n-1 {
+			return 1
+		}
+		f := (x - q[i]) / (q[i+1] - q[i])
+		return (float64(i) + f) / float64(n-1)
+	}
+	if i == 0 {
+		return 0
+	}
+	if i >= n {
+		return 1
+	}
+	f := (x - q[i-1]) / (q[i] - q[i-1])
+	return (float64(i-1) + f) / float64(n-1)
+}
+
+func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
+	m := d.m
+	nm := len(d.perm)
+	weight := 1.0
+	for p := range nm {
+		l := d.chol[p*nm : p*nm+p+1]
+		var mu float64
+		for q, x := range l[:p] {
+			mu += x * d.eps[q]
+		}
+		if p < d.nFixed {
+			sd := l[p]
+			pa, pb := phi((d.lo[p]-mu)/sd), phi((d.hi[p]-mu)/sd)
+			if p > 0 {
+				weight *= pb - pa
+			}
+			d.eps[p] = phiInv(pa + rng.Float64()*(pb-pa))
+		} else {
+			d.eps[p] = rng.NormFloat64()
+		}
+		d.z[p] = mu + l[p]*d.eps[p]
+	}
+	if d.nFixed > 1 && rng.Float64() >= weight {
+		return false
+	}
+	for p, k := range d.perm {
+		j := m.Schema.Modelled[k]
+		c := &m.Schema.Cols[j]
+		if p < d.nFixed {
+			row[j] = d.cells[p]
+			continue
+		}
+		z := d.z[p]
+		if cuts := m.Cuts[k]; m.LevelOrder[k] != nil {
+			i, _ := slices.BinarySearch(cuts, z)
+			row[j] = c.Levels[m.LevelOrder[k][i]]
+			continue
+		}
+		u := phi(z)
+		pm := m.MissP[k]
+		if u < pm || m.Quant[k] == nil {
+			row[j] = c.Missing
+			continue
+		}
+		q := m.Quant[k]
+		pos := (u - pm) / (1 - pm) * float64(len(q)-1)
+		i := min(int(pos), len(q)-2)
+		v := c.round(q[i] + (pos-float64(i))*(q[i+1]-q[i]))
+		d.buf = c.appendNumber(d.buf[:0], v, m.locs[j])
+		row[j] = a.bytes(d.buf)
+	}
+	return true
+}
