@@ -64,7 +64,7 @@ func Open(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 	default:
 		return nil, fmt.Errorf("objects.Open %q: %w %q (accepted: %s)", rawURL, ErrScheme, u.Scheme, accepted)
 	}
-	b, err := blob.OpenBucket(ctx, u.String())
+	b, err := blob.OpenBucket(ctx, rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("objects.Open %q: %w", rawURL, err)
 	}

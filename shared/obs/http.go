@@ -29,7 +29,10 @@ func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 				}
 			}
 			level := slog.LevelInfo
-			if rec.status >= 500 {
+			switch {
+			case rec.status == http.StatusNotImplemented:
+				level = slog.LevelWarn // a known gap, answered honestly: not a fault
+			case rec.status >= 500:
 				level = slog.LevelError
 			}
 			l.Log(ctx, level, "request", slog.Group("httpRequest",

@@ -92,10 +92,13 @@ const sdmBins = 10
 // REAL column's minimum and maximum. Both tables are binned on the real
 // edges (as SDMetrics' quality report does with np.histogram_bin_edges and
 // np.digitize), with an underflow and an overflow bin for synthetic values
-// outside the real range and a bin for missing values. One deliberate
-// difference: SDMetrics' np.digitize puts the real maximum in a bin of its
-// own (with everything above it); here it closes the last bin, so every real
-// value falls in one of the sdmBins bins.
+// outside the real range and a bin for missing values. Deliberate
+// differences: np.digitize puts the real maximum in a bin of its own, shared
+// with everything above it and with NaN; here the maximum closes the last
+// bin, so every real value falls in one of the sdmBins bins, and missing
+// values have a bin of their own. (The standalone SDMetrics metric with
+// continuous_column_names may bin differently; the quality report is the
+// reference here.)
 type pairCodes struct {
 	real, syn []int32
 	card      int

@@ -112,19 +112,18 @@ type CART struct {
 	LeafStart []int32
 	Classes   []int32
 	Cum       []uint32  // cumulative class counts within a leaf
-	Values    []float64 // sorted non-missing training values of a leaf
+	Values    []float64 // number targets: a leaf's distinct non-missing values, sorted
+	VCum      []uint32  // cumulative counts of Values within a leaf
 	Missing   []uint32  // number targets: missing count per leaf
 }
 
 // leaf returns the leaf a row with the given feature bins falls in.
 func (t *CART) leaf(bins []uint8) int32 {
-	n := &t.Nodes[0]
+	nodes := t.Nodes
+	n := nodes[0]
 	for n.Feat >= 0 {
-		c := n.Child
-		if n.Mask>>bins[n.Feat]&1 == 0 {
-			c++
-		}
-		n = &t.Nodes[c]
+		// branch-free: Child when the bin's bit is set, Child+1 otherwise
+		n = nodes[n.Child+1-int32(n.Mask>>bins[n.Feat]&1)]
 	}
 	return n.Child
 }
@@ -132,26 +131,26 @@ func (t *CART) leaf(bins []uint8) int32 {
 // cartFitter grows one tree. Features are modelled-column indexes into
 // bins; the target is ycat (K levels) or ynum (NaN missing).
 type cartFitter struct {
-	bins    [][]uint8
-	nbins   []int
-	feats   []int
+	bins  [][]uint8
+	nbins []int
+	feats []int
 	// levelFeat says, per modelled column, whether its bins are levels
 	// (unordered) rather than number ranges.
 	levelFeat []bool
-	ycat    []int32
-	k       int
-	ynum    []float64
-	minLeaf int
-	depth   int
-	minGain float64
-	idx     []int32
-	out     CART
-	hist    []float64
-	order   []int
-	keys    []float64
-	left    []float64
-	right   []float64
-	parent  []float64
+	ycat      []int32
+	k         int
+	ynum      []float64
+	minLeaf   int
+	depth     int
+	minGain   float64
+	idx       []int32
+	out       CART
+	hist      []float64
+	order     []int
+	keys      []float64
+	left      []float64
+	right     []float64
+	parent    []float64
 }
 
 // split is the best split found at a node.
@@ -268,16 +267,25 @@ func (f *cartFitter) makeLeaf(node, lo, hi int) {
 		f.out.LeafStart = append(f.out.LeafStart, int32(len(f.out.Cum)))
 		return
 	}
-	start := len(f.out.Values)
+	vals := f.keys[:0] // scratch
 	var miss uint32
 	for _, i := range f.idx[lo:hi] {
 		if y := f.ynum[i]; y == y {
-			f.out.Values = append(f.out.Values, y)
+			vals = append(vals, y)
 		} else {
 			miss++
 		}
 	}
-	slices.Sort(f.out.Values[start:])
+	slices.Sort(vals)
+	var acc uint32
+	for i, v := range vals {
+		acc++
+		if i+1 == len(vals) || vals[i+1] != v {
+			f.out.Values = append(f.out.Values, v)
+			f.out.VCum = append(f.out.VCum, acc)
+		}
+	}
+	f.keys = vals[:0]
 	f.out.Missing = append(f.out.Missing, miss)
 	f.out.LeafStart = append(f.out.LeafStart, int32(len(f.out.Values)))
 }

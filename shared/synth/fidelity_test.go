@@ -3,11 +3,11 @@ package synth
 import (
 	"context"
 
-	"synthos.dev/synthos/shared/quality"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"synthos.dev/synthos/shared/quality"
 	"testing"
 
 	"synthos.dev/synthos/shared/profile"
@@ -168,10 +168,10 @@ func TestFidelityAdult(t *testing.T) {
 	train, hold := adult(t)
 	p := adultProfile()
 	tests := []struct {
-		kind                           string
-		opts                           FitOptions
-		minShapes, minPairs, minBivar  float64
-		maxAUC, maxDCR, maxIdentical   float64
+		kind                          string
+		opts                          FitOptions
+		minShapes, minPairs, minBivar float64
+		maxAUC, maxDCR, maxIdentical  float64
 	}{
 		{kind: KindTree, minShapes: 0.98, minPairs: 0.975, minBivar: 0.97, maxAUC: 0.60, maxDCR: 0.53, maxIdentical: 0.001},
 		// SDV's GaussianCopula scores about 0.88 Column Pair Trends on adult.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
-	"slices"
 	"unsafe"
 
 	"github.com/brianvoe/gofakeit/v7"
@@ -88,8 +87,9 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 	}
 	row := make([]string, len(s.Cols))
 	st := &genState{a: &arena{}, salt: s.Salt}
-	h := xxhash.New()
+	var hbuf []byte
 	guard := len(s.RowHashes) > 0 && len(s.Modelled) > 0
+	set := s.rowSet()
 	b0, b1 := shardBlocks(n, shard, shards)
 	var done int64
 	for b := b0; b < b1; b++ {
@@ -112,7 +112,7 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 					fixedRej++
 					continue
 				}
-				if guard && s.isTrainingRow(h, row) {
+				if guard && set.has(s.rowHash(&hbuf, row)) {
 					guardRej++
 					continue
 				}
@@ -141,14 +141,52 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 	return nil
 }
 
-// isTrainingRow says whether the modelled cells of row equal those of a
-// training row (up to a 64-bit hash collision, which only costs a redraw).
-func (s *Schema) isTrainingRow(h *xxhash.Digest, row []string) bool {
-	h.Reset()
+// rowHash hashes the modelled cells of row, as the training rows were
+// hashed; buf is scratch space.
+func (s *Schema) rowHash(buf *[]byte, row []string) uint64 {
+	b := (*buf)[:0]
 	for _, j := range s.Modelled {
-		_, _ = h.WriteString(row[j])
-		_, _ = h.Write(sep)
+		b = append(b, row[j]...)
+		b = append(b, sep...)
 	}
-	_, hit := slices.BinarySearch(s.RowHashes, h.Sum64()^s.Salt)
-	return hit
+	*buf = b
+	return xxhash.Sum64(b) ^ s.Salt
+}
+
+// hashSet is an open-addressing set of training-row hashes: one probe
+// sequence, usually one cache line, per lookup.
+type hashSet struct {
+	slots []uint64 // 0 is empty; a zero hash is stored as 1 (a false hit costs one redraw)
+	mask  uint64
+}
+
+// rowSet builds the exact-copy guard's set (once per Sample call: cheap
+// next to sampling, and it keeps the model file small).
+func (s *Schema) rowSet() hashSet {
+	size := uint64(1)
+	for size < uint64(2*len(s.RowHashes)+1) {
+		size <<= 1
+	}
+	h := hashSet{slots: make([]uint64, size), mask: size - 1}
+	for _, x := range s.RowHashes {
+		x = max(x, 1)
+		i := mix(x) & h.mask
+		for h.slots[i] != 0 && h.slots[i] != x {
+			i = (i + 1) & h.mask
+		}
+		h.slots[i] = x
+	}
+	return h
+}
+
+func (h hashSet) has(x uint64) bool {
+	x = max(x, 1)
+	for i := mix(x) & h.mask; ; i = (i + 1) & h.mask {
+		switch h.slots[i] {
+		case x:
+			return true
+		case 0:
+			return false
+		}
+	}
 }

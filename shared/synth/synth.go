@@ -114,7 +114,7 @@ type FitOptions struct {
 
 // Defaults for FitOptions.
 const (
-	DefaultMinLeaf   = 20
+	DefaultMinLeaf   = 60
 	DefaultMaxDepth  = 24
 	DefaultSmoothing = 1.0
 )

@@ -20,7 +20,8 @@ import (
 // each later one from the leaf, reached through a tree fitted on the earlier
 // columns, of its own tree. Level columns take the leaf's class
 // distribution; number columns a smoothed draw among the leaf's training
-// values (see drawNumber), so no number is copied beyond chance. Fields are
+// values (see drawNumber), so no number is copied beyond chance; a final
+// guard redraws any row whose modelled cells equal a training row's. Fields are
 // exported for serialization.
 type Tree struct {
 	Schema    Schema
@@ -195,16 +196,18 @@ func (m *Tree) newDrawer(fixed map[string]string) (*treeDrawer, error) {
 				fc.cell = string(c.appendNumber(nil, v, m.locs[m.Schema.Modelled[k]]))
 			}
 			for l := range leaves {
-				vals := cart.Values[cart.LeafStart[l]:cart.LeafStart[l+1]]
-				total := float64(len(vals)) + float64(cart.Missing[l])
-				var hit float64
-				if v != v {
-					hit = float64(cart.Missing[l])
-				} else {
-					for _, x := range vals {
-						if m.Binnings[k].numBin(x) == fc.bin {
-							hit++
-						}
+				lo, hi := cart.LeafStart[l], cart.LeafStart[l+1]
+				total, hit := float64(cart.Missing[l]), float64(cart.Missing[l])
+				if v == v {
+					hit = 0
+				}
+				var prev uint32
+				for e := lo; e < hi; e++ {
+					cnt := float64(cart.VCum[e] - prev)
+					prev = cart.VCum[e]
+					total += cnt
+					if v == v && m.Binnings[k].numBin(cart.Values[e]) == fc.bin {
+						hit += cnt
 					}
 				}
 				prob[l] = hit / total
@@ -312,29 +315,45 @@ func (t *CART) drawClass(leaf int32, rng *rand.Rand) int32 {
 	return t.Classes[hi-1]
 }
 
-// drawNumber draws from a leaf: a uniformly chosen training value of the
-// leaf, kept exactly when the leaf holds it more than once (a spike such as
+// drawNumber draws from a leaf: a training value of the leaf drawn by its
+// count, kept exactly when the leaf holds it more than once (a spike such as
 // a run of zeros or a common round number, which identifies nobody), and
-// otherwise moved by up to `smooth` positions towards its sorted neighbours
-// by linear interpolation, so that a value held by one training row is not
-// reproduced beyond chance. NaN is missing.
+// otherwise moved by up to `smooth` positions towards its neighbouring
+// distinct values by linear interpolation, so that a value held by one
+// training row is not reproduced beyond chance. NaN is missing.
 func (t *CART) drawNumber(leaf int32, rng *rand.Rand, smooth float64) float64 {
 	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
-	nv := hi - lo
-	u := rng.IntN(nv + int(t.Missing[leaf]))
+	var nv uint32
+	if hi > lo {
+		nv = t.VCum[hi-1]
+	}
+	u := rng.Uint32N(nv + t.Missing[leaf])
 	if u >= nv {
 		return math.NaN()
 	}
-	vals := t.Values[lo:hi]
-	x := vals[u]
-	if smooth == 0 || nv == 1 || u > 0 && vals[u-1] == x || u+1 < nv && vals[u+1] == x {
-		return x
+	cum := t.VCum[lo:hi]
+	d, k := 0, len(cum)
+	for d < k {
+		mid := int(uint(d+k) >> 1)
+		if cum[mid] > u {
+			k = mid
+		} else {
+			d = mid + 1
+		}
 	}
-	p := float64(u) + smooth*(2*rng.Float64()-1)
-	p = min(max(p, 0), float64(nv-1))
+	vals := t.Values[lo:hi]
+	count := cum[d]
+	if d > 0 {
+		count -= cum[d-1]
+	}
+	if smooth == 0 || count > 1 || len(vals) == 1 {
+		return vals[d]
+	}
+	p := float64(d) + smooth*(2*rng.Float64()-1)
+	p = min(max(p, 0), float64(len(vals)-1))
 	i := int(p)
-	if i >= nv-1 {
-		return vals[nv-1]
+	if i >= len(vals)-1 {
+		return vals[len(vals)-1]
 	}
 	return vals[i] + (p-float64(i))*(vals[i+1]-vals[i])
 }

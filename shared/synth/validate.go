@@ -141,12 +141,23 @@ func (t *CART) validate(c *Col, bins []Binning) error {
 		}
 		return nil
 	}
-	if end != len(t.Values) || len(t.Missing) != leaves {
+	if end != len(t.Values) || end != len(t.VCum) || len(t.Missing) != leaves {
 		return fmt.Errorf("bad value table")
 	}
 	for l := range leaves {
-		if t.LeafStart[l+1] == t.LeafStart[l] && t.Missing[l] == 0 {
+		lo, hi := t.LeafStart[l], t.LeafStart[l+1]
+		if lo == hi && t.Missing[l] == 0 {
 			return fmt.Errorf("leaf %d: empty", l)
+		}
+		var prev uint32
+		for e := lo; e < hi; e++ {
+			if t.VCum[e] <= prev || math.IsNaN(t.Values[e]) || e > lo && t.Values[e] <= t.Values[e-1] {
+				return fmt.Errorf("leaf %d: bad value counts", l)
+			}
+			prev = t.VCum[e]
+		}
+		if uint64(prev)+uint64(t.Missing[l]) > math.MaxUint32 {
+			return fmt.Errorf("leaf %d: counts overflow", l)
 		}
 	}
 	return nil

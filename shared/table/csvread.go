@@ -64,7 +64,7 @@ type csvReader struct {
 func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && len(head) == 0 {
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, fmt.Errorf("table: read csv: %w", err)
 	}
 	complete := err != nil // the peek saw the end of the stream

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -218,6 +219,7 @@ func NewWriter(w io.Writer, format Format, cols []Column) (Writer, error) {
 	if err := checkColumns(cols); err != nil {
 		return nil, err
 	}
+	cols = slices.Clone(cols)
 	var enc encoder
 	var err error
 	switch format {

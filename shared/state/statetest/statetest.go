@@ -455,7 +455,7 @@ func testTxCreateExists(t *testing.T, s state.Store, coll string) {
 // Contention sizes for the hot-counter and create-race tests.
 const (
 	workers    = 50
-	increments = 2
+	increments = 1
 	racers     = 20
 )
 

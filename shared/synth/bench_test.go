@@ -1,0 +1,102 @@
+package synth
+
+import (
+	"context"
+	"io"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuTime is the process's user+system CPU time: on a machine shared with
+// other jobs, rows per CPU-second is the per-core throughput, which wall
+// time understates.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// csvDiscard formats rows as CSV (comma-separated, quoting cells that need
+// it) into a reused buffer flushed to io.Discard, counting bytes.
+type csvDiscard struct {
+	buf   []byte
+	bytes int64
+}
+
+func (w *csvDiscard) Write(row []string) error {
+	for i, c := range row {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		quote := false
+		for k := 0; k < len(c); k++ {
+			if ch := c[k]; ch == ',' || ch == '"' || ch == '\n' || ch == '\r' {
+				quote = true
+				break
+			}
+		}
+		if !quote {
+			w.buf = append(w.buf, c...)
+			continue
+		}
+		w.buf = append(w.buf, '"')
+		for k := 0; k < len(c); k++ {
+			if c[k] == '"' {
+				w.buf = append(w.buf, '"')
+			}
+			w.buf = append(w.buf, c[k])
+		}
+		w.buf = append(w.buf, '"')
+	}
+	w.buf = append(w.buf, '\n')
+	if len(w.buf) > 32<<10 {
+		n, _ := io.Discard.Write(w.buf)
+		w.bytes += int64(n)
+		w.buf = w.buf[:0]
+	}
+	return nil
+}
+
+func benchFit(b *testing.B, kind string) {
+	train, _ := adult(b)
+	p := adultProfile()
+	b.ReportAllocs()
+	cpu0 := cpuTime(b)
+	for b.Loop() {
+		if _, err := Fit(context.Background(), train, p, FitOptions{Kind: kind}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+}
+
+func BenchmarkFitCopula(b *testing.B) { benchFit(b, KindCopula) }
+func BenchmarkFitTree(b *testing.B)   { benchFit(b, KindTree) }
+
+// benchSample samples b.N rows in one shard on one goroutine and reports
+// rows/s and CSV bytes/s.
+func benchSample(b *testing.B, kind string) {
+	train, _ := adult(b)
+	m, err := Fit(context.Background(), train, adultProfile(), FitOptions{Kind: kind})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &csvDiscard{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime(b)
+	if err := m.Sample(context.Background(), int64(b.N), 0, 1, 1, SampleOptions{}, w); err != nil {
+		b.Fatal(err)
+	}
+	cpu := cpuTime(b) - cpu0
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.N)/cpu.Seconds(), "rows/cpu-s")
+	b.SetBytes(w.bytes / int64(max(b.N, 1)))
+}
+
+func BenchmarkSampleCopula(b *testing.B) { benchSample(b, KindCopula) }
+func BenchmarkSampleTree(b *testing.B)   { benchSample(b, KindTree) }
