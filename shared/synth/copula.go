@@ -43,7 +43,19 @@ type Copula struct {
 	Chol       []float64 // its Cholesky factor
 
 	locs []*time.Location
+	// zTab[k] tabulates number column k's marginal on the normal scale
+	// (see prepare); zMiss[k] is the normal score below which it is missing.
+	zTab  [][]float64
+	zMiss []float64
 }
+
+// zGrid is the number of intervals of zTab over [-zRange, zRange]: fine
+// enough that interpolating in z is within a fraction of a quantile-table
+// step of interpolating in probability, and saves a normal CDF per cell.
+const (
+	zGrid  = 8192
+	zRange = 6.0
+)
 
 // quantPoints is the size of a number column's quantile table.
 const quantPoints = 2049
@@ -57,7 +69,30 @@ func (m *Copula) Kind() string { return KindCopula }
 // Columns implements Model.
 func (m *Copula) Columns() []table.Column { return m.Schema.tableColumns() }
 
-func (m *Copula) prepare() { m.locs = m.Schema.locations() }
+func (m *Copula) prepare() {
+	m.locs = m.Schema.locations()
+	m.zTab = make([][]float64, len(m.Quant))
+	m.zMiss = make([]float64, len(m.Quant))
+	for k, q := range m.Quant {
+		if q == nil {
+			m.zMiss[k] = math.Inf(1)
+			continue
+		}
+		pm := m.MissP[k]
+		m.zMiss[k] = math.Inf(-1)
+		if pm > 0 {
+			m.zMiss[k] = phiInv(pm)
+		}
+		tab := make([]float64, zGrid+1)
+		for g := range tab {
+			u := phi(-zRange + 2*zRange*float64(g)/zGrid)
+			pos := max((u-pm)/(1-pm), 0) * float64(len(q)-1)
+			i := min(int(pos), len(q)-2)
+			tab[g] = q[i] + (pos-float64(i))*(q[i+1]-q[i])
+		}
+		m.zTab[k] = tab
+	}
+}
 
 func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile) (*Copula, error) {
 	e := s.encode(t, p)
@@ -474,16 +509,14 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			row[j] = c.Levels[m.LevelOrder[k][i]]
 			continue
 		}
-		u := phi(z)
-		pm := m.MissP[k]
-		if u < pm || m.Quant[k] == nil {
+		if z < m.zMiss[k] {
 			row[j] = c.Missing
 			continue
 		}
-		q := m.Quant[k]
-		pos := (u - pm) / (1 - pm) * float64(len(q)-1)
-		i := min(int(pos), len(q)-2)
-		v := c.round(q[i] + (pos-float64(i))*(q[i+1]-q[i]))
+		tab := m.zTab[k]
+		pos := min(max((z+zRange)*(zGrid/(2*zRange)), 0), zGrid)
+		i := min(int(pos), zGrid-1)
+		v := c.round(tab[i] + (pos-float64(i))*(tab[i+1]-tab[i]))
 		d.buf = c.appendNumber(d.buf[:0], v, m.locs[j])
 		row[j] = a.bytes(d.buf)
 	}

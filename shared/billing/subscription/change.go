@@ -64,13 +64,13 @@ type paddleEvent struct {
 }
 
 type paddleEntity struct {
-	ID             string            `json:"id"`
-	Status         string            `json:"status"`
-	CustomerID     string            `json:"customer_id"`
-	SubscriptionID string            `json:"subscription_id"`
-	CustomData     map[string]any    `json:"custom_data"`
-	Items          []paddleItem      `json:"items"`
-	BillingPeriod  *paddlePeriod     `json:"current_billing_period"`
+	ID             string         `json:"id"`
+	Status         string         `json:"status"`
+	CustomerID     string         `json:"customer_id"`
+	SubscriptionID string         `json:"subscription_id"`
+	CustomData     map[string]any `json:"custom_data"`
+	Items          []paddleItem   `json:"items"`
+	BillingPeriod  *paddlePeriod  `json:"current_billing_period"`
 }
 
 type paddleItem struct {

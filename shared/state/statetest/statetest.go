@@ -420,15 +420,15 @@ func testTxCreateExists(t *testing.T, s state.Store, coll string) {
 		t.Fatalf("Set: %v", err)
 	}
 	tests := []struct {
-		name     string
-		readleft bool // read the document in the transaction first
+		name      string
+		readFirst bool // read the document in the transaction first
 	}{
 		{"blind", false},
 		{"after read", true},
 	}
 	for _, tt := range tests {
 		err := s.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
-			if tt.readleft {
+			if tt.readFirst {
 				if err := tx.Get(coll, "x", &counter{}); err != nil {
 					return err
 				}

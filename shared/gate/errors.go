@@ -1,0 +1,8 @@
+package gate
+
+import "errors"
+
+// ErrThresholds means a thresholds document or value is unusable: malformed
+// JSON, an unknown field or metric name, or a value out of range. Match it
+// with errors.Is.
+var ErrThresholds = errors.New("gate: invalid thresholds")

@@ -1,0 +1,273 @@
+// Package jobs is the job state machine shared by the API and the pipeline
+// functions. A job moves
+//
+//	queued → profiling → fitting → sampling → evaluating → succeeded
+//	   ↘ failed | cancelled (from any non-terminal state)
+//
+// and every transition is one state-store transaction that also records the
+// message that caused it, so Pub/Sub's duplicate and out-of-order deliveries
+// are harmless: a transition that already happened, or that would move the
+// job backwards, is acknowledged and changes nothing.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"synthos.dev/synthos/shared/state"
+)
+
+// State is where a job is in its life.
+type State string
+
+const (
+	Queued     State = "queued"
+	Profiling  State = "profiling"
+	Fitting    State = "fitting"
+	Sampling   State = "sampling"
+	Evaluating State = "evaluating"
+	Succeeded  State = "succeeded"
+	Failed     State = "failed"
+	Cancelled  State = "cancelled"
+)
+
+// order ranks the forward states; terminal states rank last.
+var order = map[State]int{Queued: 0, Profiling: 1, Fitting: 2, Sampling: 3, Evaluating: 4, Succeeded: 5, Failed: 5, Cancelled: 5}
+
+// Terminal reports whether s is final.
+func (s State) Terminal() bool { return s == Succeeded || s == Failed || s == Cancelled }
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool { _, ok := order[s]; return ok }
+
+// Errors callers act on.
+var (
+	ErrNotFound   = errors.New("jobs: no such job")          // 404
+	ErrTransition = errors.New("jobs: transition not allowed") // stale or backwards: ack and drop
+	ErrTerminal   = errors.New("jobs: job already finished")   // e.g. cancel after success: 409
+	ErrInvalid    = errors.New("jobs: invalid request")        // 400
+)
+
+// Collection holds one document per job; ids are globally unique and every
+// query filters on tenant as well.
+const Collection = "jobs"
+
+// Request is what the client asked for.
+type Request struct {
+	Dataset    string            `json:"dataset"`
+	Rows       int64             `json:"rows"`
+	Model      string            `json:"model"` // tree, copula, dp
+	Seed       uint64            `json:"seed"`
+	Format     string            `json:"format"` // csv, jsonl, parquet
+	Rules      json.RawMessage   `json:"rules,omitempty"`
+	Conditions map[string]string `json:"conditions,omitempty"`
+	Epsilon    float64           `json:"epsilon,omitempty"`
+	Delta      float64           `json:"delta,omitempty"`
+	Target     string            `json:"target,omitempty"`
+	Thresholds json.RawMessage   `json:"thresholds,omitempty"`
+}
+
+// Job is the stored document.
+type Job struct {
+	ID        string            `json:"id"`
+	Tenant    string            `json:"tenant"`
+	State     State             `json:"state"`
+	Request   Request           `json:"request"`
+	Shards    int               `json:"shards"`
+	ShardDone []int             `json:"shard_done,omitempty"`
+	Outputs   map[string]string `json:"outputs,omitempty"` // name → object key
+	Error     string            `json:"error,omitempty"`
+	Reasons   []string          `json:"reasons,omitempty"`
+	Cancel    bool              `json:"cancel_requested,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	// Created is CreatedAt in Unix nanoseconds, for ordering queries:
+	// numbers order the same way in every driver.
+	Created int64 `json:"created"`
+	// Applied lists the ids of the messages whose effects are in this
+	// document (bounded), so redeliveries are recognised.
+	Applied []string `json:"applied,omitempty"`
+}
+
+const maxApplied = 64
+
+// Store is the jobs view of a state store.
+type Store struct {
+	st  state.Store
+	now func() time.Time
+}
+
+// New returns a Store over st.
+func New(st state.Store) *Store { return &Store{st: st, now: time.Now} }
+
+// Create stores a new queued job.
+func (s *Store) Create(ctx context.Context, j *Job) error {
+	if j.ID == "" || j.Tenant == "" {
+		return fmt.Errorf("%w: job needs an id and a tenant", ErrInvalid)
+	}
+	now := s.now().UTC()
+	j.State, j.CreatedAt, j.UpdatedAt, j.Created = Queued, now, now, now.UnixNano()
+	if j.Shards < 1 {
+		j.Shards = 1
+	}
+	if err := s.st.Create(ctx, Collection, j.ID, j); err != nil {
+		return fmt.Errorf("jobs: create %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// Get returns the tenant's job; another tenant's job is ErrNotFound.
+func (s *Store) Get(ctx context.Context, tenant, id string) (*Job, error) {
+	var j Job
+	if err := s.st.Get(ctx, Collection, id, &j); err != nil {
+		if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalid) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		return nil, fmt.Errorf("jobs: get %s: %w", id, err)
+	}
+	if j.Tenant != tenant {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return &j, nil
+}
+
+// Load returns a job by id regardless of tenant, for the pipeline whose
+// messages carry both (and check both).
+func (s *Store) Load(ctx context.Context, id string) (*Job, error) {
+	var j Job
+	if err := s.st.Get(ctx, Collection, id, &j); err != nil {
+		if errors.Is(err, state.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		return nil, fmt.Errorf("jobs: get %s: %w", id, err)
+	}
+	return &j, nil
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Jobs []Job
+	Next string // cursor for the next page, "" at the end
+}
+
+// List returns the tenant's jobs, newest first, limit per page, after the
+// cursor (the Created value of the last job of the previous page, opaque to
+// clients).
+func (s *Store) List(ctx context.Context, tenant string, limit int, cursor string) (Page, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	var after int64 = -1
+	if cursor != "" {
+		if _, err := fmt.Sscanf(cursor, "%d", &after); err != nil {
+			return Page{}, fmt.Errorf("%w: bad cursor", ErrInvalid)
+		}
+	}
+	// The state Query has equality filters only, so pages are cut here by
+	// reading limit+skip; tenants' job counts are small enough, and the
+	// production index is (tenant, created desc).
+	docs, err := s.st.Query(ctx, Collection, state.Query{
+		Where: []state.Eq{{Field: "tenant", Value: tenant}}, OrderBy: "created", Desc: true,
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("jobs: list: %w", err)
+	}
+	var p Page
+	for _, d := range docs {
+		var j Job
+		if err := d.DataTo(&j); err != nil {
+			return Page{}, err
+		}
+		if after >= 0 && j.Created >= after {
+			continue
+		}
+		if len(p.Jobs) == limit {
+			p.Next = fmt.Sprint(p.Jobs[len(p.Jobs)-1].Created)
+			break
+		}
+		p.Jobs = append(p.Jobs, j)
+	}
+	return p, nil
+}
+
+// Update applies fn to the job inside a transaction, on behalf of message
+// msgID (may be empty for client actions). If msgID was already applied the
+// update is skipped and (job, false, nil) is returned. fn may return
+// ErrTransition to refuse the change (the caller acks the message).
+func (s *Store) Update(ctx context.Context, id, msgID string, fn func(j *Job) error) (*Job, bool, error) {
+	var out *Job
+	changed := false
+	err := s.st.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
+		changed = false
+		var j Job
+		if err := tx.Get(Collection, id, &j); err != nil {
+			if errors.Is(err, state.ErrNotFound) {
+				return fmt.Errorf("%w: %s", ErrNotFound, id)
+			}
+			return err
+		}
+		out = &j
+		if msgID != "" && slices.Contains(j.Applied, msgID) {
+			return nil
+		}
+		if err := fn(&j); err != nil {
+			return err
+		}
+		if msgID != "" {
+			j.Applied = append(j.Applied, msgID)
+			if len(j.Applied) > maxApplied {
+				j.Applied = j.Applied[len(j.Applied)-maxApplied:]
+			}
+		}
+		j.UpdatedAt = s.now().UTC()
+		changed = true
+		return tx.Set(Collection, id, &j)
+	})
+	if err != nil {
+		return out, false, err
+	}
+	return out, changed, nil
+}
+
+// Advance moves the job to state to, if that is forward from where it is.
+// Moving to the state it is already in, or backwards, is ErrTransition.
+func Advance(j *Job, to State) error {
+	if !to.Valid() {
+		return fmt.Errorf("%w: unknown state %q", ErrInvalid, to)
+	}
+	if j.State.Terminal() {
+		return fmt.Errorf("%w: %s is %s", ErrTransition, j.ID, j.State)
+	}
+	if order[to] <= order[j.State] {
+		return fmt.Errorf("%w: %s is %s, not moving to %s", ErrTransition, j.ID, j.State, to)
+	}
+	j.State = to
+	return nil
+}
+
+// Fail marks the job failed with a reason, unless it already finished.
+func Fail(j *Job, reason string, reasons ...string) error {
+	if j.State.Terminal() {
+		return fmt.Errorf("%w: %s is %s", ErrTransition, j.ID, j.State)
+	}
+	j.State, j.Error, j.Reasons = Failed, reason, reasons
+	return nil
+}
+
+// RequestCancel records a client's cancel: queued jobs are cancelled at once,
+// running ones at their next step (the pipeline checks Cancel between
+// shards). Cancelling a finished job is ErrTerminal.
+func RequestCancel(j *Job) error {
+	if j.State.Terminal() {
+		return fmt.Errorf("%w: %s is %s", ErrTerminal, j.ID, j.State)
+	}
+	j.Cancel = true
+	if j.State == Queued {
+		j.State = Cancelled
+	}
+	return nil
+}
