@@ -1,18 +1,33 @@
-// Package guard is the Pub/Sub push consumer of budget-alerts: pauses generation when spend runs high.
+// Package guard is the Pub/Sub push consumer of budget-alerts: it pauses
+// generation platform-wide when a Cloud Billing budget notification reports
+// spend at or over SYNTHOS_BUDGET_PAUSE_THRESHOLD of the budget, and resumes
+// it when a later notification falls below (shared/billing/guard).
 package guard
 
 import (
 	"context"
+	"errors"
 
+	"github.com/sethvargo/go-envconfig"
+
+	core "synthos.dev/synthos/shared/billing"
+	budget "synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/platform"
 )
 
-// New returns the consumer. Until its logic lands it answers every message
-// with platform.ErrNotAvailable (HTTP 501 when pushed; dead-lettered by the
-// embedded dispatcher), never with a fake success.
+// New returns the consumer.
 func New(env *platform.Env) (events.Handler, error) {
-	return func(ctx context.Context, m *events.Message) error {
-		return platform.NotAvailable("the budget guard", "the billing issue brings it")
-	}, nil
+	if env == nil || env.State == nil || env.Events == nil {
+		return nil, errors.New("guard: the function needs state and events")
+	}
+	cfg, err := core.LoadConfig(context.Background(), envconfig.OsLookuper())
+	if err != nil {
+		return nil, err
+	}
+	g, err := budget.New(env.State, env.Events, budget.Options{Threshold: cfg.BudgetThreshold})
+	if err != nil {
+		return nil, err
+	}
+	return g.Handle, nil
 }

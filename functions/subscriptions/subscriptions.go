@@ -1,18 +1,30 @@
-// Package subscriptions is the Pub/Sub push consumer of billing-events: subscription, plan and quota state.
+// Package subscriptions is the Pub/Sub push consumer of billing-events: it
+// applies Paddle and Stripe events to each tenant's subscription record
+// (shared/billing/subscription), which entitlements read to pick the plan.
 package subscriptions
 
 import (
-	"context"
+	"errors"
 
+	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/billing/subscription"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/platform"
 )
 
-// New returns the consumer. Until its logic lands it answers every message
-// with platform.ErrNotAvailable (HTTP 501 when pushed; dead-lettered by the
-// embedded dispatcher), never with a fake success.
+// New returns the consumer. The plan catalog comes from SYNTHOS_PLANS_FILE
+// or SYNTHOS_PLANS_JSON (plans.FromEnv).
 func New(env *platform.Env) (events.Handler, error) {
-	return func(ctx context.Context, m *events.Message) error {
-		return platform.NotAvailable("subscription and plan state", "the billing issue brings it")
-	}, nil
+	if env == nil || env.State == nil {
+		return nil, errors.New("subscriptions: the function needs state")
+	}
+	catalog, err := plans.FromEnv(nil)
+	if err != nil {
+		return nil, err
+	}
+	s, err := subscription.New(env.State, catalog, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.Handle, nil
 }

@@ -34,7 +34,7 @@ type Config struct {
 	Events string `env:"SYNTHOS_EVENTS, default=embedded"`
 	// SecretsURL selects where secrets come from: env://, file:///dir or
 	// gcpsecretmanager://PROJECT.
-	SecretsURL string `env:"SYNTHOS_SECRETS_URL, default=env://"`
+	SecretsURL string `env:"SYNTHOS_SECRETS_URL, default=file://.synthos/secrets"`
 	// Project is the Google Cloud project (Pub/Sub topics, log trace names).
 	Project string `env:"GOOGLE_CLOUD_PROJECT"`
 	// LogLevel is debug, info, warn or error.
@@ -48,6 +48,9 @@ type Config struct {
 	MaxAttempts int `env:"SYNTHOS_MAX_ATTEMPTS, default=5"`
 	// DrainTimeout bounds how long shutdown waits for in-flight deliveries.
 	DrainTimeout time.Duration `env:"SYNTHOS_DRAIN_TIMEOUT, default=30s"`
+	// ShardRows is the largest number of rows one generate invocation
+	// samples; bigger jobs fan out one message per shard.
+	ShardRows int64 `env:"SYNTHOS_SHARD_ROWS, default=1000000"`
 }
 
 // Variables lists every environment variable Config reads, for the README
@@ -55,7 +58,7 @@ type Config struct {
 var Variables = []string{
 	"SYNTHOS_STATE_URL", "SYNTHOS_OBJECTS_URL", "SYNTHOS_EVENTS", "SYNTHOS_SECRETS_URL",
 	"GOOGLE_CLOUD_PROJECT", "SYNTHOS_LOG_LEVEL", "SYNTHOS_ADDR", "SYNTHOS_READY_TIMEOUT",
-	"SYNTHOS_MAX_ATTEMPTS", "SYNTHOS_DRAIN_TIMEOUT",
+	"SYNTHOS_MAX_ATTEMPTS", "SYNTHOS_DRAIN_TIMEOUT", "SYNTHOS_SHARD_ROWS",
 }
 
 // ErrInvalid classifies configuration errors: the process cannot start.
@@ -132,6 +135,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DrainTimeout <= 0 {
 		bad("SYNTHOS_DRAIN_TIMEOUT", "must be a positive duration such as 30s")
+	}
+	if c.ShardRows < 1000 {
+		bad("SYNTHOS_SHARD_ROWS", "%d is too small; use at least 1000 (default 1000000)", c.ShardRows)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))

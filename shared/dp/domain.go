@@ -27,8 +27,10 @@ type Attr struct {
 	Kind   profile.Kind
 	Writer table.Kind
 	// Missing is the token written for a missing cell (the profile's first
-	// missing spelling, or "").
-	Missing string
+	// missing spelling, or ""); MissingTokens are every spelling read as
+	// missing.
+	Missing       string
+	MissingTokens []string
 
 	// Numeric and datetime columns (datetimes as Unix seconds, UTC).
 	Integer  bool
@@ -45,7 +47,10 @@ type Attr struct {
 
 	// Levels are the categorical levels released by the domain step, or a
 	// boolean column's false and true tokens.
-	Levels []string
+	Levels       []string
+	PublicLevels bool
+	// TrueToken and FalseToken spell a boolean column's values.
+	TrueToken, FalseToken string
 	// Other is the label written for OtherBin.
 	Other string
 
@@ -83,7 +88,8 @@ type binner struct {
 	level map[string]int
 }
 
-func newBinner(a *Attr, pc *profile.Column) *binner {
+func newBinner(a *Attr) *binner {
+	pc := &profile.Column{Name: a.Name, Kind: a.Kind, MissingTokens: a.MissingTokens, TrueToken: a.TrueToken, FalseToken: a.FalseToken}
 	b := &binner{a: a, pc: pc}
 	if a.Kind == profile.Categorical {
 		b.level = make(map[string]int, len(a.Levels))

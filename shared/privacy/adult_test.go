@@ -91,7 +91,7 @@ func TestAdultValidation(t *testing.T) {
 			}},
 		}},
 		{"perturbed training rows", train, noisy(train, p, 13), []check{
-			{"DCR share above 0.6", func(r *Report) bool { return r.DCR.CloserToTrainShare > 0.6 }},
+			{"DCR share above 0.7", func(r *Report) bool { return r.DCR.CloserToTrainShare > 0.7 }},
 			{"DCR median below holdout's", func(r *Report) bool { return r.DCR.SyntheticMedian < r.DCR.HoldoutMedian }},
 			{"NNDR median below holdout's", func(r *Report) bool { return r.NNDR.SyntheticMedian < r.NNDR.HoldoutMedian }},
 			{"MIA AUC above 0.55", func(r *Report) bool { return r.Membership.AUC > 0.55 }},
@@ -116,7 +116,9 @@ func TestAdultValidation(t *testing.T) {
 
 func between(x, lo, hi float64) bool { return x >= lo && x <= hi }
 
-// adultNoisy caches the perturbed Adult table the benchmarks share.
+// adultNoisy returns Adult with the perturbed training rows as the synthetic
+// table: 26,049 rows, none an exact copy, the benchmarks' worst case for the
+// exact-match shortcut.
 func adultNoisy(b *testing.B) (train, holdout, synth *table.Table, p *profile.Profile) {
 	train, holdout, p = adult(b)
 	return train, holdout, noisy(train, p, 13), p

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
@@ -22,7 +23,8 @@ type schema struct {
 	skip []Exclusion // profiled columns left out of distances, and why
 }
 
-// numSpec encodes a numeric or datetime column as (x - min) / scale.
+// numSpec encodes a numeric or datetime column as (x - min) / scale, a
+// datetime as seconds since 1970.
 type numSpec struct {
 	col    *profile.Column
 	layout string // Go time layout for datetime columns, "" for numbers
@@ -70,7 +72,11 @@ func newSchema(p *profile.Profile) *schema {
 		case profile.Numeric:
 			s.num = append(s.num, numSpec{col: c})
 		case profile.Datetime:
-			s.num = append(s.num, numSpec{col: c, layout: c.Format})
+			layout := c.Format
+			if layout == "" {
+				layout = time.RFC3339 // a profile without a format: the interchange layout
+			}
+			s.num = append(s.num, numSpec{col: c, layout: layout})
 		case profile.Categorical, profile.Boolean:
 			s.cat = append(s.cat, catSpec{col: c, dict: map[string]int32{}})
 		case profile.ID, profile.PII, profile.Text:
@@ -191,7 +197,7 @@ func (s *schema) parse(t *table.Table, what string) (*rawTable, error) {
 			if !profile.IsMissing(cell, sp.col) {
 				if sp.layout != "" {
 					if ts, okT := profile.ParseTime(cell, sp.layout); okT {
-						v, ok = float64(ts.UnixNano())/1e9, true
+						v, ok = float64(ts.Unix())+float64(ts.Nanosecond())/1e9, true
 					}
 				} else {
 					v, ok = profile.ParseNumber(cell)

@@ -87,3 +87,24 @@ func TestProject(t *testing.T) {
 		t.Errorf("projection on the shared columns: %+v", p)
 	}
 }
+
+// TestDatetimeDefaultLayout checks that a datetime column without a format
+// is read as RFC 3339, far outside the years time.UnixNano can hold.
+func TestDatetimeDefaultLayout(t *testing.T) {
+	t.Parallel()
+	p := &profile.Profile{Version: 1, Columns: []profile.Column{{Name: "at", Kind: profile.Datetime}}}
+	tb := column("at", "1500-01-01T00:00:00Z", "2500-01-01T00:00:00Z", "2000-01-01T00:00:00Z")
+	e, err := encode(tb, tb, tb, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.train.dist(0, e.train, 1); d != 1 {
+		t.Errorf("distance across the whole range = %v, want 1", d)
+	}
+	if d := e.train.dist(0, e.train, 2); !(d > 0.49 && d < 0.51) {
+		t.Errorf("distance to the middle = %v, want about 0.5", d)
+	}
+	if len(e.invalid) != 0 {
+		t.Errorf("invalid cells %v, want none", e.invalid)
+	}
+}

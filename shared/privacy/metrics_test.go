@@ -36,13 +36,13 @@ var all = Options{MaxQueries: -1}
 func TestDCRHandComputed(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name                string
-		train, holdout      []string
-		synth               []string
+		name                 string
+		train, holdout       []string
+		synth                []string
 		raw, adjusted, equal float64
-		ties                int
-		median, p5          float64
-		nndrMedian          float64
+		ties                 int
+		median, p5           float64
+		nndrMedian           float64
 	}{
 		{
 			// 0 sits on train, 1 on holdout, 2.5 ties (2 vs 3), 6 is 2 from
@@ -63,7 +63,8 @@ func TestDCRHandComputed(t *testing.T) {
 			train: []string{"0", "2", "4", "6", "8"}, holdout: []string{"1", "3", "5"},
 			synth: []string{"0", "1", "2.5", "7"},
 			raw:   0.625, adjusted: 0.5, equal: -1,
-			median: 1.0 / 16, p5: 0,
+			// d1 = 0, 1/8, 1/16, 1/8
+			median: (1.0/16 + 1.0/8) / 2, p5: 0.15 * 1.0 / 16,
 			// 0: 0/(2/8); 1: 1/8 vs 1/8; 2.5: (1/16)/(3/16); 7: 1/8 vs 1/8
 			nndrMedian: (1.0/3 + 1) / 2,
 		},

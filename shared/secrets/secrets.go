@@ -88,7 +88,9 @@ func Open(ctx context.Context, rawURL string) (Source, error) {
 		if u.Host == "." {
 			dir = strings.TrimPrefix(dir, "/")
 		} else if u.Host != "" {
-			return nil, fmt.Errorf("secrets.Open %q: file URL must be file:///DIR", rawURL)
+			// file://rel/dir is a path relative to the working directory,
+			// as gocloud's fileblob and the bolt state URL read it.
+			dir = u.Host + u.Path
 		}
 		if dir == "" {
 			return nil, fmt.Errorf("secrets.Open %q: file URL needs a directory", rawURL)

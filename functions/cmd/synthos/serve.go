@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/functions/registry"
+	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
@@ -128,9 +131,15 @@ func localRoutes(env *platform.Env) (http.Handler, error) {
 	return mux, nil
 }
 
-// makeLocalDirs creates the directories of file-backed drivers, so that the
-// defaults work on a fresh clone.
+// makeLocalDirs creates the directories of file-backed drivers and a random
+// API-key pepper in a file secrets directory, so that the defaults work on a
+// fresh clone.
 func makeLocalDirs(cfg *config.Config) error {
+	if dir, ok := strings.CutPrefix(cfg.SecretsURL, "file://"); ok {
+		if err := ensurePepper(dir); err != nil {
+			return err
+		}
+	}
 	for _, u := range []string{cfg.StateURL, cfg.ObjectsURL} {
 		var dir string
 		switch {
@@ -146,4 +155,30 @@ func makeLocalDirs(cfg *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// ensurePepper writes a random 32-byte pepper for API keys into dir when none
+// exists. It is created once and kept: replacing it invalidates every key.
+func ensurePepper(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create secrets directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, apikeys.PepperSecret)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil // another process created it first
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(b)); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }

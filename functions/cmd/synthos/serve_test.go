@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -26,6 +27,7 @@ func startLocal(t *testing.T) (string, *platform.Env, func() error) {
 	cfg, err := config.LoadMap(context.Background(), map[string]string{
 		"SYNTHOS_STATE_URL":   "bolt://" + filepath.Join(dir, "state.db"),
 		"SYNTHOS_OBJECTS_URL": "file://" + filepath.Join(dir, "objects"),
+		"SYNTHOS_SECRETS_URL": "file://" + filepath.Join(dir, "secrets"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,13 +96,6 @@ func TestServeHealthAndReadiness(t *testing.T) {
 
 func TestServePendingEntryPointsAnswer501(t *testing.T) {
 	base, _, _ := startLocal(t)
-	for _, path := range []string{"/v1/jobs", "/webhooks/paddle", "/webhooks/stripe"} {
-		code, body := getJSON(t, base+path)
-		errObj, _ := body["error"].(map[string]any)
-		if code != http.StatusNotImplemented || errObj["code"] != "not_implemented" || errObj["message"] == "" {
-			t.Errorf("%s = %d %v, want 501 with a JSON error", path, code, body)
-		}
-	}
 	// A push consumer whose logic has not landed refuses honestly.
 	env := `{"message":{"data":"e30=","messageId":"1","attributes":{}},"subscription":"projects/p/subscriptions/s"}`
 	resp, err := http.Post(base+"/push/generate", "application/json", strings.NewReader(env))
@@ -191,5 +186,27 @@ func TestParseInterleaved(t *testing.T) {
 	}
 	if *n != 10 || *o != "out.csv" || strings.Join(pos, ",") != "in.csv,extra" {
 		t.Errorf("n=%d o=%s pos=%v", *n, *o, pos)
+	}
+}
+
+func TestEnsurePepperCreatesOnceAndKeeps(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "secrets")
+	if err := ensurePepper(dir); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(filepath.Join(dir, "api-key-pepper"))
+	if err != nil || len(first) != 64 {
+		t.Fatalf("pepper %q %v", first, err)
+	}
+	if err := ensurePepper(dir); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := os.ReadFile(filepath.Join(dir, "api-key-pepper"))
+	if string(again) != string(first) {
+		t.Error("an existing pepper was replaced: every key would stop working")
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "api-key-pepper")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("pepper mode %v, want 0600", fi.Mode().Perm())
 	}
 }

@@ -1,0 +1,504 @@
+package dp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/brianvoe/gofakeit/v7"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/synth"
+	"synthos.dev/synthos/shared/table"
+)
+
+// FormatVersion is the version of the serialized model Save writes.
+const FormatVersion = 1
+
+// Column is one source column of a Model: modelled (Attr >= 0) or generated
+// fresh from the public schema alone (keys, PII, free text).
+type Column struct {
+	Name     string
+	Kind     profile.Kind
+	PII      profile.PIIKind `json:",omitempty"`
+	IDFormat string          `json:",omitempty"`
+	Writer   table.Kind
+	Missing  string `json:",omitempty"`
+	Attr     int
+}
+
+// Model is a fitted differentially private tree model. It satisfies
+// synth.Model, so the CLI and the workers sample it like the other models.
+// Its fields are exported for serialization; the model and everything
+// sampled from it carry the guarantee in Report.
+type Model struct {
+	Version int
+	Cols    []Column
+	Attrs   []Attr
+	// Order lists the attributes root first, each after its parent; Parent
+	// is -1 for the root.
+	Order  []int
+	Parent []int
+	// Marginal[i] is attribute i's consistent 1-way marginal (compressed
+	// bins, summing to the estimated row count); Tables[i] is the 2-way
+	// table parent × i, row-major, nil for the root.
+	Marginal [][]float64
+	Tables   [][]float64
+	Report   Report
+}
+
+var _ synth.Model = (*Model)(nil)
+
+// Kind is KindDP.
+func (m *Model) Kind() string { return KindDP }
+
+// Columns are the output columns in source order.
+func (m *Model) Columns() []table.Column {
+	out := make([]table.Column, len(m.Cols))
+	for j, c := range m.Cols {
+		out[j] = table.Column{Name: c.Name, Kind: c.Writer}
+	}
+	return out
+}
+
+// prepare has nothing to cache today; it is kept as the single place Fit and
+// Load finish a model.
+func (m *Model) prepare() {}
+
+// children lists each attribute's children.
+func (m *Model) children() [][]int {
+	ch := make([][]int, len(m.Attrs))
+	for _, i := range m.Order {
+		if p := m.Parent[i]; p >= 0 {
+			ch[p] = append(ch[p], i)
+		}
+	}
+	return ch
+}
+
+// drawer holds the cumulative distributions of one Sample call, with the
+// Fixed conditions folded in by exact inference on the tree.
+type drawer struct {
+	m       *Model
+	rootCum map[int][]float64 // per root attribute
+	condCum [][]float64       // per attribute: parent-value rows of cumulative weights
+	fixed   []int             // per attribute: the fixed fine bin, or -1
+	cells   []string          // per attribute: the fixed cell as given
+}
+
+// newDrawer conditions the tree on the fixed cells. Evidence on an
+// attribute is an indicator on its compressed bins; messages passed from the
+// leaves up give each attribute the weight of its subtree's evidence, and
+// sampling top-down from the reweighted conditionals is exact conditional
+// sampling on the junction tree.
+func (m *Model) newDrawer(fixed map[string]string) (*drawer, error) {
+	d := len(m.Attrs)
+	dr := &drawer{m: m, rootCum: map[int][]float64{}, condCum: make([][]float64, d), fixed: make([]int, d), cells: make([]string, d)}
+	ev := make([][]float64, d)
+	for i := range d {
+		dr.fixed[i] = -1
+		ev[i] = make([]float64, len(m.Attrs[i].Groups))
+		for k := range ev[i] {
+			ev[i][k] = 1
+		}
+	}
+	for name, cell := range fixed {
+		j := -1
+		for k, c := range m.Cols {
+			if c.Name == name {
+				j = k
+			}
+		}
+		if j < 0 || m.Cols[j].Attr < 0 {
+			return nil, fmt.Errorf("fixed column %q is not a modelled column: %w", name, synth.ErrInvalid)
+		}
+		i := m.Cols[j].Attr
+		a := &m.Attrs[i]
+		fb := newBinner(a).bin(cell)
+		if a.Kind == profile.Categorical && fb == len(a.Levels) {
+			return nil, fmt.Errorf("fixed %s=%q: value not in the released categories: %w", name, cell, synth.ErrImpossible)
+		}
+		dr.fixed[i], dr.cells[i] = fb, cell
+		for k, g := range a.Groups {
+			ev[i][k] = 0
+			for _, x := range g {
+				if x == fb {
+					ev[i][k] = 1
+				}
+			}
+		}
+	}
+	// Upward pass: w[i][x] = ev_i(x) * prod over children c of msg_c(x),
+	// msg_c(xp) = sum_x Table_c[xp, x] / rowsum * w[c][x].
+	ch := m.children()
+	w := make([][]float64, d)
+	for o := len(m.Order) - 1; o >= 0; o-- {
+		i := m.Order[o]
+		w[i] = append([]float64(nil), ev[i]...)
+		for _, c := range ch[i] {
+			nc := len(m.Attrs[c].Groups)
+			for xp := range w[i] {
+				row := m.Tables[c][xp*nc : (xp+1)*nc]
+				s, t := 0.0, 0.0
+				for x, v := range row {
+					s += v
+					t += v * w[c][x]
+				}
+				if s > 0 {
+					w[i][xp] *= t / s
+				} else {
+					w[i][xp] = 0
+				}
+			}
+		}
+	}
+	for _, i := range m.Order {
+		n := len(m.Attrs[i].Groups)
+		if m.Parent[i] < 0 {
+			cum, ok := cumulative(m.Marginal[i], w[i])
+			if !ok {
+				return nil, fmt.Errorf("fixed conditions have probability zero under the model: %w", synth.ErrImpossible)
+			}
+			dr.rootCum[i] = cum
+			continue
+		}
+		np := len(m.Attrs[m.Parent[i]].Groups)
+		cc := make([]float64, np*n)
+		for xp := range np {
+			cum, ok := cumulative(m.Tables[i][xp*n:(xp+1)*n], w[i])
+			if !ok {
+				// Unreachable parent value: any row will do.
+				cum, _ = cumulative(m.Marginal[i], nil)
+			}
+			copy(cc[xp*n:], cum)
+		}
+		dr.condCum[i] = cc
+	}
+	return dr, nil
+}
+
+// cumulative returns the running sums of p*w (w nil means 1), and whether
+// they are positive.
+func cumulative(p, w []float64) ([]float64, bool) {
+	out := make([]float64, len(p))
+	s := 0.0
+	for k, v := range p {
+		if w != nil {
+			v *= w[k]
+		}
+		s += v
+		out[k] = s
+	}
+	return out, s > 0
+}
+
+// pick draws an index from a cumulative weight vector.
+func pick(cum []float64, rng *rand.Rand) int {
+	u := rng.Float64() * cum[len(cum)-1]
+	lo, hi := 0, len(cum)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if cum[mid] > u {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// draw samples the compressed bins of every attribute into bins.
+func (dr *drawer) draw(rng *rand.Rand, bins []int) {
+	m := dr.m
+	for _, i := range m.Order {
+		p := m.Parent[i]
+		if p < 0 {
+			bins[i] = pick(dr.rootCum[i], rng)
+			continue
+		}
+		n := len(m.Attrs[i].Groups)
+		bins[i] = pick(dr.condCum[i][bins[p]*n:(bins[p]+1)*n], rng)
+	}
+}
+
+// BlockRows is the number of rows drawn from one random stream, as in synth:
+// shard i of k owns a contiguous range of blocks, so the shards concatenated
+// equal the one-shard sample.
+const BlockRows = synth.BlockRows
+
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Sample writes shard `shard` of `shards` of an n-row sample drawn with seed
+// (see synth.Model). Sampling is post-processing of the private model, so it
+// uses a seeded PCG stream: the same model, n, seed and shard give the same
+// rows. Fixed must name modelled columns; a categorical value that was not
+// released is synth.ErrImpossible.
+func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uint64, opts synth.SampleOptions, w synth.RowWriter) error {
+	if n < 0 || shards < 1 || shard < 0 || shard >= shards || w == nil {
+		return fmt.Errorf("dp.Sample: n=%d shard=%d shards=%d: %w", n, shard, shards, synth.ErrInvalid)
+	}
+	dr, err := m.newDrawer(opts.Fixed)
+	if err != nil {
+		return fmt.Errorf("dp.Sample: %w", err)
+	}
+	maxTries := opts.MaxTriesPerRow
+	if maxTries <= 0 {
+		maxTries = synth.DefaultMaxTries
+	}
+	nb := (uint64(n) + BlockRows - 1) / BlockRows
+	at := func(i int) uint64 {
+		hi, lo := bits.Mul64(nb, uint64(i))
+		q, _ := bits.Div64(hi, lo, uint64(shards))
+		return q
+	}
+	b0, b1 := at(shard), at(shard+1)
+	row := make([]string, len(m.Cols))
+	bins := make([]int, len(m.Attrs))
+	var buf []byte
+	var done int64
+	for b := b0; b < b1; b++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("dp.Sample: block %d: %w", b, err)
+		}
+		rng := rand.New(rand.NewPCG(mix(seed), mix(b^0xd1ff)))
+		faker := gofakeit.NewFaker(rand.NewPCG(rng.Uint64(), rng.Uint64()), false)
+		first := int64(b) * BlockRows
+		last := min(first+BlockRows, n)
+		for r := first; r < last; r++ {
+			for tries := 0; ; tries++ {
+				if tries == maxTries {
+					return fmt.Errorf("dp.Sample: row %d: %d candidates rejected by Accept: %w", r, maxTries, synth.ErrRejected)
+				}
+				buf = buf[:0]
+				dr.draw(rng, bins)
+				ends := make([]int, 0, len(m.Cols))
+				for _, c := range m.Cols {
+					buf = m.cell(buf, c, dr, bins, r, rng, faker)
+					ends = append(ends, len(buf))
+				}
+				s := string(buf)
+				start := 0
+				for j, e := range ends {
+					row[j] = s[start:e]
+					start = e
+				}
+				if opts.Accept == nil || opts.Accept(row) {
+					break
+				}
+			}
+			if err := w.Write(row); err != nil {
+				return fmt.Errorf("dp.Sample: write row %d: %w", r, err)
+			}
+			done++
+		}
+		if opts.Progress != nil {
+			opts.Progress(done)
+		}
+	}
+	return nil
+}
+
+// cell appends the value of column c for the current row.
+func (m *Model) cell(buf []byte, c Column, dr *drawer, bins []int, r int64, rng *rand.Rand, faker *gofakeit.Faker) []byte {
+	if c.Attr >= 0 {
+		i := c.Attr
+		if dr.fixed[i] >= 0 {
+			return append(buf, dr.cells[i]...)
+		}
+		a := &m.Attrs[i]
+		g := a.Groups[bins[i]]
+		fb := g[0]
+		if len(g) > 1 {
+			fb = g[rng.IntN(len(g))]
+		}
+		return a.drawValue(buf, fb, rng)
+	}
+	return generate(buf, c, r, rng, faker)
+}
+
+// generate makes a fresh value for a key, PII or free-text column from the
+// schema alone: no training value is read, so these columns cost no budget.
+func generate(buf []byte, c Column, r int64, rng *rand.Rand, faker *gofakeit.Faker) []byte {
+	switch c.Kind {
+	case profile.ID:
+		return appendID(buf, c.IDFormat, r, rng)
+	case profile.PII:
+		switch c.PII {
+		case profile.Email:
+			return append(buf, faker.Email()...)
+		case profile.Phone:
+			return append(buf, faker.Phone()...)
+		case profile.PersonName:
+			return append(buf, faker.Name()...)
+		case profile.Address:
+			return append(buf, faker.Street()...)
+		case profile.NationalID:
+			return append(buf, faker.SSN()...)
+		case profile.Card:
+			return append(buf, faker.CreditCardNumber(nil)...)
+		case profile.IP:
+			return append(buf, faker.IPv4Address()...)
+		case profile.URL:
+			return append(buf, faker.URL()...)
+		}
+		return append(buf, faker.Word()...)
+	}
+	return append(buf, faker.Sentence()...)
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// appendID writes a fresh key for global row r in the profile's ID format:
+// numbered forms use r+1 (unique across shards), token forms draw randomly.
+func appendID(buf []byte, format string, r int64, rng *rand.Rand) []byte {
+	var n int
+	switch {
+	case format == profile.UUIDFormat:
+		var u [16]byte
+		for k := range u {
+			u[k] = byte(rng.Uint32())
+		}
+		u[6] = u[6]&0x0f | 0x40
+		u[8] = u[8]&0x3f | 0x80
+		const hex = "0123456789abcdef"
+		for k, x := range u {
+			if k == 4 || k == 6 || k == 8 || k == 10 {
+				buf = append(buf, '-')
+			}
+			buf = append(buf, hex[x>>4], hex[x&15])
+		}
+		return buf
+	case scanToken(format, "hex:", &n):
+		for range n {
+			buf = append(buf, "0123456789abcdef"[rng.IntN(16)])
+		}
+		return buf
+	case scanToken(format, "alnum:", &n):
+		for range n {
+			buf = append(buf, alnum[rng.IntN(len(alnum))])
+		}
+		return buf
+	case format == "":
+		return strconv.AppendInt(buf, r+1, 10)
+	}
+	return fmt.Appendf(buf, format, r+1)
+}
+
+func scanToken(format, prefix string, n *int) bool {
+	if len(format) <= len(prefix) || format[:len(prefix)] != prefix {
+		return false
+	}
+	v, err := strconv.Atoi(format[len(prefix):])
+	if err != nil || v <= 0 || v > 1024 {
+		return false
+	}
+	*n = v
+	return true
+}
+
+var magic = []byte("SYNTHOS-DP-MODEL\n")
+
+// ErrFormat reports a serialized model Load cannot read.
+var ErrFormat = errors.New("dp: bad model file")
+
+// Save writes m as a magic line followed by JSON.
+func Save(w io.Writer, m *Model) error {
+	bw := bufio.NewWriter(w)
+	if _, err := bw.Write(magic); err != nil {
+		return fmt.Errorf("dp.Save: %w", err)
+	}
+	if err := json.NewEncoder(bw).Encode(m); err != nil {
+		return fmt.Errorf("dp.Save: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("dp.Save: %w", err)
+	}
+	return nil
+}
+
+// Load reads a model written by Save and checks its structure, so that a
+// corrupt file fails here rather than in Sample.
+func Load(r io.Reader) (*Model, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("dp.Load: %w", err)
+	}
+	if !bytes.HasPrefix(b, magic) {
+		return nil, fmt.Errorf("dp.Load: missing magic: %w", ErrFormat)
+	}
+	var m Model
+	if err := json.Unmarshal(b[len(magic):], &m); err != nil {
+		return nil, fmt.Errorf("dp.Load: %w: %w", ErrFormat, err)
+	}
+	if m.Version != FormatVersion {
+		return nil, fmt.Errorf("dp.Load: version %d, want %d: %w", m.Version, FormatVersion, ErrFormat)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("dp.Load: %w: %w", ErrFormat, err)
+	}
+	m.prepare()
+	return &m, nil
+}
+
+// validate checks the invariants Sample relies on.
+func (m *Model) validate() error {
+	d := len(m.Attrs)
+	if len(m.Order) != d || len(m.Parent) != d || len(m.Marginal) != d || len(m.Tables) != d {
+		return errors.New("attribute arrays disagree in length")
+	}
+	for j, c := range m.Cols {
+		if c.Attr < -1 || c.Attr >= d {
+			return fmt.Errorf("column %d: attribute %d", j, c.Attr)
+		}
+	}
+	placed := make([]bool, d)
+	for _, i := range m.Order {
+		if i < 0 || i >= d || placed[i] {
+			return fmt.Errorf("order names attribute %d twice or out of range", i)
+		}
+		a := &m.Attrs[i]
+		if a.isNumber() && (len(a.Edges) < 2 || a.Lo > a.Hi) {
+			return fmt.Errorf("attribute %d: bad bins", i)
+		}
+		if len(a.Groups) == 0 || len(m.Marginal[i]) != len(a.Groups) {
+			return fmt.Errorf("attribute %d: marginal size", i)
+		}
+		for _, g := range a.Groups {
+			if len(g) == 0 {
+				return fmt.Errorf("attribute %d: empty group", i)
+			}
+			for _, x := range g {
+				if x < 0 || x >= a.fine() {
+					return fmt.Errorf("attribute %d: bin %d out of range", i, x)
+				}
+			}
+		}
+		if p := m.Parent[i]; p >= 0 {
+			if p >= d || !placed[p] {
+				return fmt.Errorf("attribute %d: parent %d not before it", i, p)
+			}
+			if len(m.Tables[i]) != len(m.Attrs[p].Groups)*len(a.Groups) {
+				return fmt.Errorf("attribute %d: table size", i)
+			}
+		}
+		for _, v := range m.Marginal[i] {
+			if !(v >= 0) {
+				return fmt.Errorf("attribute %d: negative marginal", i)
+			}
+		}
+		placed[i] = true
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+// Package report combines the fidelity evaluation (package quality), the
+// privacy evaluation (package privacy) and the release gate (package gate)
+// of one synthetic table into one report, written as versioned JSON for
+// machines (Schema describes it) and as one self-contained HTML page for
+// people: scores and plain-language verdicts up front, the gate's decision
+// and reasons, and charts drawn server-side as inline SVG, so the page opens
+// anywhere, offline, and fetches nothing.
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"synthos.dev/synthos/shared/gate"
+	"synthos.dev/synthos/shared/privacy"
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/quality"
+	"synthos.dev/synthos/shared/table"
+)
+
+// Version is the version of the Report JSON layout; Schema describes it.
+const Version = 1
+
+// ErrInput means Build was given unusable inputs (a nil table, invalid
+// thresholds). Errors of the evaluations keep their own sentinels
+// (quality.ErrInput, privacy.ErrSchema, ...), wrapped.
+var ErrInput = errors.New("report: invalid input")
+
+// Report is the whole evaluation of one synthetic table.
+type Report struct {
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	Inputs    Summary   `json:"inputs"`
+	// Verdicts are the plain-language reading of the scores, most
+	// important first.
+	Verdicts []Verdict      `json:"verdicts"`
+	Quality  *quality.Report `json:"quality"`
+	// Privacy is nil when no holdout was given: privacy is measured
+	// against real records the model never saw.
+	Privacy *privacy.Report `json:"privacy"`
+	Gate    *gate.Result    `json:"gate"`
+	Notes   []string        `json:"notes,omitempty"`
+}
+
+// Summary describes what was evaluated and how.
+type Summary struct {
+	Train     Dataset  `json:"train"`
+	Holdout   *Dataset `json:"holdout,omitempty"`
+	Synthetic Dataset  `json:"synthetic"`
+	// Model is the kind of generator, when known.
+	Model      string          `json:"model,omitempty"`
+	Seed       uint64          `json:"seed"`
+	Target     string          `json:"target,omitempty"`
+	Sensitive  []string        `json:"sensitive,omitempty"`
+	Quasi      []string        `json:"quasi,omitempty"`
+	Thresholds gate.Thresholds `json:"thresholds"`
+}
+
+// Dataset is one input table.
+type Dataset struct {
+	Name    string `json:"name,omitempty"`
+	Rows    int    `json:"rows"`
+	Columns int    `json:"columns"`
+}
+
+// Inputs are what Build evaluates.
+type Inputs struct {
+	// Train is the real table the model was fitted on; Synthetic its
+	// output. Holdout, real rows set aside before fitting, may be nil: ML
+	// efficacy and every privacy metric then go unmeasured, which the gate
+	// fails by default.
+	Train, Holdout, Synthetic *table.Table
+	// Profile describes the columns; nil infers it from Train.
+	Profile *profile.Profile
+	// Target is the ML efficacy target column ("" skips it).
+	Target string
+	// Sensitive and Quasi are the attribute-inference targets and the
+	// quasi-identifiers (see privacy.Options).
+	Sensitive, Quasi []string
+	Seed             uint64
+	// Thresholds are the gate's; nil means gate.Default().
+	Thresholds *gate.Thresholds
+
+	// Names for the report: file names and the generator kind.
+	TrainName, HoldoutName, SyntheticName, Model string
+
+	// Quality and Privacy tune the evaluations (sample sizes, folds);
+	// their Target, Seed, Sensitive and Quasi are ignored in favour of the
+	// fields above.
+	Quality quality.Options
+	Privacy privacy.Options
+}
+
+// Build runs the quality and the privacy evaluations in parallel, then the
+// gate, and assembles the report. It fails only on unusable inputs or a
+// cancelled context; a failing gate is a result, not an error.
+func Build(ctx context.Context, in Inputs) (*Report, error) {
+	if in.Train == nil || in.Synthetic == nil {
+		return nil, fmt.Errorf("report.Build: train and synthetic tables are required: %w", ErrInput)
+	}
+	th := gate.Default()
+	if in.Thresholds != nil {
+		th = *in.Thresholds
+	}
+	if err := th.Validate(); err != nil {
+		return nil, fmt.Errorf("report.Build: %w: %w", err, ErrInput)
+	}
+	p := in.Profile
+	if p == nil {
+		var err error
+		if p, err = profile.Infer(in.Train, profile.Options{}); err != nil {
+			return nil, fmt.Errorf("report.Build: profile the training table: %w", err)
+		}
+	}
+	r := &Report{
+		Version:   Version,
+		CreatedAt: time.Now().UTC().Truncate(time.Second),
+		Inputs: Summary{
+			Train:      Dataset{Name: in.TrainName, Rows: len(in.Train.Rows), Columns: len(in.Train.Columns)},
+			Synthetic:  Dataset{Name: in.SyntheticName, Rows: len(in.Synthetic.Rows), Columns: len(in.Synthetic.Columns)},
+			Model:      in.Model,
+			Seed:       in.Seed,
+			Target:     in.Target,
+			Sensitive:  in.Sensitive,
+			Quasi:      in.Quasi,
+			Thresholds: th,
+		},
+	}
+	if in.Holdout != nil {
+		r.Inputs.Holdout = &Dataset{Name: in.HoldoutName, Rows: len(in.Holdout.Rows), Columns: len(in.Holdout.Columns)}
+	}
+
+	qo := in.Quality
+	qo.Target, qo.Seed = in.Target, in.Seed
+	po := in.Privacy
+	po.Sensitive, po.Quasi, po.Seed = in.Sensitive, in.Quasi, in.Seed
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg         sync.WaitGroup
+		qErr, pErr error
+	)
+	wg.Go(func() {
+		r.Quality, qErr = quality.Evaluate(ctx, in.Train, in.Synthetic, in.Holdout, p, qo)
+		if qErr != nil {
+			cancel()
+		}
+	})
+	if in.Holdout != nil {
+		wg.Go(func() {
+			r.Privacy, pErr = privacy.Evaluate(ctx, in.Train, in.Holdout, in.Synthetic, p, po)
+			if pErr != nil {
+				cancel()
+			}
+		})
+	} else {
+		r.Notes = append(r.Notes, "privacy not evaluated: no holdout table (privacy is measured against real records the model never saw)")
+	}
+	wg.Wait()
+	// Report the error that caused a cancellation, not the cancellation.
+	if err := firstCause(qErr, pErr); err != nil {
+		return nil, fmt.Errorf("report.Build: %w", err)
+	}
+	res := gate.Check(r.Quality, r.Privacy, th)
+	r.Gate = &res
+	r.Verdicts = verdicts(r.Quality, r.Privacy, th)
+	return r, nil
+}
+
+// firstCause returns the error that is not a mere context cancellation, if
+// any, else the first non-nil one.
+func firstCause(errs ...error) error {
+	var first error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			return err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// WriteJSON writes r as indented JSON, the layout Schema describes.
+func WriteJSON(w io.Writer, r *Report) error {
+	if r == nil {
+		return fmt.Errorf("report.WriteJSON: nil report: %w", ErrInput)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("report.WriteJSON: %w", err)
+	}
+	return nil
+}
