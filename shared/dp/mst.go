@@ -20,7 +20,7 @@ const KindDP = "dp"
 // Defaults for Options.
 const (
 	DefaultDelta       = 1e-9
-	DefaultMaxBins     = 32
+	DefaultMaxBins     = 128
 	DefaultDomainShare = 0.1
 	DefaultOtherLabel  = "(other)"
 	// domainDeltaShare is the part of delta given to releasing categories

@@ -46,7 +46,7 @@ func (s State) Valid() bool { _, ok := order[s]; return ok }
 
 // Errors callers act on.
 var (
-	ErrNotFound   = errors.New("jobs: no such job")          // 404
+	ErrNotFound   = errors.New("jobs: no such job")            // 404
 	ErrTransition = errors.New("jobs: transition not allowed") // stale or backwards: ack and drop
 	ErrTerminal   = errors.New("jobs: job already finished")   // e.g. cancel after success: 409
 	ErrInvalid    = errors.New("jobs: invalid request")        // 400

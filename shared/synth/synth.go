@@ -92,13 +92,14 @@ type FitOptions struct {
 	Kind string
 	// MinLeaf is the tree model's minimum number of training rows in a leaf
 	// (default DefaultMinLeaf). Larger leaves mean smoother, more private,
-	// less faithful samples.
+	// less faithful samples; on adult, 60 brought the DCR share from 0.55
+	// (MinLeaf 5-20) to about 0.51 for a loss of about 0.001 in fidelity.
 	MinLeaf int
-	// Smoothing scales how far numeric values drawn from a tree leaf are
-	// moved away from the training values of that leaf, in units of the gap
-	// to the neighbouring leaf values: 0 draws exact leaf values, 1 (the
-	// default, set by a negative or zero value unless NoSmoothing) moves up
-	// to one neighbour away.
+	// Smoothing scales how far a number drawn from a tree leaf is moved
+	// from a training value held by only one row of that leaf, in units of
+	// the gap to the neighbouring distinct leaf values: 1 (the default, used
+	// when Smoothing is 0 unless NoSmoothing is set) moves up to one
+	// neighbour away. Values held by several rows of a leaf are kept exact.
 	Smoothing float64
 	// NoSmoothing makes Smoothing 0 mean "no smoothing" instead of "default".
 	NoSmoothing bool
