@@ -50,6 +50,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 type card struct {
 	Title, Value, Sub string
 	Level             Level
+	Gauge             bool // Chart is a ring gauge, drawn beside the text
 	Chart             chart
 }
 
@@ -108,19 +109,19 @@ func newPage(r *Report) *page {
 		pairs := levelOr(q, th)
 		pg.Cards = append(pg.Cards,
 			card{Title: "Overall quality", Value: pct(q.Overall), Sub: "mean of Column Shapes and Column Pair Trends",
-				Level: worse(grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true), pairs), Chart: gauge("gauge:overall", q.Overall, worse(grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true), pairs))},
+				Level: worse(grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true), pairs), Gauge: true, Chart: gauge("gauge:overall", q.Overall, worse(grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true), pairs))},
 			card{Title: "Column Shapes", Value: pct(q.ColumnShapes), Sub: fmt.Sprintf("per-column distributions · gate ≥ %s", pct(th.MinColumnShapes)),
-				Level: grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true), Chart: gauge("gauge:column-shapes", q.ColumnShapes, grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true))},
+				Level: grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true), Gauge: true, Chart: gauge("gauge:column-shapes", q.ColumnShapes, grade(q.ColumnShapes, 0.9, th.MinColumnShapes, true))},
 			card{Title: "Column Pair Trends", Value: pct(q.ColumnPairTrends), Sub: fmt.Sprintf("relationships between columns · gate ≥ %s", pct(th.MinColumnPairTrends)),
-				Level: pairs, Chart: gauge("gauge:column-pair-trends", q.ColumnPairTrends, pairs)},
+				Level: pairs, Gauge: true, Chart: gauge("gauge:column-pair-trends", q.ColumnPairTrends, pairs)},
 			card{Title: "Accuracy", Value: pct(q.Accuracy.Overall), Sub: fmt.Sprintf("1 − TVD of binned marginals · uni %s, bi %s, tri %s", pct(q.Accuracy.Univariate), pct(q.Accuracy.Bivariate), pct(q.Accuracy.Trivariate)),
-				Level: grade(q.Accuracy.Overall, 0.9, 0.8, true), Chart: gauge("gauge:accuracy", q.Accuracy.Overall, grade(q.Accuracy.Overall, 0.9, 0.8, true))},
+				Level: grade(q.Accuracy.Overall, 0.9, 0.8, true), Gauge: true, Chart: gauge("gauge:accuracy", q.Accuracy.Overall, grade(q.Accuracy.Overall, 0.9, 0.8, true))},
 		)
 		if e := q.Efficacy; e != nil && e.Real > 0 {
 			l := grade(e.Ratio, 0.95, th.MinMLEfficacyRatio, true)
 			pg.Cards = append(pg.Cards, card{Title: "ML efficacy", Value: pct(e.Ratio),
 				Sub:   fmt.Sprintf("predicting %s: %s %.3f trained on synthetic vs %.3f on real", e.Target, e.Metric, e.Synthetic, e.Real),
-				Level: l, Chart: gauge("gauge:ml-efficacy", e.Ratio, l)})
+				Level: l, Gauge: true, Chart: gauge("gauge:ml-efficacy", e.Ratio, l)})
 		}
 		if d := q.Discriminator; d != nil {
 			l := grade(d.AUC, 0.6, th.MaxDiscriminatorAUC, false)

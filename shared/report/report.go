@@ -38,7 +38,7 @@ type Report struct {
 	Inputs    Summary   `json:"inputs"`
 	// Verdicts are the plain-language reading of the scores, most
 	// important first.
-	Verdicts []Verdict      `json:"verdicts"`
+	Verdicts []Verdict       `json:"verdicts"`
 	Quality  *quality.Report `json:"quality"`
 	// Privacy is nil when no holdout was given: privacy is measured
 	// against real records the model never saw.

@@ -1,19 +1,24 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"synthos.dev/synthos/shared/gate"
+	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/rules"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
@@ -38,6 +43,13 @@ type generateFlags struct {
 	modelFile string
 	maxRows   int
 	quiet     bool
+
+	reportHTML string
+	reportJSON string
+	holdout    float64
+	target     string
+	thresholds string
+	evalRows   int
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,6 +68,12 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&f.modelFile, "model-file", "", "sample from a saved model instead of fitting (INPUT is then needed only for --rules)")
 	fs.IntVar(&f.maxRows, "max-rows", 0, "refuse inputs with more data rows than this (0: no limit)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.reportHTML, "report", "", "write a quality and privacy report (HTML) here; a holdout is set aside before fitting")
+	fs.StringVar(&f.reportJSON, "json", "", "write the report as JSON here (implies a holdout, like --report)")
+	fs.Float64Var(&f.holdout, "holdout", 0.2, "share of input rows set aside before fitting for the report (with --report/--json)")
+	fs.StringVar(&f.target, "target", "", "column for the report's ML-efficacy test (train on synthetic, test on holdout)")
+	fs.StringVar(&f.thresholds, "thresholds", "", "JSON file overriding the release gate's thresholds (with --report/--json)")
+	fs.IntVar(&f.evalRows, "eval-rows", 50000, "synthetic rows the report evaluates (the first rows written: a random sample)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: synthos generate INPUT -n ROWS -o OUTPUT [flags]")
 		fs.PrintDefaults()
@@ -78,6 +96,14 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if f.out == "" {
 		return fmt.Errorf("%w: -o OUTPUT is required", errUsage)
+	}
+	if f.reportHTML != "" || f.reportJSON != "" {
+		if in == "" {
+			return fmt.Errorf("%w: --report needs INPUT (the holdout comes from it)", errUsage)
+		}
+		if f.holdout <= 0 || f.holdout >= 0.9 {
+			return fmt.Errorf("%w: --holdout %v: use a share between 0 and 0.9", errUsage, f.holdout)
+		}
 	}
 	if f.model != synth.KindTree && f.model != synth.KindCopula {
 		return fmt.Errorf("%w: --model %q: use tree or copula", errUsage, f.model)
@@ -112,6 +138,21 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		if t, err = readTable(in, table.Options{MaxRows: f.maxRows}); err != nil {
 			return err
 		}
+	}
+
+	var holdout *table.Table
+	wantReport := f.reportHTML != "" || f.reportJSON != ""
+	var thresholds *gate.Thresholds
+	if wantReport {
+		if f.thresholds != "" {
+			th, err := gate.Load(f.thresholds)
+			if err != nil {
+				return err
+			}
+			thresholds = &th
+		}
+		t, holdout = splitHoldout(t, f.holdout, f.seed)
+		fmt.Fprintf(stderr, "set aside %d rows as a holdout for the report; fitting on %d\n", len(holdout.Rows), len(t.Rows))
 	}
 
 	var m synth.Model
@@ -182,7 +223,16 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	bar := newProgress(stderr, f.rows, f.quiet)
 	opts.Progress = func(done int64) { _ = bar.Set64(done) }
 	sampleStart := time.Now()
-	if err := m.Sample(ctx, f.rows, 0, 1, f.seed, opts, w); err != nil {
+	var sink synth.RowWriter = w
+	var captured *capture
+	if wantReport {
+		captured = &capture{RowWriter: w, limit: f.evalRows}
+		for _, c := range m.Columns() {
+			captured.t.Columns = append(captured.t.Columns, c.Name)
+		}
+		sink = captured
+	}
+	if err := m.Sample(ctx, f.rows, 0, 1, f.seed, opts, sink); err != nil {
 		_ = w.Abort()
 		_ = bar.Exit()
 		if errors.Is(err, context.Canceled) {
@@ -198,7 +248,55 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	elapsed := time.Since(sampleStart)
 	fmt.Fprintf(stdout, "wrote %d rows to %s in %s (%.0f rows/s sampling; %s total)\n",
 		f.rows, f.out, elapsed.Round(time.Millisecond), float64(f.rows)/elapsed.Seconds(), time.Since(start).Round(time.Millisecond))
-	return nil
+	if !wantReport {
+		return nil
+	}
+	fmt.Fprintf(stderr, "evaluating %d synthetic rows against %d training and %d holdout rows…\n", len(captured.t.Rows), len(t.Rows), len(holdout.Rows))
+	rep, err := report.Build(ctx, report.Inputs{
+		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Seed: f.seed,
+		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(),
+	})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return writeReports(rep, f.reportHTML, f.reportJSON, stdout)
+}
+
+// capture forwards rows to the output and keeps a copy of the first limit
+// rows for the report. Rows are independent draws, so the first rows are a
+// random sample of the output.
+type capture struct {
+	synth.RowWriter
+	t     table.Table
+	limit int
+}
+
+func (c *capture) Write(row []string) error {
+	if len(c.t.Rows) < c.limit {
+		c.t.Rows = append(c.t.Rows, slices.Clone(row))
+	}
+	return c.RowWriter.Write(row)
+}
+
+// splitHoldout sets aside a seeded random share of t's rows.
+func splitHoldout(t *table.Table, share float64, seed uint64) (train, holdout *table.Table) {
+	idx := make([]int, len(t.Rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	nh := int(float64(len(idx)) * share)
+	train = &table.Table{Columns: t.Columns, Rows: make([][]string, 0, len(idx)-nh)}
+	holdout = &table.Table{Columns: t.Columns, Rows: make([][]string, 0, nh)}
+	for k, i := range idx {
+		if k < nh {
+			holdout.Rows = append(holdout.Rows, t.Rows[i])
+		} else {
+			train.Rows = append(train.Rows, t.Rows[i])
+		}
+	}
+	return train, holdout
 }
 
 func saveModel(path string, m synth.Model) error {
@@ -239,4 +337,42 @@ func newProgress(w io.Writer, total int64, quiet bool) *progressbar.ProgressBar 
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
+}
+
+// writeReports writes the report's HTML and JSON (either may be "") through
+// temp files, prints the verdicts and the gate's result, and returns an
+// error when the gate failed so that scripts can act on the exit status.
+func writeReports(rep *report.Report, htmlPath, jsonPath string, stdout io.Writer) error {
+	for _, out := range []struct {
+		path  string
+		write func(io.Writer, *report.Report) error
+	}{{htmlPath, report.WriteHTML}, {jsonPath, report.WriteJSON}} {
+		if out.path == "" {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := out.write(&buf, rep); err != nil {
+			return fmt.Errorf("render report: %w", err)
+		}
+		if err := writeFileAtomic(out.path, buf.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "report written to %s\n", out.path)
+	}
+	for _, v := range rep.Verdicts {
+		fmt.Fprintf(stdout, "  %s\n", v)
+	}
+	if rep.Gate != nil && !rep.Gate.Pass {
+		return fmt.Errorf("release gate FAILED: %s", gateReasons(rep.Gate))
+	}
+	fmt.Fprintln(stdout, "release gate: PASS")
+	return nil
+}
+
+func gateReasons(g *gate.Result) string {
+	var parts []string
+	for _, r := range g.Failures() {
+		parts = append(parts, r.Message)
+	}
+	return strings.Join(parts, "; ")
 }
