@@ -1,8 +1,23 @@
 # Topics that chain the functions (shared/topics lists the same names; a Go
-# test keeps the two in step). Each has a dead-letter topic with a pull
-# subscription so that poison messages are kept and can be inspected.
+# test keeps the two in step). Each topic is read by one push subscription,
+# declared with its function in service_<name>.tf, whose poison messages go
+# to the topic's dead-letter topic; a pull subscription keeps them there for
+# inspection, and an alert fires when any are waiting.
 locals {
   topics = ["generate-requests", "privacy-checks", "job-events", "audit-events", "billing-events", "budget-alerts"]
+
+  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  # Push subscriptions by topic; Pub/Sub's service agent must be able to
+  # acknowledge on them to forward dead letters.
+  push_subscriptions = {
+    "generate-requests" = google_pubsub_subscription.generate.name
+    "privacy-checks"    = google_pubsub_subscription.privacy.name
+    "job-events"        = google_pubsub_subscription.notify.name
+    "audit-events"      = google_pubsub_subscription.audit.name
+    "billing-events"    = google_pubsub_subscription.subscriptions.name
+    "budget-alerts"     = google_pubsub_subscription.guard.name
+  }
 }
 
 resource "google_pubsub_topic" "topic" {
@@ -12,8 +27,9 @@ resource "google_pubsub_topic" "topic" {
 }
 
 resource "google_pubsub_topic" "dead_letter" {
-  for_each = toset(local.topics)
-  name     = "${each.value}-dead-letter"
+  for_each   = toset(local.topics)
+  name       = "${each.value}-dead-letter"
+  depends_on = [google_project_service.services]
 }
 
 resource "google_pubsub_subscription" "dead_letter" {
@@ -21,4 +37,34 @@ resource "google_pubsub_subscription" "dead_letter" {
   name                       = "${each.value}-dead-letter"
   topic                      = google_pubsub_topic.dead_letter[each.value].id
   message_retention_duration = "604800s"
+  expiration_policy { ttl = "" }
+}
+
+# Dead-lettering: the Pub/Sub service agent publishes to the dead-letter
+# topic and acknowledges on the source subscription.
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  for_each = toset(local.topics)
+  topic    = google_pubsub_topic.dead_letter[each.value].name
+  role     = "roles/pubsub.publisher"
+  member   = local.pubsub_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  for_each     = local.push_subscriptions
+  subscription = each.value
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}
+
+# The identity push subscriptions sign their OIDC tokens with; each push
+# function grants it run.invoker on itself only.
+resource "google_service_account" "pubsub_invoker" {
+  account_id   = "synthos-pubsub-invoker"
+  display_name = "Synthos Pub/Sub push invoker"
+}
+
+resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
+  service_account_id = google_service_account.pubsub_invoker.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_agent
 }

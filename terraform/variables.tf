@@ -4,7 +4,7 @@ variable "project" {
 }
 
 variable "region" {
-  description = "Region for functions, buckets and Firestore."
+  description = "Region for functions, buckets, Firestore and the upload trigger (the uploads bucket and the trigger must share it)."
   type        = string
   default     = "europe-west1"
 }
@@ -15,8 +15,76 @@ variable "source_object" {
   default     = "source.zip"
 }
 
+variable "log_level" {
+  description = "SYNTHOS_LOG_LEVEL of every function: debug, info, warn or error."
+  type        = string
+  default     = "info"
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
+}
+
 variable "max_delivery_attempts" {
   description = "Push deliveries before a message goes to its dead-letter topic (5-100)."
   type        = number
   default     = 5
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "Pub/Sub allows 5 to 100 delivery attempts."
+  }
+}
+
+variable "push_min_backoff" {
+  description = "Shortest wait before Pub/Sub redelivers a message a push endpoint refused."
+  type        = string
+  default     = "10s"
+}
+
+variable "push_max_backoff" {
+  description = "Longest wait before Pub/Sub redelivers a message a push endpoint refused (at most 600s)."
+  type        = string
+  default     = "600s"
+}
+
+variable "public_http" {
+  description = "Let anyone invoke the API and Billing functions (they authenticate requests themselves: API keys, provider signatures). Turn off where an organisation policy forbids allUsers."
+  type        = bool
+  default     = true
+}
+
+variable "upload_retention_days" {
+  description = "Days an uploaded file is kept before the uploads bucket deletes it."
+  type        = number
+  default     = 7
+}
+
+variable "output_retention_days" {
+  description = "Days synthetic outputs and reports are kept."
+  type        = number
+  default     = 30
+}
+
+variable "model_retention_days" {
+  description = "Days fitted models are kept."
+  type        = number
+  default     = 90
+}
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channel ids (projects/P/notificationChannels/N) that alert policies notify."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_error_ratio" {
+  description = "Share of a function's requests answered 5xx, over 5 minutes, that raises an alert."
+  type        = number
+  default     = 0.05
+}
+
+variable "alert_latency_ms" {
+  description = "99th percentile request latency of a function, over 5 minutes, that raises an alert."
+  type        = number
+  default     = 30000
 }

@@ -1,26 +1,234 @@
-// Package api is the HTTPS API function: health and readiness today; the
-// REST surface under /v1 (datasets, jobs, reports, outputs) arrives with the
-// pipeline and answers 501 until then.
+// Package api is the HTTPS API function: health and readiness, and the REST
+// surface under /v1 (datasets, jobs, reports, outputs, keys) described by
+// the OpenAPI document served at /v1/openapi.json.
+//
+// Every /v1 route except the document is authenticated with an API key
+// (Authorization: Bearer sk_… or X-API-Key), scoped to the key's tenant
+// (another tenant's ids are 404, never 403) and to its scopes (read for GET,
+// write for datasets and jobs changes, admin for keys). Every POST honours
+// Idempotency-Key. Handlers decode, call shared/api and encode.
 package api
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
+	"synthos.dev/synthos/shared/api"
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/health"
+	"synthos.dev/synthos/shared/idempotency"
+	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/web"
 )
 
+// maxJSONBody bounds a JSON request body.
+const maxJSONBody = 1 << 20
+
+// Options tune the API beyond what the Env provides.
+type Options struct {
+	// AuthTTL is how long a verified key is cached (api.DefaultAuthTTL when
+	// zero; negative disables the cache).
+	AuthTTL time.Duration
+	// MaxUpload bounds an uploaded table (api.DefaultMaxUpload when zero).
+	MaxUpload int64
+	// Pepper overrides the api-key-pepper secret (tests).
+	Pepper []byte
+	// Plans is the plan catalog enforced on new jobs; nil reads it with
+	// plans.FromEnv (SYNTHOS_PLANS_FILE / SYNTHOS_PLANS_JSON, else the
+	// default plans).
+	Plans *plans.Catalog
+}
+
 // New returns the API's routes.
 func New(env *platform.Env) (http.Handler, error) {
+	return NewWithOptions(env, Options{})
+}
+
+// NewWithOptions returns the API's routes with o.
+func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
+	pepper := o.Pepper
+	if pepper == nil {
+		var err error
+		// Read once at start: the pepper does not rotate without a redeploy
+		// (rotating it invalidates every key).
+		pepper, err = env.Secrets.Get(context.Background(), apikeys.PepperSecret)
+		if err != nil {
+			return nil, fmt.Errorf("api: read the %s secret (locally, `synthos serve` or `synthos keys create` creates it): %w", apikeys.PepperSecret, err)
+		}
+	}
+	keys, err := apikeys.New(env.State, pepper)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	catalog := o.Plans
+	if catalog == nil {
+		if catalog, err = plans.FromEnv(nil); err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+	}
+	svc, err := api.NewService(env.State, env.Objects, env.Events, keys, catalog)
+	if err != nil {
+		return nil, err
+	}
+	if o.MaxUpload > 0 {
+		svc.MaxUpload = o.MaxUpload
+	}
+	ttl := o.AuthTTL
+	if ttl == 0 {
+		ttl = api.DefaultAuthTTL
+	}
+	idem, err := idempotency.New(env.State, idempotency.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem}
+	return s.routes(env), nil
+}
+
+type server struct {
+	svc  *api.Service
+	auth *api.Authenticator
+	idem *idempotency.Store
+}
+
+// route is one authenticated endpoint.
+type route struct {
+	method, path string
+	scope        apikeys.Scope
+	h            http.HandlerFunc
+}
+
+func (s *server) table() []route {
+	return []route{
+		{"POST", "/v1/datasets", apikeys.Write, s.uploadDataset},
+		{"GET", "/v1/datasets", apikeys.Read, s.listDatasets},
+		{"POST", "/v1/datasets/uploads", apikeys.Write, s.beginUpload},
+		{"GET", "/v1/datasets/{id}", apikeys.Read, s.getDataset},
+		{"PUT", "/v1/datasets/{id}/content", apikeys.Write, s.putContent},
+		{"POST", "/v1/datasets/{id}/complete", apikeys.Write, s.completeUpload},
+		{"POST", "/v1/jobs", apikeys.Write, s.createJob},
+		{"GET", "/v1/jobs", apikeys.Read, s.listJobs},
+		{"GET", "/v1/jobs/{id}", apikeys.Read, s.getJob},
+		{"POST", "/v1/jobs/{id}/cancel", apikeys.Write, s.cancelJob},
+		{"GET", "/v1/jobs/{id}/report", apikeys.Read, s.getReport},
+		{"GET", "/v1/jobs/{id}/output", apikeys.Read, s.getOutput},
+		{"GET", "/v1/jobs/{id}/output/content", apikeys.Read, s.getOutputContent},
+		{"POST", "/v1/keys", apikeys.Admin, s.createKey},
+		{"GET", "/v1/keys", apikeys.Admin, s.listKeys},
+		{"DELETE", "/v1/keys/{id}", apikeys.Admin, s.revokeKey},
+	}
+}
+
+func (s *server) routes(env *platform.Env) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", health.Healthz())
 	mux.Handle("GET /readyz", env.Health.Readyz())
-	mux.Handle("/v1/", web.NotAvailable("the jobs API (/v1: datasets, jobs, reports, outputs)",
-		"the serverless pipeline issue brings it; use `synthos generate` on the command line meanwhile"))
+	mux.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
+
+	// paths answers 405 (with Allow) for a known path and a wrong method.
+	paths := http.NewServeMux()
+	allow := map[string][]string{}
+	for _, rt := range s.table() {
+		mux.Handle(rt.method+" "+rt.path, s.authenticated(rt.scope, s.idempotent(rt.h)))
+		if _, ok := allow[rt.path]; !ok {
+			paths.Handle(rt.path, http.NotFoundHandler())
+		}
+		allow[rt.path] = append(allow[rt.path], rt.method)
+	}
+	allow["/v1/openapi.json"] = []string{"GET"}
+	paths.Handle("/v1/openapi.json", http.NotFoundHandler())
+
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := paths.Handler(r); pattern != "" {
+			methods := allow[pattern]
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			web.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+				r.Method+" is not allowed on "+r.URL.Path, map[string]any{"allow": methods})
+			return
+		}
+		web.WriteError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path,
+			map[string]any{"see": "/v1/openapi.json"})
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path,
-			map[string]any{"routes": []string{"GET /healthz", "GET /readyz", "/v1/..."}})
+			map[string]any{"see": "/v1/openapi.json", "routes": []string{"GET /healthz", "GET /readyz", "/v1/..."}})
 	})
-	return mux, nil
+	return mux
+}
+
+// authenticated verifies the key and the scope, then runs h with the
+// principal in the context.
+func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		p, err := s.auth.Authenticate(ctx, api.KeyFromRequest(r))
+		if err != nil {
+			if errors.Is(err, apikeys.ErrUnauthenticated) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="synthos"`)
+				web.WriteError(w, http.StatusUnauthorized, "unauthenticated",
+					"a valid API key is required: send Authorization: Bearer sk_… (or X-API-Key)", nil)
+				return
+			}
+			writeErr(w, r, err)
+			return
+		}
+		if !p.Has(scope) {
+			s.svc.EmitDenied(ctx, p, r.Method+" "+r.URL.Path, "missing scope "+string(scope))
+			web.WriteError(w, http.StatusForbidden, "forbidden",
+				fmt.Sprintf("this key lacks the %s scope needed for %s %s", scope, r.Method, r.URL.Path),
+				map[string]any{"required_scope": string(scope)})
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(api.WithPrincipal(ctx, p)))
+	})
+}
+
+// idempotent applies Idempotency-Key handling to POSTs.
+func (s *server) idempotent(h http.Handler) http.Handler {
+	return s.idem.Middleware(idempotency.HTTPOptions{
+		Tenant: func(r *http.Request) string {
+			p, _ := api.PrincipalFrom(r.Context())
+			return p.Tenant
+		},
+		MaxBody:   maxJSONBody,
+		MaxUpload: s.svc.MaxUpload + maxJSONBody, // multipart framing on top of the table
+	}, h)
+}
+
+// principal returns the caller; authenticated guarantees it.
+func principal(r *http.Request) *apikeys.Principal {
+	p, _ := api.PrincipalFrom(r.Context())
+	return p
+}
+
+// writeErr answers err as the JSON error envelope with its status.
+func writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, details := api.Status(err)
+	msg := err.Error()
+	if status >= 500 {
+		ctx := r.Context()
+		obs.Logger(ctx).ErrorContext(ctx, "request failed", "path", r.URL.Path, "error", err)
+		if status == http.StatusInternalServerError {
+			msg = "internal error; the request id is in the traceparent response header"
+		}
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+	}
+	web.WriteError(w, status, code, msg, details)
+}
+
+// baseURL is the scheme and host the client used.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -2,17 +2,20 @@
 package generate
 
 import (
-	"context"
+	"fmt"
 
 	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/pipeline"
 	"synthos.dev/synthos/shared/platform"
 )
 
-// New returns the consumer. Until its logic lands it answers every message
-// with platform.ErrNotAvailable (HTTP 501 when pushed; dead-lettered by the
-// embedded dispatcher), never with a fake success.
+// New returns the consumer: a job's first step (Task.Shard -1: holdout
+// split, profile, fit, and the sample itself or its fan-out into shards) or
+// one shard of a large job. See package pipeline for retries and failures.
 func New(env *platform.Env) (events.Handler, error) {
-	return func(ctx context.Context, m *events.Message) error {
-		return platform.NotAvailable("synthetic-data generation in the cloud pipeline", "the serverless pipeline issue brings it; run synthos generate locally meanwhile")
-	}, nil
+	p, err := pipeline.New(env, pipeline.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	return p.Generate, nil
 }

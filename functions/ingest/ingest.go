@@ -10,22 +10,29 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/pipeline"
 	"synthos.dev/synthos/shared/platform"
 )
 
 // Func is a CloudEvent function.
 type Func func(ctx context.Context, e cloudevents.Event) error
 
-// New returns the function. It decodes and validates the event today; turning
-// the upload into a job arrives with the pipeline, and until then the event
-// is refused with an error that says so.
+// New returns the function. An object uploads/<tenant>/<name> is copied
+// into the data bucket as a dataset, and a job with the options of the
+// object's metadata (pipeline.Meta*) is created and submitted; see
+// pipeline.Ingest.
 func New(env *platform.Env) (Func, error) {
+	p, err := pipeline.New(env, pipeline.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
 	return func(ctx context.Context, e cloudevents.Event) error {
 		obj, err := events.DecodeStorageEvent(e)
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
+		ctx = events.EventContext(ctx, e)
 		env.Logger.InfoContext(ctx, "upload received", "bucket", obj.Bucket, "object", obj.Name, "size", obj.Size)
-		return platform.NotAvailable("upload ingestion", "the pipeline issue turns gs://"+obj.Bucket+"/"+obj.Name+" into a dataset and a job")
+		return p.Ingest(ctx, obj)
 	}, nil
 }

@@ -2,17 +2,20 @@
 package privacy
 
 import (
-	"context"
+	"fmt"
 
 	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/pipeline"
 	"synthos.dev/synthos/shared/platform"
 )
 
-// New returns the consumer. Until its logic lands it answers every message
-// with platform.ErrNotAvailable (HTTP 501 when pushed; dead-lettered by the
-// embedded dispatcher), never with a fake success.
+// New returns the consumer: it evaluates a sampled job, stores the JSON and
+// HTML reports, and releases the output (job succeeded) or quarantines it
+// (job failed with the gate's reasons). See package pipeline.
 func New(env *platform.Env) (events.Handler, error) {
-	return func(ctx context.Context, m *events.Message) error {
-		return platform.NotAvailable("quality and privacy evaluation in the pipeline", "the evaluation and pipeline issues bring it")
-	}, nil
+	p, err := pipeline.New(env, pipeline.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("privacy: %w", err)
+	}
+	return p.Evaluate, nil
 }

@@ -104,7 +104,7 @@ func (in *Inbox) Receive(ctx context.Context, ev Event) (Outcome, error) {
 	key := string(ev.Provider) + "-" + ev.ID
 	now := in.now().UTC()
 	var existing *Dedupe
-	err := in.store.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
+	record := func(ctx context.Context, tx state.Tx) error {
 		existing = nil
 		var d Dedupe
 		switch err := tx.Get(CollDedupe, key, &d); {
@@ -123,7 +123,13 @@ func (in *Inbox) Receive(ctx context.Context, ev Event) (Outcome, error) {
 		return tx.Create(CollDedupe, key, Dedupe{
 			Provider: ev.Provider, EventID: ev.ID, Type: ev.Type, ReceivedAt: now,
 		})
-	})
+	}
+	err := in.store.RunTransaction(ctx, record)
+	if errors.Is(err, state.ErrAlreadyExists) {
+		// A concurrent delivery of the same event committed first; run
+		// again to take the replay path.
+		err = in.store.RunTransaction(ctx, record)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("billing.Receive %s: record: %w", key, err)
 	}

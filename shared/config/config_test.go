@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"synthos.dev/synthos/shared/billing"
 )
 
 func TestDefaults(t *testing.T) {
@@ -68,7 +71,7 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read README.md: %v", err)
 	}
-	for _, v := range Variables {
+	for _, v := range append(slices.Clone(Variables), billing.ConfigVariables...) {
 		if !strings.Contains(string(b), "`"+v+"`") {
 			t.Errorf("README.md does not document %s", v)
 		}

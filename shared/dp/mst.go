@@ -21,7 +21,7 @@ const KindDP = "dp"
 const (
 	DefaultDelta       = 1e-9
 	DefaultMaxBins     = 128
-	DefaultDomainShare = 0.1
+	DefaultDomainShare = 0.3
 	DefaultOtherLabel  = "(other)"
 	// domainDeltaShare is the part of delta given to releasing categories
 	// found in the data (Gaussian thresholding); the rest is the zCDP to

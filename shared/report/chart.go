@@ -15,7 +15,8 @@ import (
 // "mark" carry data; the rest (grid, axes, labels) is furniture.
 type chart struct {
 	Name  string // the data-chart attribute: "column:age", "heatmap"
-	Label string // aria-label
+	Label string // aria-label and caption
+	Note  string // a line under the caption (what the colours mean)
 	W, H  float64
 	Rects []rect
 	Paths []path
@@ -137,17 +138,19 @@ func scale(name string, value, ideal, lo, hi, max float64, level Level, format f
 func bars(name string, d quality.Distribution) chart {
 	n := len(d.Bins)
 	const plotH, left, top = 120.0, 34.0, 8.0
-	slot := 26.0
-	if n > 12 {
-		slot = 18
+	// Aim for a chart about 300 units wide; rotate the labels when the
+	// longest would not fit its slot.
+	slot := math.Max(18, math.Min(60, 290/float64(max(n, 1))))
+	longest := 0
+	for _, b := range d.Bins {
+		longest = max(longest, utf8.RuneCountInString(shorten(b, 12)))
 	}
-	rotate := n > 5
+	rotate := float64(longest)*5.6 > slot-4
 	labelH := 22.0
 	if rotate {
 		labelH = 64
 	}
-	w := left + slot*float64(max(n, 1)) + 8
-	w = math.Max(w, 220)
+	w := math.Max(left+slot*float64(max(n, 1))+8, 220)
 	c := chart{Name: name, W: w, H: top + plotH + labelH, Label: fmt.Sprintf("%s: real and synthetic shares of %d bins", name, n)}
 	ymax := 0.0
 	for i := 0; i < n; i++ {
@@ -172,7 +175,7 @@ func bars(name string, d quality.Distribution) chart {
 		if rotate {
 			c.Texts = append(c.Texts, text{X: lx, Y: ly, Anchor: "end", Class: "tick", Rotate: -45, S: shorten(d.Bins[i], 12)})
 		} else {
-			c.Texts = append(c.Texts, text{X: lx, Y: ly, Anchor: "middle", Class: "tick", S: shorten(d.Bins[i], 8)})
+			c.Texts = append(c.Texts, text{X: lx, Y: ly, Anchor: "middle", Class: "tick", S: shorten(d.Bins[i], 12)})
 		}
 	}
 	return c
@@ -275,14 +278,14 @@ func heatmap(q *quality.Report) chart {
 // median of their distance to the closest training record: the privacy
 // report summarises each distribution by these quantiles.
 func quantiles(name, label string, synP5, synMed, holdP5, holdMed float64) chart {
-	const w, left, rowH, top = 460.0, 150.0, 34.0, 10.0
+	const w, left, right, rowH, top = 480.0, 130.0, 150.0, 34.0, 10.0
 	c := chart{Name: name, Label: label, W: w, H: top + 2*rowH + 34}
 	xmax := niceMax(math.Max(math.Max(synMed, holdMed), math.Max(synP5, holdP5)) * 1.1)
 	x := func(v float64) float64 {
 		if math.IsNaN(v) {
 			v = 0
 		}
-		return left + (w-left-16)*math.Max(0, math.Min(1, v/xmax))
+		return left + (w-left-right)*math.Max(0, math.Min(1, v/xmax))
 	}
 	rows := []struct {
 		label, class string
@@ -298,7 +301,7 @@ func quantiles(name, label string, synP5, synMed, holdP5, holdMed float64) chart
 		c.Texts = append(c.Texts, text{X: x(r.med) + 4, Y: y + 18, Anchor: "start", Class: "tick", S: fmt.Sprintf("p5 %.3f · median %.3f", r.p5, r.med)})
 	}
 	base := top + 2*rowH + 4
-	c.Lines = append(c.Lines, line{X1: left, Y1: base, X2: w - 16, Y2: base, Class: "axis"})
+	c.Lines = append(c.Lines, line{X1: left, Y1: base, X2: w - right, Y2: base, Class: "axis"})
 	for _, f := range []float64{0, 0.5, 1} {
 		c.Texts = append(c.Texts, text{X: x(f * xmax), Y: base + 14, Anchor: "middle", Class: "tick", S: trimZeros(f * xmax)})
 	}
@@ -351,5 +354,7 @@ func attributeChart(ai *privacy.AttributeInference) chart {
 		tr = append(tr, c.TrainAccuracy)
 		ho = append(ho, c.HoldoutAccuracy)
 	}
-	return pairedBars("attribute-inference", "attribute-inference accuracy on training and holdout records", rows, tr, ho, "training records", "holdout records")
+	c := pairedBars("attribute-inference", "attribute-inference accuracy", rows, tr, ho, "training records", "holdout records")
+	c.Note = fmt.Sprintf("orange: guessing training records (%d) · blue: guessing holdout records; equal bars mean no extra risk", ai.Records)
+	return c
 }

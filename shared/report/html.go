@@ -36,7 +36,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"f3":  func(v float64) string { return fmt.Sprintf("%.3f", v) },
 	"pct": pct,
-	"num": func(v float64) string { return trimZeros(v) },
+	"g4":  func(v float64) string { return fmt.Sprintf("%.4g", v) },
 	"value": func(v *float64) string {
 		if v == nil {
 			return "—"
@@ -75,6 +75,7 @@ type page struct {
 	Heatmap  *chart
 	Privacy  []chart
 	Facts    [][2]string // privacy figures without a chart
+	Notes    []string    // the report's, the evaluations' and their exclusions
 }
 
 // WriteHTML writes r as one self-contained HTML page: inline CSS, inline
@@ -105,6 +106,19 @@ func newPage(r *Report) *page {
 		pg.Failures = r.Gate.Failures()
 	}
 	th := r.Inputs.Thresholds
+	pg.Notes = append(pg.Notes, r.Notes...)
+	if q := r.Quality; q != nil {
+		pg.Notes = append(pg.Notes, q.Notes...)
+		for _, e := range q.Excluded {
+			pg.Notes = append(pg.Notes, fmt.Sprintf("column %s not scored for fidelity: %s", e.Column, e.Reason))
+		}
+	}
+	if p := r.Privacy; p != nil {
+		pg.Notes = append(pg.Notes, p.Notes...)
+		for _, e := range p.Excluded {
+			pg.Notes = append(pg.Notes, fmt.Sprintf("column %s left out of the privacy distances: %s", e.Column, e.Reason))
+		}
+	}
 	if q := r.Quality; q != nil {
 		pairs := levelOr(q, th)
 		pg.Cards = append(pg.Cards,
@@ -149,7 +163,7 @@ func newPage(r *Report) *page {
 			Level: l, Chart: scale("scale:membership-auc", p.Membership.AUC, 0.5, 0, th.MaxMembershipAUC, 1, l, fmt2)})
 		limit := math.Max(p.Identical.HoldoutShare*th.IdenticalFactor, th.IdenticalFloor)
 		l = grade(p.Identical.SyntheticShare, math.Max(p.Identical.HoldoutShare, th.IdenticalFloor), limit, false)
-		pg.Cards = append(pg.Cards, card{Title: "Identical rows", Value: pct(p.Identical.SyntheticShare),
+		pg.Cards = append(pg.Cards, card{Title: "Identical rows", Value: pctFine(p.Identical.SyntheticShare),
 			Sub:   fmt.Sprintf("%d synthetic rows equal a training row; unseen rows: %s · gate ≤ %s", p.Identical.SyntheticMatches, pct(p.Identical.HoldoutShare), pct(limit)),
 			Level: l, Chart: scale("scale:identical-share", p.Identical.SyntheticShare, p.Identical.HoldoutShare, 0, limit, niceMax(math.Max(p.Identical.SyntheticShare, limit)*1.5), l, pctFine)})
 

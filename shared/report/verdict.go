@@ -115,7 +115,7 @@ func verdicts(q *quality.Report, p *privacy.Report, t gate.Thresholds) []Verdict
 		LevelFair: {"Few copies", "exact copies of training rows are slightly more common than chance"},
 		LevelPoor: {"Copies", "synthetic rows copy training records more often than chance"},
 	}[l]
-	vs = append(vs, Verdict{"copies", l, v[0], fmt.Sprintf("%s (%s of synthetic rows vs %s of unseen rows equal a training row)", v[1], pct(p.Identical.SyntheticShare), pct(p.Identical.HoldoutShare))})
+	vs = append(vs, Verdict{"copies", l, v[0], fmt.Sprintf("%s (%s of synthetic rows vs %s of unseen rows equal a training row)", v[1], pctFine(p.Identical.SyntheticShare), pctFine(p.Identical.HoldoutShare))})
 
 	l = grade(p.Membership.AUC, 0.55, t.MaxMembershipAUC, false)
 	v = map[Level][2]string{

@@ -31,27 +31,27 @@ type ClientOptions struct {
 // link-local (including the 169.254.169.254 metadata server), unspecified,
 // multicast, reserved, documentation and benchmarking networks.
 var blocked = prefixes(
-	"0.0.0.0/8",          // "this network", including the unspecified 0.0.0.0
-	"10.0.0.0/8",         // RFC 1918
-	"100.64.0.0/10",      // RFC 6598 carrier-grade NAT
-	"127.0.0.0/8",        // loopback
-	"169.254.0.0/16",     // link-local, cloud metadata servers
-	"172.16.0.0/12",      // RFC 1918
-	"192.0.0.0/24",       // IETF protocol assignments
-	"192.0.2.0/24",       // TEST-NET-1
-	"192.168.0.0/16",     // RFC 1918
-	"198.18.0.0/15",      // benchmarking
-	"198.51.100.0/24",    // TEST-NET-2
-	"203.0.113.0/24",     // TEST-NET-3
-	"224.0.0.0/4",        // multicast
-	"240.0.0.0/4",        // reserved, including broadcast
-	"::/96",              // unspecified, loopback and IPv4-compatible
-	"100::/64",           // discard-only
-	"2001:db8::/32",      // documentation
-	"fc00::/7",           // RFC 4193 unique local
-	"fe80::/10",          // link-local
-	"fec0::/10",          // deprecated site-local
-	"ff00::/8",           // multicast
+	"0.0.0.0/8",       // "this network", including the unspecified 0.0.0.0
+	"10.0.0.0/8",      // RFC 1918
+	"100.64.0.0/10",   // RFC 6598 carrier-grade NAT
+	"127.0.0.0/8",     // loopback
+	"169.254.0.0/16",  // link-local, cloud metadata servers
+	"172.16.0.0/12",   // RFC 1918
+	"192.0.0.0/24",    // IETF protocol assignments
+	"192.0.2.0/24",    // TEST-NET-1
+	"192.168.0.0/16",  // RFC 1918
+	"198.18.0.0/15",   // benchmarking
+	"198.51.100.0/24", // TEST-NET-2
+	"203.0.113.0/24",  // TEST-NET-3
+	"224.0.0.0/4",     // multicast
+	"240.0.0.0/4",     // reserved, including broadcast
+	"::/96",           // unspecified, loopback and IPv4-compatible
+	"100::/64",        // discard-only
+	"2001:db8::/32",   // documentation
+	"fc00::/7",        // RFC 4193 unique local
+	"fe80::/10",       // link-local
+	"fec0::/10",       // deprecated site-local
+	"ff00::/8",        // multicast
 )
 
 // loopback is what AllowLoopbackForTests re-opens.
@@ -60,8 +60,8 @@ var loopback = prefixes("127.0.0.0/8", "::1/128")
 // embedsIPv4 are IPv6 ranges that carry an IPv4 address a gateway will
 // reach: the address inside is checked as well.
 var (
-	nat64   = netip.MustParsePrefix("64:ff9b::/96") // IPv4 in the last 32 bits
-	sixToFour = netip.MustParsePrefix("2002::/16")  // IPv4 in bits 16-47
+	nat64     = netip.MustParsePrefix("64:ff9b::/96") // IPv4 in the last 32 bits
+	sixToFour = netip.MustParsePrefix("2002::/16")    // IPv4 in bits 16-47
 )
 
 func prefixes(ss ...string) []netip.Prefix {

@@ -17,6 +17,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"synthos.dev/synthos/shared/dp"
+	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/rules"
@@ -50,6 +52,9 @@ type generateFlags struct {
 	target     string
 	thresholds string
 	evalRows   int
+
+	epsilon float64
+	delta   float64
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,7 +63,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	fs.Int64Var(&f.rows, "n", 0, "number of synthetic rows to write (required)")
 	fs.StringVar(&f.out, "o", "", "output file; its extension picks the format unless --format is set (required)")
-	fs.StringVar(&f.model, "model", synth.KindTree, "model: tree (sequential trees, the most faithful) or copula (Gaussian copula, fastest)")
+	fs.StringVar(&f.model, "model", synth.KindTree, "model: tree (sequential trees, the most faithful), copula (Gaussian copula, fastest) or dp (differentially private; needs --epsilon)")
+	fs.Float64Var(&f.epsilon, "epsilon", 0, "differential privacy: the ε of an (ε, δ) guarantee; implies --model dp")
+	fs.Float64Var(&f.delta, "delta", engine.DefaultDelta, "differential privacy: the δ of the guarantee")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, model and input give the same output bytes")
 	fs.StringVar(&f.schema, "schema", "", "JSON schema file overriding inferred column kinds")
 	fs.StringVar(&f.rules, "rules", "", "JSON business-rules file; every output row satisfies every rule")
@@ -105,8 +112,19 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("%w: --holdout %v: use a share between 0 and 0.9", errUsage, f.holdout)
 		}
 	}
-	if f.model != synth.KindTree && f.model != synth.KindCopula {
-		return fmt.Errorf("%w: --model %q: use tree or copula", errUsage, f.model)
+	modelSet := false
+	fs.Visit(func(fl *flag.Flag) { modelSet = modelSet || fl.Name == "model" })
+	if f.epsilon != 0 && !modelSet {
+		f.model = engine.KindDP
+	}
+	if !slices.Contains(engine.Kinds(), f.model) {
+		return fmt.Errorf("%w: --model %q: use tree, copula or dp", errUsage, f.model)
+	}
+	if f.model == engine.KindDP && f.modelFile == "" && (f.epsilon <= 0 || f.delta <= 0 || f.delta >= 1) {
+		return fmt.Errorf("%w: --model dp needs --epsilon > 0 (e.g. 1) and 0 < --delta < 1", errUsage)
+	}
+	if f.epsilon != 0 && f.model != engine.KindDP {
+		return fmt.Errorf("%w: --epsilon applies to --model dp only", errUsage)
 	}
 	format, err := outputFormat(f.out, f.format)
 	if err != nil {
@@ -161,7 +179,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		if err != nil {
 			return fmt.Errorf("open model: %w", err)
 		}
-		m, err = synth.Load(r)
+		m, err = engine.Load(r)
 		r.Close()
 		if err != nil {
 			return fmt.Errorf("load model %s: %w", f.modelFile, err)
@@ -202,10 +220,13 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		if m == nil {
 			fmt.Fprintf(stderr, "fitting %s model on %s (%d rows × %d columns)…\n", f.model, in, len(t.Rows), len(t.Columns))
 			fitStart := time.Now()
-			if m, err = synth.Fit(ctx, t, p, synth.FitOptions{Kind: f.model, Seed: f.seed}); err != nil {
+			if m, err = engine.Fit(ctx, t, p, engine.Options{Kind: f.model, Seed: f.seed, Epsilon: f.epsilon, Delta: f.delta}); err != nil {
 				return fmt.Errorf("fit: %w", err)
 			}
 			fmt.Fprintf(stderr, "fitted in %s\n", time.Since(fitStart).Round(time.Millisecond))
+			if d, ok := m.(*dp.Model); ok {
+				fmt.Fprintf(stderr, "privacy guarantee: %s\n", d.Report.Statement)
+			}
 		}
 	}
 
@@ -305,7 +326,7 @@ func saveModel(path string, m synth.Model) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := synth.Save(tmp, m); err != nil {
+	if err := engine.Save(tmp, m); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save model: %w", err)
 	}

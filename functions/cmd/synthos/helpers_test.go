@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 )
 
@@ -10,3 +11,5 @@ func newTestFlags() *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	return fs
 }
+
+func fmtSscan(s string, v *float64) (int, error) { return fmt.Sscan(s, v) }

@@ -94,20 +94,8 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	}
 }
 
-func TestServePendingEntryPointsAnswer501(t *testing.T) {
+func TestServeUnknownRouteIsJSON404(t *testing.T) {
 	base, _, _ := startLocal(t)
-	// A push consumer whose logic has not landed refuses honestly.
-	env := `{"message":{"data":"e30=","messageId":"1","attributes":{}},"subscription":"projects/p/subscriptions/s"}`
-	resp, err := http.Post(base+"/push/generate", "application/json", strings.NewReader(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(b), "generation") {
-		t.Errorf("push generate = %d %s", resp.StatusCode, b)
-	}
-	// Unknown routes get a JSON 404, not an HTML page.
 	if code, body := getJSON(t, base+"/nope"); code != 404 || body["error"] == nil {
 		t.Errorf("/nope = %d %v", code, body)
 	}

@@ -235,8 +235,9 @@ func quota(p plans.Plan, month string, u Usage, rows int64) error {
 }
 
 // Reserve checks req like Check and, in the same transaction, holds
-// req.Rows of this month's quota for jobID. Reserving the same job again
-// returns the existing reservation.
+// req.Rows of this month's quota for jobID. Reserving a job again (a
+// redelivery) returns its reservation without holding more rows, also once
+// it has been committed or released.
 func (e *Entitlements) Reserve(ctx context.Context, tenant, jobID string, req JobRequest) (Reservation, error) {
 	if jobID == "" || req.Rows <= 0 || req.Running < 0 {
 		return Reservation{}, fmt.Errorf("entitlements.Reserve: %w: need a job id and positive rows", ErrInvalid)

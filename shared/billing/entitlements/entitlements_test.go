@@ -240,7 +240,7 @@ func TestConcurrentBolt(t *testing.T) {
 func TestConcurrentFirestore(t *testing.T) {
 	t.Parallel()
 	st := billingtest.Firestore(t)
-	concurrent(t, st, "tenant-conc-"+rand.Text()[:10], 24, 70)
+	concurrent(t, st, "tenant-conc-"+rand.Text()[:10], 16, 100)
 }
 
 func BenchmarkMeterBolt(b *testing.B) {

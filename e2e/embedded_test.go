@@ -1,0 +1,411 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"gocloud.dev/blob"
+
+	"synthos.dev/synthos/functions/audit"
+	"synthos.dev/synthos/functions/generate"
+	"synthos.dev/synthos/functions/ingest"
+	"synthos.dev/synthos/functions/notify"
+	"synthos.dev/synthos/functions/privacy"
+	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/pipeline"
+	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/topics"
+)
+
+// embedded is a platform opened as the local runner opens it, with the
+// pipeline functions subscribed to their topics on the Bus.
+type embedded struct {
+	env *platform.Env
+	bus *events.Bus
+	rec *recorder
+}
+
+type embeddedOptions struct {
+	shardRows      int64
+	duplicateEvery int // deliver every Nth message twice (1: all)
+	seed           uint64
+}
+
+func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
+	t.Helper()
+	if o.shardRows == 0 {
+		o.shardRows = 1_000_000
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadMap(t.Context(), map[string]string{
+		"SYNTHOS_STATE_URL":    "bolt://" + dir + "/state.db",
+		"SYNTHOS_OBJECTS_URL":  "file://" + dir + "/objects",
+		"SYNTHOS_SECRETS_URL":  "file://" + dir + "/secrets",
+		"SYNTHOS_SHARD_ROWS":   fmt.Sprint(o.shardRows),
+		"SYNTHOS_MAX_ATTEMPTS": "3",
+	})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	env, err := platform.Open(t.Context(), cfg, io.Discard)
+	if err != nil {
+		t.Fatalf("platform.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Close() })
+
+	// The test's own Bus replaces the platform's: it adds duplicates, short
+	// backoffs and the pipeline's dead-letter hook.
+	_ = env.Bus.Close()
+	rec := newRecorder()
+	bus := events.NewBus(events.BusOptions{
+		MaxAttempts: cfg.MaxAttempts, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		DuplicateEvery: o.duplicateEvery, Seed: o.seed, Logger: env.Logger,
+		DeadLetter: func(ctx context.Context, topic string, m *events.Message, lastErr error) {
+			rec.deadLetter(topic, m)
+			if pipelineTopic(topic) {
+				if err := pipeline.DeadLetter(ctx, env, m); err != nil {
+					t.Errorf("pipeline.DeadLetter: %v", err)
+				}
+			}
+		},
+	})
+	env.Bus, env.Events = bus, bus
+	t.Cleanup(func() { _ = bus.Close() })
+
+	subscribe := func(topic, name string, h events.Handler) {
+		if err := bus.Subscribe(topic, name, h); err != nil {
+			t.Fatalf("subscribe %s: %v", name, err)
+		}
+	}
+	for _, f := range []struct {
+		topic, name string
+		new         platform.PushFactory
+	}{
+		{topics.GenerateRequests, "generate", generate.New},
+		{topics.PrivacyChecks, "privacy", privacy.New},
+		{topics.JobEvents, "notify", notify.New},
+		{topics.AuditEvents, "audit", audit.New},
+	} {
+		h, err := f.new(env)
+		if err != nil {
+			t.Fatalf("%s.New: %v", f.name, err)
+		}
+		subscribe(f.topic, f.name, h)
+	}
+	subscribe(topics.AuditEvents, "test-audit", rec.audit)
+	subscribe(topics.JobEvents, "test-job-events", rec.jobEvent)
+	return &embedded{env: env, bus: bus, rec: rec}
+}
+
+// drain waits until every delivery, retries included, is done.
+func (e *embedded) drain(t testing.TB) {
+	t.Helper()
+	if err := e.bus.Drain(t.Context()); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+}
+
+func TestEmbeddedJobSucceeds(t *testing.T) {
+	t.Parallel()
+	e := startEmbedded(t, embeddedOptions{})
+	ds := upload(t, e.env, "acme", "ds-adult", "adult.csv", adult(t, 0))
+	j := &jobs.Job{ID: "job-adult", Tenant: "acme", Request: jobs.Request{
+		Dataset: ds.ID, Rows: 5000, Model: "tree", Seed: 7, Format: "csv", Target: "income"}}
+	submit(t, e.env, j)
+	e.drain(t)
+
+	got := loadJob(t, e.env, j.ID)
+	if got.State != jobs.Succeeded {
+		t.Fatalf("job is %s (%s; %v), want succeeded", got.State, got.Error, got.Reasons)
+	}
+	for _, name := range []string{pipeline.OutputData, pipeline.OutputReportJSON, pipeline.OutputReportHTML, pipeline.OutputModel} {
+		key, ok := got.Outputs[name]
+		if !ok {
+			t.Fatalf("outputs %v lack %q", got.Outputs, name)
+		}
+		if ok, err := objects.Exists(t.Context(), e.env.Objects, key); err != nil || !ok {
+			t.Errorf("output %s at %s: exists=%v err=%v", name, key, ok, err)
+		}
+	}
+	out := readObject(t, e.env.Objects, got.Outputs[pipeline.OutputData])
+	if n := bytes.Count(out, []byte("\n")); n != 5001 {
+		t.Errorf("output has %d lines, want a header and 5000 rows", n)
+	}
+	var rep struct {
+		Gate struct {
+			Pass bool `json:"pass"`
+		} `json:"gate"`
+	}
+	if err := json.Unmarshal(readObject(t, e.env.Objects, got.Outputs[pipeline.OutputReportJSON]), &rep); err != nil || !rep.Gate.Pass {
+		t.Errorf("report: gate pass=%v err=%v", rep.Gate.Pass, err)
+	}
+	wantContains(t, "html report", string(readObject(t, e.env.Objects, got.Outputs[pipeline.OutputReportHTML])), "<html")
+	holdout := readObject(t, e.env.Objects, datasets.HoldoutKey("acme", j.ID))
+	if n := bytes.Count(holdout, []byte("\n")) - 1; n != 26049/5 {
+		t.Errorf("holdout has %d rows, want 20%% of 26049", n)
+	}
+	if part, err := e.env.Objects.List(&blob.ListOptions{Prefix: datasets.JobPrefix("acme", j.ID) + "parts/"}).Next(t.Context()); err != io.EOF {
+		t.Errorf("an unsharded job has parts: %v %v", part, err)
+	}
+
+	states := []string{"evaluating", "fitting", "profiling", "sampling", "succeeded"}
+	wantActions := make([]string, len(states))
+	for i, s := range states {
+		wantActions[i] = "job." + s
+	}
+	if got := e.rec.auditActions(j.ID); !slices.Equal(got, wantActions) {
+		t.Errorf("audit actions %v, want %v", got, wantActions)
+	}
+	if got := e.rec.jobStates(j.ID); !slices.Equal(got, states) {
+		t.Errorf("job events %v, want %v", got, states)
+	}
+	if n := len(e.rec.deadLetters[topics.GenerateRequests]) + len(e.rec.deadLetters[topics.PrivacyChecks]); n != 0 {
+		t.Errorf("%d pipeline messages dead-lettered", n)
+	}
+}
+
+// runSmall runs a job on the first 3,000 rows of Adult and returns it with
+// its output (released or quarantined).
+func runSmall(t *testing.T, o embeddedOptions, format string, rows int64) (*jobs.Job, []byte) {
+	t.Helper()
+	e := startEmbedded(t, o)
+	ds := upload(t, e.env, "acme", "ds-small", "adult.csv", adult(t, 3000))
+	j := &jobs.Job{ID: "job-small", Tenant: "acme", Request: jobs.Request{
+		Dataset: ds.ID, Rows: rows, Model: "tree", Seed: 11, Format: format, Target: "income"}}
+	submit(t, e.env, j)
+	e.drain(t)
+	got := loadJob(t, e.env, j.ID)
+	if got.State != jobs.Succeeded && got.State != jobs.Failed {
+		t.Fatalf("job ended %s", got.State)
+	}
+	if got.State == jobs.Failed && got.Outputs[pipeline.OutputQuarantine] == "" {
+		t.Fatalf("job failed outside the gate: %s %v", got.Error, got.Reasons)
+	}
+	if n := len(e.rec.deadLetters[topics.GenerateRequests]) + len(e.rec.deadLetters[topics.PrivacyChecks]); n != 0 {
+		t.Errorf("%d pipeline messages dead-lettered", n)
+	}
+	if !slices.Contains(e.rec.auditActions(j.ID), "job."+string(got.State)) {
+		t.Errorf("no audit event for the job's final state %s: %v", got.State, e.rec.auditActions(j.ID))
+	}
+	return got, outputOf(t, e.env.Objects, got)
+}
+
+// TestEmbeddedShardedMatchesUnsharded: a 12,000-row job in 3 shards of
+// 4,000 composes to exactly the bytes of the same job sampled in one piece,
+// for every output format (Parquet through its JSON Lines parts).
+func TestEmbeddedShardedMatchesUnsharded(t *testing.T) {
+	t.Parallel()
+	for _, format := range []string{"csv", "jsonl", "parquet"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			one, want := runSmall(t, embeddedOptions{}, format, 12_000)
+			sharded, got := runSmall(t, embeddedOptions{shardRows: 4000}, format, 12_000)
+			if one.Shards != 1 || sharded.Shards != 3 {
+				t.Fatalf("shards: %d and %d, want 1 and 3", one.Shards, sharded.Shards)
+			}
+			if !slices.Equal(sharded.ShardDone, []int{0, 1, 2}) {
+				t.Errorf("shard_done = %v", sharded.ShardDone)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("sharded output (%d bytes) differs from the unsharded one (%d bytes)", len(got), len(want))
+			}
+			if one.State != sharded.State || !slices.Equal(one.Reasons, sharded.Reasons) {
+				t.Errorf("verdicts differ: %s %v vs %s %v", one.State, one.Reasons, sharded.State, sharded.Reasons)
+			}
+		})
+	}
+}
+
+// TestEmbeddedDuplicateDeliveries: with every message delivered twice, in
+// whatever order the goroutines run, a sharded job ends exactly as it does
+// with single deliveries.
+func TestEmbeddedDuplicateDeliveries(t *testing.T) {
+	t.Parallel()
+	base, want := runSmall(t, embeddedOptions{shardRows: 4000}, "csv", 12_000)
+	for _, o := range []embeddedOptions{
+		{shardRows: 4000, duplicateEvery: 1, seed: 1},
+		{shardRows: 4000, duplicateEvery: 2, seed: 2},
+	} {
+		t.Run(fmt.Sprintf("every%d", o.duplicateEvery), func(t *testing.T) {
+			got, out := runSmall(t, o, "csv", 12_000)
+			if got.State != base.State || !slices.Equal(got.Reasons, base.Reasons) || !slices.Equal(got.ShardDone, base.ShardDone) {
+				t.Errorf("job ended %s %v %v, want %s %v %v", got.State, got.Reasons, got.ShardDone, base.State, base.Reasons, base.ShardDone)
+			}
+			if !bytes.Equal(out, want) {
+				t.Errorf("output differs under duplicate delivery (%d vs %d bytes)", len(out), len(want))
+			}
+		})
+	}
+}
+
+// TestEmbeddedFailures: a bad dataset fails its job at once (acknowledged,
+// not dead-lettered); poison messages are dead-lettered, and the one that
+// names a job fails it.
+func TestEmbeddedFailures(t *testing.T) {
+	t.Parallel()
+	e := startEmbedded(t, embeddedOptions{})
+	ctx := t.Context()
+	good := upload(t, e.env, "acme", "ds-good", "adult.csv", adult(t, 500))
+	bad := upload(t, e.env, "acme", "ds-bad", "bad.csv", []byte("a,b\n1,2,3\n"))
+
+	tests := []struct {
+		name       string
+		job        *jobs.Job
+		prepare    func()
+		wantError  string
+		deadLetter bool
+	}{
+		{name: "ragged dataset", job: &jobs.Job{ID: "job-bad", Tenant: "acme", Request: jobs.Request{Dataset: bad.ID, Rows: 10}},
+			wantError: "ragged"},
+		{name: "missing dataset", job: &jobs.Job{ID: "job-nods", Tenant: "acme", Request: jobs.Request{Dataset: "nope", Rows: 10}},
+			wantError: "no such dataset"},
+		{name: "unknown model", job: &jobs.Job{ID: "job-model", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "gan"}},
+			wantError: "unknown model"},
+		{name: "impossible rules", job: &jobs.Job{ID: "job-rules", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
+			Rules: json.RawMessage(`{"rules":[{"type":"range","column":"age","min":200}]}`)}},
+			wantError: "rule"},
+		{name: "dp without epsilon", job: &jobs.Job{ID: "job-dp", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "dp"}},
+			wantError: "epsilon"},
+		{name: "unknown output format", job: &jobs.Job{ID: "job-fmt", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Format: "xml"}},
+			wantError: "output format"},
+		{name: "bad thresholds", job: &jobs.Job{ID: "job-th", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
+			Thresholds: json.RawMessage(`{"max_dcr_share":7}`)}},
+			wantError: "threshold"},
+		{name: "unwritable training table is dead-lettered", job: &jobs.Job{ID: "job-stuck", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10}},
+			// A directory where the training table goes makes every
+			// write of it fail: a failure that retrying does not fix.
+			prepare: func() {
+				if err := objects.Put(ctx, e.env.Objects, datasets.TrainKey("acme", "job-stuck")+"/blocker", func(w io.Writer) error {
+					_, err := io.WriteString(w, "x")
+					return err
+				}, nil); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantError: "dead-lettered", deadLetter: true},
+	}
+	for _, tt := range tests {
+		if tt.prepare != nil {
+			tt.prepare()
+		}
+		submit(t, e.env, tt.job)
+	}
+	// Poison messages naming no job.
+	if _, err := e.bus.Publish(ctx, topics.GenerateRequests, []byte("not a task"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Publish(ctx, e.bus, topics.GenerateRequests, jobs.Task{JobID: "ghost", Tenant: "acme", Shard: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Publish(ctx, e.bus, topics.PrivacyChecks, jobs.Task{JobID: "job-bad", Tenant: "other", Shard: -1}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+
+	dead := e.rec.deadLetters[topics.GenerateRequests]
+	var deadBodies []string
+	for _, m := range dead {
+		deadBodies = append(deadBodies, string(m.Data))
+	}
+	for _, tt := range tests {
+		got := loadJob(t, e.env, tt.job.ID)
+		if got.State != jobs.Failed || !strings.Contains(strings.ToLower(got.Error), tt.wantError) {
+			t.Errorf("%s: job is %s with error %q, want failed with %q", tt.name, got.State, got.Error, tt.wantError)
+		}
+		wasDead := slices.ContainsFunc(deadBodies, func(b string) bool { return strings.Contains(b, `"`+tt.job.ID+`"`) })
+		if wasDead != tt.deadLetter {
+			t.Errorf("%s: dead-lettered = %v, want %v", tt.name, wasDead, tt.deadLetter)
+		}
+		if !slices.Contains(e.rec.auditActions(tt.job.ID), "job.failed") {
+			t.Errorf("%s: no job.failed audit event", tt.name)
+		}
+	}
+	for _, want := range []string{"not a task", `"ghost"`} {
+		if !slices.ContainsFunc(deadBodies, func(b string) bool { return strings.Contains(b, want) }) {
+			t.Errorf("poison message %s was not dead-lettered (dead letters: %q)", want, deadBodies)
+		}
+	}
+	if n := len(e.rec.deadLetters[topics.PrivacyChecks]); n != 1 {
+		t.Errorf("%d privacy-checks dead letters, want the foreign-tenant task", n)
+	}
+}
+
+// TestEmbeddedIngest: an upload under uploads/<tenant>/ becomes a dataset
+// and a job with the options of its metadata, which runs to the end; the
+// same event delivered again creates nothing new.
+func TestEmbeddedIngest(t *testing.T) {
+	t.Parallel()
+	e := startEmbedded(t, embeddedOptions{})
+	ctx := t.Context()
+	name := "uploads/acme/small adult.csv"
+	meta := map[string]string{"rows": "800", "Model": "copula", "seed": "5", "format": "jsonl"}
+	if err := objects.Put(ctx, e.env.Objects, name, func(w io.Writer) error {
+		_, err := w.Write(adult(t, 2000))
+		return err
+	}, &blob.WriterOptions{Metadata: meta}); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := ingest.New(e.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := cloudevents.NewEvent()
+	ev.SetID("ev-1")
+	ev.SetSource("//storage.googleapis.com/projects/_/buckets/uploads")
+	ev.SetType(events.TypeObjectFinalized)
+	if err := ev.SetData(cloudevents.ApplicationJSON, map[string]any{
+		"bucket": "uploads", "name": name, "size": "1", "generation": "42", "metadata": meta,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := fn(ctx, ev); err != nil {
+			t.Fatalf("ingest: %v", err)
+		}
+	}
+	e.drain(t)
+	page, err := jobs.New(e.env.State).List(ctx, "acme", 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Jobs) != 1 {
+		t.Fatalf("%d jobs, want 1", len(page.Jobs))
+	}
+	j := page.Jobs[0]
+	if j.State != jobs.Succeeded && j.Outputs[pipeline.OutputQuarantine] == "" {
+		t.Fatalf("job ended %s: %s", j.State, j.Error)
+	}
+	if j.Request.Rows != 800 || j.Request.Model != "copula" || j.Request.Seed != 5 || j.Request.Format != "jsonl" {
+		t.Errorf("request %+v does not carry the metadata options", j.Request)
+	}
+	ds, err := datasets.New(e.env.State).Get(ctx, "acme", j.Request.Dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Name != "small_adult.csv" || !strings.HasPrefix(ds.Key, datasets.TenantPrefix("acme")) {
+		t.Errorf("dataset %+v", ds)
+	}
+	if n := bytes.Count(outputOf(t, e.env.Objects, &j), []byte("\n")); n != 800 {
+		t.Errorf("output has %d lines, want 800", n)
+	}
+	if got := e.rec.auditActions(j.ID); !slices.Contains(got, "job.created") {
+		t.Errorf("audit actions %v lack job.created", got)
+	}
+}

@@ -1,0 +1,472 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gocloud.dev/blob/fileblob"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing/guard"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/topics"
+)
+
+// TestEveryRouteMatchesOpenAPI calls every documented operation with real
+// requests (successes and errors) and validates each response against the
+// document; it fails if an operation was never exercised.
+func TestEveryRouteMatchesOpenAPI(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	f.spec = loadSpec(t)
+	admin := f.key("acme", apikeys.Admin)
+	reader := f.key("acme", apikeys.Read)
+	ds := f.upload(admin)
+	job := f.createJob(admin, ds)
+	csvBody, csvType := multipartBody(t, "file", "insurance.csv", sampleCSV)
+	ct := func(v string) map[string]string { return map[string]string{"Content-Type": v} }
+
+	tests := []struct {
+		name string
+		req
+		want int
+	}{
+		{"healthz", req{method: "GET", path: "/healthz"}, 200},
+		{"readyz", req{method: "GET", path: "/readyz"}, 200},
+		{"openapi", req{method: "GET", path: "/v1/openapi.json"}, 200},
+		{"unknown path", req{method: "GET", path: "/v1/nope", key: admin}, 404},
+		{"root unknown", req{method: "GET", path: "/nope"}, 404},
+		{"wrong method", req{method: "DELETE", path: "/v1/jobs", key: admin}, 405},
+		{"no key", req{method: "GET", path: "/v1/jobs"}, 401},
+		{"bad key", req{method: "GET", path: "/v1/jobs", key: "sk_live_garbage"}, 401},
+
+		{"upload", req{method: "POST", path: "/v1/datasets", key: admin, body: csvBody, header: ct(csvType)}, 201},
+		{"upload not multipart", req{method: "POST", path: "/v1/datasets", key: admin, body: "a,b\n1,2\n", header: ct("text/csv")}, 415},
+		{"upload bad extension", req{method: "POST", path: "/v1/datasets", key: admin, body: mp(t, "file", "table.xlsx"), header: ct(mpType)}, 415},
+		{"upload no file", req{method: "POST", path: "/v1/datasets", key: admin, body: mp(t, "other", "a.csv"), header: ct(mpType)}, 400},
+		{"upload too large", req{method: "POST", path: "/v1/datasets", key: admin, body: bigMultipart(t), header: ct(mpType)}, 413},
+		{"upload read scope", req{method: "POST", path: "/v1/datasets", key: reader, body: csvBody, header: ct(csvType)}, 403},
+		{"list datasets", req{method: "GET", path: "/v1/datasets", key: reader}, 200},
+		{"list datasets bad limit", req{method: "GET", path: "/v1/datasets?limit=0", key: reader}, 400},
+		{"get dataset", req{method: "GET", path: "/v1/datasets/" + ds, key: reader}, 200},
+		{"get dataset missing", req{method: "GET", path: "/v1/datasets/ds_missing", key: reader}, 404},
+		{"begin upload", req{method: "POST", path: "/v1/datasets/uploads", key: admin, body: map[string]any{"name": "adult.csv"}}, 201},
+		{"begin upload no name", req{method: "POST", path: "/v1/datasets/uploads", key: admin, body: map[string]any{}}, 400},
+		{"begin upload bad format", req{method: "POST", path: "/v1/datasets/uploads", key: admin, body: map[string]any{"name": "a.doc"}}, 415},
+		{"put content missing", req{method: "PUT", path: "/v1/datasets/ds_missing/content", key: admin, body: "a\n1\n"}, 404},
+		{"put content of ready dataset", req{method: "PUT", path: "/v1/datasets/" + ds + "/content", key: admin, body: "a\n1\n"}, 409},
+		{"complete ready", req{method: "POST", path: "/v1/datasets/" + ds + "/complete", key: admin}, 200},
+		{"complete missing", req{method: "POST", path: "/v1/datasets/ds_missing/complete", key: admin}, 404},
+
+		{"create job", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 5}}, 202},
+		{"create job bad rows", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 0}}, 400},
+		{"create job unknown dataset", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": "ds_x", "rows": 5}}, 404},
+		{"create job form body", req{method: "POST", path: "/v1/jobs", key: admin, body: "rows=5", header: ct("application/x-www-form-urlencoded")}, 415},
+		{"create job dp over plan", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 5, "model": "dp", "epsilon": 1}}, 402},
+		{"list jobs", req{method: "GET", path: "/v1/jobs?limit=1", key: reader}, 200},
+		{"list jobs bad cursor", req{method: "GET", path: "/v1/jobs?cursor=zz", key: reader}, 400},
+		{"get job", req{method: "GET", path: "/v1/jobs/" + job, key: reader}, 200},
+		{"get job missing", req{method: "GET", path: "/v1/jobs/job_missing", key: reader}, 404},
+		{"report not ready", req{method: "GET", path: "/v1/jobs/" + job + "/report", key: reader}, 404},
+		{"report bad format", req{method: "GET", path: "/v1/jobs/" + job + "/report?format=pdf", key: reader}, 400},
+		{"output not ready", req{method: "GET", path: "/v1/jobs/" + job + "/output", key: reader}, 404},
+		{"output content not ready", req{method: "GET", path: "/v1/jobs/" + job + "/output/content", key: reader}, 404},
+		{"cancel", req{method: "POST", path: "/v1/jobs/" + job + "/cancel", key: admin}, 202},
+		{"cancel again", req{method: "POST", path: "/v1/jobs/" + job + "/cancel", key: admin}, 409},
+		{"cancel read scope", req{method: "POST", path: "/v1/jobs/" + job + "/cancel", key: reader}, 403},
+
+		{"create key", req{method: "POST", path: "/v1/keys", key: admin, body: map[string]any{"name": "ci", "scopes": []string{"read", "write"}}}, 201},
+		{"create key bad scope", req{method: "POST", path: "/v1/keys", key: admin, body: map[string]any{"scopes": []string{"root"}}}, 400},
+		{"create key read scope", req{method: "POST", path: "/v1/keys", key: reader, body: map[string]any{}}, 403},
+		{"list keys", req{method: "GET", path: "/v1/keys", key: admin}, 200},
+		{"revoke missing key", req{method: "DELETE", path: "/v1/keys/ABCDEFGH", key: admin}, 404},
+	}
+	for _, tc := range tests {
+		r := f.do(tc.req)
+		if r.status != tc.want {
+			t.Errorf("%s: %s %s = %d, want %d: %s", tc.name, tc.method, tc.path, r.status, tc.want, r.body)
+		}
+	}
+
+	// A finished job: report (both formats), output URL and content.
+	done := f.createJob(admin, ds)
+	f.finish("acme", done)
+	for _, tc := range []struct {
+		path, ctype string
+	}{
+		{"/v1/jobs/" + done + "/report", "application/json"},
+		{"/v1/jobs/" + done + "/report?format=html", "text/html; charset=utf-8"},
+		{"/v1/jobs/" + done + "/output/content", "text/csv; charset=utf-8"},
+	} {
+		r := f.do(req{method: "GET", path: tc.path, key: reader})
+		if r.status != 200 || r.header.Get("Content-Type") != tc.ctype {
+			t.Errorf("GET %s = %d %q: %s", tc.path, r.status, r.header.Get("Content-Type"), r.body)
+		}
+	}
+	r := f.do(req{method: "GET", path: "/v1/jobs/" + done + "/output", key: reader})
+	if r.status != 200 || !strings.HasSuffix(r.json(t)["url"].(string), "/v1/jobs/"+done+"/output/content") {
+		t.Errorf("output URL: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/jobs/" + done + "/cancel", key: admin}); r.errCode(t) != "job_finished" {
+		t.Errorf("cancel finished: %s", r.body)
+	}
+
+	// The signed-URL upload through the local PUT endpoint.
+	r = f.do(req{method: "POST", path: "/v1/datasets/uploads", key: admin, body: map[string]any{"name": "big.csv"}})
+	up := r.json(t)
+	pend := up["dataset"].(map[string]any)["id"].(string)
+	if got := up["upload_url"].(string); got != f.srv.URL+"/v1/datasets/"+pend+"/content" {
+		t.Errorf("upload_url = %s", got)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/datasets/" + pend + "/complete", key: admin}); r.status != 409 {
+		t.Errorf("complete before upload = %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": pend, "rows": 5}}); r.errCode(t) != "dataset_not_ready" {
+		t.Errorf("job on pending dataset: %s", r.body)
+	}
+	if r := f.do(req{method: "PUT", path: "/v1/datasets/" + pend + "/content", key: admin, body: sampleCSV}); r.status != 200 {
+		t.Errorf("put content = %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/datasets/" + pend + "/complete", key: admin})
+	if r.status != 200 || r.json(t)["status"] != "ready" || r.json(t)["size"].(float64) != float64(len(sampleCSV)) {
+		t.Errorf("complete = %d %s", r.status, r.body)
+	}
+
+	// Revoke a key: 200 with revoked_at, then it stops working at once.
+	r = f.do(req{method: "POST", path: "/v1/keys", key: admin, body: map[string]any{"scopes": []string{"read"}}})
+	created := r.json(t)
+	if r := f.do(req{method: "GET", path: "/v1/jobs", key: created["key"].(string)}); r.status != 200 {
+		t.Fatalf("new key: %d", r.status)
+	}
+	r = f.do(req{method: "DELETE", path: "/v1/keys/" + created["id"].(string), key: admin})
+	if r.status != 200 || r.json(t)["revoked_at"] == nil {
+		t.Errorf("revoke = %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/jobs", key: created["key"].(string)}); r.status != 401 {
+		t.Errorf("revoked key still works: %d", r.status)
+	}
+
+	// Generation paused by the spend guard: 503.
+	if err := f.st.Set(context.Background(), guard.Coll, guard.Doc, guard.Status{Paused: true, Reason: "budget synthos at 120%"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 5}}); r.status != 503 || r.errCode(t) != "generation_paused" {
+		t.Errorf("paused: %d %s", r.status, r.body)
+	}
+
+	for _, op := range f.spec.operations() {
+		if !f.spec.exercised(op) {
+			t.Errorf("operation %s was never exercised", op)
+		}
+	}
+}
+
+// mpType is the content type of mp's bodies.
+const mpType = "multipart/form-data; boundary=testboundary"
+
+// mp is a multipart body with one file part.
+func mp(t *testing.T, field, filename string) []byte {
+	t.Helper()
+	return []byte("--testboundary\r\nContent-Disposition: form-data; name=\"" + field + "\"; filename=\"" + filename +
+		"\"\r\nContent-Type: text/csv\r\n\r\na,b\n1,2\n\r\n--testboundary--\r\n")
+}
+
+// bigMultipart is a multipart body whose file exceeds the fixture's 1 MiB limit.
+func bigMultipart(t *testing.T) []byte {
+	t.Helper()
+	return []byte("--testboundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n" +
+		strings.Repeat("1,2\n", 300_000) + "\r\n--testboundary--\r\n")
+}
+
+// TestOtherTenantsIDsAreNotFound calls every endpoint that takes an id with
+// another tenant's ids, with a key holding every scope: each answers 404,
+// and listings never show them.
+func TestOtherTenantsIDsAreNotFound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	f.spec = loadSpec(t)
+	a := f.key("tenant-a", apikeys.Admin)
+	b := f.key("tenant-b", apikeys.Admin)
+	ds := f.upload(a)
+	job := f.createJob(a, ds)
+	done := f.createJob(a, ds)
+	f.finish("tenant-a", done)
+	r := f.do(req{method: "POST", path: "/v1/datasets/uploads", key: a, body: map[string]any{"name": "p.csv"}})
+	pending := r.json(t)["dataset"].(map[string]any)["id"].(string)
+	recs, err := f.keys.List(context.Background(), "tenant-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := recs[0].ID
+
+	tests := []req{
+		{method: "GET", path: "/v1/datasets/" + ds},
+		{method: "PUT", path: "/v1/datasets/" + pending + "/content", body: sampleCSV},
+		{method: "POST", path: "/v1/datasets/" + pending + "/complete"},
+		{method: "POST", path: "/v1/jobs", body: map[string]any{"dataset": ds, "rows": 5}},
+		{method: "GET", path: "/v1/jobs/" + job},
+		{method: "POST", path: "/v1/jobs/" + job + "/cancel"},
+		{method: "GET", path: "/v1/jobs/" + done + "/report"},
+		{method: "GET", path: "/v1/jobs/" + done + "/report?format=html"},
+		{method: "GET", path: "/v1/jobs/" + done + "/output"},
+		{method: "GET", path: "/v1/jobs/" + done + "/output/content"},
+		{method: "DELETE", path: "/v1/keys/" + keyID},
+	}
+	for _, rq := range tests {
+		rq.key = b
+		r := f.do(rq)
+		if r.status != http.StatusNotFound || r.errCode(t) != "not_found" {
+			t.Errorf("%s %s as tenant-b = %d %s, want 404 not_found", rq.method, rq.path, r.status, r.body)
+		}
+		if strings.Contains(string(r.body), "tenant-a") {
+			t.Errorf("%s %s leaks the other tenant's name: %s", rq.method, rq.path, r.body)
+		}
+	}
+	for _, path := range []string{"/v1/datasets", "/v1/jobs", "/v1/keys"} {
+		r := f.do(req{method: "GET", path: path, key: b})
+		for _, id := range []string{ds, pending, job, done, keyID} {
+			if strings.Contains(string(r.body), id) {
+				t.Errorf("GET %s as tenant-b lists %s: %s", path, id, r.body)
+			}
+		}
+	}
+	// Tenant A's things are untouched.
+	j, err := jobs.New(f.st).Get(context.Background(), "tenant-a", job)
+	if err != nil || j.Cancel {
+		t.Errorf("job after tenant-b's cancel: %+v %v", j, err)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/jobs", key: a}); r.status != 200 {
+		t.Errorf("tenant-a's key after tenant-b's revoke: %d", r.status)
+	}
+}
+
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	ds := f.upload(f.key("t", apikeys.Write))
+	tests := []struct {
+		scope apikeys.Scope
+		req
+		want int
+	}{
+		{apikeys.Read, req{method: "GET", path: "/v1/datasets"}, 200},
+		{apikeys.Read, req{method: "POST", path: "/v1/jobs", body: map[string]any{"dataset": ds, "rows": 1}}, 403},
+		{apikeys.Write, req{method: "POST", path: "/v1/jobs", body: map[string]any{"dataset": ds, "rows": 1}}, 202},
+		{apikeys.Write, req{method: "GET", path: "/v1/keys"}, 403},
+		{apikeys.Write, req{method: "POST", path: "/v1/keys", body: map[string]any{"scopes": []string{"admin"}}}, 403},
+		{apikeys.Admin, req{method: "GET", path: "/v1/keys"}, 200},
+		{apikeys.Admin, req{method: "GET", path: "/v1/jobs"}, 200},
+	}
+	for _, tc := range tests {
+		tc.key = f.key("t", tc.scope)
+		if r := f.do(tc.req); r.status != tc.want {
+			t.Errorf("%s key: %s %s = %d, want %d: %s", tc.scope, tc.method, tc.path, r.status, tc.want, r.body)
+		}
+	}
+	if !slices.Contains(f.pub.actions(), "job.created") {
+		t.Errorf("no job.created audit event: %v", f.pub.actions())
+	}
+	// X-API-Key works as well as the bearer header.
+	r := f.do(req{method: "GET", path: "/v1/datasets", header: map[string]string{"X-API-Key": f.key("t", apikeys.Read)}})
+	if r.status != 200 {
+		t.Errorf("X-API-Key: %d", r.status)
+	}
+}
+
+func TestIdempotency(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	f.spec = loadSpec(t)
+	key := f.key("t", apikeys.Write)
+	ds := f.upload(key)
+	post := func(idem string, body any) resp {
+		return f.do(req{method: "POST", path: "/v1/jobs", key: key, body: body, header: map[string]string{"Idempotency-Key": idem}})
+	}
+	first := post("k1", map[string]any{"dataset": ds, "rows": 10})
+	if first.status != 202 {
+		t.Fatalf("first: %d %s", first.status, first.body)
+	}
+	// The same content re-serialized (other key order, whitespace) replays.
+	again := f.do(req{method: "POST", path: "/v1/jobs", key: key, body: `{ "rows": 10, "dataset": "` + ds + `" }`,
+		header: map[string]string{"Idempotency-Key": "k1", "Content-Type": "application/json"}})
+	if again.status != 202 || string(again.body) != string(first.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay: %d %q %s", again.status, again.header.Get("Idempotent-Replayed"), again.body)
+	}
+	if r := post("k1", map[string]any{"dataset": ds, "rows": 11}); r.status != 422 || r.errCode(t) != "idempotency_mismatch" {
+		t.Errorf("different body: %d %s", r.status, r.body)
+	}
+	if got := f.pub.count(topics.GenerateRequests); got != 1 {
+		t.Errorf("published %d generate requests, want 1", got)
+	}
+	// A 4xx answer is stored too: the same bad request replays its error.
+	if r := post("k2", map[string]any{"dataset": ds}); r.status != 400 {
+		t.Errorf("bad: %d", r.status)
+	}
+	if r := post("k2", map[string]any{"dataset": ds}); r.status != 400 || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("bad replay: %d %v", r.status, r.header)
+	}
+	// Keys are per tenant: another tenant's same key executes anew.
+	other := f.key("u", apikeys.Write)
+	dsU := f.upload(other)
+	r := f.do(req{method: "POST", path: "/v1/jobs", key: other, body: map[string]any{"dataset": dsU, "rows": 10}, header: map[string]string{"Idempotency-Key": "k1"}})
+	if r.status != 202 || r.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("other tenant, same key: %d %v", r.status, r.header)
+	}
+	// Multipart uploads replay although curl picks a new boundary each time.
+	for i, boundary := range []string{"aaaa", "bbbb"} {
+		body := "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n" + sampleCSV + "\r\n--" + boundary + "--\r\n"
+		r := f.do(req{method: "POST", path: "/v1/datasets", key: key, body: body,
+			header: map[string]string{"Content-Type": "multipart/form-data; boundary=" + boundary, "Idempotency-Key": "up1"}})
+		if r.status != 201 || (i == 1) != (r.header.Get("Idempotent-Replayed") == "true") {
+			t.Errorf("upload %d: %d %v %s", i, r.status, r.header.Get("Idempotent-Replayed"), r.body)
+		}
+	}
+}
+
+// TestIdempotencyConcurrentDuplicates fires duplicates at once: exactly
+// one executes; the others get its answer or 409 in progress.
+func TestIdempotencyConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	key := f.key("t", apikeys.Write)
+	ds := f.upload(key)
+	const n = 16
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	ids := make([]string, n)
+	for i := range n {
+		wg.Go(func() {
+			r := f.do(req{method: "POST", path: "/v1/jobs", key: key, body: map[string]any{"dataset": ds, "rows": 3},
+				header: map[string]string{"Idempotency-Key": "same"}})
+			statuses[i] = r.status
+			if r.status == 202 {
+				ids[i] = r.json(t)["id"].(string)
+			}
+		})
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != 202 && s != 409 {
+			t.Errorf("request %d: status %d", i, s)
+		}
+	}
+	page, err := jobs.New(f.st).List(context.Background(), "t", 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Jobs) != 1 {
+		t.Fatalf("%d jobs created, want 1", len(page.Jobs))
+	}
+	for i, id := range ids {
+		if id != "" && id != page.Jobs[0].ID {
+			t.Errorf("request %d answered job %s, the only job is %s", i, id, page.Jobs[0].ID)
+		}
+	}
+	if got := f.pub.count(topics.GenerateRequests); got != 1 {
+		t.Errorf("published %d generate requests, want 1", got)
+	}
+}
+
+func TestJobValidationNamesTheField(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	f.spec = loadSpec(t)
+	key := f.key("t", apikeys.Write)
+	ds := f.upload(key)
+	tests := []struct {
+		body  string
+		field string
+	}{
+		{`{"rows":5}`, "dataset"},
+		{`{"dataset":"` + ds + `"}`, "rows"},
+		{`{"dataset":"` + ds + `","rows":"5"}`, "rows"},
+		{`{"dataset":"` + ds + `","rows":5,"model":"gan"}`, "model"},
+		{`{"dataset":"` + ds + `","rows":5,"format":"xlsx"}`, "format"},
+		{`{"dataset":"` + ds + `","rows":5,"rules":[1]}`, "rules"},
+		{`{"dataset":"` + ds + `","rows":5,"conditions":{"sex":["f"]}}`, "conditions.sex"},
+		{`{"dataset":"` + ds + `","rows":5,"model":"dp"}`, "epsilon"},
+		{`{"dataset":"` + ds + `","rows":5,"epsilon":1}`, "epsilon"},
+		{`{"dataset":"` + ds + `","rows":5,"model":"dp","epsilon":1,"delta":2}`, "delta"},
+		{`{"dataset":"` + ds + `","rows":5,"seed":-1}`, "seed"},
+		{`{"dataset":"` + ds + `","rows":5,"colour":"red"}`, "colour"},
+		{`{"dataset":`, "body"},
+		{``, "body"},
+	}
+	for _, tc := range tests {
+		r := f.do(req{method: "POST", path: "/v1/jobs", key: key, body: tc.body, header: map[string]string{"Content-Type": "application/json"}})
+		if r.status != 400 {
+			t.Errorf("%s: status %d %s", tc.body, r.status, r.body)
+			continue
+		}
+		d, _ := r.json(t)["error"].(map[string]any)["details"].(map[string]any)
+		if d["field"] != tc.field {
+			t.Errorf("%s: field %v, want %s (%s)", tc.body, d["field"], tc.field, r.body)
+		}
+	}
+}
+
+// TestAuthCacheRevocation: a key revoked through another instance stops
+// working on this one once the cache TTL has passed.
+func TestAuthCacheRevocation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{authTTL: time.Hour})
+	key := f.key("t", apikeys.Read)
+	if r := f.do(req{method: "GET", path: "/v1/jobs", key: key}); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	recs, _ := f.keys.List(context.Background(), "t")
+	// Revoked behind the API's back (another instance, or the CLI).
+	if err := f.keys.Revoke(context.Background(), "t", recs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/jobs", key: key}); r.status != 200 {
+		t.Errorf("within the TTL the cached key is expected to work: %d", r.status)
+	}
+
+	g := newFixture(t, fixtureOptions{authTTL: -1}) // no cache: revocation is immediate
+	key = g.key("t", apikeys.Read)
+	recs, _ = g.keys.List(context.Background(), "t")
+	if r := g.do(req{method: "GET", path: "/v1/jobs", key: key}); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	if err := g.keys.Revoke(context.Background(), "t", recs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := g.do(req{method: "GET", path: "/v1/jobs", key: key}); r.status != 401 {
+		t.Errorf("revoked key without cache: %d", r.status)
+	}
+}
+
+// TestSignedURLs uses a bucket that can sign (fileblob with an HMAC
+// signer, as Cloud Storage would): upload and download URLs are signed
+// URLs of the store, not the API's own endpoints.
+func TestSignedURLs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base, _ := url.Parse("https://objects.example/signed")
+	bucket, err := fileblob.OpenBucket(dir, &fileblob.Options{URLSigner: fileblob.NewURLSignerHMAC(base, []byte("secret-secret-secret-secret-1234"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bucket.Close() })
+	f := newFixture(t, fixtureOptions{bucket: bucket})
+	f.spec = loadSpec(t)
+	key := f.key("t", apikeys.Read, apikeys.Write)
+	r := f.do(req{method: "POST", path: "/v1/datasets/uploads", key: key, body: map[string]any{"name": "adult.csv"}})
+	if r.status != 201 || !strings.HasPrefix(r.json(t)["upload_url"].(string), "https://objects.example/signed") {
+		t.Errorf("upload URL: %d %s", r.status, r.body)
+	}
+	ds := f.upload(key)
+	job := f.createJob(key, ds)
+	f.finish("t", job)
+	r = f.do(req{method: "GET", path: "/v1/jobs/" + job + "/output", key: key})
+	if r.status != 200 || !strings.HasPrefix(r.json(t)["url"].(string), "https://objects.example/signed") || r.json(t)["authenticated"] != false {
+		t.Errorf("download URL: %d %s", r.status, r.body)
+	}
+}

@@ -1,0 +1,287 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/memblob"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/health"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/obs"
+	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/state"
+	"synthos.dev/synthos/shared/topics"
+)
+
+// testPepper keys the stored HMACs in tests.
+var testPepper = bytes.Repeat([]byte("p"), 32)
+
+// testPlans is a catalog whose free plan allows what the tests do, except
+// the differentially private model (to exercise 402).
+func testPlans(t *testing.T) *plans.Catalog {
+	t.Helper()
+	c, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 1000, ConcurrentJobs: 100, ReportRetentionDays: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// recorder is a Publisher that keeps what was published.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []published
+}
+
+type published struct {
+	topic string
+	data  []byte
+	attrs map[string]string
+}
+
+func (r *recorder) Publish(_ context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, published{topic, data, attrs})
+	return fmt.Sprint(len(r.msgs)), nil
+}
+
+func (r *recorder) Close() error { return nil }
+
+// count returns how many messages went to topic.
+func (r *recorder) count(topic string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, m := range r.msgs {
+		if m.topic == topic {
+			n++
+		}
+	}
+	return n
+}
+
+// actions returns the audit actions published so far.
+func (r *recorder) actions() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, m := range r.msgs {
+		if m.topic == topics.AuditEvents {
+			out = append(out, m.attrs["action"])
+		}
+	}
+	return out
+}
+
+// fixture is an API over a temporary bolt store and an in-memory bucket.
+type fixture struct {
+	t      *testing.T
+	srv    *httptest.Server
+	st     state.Store
+	bucket *blob.Bucket
+	pub    *recorder
+	keys   *apikeys.Keys
+	spec   *spec // validates every response when set
+}
+
+type fixtureOptions struct {
+	bucket  *blob.Bucket
+	authTTL time.Duration
+	logger  *slog.Logger
+}
+
+func newFixture(t *testing.T, o fixtureOptions) *fixture {
+	t.Helper()
+	st, err := state.Open(context.Background(), "bolt://"+filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	bucket := o.bucket
+	if bucket == nil {
+		bucket = memblob.OpenBucket(nil)
+		t.Cleanup(func() { bucket.Close() })
+	}
+	pub := &recorder{}
+	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second)}
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: 1 << 20, Plans: testPlans(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := o.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	srv := httptest.NewServer(obs.Middleware(logger, h))
+	t.Cleanup(srv.Close)
+	keys, err := apikeys.New(st, testPepper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys}
+}
+
+// key creates a key of tenant with the given scopes.
+func (f *fixture) key(tenant string, scopes ...apikeys.Scope) string {
+	f.t.Helper()
+	k, _, err := f.keys.Create(context.Background(), apikeys.CreateOptions{Tenant: tenant, Scopes: scopes})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return k
+}
+
+// req describes one request.
+type req struct {
+	method, path, key string
+	body              any               // []byte, string, or a value encoded as JSON
+	header            map[string]string // extra headers
+}
+
+// resp is a response with its body read.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+func (r resp) errCode(t *testing.T) string {
+	t.Helper()
+	e, _ := r.json(t)["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+// do sends rq and, when the fixture has a spec, validates the response.
+func (f *fixture) do(rq req) resp {
+	f.t.Helper()
+	var body io.Reader
+	ctype := ""
+	switch b := rq.body.(type) {
+	case nil:
+	case []byte:
+		body = bytes.NewReader(b)
+	case string:
+		body = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		body, ctype = bytes.NewReader(j), "application/json"
+	}
+	hr, err := http.NewRequest(rq.method, f.srv.URL+rq.path, body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if ctype != "" {
+		hr.Header.Set("Content-Type", ctype)
+	}
+	if rq.key != "" {
+		hr.Header.Set("Authorization", "Bearer "+rq.key)
+	}
+	for k, v := range rq.header {
+		hr.Header.Set(k, v)
+	}
+	res, err := f.srv.Client().Do(hr)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	out := resp{status: res.StatusCode, header: res.Header, body: b}
+	if f.spec != nil {
+		f.spec.check(f.t, rq.method, rq.path, out)
+	}
+	return out
+}
+
+// multipartBody returns a body with the file in field and its content type.
+func multipartBody(t *testing.T, field, filename, content string) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile(field, filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(fw, content)
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), mw.FormDataContentType()
+}
+
+const sampleCSV = "age,sex,charges\n19,female,16884.9\n18,male,1725.5\n28,male,4449.4\n"
+
+// upload stores sampleCSV as a dataset of key's tenant and returns its id.
+func (f *fixture) upload(key string) string {
+	f.t.Helper()
+	body, ct := multipartBody(f.t, "file", "insurance.csv", sampleCSV)
+	r := f.do(req{method: "POST", path: "/v1/datasets", key: key, body: body, header: map[string]string{"Content-Type": ct}})
+	if r.status != http.StatusCreated {
+		f.t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	return r.json(f.t)["id"].(string)
+}
+
+// createJob creates a job on dataset and returns its id.
+func (f *fixture) createJob(key, dataset string) string {
+	f.t.Helper()
+	r := f.do(req{method: "POST", path: "/v1/jobs", key: key, body: map[string]any{"dataset": dataset, "rows": 10, "seed": 7}})
+	if r.status != http.StatusAccepted {
+		f.t.Fatalf("create job: %d %s", r.status, r.body)
+	}
+	return r.json(f.t)["id"].(string)
+}
+
+// finish marks a job succeeded and writes its report and output, as the
+// pipeline would.
+func (f *fixture) finish(tenant, id string) {
+	f.t.Helper()
+	ctx := context.Background()
+	_, _, err := jobs.New(f.st).Update(ctx, id, "test-finish", func(j *jobs.Job) error { return jobs.Advance(j, jobs.Succeeded) })
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	put := func(key, content string) {
+		err := objects.Put(ctx, f.bucket, key, func(w io.Writer) error { _, err := io.WriteString(w, content); return err }, nil)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	put(datasets.ReportKey(tenant, id, "json"), `{"quality":{"overall":0.9}}`)
+	put(datasets.ReportKey(tenant, id, "html"), "<!doctype html><title>report</title>")
+	put(datasets.OutputKey(tenant, id, "csv"), sampleCSV)
+}

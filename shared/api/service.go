@@ -1,0 +1,474 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/billing/entitlements"
+	"synthos.dev/synthos/shared/billing/guard"
+	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/idempotency"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/obs"
+	"synthos.dev/synthos/shared/state"
+	"synthos.dev/synthos/shared/table"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxUpload = 64 << 20 // direct multipart uploads; larger tables use signed-URL uploads
+	DefaultURLExpiry = 15 * time.Minute
+)
+
+// Service is what the API does, independent of HTTP.
+type Service struct {
+	State    state.Store
+	Jobs     *jobs.Store
+	Datasets *datasets.Store
+	Keys     *apikeys.Keys
+	Bucket   *blob.Bucket
+	Pub      events.Publisher
+	// Entitlements enforces plans before a job is created (402/429); nil
+	// skips the check.
+	Entitlements *entitlements.Entitlements
+	// MaxUpload bounds an uploaded table (direct and through the upload URL).
+	MaxUpload int64
+	// URLExpiry is the lifetime of signed upload and download URLs.
+	URLExpiry time.Duration
+	Now       func() time.Time
+}
+
+// NewService returns a Service over the given adapters, enforcing the
+// plans of catalog (nil: plans.Default()).
+func NewService(st state.Store, bucket *blob.Bucket, pub events.Publisher, keys *apikeys.Keys, catalog *plans.Catalog) (*Service, error) {
+	if st == nil || bucket == nil || pub == nil || keys == nil {
+		return nil, errors.New("api.NewService: state, bucket, publisher and keys are required")
+	}
+	ent, err := entitlements.New(st, catalog, nil)
+	if err != nil {
+		return nil, fmt.Errorf("api.NewService: %w", err)
+	}
+	return &Service{
+		State: st, Jobs: jobs.New(st), Datasets: datasets.New(st), Keys: keys, Bucket: bucket, Pub: pub,
+		Entitlements: ent, MaxUpload: DefaultMaxUpload, URLExpiry: DefaultURLExpiry, Now: time.Now,
+	}, nil
+}
+
+// NewID returns a fresh id with prefix ("job_"), or, while a request runs
+// under an Idempotency-Key, the id derived from that key, so a re-executed
+// request finds what its first attempt created.
+func NewID(ctx context.Context, tenant, kind, prefix string) string {
+	if key, ok := idempotency.KeyFrom(ctx); ok {
+		return idempotency.DeriveID(tenant, key, kind, prefix)
+	}
+	b := make([]byte, 15)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// emit records an audit event; a failure to publish is logged, not
+// returned, because the state change it describes has already happened.
+func (s *Service) emit(ctx context.Context, p *apikeys.Principal, action, resource, outcome string, details map[string]string) {
+	ev := audit.Event{Tenant: p.Tenant, Actor: "key:" + p.KeyID, Action: action, Resource: resource, Outcome: outcome, Details: details}
+	if err := audit.Emit(ctx, s.Pub, ev); err != nil {
+		obs.Logger(ctx).ErrorContext(ctx, "audit emit", "action", action, "error", err)
+	}
+}
+
+// EmitDenied records a refused request as a security event.
+func (s *Service) EmitDenied(ctx context.Context, p *apikeys.Principal, action, reason string) {
+	s.emit(ctx, p, action, "", "denied", map[string]string{"reason": reason})
+}
+
+// ---- datasets ----
+
+// formatOf returns the table format of a client's file name.
+func formatOf(name string) (string, error) {
+	f, err := table.FormatOf(name)
+	if err != nil {
+		return "", &CodedError{Code: "unsupported_media_type", Kind: ErrUnsupported,
+			Msg:     fmt.Sprintf("cannot tell the table format of %q: name the file .csv, .tsv, .jsonl, .ndjson or .parquet", name),
+			Details: map[string]any{"field": "file"}}
+	}
+	return f.String(), nil
+}
+
+// Upload stores a table streamed from r under the tenant and records it
+// as a ready dataset.
+func (s *Service) Upload(ctx context.Context, p *apikeys.Principal, name string, r io.Reader) (*datasets.Dataset, error) {
+	format, err := formatOf(name)
+	if err != nil {
+		return nil, err
+	}
+	id := NewID(ctx, p.Tenant, "dataset", "ds_")
+	if d, err := s.Datasets.Get(ctx, p.Tenant, id); err == nil {
+		return d, nil // re-executed under the same Idempotency-Key
+	}
+	d := &datasets.Dataset{ID: id, Tenant: p.Tenant, Name: name, Key: datasets.DatasetKey(p.Tenant, id, name),
+		Format: format, Status: "ready", CreatedAt: s.Now().UTC()}
+	if d.Size, err = s.putObject(ctx, d.Key, r); err != nil {
+		return nil, err
+	}
+	if err := s.Datasets.Create(ctx, d); err != nil {
+		return nil, fmt.Errorf("upload %s: %w", id, err)
+	}
+	s.emit(ctx, p, "dataset.created", id, "success", map[string]string{"format": format, "via": "upload"})
+	return d, nil
+}
+
+// putObject streams r to key, refusing more than MaxUpload bytes.
+func (s *Service) putObject(ctx context.Context, key string, r io.Reader) (int64, error) {
+	var n int64
+	err := objects.Put(ctx, s.Bucket, key, func(w io.Writer) error {
+		var err error
+		n, err = io.Copy(w, io.LimitReader(r, s.MaxUpload+1))
+		if err != nil {
+			return err
+		}
+		if n > s.MaxUpload {
+			return fmt.Errorf("%w: the table is larger than %d bytes; use POST /v1/datasets/uploads for large files", ErrTooLarge, s.MaxUpload)
+		}
+		if n == 0 {
+			return fieldErr("file", "is empty")
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return 0, fmt.Errorf("%w: the request is larger than %d bytes", ErrTooLarge, mbe.Limit)
+		}
+		return 0, fmt.Errorf("store table: %w", err)
+	}
+	return n, nil
+}
+
+// Upload is a pending dataset and where to send its bytes.
+type Upload struct {
+	Dataset   Dataset           `json:"dataset"`
+	URL       string            `json:"upload_url"`
+	Method    string            `json:"method"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	ExpiresAt time.Time         `json:"expires_at"`
+}
+
+// BeginUpload records a pending dataset and returns a signed PUT URL for
+// its bytes. When the bucket cannot sign URLs (the local file driver), the
+// URL is localURL(id): the API's own authenticated PUT endpoint.
+func (s *Service) BeginUpload(ctx context.Context, p *apikeys.Principal, name string, localURL func(id string) string) (*Upload, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, fieldErr("name", "is required: the table's file name, e.g. adult.csv")
+	}
+	format, err := formatOf(name)
+	if err != nil {
+		return nil, err
+	}
+	id := NewID(ctx, p.Tenant, "dataset", "ds_")
+	d, err := s.Datasets.Get(ctx, p.Tenant, id)
+	if err != nil {
+		d = &datasets.Dataset{ID: id, Tenant: p.Tenant, Name: name, Key: datasets.DatasetKey(p.Tenant, id, name),
+			Format: format, Status: "pending", CreatedAt: s.Now().UTC()}
+		if err := s.Datasets.Create(ctx, d); err != nil {
+			return nil, fmt.Errorf("begin upload %s: %w", id, err)
+		}
+		s.emit(ctx, p, "dataset.upload_started", id, "success", map[string]string{"format": format})
+	}
+	up := &Upload{Dataset: DatasetView(d), Method: http.MethodPut, ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
+	url, err := s.Bucket.SignedURL(ctx, d.Key, &blob.SignedURLOptions{Method: http.MethodPut, Expiry: s.URLExpiry, EnforceAbsentContentType: true})
+	switch {
+	case err == nil:
+		up.URL = url
+	case gcerrors.Code(err) == gcerrors.Unimplemented:
+		up.URL = localURL(id)
+		up.Headers = map[string]string{"Authorization": "Bearer <your API key>"}
+	default:
+		return nil, fmt.Errorf("%w: sign upload URL: %w", ErrUnavailable, err)
+	}
+	return up, nil
+}
+
+// PutContent stores the bytes of a pending dataset (the local stand-in for
+// a signed PUT URL).
+func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id string, r io.Reader) (*datasets.Dataset, error) {
+	d, err := s.Datasets.Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status != "pending" {
+		return nil, &CodedError{Code: "dataset_complete", Kind: ErrConflict,
+			Msg: fmt.Sprintf("dataset %s is already %s; upload a new dataset instead", id, d.Status)}
+	}
+	if _, err := s.putObject(ctx, d.Key, r); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// CompleteUpload marks a pending dataset ready once its object exists.
+// Completing a ready dataset returns it unchanged.
+func (s *Service) CompleteUpload(ctx context.Context, p *apikeys.Principal, id string) (*datasets.Dataset, error) {
+	d, err := s.Datasets.Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status == "ready" {
+		return d, nil
+	}
+	attrs, err := s.Bucket.Attributes(ctx, d.Key)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, &CodedError{Code: "upload_missing", Kind: ErrConflict,
+			Msg: fmt.Sprintf("nothing was uploaded for dataset %s yet: PUT the file to its upload_url first", id)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: inspect upload: %w", ErrUnavailable, err)
+	}
+	if attrs.Size > s.MaxUpload {
+		return nil, fmt.Errorf("%w: the table is larger than %d bytes", ErrTooLarge, s.MaxUpload)
+	}
+	if attrs.Size == 0 {
+		return nil, &CodedError{Code: "upload_missing", Kind: ErrConflict, Msg: fmt.Sprintf("the upload of dataset %s is empty", id)}
+	}
+	d.Size, d.Status = attrs.Size, "ready"
+	if err := s.Datasets.Set(ctx, d); err != nil {
+		return nil, err
+	}
+	s.emit(ctx, p, "dataset.created", id, "success", map[string]string{"format": d.Format, "via": "signed_url"})
+	return d, nil
+}
+
+// ---- jobs ----
+
+// nonTerminal are the states a running job can be in.
+var nonTerminal = []jobs.State{jobs.Queued, jobs.Profiling, jobs.Fitting, jobs.Sampling, jobs.Evaluating}
+
+// running counts the tenant's unfinished jobs, for the plan's concurrency
+// limit (one equality query per state, each served by an index).
+func (s *Service) running(ctx context.Context, tenant string) (int, error) {
+	n := 0
+	for _, st := range nonTerminal {
+		docs, err := s.State.Query(ctx, jobs.Collection, state.Query{Where: []state.Eq{{Field: "tenant", Value: tenant}, {Field: "state", Value: string(st)}}})
+		if err != nil {
+			return 0, fmt.Errorf("count running jobs: %w", err)
+		}
+		n += len(docs)
+	}
+	return n, nil
+}
+
+// CreateJob checks a validated request against the dataset, the spend
+// guard and the tenant's plan, stores the job and publishes its first
+// pipeline step.
+func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool) (*jobs.Job, error) {
+	d, err := s.Datasets.Get(ctx, p.Tenant, req.Dataset)
+	if errors.Is(err, datasets.ErrNotFound) {
+		return nil, &CodedError{Code: "not_found", Kind: ErrNotFound, Msg: fmt.Sprintf("dataset %s does not exist", req.Dataset),
+			Details: map[string]any{"field": "dataset"}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Status != "ready" {
+		return nil, &CodedError{Code: "dataset_not_ready", Kind: ErrConflict, Details: map[string]any{"field": "dataset"},
+			Msg: fmt.Sprintf("dataset %s is %s: finish its upload (POST /v1/datasets/%s/complete) first", d.ID, d.Status, d.ID)}
+	}
+	id := NewID(ctx, p.Tenant, "job", "job_")
+	if j, err := s.Jobs.Get(ctx, p.Tenant, id); err == nil {
+		// Re-executed under the same Idempotency-Key after a lost lease: the
+		// first attempt stored the job but may not have published it.
+		return j, s.submit(ctx, j)
+	}
+	if err := guard.Check(ctx, s.State); err != nil {
+		return nil, err
+	}
+	if s.Entitlements != nil {
+		n, err := s.running(ctx, p.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Entitlements.Check(ctx, p.Tenant, entitlements.JobRequest{Rows: req.Rows, DP: req.Model == "dp", Running: n}); err != nil {
+			s.EmitDenied(ctx, p, "job.create", err.Error())
+			return nil, err
+		}
+	}
+	if !seedSet {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		req.Seed = binary.BigEndian.Uint64(b[:]) >> 11 // ≤ 2^53, exact in every JSON reader
+	}
+	j := &jobs.Job{ID: id, Tenant: p.Tenant, Request: req}
+	if err := s.Jobs.Create(ctx, j); err != nil {
+		return nil, err
+	}
+	s.emit(ctx, p, "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
+	return j, s.submit(ctx, j)
+}
+
+func (s *Service) submit(ctx context.Context, j *jobs.Job) error {
+	if j.State != jobs.Queued {
+		return nil
+	}
+	if err := jobs.Submit(ctx, s.Pub, j); err != nil {
+		// The job is stored; a retry with the same Idempotency-Key publishes it.
+		return fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, err)
+	}
+	return nil
+}
+
+// CancelJob asks the tenant's job to stop; a finished job is 409.
+func (s *Service) CancelJob(ctx context.Context, p *apikeys.Principal, id string) (*jobs.Job, error) {
+	if _, err := s.Jobs.Get(ctx, p.Tenant, id); err != nil {
+		return nil, err
+	}
+	j, _, err := s.Jobs.Update(ctx, id, "", jobs.RequestCancel)
+	if errors.Is(err, jobs.ErrTerminal) && j != nil {
+		return nil, &CodedError{Code: "job_finished", Kind: ErrConflict, Msg: fmt.Sprintf("job %s already finished (%s)", id, j.State),
+			Details: map[string]any{"state": string(j.State)}}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cancel %s: %w", id, err)
+	}
+	s.emit(ctx, p, "job.cancel_requested", id, "success", nil)
+	if j.State == jobs.Cancelled {
+		if err := jobs.PublishEvent(ctx, s.Pub, j); err != nil {
+			obs.Logger(ctx).ErrorContext(ctx, "publish job event", "job", id, "error", err)
+		}
+	}
+	return j, nil
+}
+
+// ---- reports and outputs ----
+
+// ReportKey returns the object key of the tenant's job report in format
+// ext (json or html), or ErrNotReady while it is not written.
+func (s *Service) ReportKey(ctx context.Context, p *apikeys.Principal, id, ext string) (string, error) {
+	j, err := s.Jobs.Get(ctx, p.Tenant, id)
+	if err != nil {
+		return "", err
+	}
+	key := datasets.ReportKey(p.Tenant, id, ext)
+	ok, err := objects.Exists(ctx, s.Bucket, key)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !ok {
+		return "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Msg: fmt.Sprintf("the report of job %s is not written yet (job is %s)", id, j.State),
+			Details: map[string]any{"state": string(j.State)}}
+	}
+	return key, nil
+}
+
+// OutputKey returns the object key of the tenant's job output, or an error
+// while the job has not succeeded (a quarantined output is never served).
+func (s *Service) OutputKey(ctx context.Context, p *apikeys.Principal, id string) (*jobs.Job, string, error) {
+	j, err := s.Jobs.Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if j.State != jobs.Succeeded {
+		d := map[string]any{"state": string(j.State)}
+		if len(j.Reasons) > 0 {
+			d["reasons"] = j.Reasons
+		}
+		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Details: d,
+			Msg: fmt.Sprintf("job %s is %s; its output is available once it has succeeded", id, j.State)}
+	}
+	key := datasets.OutputKey(p.Tenant, id, j.Request.Format)
+	ok, err := objects.Exists(ctx, s.Bucket, key)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !ok {
+		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Details: map[string]any{"state": string(j.State)},
+			Msg: fmt.Sprintf("the output of job %s is not in the object store", id)}
+	}
+	return j, key, nil
+}
+
+// Download is a time-limited link to an output.
+type Download struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Authenticated is true when the URL is the API's own endpoint, which
+	// needs the API key (the local file driver cannot sign URLs).
+	Authenticated bool `json:"authenticated"`
+}
+
+// OutputURL returns a signed download URL for the job's output, or
+// localURL(id) when the bucket cannot sign.
+func (s *Service) OutputURL(ctx context.Context, p *apikeys.Principal, id string, localURL func(id string) string) (*Download, error) {
+	_, key, err := s.OutputKey(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	dl := &Download{ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
+	url, err := s.Bucket.SignedURL(ctx, key, &blob.SignedURLOptions{Method: http.MethodGet, Expiry: s.URLExpiry})
+	switch {
+	case err == nil:
+		dl.URL = url
+	case gcerrors.Code(err) == gcerrors.Unimplemented:
+		dl.URL, dl.Authenticated = localURL(id), true
+	default:
+		return nil, fmt.Errorf("%w: sign download URL: %w", ErrUnavailable, err)
+	}
+	s.emit(ctx, p, "output.download_url", id, "success", nil)
+	return dl, nil
+}
+
+// ---- keys ----
+
+// CreateKey issues a key of the caller's tenant. Only an admin key may,
+// and the bootstrap admin key comes from the CLI.
+func (s *Service) CreateKey(ctx context.Context, p *apikeys.Principal, name string, scopes []apikeys.Scope, test bool) (string, *apikeys.Record, error) {
+	key, rec, err := s.Keys.Create(ctx, apikeys.CreateOptions{Tenant: p.Tenant, Name: name, Scopes: scopes, Test: test})
+	if err != nil {
+		return "", nil, err
+	}
+	s.emit(ctx, p, "key.created", rec.ID, "success", map[string]string{"scopes": scopeList(scopes)})
+	return key, rec, nil
+}
+
+// RevokeKey revokes a key of the caller's tenant; another tenant's key id
+// is not found.
+func (s *Service) RevokeKey(ctx context.Context, p *apikeys.Principal, id string) (*apikeys.Record, error) {
+	if err := s.Keys.Revoke(ctx, p.Tenant, id); err != nil {
+		if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalid) {
+			return nil, fmt.Errorf("%w: key %s", ErrNotFound, id)
+		}
+		return nil, fmt.Errorf("revoke key %s: %w", id, err)
+	}
+	s.emit(ctx, p, "key.revoked", id, "success", nil)
+	recs, err := s.Keys.List(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		if recs[i].ID == id {
+			return &recs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: key %s", ErrNotFound, id)
+}
+
+func scopeList(sc []apikeys.Scope) string {
+	parts := make([]string, len(sc))
+	for i, s := range sc {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/jobs"
+)
+
+// Job is a job as the API shows it: no internal bookkeeping (applied
+// message ids, object keys, tenant).
+type Job struct {
+	ID              string            `json:"id"`
+	State           jobs.State        `json:"state"`
+	Request         JobRequest        `json:"request"`
+	Error           string            `json:"error,omitempty"`
+	Reasons         []string          `json:"reasons,omitempty"`
+	CancelRequested bool              `json:"cancel_requested"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
+	Links           map[string]string `json:"links"`
+}
+
+// JobRequest is the request a job was created with, seed as decided.
+type JobRequest struct {
+	Dataset    string            `json:"dataset"`
+	Rows       int64             `json:"rows"`
+	Model      string            `json:"model"`
+	Seed       uint64            `json:"seed"`
+	Format     string            `json:"format"`
+	Rules      json.RawMessage   `json:"rules,omitempty"`
+	Conditions map[string]string `json:"conditions,omitempty"`
+	Epsilon    float64           `json:"epsilon,omitempty"`
+	Delta      float64           `json:"delta,omitempty"`
+	Target     string            `json:"target,omitempty"`
+	Thresholds json.RawMessage   `json:"thresholds,omitempty"`
+}
+
+// JobView returns the API view of j.
+func JobView(j *jobs.Job) Job {
+	r := j.Request
+	base := "/v1/jobs/" + j.ID
+	return Job{
+		ID: j.ID, State: j.State, Error: j.Error, Reasons: j.Reasons, CancelRequested: j.Cancel,
+		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
+			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds},
+		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel"},
+	}
+}
+
+// Dataset is a dataset as the API shows it.
+type Dataset struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Format    string    `json:"format"`
+	Size      int64     `json:"size"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// DatasetView returns the API view of d.
+func DatasetView(d *datasets.Dataset) Dataset {
+	return Dataset{ID: d.ID, Name: d.Name, Format: d.Format, Size: d.Size, Status: d.Status, CreatedAt: d.CreatedAt}
+}
+
+// Key is an API key's record as the API shows it: never the hash.
+type Key struct {
+	ID        string          `json:"id"`
+	Name      string          `json:"name,omitempty"`
+	Scopes    []apikeys.Scope `json:"scopes"`
+	Live      bool            `json:"live"`
+	Display   string          `json:"display"`
+	CreatedAt time.Time       `json:"created_at"`
+	RevokedAt *time.Time      `json:"revoked_at,omitempty"`
+}
+
+// KeyView returns the API view of r.
+func KeyView(r *apikeys.Record) Key {
+	return Key{ID: r.ID, Name: r.Name, Scopes: r.Scopes, Live: r.Live, Display: r.Display, CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}
+}

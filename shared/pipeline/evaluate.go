@@ -1,0 +1,163 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"gocloud.dev/blob"
+
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/gate"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/report"
+	"synthos.dev/synthos/shared/synth"
+	"synthos.dev/synthos/shared/table"
+)
+
+const actorPrivacy = "privacy"
+
+// Output names in Job.Outputs.
+const (
+	OutputData       = "data"
+	OutputReportJSON = "report_json"
+	OutputReportHTML = "report_html"
+	OutputModel      = "model"
+	OutputQuarantine = "quarantine"
+)
+
+// Evaluate handles one privacy-checks message: it evaluates the job's output
+// against its training and holdout rows, stores the report (JSON and HTML)
+// and applies the release gate: a pass succeeds the job; a failure moves the
+// output to quarantine and fails the job with the gate's reasons.
+func (p *Pipeline) Evaluate(ctx context.Context, m *events.Message) error {
+	_, j, err := p.task(ctx, m)
+	if err != nil {
+		return fmt.Errorf("pipeline.Evaluate: %w", err)
+	}
+	return p.settle(ctx, actorPrivacy, m, j, p.evaluate(ctx, m, j))
+}
+
+func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job) error {
+	if err := p.stopIfCancelled(ctx, actorPrivacy, m.ID, j); err != nil {
+		return err
+	}
+	if j.State != jobs.Evaluating {
+		return fmt.Errorf("%w: %s is %s, not evaluating", jobs.ErrTransition, j.ID, j.State)
+	}
+	format, ext, err := outputFormat(j.Request)
+	if err != nil {
+		return err
+	}
+	th, err := thresholds(j.Request)
+	if err != nil {
+		return err
+	}
+	out := datasets.OutputKey(j.Tenant, j.ID, ext)
+	quarantine := datasets.QuarantineKey(j.Tenant, j.ID, ext)
+	// A delivery that died between quarantining the output and recording
+	// the verdict leaves the output in quarantine: evaluate it there.
+	src := out
+	if ok, err := objects.Exists(ctx, p.env.Objects, out); err != nil {
+		return err
+	} else if !ok {
+		if ok, err := objects.Exists(ctx, p.env.Objects, quarantine); err != nil {
+			return err
+		} else if !ok {
+			return permanent("job %s: the output %s is missing", j.ID, out)
+		}
+		src = quarantine
+	}
+
+	train, err := readCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID))
+	if err != nil {
+		return p.missingIsPermanent(j, "training table", err)
+	}
+	holdout, err := readCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID))
+	if err != nil {
+		return p.missingIsPermanent(j, "holdout table", err)
+	}
+	if len(holdout.Rows) == 0 {
+		holdout = nil
+	}
+	syn, err := readTable(ctx, p.env.Objects, src, format, table.Options{MaxCellBytes: -1, MaxColumns: -1}, p.opts.EvalRows)
+	if err != nil {
+		return p.missingIsPermanent(j, "output", err)
+	}
+	model := j.Request.Model
+	if model == "" {
+		model = synth.KindTree
+	}
+	rep, err := report.Build(ctx, report.Inputs{
+		Train: train, Holdout: holdout, Synthetic: syn,
+		Target: j.Request.Target, Seed: j.Request.Seed, Thresholds: th,
+		TrainName: "train.csv", HoldoutName: "holdout.csv", SyntheticName: "output." + ext, Model: model,
+		Quality: p.opts.Quality, Privacy: p.opts.Privacy,
+	})
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	jsonKey := datasets.ReportKey(j.Tenant, j.ID, "json")
+	htmlKey := datasets.ReportKey(j.Tenant, j.ID, "html")
+	if err := objects.Put(ctx, p.env.Objects, jsonKey, func(w io.Writer) error { return report.WriteJSON(w, rep) },
+		&blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return err
+	}
+	if err := objects.Put(ctx, p.env.Objects, htmlKey, func(w io.Writer) error { return report.WriteHTML(w, rep) },
+		&blob.WriterOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
+		return err
+	}
+	outputs := map[string]string{
+		OutputReportJSON: jsonKey,
+		OutputReportHTML: htmlKey,
+		OutputModel:      datasets.ModelKey(j.Tenant, j.ID),
+	}
+
+	if rep.Gate != nil && rep.Gate.Pass {
+		outputs[OutputData] = out
+		_, err := p.advance(ctx, actorPrivacy, m.ID, j.ID, jobs.Succeeded, func(j *jobs.Job) { j.Outputs = outputs })
+		return err
+	}
+
+	if src == out {
+		if err := p.env.Objects.Copy(ctx, quarantine, out, nil); err != nil {
+			return fmt.Errorf("quarantine %s: %w", out, err)
+		}
+		if err := p.env.Objects.Delete(ctx, out); err != nil && !notFound(err) {
+			return fmt.Errorf("quarantine %s: delete: %w", out, err)
+		}
+	}
+	outputs[OutputQuarantine] = quarantine
+	var reasons []string
+	if rep.Gate != nil {
+		for _, r := range rep.Gate.Failures() {
+			reasons = append(reasons, r.Message)
+		}
+	}
+	return p.fail(ctx, actorPrivacy, m.ID, j, "release gate failed: the output is quarantined", reasons, outputs)
+}
+
+// thresholds decodes the job's gate override; nil means the defaults.
+func thresholds(req jobs.Request) (*gate.Thresholds, error) {
+	raw := bytes.TrimSpace(req.Thresholds)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	th, err := gate.Decode(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("thresholds: %w", err)
+	}
+	return &th, nil
+}
+
+// missingIsPermanent classifies a failed read of one of the job's own
+// objects: missing means it was removed under the job.
+func (p *Pipeline) missingIsPermanent(j *jobs.Job, what string, err error) error {
+	if notFound(err) {
+		return permanent("job %s: the %s is missing: %w", j.ID, what, err)
+	}
+	return err
+}

@@ -1,0 +1,397 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"gocloud.dev/blob"
+
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/synth"
+	"synthos.dev/synthos/shared/table"
+	"synthos.dev/synthos/shared/topics"
+)
+
+const actorGenerate = "generate"
+
+// Generate handles one generate-requests message: the job's first step
+// (Task.Shard == -1) or one shard of a fanned-out sample. A message that is
+// not a task, or names a job that does not exist (or not the task's
+// tenant's), is returned as an error so that it is retried and finally
+// dead-lettered.
+func (p *Pipeline) Generate(ctx context.Context, m *events.Message) error {
+	t, j, err := p.task(ctx, m)
+	if err != nil {
+		return fmt.Errorf("pipeline.Generate: %w", err)
+	}
+	if t.Shard < 0 {
+		err = p.firstStep(ctx, m, j)
+	} else {
+		err = p.shardStep(ctx, m, t, j)
+	}
+	return p.settle(ctx, actorGenerate, m, j, err)
+}
+
+// task decodes a pipeline message and loads its job.
+func (p *Pipeline) task(ctx context.Context, m *events.Message) (jobs.Task, *jobs.Job, error) {
+	t, err := jobs.DecodeTask(m.Data)
+	if err != nil {
+		return t, nil, fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	j, err := p.jobs.Load(ctx, t.JobID)
+	if err != nil {
+		return t, nil, fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	if j.Tenant != t.Tenant {
+		return t, nil, fmt.Errorf("message %s: %w: %s is not tenant %s's", m.ID, jobs.ErrNotFound, t.JobID, t.Tenant)
+	}
+	return t, j, nil
+}
+
+// firstStep loads, splits, profiles, fits and then samples the job or fans
+// it out. Redelivered, it redoes what is not recorded as done: every object
+// it writes is a deterministic function of the job, and the model is
+// written once.
+func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job) error {
+	if err := p.stopIfCancelled(ctx, actorGenerate, m.ID, j); err != nil {
+		return err
+	}
+	switch j.State {
+	case jobs.Evaluating:
+		// Done, but the privacy task may have been lost with a crash
+		// between the transition and its publication; it is idempotent.
+		return p.publishEvaluate(ctx, j)
+	case jobs.Sampling:
+		if j.Shards > 1 {
+			return p.fanOut(ctx, j)
+		}
+	}
+	format, ext, err := outputFormat(j.Request)
+	if err != nil {
+		return err
+	}
+	if j.Request.Rows < 0 {
+		return permanent("rows %d: must be positive (0 means as many as the dataset)", j.Request.Rows)
+	}
+	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Profiling, nil); err != nil {
+		return err
+	}
+
+	ds, err := p.datasets.Get(ctx, j.Tenant, j.Request.Dataset)
+	if err != nil {
+		return err
+	}
+	if ds.Status != "" && ds.Status != "ready" {
+		return permanent("dataset %s is %s, not ready", ds.ID, ds.Status)
+	}
+	dsFormat, err := datasetFormat(ds)
+	if err != nil {
+		return err
+	}
+	src, err := readTable(ctx, p.env.Objects, ds.Key, dsFormat, table.Options{MaxRows: p.opts.MaxInputRows}, 0)
+	if notFound(err) {
+		return permanent("dataset %s: the object is missing: %w", ds.ID, err)
+	}
+	if err != nil {
+		return fmt.Errorf("dataset %s: %w", ds.ID, err)
+	}
+	if len(src.Rows) == 0 {
+		return permanent("dataset %s has no rows", ds.ID)
+	}
+	train, holdout := split(src, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
+	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train); err != nil {
+		return err
+	}
+	if err := writeCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), holdout); err != nil {
+		return err
+	}
+	prof, err := profile.Infer(train, profile.Options{})
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	opts, err := sampleOptions(j.Request, train, prof)
+	if err != nil {
+		return err
+	}
+
+	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Fitting, nil); err != nil {
+		return err
+	}
+	model, err := p.model(ctx, j, train, prof)
+	if err != nil {
+		return err
+	}
+
+	rows := j.Request.Rows
+	if rows == 0 {
+		rows = int64(len(src.Rows))
+	}
+	shards := int((rows + p.opts.ShardRows - 1) / p.opts.ShardRows)
+	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Sampling, func(j *jobs.Job) {
+		j.Request.Rows, j.Shards, j.ShardDone = rows, max(shards, 1), nil
+	}); err != nil {
+		return err
+	}
+	if j.State != jobs.Sampling {
+		// Another delivery is further along; it finishes the job.
+		return nil
+	}
+	if j.Shards > 1 {
+		return p.fanOut(ctx, j)
+	}
+
+	out := datasets.OutputKey(j.Tenant, j.ID, ext)
+	ok, err := objects.Exists(ctx, p.env.Objects, out)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := p.sample(ctx, model, j, 0, opts, format, out, false); err != nil {
+			return err
+		}
+	}
+	return p.finishSampling(ctx, m.ID, j)
+}
+
+// fanOut publishes one task per shard. Republishing after a crash is
+// harmless: shards are idempotent.
+func (p *Pipeline) fanOut(ctx context.Context, j *jobs.Job) error {
+	for i := range j.Shards {
+		if slices.Contains(j.ShardDone, i) {
+			continue
+		}
+		if err := jobs.Publish(ctx, p.env.Events, topics.GenerateRequests, jobs.Task{JobID: j.ID, Tenant: j.Tenant, Shard: i}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shardStep samples shard t.Shard into its part, records it, and, when it
+// completes the set, composes the output.
+func (p *Pipeline) shardStep(ctx context.Context, m *events.Message, t jobs.Task, j *jobs.Job) error {
+	if err := p.stopIfCancelled(ctx, actorGenerate, m.ID, j); err != nil {
+		return err
+	}
+	switch {
+	case j.State == jobs.Evaluating:
+		return p.publishEvaluate(ctx, j)
+	case j.State != jobs.Sampling:
+		return fmt.Errorf("%w: shard %d of %s, which is %s", jobs.ErrTransition, t.Shard, j.ID, j.State)
+	case t.Shard >= j.Shards:
+		return fmt.Errorf("%w: shard %d of %s, which has %d", jobs.ErrTransition, t.Shard, j.ID, j.Shards)
+	}
+	if !slices.Contains(j.ShardDone, t.Shard) {
+		format, _, err := outputFormat(j.Request)
+		if err != nil {
+			return err
+		}
+		model, opts, err := p.shardModel(ctx, j)
+		if err != nil {
+			return err
+		}
+		if err := p.sample(ctx, model, j, t.Shard, opts, format, datasets.PartKey(j.Tenant, j.ID, t.Shard), true); err != nil {
+			return err
+		}
+	}
+	cur, _, err := p.jobs.Update(ctx, j.ID, m.ID, func(j *jobs.Job) error {
+		if j.State != jobs.Sampling {
+			return fmt.Errorf("%w: %s is %s", jobs.ErrTransition, j.ID, j.State)
+		}
+		if !slices.Contains(j.ShardDone, t.Shard) {
+			j.ShardDone = append(j.ShardDone, t.Shard)
+			slices.Sort(j.ShardDone)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, jobs.ErrTransition) && cur != nil && cur.State == jobs.Evaluating {
+			return p.publishEvaluate(ctx, cur)
+		}
+		return err
+	}
+	if err := p.stopIfCancelled(ctx, actorGenerate, m.ID, cur); err != nil {
+		return err
+	}
+	if len(cur.ShardDone) < cur.Shards {
+		return nil
+	}
+	if err := p.compose(ctx, cur); err != nil {
+		return err
+	}
+	return p.finishSampling(ctx, m.ID, cur)
+}
+
+// shardModel loads the stored model and rebuilds the sample options; the
+// rules need the training table and its profile.
+func (p *Pipeline) shardModel(ctx context.Context, j *jobs.Job) (synth.Model, synth.SampleOptions, error) {
+	model, err := loadModel(ctx, p.env.Objects, datasets.ModelKey(j.Tenant, j.ID))
+	if notFound(err) {
+		return nil, synth.SampleOptions{}, permanent("job %s: the model artifact is missing: %w", j.ID, err)
+	}
+	if err != nil {
+		return nil, synth.SampleOptions{}, err
+	}
+	if !hasRules(j.Request) {
+		opts, err := sampleOptions(j.Request, nil, nil)
+		return model, opts, err
+	}
+	train, err := readCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID))
+	if notFound(err) {
+		return nil, synth.SampleOptions{}, permanent("job %s: the training table is missing: %w", j.ID, err)
+	}
+	if err != nil {
+		return nil, synth.SampleOptions{}, err
+	}
+	prof, err := profile.Infer(train, profile.Options{})
+	if err != nil {
+		return nil, synth.SampleOptions{}, fmt.Errorf("profile: %w", err)
+	}
+	opts, err := sampleOptions(j.Request, train, prof)
+	return model, opts, err
+}
+
+// sample writes shard `shard` of the job's sample to key, atomically. A
+// part (part is true) of a CSV job leaves out the header unless it is the
+// first, and a part of a Parquet job is JSON Lines (see convertParts), so
+// that parts concatenate into the output.
+func (p *Pipeline) sample(ctx context.Context, m synth.Model, j *jobs.Job, shard int, opts synth.SampleOptions, format table.Format, key string, part bool) error {
+	if part && format == table.Parquet {
+		format = table.JSONL
+	}
+	var skip int64
+	if part && shard > 0 && (format == table.CSV || format == table.TSV) {
+		hdr, err := header(format, m.Columns())
+		if err != nil {
+			return err
+		}
+		skip = int64(len(hdr))
+	}
+	err := objects.Put(ctx, p.env.Objects, key, func(w io.Writer) error {
+		tw, err := table.NewWriter(&skipWriter{w: w, skip: skip}, format, m.Columns())
+		if err != nil {
+			return err
+		}
+		if err := m.Sample(ctx, j.Request.Rows, shard, j.Shards, j.Request.Seed, opts, tw); err != nil {
+			_ = tw.Abort()
+			return err
+		}
+		return tw.Close()
+	}, &blob.WriterOptions{ContentType: contentType(format)})
+	if err != nil {
+		return fmt.Errorf("sample shard %d of %d: %w", shard, j.Shards, err)
+	}
+	return nil
+}
+
+// header returns the bytes a table writer of format emits before the first
+// row.
+func header(format table.Format, cols []table.Column) ([]byte, error) {
+	var buf bytes.Buffer
+	tw, err := table.NewWriter(&buf, format, cols)
+	if err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// skipWriter drops the first skip bytes written through it.
+type skipWriter struct {
+	w    io.Writer
+	skip int64
+}
+
+func (s *skipWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	if s.skip > 0 {
+		d := min(int64(len(b)), s.skip)
+		s.skip -= d
+		b = b[d:]
+	}
+	if len(b) == 0 {
+		return n, nil
+	}
+	if _, err := s.w.Write(b); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// compose builds the output from the parts, unless a delivery already did:
+// the output is written atomically, so if it exists it is whole.
+func (p *Pipeline) compose(ctx context.Context, j *jobs.Job) error {
+	format, ext, err := outputFormat(j.Request)
+	if err != nil {
+		return err
+	}
+	dst := datasets.OutputKey(j.Tenant, j.ID, ext)
+	ok, err := objects.Exists(ctx, p.env.Objects, dst)
+	if err != nil || ok {
+		return err
+	}
+	parts := make([]string, j.Shards)
+	for i := range parts {
+		parts[i] = datasets.PartKey(j.Tenant, j.ID, i)
+	}
+	switch {
+	case format == table.Parquet:
+		model, err := loadModel(ctx, p.env.Objects, datasets.ModelKey(j.Tenant, j.ID))
+		if err != nil {
+			return err
+		}
+		err = convertParts(ctx, p.env.Objects, dst, parts, format, model.Columns(), contentType(format))
+	case p.opts.Composer != nil:
+		scratch := func(level, i int) string {
+			return fmt.Sprintf("%s.compose-%d", datasets.PartKey(j.Tenant, j.ID, i), level)
+		}
+		err = p.opts.Composer.Compose(ctx, dst, parts, scratch, contentType(format))
+	default:
+		err = streamCompose(ctx, p.env.Objects, dst, parts, contentType(format))
+	}
+	if notFound(err) {
+		// Parts are deleted only after the job left sampling, so a missing
+		// part means the job's objects were removed under it.
+		return permanent("job %s: a shard's part is missing: %w", j.ID, err)
+	}
+	return err
+}
+
+// finishSampling moves the job to evaluating, hands it to privacy and
+// removes the shard parts.
+func (p *Pipeline) finishSampling(ctx context.Context, msgID string, j *jobs.Job) error {
+	cur, err := p.advance(ctx, actorGenerate, msgID, j.ID, jobs.Evaluating, nil)
+	if err != nil {
+		return err
+	}
+	if cur.State != jobs.Evaluating {
+		return nil
+	}
+	if err := p.publishEvaluate(ctx, cur); err != nil {
+		return err
+	}
+	if cur.Shards > 1 {
+		for i := range cur.Shards {
+			key := datasets.PartKey(cur.Tenant, cur.ID, i)
+			if err := p.env.Objects.Delete(ctx, key); err != nil && !notFound(err) {
+				p.logger().WarnContext(ctx, "delete shard part", "key", key, "error", err)
+			}
+		}
+	}
+	return nil
+}
+
+// publishEvaluate sends the job to the privacy function.
+func (p *Pipeline) publishEvaluate(ctx context.Context, j *jobs.Job) error {
+	return jobs.Publish(ctx, p.env.Events, topics.PrivacyChecks, jobs.Task{JobID: j.ID, Tenant: j.Tenant, Shard: -1})
+}

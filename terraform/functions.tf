@@ -1,0 +1,64 @@
+# What every function shares: the runtime, the production configuration
+# (shared/config; a Go test checks each function sets what the code needs),
+# and the permissions every instance uses for its readiness checks: the
+# state store, the topic existence check over all topics, the secrets probe,
+# and metrics. Each function's own permissions, on exact resources, are in
+# its service_<name>.tf.
+locals {
+  runtime = "go126"
+
+  function_env = {
+    SYNTHOS_STATE_URL    = "firestore://${var.project}"
+    SYNTHOS_EVENTS       = "pubsub"
+    SYNTHOS_SECRETS_URL  = "gcpsecretmanager://${var.project}"
+    GOOGLE_CLOUD_PROJECT = var.project
+    SYNTHOS_LOG_LEVEL    = var.log_level
+  }
+
+  function_accounts = {
+    api           = google_service_account.api.email
+    billing       = google_service_account.billing.email
+    ingest        = google_service_account.ingest.email
+    generate      = google_service_account.generate.email
+    privacy       = google_service_account.privacy.email
+    notify        = google_service_account.notify.email
+    audit         = google_service_account.audit.email
+    subscriptions = google_service_account.subscriptions.email
+    guard         = google_service_account.guard.email
+  }
+
+  function_topic_pairs = {
+    for pair in setproduct(keys(local.function_accounts), local.topics) : "${pair[0]}/${pair[1]}" => {
+      function = pair[0]
+      topic    = pair[1]
+    }
+  }
+}
+
+resource "google_project_iam_member" "function_datastore" {
+  for_each = local.function_accounts
+  project  = var.project
+  role     = "roles/datastore.user"
+  member   = "serviceAccount:${each.value}"
+}
+
+resource "google_project_iam_member" "function_metrics" {
+  for_each = local.function_accounts
+  project  = var.project
+  role     = "roles/monitoring.metricWriter"
+  member   = "serviceAccount:${each.value}"
+}
+
+resource "google_pubsub_topic_iam_member" "function_topic_viewer" {
+  for_each = local.function_topic_pairs
+  topic    = google_pubsub_topic.topic[each.value.topic].name
+  role     = "roles/pubsub.viewer"
+  member   = "serviceAccount:${local.function_accounts[each.value.function]}"
+}
+
+resource "google_secret_manager_secret_iam_member" "function_probe" {
+  for_each  = local.function_accounts
+  secret_id = google_secret_manager_secret.healthz_probe.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${each.value}"
+}
