@@ -1,7 +1,31 @@
-output "data_bucket" {
-  value = google_storage_bucket.data.name
+output "api_url" {
+  description = "HTTPS endpoint of the API function."
+  value       = google_cloudfunctions2_function.api.service_config[0].uri
+}
+
+output "billing_webhook_url" {
+  description = "Endpoint to register with Paddle and Stripe."
+  value       = google_cloudfunctions2_function.billing.service_config[0].uri
+}
+
+output "buckets" {
+  description = "Bucket names by purpose."
+  value = {
+    source        = google_storage_bucket.source.name
+    uploads       = google_storage_bucket.uploads.name
+    outputs       = google_storage_bucket.outputs.name
+    models        = google_storage_bucket.models.name
+    reports       = google_storage_bucket.reports.name
+    audit_archive = google_storage_bucket.audit_archive.name
+  }
 }
 
 output "topics" {
-  value = { for k, t in google_pubsub_topic.topic : k => t.id }
+  description = "Topic ids by name."
+  value       = { for k, t in google_pubsub_topic.topic : k => t.id }
+}
+
+output "service_accounts" {
+  description = "Each function's service account."
+  value       = local.function_accounts
 }

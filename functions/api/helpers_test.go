@@ -36,7 +36,7 @@ var testPepper = bytes.Repeat([]byte("p"), 32)
 
 // testPlans is a catalog whose free plan allows what the tests do, except
 // the differentially private model (to exercise 402).
-func testPlans(t *testing.T) *plans.Catalog {
+func testPlans(t testing.TB) *plans.Catalog {
 	t.Helper()
 	c, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 1000, ConcurrentJobs: 100, ReportRetentionDays: 1}})
 	if err != nil {
@@ -94,13 +94,14 @@ func (r *recorder) actions() []string {
 
 // fixture is an API over a temporary bolt store and an in-memory bucket.
 type fixture struct {
-	t      *testing.T
-	srv    *httptest.Server
-	st     state.Store
-	bucket *blob.Bucket
-	pub    *recorder
-	keys   *apikeys.Keys
-	spec   *spec // validates every response when set
+	t       testing.TB
+	handler http.Handler // the API with the obs middleware, for in-process calls
+	srv     *httptest.Server
+	st      state.Store
+	bucket  *blob.Bucket
+	pub     *recorder
+	keys    *apikeys.Keys
+	spec    *spec // validates every response when set
 }
 
 type fixtureOptions struct {
@@ -109,7 +110,7 @@ type fixtureOptions struct {
 	logger  *slog.Logger
 }
 
-func newFixture(t *testing.T, o fixtureOptions) *fixture {
+func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	st, err := state.Open(context.Background(), "bolt://"+filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
@@ -131,13 +132,14 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv := httptest.NewServer(obs.Middleware(logger, h))
+	handler := obs.Middleware(logger, h)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	keys, err := apikeys.New(st, testPepper)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys}
+	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys}
 }
 
 // key creates a key of tenant with the given scopes.
@@ -164,7 +166,7 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -173,7 +175,7 @@ func (r resp) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (r resp) errCode(t *testing.T) string {
+func (r resp) errCode(t testing.TB) string {
 	t.Helper()
 	e, _ := r.json(t)["error"].(map[string]any)
 	code, _ := e["code"].(string)
@@ -228,7 +230,7 @@ func (f *fixture) do(rq req) resp {
 }
 
 // multipartBody returns a body with the file in field and its content type.
-func multipartBody(t *testing.T, field, filename, content string) ([]byte, string) {
+func multipartBody(t testing.TB, field, filename, content string) ([]byte, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

@@ -80,7 +80,7 @@ func pointerEscape(s string) string {
 }
 
 // check validates one response.
-func (s *spec) check(t *testing.T, method, path string, r resp) {
+func (s *spec) check(t testing.TB, method, path string, r resp) {
 	t.Helper()
 	tpl := s.template(path)
 	if tpl == "" {
@@ -154,7 +154,7 @@ func keys(m map[string]any) []string {
 	return out
 }
 
-func (s *spec) validate(t *testing.T, method, path, loc string, body []byte) {
+func (s *spec) validate(t testing.TB, method, path, loc string, body []byte) {
 	t.Helper()
 	s.mu.Lock()
 	sch, ok := s.schemas[loc]

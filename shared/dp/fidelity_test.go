@@ -16,30 +16,37 @@ func TestFidelityAdult(t *testing.T) {
 	train := loadTable(t, "adult.train.csv")
 	holdout := loadTable(t, "adult.holdout.csv")
 	p := inferProfile(t, train)
-	m, err := Fit(context.Background(), train, p, Options{Epsilon: 1, Delta: 1e-9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	syn := sample(t, m, int64(len(train.Rows)), 1)
-	rep, err := quality.Evaluate(context.Background(), holdout, syn, nil, p, quality.Options{Triples: -1, DiscriminatorRows: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("eps %.4f delta %.3g rho %.6f; tree %v", m.Report.Epsilon, m.Report.Delta, m.Report.Rho, m.Report.Tree)
-	t.Logf("bivariate accuracy %.4f, column pair trends %.4f, column shapes %.4f, univariate accuracy %.4f",
-		rep.Accuracy.Bivariate, rep.ColumnPairTrends, rep.ColumnShapes, rep.Accuracy.Univariate)
-	for _, c := range rep.Columns {
-		t.Logf("  %-16s shape %.3f acc %.3f", c.Name, c.Shape, c.Accuracy)
-	}
-	for _, pr := range rep.Pairs {
-		if pr.Trend < 0.9 || pr.Accuracy < 0.9 {
-			t.Logf("  pair %s × %s: %s trend %.3f accuracy %.3f", pr.A, pr.B, pr.Metric, pr.Trend, pr.Accuracy)
+	// The noise is drawn from crypto/rand and cannot be seeded, so one fit's
+	// score is a random variable (observed 0.923–0.939 for pair trends over
+	// 14 fits). The test holds the mean of three independent fits to the
+	// targets: the mean's spread is a third of a single fit's, so a correct
+	// mechanism passes reliably and a broken one still fails.
+	const fits = 3
+	var biv, cpt float64
+	for i := range fits {
+		m, err := Fit(context.Background(), train, p, Options{Epsilon: 1, Delta: 1e-9})
+		if err != nil {
+			t.Fatal(err)
 		}
+		syn := sample(t, m, int64(len(train.Rows)), uint64(i+1))
+		rep, err := quality.Evaluate(context.Background(), holdout, syn, nil, p, quality.Options{Triples: -1, DiscriminatorRows: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("fit %d: eps %.4f delta %.3g rho %.6f; bivariate accuracy %.4f, column pair trends %.4f, column shapes %.4f",
+			i, m.Report.Epsilon, m.Report.Delta, m.Report.Rho, rep.Accuracy.Bivariate, rep.ColumnPairTrends, rep.ColumnShapes)
+		for _, pr := range rep.Pairs {
+			if pr.Trend < 0.9 || pr.Accuracy < 0.9 {
+				t.Logf("  pair %s × %s: %s trend %.3f accuracy %.3f", pr.A, pr.B, pr.Metric, pr.Trend, pr.Accuracy)
+			}
+		}
+		biv += rep.Accuracy.Bivariate / fits
+		cpt += rep.ColumnPairTrends / fits
 	}
-	if rep.Accuracy.Bivariate < 0.93 {
-		t.Errorf("bivariate accuracy %.4f < 0.93", rep.Accuracy.Bivariate)
+	if biv < 0.93 {
+		t.Errorf("mean bivariate accuracy %.4f < 0.93", biv)
 	}
-	if rep.ColumnPairTrends < 0.92 {
-		t.Errorf("column pair trends %.4f < 0.92", rep.ColumnPairTrends)
+	if cpt < 0.92 {
+		t.Errorf("mean column pair trends %.4f < 0.92", cpt)
 	}
 }

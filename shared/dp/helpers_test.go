@@ -2,51 +2,19 @@ package dp
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
+
+	"synthos.dev/synthos/internal/testdata"
 
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
 
-// datasetDir holds the shared benchmark tables.
-const datasetDir = "/work/shared/datasets"
-
-var (
-	tablesMu sync.Mutex
-	tables   = map[string]*table.Table{}
-)
-
-// loadTable reads a shared dataset once per test binary, skipping when the
-// datasets are not on this machine.
+// loadTable reads a shared dataset, cached, failing clearly if it is missing.
 func loadTable(tb testing.TB, name string) *table.Table {
 	tb.Helper()
-	tablesMu.Lock()
-	defer tablesMu.Unlock()
-	if t, ok := tables[name]; ok {
-		return t
-	}
-	path := filepath.Join(datasetDir, name)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("dataset %s is required on CI: %v", path, err)
-		}
-		tb.Skipf("dataset %s not available: %v", path, err)
-	}
-	r, err := table.Open(path, table.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer r.Close()
-	t, err := table.ReadAll(r)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tables[name] = t
-	return t
+	return testdata.Table(tb, name)
 }
 
 func inferProfile(tb testing.TB, t *table.Table) *profile.Profile {

@@ -1,51 +1,19 @@
 package quality
 
 import (
-	"encoding/csv"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
+
+	"synthos.dev/synthos/internal/testdata"
 
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
 
-// datasetDir is where the shared test datasets live, relative to this
-// package.
-const datasetDir = "../../../shared/datasets"
-
-var (
-	csvMu    sync.Mutex
-	csvCache = map[string]*table.Table{}
-)
-
-// loadCSV reads a shared dataset (cached across tests) and fails the test
-// clearly if it is missing.
+// loadCSV reads a shared dataset, cached, failing clearly if it is missing.
 func loadCSV(tb testing.TB, name string) *table.Table {
 	tb.Helper()
-	csvMu.Lock()
-	defer csvMu.Unlock()
-	if t, ok := csvCache[name]; ok {
-		return t
-	}
-	path := filepath.Join(datasetDir, name)
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatalf("dataset %s is missing (expected at %s relative to shared/quality): %v", name, path, err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		tb.Fatalf("read %s: %v", path, err)
-	}
-	if len(recs) < 2 {
-		tb.Fatalf("%s has no data rows", path)
-	}
-	t := &table.Table{Columns: recs[0], Rows: recs[1:]}
-	csvCache[name] = t
-	return t
+	return testdata.Table(tb, name)
 }
 
 // adultProfile is a hand-built profile of the Adult census table.

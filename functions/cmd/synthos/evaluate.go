@@ -87,10 +87,17 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
+	return finishReport(r, *htmlOut, *jsonOut, pos[0], pos[1], *holdout, stdout)
+}
+
+// finishReport writes the report's files atomically (either path may be
+// empty), prints the summary, and returns an error wrapping errGateFailed
+// when the release gate failed, so that scripts can act on the exit status.
+func finishReport(r *report.Report, htmlPath, jsonPath, real, synth, holdout string, stdout io.Writer) error {
 	outputs := []struct {
 		path  string
 		write func(io.Writer, *report.Report) error
-	}{{*jsonOut, report.WriteJSON}, {*htmlOut, report.WriteHTML}}
+	}{{jsonPath, report.WriteJSON}, {htmlPath, report.WriteHTML}}
 	var written []string
 	for _, o := range outputs {
 		if o.path == "" {
@@ -98,18 +105,18 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		var buf bytes.Buffer
 		if err := o.write(&buf, r); err != nil {
-			return fmt.Errorf("evaluate: %w", err)
+			return fmt.Errorf("render report: %w", err)
 		}
 		if err := writeFileAtomic(o.path, buf.Bytes()); err != nil {
-			return fmt.Errorf("evaluate: %w", err)
+			return err
 		}
 		written = append(written, o.path)
 	}
-	if err := printSummary(stdout, r, pos[0], pos[1], *holdout, written); err != nil {
+	if err := printSummary(stdout, r, real, synth, holdout, written); err != nil {
 		return err
 	}
 	if !r.Gate.Pass {
-		return fmt.Errorf("evaluate: %w: %d of %d checks failed", errGateFailed, len(r.Gate.Failures()), len(r.Gate.Reasons))
+		return fmt.Errorf("%w: %d of %d checks failed", errGateFailed, len(r.Gate.Failures()), len(r.Gate.Reasons))
 	}
 	return nil
 }

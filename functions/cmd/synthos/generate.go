@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -280,7 +279,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	return writeReports(rep, f.reportHTML, f.reportJSON, stdout)
+	return finishReport(rep, f.reportHTML, f.reportJSON, in+" (training part)", f.out, in+" (holdout part)", stdout)
 }
 
 // capture forwards rows to the output and keeps a copy of the first limit
@@ -358,42 +357,4 @@ func newProgress(w io.Writer, total int64, quiet bool) *progressbar.ProgressBar 
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
-}
-
-// writeReports writes the report's HTML and JSON (either may be "") through
-// temp files, prints the verdicts and the gate's result, and returns an
-// error when the gate failed so that scripts can act on the exit status.
-func writeReports(rep *report.Report, htmlPath, jsonPath string, stdout io.Writer) error {
-	for _, out := range []struct {
-		path  string
-		write func(io.Writer, *report.Report) error
-	}{{htmlPath, report.WriteHTML}, {jsonPath, report.WriteJSON}} {
-		if out.path == "" {
-			continue
-		}
-		var buf bytes.Buffer
-		if err := out.write(&buf, rep); err != nil {
-			return fmt.Errorf("render report: %w", err)
-		}
-		if err := writeFileAtomic(out.path, buf.Bytes()); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "report written to %s\n", out.path)
-	}
-	for _, v := range rep.Verdicts {
-		fmt.Fprintf(stdout, "  %s\n", v)
-	}
-	if rep.Gate != nil && !rep.Gate.Pass {
-		return fmt.Errorf("release gate FAILED: %s", gateReasons(rep.Gate))
-	}
-	fmt.Fprintln(stdout, "release gate: PASS")
-	return nil
-}
-
-func gateReasons(g *gate.Result) string {
-	var parts []string
-	for _, r := range g.Failures() {
-		parts = append(parts, r.Message)
-	}
-	return strings.Join(parts, "; ")
 }

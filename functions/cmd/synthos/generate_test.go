@@ -176,7 +176,7 @@ func TestGenerateReport(t *testing.T) {
 	dir := t.TempDir()
 	html, js := filepath.Join(dir, "r.html"), filepath.Join(dir, "r.json")
 	stdout, stderr, err := runCLI(t, "generate", insurance, "-n", "1000", "-o", filepath.Join(dir, "o.csv"), "--report", html, "--json", js, "--target", "charges", "--quiet")
-	if err != nil && !strings.Contains(err.Error(), "release gate FAILED") {
+	if err != nil && !strings.Contains(err.Error(), "release gate failed") {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	for _, p := range []string{html, js} {

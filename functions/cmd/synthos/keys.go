@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -130,8 +125,8 @@ func openKeys(ctx context.Context, createPepper bool) (*apikeys.Keys, func(), er
 	if err != nil {
 		return nil, nil, err
 	}
-	if createPepper {
-		if err := ensurePepper(cfg.SecretsURL); err != nil {
+	if dir, ok := strings.CutPrefix(cfg.SecretsURL, "file://"); ok && createPepper {
+		if err := ensurePepper(dir); err != nil { // as synthos serve does (serve.go)
 			return nil, nil, err
 		}
 	}
@@ -173,38 +168,6 @@ func pepperHint(secretsURL string) string {
 		return "create it once: openssl rand -hex 32 | gcloud secrets create " + apikeys.PepperSecret + " --data-file=-"
 	}
 	return "create it with: openssl rand -hex 32 > DIR/" + apikeys.PepperSecret
-}
-
-// ensurePepper creates a random pepper in a file:// secrets directory when
-// none exists. O_EXCL makes a concurrent creator (synthos serve) harmless:
-// the first file wins and both read it.
-func ensurePepper(secretsURL string) error {
-	if !strings.HasPrefix(secretsURL, "file://") {
-		return nil
-	}
-	dir := strings.SplitN(strings.TrimPrefix(secretsURL, "file://"), "?", 2)[0]
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create secrets directory %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, apikeys.PepperSecret)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	_, werr := fmt.Fprintln(f, hex.EncodeToString(b))
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
 }
 
 func joinScopes(sc []apikeys.Scope) string {

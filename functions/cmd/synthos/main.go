@@ -3,6 +3,7 @@
 //	synthos serve                     run the whole platform in one process
 //	synthos generate INPUT -n N -o F  fit a model and write synthetic rows
 //	synthos profile FILE              describe a table's columns
+//	synthos evaluate REAL SYNTH       quality and privacy report, release gate
 //	synthos version
 //
 // Each subcommand lives in its own file; main only dispatches.
@@ -32,6 +33,7 @@ func commands() []command {
 		{"serve", "run the platform locally (HTTP API on SYNTHOS_ADDR, embedded drivers)", runServe},
 		{"generate", "INPUT -n ROWS -o OUTPUT [flags]: fit a model to a table and write synthetic rows", runGenerate},
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
+		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "synthos", version)
 			return err

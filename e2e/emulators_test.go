@@ -1,0 +1,243 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/storage"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"gocloud.dev/blob/gcsblob"
+	"google.golang.org/api/option"
+
+	"synthos.dev/synthos/functions/generate"
+	"synthos.dev/synthos/functions/privacy"
+	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/pipeline"
+	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/topics"
+)
+
+// needEmulator returns the emulator address in env var, skipping the test
+// when it is unset (failing under CI=true).
+func needEmulator(t *testing.T, env string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI runs this test against the emulator (make test starts it)", env)
+		}
+		t.Skipf("%s is not set: start the emulator (see .ci/with-emulators.sh) to run this test", env)
+	}
+	return v
+}
+
+// maxPumpAttempts is the pump's max_delivery_attempts, as in Terraform.
+const maxPumpAttempts = 5
+
+// pump plays a push subscription with a dead-letter policy: it pulls from
+// a subscription and POSTs each message as a push envelope to a function's
+// HTTP endpoint, acks on 2xx, nacks otherwise, and after maxPumpAttempts
+// dead-letters the message (pipeline.DeadLetter, as the dead-letter
+// consumer does in production).
+type pump struct {
+	env      *platform.Env
+	rec      *recorder
+	mu       sync.Mutex
+	attempts map[string]int
+}
+
+func (p *pump) run(ctx context.Context, t *testing.T, client *pubsub.Client, project, topic, url string) {
+	t.Helper()
+	name := fmt.Sprintf("projects/%s/subscriptions/%s-push", project, topic)
+	if _, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name: name, Topic: fmt.Sprintf("projects/%s/topics/%s", project, topic), AckDeadlineSeconds: 600,
+	}); err != nil {
+		t.Fatalf("create subscription %s: %v", name, err)
+	}
+	push := events.PushTo(http.DefaultClient, url)
+	sub := client.Subscriber(name)
+	go func() {
+		err := sub.Receive(ctx, func(ctx context.Context, msg *pubsub.Message) {
+			p.mu.Lock()
+			p.attempts[topic+msg.ID]++
+			attempt := p.attempts[topic+msg.ID]
+			p.mu.Unlock()
+			m := &events.Message{ID: msg.ID, Data: msg.Data, Attributes: msg.Attributes, PublishTime: msg.PublishTime,
+				DeliveryAttempt: attempt, Subscription: name}
+			if err := push(ctx, m); err == nil {
+				msg.Ack()
+				return
+			}
+			if attempt < maxPumpAttempts {
+				msg.Nack()
+				return
+			}
+			p.rec.deadLetter(topic, m)
+			if pipelineTopic(topic) {
+				if err := pipeline.DeadLetter(ctx, p.env, m); err != nil {
+					msg.Nack()
+					return
+				}
+			}
+			msg.Ack()
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("receive %s: %v", topic, err)
+		}
+	}()
+}
+
+// TestEmulatorsShardedJob runs a sharded job on the production clients:
+// Firestore (emulator) for state, Pub/Sub (emulator) with pull-to-push
+// pumps driving the functions over HTTP, and Cloud Storage (fake-gcs-server,
+// real storage client) with server-side compose. The output must equal the
+// same job sampled in one piece on the embedded platform.
+func TestEmulatorsShardedJob(t *testing.T) {
+	t.Parallel()
+	needEmulator(t, "FIRESTORE_EMULATOR_HOST")
+	needEmulator(t, "PUBSUB_EMULATOR_HOST")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	// A project of its own keeps topics apart from concurrent runs.
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	project := "synthos-e2e-" + hex.EncodeToString(suffix)
+
+	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("fake-gcs-server: %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	gcs, err := storage.NewClient(ctx, option.WithEndpoint(srv.URL()+"/storage/v1/"),
+		option.WithoutAuthentication(), storage.WithJSONReads())
+	if err != nil {
+		t.Fatalf("storage.NewClient: %v", err)
+	}
+	t.Cleanup(func() { _ = gcs.Close() })
+	const bucketName = "synthos-e2e-data"
+	if err := gcs.Bucket(bucketName).Create(ctx, project, nil); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadMap(ctx, map[string]string{
+		"SYNTHOS_STATE_URL":    "firestore://synthos-test",
+		"SYNTHOS_OBJECTS_URL":  "mem://",
+		"SYNTHOS_EVENTS":       "pubsub",
+		"GOOGLE_CLOUD_PROJECT": project,
+		"SYNTHOS_SECRETS_URL":  "file://" + filepath.Join(dir, "secrets"),
+		"SYNTHOS_SHARD_ROWS":   "4000",
+	})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	env, err := platform.Open(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatalf("platform.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Close() })
+	// The data bucket is the fake Cloud Storage one, reached through the
+	// real client, as gs://synthos-e2e-data would be in production.
+	bucket, err := gcsblob.OpenBucket(ctx, nil, bucketName, &gcsblob.Options{Client: gcs})
+	if err != nil {
+		t.Fatalf("gcsblob.OpenBucket: %v", err)
+	}
+	t.Cleanup(func() { _ = bucket.Close() })
+	env.Objects = bucket
+	env.Config.ObjectsURL = "gs://" + bucketName
+
+	client, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		t.Fatalf("pubsub.NewClient: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	for _, topic := range topics.All() {
+		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: fmt.Sprintf("projects/%s/topics/%s", project, topic)}); err != nil {
+			t.Fatalf("create topic %s: %v", topic, err)
+		}
+	}
+
+	rec := newRecorder()
+	p := &pump{env: env, rec: rec, attempts: map[string]int{}}
+	serve := func(topic string, h events.Handler) {
+		s := httptest.NewServer(platform.PushHTTP(h))
+		t.Cleanup(s.Close)
+		p.run(ctx, t, client, project, topic, s.URL)
+	}
+	for _, f := range []struct {
+		topic string
+		new   platform.PushFactory
+	}{{topics.GenerateRequests, generate.New}, {topics.PrivacyChecks, privacy.New}} {
+		h, err := f.new(env)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		serve(f.topic, h)
+	}
+	serve(topics.AuditEvents, rec.audit)
+	serve(topics.JobEvents, rec.jobEvent)
+
+	ds := upload(t, env, "acme", "ds-"+project, "adult.csv", adult(t, 3000))
+	j := &jobs.Job{ID: "job-" + project, Tenant: "acme", Request: jobs.Request{
+		Dataset: ds.ID, Rows: 12_000, Model: "tree", Seed: 11, Format: "csv", Target: "income"}}
+	submit(t, env, j)
+
+	// Wait for the last audit event of the job: the job is final by then.
+	var got *jobs.Job
+	for {
+		got = loadJob(t, env, j.ID)
+		if got.State.Terminal() && slices.Contains(rec.auditActions(j.ID), "job."+string(got.State)) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("job is %s when the test ended", got.State)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if got.Shards != 3 || !slices.Equal(got.ShardDone, []int{0, 1, 2}) {
+		t.Errorf("shards %d, done %v; want 3, [0 1 2]", got.Shards, got.ShardDone)
+	}
+	if got.State == jobs.Failed && got.Outputs[pipeline.OutputQuarantine] == "" {
+		t.Fatalf("job failed outside the gate: %s %v", got.Error, got.Reasons)
+	}
+	out := outputOf(t, env.Objects, got)
+	_, want := runSmall(t, embeddedOptions{}, "csv", 12_000)
+	if !bytes.Equal(out, want) {
+		t.Errorf("output composed on Cloud Storage (%d bytes) differs from the embedded one-piece sample (%d bytes)", len(out), len(want))
+	}
+	for _, k := range []string{pipeline.OutputReportJSON, pipeline.OutputReportHTML, pipeline.OutputModel} {
+		if ok, err := env.Objects.Exists(ctx, got.Outputs[k]); err != nil || !ok {
+			t.Errorf("output %s: exists=%v err=%v", k, ok, err)
+		}
+	}
+	if states := rec.jobStates(j.ID); !slices.Contains(states, "sampling") || !slices.Contains(states, string(got.State)) {
+		t.Errorf("job events %v", states)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for topic, dead := range rec.deadLetters {
+		t.Errorf("%d messages dead-lettered on %s", len(dead), topic)
+	}
+}

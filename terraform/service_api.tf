@@ -1,0 +1,97 @@
+# API: the public HTTPS API (functions/api). Authenticates every request with
+# an API key, so it is invocable by anyone when var.public_http is set.
+
+resource "google_service_account" "api" {
+  account_id   = "synthos-api"
+  display_name = "Synthos API function"
+}
+
+resource "google_pubsub_topic_iam_member" "api_publish_generate_requests" {
+  topic  = google_pubsub_topic.topic["generate-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "api_publish_job_events" {
+  topic  = google_pubsub_topic.topic["job-events"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "api_publish_audit_events" {
+  topic  = google_pubsub_topic.topic["audit-events"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "api_api_key_pepper" {
+  secret_id = google_secret_manager_secret.api_key_pepper.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "api_webhook_secret_key" {
+  secret_id = google_secret_manager_secret.webhook_secret_key.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_storage_bucket_iam_member" "api_uploads_admin" {
+  bucket = google_storage_bucket.uploads.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_storage_bucket_iam_member" "api_outputs_viewer" {
+  bucket = google_storage_bucket.outputs.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_storage_bucket_iam_member" "api_reports_viewer" {
+  bucket = google_storage_bucket.reports.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.api.email}"
+}
+
+resource "google_cloudfunctions2_function" "api" {
+  name     = "synthos-api"
+  location = var.region
+
+  build_config {
+    runtime     = local.runtime
+    entry_point = "API"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = var.source_object
+      }
+    }
+  }
+
+  service_config {
+    service_account_email          = google_service_account.api.email
+    ingress_settings               = "ALLOW_ALL"
+    all_traffic_on_latest_revision = true
+    available_memory               = "512M"
+    timeout_seconds                = 60
+    max_instance_count             = 50
+
+    environment_variables = merge(local.function_env, {
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.uploads.name}"
+    })
+  }
+
+  depends_on = [
+    google_project_service.services,
+    google_project_iam_member.function_datastore,
+  ]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "api_public" {
+  count    = var.public_http ? 1 : 0
+  location = google_cloudfunctions2_function.api.location
+  name     = google_cloudfunctions2_function.api.service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}

@@ -1,0 +1,129 @@
+# Generate: profile, fit and sample a job's table, one shard per message
+# (functions/generate). Publishes shards back to generate-requests, finished
+# work to privacy-checks.
+
+resource "google_service_account" "generate" {
+  account_id   = "synthos-generate"
+  display_name = "Synthos Generate function"
+}
+
+resource "google_pubsub_topic_iam_member" "generate_publish_generate_requests" {
+  topic  = google_pubsub_topic.topic["generate-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.generate.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "generate_publish_privacy_checks" {
+  topic  = google_pubsub_topic.topic["privacy-checks"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.generate.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "generate_publish_job_events" {
+  topic  = google_pubsub_topic.topic["job-events"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.generate.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "generate_publish_audit_events" {
+  topic  = google_pubsub_topic.topic["audit-events"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.generate.email}"
+}
+
+resource "google_storage_bucket_iam_member" "generate_uploads_viewer" {
+  bucket = google_storage_bucket.uploads.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.generate.email}"
+}
+
+resource "google_storage_bucket_iam_member" "generate_outputs_admin" {
+  bucket = google_storage_bucket.outputs.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.generate.email}"
+}
+
+resource "google_storage_bucket_iam_member" "generate_models_admin" {
+  bucket = google_storage_bucket.models.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.generate.email}"
+}
+
+resource "google_cloudfunctions2_function" "generate" {
+  name     = "synthos-generate"
+  location = var.region
+
+  build_config {
+    runtime     = local.runtime
+    entry_point = "Generate"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = var.source_object
+      }
+    }
+  }
+
+  service_config {
+    service_account_email          = google_service_account.generate.email
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    available_memory               = "2Gi"
+    available_cpu                  = "1"
+    timeout_seconds                = 540
+    max_instance_count             = 20
+
+    environment_variables = merge(local.function_env, {
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.outputs.name}"
+    })
+  }
+
+  depends_on = [
+    google_project_service.services,
+    google_project_iam_member.function_datastore,
+  ]
+}
+
+# The push subscription may invoke this function and no other.
+resource "google_cloud_run_v2_service_iam_member" "generate_invoker" {
+  location = google_cloudfunctions2_function.generate.location
+  name     = google_cloudfunctions2_function.generate.service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.pubsub_invoker.email}"
+}
+
+# generate-requests -> Generate: pushed with an OIDC token, retried with backoff,
+# dead-lettered after var.max_delivery_attempts.
+resource "google_pubsub_subscription" "generate" {
+  name                       = "generate-requests-generate"
+  topic                      = google_pubsub_topic.topic["generate-requests"].id
+  ack_deadline_seconds       = 600
+  message_retention_duration = "604800s"
+  expiration_policy {
+    ttl = ""
+  }
+
+  push_config {
+    push_endpoint = google_cloudfunctions2_function.generate.service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.pubsub_invoker.email
+      audience              = google_cloudfunctions2_function.generate.service_config[0].uri
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = var.push_min_backoff
+    maximum_backoff = var.push_max_backoff
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.dead_letter["generate-requests"].id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+
+  depends_on = [
+    google_cloud_run_v2_service_iam_member.generate_invoker,
+    google_pubsub_topic_iam_member.dead_letter_publisher,
+    google_service_account_iam_member.pubsub_agent_token_creator,
+  ]
+}

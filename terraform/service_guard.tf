@@ -1,0 +1,101 @@
+# Guard: Cloud Billing budget alerts throttle generation when spend runs high
+# (functions/guard).
+#
+# It stores no objects; SYNTHOS_OBJECTS_URL names the source bucket, which
+# holds only the code it runs, because every instance opens and probes an
+# object store (shared/platform).
+
+resource "google_service_account" "guard" {
+  account_id   = "synthos-guard"
+  display_name = "Synthos Guard function"
+}
+
+resource "google_pubsub_topic_iam_member" "guard_publish_audit_events" {
+  topic  = google_pubsub_topic.topic["audit-events"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.guard.email}"
+}
+
+resource "google_storage_bucket_iam_member" "guard_source_viewer" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.guard.email}"
+}
+
+resource "google_cloudfunctions2_function" "guard" {
+  name     = "synthos-guard"
+  location = var.region
+
+  build_config {
+    runtime     = local.runtime
+    entry_point = "Guard"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = var.source_object
+      }
+    }
+  }
+
+  service_config {
+    service_account_email          = google_service_account.guard.email
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    available_memory               = "256M"
+    timeout_seconds                = 60
+    max_instance_count             = 5
+
+    environment_variables = merge(local.function_env, {
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.source.name}"
+    })
+  }
+
+  depends_on = [
+    google_project_service.services,
+    google_project_iam_member.function_datastore,
+  ]
+}
+
+# The push subscription may invoke this function and no other.
+resource "google_cloud_run_v2_service_iam_member" "guard_invoker" {
+  location = google_cloudfunctions2_function.guard.location
+  name     = google_cloudfunctions2_function.guard.service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.pubsub_invoker.email}"
+}
+
+# budget-alerts -> Guard: pushed with an OIDC token, retried with backoff,
+# dead-lettered after var.max_delivery_attempts.
+resource "google_pubsub_subscription" "guard" {
+  name                       = "budget-alerts-guard"
+  topic                      = google_pubsub_topic.topic["budget-alerts"].id
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+  expiration_policy {
+    ttl = ""
+  }
+
+  push_config {
+    push_endpoint = google_cloudfunctions2_function.guard.service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.pubsub_invoker.email
+      audience              = google_cloudfunctions2_function.guard.service_config[0].uri
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = var.push_minimum_backoff
+    maximum_backoff = var.push_max_backoff
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.dead_letter["budget-alerts"].id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+
+  depends_on = [
+    google_cloud_run_v2_service_iam_member.guard_invoker,
+    google_pubsub_topic_iam_member.dead_letter_publisher,
+    google_service_account_iam_member.pubsub_agent_token_creator,
+  ]
+}
