@@ -25,6 +25,9 @@ locals {
     audit         = google_service_account.audit.email
     subscriptions = google_service_account.subscriptions.email
     guard         = google_service_account.guard.email
+
+    generate_dead_letter = google_service_account.generate_dead_letter.email
+    privacy_dead_letter  = google_service_account.privacy_dead_letter.email
   }
 
   function_topic_pairs = {

@@ -13,6 +13,8 @@ locals {
     google_cloudfunctions2_function.audit.name,
     google_cloudfunctions2_function.subscriptions.name,
     google_cloudfunctions2_function.guard.name,
+    google_cloudfunctions2_function.generate_dead_letter.name,
+    google_cloudfunctions2_function.privacy_dead_letter.name,
   ]
   function_service_filter = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = one_of(${join(", ", [for s in local.function_services : "\"${s}\""])})"
 }

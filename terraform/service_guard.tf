@@ -84,7 +84,7 @@ resource "google_pubsub_subscription" "guard" {
   }
 
   retry_policy {
-    minimum_backoff = var.push_minimum_backoff
+    minimum_backoff = var.push_min_backoff
     maximum_backoff = var.push_max_backoff
   }
 

@@ -32,7 +32,7 @@ resource "google_storage_bucket_iam_member" "privacy_models_viewer" {
 }
 
 resource "google_storage_bucket_iam_member" "privacy_reports_admin" {
-  bucket = google_storage_bucket.report.name
+  bucket = google_storage_bucket.reports.name
   role   = "roles/storage.objectAdmin"
   member = "serviceAccount:${google_service_account.privacy.email}"
 }
@@ -62,7 +62,7 @@ resource "google_cloudfunctions2_function" "privacy" {
     max_instance_count             = 20
 
     environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.report.name}"
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.reports.name}"
     })
   }
 

@@ -342,11 +342,17 @@ func TestEveryEntryPointIsDeployed(t *testing.T) {
 
 // checkPushSubscription finds the push subscription of a Push entry: on its
 // registry topic, pushing to its function, with an OIDC token, a retry policy
-// and a dead-letter policy bounded by var.max_delivery_attempts.
+// and, unless it reads a dead-letter topic itself, a dead-letter policy
+// bounded by var.max_delivery_attempts.
 func (m *module) checkPushSubscription(t *testing.T, e registry.Entry, fn string) {
 	t.Helper()
 	endpoint := "google_cloudfunctions2_function." + fn + ".service_config[0].uri"
 	wantTopic := fmt.Sprintf("google_pubsub_topic.topic[%q].", e.Topic)
+	if e.DeadLetter {
+		// A consumer of a dead-letter topic: google_pubsub_topic.dead_letter
+		// is keyed by the topic it serves.
+		wantTopic = fmt.Sprintf("google_pubsub_topic.dead_letter[%q].", strings.TrimSuffix(e.Topic, topics.DeadLetter("")))
+	}
 	var found []string
 	for name, r := range m.resources["google_pubsub_subscription"] {
 		if ref(attr(r.body, "push_config", "push_endpoint")) != endpoint {
@@ -365,6 +371,10 @@ func (m *module) checkPushSubscription(t *testing.T, e registry.Entry, fn string
 		}
 		dl := block(r.body, "dead_letter_policy")
 		switch {
+		case e.DeadLetter:
+			if dl != nil {
+				t.Errorf("%s: reads a dead-letter topic; a dead-letter policy of its own would only move poison messages further", where)
+			}
 		case dl == nil:
 			t.Errorf("%s: needs a dead_letter_policy", where)
 		case ref(attr(dl, "max_delivery_attempts")) != "var.max_delivery_attempts":

@@ -7,6 +7,7 @@ import (
 	"synthos.dev/synthos/functions/api"
 	"synthos.dev/synthos/functions/audit"
 	"synthos.dev/synthos/functions/billing"
+	"synthos.dev/synthos/functions/deadletter"
 	"synthos.dev/synthos/functions/generate"
 	"synthos.dev/synthos/functions/guard"
 	"synthos.dev/synthos/functions/ingest"
@@ -28,13 +29,16 @@ const (
 
 // Entry is one deployable function.
 type Entry struct {
-	Name   string // the Cloud Functions entry point (FUNCTION_TARGET)
-	Kind   Kind
-	Topic  string   // Push: the topic its subscription reads
-	Routes []string // HTTP: path prefixes the local runner mounts it on
-	HTTP   platform.HTTPFactory
-	Push   platform.PushFactory
-	Event  func(env *platform.Env) (ingest.Func, error)
+	Name  string // the Cloud Functions entry point (FUNCTION_TARGET)
+	Kind  Kind
+	Topic string // Push: the topic its subscription reads
+	// DeadLetter marks a consumer of a dead-letter topic: the local runner
+	// does not subscribe it (the embedded bus calls Env.OnDeadLetter).
+	DeadLetter bool
+	Routes     []string // HTTP: path prefixes the local runner mounts it on
+	HTTP       platform.HTTPFactory
+	Push       platform.PushFactory
+	Event      func(env *platform.Env) (ingest.Func, error)
 }
 
 // All returns every entry point.
@@ -49,5 +53,10 @@ func All() []Entry {
 		{Name: "Audit", Kind: Push, Topic: topics.AuditEvents, Push: audit.New},
 		{Name: "Subscriptions", Kind: Push, Topic: topics.BillingEvents, Push: subscriptions.New},
 		{Name: "Guard", Kind: Push, Topic: topics.BudgetAlerts, Push: guard.New},
+		// Pub/Sub's dead-letter topics of the pipeline: fail the job whose
+		// message could not be delivered. Locally the runner calls the same
+		// code from the embedded bus's dead-letter hook instead.
+		{Name: "GenerateDeadLetter", Kind: Push, Topic: topics.DeadLetter(topics.GenerateRequests), Push: deadletter.New, DeadLetter: true},
+		{Name: "PrivacyDeadLetter", Kind: Push, Topic: topics.DeadLetter(topics.PrivacyChecks), Push: deadletter.New, DeadLetter: true},
 	}
 }

@@ -22,7 +22,11 @@ func TestEntries(t *testing.T) {
 				t.Errorf("%s: HTTP entry without factory or routes", e.Name)
 			}
 		case Push:
-			if e.Push == nil || !slices.Contains(topics.All(), e.Topic) {
+			known := slices.Contains(topics.All(), e.Topic)
+			if e.DeadLetter {
+				known = slices.ContainsFunc(topics.All(), func(tp string) bool { return topics.DeadLetter(tp) == e.Topic })
+			}
+			if e.Push == nil || !known {
 				t.Errorf("%s: push entry without factory or with unknown topic %q", e.Name, e.Topic)
 			}
 			if consumed[e.Topic] {

@@ -37,6 +37,10 @@ type Env struct {
 	Bus     *events.Bus
 	Secrets secrets.Source
 	Health  *health.Checker
+	// OnDeadLetter, when set, is called after the embedded dispatcher
+	// dead-letters a message (the local runner fails the message's job
+	// here; in production a push consumer of the dead-letter topic does).
+	OnDeadLetter func(ctx context.Context, topic string, m *events.Message)
 
 	closers []io.Closer
 }
@@ -140,6 +144,9 @@ func (e *Env) deadLetter(ctx context.Context, topic string, m *events.Message, l
 	dl := DeadLetter{Topic: topic, MessageID: m.ID, Data: m.Data, Attributes: m.Attributes, Attempts: m.DeliveryAttempt, LastError: errText, At: time.Now().UTC()}
 	if err := e.State.Set(ctx, CollDeadLetters, topic+"-"+m.ID, dl); err != nil {
 		e.Logger.ErrorContext(ctx, "record dead letter", "error", err)
+	}
+	if e.OnDeadLetter != nil {
+		e.OnDeadLetter(ctx, topic, m)
 	}
 }
 

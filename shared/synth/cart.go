@@ -175,7 +175,9 @@ func (f *cartFitter) grow() CART {
 
 // minRelGain is the smallest impurity decrease, relative to the root's,
 // worth a split (rpart's cp).
-const minRelGain = 1e-6
+var minRelGain = 1e-6
+
+var splitStat = 0.0
 
 // impurity is the Gini impurity times n (levels) or the sum of squared
 // deviations (numbers) of rows idx[lo:hi].
@@ -251,7 +253,7 @@ func (f *cartFitter) partition(lo, hi int, s split) int {
 func (f *cartFitter) makeLeaf(node, lo, hi int) {
 	leaf := int32(len(f.out.LeafStart) - 1)
 	f.out.Nodes[node] = Node{Feat: -1, Child: leaf}
-	if f.ycat != nil {
+	if f.ynum == nil {
 		clear(f.parent[:f.k])
 		for _, i := range f.idx[lo:hi] {
 			f.parent[f.ycat[i]]++
@@ -292,7 +294,7 @@ func (f *cartFitter) makeLeaf(node, lo, hi int) {
 
 // bestSplit searches every feature's bin histogram.
 func (f *cartFitter) bestSplit(lo, hi int, parentImp float64) split {
-	best := split{feat: -1, gain: f.minGain}
+	best := split{feat: -1, gain: max(f.minGain, splitStat*parentImp/float64(hi-lo))}
 	for _, feat := range f.feats {
 		nb := f.nbins[feat]
 		if nb < 2 {

@@ -102,6 +102,13 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 				f.ycat, f.k = e.cat[k], len(s.Cols[s.Modelled[k]].Levels)
 			} else {
 				f.ynum = e.num[k]
+				if distTarget {
+					yc := make([]int32, e.n)
+					for i, b := range bins[k] {
+						yc[i] = int32(b)
+					}
+					f.ycat, f.k = yc, nbins[k]
+				}
 			}
 			m.Carts[k] = f.grow()
 		})
@@ -113,6 +120,8 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 	m.prepare()
 	return m, nil
 }
+
+var distTarget bool
 
 // treeOrder returns the visit order: the named columns first, then the rest
 // in source order. Source order is synthpop's default and measured well on

@@ -3,6 +3,7 @@ package synth
 import (
 	"context"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,11 @@ func TestTuneSweep(t *testing.T) {
 	if o := os.Getenv("ORDER"); o != "" {
 		opts.Order = strings.Split(o, ",")
 	}
+	splitStat = envF("STAT", 0)
+	distTarget = os.Getenv("DIST") != ""
+	if v := envF("CP", 0); v > 0 {
+		minRelGain = v
+	}
 	for _, name := range sets {
 		train, hold := readCSV(t, name+".train.csv"), readCSV(t, name+".holdout.csv")
 		var p *profile.Profile
@@ -52,7 +58,7 @@ func TestTuneSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cpriv, err := privacy.Evaluate(context.Background(), train, hold, hold, p, privacy.Options{Seed: 1})
+		cpriv, err := privacy.Evaluate(context.Background(), train, hold, hold, p, privacy.Options{Seed: 1, MaxQueries: int(envF("MAXQ", 0))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,16 +82,30 @@ func TestTuneSweep(t *testing.T) {
 					keep := strings.Split(col, ",")
 					pt, pp := project(train, p, keep), project(hold, p, keep)
 					ps := project(syn, p, keep)
-					pr, err := privacy.Evaluate(context.Background(), pt, pp, ps, pp2(p, keep), privacy.Options{Seed: 1})
+					pr, err := privacy.Evaluate(context.Background(), pt, pp, ps, pp2(p, keep), privacy.Options{Seed: 1, MaxQueries: int(envF("MAXQ", 0))})
 					if err != nil {
 						t.Fatal(err)
 					}
 					t.Logf("  drop %s: dcr %.4f eq %.4f ties %d", col, pr.DCR.CloserToTrainShare, pr.DCR.EqualSizeShare, pr.DCR.Ties)
 				}
 			}
-			pr, err := privacy.Evaluate(context.Background(), train, hold, syn, p, privacy.Options{Seed: 1})
+			pr, err := privacy.Evaluate(context.Background(), train, hold, syn, p, privacy.Options{Seed: 1, MaxQueries: int(envF("MAXQ", 0))})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if os.Getenv("PAIRS") != "" {
+				ps := append([]quality.PairReport(nil), q.Pairs...)
+				ci := map[string]float64{}
+				for _, pr := range ceil.Pairs {
+					ci[pr.A+"|"+pr.B] = pr.Trend
+				}
+				sort.Slice(ps, func(a, b int) bool { return ps[a].Trend-ci[ps[a].A+"|"+ps[a].B] < ps[b].Trend-ci[ps[b].A+"|"+ps[b].B] })
+				for _, pr := range ps[:15] {
+					t.Logf("   pair %s x %s: %.4f ceil %.4f (%s)", pr.A, pr.B, pr.Trend, ci[pr.A+"|"+pr.B], pr.Metric)
+				}
+				for _, c := range q.Columns {
+					t.Logf("   col %s: %.4f", c.Name, c.Shape)
+				}
 			}
 			auc := 0.0
 			if q.Discriminator != nil {

@@ -167,10 +167,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// errForbiddenMarker lets record classify an attempt without keeping the
-// error value in the stored log.
-const errForbiddenMarker = "destination address not allowed"
-
 // send makes one attempt and describes it. It never returns the URL in the
 // error text: URLs may carry the customer's tokens.
 func (s *Service) send(ctx context.Context, target, id string, body []byte, secrets []string) Attempt {
@@ -201,9 +197,7 @@ func (s *Service) send(ctx context.Context, target, id string, body []byte, secr
 			err = ue.Err
 		}
 		a.Error = err.Error()
-		if errors.Is(err, ErrForbidden) {
-			a.Error = errForbiddenMarker + ": " + a.Error
-		}
+		a.Blocked = errors.Is(err, ErrForbidden)
 		return a
 	}
 	snippet, readErr := io.ReadAll(io.LimitReader(res.Body, maxBody))
@@ -245,7 +239,7 @@ func (s *Service) record(ctx context.Context, tmpl Delivery, a Attempt) (Deliver
 		switch {
 		case a.OK():
 			d.Status = StatusSucceeded
-		case strings.HasPrefix(a.Error, errForbiddenMarker):
+		case a.Blocked:
 			d.Status = StatusFailed
 		case d.Status != StatusSucceeded:
 			d.Status = StatusFailing
@@ -348,8 +342,8 @@ func (s *Service) Replay(ctx context.Context, tenant, id string) (Delivery, erro
 	switch {
 	case a.OK():
 		return d, nil
-	case strings.HasPrefix(a.Error, errForbiddenMarker):
-		return d, fmt.Errorf("webhooks.Replay %s: %w", id, ErrForbidden)
+	case a.Blocked:
+		return d, fmt.Errorf("webhooks.Replay %s: %w: %s", id, ErrForbidden, a.Error)
 	default:
 		return d, fmt.Errorf("webhooks.Replay %s: %w: %s", id, ErrDelivery, a.Error)
 	}

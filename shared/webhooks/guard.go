@@ -54,11 +54,8 @@ var blocked = prefixes(
 	"ff00::/8",        // multicast
 )
 
-// loopback is what AllowLoopbackForTests re-opens.
-var loopback = prefixes("127.0.0.0/8", "::1/128")
-
-// embedsIPv4 are IPv6 ranges that carry an IPv4 address a gateway will
-// reach: the address inside is checked as well.
+// nat64 and sixToFour are IPv6 ranges that carry an IPv4 address a gateway
+// will reach: the address inside is checked as well.
 var (
 	nat64     = netip.MustParsePrefix("64:ff9b::/96") // IPv4 in the last 32 bits
 	sixToFour = netip.MustParsePrefix("2002::/16")    // IPv4 in bits 16-47
@@ -79,12 +76,8 @@ func checkAddr(ip netip.Addr, allowLoopback bool) error {
 	if !ip.IsValid() {
 		return fmt.Errorf("%w: invalid address", ErrForbidden)
 	}
-	if allowLoopback && ip.IsLoopback() {
-		for _, p := range loopback {
-			if p.Contains(ip) {
-				return nil
-			}
-		}
+	if allowLoopback && ip.IsLoopback() { // 127.0.0.0/8 and ::1 only
+		return nil
 	}
 	for _, p := range blocked {
 		if p.Contains(ip) {

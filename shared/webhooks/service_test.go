@@ -412,7 +412,7 @@ func TestGuardInDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Status != webhooks.StatusFailed || d.Attempts != 1 || !strings.Contains(d.Error, "not allowed") {
+	if d.Status != webhooks.StatusFailed || d.Attempts != 1 || !d.Log[0].Blocked || !strings.Contains(d.Error, "not allowed") {
 		t.Fatalf("delivery %+v; want failed after 1 attempt with the guard's reason", d)
 	}
 	if _, err := f.svc.Replay(ctx, "t1", d.ID); !errors.Is(err, webhooks.ErrForbidden) {

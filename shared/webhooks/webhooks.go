@@ -136,17 +136,21 @@ type Delivery struct {
 
 // Attempt is one try at sending a delivery.
 type Attempt struct {
-	Attempt    int       `json:"attempt"` // 1-based over the delivery's life
-	StatusCode int       `json:"status_code,omitempty"`
-	LatencyMS  int64     `json:"latency_ms"`
-	Error      string    `json:"error,omitempty"`
-	Response   string    `json:"response,omitempty"` // the start of the body
-	Replay     bool      `json:"replay,omitempty"`
-	At         time.Time `json:"at"`
+	Attempt    int    `json:"attempt"` // 1-based over the delivery's life
+	StatusCode int    `json:"status_code,omitempty"`
+	LatencyMS  int64  `json:"latency_ms"`
+	Error      string `json:"error,omitempty"`
+	Response   string `json:"response,omitempty"` // the start of the body
+	// Blocked: the SSRF guard refused the address; nothing was sent.
+	Blocked bool      `json:"blocked,omitempty"`
+	Replay  bool      `json:"replay,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // OK reports whether the attempt was accepted.
-func (a Attempt) OK() bool { return a.Error == "" && a.StatusCode >= 200 && a.StatusCode <= 299 }
+func (a Attempt) OK() bool {
+	return a.Error == "" && !a.Blocked && a.StatusCode >= 200 && a.StatusCode <= 299
+}
 
 // maxLog is how many attempts a delivery record keeps.
 const maxLog = 20

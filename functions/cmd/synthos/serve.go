@@ -19,6 +19,9 @@ import (
 	"synthos.dev/synthos/functions/registry"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/pipeline"
+	"synthos.dev/synthos/shared/topics"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 )
@@ -45,6 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer env.Close()
+	env.OnDeadLetter = failDeadLetteredJob(env)
 	slog.SetDefault(env.Logger) // the process is the runner: its default logger is env's
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -119,7 +123,7 @@ func localRoutes(env *platform.Env) (http.Handler, error) {
 				return nil, fmt.Errorf("build %s: %w", e.Name, err)
 			}
 			mux.Handle("POST /push/"+strings.ToLower(e.Name), platform.PushHTTP(h))
-			if env.Bus != nil {
+			if env.Bus != nil && !e.DeadLetter {
 				if err := env.Bus.Subscribe(e.Topic, "local-"+strings.ToLower(e.Name), h); err != nil {
 					return nil, fmt.Errorf("subscribe %s to %s: %w", e.Name, e.Topic, err)
 				}
@@ -181,4 +185,17 @@ func ensurePepper(dir string) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// failDeadLetteredJob marks the job of a dead-lettered pipeline message
+// failed, as the dead-letter consumers do in production.
+func failDeadLetteredJob(env *platform.Env) func(ctx context.Context, topic string, m *events.Message) {
+	return func(ctx context.Context, topic string, m *events.Message) {
+		if topic != topics.GenerateRequests && topic != topics.PrivacyChecks {
+			return
+		}
+		if err := pipeline.DeadLetter(ctx, env, m); err != nil {
+			env.Logger.ErrorContext(ctx, "fail dead-lettered job", "topic", topic, "message_id", m.ID, "error", err)
+		}
+	}
 }
