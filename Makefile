@@ -13,7 +13,7 @@ run: ## run the whole platform locally on embedded drivers (state and objects un
 	$(GO) run ./functions/cmd/synthos serve --addr $(ADDR)
 
 test: fmt-check vet ## gofmt check, go vet, and go test -race with the Firestore and Pub/Sub emulators
-	.ci/with-emulators.sh $(GO) test -race -count=1 $(PKGS)
+	.ci/with-emulators.sh $(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 fmt-check: ## fail when a Go file is not gofmt'ed
 	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path './.synthos/*' | xargs gofmt -l); \

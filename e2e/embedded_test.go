@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	privacyrisk "synthos.dev/synthos/shared/privacy"
+	"synthos.dev/synthos/shared/quality"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"gocloud.dev/blob"
 
@@ -43,6 +46,23 @@ type embeddedOptions struct {
 	shardRows      int64
 	duplicateEvery int // deliver every Nth message twice (1: all)
 	seed           uint64
+	// fullEval runs the production evaluation settings; other tests use
+	// smaller samples (a 2-fold discriminator on 1,000 rows a side, 500
+	// privacy queries) so the suite stays quick under -race: they test the
+	// pipeline's flow, not the metrics, which their own packages test.
+	fullEval bool
+}
+
+// quickEval builds the privacy consumer with small evaluation samples.
+func quickEval(env *platform.Env) (events.Handler, error) {
+	p, err := pipeline.New(env, pipeline.Options{
+		Quality: quality.Options{DiscriminatorRows: 1000, Folds: 2, Triples: 20},
+		Privacy: privacyrisk.Options{MaxQueries: 500},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.Evaluate, nil
 }
 
 func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
@@ -94,12 +114,16 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 			t.Fatalf("subscribe %s: %v", name, err)
 		}
 	}
+	evaluate := quickEval
+	if o.fullEval {
+		evaluate = privacy.New
+	}
 	for _, f := range []struct {
 		topic, name string
 		new         platform.PushFactory
 	}{
 		{topics.GenerateRequests, "generate", generate.New},
-		{topics.PrivacyChecks, "privacy", privacy.New},
+		{topics.PrivacyChecks, "privacy", evaluate},
 		{topics.JobEvents, "notify", notify.New},
 		{topics.AuditEvents, "audit", audit.New},
 	} {
@@ -124,7 +148,7 @@ func (e *embedded) drain(t testing.TB) {
 
 func TestEmbeddedJobSucceeds(t *testing.T) {
 	t.Parallel()
-	e := startEmbedded(t, embeddedOptions{})
+	e := startEmbedded(t, embeddedOptions{fullEval: true})
 	ds := upload(t, e.env, "acme", "ds-adult", "adult.csv", adult(t, 0))
 	j := &jobs.Job{ID: "job-adult", Tenant: "acme", Request: jobs.Request{
 		Dataset: ds.ID, Rows: 5000, Model: "tree", Seed: 7, Format: "csv", Target: "income"}}

@@ -13,9 +13,7 @@ output "buckets" {
   value = {
     source        = google_storage_bucket.source.name
     uploads       = google_storage_bucket.uploads.name
-    outputs       = google_storage_bucket.outputs.name
-    models        = google_storage_bucket.models.name
-    reports       = google_storage_bucket.reports.name
+    data          = google_storage_bucket.data.name
     audit_archive = google_storage_bucket.audit_archive.name
   }
 }

@@ -36,22 +36,21 @@ resource "google_secret_manager_secret_iam_member" "api_webhook_secret_key" {
   member    = "serviceAccount:${google_service_account.api.email}"
 }
 
-resource "google_storage_bucket_iam_member" "api_uploads_admin" {
-  bucket = google_storage_bucket.uploads.name
+# Direct uploads, reads, and the signed PUT/GET URLs it hands out, all in
+# the data bucket.
+resource "google_storage_bucket_iam_member" "api_data_admin" {
+  bucket = google_storage_bucket.data.name
   role   = "roles/storage.objectAdmin"
   member = "serviceAccount:${google_service_account.api.email}"
 }
 
-resource "google_storage_bucket_iam_member" "api_outputs_viewer" {
-  bucket = google_storage_bucket.outputs.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.api.email}"
-}
-
-resource "google_storage_bucket_iam_member" "api_reports_viewer" {
-  bucket = google_storage_bucket.reports.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.api.email}"
+# V4 signed URLs without a key file: the storage client signs through the
+# IAM Credentials API (signBlob) as the function's own account, which needs
+# token creator on itself, and on no other account.
+resource "google_service_account_iam_member" "api_self_signer" {
+  service_account_id = google_service_account.api.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.api.email}"
 }
 
 resource "google_cloudfunctions2_function" "api" {
@@ -78,7 +77,7 @@ resource "google_cloudfunctions2_function" "api" {
     max_instance_count             = 50
 
     environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.uploads.name}"
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
     })
   }
 

@@ -31,20 +31,10 @@ resource "google_pubsub_topic_iam_member" "generate_publish_audit_events" {
   member = "serviceAccount:${google_service_account.generate.email}"
 }
 
-resource "google_storage_bucket_iam_member" "generate_uploads_viewer" {
-  bucket = google_storage_bucket.uploads.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.generate.email}"
-}
-
-resource "google_storage_bucket_iam_member" "generate_outputs_admin" {
-  bucket = google_storage_bucket.outputs.name
-  role   = "roles/storage.objectAdmin"
-  member = "serviceAccount:${google_service_account.generate.email}"
-}
-
-resource "google_storage_bucket_iam_member" "generate_models_admin" {
-  bucket = google_storage_bucket.models.name
+# Reads datasets; writes the train/holdout split, the model, parts and the
+# output; deletes composed parts. All in the data bucket.
+resource "google_storage_bucket_iam_member" "generate_data_admin" {
+  bucket = google_storage_bucket.data.name
   role   = "roles/storage.objectAdmin"
   member = "serviceAccount:${google_service_account.generate.email}"
 }
@@ -74,7 +64,7 @@ resource "google_cloudfunctions2_function" "generate" {
     max_instance_count             = 20
 
     environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.outputs.name}"
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
     })
   }
 

@@ -18,8 +18,26 @@ resource "google_pubsub_topic_iam_member" "ingest_publish_audit_events" {
   member = "serviceAccount:${google_service_account.ingest.email}"
 }
 
+# Reads the uploaded file from the uploads bucket (opened by the event's
+# bucket name, not SYNTHOS_OBJECTS_URL)...
 resource "google_storage_bucket_iam_member" "ingest_uploads_viewer" {
   bucket = google_storage_bucket.uploads.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.ingest.email}"
+}
+
+# ...and copies it into the data bucket at the dataset's key. Creating is
+# all it writes; viewer is for the existence check that makes a redelivered
+# event skip the copy, and for the readiness probe. No delete: it never
+# replaces or removes an object (keys are unique per upload generation).
+resource "google_storage_bucket_iam_member" "ingest_data_creator" {
+  bucket = google_storage_bucket.data.name
+  role   = "roles/storage.objectCreator"
+  member = "serviceAccount:${google_service_account.ingest.email}"
+}
+
+resource "google_storage_bucket_iam_member" "ingest_data_viewer" {
+  bucket = google_storage_bucket.data.name
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.ingest.email}"
 }
@@ -48,7 +66,7 @@ resource "google_cloudfunctions2_function" "ingest" {
     max_instance_count             = 20
 
     environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.uploads.name}"
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
     })
   }
 

@@ -19,20 +19,11 @@ resource "google_pubsub_topic_iam_member" "privacy_publish_audit_events" {
   member = "serviceAccount:${google_service_account.privacy.email}"
 }
 
-resource "google_storage_bucket_iam_member" "privacy_outputs_admin" {
-  bucket = google_storage_bucket.outputs.name
-  role   = "roles/storage.objectAdmin"
-  member = "serviceAccount:${google_service_account.privacy.email}"
-}
-
-resource "google_storage_bucket_iam_member" "privacy_models_viewer" {
-  bucket = google_storage_bucket.models.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.privacy.email}"
-}
-
-resource "google_storage_bucket_iam_member" "privacy_reports_admin" {
-  bucket = google_storage_bucket.reports.name
+# Reads the output and the train/holdout split, writes the reports, and moves
+# an output that fails the gate to quarantine (copy, then delete). All in the
+# data bucket.
+resource "google_storage_bucket_iam_member" "privacy_data_admin" {
+  bucket = google_storage_bucket.data.name
   role   = "roles/storage.objectAdmin"
   member = "serviceAccount:${google_service_account.privacy.email}"
 }
@@ -62,7 +53,7 @@ resource "google_cloudfunctions2_function" "privacy" {
     max_instance_count             = 20
 
     environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.reports.name}"
+      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
     })
   }
 

@@ -10,6 +10,7 @@ locals {
     "firestore.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
+    "iamcredentials.googleapis.com", # signBlob, for the API's signed URLs
     "logging.googleapis.com",
     "monitoring.googleapis.com",
   ]

@@ -1,8 +1,28 @@
-# Buckets, one per kind of data, all with uniform bucket-level access and
-# public access prevention. Lifecycle rules delete what is only needed for a
-# while; the audit archive is kept under a locked retention policy.
+# Buckets, all with uniform bucket-level access and public access prevention.
+# Lifecycle rules delete what is only needed for a while; the audit archive is
+# kept under a locked retention policy.
+#
+# Tenant data lives in ONE bucket, google_storage_bucket.data, the
+# SYNTHOS_OBJECTS_URL of every function that touches it (api, ingest,
+# generate, privacy). Every key starts with tenants/<tenant>/ (package
+# shared/datasets): datasets, and under the job prefix
+# tenants/<tenant>/jobs/<job>/ the output, its parts, the fitted model
+# (model.bin), the train/holdout split and the reports (report.json,
+# report.html); quarantined outputs under tenants/<tenant>/quarantine/. Models
+# and reports therefore have no buckets of their own: tenant scoping (access,
+# export, deletion) is one prefix in one bucket. The uploads bucket is only the
+# drop zone the Ingest trigger watches; Ingest copies each file into the data
+# bucket.
 
-# The functions' source zip, uploaded by Cloud Build before each plan.
+# The functions' source zip, uploaded by Cloud Build before each plan. On a
+# first run Cloud Build creates the bucket before uploading (cloudbuild.yaml,
+# step zip), before Terraform manages it; the import block adopts it into
+# the state then, and is a no-op once the bucket is in the state.
+import {
+  to = google_storage_bucket.source
+  id = "${var.project}-synthos-source"
+}
+
 resource "google_storage_bucket" "source" {
   name                        = "${var.project}-synthos-source"
   location                    = var.region
@@ -22,7 +42,10 @@ resource "google_storage_bucket" "source" {
   }
 }
 
-# Customer files; each finalized object triggers the Ingest function.
+# Drop zone for files customers upload straight to Cloud Storage: each
+# finalized object triggers the Ingest function, which copies it into the data
+# bucket. Nothing else reads it, so uploads expire after
+# var.upload_retention_days.
 resource "google_storage_bucket" "uploads" {
   name                        = "${var.project}-synthos-uploads"
   location                    = var.region
@@ -38,38 +61,36 @@ resource "google_storage_bucket" "uploads" {
   }
 }
 
-# Synthetic tables written by Generate (and quarantined by Privacy).
-resource "google_storage_bucket" "outputs" {
-  name                        = "${var.project}-synthos-outputs"
+# Tenant data: datasets, job artifacts, reports and quarantined outputs, all
+# under tenants/<tenant>/ (see the top of this file).
+resource "google_storage_bucket" "data" {
+  name                        = "${var.project}-synthos-data"
   location                    = var.region
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
+
+  # Everything, whatever its prefix, is deleted after the retention period.
   lifecycle_rule {
-    condition { age = var.output_retention_days }
+    condition { age = var.data_retention_days }
     action { type = "Delete" }
   }
-}
 
-# Fitted models, reused for more samples of the same dataset.
-resource "google_storage_bucket" "models" {
-  name                        = "${var.project}-synthos-models"
-  location                    = var.region
-  uniform_bucket_level_access = true
-  public_access_prevention    = "enforced"
+  # Output parts (tenants/<t>/jobs/<j>/parts/part-NNNNN) are deleted by the
+  # last shard once it has composed the output; a crash or a dead-lettered
+  # job can leave them behind. Lifecycle conditions match literal prefixes
+  # and suffixes only (no wildcard mid-path, so "tenants/*/jobs/*/parts/"
+  # cannot be written), and shard numbers are unbounded, so the rule matches
+  # tenant keys ending in a digit. Only part keys do: dataset keys end in
+  # their table extension (.csv .tsv .jsonl .ndjson .parquet; the API refuses
+  # other names, and an upload Ingest cannot read becomes a failed job), and
+  # every other job artifact ends in a fixed name (output.<ext>, model.bin,
+  # train.csv, holdout.csv, report.json, report.html).
   lifecycle_rule {
-    condition { age = var.model_retention_days }
-    action { type = "Delete" }
-  }
-}
-
-# Quality and privacy reports (JSON and HTML).
-resource "google_storage_bucket" "reports" {
-  name                        = "${var.project}-synthos-reports"
-  location                    = var.region
-  uniform_bucket_level_access = true
-  public_access_prevention    = "enforced"
-  lifecycle_rule {
-    condition { age = var.output_retention_days }
+    condition {
+      age            = var.part_retention_days
+      matches_prefix = ["tenants/"]
+      matches_suffix = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    }
     action { type = "Delete" }
   }
 }

@@ -602,3 +602,146 @@ func (m *module) resolve(tr hcl.Traversal) string {
 	}
 	return ""
 }
+
+// objectUsers are the entry points that keep tenant objects: they read or
+// write datasets and job artifacts through SYNTHOS_OBJECTS_URL. The registry
+// records how an entry is triggered, not what it stores, so the list is kept
+// here; every other function opens the object store only for its readiness
+// probe and must not be pointed at tenant data.
+var objectUsers = []string{"API", "Ingest", "Generate", "Privacy"}
+
+// dataBucket is the google_storage_bucket every object user shares.
+const dataBucket = "data"
+
+// objectsBucket returns the google_storage_bucket resource name a function's
+// SYNTHOS_OBJECTS_URL names, when it is "gs://${google_storage_bucket.X.name}".
+func (m *module) objectsBucket(fn *resource) (string, error) {
+	e := attr(fn.body, "service_config", "environment_variables")
+	if e == nil {
+		return "", fmt.Errorf("no service_config.environment_variables")
+	}
+	env, err := m.env(e)
+	if err != nil {
+		return "", err
+	}
+	v, ok := env["SYNTHOS_OBJECTS_URL"]
+	if !ok {
+		return "", fmt.Errorf("SYNTHOS_OBJECTS_URL is not set")
+	}
+	tmpl, ok := v.(*hclsyntax.TemplateExpr)
+	if !ok || len(tmpl.Parts) != 2 {
+		return "", fmt.Errorf("SYNTHOS_OBJECTS_URL must be \"gs://${google_storage_bucket.NAME.name}\"")
+	}
+	r := ref(tmpl.Parts[1])
+	if s, _ := m.str(tmpl.Parts[0]); s != "gs://" || !strings.HasPrefix(r, "google_storage_bucket.") || !strings.HasSuffix(r, ".name") {
+		return "", fmt.Errorf("SYNTHOS_OBJECTS_URL must be \"gs://${google_storage_bucket.NAME.name}\"")
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(r, "google_storage_bucket."), ".name"), nil
+}
+
+// TestObjectUsersShareTheDataBucket checks that every function keeping tenant
+// objects reads and writes the same bucket (the code reads one object store
+// per function, with every key under tenants/<tenant>/), that no other
+// function is pointed at it, and that only the object users' service
+// accounts are granted anything on it.
+func TestObjectUsersShareTheDataBucket(t *testing.T) {
+	m := load(t)
+	if m.resources["google_storage_bucket"][dataBucket] == nil {
+		t.Fatalf("google_storage_bucket.%s is missing", dataBucket)
+	}
+	users := map[string]bool{}
+	accounts := map[string]bool{} // "google_service_account.X" of object users
+	for _, e := range registry.All() {
+		if !slices.Contains(objectUsers, e.Name) {
+			continue
+		}
+		users[e.Name] = true
+	}
+	for _, name := range objectUsers {
+		if !users[name] {
+			t.Errorf("objectUsers lists %q, which functions/registry does not have", name)
+		}
+	}
+	for _, e := range registry.All() {
+		fns := m.functionsFor(e.Name)
+		if len(fns) != 1 {
+			continue // TestEveryEntryPointIsDeployed reports it
+		}
+		fn := m.resources["google_cloudfunctions2_function"][fns[0]]
+		where := fmt.Sprintf("google_cloudfunctions2_function.%s (%s, entry point %s)", fns[0], fn.at(), e.Name)
+		bucket, err := m.objectsBucket(fn)
+		if err != nil {
+			t.Errorf("%s: %v", where, err)
+			continue
+		}
+		switch {
+		case users[e.Name] && bucket != dataBucket:
+			t.Errorf("%s keeps tenant objects: SYNTHOS_OBJECTS_URL must be gs://${google_storage_bucket.%s.name}, like every other object user, is google_storage_bucket.%s",
+				where, dataBucket, bucket)
+		case !users[e.Name] && bucket == dataBucket:
+			t.Errorf("%s keeps no tenant objects: SYNTHOS_OBJECTS_URL must not name the data bucket", where)
+		}
+		if users[e.Name] {
+			sa := ref(attr(fn.body, "service_config", "service_account_email"))
+			accounts[strings.TrimSuffix(sa, ".email")] = true
+		}
+	}
+
+	// Least privilege on the data bucket: members are object users' own
+	// service accounts.
+	granted := map[string]bool{}
+	for _, name := range sortedKeys(m.resources["google_storage_bucket_iam_member"]) {
+		r := m.resources["google_storage_bucket_iam_member"][name]
+		if ref(attr(r.body, "bucket")) != "google_storage_bucket."+dataBucket+".name" {
+			continue
+		}
+		where := fmt.Sprintf("google_storage_bucket_iam_member.%s (%s)", name, r.at())
+		member, ok := attr(r.body, "member").(*hclsyntax.TemplateExpr)
+		var sa string
+		if ok && len(member.Parts) == 2 {
+			sa = strings.TrimSuffix(ref(member.Parts[1]), ".email")
+		}
+		if !accounts[sa] {
+			t.Errorf("%s: grants the data bucket to %q, which is not the service account of an object user %v", where, sa, objectUsers)
+		}
+		granted[sa] = true
+	}
+	for _, sa := range sortedKeys(accounts) {
+		if !granted[sa] {
+			t.Errorf("%s uses the data bucket but has no google_storage_bucket_iam_member on it", sa)
+		}
+	}
+	for _, name := range sortedKeys(m.resources["google_storage_bucket_iam_binding"]) {
+		if ref(attr(m.resources["google_storage_bucket_iam_binding"][name].body, "bucket")) == "google_storage_bucket."+dataBucket+".name" {
+			t.Errorf("google_storage_bucket_iam_binding.%s: grant the data bucket per account with google_storage_bucket_iam_member", name)
+		}
+	}
+}
+
+// TestDataBucketLifecycle checks the data bucket deletes everything after
+// var.data_retention_days.
+func TestDataBucketLifecycle(t *testing.T) {
+	m := load(t)
+	r := m.resources["google_storage_bucket"][dataBucket]
+	if r == nil {
+		t.Fatalf("google_storage_bucket.%s is missing", dataBucket)
+	}
+	found := false
+	for _, b := range r.body.Blocks {
+		if b.Type != "lifecycle_rule" {
+			continue
+		}
+		cond, action := block(b.Body, "condition"), block(b.Body, "action")
+		if cond == nil || action == nil {
+			t.Errorf("google_storage_bucket.%s: lifecycle_rule needs a condition and an action", dataBucket)
+			continue
+		}
+		if typ, _ := m.str(attr(action, "type")); typ == "Delete" && ref(attr(cond, "age")) == "var.data_retention_days" &&
+			len(cond.Attributes) == 1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("google_storage_bucket.%s needs a lifecycle_rule deleting every object (no other condition) at age var.data_retention_days", dataBucket)
+	}
+}

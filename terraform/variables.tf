@@ -59,16 +59,24 @@ variable "upload_retention_days" {
   default     = 7
 }
 
-variable "output_retention_days" {
-  description = "Days synthetic outputs and reports are kept."
+variable "data_retention_days" {
+  description = "Days any object in the data bucket (datasets, outputs, models, reports, quarantined outputs) is kept."
   type        = number
   default     = 30
+  validation {
+    condition     = var.data_retention_days >= 1
+    error_message = "data_retention_days must be at least 1."
+  }
 }
 
-variable "model_retention_days" {
-  description = "Days fitted models are kept."
+variable "part_retention_days" {
+  description = "Days an output part left behind by a crashed or dead-lettered job is kept in the data bucket (the last shard deletes parts it composes)."
   type        = number
-  default     = 90
+  default     = 2
+  validation {
+    condition     = var.part_retention_days >= 1
+    error_message = "part_retention_days must be at least 1."
+  }
 }
 
 variable "notification_channels" {

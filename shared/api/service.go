@@ -71,11 +71,11 @@ func NewService(st state.Store, bucket *blob.Bucket, pub events.Publisher, keys 
 }
 
 // NewID returns a fresh id with prefix ("job_"), or, while a request runs
-// under an Idempotency-Key, the id derived from that key, so a re-executed
+// under an Idempotency-Key, the id derived from its claim, so a re-executed
 // request finds what its first attempt created.
 func NewID(ctx context.Context, tenant, kind, prefix string) string {
-	if key, ok := idempotency.KeyFrom(ctx); ok {
-		return idempotency.DeriveID(tenant, key, kind, prefix)
+	if seed, ok := idempotency.SeedFrom(ctx); ok {
+		return idempotency.DeriveID(tenant, seed, kind, prefix)
 	}
 	b := make([]byte, 15)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms

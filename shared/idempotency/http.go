@@ -33,9 +33,9 @@ type HTTPOptions struct {
 
 type ctxKey struct{}
 
-// KeyFrom returns the Idempotency-Key of the request being executed under
-// a claim, for DeriveID.
-func KeyFrom(ctx context.Context) (string, bool) {
+// SeedFrom returns the seed of the claim the request executes under, for
+// DeriveID.
+func SeedFrom(ctx context.Context) (string, bool) {
 	k, ok := ctx.Value(ctxKey{}).(string)
 	return k, ok
 }
@@ -94,7 +94,7 @@ func (s *Store) Middleware(o HTTPOptions, next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		// The claim must be settled even if the client goes away mid-request.
 		settle := context.WithoutCancel(ctx)
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, ctxKey{}, key)))
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, ctxKey{}, claim.Seed)))
 		if !IsStorable(rec.status) {
 			if err := s.Abandon(settle, claim); err != nil {
 				obs.Logger(ctx).ErrorContext(ctx, "idempotency abandon", "error", err)

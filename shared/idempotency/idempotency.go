@@ -19,9 +19,12 @@
 //
 // A process that dies mid-request leaves an in-progress record whose lease
 // expires after LeaseTTL; a retry then executes again. Handlers make that
-// re-execution harmless by deriving the ids of what they create from the key
-// (DeriveID), so the second attempt finds the first one's resource instead of
-// creating a duplicate.
+// re-execution harmless by deriving the ids of what they create from the
+// claim's seed (DeriveID), a random value stored with the record when it is
+// first claimed and kept by a takeover, so the second attempt finds the first
+// one's resource instead of creating a duplicate, while ids stay unique
+// across records (the same key used again after expiry, or on another
+// installation, gets a new seed).
 //
 // Records carry expire_at; in production a Firestore TTL policy on that field
 // deletes them, and Begin treats an expired record as absent everywhere.
@@ -93,6 +96,7 @@ type Record struct {
 	Tenant      string    `json:"tenant"`
 	KeyHash     string    `json:"key_hash"` // sha256 of the client's key; the key itself is not stored
 	Fingerprint string    `json:"fingerprint"`
+	Seed        string    `json:"seed"` // random; resource ids derive from it
 	Status      string    `json:"status"`
 	Lease       string    `json:"lease,omitempty"`
 	LeaseUntil  time.Time `json:"lease_until,omitzero"`
@@ -142,6 +146,8 @@ type Claim struct {
 	// Replay is the stored response when the key already completed; nil
 	// when the caller won the claim and must execute the request.
 	Replay *Response
+	// Seed is the record's seed, for DeriveID.
+	Seed   string
 	tenant string
 	key    string
 	lease  string
@@ -168,8 +174,9 @@ func (s *Store) Begin(ctx context.Context, tenant, key, fingerprint string) (*Cl
 	id := docID(tenant, key)
 	lease := newLease()
 	var replay *Response
+	var seed string
 	err := s.st.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
-		replay = nil
+		replay, seed = nil, newLease()
 		now := s.now().UTC()
 		var rec Record
 		err := tx.Get(Collection, id, &rec)
@@ -186,16 +193,20 @@ func (s *Store) Begin(ctx context.Context, tenant, key, fingerprint string) (*Cl
 			return nil
 		case now.Before(rec.LeaseUntil):
 			return ErrInProgress
+		default:
+			// Taking over a lapsed attempt: keep its seed so its resources
+			// are found again.
+			seed = rec.Seed
 		}
 		return tx.Set(Collection, id, Record{
-			Tenant: tenant, KeyHash: keyHash(key), Fingerprint: fingerprint, Status: InProgress,
+			Tenant: tenant, KeyHash: keyHash(key), Fingerprint: fingerprint, Seed: seed, Status: InProgress,
 			Lease: lease, LeaseUntil: now.Add(s.lease), CreatedAt: now, ExpireAt: now.Add(s.ttl),
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idempotency: begin: %w", err)
 	}
-	return &Claim{Replay: replay, tenant: tenant, key: key, lease: lease}, nil
+	return &Claim{Replay: replay, Seed: seed, tenant: tenant, key: key, lease: lease}, nil
 }
 
 // Complete stores resp as the answer of the claimed key.
@@ -246,11 +257,11 @@ func (s *Store) Abandon(ctx context.Context, c *Claim) error {
 	return nil
 }
 
-// DeriveID returns a resource id derived from (tenant, key, kind), so that a
-// request re-executed after a lost lease creates the same resource again
-// rather than a second one. prefix is prepended ("job_").
-func DeriveID(tenant, key, kind, prefix string) string {
-	h := sha256.Sum256([]byte(tenant + "\x00" + key + "\x00" + kind))
+// DeriveID returns a resource id derived from (tenant, a claim's seed,
+// kind), so that a request re-executed after a lost lease creates the same
+// resource again rather than a second one. prefix is prepended ("job_").
+func DeriveID(tenant, seed, kind, prefix string) string {
+	h := sha256.Sum256([]byte(tenant + "\x00" + seed + "\x00" + kind))
 	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:15]))
 }
 

@@ -75,8 +75,8 @@ func TestLifecycle(t *testing.T) {
 	}
 	c.add(2 * time.Hour) // past the TTL: the key is free again
 	fresh, err := s.Begin(ctx, "t", "k", "fp2")
-	if err != nil || fresh.Replay != nil {
-		t.Errorf("after expiry: %+v %v", fresh, err)
+	if err != nil || fresh.Replay != nil || fresh.Seed == claim.Seed {
+		t.Errorf("after expiry (a new record, a new seed): %+v %v", fresh, err)
 	}
 }
 
@@ -92,6 +92,9 @@ func TestLeaseTakeoverAndAbandon(t *testing.T) {
 	newer, err := s.Begin(ctx, "t", "k", "fp")
 	if err != nil || newer.Replay != nil {
 		t.Fatalf("takeover: %+v %v", newer, err)
+	}
+	if newer.Seed != old.Seed || old.Seed == "" {
+		t.Errorf("a takeover must keep the seed: %q then %q", old.Seed, newer.Seed)
 	}
 	if err := s.Complete(ctx, old, Response{Status: 500}); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("stale complete: %v", err)

@@ -179,6 +179,8 @@ var minRelGain = 1e-6
 
 var splitStat = 0.0
 
+var splitLog = 0.0
+
 // impurity is the Gini impurity times n (levels) or the sum of squared
 // deviations (numbers) of rows idx[lo:hi].
 func (f *cartFitter) impurity(lo, hi int) float64 {
@@ -253,6 +255,42 @@ func (f *cartFitter) partition(lo, hi int, s split) int {
 func (f *cartFitter) makeLeaf(node, lo, hi int) {
 	leaf := int32(len(f.out.LeafStart) - 1)
 	f.out.Nodes[node] = Node{Feat: -1, Child: leaf}
+	f.fillLeaf(lo, hi)
+}
+
+// refill rebuilds every leaf's contents from rows (indexes into the
+// targets), routing each through the grown tree; a leaf no row reaches
+// keeps fallback's rows.
+func (f *cartFitter) route(rows []int32) [][]int32 {
+	byLeaf := make([][]int32, len(f.out.LeafStart)-1)
+	var bins = make([]uint8, len(f.bins))
+	for _, i := range rows {
+		for _, ft := range f.feats {
+			bins[ft] = f.bins[ft][i]
+		}
+		l := f.out.leaf(bins)
+		byLeaf[l] = append(byLeaf[l], i)
+	}
+	return byLeaf
+}
+
+func (f *cartFitter) refill(rows []int32, fallback [][]int32) {
+	byLeaf := f.route(rows)
+	f.out.LeafStart = f.out.LeafStart[:1]
+	f.out.Classes, f.out.Cum, f.out.Values, f.out.VCum, f.out.Missing = nil, nil, nil, nil, nil
+	f.idx = f.idx[:0]
+	for l := range byLeaf {
+		rs := byLeaf[l]
+		if len(rs) == 0 {
+			rs = fallback[l]
+		}
+		lo := len(f.idx)
+		f.idx = append(f.idx, rs...)
+		f.fillLeaf(lo, len(f.idx))
+	}
+}
+
+func (f *cartFitter) fillLeaf(lo, hi int) {
 	if f.ynum == nil {
 		clear(f.parent[:f.k])
 		for _, i := range f.idx[lo:hi] {
@@ -300,10 +338,16 @@ func (f *cartFitter) bestSplit(lo, hi int, parentImp float64) split {
 		if nb < 2 {
 			continue
 		}
+		prev := best
+		floor := (splitStat + splitLog*2*math.Log(float64(nb-1))) * parentImp / float64(hi-lo)
+		best.gain = max(best.gain, floor)
 		if f.ycat != nil {
 			f.splitLevels(feat, nb, lo, hi, parentImp, &best)
 		} else {
 			f.splitNumber(feat, nb, lo, hi, parentImp, &best)
+		}
+		if best.feat != feat {
+			best = prev
 		}
 	}
 	return best

@@ -93,7 +93,16 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 			if ctx.Err() != nil {
 				return
 			}
-			f := &cartFitter{bins: bins, nbins: nbins, feats: order[:pos], levelFeat: levelFeat, minLeaf: minLeaf, depth: depth}
+			feats := order[:pos]
+			if featX != "" {
+				feats = nil
+				for _, q := range order[:pos] {
+					if s.Cols[s.Modelled[q]].Name != featX {
+						feats = append(feats, q)
+					}
+				}
+			}
+			f := &cartFitter{bins: bins, nbins: nbins, feats: feats, levelFeat: levelFeat, minLeaf: minLeaf, depth: depth}
 			f.idx = make([]int32, e.n)
 			for i := range f.idx {
 				f.idx[i] = int32(i)
@@ -110,6 +119,22 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 					f.ycat, f.k = yc, nbins[k]
 				}
 			}
+			if honest > 0 {
+				rng := rand.New(rand.NewPCG(opts.Seed, uint64(k)))
+				rng.Shuffle(len(f.idx), func(a, b int) { f.idx[a], f.idx[b] = f.idx[b], f.idx[a] })
+				half := int(float64(e.n) * honestFrac)
+				all := append([]int32(nil), f.idx...)
+				f.idx = f.idx[:half]
+				f.grow()
+				fb := f.route(all[:half])
+				if honest == 1 {
+					f.refill(all, fb)
+				} else {
+					f.refill(all[half:], fb)
+				}
+				m.Carts[k] = f.out
+				return
+			}
 			m.Carts[k] = f.grow()
 		})
 	}
@@ -122,6 +147,12 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 }
 
 var distTarget bool
+
+var honest int
+
+var honestFrac = 0.5
+
+var featX string
 
 // treeOrder returns the visit order: the named columns first, then the rest
 // in source order. Source order is synthpop's default and measured well on

@@ -33,6 +33,10 @@ func TestTuneSweep(t *testing.T) {
 		opts.Order = strings.Split(o, ",")
 	}
 	splitStat = envF("STAT", 0)
+	honest = int(envF("HONEST", 0))
+	honestFrac = envF("HFRAC", 0.5)
+	featX = os.Getenv("FEATX")
+	splitLog = envF("SLOG", 0)
 	distTarget = os.Getenv("DIST") != ""
 	if v := envF("CP", 0); v > 0 {
 		minRelGain = v

@@ -86,6 +86,9 @@ func TestWalkthrough(t *testing.T) {
 		"SYNTHOS_ADDR="+addr,
 		// The README's default, stated so the test does not depend on it.
 		"SYNTHOS_SECRETS_URL=file://.synthos/secrets",
+		// Absolute, so no run can see another's objects whatever a relative
+		// file:// URL resolves to.
+		"SYNTHOS_OBJECTS_URL=file://"+filepath.Join(ws, ".synthos", "objects"),
 	)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out bytes.Buffer
@@ -102,6 +105,9 @@ func TestWalkthrough(t *testing.T) {
 	serveLog, _ := os.ReadFile(filepath.Join(ws, "serve.log"))
 	t.Logf("walk-through transcript:\n%s", transcript)
 
+	if strings.Contains(transcript, `unknown command "keys"`) {
+		t.Fatal(`the CLI does not register the keys command: add {"keys", …, runKeys} to commands() in main.go`)
+	}
 	// What the API must have done whatever the pipeline's state.
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`KEY=sk_live_[0-9A-Za-z]{38}`),
