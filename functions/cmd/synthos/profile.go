@@ -41,7 +41,7 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d rows × %d columns\n\n", in, len(t.Rows), len(t.Columns))
+	fmt.Fprintf(stdout, "%s\n", in)
 	if err := profile.WriteText(stdout, p); err != nil {
 		return err
 	}
