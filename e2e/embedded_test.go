@@ -6,20 +6,25 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	privacyrisk "synthos.dev/synthos/shared/privacy"
 	"synthos.dev/synthos/shared/quality"
+	"synthos.dev/synthos/shared/webhooks"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"gocloud.dev/blob"
 
-	"synthos.dev/synthos/functions/audit"
+	auditfn "synthos.dev/synthos/functions/audit"
+	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/functions/generate"
 	"synthos.dev/synthos/functions/ingest"
 	"synthos.dev/synthos/functions/notify"
@@ -53,6 +58,9 @@ type embeddedOptions struct {
 	fullEval bool
 }
 
+// webhookKey encrypts webhook signing secrets in the test's secrets dir.
+const webhookKey = "0123456789abcdef0123456789abcdef-e2e-webhook-key"
+
 // quickEval builds the privacy consumer with small evaluation samples.
 func quickEval(env *platform.Env) (events.Handler, error) {
 	p, err := pipeline.New(env, pipeline.Options{
@@ -72,6 +80,9 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 	}
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secrets", webhooks.KeySecret), []byte(webhookKey), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.LoadMap(t.Context(), map[string]string{
@@ -124,8 +135,12 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 	}{
 		{topics.GenerateRequests, "generate", generate.New},
 		{topics.PrivacyChecks, "privacy", evaluate},
-		{topics.JobEvents, "notify", notify.New},
-		{topics.AuditEvents, "audit", audit.New},
+		{topics.JobEvents, "notify", func(env *platform.Env) (events.Handler, error) {
+			// The receiver is an httptest server on loopback, which the
+			// production SSRF guard refuses.
+			return notify.NewWithOptions(env, webhooks.Options{Client: webhooks.ClientOptions{AllowHTTP: true, AllowLoopbackForTests: true}})
+		}},
+		{topics.AuditEvents, "audit", auditfn.New},
 	} {
 		h, err := f.new(env)
 		if err != nil {
@@ -150,10 +165,41 @@ func TestEmbeddedJobSucceeds(t *testing.T) {
 	t.Parallel()
 	e := startEmbedded(t, embeddedOptions{fullEval: true})
 	ds := upload(t, e.env, "acme", "ds-adult", "adult.csv", adult(t, 0))
+	hooks := startReceiver(t)
+	wh, err := webhooks.New(e.env.State, []byte(webhookKey), webhooks.Options{Client: webhooks.ClientOptions{AllowHTTP: true, AllowLoopbackForTests: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, secret, err := wh.CreateEndpoint(t.Context(), "acme", webhooks.EndpointInput{URL: hooks.srv.URL + "/hooks"}); err != nil {
+		t.Fatal(err)
+	} else {
+		hooks.secret = secret
+	}
 	j := &jobs.Job{ID: "job-adult", Tenant: "acme", Request: jobs.Request{
 		Dataset: ds.ID, Rows: 5000, Model: "tree", Seed: 7, Format: "csv", Target: "income"}}
 	submit(t, e.env, j)
 	e.drain(t)
+
+	// The customer's receiver got a correctly signed webhook for every
+	// state, ending with job.succeeded.
+	types := hooks.verified(t)
+	if len(types) == 0 || types[len(types)-1] != "job.succeeded" {
+		t.Errorf("webhooks received %v, want the states ending with job.succeeded", types)
+	}
+	// The audit function stored every audit event of the job.
+	records, err := audit.NewLog(e.env.State).List(t.Context(), "acme", audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	for _, r := range records {
+		if r.Resource == "jobs/"+j.ID || strings.Contains(r.Resource, j.ID) {
+			stored++
+		}
+	}
+	if stored < 5 {
+		t.Errorf("audit log holds %d records of the job, want one per state (5)", stored)
+	}
 
 	got := loadJob(t, e.env, j.ID)
 	if got.State != jobs.Succeeded {
@@ -432,4 +478,47 @@ func TestEmbeddedIngest(t *testing.T) {
 	if got := e.rec.auditActions(j.ID); !slices.Contains(got, "job.created") {
 		t.Errorf("audit actions %v lack job.created", got)
 	}
+}
+
+// receiver is a customer's webhook endpoint that verifies every delivery's
+// Standard Webhooks signature.
+type receiver struct {
+	srv    *httptest.Server
+	secret string
+	mu     sync.Mutex
+	got    []string // event types with a valid signature
+	bad    []string
+}
+
+func startReceiver(t *testing.T) *receiver {
+	t.Helper()
+	r := &receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err := webhooks.Verify(req.Header, body, time.Now(), r.secret); err != nil {
+			r.bad = append(r.bad, err.Error())
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var ev struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(body, &ev)
+		r.got = append(r.got, ev.Type)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) verified(t *testing.T) []string {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.bad) > 0 {
+		t.Errorf("deliveries with bad signatures: %v", r.bad)
+	}
+	return slices.Clone(r.got)
 }

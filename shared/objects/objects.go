@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/azureblob" // azblob:// URLs
@@ -50,6 +51,17 @@ func Open(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 	case "file":
 		if u.Path == "" || (u.Path == "/" && u.Host == "") {
 			return nil, fmt.Errorf("objects.Open %q: file URL needs a directory, e.g. file:///var/synthos/objects", rawURL)
+		}
+		if u.Host != "" {
+			// file://rel/dir names a directory relative to the working
+			// directory, as the bolt state URL and the secrets URL read it;
+			// fileblob alone would take only the path ("/dir") and write
+			// at the filesystem root.
+			abs, err := filepath.Abs(filepath.Join(u.Host, u.Path))
+			if err != nil {
+				return nil, fmt.Errorf("objects.Open %q: %w", rawURL, err)
+			}
+			u.Host, u.Path = "", filepath.ToSlash(abs)
 		}
 		q := u.Query()
 		if !q.Has("create_dir") {

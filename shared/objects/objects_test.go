@@ -1,6 +1,7 @@
 package objects_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -212,5 +213,24 @@ func BenchmarkFile(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenRelativeFileURL: file://rel/dir is relative to the working
+// directory (the local default is file://.synthos/objects), never the root.
+func TestOpenRelativeFileURL(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	ctx := context.Background()
+	b, err := objects.Open(ctx, "file://.synthos/objects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.WriteAll(ctx, "k", []byte("v"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".synthos", "objects", "k")); err != nil {
+		t.Errorf("object not under the working directory: %v", err)
 	}
 }

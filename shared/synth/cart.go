@@ -143,14 +143,17 @@ type cartFitter struct {
 	minLeaf   int
 	depth     int
 	minGain   float64
-	idx       []int32
-	out       CART
-	hist      []float64
-	order     []int
-	keys      []float64
-	left      []float64
-	right     []float64
-	parent    []float64
+	// minStat is the smallest split statistic a split needs: the impurity
+	// decrease over the node's impurity per row (see FitOptions.MinSplitStat).
+	minStat float64
+	idx     []int32
+	out     CART
+	hist    []float64
+	order   []int
+	keys    []float64
+	left    []float64
+	right   []float64
+	parent  []float64
 }
 
 // split is the best split found at a node.
@@ -175,11 +178,7 @@ func (f *cartFitter) grow() CART {
 
 // minRelGain is the smallest impurity decrease, relative to the root's,
 // worth a split (rpart's cp).
-var minRelGain = 1e-6
-
-var splitStat = 0.0
-
-var splitLog = 0.0
+const minRelGain = 1e-6
 
 // impurity is the Gini impurity times n (levels) or the sum of squared
 // deviations (numbers) of rows idx[lo:hi].
@@ -255,43 +254,7 @@ func (f *cartFitter) partition(lo, hi int, s split) int {
 func (f *cartFitter) makeLeaf(node, lo, hi int) {
 	leaf := int32(len(f.out.LeafStart) - 1)
 	f.out.Nodes[node] = Node{Feat: -1, Child: leaf}
-	f.fillLeaf(lo, hi)
-}
-
-// refill rebuilds every leaf's contents from rows (indexes into the
-// targets), routing each through the grown tree; a leaf no row reaches
-// keeps fallback's rows.
-func (f *cartFitter) route(rows []int32) [][]int32 {
-	byLeaf := make([][]int32, len(f.out.LeafStart)-1)
-	var bins = make([]uint8, len(f.bins))
-	for _, i := range rows {
-		for _, ft := range f.feats {
-			bins[ft] = f.bins[ft][i]
-		}
-		l := f.out.leaf(bins)
-		byLeaf[l] = append(byLeaf[l], i)
-	}
-	return byLeaf
-}
-
-func (f *cartFitter) refill(rows []int32, fallback [][]int32) {
-	byLeaf := f.route(rows)
-	f.out.LeafStart = f.out.LeafStart[:1]
-	f.out.Classes, f.out.Cum, f.out.Values, f.out.VCum, f.out.Missing = nil, nil, nil, nil, nil
-	f.idx = f.idx[:0]
-	for l := range byLeaf {
-		rs := byLeaf[l]
-		if len(rs) == 0 {
-			rs = fallback[l]
-		}
-		lo := len(f.idx)
-		f.idx = append(f.idx, rs...)
-		f.fillLeaf(lo, len(f.idx))
-	}
-}
-
-func (f *cartFitter) fillLeaf(lo, hi int) {
-	if f.ynum == nil {
+	if f.ycat != nil {
 		clear(f.parent[:f.k])
 		for _, i := range f.idx[lo:hi] {
 			f.parent[f.ycat[i]]++
@@ -330,24 +293,20 @@ func (f *cartFitter) fillLeaf(lo, hi int) {
 	f.out.LeafStart = append(f.out.LeafStart, int32(len(f.out.Values)))
 }
 
-// bestSplit searches every feature's bin histogram.
+// bestSplit searches every feature's bin histogram for the split of largest
+// impurity decrease that beats both minGain and the significance floor
+// minStat * parentImp / n.
 func (f *cartFitter) bestSplit(lo, hi int, parentImp float64) split {
-	best := split{feat: -1, gain: max(f.minGain, splitStat*parentImp/float64(hi-lo))}
+	best := split{feat: -1, gain: max(f.minGain, f.minStat*parentImp/float64(hi-lo))}
 	for _, feat := range f.feats {
 		nb := f.nbins[feat]
 		if nb < 2 {
 			continue
 		}
-		prev := best
-		floor := (splitStat + splitLog*2*math.Log(float64(nb-1))) * parentImp / float64(hi-lo)
-		best.gain = max(best.gain, floor)
 		if f.ycat != nil {
 			f.splitLevels(feat, nb, lo, hi, parentImp, &best)
 		} else {
 			f.splitNumber(feat, nb, lo, hi, parentImp, &best)
-		}
-		if best.feat != feat {
-			best = prev
 		}
 	}
 	return best

@@ -90,11 +90,19 @@ const DefaultMaxTries = 10000
 type FitOptions struct {
 	// Kind is KindTree (the default when empty) or KindCopula.
 	Kind string
-	// MinLeaf is the tree model's minimum number of training rows in a leaf
-	// (default DefaultMinLeaf). Larger leaves mean smoother, more private,
-	// less faithful samples; on adult, 60 brought the DCR share from 0.55
-	// (MinLeaf 5-20) to about 0.51 for a loss of about 0.001 in fidelity.
+	// MinLeaf is the tree model's minimum number of training rows in a leaf.
+	// 0 means DefaultMinLeaf, or for a table of fewer than 2,400 rows one
+	// row in 40 but at least DefaultMinLeafSmall. Larger leaves mean
+	// smoother, more private, less faithful samples.
 	MinLeaf int
+	// MinSplitStat is how significant a tree split must be: the impurity
+	// decrease it brings, over the node's impurity per row, must reach it.
+	// For a two-level target this is Pearson's chi-square statistic of the
+	// split's 2x2 table, for a number target about its F statistic, so
+	// splits that only fit noise (which place a synthetic row near the few
+	// training rows that happen to share it, and raise the DCR share) are
+	// not made. 0 means DefaultMinSplitStat.
+	MinSplitStat float64
 	// Smoothing scales how far a number drawn from a tree leaf is moved
 	// from a training value held by only one row of that leaf, in units of
 	// the gap to the neighbouring distinct leaf values: 1 (the default, used
@@ -115,9 +123,11 @@ type FitOptions struct {
 
 // Defaults for FitOptions.
 const (
-	DefaultMinLeaf   = 60
-	DefaultMaxDepth  = 24
-	DefaultSmoothing = 1.0
+	DefaultMinLeaf      = 60
+	DefaultMinLeafSmall = 10
+	DefaultMinSplitStat = 3.0
+	DefaultMaxDepth     = 24
+	DefaultSmoothing    = 1.0
 )
 
 // Fit fits the model FitOptions.Kind to t as profiled by p.

@@ -40,9 +40,15 @@ func (m *Tree) Kind() string { return KindTree }
 func (m *Tree) Columns() []table.Column { return m.Schema.tableColumns() }
 
 func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile, opts FitOptions) (*Tree, error) {
-	minLeaf, depth, smooth := opts.MinLeaf, opts.MaxDepth, opts.Smoothing
+	minLeaf, depth, smooth, stat := opts.MinLeaf, opts.MaxDepth, opts.Smoothing, opts.MinSplitStat
 	if minLeaf <= 0 {
-		minLeaf = DefaultMinLeaf
+		minLeaf = defaultMinLeaf(len(t.Rows))
+	}
+	if stat < 0 || math.IsNaN(stat) || math.IsInf(stat, 0) {
+		return nil, fmt.Errorf("min split statistic %v: %w", stat, ErrInvalid)
+	}
+	if stat == 0 {
+		stat = DefaultMinSplitStat
 	}
 	if depth <= 0 {
 		depth = DefaultMaxDepth
@@ -93,16 +99,7 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 			if ctx.Err() != nil {
 				return
 			}
-			feats := order[:pos]
-			if featX != "" {
-				feats = nil
-				for _, q := range order[:pos] {
-					if s.Cols[s.Modelled[q]].Name != featX {
-						feats = append(feats, q)
-					}
-				}
-			}
-			f := &cartFitter{bins: bins, nbins: nbins, feats: feats, levelFeat: levelFeat, minLeaf: minLeaf, depth: depth}
+			f := &cartFitter{bins: bins, nbins: nbins, feats: order[:pos], levelFeat: levelFeat, minLeaf: minLeaf, depth: depth, minStat: stat}
 			f.idx = make([]int32, e.n)
 			for i := range f.idx {
 				f.idx[i] = int32(i)
@@ -111,29 +108,6 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 				f.ycat, f.k = e.cat[k], len(s.Cols[s.Modelled[k]].Levels)
 			} else {
 				f.ynum = e.num[k]
-				if distTarget {
-					yc := make([]int32, e.n)
-					for i, b := range bins[k] {
-						yc[i] = int32(b)
-					}
-					f.ycat, f.k = yc, nbins[k]
-				}
-			}
-			if honest > 0 {
-				rng := rand.New(rand.NewPCG(opts.Seed, uint64(k)))
-				rng.Shuffle(len(f.idx), func(a, b int) { f.idx[a], f.idx[b] = f.idx[b], f.idx[a] })
-				half := int(float64(e.n) * honestFrac)
-				all := append([]int32(nil), f.idx...)
-				f.idx = f.idx[:half]
-				f.grow()
-				fb := f.route(all[:half])
-				if honest == 1 {
-					f.refill(all, fb)
-				} else {
-					f.refill(all[half:], fb)
-				}
-				m.Carts[k] = f.out
-				return
 			}
 			m.Carts[k] = f.grow()
 		})
@@ -146,13 +120,17 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 	return m, nil
 }
 
-var distTarget bool
+// defaultMinLeaf is the MinLeaf used when the option is 0: DefaultMinLeaf,
+// or one row in minLeafShare of a smaller table but at least
+// DefaultMinLeafSmall, so that a table of a thousand rows still grows trees
+// of more than a handful of leaves.
+func defaultMinLeaf(rows int) int {
+	return min(DefaultMinLeaf, max(DefaultMinLeafSmall, rows/minLeafShare))
+}
 
-var honest int
-
-var honestFrac = 0.5
-
-var featX string
+// minLeafShare: below DefaultMinLeaf*minLeafShare rows the default MinLeaf
+// is rows/minLeafShare.
+const minLeafShare = 40
 
 // treeOrder returns the visit order: the named columns first, then the rest
 // in source order. Source order is synthpop's default and measured well on

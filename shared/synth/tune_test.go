@@ -28,18 +28,9 @@ func TestTuneSweep(t *testing.T) {
 	}
 	sets := strings.Split(os.Getenv("SYNTH_TUNE"), ",")
 	seeds := int(envF("SEEDS", 3))
-	opts := FitOptions{MinLeaf: int(envF("MINLEAF", 0)), Smoothing: envF("SMOOTH", 0)}
+	opts := FitOptions{MinLeaf: int(envF("MINLEAF", 0)), Smoothing: envF("SMOOTH", 0), MinSplitStat: envF("STAT", 0)}
 	if o := os.Getenv("ORDER"); o != "" {
 		opts.Order = strings.Split(o, ",")
-	}
-	splitStat = envF("STAT", 0)
-	honest = int(envF("HONEST", 0))
-	honestFrac = envF("HFRAC", 0.5)
-	featX = os.Getenv("FEATX")
-	splitLog = envF("SLOG", 0)
-	distTarget = os.Getenv("DIST") != ""
-	if v := envF("CP", 0); v > 0 {
-		minRelGain = v
 	}
 	for _, name := range sets {
 		train, hold := readCSV(t, name+".train.csv"), readCSV(t, name+".holdout.csv")

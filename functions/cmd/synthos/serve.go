@@ -22,6 +22,7 @@ import (
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/pipeline"
 	"synthos.dev/synthos/shared/topics"
+	"synthos.dev/synthos/shared/webhooks"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 )
@@ -140,8 +141,10 @@ func localRoutes(env *platform.Env) (http.Handler, error) {
 // fresh clone.
 func makeLocalDirs(cfg *config.Config) error {
 	if dir, ok := strings.CutPrefix(cfg.SecretsURL, "file://"); ok {
-		if err := ensurePepper(dir); err != nil {
-			return err
+		for _, name := range []string{apikeys.PepperSecret, webhooks.KeySecret} {
+			if err := ensureSecret(dir, name); err != nil {
+				return err
+			}
 		}
 	}
 	for _, u := range []string{cfg.StateURL, cfg.ObjectsURL} {
@@ -161,13 +164,15 @@ func makeLocalDirs(cfg *config.Config) error {
 	return nil
 }
 
-// ensurePepper writes a random 32-byte pepper for API keys into dir when none
-// exists. It is created once and kept: replacing it invalidates every key.
-func ensurePepper(dir string) error {
+// ensureSecret writes 32 random bytes (hex) as secret name into dir when it
+// does not exist: the API-key pepper and the key that encrypts webhook
+// signing secrets. They are created once and kept: replacing the pepper
+// invalidates every key, replacing the webhook key every endpoint secret.
+func ensureSecret(dir, name string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create secrets directory %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, apikeys.PepperSecret)
+	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
@@ -199,3 +204,6 @@ func failDeadLetteredJob(env *platform.Env) func(ctx context.Context, topic stri
 		}
 	}
 }
+
+// ensurePepper creates the API-key pepper in dir if missing.
+func ensurePepper(dir string) error { return ensureSecret(dir, apikeys.PepperSecret) }

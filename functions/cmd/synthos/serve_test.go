@@ -177,17 +177,17 @@ func TestParseInterleaved(t *testing.T) {
 	}
 }
 
-func TestEnsurePepperCreatesOnceAndKeeps(t *testing.T) {
+func TestEnsureSecretCreatesOnceAndKeeps(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "secrets")
-	if err := ensurePepper(dir); err != nil {
+	if err := ensureSecret(dir, "api-key-pepper"); err != nil {
 		t.Fatal(err)
 	}
 	first, err := os.ReadFile(filepath.Join(dir, "api-key-pepper"))
 	if err != nil || len(first) != 64 {
 		t.Fatalf("pepper %q %v", first, err)
 	}
-	if err := ensurePepper(dir); err != nil {
+	if err := ensureSecret(dir, "api-key-pepper"); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := os.ReadFile(filepath.Join(dir, "api-key-pepper"))
