@@ -24,11 +24,11 @@ import (
 	"gocloud.dev/blob"
 
 	auditfn "synthos.dev/synthos/functions/audit"
-	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/functions/generate"
 	"synthos.dev/synthos/functions/ingest"
 	"synthos.dev/synthos/functions/notify"
 	"synthos.dev/synthos/functions/privacy"
+	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/events"

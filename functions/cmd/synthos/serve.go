@@ -20,11 +20,11 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/pipeline"
+	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/topics"
 	"synthos.dev/synthos/shared/webhooks"
-	"synthos.dev/synthos/shared/obs"
-	"synthos.dev/synthos/shared/platform"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -14,50 +11,45 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"synthos.dev/synthos/shared/platform"
-	"synthos.dev/synthos/shared/state"
 )
 
-// TestWalkthrough runs the curl walk-through of docs/walkthrough.md as
-// written: the one ```sh block is extracted and run by bash in a scratch
-// directory laid out like a checkout (the datasets at ../shared/datasets),
-// with a synthos binary built from this tree first on PATH and SYNTHOS_ADDR
-// set to a free port. The block itself creates the key, starts
-// `synthos serve`, uploads a table, creates and polls a job, and fetches
-// the report and the output.
-//
-// When the job cannot succeed because a pipeline function is not available
-// in this build, the test still runs every command, checks what the API
-// did, and skips naming the function that blocked it. SYNTHOS_BIN may name
-// a prebuilt binary instead of building one.
+// walkthroughMarker precedes the walk-through's sh block in README.md.
+const walkthroughMarker = "<!-- walkthrough: functions/cmd/synthos/walkthrough_test.go runs the next sh block -->"
+
+// TestWalkthrough runs the curl walk-through of README.md as written: the
+// first sh block after walkthroughMarker is run by bash in a scratch
+// directory laid out like a checkout (examples/ at its root), with a synthos
+// binary built from this tree first on PATH and SYNTHOS_ADDR set to a free
+// port. The block creates the key, starts `synthos serve`, uploads a table,
+// creates and polls a job, and fetches the report and the output; the test
+// checks each result. SYNTHOS_BIN may name a prebuilt binary.
 func TestWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the CLI and runs a server: not in -short")
 	}
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed")
-	}
-	for _, tool := range []string{"curl", "jq"} {
+	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (the walk-through needs it)", tool)
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed and the README walk-through needs it", tool)
+			}
+			t.Skipf("%s is not installed (the README walk-through needs it)", tool)
 		}
 	}
 	repo, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sharedDir, err := filepath.EvalSymlinks(filepath.Join(repo, "..", "shared"))
-	if err != nil {
-		t.Skipf("the sample datasets (../shared/datasets beside the checkout) are not here: %v", err)
-	}
-	doc, err := os.ReadFile(filepath.Join(repo, "docs", "walkthrough.md"))
+	doc, err := os.ReadFile(filepath.Join(repo, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := shellBlocks(string(doc))
-	if len(blocks) != 1 {
-		t.Fatalf("docs/walkthrough.md has %d ```sh blocks, want exactly one", len(blocks))
+	_, walk, ok := strings.Cut(string(doc), walkthroughMarker)
+	if !ok {
+		t.Fatalf("README.md lacks the %s marker before the walk-through", walkthroughMarker)
+	}
+	blocks := shellBlocks(walk)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no ```sh block after the walk-through marker")
 	}
 
 	tmp := t.TempDir()
@@ -74,7 +66,8 @@ func TestWalkthrough(t *testing.T) {
 	if err := os.MkdirAll(ws, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(sharedDir, filepath.Join(tmp, "ws", "shared")); err != nil {
+	// The walk-through reads examples/insurance.csv from the repository root.
+	if err := os.Symlink(filepath.Join(repo, "examples"), filepath.Join(ws, "examples")); err != nil {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
@@ -123,9 +116,6 @@ func TestWalkthrough(t *testing.T) {
 	final := states[len(states)-1][1]
 
 	if final != "succeeded" {
-		if blocker := pipelineBlocker(t, filepath.Join(ws, ".synthos", "state.db")); blocker != "" {
-			t.Skipf("every command ran and the API answered, but the job stayed %s: %s", final, blocker)
-		}
 		t.Fatalf("the job ended %s; serve.log:\n%s", final, tail(serveLog, 60))
 	}
 	if runErr != nil {
@@ -191,35 +181,6 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-// pipelineBlocker reads the stopped server's dead letters and returns why a
-// pipeline step was given up on because a function is not available in
-// this build ("" if that is not the reason).
-func pipelineBlocker(t *testing.T, statePath string) string {
-	t.Helper()
-	st, err := state.Open(context.Background(), "bolt://"+statePath)
-	if errors.Is(err, state.ErrLocked) {
-		t.Fatalf("the server did not stop: %v", err)
-	}
-	if err != nil {
-		t.Fatalf("open the walk-through's state: %v", err)
-	}
-	defer st.Close()
-	docs, err := st.Query(context.Background(), platform.CollDeadLetters, state.Query{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		var dl platform.DeadLetter
-		if err := d.DataTo(&dl); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(dl.LastError, "not available") {
-			return fmt.Sprintf("its %s message was dead-lettered after %d attempts: %s", dl.Topic, dl.Attempts, dl.LastError)
-		}
-	}
-	return ""
 }
 
 func tail(b []byte, n int) string {
