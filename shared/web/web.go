@@ -30,14 +30,3 @@ func WriteError(w http.ResponseWriter, status int, code, message string, details
 		Error Error `json:"error"`
 	}{Error{Code: code, Message: message, Details: details}})
 }
-
-// NotAvailable answers 501 with a JSON error naming the capability that is
-// not available yet, for entry points whose logic has not landed. It never
-// pretends to succeed.
-func NotAvailable(capability, detail string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusNotImplemented, "not_implemented",
-			capability+" is not available in this release",
-			map[string]any{"capability": capability, "detail": detail})
-	})
-}
