@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"reflect"
@@ -51,6 +52,28 @@ type Config struct {
 	// ShardRows is the largest number of rows one generate invocation
 	// samples; bigger jobs fan out one message per shard.
 	ShardRows int64 `env:"SYNTHOS_SHARD_ROWS, default=1000000"`
+	// DPBudgetEpsilon is every dataset's default differential-privacy budget
+	// cap, as epsilon at DPBudgetDelta, until an admin sets the dataset's
+	// own (PUT /v1/datasets/{id}/privacy-budget). 0 gives datasets no
+	// default budget: dp jobs are refused until a cap is set.
+	DPBudgetEpsilon float64 `env:"SYNTHOS_DP_BUDGET_EPSILON, default=10"`
+	// DPBudgetDelta is the delta of the default cap.
+	DPBudgetDelta float64 `env:"SYNTHOS_DP_BUDGET_DELTA, default=1e-9"`
+}
+
+// Defaults of the privacy budget, for callers without a Config (tests).
+const (
+	DefaultDPBudgetEpsilon = 10
+	DefaultDPBudgetDelta   = 1e-9
+)
+
+// DPBudget returns the default privacy budget cap (epsilon, delta); a nil
+// Config gives the defaults.
+func (c *Config) DPBudget() (epsilon, delta float64) {
+	if c == nil {
+		return DefaultDPBudgetEpsilon, DefaultDPBudgetDelta
+	}
+	return c.DPBudgetEpsilon, c.DPBudgetDelta
 }
 
 // Variables lists every environment variable Config reads, for the README
@@ -59,7 +82,12 @@ var Variables = []string{
 	"SYNTHOS_STATE_URL", "SYNTHOS_OBJECTS_URL", "SYNTHOS_EVENTS", "SYNTHOS_SECRETS_URL",
 	"GOOGLE_CLOUD_PROJECT", "SYNTHOS_LOG_LEVEL", "SYNTHOS_ADDR", "SYNTHOS_READY_TIMEOUT",
 	"SYNTHOS_MAX_ATTEMPTS", "SYNTHOS_DRAIN_TIMEOUT", "SYNTHOS_SHARD_ROWS",
+	"SYNTHOS_DP_BUDGET_EPSILON", "SYNTHOS_DP_BUDGET_DELTA",
 }
+
+// maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
+// meaningful guarantee, it only keeps typos out.
+const maxDPBudgetEpsilon = 1000
 
 // ErrInvalid classifies configuration errors: the process cannot start.
 var ErrInvalid = errors.New("invalid configuration")
@@ -138,6 +166,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ShardRows < 1000 {
 		bad("SYNTHOS_SHARD_ROWS", "%d is too small; use at least 1000 (default 1000000)", c.ShardRows)
+	}
+	if math.IsNaN(c.DPBudgetEpsilon) || math.IsInf(c.DPBudgetEpsilon, 0) || c.DPBudgetEpsilon < 0 || c.DPBudgetEpsilon > maxDPBudgetEpsilon {
+		bad("SYNTHOS_DP_BUDGET_EPSILON", "%v is out of range; use 0 (no default budget) to %g, e.g. 10 (the default)", c.DPBudgetEpsilon, float64(maxDPBudgetEpsilon))
+	}
+	if !(c.DPBudgetDelta > 0 && c.DPBudgetDelta < 1) {
+		bad("SYNTHOS_DP_BUDGET_DELTA", "%v is out of range; use a probability in (0, 1), well below 1/rows, e.g. 1e-9 (the default)", c.DPBudgetDelta)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))

@@ -24,6 +24,20 @@ func TestDefaults(t *testing.T) {
 	if c.ReadyTimeout != 2*time.Second || c.MaxAttempts != 5 {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
+	if eps, delta := c.DPBudget(); eps != DefaultDPBudgetEpsilon || delta != DefaultDPBudgetDelta {
+		t.Errorf("privacy budget defaults = (%v, %v), want (%v, %v)", eps, delta, DefaultDPBudgetEpsilon, DefaultDPBudgetDelta)
+	}
+	var none *Config
+	if eps, delta := none.DPBudget(); eps != DefaultDPBudgetEpsilon || delta != DefaultDPBudgetDelta {
+		t.Errorf("nil Config privacy budget = (%v, %v)", eps, delta)
+	}
+	z, err := LoadMap(context.Background(), map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "0", "SYNTHOS_DP_BUDGET_DELTA": "1e-6"})
+	if err != nil {
+		t.Fatalf("a zero default budget is valid: %v", err)
+	}
+	if eps, delta := z.DPBudget(); eps != 0 || delta != 1e-6 {
+		t.Errorf("privacy budget = (%v, %v), want (0, 1e-6)", eps, delta)
+	}
 }
 
 func TestInvalid(t *testing.T) {
@@ -43,6 +57,11 @@ func TestInvalid(t *testing.T) {
 		{"addr", map[string]string{"SYNTHOS_ADDR": "8080"}, []string{"SYNTHOS_ADDR", "host:port"}},
 		{"attempts", map[string]string{"SYNTHOS_MAX_ATTEMPTS": "0"}, []string{"SYNTHOS_MAX_ATTEMPTS"}},
 		{"duration syntax", map[string]string{"SYNTHOS_READY_TIMEOUT": "soon"}, []string{"SYNTHOS_READY_TIMEOUT"}},
+		{"dp budget negative", map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "-1"}, []string{"SYNTHOS_DP_BUDGET_EPSILON", "out of range"}},
+		{"dp budget huge", map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "1e9"}, []string{"SYNTHOS_DP_BUDGET_EPSILON"}},
+		{"dp budget not a number", map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "lots"}, []string{"SYNTHOS_DP_BUDGET_EPSILON"}},
+		{"dp delta zero", map[string]string{"SYNTHOS_DP_BUDGET_DELTA": "0"}, []string{"SYNTHOS_DP_BUDGET_DELTA", "(0, 1)"}},
+		{"dp delta one", map[string]string{"SYNTHOS_DP_BUDGET_DELTA": "1"}, []string{"SYNTHOS_DP_BUDGET_DELTA"}},
 		{"several at once", map[string]string{"SYNTHOS_EVENTS": "x", "SYNTHOS_LOG_LEVEL": "y"}, []string{"SYNTHOS_EVENTS", "SYNTHOS_LOG_LEVEL"}},
 	}
 	for _, tc := range tests {

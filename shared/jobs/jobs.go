@@ -83,6 +83,11 @@ type Job struct {
 	Error     string            `json:"error,omitempty"`
 	Reasons   []string          `json:"reasons,omitempty"`
 	Cancel    bool              `json:"cancel_requested,omitempty"`
+	// DPReservation is the privacy budget ledger's reservation of a dp job
+	// (shared/dp/ledger), made before the model is fitted; DPRho is the
+	// rho-zCDP it holds, which the fit spends.
+	DPReservation string  `json:"dp_reservation,omitempty"`
+	DPRho         float64 `json:"dp_rho,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	// Created is CreatedAt in Unix nanoseconds, for ordering queries:
@@ -231,6 +236,37 @@ func (s *Store) Update(ctx context.Context, id, msgID string, fn func(j *Job) er
 		return out, false, err
 	}
 	return out, changed, nil
+}
+
+// DeleteQueued removes the tenant's job if it is still queued, in one
+// transaction, and reports whether it did. A job that any pipeline step has
+// touched is past queued (the first step moves it to profiling before it
+// reads anything), so deleting a queued job withdraws it before it ran;
+// a later delivery of its message finds no job.
+func (s *Store) DeleteQueued(ctx context.Context, tenant, id string) (bool, error) {
+	deleted := false
+	err := s.st.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
+		deleted = false
+		var j Job
+		if err := tx.Get(Collection, id, &j); err != nil {
+			if errors.Is(err, state.ErrNotFound) {
+				return fmt.Errorf("%w: %s", ErrNotFound, id)
+			}
+			return err
+		}
+		if j.Tenant != tenant {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if j.State != Queued {
+			return nil
+		}
+		deleted = true
+		return tx.Delete(Collection, id)
+	})
+	if err != nil {
+		return false, fmt.Errorf("jobs: withdraw %s: %w", id, err)
+	}
+	return deleted, nil
 }
 
 // Advance moves the job to state to, if that is forward from where it is.

@@ -138,3 +138,39 @@ func TestListPagination(t *testing.T) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
+
+func TestDeleteQueuedAndReservationFields(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	for _, id := range []string{"q", "r"} {
+		if err := s.Create(ctx, &Job{ID: id, Tenant: "acme", Request: Request{Model: "dp", Epsilon: 1}, DPReservation: "res-" + id, DPRho: 0.01}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := s.Get(ctx, "acme", "q")
+	if err != nil || j.DPReservation != "res-q" || j.DPRho != 0.01 {
+		t.Fatalf("reservation fields not stored: %+v %v", j, err)
+	}
+	if _, _, err := s.Update(ctx, "r", "m1", func(j *Job) error { return Advance(j, Profiling) }); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.DeleteQueued(ctx, "other", "q"); ok || !errors.Is(err, ErrNotFound) {
+		t.Errorf("another tenant's job: deleted %v, %v; want ErrNotFound", ok, err)
+	}
+	if ok, err := s.DeleteQueued(ctx, "acme", "r"); ok || err != nil {
+		t.Errorf("a running job: deleted %v, %v; want kept", ok, err)
+	}
+	if ok, err := s.DeleteQueued(ctx, "acme", "q"); !ok || err != nil {
+		t.Errorf("a queued job: deleted %v, %v; want deleted", ok, err)
+	}
+	if _, err := s.Get(ctx, "acme", "q"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("withdrawn job still readable: %v", err)
+	}
+	if _, err := s.Get(ctx, "acme", "r"); err != nil {
+		t.Errorf("running job gone: %v", err)
+	}
+	if ok, err := s.DeleteQueued(ctx, "acme", "q"); ok || !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting twice: %v, %v", ok, err)
+	}
+}
