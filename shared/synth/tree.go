@@ -21,8 +21,11 @@ import (
 // columns, of its own tree. Level columns take the leaf's class
 // distribution; number columns a smoothed draw among the leaf's training
 // values (see drawNumber), so no number is copied beyond chance; a final
-// guard redraws any row whose modelled cells equal a training row's. Fields are
-// exported for serialization.
+// guard redraws any row whose modelled cells equal a training row's. The
+// draws at each leaf are stratified within a block of rows (see
+// treeDrawer.uniform), which keeps the sample's marginals and pair tables
+// close to the model's on small samples. Fields are exported for
+// serialization.
 type Tree struct {
 	Schema    Schema
 	Order     []int // modelled-column indexes in visit order
@@ -190,10 +193,31 @@ type treeDrawer struct {
 	bins  []uint8
 	buf   []byte
 	fixed []fixedCond
+
+	// Stratified draws (see uniform): leafBase[k] numbers column k's first
+	// leaf among all leaves; per leaf, deck holds a permutation of the
+	// strata, deckPos the next position in it and deckEpoch the block the
+	// deck belongs to (a deck of an earlier block restarts).
+	leafBase  []int32
+	deck      []uint8
+	deckPos   []uint8
+	deckEpoch []uint32
+	epoch     uint32
 }
+
+// strata is the number of equal slices of [0, 1) the uniforms drawn at one
+// leaf are stratified over.
+const strata = 16
 
 func (m *Tree) newDrawer(fixed map[string]string) (*treeDrawer, error) {
 	d := &treeDrawer{m: m, bins: make([]uint8, len(m.Schema.Modelled)), fixed: make([]fixedCond, len(m.Schema.Modelled))}
+	d.leafBase = make([]int32, len(m.Carts))
+	var leaves int32
+	for k := range m.Carts {
+		d.leafBase[k] = leaves
+		leaves += int32(len(m.Carts[k].LeafStart) - 1)
+	}
+	d.deck, d.deckPos, d.deckEpoch = make([]uint8, int(leaves)*strata), make([]uint8, leaves), make([]uint32, leaves)
 	for name, cell := range fixed {
 		k, err := m.Schema.fixedColumn(name)
 		if err != nil {
@@ -289,6 +313,44 @@ func (c *Col) fixedNumber(cell string) (float64, error) {
 	return c.round(v), nil
 }
 
+// startBlock implements drawer: every leaf's deck restarts.
+func (d *treeDrawer) startBlock() {
+	d.epoch++
+	if d.epoch == 0 { // wrapped: no deck may look current
+		clear(d.deckEpoch)
+		d.epoch = 1
+	}
+}
+
+// uniform returns the uniform in [0, 1) that the next draw at leaf g (a
+// global leaf number, see leafBase) is made with. Successive draws at a leaf
+// within a block take the strata of [0, 1) in a random order without
+// repeating one until all have been taken, each at a uniform position inside
+// its stratum: every draw is still uniform, but the rows a leaf hands out
+// follow its distribution far more closely than independent draws would
+// (stratified sampling), so the sample's marginals and pair tables carry
+// less sampling noise. Decks are shuffled independently per leaf, so no
+// dependence between columns is added.
+func (d *treeDrawer) uniform(rng *rand.Rand, g int32) float64 {
+	if d.deckEpoch[g] != d.epoch {
+		d.deckEpoch[g], d.deckPos[g] = d.epoch, 0
+	}
+	p := int(d.deckPos[g])
+	deck := d.deck[int(g)*strata : int(g)*strata+strata]
+	if p == 0 {
+		for i := range deck {
+			deck[i] = uint8(i)
+		}
+	}
+	// One 64-bit draw: the high half picks among the strata left (an
+	// incremental Fisher-Yates step), the low half places the value inside.
+	x := rng.Uint64()
+	j := p + int((x>>32)*uint64(strata-p)>>32)
+	deck[p], deck[j] = deck[j], deck[p]
+	d.deckPos[g] = uint8((p + 1) % strata)
+	return (float64(deck[p]) + float64(uint32(x))/(1<<32)) / strata
+}
+
 func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	m := d.m
 	for _, k := range m.Order {
@@ -304,11 +366,11 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			continue
 		}
 		if !c.isNumber() {
-			code := cart.drawClass(leaf, rng)
+			code := cart.drawClass(leaf, d.uniform(rng, d.leafBase[k]+leaf))
 			row[j], d.bins[k] = c.Levels[code], m.Binnings[k].LevelBin[code]
 			continue
 		}
-		v := cart.drawNumber(leaf, rng, m.Smoothing)
+		v := cart.drawNumber(leaf, d.uniform(rng, d.leafBase[k]+leaf), rng, m.Smoothing)
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
 			continue
@@ -321,10 +383,10 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 }
 
 // drawClass draws a level code from a leaf's class counts (Cum restarts
-// from zero in every leaf).
-func (t *CART) drawClass(leaf int32, rng *rand.Rand) int32 {
+// from zero in every leaf) with the uniform u in [0, 1).
+func (t *CART) drawClass(leaf int32, u01 float64) int32 {
 	lo, hi := t.LeafStart[leaf], t.LeafStart[leaf+1]
-	u := rng.Uint32N(t.Cum[hi-1])
+	u := scaleUniform(u01, t.Cum[hi-1])
 	for e := lo; e < hi-1; e++ {
 		if t.Cum[e] > u {
 			return t.Classes[e]
@@ -338,14 +400,15 @@ func (t *CART) drawClass(leaf int32, rng *rand.Rand) int32 {
 // a run of zeros or a common round number, which identifies nobody), and
 // otherwise moved by up to `smooth` positions towards its neighbouring
 // distinct values by linear interpolation, so that a value held by one
-// training row is not reproduced beyond chance. NaN is missing.
-func (t *CART) drawNumber(leaf int32, rng *rand.Rand, smooth float64) float64 {
+// training row is not reproduced beyond chance. The uniform u in [0, 1)
+// picks the training value; rng moves it. NaN is missing.
+func (t *CART) drawNumber(leaf int32, u01 float64, rng *rand.Rand, smooth float64) float64 {
 	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
 	var nv uint32
 	if hi > lo {
 		nv = t.VCum[hi-1]
 	}
-	u := rng.Uint32N(nv + t.Missing[leaf])
+	u := scaleUniform(u01, nv+t.Missing[leaf])
 	if u >= nv {
 		return math.NaN()
 	}
@@ -374,4 +437,9 @@ func (t *CART) drawNumber(leaf int32, rng *rand.Rand, smooth float64) float64 {
 		return vals[len(vals)-1]
 	}
 	return vals[i] + (p-float64(i))*(vals[i+1]-vals[i])
+}
+
+// scaleUniform maps u in [0, 1) to an integer in [0, n).
+func scaleUniform(u float64, n uint32) uint32 {
+	return min(uint32(u*float64(n)), n-1)
 }
