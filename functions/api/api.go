@@ -5,7 +5,8 @@
 // Every /v1 route except the document is authenticated with an API key
 // (Authorization: Bearer sk_… or X-API-Key), scoped to the key's tenant
 // (another tenant's ids are 404, never 403) and to its scopes (read for GET,
-// write for datasets and jobs changes, admin for keys). Every POST honours
+// write for datasets and jobs changes, admin for keys and privacy budget
+// caps). Every POST honours
 // Idempotency-Key. Handlers decode, call shared/api and encode.
 package api
 
@@ -20,6 +21,7 @@ import (
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/obs"
@@ -79,6 +81,12 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if o.MaxUpload > 0 {
 		svc.MaxUpload = o.MaxUpload
 	}
+	// The default cap of every dataset's privacy budget comes from the
+	// configuration (SYNTHOS_DP_BUDGET_EPSILON / _DELTA).
+	eps, delta := env.Config.DPBudget()
+	if svc.Ledger, err = ledger.New(env.State, ledger.Options{DefaultEpsilon: eps, DefaultDelta: delta}); err != nil {
+		return nil, fmt.Errorf("api: privacy budget ledger: %w", err)
+	}
 	ttl := o.AuthTTL
 	if ttl == 0 {
 		ttl = api.DefaultAuthTTL
@@ -112,6 +120,8 @@ func (s *server) table() []route {
 		{"GET", "/v1/datasets/{id}", apikeys.Read, s.getDataset},
 		{"PUT", "/v1/datasets/{id}/content", apikeys.Write, s.putContent},
 		{"POST", "/v1/datasets/{id}/complete", apikeys.Write, s.completeUpload},
+		{"GET", "/v1/datasets/{id}/privacy-budget", apikeys.Read, s.getPrivacyBudget},
+		{"PUT", "/v1/datasets/{id}/privacy-budget", apikeys.Admin, s.putPrivacyBudget},
 		{"POST", "/v1/jobs", apikeys.Write, s.createJob},
 		{"GET", "/v1/jobs", apikeys.Read, s.listJobs},
 		{"GET", "/v1/jobs/{id}", apikeys.Read, s.getJob},

@@ -27,6 +27,7 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 	f.spec = loadSpec(t)
 	admin := f.key("acme", apikeys.Admin)
 	reader := f.key("acme", apikeys.Read)
+	writer := f.key("acme", apikeys.Read, apikeys.Write)
 	ds := f.upload(admin)
 	job := f.createJob(admin, ds)
 	csvBody, csvType := multipartBody(t, "file", "insurance.csv", sampleCSV)
@@ -86,6 +87,18 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"create key read scope", req{method: "POST", path: "/v1/keys", key: reader, body: map[string]any{}}, 403},
 		{"list keys", req{method: "GET", path: "/v1/keys", key: admin}, 200},
 		{"revoke missing key", req{method: "DELETE", path: "/v1/keys/ABCDEFGH", key: admin}, 404},
+
+		{"get privacy budget", req{method: "GET", path: "/v1/datasets/" + ds + "/privacy-budget", key: reader}, 200},
+		{"get privacy budget missing", req{method: "GET", path: "/v1/datasets/ds_missing/privacy-budget", key: reader}, 404},
+		{"set privacy budget", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: map[string]any{"epsilon": 4, "delta": 1e-8}}, 200},
+		{"set privacy budget keeps delta", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: map[string]any{"epsilon": 5}}, 200},
+		{"set privacy budget no epsilon", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: map[string]any{"delta": 1e-9}}, 400},
+		{"set privacy budget bad epsilon", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: map[string]any{"epsilon": -1}}, 400},
+		{"set privacy budget bad delta", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: map[string]any{"epsilon": 1, "delta": 1}}, 400},
+		{"set privacy budget unknown field", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: map[string]any{"epsilon": 1, "rho": 1}}, 400},
+		{"set privacy budget form body", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: "epsilon=1", header: ct("application/x-www-form-urlencoded")}, 415},
+		{"set privacy budget missing", req{method: "PUT", path: "/v1/datasets/ds_missing/privacy-budget", key: admin, body: map[string]any{"epsilon": 1}}, 404},
+		{"set privacy budget write scope", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: writer, body: map[string]any{"epsilon": 1}}, 403},
 	}
 	for _, tc := range tests {
 		r := f.do(tc.req)
@@ -217,6 +230,8 @@ func TestOtherTenantsIDsAreNotFound(t *testing.T) {
 		{method: "GET", path: "/v1/jobs/" + done + "/output"},
 		{method: "GET", path: "/v1/jobs/" + done + "/output/content"},
 		{method: "DELETE", path: "/v1/keys/" + keyID},
+		{method: "GET", path: "/v1/datasets/" + ds + "/privacy-budget"},
+		{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", body: map[string]any{"epsilon": 50}},
 	}
 	for _, rq := range tests {
 		rq.key = b
@@ -237,6 +252,9 @@ func TestOtherTenantsIDsAreNotFound(t *testing.T) {
 		}
 	}
 	// Tenant A's things are untouched.
+	if r := f.do(req{method: "GET", path: "/v1/datasets/" + ds + "/privacy-budget", key: a}); r.status != 200 || r.json(t)["cap_epsilon"] != 10.0 {
+		t.Errorf("tenant-a's privacy budget after tenant-b's PUT: %d %s", r.status, r.body)
+	}
 	j, err := jobs.New(f.st).Get(context.Background(), "tenant-a", job)
 	if err != nil || j.Cancel {
 		t.Errorf("job after tenant-b's cancel: %+v %v", j, err)

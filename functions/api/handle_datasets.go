@@ -134,6 +134,50 @@ func (s *server) getDataset(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusOK, api.DatasetView(d))
 }
 
+// getPrivacyBudget: GET /v1/datasets/{id}/privacy-budget → the dataset's
+// differential-privacy budget (cap, spent, reserved, remaining) and its
+// charges.
+func (s *server) getPrivacyBudget(w http.ResponseWriter, r *http.Request) {
+	b, err := s.svc.PrivacyBudget(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, b)
+}
+
+// putPrivacyBudget: PUT /v1/datasets/{id}/privacy-budget {"epsilon": 5,
+// "delta": 1e-9} sets the dataset's cap (admin scope). A cap below what is
+// spent leaves nothing to reserve; it never refunds.
+func (s *server) putPrivacyBudget(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Epsilon *float64 `json:"epsilon"`
+		Delta   *float64 `json:"delta"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	if body.Epsilon == nil {
+		writeErr(w, r, &api.FieldError{Field: "epsilon", Reason: "is required: the cap, e.g. 10"})
+		return
+	}
+	var delta float64
+	if body.Delta != nil {
+		if *body.Delta == 0 {
+			writeErr(w, r, &api.FieldError{Field: "delta", Reason: "must be greater than 0 and less than 1 (e.g. 1e-9); leave it out to keep the current one"})
+			return
+		}
+		delta = *body.Delta
+	}
+	b, err := s.svc.SetPrivacyBudget(r.Context(), principal(r), r.PathValue("id"), *body.Epsilon, delta)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, b)
+}
+
 // decodeJSON reads a JSON object body into dst, refusing unknown fields.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err := requireJSON(r); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,6 +50,8 @@ func testPlans(t testing.TB) *plans.Catalog {
 type recorder struct {
 	mu   sync.Mutex
 	msgs []published
+	// failTasks makes publishing to the generate-requests topic fail.
+	failTasks bool
 }
 
 type published struct {
@@ -60,6 +63,9 @@ type published struct {
 func (r *recorder) Publish(_ context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failTasks && topic == topics.GenerateRequests {
+		return "", errors.New("recorder: publishing is down")
+	}
 	r.msgs = append(r.msgs, published{topic, data, attrs})
 	return fmt.Sprint(len(r.msgs)), nil
 }
@@ -108,6 +114,7 @@ type fixtureOptions struct {
 	bucket  *blob.Bucket
 	authTTL time.Duration
 	logger  *slog.Logger
+	plans   *plans.Catalog // default testPlans
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -124,7 +131,11 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	}
 	pub := &recorder{}
 	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second)}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: 1 << 20, Plans: testPlans(t)})
+	catalog := o.plans
+	if catalog == nil {
+		catalog = testPlans(t)
+	}
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: 1 << 20, Plans: catalog})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,10 @@ import (
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/dp/ledger"
+	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/jobs"
@@ -47,6 +50,9 @@ type Service struct {
 	// Entitlements enforces plans before a job is created (402/429); nil
 	// skips the check.
 	Entitlements *entitlements.Entitlements
+	// Ledger is the differential-privacy budget of each dataset: a dp job
+	// reserves its rho here before it is created.
+	Ledger *ledger.Ledger
 	// MaxUpload bounds an uploaded table (direct and through the upload URL).
 	MaxUpload int64
 	// URLExpiry is the lifetime of signed upload and download URLs.
@@ -55,7 +61,8 @@ type Service struct {
 }
 
 // NewService returns a Service over the given adapters, enforcing the
-// plans of catalog (nil: plans.Default()).
+// plans of catalog (nil: plans.Default()), with a privacy budget ledger
+// whose default cap is config's default (replace Ledger to change it).
 func NewService(st state.Store, bucket *blob.Bucket, pub events.Publisher, keys *apikeys.Keys, catalog *plans.Catalog) (*Service, error) {
 	if st == nil || bucket == nil || pub == nil || keys == nil {
 		return nil, errors.New("api.NewService: state, bucket, publisher and keys are required")
@@ -64,9 +71,13 @@ func NewService(st state.Store, bucket *blob.Bucket, pub events.Publisher, keys 
 	if err != nil {
 		return nil, fmt.Errorf("api.NewService: %w", err)
 	}
+	led, err := ledger.New(st, ledger.Options{DefaultEpsilon: config.DefaultDPBudgetEpsilon, DefaultDelta: config.DefaultDPBudgetDelta})
+	if err != nil {
+		return nil, fmt.Errorf("api.NewService: %w", err)
+	}
 	return &Service{
 		State: st, Jobs: jobs.New(st), Datasets: datasets.New(st), Keys: keys, Bucket: bucket, Pub: pub,
-		Entitlements: ent, MaxUpload: DefaultMaxUpload, URLExpiry: DefaultURLExpiry, Now: time.Now,
+		Entitlements: ent, Ledger: led, MaxUpload: DefaultMaxUpload, URLExpiry: DefaultURLExpiry, Now: time.Now,
 	}, nil
 }
 
@@ -272,8 +283,10 @@ func (s *Service) running(ctx context.Context, tenant string) (int, error) {
 }
 
 // CreateJob checks a validated request against the dataset, the spend
-// guard and the tenant's plan, stores the job and publishes its first
-// pipeline step.
+// guard, the tenant's plan and, for the dp model, the dataset's privacy
+// budget (reserved before the job is stored), stores the job and publishes
+// its first pipeline step. If the job cannot be stored or queued, its
+// reservation is released.
 func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool) (*jobs.Job, error) {
 	d, err := s.Datasets.Get(ctx, p.Tenant, req.Dataset)
 	if errors.Is(err, datasets.ErrNotFound) {
@@ -290,8 +303,9 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	id := NewID(ctx, p.Tenant, "job", "job_")
 	if j, err := s.Jobs.Get(ctx, p.Tenant, id); err == nil {
 		// Re-executed under the same Idempotency-Key after a lost lease: the
-		// first attempt stored the job but may not have published it.
-		return j, s.submit(ctx, j)
+		// first attempt stored the job (and its privacy budget reservation)
+		// but may not have published it.
+		return s.submit(ctx, p, j)
 	}
 	if err := guard.Check(ctx, s.State); err != nil {
 		return nil, err
@@ -301,7 +315,7 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 		if err != nil {
 			return nil, err
 		}
-		if err := s.Entitlements.Check(ctx, p.Tenant, entitlements.JobRequest{Rows: req.Rows, DP: req.Model == "dp", Running: n}); err != nil {
+		if err := s.Entitlements.Check(ctx, p.Tenant, entitlements.JobRequest{Rows: req.Rows, DP: req.Model == engine.KindDP, Running: n}); err != nil {
 			s.EmitDenied(ctx, p, "job.create", err.Error())
 			return nil, err
 		}
@@ -312,22 +326,64 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 		req.Seed = binary.BigEndian.Uint64(b[:]) >> 11 // ≤ 2^53, exact in every JSON reader
 	}
 	j := &jobs.Job{ID: id, Tenant: p.Tenant, Request: req}
+	if req.Model == engine.KindDP {
+		if j.DPReservation, j.DPRho, err = s.reserve(ctx, p, req, id); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Jobs.Create(ctx, j); err != nil {
-		return nil, err
+		if errors.Is(err, state.ErrAlreadyExists) {
+			// A concurrent attempt of the same request stored it first.
+			cur, gerr := s.Jobs.Get(ctx, p.Tenant, id)
+			if gerr != nil {
+				return nil, errors.Join(err, gerr)
+			}
+			if cur.DPReservation != j.DPReservation {
+				if rerr := s.release(ctx, j); rerr != nil {
+					return nil, fmt.Errorf("%w: %w", ErrUnavailable, rerr)
+				}
+			}
+			return s.submit(ctx, p, cur)
+		}
+		return nil, errors.Join(err, s.release(ctx, j))
 	}
 	s.emit(ctx, p, "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
-	return j, s.submit(ctx, j)
+	return s.submit(ctx, p, j)
 }
 
-func (s *Service) submit(ctx context.Context, j *jobs.Job) error {
+// submit publishes a queued job's first step. A job that holds a privacy
+// budget reservation and cannot be queued is withdrawn (deleted while
+// still queued) and its reservation released, so that nothing stays
+// reserved for a job that never runs; a retry of the request creates it
+// afresh. Other jobs stay stored, and a retry with the same
+// Idempotency-Key publishes them.
+func (s *Service) submit(ctx context.Context, p *apikeys.Principal, j *jobs.Job) (*jobs.Job, error) {
 	if j.State != jobs.Queued {
-		return nil
+		return j, nil
 	}
-	if err := jobs.Submit(ctx, s.Pub, j); err != nil {
-		// The job is stored; a retry with the same Idempotency-Key publishes it.
-		return fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, err)
+	err := jobs.Submit(ctx, s.Pub, j)
+	if err == nil {
+		return j, nil
 	}
-	return nil
+	if j.DPReservation == "" {
+		return nil, fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, err)
+	}
+	withdrawn, werr := s.Jobs.DeleteQueued(ctx, p.Tenant, j.ID)
+	switch {
+	case werr != nil:
+		// The job is stored with its reservation; a retry publishes it.
+		return nil, fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, errors.Join(err, werr))
+	case !withdrawn:
+		// A step already moved it past queued: the publication did go
+		// through after all, and the job runs on its reservation.
+		return j, nil
+	}
+	s.emit(ctx, p, "job.withdrawn", j.ID, "failed", map[string]string{"reason": "could not be queued"})
+	if rerr := s.release(ctx, j); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return nil, fmt.Errorf("%w: job %s could not be queued and was withdrawn (its privacy budget reservation is released); retry the request: %w",
+		ErrUnavailable, j.ID, err)
 }
 
 // CancelJob asks the tenant's job to stop; a finished job is 409.
@@ -345,6 +401,10 @@ func (s *Service) CancelJob(ctx context.Context, p *apikeys.Principal, id string
 	}
 	s.emit(ctx, p, "job.cancel_requested", id, "success", nil)
 	if j.State == jobs.Cancelled {
+		// Cancelled while queued: no step has fitted anything, so the
+		// reservation is refunded. A failure is only logged: the first step,
+		// finding the job cancelled, settles the reservation too.
+		_ = s.release(ctx, j)
 		if err := jobs.PublishEvent(ctx, s.Pub, j); err != nil {
 			obs.Logger(ctx).ErrorContext(ctx, "publish job event", "job", id, "error", err)
 		}

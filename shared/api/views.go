@@ -12,15 +12,17 @@ import (
 // Job is a job as the API shows it: no internal bookkeeping (applied
 // message ids, object keys, tenant).
 type Job struct {
-	ID              string            `json:"id"`
-	State           jobs.State        `json:"state"`
-	Request         JobRequest        `json:"request"`
-	Error           string            `json:"error,omitempty"`
-	Reasons         []string          `json:"reasons,omitempty"`
-	CancelRequested bool              `json:"cancel_requested"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
-	Links           map[string]string `json:"links"`
+	ID              string     `json:"id"`
+	State           jobs.State `json:"state"`
+	Request         JobRequest `json:"request"`
+	Error           string     `json:"error,omitempty"`
+	Reasons         []string   `json:"reasons,omitempty"`
+	CancelRequested bool       `json:"cancel_requested"`
+	// DPRho is a dp job's privacy budget reserved on its dataset (rho-zCDP).
+	DPRho     float64           `json:"dp_rho,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	Links     map[string]string `json:"links"`
 }
 
 // JobRequest is the request a job was created with, seed as decided.
@@ -43,7 +45,7 @@ func JobView(j *jobs.Job) Job {
 	r := j.Request
 	base := "/v1/jobs/" + j.ID
 	return Job{
-		ID: j.ID, State: j.State, Error: j.Error, Reasons: j.Reasons, CancelRequested: j.Cancel,
+		ID: j.ID, State: j.State, Error: j.Error, Reasons: j.Reasons, CancelRequested: j.Cancel, DPRho: j.DPRho,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds},

@@ -86,10 +86,10 @@ type Job struct {
 	// DPReservation is the privacy budget ledger's reservation of a dp job
 	// (shared/dp/ledger), made before the model is fitted; DPRho is the
 	// rho-zCDP it holds, which the fit spends.
-	DPReservation string  `json:"dp_reservation,omitempty"`
-	DPRho         float64 `json:"dp_rho,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	DPReservation string    `json:"dp_reservation,omitempty"`
+	DPRho         float64   `json:"dp_rho,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 	// Created is CreatedAt in Unix nanoseconds, for ordering queries:
 	// numbers order the same way in every driver.
 	Created int64 `json:"created"`

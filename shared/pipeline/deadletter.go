@@ -22,7 +22,8 @@ import (
 // Only bodies that are exactly a pipeline task are acted on (job events and
 // other bodies also carry a job id, and must not fail a job); anything else,
 // and a task naming no job of its tenant, is logged and acknowledged. The
-// error is non-nil only when the failure could not be recorded.
+// error is non-nil only when the failure, or the settlement of the job's
+// privacy budget, could not be recorded.
 func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error {
 	var t struct {
 		JobID  string `json:"job_id"`
@@ -35,7 +36,11 @@ func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error
 		env.Logger.WarnContext(ctx, "dead letter is not a pipeline task; kept in the dead-letter record only", "message_id", m.ID)
 		return nil
 	}
-	p := &Pipeline{env: env, jobs: jobs.New(env.State)}
+	led, err := newLedger(env)
+	if err != nil {
+		return fmt.Errorf("pipeline.DeadLetter: %w", err)
+	}
+	p := &Pipeline{env: env, jobs: jobs.New(env.State), ledger: led}
 	j, err := p.jobs.Load(ctx, t.JobID)
 	if errors.Is(err, jobs.ErrNotFound) || err == nil && j.Tenant != t.Tenant {
 		env.Logger.WarnContext(ctx, "dead letter names no job", "message_id", m.ID, "job", t.JobID, "tenant", t.Tenant)
@@ -54,6 +59,11 @@ func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error
 	}
 	reason := fmt.Sprintf("pipeline message %s (%s) was dead-lettered after %d delivery attempts", m.ID, step, attempts)
 	if err := p.fail(ctx, "dead-letter", "dead-letter:"+m.ID, j, reason, nil, nil); err != nil {
+		return fmt.Errorf("pipeline.DeadLetter: %w", err)
+	}
+	// The job is finished now: settle its privacy budget (refund, or charge
+	// if its model was fitted).
+	if err := p.settleBudget(ctx, j.ID); err != nil {
 		return fmt.Errorf("pipeline.DeadLetter: %w", err)
 	}
 	return nil

@@ -122,6 +122,11 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		return err
 	}
 
+	// A dp job created without a reservation (from an upload's metadata)
+	// reserves its privacy budget here, before anything is fitted.
+	if j, err = p.ensureReservation(ctx, j); err != nil {
+		return err
+	}
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Fitting, nil); err != nil {
 		return err
 	}
@@ -360,8 +365,17 @@ func (p *Pipeline) compose(ctx context.Context, j *jobs.Job) error {
 		err = streamCompose(ctx, p.env.Objects, dst, parts, contentType(format))
 	}
 	if notFound(err) {
-		// Parts are deleted only after the job left sampling, so a missing
-		// part means the job's objects were removed under it.
+		// Parts are deleted only after the job left sampling: a duplicate
+		// delivery that composed the output first and moved the job on may
+		// have removed them under this one, which then has nothing to do.
+		// Otherwise the job's objects were removed under it.
+		cur, lerr := p.jobs.Load(ctx, j.ID)
+		if lerr != nil {
+			return fmt.Errorf("compose job %s: %w (while checking its state: %w)", j.ID, err, lerr)
+		}
+		if cur.State != jobs.Sampling {
+			return fmt.Errorf("%w: %s is %s: another delivery composed its output", jobs.ErrTransition, j.ID, cur.State)
+		}
 		return permanent("job %s: a shard's part is missing: %w", j.ID, err)
 	}
 	return err

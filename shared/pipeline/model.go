@@ -1,10 +1,8 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -12,7 +10,7 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/dp"
+	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
@@ -21,38 +19,20 @@ import (
 	"synthos.dev/synthos/shared/table"
 )
 
-// dpMagic starts a serialized DP model (dp.Save); synth.Save writes its own.
-var dpMagic = []byte("SYNTHOS-DP-MODEL\n")
-
-// fit fits the model the job asks for.
-func fit(ctx context.Context, req jobs.Request, t *table.Table, p *profile.Profile) (synth.Model, error) {
-	switch req.Model {
-	case "", synth.KindTree, synth.KindCopula:
-		m, err := synth.Fit(ctx, t, p, synth.FitOptions{Kind: req.Model, Seed: req.Seed})
-		if err != nil {
-			return nil, err
+// fitOptions are the engine options of the job's model. A dp job fits
+// with the rho reserved in the privacy budget ledger, never more.
+func fitOptions(j *jobs.Job) (engine.Options, error) {
+	o := engine.Options{Kind: j.Request.Model, Seed: j.Request.Seed, Epsilon: j.Request.Epsilon, Delta: j.Request.Delta}
+	if o.Kind == engine.KindDP {
+		if j.DPReservation == "" || !(j.DPRho > 0) {
+			return o, permanent("job %s: the dp model has no privacy budget reservation", j.ID)
 		}
-		return m, nil
-	case dp.KindDP:
-		if req.Epsilon <= 0 {
-			return nil, permanent("model dp needs a positive epsilon, got %v", req.Epsilon)
-		}
-		m, err := dp.Fit(ctx, t, p, dp.Options{Epsilon: req.Epsilon, Delta: req.Delta})
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
-	default:
-		return nil, permanent("unknown model %q: use tree, copula or dp", req.Model)
+		// The reserved rho is the whole budget: dp.Fit takes one of
+		// epsilon and rho, and the rho already accounts for the request's
+		// (epsilon, delta). Delta stays, for the model's own report.
+		o.Rho, o.Epsilon = j.DPRho, 0
 	}
-}
-
-// saveModel writes m in its kind's format.
-func saveModel(w io.Writer, m synth.Model) error {
-	if d, ok := m.(*dp.Model); ok {
-		return dp.Save(w, d)
-	}
-	return synth.Save(w, m)
+	return o, nil
 }
 
 // loadModel reads the model stored at key, whatever its kind.
@@ -62,19 +42,7 @@ func loadModel(ctx context.Context, b *blob.Bucket, key string) (synth.Model, er
 		return nil, fmt.Errorf("read model %s: %w", key, err)
 	}
 	defer r.Close()
-	br := bufio.NewReader(r)
-	head, err := br.Peek(len(dpMagic))
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read model %s: %w", key, err)
-	}
-	if bytes.Equal(head, dpMagic) {
-		m, err := dp.Load(br)
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", key, err)
-		}
-		return m, nil
-	}
-	m, err := synth.Load(br)
+	m, err := engine.Load(r)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", key, err)
 	}
@@ -92,10 +60,14 @@ func (p *Pipeline) model(ctx context.Context, j *jobs.Job, t *table.Table, prof 
 	if err == nil || !notFound(err) {
 		return m, err
 	}
-	if m, err = fit(ctx, j.Request, t, prof); err != nil {
+	o, err := fitOptions(j)
+	if err != nil {
+		return nil, err
+	}
+	if m, err = engine.Fit(ctx, t, prof, o); err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
 	}
-	err = objects.Put(ctx, p.env.Objects, key, func(w io.Writer) error { return saveModel(w, m) },
+	err = objects.Put(ctx, p.env.Objects, key, func(w io.Writer) error { return engine.Save(w, m) },
 		&blob.WriterOptions{ContentType: "application/octet-stream", IfNotExist: true})
 	switch code := gcerrors.Code(err); {
 	case err == nil:

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 
 	"cloud.google.com/go/storage"
 	"gocloud.dev/blob"
@@ -32,6 +33,8 @@ import (
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/dp"
+	"synthos.dev/synthos/shared/dp/ledger"
+	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
@@ -90,6 +93,9 @@ type Options struct {
 	// Default: the data bucket itself when the names agree or the object
 	// store is not gs://, else gs://<bucket>, opened once and kept.
 	OpenUploads func(ctx context.Context, bucket string) (*blob.Bucket, error)
+	// Ledger is the privacy budget of dp jobs. Default: a ledger over the
+	// Env's state with the configured default cap (SYNTHOS_DP_BUDGET_*).
+	Ledger *ledger.Ledger
 }
 
 // Pipeline runs the steps of jobs against an Env.
@@ -97,6 +103,7 @@ type Pipeline struct {
 	env      *platform.Env
 	jobs     *jobs.Store
 	datasets *datasets.Store
+	ledger   *ledger.Ledger
 	opts     Options
 	uploads  *bucketCache
 }
@@ -134,7 +141,14 @@ func New(env *platform.Env, opts Options) (*Pipeline, error) {
 			opts.Composer = GCSComposer(client.Bucket(dataBucket))
 		}
 	}
-	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), opts: opts}
+	led := opts.Ledger
+	if led == nil {
+		var err error
+		if led, err = newLedger(env); err != nil {
+			return nil, fmt.Errorf("pipeline.New: %w", err)
+		}
+	}
+	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), ledger: led, opts: opts}
 	p.uploads = newBucketCache(env.Objects, dataBucket, opts.OpenUploads)
 	return p, nil
 }
@@ -159,7 +173,8 @@ var permanentCauses = []error{
 	table.ErrUnknownColumn, table.ErrType, table.ErrUnsupported,
 	profile.ErrTable, profile.ErrOptions, profile.ErrSchema,
 	synth.ErrInvalid, synth.ErrImpossible, synth.ErrRejected, synth.ErrFormat,
-	dp.ErrInvalid, dp.ErrFormat,
+	dp.ErrInvalid, dp.ErrFormat, engine.ErrKind,
+	ledger.ErrOverBudget, ledger.ErrInvalid,
 	rules.ErrInvalid, rules.ErrImpossible,
 	gate.ErrThresholds, report.ErrInput,
 	quality.ErrInput, quality.ErrSchema, quality.ErrTarget,
@@ -184,8 +199,22 @@ func permanent(format string, args ...any) error {
 
 // settle turns a step's outcome into the handler's answer: nil when the work
 // is done or the job stopped, nil after marking the job failed for a
-// permanent error, and the error itself (retry) otherwise.
+// permanent error, and the error itself (retry) otherwise. A dp job found
+// finished has its privacy budget settled; a ledger error is returned, so
+// the message is redelivered and the settlement retried.
 func (p *Pipeline) settle(ctx context.Context, actor string, m *events.Message, j *jobs.Job, err error) error {
+	out := p.outcome(ctx, actor, m, j, err)
+	if j.Request.Model != engine.KindDP {
+		return out
+	}
+	if berr := p.settleBudget(ctx, j.ID); berr != nil {
+		return errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, berr))
+	}
+	return out
+}
+
+// outcome is settle without the privacy budget.
+func (p *Pipeline) outcome(ctx context.Context, actor string, m *events.Message, j *jobs.Job, err error) error {
 	switch {
 	case err == nil, errors.Is(err, errStopped):
 		return nil
@@ -205,9 +234,23 @@ func (p *Pipeline) settle(ctx context.Context, actor string, m *events.Message, 
 
 // fail marks the job failed with reason (and outputs, when given), unless
 // it already finished, and announces it.
+//
+// A dp job whose model was fitted gets fittedNote among its reasons: its
+// privacy budget is charged, not refunded (see budget.go).
 func (p *Pipeline) fail(ctx context.Context, actor, msgID string, j *jobs.Job, reason string, reasons []string, outputs map[string]string) error {
+	fitted := false
+	if j.Request.Model == engine.KindDP {
+		var err error
+		if fitted, err = p.fitted(ctx, j); err != nil {
+			return fmt.Errorf("mark job %s failed: %w", j.ID, err)
+		}
+	}
 	cur, changed, err := p.jobs.Update(ctx, j.ID, stepID(msgID, jobs.Failed), func(j *jobs.Job) error {
-		if err := jobs.Fail(j, reason, reasons...); err != nil {
+		rs := reasons
+		if fitted && j.DPReservation != "" {
+			rs = append(slices.Clip(reasons), fittedNote)
+		}
+		if err := jobs.Fail(j, reason, rs...); err != nil {
 			return err
 		}
 		if outputs != nil {
