@@ -52,7 +52,13 @@ func Fit(ctx context.Context, t *table.Table, p *profile.Profile, o Options) (sy
 		if delta == 0 {
 			delta = DefaultDelta
 		}
-		m, err := dp.Fit(ctx, t, p, dp.Options{Epsilon: o.Epsilon, Delta: delta, Rho: o.Rho})
+		opts := dp.Options{Epsilon: o.Epsilon, Delta: delta}
+		if o.Rho > 0 {
+			// A reserved budget wins: the fit spends exactly what the
+			// ledger holds (δ still states the guarantee's conversion).
+			opts.Epsilon, opts.Rho = 0, o.Rho
+		}
+		m, err := dp.Fit(ctx, t, p, opts)
 		if err != nil {
 			return nil, err
 		}

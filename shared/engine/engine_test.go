@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"testing"
 
+	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
@@ -76,5 +77,18 @@ func TestFitErrors(t *testing.T) {
 	}
 	if _, err := Fit(context.Background(), tb, p, Options{Kind: KindDP}); err == nil {
 		t.Error("dp without a budget must fail")
+	}
+}
+
+func TestFitWithReservedRhoWins(t *testing.T) {
+	t.Parallel()
+	tb := smallTable()
+	p, _ := profile.Infer(tb, profile.Options{})
+	m, err := Fit(context.Background(), tb, p, Options{Kind: KindDP, Epsilon: 5, Rho: 0.02, Seed: 1})
+	if err != nil {
+		t.Fatalf("epsilon and a reserved rho together: %v", err)
+	}
+	if got := m.(*dp.Model).Report.Rho; got > 0.02+1e-12 {
+		t.Errorf("spent rho %v, more than the reserved 0.02", got)
 	}
 }
