@@ -23,6 +23,7 @@ import (
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/pipeline"
 	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/topics"
 	"synthos.dev/synthos/shared/webhooks"
 )
@@ -78,8 +79,17 @@ func serve(ctx context.Context, env *platform.Env, ln net.Listener, stdout io.Wr
 	fmt.Fprintf(stdout, `Synthos is running at %s (state %s, objects %s, events %s)
   curl %s/healthz
   curl %s/readyz
-Press Ctrl-C to stop; in-flight work is drained first.
 `, base, env.Config.StateURL, env.Config.ObjectsURL, env.Config.Events, base, base)
+	if key, err := bootstrapKey(ctx, env); err != nil {
+		env.Logger.WarnContext(ctx, "no bootstrap key", "error", err)
+	} else if key != "" {
+		fmt.Fprintf(stdout, `First start: an admin API key for tenant %q (shown once; keep it):
+  export KEY=%s
+  curl -H "Authorization: Bearer $KEY" -F file=@examples/insurance.csv %s/v1/datasets
+The README's walk-through goes on from there.
+`, bootstrapTenant, key, base)
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop; in-flight work is drained first.")
 	env.Logger.InfoContext(ctx, "serving", "addr", ln.Addr().String())
 
 	select {
@@ -207,3 +217,32 @@ func failDeadLetteredJob(env *platform.Env) func(ctx context.Context, topic stri
 
 // ensurePepper creates the API-key pepper in dir if missing.
 func ensurePepper(dir string) error { return ensureSecret(dir, apikeys.PepperSecret) }
+
+// bootstrapTenant owns the key a fresh local platform prints.
+const bootstrapTenant = "local"
+
+// bootstrapKey creates an admin key for tenant "local" when the embedded
+// store holds no key at all, so `make run` on a fresh clone can be called
+// at once (the state file is locked while serve runs, so the keys command
+// cannot add one then). It does nothing on Firestore: production keys come
+// from `synthos keys create` or the admin API.
+func bootstrapKey(ctx context.Context, env *platform.Env) (string, error) {
+	if !strings.HasPrefix(env.Config.StateURL, "bolt:") {
+		return "", nil
+	}
+	docs, err := env.State.Query(ctx, apikeys.Collection, state.Query{Limit: 1})
+	if err != nil || len(docs) > 0 {
+		return "", err
+	}
+	pepper, err := env.Secrets.Get(ctx, apikeys.PepperSecret)
+	if err != nil {
+		return "", err
+	}
+	keys, err := apikeys.New(env.State, pepper)
+	if err != nil {
+		return "", err
+	}
+	key, _, err := keys.Create(ctx, apikeys.CreateOptions{Tenant: bootstrapTenant, Name: "bootstrap (synthos serve)",
+		Scopes: []apikeys.Scope{apikeys.Read, apikeys.Write, apikeys.Admin}})
+	return key, err
+}

@@ -9,19 +9,23 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/state"
 )
 
 // startLocal runs the local platform on embedded drivers in a temp dir and
 // returns its base URL, its Env and a stop function that returns serve's error.
-func startLocal(t *testing.T) (string, *platform.Env, func() error) {
+func startLocal(t *testing.T) (string, *platform.Env, func() error, *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.LoadMap(context.Background(), map[string]string{
@@ -46,8 +50,8 @@ func startLocal(t *testing.T) (string, *platform.Env, func() error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var out bytes.Buffer
-	go func() { done <- serve(ctx, env, ln, &out) }()
+	out := &syncBuffer{}
+	go func() { done <- serve(ctx, env, ln, out) }()
 	var stopped bool
 	stop := func() error {
 		if stopped {
@@ -58,7 +62,7 @@ func startLocal(t *testing.T) (string, *platform.Env, func() error) {
 		return <-done
 	}
 	t.Cleanup(func() { _ = stop() })
-	return "http://" + ln.Addr().String(), env, stop
+	return "http://" + ln.Addr().String(), env, stop, out
 }
 
 func getJSON(t *testing.T, url string) (int, map[string]any) {
@@ -76,7 +80,7 @@ func getJSON(t *testing.T, url string) (int, map[string]any) {
 }
 
 func TestServeHealthAndReadiness(t *testing.T) {
-	base, _, _ := startLocal(t)
+	base, _, _, _ := startLocal(t)
 
 	if code, body := getJSON(t, base+"/healthz"); code != 200 || body["status"] != "ok" {
 		t.Errorf("/healthz = %d %v", code, body)
@@ -95,7 +99,7 @@ func TestServeHealthAndReadiness(t *testing.T) {
 }
 
 func TestServeUnknownRouteIsJSON404(t *testing.T) {
-	base, _, _ := startLocal(t)
+	base, _, _, _ := startLocal(t)
 	if code, body := getJSON(t, base+"/nope"); code != 404 || body["error"] == nil {
 		t.Errorf("/nope = %d %v", code, body)
 	}
@@ -104,7 +108,7 @@ func TestServeUnknownRouteIsJSON404(t *testing.T) {
 // TestServeDrainsDeliveriesOnShutdown: a delivery in flight when the stop
 // signal arrives completes before serve returns.
 func TestServeDrainsDeliveriesOnShutdown(t *testing.T) {
-	_, env, stop := startLocal(t)
+	_, env, stop, _ := startLocal(t)
 	var started, finished atomic.Int32
 	release := make(chan struct{})
 	if err := env.Bus.Subscribe("drain-test", "drain-test-sub", func(ctx context.Context, m *events.Message) error {
@@ -196,5 +200,58 @@ func TestEnsureSecretCreatesOnceAndKeeps(t *testing.T) {
 	}
 	if fi, _ := os.Stat(filepath.Join(dir, "api-key-pepper")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("pepper mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServePrintsAWorkingBootstrapKeyOnce: a fresh local platform prints an
+// admin key that the API accepts; it is created only once.
+func TestServePrintsAWorkingBootstrapKeyOnce(t *testing.T) {
+	ctx := context.Background()
+	base, env, _, out := startLocal(t)
+	var key string
+	for range 200 {
+		if m := regexp.MustCompile(`export KEY=(sk_live_\w+)`).FindStringSubmatch(out.String()); m != nil {
+			key = m[1]
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if key == "" {
+		t.Fatalf("no bootstrap key printed:\n%s", out.String())
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/jobs", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /v1/jobs with the printed key = %d", resp.StatusCode)
+	}
+	if again, err := bootstrapKey(ctx, env); err != nil || again != "" {
+		t.Errorf("a second start created another key: %q %v", again, err)
+	}
+	docs, err := env.State.Query(ctx, apikeys.Collection, state.Query{})
+	if err != nil || len(docs) != 1 {
+		t.Errorf("keys stored: %d, %v", len(docs), err)
 	}
 }
