@@ -13,7 +13,6 @@ import (
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/quality"
 	"synthos.dev/synthos/shared/report"
-	"synthos.dev/synthos/shared/table"
 )
 
 // errGateFailed is returned by evaluate when the release gate fails, after
@@ -28,6 +27,7 @@ var errGateFailed = errors.New("release gate failed")
 func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	limits := limitFlags(fs)
 	holdout := fs.String("holdout", "", "real rows set aside before fitting; needed for ML efficacy and every privacy metric (without it the gate fails)")
 	target := fs.String("target", "", "column for ML efficacy (train on synthetic, test on the holdout)")
 	sensitive := fs.String("sensitive", "", "comma-separated columns an attacker wants to learn (attribute inference)")
@@ -68,14 +68,14 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		TrainName: filepath.Base(pos[0]), SyntheticName: filepath.Base(pos[1]),
 		Quality: quality.Options{DiscriminatorRows: *discRows},
 	}
-	if in.Train, err = readTable(pos[0], table.Options{}); err != nil {
+	if in.Train, err = readTable(pos[0], *limits); err != nil {
 		return err
 	}
-	if in.Synthetic, err = readTable(pos[1], table.Options{}); err != nil {
+	if in.Synthetic, err = readTable(pos[1], *limits); err != nil {
 		return err
 	}
 	if *holdout != "" {
-		if in.Holdout, err = readTable(*holdout, table.Options{}); err != nil {
+		if in.Holdout, err = readTable(*holdout, *limits); err != nil {
 			return err
 		}
 		in.HoldoutName = filepath.Base(*holdout)

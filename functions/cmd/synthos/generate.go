@@ -42,7 +42,7 @@ type generateFlags struct {
 	format    string
 	saveModel string
 	modelFile string
-	maxRows   int
+	limits    *table.Options
 	quiet     bool
 
 	reportHTML string
@@ -72,7 +72,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&f.format, "format", "", "output format: csv, jsonl or parquet (default: from -o's extension)")
 	fs.StringVar(&f.saveModel, "save-model", "", "also write the fitted model to this file, to sample again later with --model-file")
 	fs.StringVar(&f.modelFile, "model-file", "", "sample from a saved model instead of fitting (INPUT is then needed only for --rules)")
-	fs.IntVar(&f.maxRows, "max-rows", 0, "refuse inputs with more data rows than this (0: no limit)")
+	f.limits = limitFlags(fs)
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&f.reportHTML, "report", "", "write a quality and privacy report (HTML) here; a holdout is set aside before fitting")
 	fs.StringVar(&f.reportJSON, "json", "", "write the report as JSON here (implies a holdout, like --report)")
@@ -152,7 +152,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	var t *table.Table
 	if in != "" {
 		var err error
-		if t, err = readTable(in, table.Options{MaxRows: f.maxRows}); err != nil {
+		if t, err = readTable(in, *f.limits); err != nil {
 			return err
 		}
 	}

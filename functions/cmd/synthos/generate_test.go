@@ -188,3 +188,30 @@ func TestGenerateReport(t *testing.T) {
 		t.Errorf("summary lacks the scores: %s", stdout)
 	}
 }
+
+func TestInputLimitsNameRowAndColumn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "wide.csv")
+	if err := os.WriteFile(in, []byte("a,b,c\n1,2,3\n4,5,"+strings.Repeat("x", 100)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-columns", "2"}, "column"},
+		{[]string{"--max-cell-bytes", "10"}, `row 2`},
+		{[]string{"--max-rows", "1"}, "row"},
+	}
+	for _, tc := range tests {
+		args := append([]string{"profile", in, "--json", "-"}, tc.args...)
+		_, _, err := runCLI(t, args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want one mentioning %q", tc.args, err, tc.want)
+		}
+	}
+	if _, _, err := runCLI(t, "profile", in, "--json", "-"); err != nil {
+		t.Errorf("within the default limits: %v", err)
+	}
+}

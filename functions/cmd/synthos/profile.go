@@ -19,7 +19,7 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	jsonOut := fs.String("json", "", "where to write the profile as JSON (default INPUT's name + .profile.json in the current directory; - for none)")
 	schemaPath := fs.String("schema", "", "JSON schema file overriding inferred column kinds")
-	maxRows := fs.Int("max-rows", 0, "refuse inputs with more data rows than this (0: no limit)")
+	limits := limitFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: synthos profile FILE [--json OUT] [--schema F]")
 		fs.PrintDefaults()
@@ -33,7 +33,7 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%w: profile takes exactly one input file, got %d", errUsage, len(pos))
 	}
 	in := pos[0]
-	t, err := readTable(in, table.Options{MaxRows: *maxRows})
+	t, err := readTable(in, *limits)
 	if err != nil {
 		return err
 	}
@@ -119,4 +119,14 @@ func writeFileAtomic(path string, b []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// limitFlags registers the input limits every command that reads tables
+// takes, and returns the options they fill in.
+func limitFlags(fs *flag.FlagSet) *table.Options {
+	var o table.Options
+	fs.IntVar(&o.MaxRows, "max-rows", 0, "refuse inputs with more data rows than this (0: no limit)")
+	fs.IntVar(&o.MaxColumns, "max-columns", table.DefaultMaxColumns, "refuse inputs with more columns than this (-1: no limit)")
+	fs.IntVar(&o.MaxCellBytes, "max-cell-bytes", table.DefaultMaxCellBytes, "refuse cells longer than this many bytes (-1: no limit)")
+	return &o
 }
