@@ -13,9 +13,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	auditfn "synthos.dev/synthos/functions/audit"
+	"synthos.dev/synthos/functions/notify"
+	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/webhooks"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
@@ -63,21 +69,21 @@ type pump struct {
 	attempts map[string]int
 }
 
-func (p *pump) run(ctx context.Context, t *testing.T, client *pubsub.Client, project, topic, url string) {
+func (p *pump) run(ctx context.Context, t *testing.T, client *pubsub.Client, project, topic, sub, url string) {
 	t.Helper()
-	name := fmt.Sprintf("projects/%s/subscriptions/%s-push", project, topic)
+	name := fmt.Sprintf("projects/%s/subscriptions/%s-%s", project, topic, sub)
 	if _, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
 		Name: name, Topic: fmt.Sprintf("projects/%s/topics/%s", project, topic), AckDeadlineSeconds: 600,
 	}); err != nil {
 		t.Fatalf("create subscription %s: %v", name, err)
 	}
 	push := events.PushTo(http.DefaultClient, url)
-	sub := client.Subscriber(name)
+	subscriber := client.Subscriber(name)
 	go func() {
-		err := sub.Receive(ctx, func(ctx context.Context, msg *pubsub.Message) {
+		err := subscriber.Receive(ctx, func(ctx context.Context, msg *pubsub.Message) {
 			p.mu.Lock()
-			p.attempts[topic+msg.ID]++
-			attempt := p.attempts[topic+msg.ID]
+			p.attempts[name+msg.ID]++
+			attempt := p.attempts[name+msg.ID]
 			p.mu.Unlock()
 			m := &events.Message{ID: msg.ID, Data: msg.Data, Attributes: msg.Attributes, PublishTime: msg.PublishTime,
 				DeliveryAttempt: attempt, Subscription: name}
@@ -141,6 +147,9 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "secrets", webhooks.KeySecret), []byte(webhookKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := config.LoadMap(ctx, map[string]string{
 		"SYNTHOS_STATE_URL":    "firestore://synthos-test",
 		"SYNTHOS_OBJECTS_URL":  "mem://",
@@ -180,11 +189,12 @@ func TestEmulatorsShardedJob(t *testing.T) {
 
 	rec := newRecorder()
 	p := &pump{env: env, rec: rec, attempts: map[string]int{}}
-	serve := func(topic string, h events.Handler) {
+	serveAs := func(topic, sub string, h events.Handler) {
 		s := httptest.NewServer(platform.PushHTTP(h))
 		t.Cleanup(s.Close)
-		p.run(ctx, t, client, project, topic, s.URL)
+		p.run(ctx, t, client, project, topic, sub, s.URL)
 	}
+	serve := func(topic string, h events.Handler) { serveAs(topic, "push", h) }
 	for _, f := range []struct {
 		topic string
 		new   platform.PushFactory
@@ -197,6 +207,28 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	}
 	serve(topics.AuditEvents, rec.audit)
 	serve(topics.JobEvents, rec.jobEvent)
+	// The notify and audit functions on their own subscriptions, as deployed.
+	hookOpts := webhooks.Options{Client: webhooks.ClientOptions{AllowHTTP: true, AllowLoopbackForTests: true}}
+	notifier, err := notify.NewWithOptions(env, hookOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveAs(topics.JobEvents, "notify", notifier)
+	auditor, err := auditfn.New(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveAs(topics.AuditEvents, "audit", auditor)
+	hooks := startReceiver(t)
+	wh, err := webhooks.New(env.State, []byte(webhookKey), hookOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, secret, err := wh.CreateEndpoint(ctx, "acme", webhooks.EndpointInput{URL: hooks.srv.URL + "/hooks"}); err != nil {
+		t.Fatal(err)
+	} else {
+		hooks.secret = secret
+	}
 
 	ds := upload(t, env, "acme", "ds-"+project, "adult.csv", adult(t, 3000))
 	j := &jobs.Job{ID: "job-" + project, Tenant: "acme", Request: jobs.Request{
@@ -234,6 +266,31 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	}
 	if states := rec.jobStates(j.ID); !slices.Contains(states, "sampling") || !slices.Contains(states, string(got.State)) {
 		t.Errorf("job events %v", states)
+	}
+	// The customer got signed webhooks, the last for the final state, and
+	// the audit function stored the job's records in Firestore. Both run on
+	// their own subscriptions: wait for them.
+	final := "job." + string(got.State)
+	for {
+		types := hooks.verified(t)
+		records, err := audit.NewLog(env.State).List(ctx, "acme", audit.Query{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored int
+		for _, r := range records {
+			if strings.Contains(r.Resource, j.ID) {
+				stored++
+			}
+		}
+		if slices.Contains(types, final) && stored >= 5 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("webhooks received %v (want %s) and %d audit records stored (want ≥ 5) when the test ended", types, final, stored)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

@@ -132,6 +132,7 @@ func (s *server) table() []route {
 		{"POST", "/v1/keys", apikeys.Admin, s.createKey},
 		{"GET", "/v1/keys", apikeys.Admin, s.listKeys},
 		{"DELETE", "/v1/keys/{id}", apikeys.Admin, s.revokeKey},
+		{"GET", "/v1/usage", apikeys.Read, s.getUsage},
 	}
 }
 

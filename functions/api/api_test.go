@@ -88,6 +88,10 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"list keys", req{method: "GET", path: "/v1/keys", key: admin}, 200},
 		{"revoke missing key", req{method: "DELETE", path: "/v1/keys/ABCDEFGH", key: admin}, 404},
 
+		{"usage", req{method: "GET", path: "/v1/usage", key: reader}, 200},
+		{"usage no key", req{method: "GET", path: "/v1/usage"}, 401},
+		{"usage wrong method", req{method: "POST", path: "/v1/usage", key: admin}, 405},
+
 		{"get privacy budget", req{method: "GET", path: "/v1/datasets/" + ds + "/privacy-budget", key: reader}, 200},
 		{"get privacy budget missing", req{method: "GET", path: "/v1/datasets/ds_missing/privacy-budget", key: reader}, 404},
 		{"set privacy budget", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: map[string]any{"epsilon": 4, "delta": 1e-8}}, 200},

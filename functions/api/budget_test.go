@@ -214,7 +214,8 @@ func TestPrivacyBudgetReleasedWhenNotRun(t *testing.T) {
 	if err != nil || b.Pending != 0 || b.Spent != 0 {
 		t.Errorf("budget after releases: %+v %v", b, err)
 	}
-	// A non-dp job that cannot be queued stays stored for a retry.
+	// A non-dp job that cannot be queued is 503 as well (withdrawn too: it
+	// holds a monthly quota reservation, see quota_test.go).
 	r = f.do(req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 5}})
 	if r.status != http.StatusServiceUnavailable {
 		t.Errorf("unqueueable tree job: %d %s", r.status, r.body)

@@ -47,8 +47,9 @@ type Service struct {
 	Keys     *apikeys.Keys
 	Bucket   *blob.Bucket
 	Pub      events.Publisher
-	// Entitlements enforces plans before a job is created (402/429); nil
-	// skips the check.
+	// Entitlements enforces plans before a job is created (402/429) and
+	// meters the rows of each job against the monthly quota (reserved
+	// here, committed or released by the pipeline); nil skips both.
 	Entitlements *entitlements.Entitlements
 	// Ledger is the differential-privacy budget of each dataset: a dp job
 	// reserves its rho here before it is created.
@@ -283,10 +284,11 @@ func (s *Service) running(ctx context.Context, tenant string) (int, error) {
 }
 
 // CreateJob checks a validated request against the dataset, the spend
-// guard, the tenant's plan and, for the dp model, the dataset's privacy
-// budget (reserved before the job is stored), stores the job and publishes
-// its first pipeline step. If the job cannot be stored or queued, its
-// reservation is released.
+// guard, the tenant's plan, reserving its rows of the monthly quota (see
+// quota.go), and, for the dp model, the dataset's privacy budget (both
+// reserved before the job is stored), stores the job and publishes its
+// first pipeline step. If the job cannot be stored or queued, its
+// reservations are released.
 func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool) (*jobs.Job, error) {
 	d, err := s.Datasets.Get(ctx, p.Tenant, req.Dataset)
 	if errors.Is(err, datasets.ErrNotFound) {
@@ -303,22 +305,12 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	id := NewID(ctx, p.Tenant, "job", "job_")
 	if j, err := s.Jobs.Get(ctx, p.Tenant, id); err == nil {
 		// Re-executed under the same Idempotency-Key after a lost lease: the
-		// first attempt stored the job (and its privacy budget reservation)
-		// but may not have published it.
+		// first attempt stored the job (and its reservations) but may not
+		// have published it.
 		return s.submit(ctx, p, j)
 	}
 	if err := guard.Check(ctx, s.State); err != nil {
 		return nil, err
-	}
-	if s.Entitlements != nil {
-		n, err := s.running(ctx, p.Tenant)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Entitlements.Check(ctx, p.Tenant, entitlements.JobRequest{Rows: req.Rows, DP: req.Model == engine.KindDP, Running: n}); err != nil {
-			s.EmitDenied(ctx, p, "job.create", err.Error())
-			return nil, err
-		}
 	}
 	if !seedSet {
 		var b [8]byte
@@ -326,37 +318,64 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 		req.Seed = binary.BigEndian.Uint64(b[:]) >> 11 // ≤ 2^53, exact in every JSON reader
 	}
 	j := &jobs.Job{ID: id, Tenant: p.Tenant, Request: req}
+	if s.Entitlements != nil {
+		if req.Rows <= 0 {
+			return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
+		}
+		n, err := s.running(ctx, p.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		if j.QuotaReservation, err = s.reserveQuota(ctx, p, req, id, n); err != nil {
+			return nil, err
+		}
+	}
 	if req.Model == engine.KindDP {
 		if j.DPReservation, j.DPRho, err = s.reserve(ctx, p, req, id); err != nil {
+			if rerr := s.releaseQuota(ctx, j); rerr != nil {
+				return nil, errors.Join(err, fmt.Errorf("%w: %w", ErrUnavailable, rerr))
+			}
 			return nil, err
 		}
 	}
 	if err := s.Jobs.Create(ctx, j); err != nil {
 		if errors.Is(err, state.ErrAlreadyExists) {
-			// A concurrent attempt of the same request stored it first.
+			// A concurrent attempt of the same request stored it first: free
+			// what this attempt holds that the stored job does not.
 			cur, gerr := s.Jobs.Get(ctx, p.Tenant, id)
 			if gerr != nil {
 				return nil, errors.Join(err, gerr)
 			}
+			extra := &jobs.Job{ID: id}
 			if cur.DPReservation != j.DPReservation {
-				if rerr := s.release(ctx, j); rerr != nil {
-					return nil, fmt.Errorf("%w: %w", ErrUnavailable, rerr)
-				}
+				extra.DPReservation = j.DPReservation
+			}
+			if !sameQuota(cur.QuotaReservation, j.QuotaReservation) {
+				extra.QuotaReservation = j.QuotaReservation
+			}
+			if rerr := s.releaseAll(ctx, extra); rerr != nil {
+				return nil, fmt.Errorf("%w: %w", ErrUnavailable, rerr)
 			}
 			return s.submit(ctx, p, cur)
 		}
-		return nil, errors.Join(err, s.release(ctx, j))
+		return nil, errors.Join(err, s.releaseAll(ctx, j))
 	}
 	s.emit(ctx, p, "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
 	return s.submit(ctx, p, j)
 }
 
-// submit publishes a queued job's first step. A job that holds a privacy
-// budget reservation and cannot be queued is withdrawn (deleted while
-// still queued) and its reservation released, so that nothing stays
-// reserved for a job that never runs; a retry of the request creates it
-// afresh. Other jobs stay stored, and a retry with the same
-// Idempotency-Key publishes them.
+// releaseAll releases the privacy budget and monthly quota reservations of
+// a job that was never run.
+func (s *Service) releaseAll(ctx context.Context, j *jobs.Job) error {
+	return errors.Join(s.release(ctx, j), s.releaseQuota(ctx, j))
+}
+
+// submit publishes a queued job's first step. A job that holds a
+// reservation (privacy budget or monthly quota) and cannot be queued is
+// withdrawn (deleted while still queued) and its reservations released, so
+// that nothing stays reserved for a job that never runs; a retry of the
+// request creates it afresh. Other jobs (unmetered) stay stored, and a
+// retry with the same Idempotency-Key publishes them.
 func (s *Service) submit(ctx context.Context, p *apikeys.Principal, j *jobs.Job) (*jobs.Job, error) {
 	if j.State != jobs.Queued {
 		return j, nil
@@ -365,24 +384,24 @@ func (s *Service) submit(ctx context.Context, p *apikeys.Principal, j *jobs.Job)
 	if err == nil {
 		return j, nil
 	}
-	if j.DPReservation == "" {
+	if j.DPReservation == "" && j.QuotaReservation == nil {
 		return nil, fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, err)
 	}
 	withdrawn, werr := s.Jobs.DeleteQueued(ctx, p.Tenant, j.ID)
 	switch {
 	case werr != nil:
-		// The job is stored with its reservation; a retry publishes it.
+		// The job is stored with its reservations; a retry publishes it.
 		return nil, fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, errors.Join(err, werr))
 	case !withdrawn:
 		// A step already moved it past queued: the publication did go
-		// through after all, and the job runs on its reservation.
+		// through after all, and the job runs on its reservations.
 		return j, nil
 	}
 	s.emit(ctx, p, "job.withdrawn", j.ID, "failed", map[string]string{"reason": "could not be queued"})
-	if rerr := s.release(ctx, j); rerr != nil {
+	if rerr := s.releaseAll(ctx, j); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
-	return nil, fmt.Errorf("%w: job %s could not be queued and was withdrawn (its privacy budget reservation is released); retry the request: %w",
+	return nil, fmt.Errorf("%w: job %s could not be queued and was withdrawn (its reservations are released); retry the request: %w",
 		ErrUnavailable, j.ID, err)
 }
 
@@ -401,10 +420,10 @@ func (s *Service) CancelJob(ctx context.Context, p *apikeys.Principal, id string
 	}
 	s.emit(ctx, p, "job.cancel_requested", id, "success", nil)
 	if j.State == jobs.Cancelled {
-		// Cancelled while queued: no step has fitted anything, so the
-		// reservation is refunded. A failure is only logged: the first step,
-		// finding the job cancelled, settles the reservation too.
-		_ = s.release(ctx, j)
+		// Cancelled while queued: no step has fitted or sampled anything,
+		// so the reservations are released. A failure is only logged: the
+		// first step, finding the job cancelled, settles them too.
+		_ = s.releaseAll(ctx, j)
 		if err := jobs.PublishEvent(ctx, s.Pub, j); err != nil {
 			obs.Logger(ctx).ErrorContext(ctx, "publish job event", "job", id, "error", err)
 		}

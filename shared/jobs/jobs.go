@@ -18,6 +18,7 @@ import (
 	"slices"
 	"time"
 
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/state"
 )
 
@@ -86,10 +87,19 @@ type Job struct {
 	// DPReservation is the privacy budget ledger's reservation of a dp job
 	// (shared/dp/ledger), made before the model is fitted; DPRho is the
 	// rho-zCDP it holds, which the fit spends.
-	DPReservation string    `json:"dp_reservation,omitempty"`
-	DPRho         float64   `json:"dp_rho,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	DPReservation string  `json:"dp_reservation,omitempty"`
+	DPRho         float64 `json:"dp_rho,omitempty"`
+	// QuotaReservation is the rows of the tenant's monthly quota held for
+	// the job (shared/billing/entitlements), made by the API before the job
+	// is stored. The pipeline commits the rows produced when the job
+	// succeeds and releases it when the job fails or is cancelled. Its
+	// JobID is the reservation's key in the usage document: the job id, or
+	// the job id with a suffix when an earlier attempt of the same request
+	// released the job id's own reservation. Nil for jobs not metered
+	// (created from an upload's metadata, or without entitlements).
+	QuotaReservation *entitlements.Reservation `json:"quota_reservation,omitempty"`
+	CreatedAt        time.Time                 `json:"created_at"`
+	UpdatedAt        time.Time                 `json:"updated_at"`
 	// Created is CreatedAt in Unix nanoseconds, for ordering queries:
 	// numbers order the same way in every driver.
 	Created int64 `json:"created"`

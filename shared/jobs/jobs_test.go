@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/state"
 )
 
@@ -144,12 +145,14 @@ func TestDeleteQueuedAndReservationFields(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	for _, id := range []string{"q", "r"} {
-		if err := s.Create(ctx, &Job{ID: id, Tenant: "acme", Request: Request{Model: "dp", Epsilon: 1}, DPReservation: "res-" + id, DPRho: 0.01}); err != nil {
+		if err := s.Create(ctx, &Job{ID: id, Tenant: "acme", Request: Request{Model: "dp", Epsilon: 1}, DPReservation: "res-" + id, DPRho: 0.01,
+			QuotaReservation: &entitlements.Reservation{Tenant: "acme", Month: "2026-07", JobID: id, Rows: 40}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	j, err := s.Get(ctx, "acme", "q")
-	if err != nil || j.DPReservation != "res-q" || j.DPRho != 0.01 {
+	wantQuota := entitlements.Reservation{Tenant: "acme", Month: "2026-07", JobID: "q", Rows: 40}
+	if err != nil || j.DPReservation != "res-q" || j.DPRho != 0.01 || j.QuotaReservation == nil || *j.QuotaReservation != wantQuota {
 		t.Fatalf("reservation fields not stored: %+v %v", j, err)
 	}
 	if _, _, err := s.Update(ctx, "r", "m1", func(j *Job) error { return Advance(j, Profiling) }); err != nil {

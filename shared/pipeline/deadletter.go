@@ -23,7 +23,7 @@ import (
 // other bodies also carry a job id, and must not fail a job); anything else,
 // and a task naming no job of its tenant, is logged and acknowledged. The
 // error is non-nil only when the failure, or the settlement of the job's
-// privacy budget, could not be recorded.
+// privacy budget or monthly quota, could not be recorded.
 func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error {
 	var t struct {
 		JobID  string `json:"job_id"`
@@ -40,7 +40,11 @@ func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error
 	if err != nil {
 		return fmt.Errorf("pipeline.DeadLetter: %w", err)
 	}
-	p := &Pipeline{env: env, jobs: jobs.New(env.State), ledger: led}
+	ent, err := newEntitlements(env)
+	if err != nil {
+		return fmt.Errorf("pipeline.DeadLetter: %w", err)
+	}
+	p := &Pipeline{env: env, jobs: jobs.New(env.State), ledger: led, ent: ent}
 	j, err := p.jobs.Load(ctx, t.JobID)
 	if errors.Is(err, jobs.ErrNotFound) || err == nil && j.Tenant != t.Tenant {
 		env.Logger.WarnContext(ctx, "dead letter names no job", "message_id", m.ID, "job", t.JobID, "tenant", t.Tenant)
@@ -62,9 +66,14 @@ func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error
 		return fmt.Errorf("pipeline.DeadLetter: %w", err)
 	}
 	// The job is finished now: settle its privacy budget (refund, or charge
-	// if its model was fitted).
-	if err := p.settleBudget(ctx, j.ID); err != nil {
-		return fmt.Errorf("pipeline.DeadLetter: %w", err)
+	// if its model was fitted) and release its monthly quota.
+	return errors.Join(wrapDL(p.settleBudget(ctx, j.ID)), wrapDL(p.settleQuota(ctx, j.ID)))
+}
+
+// wrapDL names DeadLetter in a non-nil err.
+func wrapDL(err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("pipeline.DeadLetter: %w", err)
 }

@@ -31,6 +31,7 @@ import (
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/dp/ledger"
@@ -96,6 +97,9 @@ type Options struct {
 	// Ledger is the privacy budget of dp jobs. Default: a ledger over the
 	// Env's state with the configured default cap (SYNTHOS_DP_BUDGET_*).
 	Ledger *ledger.Ledger
+	// Entitlements meters the rows of jobs against their tenants' monthly
+	// quotas (see quota.go). Default: over the Env's state.
+	Entitlements *entitlements.Entitlements
 }
 
 // Pipeline runs the steps of jobs against an Env.
@@ -104,6 +108,7 @@ type Pipeline struct {
 	jobs     *jobs.Store
 	datasets *datasets.Store
 	ledger   *ledger.Ledger
+	ent      *entitlements.Entitlements
 	opts     Options
 	uploads  *bucketCache
 }
@@ -148,7 +153,14 @@ func New(env *platform.Env, opts Options) (*Pipeline, error) {
 			return nil, fmt.Errorf("pipeline.New: %w", err)
 		}
 	}
-	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), ledger: led, opts: opts}
+	ent := opts.Entitlements
+	if ent == nil {
+		var err error
+		if ent, err = newEntitlements(env); err != nil {
+			return nil, fmt.Errorf("pipeline.New: %w", err)
+		}
+	}
+	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), ledger: led, ent: ent, opts: opts}
 	p.uploads = newBucketCache(env.Objects, dataBucket, opts.OpenUploads)
 	return p, nil
 }
@@ -199,21 +211,26 @@ func permanent(format string, args ...any) error {
 
 // settle turns a step's outcome into the handler's answer: nil when the work
 // is done or the job stopped, nil after marking the job failed for a
-// permanent error, and the error itself (retry) otherwise. A dp job found
-// finished has its privacy budget settled; a ledger error is returned, so
-// the message is redelivered and the settlement retried.
+// permanent error, and the error itself (retry) otherwise. A job found
+// finished has its reservations settled: a dp job's privacy budget and a
+// metered job's monthly quota. A ledger or usage error is returned, so the
+// message is redelivered and the settlement retried.
 func (p *Pipeline) settle(ctx context.Context, actor string, m *events.Message, j *jobs.Job, err error) error {
 	out := p.outcome(ctx, actor, m, j, err)
-	if j.Request.Model != engine.KindDP {
-		return out
+	if j.Request.Model == engine.KindDP {
+		if berr := p.settleBudget(ctx, j.ID); berr != nil {
+			out = errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, berr))
+		}
 	}
-	if berr := p.settleBudget(ctx, j.ID); berr != nil {
-		return errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, berr))
+	if j.QuotaReservation != nil {
+		if qerr := p.settleQuota(ctx, j.ID); qerr != nil {
+			out = errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, qerr))
+		}
 	}
 	return out
 }
 
-// outcome is settle without the privacy budget.
+// outcome is settle without the reservations.
 func (p *Pipeline) outcome(ctx context.Context, actor string, m *events.Message, j *jobs.Job, err error) error {
 	switch {
 	case err == nil, errors.Is(err, errStopped):
