@@ -24,11 +24,12 @@ import (
 	"gocloud.dev/blob"
 
 	auditfn "synthos.dev/synthos/functions/audit"
-	"synthos.dev/synthos/functions/generate"
 	"synthos.dev/synthos/functions/ingest"
 	"synthos.dev/synthos/functions/notify"
 	"synthos.dev/synthos/functions/privacy"
 	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/billing/entitlements"
+	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/events"
@@ -56,6 +57,38 @@ type embeddedOptions struct {
 	// privacy queries) so the suite stays quick under -race: they test the
 	// pipeline's flow, not the metrics, which their own packages test.
 	fullEval bool
+	// plans is the catalog the generate step enforces on jobs without a
+	// monthly quota reservation (default: openPlans).
+	plans *plans.Catalog
+}
+
+// openPlans is the catalog of tests that store jobs directly, which the
+// first step meters like uploads' jobs: a free plan that allows whatever
+// they run (dp, large and concurrent jobs).
+func openPlans(t testing.TB) *plans.Catalog {
+	t.Helper()
+	c, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 1 << 40, RowsPerJob: 1 << 40, DPAllowed: true,
+		ConcurrentJobs: 1000, ReportRetentionDays: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// generateWith builds the generate consumer (functions/generate) with the
+// plan catalog c instead of the one the environment variables configure.
+func generateWith(c *plans.Catalog) platform.PushFactory {
+	return func(env *platform.Env) (events.Handler, error) {
+		ent, err := entitlements.New(env.State, c, nil)
+		if err != nil {
+			return nil, err
+		}
+		p, err := pipeline.New(env, pipeline.Options{Entitlements: ent})
+		if err != nil {
+			return nil, err
+		}
+		return p.Generate, nil
+	}
 }
 
 // webhookKey encrypts webhook signing secrets in the test's secrets dir.
@@ -77,6 +110,9 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 	t.Helper()
 	if o.shardRows == 0 {
 		o.shardRows = 1_000_000
+	}
+	if o.plans == nil {
+		o.plans = openPlans(t)
 	}
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
@@ -133,7 +169,7 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 		topic, name string
 		new         platform.PushFactory
 	}{
-		{topics.GenerateRequests, "generate", generate.New},
+		{topics.GenerateRequests, "generate", generateWith(o.plans)},
 		{topics.PrivacyChecks, "privacy", evaluate},
 		{topics.JobEvents, "notify", func(env *platform.Env) (events.Handler, error) {
 			// The receiver is an httptest server on loopback, which the

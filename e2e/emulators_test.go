@@ -30,7 +30,6 @@ import (
 	"gocloud.dev/blob/gcsblob"
 	"google.golang.org/api/option"
 
-	"synthos.dev/synthos/functions/generate"
 	"synthos.dev/synthos/functions/privacy"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
@@ -198,7 +197,7 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	for _, f := range []struct {
 		topic string
 		new   platform.PushFactory
-	}{{topics.GenerateRequests, generate.New}, {topics.PrivacyChecks, privacy.New}} {
+	}{{topics.GenerateRequests, generateWith(openPlans(t))}, {topics.PrivacyChecks, privacy.New}} {
 		h, err := f.new(env)
 		if err != nil {
 			t.Fatalf("New: %v", err)

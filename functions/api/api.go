@@ -1,12 +1,12 @@
 // Package api is the HTTPS API function: health and readiness, and the REST
-// surface under /v1 (datasets, jobs, reports, outputs, keys) described by
-// the OpenAPI document served at /v1/openapi.json.
+// surface under /v1 (datasets, jobs, reports, outputs, keys, webhooks)
+// described by the OpenAPI document served at /v1/openapi.json.
 //
 // Every /v1 route except the document is authenticated with an API key
 // (Authorization: Bearer sk_… or X-API-Key), scoped to the key's tenant
 // (another tenant's ids are 404, never 403) and to its scopes (read for GET,
-// write for datasets and jobs changes, admin for keys and privacy budget
-// caps). Every POST honours
+// write for datasets and jobs changes and webhook replays, admin for keys,
+// privacy budget caps and webhook endpoints). Every POST honours
 // Idempotency-Key. Handlers decode, call shared/api and encode.
 package api
 
@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/web"
+	"synthos.dev/synthos/shared/webhooks"
 )
 
 // maxJSONBody bounds a JSON request body.
@@ -45,6 +47,11 @@ type Options struct {
 	// plans.FromEnv (SYNTHOS_PLANS_FILE / SYNTHOS_PLANS_JSON, else the
 	// default plans).
 	Plans *plans.Catalog
+	// WebhookClient configures the client that replays webhook deliveries
+	// and the check of endpoint URLs. The zero value is production's: https
+	// only, public addresses only (the SSRF guard); tests of loopback
+	// receivers set AllowHTTP and AllowLoopbackForTests.
+	WebhookClient webhooks.ClientOptions
 }
 
 // New returns the API's routes.
@@ -81,6 +88,9 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if o.MaxUpload > 0 {
 		svc.MaxUpload = o.MaxUpload
 	}
+	// The key that encrypts webhook signing secrets is read on first use
+	// (a missing secret answers 503 on /v1/webhooks only).
+	svc.Webhooks = api.NewWebhooks(env.State, env.Secrets, webhooks.Options{Client: o.WebhookClient, Logger: env.Logger})
 	// The default cap of every dataset's privacy budget comes from the
 	// configuration (SYNTHOS_DP_BUDGET_EPSILON / _DELTA).
 	eps, delta := env.Config.DPBudget()
@@ -133,6 +143,15 @@ func (s *server) table() []route {
 		{"GET", "/v1/keys", apikeys.Admin, s.listKeys},
 		{"DELETE", "/v1/keys/{id}", apikeys.Admin, s.revokeKey},
 		{"GET", "/v1/usage", apikeys.Read, s.getUsage},
+		{"POST", "/v1/webhooks", apikeys.Admin, s.createWebhook},
+		{"GET", "/v1/webhooks", apikeys.Read, s.listWebhooks},
+		{"GET", "/v1/webhooks/deliveries", apikeys.Read, s.listWebhookDeliveries},
+		{"GET", "/v1/webhooks/deliveries/{id}", apikeys.Read, s.getWebhookDelivery},
+		{"POST", "/v1/webhooks/deliveries/{id}/replay", apikeys.Write, s.replayWebhookDelivery},
+		{"GET", "/v1/webhooks/{id}", apikeys.Read, s.getWebhook},
+		{"PATCH", "/v1/webhooks/{id}", apikeys.Admin, s.patchWebhook},
+		{"DELETE", "/v1/webhooks/{id}", apikeys.Admin, s.deleteWebhook},
+		{"POST", "/v1/webhooks/{id}/rotate", apikeys.Admin, s.rotateWebhookSecret},
 	}
 }
 
@@ -142,25 +161,30 @@ func (s *server) routes(env *platform.Env) http.Handler {
 	mux.Handle("GET /readyz", env.Health.Readyz())
 	mux.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
 
-	// paths answers 405 (with Allow) for a known path and a wrong method.
-	paths := http.NewServeMux()
-	allow := map[string][]string{}
+	// Methods in the order the table first names them, for Allow.
+	var methods []string
 	for _, rt := range s.table() {
 		mux.Handle(rt.method+" "+rt.path, s.authenticated(rt.scope, s.idempotent(rt.h)))
-		if _, ok := allow[rt.path]; !ok {
-			paths.Handle(rt.path, http.NotFoundHandler())
+		if !slices.Contains(methods, rt.method) {
+			methods = append(methods, rt.method)
 		}
-		allow[rt.path] = append(allow[rt.path], rt.method)
 	}
-	allow["/v1/openapi.json"] = []string{"GET"}
-	paths.Handle("/v1/openapi.json", http.NotFoundHandler())
-
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := paths.Handler(r); pattern != "" {
-			methods := allow[pattern]
-			w.Header().Set("Allow", strings.Join(methods, ", "))
+	const fallback = "/v1/"
+	mux.HandleFunc(fallback, func(w http.ResponseWriter, r *http.Request) {
+		// A known path with another method is 405 with Allow: the methods
+		// some route answers on this path.
+		var allow []string
+		for _, m := range methods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != fallback && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
 			web.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed",
-				r.Method+" is not allowed on "+r.URL.Path, map[string]any{"allow": methods})
+				r.Method+" is not allowed on "+r.URL.Path, map[string]any{"allow": allow})
 			return
 		}
 		web.WriteError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path,

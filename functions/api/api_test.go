@@ -16,6 +16,7 @@ import (
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/topics"
+	"synthos.dev/synthos/shared/webhooks"
 )
 
 // TestEveryRouteMatchesOpenAPI calls every documented operation with real
@@ -32,6 +33,14 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 	job := f.createJob(admin, ds)
 	csvBody, csvType := multipartBody(t, "file", "insurance.csv", sampleCSV)
 	ct := func(v string) map[string]string { return map[string]string{"Content-Type": v} }
+	rcv := newHookReceiver(t)
+	hook, _ := f.webhook(admin, rcv.srv.URL)
+	rcv.answer(http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable) // every quick try fails
+	delivery := f.jobEvent("acme", "m-spec", hook)
+	if r := f.do(req{method: "GET", path: "/v1/webhooks/deliveries/" + delivery, key: reader}); r.json(t)["status"] != webhooks.StatusFailing {
+		t.Errorf("delivery refused by the endpoint: %s", r.body)
+	}
+	spare, _ := f.webhook(admin, rcv.srv.URL+"/spare")
 
 	tests := []struct {
 		name string
@@ -103,6 +112,42 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"set privacy budget form body", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: admin, body: "epsilon=1", header: ct("application/x-www-form-urlencoded")}, 415},
 		{"set privacy budget missing", req{method: "PUT", path: "/v1/datasets/ds_missing/privacy-budget", key: admin, body: map[string]any{"epsilon": 1}}, 404},
 		{"set privacy budget write scope", req{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", key: writer, body: map[string]any{"epsilon": 1}}, 403},
+
+		{"create webhook", req{method: "POST", path: "/v1/webhooks", key: admin, body: map[string]any{"url": rcv.srv.URL + "/x", "description": "d"}}, 201},
+		{"create webhook no url", req{method: "POST", path: "/v1/webhooks", key: admin, body: map[string]any{"description": "d"}}, 400},
+		{"create webhook bad url", req{method: "POST", path: "/v1/webhooks", key: admin, body: map[string]any{"url": "ftp://example.com/"}}, 400},
+		{"create webhook bad filter", req{method: "POST", path: "/v1/webhooks", key: admin, body: map[string]any{"url": rcv.srv.URL, "event_types": []string{"jo*b"}}}, 400},
+		{"create webhook unknown field", req{method: "POST", path: "/v1/webhooks", key: admin, body: map[string]any{"url": rcv.srv.URL, "secret": "x"}}, 400},
+		{"create webhook form body", req{method: "POST", path: "/v1/webhooks", key: admin, body: "url=x", header: ct("application/x-www-form-urlencoded")}, 415},
+		{"create webhook write scope", req{method: "POST", path: "/v1/webhooks", key: writer, body: map[string]any{"url": rcv.srv.URL}}, 403},
+		{"list webhooks", req{method: "GET", path: "/v1/webhooks", key: reader}, 200},
+		{"list webhooks no key", req{method: "GET", path: "/v1/webhooks"}, 401},
+		{"webhooks wrong method", req{method: "PUT", path: "/v1/webhooks", key: admin}, 405},
+		{"get webhook", req{method: "GET", path: "/v1/webhooks/" + hook, key: reader}, 200},
+		{"get webhook missing", req{method: "GET", path: "/v1/webhooks/ep_missing", key: reader}, 404},
+		{"webhook wrong method", req{method: "POST", path: "/v1/webhooks/" + hook, key: admin}, 405},
+		{"list deliveries", req{method: "GET", path: "/v1/webhooks/deliveries?endpoint=" + hook + "&limit=10", key: reader}, 200},
+		{"list deliveries bad limit", req{method: "GET", path: "/v1/webhooks/deliveries?limit=501", key: reader}, 400},
+		{"get delivery", req{method: "GET", path: "/v1/webhooks/deliveries/" + delivery, key: reader}, 200},
+		{"get delivery missing", req{method: "GET", path: "/v1/webhooks/deliveries/msg_missing", key: reader}, 404},
+		{"replay failing delivery", req{method: "POST", path: "/v1/webhooks/deliveries/" + delivery + "/replay", key: writer}, 200},
+		{"replay missing", req{method: "POST", path: "/v1/webhooks/deliveries/msg_missing/replay", key: writer}, 404},
+		{"replay read scope", req{method: "POST", path: "/v1/webhooks/deliveries/" + delivery + "/replay", key: reader}, 403},
+		{"replay bad idempotency key", req{method: "POST", path: "/v1/webhooks/deliveries/" + delivery + "/replay", key: writer, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 300)}}, 400},
+		{"disable webhook", req{method: "PATCH", path: "/v1/webhooks/" + hook, key: admin, body: map[string]any{"enabled": false}}, 200},
+		{"replay to disabled", req{method: "POST", path: "/v1/webhooks/deliveries/" + delivery + "/replay", key: writer}, 409},
+		{"enable webhook", req{method: "PATCH", path: "/v1/webhooks/" + hook, key: admin, body: map[string]any{"enabled": true}}, 200},
+		{"patch webhook no enabled", req{method: "PATCH", path: "/v1/webhooks/" + hook, key: admin, body: map[string]any{}}, 400},
+		{"patch webhook url", req{method: "PATCH", path: "/v1/webhooks/" + hook, key: admin, body: map[string]any{"url": "https://example.com"}}, 400},
+		{"patch webhook missing", req{method: "PATCH", path: "/v1/webhooks/ep_missing", key: admin, body: map[string]any{"enabled": true}}, 404},
+		{"patch webhook write scope", req{method: "PATCH", path: "/v1/webhooks/" + hook, key: writer, body: map[string]any{"enabled": true}}, 403},
+		{"rotate webhook secret", req{method: "POST", path: "/v1/webhooks/" + hook + "/rotate", key: admin, body: map[string]any{"grace_seconds": 60}}, 200},
+		{"rotate webhook secret no body", req{method: "POST", path: "/v1/webhooks/" + hook + "/rotate", key: admin}, 200},
+		{"rotate webhook bad grace", req{method: "POST", path: "/v1/webhooks/" + hook + "/rotate", key: admin, body: map[string]any{"grace_seconds": 700000}}, 400},
+		{"rotate webhook missing", req{method: "POST", path: "/v1/webhooks/ep_missing/rotate", key: admin, body: map[string]any{}}, 404},
+		{"delete webhook", req{method: "DELETE", path: "/v1/webhooks/" + spare, key: admin}, 200},
+		{"delete webhook again", req{method: "DELETE", path: "/v1/webhooks/" + spare, key: admin}, 404},
+		{"delete webhook write scope", req{method: "DELETE", path: "/v1/webhooks/" + hook, key: writer}, 403},
 	}
 	for _, tc := range tests {
 		r := f.do(tc.req)
@@ -221,6 +266,9 @@ func TestOtherTenantsIDsAreNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyID := recs[0].ID
+	rcv := newHookReceiver(t)
+	hook, _ := f.webhook(a, rcv.srv.URL)
+	delivery := f.jobEvent("tenant-a", "m-a", hook)
 
 	tests := []req{
 		{method: "GET", path: "/v1/datasets/" + ds},
@@ -236,6 +284,12 @@ func TestOtherTenantsIDsAreNotFound(t *testing.T) {
 		{method: "DELETE", path: "/v1/keys/" + keyID},
 		{method: "GET", path: "/v1/datasets/" + ds + "/privacy-budget"},
 		{method: "PUT", path: "/v1/datasets/" + ds + "/privacy-budget", body: map[string]any{"epsilon": 50}},
+		{method: "GET", path: "/v1/webhooks/" + hook},
+		{method: "PATCH", path: "/v1/webhooks/" + hook, body: map[string]any{"enabled": false}},
+		{method: "POST", path: "/v1/webhooks/" + hook + "/rotate", body: map[string]any{"grace_seconds": 0}},
+		{method: "DELETE", path: "/v1/webhooks/" + hook},
+		{method: "GET", path: "/v1/webhooks/deliveries/" + delivery},
+		{method: "POST", path: "/v1/webhooks/deliveries/" + delivery + "/replay"},
 	}
 	for _, rq := range tests {
 		rq.key = b
@@ -247,9 +301,12 @@ func TestOtherTenantsIDsAreNotFound(t *testing.T) {
 			t.Errorf("%s %s leaks the other tenant's name: %s", rq.method, rq.path, r.body)
 		}
 	}
-	for _, path := range []string{"/v1/datasets", "/v1/jobs", "/v1/keys"} {
+	for _, path := range []string{"/v1/datasets", "/v1/jobs", "/v1/keys", "/v1/webhooks", "/v1/webhooks/deliveries", "/v1/webhooks/deliveries?endpoint=" + hook} {
 		r := f.do(req{method: "GET", path: path, key: b})
-		for _, id := range []string{ds, pending, job, done, keyID} {
+		if r.status != 200 {
+			t.Errorf("GET %s as tenant-b = %d %s", path, r.status, r.body)
+		}
+		for _, id := range []string{ds, pending, job, done, keyID, hook, delivery} {
 			if strings.Contains(string(r.body), id) {
 				t.Errorf("GET %s as tenant-b lists %s: %s", path, id, r.body)
 			}
@@ -265,6 +322,16 @@ func TestOtherTenantsIDsAreNotFound(t *testing.T) {
 	}
 	if r := f.do(req{method: "GET", path: "/v1/jobs", key: a}); r.status != 200 {
 		t.Errorf("tenant-a's key after tenant-b's revoke: %d", r.status)
+	}
+	// Tenant A's endpoint is still enabled, with its one delivery attempt.
+	if r := f.do(req{method: "GET", path: "/v1/webhooks/" + hook, key: a}); r.status != 200 || r.json(t)["enabled"] != true {
+		t.Errorf("tenant-a's endpoint after tenant-b's PATCH and DELETE: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/webhooks/deliveries/" + delivery, key: a}); r.status != 200 || r.json(t)["attempts"] != 1.0 {
+		t.Errorf("tenant-a's delivery after tenant-b's replay: %d %s", r.status, r.body)
+	}
+	if n := len(rcv.requests()); n != 1 {
+		t.Errorf("tenant-a's receiver got %d requests, want 1", n)
 	}
 }
 

@@ -28,8 +28,10 @@ import (
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/topics"
+	"synthos.dev/synthos/shared/webhooks"
 )
 
 // testPepper keys the stored HMACs in tests.
@@ -108,6 +110,7 @@ type fixture struct {
 	pub     *recorder
 	keys    *apikeys.Keys
 	spec    *spec // validates every response when set
+	env     *platform.Env
 }
 
 type fixtureOptions struct {
@@ -115,7 +118,19 @@ type fixtureOptions struct {
 	authTTL time.Duration
 	logger  *slog.Logger
 	plans   *plans.Catalog // default testPlans
+	// noWebhookKey leaves the webhook-secret-key secret unset.
+	noWebhookKey bool
+	// productionHooks keeps the production webhook client (https only,
+	// the SSRF guard) instead of loopbackHooks.
+	productionHooks bool
 }
+
+// testWebhookKey encrypts webhook signing secrets in tests.
+const testWebhookKey = "0123456789abcdef0123456789abcdef-api-test-key"
+
+// loopbackHooks lets webhooks reach httptest receivers, which the
+// production SSRF guard refuses.
+var loopbackHooks = webhooks.ClientOptions{AllowHTTP: true, AllowLoopbackForTests: true}
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
@@ -130,12 +145,22 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		t.Cleanup(func() { bucket.Close() })
 	}
 	pub := &recorder{}
-	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second)}
+	vars := map[string]string{}
+	if !o.noWebhookKey {
+		vars[secrets.EnvName(webhooks.KeySecret)] = testWebhookKey
+	}
+	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second), Logger: slog.New(slog.DiscardHandler),
+		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
 	catalog := o.plans
 	if catalog == nil {
 		catalog = testPlans(t)
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: 1 << 20, Plans: catalog})
+	hooks := loopbackHooks
+	if o.productionHooks {
+		hooks = webhooks.ClientOptions{}
+	}
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: 1 << 20, Plans: catalog,
+		WebhookClient: hooks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +175,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys}
+	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys, env: env}
 }
 
 // key creates a key of tenant with the given scopes.

@@ -54,6 +54,9 @@ type Service struct {
 	// Ledger is the differential-privacy budget of each dataset: a dp job
 	// reserves its rho here before it is created.
 	Ledger *ledger.Ledger
+	// Webhooks manages the tenant's outbound webhook endpoints and their
+	// delivery log (see webhooks.go); nil answers 503 on those routes.
+	Webhooks *Webhooks
 	// MaxUpload bounds an uploaded table (direct and through the upload URL).
 	MaxUpload int64
 	// URLExpiry is the lifetime of signed upload and download URLs.

@@ -40,7 +40,7 @@ func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error
 	if err != nil {
 		return fmt.Errorf("pipeline.DeadLetter: %w", err)
 	}
-	ent, err := newEntitlements(env)
+	ent, err := newMeter(env)
 	if err != nil {
 		return fmt.Errorf("pipeline.DeadLetter: %w", err)
 	}

@@ -106,6 +106,16 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	if len(src.Rows) == 0 {
 		return permanent("dataset %s has no rows", ds.ID)
 	}
+	rows := j.Request.Rows
+	if rows == 0 {
+		rows = int64(len(src.Rows))
+	}
+	// A job created without a monthly quota reservation (from an upload's
+	// metadata) reserves its rows here, under its tenant's plan, before
+	// anything is written or fitted.
+	if j, err = p.ensureQuota(ctx, j, rows); err != nil {
+		return err
+	}
 	train, holdout := split(src, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
 	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train); err != nil {
 		return err
@@ -135,10 +145,6 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		return err
 	}
 
-	rows := j.Request.Rows
-	if rows == 0 {
-		rows = int64(len(src.Rows))
-	}
 	shards := int((rows + p.opts.ShardRows - 1) / p.opts.ShardRows)
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Sampling, func(j *jobs.Job) {
 		j.Request.Rows, j.Shards, j.ShardDone = rows, max(shards, 1), nil

@@ -97,8 +97,12 @@ type Options struct {
 	// Ledger is the privacy budget of dp jobs. Default: a ledger over the
 	// Env's state with the configured default cap (SYNTHOS_DP_BUDGET_*).
 	Ledger *ledger.Ledger
-	// Entitlements meters the rows of jobs against their tenants' monthly
-	// quotas (see quota.go). Default: over the Env's state.
+	// Entitlements enforces the plans on jobs that reach the first step
+	// without a monthly quota reservation (created from an upload, or
+	// stored directly) and meters the rows of every job against its
+	// tenant's monthly quota (see quota.go). Default: over the Env's state
+	// with the catalog of plans.FromEnv, the one the API enforces; tests
+	// that store jobs directly pass one over a catalog that allows them.
 	Entitlements *entitlements.Entitlements
 }
 
@@ -222,10 +226,10 @@ func (p *Pipeline) settle(ctx context.Context, actor string, m *events.Message, 
 			out = errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, berr))
 		}
 	}
-	if j.QuotaReservation != nil {
-		if qerr := p.settleQuota(ctx, j.ID); qerr != nil {
-			out = errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, qerr))
-		}
+	// Always: j is the job as the message found it, and the step may have
+	// reserved the quota since (ensureQuota); settleQuota reads it afresh.
+	if qerr := p.settleQuota(ctx, j.ID); qerr != nil {
+		out = errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, qerr))
 	}
 	return out
 }
