@@ -1,17 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
-	apifn "synthos.dev/synthos/functions/api"
-	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/dp/ledger"
@@ -30,52 +25,7 @@ func TestEmbeddedPrivacyBudget(t *testing.T) {
 	t.Parallel()
 	e := startEmbedded(t, embeddedOptions{})
 	ctx := t.Context()
-	pepper := bytes.Repeat([]byte("e"), 32)
-	catalog, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 10_000, DPAllowed: true, ConcurrentJobs: 100, ReportRetentionDays: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := apifn.NewWithOptions(e.env, apifn.Options{Pepper: pepper, Plans: catalog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	keys, err := apikeys.New(e.env.State, pepper)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := keys.Create(ctx, apikeys.CreateOptions{Tenant: "acme", Scopes: []apikeys.Scope{apikeys.Admin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(method, path string, body any) (int, map[string]any) {
-		t.Helper()
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := http.NewRequestWithContext(ctx, method, srv.URL+path, bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Header.Set("Authorization", "Bearer "+key)
-		r.Header.Set("Content-Type", "application/json")
-		res, err := srv.Client().Do(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		data, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
-		}
-		return res.StatusCode, m
-	}
+	call := apiClient(t, e, plans.Plan{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 10_000, DPAllowed: true, ConcurrentJobs: 100, ReportRetentionDays: 1})
 	ds := upload(t, e.env, "acme", "ds-dp", "adult.csv", adult(t, 2000))
 	skipAll, err := json.Marshal(map[string]any{"skip": gate.Metrics})
 	if err != nil {

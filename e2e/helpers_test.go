@@ -10,12 +10,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	apifn "synthos.dev/synthos/functions/api"
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing/plans"
 
 	"gocloud.dev/blob"
 
@@ -194,5 +200,64 @@ func wantContains(t testing.TB, what, s, sub string) {
 	t.Helper()
 	if !strings.Contains(s, sub) {
 		t.Errorf("%s = %q, want it to contain %q", what, s, sub)
+	}
+}
+
+// apiClient serves the API function on e's platform with a one-plan catalog
+// and returns a JSON caller authenticated as an admin key of tenant "acme".
+func apiClient(t *testing.T, e *embedded, plan plans.Plan) func(method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	ctx := t.Context()
+	pepper := bytes.Repeat([]byte("e"), 32)
+	catalog, err := plans.New([]plans.Plan{plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := apifn.NewWithOptions(e.env, apifn.Options{Pepper: pepper, Plans: catalog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	keys, err := apikeys.New(e.env.State, pepper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := keys.Create(ctx, apikeys.CreateOptions{Tenant: "acme", Scopes: []apikeys.Scope{apikeys.Admin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(method, path string, body any) (int, map[string]any) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, err := json.Marshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd = bytes.NewReader(b)
+		}
+		r, err := http.NewRequestWithContext(ctx, method, srv.URL+path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Authorization", "Bearer "+key)
+		if body != nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		res, err := srv.Client().Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
+		}
+		return res.StatusCode, m
 	}
 }

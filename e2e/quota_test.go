@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -14,9 +12,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"gocloud.dev/blob"
 
-	apifn "synthos.dev/synthos/functions/api"
 	"synthos.dev/synthos/functions/ingest"
-	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
@@ -36,58 +32,7 @@ func TestEmbeddedQuota(t *testing.T) {
 	t.Parallel()
 	e := startEmbedded(t, embeddedOptions{})
 	ctx := t.Context()
-	pepper := bytes.Repeat([]byte("q"), 32)
-	catalog, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 1000, RowsPerJob: 1000, ConcurrentJobs: 100, ReportRetentionDays: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := apifn.NewWithOptions(e.env, apifn.Options{Pepper: pepper, Plans: catalog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	keys, err := apikeys.New(e.env.State, pepper)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := keys.Create(ctx, apikeys.CreateOptions{Tenant: "acme", Scopes: []apikeys.Scope{apikeys.Admin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(method, path string, body any) (int, map[string]any) {
-		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, err := json.Marshal(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rd = bytes.NewReader(b)
-		}
-		r, err := http.NewRequestWithContext(ctx, method, srv.URL+path, rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Header.Set("Authorization", "Bearer "+key)
-		if body != nil {
-			r.Header.Set("Content-Type", "application/json")
-		}
-		res, err := srv.Client().Do(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		data, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
-		}
-		return res.StatusCode, m
-	}
+	call := apiClient(t, e, plans.Plan{Name: plans.Free, RowsPerMonth: 1000, RowsPerJob: 1000, ConcurrentJobs: 100, ReportRetentionDays: 1})
 	usage := func(used, reserved, remaining float64) {
 		t.Helper()
 		status, u := call("GET", "/v1/usage", nil)
