@@ -10,6 +10,8 @@
 package apikeys
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -57,9 +59,9 @@ func ParseScopes(s string) ([]Scope, error) {
 
 // Errors callers act on.
 var (
-	ErrInvalid         = errors.New("apikeys: invalid request")
-	ErrUnauthenticated = errors.New("apikeys: missing, malformed, unknown or revoked API key")
-	ErrForbidden       = errors.New("apikeys: key lacks the required scope")
+	ErrInvalid         = errs.New(errs.InvalidArgument, "apikeys: invalid request")
+	ErrUnauthenticated = errs.New(errs.Unauthenticated, "apikeys: missing, malformed, unknown or revoked API key")
+	ErrForbidden       = errs.New(errs.PermissionDenied, "apikeys: key lacks the required scope")
 )
 
 // Collection holds one document per key, keyed by key id.

@@ -4,6 +4,8 @@
 package datasets
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -19,8 +21,8 @@ const Collection = "datasets"
 
 // Errors callers act on.
 var (
-	ErrNotFound = errors.New("datasets: no such dataset")
-	ErrInvalid  = errors.New("datasets: invalid request")
+	ErrNotFound = errs.New(errs.NotFound, "datasets: no such dataset")
+	ErrInvalid  = errs.New(errs.InvalidArgument, "datasets: invalid request")
 )
 
 // Dataset is an uploaded table.

@@ -1,6 +1,8 @@
 package dp
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -411,7 +413,7 @@ func scanToken(format, prefix string, n *int) bool {
 var magic = []byte("SYNTHOS-DP-MODEL\n")
 
 // ErrFormat reports a serialized model Load cannot read.
-var ErrFormat = errors.New("dp: bad model file")
+var ErrFormat = errs.New(errs.Internal, "dp: bad model file")
 
 // Save writes m as a magic line followed by JSON.
 func Save(w io.Writer, m *Model) error {

@@ -5,10 +5,11 @@
 package engine
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -25,7 +26,7 @@ const KindDP = "dp"
 func Kinds() []string { return []string{synth.KindTree, synth.KindCopula, KindDP} }
 
 // ErrKind reports an unknown model kind.
-var ErrKind = errors.New("engine: unknown model kind")
+var ErrKind = errs.New(errs.InvalidArgument, "engine: unknown model kind")
 
 // Options select and steer a model.
 type Options struct {

@@ -11,6 +11,8 @@
 package jobs
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,10 +49,10 @@ func (s State) Valid() bool { _, ok := order[s]; return ok }
 
 // Errors callers act on.
 var (
-	ErrNotFound   = errors.New("jobs: no such job")            // 404
+	ErrNotFound   = errs.New(errs.NotFound, "jobs: no such job")                      // 404
 	ErrTransition = errors.New("jobs: transition not allowed") // stale or backwards: ack and drop
-	ErrTerminal   = errors.New("jobs: job already finished")   // e.g. cancel after success: 409
-	ErrInvalid    = errors.New("jobs: invalid request")        // 400
+	ErrTerminal   = errs.New(errs.FailedPrecondition, "jobs: job already finished")   // e.g. cancel after success: 409
+	ErrInvalid    = errs.New(errs.InvalidArgument, "jobs: invalid request")           // 400
 )
 
 // Collection holds one document per job; ids are globally unique and every

@@ -33,25 +33,19 @@ import (
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/engine"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
-	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/privacy"
-	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/quality"
-	"synthos.dev/synthos/shared/report"
-	"synthos.dev/synthos/shared/rules"
-	"synthos.dev/synthos/shared/synth"
-	"synthos.dev/synthos/shared/table"
 )
 
 // ErrPermanent marks a failure that cannot succeed on retry. The handlers
 // mark the job failed with it as the reason and acknowledge the message.
-var ErrPermanent = errors.New("pipeline: job cannot succeed")
+var ErrPermanent = errs.New(errs.FailedPrecondition, "job cannot succeed")
 
 // errStopped reports that the job was found finished or cancelled: the step
 // stops and acknowledges.
@@ -181,31 +175,12 @@ func gsBucket(env *platform.Env) string {
 	return u.Host
 }
 
-// permanentCauses are the sentinels of inputs that no retry can fix.
-var permanentCauses = []error{
-	ErrPermanent,
-	table.ErrEmpty, table.ErrRagged, table.ErrInvalidUTF8, table.ErrDuplicateHeader, table.ErrEmptyHeader,
-	table.ErrCellTooLarge, table.ErrTooManyRows, table.ErrTooManyColumns, table.ErrSyntax,
-	table.ErrUnknownColumn, table.ErrType, table.ErrUnsupported,
-	profile.ErrTable, profile.ErrOptions, profile.ErrSchema,
-	synth.ErrInvalid, synth.ErrImpossible, synth.ErrRejected, synth.ErrFormat,
-	dp.ErrInvalid, dp.ErrFormat, engine.ErrKind,
-	ledger.ErrOverBudget, ledger.ErrInvalid,
-	rules.ErrInvalid, rules.ErrImpossible,
-	gate.ErrThresholds, report.ErrInput,
-	quality.ErrInput, quality.ErrSchema, quality.ErrTarget,
-	privacy.ErrInput, privacy.ErrSchema,
-	datasets.ErrNotFound, jobs.ErrInvalid,
-}
-
-// Permanent reports whether err is a failure that cannot succeed on retry.
+// Permanent reports whether err is a failure that cannot succeed on retry:
+// its code (package errs) says so. Unclassified errors, unavailable
+// dependencies, timeouts and cancellations (a shutdown) are retried.
 func Permanent(err error) bool {
-	for _, c := range permanentCauses {
-		if errors.Is(err, c) {
-			return true
-		}
-	}
-	return false
+	c := errs.CodeOf(err)
+	return c != errs.Unknown && c != errs.Canceled && !c.Retryable()
 }
 
 // permanent wraps err as ErrPermanent.

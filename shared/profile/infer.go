@@ -1,7 +1,8 @@
 package profile
 
 import (
-	"errors"
+	"synthos.dev/synthos/shared/errs"
+
 	"fmt"
 	"math"
 	"slices"
@@ -17,9 +18,9 @@ const Version = 1
 var (
 	// ErrTable reports a table Infer cannot profile: nil, without columns,
 	// with duplicate column names, or with a row of the wrong width.
-	ErrTable = errors.New("profile: bad table")
+	ErrTable = errs.New(errs.InvalidArgument, "profile: bad table")
 	// ErrOptions reports Options out of range.
-	ErrOptions = errors.New("profile: bad options")
+	ErrOptions = errs.New(errs.InvalidArgument, "profile: bad options")
 )
 
 // Defaults for the zero Options.

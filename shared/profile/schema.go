@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -14,7 +16,7 @@ import (
 // ErrSchema reports a schema file that cannot be read or applied: bad JSON, an
 // unknown field, column, kind or PII kind, or settings that contradict each
 // other.
-var ErrSchema = errors.New("profile: bad schema")
+var ErrSchema = errs.New(errs.InvalidArgument, "profile: bad schema")
 
 // Schema overrides what Infer decided about some columns. Its JSON form is
 //

@@ -1,20 +1,22 @@
 package quality
 
-import "errors"
+import (
+	"synthos.dev/synthos/shared/errs"
+)
 
 // Sentinels classify failures; match them with errors.Is.
 var (
 	// ErrInput means an argument is unusable: a nil or empty table, a nil
 	// profile, an option out of range.
-	ErrInput = errors.New("quality: invalid input")
+	ErrInput = errs.New(errs.InvalidArgument, "quality: invalid input")
 	// ErrSchema means the tables and the profile disagree: a profiled column
 	// is missing from the real or synthetic table, or rows have the wrong
 	// width.
-	ErrSchema = errors.New("quality: schema mismatch")
+	ErrSchema = errs.New(errs.InvalidArgument, "quality: schema mismatch")
 	// ErrTarget means the ML efficacy target cannot be used: unknown column,
 	// a kind that cannot be predicted, or too few classes.
-	ErrTarget = errors.New("quality: unusable target")
+	ErrTarget = errs.New(errs.InvalidArgument, "quality: unusable target")
 	// ErrUndefined means a metric has no value for these inputs, e.g. a
 	// correlation with a constant column.
-	ErrUndefined = errors.New("quality: metric undefined")
+	ErrUndefined = errs.New(errs.FailedPrecondition, "quality: metric undefined")
 )

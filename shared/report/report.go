@@ -8,6 +8,8 @@
 package report
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,7 +31,7 @@ const Version = 1
 // ErrInput means Build was given unusable inputs (a nil table, invalid
 // thresholds). Errors of the evaluations keep their own sentinels
 // (quality.ErrInput, privacy.ErrSchema, ...), wrapped.
-var ErrInput = errors.New("report: invalid input")
+var ErrInput = errs.New(errs.InvalidArgument, "report: invalid input")
 
 // Report is the whole evaluation of one synthetic table.
 type Report struct {

@@ -15,6 +15,8 @@
 package rules
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -30,15 +32,15 @@ var (
 	// ErrInvalid marks a malformed rules file or rule: bad JSON, an unknown
 	// field or type, a missing or misplaced field, a bad operator or regexp,
 	// or a rule that does not suit its column's kind.
-	ErrInvalid = errors.New("invalid rule")
+	ErrInvalid = errs.New(errs.InvalidArgument, "invalid rule")
 	// ErrUnknownColumn marks a rule or condition naming a column that the
 	// profile does not have.
-	ErrUnknownColumn = errors.New("unknown column")
+	ErrUnknownColumn = errs.New(errs.InvalidArgument, "unknown column")
 	// ErrImpossible marks rules (or rules and conditions) that no row the
 	// model can produce could satisfy.
-	ErrImpossible = errors.New("rules cannot be satisfied")
+	ErrImpossible = errs.New(errs.InvalidArgument, "rules cannot be satisfied")
 	// ErrViolation marks a row that breaks a rule (returned by Set.Check).
-	ErrViolation = errors.New("rule violated")
+	ErrViolation = errs.New(errs.FailedPrecondition, "rule violated")
 )
 
 // Rule types, as spelled in the file's "type" field.

@@ -15,25 +15,26 @@
 package state
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
 // Sentinel errors. Every error a Store returns wraps at most one of these; test with errors.Is.
 var (
 	// ErrNotFound: the document does not exist.
-	ErrNotFound = errors.New("state: not found")
+	ErrNotFound = errs.New(errs.NotFound, "state: not found")
 	// ErrAlreadyExists: Create found a document with that id.
-	ErrAlreadyExists = errors.New("state: already exists")
+	ErrAlreadyExists = errs.New(errs.AlreadyExists, "state: already exists")
 	// ErrAborted: a transaction kept conflicting with others and gave up after its retries.
-	ErrAborted = errors.New("state: transaction aborted")
+	ErrAborted = errs.New(errs.Unavailable, "state: transaction aborted")
 	// ErrInvalid: a bad argument (collection or id, a value that is not a JSON object, a query value of
 	// an unsupported type, a read after a write in a transaction, an unknown URL).
-	ErrInvalid = errors.New("state: invalid argument")
+	ErrInvalid = errs.New(errs.InvalidArgument, "state: invalid argument")
 	// ErrLocked: the embedded store's file is held by another process (or another Store in this one).
-	ErrLocked = errors.New("state: store in use")
+	ErrLocked = errs.New(errs.Unavailable, "state: store in use")
 )
 
 // Store is a collection-of-documents store with transactions.

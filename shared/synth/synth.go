@@ -15,8 +15,9 @@
 package synth
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
-	"errors"
 	"fmt"
 
 	"synthos.dev/synthos/shared/profile"
@@ -33,17 +34,17 @@ const (
 var (
 	// ErrInvalid reports bad input: an empty table, a profile that does not
 	// match the table, bad options or bad shard arguments.
-	ErrInvalid = errors.New("synth: invalid input")
+	ErrInvalid = errs.New(errs.InvalidArgument, "synth: invalid input")
 	// ErrImpossible reports a Fixed condition that no row can satisfy, such
 	// as a category never seen in training.
-	ErrImpossible = errors.New("synth: impossible condition")
+	ErrImpossible = errs.New(errs.InvalidArgument, "synth: impossible condition")
 	// ErrRejected reports that MaxTriesPerRow consecutive candidate rows were
 	// rejected by the Fixed conditions, the Accept filter or the exact-copy
 	// guard.
-	ErrRejected = errors.New("synth: too many rejected rows")
+	ErrRejected = errs.New(errs.FailedPrecondition, "synth: too many rejected rows")
 	// ErrFormat reports a serialized model that cannot be read: wrong magic,
 	// unknown version or corrupt body.
-	ErrFormat = errors.New("synth: bad model file")
+	ErrFormat = errs.New(errs.Internal, "synth: bad model file")
 )
 
 // Model is a fitted synthesis model.

@@ -1,7 +1,8 @@
 package table
 
 import (
-	"errors"
+	"synthos.dev/synthos/shared/errs"
+
 	"strconv"
 	"strings"
 )
@@ -10,20 +11,20 @@ import (
 // them with errors.Is. An *Error wraps one of them with the row, line and
 // column where it happened.
 var (
-	ErrEmpty           = errors.New("empty input")                     // no header, no first object, no columns
-	ErrRagged          = errors.New("ragged row")                      // a row's cell count differs from the header's
-	ErrInvalidUTF8     = errors.New("invalid UTF-8")                   // a cell or name is not valid UTF-8
-	ErrDuplicateHeader = errors.New("duplicate column name")           // two columns share a name
-	ErrEmptyHeader     = errors.New("empty column name")               // a column has no name
-	ErrCellTooLarge    = errors.New("cell too large")                  // a cell or record exceeds Options.MaxCellBytes
-	ErrTooManyRows     = errors.New("too many rows")                   // more rows than Options.MaxRows
-	ErrTooManyColumns  = errors.New("too many columns")                // more columns than Options.MaxColumns
-	ErrSyntax          = errors.New("syntax error")                    // malformed CSV, JSON or Parquet
-	ErrUnknownColumn   = errors.New("unknown column")                  // a JSON Lines key not in the first object
-	ErrType            = errors.New("cell does not fit column kind")   // e.g. "abc" in an Int column
-	ErrUnsupported     = errors.New("unsupported input")               // unknown format, nested Parquet, non-seekable Parquet stream
-	ErrFailed          = errors.New("writer failed earlier; abort it") // Write or Close after a failed Write
-	ErrClosed          = errors.New("writer already closed")           // Write, Close after Close or Abort
+	ErrEmpty           = errs.New(errs.InvalidArgument, "empty input")                   // no header, no first object, no columns
+	ErrRagged          = errs.New(errs.InvalidArgument, "ragged row")                    // a row's cell count differs from the header's
+	ErrInvalidUTF8     = errs.New(errs.InvalidArgument, "invalid UTF-8")                 // a cell or name is not valid UTF-8
+	ErrDuplicateHeader = errs.New(errs.InvalidArgument, "duplicate column name")         // two columns share a name
+	ErrEmptyHeader     = errs.New(errs.InvalidArgument, "empty column name")             // a column has no name
+	ErrCellTooLarge    = errs.New(errs.TooLarge, "cell too large")                       // a cell or record exceeds Options.MaxCellBytes
+	ErrTooManyRows     = errs.New(errs.TooLarge, "too many rows")                        // more rows than Options.MaxRows
+	ErrTooManyColumns  = errs.New(errs.TooLarge, "too many columns")                     // more columns than Options.MaxColumns
+	ErrSyntax          = errs.New(errs.InvalidArgument, "syntax error")                  // malformed CSV, JSON or Parquet
+	ErrUnknownColumn   = errs.New(errs.InvalidArgument, "unknown column")                // a JSON Lines key not in the first object
+	ErrType            = errs.New(errs.InvalidArgument, "cell does not fit column kind") // e.g. "abc" in an Int column
+	ErrUnsupported     = errs.New(errs.InvalidArgument, "unsupported input")             // unknown format, nested Parquet, non-seekable Parquet stream
+	ErrFailed          = errs.New(errs.Internal, "writer failed earlier; abort it")      // Write or Close after a failed Write
+	ErrClosed          = errs.New(errs.Internal, "writer already closed")                // Write, Close after Close or Abort
 )
 
 // Error locates a read or write failure. Row is the 1-based data row (0 for

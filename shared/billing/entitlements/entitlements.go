@@ -18,6 +18,8 @@
 package entitlements
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -35,11 +37,11 @@ const CollUsage = "usage"
 // Errors, to be tested with errors.Is. Refusals come as *LimitError.
 var (
 	// ErrPlan: the tenant's plan does not allow the request (HTTP 402).
-	ErrPlan = errors.New("entitlements: not allowed by plan")
+	ErrPlan = errs.New(errs.FailedPrecondition, "entitlements: not allowed by plan")
 	// ErrQuota: a usage limit is exhausted for now (HTTP 429).
-	ErrQuota = errors.New("entitlements: quota exceeded")
+	ErrQuota = errs.New(errs.ResourceExhausted, "entitlements: quota exceeded")
 	// ErrInvalid: a bad argument (negative rows, empty tenant or job id).
-	ErrInvalid = errors.New("entitlements: invalid argument")
+	ErrInvalid = errs.New(errs.InvalidArgument, "entitlements: invalid argument")
 )
 
 // Limit names which limit refused a request.

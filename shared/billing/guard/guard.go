@@ -27,6 +27,8 @@
 package guard
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,7 +61,7 @@ const DefaultThreshold = 1.0
 // Errors, to be tested with errors.Is.
 var (
 	// ErrPaused: generation is paused; the API answers 503 with the error's message.
-	ErrPaused = errors.New("generation is paused")
+	ErrPaused = errs.New(errs.Unavailable, "generation is paused")
 	// ErrMalformed: a budget notification that cannot be read.
 	ErrMalformed = errors.New("guard: malformed budget notification")
 )

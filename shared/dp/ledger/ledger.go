@@ -13,6 +13,8 @@
 package ledger
 
 import (
+	"synthos.dev/synthos/shared/errs"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -31,15 +33,15 @@ import (
 var (
 	// ErrOverBudget: the reservation would exceed the cap. The error is a
 	// *BudgetError carrying the remaining budget; the API answers 409.
-	ErrOverBudget = errors.New("ledger: privacy budget exhausted")
+	ErrOverBudget = errs.New(errs.ResourceExhausted, "ledger: privacy budget exhausted")
 	// ErrInvalid: a bad argument (empty tenant, dataset or job, a
 	// non-positive rho, a bad cap).
-	ErrInvalid = errors.New("ledger: invalid argument")
+	ErrInvalid = errs.New(errs.InvalidArgument, "ledger: invalid argument")
 	// ErrNotFound: no reservation has that id.
-	ErrNotFound = errors.New("ledger: reservation not found")
+	ErrNotFound = errs.New(errs.NotFound, "ledger: reservation not found")
 	// ErrState: the reservation was already settled the other way (commit
 	// after release or release after commit).
-	ErrState = errors.New("ledger: reservation already settled")
+	ErrState = errs.New(errs.FailedPrecondition, "ledger: reservation already settled")
 )
 
 // BudgetError reports a reservation refused for lack of budget; nothing was
