@@ -49,10 +49,10 @@ func (s State) Valid() bool { _, ok := order[s]; return ok }
 
 // Errors callers act on.
 var (
-	ErrNotFound   = errs.New(errs.NotFound, "jobs: no such job")                      // 404
-	ErrTransition = errors.New("jobs: transition not allowed") // stale or backwards: ack and drop
-	ErrTerminal   = errs.New(errs.FailedPrecondition, "jobs: job already finished")   // e.g. cancel after success: 409
-	ErrInvalid    = errs.New(errs.InvalidArgument, "jobs: invalid request")           // 400
+	ErrNotFound   = errs.New(errs.NotFound, "jobs: no such job")                    // 404
+	ErrTransition = errors.New("jobs: transition not allowed")                      // stale or backwards: ack and drop
+	ErrTerminal   = errs.New(errs.FailedPrecondition, "jobs: job already finished") // e.g. cancel after success: 409
+	ErrInvalid    = errs.New(errs.InvalidArgument, "jobs: invalid request")         // 400
 )
 
 // Collection holds one document per job; ids are globally unique and every
