@@ -1,6 +1,6 @@
 # Billing: the webhook signing secrets of the Billing function, and the Cloud
 # Billing budget whose notifications drive the Guard function through the
-# budget-alerts topic (shared/billing, functions/billing, functions/guard).
+# budget-alerts topic (shared/billing, functions/billingwebhooks, functions/budgetalerts).
 
 variable "billing_account" {
   description = "Cloud Billing account id (XXXXXX-XXXXXX-XXXXXX) that pays for the project; the budget is created on it."

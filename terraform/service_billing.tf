@@ -1,4 +1,4 @@
-# Billing: Paddle and Stripe webhooks (functions/billing). Verifies the
+# Billing: Paddle and Stripe webhooks (functions/billingwebhooks). Verifies the
 # providers' signatures itself, so it is invocable by anyone when
 # var.public_http is set.
 #

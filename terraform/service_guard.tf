@@ -1,5 +1,5 @@
 # Guard: Cloud Billing budget alerts throttle generation when spend runs high
-# (functions/guard).
+# (functions/budgetalerts).
 #
 # It stores no objects; SYNTHOS_OBJECTS_URL names the source bucket, which
 # holds only the code it runs, because every instance opens and probes an

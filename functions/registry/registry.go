@@ -6,10 +6,10 @@ package registry
 import (
 	"synthos.dev/synthos/functions/api"
 	"synthos.dev/synthos/functions/audit"
-	"synthos.dev/synthos/functions/billing"
+	"synthos.dev/synthos/functions/billingwebhooks"
+	"synthos.dev/synthos/functions/budgetalerts"
 	"synthos.dev/synthos/functions/deadletter"
 	"synthos.dev/synthos/functions/generate"
-	"synthos.dev/synthos/functions/guard"
 	"synthos.dev/synthos/functions/ingest"
 	"synthos.dev/synthos/functions/notify"
 	"synthos.dev/synthos/functions/privacy"
@@ -45,14 +45,14 @@ type Entry struct {
 func All() []Entry {
 	return []Entry{
 		{Name: "API", Kind: HTTP, Routes: []string{"/"}, HTTP: api.New},
-		{Name: "Billing", Kind: HTTP, Routes: []string{"/webhooks/"}, HTTP: billing.New},
+		{Name: "Billing", Kind: HTTP, Routes: []string{"/webhooks/"}, HTTP: billingwebhooks.New},
 		{Name: "Ingest", Kind: CloudEvent, Event: ingest.New},
 		{Name: "Generate", Kind: Push, Topic: topics.GenerateRequests, Push: generate.New},
 		{Name: "Privacy", Kind: Push, Topic: topics.PrivacyChecks, Push: privacy.New},
 		{Name: "Notify", Kind: Push, Topic: topics.JobEvents, Push: notify.New},
 		{Name: "Audit", Kind: Push, Topic: topics.AuditEvents, Push: audit.New},
 		{Name: "Subscriptions", Kind: Push, Topic: topics.BillingEvents, Push: subscriptions.New},
-		{Name: "Guard", Kind: Push, Topic: topics.BudgetAlerts, Push: guard.New},
+		{Name: "Guard", Kind: Push, Topic: topics.BudgetAlerts, Push: budgetalerts.New},
 		// Pub/Sub's dead-letter topics of the pipeline: fail the job whose
 		// message could not be delivered. Locally the runner calls the same
 		// code from the embedded bus's dead-letter hook instead.

@@ -1,4 +1,4 @@
-package guard_test
+package budgetalerts_test
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"synthos.dev/synthos/functions/guard"
+	"synthos.dev/synthos/functions/budgetalerts"
 	"synthos.dev/synthos/shared/billing/billingtest"
-	budget "synthos.dev/synthos/shared/billing/guard"
+	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/platform"
 )
@@ -21,7 +21,7 @@ func TestPushPauseResume(t *testing.T) {
 	t.Parallel()
 	st := billingtest.Bolt(t)
 	pub := &billingtest.Publisher{}
-	h, err := guard.New(&platform.Env{Logger: slog.New(slog.DiscardHandler), State: st, Events: pub})
+	h, err := budgetalerts.New(&platform.Env{Logger: slog.New(slog.DiscardHandler), State: st, Events: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestPushPauseResume(t *testing.T) {
 	}
 	for i, s := range steps {
 		body, err := events.EncodePush(&events.Message{ID: string(rune('a' + i)), Data: []byte(s.data), PublishTime: s.published,
-			Attributes: map[string]string{budget.AttrBudgetID: "b-1", "schemaVersion": "1.0"}})
+			Attributes: map[string]string{guard.AttrBudgetID: "b-1", "schemaVersion": "1.0"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func TestPushPauseResume(t *testing.T) {
 		if res.StatusCode != http.StatusNoContent {
 			t.Fatalf("step %d: push answered %d", i, res.StatusCode)
 		}
-		if paused, reason, err := budget.Paused(context.Background(), st); err != nil || paused != s.paused {
+		if paused, reason, err := guard.Paused(context.Background(), st); err != nil || paused != s.paused {
 			t.Fatalf("step %d: Paused = %v (%s), %v; want %v", i, paused, reason, err, s.paused)
 		}
 	}

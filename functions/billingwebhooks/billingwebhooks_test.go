@@ -1,4 +1,4 @@
-package billing_test
+package billingwebhooks_test
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
-	"synthos.dev/synthos/functions/billing"
+	"synthos.dev/synthos/functions/billingwebhooks"
 	"synthos.dev/synthos/functions/subscriptions"
-	core "synthos.dev/synthos/shared/billing"
+	"synthos.dev/synthos/shared/billing"
 	"synthos.dev/synthos/shared/billing/billingtest"
 	"synthos.dev/synthos/shared/billing/paddle"
 	"synthos.dev/synthos/shared/billing/stripe"
@@ -72,11 +72,11 @@ func newRig(t *testing.T, extra func(env *platform.Env) events.Handler) *rig {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := core.LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{"SYNTHOS_BILLING_MAX_BODY_BYTES": "16384"}))
+	cfg, err := billing.LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{"SYNTHOS_BILLING_MAX_BODY_BYTES": "16384"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := billing.NewWithConfig(env, cfg)
+	h, err := billingwebhooks.NewWithConfig(env, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +154,12 @@ func TestPaddleWebhook(t *testing.T) {
 	msgs := r.drained(t)
 	var ids []string
 	for _, m := range msgs {
-		ids = append(ids, m.Attributes[core.AttrEventID]+"/"+m.Attributes[core.AttrProvider]+"/"+m.Attributes[core.AttrEventType])
+		ids = append(ids, m.Attributes[billing.AttrEventID]+"/"+m.Attributes[billing.AttrProvider]+"/"+m.Attributes[billing.AttrEventType])
 	}
 	if got := strings.Join(ids, ","); got != "evt_01hv8x_ok/paddle/subscription.created,evt_01hv8x_rot/paddle/subscription.updated" {
 		t.Fatalf("published %s; want each valid event once", got)
 	}
-	if n := billingtest.Count(t, r.st, core.CollEvents); n != 2 {
+	if n := billingtest.Count(t, r.st, billing.CollEvents); n != 2 {
 		t.Fatalf("%d stored events, want 2 (rejected deliveries store nothing)", n)
 	}
 }
@@ -188,7 +188,7 @@ func TestStripeWebhook(t *testing.T) {
 			t.Fatalf("%s: status %d (%v), want %d", tt.name, status, out, tt.status)
 		}
 	}
-	if msgs := r.drained(t); len(msgs) != 1 || msgs[0].Attributes[core.AttrEventID] != "evt_1Stripe" {
+	if msgs := r.drained(t); len(msgs) != 1 || msgs[0].Attributes[billing.AttrEventID] != "evt_1Stripe" {
 		t.Fatalf("published %d messages, want evt_1Stripe once", len(msgs))
 	}
 }

@@ -1,8 +1,8 @@
-// Package guard is the Pub/Sub push consumer of budget-alerts: it pauses
+// Package budgetalerts is the Pub/Sub push consumer of budget-alerts: it pauses
 // generation platform-wide when a Cloud Billing budget notification reports
 // spend at or over SYNTHOS_BUDGET_PAUSE_THRESHOLD of the budget, and resumes
 // it when a later notification falls below (shared/billing/guard).
-package guard
+package budgetalerts
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
-	core "synthos.dev/synthos/shared/billing"
-	budget "synthos.dev/synthos/shared/billing/guard"
+	"synthos.dev/synthos/shared/billing"
+	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/platform"
 )
@@ -19,13 +19,13 @@ import (
 // New returns the consumer.
 func New(env *platform.Env) (events.Handler, error) {
 	if env == nil || env.State == nil || env.Events == nil {
-		return nil, errors.New("guard: the function needs state and events")
+		return nil, errors.New("budgetalerts: the function needs state and events")
 	}
-	cfg, err := core.LoadConfig(context.Background(), envconfig.OsLookuper())
+	cfg, err := billing.LoadConfig(context.Background(), envconfig.OsLookuper())
 	if err != nil {
 		return nil, err
 	}
-	g, err := budget.New(env.State, env.Events, budget.Options{Threshold: cfg.BudgetThreshold})
+	g, err := guard.New(env.State, env.Events, guard.Options{Threshold: cfg.BudgetThreshold})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-// Package billing is the HTTP function that receives Paddle and Stripe
+// Package billingwebhooks is the HTTP function that receives Paddle and Stripe
 // webhooks (/webhooks/paddle, /webhooks/stripe), verifies their signatures,
 // records each event once and publishes it to billing-events.
 //
@@ -8,7 +8,7 @@
 // limit; 405 for methods other than POST; 500 when the event could not be
 // recorded or published (the provider retries, and the retry publishes an
 // event recorded but not yet published; see shared/billing).
-package billing
+package billingwebhooks
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
-	core "synthos.dev/synthos/shared/billing"
+	"synthos.dev/synthos/shared/billing"
 	"synthos.dev/synthos/shared/billing/paddle"
 	"synthos.dev/synthos/shared/billing/stripe"
 	"synthos.dev/synthos/shared/platform"
@@ -29,7 +29,7 @@ import (
 
 // New returns the webhook routes, configured from the environment.
 func New(env *platform.Env) (http.Handler, error) {
-	cfg, err := core.LoadConfig(context.Background(), envconfig.OsLookuper())
+	cfg, err := billing.LoadConfig(context.Background(), envconfig.OsLookuper())
 	if err != nil {
 		return nil, err
 	}
@@ -37,15 +37,15 @@ func New(env *platform.Env) (http.Handler, error) {
 }
 
 // NewWithConfig returns the webhook routes with an explicit configuration.
-func NewWithConfig(env *platform.Env, cfg core.Config) (http.Handler, error) {
+func NewWithConfig(env *platform.Env, cfg billing.Config) (http.Handler, error) {
 	if env == nil || env.State == nil || env.Events == nil {
-		return nil, errors.New("billing: the function needs state and events")
+		return nil, errors.New("billingwebhooks: the function needs state and events")
 	}
-	inbox, err := core.NewInbox(env.State, env.Events, nil)
+	inbox, err := billing.NewInbox(env.State, env.Events, nil)
 	if err != nil {
 		return nil, err
 	}
-	var src core.SecretGetter
+	var src billing.SecretGetter
 	if env.Secrets != nil {
 		src = secrets.Cached(env.Secrets, cfg.SecretTTL)
 	}
@@ -56,10 +56,10 @@ func NewWithConfig(env *platform.Env, cfg core.Config) (http.Handler, error) {
 	h := &handler{inbox: inbox, maxBody: cfg.MaxBodyBytes, log: logger}
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/paddle", h.serve(paddle.SignatureHeader, &paddle.Verifier{
-		Secrets: core.SecretList(src, cfg.PaddleSecretName), Tolerance: cfg.PaddleTolerance,
+		Secrets: billing.SecretList(src, cfg.PaddleSecretName), Tolerance: cfg.PaddleTolerance,
 	}))
 	mux.Handle("/webhooks/stripe", h.serve(stripe.SignatureHeader, &stripe.Verifier{
-		Secrets: core.SecretList(src, cfg.StripeSecretName), Tolerance: cfg.StripeTolerance,
+		Secrets: billing.SecretList(src, cfg.StripeSecretName), Tolerance: cfg.StripeTolerance,
 		IgnoreAPIVersionMismatch: cfg.StripeIgnoreAPIVersion,
 	}))
 	return mux, nil
@@ -67,11 +67,11 @@ func NewWithConfig(env *platform.Env, cfg core.Config) (http.Handler, error) {
 
 // verifier checks a provider's signature header and decodes the event.
 type verifier interface {
-	Verify(ctx context.Context, header string, body []byte) (core.Event, error)
+	Verify(ctx context.Context, header string, body []byte) (billing.Event, error)
 }
 
 type handler struct {
-	inbox   *core.Inbox
+	inbox   *billing.Inbox
 	maxBody int64
 	log     *slog.Logger
 }
@@ -88,7 +88,7 @@ func (h *handler) serve(header string, v verifier) http.Handler {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				h.reject(w, r, core.ErrTooLarge)
+				h.reject(w, r, billing.ErrTooLarge)
 				return
 			}
 			web.WriteError(w, http.StatusBadRequest, "bad_request", "could not read the body", nil)
@@ -114,15 +114,15 @@ func (h *handler) serve(header string, v verifier) http.Handler {
 func (h *handler) reject(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := http.StatusInternalServerError, "internal", "the webhook could not be verified"
 	switch {
-	case errors.Is(err, core.ErrTooLarge):
+	case errors.Is(err, billing.ErrTooLarge):
 		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "the body exceeds the size limit"
-	case errors.Is(err, core.ErrStale):
+	case errors.Is(err, billing.ErrStale):
 		status, code, msg = http.StatusBadRequest, "stale_timestamp", "the signature timestamp is outside the tolerance"
-	case errors.Is(err, core.ErrSignature):
+	case errors.Is(err, billing.ErrSignature):
 		status, code, msg = http.StatusBadRequest, "invalid_signature", "the signature does not verify"
-	case errors.Is(err, core.ErrAPIVersion):
+	case errors.Is(err, billing.ErrAPIVersion):
 		status, code, msg = http.StatusBadRequest, "api_version", "the event's API version is not the endpoint's ("+stripe.APIVersion+")"
-	case errors.Is(err, core.ErrMalformed):
+	case errors.Is(err, billing.ErrMalformed):
 		status, code, msg = http.StatusBadRequest, "malformed_event", "the body is not an event"
 	}
 	level := slog.LevelWarn
