@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -50,15 +51,41 @@ type BusOptions struct {
 	// Seed seeds the generator behind jitter and DuplicateRate, so test runs
 	// repeat.
 	Seed uint64
-	// Logger receives dead letters nobody else takes. Default slog.Default().
+	// Logger receives dead letters nobody else takes and the deliveries
+	// Close drops. Default slog.Default().
 	Logger *slog.Logger
+	// Workers bounds how many handler calls run at once across all
+	// subscriptions. Default DefaultWorkers().
+	Workers int
+	// SubscriptionWorkers bounds how many handler calls of one subscription
+	// run at once, so that a flood on one topic (a job fanning out a
+	// thousand shards) leaves workers to the others. Default: half of
+	// Workers, at least 1; never more than Workers.
+	SubscriptionWorkers int
+	// CloseTimeout bounds how long Close waits for running handlers after
+	// canceling their context. Default 10s.
+	CloseTimeout time.Duration
 }
 
+// DefaultWorkers is the default size of a Bus's worker pool: twice
+// GOMAXPROCS, at least 4. Handlers are mostly CPU-bound (fitting, sampling)
+// with some I/O, so a small multiple of the cores keeps them busy without
+// the memory of a goroutine per message.
+func DefaultWorkers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+
 // Bus is an in-process Pub/Sub: every subscription of a topic receives each
-// message published to it, at least once, on its own goroutine. A failed
-// delivery is retried with exponential backoff and jitter, and after
-// MaxAttempts the message is dead-lettered. Messages published to a topic
-// without subscriptions are dropped, as Pub/Sub drops them.
+// message published to it, at least once. A failed delivery is retried with
+// exponential backoff and jitter, and after MaxAttempts the message is
+// dead-lettered. Messages published to a topic without subscriptions are
+// dropped, as Pub/Sub drops them.
+//
+// Handlers run on a bounded pool: at most Workers calls at once, and at most
+// SubscriptionWorkers of one subscription. Deliveries beyond that wait in
+// their subscription's FIFO queue (a retry joins the back of the queue when
+// its backoff ends), and free workers serve the subscriptions with waiting
+// deliveries in turn. Publish never blocks: it only queues, so a handler
+// may publish while every worker is busy (its own included) without
+// deadlock; the queue holds the messages, not goroutines.
 type Bus struct {
 	opts   BusOptions
 	ctx    context.Context // parent of every handler call; canceled by Close
@@ -70,10 +97,15 @@ type Bus struct {
 	subs    map[string][]*subscription // by topic; replaced, never mutated
 	names   map[string]bool
 	state   busState
-	pending int           // deliveries queued, running or waiting to retry
-	idle    chan struct{} // closed when pending drops to 0
+	order   []*subscription // every subscription, for round-robin dispatch
+	next    int             // where the next dispatch starts in order
+	pending int             // deliveries queued, running or waiting to retry
+	queued  int             // deliveries waiting for a worker
+	active  int             // handler calls running
+	idle    chan struct{}   // closed when pending drops to 0
 	timers  map[*time.Timer]struct{}
 	running sync.WaitGroup // handler goroutines
+	dropped atomic.Int64   // deliveries given up by Close
 
 	rmu sync.Mutex
 	rnd *rand.Rand
@@ -90,6 +122,8 @@ const (
 type subscription struct {
 	topic, name string
 	h           Handler
+	queue       []delivery // waiting for a worker; guarded by Bus.mu
+	active      int        // handler calls running; guarded by Bus.mu
 }
 
 // delivery is one subscription's copy of a message on its way to a handler.
@@ -120,6 +154,16 @@ func NewBus(opts BusOptions) *Bus {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers()
+	}
+	if opts.SubscriptionWorkers <= 0 {
+		opts.SubscriptionWorkers = max(1, opts.Workers/2)
+	}
+	opts.SubscriptionWorkers = min(opts.SubscriptionWorkers, opts.Workers)
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = 10 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Bus{
 		opts:   opts,
@@ -149,15 +193,18 @@ func (b *Bus) Subscribe(topic, name string, h Handler) error {
 		return fmt.Errorf("events.Bus.Subscribe(%q, %q): %w", topic, name, ErrExists)
 	}
 	b.names[name] = true
+	s := &subscription{topic: topic, name: name, h: h}
 	subs := append([]*subscription(nil), b.subs[topic]...)
-	b.subs[topic] = append(subs, &subscription{topic: topic, name: name, h: h})
+	b.subs[topic] = append(subs, s)
+	b.order = append(b.order, s)
 	return nil
 }
 
 // Publish delivers a copy of data and attrs, plus ctx's trace, to every
 // subscription of topic, and returns the message id at once. While the Bus
 // drains, only handlers it is running may still publish, so that chains of
-// functions complete; otherwise Publish fails with ErrClosed.
+// functions complete; otherwise Publish fails with ErrClosed. Publish never
+// waits for a worker: deliveries queue until one is free.
 func (b *Bus) Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
 	attrs = obs.InjectAttributes(ctx, maps.Clone(attrs))
 	if err := validate(topic, data, attrs); err != nil {
@@ -181,7 +228,7 @@ func (b *Bus) Publish(ctx context.Context, topic string, data []byte, attrs map[
 	}
 	for _, s := range b.subs[topic] {
 		for range copies {
-			b.startLocked(delivery{sub: s, msg: m, attempt: 1})
+			b.addLocked(delivery{sub: s, msg: m, attempt: 1})
 		}
 	}
 	return m.ID, nil
@@ -196,19 +243,65 @@ func (b *Bus) duplicate() bool {
 	return b.opts.DuplicateRate > 0 && b.float() < b.opts.DuplicateRate
 }
 
-// startLocked counts d as pending and runs it on a new goroutine. b.mu must be
-// held and the Bus not closed.
-func (b *Bus) startLocked(d delivery) {
+// addLocked counts d as pending and queues it. b.mu must be held and the Bus
+// not closed.
+func (b *Bus) addLocked(d delivery) {
 	if b.pending == 0 {
 		b.idle = make(chan struct{})
 	}
 	b.pending++
-	b.running.Add(1)
-	go b.deliver(d)
+	b.enqueueLocked(d)
+}
+
+// enqueueLocked queues d, already counted as pending, for a worker.
+func (b *Bus) enqueueLocked(d delivery) {
+	d.sub.queue = append(d.sub.queue, d)
+	b.queued++
+	b.dispatchLocked()
+}
+
+// dispatchLocked starts queued deliveries while workers are free, taking
+// subscriptions in turn so that one flooded subscription cannot starve the
+// others.
+func (b *Bus) dispatchLocked() {
+	if b.state == closed {
+		return
+	}
+	for b.active < b.opts.Workers {
+		s := b.readyLocked()
+		if s == nil {
+			return
+		}
+		d := s.queue[0]
+		s.queue[0] = delivery{}
+		s.queue = s.queue[1:]
+		if len(s.queue) == 0 {
+			s.queue = nil // let the backing array go
+		}
+		b.queued--
+		s.active++
+		b.active++
+		b.running.Add(1)
+		go b.deliver(d)
+	}
+}
+
+// readyLocked returns the next subscription, in round-robin order, with a
+// queued delivery and a free worker of its own, or nil.
+func (b *Bus) readyLocked() *subscription {
+	n := len(b.order)
+	for i := range n {
+		s := b.order[(b.next+i)%n]
+		if len(s.queue) > 0 && s.active < b.opts.SubscriptionWorkers {
+			b.next = (b.next + i + 1) % n
+			return s
+		}
+	}
+	return nil
 }
 
 // deliver makes one delivery attempt and then acknowledges, retries or
-// dead-letters.
+// dead-letters, and hands its worker to the next queued delivery.
 func (b *Bus) deliver(d delivery) {
 	defer b.running.Done()
 	m := *d.msg
@@ -219,15 +312,20 @@ func (b *Bus) deliver(d delivery) {
 
 	ctx := obs.ExtractAttributes(context.WithValue(b.ctx, busKey{}, b), m.Attributes)
 	err := b.call(ctx, d.sub.h, &m)
-	switch {
-	case err == nil:
-		b.finish()
-	case d.attempt >= b.opts.MaxAttempts:
+	last := err != nil && d.attempt >= b.opts.MaxAttempts
+	if last {
 		b.deadLetter(ctx, d.sub, &m, err)
-		b.finish()
-	default:
-		b.retry(d)
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d.sub.active--
+	b.active--
+	if err == nil || last {
+		b.finishLocked()
+	} else {
+		b.retryLocked(d)
+	}
+	b.dispatchLocked()
 }
 
 // call runs h, turning a panic into an error so one bad message cannot take
@@ -246,17 +344,16 @@ func (b *Bus) call(ctx context.Context, h Handler, m *Message) (err error) {
 	return h(ctx, m)
 }
 
-// retry schedules the next attempt of d after a backoff, unless the Bus has
-// been closed meanwhile.
-func (b *Bus) retry(d delivery) {
-	d.attempt++
-	wait := b.backoff(d.attempt - 1)
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// retryLocked queues the next attempt of d after a backoff, unless the Bus
+// has been closed meanwhile. b.mu must be held.
+func (b *Bus) retryLocked(d delivery) {
 	if b.state == closed {
+		b.dropped.Add(1)
 		b.finishLocked()
 		return
 	}
+	d.attempt++
+	wait := b.backoff(d.attempt - 1)
 	var t *time.Timer
 	t = time.AfterFunc(wait, func() {
 		b.mu.Lock()
@@ -265,8 +362,7 @@ func (b *Bus) retry(d delivery) {
 			return // Close took it
 		}
 		delete(b.timers, t)
-		b.running.Add(1) // still counted in pending
-		go b.deliver(d)
+		b.enqueueLocked(d) // still counted in pending
 	})
 	b.timers[t] = struct{}{}
 }
@@ -316,12 +412,6 @@ func (b *Bus) deadLetter(ctx context.Context, s *subscription, m *Message, lastE
 	}
 }
 
-func (b *Bus) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.finishLocked()
-}
-
 func (b *Bus) finishLocked() {
 	b.pending--
 	if b.pending == 0 {
@@ -329,10 +419,32 @@ func (b *Bus) finishLocked() {
 	}
 }
 
+// BusStats counts a Bus's deliveries at one moment.
+type BusStats struct {
+	Queued   int   // waiting for a worker
+	Running  int   // in a handler call
+	Retrying int   // waiting for their backoff to end
+	Dropped  int64 // given up by Close: queued, retrying, or failed after Close
+}
+
+// Pending is the number of deliveries not yet acknowledged or dead-lettered.
+func (s BusStats) Pending() int { return s.Queued + s.Running + s.Retrying }
+
+func (s BusStats) String() string {
+	return fmt.Sprintf("%d queued, %d running, %d waiting to retry", s.Queued, s.Running, s.Retrying)
+}
+
+// Stats returns the Bus's current counts.
+func (b *Bus) Stats() BusStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return BusStats{Queued: b.queued, Running: b.active, Retrying: len(b.timers), Dropped: b.dropped.Load()}
+}
+
 // Drain stops accepting publications from outside the Bus's own handlers and
 // waits until every delivery, retries included, has been acknowledged or
-// dead-lettered, or until ctx ends. It is what a SIGTERM handler calls before
-// Close.
+// dead-lettered, or until ctx ends; the error then says how many deliveries
+// were still pending. It is what a SIGTERM handler calls before Close.
 func (b *Bus) Drain(ctx context.Context) error {
 	b.mu.Lock()
 	if b.state == open {
@@ -344,7 +456,7 @@ func (b *Bus) Drain(ctx context.Context) error {
 		select {
 		case <-idle:
 		case <-ctx.Done():
-			return fmt.Errorf("events.Bus.Drain: %w", context.Cause(ctx))
+			return fmt.Errorf("events.Bus.Drain: %w (deliveries pending: %v)", context.Cause(ctx), b.Stats())
 		}
 		b.mu.Lock()
 	}
@@ -352,10 +464,13 @@ func (b *Bus) Drain(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the Bus at once: later calls fail with ErrClosed, pending
-// retries are dropped, and running handlers see their context canceled.
-// Close returns once those handlers have returned. Call Drain first to let
-// work finish.
+// Close stops the Bus at once: later calls fail with ErrClosed, queued
+// deliveries and pending retries are dropped, and running handlers see their
+// context canceled. Pub/Sub would redeliver what was dropped; the embedded
+// Bus keeps nothing across restarts, so Close logs how many deliveries it
+// dropped (Stats reports them too). Close waits for the running handlers up
+// to CloseTimeout and fails, naming how many are still running, if they
+// outlive it. Call Drain first to let work finish.
 func (b *Bus) Close() error {
 	b.mu.Lock()
 	if b.state == closed {
@@ -366,12 +481,39 @@ func (b *Bus) Close() error {
 	for t := range b.timers {
 		t.Stop()
 		delete(b.timers, t)
+		b.dropped.Add(1)
 		b.finishLocked()
 	}
+	for _, s := range b.order {
+		for range s.queue {
+			b.dropped.Add(1)
+			b.finishLocked()
+		}
+		s.queue = nil
+	}
+	b.queued = 0
 	b.mu.Unlock()
 	b.cancel()
-	b.running.Wait()
-	return nil
+
+	done := make(chan struct{})
+	go func() {
+		b.running.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(b.opts.CloseTimeout)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-done:
+	case <-timer.C:
+		err = fmt.Errorf("events.Bus.Close: %d handlers still running %v after their context was canceled",
+			b.Stats().Running, b.opts.CloseTimeout)
+	}
+	if n := b.dropped.Load(); n > 0 {
+		b.opts.Logger.Warn("embedded bus closed with undelivered messages; Pub/Sub would redeliver them, the embedded bus does not",
+			"dropped", n)
+	}
+	return err
 }
 
 var _ Publisher = (*Bus)(nil)
