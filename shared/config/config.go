@@ -59,6 +59,47 @@ type Config struct {
 	DPBudgetEpsilon float64 `env:"SYNTHOS_DP_BUDGET_EPSILON, default=10"`
 	// DPBudgetDelta is the delta of the default cap.
 	DPBudgetDelta float64 `env:"SYNTHOS_DP_BUDGET_DELTA, default=1e-9"`
+	// Workers bounds how many deliveries the embedded dispatcher handles at
+	// once; 0 picks events.DefaultWorkers (twice GOMAXPROCS, at least 4).
+	Workers int `env:"SYNTHOS_WORKERS, default=0"`
+	// SubscriptionWorkers bounds how many deliveries of one subscription the
+	// embedded dispatcher handles at once (a job's shards share one); 0
+	// picks half of Workers.
+	SubscriptionWorkers int `env:"SYNTHOS_SUBSCRIPTION_WORKERS, default=0"`
+	// PushAuth is how push functions authenticate Pub/Sub push requests:
+	// "oidc" (verify the Google-signed OIDC token the subscription attaches)
+	// or "none" (only for emulators and tests).
+	PushAuth string `env:"SYNTHOS_PUSH_AUTH, default=oidc"`
+	// PushAudience is the audience the push subscription puts in its OIDC
+	// tokens; required by push functions with PushAuth "oidc".
+	PushAudience string `env:"SYNTHOS_PUSH_AUDIENCE"`
+	// PushServiceAccounts are the service accounts whose tokens push
+	// functions accept (the subscriptions' oidc_token.service_account_email).
+	PushServiceAccounts []string `env:"SYNTHOS_PUSH_SERVICE_ACCOUNTS"`
+}
+
+// maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
+const maxWorkers = 1024
+
+// PushOIDC reports whether push functions must verify OIDC tokens, and
+// fails, naming the variables, when they must but cannot: a push function
+// calls it when it starts.
+func (c *Config) PushOIDC() (bool, error) {
+	if c.PushAuth == "none" {
+		return false, nil
+	}
+	var missing []string
+	if c.PushAudience == "" {
+		missing = append(missing, "SYNTHOS_PUSH_AUDIENCE (the audience of the push subscription's OIDC token)")
+	}
+	if len(c.PushServiceAccounts) == 0 {
+		missing = append(missing, "SYNTHOS_PUSH_SERVICE_ACCOUNTS (the service account the push subscription signs as)")
+	}
+	if len(missing) > 0 {
+		return true, fmt.Errorf("%w: push requests are verified (SYNTHOS_PUSH_AUTH=oidc) but %s not set",
+			ErrInvalid, strings.Join(missing, " and "))
+	}
+	return true, nil
 }
 
 // Defaults of the privacy budget, for callers without a Config (tests).
@@ -82,7 +123,8 @@ var Variables = []string{
 	"SYNTHOS_STATE_URL", "SYNTHOS_OBJECTS_URL", "SYNTHOS_EVENTS", "SYNTHOS_SECRETS_URL",
 	"GOOGLE_CLOUD_PROJECT", "SYNTHOS_LOG_LEVEL", "SYNTHOS_ADDR", "SYNTHOS_READY_TIMEOUT",
 	"SYNTHOS_MAX_ATTEMPTS", "SYNTHOS_DRAIN_TIMEOUT", "SYNTHOS_SHARD_ROWS",
-	"SYNTHOS_DP_BUDGET_EPSILON", "SYNTHOS_DP_BUDGET_DELTA",
+	"SYNTHOS_DP_BUDGET_EPSILON", "SYNTHOS_DP_BUDGET_DELTA", "SYNTHOS_WORKERS", "SYNTHOS_SUBSCRIPTION_WORKERS",
+	"SYNTHOS_PUSH_AUTH", "SYNTHOS_PUSH_AUDIENCE", "SYNTHOS_PUSH_SERVICE_ACCOUNTS",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -172,6 +214,22 @@ func (c *Config) Validate() error {
 	}
 	if !(c.DPBudgetDelta > 0 && c.DPBudgetDelta < 1) {
 		bad("SYNTHOS_DP_BUDGET_DELTA", "%v is out of range; use a probability in (0, 1), well below 1/rows, e.g. 1e-9 (the default)", c.DPBudgetDelta)
+	}
+	if c.Workers < 0 || c.Workers > maxWorkers {
+		bad("SYNTHOS_WORKERS", "%d is out of range; use 0 (twice the cores, at least 4) to %d", c.Workers, maxWorkers)
+	}
+	if c.SubscriptionWorkers < 0 || c.SubscriptionWorkers > maxWorkers || c.Workers > 0 && c.SubscriptionWorkers > c.Workers {
+		bad("SYNTHOS_SUBSCRIPTION_WORKERS", "%d is out of range; use 0 (half of SYNTHOS_WORKERS) to SYNTHOS_WORKERS", c.SubscriptionWorkers)
+	}
+	switch c.PushAuth {
+	case "oidc", "none":
+	default:
+		bad("SYNTHOS_PUSH_AUTH", "%q is not supported; use oidc (production) or none (emulators only)", c.PushAuth)
+	}
+	for _, sa := range c.PushServiceAccounts {
+		if at := strings.IndexByte(sa, '@'); at <= 0 || at == len(sa)-1 || strings.ContainsAny(sa, " \t") {
+			bad("SYNTHOS_PUSH_SERVICE_ACCOUNTS", "%q is not a service account email; list emails such as synthos-pubsub-invoker@PROJECT.iam.gserviceaccount.com, comma-separated", sa)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))

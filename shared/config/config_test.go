@@ -62,6 +62,11 @@ func TestInvalid(t *testing.T) {
 		{"dp budget not a number", map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "lots"}, []string{"SYNTHOS_DP_BUDGET_EPSILON"}},
 		{"dp delta zero", map[string]string{"SYNTHOS_DP_BUDGET_DELTA": "0"}, []string{"SYNTHOS_DP_BUDGET_DELTA", "(0, 1)"}},
 		{"dp delta one", map[string]string{"SYNTHOS_DP_BUDGET_DELTA": "1"}, []string{"SYNTHOS_DP_BUDGET_DELTA"}},
+		{"workers negative", map[string]string{"SYNTHOS_WORKERS": "-1"}, []string{"SYNTHOS_WORKERS", "out of range"}},
+		{"workers huge", map[string]string{"SYNTHOS_WORKERS": "100000"}, []string{"SYNTHOS_WORKERS"}},
+		{"subscription workers over workers", map[string]string{"SYNTHOS_WORKERS": "4", "SYNTHOS_SUBSCRIPTION_WORKERS": "5"}, []string{"SYNTHOS_SUBSCRIPTION_WORKERS"}},
+		{"push auth", map[string]string{"SYNTHOS_PUSH_AUTH": "basic"}, []string{"SYNTHOS_PUSH_AUTH", "oidc"}},
+		{"push service account", map[string]string{"SYNTHOS_PUSH_SERVICE_ACCOUNTS": "a@x.iam.gserviceaccount.com,nobody"}, []string{"SYNTHOS_PUSH_SERVICE_ACCOUNTS", `"nobody"`}},
 		{"several at once", map[string]string{"SYNTHOS_EVENTS": "x", "SYNTHOS_LOG_LEVEL": "y"}, []string{"SYNTHOS_EVENTS", "SYNTHOS_LOG_LEVEL"}},
 	}
 	for _, tc := range tests {
@@ -94,5 +99,41 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 		if !strings.Contains(string(b), "`"+v+"`") {
 			t.Errorf("README.md does not document %s", v)
 		}
+	}
+}
+
+func TestWorkersAndPushAuth(t *testing.T) {
+	t.Parallel()
+	c, err := LoadMap(context.Background(), map[string]string{
+		"SYNTHOS_WORKERS": "8", "SYNTHOS_SUBSCRIPTION_WORKERS": "3",
+		"SYNTHOS_PUSH_AUDIENCE":         "https://europe-west1-p.cloudfunctions.net/synthos-generate",
+		"SYNTHOS_PUSH_SERVICE_ACCOUNTS": "a@p.iam.gserviceaccount.com,b@p.iam.gserviceaccount.com",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Workers != 8 || c.SubscriptionWorkers != 3 || len(c.PushServiceAccounts) != 2 || c.PushServiceAccounts[1] != "b@p.iam.gserviceaccount.com" {
+		t.Errorf("loaded %+v", c)
+	}
+	if on, err := c.PushOIDC(); !on || err != nil {
+		t.Errorf("PushOIDC = %v, %v; want true, nil", on, err)
+	}
+
+	// The defaults verify push tokens but name nothing to verify against:
+	// a push function refuses to start, naming both variables.
+	d, err := LoadMap(context.Background(), map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := d.PushOIDC()
+	if !on || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "SYNTHOS_PUSH_AUDIENCE") || !strings.Contains(err.Error(), "SYNTHOS_PUSH_SERVICE_ACCOUNTS") {
+		t.Errorf("PushOIDC with defaults = %v, %v; want true and an error naming both variables", on, err)
+	}
+	n, err := LoadMap(context.Background(), map[string]string{"SYNTHOS_PUSH_AUTH": "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, err := n.PushOIDC(); on || err != nil {
+		t.Errorf("PushOIDC with none = %v, %v; want false, nil", on, err)
 	}
 }

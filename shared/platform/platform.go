@@ -110,6 +110,10 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, er
 			MaxBackoff:  10 * time.Second,
 			DeadLetter:  env.deadLetter,
 			Logger:      env.Logger,
+			// A job fans out one message per shard; the pool bounds how
+			// many run at once, the rest wait in the queue.
+			Workers:             cfg.Workers,
+			SubscriptionWorkers: cfg.SubscriptionWorkers,
 		})
 		env.Events = env.Bus
 		env.closers = append(env.closers, env.Bus)

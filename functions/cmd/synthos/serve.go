@@ -108,14 +108,25 @@ The README's walk-through goes on from there.
 		if err := env.Bus.Drain(dctx); err != nil {
 			errs = append(errs, fmt.Errorf("drain deliveries: %w", err))
 		}
+		// Stop what the drain left: queued deliveries are dropped (counted in
+		// the log), running handlers are canceled and waited for, briefly.
+		if err := env.Bus.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop deliveries: %w", err))
+		}
+		if n := env.Bus.Stats().Dropped; n > 0 {
+			env.Logger.Warn("deliveries dropped at shutdown; their jobs resume or fail on the next start", "dropped", n)
+		}
 	}
 	env.Logger.Info("stopped")
 	return errors.Join(errs...)
 }
 
-// localRoutes mounts every function in one mux: HTTP functions on their
-// routes, push consumers on /push/<name> (so an envelope can be POSTed by
-// hand) and on the embedded bus.
+// localRoutes mounts the HTTP functions on their routes in one mux and
+// subscribes the push consumers to the embedded bus, which calls them in
+// process. Push consumers get no route: in the cloud only Pub/Sub, with a
+// signed token, reaches them; here nothing but the bus does, so that nobody
+// who reaches the port can forge pipeline messages (cancel or fail another
+// tenant's job).
 func localRoutes(env *platform.Env) (http.Handler, error) {
 	mux := http.NewServeMux()
 	for _, e := range registry.All() {
@@ -133,7 +144,6 @@ func localRoutes(env *platform.Env) (http.Handler, error) {
 			if err != nil {
 				return nil, fmt.Errorf("build %s: %w", e.Name, err)
 			}
-			mux.Handle("POST /push/"+strings.ToLower(e.Name), platform.PushHTTP(h))
 			if env.Bus != nil && !e.DeadLetter {
 				if err := env.Bus.Subscribe(e.Topic, "local-"+strings.ToLower(e.Name), h); err != nil {
 					return nil, fmt.Errorf("subscribe %s to %s: %w", e.Name, e.Topic, err)

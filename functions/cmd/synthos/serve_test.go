@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/functions/registry"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
@@ -102,6 +104,36 @@ func TestServeUnknownRouteIsJSON404(t *testing.T) {
 	base, _, _, _ := startLocal(t)
 	if code, body := getJSON(t, base+"/nope"); code != 404 || body["error"] == nil {
 		t.Errorf("/nope = %d %v", code, body)
+	}
+}
+
+// TestServePushRoutesAreNotPublic: no push consumer answers on the public
+// listener, whatever the method or name (the embedded bus calls them in
+// process), so a forged pipeline message cannot reach one; the consumers are
+// still subscribed to the bus.
+func TestServePushRoutesAreNotPublic(t *testing.T) {
+	base, env, _, _ := startLocal(t)
+	envelope := `{"message":{"data":"eyJqb2IiOiJqLTEifQ==","messageId":"1","attributes":{"kind":"cancel"}},"subscription":"s"}`
+	for _, e := range registry.All() {
+		if e.Kind != registry.Push {
+			continue
+		}
+		for _, path := range []string{"/push/" + strings.ToLower(e.Name), "/push/" + e.Name, "/push/" + strings.ToLower(e.Name) + "/"} {
+			resp, err := http.Post(base+path, "application/json", strings.NewReader(envelope))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("POST %s = %d %s, want 404 or 401", path, resp.StatusCode, body)
+			}
+		}
+	}
+	// The handlers are reachable through the bus only: a push consumer's
+	// subscription name is taken.
+	if err := env.Bus.Subscribe("x", "local-generate", func(context.Context, *events.Message) error { return nil }); !errors.Is(err, events.ErrExists) {
+		t.Errorf("Subscribe(local-generate) = %v, want ErrExists: the generate consumer is not on the bus", err)
 	}
 }
 
