@@ -270,6 +270,7 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 	bins := make([]int, len(m.Attrs))
 	var buf []byte
 	var done int64
+	check := synth.NewCancelCheck(ctx)
 	for b := b0; b < b1; b++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("dp.Sample: block %d: %w", b, err)
@@ -282,6 +283,9 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 			for tries := 0; ; tries++ {
 				if tries == maxTries {
 					return fmt.Errorf("dp.Sample: row %d: %d candidates rejected by Accept: %w", r, maxTries, synth.ErrRejected)
+				}
+				if err := check.Tick(); err != nil {
+					return fmt.Errorf("dp.Sample: row %d: %w", r, err)
 				}
 				buf = buf[:0]
 				dr.draw(rng, bins)

@@ -94,6 +94,7 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 	guard := len(s.RowHashes) > 0 && len(s.Modelled) > 0
 	set := s.rowSet()
 	b0, b1 := shardBlocks(n, shard, shards)
+	check := NewCancelCheck(ctx)
 	var done int64
 	for b := b0; b < b1; b++ {
 		if err := ctx.Err(); err != nil {
@@ -111,6 +112,9 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 				if tries == maxTries {
 					return fmt.Errorf("row %d: %d candidates rejected (fixed conditions %d, copies of a training row %d, Accept %d): %w",
 						r, maxTries, fixedRej, guardRej, acceptRej, ErrRejected)
+				}
+				if err := check.Tick(); err != nil {
+					return fmt.Errorf("row %d: %w", r, err)
 				}
 				if !d.draw(rng, st.a, row) {
 					fixedRej++
