@@ -2,12 +2,14 @@ package platform
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/obs"
+	"synthos.dev/synthos/shared/pushauth"
 	"synthos.dev/synthos/shared/web"
 )
 
@@ -64,15 +66,40 @@ func ServeHTTP(getEnv func(context.Context) (*Env, error), f HTTPFactory) func(h
 }
 
 // ServePush adapts a push consumer into a Cloud Functions HTTP entry point
-// that decodes the Pub/Sub push envelope.
+// that checks the push subscription's OIDC token (see PushAuth) and decodes
+// the Pub/Sub push envelope.
 func ServePush(getEnv func(context.Context) (*Env, error), f PushFactory) func(http.ResponseWriter, *http.Request) {
 	return ServeHTTP(getEnv, func(env *Env) (http.Handler, error) {
 		h, err := f(env)
 		if err != nil {
 			return nil, err
 		}
-		return PushHTTP(h), nil
+		return PushAuth(env, PushHTTP(h), nil)
 	})
+}
+
+// PushAuth puts h behind the check of the OIDC token Pub/Sub push
+// subscriptions attach, configured by SYNTHOS_PUSH_AUTH, SYNTHOS_PUSH_AUDIENCE
+// and SYNTHOS_PUSH_SERVICE_ACCOUNTS: a request without a valid token of an
+// allowed account answers 401 (403 for another account's token) and is
+// logged as a security event. keys fetches Google's signing keys (nil: the
+// default client; tests pass their own). With SYNTHOS_PUSH_AUTH=none (for
+// emulators) h is returned as it is, with a warning.
+func PushAuth(env *Env, h http.Handler, keys *http.Client) (http.Handler, error) {
+	on, err := env.Config.PushOIDC()
+	if err != nil {
+		return nil, err
+	}
+	if !on {
+		env.Logger.Warn("push requests are not authenticated (SYNTHOS_PUSH_AUTH=none); use this with emulators only")
+		return h, nil
+	}
+	v, err := pushauth.New(context.Background(), pushauth.Options{Audience: env.Config.PushAudience,
+		ServiceAccounts: env.Config.PushServiceAccounts, Logger: env.Logger, HTTPClient: keys})
+	if err != nil {
+		return nil, fmt.Errorf("push authentication: %w", err)
+	}
+	return v.Wrap(h), nil
 }
 
 // PushHTTP serves a push consumer over HTTP: the Pub/Sub push envelope is

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,5 +126,61 @@ func TestServeHTTPAnswersMisconfigurationWith503(t *testing.T) {
 	h(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "SYNTHOS_EVENTS") {
 		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestServePushNeedsAToken drives a push entry point as Cloud Functions
+// serves it: without a token (or with a malformed one) it answers 401 and
+// the consumer never runs; without the audience and accounts to check
+// against it refuses to start (503 naming the variables); with
+// SYNTHOS_PUSH_AUTH=none it passes requests through. Valid and forged
+// tokens are covered by shared/pushauth's tests.
+func TestServePushNeedsAToken(t *testing.T) {
+	t.Parallel()
+	envelope := `{"message":{"data":"eA==","messageId":"1"},"subscription":"s"}`
+	serve := func(cfg map[string]string) (*httptest.ResponseRecorder, func(auth string) *httptest.ResponseRecorder, *atomic.Int32) {
+		c, err := config.LoadMap(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := &Env{Config: c, Logger: slog.New(slog.DiscardHandler)}
+		var calls atomic.Int32
+		h := ServePush(func(context.Context) (*Env, error) { return env, nil }, func(*Env) (events.Handler, error) {
+			return func(context.Context, *events.Message) error { calls.Add(1); return nil }, nil
+		})
+		post := func(auth string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(envelope))
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			rec := httptest.NewRecorder()
+			h(rec, req)
+			return rec
+		}
+		return post(""), post, &calls
+	}
+
+	verified := map[string]string{
+		"SYNTHOS_PUSH_AUDIENCE":         "https://europe-west1-p.cloudfunctions.net/synthos-generate",
+		"SYNTHOS_PUSH_SERVICE_ACCOUNTS": "synthos-pubsub-invoker@p.iam.gserviceaccount.com",
+	}
+	first, post, calls := serve(verified)
+	if first.Code != http.StatusUnauthorized {
+		t.Errorf("no token: %d %s, want 401", first.Code, first.Body)
+	}
+	if rec := post("Bearer not.a.jwt"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("malformed token: %d %s, want 401", rec.Code, rec.Body)
+	}
+	if calls.Load() != 0 {
+		t.Errorf("the consumer ran %d times for unauthenticated requests", calls.Load())
+	}
+
+	if rec, _, calls := serve(map[string]string{}); rec.Code != http.StatusServiceUnavailable ||
+		!strings.Contains(rec.Body.String(), "SYNTHOS_PUSH_AUDIENCE") || calls.Load() != 0 {
+		t.Errorf("unconfigured: %d %s, want 503 naming SYNTHOS_PUSH_AUDIENCE", rec.Code, rec.Body)
+	}
+
+	if rec, _, calls := serve(map[string]string{"SYNTHOS_PUSH_AUTH": "none"}); rec.Code/100 != 2 || calls.Load() != 1 {
+		t.Errorf("SYNTHOS_PUSH_AUTH=none: %d %s, %d calls; want 2xx and the consumer called", rec.Code, rec.Body, calls.Load())
 	}
 }
