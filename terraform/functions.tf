@@ -15,6 +15,24 @@ locals {
     SYNTHOS_LOG_LEVEL    = var.log_level
   }
 
+  # Push functions verify their subscription's OIDC token again
+  # (shared/pushauth, SYNTHOS_PUSH_*). The token's audience is the function's
+  # deterministic run.app URL, https://SERVICE-PROJECT_NUMBER.REGION.run.app,
+  # which Cloud Run's own invoker check accepts like the URL it generates,
+  # and which, unlike service_config[0].uri, is known before the function
+  # exists: a function cannot be given its own URI in its environment.
+  push_audience = {
+    for name in ["generate", "privacy", "notify", "audit", "subscriptions", "guard", "generate_dead_letter", "privacy_dead_letter"] :
+    name => "https://synthos-${replace(name, "_", "-")}-${data.google_project.this.number}.${var.region}.run.app"
+  }
+
+  # The accounts whose push tokens the push functions accept: the one the
+  # subscriptions sign as.
+  push_env = {
+    SYNTHOS_PUSH_AUTH             = "oidc"
+    SYNTHOS_PUSH_SERVICE_ACCOUNTS = google_service_account.pubsub_invoker.email
+  }
+
   function_accounts = {
     api           = google_service_account.api.email
     billing       = google_service_account.billing.email

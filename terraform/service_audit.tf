@@ -42,8 +42,9 @@ resource "google_cloudfunctions2_function" "audit" {
     timeout_seconds                = 60
     max_instance_count             = 10
 
-    environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.audit_archive.name}"
+    environment_variables = merge(local.function_env, local.push_env, {
+      SYNTHOS_OBJECTS_URL   = "gs://${google_storage_bucket.audit_archive.name}"
+      SYNTHOS_PUSH_AUDIENCE = local.push_audience.audit
     })
   }
 
@@ -76,7 +77,7 @@ resource "google_pubsub_subscription" "audit" {
     push_endpoint = google_cloudfunctions2_function.audit.service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
-      audience              = google_cloudfunctions2_function.audit.service_config[0].uri
+      audience              = local.push_audience.audit
     }
   }
 

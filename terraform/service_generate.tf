@@ -61,10 +61,15 @@ resource "google_cloudfunctions2_function" "generate" {
     available_memory               = "2Gi"
     available_cpu                  = "1"
     timeout_seconds                = 540
-    max_instance_count             = 20
+    # One shard per instance at a time (sampling is CPU-bound and holds a
+    # shard's model and buffers), so the instance count bounds how many
+    # shards the platform samples at once.
+    max_instance_count               = var.generate_max_instances
+    max_instance_request_concurrency = 1
 
-    environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
+    environment_variables = merge(local.function_env, local.push_env, {
+      SYNTHOS_OBJECTS_URL   = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_PUSH_AUDIENCE = local.push_audience.generate
     })
   }
 
@@ -97,7 +102,7 @@ resource "google_pubsub_subscription" "generate" {
     push_endpoint = google_cloudfunctions2_function.generate.service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
-      audience              = google_cloudfunctions2_function.generate.service_config[0].uri
+      audience              = local.push_audience.generate
     }
   }
 

@@ -54,8 +54,9 @@ resource "google_cloudfunctions2_function" "generate_dead_letter" {
     timeout_seconds                = 60
     max_instance_count             = 5
 
-    environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.source.name}"
+    environment_variables = merge(local.function_env, local.push_env, {
+      SYNTHOS_OBJECTS_URL   = "gs://${google_storage_bucket.source.name}"
+      SYNTHOS_PUSH_AUDIENCE = local.push_audience.generate_dead_letter
     })
   }
 
@@ -90,7 +91,7 @@ resource "google_pubsub_subscription" "generate_dead_letter" {
     push_endpoint = google_cloudfunctions2_function.generate_dead_letter.service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
-      audience              = google_cloudfunctions2_function.generate_dead_letter.service_config[0].uri
+      audience              = local.push_audience.generate_dead_letter
     }
   }
 

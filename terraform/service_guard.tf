@@ -45,8 +45,9 @@ resource "google_cloudfunctions2_function" "guard" {
     timeout_seconds                = 60
     max_instance_count             = 5
 
-    environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.source.name}"
+    environment_variables = merge(local.function_env, local.push_env, {
+      SYNTHOS_OBJECTS_URL   = "gs://${google_storage_bucket.source.name}"
+      SYNTHOS_PUSH_AUDIENCE = local.push_audience.guard
     })
   }
 
@@ -79,7 +80,7 @@ resource "google_pubsub_subscription" "guard" {
     push_endpoint = google_cloudfunctions2_function.guard.service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
-      audience              = google_cloudfunctions2_function.guard.service_config[0].uri
+      audience              = local.push_audience.guard
     }
   }
 

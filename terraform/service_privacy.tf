@@ -51,9 +51,13 @@ resource "google_cloudfunctions2_function" "privacy" {
     available_cpu                  = "1"
     timeout_seconds                = 540
     max_instance_count             = 20
+    # One evaluation per instance: it is CPU-bound and holds the real and
+    # synthetic samples in memory.
+    max_instance_request_concurrency = 1
 
-    environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
+    environment_variables = merge(local.function_env, local.push_env, {
+      SYNTHOS_OBJECTS_URL   = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_PUSH_AUDIENCE = local.push_audience.privacy
     })
   }
 
@@ -86,7 +90,7 @@ resource "google_pubsub_subscription" "privacy" {
     push_endpoint = google_cloudfunctions2_function.privacy.service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
-      audience              = google_cloudfunctions2_function.privacy.service_config[0].uri
+      audience              = local.push_audience.privacy
     }
   }
 

@@ -365,6 +365,8 @@ func (m *module) checkPushSubscription(t *testing.T, e registry.Entry, fn string
 		}
 		if oidc := block(block(r.body, "push_config"), "oidc_token"); oidc == nil || ref(attr(oidc, "service_account_email")) == "" {
 			t.Errorf("%s: push_config needs an oidc_token with the invoker's service account", where)
+		} else {
+			m.checkPushAuth(t, where, fn, oidc)
 		}
 		if block(r.body, "retry_policy") == nil {
 			t.Errorf("%s: needs a retry_policy (min/max backoff)", where)
@@ -386,6 +388,64 @@ func (m *module) checkPushSubscription(t *testing.T, e registry.Entry, fn string
 	if len(found) != 1 {
 		t.Errorf("entry point %q (push on %s): want exactly one google_pubsub_subscription with push_config.push_endpoint = %s, found %v",
 			e.Name, e.Topic, endpoint, found)
+	}
+}
+
+// checkPushAuth checks that push function fn verifies the token its
+// subscription sends: SYNTHOS_PUSH_AUDIENCE is the oidc_token's audience,
+// SYNTHOS_PUSH_SERVICE_ACCOUNTS its service account, and SYNTHOS_PUSH_AUTH,
+// if set, is "oidc".
+func (m *module) checkPushAuth(t *testing.T, where, fn string, oidc *hclsyntax.Body) {
+	t.Helper()
+	env, err := m.env(attr(m.resources["google_cloudfunctions2_function"][fn].body, "service_config", "environment_variables"))
+	if err != nil {
+		t.Errorf("%s: %v", where, err)
+		return
+	}
+	aud := ref(attr(oidc, "audience"))
+	if aud == "" || strings.Contains(aud, "service_config") {
+		t.Errorf("%s: oidc_token.audience must be a value the function can be told (a local or variable), is %q", where, aud)
+	}
+	if got := ref(env["SYNTHOS_PUSH_AUDIENCE"]); got != aud {
+		t.Errorf("%s: google_cloudfunctions2_function.%s sets SYNTHOS_PUSH_AUDIENCE = %q, want the subscription's audience %q", where, fn, got, aud)
+	}
+	sa := ref(attr(oidc, "service_account_email"))
+	if got := m.resolveRef(env["SYNTHOS_PUSH_SERVICE_ACCOUNTS"]); got != sa {
+		t.Errorf("%s: google_cloudfunctions2_function.%s sets SYNTHOS_PUSH_SERVICE_ACCOUNTS = %q, want the subscription's account %q", where, fn, got, sa)
+	}
+	if e, ok := env["SYNTHOS_PUSH_AUTH"]; ok {
+		if v, _ := m.str(e); v != "oidc" {
+			t.Errorf("%s: google_cloudfunctions2_function.%s sets SYNTHOS_PUSH_AUTH = %q; production verifies tokens (oidc)", where, fn, v)
+		}
+	}
+}
+
+// resolveRef is ref, looking through a local that holds a reference.
+func (m *module) resolveRef(e hclsyntax.Expression) string {
+	r := ref(e)
+	if name, ok := strings.CutPrefix(r, "local."); ok && m.locals[name] != nil {
+		return m.resolveRef(m.locals[name])
+	}
+	return r
+}
+
+// TestGenerateInstancesBoundShards checks that Generate samples one shard per
+// instance and that its instance count is the documented variable.
+func TestGenerateInstancesBoundShards(t *testing.T) {
+	m := load(t)
+	fns := m.functionsFor("Generate")
+	if len(fns) != 1 {
+		t.Fatalf("Generate deployed by %v", fns)
+	}
+	body := m.resources["google_cloudfunctions2_function"][fns[0]].body
+	if got := ref(attr(body, "service_config", "max_instance_count")); got != "var.generate_max_instances" {
+		t.Errorf("Generate's max_instance_count is %q, want var.generate_max_instances", got)
+	}
+	if v, ok := literal(attr(body, "service_config", "max_instance_request_concurrency")); !ok || v.Type() != cty.Number || !v.Equals(cty.NumberIntVal(1)).True() {
+		t.Error("Generate's max_instance_request_concurrency must be 1: one shard per instance")
+	}
+	if !m.variables["generate_max_instances"] {
+		t.Error("variable generate_max_instances is not declared")
 	}
 }
 
@@ -422,6 +482,10 @@ func TestEveryTopicExists(t *testing.T) {
 	}
 }
 
+// pushOnly are the variables only push functions need; checkPushSubscription
+// checks them against the subscription's OIDC token.
+var pushOnly = []string{"SYNTHOS_PUSH_AUDIENCE", "SYNTHOS_PUSH_SERVICE_ACCOUNTS"}
+
 // required lists what every function must set in production, and the literal
 // start its value must have ("" for any value): each variable of
 // shared/config without a default, and the production choices of driver.
@@ -443,7 +507,7 @@ func required(t *testing.T) map[string]string {
 		if !slices.Contains(config.Variables, name) {
 			t.Fatalf("config.Config reads %s, which config.Variables does not list", name)
 		}
-		if !strings.Contains(opts, "default=") {
+		if !strings.Contains(opts, "default=") && !slices.Contains(pushOnly, name) {
 			if _, ok := req[name]; !ok {
 				req[name] = ""
 			}

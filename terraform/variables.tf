@@ -96,3 +96,13 @@ variable "alert_latency_ms" {
   type        = number
   default     = 30000
 }
+
+variable "generate_max_instances" {
+  description = "Most Generate instances at once. Each samples one shard at a time (max_instance_request_concurrency = 1), so this is how many shards the platform samples at once, across jobs and tenants; messages beyond it wait in generate-requests."
+  type        = number
+  default     = 20
+  validation {
+    condition     = var.generate_max_instances >= 1 && var.generate_max_instances <= 1000
+    error_message = "generate_max_instances must be 1 to 1000."
+  }
+}
