@@ -6,7 +6,10 @@
 // HTTP function wrapped by [PushHandler], which decodes the push envelope and
 // calls a [Handler]. The upload trigger is an Eventarc CloudEvent decoded by
 // [DecodeStorageEvent]. Locally the embedded [Bus] plays Pub/Sub: at-least-once
-// delivery, retries with backoff, dead-lettering and optional duplicates.
+// delivery, retries with backoff, dead-lettering and optional duplicates, on a
+// bounded pool of workers (Pub/Sub's flow control and Cloud Run's instance
+// limits play that part in production). In production the push requests
+// carry an OIDC token that shared/pushauth checks before PushHandler runs.
 //
 // # Errors, retries and poison messages
 //
