@@ -29,12 +29,22 @@ import (
 // returns its base URL, its Env and a stop function that returns serve's error.
 func startLocal(t *testing.T) (string, *platform.Env, func() error, *syncBuffer) {
 	t.Helper()
+	return startLocalWith(t, nil)
+}
+
+// startLocalWith is startLocal with extra configuration variables.
+func startLocalWith(t *testing.T, extra map[string]string) (string, *platform.Env, func() error, *syncBuffer) {
+	t.Helper()
 	dir := t.TempDir()
-	cfg, err := config.LoadMap(context.Background(), map[string]string{
+	vars := map[string]string{
 		"SYNTHOS_STATE_URL":   "bolt://" + filepath.Join(dir, "state.db"),
 		"SYNTHOS_OBJECTS_URL": "file://" + filepath.Join(dir, "objects"),
 		"SYNTHOS_SECRETS_URL": "file://" + filepath.Join(dir, "secrets"),
-	})
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	cfg, err := config.LoadMap(context.Background(), vars)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +180,47 @@ func TestServeDrainsDeliveriesOnShutdown(t *testing.T) {
 	}
 	if finished.Load() != 1 {
 		t.Errorf("in-flight delivery did not finish before exit")
+	}
+}
+
+// TestServeShutdownBoundedByDrainTimeout stops the server while a flood of
+// deliveries is queued behind a pool of two workers whose handlers run until
+// canceled: serve returns once SYNTHOS_DRAIN_TIMEOUT has passed, saying what
+// was pending, cancels the running handlers and drops the queued deliveries,
+// counting them; never more than two handlers ran at once.
+func TestServeShutdownBoundedByDrainTimeout(t *testing.T) {
+	_, env, stop, _ := startLocalWith(t, map[string]string{
+		"SYNTHOS_DRAIN_TIMEOUT": "100ms", "SYNTHOS_WORKERS": "2", "SYNTHOS_SUBSCRIPTION_WORKERS": "2",
+	})
+	var running, peak, started atomic.Int32
+	if err := env.Bus.Subscribe("flood", "flood-sub", func(ctx context.Context, m *events.Message) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		started.Add(1)
+		<-ctx.Done()
+		return ctx.Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 1000 {
+		if _, err := env.Bus.Publish(context.Background(), "flood", []byte("shard"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for started.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	err := stop()
+	if err == nil || !strings.Contains(err.Error(), "drain deliveries") || !strings.Contains(err.Error(), "998 queued, 2 running") {
+		t.Errorf("stop = %v, want the drain timeout with 998 queued, 2 running", err)
+	}
+	if s := env.Bus.Stats(); s.Running != 0 || s.Dropped != 1000 {
+		t.Errorf("after stop: %v, %d dropped; want nothing running and 1000 dropped (998 queued, 2 canceled)", s, s.Dropped)
+	}
+	if p := peak.Load(); p != 2 {
+		t.Errorf("%d handlers ran at once, want the pool's 2", p)
 	}
 }
 
