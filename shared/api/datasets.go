@@ -171,4 +171,3 @@ func (s *Service) CompleteUpload(ctx context.Context, p *apikeys.Principal, id s
 	s.emit(ctx, p, "dataset.created", id, "success", map[string]string{"format": d.Format, "via": "signed_url"})
 	return d, nil
 }
-
