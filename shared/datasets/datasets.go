@@ -25,6 +25,22 @@ var (
 	ErrInvalid  = errs.New(errs.InvalidArgument, "datasets: invalid request")
 )
 
+// Statuses of a dataset. A table is parsed and profiled before it is
+// Ready (see Validate); one that cannot be fitted is Invalid, with the
+// reason in Problem.
+const (
+	// Pending: created by POST /v1/datasets/uploads; its bytes are being
+	// uploaded (Received counts what has arrived through the API).
+	Pending = "pending"
+	// Validating: all bytes are stored; the table is being read.
+	Validating = "validating"
+	// Ready: the table parsed, has at least MinRows rows, and its Rows and
+	// Columns are recorded.
+	Ready = "ready"
+	// Invalid: the table cannot be used; Problem says why and where.
+	Invalid = "invalid"
+)
+
 // Dataset is an uploaded table.
 type Dataset struct {
 	ID        string    `json:"id"`
@@ -33,9 +49,40 @@ type Dataset struct {
 	Key       string    `json:"key"`    // object key of the table
 	Format    string    `json:"format"` // csv, tsv, jsonl, parquet
 	Size      int64     `json:"size"`
-	Status    string    `json:"status"` // "pending" (signed upload not done yet) or "ready"
+	Status    string    `json:"status"` // Pending, Validating, Ready or Invalid
 	CreatedAt time.Time `json:"created_at"`
 	Created   int64     `json:"created"` // Unix ns, for ordering
+
+	// Rows and Columns are what validation found: the number of data rows
+	// and each column's name and inferred kind (set once Ready).
+	Rows    int64    `json:"rows,omitempty"`
+	Columns []Column `json:"columns,omitempty"`
+	// Problem is why an Invalid dataset cannot be used.
+	Problem *Problem `json:"problem,omitempty"`
+
+	// Received is how many bytes of a chunked upload (PUT .../content
+	// with Content-Range) are stored; Total is the size the client
+	// declared (0 while unknown).
+	Received int64 `json:"received,omitempty"`
+	Total    int64 `json:"total,omitempty"`
+}
+
+// Column is a column of a validated dataset.
+type Column struct {
+	Name string `json:"name"`
+	// Kind is the profile's kind: numeric, categorical, boolean, datetime,
+	// id, text or pii.
+	Kind string `json:"kind"`
+	// PII names the kind of personal data of a pii column.
+	PII string `json:"pii,omitempty"`
+}
+
+// Problem locates why a dataset is invalid. Row is the 1-based data row (0:
+// the file as a whole or its header), Column the column's name when known.
+type Problem struct {
+	Message string `json:"message"`
+	Row     int    `json:"row,omitempty"`
+	Column  string `json:"column,omitempty"`
 }
 
 // Store is the datasets view of a state store.
@@ -137,6 +184,18 @@ func ReportKey(tenant, job, ext string) string { return JobPrefix(tenant, job) +
 // QuarantineKey is where an output that failed the release gate is moved.
 func QuarantineKey(tenant, job, ext string) string {
 	return TenantPrefix(tenant) + "quarantine/" + job + "/output." + ext
+}
+
+// ChunkPrefix holds the chunks of a chunked upload until the last one
+// arrives and they are joined into the dataset's object.
+func ChunkPrefix(tenant, id string) string {
+	return TenantPrefix(tenant) + "datasets/" + id + "/.chunks/"
+}
+
+// ChunkKey is where the chunk of bytes [start, end] of an upload is kept.
+// The zero-padded offsets make the keys list in byte order.
+func ChunkKey(tenant, id string, start, end int64) string {
+	return fmt.Sprintf("%s%020d-%020d", ChunkPrefix(tenant, id), start, end)
 }
 
 // SafeName reduces a client-supplied file name to a safe base name.
