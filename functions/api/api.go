@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -39,8 +40,16 @@ type Options struct {
 	// AuthTTL is how long a verified key is cached (api.DefaultAuthTTL when
 	// zero; negative disables the cache).
 	AuthTTL time.Duration
-	// MaxUpload bounds an uploaded table (api.DefaultMaxUpload when zero).
+	// MaxUpload bounds a table uploaded directly (api.DefaultMaxUpload
+	// when zero).
 	MaxUpload int64
+	// MaxResumable bounds a table sent through an upload session (the
+	// configuration's SYNTHOS_MAX_UPLOAD_BYTES when zero).
+	MaxResumable int64
+	// Sessions starts upload sessions; nil: Cloud Storage resumable
+	// sessions when the object store is gs://, else the API's own chunked
+	// PUT.
+	Sessions api.SessionStarter
 	// Pepper overrides the api-key-pepper secret (tests).
 	Pepper []byte
 	// Plans is the plan catalog enforced on new jobs; nil reads it with
@@ -87,6 +96,18 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	}
 	if o.MaxUpload > 0 {
 		svc.MaxUpload = o.MaxUpload
+	}
+	switch {
+	case o.MaxResumable > 0:
+		svc.MaxResumable = o.MaxResumable
+	case env.Config != nil:
+		svc.MaxResumable = env.Config.MaxUploadBytes
+	}
+	svc.Sessions = o.Sessions
+	if svc.Sessions == nil && env.Config != nil {
+		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
+			svc.Sessions = api.NewGCSSessions(u.Host)
+		}
 	}
 	// The key that encrypts webhook signing secrets is read on first use
 	// (a missing secret answers 503 on /v1/webhooks only).

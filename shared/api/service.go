@@ -33,8 +33,11 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxUpload = 64 << 20 // direct multipart uploads; larger tables use signed-URL uploads
-	DefaultURLExpiry = 15 * time.Minute
+	DefaultMaxUpload = 64 << 20 // direct multipart uploads; larger tables use upload sessions
+	// DefaultMaxResumable bounds a table sent through an upload session
+	// (config.DefaultMaxUploadBytes, SYNTHOS_MAX_UPLOAD_BYTES).
+	DefaultMaxResumable = config.DefaultMaxUploadBytes
+	DefaultURLExpiry    = 15 * time.Minute
 )
 
 // Service is what the API does, independent of HTTP.
@@ -55,8 +58,14 @@ type Service struct {
 	// Webhooks manages the tenant's outbound webhook endpoints and their
 	// delivery log (see webhooks.go); nil answers 503 on those routes.
 	Webhooks *Webhooks
-	// MaxUpload bounds an uploaded table (direct and through the upload URL).
+	// MaxUpload bounds a table uploaded directly (POST /v1/datasets).
 	MaxUpload int64
+	// MaxResumable bounds a table sent through an upload session
+	// (POST /v1/datasets/uploads).
+	MaxResumable int64
+	// Sessions starts Cloud Storage resumable upload sessions; nil (or a
+	// store without sessions) hands out the API's own chunked PUT.
+	Sessions SessionStarter
 	// URLExpiry is the lifetime of signed upload and download URLs.
 	URLExpiry time.Duration
 	Now       func() time.Time
@@ -79,7 +88,7 @@ func NewService(st state.Store, bucket *blob.Bucket, pub events.Publisher, keys 
 	}
 	return &Service{
 		State: st, Jobs: jobs.New(st), Datasets: datasets.New(st), Keys: keys, Bucket: bucket, Pub: pub,
-		Entitlements: ent, Ledger: led, MaxUpload: DefaultMaxUpload, URLExpiry: DefaultURLExpiry, Now: time.Now,
+		Entitlements: ent, Ledger: led, MaxUpload: DefaultMaxUpload, MaxResumable: DefaultMaxResumable, URLExpiry: DefaultURLExpiry, Now: time.Now,
 	}, nil
 }
 

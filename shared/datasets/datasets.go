@@ -114,6 +114,33 @@ func (s *Store) Set(ctx context.Context, d *Dataset) error {
 	return nil
 }
 
+// Update applies fn to the tenant's dataset in a transaction and stores
+// the result, which it returns. fn may run more than once.
+func (s *Store) Update(ctx context.Context, tenant, id string, fn func(d *Dataset) error) (*Dataset, error) {
+	var out Dataset
+	err := s.st.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
+		var d Dataset
+		if err := tx.Get(Collection, id, &d); err != nil {
+			return err
+		}
+		if d.Tenant != tenant {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err := fn(&d); err != nil {
+			return err
+		}
+		out = d
+		return tx.Set(Collection, id, &d)
+	})
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("datasets: update %s: %w", id, err)
+	}
+	return &out, nil
+}
+
 // Get returns the tenant's dataset; another tenant's is ErrNotFound.
 func (s *Store) Get(ctx context.Context, tenant, id string) (*Dataset, error) {
 	var d Dataset
