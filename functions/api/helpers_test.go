@@ -281,7 +281,10 @@ func multipartBody(t testing.TB, field, filename, content string) ([]byte, strin
 	return buf.Bytes(), mw.FormDataContentType()
 }
 
-const sampleCSV = "age,sex,charges\n19,female,16884.9\n18,male,1725.5\n28,male,4449.4\n"
+// sampleCSV is the first datasets.MinRows rows of insurance.csv's age, sex
+// and charges: the smallest table an upload accepts.
+const sampleCSV = "age,sex,charges\n19,female,16884.9\n18,male,1725.5\n28,male,4449.4\n33,male,21984.5\n32,male,3866.9\n" +
+	"31,female,3756.6\n46,female,8240.6\n37,female,7281.5\n37,male,6406.4\n60,female,28923.1\n"
 
 // upload stores sampleCSV as a dataset of key's tenant and returns its id.
 func (f *fixture) upload(key string) string {

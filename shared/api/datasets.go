@@ -197,12 +197,13 @@ type Upload struct {
 	// expected the answer is 308 with Range: bytes=0-LAST. On Cloud
 	// Storage URL is a resumable upload session that needs no API key and
 	// lives a week; locally it is the API's own PUT .../content, which
-	// needs it.
+	// needs it. On stores that sign URLs but have no sessions (S3, Azure)
+	// it is "put": one signed PUT of the whole file.
 	Protocol string            `json:"protocol"`
 	Headers  map[string]string `json:"headers,omitempty"`
 	// ChunkSize is a good chunk size; every chunk but the last must be a
 	// multiple of 256 KiB on Cloud Storage.
-	ChunkSize int64 `json:"chunk_size"`
+	ChunkSize int64 `json:"chunk_size,omitempty"`
 	// MaxBytes is the largest table accepted.
 	MaxBytes  int64     `json:"max_bytes"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -259,8 +260,17 @@ func (s *Service) BeginUpload(ctx context.Context, p *apikeys.Principal, name st
 			return nil, fmt.Errorf("%w: start upload session: %w", ErrUnavailable, err)
 		}
 	}
-	up.URL = localURL(id)
-	up.Headers = map[string]string{"Authorization": "Bearer <your API key>"}
+	// Stores without sessions that sign URLs (S3, Azure): one signed PUT.
+	url, err := s.Bucket.SignedURL(ctx, d.Key, &blob.SignedURLOptions{Method: http.MethodPut, Expiry: s.URLExpiry, EnforceAbsentContentType: true})
+	switch {
+	case err == nil:
+		up.URL, up.Protocol, up.ChunkSize = url, "put", 0
+	case gcerrors.Code(err) == gcerrors.Unimplemented:
+		up.URL = localURL(id)
+		up.Headers = map[string]string{"Authorization": "Bearer <your API key>"}
+	default:
+		return nil, fmt.Errorf("%w: sign upload URL: %w", ErrUnavailable, err)
+	}
 	return up, nil
 }
 
@@ -347,6 +357,10 @@ func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id strin
 	d, err := s.Datasets.Get(ctx, p.Tenant, id)
 	if err != nil {
 		return nil, err
+	}
+	if d.Status != datasets.Pending && d.Received == 0 {
+		return nil, &CodedError{Code: "dataset_complete", Kind: ErrConflict,
+			Msg: fmt.Sprintf("dataset %s is already %s; upload a new dataset instead", id, d.Status)}
 	}
 	if d.Status != datasets.Pending {
 		// Every byte is in: a retried last chunk gets the same answer.
