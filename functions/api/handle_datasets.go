@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/web"
@@ -18,13 +19,14 @@ import (
 // before the answer: 201 ready, or 400 invalid_dataset naming the row and
 // the column (the dataset is kept, invalid, for GET to show).
 func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		writeErr(w, r, &api.CodedError{Code: "unsupported_media_type", Kind: api.ErrUnsupported,
 			Msg: "send the table as multipart/form-data in the field \"file\" (curl -F file=@table.csv), or use POST /v1/datasets/uploads"})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.svc.MaxUpload+maxJSONBody)
+	tail := &tailReader{r: http.MaxBytesReader(w, r.Body, s.svc.MaxUpload+maxJSONBody)}
+	r.Body = tail
 	mr, err := r.MultipartReader()
 	if err != nil {
 		writeErr(w, r, malformed(err))
@@ -32,7 +34,13 @@ func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
 	}
 	for {
 		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF {
+			// The closing boundary, or a body cut inside a part's header
+			// (which mime/multipart also answers with a bare EOF).
+			if !tail.contains("--" + params["boundary"] + "--") {
+				writeErr(w, r, malformed(io.ErrUnexpectedEOF))
+				return
+			}
 			break
 		}
 		if err != nil {
@@ -71,6 +79,28 @@ func malformed(err error) error {
 	}
 	return &api.FieldError{Field: "file", Reason: reason + ": send the table as multipart/form-data in the field \"file\" (curl -F file=@table.csv)"}
 }
+
+// tailReader remembers the last bytes read, to tell a multipart body that
+// ends with its closing boundary from one cut short.
+type tailReader struct {
+	r    io.ReadCloser
+	tail []byte
+}
+
+func (t *tailReader) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	t.tail = append(t.tail, b[:n]...)
+	if len(t.tail) > 256 {
+		t.tail = append(t.tail[:0], t.tail[len(t.tail)-128:]...)
+	}
+	return n, err
+}
+
+func (t *tailReader) Close() error { return t.r.Close() }
+
+// contains reports whether the last bytes read hold s (a short epilogue may
+// follow the closing boundary).
+func (t *tailReader) contains(s string) bool { return strings.Contains(string(t.tail), s) }
 
 // partReader marks a multipart part that ends before its boundary as a
 // truncated body (400), not a storage failure.

@@ -20,6 +20,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 
+	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
@@ -123,6 +124,11 @@ type fixtureOptions struct {
 	// productionHooks keeps the production webhook client (https only,
 	// the SSRF guard) instead of loopbackHooks.
 	productionHooks bool
+	// maxUpload (default 1 MiB) and maxResumable (default the
+	// configuration's 5 GiB) bound direct and session uploads; sessions
+	// starts upload sessions (default none: the chunked PUT).
+	maxUpload, maxResumable int64
+	sessions                api.SessionStarter
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -159,8 +165,12 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if o.productionHooks {
 		hooks = webhooks.ClientOptions{}
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: 1 << 20, Plans: catalog,
-		WebhookClient: hooks})
+	maxUpload := o.maxUpload
+	if maxUpload == 0 {
+		maxUpload = 1 << 20
+	}
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
+		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions})
 	if err != nil {
 		t.Fatal(err)
 	}
