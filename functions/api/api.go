@@ -24,6 +24,7 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/dp/ledger"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/obs"
@@ -266,7 +267,7 @@ func principal(r *http.Request) *apikeys.Principal {
 // writeErr answers err as the JSON error envelope with its status.
 func writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, details := api.Status(err)
-	msg := err.Error()
+	msg := errs.Message(err) // the user-facing message when the error has one
 	if status >= 500 {
 		ctx := r.Context()
 		obs.Logger(ctx).ErrorContext(ctx, "request failed", "path", r.URL.Path, "error", err)

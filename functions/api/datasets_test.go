@@ -112,6 +112,12 @@ func TestUploadProbes(t *testing.T) {
 		})
 	}
 
+	// An unknown dataset is named, without the package that looked.
+	r := f.do(req{method: "GET", path: "/v1/datasets/ds_nope", key: key})
+	if _, msg, _ := errBody(t, r); r.status != 404 || msg != "dataset ds_nope does not exist" {
+		t.Errorf("unknown dataset: %d %q", r.status, msg)
+	}
+
 	// A good table is ready with its rows and columns.
 	id := f.upload(key)
 	ds := f.do(req{method: "GET", path: "/v1/datasets/" + id, key: key}).json(t)

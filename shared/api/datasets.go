@@ -86,7 +86,7 @@ func (s *Service) finish(ctx context.Context, p *apikeys.Principal, d *datasets.
 	case errors.As(err, &ie):
 		d.Status, d.Problem = datasets.Invalid, &ie.Problem
 	case err != nil:
-		return nil, fmt.Errorf("%w: validate dataset %s: %w", ErrUnavailable, d.ID, err)
+		return nil, unavailable("reading the table back to validate it failed", err)
 	default:
 		d.Status, d.Rows, d.Columns, d.Problem = datasets.Ready, sum.Rows, sum.Columns, nil
 	}
@@ -174,9 +174,16 @@ func (s *Service) bodyErr(err error, limit int64, route string) error {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, ErrTruncated):
 		return truncated()
 	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("%w: the upload was interrupted: %w", ErrUnavailable, err)
+		return unavailable("the upload was interrupted", err)
 	}
-	return fmt.Errorf("%w: store table: %w", ErrUnavailable, err)
+	return unavailable("storing the table failed", err)
+}
+
+// unavailable is a 503 whose message says what failed, in the user's
+// terms, and to retry; the cause (with object keys) stays in the log.
+func unavailable(what string, cause error) error {
+	return &errs.Error{Code: errs.Unavailable, Public: what + "; retry in a moment",
+		Err: fmt.Errorf("%w: %s: %w", ErrUnavailable, what, cause)}
 }
 
 // ErrTruncated marks a request body that ended before it said it would.
@@ -257,7 +264,7 @@ func (s *Service) BeginUpload(ctx context.Context, p *apikeys.Principal, name st
 			up.ExpiresAt = s.Now().UTC().Add(7 * 24 * time.Hour).Truncate(time.Second) // Cloud Storage's session lifetime
 			return up, nil
 		case gcerrors.Code(err) != gcerrors.Unimplemented:
-			return nil, fmt.Errorf("%w: start upload session: %w", ErrUnavailable, err)
+			return nil, unavailable("starting the upload session failed", err)
 		}
 	}
 	// Stores without sessions that sign URLs (S3, Azure): one signed PUT.
@@ -269,7 +276,7 @@ func (s *Service) BeginUpload(ctx context.Context, p *apikeys.Principal, name st
 		up.URL = localURL(id)
 		up.Headers = map[string]string{"Authorization": "Bearer <your API key>"}
 	default:
-		return nil, fmt.Errorf("%w: sign upload URL: %w", ErrUnavailable, err)
+		return nil, unavailable("signing the upload URL failed", err)
 	}
 	return up, nil
 }
@@ -517,7 +524,7 @@ func (s *Service) join(ctx context.Context, d *datasets.Dataset) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("%w: list upload chunks: %w", ErrUnavailable, err)
+			return unavailable("reading the uploaded chunks failed", err)
 		}
 		var a, b int64
 		base := obj.Key[strings.LastIndexByte(obj.Key, '/')+1:]
@@ -558,7 +565,7 @@ func (s *Service) join(ctx context.Context, d *datasets.Dataset) error {
 		return nil
 	}, &blob.WriterOptions{ContentType: contentTypeOf(d.Format)})
 	if err != nil {
-		return fmt.Errorf("%w: join upload chunks: %w", ErrUnavailable, err)
+		return unavailable("joining the uploaded chunks failed", err)
 	}
 	return nil
 }
@@ -598,7 +605,7 @@ func (s *Service) CompleteUpload(ctx context.Context, p *apikeys.Principal, id s
 			Msg: fmt.Sprintf("nothing was uploaded for dataset %s yet: PUT the file to its upload_url first", id)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: inspect upload: %w", ErrUnavailable, err)
+		return nil, unavailable("reading the upload failed", err)
 	}
 	if attrs.Size > s.MaxResumable {
 		_ = s.Bucket.Delete(ctx, d.Key)

@@ -124,7 +124,7 @@ func (s *Store) Update(ctx context.Context, tenant, id string, fn func(d *Datase
 			return err
 		}
 		if d.Tenant != tenant {
-			return fmt.Errorf("%w: %s", ErrNotFound, id)
+			return notFound(id)
 		}
 		if err := fn(&d); err != nil {
 			return err
@@ -133,7 +133,7 @@ func (s *Store) Update(ctx context.Context, tenant, id string, fn func(d *Datase
 		return tx.Set(Collection, id, &d)
 	})
 	if errors.Is(err, state.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, notFound(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("datasets: update %s: %w", id, err)
@@ -146,14 +146,19 @@ func (s *Store) Get(ctx context.Context, tenant, id string) (*Dataset, error) {
 	var d Dataset
 	if err := s.st.Get(ctx, Collection, id, &d); err != nil {
 		if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalid) {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+			return nil, notFound(id)
 		}
 		return nil, fmt.Errorf("datasets: get %s: %w", id, err)
 	}
 	if d.Tenant != tenant {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, notFound(id)
 	}
 	return &d, nil
+}
+
+// notFound is ErrNotFound for id, with a message for the user.
+func notFound(id string) error {
+	return &errs.Error{Code: errs.NotFound, Public: fmt.Sprintf("dataset %s does not exist", id), Err: fmt.Errorf("%w: %s", ErrNotFound, id)}
 }
 
 // List returns the tenant's datasets, newest first.
