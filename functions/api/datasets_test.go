@@ -302,6 +302,14 @@ func TestChunkedUploadLimits(t *testing.T) {
 	if r := f.do(req{method: "PUT", path: "/v1/datasets/" + id + "/content", key: key, body: make([]byte, 70000)}); r.status != 413 {
 		t.Errorf("whole file over the limit: %d %s", r.status, r.body)
 	}
+	// A whole file of another size than declared is refused and not kept.
+	id = begin("c.csv", 500)
+	if r := f.do(req{method: "PUT", path: "/v1/datasets/" + id + "/content", key: key, body: make([]byte, 400)}); r.status != 400 {
+		t.Errorf("whole file shorter than declared: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/datasets/" + id + "/complete", key: key}); r.status != 409 || r.errCode(t) != "upload_missing" {
+		t.Errorf("complete after a refused file: %d %s", r.status, r.body)
+	}
 	// A declared size caps the session.
 	id = begin("b.csv", 1000)
 	if r := f.putChunk(key, id, "bytes 0-1099/1100", make([]byte, 1100)); r.status != 413 {

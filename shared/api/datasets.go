@@ -387,8 +387,17 @@ func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id strin
 			return nil, &CodedError{Code: "upload_in_progress", Kind: ErrConflict, Details: map[string]any{"received": d.Received},
 				Msg: fmt.Sprintf("%d bytes of this upload are stored: send the rest with Content-Range: bytes %d-END/TOTAL", d.Received, d.Received)}
 		}
-		if d.Size, err = s.putObject(ctx, d.Key, r, s.MaxResumable, "an upload session"); err != nil {
+		limit := s.MaxResumable
+		if d.Total > 0 {
+			limit = min(limit, d.Total)
+		}
+		if d.Size, err = s.putObject(ctx, d.Key, r, limit, "this upload session"); err != nil {
 			return nil, err
+		}
+		if d.Total > 0 && d.Size != d.Total {
+			_ = s.Bucket.Delete(ctx, d.Key)
+			return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid,
+				Msg: fmt.Sprintf("the file has %d bytes, but the upload was declared with %d: nothing was kept; send the whole file again", d.Size, d.Total)}
 		}
 		d.Received, d.Total = d.Size, d.Size
 		return s.complete(ctx, p, d)
