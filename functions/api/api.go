@@ -51,6 +51,9 @@ type Options struct {
 	// sessions when the object store is gs://, else the API's own chunked
 	// PUT.
 	Sessions api.SessionStarter
+	// ChunkGranularity overrides the 256 KiB multiple of chunked PUTs
+	// (tests of small tables).
+	ChunkGranularity int64
 	// Pepper overrides the api-key-pepper secret (tests).
 	Pepper []byte
 	// Plans is the plan catalog enforced on new jobs; nil reads it with
@@ -104,7 +107,7 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	case env.Config != nil:
 		svc.MaxResumable = env.Config.MaxUploadBytes
 	}
-	svc.Sessions = o.Sessions
+	svc.Sessions, svc.ChunkGranularity = o.Sessions, o.ChunkGranularity
 	if svc.Sessions == nil && env.Config != nil {
 		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
 			svc.Sessions = api.NewGCSSessions(u.Host)

@@ -186,27 +186,29 @@ func (f *fixture) putChunk(key, id, contentRange string, body []byte) resp {
 		header: map[string]string{"Content-Range": contentRange, "Content-Type": "application/octet-stream"}})
 }
 
-// TestChunkedUpload sends insurance.csv in 16 KiB chunks through the local
+// TestChunkedUpload sends adult.csv in 256 KiB chunks through the local
 // upload session, retrying one chunk whole and one from an earlier offset,
-// sending one out of order, and asking where the upload stands.
+// sending one out of order and one of the wrong size, and asking where the
+// upload stands.
 func TestChunkedUpload(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	f.spec = loadSpec(t)
 	key := f.key("acme", apikeys.Read, apikeys.Write)
-	data, err := os.ReadFile(testdata.Path(t, "insurance.csv"))
+	data, err := os.ReadFile(testdata.Path(t, "adult.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := int64(len(data)) // 54,288 bytes: chunks 0-16383, 16384-32767, 32768-49151, 49152-54287
-	const chunk = 16 << 10
-	r := f.do(req{method: "POST", path: "/v1/datasets/uploads", key: key, body: map[string]any{"name": "insurance.csv", "size": total}})
+	total := int64(len(data)) // 3,518,606 bytes: 13 chunks of 256 KiB and one of 110,734
+	const chunk = 256 << 10
+	r := f.do(req{method: "POST", path: "/v1/datasets/uploads", key: key, body: map[string]any{"name": "adult.csv", "size": total}})
 	up := r.json(t)
-	if r.status != 201 || up["protocol"] != "resumable" || up["max_bytes"] != float64(5<<30) {
+	if r.status != 201 || up["protocol"] != "resumable" || up["max_bytes"] != float64(5<<30) || up["chunk_size"] != float64(8<<20) {
 		t.Fatalf("begin: %d %s", r.status, r.body)
 	}
 	id := up["dataset"].(map[string]any)["id"].(string)
 	rng := func(a, b int64) string { return fmt.Sprintf("bytes %d-%d/%d", a, b, total) }
+	stored := func(n int64) string { return fmt.Sprintf("bytes=0-%d", n-1) }
 	expect := func(r resp, status int, rangeHdr string) {
 		t.Helper()
 		if r.status != status || r.header.Get("Range") != rangeHdr {
@@ -216,19 +218,24 @@ func TestChunkedUpload(t *testing.T) {
 
 	// Nothing stored yet: 308 without Range.
 	expect(f.putChunk(key, id, fmt.Sprintf("bytes */%d", total), nil), 308, "")
-	expect(f.putChunk(key, id, rng(0, chunk-1), data[:chunk]), 308, "bytes=0-16383")
+	// A chunk that is not a multiple of 256 KiB (and not the last) is refused.
+	r = f.putChunk(key, id, rng(0, 999), data[:1000])
+	if _, msg, _ := errBody(t, r); r.status != 400 || !strings.Contains(msg, "multiple of 256 KiB") {
+		t.Fatalf("odd chunk: %d %s", r.status, r.body)
+	}
+	expect(f.putChunk(key, id, rng(0, chunk-1), data[:chunk]), 308, stored(chunk))
 	// The same chunk again (its answer was lost): accepted, nothing changes.
-	expect(f.putChunk(key, id, rng(0, chunk-1), data[:chunk]), 308, "bytes=0-16383")
+	expect(f.putChunk(key, id, rng(0, chunk-1), data[:chunk]), 308, stored(chunk))
 	// A chunk beyond the stored bytes is refused and changes nothing.
 	r = f.putChunk(key, id, rng(2*chunk, 3*chunk-1), data[2*chunk:3*chunk])
-	if code, msg, _ := errBody(t, r); r.status != 409 || code != "upload_offset_mismatch" || !strings.Contains(msg, "starts at byte 16384") {
+	if code, msg, _ := errBody(t, r); r.status != 409 || code != "upload_offset_mismatch" || !strings.Contains(msg, fmt.Sprintf("starts at byte %d", 2*chunk)) {
 		t.Fatalf("out of order: %d %s", r.status, r.body)
 	}
 	// A retry from an earlier offset that runs past the stored bytes: the
 	// known half is skipped, the rest stored.
-	expect(f.putChunk(key, id, rng(chunk/2, 2*chunk-1), data[chunk/2:2*chunk]), 308, "bytes=0-32767")
+	expect(f.putChunk(key, id, rng(chunk/2, 2*chunk-1), data[chunk/2:2*chunk]), 308, stored(2*chunk))
 	// Where does it stand?
-	expect(f.putChunk(key, id, "bytes */*", nil), 308, "bytes=0-32767")
+	expect(f.putChunk(key, id, "bytes */*", nil), 308, stored(2*chunk))
 	g := f.do(req{method: "GET", path: "/v1/datasets/" + id, key: key}).json(t)
 	if g["status"] != "pending" || g["received"] != float64(2*chunk) {
 		t.Errorf("mid-upload: %v", g)
@@ -239,16 +246,23 @@ func TestChunkedUpload(t *testing.T) {
 	if r.status != 400 {
 		t.Errorf("short chunk: %d %s", r.status, r.body)
 	}
-	expect(f.putChunk(key, id, rng(2*chunk, 3*chunk-1), data[2*chunk:3*chunk]), 308, "bytes=0-49151")
-	// The last chunk completes, joins and validates the table.
-	r = f.putChunk(key, id, rng(3*chunk, total-1), data[3*chunk:])
-	ds := r.json(t)
-	wantRows := float64(len(testdata.Table(t, "insurance.csv").Rows))
-	if r.status != 200 || ds["status"] != "ready" || ds["size"] != float64(total) || ds["rows"] != wantRows {
-		t.Fatalf("last chunk: %d %s", r.status, r.body)
+	// The rest in order; the last chunk completes, joins and validates.
+	var last resp
+	for a := int64(2 * chunk); a < total; a += chunk {
+		b := min(a+chunk, total) - 1
+		last = f.putChunk(key, id, rng(a, b), data[a:b+1])
+		if b < total-1 {
+			expect(last, 308, stored(b+1))
+		}
+	}
+	ds := last.json(t)
+	wantRows := float64(len(testdata.Table(t, "adult.csv").Rows))
+	if last.status != 200 || ds["status"] != "ready" || ds["size"] != float64(total) || ds["rows"] != wantRows || len(ds["columns"].([]any)) != 15 {
+		t.Fatalf("last chunk: %d %s", last.status, last.body)
 	}
 	// Retrying the last chunk answers the same; completing returns it.
-	if r := f.putChunk(key, id, rng(3*chunk, total-1), data[3*chunk:]); r.status != 200 || r.json(t)["status"] != "ready" {
+	lastStart := total / chunk * chunk
+	if r := f.putChunk(key, id, rng(lastStart, total-1), data[lastStart:]); r.status != 200 || r.json(t)["status"] != "ready" {
 		t.Errorf("last chunk again: %d %s", r.status, r.body)
 	}
 	if r := f.do(req{method: "POST", path: "/v1/datasets/" + id + "/complete", key: key}); r.status != 200 || r.json(t)["rows"] != wantRows {
@@ -272,10 +286,11 @@ func TestChunkedUpload(t *testing.T) {
 
 // TestChunkedUploadLimits: a session refuses bytes beyond its limit (413
 // naming it), a total that disagrees with the declared size, and an
-// invalid table at its last chunk (400 invalid_dataset).
+// invalid table at its last chunk (400 invalid_dataset). Chunks are
+// multiples of 100 bytes here, to keep the tables small.
 func TestChunkedUploadLimits(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, fixtureOptions{maxResumable: 64 << 10})
+	f := newFixture(t, fixtureOptions{maxResumable: 64 << 10, chunkGranularity: 100})
 	key := f.key("acme", apikeys.Read, apikeys.Write)
 	begin := func(name string, size int64) string {
 		t.Helper()

@@ -129,6 +129,7 @@ type fixtureOptions struct {
 	// starts upload sessions (default none: the chunked PUT).
 	maxUpload, maxResumable int64
 	sessions                api.SessionStarter
+	chunkGranularity        int64 // default 256 KiB
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -170,7 +171,8 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		maxUpload = 1 << 20
 	}
 	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
-		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions})
+		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
+		ChunkGranularity: o.chunkGranularity})
 	if err != nil {
 		t.Fatal(err)
 	}

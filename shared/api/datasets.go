@@ -224,7 +224,13 @@ type SessionStarter interface {
 }
 
 // DefaultChunkSize is the chunk size BeginUpload suggests: 32 × 256 KiB.
-const DefaultChunkSize = 8 << 20
+// DefaultChunkGranularity is what every chunk but the last must be a
+// multiple of, as on Cloud Storage, so a client that works locally works
+// in the cloud, and an upload has at most size/256 KiB chunks.
+const (
+	DefaultChunkSize        = 8 << 20
+	DefaultChunkGranularity = 256 << 10
+)
 
 // BeginUpload records a pending dataset and returns where to send its
 // bytes: a Cloud Storage resumable upload session when Sessions is set,
@@ -409,6 +415,11 @@ func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id strin
 		}
 		return nil, s.tooLarge(limit, "this upload session")
 	}
+	if g := s.granularity(); !cr.Query && (cr.End+1)%g != 0 && cr.End+1 != cr.Total && (d.Total == 0 || cr.End+1 != d.Total) {
+		return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Details: map[string]any{"header": "Content-Range"},
+			Msg: fmt.Sprintf("every chunk but the last must end on a multiple of %s (this one ends at byte %d): send chunks of a multiple of %s, e.g. %s, as Cloud Storage requires; state the total (bytes START-END/TOTAL) with the last one",
+				errs.Size(g), cr.End, errs.Size(g), errs.Size(DefaultChunkSize))}
+	}
 	if cr.Total >= 0 && d.Total > 0 && cr.Total != d.Total {
 		return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Details: map[string]any{"header": "Content-Range"},
 			Msg: fmt.Sprintf("Content-Range says the file has %d bytes, but the upload was declared with %d", cr.Total, d.Total)}
@@ -478,6 +489,14 @@ func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id strin
 		return nil, err
 	}
 	return s.progress(ctx, p, d, cr)
+}
+
+// granularity is ChunkGranularity or its default.
+func (s *Service) granularity() int64 {
+	if s.ChunkGranularity > 0 {
+		return s.ChunkGranularity
+	}
+	return DefaultChunkGranularity
 }
 
 // chunkShort is the error of a chunk whose body ended at byte at, before

@@ -66,6 +66,9 @@ type Service struct {
 	// Sessions starts Cloud Storage resumable upload sessions; nil (or a
 	// store without sessions) hands out the API's own chunked PUT.
 	Sessions SessionStarter
+	// ChunkGranularity is what every chunk of a chunked PUT but the last
+	// must be a multiple of (0: DefaultChunkGranularity, 256 KiB).
+	ChunkGranularity int64
 	// URLExpiry is the lifetime of signed upload and download URLs.
 	URLExpiry time.Duration
 	Now       func() time.Time
