@@ -623,9 +623,14 @@ func (s *Service) CompleteUpload(ctx context.Context, p *apikeys.Principal, id s
 	if d.Status != datasets.Pending {
 		return s.finish(ctx, p, d, "session")
 	}
-	if d.Received > 0 && (d.Total == 0 || d.Received < d.Total) {
+	switch {
+	case d.Received > 0 && d.Total == 0:
 		return nil, &CodedError{Code: "upload_incomplete", Kind: ErrConflict, Details: map[string]any{"received": d.Received},
-			Msg: fmt.Sprintf("only %d bytes of dataset %s are stored: send the rest (Content-Range: bytes %d-END/TOTAL) first", d.Received, id, d.Received)}
+			Msg: fmt.Sprintf("%d bytes of dataset %s are stored and its total is not known yet: send the rest (Content-Range: bytes %d-END/TOTAL), or, if that was all, PUT an empty body with Content-Range: bytes */%d",
+				d.Received, id, d.Received, d.Received)}
+	case d.Received > 0 && d.Received < d.Total:
+		return nil, &CodedError{Code: "upload_incomplete", Kind: ErrConflict, Details: map[string]any{"received": d.Received},
+			Msg: fmt.Sprintf("%d of the %d bytes of dataset %s are stored: send the rest (Content-Range: bytes %d-END/%d) first", d.Received, d.Total, id, d.Received, d.Total)}
 	}
 	attrs, err := s.Bucket.Attributes(ctx, d.Key)
 	if gcerrors.Code(err) == gcerrors.NotFound {
