@@ -287,17 +287,11 @@ func (s *Service) BeginUpload(ctx context.Context, p *apikeys.Principal, name st
 	return up, nil
 }
 
-// contentTypeOf is the MIME type a table of format is stored with.
+// contentTypeOf is the MIME type a table of format (csv, tsv, jsonl,
+// parquet) is stored with.
 func contentTypeOf(format string) string {
-	switch format {
-	case "tsv":
-		return "text/tab-separated-values"
-	case "jsonl":
-		return "application/x-ndjson"
-	case "parquet":
-		return "application/vnd.apache.parquet"
-	}
-	return "text/csv"
+	f, _ := table.FormatOf("data." + format)
+	return f.ContentType()
 }
 
 // ContentRange is the Content-Range of one PUT of an upload: bytes Start

@@ -34,17 +34,7 @@ func outputFormat(req jobs.Request) (table.Format, string, error) {
 }
 
 // contentType is the MIME type objects of format f are stored with.
-func contentType(f table.Format) string {
-	switch f {
-	case table.JSONL:
-		return "application/x-ndjson"
-	case table.Parquet:
-		return "application/vnd.apache.parquet"
-	case table.TSV:
-		return "text/tab-separated-values"
-	}
-	return "text/csv"
-}
+func contentType(f table.Format) string { return f.ContentType() }
 
 // datasetFormat is the format a dataset is stored in.
 func datasetFormat(ds *datasets.Dataset) (table.Format, error) {
