@@ -35,7 +35,7 @@ func formatOf(name string) (string, error) {
 	f, err := table.FormatOf(name)
 	if err != nil {
 		return "", &CodedError{Code: "unsupported_media_type", Kind: ErrUnsupported,
-			Msg:     fmt.Sprintf("cannot tell the table format of %q: name the file .csv, .tsv, .jsonl, .ndjson or .parquet", name),
+			Msg:     datasets.UnknownFormat(name),
 			Details: map[string]any{"field": "file"}}
 	}
 	return f.String(), nil

@@ -59,6 +59,12 @@ func invalid(code errs.Code, row int, column, format string, args ...any) *Inval
 		err: &errs.Error{Code: code, Public: msg, Msg: msg}}
 }
 
+// UnknownFormat says that a file name gives no table format, and how to
+// name it.
+func UnknownFormat(name string) string {
+	return fmt.Sprintf("cannot tell the table format of %q: name the file .csv, .tsv, .jsonl, .ndjson or .parquet", name)
+}
+
 // ValidateObject reads the table stored at key in format (csv, tsv, jsonl
 // or parquet) once and checks that it can be fitted (see Validate).
 func ValidateObject(ctx context.Context, b *blob.Bucket, key, format string) (*Summary, error) {

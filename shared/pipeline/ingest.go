@@ -148,8 +148,7 @@ func (p *Pipeline) validateUpload(ctx context.Context, ds *datasets.Dataset) (*d
 		return nil, err
 	}
 	if ds.Format == "" {
-		ds.Status, ds.Problem = datasets.Invalid, &datasets.Problem{
-			Message: fmt.Sprintf("cannot tell the table format of %q: name the file .csv, .tsv, .jsonl, .ndjson or .parquet", ds.Name)}
+		ds.Status, ds.Problem = datasets.Invalid, &datasets.Problem{Message: datasets.UnknownFormat(ds.Name)}
 		return ds, p.datasets.Set(ctx, ds)
 	}
 	sum, err := datasets.ValidateObject(ctx, p.env.Objects, ds.Key, ds.Format)
