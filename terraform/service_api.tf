@@ -73,8 +73,11 @@ resource "google_cloudfunctions2_function" "api" {
     ingress_settings               = "ALLOW_ALL"
     all_traffic_on_latest_revision = true
     available_memory               = "512M"
-    timeout_seconds                = 60
-    max_instance_count             = 50
+    # POST /v1/datasets/{id}/complete reads the whole table once to
+    # validate it (up to SYNTHOS_MAX_UPLOAD_BYTES, 5 GiB: a few minutes);
+    # other requests take milliseconds.
+    timeout_seconds    = 900
+    max_instance_count = 50
 
     environment_variables = merge(local.function_env, {
       SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"

@@ -62,7 +62,7 @@ resource "google_cloudfunctions2_function" "ingest" {
     ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
     available_memory               = "512M"
-    timeout_seconds                = 300
+    timeout_seconds                = 540 # copies and validates uploads up to 5 GiB; Eventarc's maximum
     max_instance_count             = 20
 
     environment_variables = merge(local.function_env, {

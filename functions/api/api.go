@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/dp/ledger"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/obs"
@@ -39,8 +41,19 @@ type Options struct {
 	// AuthTTL is how long a verified key is cached (api.DefaultAuthTTL when
 	// zero; negative disables the cache).
 	AuthTTL time.Duration
-	// MaxUpload bounds an uploaded table (api.DefaultMaxUpload when zero).
+	// MaxUpload bounds a table uploaded directly (api.DefaultMaxUpload
+	// when zero).
 	MaxUpload int64
+	// MaxResumable bounds a table sent through an upload session (the
+	// configuration's SYNTHOS_MAX_UPLOAD_BYTES when zero).
+	MaxResumable int64
+	// Sessions starts upload sessions; nil: Cloud Storage resumable
+	// sessions when the object store is gs://, else the API's own chunked
+	// PUT.
+	Sessions api.SessionStarter
+	// ChunkGranularity overrides the 256 KiB multiple of chunked PUTs
+	// (tests of small tables).
+	ChunkGranularity int64
 	// Pepper overrides the api-key-pepper secret (tests).
 	Pepper []byte
 	// Plans is the plan catalog enforced on new jobs; nil reads it with
@@ -87,6 +100,18 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	}
 	if o.MaxUpload > 0 {
 		svc.MaxUpload = o.MaxUpload
+	}
+	switch {
+	case o.MaxResumable > 0:
+		svc.MaxResumable = o.MaxResumable
+	case env.Config != nil:
+		svc.MaxResumable = env.Config.MaxUploadBytes
+	}
+	svc.Sessions, svc.ChunkGranularity = o.Sessions, o.ChunkGranularity
+	if svc.Sessions == nil && env.Config != nil {
+		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
+			svc.Sessions = api.NewGCSSessions(u.Host)
+		}
 	}
 	// The key that encrypts webhook signing secrets is read on first use
 	// (a missing secret answers 503 on /v1/webhooks only).
@@ -245,7 +270,7 @@ func principal(r *http.Request) *apikeys.Principal {
 // writeErr answers err as the JSON error envelope with its status.
 func writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, details := api.Status(err)
-	msg := err.Error()
+	msg := errs.Message(err) // the user-facing message when the error has one
 	if status >= 500 {
 		ctx := r.Context()
 		obs.Logger(ctx).ErrorContext(ctx, "request failed", "path", r.URL.Path, "error", err)

@@ -8,38 +8,48 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/web"
 )
 
 // uploadDataset: POST /v1/datasets, multipart/form-data with the table in
-// field "file"; the table streams to the object store.
+// field "file"; the table streams to the object store and is validated
+// before the answer: 201 ready, or 400 invalid_dataset naming the row and
+// the column (the dataset is kept, invalid, for GET to show).
 func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		writeErr(w, r, &api.CodedError{Code: "unsupported_media_type", Kind: api.ErrUnsupported,
 			Msg: "send the table as multipart/form-data in the field \"file\" (curl -F file=@table.csv), or use POST /v1/datasets/uploads"})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.svc.MaxUpload+maxJSONBody)
+	tail := &tailReader{r: http.MaxBytesReader(w, r.Body, s.svc.MaxUpload+maxJSONBody)}
+	r.Body = tail
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeErr(w, r, &api.FieldError{Field: "file", Reason: "the multipart body is malformed: " + err.Error()})
+		writeErr(w, r, malformed(err))
 		return
 	}
 	for {
 		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF {
+			// The closing boundary, or a body cut inside a part's header
+			// (which mime/multipart also answers with a bare EOF).
+			if !tail.contains("--" + params["boundary"] + "--") {
+				writeErr(w, r, malformed(io.ErrUnexpectedEOF))
+				return
+			}
 			break
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				writeErr(w, r, fmt.Errorf("%w: the request is larger than %d bytes", api.ErrTooLarge, mbe.Limit))
+				writeErr(w, r, s.svc.TooLargeUpload())
 				return
 			}
-			writeErr(w, r, &api.FieldError{Field: "file", Reason: "the multipart body is malformed: " + err.Error()})
+			writeErr(w, r, malformed(err))
 			return
 		}
 		if part.FormName() != "file" {
@@ -49,7 +59,7 @@ func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, r, &api.FieldError{Field: "file", Reason: "must be a file part with a file name (its extension gives the format)"})
 			return
 		}
-		d, err := s.svc.Upload(r.Context(), principal(r), part.FileName(), part)
+		d, err := s.svc.Upload(r.Context(), principal(r), part.FileName(), partReader{part})
 		if err != nil {
 			writeErr(w, r, err)
 			return
@@ -61,18 +71,65 @@ func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
 	writeErr(w, r, &api.FieldError{Field: "file", Reason: "is required: send the table in the multipart field \"file\""})
 }
 
-// beginUpload: POST /v1/datasets/uploads {"name":"adult.csv"} → a pending
-// dataset and the URL to PUT its bytes to.
+// malformed is the 400 of a multipart body that cannot be parsed.
+func malformed(err error) error {
+	reason := "the multipart body is malformed"
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		reason = "the multipart body ends before its closing boundary (truncated upload)"
+	}
+	return &api.FieldError{Field: "file", Reason: reason + ": send the table as multipart/form-data in the field \"file\" (curl -F file=@table.csv)"}
+}
+
+// tailReader remembers the last bytes read, to tell a multipart body that
+// ends with its closing boundary from one cut short.
+type tailReader struct {
+	r    io.ReadCloser
+	tail []byte
+}
+
+func (t *tailReader) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	t.tail = append(t.tail, b[:n]...)
+	if len(t.tail) > 256 {
+		t.tail = append(t.tail[:0], t.tail[len(t.tail)-128:]...)
+	}
+	return n, err
+}
+
+func (t *tailReader) Close() error { return t.r.Close() }
+
+// contains reports whether the last bytes read hold s (a short epilogue may
+// follow the closing boundary).
+func (t *tailReader) contains(s string) bool { return strings.Contains(string(t.tail), s) }
+
+// partReader marks a multipart part that ends before its boundary as a
+// truncated body (400), not a storage failure.
+type partReader struct{ r io.Reader }
+
+func (p partReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF {
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) {
+			err = fmt.Errorf("%w: %w", api.ErrTruncated, err)
+		}
+	}
+	return n, err
+}
+
+// beginUpload: POST /v1/datasets/uploads {"name":"adult.csv","size":N} →
+// a pending dataset and the resumable upload URL to send its bytes to.
 func (s *server) beginUpload(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Name string `json:"name"`
+		Size int64  `json:"size"`
 	}
 	if err := decodeJSON(w, r, &body); err != nil {
 		writeErr(w, r, err)
 		return
 	}
 	base := baseURL(r)
-	up, err := s.svc.BeginUpload(r.Context(), principal(r), body.Name, func(id string) string {
+	up, err := s.svc.BeginUpload(r.Context(), principal(r), body.Name, body.Size, func(id string) string {
 		return base + "/v1/datasets/" + id + "/content"
 	})
 	if err != nil {
@@ -83,16 +140,41 @@ func (s *server) beginUpload(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusCreated, up)
 }
 
-// putContent: PUT /v1/datasets/{id}/content, the raw table; the local
-// stand-in for a signed upload URL.
+// putContent: PUT /v1/datasets/{id}/content, the table's bytes: whole, or
+// one chunk with Content-Range: bytes START-END/TOTAL (TOTAL may be * until
+// the last chunk; bytes */TOTAL asks how far the upload is). While bytes
+// are missing the answer is 308 with Range: bytes=0-LAST (none when
+// nothing is stored), as Cloud Storage answers a resumable upload; the
+// chunk that completes the file is joined, validated and answered 200 with
+// the dataset (or 400 invalid_dataset).
 func (s *server) putContent(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.svc.MaxUpload+1)
-	d, err := s.svc.PutContent(r.Context(), principal(r), r.PathValue("id"), r.Body)
+	cr, err := api.ParseContentRange(r.Header.Get("Content-Range"))
 	if err != nil {
 		writeErr(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, api.DatasetView(d))
+	if !cr.Whole && !cr.Query {
+		if r.ContentLength >= 0 && r.ContentLength != cr.End+1-cr.Start {
+			writeErr(w, r, &api.CodedError{Code: "invalid_request", Kind: api.ErrInvalid, Details: map[string]any{"header": "Content-Range"},
+				Msg: fmt.Sprintf("Content-Length %d differs from the %d bytes of Content-Range %s", r.ContentLength, cr.End+1-cr.Start, r.Header.Get("Content-Range"))})
+			return
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.svc.MaxResumable+1)
+	pr, err := s.svc.PutContent(r.Context(), principal(r), r.PathValue("id"), cr, partReader{r.Body})
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	if !pr.Done {
+		if pr.Received > 0 {
+			w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", pr.Received-1))
+		}
+		v := api.DatasetView(pr.Dataset)
+		web.WriteJSON(w, http.StatusPermanentRedirect, v)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, api.DatasetView(pr.Dataset))
 }
 
 // completeUpload: POST /v1/datasets/{id}/complete.

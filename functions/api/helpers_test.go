@@ -20,6 +20,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 
+	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
@@ -123,6 +124,12 @@ type fixtureOptions struct {
 	// productionHooks keeps the production webhook client (https only,
 	// the SSRF guard) instead of loopbackHooks.
 	productionHooks bool
+	// maxUpload (default 1 MiB) and maxResumable (default the
+	// configuration's 5 GiB) bound direct and session uploads; sessions
+	// starts upload sessions (default none: the chunked PUT).
+	maxUpload, maxResumable int64
+	sessions                api.SessionStarter
+	chunkGranularity        int64 // default 256 KiB
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -159,8 +166,13 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if o.productionHooks {
 		hooks = webhooks.ClientOptions{}
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: 1 << 20, Plans: catalog,
-		WebhookClient: hooks})
+	maxUpload := o.maxUpload
+	if maxUpload == 0 {
+		maxUpload = 1 << 20
+	}
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
+		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
+		ChunkGranularity: o.chunkGranularity})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +293,10 @@ func multipartBody(t testing.TB, field, filename, content string) ([]byte, strin
 	return buf.Bytes(), mw.FormDataContentType()
 }
 
-const sampleCSV = "age,sex,charges\n19,female,16884.9\n18,male,1725.5\n28,male,4449.4\n"
+// sampleCSV is the first datasets.MinRows rows of insurance.csv's age, sex
+// and charges: the smallest table an upload accepts.
+const sampleCSV = "age,sex,charges\n19,female,16884.9\n18,male,1725.5\n28,male,4449.4\n33,male,21984.5\n32,male,3866.9\n" +
+	"31,female,3756.6\n46,female,8240.6\n37,female,7281.5\n37,male,6406.4\n60,female,28923.1\n"
 
 // upload stores sampleCSV as a dataset of key's tenant and returns its id.
 func (f *fixture) upload(key string) string {

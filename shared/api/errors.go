@@ -1,7 +1,7 @@
 // Package api is the logic behind the REST API under /v1: authentication
 // with a short-lived cache of verified keys, validation of job requests with
-// errors that name the offending field, dataset uploads (direct and
-// signed-URL), job creation against plans and the spend guard, and signed
+// errors that name the offending field, dataset uploads (direct, and
+// through upload sessions; validated before they are ready; datasets.go), job creation against plans and the spend guard, and signed
 // download URLs. The HTTP handlers in functions/api only decode, call this
 // package and encode; every error here is classified by a sentinel that
 // Status maps to an HTTP status and error code.

@@ -55,17 +55,30 @@ func JobView(j *jobs.Job) Job {
 
 // Dataset is a dataset as the API shows it.
 type Dataset struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Format    string    `json:"format"`
-	Size      int64     `json:"size"`
-	Status    string    `json:"status"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Format string `json:"format"`
+	Size   int64  `json:"size"`
+	// Status is pending (bytes being uploaded), validating, ready or
+	// invalid (Problem says why).
+	Status string `json:"status"`
+	// Rows and Columns are set once the dataset is ready.
+	Rows    int64             `json:"rows,omitempty"`
+	Columns []datasets.Column `json:"columns,omitempty"`
+	Problem *datasets.Problem `json:"problem,omitempty"`
+	// Received is how many bytes of a pending upload the API has stored.
+	Received  int64     `json:"received,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 // DatasetView returns the API view of d.
 func DatasetView(d *datasets.Dataset) Dataset {
-	return Dataset{ID: d.ID, Name: d.Name, Format: d.Format, Size: d.Size, Status: d.Status, CreatedAt: d.CreatedAt}
+	v := Dataset{ID: d.ID, Name: d.Name, Format: d.Format, Size: d.Size, Status: d.Status, Rows: d.Rows,
+		Columns: d.Columns, Problem: d.Problem, CreatedAt: d.CreatedAt}
+	if d.Status == datasets.Pending {
+		v.Received = d.Received
+	}
+	return v
 }
 
 // Key is an API key's record as the API shows it: never the hash.

@@ -57,6 +57,10 @@ type Config struct {
 	// own (PUT /v1/datasets/{id}/privacy-budget). 0 gives datasets no
 	// default budget: dp jobs are refused until a cap is set.
 	DPBudgetEpsilon float64 `env:"SYNTHOS_DP_BUDGET_EPSILON, default=10"`
+	// MaxUploadBytes bounds a table sent through an upload session (POST
+	// /v1/datasets/uploads): a Cloud Storage resumable upload in the
+	// cloud, chunked PUTs to the API locally.
+	MaxUploadBytes int64 `env:"SYNTHOS_MAX_UPLOAD_BYTES, default=5368709120"`
 	// DPBudgetDelta is the delta of the default cap.
 	DPBudgetDelta float64 `env:"SYNTHOS_DP_BUDGET_DELTA, default=1e-9"`
 	// Workers bounds how many deliveries the embedded dispatcher handles at
@@ -102,6 +106,14 @@ func (c *Config) PushOIDC() (bool, error) {
 	return true, nil
 }
 
+// DefaultMaxUploadBytes is SYNTHOS_MAX_UPLOAD_BYTES's default, 5 GiB;
+// MaxUploadBytesLimit is the largest value accepted, Cloud Storage's
+// largest object (5 TiB).
+const (
+	DefaultMaxUploadBytes = 5 << 30
+	MaxUploadBytesLimit   = 5 << 40
+)
+
 // Defaults of the privacy budget, for callers without a Config (tests).
 const (
 	DefaultDPBudgetEpsilon = 10
@@ -125,6 +137,7 @@ var Variables = []string{
 	"SYNTHOS_MAX_ATTEMPTS", "SYNTHOS_DRAIN_TIMEOUT", "SYNTHOS_SHARD_ROWS",
 	"SYNTHOS_DP_BUDGET_EPSILON", "SYNTHOS_DP_BUDGET_DELTA", "SYNTHOS_WORKERS", "SYNTHOS_SUBSCRIPTION_WORKERS",
 	"SYNTHOS_PUSH_AUTH", "SYNTHOS_PUSH_AUDIENCE", "SYNTHOS_PUSH_SERVICE_ACCOUNTS",
+	"SYNTHOS_MAX_UPLOAD_BYTES",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -230,6 +243,10 @@ func (c *Config) Validate() error {
 		if at := strings.IndexByte(sa, '@'); at <= 0 || at == len(sa)-1 || strings.ContainsAny(sa, " \t") {
 			bad("SYNTHOS_PUSH_SERVICE_ACCOUNTS", "%q is not a service account email; list emails such as synthos-pubsub-invoker@PROJECT.iam.gserviceaccount.com, comma-separated", sa)
 		}
+	}
+	if c.MaxUploadBytes < 1<<20 || c.MaxUploadBytes > MaxUploadBytesLimit {
+		bad("SYNTHOS_MAX_UPLOAD_BYTES", "%d is out of range; use a number of bytes from 1048576 (1 MiB) to %d (5 TiB, Cloud Storage's largest object), e.g. %d (5 GiB, the default)",
+			c.MaxUploadBytes, int64(MaxUploadBytesLimit), int64(DefaultMaxUploadBytes))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))

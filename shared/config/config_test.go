@@ -27,6 +27,9 @@ func TestDefaults(t *testing.T) {
 	if eps, delta := c.DPBudget(); eps != DefaultDPBudgetEpsilon || delta != DefaultDPBudgetDelta {
 		t.Errorf("privacy budget defaults = (%v, %v), want (%v, %v)", eps, delta, DefaultDPBudgetEpsilon, DefaultDPBudgetDelta)
 	}
+	if c.MaxUploadBytes != 5<<30 {
+		t.Errorf("upload limit default = %d, want 5 GiB", c.MaxUploadBytes)
+	}
 	var none *Config
 	if eps, delta := none.DPBudget(); eps != DefaultDPBudgetEpsilon || delta != DefaultDPBudgetDelta {
 		t.Errorf("nil Config privacy budget = (%v, %v)", eps, delta)
@@ -67,6 +70,9 @@ func TestInvalid(t *testing.T) {
 		{"subscription workers over workers", map[string]string{"SYNTHOS_WORKERS": "4", "SYNTHOS_SUBSCRIPTION_WORKERS": "5"}, []string{"SYNTHOS_SUBSCRIPTION_WORKERS"}},
 		{"push auth", map[string]string{"SYNTHOS_PUSH_AUTH": "basic"}, []string{"SYNTHOS_PUSH_AUTH", "oidc"}},
 		{"push service account", map[string]string{"SYNTHOS_PUSH_SERVICE_ACCOUNTS": "a@x.iam.gserviceaccount.com,nobody"}, []string{"SYNTHOS_PUSH_SERVICE_ACCOUNTS", `"nobody"`}},
+		{"upload limit tiny", map[string]string{"SYNTHOS_MAX_UPLOAD_BYTES": "1000"}, []string{"SYNTHOS_MAX_UPLOAD_BYTES", "out of range", "5368709120 (5 GiB"}},
+		{"upload limit beyond Cloud Storage", map[string]string{"SYNTHOS_MAX_UPLOAD_BYTES": "6000000000000"}, []string{"SYNTHOS_MAX_UPLOAD_BYTES", "5 TiB"}},
+		{"upload limit with a unit", map[string]string{"SYNTHOS_MAX_UPLOAD_BYTES": "5GiB"}, []string{"SYNTHOS_MAX_UPLOAD_BYTES"}},
 		{"several at once", map[string]string{"SYNTHOS_EVENTS": "x", "SYNTHOS_LOG_LEVEL": "y"}, []string{"SYNTHOS_EVENTS", "SYNTHOS_LOG_LEVEL"}},
 	}
 	for _, tc := range tests {

@@ -25,6 +25,22 @@ var (
 	ErrInvalid  = errs.New(errs.InvalidArgument, "datasets: invalid request")
 )
 
+// Statuses of a dataset. A table is parsed and profiled before it is
+// Ready (see Validate); one that cannot be fitted is Invalid, with the
+// reason in Problem.
+const (
+	// Pending: created by POST /v1/datasets/uploads; its bytes are being
+	// uploaded (Received counts what has arrived through the API).
+	Pending = "pending"
+	// Validating: all bytes are stored; the table is being read.
+	Validating = "validating"
+	// Ready: the table parsed, has at least MinRows rows, and its Rows and
+	// Columns are recorded.
+	Ready = "ready"
+	// Invalid: the table cannot be used; Problem says why and where.
+	Invalid = "invalid"
+)
+
 // Dataset is an uploaded table.
 type Dataset struct {
 	ID        string    `json:"id"`
@@ -33,9 +49,40 @@ type Dataset struct {
 	Key       string    `json:"key"`    // object key of the table
 	Format    string    `json:"format"` // csv, tsv, jsonl, parquet
 	Size      int64     `json:"size"`
-	Status    string    `json:"status"` // "pending" (signed upload not done yet) or "ready"
+	Status    string    `json:"status"` // Pending, Validating, Ready or Invalid
 	CreatedAt time.Time `json:"created_at"`
 	Created   int64     `json:"created"` // Unix ns, for ordering
+
+	// Rows and Columns are what validation found: the number of data rows
+	// and each column's name and inferred kind (set once Ready).
+	Rows    int64    `json:"rows,omitempty"`
+	Columns []Column `json:"columns,omitempty"`
+	// Problem is why an Invalid dataset cannot be used.
+	Problem *Problem `json:"problem,omitempty"`
+
+	// Received is how many bytes of a chunked upload (PUT .../content
+	// with Content-Range) are stored; Total is the size the client
+	// declared (0 while unknown).
+	Received int64 `json:"received,omitempty"`
+	Total    int64 `json:"total,omitempty"`
+}
+
+// Column is a column of a validated dataset.
+type Column struct {
+	Name string `json:"name"`
+	// Kind is the profile's kind: numeric, categorical, boolean, datetime,
+	// id, text or pii.
+	Kind string `json:"kind"`
+	// PII names the kind of personal data of a pii column.
+	PII string `json:"pii,omitempty"`
+}
+
+// Problem locates why a dataset is invalid. Row is the 1-based data row (0:
+// the file as a whole or its header), Column the column's name when known.
+type Problem struct {
+	Message string `json:"message"`
+	Row     int    `json:"row,omitempty"`
+	Column  string `json:"column,omitempty"`
 }
 
 // Store is the datasets view of a state store.
@@ -67,19 +114,51 @@ func (s *Store) Set(ctx context.Context, d *Dataset) error {
 	return nil
 }
 
+// Update applies fn to the tenant's dataset in a transaction and stores
+// the result, which it returns. fn may run more than once.
+func (s *Store) Update(ctx context.Context, tenant, id string, fn func(d *Dataset) error) (*Dataset, error) {
+	var out Dataset
+	err := s.st.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
+		var d Dataset
+		if err := tx.Get(Collection, id, &d); err != nil {
+			return err
+		}
+		if d.Tenant != tenant {
+			return notFound(id)
+		}
+		if err := fn(&d); err != nil {
+			return err
+		}
+		out = d
+		return tx.Set(Collection, id, &d)
+	})
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("datasets: update %s: %w", id, err)
+	}
+	return &out, nil
+}
+
 // Get returns the tenant's dataset; another tenant's is ErrNotFound.
 func (s *Store) Get(ctx context.Context, tenant, id string) (*Dataset, error) {
 	var d Dataset
 	if err := s.st.Get(ctx, Collection, id, &d); err != nil {
 		if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalid) {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+			return nil, notFound(id)
 		}
 		return nil, fmt.Errorf("datasets: get %s: %w", id, err)
 	}
 	if d.Tenant != tenant {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, notFound(id)
 	}
 	return &d, nil
+}
+
+// notFound is ErrNotFound for id, with a message for the user.
+func notFound(id string) error {
+	return &errs.Error{Code: errs.NotFound, Public: fmt.Sprintf("dataset %s does not exist", id), Err: fmt.Errorf("%w: %s", ErrNotFound, id)}
 }
 
 // List returns the tenant's datasets, newest first.
@@ -137,6 +216,18 @@ func ReportKey(tenant, job, ext string) string { return JobPrefix(tenant, job) +
 // QuarantineKey is where an output that failed the release gate is moved.
 func QuarantineKey(tenant, job, ext string) string {
 	return TenantPrefix(tenant) + "quarantine/" + job + "/output." + ext
+}
+
+// ChunkPrefix holds the chunks of a chunked upload until the last one
+// arrives and they are joined into the dataset's object.
+func ChunkPrefix(tenant, id string) string {
+	return TenantPrefix(tenant) + "datasets/" + id + "/.chunks/"
+}
+
+// ChunkKey is where the chunk of bytes [start, end] of an upload is kept.
+// The zero-padded offsets make the keys list in byte order.
+func ChunkKey(tenant, id string, start, end int64) string {
+	return fmt.Sprintf("%s%020d-%020d", ChunkPrefix(tenant, id), start, end)
 }
 
 // SafeName reduces a client-supplied file name to a safe base name.

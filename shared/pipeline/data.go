@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 
@@ -35,17 +34,7 @@ func outputFormat(req jobs.Request) (table.Format, string, error) {
 }
 
 // contentType is the MIME type objects of format f are stored with.
-func contentType(f table.Format) string {
-	switch f {
-	case table.JSONL:
-		return "application/x-ndjson"
-	case table.Parquet:
-		return "application/vnd.apache.parquet"
-	case table.TSV:
-		return "text/tab-separated-values"
-	}
-	return "text/csv"
-}
+func contentType(f table.Format) string { return f.ContentType() }
 
 // datasetFormat is the format a dataset is stored in.
 func datasetFormat(ds *datasets.Dataset) (table.Format, error) {
@@ -62,35 +51,14 @@ func datasetFormat(ds *datasets.Dataset) (table.Format, error) {
 
 // readTable reads the object at key in format. With limit > 0 at most limit
 // rows are read and the rest ignored; opts.MaxRows makes more an error.
-// Parquet keeps its footer at the end, so it is spooled to a temporary file
-// first: memory stays bounded by the reader, not the object.
+// Parquet is spooled to a temporary file first (see datasets.OpenObject):
+// memory stays bounded by the reader, not the object.
 func readTable(ctx context.Context, b *blob.Bucket, key string, format table.Format, opts table.Options, limit int) (*table.Table, error) {
-	r, err := b.NewReader(ctx, key, nil)
+	tr, closeObj, err := datasets.OpenObject(ctx, b, key, format, opts)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
+		return nil, err
 	}
-	defer r.Close()
-	var tr table.Reader
-	if format == table.Parquet {
-		f, err := os.CreateTemp("", "synthos-*.parquet")
-		if err != nil {
-			return nil, fmt.Errorf("read %s: spool: %w", key, err)
-		}
-		defer os.Remove(f.Name())
-		defer f.Close()
-		if _, err := io.Copy(f, r); err != nil {
-			return nil, fmt.Errorf("read %s: %w", key, err)
-		}
-		st, err := f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: spool: %w", key, err)
-		}
-		if tr, err = table.OpenParquet(f, st.Size(), opts); err != nil {
-			return nil, fmt.Errorf("read %s: %w", key, err)
-		}
-	} else if tr, err = table.OpenReader(r, format, opts); err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
+	defer closeObj()
 	t := &table.Table{Columns: slices.Clone(tr.Columns())}
 	for limit <= 0 || len(t.Rows) < limit {
 		if err := ctx.Err(); err != nil {

@@ -63,14 +63,14 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 	sum := sha256.Sum256([]byte(obj.Bucket + "\x00" + obj.Name + "\x00" + obj.Generation))
 	id := hex.EncodeToString(sum[:12])
 	ds := &datasets.Dataset{
-		ID: "ds_" + id, Tenant: tenant, Name: name, Size: obj.Size, Status: "ready",
+		ID: "ds_" + id, Tenant: tenant, Name: name, Size: obj.Size, Status: datasets.Validating,
 		Key: datasets.DatasetKey(tenant, "ds_"+id, name),
 	}
 	req, optErr := uploadRequest(obj.Metadata)
 	req.Dataset = ds.ID
-	if f, err := table.FormatOf(name); err != nil {
-		optErr = errors.Join(optErr, err)
-	} else {
+	// Without a table format the dataset is invalid (see validateUpload).
+	f, err := table.FormatOf(name)
+	if err == nil {
 		ds.Format = f.String()
 	}
 
@@ -81,8 +81,21 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 	} else if err != nil {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
-	if err := p.datasets.Create(ctx, ds); err != nil && !errors.Is(err, state.ErrAlreadyExists) {
+	if ds, err = p.validateUpload(ctx, ds); err != nil {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
+	}
+	var reason string
+	switch {
+	case ds.Status == datasets.Invalid:
+		reason = "the uploaded table is invalid: " + ds.Problem.Message
+		if optErr != nil {
+			reason += "; upload options: " + optErr.Error()
+		}
+	case optErr != nil:
+		reason = "upload options: " + optErr.Error()
+	case req.Rows == 0:
+		// "As many rows as the upload has": known from the copy.
+		req.Rows = ds.Rows
 	}
 	j := &jobs.Job{ID: "job_" + id, Tenant: tenant, Request: req}
 	created := true
@@ -103,8 +116,7 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 			return fmt.Errorf("pipeline.Ingest: %w", err)
 		}
 	}
-	if optErr != nil {
-		reason := "upload options: " + optErr.Error()
+	if reason != "" {
 		if err := p.fail(ctx, "ingest", "ingest:"+j.ID, j, reason, nil, nil); err != nil {
 			return fmt.Errorf("pipeline.Ingest: %w", err)
 		}
@@ -117,6 +129,39 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
 	return nil
+}
+
+// validateUpload records the copied upload as a dataset, validated once:
+// ready with its row count and columns, or invalid with the reason. A
+// redelivered event finds the dataset recorded and does not read it again;
+// one that found it validating (a crash mid-way) validates it again.
+func (p *Pipeline) validateUpload(ctx context.Context, ds *datasets.Dataset) (*datasets.Dataset, error) {
+	if err := p.datasets.Create(ctx, ds); errors.Is(err, state.ErrAlreadyExists) {
+		cur, err := p.datasets.Get(ctx, ds.Tenant, ds.ID)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status != datasets.Validating {
+			return cur, nil
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	if ds.Format == "" {
+		ds.Status, ds.Problem = datasets.Invalid, &datasets.Problem{Message: datasets.UnknownFormat(ds.Name)}
+		return ds, p.datasets.Set(ctx, ds)
+	}
+	sum, err := datasets.ValidateObject(ctx, p.env.Objects, ds.Key, ds.Format)
+	var ie *datasets.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		ds.Status, ds.Problem = datasets.Invalid, &ie.Problem
+	case err != nil:
+		return nil, fmt.Errorf("validate %s: %w", ds.ID, err)
+	default:
+		ds.Status, ds.Rows, ds.Columns = datasets.Ready, sum.Rows, sum.Columns
+	}
+	return ds, p.datasets.Set(ctx, ds)
 }
 
 // uploadPath splits uploads/<tenant>/<name>.

@@ -46,7 +46,7 @@ func TestCSVReadErrors(t *testing.T) {
 		{"unterminated quote", "a,b\n1,\"open\n", Options{}, ErrSyntax,
 			`row 1 (line 2): extraneous or missing " in quoted-field at byte 9 (syntax error)`},
 		{"cell too large", "a,b\n1,12345\n", Options{MaxCellBytes: 4}, ErrCellTooLarge,
-			`row 1 (line 2), column "b": 5 bytes, limit 4 (cell too large)`},
+			`row 1 (line 2), column "b": a cell of 5 bytes, over the 4 bytes limit (cell too large)`},
 		{"too many rows", "a\n1\n2\n3\n", Options{MaxRows: 2}, ErrTooManyRows,
 			`row 3 (line 4): limit 2 (too many rows)`},
 		{"too many columns", "a,b,c\n", Options{MaxColumns: 2}, ErrTooManyColumns,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"synthos.dev/synthos/shared/errs"
 	"unicode/utf8"
 )
 
@@ -118,7 +119,7 @@ func checkHeader(names []string, line, maxCell int) error {
 		switch {
 		case len(name) > maxCell:
 			e.ColumnName = ""
-			e.Detail, e.Err = fmt.Sprintf("name of %d bytes, limit %d", len(name), maxCell), ErrCellTooLarge
+			e.Detail, e.Err = fmt.Sprintf("a name of %s, over the %s limit", errs.Size(int64(len(name))), errs.Size(int64(maxCell))), ErrCellTooLarge
 		case !utf8.ValidString(name):
 			e.ColumnName = ""
 			e.Err = ErrInvalidUTF8
@@ -167,7 +168,7 @@ func (c *csvReader) Read() ([]string, error) {
 	for i, cell := range rec {
 		if len(cell) > c.maxCell {
 			c.err = &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i],
-				Detail: fmt.Sprintf("%d bytes, limit %d", len(cell), c.maxCell), Err: ErrCellTooLarge}
+				Detail: fmt.Sprintf("a cell of %s, over the %s limit", errs.Size(int64(len(cell))), errs.Size(int64(c.maxCell))), Err: ErrCellTooLarge}
 			return nil, c.err
 		}
 		if !utf8.ValidString(cell) {
@@ -188,7 +189,7 @@ func (c *csvReader) wrap(err error, n int) error {
 		return &Error{Row: n, Line: pe.Line, Detail: fmt.Sprintf("%v at byte %d", pe.Err, pe.Column), Err: ErrSyntax}
 	}
 	if errors.Is(err, errRecordTooLarge) {
-		return &Error{Row: n, Detail: fmt.Sprintf("record longer than %d bytes", c.guard.limit), Err: ErrCellTooLarge}
+		return &Error{Row: n, Detail: fmt.Sprintf("the row is too long: a cell is over the %s limit, or a quote is left open", errs.Size(int64(c.maxCell))), Err: ErrCellTooLarge}
 	}
 	return fmt.Errorf("table: read csv row %d: %w", n, err)
 }

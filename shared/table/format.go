@@ -36,6 +36,19 @@ func (f Format) String() string {
 	}
 }
 
+// ContentType is the MIME type objects of format f are stored with.
+func (f Format) ContentType() string {
+	switch f {
+	case JSONL:
+		return "application/x-ndjson"
+	case Parquet:
+		return "application/vnd.apache.parquet"
+	case TSV:
+		return "text/tab-separated-values"
+	}
+	return "text/csv"
+}
+
 // FormatOf picks the format from a path's extension: .csv, .tsv, .jsonl,
 // .ndjson or .parquet (any case).
 func FormatOf(path string) (Format, error) {

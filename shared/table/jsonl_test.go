@@ -67,7 +67,7 @@ func TestJSONLReadErrors(t *testing.T) {
 		{"invalid utf8", "{\"a\":\"\xff\"}\n", Options{}, ErrInvalidUTF8, `row 1 (line 1): invalid UTF-8`},
 		{"too many rows", "{\"a\":1}\n{\"a\":2}\n", Options{MaxRows: 1}, ErrTooManyRows, `row 2 (line 2): limit 1 (too many rows)`},
 		{"too many columns", "{\"a\":1,\"b\":2}\n", Options{MaxColumns: 1}, ErrTooManyColumns, `row 1 (line 1): more than 1 keys (too many columns)`},
-		{"cell too large", "{\"a\":\"12345\"}\n", Options{MaxCellBytes: 4}, ErrCellTooLarge, `row 1 (line 1), column "a": 5 bytes, limit 4 (cell too large)`},
+		{"cell too large", "{\"a\":\"12345\"}\n", Options{MaxCellBytes: 4}, ErrCellTooLarge, `row 1 (line 1), column "a": a cell of 5 bytes, over the 4 bytes limit (cell too large)`},
 		{"line too long", "{\"a\":1}\n{\"a\":\"" + strings.Repeat("x", 200<<10) + "\"}\n", Options{MaxCellBytes: 10}, ErrCellTooLarge, ""},
 	}
 	for _, tt := range tests {

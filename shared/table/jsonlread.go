@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"synthos.dev/synthos/shared/errs"
 	"unicode/utf8"
 )
 
@@ -116,7 +117,7 @@ func (j *jsonlReader) readLine() ([]byte, error) {
 		j.acc = append(j.acc[:0], b...)
 		for err == bufio.ErrBufferFull {
 			if int64(len(j.acc)) > j.maxLine {
-				return nil, &Error{Row: j.rows + 1, Line: j.line, Detail: fmt.Sprintf("line longer than %d bytes", j.maxLine), Err: ErrCellTooLarge}
+				return nil, &Error{Row: j.rows + 1, Line: j.line, Detail: fmt.Sprintf("the line is too long: a cell is over the %s limit", errs.Size(int64(j.maxCell))), Err: ErrCellTooLarge}
 			}
 			b, err = j.br.ReadSlice('\n')
 			j.acc = append(j.acc, b...)
@@ -180,7 +181,7 @@ func (j *jsonlReader) parse(b []byte, first bool, maxCols int) error {
 			}
 			if len(cell) > j.maxCell {
 				return &Error{Row: j.rows, Line: j.line, Column: col + 1, ColumnName: j.cols[col],
-					Detail: fmt.Sprintf("%d bytes, limit %d", len(cell), j.maxCell), Err: ErrCellTooLarge}
+					Detail: fmt.Sprintf("a cell of %s, over the %s limit", errs.Size(int64(len(cell))), errs.Size(int64(j.maxCell))), Err: ErrCellTooLarge}
 			}
 			if first {
 				j.out = append(j.out, cell)

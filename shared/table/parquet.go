@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"reflect"
 	"strconv"
+	"synthos.dev/synthos/shared/errs"
 	"time"
 	"unicode/utf8"
 
@@ -126,7 +127,7 @@ func (p *parquetReader) Read() ([]string, error) {
 		case err != nil:
 			e.Err = err
 		case len(cell) > p.maxCell:
-			e.Detail, e.Err = fmt.Sprintf("%d bytes, limit %d", len(cell), p.maxCell), ErrCellTooLarge
+			e.Detail, e.Err = fmt.Sprintf("a cell of %s, over the %s limit", errs.Size(int64(len(cell))), errs.Size(int64(p.maxCell))), ErrCellTooLarge
 		default:
 			p.out[i] = cell
 			continue
