@@ -30,10 +30,14 @@ func TestDecodeJobRequest(t *testing.T) {
 			check: func(r jobsRequest) bool {
 				return r.Conditions["age"] == "30" && r.Conditions["smoker"] == "true" && r.Conditions["sex"] == "f"
 			}},
-		{body: `{"dataset":"d","rows":1,"rules":{"a < b":true},"thresholds":{"quality":0.8}}`,
+		{body: `{"dataset":"d","rows":1,"rules":{"rules": [{"type":"range","column":"age","min":18}]},"thresholds":{"max_dcr_share":0.55}}`,
 			check: func(r jobsRequest) bool {
-				return string(r.Rules) == `{"a < b":true}` && string(r.Thresholds) == `{"quality":0.8}`
+				return string(r.Rules) == `{"rules":[{"type":"range","column":"age","min":18}]}` && string(r.Thresholds) == `{"max_dcr_share":0.55}`
 			}},
+		{body: `{"dataset":"d","rows":1,"rules":{"a < b":true}}`, field: "rules"},
+		{body: `{"dataset":"d","rows":1,"thresholds":{"quality":0.8}}`, field: "thresholds.quality"},
+		{body: `{"dataset":"d","rows":0}`, field: "rows"},
+		{body: `{"dataset":"d","rows":1,"model":"gan"}`, field: "model"},
 		{body: `{"dataset":"d","rows":1,"epsilon":null}`, check: func(r jobsRequest) bool { return r.Epsilon == 0 }},
 		{body: `{"dataset":" ","rows":1}`, field: "dataset"},
 		{body: `{"dataset":1,"rows":1}`, field: "dataset"},

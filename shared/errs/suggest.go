@@ -7,8 +7,10 @@ import (
 
 // Closest returns the candidate nearest to name for a "did you mean" hint:
 // the one with the fewest single-character edits (ignoring case), if that is
-// at most a third of name's length (and at least 1), else "". A candidate
-// equal to name but for case is always the answer.
+// at most a third of name's length (and at least 1); else the shortest
+// candidate that starts with name, when name has at least three characters
+// ("max_dcr" for "max_dcr_share"); else "". A candidate equal to name but
+// for case is always the answer.
 func Closest(name string, candidates []string) string {
 	n := strings.ToLower(name)
 	best, bestD := "", -1
@@ -19,8 +21,16 @@ func Closest(name string, candidates []string) string {
 		}
 	}
 	limit := max(len([]rune(name))/3, 1)
-	if bestD < 0 || bestD > limit {
-		return ""
+	if bestD >= 0 && bestD <= limit {
+		return best
+	}
+	best = ""
+	if len([]rune(name)) >= 3 {
+		for _, c := range candidates {
+			if strings.HasPrefix(strings.ToLower(c), n) && (best == "" || len(c) < len(best)) {
+				best = c
+			}
+		}
 	}
 	return best
 }

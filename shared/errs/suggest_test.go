@@ -13,6 +13,8 @@ func TestClosest(t *testing.T) {
 		{"income", ""},           // nothing within 2 edits
 		{"xyz", ""},              // "sex" is 2 edits away, limit 1
 		{"childern", "children"}, // a transposition is 2 edits, limit 8/3 = 2
+		{"charg", "charges"},     // 2 edits, limit 1, but a prefix
+		{"ch", ""},               // too short to be taken for a prefix
 	}
 	for _, tt := range tests {
 		if got := Closest(tt.name, cols); got != tt.want {

@@ -232,7 +232,7 @@ func TestDecodeNamesTheField(t *testing.T) {
 		json, field, msg string
 	}{
 		{`{"max_dcr_shares": 0.55}`, "max_dcr_shares", `max_dcr_shares is not a threshold; did you mean "max_dcr_share"?`},
-		{`{"skip": ["dcr"]}`, "skip", `skip names "dcr", which is not a metric; use one of column_shapes, column_pair_trends, discriminator_auc, ml_efficacy_ratio, dcr_share, identical_share, membership_auc, attribute_inference_risk, pii_leaked_cells`},
+		{`{"skip": ["dcr"]}`, "skip", `skip names "dcr", which is not a metric; did you mean "dcr_share"?`},
 		{`{"skip": ["dcr_shar"]}`, "skip", `skip names "dcr_shar", which is not a metric; did you mean "dcr_share"?`},
 		{`{"max_dcr_share": 1.5}`, "max_dcr_share", "max_dcr_share is 1.5; use a value from 0.5 to 1"},
 		{`{"min_ml_efficacy_ratio": -1}`, "min_ml_efficacy_ratio", "min_ml_efficacy_ratio is -1; use a value of at least 0"},

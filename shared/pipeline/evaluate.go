@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,8 +9,8 @@ import (
 
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/events"
-	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/synth"
@@ -52,7 +51,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if err != nil {
 		return err
 	}
-	th, err := thresholds(j.Request)
+	th, err := jobspec.Thresholds(j.Request)
 	if err != nil {
 		return err
 	}
@@ -138,19 +137,6 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		}
 	}
 	return p.fail(ctx, actorPrivacy, m.ID, j, "release gate failed: the output is quarantined", reasons, outputs)
-}
-
-// thresholds decodes the job's gate override; nil means the defaults.
-func thresholds(req jobs.Request) (*gate.Thresholds, error) {
-	raw := bytes.TrimSpace(req.Thresholds)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, nil
-	}
-	th, err := gate.Decode(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("thresholds: %w", err)
-	}
-	return &th, nil
 }
 
 // missingIsPermanent classifies a failed read of one of the job's own
