@@ -73,8 +73,8 @@ func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// Validate checks req on its own, without the dataset. Decoders fill the
-// defaults (model tree, format csv) before calling it.
+// Validate checks req on its own, without the dataset. An empty model or
+// format is the default (tree, csv), which decoders fill in.
 func Validate(req jobs.Request) error { return validate(req, false) }
 
 // validate is Validate; rowsOptional lets 0 rows stand for "as many as the
@@ -108,13 +108,10 @@ func validate(req jobs.Request, rowsOptional bool) error {
 }
 
 func oneOf(field, v string, allowed []string) error {
-	if slices.Contains(allowed, v) {
+	if v == "" || slices.Contains(allowed, v) {
 		return nil
 	}
-	if v == "" {
-		return fieldErr(field, "is required: use one of %s", strings.Join(allowed, ", "))
-	}
-	return fieldErr(field, "must be one of %s, not %q", strings.Join(allowed, ", "), v)
+	return fieldErr(field, "%q is an unknown %s; use one of %s", v, field, strings.Join(allowed, ", "))
 }
 
 func validConditions(c map[string]string) error {
