@@ -82,7 +82,9 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if len(holdout.Rows) == 0 {
 		holdout = nil
 	}
-	syn, err := readTable(ctx, p.env.Objects, src, format, table.Options{MaxCellBytes: -1, MaxColumns: -1}, p.opts.EvalRows)
+	// The output is read as the cells the model wrote: CSV outputs are
+	// formula-escaped for spreadsheets ("'=x"), which Unescape undoes.
+	syn, err := readTable(ctx, p.env.Objects, src, format, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: true}, p.opts.EvalRows)
 	if err != nil {
 		return p.missingIsPermanent(j, "output", err)
 	}
@@ -92,7 +94,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	}
 	rep, err := report.Build(ctx, report.Inputs{
 		Train: train, Holdout: holdout, Synthetic: syn,
-		Target: j.Request.Target, Seed: j.Request.Seed, Thresholds: th,
+		Target: j.Request.Target, Conditions: j.Request.Conditions, Seed: j.Request.Seed, Thresholds: th,
 		TrainName: "train.csv", HoldoutName: "holdout.csv", SyntheticName: "output." + ext, Model: model,
 		Quality: p.opts.Quality, Privacy: p.opts.Privacy,
 	})

@@ -364,7 +364,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	}
 	fmt.Fprintf(stderr, "evaluating %d synthetic rows against %d training and %d holdout rows…\n", len(captured.t.Rows), len(t.Rows), len(holdout.Rows))
 	rep, err := report.Build(ctx, report.Inputs{
-		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Seed: f.seed,
+		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Conditions: req.Conditions, Seed: f.seed,
 		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(),
 	})
 	if err != nil {
