@@ -82,9 +82,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if len(holdout.Rows) == 0 {
 		holdout = nil
 	}
-	// The output is read as the cells the model wrote: CSV outputs are
-	// formula-escaped for spreadsheets ("'=x"), which Unescape undoes.
-	syn, err := readTable(ctx, p.env.Objects, src, format, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: true}, p.opts.EvalRows)
+	syn, err := readOutput(ctx, p.env.Objects, src, format, p.opts.EvalRows)
 	if err != nil {
 		return p.missingIsPermanent(j, "output", err)
 	}
@@ -139,6 +137,13 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		}
 	}
 	return p.fail(ctx, actorPrivacy, m.ID, j, "release gate failed: the output is quarantined", reasons, outputs)
+}
+
+// readOutput reads the first limit rows of a job's output as the cells the
+// model wrote: CSV outputs are formula-escaped for spreadsheets ("'=x"),
+// which the reader undoes, so that they compare with the real values.
+func readOutput(ctx context.Context, b *blob.Bucket, key string, format table.Format, limit int) (*table.Table, error) {
+	return readTable(ctx, b, key, format, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: true}, limit)
 }
 
 // missingIsPermanent classifies a failed read of one of the job's own
