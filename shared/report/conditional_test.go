@@ -160,6 +160,9 @@ func TestBuildConditionNoRealRow(t *testing.T) {
 	if !strings.Contains(strings.Join(r.Notes, "\n"), "fidelity not evaluated: no real row meets the job's conditions (bmi=30.001)") {
 		t.Errorf("notes do not say why fidelity is missing: %q", r.Notes)
 	}
+	if len(r.Verdicts) == 0 || r.Verdicts[0].Title != "Fidelity not measured" {
+		t.Errorf("verdicts %+v, want fidelity first, not measured", r.Verdicts)
+	}
 	var page, doc bytes.Buffer
 	if err := WriteHTML(&page, r); err != nil {
 		t.Errorf("HTML without fidelity: %v", err)
