@@ -18,9 +18,10 @@ import (
 // columns: the target, every condition and every column a rule names must
 // be a column (a typo gets a "did you mean"); the target must not be fixed
 // by a condition; a condition on a numeric column (Kind Int or Float) must
-// be a number (Int: a whole one) or missing. A column's Kind may be String
-// when only its name is known: its values are then not checked. Rules are
-// compiled against the data only by Prepare, which needs the profile.
+// be a number (Int: a whole one) or missing; and each rule whose columns'
+// kinds are known compiles (see compileKnown). A column's Kind may be
+// String when only its name is known: its values are then not checked.
+// Prepare checks the rest, with the profile and the training table.
 func Check(req jobs.Request, cols []table.Column) error {
 	if err := Validate(req); err != nil {
 		return err
@@ -68,6 +69,52 @@ func checkColumns(req jobs.Request, cols []table.Column) error {
 			if _, ok := kinds[ref.name]; !ok {
 				return fieldErr(fmt.Sprintf("rules[%d].%s", i, ref.field), "%s", notAColumn(ref.name, names))
 			}
+		}
+	}
+	return compileKnown(f, cols, kinds)
+}
+
+// compileKnown compiles with rules.Compile, one by one, the rules whose
+// columns' kinds the column list tells: a compare or range rule on Int,
+// Float or Bool columns (a String column may be a datetime, which only the
+// profile knows), and in, format and unique rules. It catches a rule that
+// does not suit its column (a range on a boolean, a constant that is not a
+// number) or that no value meets (min above max) before the data is read;
+// Prepare later compiles the whole set against the profile.
+func compileKnown(f *rules.File, cols []table.Column, kinds map[string]table.Kind) error {
+	p := &profile.Profile{Columns: make([]profile.Column, len(cols))}
+	for i, c := range cols {
+		pc := profile.Column{Name: c.Name, Kind: profile.Categorical}
+		switch c.Kind {
+		case table.Int:
+			pc.Kind, pc.Integer = profile.Numeric, true
+		case table.Float:
+			pc.Kind = profile.Numeric
+		case table.Bool:
+			pc.Kind = profile.Boolean
+		}
+		p.Columns[i] = pc
+	}
+	for i, r := range f.Rules {
+		switch r.Type {
+		case rules.TypeCombination:
+			continue // needs the training table
+		case rules.TypeCompare, rules.TypeRange:
+			known := true
+			for _, ref := range ruleColumns(r) {
+				known = known && kinds[ref.name] != table.String
+			}
+			if !known {
+				continue
+			}
+		}
+		if _, err := rules.Compile(&rules.File{Rules: []rules.Rule{r}}, nil, p); err != nil {
+			fe := rulesError(err)
+			// The rule was compiled alone, as rules[0].
+			at := fmt.Sprintf("rules[%d]", i)
+			fe.Field = strings.Replace(fe.Field, "rules[0]", at, 1)
+			fe.Reason = strings.ReplaceAll(fe.Reason, "rules[0]", at)
+			return fe
 		}
 	}
 	return nil

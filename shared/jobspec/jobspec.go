@@ -8,9 +8,10 @@
 // privacy options, and that the rules and thresholds documents parse. Check
 // also checks it against the dataset's columns: every column that the
 // rules, the conditions and the target name exists (with a "did you mean"
-// for a typo) and condition values fit their column. Prepare goes on to
-// compile the rules against the profiled training table with the rules
-// package's own compiler and feasibility analysis.
+// for a typo), condition values fit their column, and the rules that can
+// be judged from the column kinds compile. Prepare goes on to compile the
+// whole rule set against the profiled training table with the rules
+// package's own compiler and feasibility analysis, with the conditions.
 //
 // Every error is a *FieldError naming the request field at fault as the API
 // spells it ("rows", "conditions.smoker", "rules[2].column",

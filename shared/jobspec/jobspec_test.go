@@ -112,6 +112,15 @@ func TestCheck(t *testing.T) {
 		{"rule with a bad operator", func(r *jobs.Request) {
 			r.Rules = json.RawMessage(`{"rules":[{"type":"compare","left":"age","op":"=>","value":3}]}`)
 		}, "rules[0]", `rules[0]: compare op "=>": want one of < <= > >= == !=`},
+		{"impossible range on a numeric column", func(r *jobs.Request) {
+			r.Rules = json.RawMessage(`{"rules":[{"type":"in","column":"region","values":["x"]},{"type":"range","column":"age","min":70,"max":60}]}`)
+		}, "rules[1]", `rules[1]: cannot be satisfied by any row: rules[1] (range age [70, 60]): min 70 > max 60`},
+		{"range on a boolean column", func(r *jobs.Request) {
+			r.Rules = json.RawMessage(`{"rules":[{"type":"range","column":"smoker","min":1}]}`)
+		}, "rules[0]", `rules[0]: range needs a numeric or datetime column; "smoker" is boolean`},
+		{"constant that is not a number", func(r *jobs.Request) {
+			r.Rules = json.RawMessage(`{"rules":[{"type":"compare","left":"bmi","op":">","value":"fat"}]}`)
+		}, "rules[0]", `rules[0]: constant "fat" is not a number`},
 		{"rules not a document", func(r *jobs.Request) { r.Rules = json.RawMessage(`{"rule":[]}`) },
 			"rules", `rules: has an unknown key "rule": the document is {"rules": [...]}`},
 		{"unknown threshold", func(r *jobs.Request) { r.Thresholds = json.RawMessage(`{"max_dcr":0.6}`) },
