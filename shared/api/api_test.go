@@ -13,6 +13,8 @@ import (
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/table"
 )
 
 func TestDecodeJobRequest(t *testing.T) {
@@ -94,6 +96,13 @@ func TestStatus(t *testing.T) {
 		if s, c, _ := Status(tc.err); s != tc.status || c != tc.code {
 			t.Errorf("%v: %d %s, want %d %s", tc.err, s, c, tc.status, tc.code)
 		}
+	}
+	// A job request checked against its dataset (jobspec.Check) answers 400
+	// naming the field, however it is wrapped.
+	req := jobs.Request{Dataset: "d", Rows: 10, Model: "tree", Format: "csv", Target: "chargs"}
+	err := fmt.Errorf("create job: %w", jobspec.Check(req, []table.Column{{Name: "charges", Kind: table.Float}}))
+	if s, c, d := Status(err); s != 400 || c != "invalid_request" || d["field"] != "target" {
+		t.Errorf("%v: %d %s %v, want 400 invalid_request naming target", err, s, c, d)
 	}
 }
 
