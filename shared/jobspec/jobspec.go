@@ -22,9 +22,9 @@ package jobspec
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	"synthos.dev/synthos/shared/dp"
@@ -168,11 +168,6 @@ func validDP(req jobs.Request) error {
 	return nil
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// sortedKeys lists m's keys in order, for errors that do not depend on map
+// order.
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

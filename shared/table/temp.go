@@ -77,12 +77,21 @@ func RemoveTemps(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	var mine []string
+	for name, pid := range ts {
+		if pid == os.Getpid() {
+			mine = append(mine, name)
+		}
+	}
+	return removeAll(mine)
+}
+
+// removeAll removes the named files, returning those removed (or already
+// gone).
+func removeAll(names []string) ([]string, error) {
 	var removed []string
 	var errs []error
-	for name, pid := range ts {
-		if pid != os.Getpid() {
-			continue
-		}
+	for _, name := range names {
 		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 			continue
@@ -105,8 +114,7 @@ func RemoveStaleTemps(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var removed []string
-	var errs []error
+	var stale []string
 	for name, pid := range ts {
 		if pid > 0 && pid != os.Getpid() && alive(pid) || pid == 0 {
 			st, err := os.Stat(name)
@@ -114,11 +122,7 @@ func RemoveStaleTemps(path string) ([]string, error) {
 				continue
 			}
 		}
-		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-			continue
-		}
-		removed = append(removed, name)
+		stale = append(stale, name)
 	}
-	return removed, errors.Join(errs...)
+	return removeAll(stale)
 }
