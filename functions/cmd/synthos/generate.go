@@ -65,7 +65,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Int64Var(&f.rows, "n", 0, "number of synthetic rows to write (required)")
 	fs.StringVar(&f.out, "o", "", "output file; its extension picks the format unless --format is set (required)")
 	fs.StringVar(&f.model, "model", synth.KindTree, "model: tree (sequential trees, the most faithful), copula (Gaussian copula, fastest) or dp (differentially private; needs --epsilon)")
-	fs.Float64Var(&f.epsilon, "epsilon", 0, "differential privacy: the ε of an (ε, δ) guarantee; implies --model dp")
+	fs.Float64Var(&f.epsilon, "epsilon", 0, "differential privacy: the ε of an (ε, δ) guarantee, greater than 0 and at most 100; implies --model dp")
 	fs.Float64Var(&f.delta, "delta", engine.DefaultDelta, "differential privacy: the δ of the guarantee")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, model and input give the same output bytes")
 	fs.StringVar(&f.schema, "schema", "", "JSON schema file overriding inferred column kinds")
