@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -97,8 +98,11 @@ func TestGenerateChecksTheRequestFirst(t *testing.T) {
 func TestGenerateInterrupted(t *testing.T) {
 	t.Parallel()
 	needDataset(t, insurance)
-	for _, signals := range []int{1, 2} {
-		t.Run(fmt.Sprintf("%d signals", signals), func(t *testing.T) {
+	for _, tc := range []struct {
+		sig os.Signal
+		n   int
+	}{{os.Interrupt, 1}, {os.Interrupt, 2}, {syscall.SIGTERM, 1}} {
+		t.Run(fmt.Sprintf("%v x%d", tc.sig, tc.n), func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			out := filepath.Join(dir, "big.csv")
@@ -137,8 +141,8 @@ func TestGenerateInterrupted(t *testing.T) {
 					}
 				}
 			}
-			for range signals {
-				if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			for range tc.n {
+				if err := cmd.Process.Signal(tc.sig); err != nil {
 					t.Fatal(err)
 				}
 			}
