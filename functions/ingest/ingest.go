@@ -19,7 +19,7 @@ type Func func(ctx context.Context, e cloudevents.Event) error
 
 // New returns the function. An object uploads/<tenant>/<name> is copied
 // into the data bucket as a dataset, and a job with the options of the
-// object's metadata (pipeline.Meta*) is created and submitted; see
+// object's metadata (jobspec.Meta*) is created and submitted; see
 // pipeline.Ingest.
 func New(env *platform.Env) (Func, error) {
 	p, err := pipeline.New(env, pipeline.Options{})

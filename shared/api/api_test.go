@@ -13,6 +13,8 @@ import (
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/table"
 )
 
 func TestDecodeJobRequest(t *testing.T) {
@@ -30,10 +32,14 @@ func TestDecodeJobRequest(t *testing.T) {
 			check: func(r jobsRequest) bool {
 				return r.Conditions["age"] == "30" && r.Conditions["smoker"] == "true" && r.Conditions["sex"] == "f"
 			}},
-		{body: `{"dataset":"d","rows":1,"rules":{"a < b":true},"thresholds":{"quality":0.8}}`,
+		{body: `{"dataset":"d","rows":1,"rules":{"rules": [{"type":"range","column":"age","min":18}]},"thresholds":{"max_dcr_share":0.55}}`,
 			check: func(r jobsRequest) bool {
-				return string(r.Rules) == `{"a < b":true}` && string(r.Thresholds) == `{"quality":0.8}`
+				return string(r.Rules) == `{"rules":[{"type":"range","column":"age","min":18}]}` && string(r.Thresholds) == `{"max_dcr_share":0.55}`
 			}},
+		{body: `{"dataset":"d","rows":1,"rules":{"a < b":true}}`, field: "rules"},
+		{body: `{"dataset":"d","rows":1,"thresholds":{"quality":0.8}}`, field: "thresholds.quality"},
+		{body: `{"dataset":"d","rows":0}`, field: "rows"},
+		{body: `{"dataset":"d","rows":1,"model":"gan"}`, field: "model"},
 		{body: `{"dataset":"d","rows":1,"epsilon":null}`, check: func(r jobsRequest) bool { return r.Epsilon == 0 }},
 		{body: `{"dataset":" ","rows":1}`, field: "dataset"},
 		{body: `{"dataset":1,"rows":1}`, field: "dataset"},
@@ -90,6 +96,13 @@ func TestStatus(t *testing.T) {
 		if s, c, _ := Status(tc.err); s != tc.status || c != tc.code {
 			t.Errorf("%v: %d %s, want %d %s", tc.err, s, c, tc.status, tc.code)
 		}
+	}
+	// A job request checked against its dataset (jobspec.Check) answers 400
+	// naming the field, however it is wrapped.
+	req := jobs.Request{Dataset: "d", Rows: 10, Model: "tree", Format: "csv", Target: "chargs"}
+	err := fmt.Errorf("create job: %w", jobspec.Check(req, []table.Column{{Name: "charges", Kind: table.Float}}))
+	if s, c, d := Status(err); s != 400 || c != "invalid_request" || d["field"] != "target" {
+		t.Errorf("%v: %d %s %v, want 400 invalid_request naming target", err, s, c, d)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
 )
 
 // Sentinel errors. Every error this package returns wraps at most one of
@@ -33,16 +34,11 @@ var (
 	ErrForbidden    = errors.New("key lacks the needed scope") // 403
 )
 
-// FieldError is a validation error that names the request field at fault.
-type FieldError struct {
-	Field  string
-	Reason string
-}
-
-func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
-
-// Unwrap classifies a FieldError as ErrInvalid.
-func (e *FieldError) Unwrap() error { return ErrInvalid }
+// FieldError is a validation error that names the request field at fault:
+// jobspec's, the one type for every request of the API, so that job
+// requests validated there and other requests validated here answer alike
+// (400 invalid_request with details.field).
+type FieldError = jobspec.FieldError
 
 // fieldErr returns a FieldError.
 func fieldErr(field, format string, args ...any) error {
@@ -87,7 +83,7 @@ func Status(err error) (status int, code string, details map[string]any) {
 		return http.StatusTooManyRequests, "quota_exceeded", d
 	}
 	switch {
-	case errors.Is(err, ErrInvalid), errors.Is(err, jobs.ErrInvalid), errors.Is(err, datasets.ErrInvalid),
+	case errors.Is(err, ErrInvalid), errors.Is(err, jobs.ErrInvalid), errors.Is(err, jobspec.ErrInvalid), errors.Is(err, datasets.ErrInvalid),
 		errors.Is(err, apikeys.ErrInvalid), errors.Is(err, entitlements.ErrInvalid):
 		return http.StatusBadRequest, "invalid_request", nil
 	case errors.Is(err, ErrUnauthorized), errors.Is(err, apikeys.ErrUnauthenticated):

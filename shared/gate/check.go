@@ -79,12 +79,25 @@ type measure struct {
 // fail). Invalid thresholds fail the gate with a "thresholds" reason rather
 // than passing anything.
 func Check(q *quality.Report, p *privacy.Report, t Thresholds) Result {
+	return CheckUnmeasurable(q, p, t, nil)
+}
+
+// CheckUnmeasurable is Check for an evaluation in which some metrics cannot
+// be measured at all (a conditional job whose condition no real row meets
+// has no real distribution to compare with): unmeasurable maps each such
+// metric to why, and the metric is reported skipped with that reason
+// instead of failing as missing.
+func CheckUnmeasurable(q *quality.Report, p *privacy.Report, t Thresholds, unmeasurable map[string]string) Result {
 	if err := t.Validate(); err != nil {
 		return Result{Reasons: []Reason{{Metric: "thresholds", Status: StatusFail, Message: err.Error()}}}
 	}
 	res := Result{Pass: true}
 	for _, m := range measures(q, p, t) {
 		r := judge(m, t)
+		if why, ok := unmeasurable[m.metric]; ok && r.Status != StatusSkipped {
+			r = Reason{Metric: m.metric, Status: StatusSkipped, Threshold: m.threshold, Op: m.op,
+				Message: fmt.Sprintf("%s not checked: %s", m.label, why)}
+		}
 		if r.Status == StatusFail {
 			res.Pass = false
 		}

@@ -21,5 +21,5 @@ func ExampleDecode() {
 	fmt.Println(err)
 	// Output:
 	// 0.55 0.85 [dcr_share]
-	// gate.Decode: json: unknown field "max_dcr_shar": gate: invalid thresholds
+	// gate.Decode: max_dcr_shar is not a threshold; did you mean "max_dcr_share"?
 }

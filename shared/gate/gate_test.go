@@ -225,3 +225,27 @@ func TestIdenticalThreshold(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeNamesTheField(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		json, field, msg string
+	}{
+		{`{"max_dcr_shares": 0.55}`, "max_dcr_shares", `max_dcr_shares is not a threshold; did you mean "max_dcr_share"?`},
+		{`{"skip": ["dcr"]}`, "skip", `skip names "dcr", which is not a metric; did you mean "dcr_share"?`},
+		{`{"skip": ["dcr_shar"]}`, "skip", `skip names "dcr_shar", which is not a metric; did you mean "dcr_share"?`},
+		{`{"max_dcr_share": 1.5}`, "max_dcr_share", "max_dcr_share is 1.5; use a value from 0.5 to 1"},
+		{`{"min_ml_efficacy_ratio": -1}`, "min_ml_efficacy_ratio", "min_ml_efficacy_ratio is -1; use a value of at least 0"},
+		{`{"max_pii_leaked_cells": -1}`, "max_pii_leaked_cells", "max_pii_leaked_cells is -1; use 0 or more"},
+		{`{"max_dcr_share": "0.6"}`, "max_dcr_share", "max_dcr_share must be a number"},
+		{`[1]`, "", "thresholds must be a JSON object"},
+		{`{} {}`, "", "thresholds must be one JSON object, with nothing after it"},
+	}
+	for _, tt := range tests {
+		_, err := Decode(strings.NewReader(tt.json))
+		var ie *InvalidError
+		if !errors.As(err, &ie) || ie.Field != tt.field || ie.Error() != tt.msg || !errors.Is(err, ErrThresholds) {
+			t.Errorf("Decode(%s) error = %#v (%v), want field %q and message %q", tt.json, ie, err, tt.field, tt.msg)
+		}
+	}
+}

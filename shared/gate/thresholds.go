@@ -8,7 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
 	"slices"
+	"strings"
+
+	"synthos.dev/synthos/shared/errs"
 )
 
 // Metric names, as they appear in Reason.Metric, Thresholds.AllowMissing and
@@ -132,11 +136,14 @@ func (t Thresholds) Validate() error {
 	}
 	for _, u := range unit {
 		if !(u.v >= u.lo && u.v <= u.hi) { // also rejects NaN
-			return fmt.Errorf("%s = %v, want a value in [%v, %v]: %w", u.name, u.v, u.lo, u.hi, ErrThresholds)
+			if u.hi == math.MaxFloat64 {
+				return &InvalidError{Field: u.name, Reason: fmt.Sprintf("is %v; use a value of at least %v", u.v, u.lo)}
+			}
+			return &InvalidError{Field: u.name, Reason: fmt.Sprintf("is %v; use a value from %v to %v", u.v, u.lo, u.hi)}
 		}
 	}
 	if t.MaxPIILeakedCells < 0 {
-		return fmt.Errorf("max_pii_leaked_cells = %d is negative: %w", t.MaxPIILeakedCells, ErrThresholds)
+		return &InvalidError{Field: "max_pii_leaked_cells", Reason: fmt.Sprintf("is %d; use 0 or more", t.MaxPIILeakedCells)}
 	}
 	for _, l := range []struct {
 		field string
@@ -144,11 +151,26 @@ func (t Thresholds) Validate() error {
 	}{{"allow_missing", t.AllowMissing}, {"skip", t.Skip}} {
 		for _, n := range l.names {
 			if !slices.Contains(Metrics, n) {
-				return fmt.Errorf("%s: unknown metric %q (known: %v): %w", l.field, n, Metrics, ErrThresholds)
+				if c := errs.Closest(n, Metrics); c != "" {
+					return &InvalidError{Field: l.field, Reason: fmt.Sprintf("names %q, which is not a metric; did you mean %q?", n, c)}
+				}
+				return &InvalidError{Field: l.field, Reason: fmt.Sprintf("names %q, which is not a metric; use one of %s", n, strings.Join(Metrics, ", "))}
 			}
 		}
 	}
 	return nil
+}
+
+// Fields lists the JSON names of the fields of Thresholds, in declaration
+// order.
+func Fields() []string {
+	rt := reflect.TypeFor[Thresholds]()
+	out := make([]string, 0, rt.NumField())
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		out = append(out, name)
+	}
+	return out
 }
 
 // Decode reads a per-job override of the default thresholds from JSON:
@@ -160,15 +182,45 @@ func Decode(r io.Reader) (Thresholds, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
-		return Thresholds{}, fmt.Errorf("gate.Decode: %w: %w", err, ErrThresholds)
+		return Thresholds{}, fmt.Errorf("gate.Decode: %w", decodeError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Thresholds{}, fmt.Errorf("gate.Decode: data after the thresholds object: %w", ErrThresholds)
+		return Thresholds{}, fmt.Errorf("gate.Decode: %w", &InvalidError{Reason: "must be one JSON object, with nothing after it"})
 	}
 	if err := t.Validate(); err != nil {
 		return Thresholds{}, fmt.Errorf("gate.Decode: %w", err)
 	}
 	return t, nil
+}
+
+// decodeError names the field a JSON decoding error is about.
+func decodeError(err error) *InvalidError {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		want := "a number"
+		switch te.Field {
+		case "allow_missing", "skip":
+			want = "a list of metric names"
+		case "max_pii_leaked_cells":
+			want = "a whole number"
+		}
+		return &InvalidError{Field: te.Field, Reason: "must be " + want}
+	case errors.As(err, &te):
+		return &InvalidError{Reason: "must be a JSON object"}
+	case errors.As(err, &se):
+		return &InvalidError{Reason: fmt.Sprintf("is not valid JSON (at byte %d)", se.Offset)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &InvalidError{Reason: "is empty or cut short; send a JSON object"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if c := errs.Closest(name, Fields()); c != "" {
+			return &InvalidError{Field: name, Reason: fmt.Sprintf("is not a threshold; did you mean %q?", c)}
+		}
+		return &InvalidError{Field: name, Reason: "is not a threshold; use one of " + strings.Join(Fields(), ", ")}
+	}
+	return &InvalidError{Reason: "could not be read: " + err.Error()}
 }
 
 // Load reads a thresholds override file (see Decode).

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,8 +9,8 @@ import (
 
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/events"
-	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/synth"
@@ -52,7 +51,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if err != nil {
 		return err
 	}
-	th, err := thresholds(j.Request)
+	th, err := jobspec.Thresholds(j.Request)
 	if err != nil {
 		return err
 	}
@@ -83,7 +82,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if len(holdout.Rows) == 0 {
 		holdout = nil
 	}
-	syn, err := readTable(ctx, p.env.Objects, src, format, table.Options{MaxCellBytes: -1, MaxColumns: -1}, p.opts.EvalRows)
+	syn, err := readOutput(ctx, p.env.Objects, src, format, p.opts.EvalRows)
 	if err != nil {
 		return p.missingIsPermanent(j, "output", err)
 	}
@@ -93,7 +92,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	}
 	rep, err := report.Build(ctx, report.Inputs{
 		Train: train, Holdout: holdout, Synthetic: syn,
-		Target: j.Request.Target, Seed: j.Request.Seed, Thresholds: th,
+		Target: j.Request.Target, Conditions: j.Request.Conditions, Seed: j.Request.Seed, Thresholds: th,
 		TrainName: "train.csv", HoldoutName: "holdout.csv", SyntheticName: "output." + ext, Model: model,
 		Quality: p.opts.Quality, Privacy: p.opts.Privacy,
 	})
@@ -140,17 +139,11 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	return p.fail(ctx, actorPrivacy, m.ID, j, "release gate failed: the output is quarantined", reasons, outputs)
 }
 
-// thresholds decodes the job's gate override; nil means the defaults.
-func thresholds(req jobs.Request) (*gate.Thresholds, error) {
-	raw := bytes.TrimSpace(req.Thresholds)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, nil
-	}
-	th, err := gate.Decode(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("thresholds: %w", err)
-	}
-	return &th, nil
+// readOutput reads the first limit rows of a job's output as the cells the
+// model wrote: CSV outputs are formula-escaped for spreadsheets ("'=x"),
+// which the reader undoes, so that they compare with the real values.
+func readOutput(ctx context.Context, b *blob.Bucket, key string, format table.Format, limit int) (*table.Table, error) {
+	return readTable(ctx, b, key, format, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: true}, limit)
 }
 
 // missingIsPermanent classifies a failed read of one of the job's own

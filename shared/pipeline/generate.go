@@ -13,6 +13,7 @@ import (
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
@@ -127,7 +128,10 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
-	opts, err := sampleOptions(j.Request, train, prof)
+	// The request is checked against the data with the rows it will have.
+	req := j.Request
+	req.Rows = rows
+	opts, err := sampleOptions(req, train, prof)
 	if err != nil {
 		return err
 	}
@@ -251,7 +255,7 @@ func (p *Pipeline) shardModel(ctx context.Context, j *jobs.Job) (synth.Model, sy
 	if err != nil {
 		return nil, synth.SampleOptions{}, err
 	}
-	if !hasRules(j.Request) {
+	if !jobspec.HasRules(j.Request) {
 		opts, err := sampleOptions(j.Request, nil, nil)
 		return model, opts, err
 	}

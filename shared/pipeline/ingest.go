@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path"
-	"strconv"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -18,6 +16,7 @@ import (
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/table"
@@ -26,21 +25,6 @@ import (
 // UploadsPrefix is where uploads that become jobs land:
 // uploads/<tenant>/<file name>.
 const UploadsPrefix = "uploads/"
-
-// Upload metadata keys (custom object metadata, x-goog-meta-<key> when
-// uploading) that set the job's options.
-const (
-	MetaRows       = "rows"       // rows to generate; default: as many as the upload has
-	MetaModel      = "model"      // tree (default), copula or dp
-	MetaSeed       = "seed"       // default 1
-	MetaFormat     = "format"     // output: csv (default), jsonl or parquet
-	MetaTarget     = "target"     // ML-efficacy target column
-	MetaEpsilon    = "epsilon"    // dp budget
-	MetaDelta      = "delta"      // dp delta
-	MetaConditions = "conditions" // JSON object column → value
-	MetaRules      = "rules"      // JSON rules file
-	MetaThresholds = "thresholds" // JSON gate overrides
-)
 
 // Ingest turns an uploaded object into a dataset and a job, and submits the
 // job. The object is copied into the data bucket under the tenant's
@@ -66,7 +50,7 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 		ID: "ds_" + id, Tenant: tenant, Name: name, Size: obj.Size, Status: datasets.Validating,
 		Key: datasets.DatasetKey(tenant, "ds_"+id, name),
 	}
-	req, optErr := uploadRequest(obj.Metadata)
+	req, optErr := jobspec.ParseMetadata(obj.Metadata)
 	req.Dataset = ds.ID
 	// Without a table format the dataset is invalid (see validateUpload).
 	f, err := table.FormatOf(name)
@@ -180,72 +164,6 @@ func uploadPath(key string) (tenant, name string, ok bool) {
 		}
 	}
 	return tenant, datasets.SafeName(path.Base(name)), true
-}
-
-// uploadRequest reads the job options from object metadata; the request
-// holds every option that parsed, and the error says which did not.
-func uploadRequest(meta map[string]string) (jobs.Request, error) {
-	get := func(k string) string {
-		for mk, v := range meta {
-			if strings.EqualFold(mk, k) {
-				return strings.TrimSpace(v)
-			}
-		}
-		return ""
-	}
-	req := jobs.Request{Model: "tree", Seed: 1, Format: "csv"}
-	var errs []error
-	if v := get(MetaRows); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q is not a positive integer", MetaRows, v))
-		}
-		req.Rows = n
-	}
-	if v := get(MetaModel); v != "" {
-		req.Model = strings.ToLower(v)
-	}
-	if v := get(MetaSeed); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not an unsigned integer", MetaSeed, v))
-		}
-		req.Seed = n
-	}
-	if v := get(MetaFormat); v != "" {
-		req.Format = strings.ToLower(v)
-	}
-	req.Target = get(MetaTarget)
-	for _, f := range []struct {
-		key string
-		dst *float64
-	}{{MetaEpsilon, &req.Epsilon}, {MetaDelta, &req.Delta}} {
-		if v := get(f.key); v != "" {
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil || x <= 0 {
-				errs = append(errs, fmt.Errorf("%s=%q is not a positive number", f.key, v))
-			}
-			*f.dst = x
-		}
-	}
-	if v := get(MetaConditions); v != "" {
-		if err := json.Unmarshal([]byte(v), &req.Conditions); err != nil {
-			errs = append(errs, fmt.Errorf("%s is not a JSON object of strings: %v", MetaConditions, err))
-		}
-	}
-	for _, f := range []struct {
-		key string
-		dst *json.RawMessage
-	}{{MetaRules, &req.Rules}, {MetaThresholds, &req.Thresholds}} {
-		if v := get(f.key); v != "" {
-			if !json.Valid([]byte(v)) {
-				errs = append(errs, fmt.Errorf("%s is not valid JSON", f.key))
-				continue
-			}
-			*f.dst = json.RawMessage(v)
-		}
-	}
-	return req, errors.Join(errs...)
 }
 
 // copyUpload copies the upload into the data bucket at key, unless a

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,9 +11,9 @@ import (
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
-	"synthos.dev/synthos/shared/rules"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
@@ -79,33 +78,23 @@ func (p *Pipeline) model(ctx context.Context, j *jobs.Job, t *table.Table, prof 
 	}
 }
 
-// sampleOptions compiles the job's rules and conditions against the
-// training table and profile.
+// sampleOptions checks the job's request against the training table and
+// its profile and compiles its rules (jobspec.Prepare); without a profile
+// (a shard of a job without rules) it only carries the conditions.
 func sampleOptions(req jobs.Request, t *table.Table, prof *profile.Profile) (synth.SampleOptions, error) {
 	opts := synth.SampleOptions{}
 	if len(req.Conditions) > 0 {
 		opts.Fixed = req.Conditions
 	}
-	if !hasRules(req) {
+	if prof == nil {
 		return opts, nil
 	}
-	f, err := rules.Parse(req.Rules)
+	set, err := jobspec.Prepare(req, prof, t)
 	if err != nil {
 		return opts, err
 	}
-	set, err := rules.Compile(f, t, prof)
-	if err != nil {
-		return opts, fmt.Errorf("rules: %w", err)
+	if set != nil {
+		opts.Accept = set.Accept
 	}
-	if err := set.Conditions(opts.Fixed); err != nil {
-		return opts, fmt.Errorf("rules with conditions: %w", err)
-	}
-	opts.Accept = set.Accept
 	return opts, nil
-}
-
-// hasRules reports whether the job carries business rules.
-func hasRules(req jobs.Request) bool {
-	r := bytes.TrimSpace(req.Rules)
-	return len(r) > 0 && !bytes.Equal(r, []byte("null"))
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"testing"
 
 	"cloud.google.com/go/storage"
@@ -145,35 +144,6 @@ func TestUploadPath(t *testing.T) {
 		tenant, name, ok := uploadPath(tt.key)
 		if tenant != tt.tenant || name != tt.name || ok != tt.ok {
 			t.Errorf("uploadPath(%q) = %q, %q, %v; want %q, %q, %v", tt.key, tenant, name, ok, tt.tenant, tt.name, tt.ok)
-		}
-	}
-}
-
-func TestUploadRequest(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		meta    map[string]string
-		want    jobs.Request
-		wantErr string
-	}{
-		{meta: nil, want: jobs.Request{Model: "tree", Seed: 1, Format: "csv"}},
-		{meta: map[string]string{"Rows": "10", "model": "DP", "epsilon": "1.5", "format": "parquet", "target": "y"},
-			want: jobs.Request{Rows: 10, Model: "dp", Seed: 1, Format: "parquet", Epsilon: 1.5, Target: "y"}},
-		{meta: map[string]string{"rows": "-3"}, wantErr: "rows"},
-		{meta: map[string]string{"seed": "x"}, wantErr: "seed"},
-		{meta: map[string]string{"conditions": "[1]"}, wantErr: "conditions"},
-		{meta: map[string]string{"rules": "{"}, wantErr: "rules"},
-	}
-	for _, tt := range tests {
-		got, err := uploadRequest(tt.meta)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("uploadRequest(%v) error %v, want one naming %q", tt.meta, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Errorf("uploadRequest(%v) = %+v, %v; want %+v", tt.meta, got, err, tt.want)
 		}
 	}
 }

@@ -55,12 +55,15 @@ type Summary struct {
 	Holdout   *Dataset `json:"holdout,omitempty"`
 	Synthetic Dataset  `json:"synthetic"`
 	// Model is the kind of generator, when known.
-	Model      string          `json:"model,omitempty"`
-	Seed       uint64          `json:"seed"`
-	Target     string          `json:"target,omitempty"`
-	Sensitive  []string        `json:"sensitive,omitempty"`
-	Quasi      []string        `json:"quasi,omitempty"`
-	Thresholds gate.Thresholds `json:"thresholds"`
+	Model  string `json:"model,omitempty"`
+	Seed   uint64 `json:"seed"`
+	Target string `json:"target,omitempty"`
+	// Conditions are the conditional job's fixed values (column → value):
+	// the evaluation compared the output with the real rows that meet them.
+	Conditions map[string]string `json:"conditions,omitempty"`
+	Sensitive  []string          `json:"sensitive,omitempty"`
+	Quasi      []string          `json:"quasi,omitempty"`
+	Thresholds gate.Thresholds   `json:"thresholds"`
 }
 
 // Dataset is one input table.
@@ -81,6 +84,12 @@ type Inputs struct {
 	Profile *profile.Profile
 	// Target is the ML efficacy target column ("" skips it).
 	Target string
+	// Conditions are a conditional job's fixed values (column → value, as
+	// synth.SampleOptions.Fixed): the output is then judged against the
+	// real rows that meet them, and the fixed columns are left out of
+	// every score (a constant compared with a distribution is nonsense).
+	// See Build.
+	Conditions map[string]string
 	// Sensitive and Quasi are the attribute-inference targets and the
 	// quasi-identifiers (see privacy.Options).
 	Sensitive, Quasi []string
@@ -128,6 +137,7 @@ func Build(ctx context.Context, in Inputs) (*Report, error) {
 			Model:      in.Model,
 			Seed:       in.Seed,
 			Target:     in.Target,
+			Conditions: in.Conditions,
 			Sensitive:  in.Sensitive,
 			Quasi:      in.Quasi,
 			Thresholds: th,
@@ -137,8 +147,14 @@ func Build(ctx context.Context, in Inputs) (*Report, error) {
 		r.Inputs.Holdout = &Dataset{Name: in.HoldoutName, Rows: len(in.Holdout.Rows), Columns: len(in.Holdout.Columns)}
 	}
 
+	ev, err := conditional(in, p)
+	if err != nil {
+		return nil, fmt.Errorf("report.Build: %w", err)
+	}
+	r.Notes = append(r.Notes, ev.notes...)
+
 	qo := in.Quality
-	qo.Target, qo.Seed = in.Target, in.Seed
+	qo.Target, qo.Seed = ev.target, in.Seed
 	po := in.Privacy
 	po.Sensitive, po.Quasi, po.Seed = in.Sensitive, in.Quasi, in.Seed
 
@@ -148,15 +164,17 @@ func Build(ctx context.Context, in Inputs) (*Report, error) {
 		wg         sync.WaitGroup
 		qErr, pErr error
 	)
-	wg.Go(func() {
-		r.Quality, qErr = quality.Evaluate(ctx, in.Train, in.Synthetic, in.Holdout, p, qo)
-		if qErr != nil {
-			cancel()
-		}
-	})
+	if ev.train != nil {
+		wg.Go(func() {
+			r.Quality, qErr = quality.Evaluate(ctx, ev.train, in.Synthetic, ev.holdout, ev.profile, qo)
+			if qErr != nil {
+				cancel()
+			}
+		})
+	}
 	if in.Holdout != nil {
 		wg.Go(func() {
-			r.Privacy, pErr = privacy.Evaluate(ctx, in.Train, in.Holdout, in.Synthetic, p, po)
+			r.Privacy, pErr = privacy.Evaluate(ctx, ev.privTrain, ev.privHoldout, in.Synthetic, ev.profile, po)
 			if pErr != nil {
 				cancel()
 			}
@@ -169,7 +187,13 @@ func Build(ctx context.Context, in Inputs) (*Report, error) {
 	if err := firstCause(qErr, pErr); err != nil {
 		return nil, fmt.Errorf("report.Build: %w", err)
 	}
-	res := gate.Check(r.Quality, r.Privacy, th)
+	if r.Quality != nil {
+		for _, c := range ev.fixed {
+			r.Quality.Excluded = append(r.Quality.Excluded, quality.Exclusion{Column: c,
+				Reason: fmt.Sprintf("fixed by the job's condition %s=%s: every synthetic row has it", c, in.Conditions[c])})
+		}
+	}
+	res := gate.CheckUnmeasurable(r.Quality, r.Privacy, th, ev.unmeasurable)
 	r.Gate = &res
 	r.Verdicts = verdicts(r.Quality, r.Privacy, th)
 	return r, nil

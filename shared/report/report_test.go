@@ -164,6 +164,8 @@ func TestJSONSchema(t *testing.T) {
 	}{
 		{"as written", func(map[string]any) {}, true},
 		{"without privacy", func(m map[string]any) { m["privacy"] = nil }, true},
+		{"without quality (no real row meets the conditions)", func(m map[string]any) { m["quality"] = nil }, true},
+		{"with conditions", func(m map[string]any) { m["inputs"].(map[string]any)["conditions"] = map[string]any{"sex": "Female"} }, true},
 		{"no gate", func(m map[string]any) { delete(m, "gate") }, false},
 		{"no quality", func(m map[string]any) { delete(m, "quality") }, false},
 		{"future version", func(m map[string]any) { m["version"] = 2 }, false},

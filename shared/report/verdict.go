@@ -58,6 +58,11 @@ func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 // exactly what the gate fails, "good" is a margin inside it.
 func verdicts(q *quality.Report, p *privacy.Report, t gate.Thresholds) []Verdict {
 	var vs []Verdict
+	if q == nil {
+		// Only a conditional job whose conditions no real row meets has no
+		// quality report (see conditional).
+		vs = append(vs, Verdict{"fidelity", LevelUnknown, "Fidelity not measured", "no real row meets the job's conditions, so there is no real distribution to compare with"})
+	}
 	if q != nil {
 		l := worse(grade(q.ColumnShapes, 0.9, t.MinColumnShapes, true), levelOr(q, t))
 		title := map[Level]string{LevelGood: "Faithful", LevelFair: "Mostly faithful", LevelPoor: "Unfaithful"}[l]

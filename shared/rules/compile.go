@@ -336,11 +336,11 @@ func Compile(f *File, t *table.Table, p *profile.Profile) (*Set, error) {
 		r := f.Rules[i]
 		label := r.label(i)
 		if err := r.validate(); err != nil {
-			return nil, fmt.Errorf("rules.Compile: %s: %w", label, err)
+			return nil, fmt.Errorf("rules.Compile: %w", &RuleError{Index: i, Label: label, Err: err})
 		}
 		cr, err := s.compileRule(r, label, t)
 		if err != nil {
-			return nil, fmt.Errorf("rules.Compile: %s: %w", label, err)
+			return nil, fmt.Errorf("rules.Compile: %w", &RuleError{Index: i, Label: label, Err: err})
 		}
 		s.rules = append(s.rules, cr)
 		if cr.chk != nil {

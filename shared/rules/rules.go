@@ -43,6 +43,20 @@ var (
 	ErrViolation = errs.New(errs.FailedPrecondition, "rule violated")
 )
 
+// RuleError is an error about one rule of a file: the Index-th, which Label
+// names as messages show it ("rules[2] (range age [18, 65])"). Err holds
+// the reason and the sentinel.
+type RuleError struct {
+	Index int
+	Label string
+	Err   error
+}
+
+func (e *RuleError) Error() string { return e.Label + ": " + e.Err.Error() }
+
+// Unwrap returns the reason.
+func (e *RuleError) Unwrap() error { return e.Err }
+
 // Rule types, as spelled in the file's "type" field.
 const (
 	TypeCompare     = "compare"
@@ -152,7 +166,7 @@ func Parse(data []byte) (*File, error) {
 	}
 	for i := range f.Rules {
 		if err := f.Rules[i].validate(); err != nil {
-			return nil, fmt.Errorf("rules.Parse: %s: %w", f.Rules[i].label(i), err)
+			return nil, fmt.Errorf("rules.Parse: %w", &RuleError{Index: i, Label: f.Rules[i].label(i), Err: err})
 		}
 	}
 	return &f, nil

@@ -180,6 +180,11 @@ func TestCSVFormulaEscaping(t *testing.T) {
 		// Numeric columns only keep real numbers raw.
 		{[]string{"x", "-2+3+cmd|' /C calc'!A0", "=1", "-1"}, "x,'-2+3+cmd|' /C calc'!A0,'=1,'-1"},
 		{[]string{"x", "-1,5", "1", "true"}, "x,\"'-1,5\",1,true"},
+
+		// A quote already in front of such a byte gets one more, so that
+		// Unescape can tell it from an escaped cell; other quotes stay.
+		{[]string{"'=x", "'-5", "'1", "'"}, "''=x,''-5,'1,'"},
+		{[]string{"''@a", "1", "1", "'true"}, "'''@a,1,1,'true"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
@@ -196,6 +201,17 @@ func TestCSVFormulaEscaping(t *testing.T) {
 		got := strings.TrimPrefix(buf.String(), "s,i,f,b\n")
 		if got != tt.want+"\n" {
 			t.Errorf("Write(%q) wrote %q, want %q", tt.row, got, tt.want+"\n")
+		}
+		r, err := OpenReader(strings.NewReader(buf.String()), CSV, Options{Unescape: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(back.Rows) != 1 || !reflect.DeepEqual(back.Rows[0], tt.row) {
+			t.Errorf("Write(%q) read back unescaped as %q", tt.row, back.Rows)
 		}
 	}
 }

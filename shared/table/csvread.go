@@ -59,7 +59,9 @@ type csvReader struct {
 	rows    int
 	maxRows int
 	maxCell int
-	err     error // sticky: once Read fails it keeps failing
+	// unescape undoes formula escaping (Options.Unescape).
+	unescape bool
+	err      error // sticky: once Read fails it keeps failing
 }
 
 func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
@@ -80,9 +82,10 @@ func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
 		return nil, fmt.Errorf("table: read csv: delimiter %q: %w", delim, ErrUnsupported)
 	}
 	c := &csvReader{
-		guard:   &guardReader{r: br},
-		maxRows: opts.MaxRows,
-		maxCell: opts.maxCell(),
+		guard:    &guardReader{r: br},
+		maxRows:  opts.MaxRows,
+		maxCell:  opts.maxCell(),
+		unescape: opts.Unescape,
 	}
 	maxCols := opts.maxColumns()
 	c.guard.limit = recordLimit(c.maxCell, min(maxCols, DefaultMaxColumns))
@@ -103,6 +106,11 @@ func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
 		return nil, &Error{Line: 1, Detail: fmt.Sprintf("%d columns, limit %d", len(header), maxCols), Err: ErrTooManyColumns}
 	}
 	line, _ := c.cr.FieldPos(0)
+	if c.unescape {
+		for i, name := range header {
+			header[i] = Unescape(name)
+		}
+	}
 	if err := checkHeader(header, line, c.maxCell); err != nil {
 		return nil, err
 	}
@@ -174,6 +182,9 @@ func (c *csvReader) Read() ([]string, error) {
 		if !utf8.ValidString(cell) {
 			c.err = &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i], Err: ErrInvalidUTF8}
 			return nil, c.err
+		}
+		if c.unescape {
+			rec[i] = Unescape(cell)
 		}
 	}
 	return rec, nil

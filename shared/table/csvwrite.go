@@ -23,8 +23,12 @@ var formulaStart = [256]bool{'=': true, '+': true, '-': true, '@': true, '\t': t
 // show it as text instead of running it. Cells of Int and Float columns that
 // parse as numbers (negative ones included) are written raw so that numbers
 // stay numbers; any other cell of such a column, and every cell of String and
-// Bool columns, is escaped. Column names are escaped too. Reading an escaped
-// file back yields the quoted cells, e.g. "'=1+2".
+// Bool columns, is escaped. Column names are escaped too. So that escaping
+// can be undone without knowing the column kinds, a cell that already
+// starts with quotes followed by such a byte ("'=x") gets one more quote
+// ("”=x"). Reading an escaped file back yields the quoted cells, e.g.
+// "'=1+2", unless the reader is asked to unescape (Options.Unescape, or
+// Unescape on one cell), which gives back exactly the cells written.
 type csvEncoder struct {
 	w       io.Writer
 	buf     []byte
@@ -72,7 +76,7 @@ func (e *csvEncoder) appendCell(b []byte, s string, k Kind, quote bool) []byte {
 	if s == "" {
 		return b
 	}
-	escape := formulaStart[s[0]] && (k != Int && k != Float || !isNumber(s))
+	escape := formulaStart[s[0]] && (k != Int && k != Float || !isNumber(s)) || s[0] == '\'' && escaped(s[1:])
 	if !quote {
 		for i := 0; i < len(s); i++ {
 			if e.special[s[i]] {
@@ -102,6 +106,23 @@ func (e *csvEncoder) appendCell(b []byte, s string, k Kind, quote bool) []byte {
 	}
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// escaped reports whether s, after any leading single quotes, starts with a
+// byte that formula escaping quotes: a cell "'"+s was then escaped.
+func escaped(s string) bool {
+	s = strings.TrimLeft(s, "'")
+	return s != "" && formulaStart[s[0]]
+}
+
+// Unescape returns the cell a CSV or TSV writer of this package was given,
+// from the cell it wrote: it removes the quote formula escaping added. It
+// is exact for every cell and column kind.
+func Unescape(cell string) string {
+	if len(cell) > 1 && cell[0] == '\'' && escaped(cell[1:]) {
+		return cell[1:]
+	}
+	return cell
 }
 
 // isNumber reports whether s is a number strconv.ParseFloat accepts, out of

@@ -89,6 +89,12 @@ type Options struct {
 	// one record may take while it is parsed, to MaxCellBytes per column.
 	// 0 means DefaultMaxCellBytes, negative means unlimited.
 	MaxCellBytes int
+	// Unescape makes CSV and TSV readers undo the formula escaping of this
+	// package's writers (see Unescape) in column names and cells, so that
+	// a file written by Create or NewWriter reads back as the cells that
+	// were written. Use it for files this package wrote, such as synthetic
+	// outputs; other formats ignore it.
+	Unescape bool
 }
 
 func (o Options) maxColumns() int {

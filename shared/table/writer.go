@@ -134,13 +134,9 @@ type tempFile struct {
 }
 
 func newTempFile(path string) (*tempFile, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := CreateTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("table: create %s: %w", base, err)
+		return nil, err
 	}
 	return &tempFile{f: f, path: path}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/quality"
 	"synthos.dev/synthos/shared/report"
+	"synthos.dev/synthos/shared/rules"
 )
 
 // errGateFailed is returned by evaluate when the release gate fails, after
@@ -37,6 +38,8 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := fs.Uint64("seed", 1, "seed of every sample the evaluation draws")
 	model := fs.String("model", "", "generator kind, for the report (e.g. copula)")
 	discRows := fs.Int("discriminator-rows", 0, "rows per side for the real-vs-synthetic classifier (0: default 10000; -1 skips it, which fails the gate)")
+	var where multiFlag
+	fs.Var(&where, "where", "condition col=value the synthetic rows were generated with (repeatable): they are judged against the real rows that meet it")
 	htmlOut := fs.String("report", "", "where to write the HTML report")
 	jsonOut := fs.String("json", "", "where to write the JSON report")
 	fs.Usage = func() {
@@ -71,7 +74,21 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if in.Train, err = readTable(pos[0], *limits); err != nil {
 		return err
 	}
-	if in.Synthetic, err = readTable(pos[1], *limits); err != nil {
+	for _, w := range where {
+		col, val, err := rules.ParseWhere(w)
+		if err != nil {
+			return fmt.Errorf("%w: --where %q: use column=value", errUsage, w)
+		}
+		if in.Conditions == nil {
+			in.Conditions = map[string]string{}
+		}
+		in.Conditions[col] = val
+	}
+	// A synthetic CSV is read as the cells that were written: the
+	// spreadsheet escaping of synthos generate ("'=x") is undone.
+	synOpts := *limits
+	synOpts.Unescape = true
+	if in.Synthetic, err = readTable(pos[1], synOpts); err != nil {
 		return err
 	}
 	if *holdout != "" {

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -18,7 +18,9 @@ import (
 
 	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/engine"
-	"synthos.dev/synthos/shared/gate"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/rules"
 	"synthos.dev/synthos/shared/synth"
@@ -63,7 +65,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Int64Var(&f.rows, "n", 0, "number of synthetic rows to write (required)")
 	fs.StringVar(&f.out, "o", "", "output file; its extension picks the format unless --format is set (required)")
 	fs.StringVar(&f.model, "model", synth.KindTree, "model: tree (sequential trees, the most faithful), copula (Gaussian copula, fastest) or dp (differentially private; needs --epsilon)")
-	fs.Float64Var(&f.epsilon, "epsilon", 0, "differential privacy: the ε of an (ε, δ) guarantee; implies --model dp")
+	fs.Float64Var(&f.epsilon, "epsilon", 0, "differential privacy: the ε of an (ε, δ) guarantee, greater than 0 and at most 100; implies --model dp")
 	fs.Float64Var(&f.delta, "delta", engine.DefaultDelta, "differential privacy: the δ of the guarantee")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, model and input give the same output bytes")
 	fs.StringVar(&f.schema, "schema", "", "JSON schema file overriding inferred column kinds")
@@ -97,8 +99,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return fmt.Errorf("%w: generate takes one INPUT file (optional with --model-file), got %d", errUsage, len(pos))
 	}
-	if f.rows <= 0 {
-		return fmt.Errorf("%w: -n ROWS must be a positive number of rows", errUsage)
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !set["n"] {
+		return fmt.Errorf("%w: -n ROWS is required: the number of synthetic rows to write", errUsage)
 	}
 	if f.out == "" {
 		return fmt.Errorf("%w: -o OUTPUT is required", errUsage)
@@ -111,25 +115,112 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("%w: --holdout %v: use a share between 0 and 0.9", errUsage, f.holdout)
 		}
 	}
-	modelSet := false
-	fs.Visit(func(fl *flag.Flag) { modelSet = modelSet || fl.Name == "model" })
-	if f.epsilon != 0 && !modelSet {
+	if f.modelFile != "" && (set["epsilon"] || set["delta"]) {
+		return fmt.Errorf("%w: --epsilon and --delta apply when fitting; the model in --model-file is fitted already", errUsage)
+	}
+	// --epsilon, even 0, asks for differential privacy.
+	if set["epsilon"] && !set["model"] {
 		f.model = engine.KindDP
 	}
-	if !slices.Contains(engine.Kinds(), f.model) {
-		return fmt.Errorf("%w: --model %q: use tree, copula or dp", errUsage, f.model)
+	req, err := f.request(set)
+	if err != nil {
+		return err
 	}
-	if f.model == engine.KindDP && f.modelFile == "" && (f.epsilon <= 0 || f.delta <= 0 || f.delta >= 1) {
-		return fmt.Errorf("%w: --model dp needs --epsilon > 0 (e.g. 1) and 0 < --delta < 1", errUsage)
-	}
-	if f.epsilon != 0 && f.model != engine.KindDP {
-		return fmt.Errorf("%w: --epsilon applies to --model dp only", errUsage)
+	if err := jobspec.Validate(req); err != nil {
+		return requestError(err, f, true)
 	}
 	format, err := outputFormat(f.out, f.format)
 	if err != nil {
 		return err
 	}
-	return generate(ctx, in, format, f, stdout, stderr)
+	return generate(ctx, in, format, f, req, stdout, stderr)
+}
+
+// request is the job request the flags describe, for jobspec, the
+// validator the API and upload-created jobs share. The output format is
+// the CLI's own (it also writes TSV), so the request leaves it out.
+func (f *generateFlags) request(set map[string]bool) (jobs.Request, error) {
+	req := jobs.Request{Rows: f.rows, Model: f.model, Seed: f.seed, Target: f.target}
+	if f.modelFile != "" {
+		req.Model = "" // the saved model's own; it needs no fitting options
+	}
+	if set["epsilon"] {
+		req.Epsilon = f.epsilon
+	}
+	if set["delta"] {
+		req.Delta = f.delta
+	}
+	if len(f.where) > 0 {
+		req.Conditions = map[string]string{}
+		for _, w := range f.where {
+			col, val, err := rules.ParseWhere(w)
+			if err != nil {
+				return req, fmt.Errorf("%w: --where %q: use column=value", errUsage, w)
+			}
+			req.Conditions[col] = val
+		}
+	}
+	for _, doc := range []struct {
+		flag, path string
+		dst        *json.RawMessage
+	}{{"--rules", f.rules, &req.Rules}, {"--thresholds", f.thresholds, &req.Thresholds}} {
+		if doc.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(doc.path)
+		if err != nil {
+			return req, fmt.Errorf("%s: %w", doc.flag, err)
+		}
+		if !json.Valid(b) {
+			return req, fmt.Errorf("%w: %s %s: not valid JSON", errUsage, doc.flag, doc.path)
+		}
+		*doc.dst = b
+	}
+	return req, nil
+}
+
+// requestError words a jobspec error in the CLI's terms: the flag instead
+// of the API's field ("--epsilon must be …", "--rules r.json: rules[2] …").
+// usage marks it a command-line mistake (exit status 2).
+func requestError(err error, f generateFlags, usage bool) error {
+	var fe *jobspec.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	var msg string
+	switch field := fe.Field; {
+	case field == "rows":
+		msg = "-n " + fe.Reason
+	case field == "conditions":
+		msg = "--where: " + fe.Reason
+	case strings.HasPrefix(field, "conditions."):
+		msg = fmt.Sprintf("--where %s: %s", strings.TrimPrefix(field, "conditions."), fe.Reason)
+	case strings.HasPrefix(field, "rules"):
+		msg = fmt.Sprintf("--rules %s: %s", f.rules, fe.Error())
+	case field == "thresholds":
+		msg = fmt.Sprintf("--thresholds %s: %s", f.thresholds, fe.Reason)
+	case strings.HasPrefix(field, "thresholds."):
+		msg = fmt.Sprintf("--thresholds %s: %s %s", f.thresholds, strings.TrimPrefix(field, "thresholds."), fe.Reason)
+	default:
+		msg = "--" + field + " " + fe.Reason
+	}
+	return &flagError{msg: msg, err: fe, usage: usage}
+}
+
+// flagError is a job-request error worded for the command line.
+type flagError struct {
+	msg   string
+	err   error
+	usage bool
+}
+
+func (e *flagError) Error() string { return e.msg }
+
+func (e *flagError) Unwrap() []error {
+	if e.usage {
+		return []error{errUsage, e.err}
+	}
+	return []error{e.err}
 }
 
 func outputFormat(out, name string) (table.Format, error) {
@@ -147,8 +238,24 @@ func outputFormat(out, name string) (table.Format, error) {
 	return fm, nil
 }
 
-func generate(ctx context.Context, in string, format table.Format, f generateFlags, stdout, stderr io.Writer) error {
+func generate(ctx context.Context, in string, format table.Format, f generateFlags, req jobs.Request, stdout, stderr io.Writer) error {
 	start := time.Now()
+	// Leftovers of killed runs writing the same files go first; a second
+	// interrupt removes this run's own (see main).
+	for _, p := range []string{f.out, f.saveModel} {
+		if p == "" {
+			continue
+		}
+		removed, err := table.RemoveStaleTemps(p)
+		if err != nil {
+			return err
+		}
+		for _, r := range removed {
+			fmt.Fprintf(stderr, "removed %s, left by an interrupted run\n", r)
+		}
+		defer onForcedExit(func() { _, _ = table.RemoveTemps(p) })()
+	}
+
 	var t *table.Table
 	if in != "" {
 		var err error
@@ -159,15 +266,11 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 
 	var holdout *table.Table
 	wantReport := f.reportHTML != "" || f.reportJSON != ""
-	var thresholds *gate.Thresholds
+	thresholds, err := jobspec.Thresholds(req)
+	if err != nil {
+		return requestError(err, f, true)
+	}
 	if wantReport {
-		if f.thresholds != "" {
-			th, err := gate.Load(f.thresholds)
-			if err != nil {
-				return err
-			}
-			thresholds = &th
-		}
 		t, holdout = splitHoldout(t, f.holdout, f.seed)
 		fmt.Fprintf(stderr, "set aside %d rows as a holdout for the report; fitting on %d\n", len(holdout.Rows), len(t.Rows))
 	}
@@ -183,49 +286,37 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		if err != nil {
 			return fmt.Errorf("load model %s: %w", f.modelFile, err)
 		}
-	}
-
-	opts := synth.SampleOptions{}
-	if len(f.where) > 0 {
-		opts.Fixed = map[string]string{}
-		for _, w := range f.where {
-			col, val, err := rules.ParseWhere(w)
-			if err != nil {
-				return fmt.Errorf("%w: --where %q: %v", errUsage, w, err)
-			}
-			opts.Fixed[col] = val
+		// What is sampled are the model's columns.
+		if err := jobspec.Check(req, m.Columns()); err != nil {
+			return requestError(err, f, false)
 		}
 	}
 
-	if m == nil || f.rules != "" {
-		p, err := profileTable(t, f.schema)
-		if err != nil {
+	// The request is checked against the data, and its rules compiled,
+	// before anything is fitted or written.
+	opts := synth.SampleOptions{Fixed: req.Conditions}
+	var p *profile.Profile
+	if t != nil && (m == nil || f.rules != "") {
+		if p, err = profileTable(t, f.schema); err != nil {
 			return err
 		}
-		if f.rules != "" {
-			file, err := rules.Load(f.rules)
-			if err != nil {
-				return err
-			}
-			set, err := rules.Compile(file, t, p)
-			if err != nil {
-				return fmt.Errorf("rules %s: %w", f.rules, err)
-			}
-			if err := set.Conditions(opts.Fixed); err != nil {
-				return fmt.Errorf("rules %s with --where: %w", f.rules, err)
-			}
+		set, err := jobspec.Prepare(req, p, t)
+		if err != nil {
+			return requestError(err, f, false)
+		}
+		if set != nil {
 			opts.Accept = set.Accept
 		}
-		if m == nil {
-			fmt.Fprintf(stderr, "fitting %s model on %s (%d rows × %d columns)…\n", f.model, in, len(t.Rows), len(t.Columns))
-			fitStart := time.Now()
-			if m, err = engine.Fit(ctx, t, p, engine.Options{Kind: f.model, Seed: f.seed, Epsilon: f.epsilon, Delta: f.delta}); err != nil {
-				return fmt.Errorf("fit: %w", err)
-			}
-			fmt.Fprintf(stderr, "fitted in %s\n", time.Since(fitStart).Round(time.Millisecond))
-			if d, ok := m.(*dp.Model); ok {
-				fmt.Fprintf(stderr, "privacy guarantee: %s\n", d.Report.Statement)
-			}
+	}
+	if m == nil {
+		fmt.Fprintf(stderr, "fitting %s model on %s (%d rows × %d columns)…\n", f.model, in, len(t.Rows), len(t.Columns))
+		fitStart := time.Now()
+		if m, err = engine.Fit(ctx, t, p, engine.Options{Kind: req.Model, Seed: req.Seed, Epsilon: req.Epsilon, Delta: req.Delta}); err != nil {
+			return fmt.Errorf("fit: %w", err)
+		}
+		fmt.Fprintf(stderr, "fitted in %s\n", time.Since(fitStart).Round(time.Millisecond))
+		if d, ok := m.(*dp.Model); ok {
+			fmt.Fprintf(stderr, "privacy guarantee: %s\n", d.Report.Statement)
 		}
 	}
 
@@ -273,7 +364,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	}
 	fmt.Fprintf(stderr, "evaluating %d synthetic rows against %d training and %d holdout rows…\n", len(captured.t.Rows), len(t.Rows), len(holdout.Rows))
 	rep, err := report.Build(ctx, report.Inputs{
-		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Seed: f.seed,
+		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Conditions: req.Conditions, Seed: f.seed,
 		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(),
 	})
 	if err != nil {
@@ -320,7 +411,7 @@ func splitHoldout(t *table.Table, share float64, seed uint64) (train, holdout *t
 }
 
 func saveModel(path string, m synth.Model) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := table.CreateTemp(path)
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}

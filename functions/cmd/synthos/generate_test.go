@@ -131,7 +131,7 @@ func TestGenerateErrorsLeaveNoOutput(t *testing.T) {
 	}{
 		{"no rows", []string{"generate", insurance, "-o", "x.csv"}, true, "-n ROWS"},
 		{"no output", []string{"generate", insurance, "-n", "5"}, true, "-o OUTPUT"},
-		{"bad model", []string{"generate", insurance, "-n", "5", "-o", "x.csv", "--model", "gan"}, true, "tree, copula or dp"},
+		{"bad model", []string{"generate", insurance, "-n", "5", "-o", "x.csv", "--model", "gan"}, true, `--model "gan" is an unknown model; use one of tree, copula, dp`},
 		{"bad format", []string{"generate", insurance, "-n", "5", "-o", "x.xlsx"}, true, "--format"},
 		{"missing input", []string{"generate", filepath.Join(dir, "nope.csv"), "-n", "5", "-o", "x.csv"}, false, "nope.csv"},
 		{"ragged input", []string{"generate", ragged, "-n", "5", "-o", "x.csv"}, false, "ragged"},

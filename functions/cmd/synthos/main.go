@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -44,7 +45,7 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background())
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
@@ -52,6 +53,72 @@ func main() {
 			fmt.Fprintln(os.Stderr, "synthos:", err)
 		}
 		os.Exit(exitCode(err))
+	}
+}
+
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM,
+// so that commands stop and remove what they were writing. A second signal
+// does not wait for them: it runs the onForcedExit cleanups (removing
+// temporary outputs) and exits with status 130 at once.
+func interruptible(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			forced.run()
+			fmt.Fprintln(os.Stderr, "synthos: interrupted twice: stopped without finishing")
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}
+
+// cleanups are the functions a forced exit runs.
+type cleanups struct {
+	mu   sync.Mutex
+	next int
+	fns  map[int]func()
+}
+
+var forced cleanups
+
+// onForcedExit registers fn to run if a second signal ends the process
+// before the command returns; the returned function unregisters it.
+func onForcedExit(fn func()) func() {
+	forced.mu.Lock()
+	defer forced.mu.Unlock()
+	if forced.fns == nil {
+		forced.fns = map[int]func(){}
+	}
+	id := forced.next
+	forced.next++
+	forced.fns[id] = fn
+	return func() {
+		forced.mu.Lock()
+		defer forced.mu.Unlock()
+		delete(forced.fns, id)
+	}
+}
+
+func (c *cleanups) run() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, fn := range c.fns {
+		fn()
 	}
 }
 

@@ -99,7 +99,7 @@ func profileTable(t *table.Table, schemaPath string) (*profile.Profile, error) {
 // writeFileAtomic writes b to path through a temp file and a rename, so a
 // failure never leaves a partial file.
 func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := table.CreateTemp(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

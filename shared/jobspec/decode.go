@@ -1,0 +1,315 @@
+package jobspec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"synthos.dev/synthos/shared/jobs"
+)
+
+// jobBody is the wire form of POST /v1/jobs. Fields are raw so that each
+// one's error names it precisely.
+type jobBody struct {
+	Dataset    json.RawMessage `json:"dataset"`
+	Rows       json.RawMessage `json:"rows"`
+	Model      json.RawMessage `json:"model"`
+	Seed       json.RawMessage `json:"seed"`
+	Rules      json.RawMessage `json:"rules"`
+	Conditions json.RawMessage `json:"conditions"`
+	Epsilon    json.RawMessage `json:"epsilon"`
+	Delta      json.RawMessage `json:"delta"`
+	Format     json.RawMessage `json:"format"`
+	Target     json.RawMessage `json:"target"`
+	Thresholds json.RawMessage `json:"thresholds"`
+}
+
+// DecodeJSON reads a job request as the API receives it (one JSON object)
+// and validates it (Validate). Unset fields get their defaults: model tree,
+// format csv. seedSet reports whether the client chose a seed. Errors are
+// *FieldError, except a failure to read r, which is returned wrapped (an
+// *http.MaxBytesError stays detectable with errors.As).
+func DecodeJSON(r io.Reader) (req jobs.Request, seedSet bool, err error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	var b jobBody
+	if err := dec.Decode(&b); err != nil {
+		return req, false, bodyError(err)
+	}
+	if dec.More() {
+		return req, false, fieldErr("body", "must hold exactly one JSON object")
+	}
+	if req.Dataset, err = str(b.Dataset, "dataset", true); err != nil {
+		return req, false, err
+	}
+	if req.Rows, err = integer(b.Rows, "rows"); err != nil {
+		return req, false, err
+	}
+	if req.Model, err = str(b.Model, "model", false); err != nil {
+		return req, false, err
+	}
+	if req.Model == "" {
+		req.Model = "tree"
+	}
+	if present(b.Seed) {
+		n, ok := new(json.Number), false
+		if err := json.Unmarshal(b.Seed, n); err == nil && numeric(b.Seed) {
+			var u uint64
+			u, err = strconv.ParseUint(n.String(), 10, 64)
+			req.Seed, ok = u, err == nil
+		}
+		if !ok {
+			return req, false, fieldErr("seed", "must be an integer from 0 to %d", uint64(math.MaxUint64))
+		}
+		seedSet = true
+	}
+	if req.Rules, err = object(b.Rules, "rules"); err != nil {
+		return req, false, err
+	}
+	if req.Thresholds, err = object(b.Thresholds, "thresholds"); err != nil {
+		return req, false, err
+	}
+	if req.Conditions, err = conditions(b.Conditions); err != nil {
+		return req, false, err
+	}
+	if req.Format, err = str(b.Format, "format", false); err != nil {
+		return req, false, err
+	}
+	if req.Format == "" {
+		req.Format = "csv"
+	}
+	if req.Target, err = str(b.Target, "target", false); err != nil {
+		return req, false, err
+	}
+	if req.Epsilon, err = number(b.Epsilon, "epsilon"); err != nil {
+		return req, false, err
+	}
+	if req.Delta, err = number(b.Delta, "delta"); err != nil {
+		return req, false, err
+	}
+	if err := Validate(req); err != nil {
+		return req, false, err
+	}
+	return req, seedSet, nil
+}
+
+func bodyError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.EOF):
+		return fieldErr("body", "is empty; send a JSON object")
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return fieldErr("body", "must be a JSON object")
+		}
+		return fieldErr(te.Field, "has the wrong type")
+	case errors.As(err, &se):
+		return fieldErr("body", "is not valid JSON (at byte %d)", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fieldErr("body", "is cut short; send a whole JSON object")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldErr(name, "is not a known field")
+	}
+	return fmt.Errorf("read the job request: %w", err)
+}
+
+// numeric reports whether m is a JSON number literal (json.Number also
+// accepts a quoted number, which a typed API should refuse).
+func numeric(m json.RawMessage) bool {
+	t := bytes.TrimSpace(m)
+	return len(t) > 0 && t[0] != '"'
+}
+
+func str(m json.RawMessage, field string, required bool) (string, error) {
+	if !present(m) {
+		if required {
+			return "", fieldErr(field, "is required")
+		}
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(m, &s); err != nil {
+		return "", fieldErr(field, "must be a string")
+	}
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" && required:
+		return "", fieldErr(field, "must not be empty")
+	case len(s) > MaxText:
+		return "", fieldErr(field, "must be at most %d characters", MaxText)
+	}
+	return s, nil
+}
+
+func integer(m json.RawMessage, field string) (int64, error) {
+	if !present(m) {
+		return 0, fieldErr(field, "is required")
+	}
+	var n json.Number
+	if err := json.Unmarshal(m, &n); err != nil || !numeric(m) {
+		return 0, fieldErr(field, "must be an integer")
+	}
+	v, err := strconv.ParseInt(n.String(), 10, 64)
+	if err != nil {
+		return 0, fieldErr(field, "must be an integer from 1 to %d", MaxRows)
+	}
+	return v, nil
+}
+
+func number(m json.RawMessage, field string) (float64, error) {
+	if !present(m) {
+		return 0, nil
+	}
+	var v float64
+	if err := json.Unmarshal(m, &v); err != nil || !numeric(m) {
+		return 0, fieldErr(field, "must be a number")
+	}
+	return v, nil
+}
+
+func object(m json.RawMessage, field string) (json.RawMessage, error) {
+	if !present(m) {
+		return nil, nil
+	}
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(m, &v); err != nil {
+		return nil, fieldErr(field, "must be a JSON object")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, m); err != nil {
+		return nil, fieldErr(field, "must be a JSON object")
+	}
+	return buf.Bytes(), nil
+}
+
+// conditions accepts {"column": value} where value is a string, number or
+// boolean, kept as text (numbers as written).
+func conditions(m json.RawMessage) (map[string]string, error) {
+	if !present(m) {
+		return nil, nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(m, &raw); err != nil {
+		return nil, fieldErr("conditions", "must be an object of column: value")
+	}
+	out := make(map[string]string, len(raw))
+	for col, v := range raw {
+		var s string
+		var n json.Number
+		var b bool
+		switch {
+		case json.Unmarshal(v, &s) == nil:
+			out[col] = s
+		case json.Unmarshal(v, &n) == nil:
+			out[col] = n.String()
+		case json.Unmarshal(v, &b) == nil:
+			out[col] = strconv.FormatBool(b)
+		default:
+			return nil, fieldErr("conditions."+col, "must be a string, number or boolean")
+		}
+	}
+	return out, nil
+}
+
+// Upload metadata keys (custom object metadata, x-goog-meta-<key> when
+// uploading) that set the options of a job created from an upload.
+const (
+	MetaRows       = "rows"       // rows to generate; default: as many as the upload has
+	MetaModel      = "model"      // tree (default), copula or dp
+	MetaSeed       = "seed"       // default 1
+	MetaFormat     = "format"     // output: csv (default), jsonl or parquet
+	MetaTarget     = "target"     // ML-efficacy target column
+	MetaEpsilon    = "epsilon"    // dp budget
+	MetaDelta      = "delta"      // dp delta
+	MetaConditions = "conditions" // JSON object column → value
+	MetaRules      = "rules"      // JSON rules document
+	MetaThresholds = "thresholds" // JSON gate overrides
+)
+
+// ParseMetadata reads a job request from an upload's object metadata (keys
+// matched without regard to case, values trimmed) and validates it like
+// Validate, except that rows may be left out: 0 means as many rows as the
+// upload has. The request holds every option that parsed; the error, a
+// *FieldError named after the metadata key, says what did not.
+func ParseMetadata(meta map[string]string) (jobs.Request, error) {
+	get := func(k string) string {
+		for mk, v := range meta {
+			if strings.EqualFold(mk, k) {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
+	}
+	req := jobs.Request{Model: "tree", Seed: 1, Format: "csv"}
+	var first error
+	fail := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	if v := get(MetaRows); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			fail(fieldErr(MetaRows, "%q is not an integer: use 1 to %d, or leave it out for as many rows as the upload has", v, MaxRows))
+		}
+		req.Rows = n
+	}
+	if v := get(MetaModel); v != "" {
+		req.Model = strings.ToLower(v)
+	}
+	if v := get(MetaSeed); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			fail(fieldErr(MetaSeed, "%q is not an integer from 0 to %d", v, uint64(math.MaxUint64)))
+		}
+		req.Seed = n
+	}
+	if v := get(MetaFormat); v != "" {
+		req.Format = strings.ToLower(v)
+	}
+	req.Target = get(MetaTarget)
+	for _, f := range []struct {
+		key string
+		dst *float64
+	}{{MetaEpsilon, &req.Epsilon}, {MetaDelta, &req.Delta}} {
+		if v := get(f.key); v != "" {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				fail(fieldErr(f.key, "%q is not a number", v))
+			}
+			*f.dst = x
+		}
+	}
+	if v := get(MetaConditions); v != "" {
+		c, err := conditions(json.RawMessage(v))
+		if err != nil {
+			fail(err)
+		}
+		req.Conditions = c
+	}
+	for _, f := range []struct {
+		key string
+		dst *json.RawMessage
+	}{{MetaRules, &req.Rules}, {MetaThresholds, &req.Thresholds}} {
+		if v := get(f.key); v != "" {
+			raw, err := object(json.RawMessage(v), f.key)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			*f.dst = raw
+		}
+	}
+	if first != nil {
+		return req, first
+	}
+	return req, validate(req, true)
+}

@@ -1,0 +1,173 @@
+// Package jobspec is the one place a job request (jobs.Request) is
+// validated. The API (POST /v1/jobs), jobs created from uploads (the
+// object's metadata) and the CLI (synthos generate) all build a request and
+// hand it here, so a rule — the range of rows, the models, what model dp
+// needs, what a rules or thresholds document may hold — is written once.
+//
+// Validate checks a request on its own: ranges, enums, the differential
+// privacy options, and that the rules and thresholds documents parse. Check
+// also checks it against the dataset's columns: every column that the
+// rules, the conditions and the target name exists (with a "did you mean"
+// for a typo), condition values fit their column, and the rules that can
+// be judged from the column kinds compile. Prepare goes on to compile the
+// whole rule set against the profiled training table with the rules
+// package's own compiler and feasibility analysis, with the conditions.
+//
+// Every error is a *FieldError naming the request field at fault as the API
+// spells it ("rows", "conditions.smoker", "rules[2].column",
+// "thresholds.max_dcr_share") and saying how to fix it; it is classified
+// errs.InvalidArgument, so the API answers 400 and the pipeline fails the
+// job without retrying.
+package jobspec
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+
+	"synthos.dev/synthos/shared/dp"
+	"synthos.dev/synthos/shared/engine"
+	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/jobs"
+)
+
+// Limits of a job request.
+const (
+	MaxRows       = 1_000_000_000
+	MaxEpsilon    = 100.0
+	MaxConditions = 100
+	// MaxText bounds a name or a value: a dataset id, a column, a
+	// condition value.
+	MaxText = 1024
+)
+
+// Models and formats a job may ask for.
+var (
+	Models  = []string{"tree", "copula", "dp"}
+	Formats = []string{"csv", "jsonl", "parquet"}
+)
+
+// ErrInvalid classifies every error of this package; match it with
+// errors.Is, or read errs.CodeOf (InvalidArgument).
+var ErrInvalid = errs.New(errs.InvalidArgument, "invalid job request")
+
+// FieldError is a job request that is wrong in one field. Field is the
+// field's path as the API spells it; Reason says what is wrong and how to
+// fix it, starting with a verb or a quoted value ("must be …", `"chargs" is
+// not a column; did you mean "charges"?`).
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Unwrap classifies the error as ErrInvalid (errs.InvalidArgument) whose
+// user-facing message (errs.Message) is the error's text.
+func (e *FieldError) Unwrap() error {
+	return &errs.Error{Code: errs.InvalidArgument, Public: e.Error(), Err: ErrInvalid}
+}
+
+func fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks req on its own, without the dataset. An empty model or
+// format is the default (tree, csv), which decoders fill in.
+func Validate(req jobs.Request) error { return validate(req, false) }
+
+// validate is Validate; rowsOptional lets 0 rows stand for "as many as the
+// dataset has" (jobs created from uploads).
+func validate(req jobs.Request, rowsOptional bool) error {
+	if !(rowsOptional && req.Rows == 0) && (req.Rows < 1 || req.Rows > MaxRows) {
+		return fieldErr("rows", "must be an integer from 1 to %d", MaxRows)
+	}
+	if err := oneOf("model", req.Model, Models); err != nil {
+		return err
+	}
+	if err := oneOf("format", req.Format, Formats); err != nil {
+		return err
+	}
+	if len(req.Target) > MaxText {
+		return fieldErr("target", "must be at most %d characters", MaxText)
+	}
+	if err := validConditions(req.Conditions); err != nil {
+		return err
+	}
+	if err := validDP(req); err != nil {
+		return err
+	}
+	if _, err := parseRules(req.Rules); err != nil {
+		return err
+	}
+	if _, err := Thresholds(req); err != nil {
+		return err
+	}
+	return nil
+}
+
+func oneOf(field, v string, allowed []string) error {
+	if v == "" || slices.Contains(allowed, v) {
+		return nil
+	}
+	return fieldErr(field, "%q is an unknown %s; use one of %s", v, field, strings.Join(allowed, ", "))
+}
+
+func validConditions(c map[string]string) error {
+	if len(c) > MaxConditions {
+		return fieldErr("conditions", "must name at most %d columns", MaxConditions)
+	}
+	for _, col := range sortedKeys(c) {
+		switch {
+		case strings.TrimSpace(col) == "":
+			return fieldErr("conditions", "column names must not be empty")
+		case len(col) > MaxText:
+			return fieldErr("conditions", "column names must be at most %d characters", MaxText)
+		case len(c[col]) > MaxText:
+			return fieldErr("conditions."+col, "must be at most %d characters", MaxText)
+		}
+	}
+	return nil
+}
+
+// validDP checks epsilon and delta: model dp needs 0 < epsilon ≤
+// MaxEpsilon and, if delta is given, 0 < delta < 1 (0 is the default,
+// engine.DefaultDelta); other models take neither.
+func validDP(req jobs.Request) error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"epsilon", req.Epsilon}, {"delta", req.Delta}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fieldErr(f.name, "must be a number")
+		}
+	}
+	if req.Model != engine.KindDP {
+		if req.Epsilon != 0 {
+			return fieldErr("epsilon", "applies to model dp only: set model to dp, or leave epsilon out")
+		}
+		if req.Delta != 0 {
+			return fieldErr("delta", "applies to model dp only: set model to dp, or leave delta out")
+		}
+		return nil
+	}
+	if !(req.Epsilon > 0 && req.Epsilon <= MaxEpsilon) {
+		return fieldErr("epsilon", "must be greater than 0 and at most %g with model dp (the privacy budget, e.g. 1)", MaxEpsilon)
+	}
+	delta := req.Delta
+	if delta == 0 {
+		delta = engine.DefaultDelta
+	} else if !(delta > 0 && delta < 1) {
+		return fieldErr("delta", "must be greater than 0 and less than 1 (e.g. 1e-9), or left out for %g", engine.DefaultDelta)
+	}
+	if _, err := dp.Rho(req.Epsilon, delta); err != nil {
+		return fieldErr("epsilon", "with delta %g gives no privacy budget: use a larger epsilon or delta", delta)
+	}
+	return nil
+}
+
+// sortedKeys lists m's keys in order, for errors that do not depend on map
+// order.
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
