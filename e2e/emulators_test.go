@@ -197,7 +197,7 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	for _, f := range []struct {
 		topic string
 		new   platform.PushFactory
-	}{{topics.GenerateRequests, generateWith(openPlans(t))}, {topics.PrivacyChecks, privacy.New}} {
+	}{{topics.GenerateRequests, generateWith(admitter(t, env, openPlans(t)))}, {topics.PrivacyChecks, privacy.New}} {
 		h, err := f.new(env)
 		if err != nil {
 			t.Fatalf("New: %v", err)

@@ -108,7 +108,7 @@ type Job struct {
 	// reservations are settled (shared/admission.Settle): the quota
 	// committed or released, the privacy budget charged (DPCharged) or
 	// refunded, its slot among the tenant's running jobs freed.
-	Settled   bool `json:"settled,omitempty"`
+	Settled   bool `json:"settled"`
 	DPCharged bool `json:"dp_charged,omitempty"`
 	// LeaseExpires is when the job stops being presumed alive: every step
 	// extends it while it runs (a heartbeat), and the reaper resumes a job
@@ -117,12 +117,15 @@ type Job struct {
 	LeaseExpires time.Time `json:"lease_expires,omitzero"`
 	LeaseOwner   string    `json:"lease_owner,omitempty"`
 	Attempts     int       `json:"attempts,omitempty"`
-	// ShardNext is how many shards have been handed out: a fanned-out job
-	// runs at most a window of shards at once, and each finished shard
-	// hands out the next.
-	ShardNext int       `json:"shard_next,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// LastError is the latest error a step was retried for (the user's
+	// view of it), so that a job whose retries run out says why.
+	LastError string `json:"last_error,omitempty"`
+	// ShardWindow is how many shards of a fanned-out job sample at once:
+	// shards 0..ShardWindow-1 are published first, and shard i, once done,
+	// publishes shard i+ShardWindow.
+	ShardWindow int       `json:"shard_window,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 	// Created is CreatedAt in Unix nanoseconds, for ordering queries:
 	// numbers order the same way in every driver.
 	Created int64 `json:"created"`

@@ -158,3 +158,38 @@ func writeCSV(ctx context.Context, b *blob.Bucket, key string, t *table.Table) e
 func readCSV(ctx context.Context, b *blob.Bucket, key string) (*table.Table, error) {
 	return readTable(ctx, b, key, table.CSV, table.Options{Delimiter: ',', MaxCellBytes: -1, MaxColumns: -1}, 0)
 }
+
+// countRows counts the data rows of the table at key, streaming, refusing
+// more than max (table.ErrTooManyRows).
+func countRows(ctx context.Context, b *blob.Bucket, ds *datasets.Dataset, max int) (int64, error) {
+	f, err := datasetFormat(ds)
+	if err != nil {
+		return 0, err
+	}
+	key := ds.Key
+	if f == table.Parquet {
+		t, err := readTable(ctx, b, key, f, table.Options{MaxRows: max}, 0)
+		if err != nil {
+			return 0, err
+		}
+		return int64(len(t.Rows)), nil
+	}
+	r, err := b.NewReader(ctx, key, nil)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", key, err)
+	}
+	defer r.Close()
+	tr, err := table.OpenReader(r, f, table.Options{MaxRows: max})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for {
+		if _, err := tr.Read(); err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return 0, err
+		}
+		n++
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
@@ -38,7 +39,8 @@ func (p *Pipeline) Evaluate(ctx context.Context, m *events.Message) error {
 	if err != nil {
 		return fmt.Errorf("pipeline.Evaluate: %w", err)
 	}
-	return p.settle(ctx, actorPrivacy, m, j, p.evaluate(ctx, m, j))
+	err = p.hold(ctx, actorPrivacy, m.ID, j.ID, "evaluate", func(ctx context.Context) error { return p.evaluate(ctx, m, j) })
+	return p.settle(ctx, actorPrivacy, m, j, err)
 }
 
 func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job) error {
@@ -137,7 +139,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 			reasons = append(reasons, r.Message)
 		}
 	}
-	return p.fail(ctx, actorPrivacy, m.ID, j, "release gate failed: the output is quarantined", reasons, outputs)
+	return p.fail(ctx, actorPrivacy, m.ID, j, errs.FailedPrecondition, "release gate failed: the output is quarantined", reasons, outputs)
 }
 
 // thresholds decodes the job's gate override; nil means the defaults.

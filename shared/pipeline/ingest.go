@@ -16,6 +16,7 @@ import (
 
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
@@ -84,39 +85,82 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 	if err := p.datasets.Create(ctx, ds); err != nil && !errors.Is(err, state.ErrAlreadyExists) {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
-	j := &jobs.Job{ID: "job_" + id, Tenant: tenant, Request: req}
-	created := true
-	if err := p.jobs.Create(ctx, j); errors.Is(err, state.ErrAlreadyExists) {
-		created = false
-		if j, err = p.jobs.Load(ctx, j.ID); err != nil {
-			return fmt.Errorf("pipeline.Ingest: %w", err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("pipeline.Ingest: %w", err)
-	}
-	if created {
-		if err := audit.Emit(ctx, p.env.Events, audit.Event{
-			ID: "job-" + j.ID + "-created", Tenant: tenant, Actor: "system:ingest", Action: "job.created",
-			Resource: "jobs/" + j.ID, Outcome: "success",
-			Details: map[string]string{"dataset": ds.ID, "upload": "gs://" + obj.Bucket + "/" + obj.Name},
-		}); err != nil {
-			return fmt.Errorf("pipeline.Ingest: %w", err)
-		}
-	}
-	if optErr != nil {
-		reason := "upload options: " + optErr.Error()
-		if err := p.fail(ctx, "ingest", "ingest:"+j.ID, j, reason, nil, nil); err != nil {
-			return fmt.Errorf("pipeline.Ingest: %w", err)
+	j, err := p.jobs.Load(ctx, "job_"+id)
+	switch {
+	case err == nil:
+		// A redelivery: the job exists (admitted, or failed with its reason).
+		if j.State == jobs.Queued {
+			if err := jobs.Submit(ctx, p.env.Events, j); err != nil {
+				return fmt.Errorf("pipeline.Ingest: %w", err)
+			}
 		}
 		return nil
-	}
-	if j.State != jobs.Queued {
-		return nil
-	}
-	if err := jobs.Submit(ctx, p.env.Events, j); err != nil {
+	case !errors.Is(err, jobs.ErrNotFound):
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
-	return nil
+	j = &jobs.Job{ID: "job_" + id, Tenant: tenant, Request: req}
+	if optErr == nil && req.Rows == 0 {
+		// As many rows as the upload has: counted on the copy, so that the
+		// job is admitted for the rows it will produce.
+		n, err := countRows(ctx, p.env.Objects, ds, p.opts.MaxInputRows)
+		switch {
+		case Permanent(err):
+			optErr = err
+		case err != nil:
+			return fmt.Errorf("pipeline.Ingest: %w", err)
+		case n == 0:
+			optErr = errs.Public(errs.InvalidArgument, "the upload has no data rows")
+		}
+		j.Request.Rows = n
+	}
+	if optErr == nil {
+		admitted, err := p.adm.Admit(ctx, j)
+		if err == nil {
+			if err := p.ingested(ctx, admitted, ds, obj); err != nil {
+				return err
+			}
+			if err := jobs.Submit(ctx, p.env.Events, admitted); err != nil {
+				return fmt.Errorf("pipeline.Ingest: %w", err)
+			}
+			return nil
+		}
+		if !Permanent(err) {
+			return fmt.Errorf("pipeline.Ingest: %w", err)
+		}
+		// Refused (the plan, the quota, the privacy budget): the job is
+		// recorded failed with the reason, so the tenant sees why.
+		optErr = err
+	}
+	if err := p.jobs.Create(ctx, j); err != nil && !errors.Is(err, state.ErrAlreadyExists) {
+		return fmt.Errorf("pipeline.Ingest: %w", err)
+	}
+	if err := p.ingested(ctx, j, ds, obj); err != nil {
+		return err
+	}
+	code := errs.CodeOf(optErr)
+	if code == errs.Unknown {
+		code = errs.InvalidArgument
+	}
+	if err := p.fail(ctx, "ingest", "ingest:"+j.ID, j, code, "upload options: "+errs.Message(optErr), nil, nil); err != nil {
+		return fmt.Errorf("pipeline.Ingest: %w", err)
+	}
+	return wrapIngest(p.settleJob(ctx, j.ID))
+}
+
+// ingested records the audit event of a job created from an upload.
+func (p *Pipeline) ingested(ctx context.Context, j *jobs.Job, ds *datasets.Dataset, obj *events.StorageObject) error {
+	return wrapIngest(audit.Emit(ctx, p.env.Events, audit.Event{
+		ID: "job-" + j.ID + "-created", Tenant: j.Tenant, Actor: "system:ingest", Action: "job.created",
+		Resource: "jobs/" + j.ID, Outcome: "success",
+		Details: map[string]string{"dataset": ds.ID, "upload": "gs://" + obj.Bucket + "/" + obj.Name},
+	}))
+}
+
+func wrapIngest(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("pipeline.Ingest: %w", err)
 }
 
 // uploadPath splits uploads/<tenant>/<name>.
