@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/admission"
+	"synthos.dev/synthos/shared/errs"
 	privacyrisk "synthos.dev/synthos/shared/privacy"
 	"synthos.dev/synthos/shared/quality"
 	"synthos.dev/synthos/shared/webhooks"
@@ -396,8 +397,6 @@ func TestEmbeddedFailures(t *testing.T) {
 		{name: "impossible rules", job: &jobs.Job{ID: "job-rules", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
 			Rules: json.RawMessage(`{"rules":[{"type":"range","column":"age","min":200}]}`)}},
 			wantError: "rule"},
-		{name: "dp without epsilon", job: &jobs.Job{ID: "job-dp", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "dp"}},
-			wantError: "epsilon"},
 		{name: "unknown output format", job: &jobs.Job{ID: "job-fmt", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Format: "xml"}},
 			wantError: "output format"},
 		{name: "bad thresholds", job: &jobs.Job{ID: "job-th", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
@@ -414,7 +413,12 @@ func TestEmbeddedFailures(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantError: "dead-lettered", deadLetter: true},
+			wantError: "failed 3 times", deadLetter: true},
+	}
+	// A dp job without epsilon is refused by admission, before any step.
+	dp := &jobs.Job{ID: "job-dp", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "dp"}}
+	if _, err := admitter(t, e.env, openPlans(t)).Admit(ctx, dp); errs.CodeOf(err) != errs.InvalidArgument || !strings.Contains(errs.Message(err), "epsilon") {
+		t.Errorf("dp job without epsilon: admission answered %v, want invalid_argument naming epsilon", err)
 	}
 	for _, tt := range tests {
 		if tt.prepare != nil {

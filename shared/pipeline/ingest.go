@@ -113,6 +113,7 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 		}
 		j.Request.Rows = n
 	}
+	refused := false
 	if optErr == nil {
 		admitted, err := p.adm.Admit(ctx, j)
 		if err == nil {
@@ -130,6 +131,7 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 		// Refused (the plan, the quota, the privacy budget): the job is
 		// recorded failed with the reason, so the tenant sees why.
 		optErr = err
+		refused = true
 	}
 	if err := p.jobs.Create(ctx, j); err != nil && !errors.Is(err, state.ErrAlreadyExists) {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
@@ -141,7 +143,11 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 	if code == errs.Unknown {
 		code = errs.InvalidArgument
 	}
-	if err := p.fail(ctx, "ingest", "ingest:"+j.ID, j, code, "upload options: "+errs.Message(optErr), nil, nil); err != nil {
+	reason := "upload options: " + errs.Message(optErr)
+	if refused {
+		reason = "job refused: " + errs.Message(optErr)
+	}
+	if err := p.fail(ctx, "ingest", "ingest:"+j.ID, j, code, reason, nil, nil); err != nil {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
 	return wrapIngest(p.settleJob(ctx, j.ID))

@@ -81,6 +81,12 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("limit %s of the %s plan", e.Limit, e.Plan)
 }
 
+// PublicMessage is the refusal as the user reads it: the message and the
+// limit's name (see GET /v1/usage).
+func (e *LimitError) PublicMessage() string {
+	return fmt.Sprintf("%s (limit %s)", e.Error(), e.Limit)
+}
+
 func (e *LimitError) Unwrap() error {
 	if e.Limit == LimitDP || e.Limit == LimitRowsPerJob {
 		return ErrPlan

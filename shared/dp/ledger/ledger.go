@@ -64,6 +64,12 @@ func (e *BudgetError) Error() string {
 
 func (e *BudgetError) Unwrap() error { return ErrOverBudget }
 
+// PublicMessage is the refusal as the user reads it.
+func (e *BudgetError) PublicMessage() string {
+	return fmt.Sprintf("privacy budget exhausted on dataset %s: the job needs rho %.4g and %.4g remains (epsilon %.4g at delta %g); "+
+		"ask for a smaller epsilon, or an admin may raise the dataset's cap", e.Dataset, e.Requested, e.RemainingRho, e.RemainingEpsilon, e.Delta)
+}
+
 // Charge states.
 const (
 	Reserved  = "reserved"
