@@ -127,6 +127,9 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	project := "synthos-e2e-" + hex.EncodeToString(suffix)
+	// The emulator's database outlives the run: a tenant of its own keeps
+	// webhook endpoints and plans of earlier runs out of this one.
+	tenant := "acme-" + hex.EncodeToString(suffix)
 
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
 	if err != nil {
@@ -225,14 +228,14 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, secret, err := wh.CreateEndpoint(ctx, "acme", webhooks.EndpointInput{URL: hooks.srv.URL + "/hooks"}); err != nil {
+	if _, secret, err := wh.CreateEndpoint(ctx, tenant, webhooks.EndpointInput{URL: hooks.srv.URL + "/hooks"}); err != nil {
 		t.Fatal(err)
 	} else {
 		hooks.secret = secret
 	}
 
-	ds := upload(t, env, "acme", "ds-"+project, "adult.csv", adult(t, 3000))
-	j := &jobs.Job{ID: "job-" + project, Tenant: "acme", Request: jobs.Request{
+	ds := upload(t, env, tenant, "ds-"+project, "adult.csv", adult(t, 3000))
+	j := &jobs.Job{ID: "job-" + project, Tenant: tenant, Request: jobs.Request{
 		Dataset: ds.ID, Rows: 12_000, Model: "tree", Seed: 11, Format: "csv", Target: "income"}}
 	submit(t, env, j)
 
@@ -274,7 +277,7 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	final := "job." + string(got.State)
 	for {
 		types := hooks.verified(t)
-		records, err := audit.NewLog(env.State).List(ctx, "acme", audit.Query{Limit: 1000})
+		records, err := audit.NewLog(env.State).List(ctx, tenant, audit.Query{Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -112,6 +112,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		&blob.WriterOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
 		return err
 	}
+	p.crash("evaluated")
 	outputs := map[string]string{
 		OutputReportJSON: jsonKey,
 		OutputReportHTML: htmlKey,
@@ -121,6 +122,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if rep.Gate != nil && rep.Gate.Pass {
 		outputs[OutputData] = out
 		_, err := p.advance(ctx, actorPrivacy, m.ID, j.ID, jobs.Succeeded, func(j *jobs.Job) { j.Outputs = outputs })
+		p.crash("succeeded") // finished, not settled yet
 		return err
 	}
 
