@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/dp/ledger"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
@@ -18,9 +20,9 @@ import (
 // TestEmbeddedPrivacyBudget runs dp jobs created through the API on the
 // embedded platform and checks how each settles its privacy budget:
 // succeeded → committed; failed before the fit → released; failed after
-// the fit (the release gate) → committed, and said so; a dp job created
-// without a reservation (as from an upload's metadata) reserves in the
-// pipeline, and over budget fails without spending anything.
+// the fit (the release gate) → committed, and said so; a dp job admitted
+// directly (as Ingest admits an upload's) is charged the same way, and
+// over budget it is refused without spending anything.
 func TestEmbeddedPrivacyBudget(t *testing.T) {
 	t.Parallel()
 	e := startEmbedded(t, embeddedOptions{})
@@ -57,7 +59,7 @@ func TestEmbeddedPrivacyBudget(t *testing.T) {
 	}
 	overBudget := &jobs.Job{ID: "job-over", Tenant: "acme", Request: jobs.Request{Dataset: tiny.ID, Rows: 300, Model: "dp",
 		Epsilon: 1, Seed: 5, Format: "csv"}}
-	submit(t, e.env, overBudget)
+	_, overErr := e.adm.Admit(ctx, overBudget)
 	e.drain(t)
 
 	status, budget := call("GET", "/v1/datasets/"+ds.ID+"/privacy-budget", nil)
@@ -116,9 +118,13 @@ func TestEmbeddedPrivacyBudget(t *testing.T) {
 		t.Errorf("spent rho %v, want %v", got, spent)
 	}
 
-	over := loadJob(t, e.env, overBudget.ID)
-	if over.State != jobs.Failed || !strings.Contains(over.Error, "privacy budget exhausted") || over.DPReservation != "" {
-		t.Errorf("over-budget job: %s %q reservation %q", over.State, over.Error, over.DPReservation)
+	// Over budget: refused by admission, nothing stored or reserved.
+	var be *ledger.BudgetError
+	if !errors.As(overErr, &be) || !strings.Contains(errs.Message(overErr), "privacy budget exhausted") {
+		t.Errorf("over-budget job: admission answered %v", overErr)
+	}
+	if _, err := jobs.New(e.env.State).Load(ctx, overBudget.ID); !errors.Is(err, jobs.ErrNotFound) {
+		t.Errorf("over-budget job was stored: %v", err)
 	}
 	if status, tb := call("GET", "/v1/datasets/"+tiny.ID+"/privacy-budget", nil); status != 200 || len(tb["charges"].([]any)) != 0 || tb["spent_rho"] != 0.0 {
 		t.Errorf("tiny dataset's budget: %d %v", status, tb)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/shared/admission"
+	"synthos.dev/synthos/shared/errs"
 	privacyrisk "synthos.dev/synthos/shared/privacy"
 	"synthos.dev/synthos/shared/quality"
 	"synthos.dev/synthos/shared/webhooks"
@@ -28,7 +30,6 @@ import (
 	"synthos.dev/synthos/functions/notify"
 	"synthos.dev/synthos/functions/privacy"
 	"synthos.dev/synthos/shared/audit"
-	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
@@ -46,6 +47,7 @@ type embedded struct {
 	env *platform.Env
 	bus *events.Bus
 	rec *recorder
+	adm *admission.Admitter
 }
 
 type embeddedOptions struct {
@@ -75,15 +77,22 @@ func openPlans(t testing.TB) *plans.Catalog {
 	return c
 }
 
-// generateWith builds the generate consumer (functions/generate) with the
-// plan catalog c instead of the one the environment variables configure.
-func generateWith(c *plans.Catalog) platform.PushFactory {
+// admitter returns the admission over env's state with plan catalog c
+// instead of the one the environment variables configure.
+func admitter(t testing.TB, env *platform.Env, c *plans.Catalog) *admission.Admitter {
+	t.Helper()
+	a, err := admission.New(env.State, admission.Options{Catalog: c, BudgetEpsilon: 10, BudgetDelta: 1e-9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// generateWith builds the generate consumer (functions/generate) admitting
+// through a (upload-created jobs; settling needs no plan).
+func generateWith(a *admission.Admitter) platform.PushFactory {
 	return func(env *platform.Env) (events.Handler, error) {
-		ent, err := entitlements.New(env.State, c, nil)
-		if err != nil {
-			return nil, err
-		}
-		p, err := pipeline.New(env, pipeline.Options{Entitlements: ent})
+		p, err := pipeline.New(env, pipeline.Options{Admission: a})
 		if err != nil {
 			return nil, err
 		}
@@ -156,6 +165,7 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 	env.Bus, env.Events = bus, bus
 	t.Cleanup(func() { _ = bus.Close() })
 
+	adm := admitter(t, env, o.plans)
 	subscribe := func(topic, name string, h events.Handler) {
 		if err := bus.Subscribe(topic, name, h); err != nil {
 			t.Fatalf("subscribe %s: %v", name, err)
@@ -169,7 +179,7 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 		topic, name string
 		new         platform.PushFactory
 	}{
-		{topics.GenerateRequests, "generate", generateWith(o.plans)},
+		{topics.GenerateRequests, "generate", generateWith(adm)},
 		{topics.PrivacyChecks, "privacy", evaluate},
 		{topics.JobEvents, "notify", func(env *platform.Env) (events.Handler, error) {
 			// The receiver is an httptest server on loopback, which the
@@ -186,7 +196,7 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 	}
 	subscribe(topics.AuditEvents, "test-audit", rec.audit)
 	subscribe(topics.JobEvents, "test-job-events", rec.jobEvent)
-	return &embedded{env: env, bus: bus, rec: rec}
+	return &embedded{env: env, bus: bus, rec: rec, adm: adm}
 }
 
 // drain waits until every delivery, retries included, is done.
@@ -387,8 +397,6 @@ func TestEmbeddedFailures(t *testing.T) {
 		{name: "impossible rules", job: &jobs.Job{ID: "job-rules", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
 			Rules: json.RawMessage(`{"rules":[{"type":"range","column":"age","min":200}]}`)}},
 			wantError: "rule"},
-		{name: "dp without epsilon", job: &jobs.Job{ID: "job-dp", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "dp"}},
-			wantError: "epsilon"},
 		{name: "unknown output format", job: &jobs.Job{ID: "job-fmt", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Format: "xml"}},
 			wantError: "output format"},
 		{name: "bad thresholds", job: &jobs.Job{ID: "job-th", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
@@ -405,7 +413,12 @@ func TestEmbeddedFailures(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantError: "dead-lettered", deadLetter: true},
+			wantError: "failed 3 times", deadLetter: true},
+	}
+	// A dp job without epsilon is refused by admission, before any step.
+	dp := &jobs.Job{ID: "job-dp", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "dp"}}
+	if _, err := admitter(t, e.env, openPlans(t)).Admit(ctx, dp); errs.CodeOf(err) != errs.InvalidArgument || !strings.Contains(errs.Message(err), "epsilon") {
+		t.Errorf("dp job without epsilon: admission answered %v, want invalid_argument naming epsilon", err)
 	}
 	for _, tt := range tests {
 		if tt.prepare != nil {

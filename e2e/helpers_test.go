@@ -146,11 +146,12 @@ func upload(t testing.TB, env *platform.Env, tenant, id, name string, data []byt
 	return ds
 }
 
-// submit creates a job and publishes its first step, as the API does.
+// submit admits a job under a plan that allows whatever the tests run and
+// publishes its first step, as the API does.
 func submit(t testing.TB, env *platform.Env, j *jobs.Job) {
 	t.Helper()
-	if err := jobs.New(env.State).Create(t.Context(), j); err != nil {
-		t.Fatalf("create job: %v", err)
+	if _, err := admitter(t, env, openPlans(t)).Admit(t.Context(), j); err != nil {
+		t.Fatalf("admit job: %v", err)
 	}
 	if err := jobs.Submit(t.Context(), env.Events, j); err != nil {
 		t.Fatalf("submit job: %v", err)

@@ -20,6 +20,7 @@ import (
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/pipeline"
 	"synthos.dev/synthos/shared/topics"
 )
 
@@ -108,7 +109,7 @@ func ingestUpload(t *testing.T, e *embedded, tenant, file, generation string, me
 	}, &blob.WriterOptions{Metadata: meta}); err != nil {
 		t.Fatal(err)
 	}
-	fn, err := ingest.New(e.env)
+	fn, err := ingest.NewWithOptions(e.env, pipeline.Options{Admission: e.adm})
 	if err != nil {
 		t.Fatal(err)
 	}

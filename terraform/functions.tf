@@ -22,7 +22,7 @@ locals {
   # and which, unlike service_config[0].uri, is known before the function
   # exists: a function cannot be given its own URI in its environment.
   push_audience = {
-    for name in ["generate", "privacy", "notify", "audit", "subscriptions", "guard", "generate_dead_letter", "privacy_dead_letter"] :
+    for name in ["generate", "privacy", "notify", "audit", "subscriptions", "guard", "generate_dead_letter", "privacy_dead_letter", "reap"] :
     name => "https://synthos-${replace(name, "_", "-")}-${data.google_project.this.number}.${var.region}.run.app"
   }
 
@@ -43,6 +43,7 @@ locals {
     audit         = google_service_account.audit.email
     subscriptions = google_service_account.subscriptions.email
     guard         = google_service_account.guard.email
+    reap          = google_service_account.reap.email
 
     generate_dead_letter = google_service_account.generate_dead_letter.email
     privacy_dead_letter  = google_service_account.privacy_dead_letter.email

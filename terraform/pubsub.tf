@@ -4,7 +4,7 @@
 # to the topic's dead-letter topic; a pull subscription keeps them there for
 # inspection, and an alert fires when any are waiting.
 locals {
-  topics = ["generate-requests", "privacy-checks", "job-events", "audit-events", "billing-events", "budget-alerts"]
+  topics = ["generate-requests", "privacy-checks", "job-events", "audit-events", "billing-events", "budget-alerts", "reaper-ticks"]
 
   pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
@@ -17,6 +17,7 @@ locals {
     "audit-events"      = google_pubsub_subscription.audit.name
     "billing-events"    = google_pubsub_subscription.subscriptions.name
     "budget-alerts"     = google_pubsub_subscription.guard.name
+    "reaper-ticks"      = google_pubsub_subscription.reap.name
   }
 }
 

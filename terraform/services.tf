@@ -13,6 +13,7 @@ locals {
     "iamcredentials.googleapis.com", # signBlob, for the API's signed URLs
     "logging.googleapis.com",
     "monitoring.googleapis.com",
+    "cloudscheduler.googleapis.com", # the reaper's tick
   ]
 }
 

@@ -20,10 +20,10 @@ import (
 	"strings"
 	"time"
 
+	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
-	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
@@ -94,7 +94,14 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 			return nil, fmt.Errorf("api: %w", err)
 		}
 	}
-	svc, err := api.NewService(env.State, env.Objects, env.Events, keys, catalog)
+	// The default cap of every dataset's privacy budget comes from the
+	// configuration (SYNTHOS_DP_BUDGET_EPSILON / _DELTA).
+	eps, delta := env.Config.DPBudget()
+	adm, err := admission.New(env.State, admission.Options{Catalog: catalog, BudgetEpsilon: eps, BudgetDelta: delta})
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	svc, err := api.NewService(env.State, env.Objects, env.Events, keys, adm)
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +123,6 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	// The key that encrypts webhook signing secrets is read on first use
 	// (a missing secret answers 503 on /v1/webhooks only).
 	svc.Webhooks = api.NewWebhooks(env.State, env.Secrets, webhooks.Options{Client: o.WebhookClient, Logger: env.Logger})
-	// The default cap of every dataset's privacy budget comes from the
-	// configuration (SYNTHOS_DP_BUDGET_EPSILON / _DELTA).
-	eps, delta := env.Config.DPBudget()
-	if svc.Ledger, err = ledger.New(env.State, ledger.Options{DefaultEpsilon: eps, DefaultDelta: delta}); err != nil {
-		return nil, fmt.Errorf("api: privacy budget ledger: %w", err)
-	}
 	ttl := o.AuthTTL
 	if ttl == 0 {
 		ttl = api.DefaultAuthTTL

@@ -21,8 +21,12 @@ type Func func(ctx context.Context, e cloudevents.Event) error
 // into the data bucket as a dataset, and a job with the options of the
 // object's metadata (jobspec.Meta*) is created and submitted; see
 // pipeline.Ingest.
-func New(env *platform.Env) (Func, error) {
-	p, err := pipeline.New(env, pipeline.Options{})
+func New(env *platform.Env) (Func, error) { return NewWithOptions(env, pipeline.Options{}) }
+
+// NewWithOptions is New with the pipeline's options (tests give their own
+// plan catalog through opts.Admission).
+func NewWithOptions(env *platform.Env, opts pipeline.Options) (Func, error) {
+	p, err := pipeline.New(env, opts)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"synthos.dev/synthos/functions/ingest"
 	"synthos.dev/synthos/functions/notify"
 	"synthos.dev/synthos/functions/privacy"
+	"synthos.dev/synthos/functions/reap"
 	"synthos.dev/synthos/functions/subscriptions"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/topics"
@@ -56,6 +57,7 @@ func All() []Entry {
 		// Pub/Sub's dead-letter topics of the pipeline: fail the job whose
 		// message could not be delivered. Locally the runner calls the same
 		// code from the embedded bus's dead-letter hook instead.
+		{Name: "Reap", Kind: Push, Topic: topics.ReaperTicks, Push: reap.New},
 		{Name: "GenerateDeadLetter", Kind: Push, Topic: topics.DeadLetter(topics.GenerateRequests), Push: deadletter.New, DeadLetter: true},
 		{Name: "PrivacyDeadLetter", Kind: Push, Topic: topics.DeadLetter(topics.PrivacyChecks), Push: deadletter.New, DeadLetter: true},
 	}

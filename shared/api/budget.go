@@ -10,77 +10,11 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/dp/ledger"
-	"synthos.dev/synthos/shared/engine"
-	"synthos.dev/synthos/shared/jobs"
-	"synthos.dev/synthos/shared/obs"
 )
 
 // MaxBudgetEpsilon bounds a dataset's privacy budget cap set through the
 // API: far beyond any meaningful guarantee, it only keeps typos out.
 const MaxBudgetEpsilon = 1000.0
-
-// jobDelta is the delta a dp job promises: its own, or engine.DefaultDelta.
-func jobDelta(req jobs.Request) float64 {
-	if req.Delta > 0 {
-		return req.Delta
-	}
-	return engine.DefaultDelta
-}
-
-// reserve sets aside the rho-zCDP that the dp job id will spend, before the
-// job exists. A reservation of id still open from an earlier attempt of the
-// same request (same Idempotency-Key, hence the same job id) that died
-// before storing the job is reused, so a replay never reserves twice.
-// Over budget it returns a 409 privacy_budget_exhausted with the remaining
-// budget, and nothing is spent.
-func (s *Service) reserve(ctx context.Context, p *apikeys.Principal, req jobs.Request, id string) (string, float64, error) {
-	delta := jobDelta(req)
-	rho, err := dp.Rho(req.Epsilon, delta)
-	if err != nil {
-		return "", 0, fieldErr("epsilon", "with delta %g gives no privacy budget: %v", delta, err)
-	}
-	hist, err := s.Ledger.History(ctx, p.Tenant, req.Dataset)
-	if err != nil {
-		return "", 0, fmt.Errorf("%w: read the privacy budget: %w", ErrUnavailable, err)
-	}
-	for _, c := range hist {
-		if c.Job == id && c.State == ledger.Reserved {
-			return c.ID, c.Rho, nil
-		}
-	}
-	res, err := s.Ledger.Reserve(ctx, p.Tenant, req.Dataset, id, rho)
-	var be *ledger.BudgetError
-	switch {
-	case errors.As(err, &be):
-		ce := &CodedError{Code: "privacy_budget_exhausted", Kind: ErrConflict,
-			Msg: fmt.Sprintf("dataset %s has too little privacy budget left for epsilon %g: %.4g epsilon remains (at delta %g); "+
-				"ask for a smaller epsilon, or an admin may raise the cap (PUT /v1/datasets/%s/privacy-budget)",
-				req.Dataset, req.Epsilon, be.RemainingEpsilon, be.Delta, req.Dataset),
-			Details: map[string]any{
-				"remaining_epsilon": be.RemainingEpsilon, "remaining_rho": be.RemainingRho, "delta": be.Delta,
-				"requested_epsilon": req.Epsilon, "requested_rho": rho,
-			}}
-		s.EmitDenied(ctx, p, "job.create", ce.Msg)
-		return "", 0, ce
-	case err != nil:
-		return "", 0, fmt.Errorf("%w: reserve privacy budget: %w", ErrUnavailable, err)
-	}
-	return res, rho, nil
-}
-
-// release refunds the reservation of a job that was never run. A failure
-// is logged and returned; the reservation then stays counted against the
-// cap (the safe side) and a replay of the request reuses it.
-func (s *Service) release(ctx context.Context, j *jobs.Job) error {
-	if j.DPReservation == "" {
-		return nil
-	}
-	if err := s.Ledger.Release(ctx, j.DPReservation); err != nil {
-		obs.Logger(ctx).ErrorContext(ctx, "release privacy budget reservation", "job", j.ID, "reservation", j.DPReservation, "error", err)
-		return fmt.Errorf("release the privacy budget reservation of job %s: %w", j.ID, err)
-	}
-	return nil
-}
 
 // PrivacyBudget is a dataset's differential-privacy budget as the API
 // shows it. Rho (zero-concentrated DP) is what adds up across jobs; each

@@ -11,9 +11,12 @@ import (
 
 	"gocloud.dev/blob/memblob"
 
+	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/state"
 )
@@ -42,24 +45,30 @@ func quotaService(t *testing.T, perMonth int64) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewService(st, bucket, nopPublisher{}, keys, catalog)
+	adm, err := admission.New(st, admission.Options{Catalog: catalog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewService(st, bucket, nopPublisher{}, keys, adm)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// TestReserveQuotaKeys: reserving the same job id again reuses the open
-// reservation; once the job id's reservation was released (an attempt that
-// could not queue the job), the same job id reserves afresh under the next
-// key instead of getting a reservation that holds nothing. Refusals name
-// the limit and are 429.
-func TestReserveQuotaKeys(t *testing.T) {
+// TestCreateJobQuota: a job reserves its rows when it is admitted; a
+// replay under the same Idempotency-Key finds the same job and reserves
+// nothing more; a job over the month's quota is refused with 429 naming
+// the limit, and holds nothing.
+func TestCreateJobQuota(t *testing.T) {
 	t.Parallel()
 	s := quotaService(t, 100)
 	ctx := context.Background()
 	p := &apikeys.Principal{Tenant: "acme", KeyID: "k1"}
-	req := jobs.Request{Dataset: "ds", Rows: 60, Model: "tree"}
+	if err := s.Datasets.Create(ctx, &datasets.Dataset{ID: "ds", Tenant: "acme", Name: "t.csv", Key: "tenants/acme/datasets/ds/t.csv", Format: "csv", Status: "ready"}); err != nil {
+		t.Fatal(err)
+	}
+	req := jobs.Request{Dataset: "ds", Rows: 60, Model: "tree", Format: "csv"}
 	usage := func() entitlements.Usage {
 		t.Helper()
 		u, err := s.Entitlements.Usage(ctx, "acme", entitlements.MonthOf(s.Now()))
@@ -68,30 +77,16 @@ func TestReserveQuotaKeys(t *testing.T) {
 		}
 		return u
 	}
-
-	r1, err := s.reserveQuota(ctx, p, req, "job_a", 0)
-	if err != nil || r1.JobID != "job_a" || r1.Rows != 60 {
-		t.Fatalf("first reservation: %+v %v", r1, err)
+	ictx := idempotency.WithSeed(ctx, "seed-1")
+	j1, err := s.CreateJob(ictx, p, req, true)
+	if err != nil || j1.QuotaReservation == nil || j1.QuotaReservation.Rows != 60 {
+		t.Fatalf("first job: %+v %v", j1, err)
 	}
-	again, err := s.reserveQuota(ctx, p, req, "job_a", 0)
-	if err != nil || *again != *r1 || usage().Reserved != 60 {
+	again, err := s.CreateJob(ictx, p, req, true)
+	if err != nil || again.ID != j1.ID || usage().Reserved != 60 {
 		t.Fatalf("replay: %+v %v, usage %+v", again, err, usage())
 	}
-	if err := s.releaseQuota(ctx, &jobs.Job{ID: "job_a", QuotaReservation: r1}); err != nil {
-		t.Fatal(err)
-	}
-	r2, err := s.reserveQuota(ctx, p, req, "job_a", 0)
-	if err != nil || r2.JobID != "job_a.1" || r2.Rows != 60 {
-		t.Fatalf("after a release: %+v %v", r2, err)
-	}
-	if u := usage(); u.Reserved != 60 || u.Jobs["job_a.1"] != 60 {
-		t.Errorf("usage after re-reserving: %+v", u)
-	}
-	if r3, err := s.reserveQuota(ctx, p, req, "job_a", 0); err != nil || *r3 != *r2 || usage().Reserved != 60 {
-		t.Errorf("replay of the re-reservation: %+v %v, usage %+v", r3, err, usage())
-	}
-
-	_, err = s.reserveQuota(ctx, p, req, "job_b", 0)
+	_, err = s.CreateJob(ctx, p, req, true)
 	var le *entitlements.LimitError
 	if !errors.As(err, &le) || le.Limit != entitlements.LimitRowsPerMonth || entitlements.HTTPStatus(err) != http.StatusTooManyRequests {
 		t.Fatalf("over the quota: %v", err)

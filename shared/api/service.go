@@ -14,18 +14,19 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
+	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/guard"
-	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/dp/ledger"
-	"synthos.dev/synthos/shared/engine"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/state"
@@ -48,13 +49,13 @@ type Service struct {
 	Keys     *apikeys.Keys
 	Bucket   *blob.Bucket
 	Pub      events.Publisher
-	// Entitlements enforces plans before a job is created (402/429) and
-	// meters the rows of each job against the monthly quota (reserved
-	// here, committed or released by the pipeline); nil skips both.
+	// Admission admits every job (plan, concurrent jobs, monthly rows and
+	// privacy budget, reserved with the job in one transaction) and
+	// settles it; Entitlements and Ledger are its meter and budget book,
+	// for the usage and privacy-budget endpoints.
+	Admission    *admission.Admitter
 	Entitlements *entitlements.Entitlements
-	// Ledger is the differential-privacy budget of each dataset: a dp job
-	// reserves its rho here before it is created.
-	Ledger *ledger.Ledger
+	Ledger       *ledger.Ledger
 	// Webhooks manages the tenant's outbound webhook endpoints and their
 	// delivery log (see webhooks.go); nil answers 503 on those routes.
 	Webhooks *Webhooks
@@ -74,24 +75,16 @@ type Service struct {
 	Now       func() time.Time
 }
 
-// NewService returns a Service over the given adapters, enforcing the
-// plans of catalog (nil: plans.Default()), with a privacy budget ledger
-// whose default cap is config's default (replace Ledger to change it).
-func NewService(st state.Store, bucket *blob.Bucket, pub events.Publisher, keys *apikeys.Keys, catalog *plans.Catalog) (*Service, error) {
-	if st == nil || bucket == nil || pub == nil || keys == nil {
-		return nil, errors.New("api.NewService: state, bucket, publisher and keys are required")
-	}
-	ent, err := entitlements.New(st, catalog, nil)
-	if err != nil {
-		return nil, fmt.Errorf("api.NewService: %w", err)
-	}
-	led, err := ledger.New(st, ledger.Options{DefaultEpsilon: config.DefaultDPBudgetEpsilon, DefaultDelta: config.DefaultDPBudgetDelta})
-	if err != nil {
-		return nil, fmt.Errorf("api.NewService: %w", err)
+// NewService returns a Service over the given adapters, admitting jobs
+// through adm (see package admission).
+func NewService(st state.Store, bucket *blob.Bucket, pub events.Publisher, keys *apikeys.Keys, adm *admission.Admitter) (*Service, error) {
+	if st == nil || bucket == nil || pub == nil || keys == nil || adm == nil {
+		return nil, errors.New("api.NewService: state, bucket, publisher, keys and admission are required")
 	}
 	return &Service{
 		State: st, Jobs: jobs.New(st), Datasets: datasets.New(st), Keys: keys, Bucket: bucket, Pub: pub,
-		Entitlements: ent, Ledger: led, MaxUpload: DefaultMaxUpload, MaxResumable: DefaultMaxResumable, URLExpiry: DefaultURLExpiry, Now: time.Now,
+		Admission: adm, Entitlements: adm.Entitlements(), Ledger: adm.Ledger(),
+		MaxUpload: DefaultMaxUpload, MaxResumable: DefaultMaxResumable, URLExpiry: DefaultURLExpiry, Now: time.Now,
 	}, nil
 }
 
@@ -123,29 +116,11 @@ func (s *Service) EmitDenied(ctx context.Context, p *apikeys.Principal, action, 
 
 // ---- jobs ----
 
-// nonTerminal are the states a running job can be in.
-var nonTerminal = []jobs.State{jobs.Queued, jobs.Profiling, jobs.Fitting, jobs.Sampling, jobs.Evaluating}
-
-// running counts the tenant's unfinished jobs, for the plan's concurrency
-// limit (one equality query per state, each served by an index).
-func (s *Service) running(ctx context.Context, tenant string) (int, error) {
-	n := 0
-	for _, st := range nonTerminal {
-		docs, err := s.State.Query(ctx, jobs.Collection, state.Query{Where: []state.Eq{{Field: "tenant", Value: tenant}, {Field: "state", Value: string(st)}}})
-		if err != nil {
-			return 0, fmt.Errorf("count running jobs: %w", err)
-		}
-		n += len(docs)
-	}
-	return n, nil
-}
-
-// CreateJob checks a validated request against the dataset, the spend
-// guard, the tenant's plan, reserving its rows of the monthly quota (see
-// quota.go), and, for the dp model, the dataset's privacy budget (both
-// reserved before the job is stored), stores the job and publishes its
-// first pipeline step. If the job cannot be stored or queued, its
-// reservations are released.
+// CreateJob checks a validated request against the dataset and the spend
+// guard, then admits it (package admission: the plan, concurrent jobs, the
+// monthly rows and a dp job's privacy budget are checked and reserved with
+// the stored job in one transaction) and publishes its first step. A job
+// that cannot be queued is withdrawn and its reservations released.
 func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool) (*jobs.Job, error) {
 	d, err := s.Datasets.Get(ctx, p.Tenant, req.Dataset)
 	if errors.Is(err, datasets.ErrNotFound) {
@@ -155,9 +130,25 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	if err != nil {
 		return nil, err
 	}
-	if d.Status != "ready" {
+	switch d.Status {
+	case datasets.Ready:
+	case datasets.Invalid:
+		msg := fmt.Sprintf("dataset %s is invalid and cannot be used: upload a corrected table", d.ID)
+		if d.Problem != nil {
+			msg = fmt.Sprintf("dataset %s is invalid and cannot be used (%s): upload a corrected table", d.ID, d.Problem.Message)
+		}
+		return nil, &CodedError{Code: "dataset_invalid", Kind: ErrConflict, Details: map[string]any{"field": "dataset"}, Msg: msg}
+	default:
 		return nil, &CodedError{Code: "dataset_not_ready", Kind: ErrConflict, Details: map[string]any{"field": "dataset"},
 			Msg: fmt.Sprintf("dataset %s is %s: finish its upload (POST /v1/datasets/%s/complete) first", d.ID, d.Status, d.ID)}
+	}
+	// The request against the dataset's columns: rules, conditions and
+	// target name real columns, before anything is reserved.
+	if err := jobspec.CheckDataset(req, d); err != nil {
+		return nil, err
+	}
+	if req.Rows <= 0 {
+		return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
 	}
 	id := NewID(ctx, p.Tenant, "job", "job_")
 	if j, err := s.Jobs.Get(ctx, p.Tenant, id); err == nil {
@@ -174,65 +165,47 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 		_, _ = rand.Read(b[:])
 		req.Seed = binary.BigEndian.Uint64(b[:]) >> 11 // ≤ 2^53, exact in every JSON reader
 	}
-	j := &jobs.Job{ID: id, Tenant: p.Tenant, Request: req}
-	if s.Entitlements != nil {
-		if req.Rows <= 0 {
-			return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
-		}
-		n, err := s.running(ctx, p.Tenant)
-		if err != nil {
-			return nil, err
-		}
-		if j.QuotaReservation, err = s.reserveQuota(ctx, p, req, id, n); err != nil {
-			return nil, err
-		}
-	}
-	if req.Model == engine.KindDP {
-		if j.DPReservation, j.DPRho, err = s.reserve(ctx, p, req, id); err != nil {
-			if rerr := s.releaseQuota(ctx, j); rerr != nil {
-				return nil, errors.Join(err, fmt.Errorf("%w: %w", ErrUnavailable, rerr))
-			}
-			return nil, err
-		}
-	}
-	if err := s.Jobs.Create(ctx, j); err != nil {
-		if errors.Is(err, state.ErrAlreadyExists) {
-			// A concurrent attempt of the same request stored it first: free
-			// what this attempt holds that the stored job does not.
-			cur, gerr := s.Jobs.Get(ctx, p.Tenant, id)
-			if gerr != nil {
-				return nil, errors.Join(err, gerr)
-			}
-			extra := &jobs.Job{ID: id}
-			if cur.DPReservation != j.DPReservation {
-				extra.DPReservation = j.DPReservation
-			}
-			if !sameQuota(cur.QuotaReservation, j.QuotaReservation) {
-				extra.QuotaReservation = j.QuotaReservation
-			}
-			if rerr := s.releaseAll(ctx, extra); rerr != nil {
-				return nil, fmt.Errorf("%w: %w", ErrUnavailable, rerr)
-			}
-			return s.submit(ctx, p, cur)
-		}
-		return nil, errors.Join(err, s.releaseAll(ctx, j))
+	j, err := s.Admission.Admit(ctx, &jobs.Job{ID: id, Tenant: p.Tenant, Request: req})
+	if err != nil {
+		return nil, s.refused(ctx, p, req, err)
 	}
 	s.emit(ctx, p, "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
 	return s.submit(ctx, p, j)
 }
 
-// releaseAll releases the privacy budget and monthly quota reservations of
-// a job that was never run.
-func (s *Service) releaseAll(ctx context.Context, j *jobs.Job) error {
-	return errors.Join(s.release(ctx, j), s.releaseQuota(ctx, j))
+// refused turns an admission refusal into the API's answer: the plan's
+// limits (402/429 naming the limit), the privacy budget (409 with what
+// remains), a bad epsilon (400); anything else is 503.
+func (s *Service) refused(ctx context.Context, p *apikeys.Principal, req jobs.Request, err error) error {
+	var le *entitlements.LimitError
+	var be *ledger.BudgetError
+	switch {
+	case errors.As(err, &le):
+		qe := &quotaError{le: le}
+		s.EmitDenied(ctx, p, "job.create", qe.Error())
+		return qe
+	case errors.As(err, &be):
+		rho, _ := admission.Rho(req)
+		ce := &CodedError{Code: "privacy_budget_exhausted", Kind: ErrConflict,
+			Msg: fmt.Sprintf("dataset %s has too little privacy budget left for epsilon %g: %.4g epsilon remains (at delta %g); "+
+				"ask for a smaller epsilon, or an admin may raise the cap (PUT /v1/datasets/%s/privacy-budget)",
+				req.Dataset, req.Epsilon, be.RemainingEpsilon, be.Delta, req.Dataset),
+			Details: map[string]any{
+				"remaining_epsilon": be.RemainingEpsilon, "remaining_rho": be.RemainingRho, "delta": be.Delta,
+				"requested_epsilon": req.Epsilon, "requested_rho": rho,
+			}}
+		s.EmitDenied(ctx, p, "job.create", ce.Msg)
+		return ce
+	case errs.CodeOf(err) == errs.InvalidArgument:
+		return fieldErr("epsilon", "%s", errs.Message(err))
+	}
+	return fmt.Errorf("%w: admit the job: %w", ErrUnavailable, err)
 }
 
-// submit publishes a queued job's first step. A job that holds a
-// reservation (privacy budget or monthly quota) and cannot be queued is
-// withdrawn (deleted while still queued) and its reservations released, so
-// that nothing stays reserved for a job that never runs; a retry of the
-// request creates it afresh. Other jobs (unmetered) stay stored, and a
-// retry with the same Idempotency-Key publishes them.
+// submit publishes a queued job's first step. A job that cannot be queued
+// is withdrawn (deleted while still queued, its reservations released in
+// the same transaction), so that nothing stays reserved for a job that
+// never runs; a retry of the request creates it afresh.
 func (s *Service) submit(ctx context.Context, p *apikeys.Principal, j *jobs.Job) (*jobs.Job, error) {
 	if j.State != jobs.Queued {
 		return j, nil
@@ -241,13 +214,11 @@ func (s *Service) submit(ctx context.Context, p *apikeys.Principal, j *jobs.Job)
 	if err == nil {
 		return j, nil
 	}
-	if j.DPReservation == "" && j.QuotaReservation == nil {
-		return nil, fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, err)
-	}
-	withdrawn, werr := s.Jobs.DeleteQueued(ctx, p.Tenant, j.ID)
+	withdrawn, werr := s.Admission.Withdraw(ctx, p.Tenant, j.ID)
 	switch {
 	case werr != nil:
-		// The job is stored with its reservations; a retry publishes it.
+		// The job is stored with its reservations; a retry publishes it,
+		// and the reaper requeues it if nobody does.
 		return nil, fmt.Errorf("%w: job %s stored but not queued: %w", ErrUnavailable, j.ID, errors.Join(err, werr))
 	case !withdrawn:
 		// A step already moved it past queued: the publication did go
@@ -255,9 +226,6 @@ func (s *Service) submit(ctx context.Context, p *apikeys.Principal, j *jobs.Job)
 		return j, nil
 	}
 	s.emit(ctx, p, "job.withdrawn", j.ID, "failed", map[string]string{"reason": "could not be queued"})
-	if rerr := s.releaseAll(ctx, j); rerr != nil {
-		err = errors.Join(err, rerr)
-	}
 	return nil, fmt.Errorf("%w: job %s could not be queued and was withdrawn (its reservations are released); retry the request: %w",
 		ErrUnavailable, j.ID, err)
 }
@@ -279,8 +247,10 @@ func (s *Service) CancelJob(ctx context.Context, p *apikeys.Principal, id string
 	if j.State == jobs.Cancelled {
 		// Cancelled while queued: no step has fitted or sampled anything,
 		// so the reservations are released. A failure is only logged: the
-		// first step, finding the job cancelled, settles them too.
-		_ = s.releaseAll(ctx, j)
+		// first step or the reaper, finding the job cancelled, settles it.
+		if _, err := s.Admission.Settle(ctx, id, nil); err != nil {
+			obs.Logger(ctx).ErrorContext(ctx, "settle cancelled job", "job", id, "error", err)
+		}
 		if err := jobs.PublishEvent(ctx, s.Pub, j); err != nil {
 			obs.Logger(ctx).ErrorContext(ctx, "publish job event", "job", id, "error", err)
 		}

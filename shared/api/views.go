@@ -16,6 +16,7 @@ type Job struct {
 	State           jobs.State `json:"state"`
 	Request         JobRequest `json:"request"`
 	Error           string     `json:"error,omitempty"`
+	ErrorCode       string     `json:"error_code,omitempty"`
 	Reasons         []string   `json:"reasons,omitempty"`
 	CancelRequested bool       `json:"cancel_requested"`
 	// DPRho is a dp job's privacy budget reserved on its dataset (rho-zCDP).
@@ -45,7 +46,7 @@ func JobView(j *jobs.Job) Job {
 	r := j.Request
 	base := "/v1/jobs/" + j.ID
 	return Job{
-		ID: j.ID, State: j.State, Error: j.Error, Reasons: j.Reasons, CancelRequested: j.Cancel, DPRho: j.DPRho,
+		ID: j.ID, State: j.State, Error: j.Error, ErrorCode: j.ErrorCode, Reasons: j.Reasons, CancelRequested: j.Cancel, DPRho: j.DPRho,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds},

@@ -80,6 +80,26 @@ type Config struct {
 	// PushServiceAccounts are the service accounts whose tokens push
 	// functions accept (the subscriptions' oidc_token.service_account_email).
 	PushServiceAccounts []string `env:"SYNTHOS_PUSH_SERVICE_ACCOUNTS"`
+
+	// Lease is how long a running job step is presumed alive without a
+	// heartbeat (steps renew it every third of it); the reaper resumes a
+	// job whose lease ran out.
+	Lease time.Duration `env:"SYNTHOS_LEASE, default=60s"`
+	// QueueTimeout is how long a job may wait for its next step before the
+	// reaper presumes the message lost and publishes it again.
+	QueueTimeout time.Duration `env:"SYNTHOS_QUEUE_TIMEOUT, default=10m"`
+	// ReapInterval is how often the local runner's reaper looks for jobs
+	// whose lease ran out (Cloud Scheduler calls the Reap function in the
+	// cloud).
+	ReapInterval time.Duration `env:"SYNTHOS_REAP_INTERVAL, default=30s"`
+	// MaxResumes is how many times the reaper resumes one job before it
+	// fails it and releases what it holds.
+	MaxResumes int `env:"SYNTHOS_MAX_RESUMES, default=3"`
+	// CancelPoll is how often a running step looks for a cancel request.
+	CancelPoll time.Duration `env:"SYNTHOS_CANCEL_POLL, default=500ms"`
+	// ShardWindow is how many shards of one job sample at once; the others
+	// wait their turn (a tenant runs at most concurrent_jobs x ShardWindow).
+	ShardWindow int `env:"SYNTHOS_SHARD_WINDOW, default=4"`
 }
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
@@ -138,6 +158,8 @@ var Variables = []string{
 	"SYNTHOS_DP_BUDGET_EPSILON", "SYNTHOS_DP_BUDGET_DELTA", "SYNTHOS_WORKERS", "SYNTHOS_SUBSCRIPTION_WORKERS",
 	"SYNTHOS_PUSH_AUTH", "SYNTHOS_PUSH_AUDIENCE", "SYNTHOS_PUSH_SERVICE_ACCOUNTS",
 	"SYNTHOS_MAX_UPLOAD_BYTES",
+	"SYNTHOS_LEASE", "SYNTHOS_QUEUE_TIMEOUT", "SYNTHOS_REAP_INTERVAL", "SYNTHOS_MAX_RESUMES",
+	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -247,6 +269,24 @@ func (c *Config) Validate() error {
 	if c.MaxUploadBytes < 1<<20 || c.MaxUploadBytes > MaxUploadBytesLimit {
 		bad("SYNTHOS_MAX_UPLOAD_BYTES", "%d is out of range; use a number of bytes from 1048576 (1 MiB) to %d (5 TiB, Cloud Storage's largest object), e.g. %d (5 GiB, the default)",
 			c.MaxUploadBytes, int64(MaxUploadBytesLimit), int64(DefaultMaxUploadBytes))
+	}
+	if c.Lease < time.Second {
+		bad("SYNTHOS_LEASE", "%v is too short; use at least 1s, e.g. 60s (the default)", c.Lease)
+	}
+	if c.QueueTimeout < c.Lease {
+		bad("SYNTHOS_QUEUE_TIMEOUT", "%v is shorter than SYNTHOS_LEASE (%v); use e.g. 10m (the default)", c.QueueTimeout, c.Lease)
+	}
+	if c.ReapInterval < 100*time.Millisecond {
+		bad("SYNTHOS_REAP_INTERVAL", "%v is too short; use e.g. 30s (the default)", c.ReapInterval)
+	}
+	if c.MaxResumes < 0 || c.MaxResumes > 100 {
+		bad("SYNTHOS_MAX_RESUMES", "%d is out of range; use 0 to 100, e.g. 3 (the default)", c.MaxResumes)
+	}
+	if c.CancelPoll < 10*time.Millisecond || c.CancelPoll > c.Lease {
+		bad("SYNTHOS_CANCEL_POLL", "%v is out of range; use 10ms to SYNTHOS_LEASE, e.g. 500ms (the default)", c.CancelPoll)
+	}
+	if c.ShardWindow < 1 || c.ShardWindow > 1000 {
+		bad("SYNTHOS_SHARD_WINDOW", "%d is out of range; use 1 to 1000, e.g. 4 (the default)", c.ShardWindow)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))

@@ -189,12 +189,21 @@ func Message(err error) string {
 	return err.Error()
 }
 
+// PublicMessager is an error type of another package that words itself
+// for users (a refusal naming the limit, say); Message prefers it.
+type PublicMessager interface {
+	PublicMessage() string
+}
+
 // public finds the outermost Public message in err's chain (the first one
 // of joined errors).
 func public(err error) (string, bool) {
 	for err != nil {
 		if ce, ok := err.(*Error); ok && ce.Public != "" {
 			return ce.Public, true
+		}
+		if pm, ok := err.(PublicMessager); ok {
+			return pm.PublicMessage(), true
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:

@@ -33,6 +33,12 @@ type HTTPOptions struct {
 
 type ctxKey struct{}
 
+// WithSeed returns ctx executing under the claim seed (what Middleware
+// does for a request with an Idempotency-Key), so DeriveID-based ids repeat.
+func WithSeed(ctx context.Context, seed string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, seed)
+}
+
 // SeedFrom returns the seed of the claim the request executes under, for
 // DeriveID.
 func SeedFrom(ctx context.Context) (string, bool) {

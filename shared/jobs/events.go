@@ -13,20 +13,22 @@ import (
 // Event is published to job-events on every state change; the notify
 // function turns it into the customer's webhook.
 type Event struct {
-	Type    string            `json:"type"` // job.<state>, e.g. job.succeeded
-	JobID   string            `json:"job_id"`
-	Tenant  string            `json:"tenant"`
-	State   State             `json:"state"`
-	Error   string            `json:"error,omitempty"`
-	Reasons []string          `json:"reasons,omitempty"`
-	Outputs map[string]string `json:"outputs,omitempty"`
-	At      time.Time         `json:"at"`
+	Type   string `json:"type"` // job.<state>, e.g. job.succeeded
+	JobID  string `json:"job_id"`
+	Tenant string `json:"tenant"`
+	State  State  `json:"state"`
+	Error  string `json:"error,omitempty"`
+	// ErrorCode classifies Error (see Job.ErrorCode).
+	ErrorCode string            `json:"error_code,omitempty"`
+	Reasons   []string          `json:"reasons,omitempty"`
+	Outputs   map[string]string `json:"outputs,omitempty"`
+	At        time.Time         `json:"at"`
 }
 
 // EventFor describes j's current state.
 func EventFor(j *Job) Event {
 	return Event{Type: "job." + string(j.State), JobID: j.ID, Tenant: j.Tenant, State: j.State,
-		Error: j.Error, Reasons: j.Reasons, Outputs: j.Outputs, At: j.UpdatedAt}
+		Error: j.Error, ErrorCode: j.ErrorCode, Reasons: j.Reasons, Outputs: j.Outputs, At: j.UpdatedAt}
 }
 
 // PublishEvent publishes j's state to job-events.

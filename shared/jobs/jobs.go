@@ -84,8 +84,12 @@ type Job struct {
 	ShardDone []int             `json:"shard_done,omitempty"`
 	Outputs   map[string]string `json:"outputs,omitempty"` // name → object key
 	Error     string            `json:"error,omitempty"`
-	Reasons   []string          `json:"reasons,omitempty"`
-	Cancel    bool              `json:"cancel_requested,omitempty"`
+	// ErrorCode classifies Error (an errs.Code name: invalid_argument,
+	// resource_exhausted, unavailable, deadline_exceeded, internal...), so
+	// clients act on the code, not the message.
+	ErrorCode string   `json:"error_code,omitempty"`
+	Reasons   []string `json:"reasons,omitempty"`
+	Cancel    bool     `json:"cancel_requested,omitempty"`
 	// DPReservation is the privacy budget ledger's reservation of a dp job
 	// (shared/dp/ledger), made before the model is fitted; DPRho is the
 	// rho-zCDP it holds, which the fit spends.
@@ -100,8 +104,28 @@ type Job struct {
 	// released the job id's own reservation. Nil for jobs not metered
 	// (created from an upload's metadata, or without entitlements).
 	QuotaReservation *entitlements.Reservation `json:"quota_reservation,omitempty"`
-	CreatedAt        time.Time                 `json:"created_at"`
-	UpdatedAt        time.Time                 `json:"updated_at"`
+	// Settled is set, in the same transaction, once the job's
+	// reservations are settled (shared/admission.Settle): the quota
+	// committed or released, the privacy budget charged (DPCharged) or
+	// refunded, its slot among the tenant's running jobs freed.
+	Settled   bool `json:"settled"`
+	DPCharged bool `json:"dp_charged,omitempty"`
+	// LeaseExpires is when the job stops being presumed alive: every step
+	// extends it while it runs (a heartbeat), and the reaper resumes a job
+	// found past it (Attempts counts resumptions) or fails it after too
+	// many. LeaseOwner names the last step that held it, for the logs.
+	LeaseExpires time.Time `json:"lease_expires,omitzero"`
+	LeaseOwner   string    `json:"lease_owner,omitempty"`
+	Attempts     int       `json:"attempts,omitempty"`
+	// LastError is the latest error a step was retried for (the user's
+	// view of it), so that a job whose retries run out says why.
+	LastError string `json:"last_error,omitempty"`
+	// ShardWindow is how many shards of a fanned-out job sample at once:
+	// shards 0..ShardWindow-1 are published first, and shard i, once done,
+	// publishes shard i+ShardWindow.
+	ShardWindow int       `json:"shard_window,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 	// Created is CreatedAt in Unix nanoseconds, for ordering queries:
 	// numbers order the same way in every driver.
 	Created int64 `json:"created"`
@@ -297,12 +321,13 @@ func Advance(j *Job, to State) error {
 	return nil
 }
 
-// Fail marks the job failed with a reason, unless it already finished.
-func Fail(j *Job, reason string, reasons ...string) error {
+// Fail marks the job failed with a reason and its code, unless it already
+// finished.
+func Fail(j *Job, code errs.Code, reason string, reasons ...string) error {
 	if j.State.Terminal() {
 		return fmt.Errorf("%w: %s is %s", ErrTransition, j.ID, j.State)
 	}
-	j.State, j.Error, j.Reasons = Failed, reason, reasons
+	j.State, j.ErrorCode, j.Error, j.Reasons = Failed, code.String(), reason, reasons
 	return nil
 }
 

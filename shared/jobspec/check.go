@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/profile"
@@ -220,4 +221,27 @@ func Prepare(req jobs.Request, p *profile.Profile, t *table.Table) (*rules.Set, 
 		return nil, fe
 	}
 	return set, nil
+}
+
+// CheckDataset is Check against a validated dataset's recorded columns
+// (numeric columns are taken as Float: the record does not say whether
+// they hold whole numbers). A dataset recorded before validation existed
+// has no columns: only Validate applies then, and the first step checks
+// the rest.
+func CheckDataset(req jobs.Request, d *datasets.Dataset) error {
+	if len(d.Columns) == 0 {
+		return Validate(req)
+	}
+	cols := make([]table.Column, len(d.Columns))
+	for i, c := range d.Columns {
+		k := table.String
+		switch profile.Kind(c.Kind) {
+		case profile.Numeric:
+			k = table.Float
+		case profile.Boolean:
+			k = table.Bool
+		}
+		cols[i] = table.Column{Name: c.Name, Kind: k}
+	}
+	return Check(req, cols)
 }

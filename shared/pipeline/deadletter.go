@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/platform"
@@ -36,15 +37,12 @@ func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error
 		env.Logger.WarnContext(ctx, "dead letter is not a pipeline task; kept in the dead-letter record only", "message_id", m.ID)
 		return nil
 	}
-	led, err := newLedger(env)
+	adm, err := NewAdmitter(env)
 	if err != nil {
 		return fmt.Errorf("pipeline.DeadLetter: %w", err)
 	}
-	ent, err := newMeter(env)
-	if err != nil {
-		return fmt.Errorf("pipeline.DeadLetter: %w", err)
-	}
-	p := &Pipeline{env: env, jobs: jobs.New(env.State), ledger: led, ent: ent}
+	p := &Pipeline{env: env, jobs: jobs.New(env.State), adm: adm}
+	leaseDefaults(env, &p.opts)
 	j, err := p.jobs.Load(ctx, t.JobID)
 	if errors.Is(err, jobs.ErrNotFound) || err == nil && j.Tenant != t.Tenant {
 		env.Logger.WarnContext(ctx, "dead letter names no job", "message_id", m.ID, "job", t.JobID, "tenant", t.Tenant)
@@ -61,13 +59,16 @@ func DeadLetter(ctx context.Context, env *platform.Env, m *events.Message) error
 	if *t.Shard >= 0 {
 		step = fmt.Sprintf("shard %d", *t.Shard)
 	}
-	reason := fmt.Sprintf("pipeline message %s (%s) was dead-lettered after %d delivery attempts", m.ID, step, attempts)
-	if err := p.fail(ctx, "dead-letter", "dead-letter:"+m.ID, j, reason, nil, nil); err != nil {
+	reason := fmt.Sprintf("%s failed %d times and was given up", step, attempts)
+	if j.LastError != "" {
+		reason += ": " + j.LastError
+	}
+	if err := p.fail(ctx, "dead-letter", "dead-letter:"+m.ID, j, errs.Unavailable, reason, nil, nil); err != nil {
 		return fmt.Errorf("pipeline.DeadLetter: %w", err)
 	}
-	// The job is finished now: settle its privacy budget (refund, or charge
-	// if its model was fitted) and release its monthly quota.
-	return errors.Join(wrapDL(p.settleBudget(ctx, j.ID)), wrapDL(p.settleQuota(ctx, j.ID)))
+	// The job is finished now: settle its reservations (the privacy budget
+	// refunded, or charged if its model was fitted; the rows released).
+	return wrapDL(p.settleJob(ctx, j.ID))
 }
 
 // wrapDL names DeadLetter in a non-nil err.

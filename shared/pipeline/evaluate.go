@@ -8,6 +8,7 @@ import (
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
@@ -37,7 +38,8 @@ func (p *Pipeline) Evaluate(ctx context.Context, m *events.Message) error {
 	if err != nil {
 		return fmt.Errorf("pipeline.Evaluate: %w", err)
 	}
-	return p.settle(ctx, actorPrivacy, m, j, p.evaluate(ctx, m, j))
+	err = p.hold(ctx, actorPrivacy, m.ID, j.ID, "evaluate", func(ctx context.Context) error { return p.evaluate(ctx, m, j) })
+	return p.settle(ctx, actorPrivacy, m, j, err)
 }
 
 func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job) error {
@@ -109,6 +111,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		&blob.WriterOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
 		return err
 	}
+	p.crash("evaluated")
 	outputs := map[string]string{
 		OutputReportJSON: jsonKey,
 		OutputReportHTML: htmlKey,
@@ -118,6 +121,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if rep.Gate != nil && rep.Gate.Pass {
 		outputs[OutputData] = out
 		_, err := p.advance(ctx, actorPrivacy, m.ID, j.ID, jobs.Succeeded, func(j *jobs.Job) { j.Outputs = outputs })
+		p.crash("succeeded") // finished, not settled yet
 		return err
 	}
 
@@ -136,7 +140,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 			reasons = append(reasons, r.Message)
 		}
 	}
-	return p.fail(ctx, actorPrivacy, m.ID, j, "release gate failed: the output is quarantined", reasons, outputs)
+	return p.fail(ctx, actorPrivacy, m.ID, j, errs.FailedPrecondition, "release gate failed: the output is quarantined", reasons, outputs)
 }
 
 // readOutput reads the first limit rows of a job's output as the cells the

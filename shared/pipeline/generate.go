@@ -11,6 +11,7 @@ import (
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
@@ -34,9 +35,9 @@ func (p *Pipeline) Generate(ctx context.Context, m *events.Message) error {
 		return fmt.Errorf("pipeline.Generate: %w", err)
 	}
 	if t.Shard < 0 {
-		err = p.firstStep(ctx, m, j)
+		err = p.hold(ctx, actorGenerate, m.ID, j.ID, "generate", func(ctx context.Context) error { return p.firstStep(ctx, m, j) })
 	} else {
-		err = p.shardStep(ctx, m, t, j)
+		err = p.hold(ctx, actorGenerate, m.ID, j.ID, fmt.Sprintf("shard %d", t.Shard), func(ctx context.Context) error { return p.shardStep(ctx, m, t, j) })
 	}
 	return p.settle(ctx, actorGenerate, m, j, err)
 }
@@ -79,8 +80,9 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	if err != nil {
 		return err
 	}
-	if j.Request.Rows < 0 {
-		return permanent("rows %d: must be positive (0 means as many as the dataset)", j.Request.Rows)
+	if j.Request.Rows <= 0 || j.QuotaReservation == nil {
+		// Every job is admitted (package admission) with its rows resolved.
+		return errs.Public(errs.FailedPrecondition, "job %s was not admitted (no reservation of %d rows); create jobs through the API or an upload", j.ID, j.Request.Rows)
 	}
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Profiling, nil); err != nil {
 		return err
@@ -105,18 +107,9 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		return fmt.Errorf("dataset %s: %w", ds.ID, err)
 	}
 	if len(src.Rows) == 0 {
-		return permanent("dataset %s has no rows", ds.ID)
+		return errs.Public(errs.InvalidArgument, "dataset %s has no rows", ds.ID)
 	}
 	rows := j.Request.Rows
-	if rows == 0 {
-		rows = int64(len(src.Rows))
-	}
-	// A job created without a monthly quota reservation (from an upload's
-	// metadata) reserves its rows here, under its tenant's plan, before
-	// anything is written or fitted.
-	if j, err = p.ensureQuota(ctx, j, rows); err != nil {
-		return err
-	}
 	train, holdout := split(src, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
 	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train); err != nil {
 		return err
@@ -136,11 +129,7 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		return err
 	}
 
-	// A dp job created without a reservation (from an upload's metadata)
-	// reserves its privacy budget here, before anything is fitted.
-	if j, err = p.ensureReservation(ctx, j); err != nil {
-		return err
-	}
+	p.crash("profiled")
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Fitting, nil); err != nil {
 		return err
 	}
@@ -148,10 +137,11 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	if err != nil {
 		return err
 	}
+	p.crash("fitted")
 
 	shards := int((rows + p.opts.ShardRows - 1) / p.opts.ShardRows)
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Sampling, func(j *jobs.Job) {
-		j.Request.Rows, j.Shards, j.ShardDone = rows, max(shards, 1), nil
+		j.Request.Rows, j.Shards, j.ShardDone, j.ShardWindow = rows, max(shards, 1), nil, p.opts.ShardWindow
 	}); err != nil {
 		return err
 	}
@@ -176,14 +166,13 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	return p.finishSampling(ctx, m.ID, j)
 }
 
-// fanOut publishes one task per shard. Republishing after a crash is
-// harmless: shards are idempotent.
+// fanOut publishes the first window of shards (see window): at most
+// ShardWindow shards of a job sample at once, each publishing the next of
+// its class when done. Republishing after a crash is harmless: shards are
+// idempotent.
 func (p *Pipeline) fanOut(ctx context.Context, j *jobs.Job) error {
-	for i := range j.Shards {
-		if slices.Contains(j.ShardDone, i) {
-			continue
-		}
-		if err := jobs.Publish(ctx, p.env.Events, topics.GenerateRequests, jobs.Task{JobID: j.ID, Tenant: j.Tenant, Shard: i}); err != nil {
+	for _, i := range window(j) {
+		if err := p.publishShard(ctx, j, i); err != nil {
 			return err
 		}
 	}
@@ -216,6 +205,7 @@ func (p *Pipeline) shardStep(ctx context.Context, m *events.Message, t jobs.Task
 		if err := p.sample(ctx, model, j, t.Shard, opts, format, datasets.PartKey(j.Tenant, j.ID, t.Shard), true); err != nil {
 			return err
 		}
+		p.crash(fmt.Sprintf("shard-%d", t.Shard))
 	}
 	cur, _, err := p.jobs.Update(ctx, j.ID, m.ID, func(j *jobs.Job) error {
 		if j.State != jobs.Sampling {
@@ -235,6 +225,13 @@ func (p *Pipeline) shardStep(ctx context.Context, m *events.Message, t jobs.Task
 	}
 	if err := p.stopIfCancelled(ctx, actorGenerate, m.ID, cur); err != nil {
 		return err
+	}
+	if next := t.Shard + max(cur.ShardWindow, 1); next < cur.Shards {
+		// The next shard of this one's class (see window); published again
+		// on a redelivery, which is harmless.
+		if err := p.publishShard(ctx, cur, next); err != nil {
+			return err
+		}
 	}
 	if len(cur.ShardDone) < cur.Shards {
 		return nil

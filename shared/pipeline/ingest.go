@@ -14,6 +14,7 @@ import (
 
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
@@ -68,51 +69,88 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 	if ds, err = p.validateUpload(ctx, ds); err != nil {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
-	var reason string
+	j, err := p.jobs.Load(ctx, "job_"+id)
+	switch {
+	case err == nil:
+		// A redelivery: the job exists (admitted, or failed with its reason).
+		if j.State == jobs.Queued {
+			if err := jobs.Submit(ctx, p.env.Events, j); err != nil {
+				return fmt.Errorf("pipeline.Ingest: %w", err)
+			}
+		}
+		return nil
+	case !errors.Is(err, jobs.ErrNotFound):
+		return fmt.Errorf("pipeline.Ingest: %w", err)
+	}
+	j = &jobs.Job{ID: "job_" + id, Tenant: tenant, Request: req}
+	prefix := "upload options: "
 	switch {
 	case ds.Status == datasets.Invalid:
-		reason = "the uploaded table is invalid: " + ds.Problem.Message
-		if optErr != nil {
-			reason += "; upload options: " + optErr.Error()
+		prefix = "the uploaded table is invalid: "
+		optErr = errs.Public(errs.InvalidArgument, "%s", ds.Problem.Message)
+	case optErr == nil:
+		if req.Rows == 0 {
+			// As many rows as the upload has: counted when the copy was
+			// validated, so the job is admitted for the rows it will produce.
+			j.Request.Rows = ds.Rows
 		}
-	case optErr != nil:
-		reason = "upload options: " + optErr.Error()
-	case req.Rows == 0:
-		// "As many rows as the upload has": known from the copy.
-		req.Rows = ds.Rows
+		// Rules, conditions and target against the upload's columns.
+		optErr = jobspec.CheckDataset(j.Request, ds)
 	}
-	j := &jobs.Job{ID: "job_" + id, Tenant: tenant, Request: req}
-	created := true
-	if err := p.jobs.Create(ctx, j); errors.Is(err, state.ErrAlreadyExists) {
-		created = false
-		if j, err = p.jobs.Load(ctx, j.ID); err != nil {
+	refused := false
+	if optErr == nil {
+		admitted, err := p.adm.Admit(ctx, j)
+		if err == nil {
+			if err := p.ingested(ctx, admitted, ds, obj); err != nil {
+				return err
+			}
+			if err := jobs.Submit(ctx, p.env.Events, admitted); err != nil {
+				return fmt.Errorf("pipeline.Ingest: %w", err)
+			}
+			return nil
+		}
+		if !Permanent(err) {
 			return fmt.Errorf("pipeline.Ingest: %w", err)
 		}
-	} else if err != nil {
+		// Refused (the plan, the quota, the privacy budget): the job is
+		// recorded failed with the reason, so the tenant sees why.
+		optErr = err
+		refused = true
+	}
+	if err := p.jobs.Create(ctx, j); err != nil && !errors.Is(err, state.ErrAlreadyExists) {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
-	if created {
-		if err := audit.Emit(ctx, p.env.Events, audit.Event{
-			ID: "job-" + j.ID + "-created", Tenant: tenant, Actor: "system:ingest", Action: "job.created",
-			Resource: "jobs/" + j.ID, Outcome: "success",
-			Details: map[string]string{"dataset": ds.ID, "upload": "gs://" + obj.Bucket + "/" + obj.Name},
-		}); err != nil {
-			return fmt.Errorf("pipeline.Ingest: %w", err)
-		}
+	if err := p.ingested(ctx, j, ds, obj); err != nil {
+		return err
 	}
-	if reason != "" {
-		if err := p.fail(ctx, "ingest", "ingest:"+j.ID, j, reason, nil, nil); err != nil {
-			return fmt.Errorf("pipeline.Ingest: %w", err)
-		}
-		return nil
+	code := errs.CodeOf(optErr)
+	if code == errs.Unknown {
+		code = errs.InvalidArgument
 	}
-	if j.State != jobs.Queued {
-		return nil
+	reason := prefix + errs.Message(optErr)
+	if refused {
+		reason = "job refused: " + errs.Message(optErr)
 	}
-	if err := jobs.Submit(ctx, p.env.Events, j); err != nil {
+	if err := p.fail(ctx, "ingest", "ingest:"+j.ID, j, code, reason, nil, nil); err != nil {
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
-	return nil
+	return wrapIngest(p.settleJob(ctx, j.ID))
+}
+
+// ingested records the audit event of a job created from an upload.
+func (p *Pipeline) ingested(ctx context.Context, j *jobs.Job, ds *datasets.Dataset, obj *events.StorageObject) error {
+	return wrapIngest(audit.Emit(ctx, p.env.Events, audit.Event{
+		ID: "job-" + j.ID + "-created", Tenant: j.Tenant, Actor: "system:ingest", Action: "job.created",
+		Resource: "jobs/" + j.ID, Outcome: "success",
+		Details: map[string]string{"dataset": ds.ID, "upload": "gs://" + obj.Bucket + "/" + obj.Name},
+	}))
+}
+
+func wrapIngest(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("pipeline.Ingest: %w", err)
 }
 
 // validateUpload records the copied upload as a dataset, validated once:

@@ -26,14 +26,14 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"time"
 
 	"cloud.google.com/go/storage"
 	"gocloud.dev/blob"
 
+	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/audit"
-	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
@@ -88,16 +88,22 @@ type Options struct {
 	// Default: the data bucket itself when the names agree or the object
 	// store is not gs://, else gs://<bucket>, opened once and kept.
 	OpenUploads func(ctx context.Context, bucket string) (*blob.Bucket, error)
-	// Ledger is the privacy budget of dp jobs. Default: a ledger over the
-	// Env's state with the configured default cap (SYNTHOS_DP_BUDGET_*).
-	Ledger *ledger.Ledger
-	// Entitlements enforces the plans on jobs that reach the first step
-	// without a monthly quota reservation (created from an upload, or
-	// stored directly) and meters the rows of every job against its
-	// tenant's monthly quota (see quota.go). Default: over the Env's state
-	// with the catalog of plans.FromEnv, the one the API enforces; tests
-	// that store jobs directly pass one over a catalog that allows them.
-	Entitlements *entitlements.Entitlements
+	// Admission admits upload-created jobs and settles every job's
+	// reservations (package admission). Default: over the Env's state with
+	// the plan catalog of plans.FromEnv (the one the API enforces) and the
+	// configured default privacy budget cap (SYNTHOS_DP_BUDGET_*).
+	Admission *admission.Admitter
+	// Lease is how long a running step is presumed alive without a
+	// heartbeat; QueueTimeout how long a job waits for its next step before
+	// the reaper presumes its message lost; MaxResumes how many times the
+	// reaper resumes a job before failing it; CancelPoll how often a
+	// running step looks for a cancel request; ShardWindow how many shards
+	// of one job run at once. Defaults: env.Config's (see lease.go).
+	Lease, QueueTimeout, CancelPoll time.Duration
+	MaxResumes, ShardWindow         int
+	// KillAt is a crash point for fault injection (see crash); default
+	// SYNTHOS_FAULT_KILL_AT.
+	KillAt string
 }
 
 // Pipeline runs the steps of jobs against an Env.
@@ -105,8 +111,7 @@ type Pipeline struct {
 	env      *platform.Env
 	jobs     *jobs.Store
 	datasets *datasets.Store
-	ledger   *ledger.Ledger
-	ent      *entitlements.Entitlements
+	adm      *admission.Admitter
 	opts     Options
 	uploads  *bucketCache
 }
@@ -144,21 +149,15 @@ func New(env *platform.Env, opts Options) (*Pipeline, error) {
 			opts.Composer = GCSComposer(client.Bucket(dataBucket))
 		}
 	}
-	led := opts.Ledger
-	if led == nil {
+	adm := opts.Admission
+	if adm == nil {
 		var err error
-		if led, err = newLedger(env); err != nil {
+		if adm, err = NewAdmitter(env); err != nil {
 			return nil, fmt.Errorf("pipeline.New: %w", err)
 		}
 	}
-	ent := opts.Entitlements
-	if ent == nil {
-		var err error
-		if ent, err = newEntitlements(env); err != nil {
-			return nil, fmt.Errorf("pipeline.New: %w", err)
-		}
-	}
-	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), ledger: led, ent: ent, opts: opts}
+	leaseDefaults(env, &opts)
+	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), adm: adm, opts: opts}
 	p.uploads = newBucketCache(env.Objects, dataBucket, opts.OpenUploads)
 	return p, nil
 }
@@ -191,22 +190,33 @@ func permanent(format string, args ...any) error {
 // settle turns a step's outcome into the handler's answer: nil when the work
 // is done or the job stopped, nil after marking the job failed for a
 // permanent error, and the error itself (retry) otherwise. A job found
-// finished has its reservations settled: a dp job's privacy budget and a
-// metered job's monthly quota. A ledger or usage error is returned, so the
-// message is redelivered and the settlement retried.
+// finished has its reservations settled (package admission); a store error
+// there is returned, so the message is redelivered and the settlement
+// retried (the reaper also settles what a crash left open).
 func (p *Pipeline) settle(ctx context.Context, actor string, m *events.Message, j *jobs.Job, err error) error {
 	out := p.outcome(ctx, actor, m, j, err)
-	if j.Request.Model == engine.KindDP {
-		if berr := p.settleBudget(ctx, j.ID); berr != nil {
-			out = errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, berr))
-		}
-	}
-	// Always: j is the job as the message found it, and the step may have
-	// reserved the quota since (ensureQuota); settleQuota reads it afresh.
-	if qerr := p.settleQuota(ctx, j.ID); qerr != nil {
-		out = errors.Join(out, fmt.Errorf("%s: job %s: %w", actor, j.ID, qerr))
+	if serr := p.settleJob(ctx, j.ID); serr != nil {
+		out = errors.Join(out, fmt.Errorf("%s: %w", actor, serr))
 	}
 	return out
+}
+
+// settleJob settles job id's reservations if it has finished. A dp job
+// whose budget was refunded keeps no model: one fitted after the refund (a
+// step still fitting while the job was cancelled) is removed, so nothing
+// computed from the data outlives an unpaid budget.
+func (p *Pipeline) settleJob(ctx context.Context, id string) error {
+	j, err := p.adm.Settle(ctx, id, p.fittedModel)
+	if err != nil {
+		return err
+	}
+	if j.Settled && j.DPReservation != "" && !j.DPCharged {
+		key := datasets.ModelKey(j.Tenant, j.ID)
+		if err := p.env.Objects.Delete(ctx, key); err != nil && !notFound(err) {
+			return fmt.Errorf("remove the unpaid model of job %s: %w", j.ID, err)
+		}
+	}
+	return nil
 }
 
 // outcome is settle without the reservations.
@@ -218,12 +228,15 @@ func (p *Pipeline) outcome(ctx context.Context, actor string, m *events.Message,
 		p.env.Logger.InfoContext(ctx, "stale pipeline message acknowledged", "job", j.ID, "message_id", m.ID, "reason", err.Error())
 		return nil
 	case Permanent(err):
-		p.env.Logger.WarnContext(ctx, "job failed", "job", j.ID, "tenant", j.Tenant, "error", err.Error())
-		if ferr := p.fail(ctx, actor, m.ID, j, err.Error(), nil, nil); ferr != nil {
+		p.env.Logger.WarnContext(ctx, "job failed", "job", j.ID, "tenant", j.Tenant, "code", errs.CodeOf(err).String(), "error", err.Error())
+		if ferr := p.fail(ctx, actor, m.ID, j, errs.CodeOf(err), errs.Message(err), nil, nil); ferr != nil {
 			return fmt.Errorf("%s: %w (while recording: %w)", actor, ferr, err)
 		}
 		return nil
 	default:
+		// Retried. The cause is kept on the job, so that if the retries
+		// run out the job says why (see DeadLetter).
+		p.noteRetry(ctx, j.ID, err)
 		return fmt.Errorf("%s: job %s: %w", actor, j.ID, err)
 	}
 }
@@ -233,11 +246,11 @@ func (p *Pipeline) outcome(ctx context.Context, actor string, m *events.Message,
 //
 // A dp job whose model was fitted gets fittedNote among its reasons: its
 // privacy budget is charged, not refunded (see budget.go).
-func (p *Pipeline) fail(ctx context.Context, actor, msgID string, j *jobs.Job, reason string, reasons []string, outputs map[string]string) error {
+func (p *Pipeline) fail(ctx context.Context, actor, msgID string, j *jobs.Job, code errs.Code, reason string, reasons []string, outputs map[string]string) error {
 	fitted := false
 	if j.Request.Model == engine.KindDP {
 		var err error
-		if fitted, err = p.fitted(ctx, j); err != nil {
+		if fitted, err = p.fittedModel(ctx, j); err != nil {
 			return fmt.Errorf("mark job %s failed: %w", j.ID, err)
 		}
 	}
@@ -246,7 +259,7 @@ func (p *Pipeline) fail(ctx context.Context, actor, msgID string, j *jobs.Job, r
 		if fitted && j.DPReservation != "" {
 			rs = append(slices.Clip(reasons), fittedNote)
 		}
-		if err := jobs.Fail(j, reason, rs...); err != nil {
+		if err := jobs.Fail(j, code, reason, rs...); err != nil {
 			return err
 		}
 		if outputs != nil {
@@ -348,6 +361,7 @@ func (p *Pipeline) announce(ctx context.Context, actor string, j *jobs.Job) erro
 	case jobs.Failed:
 		outcome = "failed"
 		details["error"] = j.Error
+		details["error_code"] = j.ErrorCode
 	case jobs.Cancelled:
 		outcome = "cancelled"
 	}

@@ -9,6 +9,7 @@ const (
 	AuditEvents      = "audit-events"      // every function -> audit
 	BillingEvents    = "billing-events"    // billing webhooks -> subscriptions
 	BudgetAlerts     = "budget-alerts"     // Cloud Billing budget -> guard
+	ReaperTicks      = "reaper-ticks"      // Cloud Scheduler (a ticker locally) -> reap
 )
 
 // DeadLetter names the dead-letter topic of a topic's push subscription.
@@ -16,5 +17,5 @@ func DeadLetter(topic string) string { return topic + "-dead-letter" }
 
 // All lists every topic the code publishes to or consumes.
 func All() []string {
-	return []string{GenerateRequests, PrivacyChecks, JobEvents, AuditEvents, BillingEvents, BudgetAlerts}
+	return []string{GenerateRequests, PrivacyChecks, JobEvents, AuditEvents, BillingEvents, BudgetAlerts, ReaperTicks}
 }

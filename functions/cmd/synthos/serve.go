@@ -50,6 +50,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer env.Close()
+	// After Open: the embedded state file is locked to this process now.
+	tmp, err := scratchDir(cfg)
+	if err != nil {
+		return err
+	}
+	if tmp != "" {
+		defer os.RemoveAll(tmp)
+	}
 	env.OnDeadLetter = failDeadLetteredJob(env)
 	slog.SetDefault(env.Logger) // the process is the runner: its default logger is env's
 
@@ -91,6 +99,13 @@ The README's walk-through goes on from there.
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop; in-flight work is drained first.")
 	env.Logger.InfoContext(ctx, "serving", "addr", ln.Addr().String())
+	if env.Bus != nil {
+		// The in-process dispatcher lost every message of the last run with
+		// it: resume every unfinished job now, then reap on a ticker (Cloud
+		// Scheduler's tick in the cloud).
+		recoverJobs(ctx, env)
+		go reapTicker(ctx, env)
+	}
 
 	select {
 	case err := <-errc:
@@ -154,6 +169,71 @@ func localRoutes(env *platform.Env) (http.Handler, error) {
 		}
 	}
 	return mux, nil
+}
+
+// recoverJobs resumes the jobs a previous run left unfinished (see
+// pipeline.Recover) and settles those it left unsettled.
+func recoverJobs(ctx context.Context, env *platform.Env) {
+	p, err := pipeline.New(env, pipeline.Options{})
+	if err != nil {
+		env.Logger.ErrorContext(ctx, "recover jobs", "error", err)
+		return
+	}
+	r, err := p.Recover(ctx)
+	if err != nil {
+		env.Logger.ErrorContext(ctx, "recover jobs", "error", err)
+	}
+	if r != (pipeline.Reaped{}) {
+		env.Logger.InfoContext(ctx, "recovered the jobs of the last run", "resumed", r.Resumed, "failed", r.Failed, "settled", r.Settled)
+	}
+}
+
+// reapTicker publishes a reaper tick every SYNTHOS_REAP_INTERVAL until ctx
+// ends; the Reap function consumes it, as in the cloud.
+func reapTicker(ctx context.Context, env *platform.Env) {
+	t := time.NewTicker(env.Config.ReapInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := env.Events.Publish(ctx, topics.ReaperTicks, []byte(`{"tick":true}`), nil); err != nil && ctx.Err() == nil {
+			env.Logger.WarnContext(ctx, "publish reaper tick", "error", err)
+		}
+	}
+}
+
+// scratchDir points the process's temporary files (object writes in
+// progress, spooled uploads and Parquet files) at a directory of the local
+// runner's own, beside its objects or state, and empties it: the state file
+// is locked to one process, so whatever is there was left by a run that
+// died (kill -9). The caller removes it on exit. It returns "" unless the
+// state is the embedded (locked) file (then TMPDIR is left alone).
+func scratchDir(cfg *config.Config) (string, error) {
+	if !strings.HasPrefix(cfg.StateURL, "bolt://") {
+		return "", nil
+	}
+	base := filepath.Dir(strings.TrimPrefix(cfg.StateURL, "bolt://"))
+	if strings.HasPrefix(cfg.ObjectsURL, "file://") {
+		// Beside the objects: fileblob renames its temporary files into
+		// place, which needs the same filesystem.
+		base = filepath.Dir(filepath.Clean(strings.SplitN(strings.TrimPrefix(cfg.ObjectsURL, "file://"), "?", 2)[0]))
+	}
+	dir := filepath.Join(base, "tmp")
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("clean the temporary directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create the temporary directory %s: %w", dir, err)
+	}
+	// os.TempDir reads TMPDIR on every call, so every later temporary file
+	// of this process lands here.
+	if err := os.Setenv("TMPDIR", dir); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 // makeLocalDirs creates the directories of file-backed drivers and a random

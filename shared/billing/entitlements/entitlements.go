@@ -81,6 +81,12 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("limit %s of the %s plan", e.Limit, e.Plan)
 }
 
+// PublicMessage is the refusal as the user reads it: the message and the
+// limit's name (see GET /v1/usage).
+func (e *LimitError) PublicMessage() string {
+	return fmt.Sprintf("%s (limit %s)", e.Error(), e.Limit)
+}
+
 func (e *LimitError) Unwrap() error {
 	if e.Limit == LimitDP || e.Limit == LimitRowsPerJob {
 		return ErrPlan
@@ -363,3 +369,109 @@ func (e *Entitlements) update(ctx context.Context, tenant, month string, fn func
 		return tx.Set(CollUsage, id, u)
 	})
 }
+
+// The transactional pieces, for an admission that checks and reserves
+// several things (plan, concurrent jobs, monthly rows, privacy budget) in
+// one transaction of its own. A transaction reads before it writes, so each
+// piece reads and checks at once and returns the write to run once every
+// piece has read.
+
+// PlanTx is Plan inside tx.
+func (e *Entitlements) PlanTx(tx state.Tx, tenant string) (plans.Plan, error) {
+	if tenant == "" {
+		return plans.Plan{}, fmt.Errorf("entitlements.PlanTx: %w: empty tenant", ErrInvalid)
+	}
+	var r subscription.Record
+	err := tx.Get(subscription.CollRecords, tenant, &r)
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return e.catalog.Free(), nil
+	case err != nil:
+		return plans.Plan{}, fmt.Errorf("entitlements.PlanTx %s: %w", tenant, err)
+	}
+	return r.PlanIn(e.catalog), nil
+}
+
+// CheckPlan checks req against plan p: the dp model, rows per job and the
+// concurrent jobs (req.Running). It returns a *LimitError or nil.
+func CheckPlan(p plans.Plan, req JobRequest) error { return checkPlan(p, req) }
+
+// Now returns the clock's time (the month reservations are made in).
+func (e *Entitlements) Now() time.Time { return e.now() }
+
+// readUsage reads month's usage document inside tx.
+func readUsage(tx state.Tx, tenant, month string) (Usage, error) {
+	u := Usage{}
+	if err := tx.Get(CollUsage, UsageID(tenant, month), &u); err != nil && !errors.Is(err, state.ErrNotFound) {
+		return Usage{}, err
+	}
+	u.Tenant, u.Month = tenant, month
+	if u.Jobs == nil {
+		u.Jobs = map[string]int64{}
+	}
+	if u.Done == nil {
+		u.Done = map[string]int64{}
+	}
+	return u, nil
+}
+
+// ReserveTx holds rows of this month's quota of plan p for jobID inside tx:
+// it reads and checks now (a *LimitError when the rows do not fit) and
+// returns the write. An open reservation of jobID is returned as it is
+// with no write. A reservation of jobID already settled is forgotten and
+// made afresh: the caller admits a job id once (see Forget).
+func (e *Entitlements) ReserveTx(tx state.Tx, p plans.Plan, tenant, jobID string, rows int64) (Reservation, func() error, error) {
+	if jobID == "" || rows <= 0 {
+		return Reservation{}, nil, fmt.Errorf("entitlements.ReserveTx: %w: need a job id and positive rows", ErrInvalid)
+	}
+	month := MonthOf(e.now())
+	u, err := readUsage(tx, tenant, month)
+	if err != nil {
+		return Reservation{}, nil, fmt.Errorf("entitlements.ReserveTx %s: %w", tenant, err)
+	}
+	r := Reservation{Tenant: tenant, Month: month, JobID: jobID, Rows: rows}
+	if held, ok := u.Jobs[jobID]; ok {
+		r.Rows = held
+		return r, func() error { return nil }, nil
+	}
+	if err := quota(p, month, u, rows); err != nil {
+		return Reservation{}, nil, err
+	}
+	delete(u.Done, jobID)
+	u.Reserved += rows
+	u.Jobs[jobID] = rows
+	u.UpdatedAt = e.now().UTC()
+	return r, func() error { return tx.Set(CollUsage, UsageID(tenant, month), u) }, nil
+}
+
+// SettleTx commits rows of r (at most what it holds; 0 releases it) inside
+// tx and returns the write; a reservation already settled needs none.
+// forget also drops r's record of being settled, for a job that never ran
+// and whose id may be admitted again.
+func (e *Entitlements) SettleTx(tx state.Tx, r Reservation, rows int64, forget bool) (func() error, error) {
+	if r.JobID == "" || rows < 0 {
+		return nil, fmt.Errorf("entitlements.SettleTx: %w: need a job id and rows >= 0", ErrInvalid)
+	}
+	u, err := readUsage(tx, r.Tenant, r.Month)
+	if err != nil {
+		return nil, fmt.Errorf("entitlements.SettleTx %s/%s: %w", r.Tenant, r.JobID, err)
+	}
+	held, ok := u.Jobs[r.JobID]
+	if !ok && !(forget && hasKey(u.Done, r.JobID)) {
+		return func() error { return nil }, nil
+	}
+	if ok {
+		used := min(rows, held)
+		u.Reserved -= held
+		u.Used += used
+		delete(u.Jobs, r.JobID)
+		u.Done[r.JobID] = used
+	}
+	if forget {
+		delete(u.Done, r.JobID)
+	}
+	u.UpdatedAt = e.now().UTC()
+	return func() error { return tx.Set(CollUsage, UsageID(r.Tenant, r.Month), u) }, nil
+}
+
+func hasKey(m map[string]int64, k string) bool { _, ok := m[k]; return ok }

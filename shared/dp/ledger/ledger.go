@@ -64,6 +64,12 @@ func (e *BudgetError) Error() string {
 
 func (e *BudgetError) Unwrap() error { return ErrOverBudget }
 
+// PublicMessage is the refusal as the user reads it.
+func (e *BudgetError) PublicMessage() string {
+	return fmt.Sprintf("privacy budget exhausted on dataset %s: the job needs rho %.4g and %.4g remains (epsilon %.4g at delta %g); "+
+		"ask for a smaller epsilon, or an admin may raise the dataset's cap", e.Dataset, e.Requested, e.RemainingRho, e.RemainingEpsilon, e.Delta)
+}
+
 // Charge states.
 const (
 	Reserved  = "reserved"
@@ -355,4 +361,86 @@ func cmpString(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// The transactional pieces, for an admission that reserves a privacy
+// budget together with other things in one transaction of its own. Each
+// reads and checks at once and returns the write to run once every piece
+// of the transaction has read.
+
+// ReserveTx sets rho aside for job on a dataset inside tx and returns the
+// new reservation's id and the write. Over the cap it returns a
+// *BudgetError.
+func (l *Ledger) ReserveTx(tx state.Tx, tenant, dataset, job string, rho float64) (string, func() error, error) {
+	if err := checkNames(tenant, dataset); err != nil {
+		return "", nil, fmt.Errorf("ledger.ReserveTx: %w", err)
+	}
+	if job == "" || !(rho > 0) || math.IsInf(rho, 0) {
+		return "", nil, fmt.Errorf("ledger.ReserveTx: job %q, rho %v: %w", job, rho, ErrInvalid)
+	}
+	b, err := l.load(tx, tenant, dataset)
+	if err != nil {
+		return "", nil, fmt.Errorf("ledger.ReserveTx %s/%s: %w", tenant, dataset, err)
+	}
+	if b.Spent+b.Pending+rho > b.CapRho*(1+tolerance)+tolerance {
+		return "", nil, &BudgetError{Tenant: tenant, Dataset: dataset, Requested: rho,
+			RemainingRho: b.RemainingRho(), RemainingEpsilon: b.RemainingEpsilon(), Delta: b.Delta}
+	}
+	// A fresh id per run of the transaction: only the run that commits
+	// writes its charge.
+	var idb [16]byte
+	if _, err := rand.Read(idb[:]); err != nil {
+		return "", nil, fmt.Errorf("ledger.ReserveTx: reservation id: %w", err)
+	}
+	id := hex.EncodeToString(idb[:])
+	now := l.now().UTC()
+	b.Pending += rho
+	b.Updated = now
+	write := func() error {
+		if err := tx.Set(l.budgets, budgetID(tenant, dataset), b); err != nil {
+			return err
+		}
+		return tx.Create(l.charges, id, Charge{ID: id, Tenant: tenant, Dataset: dataset, Job: job, Rho: rho, State: Reserved, Created: now})
+	}
+	return id, write, nil
+}
+
+// SettleTx settles reservation id inside tx (to Committed or Released) and
+// returns the write; settling it the way it already is needs none, the
+// other way is ErrState.
+func (l *Ledger) SettleTx(tx state.Tx, id, to string) (func() error, error) {
+	if id == "" || (to != Committed && to != Released) {
+		return nil, fmt.Errorf("ledger.SettleTx: id %q to %q: %w", id, to, ErrInvalid)
+	}
+	var c Charge
+	if err := tx.Get(l.charges, id, &c); err != nil {
+		if errors.Is(err, state.ErrNotFound) {
+			return nil, fmt.Errorf("ledger.SettleTx %s: %w: %w", id, ErrNotFound, err)
+		}
+		return nil, fmt.Errorf("ledger.SettleTx %s: read reservation: %w", id, err)
+	}
+	switch c.State {
+	case to:
+		return func() error { return nil }, nil
+	case Reserved:
+	default:
+		return nil, fmt.Errorf("ledger.SettleTx %s: reservation is %s: %w", id, c.State, ErrState)
+	}
+	b, err := l.load(tx, c.Tenant, c.Dataset)
+	if err != nil {
+		return nil, fmt.Errorf("ledger.SettleTx %s: %w", id, err)
+	}
+	now := l.now().UTC()
+	b.Pending = math.Max(0, b.Pending-c.Rho)
+	if to == Committed {
+		b.Spent += c.Rho
+	}
+	b.Updated = now
+	c.State, c.Settled = to, now
+	return func() error {
+		if err := tx.Set(l.budgets, budgetID(c.Tenant, c.Dataset), b); err != nil {
+			return err
+		}
+		return tx.Set(l.charges, id, c)
+	}, nil
 }

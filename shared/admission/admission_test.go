@@ -1,0 +1,292 @@
+package admission_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"synthos.dev/synthos/shared/admission"
+	"synthos.dev/synthos/shared/billing/entitlements"
+	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/dp/ledger"
+	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/state"
+	"synthos.dev/synthos/shared/state/statetest"
+)
+
+// stores returns the drivers admission is tested on: the embedded bolt
+// store always, the Firestore emulator when FIRESTORE_EMULATOR_HOST is set
+// (on CI it must be). Each test uses its own tenant names, since the
+// emulator's database is shared.
+func stores(t *testing.T) map[string]func(t *testing.T) state.Store {
+	return map[string]func(t *testing.T) state.Store{
+		"bolt": func(t *testing.T) state.Store {
+			s, err := state.Open(t.Context(), "bolt://"+filepath.Join(t.TempDir(), "state.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+		"firestore": func(t *testing.T) state.Store {
+			if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
+				if os.Getenv("CI") == "true" {
+					t.Fatal("the Firestore emulator is required on CI: set FIRESTORE_EMULATOR_HOST")
+				}
+				t.Skip("the Firestore emulator is not running: set FIRESTORE_EMULATOR_HOST to run these tests")
+			}
+			s, err := state.Open(t.Context(), "firestore://synthos-test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+	}
+}
+
+func catalog(t *testing.T, concurrent int) *plans.Catalog {
+	t.Helper()
+	c, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 1000, RowsPerJob: 500, ConcurrentJobs: concurrent, DPAllowed: true, ReportRetentionDays: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newAdmitter(t *testing.T, st state.Store, concurrent int) *admission.Admitter {
+	t.Helper()
+	a, err := admission.New(st, admission.Options{Catalog: catalog(t, concurrent), BudgetEpsilon: 1, BudgetDelta: 1e-9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func usage(t *testing.T, a *admission.Admitter, tenant string) entitlements.Usage {
+	t.Helper()
+	e := a.Entitlements()
+	u, err := e.Usage(t.Context(), tenant, entitlements.MonthOf(e.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func finish(t *testing.T, st state.Store, id string, to jobs.State) {
+	t.Helper()
+	_, _, err := jobs.New(st).Update(t.Context(), id, "", func(j *jobs.Job) error {
+		if to == jobs.Failed {
+			return jobs.Fail(j, errs.Internal, "broke")
+		}
+		j.State = to
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAdmission(t *testing.T) {
+	t.Parallel()
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := open(t)
+			t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, st) })
+			t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, st) })
+			t.Run("WithdrawReadmit", func(t *testing.T) { testWithdraw(t, st) })
+			t.Run("Budget", func(t *testing.T) { testBudget(t, st) })
+		})
+	}
+}
+
+// testLifecycle: admission reserves rows and a running slot with the job;
+// admitting again changes nothing; settling a succeeded job commits the
+// rows it produced and frees the slot, once.
+func testLifecycle(t *testing.T, st state.Store) {
+	ctx := t.Context()
+	tenant := statetest.Collection(t)
+	a := newAdmitter(t, st, 2)
+	j, err := a.Admit(ctx, &jobs.Job{ID: tenant + "-j1", Tenant: tenant, Request: jobs.Request{Dataset: "ds", Rows: 300, Model: "tree"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != jobs.Queued || j.QuotaReservation == nil || j.QuotaReservation.Rows != 300 {
+		t.Fatalf("admitted job: %+v", j)
+	}
+	again, err := a.Admit(ctx, &jobs.Job{ID: tenant + "-j1", Tenant: tenant, Request: jobs.Request{Dataset: "ds", Rows: 300, Model: "tree"}})
+	if err != nil || again.CreatedAt != j.CreatedAt {
+		t.Fatalf("admitting again: %+v, %v", again, err)
+	}
+	if u := usage(t, a, tenant); u.Reserved != 300 || u.Used != 0 {
+		t.Fatalf("usage after admission: %+v", u)
+	}
+	if r, _ := a.RunningJobs(ctx, tenant); len(r) != 1 {
+		t.Fatalf("running after admission: %v", r)
+	}
+	// Unfinished: Settle leaves it alone.
+	if got, err := a.Settle(ctx, j.ID, nil); err != nil || got.Settled {
+		t.Fatalf("settle of a queued job: %+v, %v", got, err)
+	}
+	finish(t, st, j.ID, jobs.Succeeded)
+	for range 2 {
+		got, err := a.Settle(ctx, j.ID, nil)
+		if err != nil || !got.Settled {
+			t.Fatalf("settle: %+v, %v", got, err)
+		}
+	}
+	if u := usage(t, a, tenant); u.Reserved != 0 || u.Used != 300 {
+		t.Fatalf("usage after settling twice: %+v", u)
+	}
+	if r, _ := a.RunningJobs(ctx, tenant); len(r) != 0 {
+		t.Fatalf("running after settling: %v", r)
+	}
+	// Over the rows per job, and over the month: refused, nothing held.
+	_, err = a.Admit(ctx, &jobs.Job{ID: tenant + "-big", Tenant: tenant, Request: jobs.Request{Dataset: "ds", Rows: 501, Model: "tree"}})
+	var le *entitlements.LimitError
+	if !errors.As(err, &le) || le.Limit != entitlements.LimitRowsPerJob || errs.CodeOf(err) != errs.FailedPrecondition {
+		t.Fatalf("rows per job: %v", err)
+	}
+	for i := range 3 {
+		_, err = a.Admit(ctx, &jobs.Job{ID: fmt.Sprintf("%s-m%d", tenant, i), Tenant: tenant, Request: jobs.Request{Dataset: "ds", Rows: 400, Model: "tree"}})
+		if i < 1 && err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			// 300 used + 400 reserved: 400 more is over 1000; the plan
+			// allows two at once, so the month refuses it.
+			if !errors.As(err, &le) || le.Limit != entitlements.LimitRowsPerMonth || errs.CodeOf(err) != errs.ResourceExhausted {
+				t.Fatalf("rows per month: %v", err)
+			}
+		}
+	}
+	if _, err := jobs.New(st).Load(ctx, tenant+"-m1"); !errors.Is(err, jobs.ErrNotFound) {
+		t.Errorf("a refused job was stored: %v", err)
+	}
+	if u := usage(t, a, tenant); u.Reserved != 400 || u.Used != 300 {
+		t.Errorf("a refusal changed the usage: %+v", u)
+	}
+}
+
+// testConcurrent: 20 parallel admissions on a plan of 1 (then 3)
+// concurrent jobs admit exactly that many: the running count is read in
+// the same transaction that reserves.
+func testConcurrent(t *testing.T, st state.Store) {
+	for _, limit := range []int{1, 3} {
+		tenant := fmt.Sprintf("%s-%d", statetest.Collection(t), limit)
+		a := newAdmitter(t, st, limit)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		admitted, refused := 0, 0
+		var other []error
+		for i := range 20 {
+			wg.Go(func() {
+				_, err := a.Admit(context.Background(), &jobs.Job{ID: fmt.Sprintf("%s-%02d", tenant, i), Tenant: tenant,
+					Request: jobs.Request{Dataset: "ds", Rows: 10, Model: "copula"}})
+				mu.Lock()
+				defer mu.Unlock()
+				var le *entitlements.LimitError
+				switch {
+				case err == nil:
+					admitted++
+				case errors.As(err, &le) && le.Limit == entitlements.LimitConcurrentJobs:
+					refused++
+				default:
+					other = append(other, err)
+				}
+			})
+		}
+		wg.Wait()
+		if admitted != limit || refused != 20-limit || len(other) > 0 {
+			t.Errorf("limit %d: %d admitted, %d refused, other errors %v", limit, admitted, refused, other)
+		}
+		if u := usage(t, a, tenant); u.Reserved != int64(10*limit) {
+			t.Errorf("limit %d: reserved %d rows, want %d", limit, u.Reserved, 10*limit)
+		}
+	}
+}
+
+// testWithdraw: a job that could not be queued is withdrawn with its
+// reservations, and the same id is admitted afresh.
+func testWithdraw(t *testing.T, st state.Store) {
+	ctx := t.Context()
+	tenant := statetest.Collection(t)
+	a := newAdmitter(t, st, 1)
+	j := &jobs.Job{ID: tenant + "-w", Tenant: tenant, Request: jobs.Request{Dataset: "ds", Rows: 100, Model: "dp", Epsilon: 0.5}}
+	if _, err := a.Admit(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := a.Withdraw(ctx, tenant, j.ID)
+	if err != nil || !ok {
+		t.Fatalf("withdraw: %v %v", ok, err)
+	}
+	if u := usage(t, a, tenant); u.Reserved != 0 || u.Used != 0 {
+		t.Fatalf("usage after withdrawal: %+v", u)
+	}
+	b, err := a.Ledger().Get(ctx, tenant, "ds")
+	if err != nil || b.Pending != 0 || b.Spent != 0 {
+		t.Fatalf("budget after withdrawal: %+v %v", b, err)
+	}
+	again, err := a.Admit(ctx, j)
+	if err != nil || again.QuotaReservation == nil || again.DPReservation == "" {
+		t.Fatalf("readmission: %+v %v", again, err)
+	}
+	if u := usage(t, a, tenant); u.Reserved != 100 {
+		t.Fatalf("usage after readmission: %+v", u)
+	}
+	// A job a step has moved on is not withdrawn.
+	if _, _, err := jobs.New(st).Update(ctx, j.ID, "", func(j *jobs.Job) error { return jobs.Advance(j, jobs.Profiling) }); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.Withdraw(ctx, tenant, j.ID); err != nil || ok {
+		t.Fatalf("withdraw of a running job: %v %v", ok, err)
+	}
+}
+
+// testBudget: a dp job reserves its rho with its admission; over the cap
+// it is refused and holds nothing; a failure before the fit refunds, after
+// the fit charges.
+func testBudget(t *testing.T, st state.Store) {
+	ctx := t.Context()
+	tenant := statetest.Collection(t)
+	a := newAdmitter(t, st, 5)
+	req := jobs.Request{Dataset: "ds", Rows: 10, Model: "dp", Epsilon: 0.8}
+	j1, err := a.Admit(ctx, &jobs.Job{ID: tenant + "-b1", Tenant: tenant, Request: req})
+	if err != nil || j1.DPReservation == "" || !(j1.DPRho > 0) {
+		t.Fatalf("dp admission: %+v %v", j1, err)
+	}
+	// The default cap is epsilon 1: a second 0.8 does not fit (rho grows as epsilon squared).
+	_, err = a.Admit(ctx, &jobs.Job{ID: tenant + "-b2", Tenant: tenant, Request: req})
+	var be *ledger.BudgetError
+	if !errors.As(err, &be) || errs.CodeOf(err) != errs.ResourceExhausted {
+		t.Fatalf("over budget: %v", err)
+	}
+	if u := usage(t, a, tenant); u.Reserved != 10 {
+		t.Fatalf("a budget refusal reserved rows: %+v", u)
+	}
+	// Failed before the fit: refunded; the second job fits now.
+	finish(t, st, j1.ID, jobs.Failed)
+	notFitted := func(context.Context, *jobs.Job) (bool, error) { return false, nil }
+	if got, err := a.Settle(ctx, j1.ID, notFitted); err != nil || got.DPCharged {
+		t.Fatalf("settle before fit: %+v %v", got, err)
+	}
+	j2, err := a.Admit(ctx, &jobs.Job{ID: tenant + "-b2", Tenant: tenant, Request: req})
+	if err != nil {
+		t.Fatalf("after the refund: %v", err)
+	}
+	finish(t, st, j2.ID, jobs.Failed)
+	fitted := func(context.Context, *jobs.Job) (bool, error) { return true, nil }
+	if got, err := a.Settle(ctx, j2.ID, fitted); err != nil || !got.DPCharged {
+		t.Fatalf("settle after fit: %+v %v", got, err)
+	}
+	b, err := a.Ledger().Get(ctx, tenant, "ds")
+	if err != nil || b.Pending != 0 || b.Spent != j2.DPRho {
+		t.Fatalf("budget: %+v %v (want spent %v)", b, err, j2.DPRho)
+	}
+}
