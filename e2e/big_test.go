@@ -54,7 +54,7 @@ func TestBigShardedJob(t *testing.T) {
 		t.Errorf("output has %d lines, want a header and %d rows", lines, rows)
 	}
 	t.Logf("%d rows in %d shards: %s wall, %d bytes, peak RSS %s, GOMAXPROCS %d",
-		rows, got.Shards, elapsed.Round(time.Millisecond), r.Size(), peakRSS(t), runtime.GOMAXPROCS(0))
+		rows, got.Shards, elapsed.Round(time.Millisecond), r.Size(), peakRSS(t, "self"), runtime.GOMAXPROCS(0))
 }
 
 func countLines(r io.Reader) (int, error) {
@@ -73,9 +73,10 @@ func countLines(r io.Reader) (int, error) {
 	}
 }
 
-// peakRSS is the process's VmHWM from /proc/self/status.
-func peakRSS(t *testing.T) string {
-	b, err := os.ReadFile("/proc/self/status")
+// peakRSS is the peak resident memory (VmHWM) of process pid ("self" for
+// this one).
+func peakRSS(t testing.TB, pid string) string {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		t.Logf("peak RSS unavailable: %v", err)
 		return "unknown"

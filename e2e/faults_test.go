@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -108,6 +109,7 @@ func (d *platformDir) command(extra []string, args ...string) *exec.Cmd {
 
 // proc is a running serve: exited is closed once it ended, with err.
 type proc struct {
+	pid    int
 	exited chan struct{}
 	err    error
 }
@@ -124,7 +126,7 @@ func (d *platformDir) start(extra ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		d.t.Fatal(err)
 	}
-	p := &proc{exited: make(chan struct{})}
+	p := &proc{pid: cmd.Process.Pid, exited: make(chan struct{})}
 	go func() { p.err = cmd.Wait(); logf.Close(); close(p.exited) }()
 	d.t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -329,4 +331,79 @@ func (d *platformDir) files(sub string) []string {
 		return nil
 	})
 	return out
+}
+
+// TestHugeJobCancel runs a 1,000,000,000-row job on `synthos serve` (shards
+// of 1,000,000, a window of 2): while it samples, GET /v1/jobs/{id} is
+// timed; then the job is cancelled, and the time until it reads cancelled
+// is reported, with the server's peak memory and how long its shutdown
+// took. It checks that the job ends cancelled, holds nothing, and that the
+// server stops by itself on SIGTERM. SYNTHOS_BIG=1 samples for 30 s and
+// takes 500 readings instead of 3 s and 50.
+func TestHugeJobCancel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI and runs a server: not in -short")
+	}
+	t.Parallel()
+	sampleFor, readings := 3*time.Second, 50
+	if os.Getenv("SYNTHOS_BIG") == "1" {
+		sampleFor, readings = 30*time.Second, 500
+	}
+	d := newPlatformDir(t)
+	plan := `{"plans":[{"name":"free","rows_per_month":100000000000,"rows_per_job":1000000000,"concurrent_jobs":1,"report_retention_days":1}]}`
+	p := d.start("SYNTHOS_SHARD_ROWS=1000000", "SYNTHOS_PLANS_JSON="+plan, "SYNTHOS_DRAIN_TIMEOUT=10s")
+	ds := d.uploadInsurance()
+	status, j := d.createJob(ds, 1_000_000_000)
+	if status != http.StatusAccepted {
+		t.Fatalf("create job: %d %v", status, j)
+	}
+	id := j["id"].(string)
+	for start := time.Now(); ; {
+		_, got := d.call("GET", "/v1/jobs/"+id, nil, "")
+		if got["state"] == "sampling" {
+			break
+		}
+		if time.Since(start) > 2*time.Minute {
+			t.Fatalf("job never reached sampling: %v\n%s", got, d.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// GET while the shards sample.
+	pace := sampleFor / time.Duration(readings)
+	lat := make([]time.Duration, 0, readings)
+	for range readings {
+		start := time.Now()
+		if status, got := d.call("GET", "/v1/jobs/"+id, nil, ""); status != 200 || got["state"] != "sampling" {
+			t.Fatalf("GET during sampling: %d %v", status, got)
+		}
+		lat = append(lat, time.Since(start))
+		time.Sleep(pace)
+	}
+	slices.Sort(lat)
+	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+
+	cancelAt := time.Now()
+	if status, got := d.call("POST", "/v1/jobs/"+id+"/cancel", nil, ""); status != 200 && status != 202 {
+		t.Fatalf("cancel: %d %v", status, got)
+	}
+	got, _ := d.waitFinal(id)
+	cancelled := time.Since(cancelAt)
+	if got["state"] != "cancelled" {
+		t.Errorf("job ended %v, want cancelled", got["state"])
+	}
+	_, usage := d.call("GET", "/v1/usage", nil, "")
+	if usage["reserved"] != 0.0 || usage["running_jobs"] != 0.0 || usage["used"] != 0.0 {
+		t.Errorf("usage after the cancel: %v; want nothing reserved, running or used", usage)
+	}
+	rss := peakRSS(t, fmt.Sprint(p.pid))
+
+	stopAt := time.Now()
+	_ = syscall.Kill(p.pid, syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("serve did not stop on SIGTERM\n%s", d.log())
+	}
+	t.Logf("1e9-row job: GET /v1/jobs/{id} while sampling p50 %v p99 %v (%d readings); cancelled %v after the request; serve peak RSS %s; shutdown %v",
+		p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), len(lat), cancelled.Round(time.Millisecond), rss, time.Since(stopAt).Round(time.Millisecond))
 }
