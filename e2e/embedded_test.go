@@ -391,7 +391,7 @@ func TestEmbeddedFailures(t *testing.T) {
 		{name: "ragged dataset", job: &jobs.Job{ID: "job-bad", Tenant: "acme", Request: jobs.Request{Dataset: bad.ID, Rows: 10}},
 			wantError: "ragged"},
 		{name: "missing dataset", job: &jobs.Job{ID: "job-nods", Tenant: "acme", Request: jobs.Request{Dataset: "nope", Rows: 10}},
-			wantError: "no such dataset"},
+			wantError: "does not exist"},
 		{name: "unknown model", job: &jobs.Job{ID: "job-model", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "gan"}},
 			wantError: "unknown model"},
 		{name: "impossible rules", job: &jobs.Job{ID: "job-rules", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
