@@ -12,7 +12,6 @@ import (
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/errs"
-	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
 )
@@ -29,10 +28,7 @@ func TestEmbeddedPrivacyBudget(t *testing.T) {
 	ctx := t.Context()
 	call := apiClient(t, e, plans.Plan{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 10_000, DPAllowed: true, ConcurrentJobs: 100, ReportRetentionDays: 1})
 	ds := upload(t, e.env, "acme", "ds-dp", "adult.csv", adult(t, 2000))
-	skipAll, err := json.Marshal(map[string]any{"skip": gate.Metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
+	skipAll := skipGate(t)
 	create := func(extra map[string]any) string {
 		t.Helper()
 		body := map[string]any{"dataset": ds.ID, "rows": 300, "model": "dp", "epsilon": 1, "seed": 5, "target": "income"}

@@ -22,6 +22,7 @@ import (
 	apifn "synthos.dev/synthos/functions/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/gate"
 
 	"gocloud.dev/blob"
 
@@ -261,4 +262,15 @@ func apiClient(t *testing.T, e *embedded, plan plans.Plan) func(method, path str
 		}
 		return res.StatusCode, m
 	}
+}
+
+// skipGate is a thresholds document that skips every gate metric, for
+// tests of something other than the gate.
+func skipGate(t testing.TB) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"skip": gate.Metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -17,7 +17,6 @@ import (
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/events"
-	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/pipeline"
@@ -42,10 +41,7 @@ func TestEmbeddedQuota(t *testing.T) {
 		}
 	}
 	ds := upload(t, e.env, "acme", "ds-quota", "adult.csv", adult(t, 2000))
-	skipAll, err := json.Marshal(map[string]any{"skip": gate.Metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
+	skipAll := skipGate(t)
 	create := func(rows int, extra map[string]any, want int) string {
 		t.Helper()
 		body := map[string]any{"dataset": ds.ID, "rows": rows, "seed": 5, "thresholds": json.RawMessage(skipAll)}
@@ -150,10 +146,7 @@ func TestEmbeddedIngestQuota(t *testing.T) {
 	if err := ent.Meter(ctx, "acme", 300); err != nil {
 		t.Fatal(err)
 	}
-	skipAll, err := json.Marshal(map[string]any{"skip": gate.Metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
+	skipAll := skipGate(t)
 	data := adult(t, 1500)
 	ingestUpload(t, e, "acme", "within.csv", "1", map[string]string{"rows": "500", "seed": "3", "thresholds": string(skipAll)}, data)
 	ingestUpload(t, e, "acme", "over.csv", "2", map[string]string{"rows": "800", "thresholds": string(skipAll)}, data)

@@ -22,7 +22,7 @@ import (
 // lease every third of Options.Lease (a heartbeat), and when a step hands
 // the job to the next one (publishes its message) the lease is set to
 // Options.QueueTimeout from then, the time the next step has to start. A
-// job admitted gets the same. A worker that dies (kill -9, an instance
+// job just admitted has QueueTimeout from its admission. A worker that dies (kill -9, an instance
 // recycled, an OOM) stops renewing, so its job's lease runs out; a message
 // lost with an in-process dispatcher never starts its step.
 //
@@ -223,7 +223,7 @@ func (p *Pipeline) reap(ctx context.Context, all bool) (Reaped, error) {
 				errList = append(errList, err)
 				continue
 			}
-			if !all && now.Before(j.LeaseExpires) {
+			if !all && now.Before(p.deadline(&j)) {
 				continue
 			}
 			failed, err := p.resume(ctx, j.ID, all)
@@ -263,7 +263,7 @@ func (p *Pipeline) resume(ctx context.Context, id string, force bool) (failed bo
 	now := time.Now().UTC()
 	cur, changed, err := p.jobs.Update(ctx, id, "", func(j *jobs.Job) error {
 		failed = false
-		if j.State.Terminal() || !force && now.Before(j.LeaseExpires) {
+		if j.State.Terminal() || !force && now.Before(p.deadline(j)) {
 			return jobs.ErrTransition
 		}
 		if j.Attempts >= p.opts.MaxResumes {
@@ -299,6 +299,16 @@ func (p *Pipeline) resume(ctx context.Context, id string, force bool) (failed bo
 		return false, p.publishEvaluate(ctx, cur)
 	}
 	return false, jobs.Submit(ctx, p.env.Events, cur)
+}
+
+// deadline is when job j is presumed stalled: its lease's expiry, or, for
+// a job no step has touched yet (admitted, its first message on its way),
+// QueueTimeout after it was last updated.
+func (p *Pipeline) deadline(j *jobs.Job) time.Time {
+	if j.LeaseExpires.IsZero() {
+		return j.UpdatedAt.Add(p.opts.QueueTimeout)
+	}
+	return j.LeaseExpires
 }
 
 // window returns the shards to publish to (re)start a fanned-out job:
