@@ -10,8 +10,6 @@
 package apikeys
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -24,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/state"
 )
 

@@ -4,8 +4,6 @@
 package datasets
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/state"
 )
 

@@ -1,8 +1,6 @@
 package dp
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/brianvoe/gofakeit/v7"
 
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"

@@ -5,8 +5,6 @@
 package engine
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -14,6 +12,7 @@ import (
 	"io"
 
 	"synthos.dev/synthos/shared/dp"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"

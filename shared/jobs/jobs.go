@@ -11,8 +11,6 @@
 package jobs
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/billing/entitlements"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/state"
 )
 

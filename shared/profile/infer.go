@@ -1,14 +1,13 @@
 package profile
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/table"
 )
 

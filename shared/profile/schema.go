@@ -1,8 +1,6 @@
 package profile
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"synthos.dev/synthos/shared/errs"
 )
 
 // ErrSchema reports a schema file that cannot be read or applied: bad JSON, an

@@ -8,8 +8,6 @@
 package report
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/gate"
 	"synthos.dev/synthos/shared/privacy"
 	"synthos.dev/synthos/shared/profile"

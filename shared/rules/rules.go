@@ -15,8 +15,6 @@
 package rules
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -25,6 +23,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"synthos.dev/synthos/shared/errs"
 )
 
 // Errors are classified with these sentinels; test them with errors.Is.

@@ -15,11 +15,11 @@
 package state
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"synthos.dev/synthos/shared/errs"
 )
 
 // Sentinel errors. Every error a Store returns wraps at most one of these; test with errors.Is.

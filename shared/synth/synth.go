@@ -15,11 +15,10 @@
 package synth
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"fmt"
 
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )

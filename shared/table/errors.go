@@ -1,10 +1,10 @@
 package table
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"strconv"
 	"strings"
+
+	"synthos.dev/synthos/shared/errs"
 )
 
 // Sentinel errors classify every failure of the readers and writers; test

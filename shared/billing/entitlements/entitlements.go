@@ -18,8 +18,6 @@
 package entitlements
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +26,7 @@ import (
 
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/billing/subscription"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/state"
 )
 

@@ -27,8 +27,6 @@
 package guard
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,6 +37,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/state"
 )

@@ -13,8 +13,6 @@
 package ledger
 
 import (
-	"synthos.dev/synthos/shared/errs"
-
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -26,6 +24,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/dp"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/state"
 )
 
