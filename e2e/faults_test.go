@@ -358,16 +358,7 @@ func TestHugeJobCancel(t *testing.T) {
 		t.Fatalf("create job: %d %v", status, j)
 	}
 	id := j["id"].(string)
-	for start := time.Now(); ; {
-		_, got := d.call("GET", "/v1/jobs/"+id, nil, "")
-		if got["state"] == "sampling" {
-			break
-		}
-		if time.Since(start) > 2*time.Minute {
-			t.Fatalf("job never reached sampling: %v\n%s", got, d.log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	d.waitState(id, "sampling")
 	// GET while the shards sample.
 	pace := sampleFor / time.Duration(readings)
 	lat := make([]time.Duration, 0, readings)
@@ -397,13 +388,52 @@ func TestHugeJobCancel(t *testing.T) {
 	}
 	rss := peakRSS(t, fmt.Sprint(p.pid))
 
+	// A shutdown while another huge job samples: serve stops within its
+	// drain timeout, and the job, resumed at the next start, can still be
+	// cancelled and leaves nothing reserved.
+	status, j = d.createJob(ds, 1_000_000_000)
+	if status != http.StatusAccepted {
+		t.Fatalf("second job: %d %v", status, j)
+	}
+	second := j["id"].(string)
+	d.waitState(second, "sampling")
 	stopAt := time.Now()
 	_ = syscall.Kill(p.pid, syscall.SIGTERM)
 	select {
 	case <-p.exited:
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("serve did not stop on SIGTERM\n%s", d.log())
+		t.Fatalf("serve did not stop on SIGTERM while a job sampled\n%s", d.log())
 	}
-	t.Logf("1e9-row job: GET /v1/jobs/{id} while sampling p50 %v p99 %v (%d readings); cancelled %v after the request; serve peak RSS %s; shutdown %v",
-		p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), len(lat), cancelled.Round(time.Millisecond), rss, time.Since(stopAt).Round(time.Millisecond))
+	shutdown := time.Since(stopAt)
+	if p.err != nil {
+		t.Errorf("serve stopped with %v while a job sampled, want a clean drain\n%s", p.err, d.log())
+	}
+	d.start("SYNTHOS_SHARD_ROWS=1000000", "SYNTHOS_PLANS_JSON="+plan)
+	d.waitState(second, "sampling")
+	if status, got := d.call("POST", "/v1/jobs/"+second+"/cancel", nil, ""); status != 200 && status != 202 {
+		t.Fatalf("cancel after the restart: %d %v", status, got)
+	}
+	if got, _ := d.waitFinal(second); got["state"] != "cancelled" {
+		t.Errorf("second job ended %v, want cancelled", got["state"])
+	}
+	if _, usage := d.call("GET", "/v1/usage", nil, ""); usage["reserved"] != 0.0 || usage["running_jobs"] != 0.0 {
+		t.Errorf("usage after the second cancel: %v", usage)
+	}
+	t.Logf("1e9-row job: GET /v1/jobs/{id} while sampling p50 %v p99 %v (%d readings); cancelled %v after the request; serve peak RSS %s; shutdown while sampling %v",
+		p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), len(lat), cancelled.Round(time.Millisecond), rss, shutdown.Round(time.Millisecond))
+}
+
+// waitState polls job id until it is in state (or final, which fails).
+func (d *platformDir) waitState(id, state string) {
+	d.t.Helper()
+	for start := time.Now(); time.Since(start) < 2*time.Minute; time.Sleep(50 * time.Millisecond) {
+		_, got := d.call("GET", "/v1/jobs/"+id, nil, "")
+		switch got["state"] {
+		case state:
+			return
+		case "succeeded", "failed", "cancelled":
+			d.t.Fatalf("job %s ended %v (%v) before reaching %s", id, got["state"], got["error"], state)
+		}
+	}
+	d.t.Fatalf("job %s did not reach %s in 2 minutes\n%s", id, state, d.log())
 }

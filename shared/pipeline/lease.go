@@ -47,6 +47,10 @@ import (
 // job was cancelled (or finished elsewhere) while the step ran.
 var errCancelRequested = errors.New("job cancel requested")
 
+// errShutdown is the cause of a step context cancelled because the local
+// runner is shutting down (Env.Stopping).
+var errShutdown = errors.New("shutting down")
+
 // leaseDefaults fills the lease options from env.Config (or the defaults).
 func leaseDefaults(env *platform.Env, o *Options) {
 	c := env.Config
@@ -121,6 +125,9 @@ func (p *Pipeline) hold(ctx context.Context, actor, msgID, id, owner string, fn 
 				return
 			case <-hctx.Done():
 				return
+			case <-p.env.Stopping:
+				cancel(errShutdown)
+				return
 			case <-tick.C:
 			}
 			j, err := p.jobs.Load(hctx, id)
@@ -138,6 +145,14 @@ func (p *Pipeline) hold(ctx context.Context, actor, msgID, id, owner string, fn 
 	close(done)
 	<-watched
 	stopped := errors.Is(context.Cause(hctx), errCancelRequested)
+	if err != nil && errors.Is(context.Cause(hctx), errShutdown) {
+		// Acknowledged: the runner resumes the job when it starts again
+		// (Recover), so the message need not wait for a retry that the
+		// shutdown would drop anyway.
+		cancel(nil)
+		p.logger().InfoContext(ctx, "step interrupted by shutdown; the job resumes at the next start", "job", id, "step", owner)
+		return fmt.Errorf("%w: %s interrupted by shutdown", errStopped, id)
+	}
 	cancel(nil)
 	if err != nil && stopped && ctx.Err() == nil {
 		cur, lerr := p.jobs.Load(ctx, id)

@@ -41,6 +41,11 @@ type Env struct {
 	// dead-letters a message (the local runner fails the message's job
 	// here; in production a push consumer of the dead-letter topic does).
 	OnDeadLetter func(ctx context.Context, topic string, m *events.Message)
+	// Stopping, when set, is closed as the local runner begins to shut
+	// down: long pipeline steps stop at once rather than hold the drain,
+	// since the runner resumes every unfinished job when it starts again.
+	// Nil (never closed) in the cloud, where Pub/Sub redelivers instead.
+	Stopping <-chan struct{}
 
 	closers []io.Closer
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"synthos.dev/synthos/functions/registry"
@@ -71,6 +72,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // serve runs the platform on ln until ctx is done, then stops accepting
 // requests, drains in-flight deliveries and returns.
 func serve(ctx context.Context, env *platform.Env, ln net.Listener, stdout io.Writer) error {
+	stopping := make(chan struct{})
+	env.Stopping = stopping
+	stop := sync.OnceFunc(func() { close(stopping) })
+	defer stop()
 	handler, err := localRoutes(env)
 	if err != nil {
 		return err
@@ -119,6 +124,8 @@ The README's walk-through goes on from there.
 	if err := srv.Shutdown(dctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutdown http: %w", err))
 	}
+	// Long pipeline steps stop now; the next start resumes their jobs.
+	stop()
 	if env.Bus != nil {
 		if err := env.Bus.Drain(dctx); err != nil {
 			errs = append(errs, fmt.Errorf("drain deliveries: %w", err))
