@@ -161,9 +161,18 @@ func (d *platformDir) log() string {
 // call sends a request with the key and decodes a JSON answer.
 func (d *platformDir) call(method, path string, body io.Reader, contentType string) (int, map[string]any) {
 	d.t.Helper()
+	status, m, err := d.try(method, path, body, contentType)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return status, m
+}
+
+// try is call that returns a transport error (a server that died).
+func (d *platformDir) try(method, path string, body io.Reader, contentType string) (int, map[string]any, error) {
 	req, err := http.NewRequest(method, "http://"+d.addr+path, body)
 	if err != nil {
-		d.t.Fatal(err)
+		return 0, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+d.key)
 	if contentType != "" {
@@ -171,13 +180,13 @@ func (d *platformDir) call(method, path string, body io.Reader, contentType stri
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		d.t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	var m map[string]any
 	raw, _ := io.ReadAll(resp.Body)
 	_ = json.Unmarshal(raw, &m)
-	return resp.StatusCode, m
+	return resp.StatusCode, m, nil
 }
 
 func (d *platformDir) uploadInsurance() string {
@@ -200,11 +209,16 @@ func (d *platformDir) uploadInsurance() string {
 
 func (d *platformDir) createJob(dataset string, rows int) (int, map[string]any) {
 	d.t.Helper()
+	return d.call("POST", "/v1/jobs", d.jobBody(dataset, rows), "application/json")
+}
+
+// jobBody is a copula job of rows on dataset.
+func (d *platformDir) jobBody(dataset string, rows int) io.Reader {
 	body, _ := json.Marshal(map[string]any{"dataset": dataset, "rows": rows, "model": "copula", "seed": 7,
 		// The gate is not what this suite tests: a copula on 1,338 rows
 		// may miss a threshold by chance.
 		"thresholds": map[string]any{"skip": gate.Metrics}})
-	return d.call("POST", "/v1/jobs", bytes.NewReader(body), "application/json")
+	return bytes.NewReader(body)
 }
 
 // waitFinal polls the job until it is final. The bound only keeps a hung
@@ -240,11 +254,12 @@ func TestFaultInjectionKill(t *testing.T) {
 			d := newPlatformDir(t)
 			p := d.start(pipeline.KillAtEnv + "=" + point)
 			ds := d.uploadInsurance()
-			status, j := d.createJob(ds, rows)
-			if status != http.StatusAccepted {
+			// An early crash point can kill the process before it answers
+			// the POST: the job is then found after the restart.
+			status, j, postErr := d.try("POST", "/v1/jobs", d.jobBody(ds, rows), "application/json")
+			if postErr == nil && status != http.StatusAccepted {
 				t.Fatalf("create job: %d %v", status, j)
 			}
-			id := j["id"].(string)
 			// The process kills itself at the crash point.
 			select {
 			case <-p.exited:
@@ -259,6 +274,15 @@ func TestFaultInjectionKill(t *testing.T) {
 			// Restarted on the same directory, without the fault.
 			restart := time.Now()
 			d.start()
+			if postErr != nil {
+				_, list := d.call("GET", "/v1/jobs", nil, "")
+				if items, _ := list["jobs"].([]any); len(items) == 1 {
+					j = items[0].(map[string]any)
+				} else {
+					t.Fatalf("POST /v1/jobs failed (%v) and the jobs are %v", postErr, list)
+				}
+			}
+			id := j["id"].(string)
 			got, _ := d.waitFinal(id)
 			recovery := time.Since(restart)
 			t.Logf("killed at %s: job %s ended %s in %v after the restart (attempts %v)", point, id, got["state"], recovery.Round(10*time.Millisecond), got["attempts"])
