@@ -68,7 +68,7 @@ type Config struct {
 	Workers int `env:"SYNTHOS_WORKERS, default=0"`
 	// SubscriptionWorkers bounds how many deliveries of one subscription the
 	// embedded dispatcher handles at once (a job's shards share one); 0
-	// picks half of Workers.
+	// picks one less than the cores (events.DefaultSubscriptionWorkers).
 	SubscriptionWorkers int `env:"SYNTHOS_SUBSCRIPTION_WORKERS, default=0"`
 	// PushAuth is how push functions authenticate Pub/Sub push requests:
 	// "oidc" (verify the Google-signed OIDC token the subscription attaches)
@@ -254,7 +254,7 @@ func (c *Config) Validate() error {
 		bad("SYNTHOS_WORKERS", "%d is out of range; use 0 (twice the cores, at least 4) to %d", c.Workers, maxWorkers)
 	}
 	if c.SubscriptionWorkers < 0 || c.SubscriptionWorkers > maxWorkers || c.Workers > 0 && c.SubscriptionWorkers > c.Workers {
-		bad("SYNTHOS_SUBSCRIPTION_WORKERS", "%d is out of range; use 0 (half of SYNTHOS_WORKERS) to SYNTHOS_WORKERS", c.SubscriptionWorkers)
+		bad("SYNTHOS_SUBSCRIPTION_WORKERS", "%d is out of range; use 0 (one less than the cores) to SYNTHOS_WORKERS", c.SubscriptionWorkers)
 	}
 	switch c.PushAuth {
 	case "oidc", "none":
