@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,12 +16,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	auditfn "synthos.dev/synthos/functions/audit"
 	"synthos.dev/synthos/functions/notify"
+	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/webhooks"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -111,17 +115,25 @@ func (p *pump) run(ctx context.Context, t *testing.T, client *pubsub.Client, pro
 	}()
 }
 
-// TestEmulatorsShardedJob runs a sharded job on the production clients:
-// Firestore (emulator) for state, Pub/Sub (emulator) with pull-to-push
-// pumps driving the functions over HTTP, and Cloud Storage (fake-gcs-server,
-// real storage client) with server-side compose. The output must equal the
-// same job sampled in one piece on the embedded platform.
-func TestEmulatorsShardedJob(t *testing.T) {
-	t.Parallel()
+// emulated is the platform on the production clients: Firestore
+// (emulator) for state, Pub/Sub (emulator) with pull-to-push pumps driving
+// the functions over HTTP, and Cloud Storage (fake-gcs-server, real
+// storage client) with server-side compose. Each has a project (topics)
+// and a tenant of its own.
+type emulated struct {
+	env             *platform.Env
+	project, tenant string
+	rec             *recorder
+	hooks           *receiver
+	adm             *admission.Admitter
+}
+
+// startEmulated starts an emulated platform with cfg added to its
+// configuration; wrap, when set, wraps the generate function.
+func startEmulated(t *testing.T, ctx context.Context, cfgExtra map[string]string, wrap func(events.Handler) events.Handler) *emulated {
+	t.Helper()
 	needEmulator(t, "FIRESTORE_EMULATOR_HOST")
 	needEmulator(t, "PUBSUB_EMULATOR_HOST")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 
 	// A project of its own keeps topics apart from concurrent runs.
 	suffix := make([]byte, 4)
@@ -154,14 +166,16 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "secrets", webhooks.KeySecret), []byte(webhookKey), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.LoadMap(ctx, map[string]string{
+	vars := map[string]string{
 		"SYNTHOS_STATE_URL":    "firestore://synthos-test",
 		"SYNTHOS_OBJECTS_URL":  "mem://",
 		"SYNTHOS_EVENTS":       "pubsub",
 		"GOOGLE_CLOUD_PROJECT": project,
 		"SYNTHOS_SECRETS_URL":  "file://" + filepath.Join(dir, "secrets"),
 		"SYNTHOS_SHARD_ROWS":   "4000",
-	})
+	}
+	maps.Copy(vars, cfgExtra)
+	cfg, err := config.LoadMap(ctx, vars)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -191,6 +205,7 @@ func TestEmulatorsShardedJob(t *testing.T) {
 		}
 	}
 
+	adm := admitter(t, env, openPlans(t))
 	rec := newRecorder()
 	p := &pump{env: env, rec: rec, attempts: map[string]int{}}
 	serveAs := func(topic, sub string, h events.Handler) {
@@ -202,10 +217,13 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	for _, f := range []struct {
 		topic string
 		new   platform.PushFactory
-	}{{topics.GenerateRequests, generateWith(admitter(t, env, openPlans(t)))}, {topics.PrivacyChecks, privacy.New}} {
+	}{{topics.GenerateRequests, generateWith(adm)}, {topics.PrivacyChecks, privacy.New}} {
 		h, err := f.new(env)
 		if err != nil {
 			t.Fatalf("New: %v", err)
+		}
+		if f.topic == topics.GenerateRequests && wrap != nil {
+			h = wrap(h)
 		}
 		serve(f.topic, h)
 	}
@@ -234,6 +252,18 @@ func TestEmulatorsShardedJob(t *testing.T) {
 		hooks.secret = secret
 	}
 
+	return &emulated{env: env, project: project, tenant: tenant, rec: rec, hooks: hooks, adm: adm}
+}
+
+// TestEmulatorsShardedJob runs a sharded job on the production clients
+// (see emulated). The output must equal the same job sampled in one piece
+// on the embedded platform.
+func TestEmulatorsShardedJob(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	em := startEmulated(t, ctx, nil, nil)
+	env, project, tenant, rec, hooks := em.env, em.project, em.tenant, em.rec, em.hooks
 	ds := upload(t, env, tenant, "ds-"+project, "adult.csv", adult(t, 3000))
 	j := &jobs.Job{ID: "job-" + project, Tenant: tenant, Request: jobs.Request{
 		Dataset: ds.ID, Rows: 12_000, Model: "tree", Seed: 11, Format: "csv", Target: "income"}}
@@ -300,5 +330,93 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	defer rec.mu.Unlock()
 	for topic, dead := range rec.deadLetters {
 		t.Errorf("%d messages dead-lettered on %s", len(dead), topic)
+	}
+}
+
+// TestEmulatorsLostMessages: Pub/Sub loses pipeline messages mid-job (the
+// generate function takes the messages of shards 1 and 2 and drops them, as
+// a message lost with an instance or a restarted emulator looks to the
+// pipeline). The job stalls in sampling; the reaper, ticked as Cloud
+// Scheduler ticks it, finds its lease run out and resumes it; it finishes
+// with the same output as the job sampled in one piece, and holds nothing.
+func TestEmulatorsLostMessages(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var dropping atomic.Bool
+	var dropped atomic.Int32
+	dropping.Store(true)
+	wrap := func(h events.Handler) events.Handler {
+		return func(ctx context.Context, m *events.Message) error {
+			if task, err := jobs.DecodeTask(m.Data); err == nil && task.Shard >= 1 && dropping.Load() {
+				dropped.Add(1)
+				return nil // acknowledged, never run: lost
+			}
+			return h(ctx, m)
+		}
+	}
+	em := startEmulated(t, ctx, map[string]string{"SYNTHOS_LEASE": "1s", "SYNTHOS_QUEUE_TIMEOUT": "2s"}, wrap)
+	ds := upload(t, em.env, em.tenant, "ds-"+em.project, "adult.csv", adult(t, 3000))
+	j := &jobs.Job{ID: "job-lost-" + em.project, Tenant: em.tenant, Request: jobs.Request{
+		Dataset: ds.ID, Rows: 12_000, Model: "tree", Seed: 11, Format: "csv", Target: "income"}}
+	if _, err := em.adm.Admit(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Submit(ctx, em.env.Events, j); err != nil {
+		t.Fatal(err)
+	}
+	// Shard 0 runs; shards 1 and 2 are lost: the job stalls.
+	for {
+		got := loadJob(t, em.env, j.ID)
+		if got.State == jobs.Sampling && slices.Contains(got.ShardDone, 0) && dropped.Load() >= 2 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the job did not stall as expected: %s, shards done %v, %d dropped", got.State, got.ShardDone, dropped.Load())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	dropping.Store(false)
+	stalled := time.Now()
+	p, err := pipeline.New(em.env, pipeline.Options{Admission: em.adm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *jobs.Job
+	resumed := 0
+	for {
+		r, err := p.Reap(ctx)
+		if err != nil {
+			t.Fatalf("reap: %v", err)
+		}
+		resumed += r.Resumed
+		got = loadJob(t, em.env, j.ID)
+		if got.State.Terminal() && got.Settled {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("job is %s (shards done %v) when the test ended", got.State, got.ShardDone)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	t.Logf("stalled job %s %v after the messages were lost (resumed %d times)", got.State, time.Since(stalled).Round(time.Millisecond), resumed)
+	if resumed < 1 || got.Attempts < 1 {
+		t.Errorf("resumed %d times (job attempts %d), want at least once", resumed, got.Attempts)
+	}
+	if got.State == jobs.Failed && got.Outputs[pipeline.OutputQuarantine] == "" {
+		t.Fatalf("job failed outside the gate: %s %s", got.ErrorCode, got.Error)
+	}
+	if !slices.Equal(got.ShardDone, []int{0, 1, 2}) {
+		t.Errorf("shards done %v", got.ShardDone)
+	}
+	_, want := runSmall(t, embeddedOptions{}, "csv", 12_000)
+	if out := outputOf(t, em.env.Objects, got); !bytes.Equal(out, want) {
+		t.Errorf("output after the resumption (%d bytes) differs from the one-piece sample (%d bytes)", len(out), len(want))
+	}
+	u, err := em.adm.Entitlements().Usage(ctx, em.tenant, entitlements.MonthOf(time.Now()))
+	if err != nil || u.Reserved != 0 {
+		t.Errorf("usage after the job: %+v %v; want nothing reserved", u, err)
 	}
 }
