@@ -303,7 +303,7 @@ func (a *Admitter) settle(ctx context.Context, id string, charge, withdraw bool)
 			if j.State == jobs.Succeeded {
 				rows = max(j.Request.Rows, 0)
 			}
-			w, err := a.ent.SettleTx(tx, *r, rows, withdraw)
+			w, err := a.ent.SettleTx(tx, *r, rows)
 			if err != nil {
 				return err
 			}

@@ -290,3 +290,36 @@ func testBudget(t *testing.T, st state.Store) {
 		t.Fatalf("budget: %+v %v (want spent %v)", b, err, j2.DPRho)
 	}
 }
+
+// BenchmarkAdmitSettle admits a job and settles it (one transaction each,
+// fsync'd on the embedded bolt store): the cost admission adds to every
+// job.
+func BenchmarkAdmitSettle(b *testing.B) {
+	st, err := state.Open(b.Context(), "bolt://"+filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	c, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 1 << 60, RowsPerJob: 1000, ConcurrentJobs: 10, DPAllowed: true, ReportRetentionDays: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := admission.New(st, admission.Options{Catalog: c, BudgetEpsilon: 1000, BudgetDelta: 1e-9})
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := jobs.New(st)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		id := fmt.Sprintf("job-%d", i)
+		if _, err := a.Admit(b.Context(), &jobs.Job{ID: id, Tenant: "acme", Request: jobs.Request{Dataset: "ds", Rows: 10, Model: "dp", Epsilon: 0.01}}); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := store.Update(b.Context(), id, "", func(j *jobs.Job) error { j.State = jobs.Succeeded; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.Settle(b.Context(), id, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

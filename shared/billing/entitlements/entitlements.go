@@ -417,8 +417,8 @@ func readUsage(tx state.Tx, tenant, month string) (Usage, error) {
 // ReserveTx holds rows of this month's quota of plan p for jobID inside tx:
 // it reads and checks now (a *LimitError when the rows do not fit) and
 // returns the write. An open reservation of jobID is returned as it is
-// with no write. A reservation of jobID already settled is forgotten and
-// made afresh: the caller admits a job id once (see Forget).
+// with no write; the caller admits a job id once (the job is stored in the
+// same transaction).
 func (e *Entitlements) ReserveTx(tx state.Tx, p plans.Plan, tenant, jobID string, rows int64) (Reservation, func() error, error) {
 	if jobID == "" || rows <= 0 {
 		return Reservation{}, nil, fmt.Errorf("entitlements.ReserveTx: %w: need a job id and positive rows", ErrInvalid)
@@ -436,7 +436,6 @@ func (e *Entitlements) ReserveTx(tx state.Tx, p plans.Plan, tenant, jobID string
 	if err := quota(p, month, u, rows); err != nil {
 		return Reservation{}, nil, err
 	}
-	delete(u.Done, jobID)
 	u.Reserved += rows
 	u.Jobs[jobID] = rows
 	u.UpdatedAt = e.now().UTC()
@@ -444,10 +443,12 @@ func (e *Entitlements) ReserveTx(tx state.Tx, p plans.Plan, tenant, jobID string
 }
 
 // SettleTx commits rows of r (at most what it holds; 0 releases it) inside
-// tx and returns the write; a reservation already settled needs none.
-// forget also drops r's record of being settled, for a job that never ran
-// and whose id may be admitted again.
-func (e *Entitlements) SettleTx(tx state.Tx, r Reservation, rows int64, forget bool) (func() error, error) {
+// tx and returns the write; a reservation no longer open needs none. The
+// caller records that the job is settled (in the same transaction), so
+// unlike Commit it keeps no record of settled jobs in the usage document,
+// which then holds only the month's totals and its open reservations
+// rather than growing with every job of the month.
+func (e *Entitlements) SettleTx(tx state.Tx, r Reservation, rows int64) (func() error, error) {
 	if r.JobID == "" || rows < 0 {
 		return nil, fmt.Errorf("entitlements.SettleTx: %w: need a job id and rows >= 0", ErrInvalid)
 	}
@@ -456,21 +457,12 @@ func (e *Entitlements) SettleTx(tx state.Tx, r Reservation, rows int64, forget b
 		return nil, fmt.Errorf("entitlements.SettleTx %s/%s: %w", r.Tenant, r.JobID, err)
 	}
 	held, ok := u.Jobs[r.JobID]
-	if !ok && !(forget && hasKey(u.Done, r.JobID)) {
+	if !ok {
 		return func() error { return nil }, nil
 	}
-	if ok {
-		used := min(rows, held)
-		u.Reserved -= held
-		u.Used += used
-		delete(u.Jobs, r.JobID)
-		u.Done[r.JobID] = used
-	}
-	if forget {
-		delete(u.Done, r.JobID)
-	}
+	u.Reserved -= held
+	u.Used += min(rows, held)
+	delete(u.Jobs, r.JobID)
 	u.UpdatedAt = e.now().UTC()
 	return func() error { return tx.Set(CollUsage, UsageID(r.Tenant, r.Month), u) }, nil
 }
-
-func hasKey(m map[string]int64, k string) bool { _, ok := m[k]; return ok }
