@@ -386,10 +386,11 @@ func TestEmbeddedFailures(t *testing.T) {
 		job        *jobs.Job
 		prepare    func()
 		wantError  string
+		wantCode   string // default: any code
 		deadLetter bool
 	}{
 		{name: "ragged dataset", job: &jobs.Job{ID: "job-bad", Tenant: "acme", Request: jobs.Request{Dataset: bad.ID, Rows: 10}},
-			wantError: "ragged"},
+			wantError: "ragged", wantCode: "invalid_argument"},
 		{name: "missing dataset", job: &jobs.Job{ID: "job-nods", Tenant: "acme", Request: jobs.Request{Dataset: "nope", Rows: 10}},
 			wantError: "does not exist"},
 		{name: "unknown model", job: &jobs.Job{ID: "job-model", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "gan"}},
@@ -401,7 +402,7 @@ func TestEmbeddedFailures(t *testing.T) {
 			wantError: "output format"},
 		{name: "bad thresholds", job: &jobs.Job{ID: "job-th", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10,
 			Thresholds: json.RawMessage(`{"max_dcr_share":7}`)}},
-			wantError: "threshold"},
+			wantError: "threshold", wantCode: "invalid_argument"},
 		{name: "unwritable training table is dead-lettered", job: &jobs.Job{ID: "job-stuck", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10}},
 			// A directory where the training table goes makes every
 			// write of it fail: a failure that retrying does not fix.
@@ -413,7 +414,7 @@ func TestEmbeddedFailures(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantError: "failed 3 times", deadLetter: true},
+			wantError: "failed 3 times", wantCode: "unavailable", deadLetter: true},
 	}
 	// A dp job without epsilon is refused by admission, before any step.
 	dp := &jobs.Job{ID: "job-dp", Tenant: "acme", Request: jobs.Request{Dataset: good.ID, Rows: 10, Model: "dp"}}
@@ -447,6 +448,13 @@ func TestEmbeddedFailures(t *testing.T) {
 		got := loadJob(t, e.env, tt.job.ID)
 		if got.State != jobs.Failed || !strings.Contains(strings.ToLower(got.Error), tt.wantError) {
 			t.Errorf("%s: job is %s with error %q, want failed with %q", tt.name, got.State, got.Error, tt.wantError)
+		}
+		if got.ErrorCode == "" || tt.wantCode != "" && got.ErrorCode != tt.wantCode {
+			t.Errorf("%s: error code %q, want %q", tt.name, got.ErrorCode, tt.wantCode)
+		}
+		// The job.failed event (the customer's webhook) carries the code too.
+		if ev, ok := e.rec.lastJobEvent(tt.job.ID); !ok || ev.ErrorCode != got.ErrorCode {
+			t.Errorf("%s: job event %+v, want error_code %q", tt.name, ev, got.ErrorCode)
 		}
 		wasDead := slices.ContainsFunc(deadBodies, func(b string) bool { return strings.Contains(b, `"`+tt.job.ID+`"`) })
 		if wasDead != tt.deadLetter {

@@ -93,6 +93,18 @@ func (r *recorder) jobEvent(_ context.Context, m *events.Message) error {
 	return nil
 }
 
+// lastJobEvent returns the latest job event of job id that says it failed.
+func (r *recorder) lastJobEvent(id string) (jobs.Event, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.jobEvents) - 1; i >= 0; i-- {
+		if ev := r.jobEvents[i]; ev.JobID == id && ev.State == jobs.Failed {
+			return ev, true
+		}
+	}
+	return jobs.Event{}, false
+}
+
 func (r *recorder) deadLetter(topic string, m *events.Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
