@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -18,37 +17,6 @@ import (
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/state/statetest"
 )
-
-// stores returns the drivers admission is tested on: the embedded bolt
-// store always, the Firestore emulator when FIRESTORE_EMULATOR_HOST is set
-// (on CI it must be). Each test uses its own tenant names, since the
-// emulator's database is shared.
-func stores(t *testing.T) map[string]func(t *testing.T) state.Store {
-	return map[string]func(t *testing.T) state.Store{
-		"bolt": func(t *testing.T) state.Store {
-			s, err := state.Open(t.Context(), "bolt://"+filepath.Join(t.TempDir(), "state.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return s
-		},
-		"firestore": func(t *testing.T) state.Store {
-			if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
-				if os.Getenv("CI") == "true" {
-					t.Fatal("the Firestore emulator is required on CI: set FIRESTORE_EMULATOR_HOST")
-				}
-				t.Skip("the Firestore emulator is not running: set FIRESTORE_EMULATOR_HOST to run these tests")
-			}
-			s, err := state.Open(t.Context(), "firestore://synthos-test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return s
-		},
-	}
-}
 
 func catalog(t *testing.T, concurrent int) *plans.Catalog {
 	t.Helper()
@@ -94,7 +62,7 @@ func finish(t *testing.T, st state.Store, id string, to jobs.State) {
 
 func TestAdmission(t *testing.T) {
 	t.Parallel()
-	for name, open := range stores(t) {
+	for name, open := range statetest.Drivers() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			st := open(t)

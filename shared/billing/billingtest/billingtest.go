@@ -6,13 +6,12 @@ package billingtest
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"synthos.dev/synthos/shared/state"
+	"synthos.dev/synthos/shared/state/statetest"
 )
 
 // PaddleSubscription returns a Paddle Billing subscription.* notification
@@ -143,32 +142,13 @@ func (p *Publisher) SetFail(err error) {
 }
 
 // Bolt opens an embedded store in a temporary directory.
-func Bolt(t testing.TB) state.Store {
-	t.Helper()
-	s, err := state.Open(context.Background(), "bolt://"+filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatalf("open bolt: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
+func Bolt(t testing.TB) state.Store { return statetest.Bolt(t) }
 
 // Firestore opens the Firestore emulator, skipping (failing on CI) when
 // FIRESTORE_EMULATOR_HOST is unset.
 func Firestore(t testing.TB) state.Store {
 	t.Helper()
-	if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the Firestore emulator is required on CI: set FIRESTORE_EMULATOR_HOST")
-		}
-		t.Skip("the Firestore emulator is not running: set FIRESTORE_EMULATOR_HOST to run this test")
-	}
-	s, err := state.Open(context.Background(), "firestore://synthos-billing-test")
-	if err != nil {
-		t.Fatalf("open firestore: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return statetest.FirestoreProject(t, "synthos-billing-test")
 }
 
 // Count returns the number of documents in coll.

@@ -3,7 +3,6 @@ package ledger
 import (
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,42 +13,13 @@ import (
 	"synthos.dev/synthos/shared/state/statetest"
 )
 
-// stores returns the drivers the ledger is tested on: the embedded bolt
-// store always, the Firestore emulator when FIRESTORE_EMULATOR_HOST is set
-// (on CI it must be).
-func stores(t *testing.T) map[string]func(t *testing.T) (state.Store, string) {
-	return map[string]func(t *testing.T) (state.Store, string){
-		"bolt": func(t *testing.T) (state.Store, string) {
-			s, err := state.Open(t.Context(), "bolt://"+filepath.Join(t.TempDir(), "state.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return s, "dp_"
-		},
-		"firestore": func(t *testing.T) (state.Store, string) {
-			if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
-				if os.Getenv("CI") == "true" {
-					t.Fatal("the Firestore emulator is required on CI: set FIRESTORE_EMULATOR_HOST")
-				}
-				t.Skip("the Firestore emulator is not running: set FIRESTORE_EMULATOR_HOST to run these tests")
-			}
-			s, err := state.Open(t.Context(), "firestore://synthos-test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return s, statetest.Collection(t) + "_"
-		},
-	}
-}
-
 func TestLedger(t *testing.T) {
 	t.Parallel()
-	for name, open := range stores(t) {
+	for name, open := range statetest.Drivers() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s, prefix := open(t)
+			// Collections of its own: the emulator's database is shared.
+			s, prefix := open(t), statetest.Collection(t)+"_"
 			l, err := New(s, Options{Prefix: prefix, DefaultEpsilon: 1, DefaultDelta: 1e-9})
 			if err != nil {
 				t.Fatal(err)
