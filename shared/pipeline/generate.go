@@ -214,6 +214,7 @@ func (p *Pipeline) shardStep(ctx context.Context, m *events.Message, t jobs.Task
 		if !slices.Contains(j.ShardDone, t.Shard) {
 			j.ShardDone = append(j.ShardDone, t.Shard)
 			slices.Sort(j.ShardDone)
+			j.Attempts = 0 // progress (see advance)
 		}
 		return nil
 	})

@@ -30,7 +30,9 @@ import (
 // the Reap function in the cloud) finds unfinished jobs whose lease ran out
 // and resumes them: it publishes the step they were in again, which is
 // idempotent (every step redoes only what is not recorded as done), and
-// counts the resumption. After Options.MaxResumes it fails the job
+// counts the resumption; any progress (a state reached, a shard done)
+// resets the count. After Options.MaxResumes resumptions without progress
+// it fails the job
 // (deadline_exceeded) and settles it, so its quota and budget are released
 // (per the charge/refund rule) and its slot among the tenant's running jobs
 // is freed. It also settles finished jobs a crash left unsettled.

@@ -292,6 +292,9 @@ func (p *Pipeline) advance(ctx context.Context, actor, msgID string, id string, 
 		if err := jobs.Advance(j, to); err != nil {
 			return err
 		}
+		// Progress: the reaper's count of resumptions without progress
+		// starts again.
+		j.Attempts = 0
 		if mutate != nil {
 			mutate(j)
 		}
