@@ -5,7 +5,7 @@
 //
 // The providers' wire formats live in the sub-packages paddle and stripe;
 // plans, subscription, entitlements and guard hold the state that the
-// published events drive (DESIGN.md §2 and §6).
+// published events drive (see the README: the flow of a job, billing).
 //
 // # Delivery guarantees
 //

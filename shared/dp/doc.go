@@ -18,7 +18,7 @@
 // only with Options.SchemaBounds; category lists only with Options.Levels;
 // otherwise bounds and categories are found privately and charged).
 //
-// Deviation from DESIGN.md §4: the design names
+// Deviation from the architecture: it names
 // github.com/google/differential-privacy/go/v3 for the noise, but that
 // module is not served by this build's module proxy. The noise is therefore
 // implemented here, to the same standard: the discrete Gaussian is sampled

@@ -1,5 +1,5 @@
 // Package pipeline is the logic behind the generate, privacy and ingest
-// functions (DESIGN.md §2): a job's first step loads its dataset, splits off
+// functions: a job's first step loads its dataset, splits off
 // a holdout, profiles, fits and samples (directly, or fanned out one message
 // per shard and composed), and the evaluation step builds the report and
 // applies the release gate.

@@ -1,5 +1,5 @@
 // Package topics names the Pub/Sub topics that chain the functions
-// (DESIGN.md §2). Terraform creates exactly these; a test checks that.
+// . Terraform creates exactly these; a test checks that.
 package topics
 
 const (
