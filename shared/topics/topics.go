@@ -1,5 +1,5 @@
-// Package topics names the Pub/Sub topics that chain the functions
-// . Terraform creates exactly these; a test checks that.
+// Package topics names the Pub/Sub topics that chain the functions.
+// Terraform creates exactly these; a test checks that.
 package topics
 
 const (
