@@ -40,7 +40,7 @@ build: ## build the CLI into ./bin/synthos
 
 zip: ## the Cloud Functions source zip (what cloudbuild.yaml uploads)
 	rm -f dist/source.zip; mkdir -p dist
-	zip -qr dist/source.zip go.mod go.sum functions.go functions shared -x '*_test.go' '*/testdata/*'
+	zip -qr dist/source.zip go.mod go.sum functions.go functions shared internal -x '*_test.go' '*/testdata/*'
 
 clean: ## remove local state and build outputs
 	rm -rf .synthos bin dist

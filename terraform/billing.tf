@@ -45,6 +45,7 @@ resource "google_secret_manager_secret" "webhook" {
 resource "google_service_account" "billing" {
   account_id   = "synthos-billing"
   display_name = "Synthos Billing webhooks function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_secret_manager_secret_iam_member" "billing_webhook" {

@@ -7,6 +7,11 @@
 locals {
   runtime = "go126"
 
+  # Every function is built by Cloud Build as this account (build_config.
+  # service_account): projects created since mid-2024 may otherwise build as
+  # a default account that lacks roles/cloudbuild.builds.builder.
+  build_service_account = google_service_account.build.id
+
   function_env = {
     SYNTHOS_STATE_URL    = "firestore://${var.project}"
     SYNTHOS_EVENTS       = "pubsub"
@@ -83,4 +88,32 @@ resource "google_secret_manager_secret_iam_member" "function_probe" {
   secret_id = google_secret_manager_secret.healthz_probe.secret_id
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${each.value}"
+}
+
+# The functions' build identity. roles/cloudbuild.builds.builder covers the
+# build itself (reading the staged source, writing the image to Artifact
+# Registry, build logs); logging.logWriter and artifactregistry.writer are
+# what the Cloud Functions documentation lists for a custom build account,
+# granted explicitly so that a narrowed builder role does not break builds.
+# Whoever applies must be able to act as this account
+# (iam.serviceAccounts.actAs), as for every function's runtime account.
+resource "google_service_account" "build" {
+  account_id   = "synthos-build"
+  display_name = "Synthos functions build (Cloud Build)"
+  # Every function depends on this account's roles, so every function also
+  # waits for the service agents' propagation (services.tf).
+  depends_on = [google_project_service.services, terraform_data.api_propagation]
+}
+
+resource "google_project_iam_member" "build" {
+  for_each = toset(["roles/cloudbuild.builds.builder", "roles/logging.logWriter", "roles/artifactregistry.writer"])
+  project  = var.project
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_storage_bucket_iam_member" "build_source_reader" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.build.email}"
 }

@@ -62,10 +62,24 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
 resource "google_service_account" "pubsub_invoker" {
   account_id   = "synthos-pubsub-invoker"
   display_name = "Synthos Pub/Sub push invoker"
+  depends_on   = [google_project_service.services]
 }
 
+# Pub/Sub's service agent mints OIDC tokens as the accounts that push
+# requests: the push invoker, and the Ingest trigger's account (Eventarc
+# delivers through a Pub/Sub push subscription). Projects created since April
+# 2021 grant this implicitly; older ones need the grants.
 resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
-  service_account_id = google_service_account.pubsub_invoker.name
+  for_each = {
+    pubsub_invoker = google_service_account.pubsub_invoker.name
+    ingest_trigger = google_service_account.ingest_trigger.name
+  }
+  service_account_id = each.value
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_agent
+}
+
+moved {
+  from = google_service_account_iam_member.pubsub_agent_token_creator
+  to   = google_service_account_iam_member.pubsub_agent_token_creator["pubsub_invoker"]
 }

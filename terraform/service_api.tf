@@ -4,6 +4,7 @@
 resource "google_service_account" "api" {
   account_id   = "synthos-api"
   display_name = "Synthos API function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "api_publish_generate_requests" {
@@ -60,6 +61,8 @@ resource "google_cloudfunctions2_function" "api" {
   build_config {
     runtime     = local.runtime
     entry_point = "API"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -86,6 +89,7 @@ resource "google_cloudfunctions2_function" "api" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

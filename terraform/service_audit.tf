@@ -5,6 +5,7 @@
 resource "google_service_account" "audit" {
   account_id   = "synthos-audit"
   display_name = "Synthos Audit function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_storage_bucket_iam_member" "audit_audit_archive_creator" {
@@ -26,6 +27,8 @@ resource "google_cloudfunctions2_function" "audit" {
   build_config {
     runtime     = local.runtime
     entry_point = "Audit"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -50,6 +53,7 @@ resource "google_cloudfunctions2_function" "audit" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

@@ -34,6 +34,8 @@ resource "google_cloudfunctions2_function" "billing" {
   build_config {
     runtime     = local.runtime
     entry_point = "Billing"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -57,6 +59,7 @@ resource "google_cloudfunctions2_function" "billing" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

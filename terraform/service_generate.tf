@@ -5,6 +5,7 @@
 resource "google_service_account" "generate" {
   account_id   = "synthos-generate"
   display_name = "Synthos Generate function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "generate_publish_generate_requests" {
@@ -46,6 +47,8 @@ resource "google_cloudfunctions2_function" "generate" {
   build_config {
     runtime     = local.runtime
     entry_point = "Generate"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -75,6 +78,7 @@ resource "google_cloudfunctions2_function" "generate" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

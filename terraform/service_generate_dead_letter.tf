@@ -11,6 +11,7 @@
 resource "google_service_account" "generate_dead_letter" {
   account_id   = "synthos-generate-dl"
   display_name = "Synthos GenerateDeadLetter function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "generate_dead_letter_publish_job_events" {
@@ -38,6 +39,8 @@ resource "google_cloudfunctions2_function" "generate_dead_letter" {
   build_config {
     runtime     = local.runtime
     entry_point = "GenerateDeadLetter"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -62,6 +65,7 @@ resource "google_cloudfunctions2_function" "generate_dead_letter" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

@@ -8,6 +8,7 @@
 resource "google_service_account" "guard" {
   account_id   = "synthos-guard"
   display_name = "Synthos Guard function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "guard_publish_audit_events" {
@@ -29,6 +30,8 @@ resource "google_cloudfunctions2_function" "guard" {
   build_config {
     runtime     = local.runtime
     entry_point = "Guard"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -53,6 +56,7 @@ resource "google_cloudfunctions2_function" "guard" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

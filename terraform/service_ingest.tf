@@ -4,6 +4,7 @@
 resource "google_service_account" "ingest" {
   account_id   = "synthos-ingest"
   display_name = "Synthos Ingest function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "ingest_publish_generate_requests" {
@@ -49,6 +50,8 @@ resource "google_cloudfunctions2_function" "ingest" {
   build_config {
     runtime     = local.runtime
     entry_point = "Ingest"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -83,9 +86,12 @@ resource "google_cloudfunctions2_function" "ingest" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
     google_project_iam_member.gcs_agent_publisher,
     google_project_iam_member.ingest_trigger_receiver,
+    google_service_account_iam_member.pubsub_agent_token_creator,
+    terraform_data.api_propagation, # Eventarc's service agent (services.tf)
   ]
 }
 
@@ -94,6 +100,7 @@ resource "google_cloudfunctions2_function" "ingest" {
 resource "google_service_account" "ingest_trigger" {
   account_id   = "synthos-ingest-trigger"
   display_name = "Synthos Ingest upload trigger"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_project_iam_member" "ingest_trigger_receiver" {

@@ -9,6 +9,7 @@
 resource "google_service_account" "notify" {
   account_id   = "synthos-notify"
   display_name = "Synthos Notify function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "notify_publish_audit_events" {
@@ -36,6 +37,8 @@ resource "google_cloudfunctions2_function" "notify" {
   build_config {
     runtime     = local.runtime
     entry_point = "Notify"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -60,6 +63,7 @@ resource "google_cloudfunctions2_function" "notify" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

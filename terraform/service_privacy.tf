@@ -5,6 +5,7 @@
 resource "google_service_account" "privacy" {
   account_id   = "synthos-privacy"
   display_name = "Synthos Privacy function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "privacy_publish_job_events" {
@@ -35,6 +36,8 @@ resource "google_cloudfunctions2_function" "privacy" {
   build_config {
     runtime     = local.runtime
     entry_point = "Privacy"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -63,6 +66,7 @@ resource "google_cloudfunctions2_function" "privacy" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

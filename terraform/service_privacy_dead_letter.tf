@@ -10,6 +10,7 @@
 resource "google_service_account" "privacy_dead_letter" {
   account_id   = "synthos-privacy-dl"
   display_name = "Synthos PrivacyDeadLetter function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "privacy_dead_letter_publish_job_events" {
@@ -37,6 +38,8 @@ resource "google_cloudfunctions2_function" "privacy_dead_letter" {
   build_config {
     runtime     = local.runtime
     entry_point = "PrivacyDeadLetter"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -61,6 +64,7 @@ resource "google_cloudfunctions2_function" "privacy_dead_letter" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

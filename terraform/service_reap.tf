@@ -6,6 +6,7 @@
 resource "google_service_account" "reap" {
   account_id   = "synthos-reap"
   display_name = "Synthos Reap function"
+  depends_on   = [google_project_service.services]
 }
 
 # A resumed job's step is published again; a failed one is announced.
@@ -30,6 +31,8 @@ resource "google_cloudfunctions2_function" "reap" {
   build_config {
     runtime     = local.runtime
     entry_point = "Reap"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -55,6 +58,7 @@ resource "google_cloudfunctions2_function" "reap" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

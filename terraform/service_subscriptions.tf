@@ -8,6 +8,7 @@
 resource "google_service_account" "subscriptions" {
   account_id   = "synthos-subscriptions"
   display_name = "Synthos Subscriptions function"
+  depends_on   = [google_project_service.services]
 }
 
 resource "google_pubsub_topic_iam_member" "subscriptions_publish_audit_events" {
@@ -29,6 +30,8 @@ resource "google_cloudfunctions2_function" "subscriptions" {
   build_config {
     runtime     = local.runtime
     entry_point = "Subscriptions"
+    # Builds run as synthos-build (functions.tf), not a default account.
+    service_account = local.build_service_account
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -53,6 +56,7 @@ resource "google_cloudfunctions2_function" "subscriptions" {
 
   depends_on = [
     google_project_service.services,
+    google_project_iam_member.build,
     google_project_iam_member.function_datastore,
   ]
 }

@@ -96,9 +96,13 @@ resource "google_storage_bucket" "data" {
 }
 
 # Audit archive: objects cannot be deleted or replaced for 7 years
-# (7 x 365 days = 220752000 s). The policy is LOCKED: once applied it can
-# never be shortened or removed, and the bucket cannot be deleted while it
-# holds objects under retention. Objects move to colder storage as they age
+# (7 x 365 days = 220752000 s). With var.audit_retention_locked (the
+# default) the policy is LOCKED: once applied it can never be shortened or
+# removed, and the bucket cannot be deleted while it holds objects under
+# retention. This is IRREVERSIBLE. Test projects set the variable to false:
+# the same retention, but the policy can be removed later
+# (gcloud storage buckets update --clear-retention-period) and the bucket
+# emptied and destroyed. Objects move to colder storage as they age
 # and are deleted once the retention has passed.
 resource "google_storage_bucket" "audit_archive" {
   name                        = "${var.project}-synthos-audit-archive"
@@ -108,7 +112,7 @@ resource "google_storage_bucket" "audit_archive" {
   force_destroy               = false
   retention_policy {
     retention_period = 220752000
-    is_locked        = true
+    is_locked        = var.audit_retention_locked
   }
   lifecycle_rule {
     condition { age = 30 }

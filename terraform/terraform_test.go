@@ -32,7 +32,8 @@ type module struct {
 	resources map[string]map[string]*resource // type -> name -> resource
 	data      map[string]bool                 // "TYPE.NAME" of data sources
 	variables map[string]bool
-	blocks    []*hclsyntax.Block // every top-level block, for reference checks
+	defaults  map[string]hclsyntax.Expression // variable name -> its default, when it has one
+	blocks    []*hclsyntax.Block              // every top-level block, for reference checks
 }
 
 type resource struct {
@@ -50,7 +51,7 @@ func load(t *testing.T) *module {
 		t.Fatalf("no .tf files found (%v)", err)
 	}
 	m := &module{locals: map[string]hclsyntax.Expression{}, resources: map[string]map[string]*resource{},
-		data: map[string]bool{}, variables: map[string]bool{}}
+		data: map[string]bool{}, variables: map[string]bool{}, defaults: map[string]hclsyntax.Expression{}}
 	p := hclparse.NewParser()
 	for _, path := range paths {
 		f, diags := p.ParseHCLFile(path)
@@ -65,6 +66,9 @@ func load(t *testing.T) *module {
 					t.Fatalf("%s: variable %s is declared twice", path, b.Labels[0])
 				}
 				m.variables[b.Labels[0]] = true
+				if a, ok := b.Body.Attributes["default"]; ok {
+					m.defaults[b.Labels[0]] = a.Expr
+				}
 			case "data":
 				key := b.Labels[0] + "." + b.Labels[1]
 				if m.data[key] {
@@ -592,8 +596,13 @@ func TestAuditArchiveIsLocked(t *testing.T) {
 	if secs, _ := period.AsBigFloat().Int64(); secs < sevenYears {
 		t.Errorf("audit_archive retention_period is %d s, under 7 years (%d s)", secs, sevenYears)
 	}
-	if locked, ok := literal(attr(rp, "is_locked")); !ok || locked.Type() != cty.Bool || !locked.True() {
-		t.Error("audit_archive retention_policy must have is_locked = true")
+	// Locked unless a test project says otherwise: is_locked is
+	// var.audit_retention_locked, whose default is true.
+	if got := ref(attr(rp, "is_locked")); got != "var.audit_retention_locked" {
+		t.Errorf("audit_archive retention_policy is_locked is %q, want var.audit_retention_locked", got)
+	}
+	if def, ok := literal(m.defaults["audit_retention_locked"]); !ok || def.Type() != cty.Bool || !def.True() {
+		t.Error("variable audit_retention_locked must default to true (the production setting)")
 	}
 }
 

@@ -48,7 +48,7 @@ variable "push_max_backoff" {
 }
 
 variable "public_http" {
-  description = "Let anyone invoke the API and Billing functions (they authenticate requests themselves: API keys, provider signatures). Turn off where an organisation policy forbids allUsers."
+  description = "Grant roles/run.invoker to allUsers on the API and Billing functions (they authenticate requests themselves: API keys, provider signatures). Set false where the organisation policy constraints/iam.allowedPolicyMemberDomains (domain-restricted sharing) applies: the grant is refused there, and the functions must be fronted by something that may invoke them (see README: Deployment)."
   type        = bool
   default     = true
 }
@@ -105,4 +105,26 @@ variable "generate_max_instances" {
     condition     = var.generate_max_instances >= 1 && var.generate_max_instances <= 1000
     error_message = "generate_max_instances must be 1 to 1000."
   }
+}
+
+variable "api_propagation_wait_seconds" {
+  description = "Seconds to wait, once, after the APIs are first enabled, for service agents' permissions to propagate (Eventarc's in particular) before creating functions and the upload trigger. 0 skips the wait."
+  type        = number
+  default     = 120
+  validation {
+    condition     = var.api_propagation_wait_seconds >= 0
+    error_message = "api_propagation_wait_seconds must not be negative."
+  }
+}
+
+variable "create_firestore_database" {
+  description = "Create the Firestore (default) database. Set false when the project already has one (it must be FIRESTORE_NATIVE, ideally in var.region); the indexes are then added to it."
+  type        = bool
+  default     = true
+}
+
+variable "audit_retention_locked" {
+  description = "Lock the audit archive's 7-year retention policy. IRREVERSIBLE once applied: the policy can never be shortened or removed and the bucket cannot be deleted while it holds objects under retention. Set false only in test projects."
+  type        = bool
+  default     = true
 }
