@@ -1,0 +1,348 @@
+package terraform_test
+
+// The configuration checked by the real thing: OpenTofu and the Google
+// provider, through ../../shared/tools/tf-validate (offline, a local provider
+// mirror). TestTofuValidate runs `validate` and `fmt -check`; TestTofuPlan
+// plans the whole configuration against a stand-in for the few Google APIs a
+// plan calls, and asserts on the planned resources.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"synthos.dev/synthos/functions/registry"
+)
+
+// tfValidate is the wrapper around OpenTofu 1.10 and the Google provider
+// 6.50 kept beside the repository (../shared/tools from its root).
+const tfValidate = "../../shared/tools/tf-validate"
+
+// tool returns the wrapper's path, or skips the test when it is missing;
+// under CI=true a missing tool fails instead.
+func tool(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(tfValidate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (CI=true): the Terraform cannot be validated; clone ../shared beside the repository", tfValidate)
+		}
+		t.Skipf("%s is missing: Terraform not validated with OpenTofu (clone ../shared beside the repository; fails under CI=true)", tfValidate)
+	}
+	return p
+}
+
+// run runs the wrapper on dir with tofu arguments and returns its output.
+func run(t *testing.T, tf, dir string, args ...string) string {
+	t.Helper()
+	full := append([]string{dir}, args...)
+	if len(args) > 0 {
+		full = append([]string{dir, "--"}, args...)
+	}
+	cmd := exec.Command(tf, full...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tf-validate %s: %v\n%s", strings.Join(full, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestTofuValidate(t *testing.T) {
+	tf := tool(t)
+	out := run(t, tf, ".")
+	if !strings.Contains(out, "The configuration is valid") || strings.Contains(out, "Warning") {
+		t.Errorf("tofu validate:\n%s", out)
+	}
+	run(t, tf, ".", "fmt", "-check", "-recursive", "-no-color")
+}
+
+// standIn answers the Google API calls a plan makes: the project (number
+// and billing info, data.google_project), Cloud Storage's service agent
+// (data.google_storage_project_service_account) and the source bucket the
+// import block adopts. Anything else is recorded as unexpected.
+type standIn struct {
+	project, number string
+	mu              sync.Mutex
+	unexpected      []string
+}
+
+func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reply := func(v any) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	p := r.URL.Path
+	switch {
+	case r.Method == http.MethodGet && strings.HasSuffix(p, "/projects/"+s.project+"/serviceAccount"):
+		reply(map[string]string{"kind": "storage#serviceAccount",
+			"email_address": "service-" + s.number + "@gs-project-accounts.iam.gserviceaccount.com"})
+	case r.Method == http.MethodGet && strings.HasSuffix(p, "/b/"+s.project+"-synthos-source"):
+		reply(map[string]any{"kind": "storage#bucket", "name": s.project + "-synthos-source",
+			"id": s.project + "-synthos-source", "location": "EUROPE-WEST1", "storageClass": "STANDARD",
+			"projectNumber": s.number, "metageneration": "1",
+			"iamConfiguration": map[string]any{"uniformBucketLevelAccess": map[string]any{"enabled": true},
+				"publicAccessPrevention": "enforced"},
+			"versioning": map[string]any{"enabled": true}})
+	case r.Method == http.MethodGet && strings.HasSuffix(p, "/projects/"+s.project+"/billingInfo"):
+		reply(map[string]any{"name": "projects/" + s.project + "/billingInfo", "projectId": s.project,
+			"billingAccountName": "billingAccounts/000000-000000-000000", "billingEnabled": true})
+	case r.Method == http.MethodGet && strings.HasSuffix(p, "/projects/"+s.project):
+		reply(map[string]any{"projectId": s.project, "projectNumber": s.number, "name": s.project,
+			"lifecycleState": "ACTIVE", "parent": map[string]string{"type": "organization", "id": "1"}})
+	default:
+		s.mu.Lock()
+		s.unexpected = append(s.unexpected, r.Method+" "+r.URL.String())
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNotFound)
+		reply(map[string]any{"error": map[string]any{"code": 404, "message": "not in the stand-in"}})
+	}
+}
+
+var gcsBackend = regexp.MustCompile(`(?m)^\s*backend "gcs" \{\}\n`)
+
+// plannedResource is the part of `tofu show -json` the test reads.
+type plannedResource struct {
+	Address string         `json:"address"`
+	Type    string         `json:"type"`
+	Name    string         `json:"name"`
+	Values  map[string]any `json:"values"`
+}
+
+func TestTofuPlan(t *testing.T) {
+	tf := tool(t)
+	const project, number = "synthos-plan", "123456789012"
+	s := &standIn{project: project, number: number}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	// A scratch copy without the gcs backend (tf-validate initialises with
+	// -backend=false, so the default local state is used) and with a
+	// provider that talks to the stand-in; tf-validate copies it again into
+	// its own scratch directory.
+	dir := t.TempDir()
+	paths, _ := filepath.Glob("*.tf")
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = gcsBackend.ReplaceAll(src, nil)
+		if err := os.WriteFile(filepath.Join(dir, p), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	override := fmt.Sprintf(`provider "google" {
+  access_token                     = "stand-in"
+  resource_manager_custom_endpoint = "%[1]s/cloudresourcemanager/v1/"
+  storage_custom_endpoint          = "%[1]s/storage/v1/"
+  cloud_billing_custom_endpoint    = "%[1]s/cloudbilling/v1/"
+}
+`, srv.URL)
+	if err := os.WriteFile(filepath.Join(dir, "zz_stand_in_override.tf"), []byte(override), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "tfplan")
+	vars := []string{"-var=project=" + project, "-var=region=europe-west1",
+		"-var=billing_account=000000-000000-000000", "-var=source_object=source-test.zip"}
+	run(t, tf, dir, append([]string{"plan", "-input=false", "-no-color", "-lock=false", "-out=" + plan}, vars...)...)
+	js := run(t, tf, dir, "show", "-json", "-no-color", plan)
+	if len(s.unexpected) > 0 {
+		t.Logf("requests the stand-in did not answer: %v", s.unexpected)
+	}
+
+	var doc struct {
+		PlannedValues struct {
+			RootModule struct {
+				Resources []plannedResource `json:"resources"`
+			} `json:"root_module"`
+		} `json:"planned_values"`
+		Configuration struct {
+			RootModule struct {
+				Resources []struct {
+					Address     string         `json:"address"`
+					Expressions map[string]any `json:"expressions"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"configuration"`
+	}
+	if err := json.Unmarshal([]byte(js[strings.Index(js, "{"):]), &doc); err != nil {
+		t.Fatalf("tofu show -json: %v", err)
+	}
+	res := doc.PlannedValues.RootModule.Resources
+	t.Logf("%d resources planned", len(res))
+	// Values known only after apply (ids, URIs) are absent from the planned
+	// values; the configuration's references say where they come from.
+	exprs := map[string]map[string]any{}
+	for _, r := range doc.Configuration.RootModule.Resources {
+		exprs[r.Address] = r.Expressions
+	}
+	byType := map[string][]plannedResource{}
+	for _, r := range res {
+		byType[r.Type] = append(byType[r.Type], r)
+	}
+
+	// Every registry entry point is a function built as synthos-build and
+	// run as its own service account.
+	functions := map[string]plannedResource{} // by entry point
+	entryOf := map[string]string{}            // function address -> entry point
+	for _, f := range byType["google_cloudfunctions2_function"] {
+		build := first(f.Values["build_config"])
+		functions[str(build["entry_point"])] = f
+		entryOf[f.Address] = str(build["entry_point"])
+		if refs := references(first(exprs[f.Address]["build_config"])["service_account"]); !slices.Contains(refs, "local.build_service_account") {
+			t.Errorf("%s: build_config.service_account refers to %v, want local.build_service_account (synthos-build)", f.Address, refs)
+		}
+	}
+	for _, sa := range byType["google_service_account"] {
+		if sa.Name == "build" && str(sa.Values["account_id"]) != "synthos-build" {
+			t.Errorf("google_service_account.build: account_id = %v", sa.Values["account_id"])
+		}
+	}
+	for _, e := range registry.All() {
+		f, ok := functions[e.Name]
+		if !ok {
+			t.Errorf("entry point %s is not planned as a function", e.Name)
+			continue
+		}
+		sc := first(f.Values["service_config"])
+		sa := str(sc["service_account_email"])
+		if !regexp.MustCompile(`^synthos-[a-z-]+@` + project + `\.iam\.gserviceaccount\.com$`).MatchString(sa) {
+			t.Errorf("%s (%s): service_account_email = %q, want its own synthos-* account", f.Address, e.Name, sa)
+		}
+		env, _ := sc["environment_variables"].(map[string]any)
+		if str(env["SYNTHOS_STATE_URL"]) != "firestore://"+project {
+			t.Errorf("%s: SYNTHOS_STATE_URL = %v", f.Address, env["SYNTHOS_STATE_URL"])
+		}
+	}
+
+	// Every push subscription signs with OIDC, retries with backoff and
+	// dead-letters; every topic is planned.
+	topics := map[string]bool{}
+	for _, tp := range byType["google_pubsub_topic"] {
+		topics[str(tp.Values["name"])] = true
+	}
+	deadLetterEntry := map[string]bool{}
+	for _, e := range registry.All() {
+		deadLetterEntry[e.Name] = e.DeadLetter
+	}
+	pushed := map[string]bool{} // entry points a push subscription delivers to
+	for _, sub := range byType["google_pubsub_subscription"] {
+		pc := first(sub.Values["push_config"])
+		if pc == nil {
+			continue
+		}
+		entry := ""
+		for _, r := range references(first(exprs[sub.Address]["push_config"])["push_endpoint"]) {
+			if e, ok := entryOf[strings.TrimSuffix(r, ".service_config[0].uri")]; ok {
+				entry = e
+			}
+		}
+		if entry == "" {
+			t.Errorf("%s: push_endpoint is not a function's URI", sub.Address)
+		}
+		pushed[entry] = true
+		if oidc := first(pc["oidc_token"]); str(oidc["service_account_email"]) == "" || str(oidc["audience"]) == "" {
+			t.Errorf("%s: push without an oidc_token (account and audience)", sub.Address)
+		}
+		if rp := first(sub.Values["retry_policy"]); str(rp["minimum_backoff"]) == "" {
+			t.Errorf("%s: no retry_policy", sub.Address)
+		}
+		dl := first(sub.Values["dead_letter_policy"])
+		switch {
+		case deadLetterEntry[entry] && dl != nil:
+			t.Errorf("%s: reads a dead-letter topic and has a dead_letter_policy of its own", sub.Address)
+		case !deadLetterEntry[entry] && (dl == nil || dl["max_delivery_attempts"] == nil):
+			t.Errorf("%s: no dead_letter_policy", sub.Address)
+		}
+	}
+	for _, e := range registry.All() {
+		if e.Kind != registry.Push {
+			continue
+		}
+		if !topics[e.Topic] {
+			t.Errorf("topic %s (read by %s) is not planned", e.Topic, e.Name)
+		}
+		if !pushed[e.Name] {
+			t.Errorf("no push subscription delivers to %s", e.Name)
+		}
+	}
+
+	// The audit archive is locked by default.
+	for _, b := range byType["google_storage_bucket"] {
+		if b.Name == "audit_archive" {
+			if rp := first(b.Values["retention_policy"]); rp["is_locked"] != true {
+				t.Errorf("audit archive retention_policy = %v, want locked", rp)
+			}
+		}
+	}
+
+	// Service accounts wait for the IAM API (checked in the configuration:
+	// depends_on is not in the plan), and the plan has the new APIs.
+	var services []string
+	for _, sv := range byType["google_project_service"] {
+		services = append(services, str(sv.Values["service"]))
+	}
+	for _, want := range []string{"iam.googleapis.com", "cloudresourcemanager.googleapis.com"} {
+		if !slices.Contains(services, want) {
+			t.Errorf("API %s is not enabled", want)
+		}
+	}
+}
+
+func first(v any) map[string]any {
+	if l, ok := v.([]any); ok && len(l) > 0 {
+		m, _ := l[0].(map[string]any)
+		return m
+	}
+	return nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// references returns the references of one expression of the plan's
+// configuration section.
+func references(expr any) []string {
+	m, _ := expr.(map[string]any)
+	l, _ := m["references"].([]any)
+	out := make([]string, 0, len(l))
+	for _, r := range l {
+		out = append(out, str(r))
+	}
+	return out
+}
+
+// TestZipListsAgree: make zip (make deploy) and cloudbuild.yaml put the
+// same files into the functions' source zip.
+func TestZipListsAgree(t *testing.T) {
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := os.ReadFile("../cloudbuild.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^ZIP_FILES\s*:?=\s*(.+)$`).FindSubmatch(mk)
+	c := regexp.MustCompile(`zip -qr source\.zip (.+?) -x`).FindSubmatch(cb)
+	if m == nil || c == nil {
+		t.Fatalf("zip file lists not found (Makefile ZIP_FILES: %v, cloudbuild.yaml zip -qr: %v)", m != nil, c != nil)
+	}
+	if mf, cf := strings.Fields(string(m[1])), strings.Fields(string(c[1])); !slices.Equal(mf, cf) {
+		t.Errorf("Makefile zips %v, cloudbuild.yaml zips %v", mf, cf)
+	}
+}
