@@ -818,3 +818,34 @@ func TestDataBucketLifecycle(t *testing.T) {
 		t.Errorf("google_storage_bucket.%s needs a lifecycle_rule deleting every object (no other condition) at age var.data_retention_days", dataBucket)
 	}
 }
+
+// TestFirstDeployOrdering: on a fresh project the IAM API must be enabled
+// before any service account is created, and every function is built as
+// the synthos-build account (projects created since mid-2024 may otherwise
+// build as a default account without roles/cloudbuild.builds.builder).
+func TestFirstDeployOrdering(t *testing.T) {
+	m := load(t)
+	services := m.stringList(t, "services")
+	for _, api := range []string{"iam.googleapis.com", "cloudresourcemanager.googleapis.com"} {
+		if !slices.Contains(services, api) {
+			t.Errorf("local.services does not enable %s", api)
+		}
+	}
+	for name, r := range m.resources["google_service_account"] {
+		e := attr(r.body, "depends_on")
+		var deps []string
+		if tup, ok := e.(*hclsyntax.TupleConsExpr); ok {
+			for _, x := range tup.Exprs {
+				deps = append(deps, ref(x))
+			}
+		}
+		if !slices.Contains(deps, "google_project_service.services") {
+			t.Errorf("google_service_account.%s (%s) must depend on google_project_service.services (the IAM API)", name, r.at())
+		}
+	}
+	for name, r := range m.resources["google_cloudfunctions2_function"] {
+		if got := ref(attr(r.body, "build_config", "service_account")); got != "local.build_service_account" {
+			t.Errorf("google_cloudfunctions2_function.%s (%s): build_config.service_account is %q, want local.build_service_account", name, r.at(), got)
+		}
+	}
+}
