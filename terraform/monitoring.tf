@@ -3,6 +3,7 @@
 # to var.notification_channels (create channels in the console or in a
 # separate configuration and pass their ids).
 locals {
+  # Every function (the plan test checks none is missing).
   function_services = [
     google_cloudfunctions2_function.api.name,
     google_cloudfunctions2_function.billing.name,
@@ -15,6 +16,7 @@ locals {
     google_cloudfunctions2_function.guard.name,
     google_cloudfunctions2_function.generate_dead_letter.name,
     google_cloudfunctions2_function.privacy_dead_letter.name,
+    google_cloudfunctions2_function.reap.name,
   ]
   function_service_filter = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = one_of(${join(", ", [for s in local.function_services : "\"${s}\""])})"
 }

@@ -120,10 +120,23 @@ type plannedResource struct {
 	Values  map[string]any `json:"values"`
 }
 
-func TestTofuPlan(t *testing.T) {
+// planned is a plan as `tofu show -json` describes it.
+type planned struct {
+	byType map[string][]plannedResource
+	// Values known only after apply (ids, URIs) are absent from the
+	// planned values; the configuration's expressions say where they come
+	// from, by resource address.
+	exprs map[string]map[string]any
+}
+
+const planProject, planNumber = "synthos-plan", "123456789012"
+
+// tofuPlan plans the configuration with extra -var flags against the
+// stand-in and returns the plan.
+func tofuPlan(t *testing.T, extra ...string) planned {
+	t.Helper()
 	tf := tool(t)
-	const project, number = "synthos-plan", "123456789012"
-	s := &standIn{project: project, number: number}
+	s := &standIn{project: planProject, number: planNumber}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 
@@ -154,9 +167,13 @@ func TestTofuPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := filepath.Join(dir, "tfplan")
-	vars := []string{"-var=project=" + project, "-var=region=europe-west1",
+	args := []string{"plan", "-input=false", "-no-color", "-lock=false", "-out=" + plan,
+		"-var=project=" + planProject, "-var=region=europe-west1",
 		"-var=billing_account=000000-000000-000000", "-var=source_object=source-test.zip"}
-	run(t, tf, dir, append([]string{"plan", "-input=false", "-no-color", "-lock=false", "-out=" + plan}, vars...)...)
+	out := run(t, tf, dir, append(args, extra...)...)
+	if strings.Contains(out, "Warning:") {
+		t.Errorf("tofu plan warns:\n%s", out)
+	}
 	js := run(t, tf, dir, "show", "-json", "-no-color", plan)
 	if len(s.unexpected) > 0 {
 		t.Logf("requests the stand-in did not answer: %v", s.unexpected)
@@ -180,18 +197,22 @@ func TestTofuPlan(t *testing.T) {
 	if err := json.Unmarshal([]byte(js[strings.Index(js, "{"):]), &doc); err != nil {
 		t.Fatalf("tofu show -json: %v", err)
 	}
-	res := doc.PlannedValues.RootModule.Resources
-	t.Logf("%d resources planned", len(res))
-	// Values known only after apply (ids, URIs) are absent from the planned
-	// values; the configuration's references say where they come from.
-	exprs := map[string]map[string]any{}
+	p := planned{byType: map[string][]plannedResource{}, exprs: map[string]map[string]any{}}
 	for _, r := range doc.Configuration.RootModule.Resources {
-		exprs[r.Address] = r.Expressions
+		p.exprs[r.Address] = r.Expressions
 	}
-	byType := map[string][]plannedResource{}
-	for _, r := range res {
-		byType[r.Type] = append(byType[r.Type], r)
+	for _, r := range doc.PlannedValues.RootModule.Resources {
+		p.byType[r.Type] = append(p.byType[r.Type], r)
 	}
+	t.Logf("%d resources planned", len(doc.PlannedValues.RootModule.Resources))
+	return p
+}
+
+// TestTofuPlan plans the production configuration (default variables).
+func TestTofuPlan(t *testing.T) {
+	p := tofuPlan(t)
+	byType, exprs, project := p.byType, p.exprs, planProject
+	req := required(t)
 
 	// Every registry entry point is a function built as synthos-build and
 	// run as its own service account.
@@ -222,8 +243,13 @@ func TestTofuPlan(t *testing.T) {
 			t.Errorf("%s (%s): service_account_email = %q, want its own synthos-* account", f.Address, e.Name, sa)
 		}
 		env, _ := sc["environment_variables"].(map[string]any)
-		if str(env["SYNTHOS_STATE_URL"]) != "firestore://"+project {
-			t.Errorf("%s: SYNTHOS_STATE_URL = %v", f.Address, env["SYNTHOS_STATE_URL"])
+		for name, prefix := range req {
+			if name == "SYNTHOS_OBJECTS_URL" {
+				continue // only functions that touch objects (checked on the HCL)
+			}
+			if v, ok := env[name]; !ok || !strings.HasPrefix(str(v), prefix) {
+				t.Errorf("%s (%s): environment %s = %v, want a value starting %q", f.Address, e.Name, name, v, prefix)
+			}
 		}
 	}
 
@@ -279,6 +305,43 @@ func TestTofuPlan(t *testing.T) {
 		}
 	}
 
+	// Alert policies watch metrics that exist: Cloud Run's request metrics
+	// of every function's service, and Pub/Sub's backlog.
+	realMetrics := []string{"run.googleapis.com/request_count", "run.googleapis.com/request_latencies",
+		"pubsub.googleapis.com/subscription/num_undelivered_messages"}
+	metricType := regexp.MustCompile(`metric\.type\s*=\s*"([^"]+)"`)
+	if len(byType["google_monitoring_alert_policy"]) == 0 {
+		t.Error("no alert policies planned")
+	}
+	for _, ap := range byType["google_monitoring_alert_policy"] {
+		cond, _ := ap.Values["conditions"].([]any)
+		for _, c := range cond {
+			for _, kind := range []string{"condition_threshold", "condition_absent"} {
+				ct := first(c.(map[string]any)[kind])
+				for _, key := range []string{"filter", "denominator_filter"} {
+					f := str(ct[key])
+					for _, m := range metricType.FindAllStringSubmatch(f, -1) {
+						if !slices.Contains(realMetrics, m[1]) {
+							t.Errorf("%s: filter watches %s, not one of %v", ap.Address, m[1], realMetrics)
+						}
+					}
+					if strings.Contains(f, "cloud_run_revision") {
+						for _, fn := range byType["google_cloudfunctions2_function"] {
+							if name := str(fn.Values["name"]); !strings.Contains(f, `"`+name+`"`) {
+								t.Errorf("%s: filter does not cover %s", ap.Address, name)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+
+	// Public HTTP functions by default.
+	if n := len(byType["google_cloud_run_v2_service_iam_member"]); n == 0 {
+		t.Error("no invoker grants planned")
+	}
+
 	// The audit archive is locked by default.
 	for _, b := range byType["google_storage_bucket"] {
 		if b.Name == "audit_archive" {
@@ -297,6 +360,30 @@ func TestTofuPlan(t *testing.T) {
 	for _, want := range []string{"iam.googleapis.com", "cloudresourcemanager.googleapis.com"} {
 		if !slices.Contains(services, want) {
 			t.Errorf("API %s is not enabled", want)
+		}
+	}
+}
+
+// TestTofuPlanTestProject plans what a test project sets: an unlocked audit
+// archive, an existing Firestore database, no allUsers grants.
+func TestTofuPlanTestProject(t *testing.T) {
+	p := tofuPlan(t, "-var=audit_retention_locked=false", "-var=create_firestore_database=false", "-var=public_http=false")
+	for _, b := range p.byType["google_storage_bucket"] {
+		if b.Name == "audit_archive" {
+			if rp := first(b.Values["retention_policy"]); rp["is_locked"] != false {
+				t.Errorf("audit archive retention_policy = %v, want unlocked", rp)
+			}
+		}
+	}
+	if n := len(p.byType["google_firestore_database"]); n != 0 {
+		t.Errorf("create_firestore_database = false still plans %d databases", n)
+	}
+	if len(p.byType["google_firestore_index"]) == 0 {
+		t.Error("no Firestore indexes planned on the existing database")
+	}
+	for _, m := range p.byType["google_cloud_run_v2_service_iam_member"] {
+		if m.Values["member"] == "allUsers" {
+			t.Errorf("public_http = false still plans %s for allUsers", m.Address)
 		}
 	}
 }
