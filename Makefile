@@ -94,9 +94,10 @@ endif
 # The audit archive's locked retention can never be removed: the bucket
 # cannot be deleted before its objects are 7 years old, so destroy refuses.
 destroy: deploy-check ## terraform destroy; refuses while the audit archive's retention policy is locked
-	@locked=$$(gcloud storage buckets describe gs://$(AUDIT_BUCKET) --project=$(PROJECT) \
-	  --format='value(retention_policy.isLocked)' 2>/dev/null); \
-	if [ "$$locked" = "True" ] || [ "$$locked" = "true" ]; then \
+	@if ! out=$$(gcloud storage buckets describe gs://$(AUDIT_BUCKET) --project=$(PROJECT) --format=json 2>&1); then \
+	  case "$$out" in *"not found"*|*"NotFound"*|*"404"*) ;; \
+	  *) echo "refusing: cannot tell whether gs://$(AUDIT_BUCKET) is locked:"; echo "$$out"; exit 1;; esac; \
+	elif echo "$$out" | grep -Eq '"(isLocked|is_locked)": *true'; then \
 	  echo "refusing: gs://$(AUDIT_BUCKET) has a LOCKED retention policy (7 years)."; \
 	  echo "A locked policy can never be removed or shortened, so the bucket cannot be deleted before its"; \
 	  echo "objects are 7 years old and terraform destroy would fail part-way. See README: Deployment."; \

@@ -5,6 +5,10 @@
 variable "billing_account" {
   description = "Cloud Billing account id (XXXXXX-XXXXXX-XXXXXX) that pays for the project; the budget is created on it."
   type        = string
+  validation {
+    condition     = can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "billing_account must be a billing account id, XXXXXX-XXXXXX-XXXXXX (gcloud billing projects describe PROJECT)."
+  }
 }
 
 variable "budget_amount" {

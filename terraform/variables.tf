@@ -10,9 +10,12 @@ variable "region" {
 }
 
 variable "source_object" {
-  description = "Name of the functions' source zip in the source bucket (set by Cloud Build)."
+  description = "Name of the functions' source zip in the source bucket, uploaded before the plan (cloudbuild.yaml and make deploy upload source-<commit>.zip and pass its name). No default: nothing uploads a fixed name."
   type        = string
-  default     = "source.zip"
+  validation {
+    condition     = endswith(var.source_object, ".zip")
+    error_message = "source_object must name a .zip in the source bucket."
+  }
 }
 
 variable "log_level" {
