@@ -134,7 +134,14 @@ func TestBusSubscriptionBound(t *testing.T) {
 	recv(t, other)
 	<-started
 	<-started
-	if s := b.Stats(); s.Running != 2 || s.Queued != 98 {
+	// The audit handler returns just after it hands its message over:
+	// wait for it to leave the running count.
+	s := b.Stats()
+	for i := 0; i < 500 && (s.Running != 2 || s.Queued != 98); i++ {
+		time.Sleep(10 * time.Millisecond)
+		s = b.Stats()
+	}
+	if s.Running != 2 || s.Queued != 98 {
 		t.Errorf("flood blocked: %v, want 2 running, 98 queued", s)
 	}
 	close(release)
