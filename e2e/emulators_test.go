@@ -25,14 +25,12 @@ import (
 	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/billing/entitlements"
+	"synthos.dev/synthos/shared/objects/objectstest"
 	"synthos.dev/synthos/shared/webhooks"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"cloud.google.com/go/storage"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"gocloud.dev/blob/gcsblob"
-	"google.golang.org/api/option"
 
 	"synthos.dev/synthos/functions/privacy"
 	"synthos.dev/synthos/shared/config"
@@ -143,17 +141,7 @@ func startEmulated(t *testing.T, ctx context.Context, cfgExtra map[string]string
 	// webhook endpoints and plans of earlier runs out of this one.
 	tenant := "acme-" + hex.EncodeToString(suffix)
 
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
-	if err != nil {
-		t.Fatalf("fake-gcs-server: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	gcs, err := storage.NewClient(ctx, option.WithEndpoint(srv.URL()+"/storage/v1/"),
-		option.WithoutAuthentication(), storage.WithJSONReads())
-	if err != nil {
-		t.Fatalf("storage.NewClient: %v", err)
-	}
-	t.Cleanup(func() { _ = gcs.Close() })
+	_, gcs := objectstest.FakeGCS(t)
 	const bucketName = "synthos-e2e-data"
 	if err := gcs.Bucket(bucketName).Create(ctx, project, nil); err != nil {
 		t.Fatalf("create bucket: %v", err)

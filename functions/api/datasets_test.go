@@ -10,16 +10,14 @@ import (
 	"strings"
 	"testing"
 
-	"cloud.google.com/go/storage"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/gcsblob"
-	"google.golang.org/api/option"
 
 	"synthos.dev/synthos/internal/testdata"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/objects/objectstest"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -371,17 +369,7 @@ func TestChunkedUploadLimits(t *testing.T) {
 // an API key, then completes the upload, which validates it.
 func TestGCSUploadSession(t *testing.T) {
 	t.Parallel()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
-	if err != nil {
-		t.Fatalf("fake-gcs-server: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	client, err := storage.NewClient(t.Context(), option.WithEndpoint(srv.URL()+"/storage/v1/"),
-		option.WithoutAuthentication(), storage.WithJSONReads())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	srv, client := objectstest.FakeGCS(t)
 	if err := client.Bucket("data").Create(t.Context(), "p", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -13,17 +13,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"cloud.google.com/go/storage"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
-	"google.golang.org/api/option"
 
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/objects/objectstest"
@@ -49,21 +46,7 @@ func TestFile(t *testing.T) {
 // memory and appends each resumable-upload chunk to it, so the heap bound is
 // asserted only for reads.
 func TestGCS(t *testing.T) {
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
-	if err != nil {
-		t.Fatalf("fake-gcs-server: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	client, err := storage.NewClient(t.Context(),
-		option.WithEndpoint(srv.URL()+"/storage/v1/"),
-		option.WithoutAuthentication(),
-		// The fake serves downloads on the JSON API's media path; the client's
-		// default XML reads go to a host it does not route.
-		storage.WithJSONReads())
-	if err != nil {
-		t.Fatalf("storage.NewClient: %v", err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	_, client := objectstest.FakeGCS(t)
 
 	var n atomic.Int64
 	objectstest.Run(t, func(t *testing.T) *blob.Bucket {

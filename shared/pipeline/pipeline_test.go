@@ -10,11 +10,10 @@ import (
 	"testing"
 
 	"cloud.google.com/go/storage"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/api/iterator"
-	"google.golang.org/api/option"
 
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/objects/objectstest"
 	"synthos.dev/synthos/shared/rules"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
@@ -174,17 +173,7 @@ func TestPermanent(t *testing.T) {
 // and leaves no intermediate object behind.
 func TestGCSComposeTree(t *testing.T) {
 	t.Parallel()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
-	if err != nil {
-		t.Fatalf("fake-gcs-server: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	client, err := storage.NewClient(t.Context(), option.WithEndpoint(srv.URL()+"/storage/v1/"),
-		option.WithoutAuthentication(), storage.WithJSONReads())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	_, client := objectstest.FakeGCS(t)
 	b := client.Bucket("compose-test")
 	if err := b.Create(t.Context(), "p", nil); err != nil {
 		t.Fatal(err)
