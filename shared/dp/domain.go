@@ -20,7 +20,10 @@ import (
 // Fine bins: a numeric or datetime column has its value bins then one bin
 // for missing; a categorical column has its released levels, then OtherBin
 // (every value not released), then missing; a boolean column has false,
-// true, then missing.
+// true, then missing. A column whose profile has no missing-value spelling
+// has no missing bin (NoMissing), and one whose categories are public has no
+// OtherBin (NoOther): the model can then never write a blank, or a label the
+// data does not hold, into it.
 type Attr struct {
 	Name   string
 	Source int // index of the column in the table
@@ -53,6 +56,11 @@ type Attr struct {
 	TrueToken, FalseToken string
 	// Other is the label written for OtherBin.
 	Other string
+	// NoMissing drops the missing bin: the profile, public, saw no missing
+	// cell. NoOther drops OtherBin: the categories are public. (Negated so
+	// that models saved before they existed load unchanged.)
+	NoMissing bool `json:",omitempty"`
+	NoOther   bool `json:",omitempty"`
 
 	// Groups maps compressed bin k to the fine bins it stands for; a group
 	// of several is the merge of the rare fine bins, decompressed uniformly
@@ -62,13 +70,37 @@ type Attr struct {
 
 // fine returns the size of the fine domain.
 func (a *Attr) fine() int {
-	switch a.Kind {
-	case profile.Numeric, profile.Datetime:
-		return a.valueBins() + 1
-	case profile.Boolean:
-		return 3
+	n := len(a.Levels) + 1 // categorical: levels and OtherBin
+	switch {
+	case a.isNumber():
+		n = a.valueBins()
+	case a.Kind == profile.Boolean:
+		n = 2
+	case a.NoOther:
+		n = len(a.Levels)
 	}
-	return len(a.Levels) + 2
+	if !a.NoMissing {
+		n++
+	}
+	return n
+}
+
+// missingBin is the fine bin of missing cells, or -1 when the column has
+// none.
+func (a *Attr) missingBin() int {
+	if a.NoMissing {
+		return -1
+	}
+	return a.fine() - 1
+}
+
+// otherBin is the fine bin of categories that were not released, or -1
+// when the categories are public.
+func (a *Attr) otherBin() int {
+	if a.Kind != profile.Categorical || a.NoOther {
+		return -1
+	}
+	return len(a.Levels)
 }
 
 func (a *Attr) isNumber() bool { return a.Kind == profile.Numeric || a.Kind == profile.Datetime }
@@ -104,21 +136,20 @@ func newBinner(a *Attr) *binner {
 // column's kind count as missing.
 func (b *binner) bin(cell string) int {
 	a := b.a
-	missing := a.fine() - 1
 	if profile.IsMissing(cell, b.pc) {
-		return missing
+		return b.missing()
 	}
 	switch a.Kind {
 	case profile.Numeric, profile.Datetime:
 		v, ok := parseValue(a.Kind, a.Format, cell)
 		if !ok {
-			return missing
+			return b.missing()
 		}
 		return a.valueBin(v)
 	case profile.Boolean:
 		v, ok := profile.ParseBool(cell, b.pc)
 		if !ok {
-			return missing
+			return b.missing()
 		}
 		if v {
 			return 1
@@ -128,7 +159,29 @@ func (b *binner) bin(cell string) int {
 	if k, ok := b.level[strings.TrimSpace(cell)]; ok {
 		return k
 	}
+	if a.NoOther {
+		// Outside the public categories: counted as missing when the
+		// column has missing cells, else in the first category.
+		return b.missing()
+	}
 	return len(a.Levels) // OtherBin
+}
+
+// missing is the bin of a missing or unparseable cell: the missing bin, or
+// bin 0 in a column the profile says has no missing cells (then such a cell
+// is one the profile's kind does not fit; a fixed bin keeps the count's
+// sensitivity at one without inventing a blank).
+func (b *binner) missing() int {
+	if m := b.a.missingBin(); m >= 0 {
+		return m
+	}
+	return 0
+}
+
+// level reports whether cell is one of a categorical column's levels.
+func (b *binner) isLevel(cell string) bool {
+	_, ok := b.level[strings.TrimSpace(cell)]
+	return ok
 }
 
 // parseValue reads a numeric cell or a datetime cell (as Unix seconds).
@@ -164,7 +217,12 @@ func (a *Attr) valueBin(v float64) int {
 
 // setBins lays out the value bins of a numeric or datetime column on
 // [lo, hi] with at most maxBins bins: one per integer when an integer column
-// has that few values, otherwise an atom at lo and equal-width intervals.
+// has that few values; otherwise intervals, geometric when the range is
+// positive and spans more than a factor geoRatio (skewed amounts, counts,
+// prices: equal widths would put most rows in the first bin), equal-width
+// else. A column whose range starts at zero gets an atom there: many columns
+// hold a mass at zero (gains, losses, counts) that an interval would smear.
+// Every input is public or private output, so the layout is too.
 func (a *Attr) setBins(lo, hi float64, maxBins int) {
 	if a.Integer {
 		lo, hi = math.Ceil(lo), math.Floor(hi)
@@ -174,18 +232,9 @@ func (a *Attr) setBins(lo, hi float64, maxBins int) {
 	}
 	a.Lo, a.Hi = lo, hi
 	a.Atom, a.Edges = false, nil
-	if a.Integer {
-		if hi-lo+1 <= float64(maxBins) {
-			for v := lo; v <= hi+1; v++ {
-				a.Edges = append(a.Edges, v)
-			}
-			return
-		}
-		a.Atom = true
-		k := maxBins - 1
-		span := hi - lo // integers lo+1..hi
-		for i := 0; i <= k; i++ {
-			a.Edges = append(a.Edges, lo+1+math.Floor(float64(i)*span/float64(k)))
+	if a.Integer && hi-lo+1 <= float64(maxBins) {
+		for v := lo; v <= hi+1; v++ {
+			a.Edges = append(a.Edges, v)
 		}
 		return
 	}
@@ -193,24 +242,60 @@ func (a *Attr) setBins(lo, hi float64, maxBins int) {
 		a.Edges = []float64{lo, lo}
 		return
 	}
-	a.Atom = true
-	k := maxBins - 1
-	for i := 0; i <= k; i++ {
-		a.Edges = append(a.Edges, lo+(hi-lo)*float64(i)/float64(k))
+	k := maxBins
+	start := lo
+	if lo == 0 {
+		a.Atom = true
+		k--
+		if a.Integer {
+			start = 1
+		}
 	}
-	a.Edges[k] = hi
+	geo := start > 0 && hi/start > geoRatio
+	for i := 0; i <= k; i++ {
+		t := float64(i) / float64(k)
+		e := start + (hi-start)*t
+		if geo {
+			e = start * math.Pow(hi/start, t)
+		}
+		if a.Integer {
+			e = math.Floor(e)
+		}
+		if i == k {
+			e = hi
+			if a.Integer {
+				e = hi + 1 // bins are half-open: the last holds hi
+			}
+		}
+		if n := len(a.Edges); n > 0 && e <= a.Edges[n-1] {
+			continue // integer edges that coincide
+		}
+		a.Edges = append(a.Edges, e)
+	}
+	if len(a.Edges) < 2 {
+		a.Edges = []float64{start, hi}
+	}
+}
+
+// geoRatio is the hi/lo ratio above which a positive range gets geometric
+// bins.
+const geoRatio = 8
+
+// perValue reports whether the value bins are one per integer.
+func (a *Attr) perValue() bool {
+	return a.Integer && !a.Atom && len(a.Edges)-1 == int(a.Hi-a.Lo+1)
 }
 
 // drawValue writes a value of fine bin k to buf: uniform within a numeric
 // bin and rounded to the column's precision, the level of a categorical or
 // boolean bin, the missing token for the missing bin.
 func (a *Attr) drawValue(buf []byte, k int, rng *rand.Rand) []byte {
-	if k == a.fine()-1 {
+	if k == a.missingBin() {
 		return append(buf, a.Missing...)
 	}
 	switch a.Kind {
 	case profile.Categorical:
-		if k == len(a.Levels) {
+		if k == a.otherBin() {
 			return append(buf, a.Other...)
 		}
 		return append(buf, a.Levels[k]...)
@@ -223,6 +308,9 @@ func (a *Attr) drawValue(buf []byte, k int, rng *rand.Rand) []byte {
 			k--
 		}
 		lo, hi := a.Edges[k], a.Edges[k+1]
+		if k+2 == len(a.Edges) && !a.Integer {
+			hi = a.Hi
+		}
 		switch {
 		case a.Integer && hi > lo:
 			v = lo + float64(rng.Int64N(int64(hi-lo)))
@@ -243,17 +331,37 @@ func (a *Attr) drawValue(buf []byte, k int, rng *rand.Rand) []byte {
 	}
 }
 
-// Public grid for DP bounds: signed powers of two from 2^minExp to 2^maxExp,
-// plus a bucket for |v| < 2^minExp. Bucket logBuckets is that near-zero one;
+// grid is a public partition of a column's values into buckets, on which the
+// domain step measures a noisy histogram to find a coarse range.
+type grid interface {
+	size() int
+	bucket(v float64) int
+	// rng is the closed range of bucket b.
+	rng(b int) (lo, hi float64)
+}
+
+func gridFor(k profile.Kind) grid {
+	if k == profile.Datetime {
+		return yearGrid{}
+	}
+	return logGrid{}
+}
+
+// logGrid: signed powers of two from 2^minExp to 2^maxExp, plus a bucket for
+// |v| < 2^minExp (read as zero). Bucket logBuckets is that near-zero one;
 // logBuckets+1+e' holds [2^(e'+minExp), 2^(e'+minExp+1)), and the negative
 // side mirrors it.
+type logGrid struct{}
+
 const (
 	minExp     = -20
 	maxExp     = 62
 	logBuckets = maxExp - minExp + 1
 )
 
-func logBucket(v float64) int {
+func (logGrid) size() int { return 2*logBuckets + 1 }
+
+func (logGrid) bucket(v float64) int {
 	av := math.Abs(v)
 	if av < math.Ldexp(1, minExp) {
 		return logBuckets
@@ -266,16 +374,36 @@ func logBucket(v float64) int {
 	return logBuckets + 1 + i
 }
 
-// logRange is the closed range covered by a bucket of logBucket.
-func logRange(b int) (lo, hi float64) {
+func (logGrid) rng(b int) (lo, hi float64) {
 	switch {
 	case b == logBuckets:
-		t := math.Ldexp(1, minExp)
-		return -t, t
+		return 0, 0
 	case b > logBuckets:
 		e := b - logBuckets - 1 + minExp
 		return math.Ldexp(1, e), math.Ldexp(1, e+1)
 	}
 	e := logBuckets - 1 - b + minExp
 	return -math.Ldexp(1, e+1), -math.Ldexp(1, e)
+}
+
+// yearGrid: calendar years (UTC) firstYear to firstYear+years-1 of Unix
+// seconds; earlier and later instants fall in the end buckets, so a bound
+// never leaves those years.
+type yearGrid struct{}
+
+const (
+	firstYear = 1900
+	years     = 200
+)
+
+func (yearGrid) size() int { return years }
+
+func (yearGrid) bucket(v float64) int {
+	y := time.Unix(int64(math.Floor(v)), 0).UTC().Year()
+	return min(max(y-firstYear, 0), years-1)
+}
+
+func (yearGrid) rng(b int) (lo, hi float64) {
+	y := firstYear + b
+	return float64(time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix()), float64(time.Date(y+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
 }

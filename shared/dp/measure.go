@@ -44,13 +44,8 @@ func (f *fitter) mst() error {
 		if err := g1.AddNoise(counts); err != nil {
 			return err
 		}
-		one[i] = compress(a, counts, g1.Sigma2())
-		back := make([]int32, a.fine())
-		for k, grp := range a.Groups {
-			for _, fb := range grp {
-				back[fb] = int32(k)
-			}
-		}
+		var back []int32
+		one[i], back = compress(a, counts, g1.Sigma2())
 		c := make([]int32, n)
 		for r, fb := range fine[i] {
 			c[r] = back[fb]
@@ -92,11 +87,18 @@ func (f *fitter) mst() error {
 	return nil
 }
 
-// compress re-expresses a noisy 1-way measurement over the compressed domain
-// (MST's compress_domain): fine bins whose noisy count is at least
-// compressThreshold sigma keep a bin each; the others are merged into one
-// bin whose measurement is their sum, of variance (their number) sigma².
-func compress(a *Attr, counts []int64, sigma2 float64) measurement {
+// compress re-expresses a noisy 1-way measurement over the compressed
+// domain and returns the map from fine bins to compressed bins by which the
+// data are counted in the 2-way step. It is post-processing of the noisy
+// counts. Categorical and boolean columns follow MST's compress_domain:
+// fine bins whose noisy count is at least compressThreshold sigma keep a bin
+// each, the others are merged into one bin whose measurement is their sum,
+// of variance (their number) sigma². Numeric and datetime columns use
+// compressRange instead.
+func compress(a *Attr, counts []int64, sigma2 float64) (measurement, []int32) {
+	if a.isNumber() {
+		return compressRange(a, counts, sigma2)
+	}
 	thr := compressThreshold * math.Sqrt(sigma2)
 	var m measurement
 	var rare []int
@@ -117,7 +119,96 @@ func compress(a *Attr, counts []int64, sigma2 float64) measurement {
 		m.Y = append(m.Y, rareSum)
 		m.Var = append(m.Var, float64(len(rare))*sigma2)
 	}
-	return m
+	return m, backMap(a, nil)
+}
+
+// backMap inverts a.Groups; dead lists fine bins in no group with the group
+// that counts them.
+func backMap(a *Attr, dead map[int]int) []int32 {
+	back := make([]int32, a.fine())
+	for k, grp := range a.Groups {
+		for _, fb := range grp {
+			back[fb] = int32(k)
+		}
+	}
+	for fb, k := range dead {
+		back[fb] = int32(k)
+	}
+	return back
+}
+
+// compressRange compresses a numeric or datetime column's value bins in
+// two steps that keep bins contiguous, so that a merged bin decompresses to
+// an interval rather than to values scattered over the range (MST's merge of
+// every rare bin into one would spread their mass evenly over the range):
+//
+//  1. trim: the value bins at either end whose noisy count is below
+//     trimSigma (2 sigma for one bin per integer, 1 otherwise) are cut;
+//     their rows count in the nearest kept bin and the model never draws
+//     them. This is what keeps a 1/2 column from growing 3s and 4s when its
+//     private range is [1, 4], and a datetime column inside the months it
+//     spans;
+//  2. merge: from the low end, adjacent bins join until their noisy sum
+//     reaches compressThreshold sigma; a remainder joins the last group.
+//
+// The missing bin, when the column has one, keeps a group of its own.
+func compressRange(a *Attr, counts []int64, sigma2 float64) (measurement, []int32) {
+	sigma := math.Sqrt(sigma2)
+	vb := a.valueBins()
+	z := 1.0
+	if a.perValue() {
+		z = 2
+	}
+	lo, hi := 0, vb-1
+	for lo < hi && float64(counts[lo]) < z*sigma {
+		lo++
+	}
+	for hi > lo && float64(counts[hi]) < z*sigma {
+		hi--
+	}
+	if lo == hi && float64(counts[lo]) < z*sigma {
+		// Nothing stands out of the noise: keep the whole range.
+		lo, hi = 0, vb-1
+	}
+	thr := compressThreshold * sigma
+	var m measurement
+	a.Groups = a.Groups[:0]
+	var cur []int
+	acc := 0.0
+	for k := lo; k <= hi; k++ {
+		cur = append(cur, k)
+		acc += float64(counts[k])
+		if acc >= thr {
+			a.Groups = append(a.Groups, cur)
+			m.Y = append(m.Y, acc)
+			m.Var = append(m.Var, float64(len(cur))*sigma2)
+			cur, acc = nil, 0
+		}
+	}
+	if len(cur) > 0 {
+		if n := len(a.Groups); n > 0 {
+			a.Groups[n-1] = append(a.Groups[n-1], cur...)
+			m.Y[n-1] += acc
+			m.Var[n-1] += float64(len(cur)) * sigma2
+		} else {
+			a.Groups = append(a.Groups, cur)
+			m.Y = append(m.Y, acc)
+			m.Var = append(m.Var, float64(len(cur))*sigma2)
+		}
+	}
+	dead := map[int]int{}
+	for k := 0; k < lo; k++ {
+		dead[k] = 0
+	}
+	for k := hi + 1; k < vb; k++ {
+		dead[k] = len(a.Groups) - 1
+	}
+	if mb := a.missingBin(); mb >= 0 {
+		a.Groups = append(a.Groups, []int{mb})
+		m.Y = append(m.Y, float64(counts[mb]))
+		m.Var = append(m.Var, sigma2)
+	}
+	return m, backMap(a, dead)
 }
 
 // pairCounts is the contingency table of two code columns, row-major with

@@ -122,8 +122,13 @@ func (m *Model) newDrawer(fixed map[string]string) (*drawer, error) {
 		}
 		i := m.Cols[j].Attr
 		a := &m.Attrs[i]
-		fb := newBinner(a).bin(cell)
-		if a.Kind == profile.Categorical && fb == len(a.Levels) {
+		bn := newBinner(a)
+		fb := bn.bin(cell)
+		missing := profile.IsMissing(cell, bn.pc)
+		switch {
+		case missing && a.NoMissing:
+			return nil, fmt.Errorf("fixed %s=%q: the column has no missing values: %w", name, cell, synth.ErrImpossible)
+		case a.Kind == profile.Categorical && !missing && !bn.isLevel(cell):
 			return nil, fmt.Errorf("fixed %s=%q: value not in the released categories: %w", name, cell, synth.ErrImpossible)
 		}
 		dr.fixed[i], dr.cells[i] = fb, cell

@@ -20,17 +20,23 @@ const KindDP = "dp"
 // Defaults for Options.
 const (
 	DefaultDelta       = 1e-9
-	DefaultMaxBins     = 128
-	DefaultDomainShare = 0.3
-	DefaultOtherLabel  = "(other)"
+	DefaultMaxBins    = 128
+	DefaultOtherLabel = "(other)"
 	// domainDeltaShare is the part of delta given to releasing categories
 	// found in the data (Gaussian thresholding); the rest is the zCDP to
 	// (eps, delta) conversion's.
 	domainDeltaShare = 0.1
-	// boundsThreshold, in noise standard deviations, is how large a noisy
-	// count of the public bounds grid must be to widen a column's range: at
-	// 5 sigma a bucket holding nobody passes with probability below 3e-7.
-	boundsThreshold = 5
+	// boundsThreshold, in noise standard deviations, is how large the
+	// noisy count of a bucket of the public bounds grid next to the range
+	// must be to widen it (the range grows outwards from the largest
+	// bucket, so a lone noisy bucket far away cannot stretch it).
+	boundsThreshold = 2
+	// countShare is the share of rho spent on a noisy row count, which
+	// sizes the bins and the domain budget (the row count is not public).
+	countShare = 0.02
+	// releaseShare: the domain budget is calibrated so that a category
+	// held by this share of the (noisy) rows is released.
+	releaseShare = 0.05
 	// compressThreshold is MST's: fine bins whose noisy count is below
 	// 3 sigma are merged into one.
 	compressThreshold = 3
@@ -61,7 +67,10 @@ type Options struct {
 	// delta charged to the budget.
 	Levels map[string][]string
 	// DomainShare is the share of rho spent finding private bounds and
-	// categories when some are needed (default DefaultDomainShare).
+	// categories when some are needed. Zero calibrates it to the noisy row
+	// count: the least share of domainShares at which a category held by
+	// releaseShare of the rows passes the release threshold (large tables
+	// spend 10%, small ones up to 50%).
 	DomainShare float64
 	// OtherLabel is written for values of categories that were not released
 	// (default DefaultOtherLabel).
@@ -70,7 +79,9 @@ type Options struct {
 
 // plan is the budget split of one fit.
 type plan struct {
-	rho, rhoDomain, rhoMST float64
+	rho, rhoCount, rhoDomain, rhoMST float64
+	// rows is the noisy row count (at least 1).
+	rows float64
 	delta, deltaConv       float64
 	deltaDomain            float64
 }
@@ -81,9 +92,6 @@ func (o *Options) normalise() error {
 	}
 	if o.MaxBins == 0 {
 		o.MaxBins = DefaultMaxBins
-	}
-	if o.DomainShare == 0 {
-		o.DomainShare = DefaultDomainShare
 	}
 	if o.OtherLabel == "" {
 		o.OtherLabel = DefaultOtherLabel
@@ -96,7 +104,7 @@ func (o *Options) normalise() error {
 		return fmt.Errorf("delta %v outside (0, 1): %w", o.Delta, ErrInvalid)
 	case o.MaxBins < 2 || o.MaxBins > 1024:
 		return fmt.Errorf("MaxBins %d outside [2, 1024]: %w", o.MaxBins, ErrInvalid)
-	case !(o.DomainShare > 0 && o.DomainShare < 1):
+	case o.DomainShare != 0 && !(o.DomainShare > 0 && o.DomainShare < 1):
 		return fmt.Errorf("DomainShare %v outside (0, 1): %w", o.DomainShare, ErrInvalid)
 	}
 	return nil
@@ -193,6 +201,10 @@ func (f *fitter) columns() error {
 				Name: pc.Name, Source: j, Kind: pc.Kind, Writer: table.String, Missing: c.Missing,
 				MissingTokens: pc.MissingTokens, Integer: pc.Integer || pc.Kind == profile.Datetime,
 				Decimals: pc.Decimals, Format: pc.Format, Other: f.opts.OtherLabel,
+				// The profile is public (see Report.Public): a column
+				// it saw no missing-value spelling in gets no missing
+				// bin, so no blank is ever invented into it.
+				NoMissing: len(pc.MissingTokens) == 0,
 			}
 			switch pc.Kind {
 			case profile.Numeric:
@@ -216,9 +228,16 @@ func (f *fitter) columns() error {
 					}
 				}
 			case profile.Categorical:
-				if lv, ok := f.opts.Levels[pc.Name]; ok {
+				lv, ok := f.opts.Levels[pc.Name]
+				if !ok && pc.Categories != nil {
+					lv, ok = pc.Categories, true
+				}
+				if ok {
+					if len(lv) == 0 {
+						return fmt.Errorf("categorical column %q: empty public category list: %w", pc.Name, ErrInvalid)
+					}
 					a.Levels = slices.Clone(lv)
-					a.PublicLevels = true
+					a.PublicLevels, a.NoOther = true, true
 				}
 			}
 			c.Attr = len(f.m.Attrs)
@@ -238,9 +257,10 @@ func (f *fitter) columns() error {
 // domainColumns counts the attributes whose bounds or categories must be
 // found privately: numeric ones (without SchemaBounds) and categorical ones.
 func (f *fitter) domainColumns() (numeric, categorical int) {
-	for _, a := range f.m.Attrs {
+	for i := range f.m.Attrs {
+		a := &f.m.Attrs[i]
 		switch {
-		case a.isNumber() && !f.opts.SchemaBounds:
+		case a.isNumber() && !f.publicBounds(a):
 			numeric++
 		case a.Kind == profile.Categorical && !a.PublicLevels:
 			categorical++
@@ -249,7 +269,18 @@ func (f *fitter) domainColumns() (numeric, categorical int) {
 	return numeric, categorical
 }
 
-// budget splits rho and delta between the steps.
+// publicBounds reports whether a numeric or datetime column's bounds are
+// public: declared in the schema (profile.Column.PublicBounds) or, for every
+// column, by Options.SchemaBounds.
+func (f *fitter) publicBounds(a *Attr) bool {
+	return f.opts.SchemaBounds || f.p.Columns[a.Source].PublicBounds
+}
+
+// domainShares are the domain budget shares the calibration tries.
+var domainShares = []float64{0.1, 0.15, 0.2, 0.3, 0.4, 0.5}
+
+// budget splits rho and delta between the steps. It measures the row count
+// first (charged), because the split and the bins depend on it.
 func (f *fitter) budget() error {
 	nNum, nCat := f.domainColumns()
 	pl := plan{delta: f.opts.Delta, deltaConv: f.opts.Delta}
@@ -265,12 +296,67 @@ func (f *fitter) budget() error {
 		}
 		pl.rho = r
 	}
-	if nNum+nCat > 0 {
-		pl.rhoDomain = pl.rho * f.opts.DomainShare
+	// The noisy row count: one count of sensitivity 1.
+	pl.rhoCount = pl.rho * countShare
+	g, err := NewDiscreteGaussian(1 / (2 * pl.rhoCount))
+	if err != nil {
+		return err
 	}
-	pl.rhoMST = pl.rho - pl.rhoDomain
+	z, err := g.Sample()
+	if err != nil {
+		return err
+	}
+	pl.rows = math.Max(float64(int64(len(f.t.Rows))+z), 1)
+	f.steps = append(f.steps, Step{Name: "row count", Rho: g.Rho(), Sigma2: g.Sigma2(), Count: 1,
+		Note: "sizes the bins and the domain budget"})
+	rest := pl.rho - g.Rho()
+	if k := nNum + nCat; k > 0 {
+		share := f.opts.DomainShare
+		if share == 0 {
+			share = calibrateShare(k, nCat, rest, pl.deltaDomain, pl.rows)
+		}
+		pl.rhoDomain = rest * share
+	}
+	pl.rhoMST = rest - pl.rhoDomain
 	f.plan = pl
 	return nil
+}
+
+// calibrateShare returns the least domain share at which the noise lets the
+// domain step see a category (or bounds bucket) holding releaseShare of the
+// rows: the release threshold of thresholdFor for categories, the
+// boundsThreshold for bounds alone. Small tables need a larger share; on
+// large ones a tenth of the budget does and the rest measures marginals.
+func calibrateShare(k, nCat int, rho, deltaDomain, rows float64) float64 {
+	target := releaseShare * rows
+	for _, s := range domainShares {
+		sigma2 := float64(k) / (2 * s * rho)
+		var need float64
+		if nCat > 0 {
+			need = float64(thresholdFor(sigma2, deltaDomain/float64(nCat)))
+		} else {
+			need = boundsThreshold * math.Sqrt(sigma2)
+		}
+		if need <= target {
+			return s
+		}
+	}
+	return domainShares[len(domainShares)-1]
+}
+
+// oneWaySigma is the noise standard deviation of each 1-way marginal count
+// (see mst).
+func (f *fitter) oneWaySigma() float64 {
+	return math.Sqrt(float64(len(f.m.Attrs)) / (2 * f.plan.rhoMST / 3))
+}
+
+// valueBins is the number of fine value bins of numeric and datetime
+// columns: enough that bins holding compressThreshold sigma of the 1-way
+// noise each can be told apart four ways, within [8, MaxBins]. The 1-way
+// step then merges adjacent bins that the noise drowns.
+func (f *fitter) valueBins() int {
+	k := 4 * f.plan.rows / (compressThreshold * f.oneWaySigma())
+	return int(math.Max(8, math.Min(float64(f.opts.MaxBins), math.Round(k))))
 }
 
 // domain finds private bounds and categories, then lays out the bins.
@@ -287,13 +373,14 @@ func (f *fitter) domain() error {
 		}
 		f.steps = append(f.steps, Step{
 			Name: "domain", Rho: float64(k) * g.Rho(), Sigma2: g.Sigma2(), Count: k,
-			Note: "public-grid histograms for numeric and datetime bounds; Gaussian thresholding of category counts",
+			Note: "public-grid histograms for numeric (signed powers of two) and datetime (calendar years) bounds; Gaussian thresholding of category counts",
 		})
 	}
 	var tau int64
 	if nCat > 0 {
 		tau = thresholdFor(g.Sigma2(), f.plan.deltaDomain/float64(nCat))
 	}
+	bins := f.valueBins()
 	for i := range f.m.Attrs {
 		if err := f.ctx.Err(); err != nil {
 			return err
@@ -301,18 +388,18 @@ func (f *fitter) domain() error {
 		a := &f.m.Attrs[i]
 		pc := &f.p.Columns[a.Source]
 		switch {
-		case a.isNumber() && f.opts.SchemaBounds:
+		case a.isNumber() && f.publicBounds(a):
 			lo, hi := pc.Min, pc.Max
 			if hi < lo || math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 				return fmt.Errorf("column %q: schema bounds [%v, %v]: %w", a.Name, lo, hi, ErrInvalid)
 			}
-			a.setBins(lo, hi, f.opts.MaxBins)
+			a.setBins(lo, hi, bins)
 		case a.isNumber():
 			lo, hi, err := f.privateBounds(a, pc, g)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", a.Name, err)
 			}
-			a.setBins(lo, hi, f.opts.MaxBins)
+			a.setBins(lo, hi, bins)
 		case a.Kind == profile.Categorical && !a.PublicLevels:
 			lv, err := f.privateLevels(a, pc, g, tau)
 			if err != nil {
@@ -324,41 +411,43 @@ func (f *fitter) domain() error {
 	return nil
 }
 
-// privateBounds measures a noisy histogram of a column on the public grid of
-// signed powers of two and returns the range of the buckets whose noisy count
-// passes boundsThreshold sigma (or of the largest bucket if none does).
+// privateBounds measures a noisy histogram of a column on a public grid —
+// signed powers of two for numbers, calendar years 1900–2099 for datetimes —
+// and returns the range of the run of buckets around the largest noisy one
+// whose noisy counts reach boundsThreshold sigma. The range is only coarse:
+// the 1-way step trims the value bins at its ends that the data leaves
+// empty, so the model draws no value far outside the data.
 func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian) (float64, float64, error) {
-	counts := make([]int64, 2*logBuckets+1)
+	gr := gridFor(a.Kind)
+	counts := make([]int64, gr.size())
 	for _, r := range f.t.Rows {
 		cell := r[a.Source]
 		if profile.IsMissing(cell, pc) {
 			continue
 		}
 		if v, ok := parseValue(a.Kind, a.Format, cell); ok {
-			counts[logBucket(v)]++
+			counts[gr.bucket(v)]++
 		}
 	}
 	if err := g.AddNoise(counts); err != nil {
 		return 0, 0, err
 	}
 	thr := boundsThreshold * math.Sqrt(g.Sigma2())
-	first, last, best := -1, -1, 0
+	best := 0
 	for b, c := range counts {
-		if float64(c) >= thr {
-			if first < 0 {
-				first = b
-			}
-			last = b
-		}
 		if c > counts[best] {
 			best = b
 		}
 	}
-	if first < 0 {
-		first, last = best, best
+	first, last := best, best
+	for first > 0 && float64(counts[first-1]) >= thr {
+		first--
 	}
-	lo, _ := logRange(first)
-	_, hi := logRange(last)
+	for last < len(counts)-1 && float64(counts[last+1]) >= thr {
+		last++
+	}
+	lo, _ := gr.rng(first)
+	_, hi := gr.rng(last)
 	return lo, hi, nil
 }
 

@@ -59,6 +59,15 @@ type Column struct {
 	// Categorical columns: the most frequent value, for summaries.
 	Mode string `json:"mode,omitempty"`
 
+	// A public domain, declared by the user in a schema, never inferred:
+	// Categories lists every category a categorical column may hold, and
+	// PublicBounds says Min and Max of a numeric or datetime column were
+	// written by the user rather than read from the data. The dp model
+	// treats them as public knowledge and spends no privacy budget
+	// discovering them (see shared/dp); other models ignore them.
+	Categories   []string `json:"categories,omitempty"`
+	PublicBounds bool     `json:"public_bounds,omitempty"`
+
 	Distinct      int      `json:"distinct"`
 	Missing       int      `json:"missing"`
 	MissingRate   float64  `json:"missing_rate"`

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
@@ -23,7 +24,16 @@ var ErrSchema = errs.New(errs.InvalidArgument, "profile: bad schema")
 //	{"columns": {
 //	  "age":   {"kind": "numeric", "integer": true, "min": 17, "max": 90},
 //	  "email": {"kind": "pii", "pii": "email"},
-//	  "dob":   {"kind": "datetime", "format": "2006-01-02"}}}
+//	  "dob":   {"kind": "datetime", "format": "2006-01-02"},
+//	  "plan":  {"kind": "categorical", "categories": ["basic", "plus", "pro"]}}}
+//
+// A public domain: "categories" lists every category of a categorical
+// column, and "min" and "max" given together bound a numeric or datetime
+// column (a datetime's in seconds since 1970). Both are what the user knows
+// without reading the data — a code list, a valid range — and the dp model
+// treats them as public: it spends no privacy budget discovering them and
+// writes no category outside the list. Values outside a declared domain are
+// clamped to the bounds or counted as an unknown category.
 type Schema struct {
 	Columns map[string]Override `json:"columns"`
 }
@@ -42,6 +52,7 @@ type Override struct {
 	TrueToken  string   `json:"true_token,omitempty"`
 	FalseToken string   `json:"false_token,omitempty"`
 	IDFormat   string   `json:"id_format,omitempty"`
+	Categories []string `json:"categories,omitempty"`
 }
 
 var (
@@ -114,6 +125,7 @@ func (o Override) apply(c Column) (Column, error) {
 	if o.Kind != "" && o.Kind != c.Kind {
 		c.Kind, c.PII, c.Integer, c.Decimals, c.Min, c.Max = o.Kind, "", false, 0, 0, 0
 		c.Format, c.TrueToken, c.FalseToken, c.IDFormat, c.Mode = "", "", "", "", ""
+		c.Categories, c.PublicBounds = nil, false
 	}
 	c.Confidence = 1
 	only := func(k Kind, field string, set bool) error {
@@ -130,6 +142,7 @@ func (o Override) apply(c Column) (Column, error) {
 		only(Datetime, "format", o.Format != ""),
 		only(Boolean, "true_token/false_token", o.TrueToken != "" || o.FalseToken != ""),
 		only(ID, "id_format", o.IDFormat != ""),
+		only(Categorical, "categories", o.Categories != nil),
 	); err != nil {
 		return c, err
 	}
@@ -147,6 +160,12 @@ func (o Override) apply(c Column) (Column, error) {
 	}
 	if o.Max != nil {
 		c.Max = *o.Max
+	}
+	if o.Min != nil && o.Max != nil {
+		c.PublicBounds = true
+	}
+	if o.Categories != nil {
+		c.Categories = slices.Clone(o.Categories)
 	}
 	if o.Format != "" {
 		c.Format = o.Format
@@ -169,6 +188,22 @@ func valid(c *Column) error {
 	case PII:
 		if c.PII == "" {
 			return errors.New(`kind pii needs "pii" (one of email, phone, name, address, national_id, card, iban, ip, url)`)
+		}
+	case Categorical:
+		if c.Categories != nil {
+			if len(c.Categories) == 0 {
+				return errors.New("categories is empty: list every category, or leave it out to have the dp model discover them")
+			}
+			seen := make(map[string]bool, len(c.Categories))
+			for _, v := range c.Categories {
+				switch {
+				case v == "" || strings.TrimSpace(v) != v:
+					return fmt.Errorf("category %q is blank or has surrounding spaces (cells are compared trimmed)", v)
+				case seen[v]:
+					return fmt.Errorf("category %q is listed twice", v)
+				}
+				seen[v] = true
+			}
 		}
 	case Numeric:
 		switch {

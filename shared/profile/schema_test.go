@@ -36,7 +36,7 @@ func TestSchemaApply(t *testing.T) {
 		t.Fatalf("Apply: %v", err)
 	}
 	want := []Column{
-		{Name: "age", Kind: Numeric, Confidence: 1, Integer: true, Min: 17, Max: 90, Distinct: 40},
+		{Name: "age", Kind: Numeric, Confidence: 1, Integer: true, Min: 17, Max: 90, PublicBounds: true, Distinct: 40},
 		{Name: "email", Kind: PII, PII: Email, Confidence: 1, Distinct: 10},
 		{Name: "dob", Kind: Datetime, Confidence: 1, Format: "2006-01-02", Distinct: 10},
 		{Name: "smoker", Kind: Boolean, Confidence: 1, TrueToken: "Y", FalseToken: "N", Distinct: 2},
@@ -44,6 +44,53 @@ func TestSchemaApply(t *testing.T) {
 	}
 	if !reflect.DeepEqual(p.Columns, want) {
 		t.Errorf("columns\n got %+v\nwant %+v", p.Columns, want)
+	}
+}
+
+// TestSchemaPublicDomain: categories and min with max declare a column's
+// domain public; one bound alone keeps the inferred, private one; a new kind
+// forgets the old domain.
+func TestSchemaPublicDomain(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, schema string
+		col          string
+		want         Column
+	}{
+		{"categories", `{"columns": {"email": {"categories": ["x", "y z"]}}}`, "email",
+			Column{Name: "email", Kind: Categorical, Confidence: 1, Mode: "a@b", Distinct: 10, Categories: []string{"x", "y z"}}},
+		{"both bounds", `{"columns": {"age": {"min": 0, "max": 120}}}`, "age",
+			Column{Name: "age", Kind: Numeric, Confidence: 1, Integer: true, Min: 0, Max: 120, PublicBounds: true, Distinct: 40}},
+		{"one bound stays private", `{"columns": {"age": {"min": 0}}}`, "age",
+			Column{Name: "age", Kind: Numeric, Confidence: 1, Integer: true, Min: 0, Max: 64, Distinct: 40}},
+		{"datetime bounds", `{"columns": {"dob": {"kind": "datetime", "format": "2006-01-02", "min": 0, "max": 86400}}}`, "dob",
+			Column{Name: "dob", Kind: Datetime, Confidence: 1, Format: "2006-01-02", Min: 0, Max: 86400, PublicBounds: true, Distinct: 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := ParseSchema([]byte(tt.schema))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := base()
+			if err := s.Apply(p); err != nil {
+				t.Fatal(err)
+			}
+			if got := *p.Col(tt.col); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+			// A new kind starts from a clean slate.
+			p2 := *p
+			p2.Columns = append([]Column(nil), p.Columns...)
+			s2, _ := ParseSchema([]byte(`{"columns": {"` + tt.col + `": {"kind": "text"}}}`))
+			if err := s2.Apply(&p2); err != nil {
+				t.Fatal(err)
+			}
+			if c := p2.Col(tt.col); c.Categories != nil || c.PublicBounds {
+				t.Errorf("kind text kept the public domain: %+v", c)
+			}
+		})
 	}
 }
 
@@ -72,6 +119,10 @@ func TestSchemaErrors(t *testing.T) {
 		{"format on text", `{"columns": {"dob": {"format": "2006"}}}`, false, "format applies to kind datetime, not text"},
 		{"boolean without tokens", `{"columns": {"ref": {"kind": "boolean"}}}`, false, `kind boolean needs "true_token"`},
 		{"same tokens", `{"columns": {"smoker": {"true_token": "no"}}}`, false, `true_token and false_token are both "no"`},
+		{"categories on numeric", `{"columns": {"age": {"categories": ["1"]}}}`, false, "categories applies to kind categorical, not numeric"},
+		{"empty categories", `{"columns": {"ref": {"categories": []}}}`, false, "categories is empty"},
+		{"blank category", `{"columns": {"ref": {"categories": ["a", " b"]}}}`, false, `category " b" is blank or has surrounding spaces`},
+		{"duplicate category", `{"columns": {"ref": {"categories": ["a", "a"]}}}`, false, `category "a" is listed twice`},
 		{"bad id format", `{"columns": {"ref": {"kind": "id", "id_format": "REF-%s"}}}`, false, `id_format "REF-%s"`},
 	}
 	for _, tt := range tests {
