@@ -19,7 +19,7 @@ const KindDP = "dp"
 
 // Defaults for Options.
 const (
-	DefaultDelta       = 1e-9
+	DefaultDelta      = 1e-9
 	DefaultMaxBins    = 128
 	DefaultOtherLabel = "(other)"
 	// domainDeltaShare is the part of delta given to releasing categories
@@ -81,9 +81,9 @@ type Options struct {
 type plan struct {
 	rho, rhoCount, rhoDomain, rhoMST float64
 	// rows is the noisy row count (at least 1).
-	rows float64
-	delta, deltaConv       float64
-	deltaDomain            float64
+	rows             float64
+	delta, deltaConv float64
+	deltaDomain      float64
 }
 
 func (o *Options) normalise() error {
