@@ -45,7 +45,7 @@ func (f *fitter) mst() error {
 			return err
 		}
 		var back []int32
-		one[i], back = compress(a, counts, g1.Sigma2())
+		one[i], back = compress(a, counts, g1.Sigma2(), !f.publicBounds(a))
 		c := make([]int32, n)
 		for r, fb := range fine[i] {
 			c[r] = back[fb]
@@ -95,9 +95,9 @@ func (f *fitter) mst() error {
 // each, the others are merged into one bin whose measurement is their sum,
 // of variance (their number) sigma². Numeric and datetime columns use
 // compressRange instead.
-func compress(a *Attr, counts []int64, sigma2 float64) (measurement, []int32) {
+func compress(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, []int32) {
 	if a.isNumber() {
-		return compressRange(a, counts, sigma2)
+		return compressRange(a, counts, sigma2, trim)
 	}
 	thr := compressThreshold * math.Sqrt(sigma2)
 	var m measurement
@@ -142,28 +142,32 @@ func backMap(a *Attr, dead map[int]int) []int32 {
 // an interval rather than to values scattered over the range (MST's merge of
 // every rare bin into one would spread their mass evenly over the range):
 //
-//  1. trim: the value bins at either end whose noisy count is below
-//     trimSigma (2 sigma for one bin per integer, 1 otherwise) are cut;
+//  1. trim (private bounds only: public ones are the user's word): the
+//     value bins at either end whose noisy count is below
+//     z sigma (1.5 for one bin per integer, whose ends are values the
+//     data may not hold at all; 1 for intervals) are cut;
 //     their rows count in the nearest kept bin and the model never draws
 //     them. This is what keeps a 1/2 column from growing 3s and 4s when its
 //     private range is [1, 4], and a datetime column inside the months it
 //     spans;
-//  2. merge: from the low end, adjacent bins join until their noisy sum
-//     reaches compressThreshold sigma; a remainder joins the last group.
+//  2. merge: a bin whose noisy count reaches compressThreshold sigma keeps
+//     a group of its own, as in MST; each run of rarer bins between them
+//     is cut, from the low end, into groups whose noisy sums reach it (the
+//     last may fall short).
 //
 // The missing bin, when the column has one, keeps a group of its own.
-func compressRange(a *Attr, counts []int64, sigma2 float64) (measurement, []int32) {
+func compressRange(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, []int32) {
 	sigma := math.Sqrt(sigma2)
 	vb := a.valueBins()
 	z := 1.0
 	if a.perValue() {
-		z = 2
+		z = 1.5
 	}
 	lo, hi := 0, vb-1
-	for lo < hi && float64(counts[lo]) < z*sigma {
+	for trim && lo < hi && float64(counts[lo]) < z*sigma {
 		lo++
 	}
-	for hi > lo && float64(counts[hi]) < z*sigma {
+	for trim && hi > lo && float64(counts[hi]) < z*sigma {
 		hi--
 	}
 	if lo == hi && float64(counts[lo]) < z*sigma {
@@ -173,29 +177,32 @@ func compressRange(a *Attr, counts []int64, sigma2 float64) (measurement, []int3
 	thr := compressThreshold * sigma
 	var m measurement
 	a.Groups = a.Groups[:0]
-	var cur []int
+	var run []int
 	acc := 0.0
+	flush := func() {
+		if len(run) > 0 {
+			a.Groups = append(a.Groups, run)
+			m.Y = append(m.Y, acc)
+			m.Var = append(m.Var, float64(len(run))*sigma2)
+		}
+		run, acc = nil, 0
+	}
 	for k := lo; k <= hi; k++ {
-		cur = append(cur, k)
-		acc += float64(counts[k])
+		c := float64(counts[k])
+		if c >= thr {
+			flush()
+			a.Groups = append(a.Groups, []int{k})
+			m.Y = append(m.Y, c)
+			m.Var = append(m.Var, sigma2)
+			continue
+		}
+		run = append(run, k)
+		acc += c
 		if acc >= thr {
-			a.Groups = append(a.Groups, cur)
-			m.Y = append(m.Y, acc)
-			m.Var = append(m.Var, float64(len(cur))*sigma2)
-			cur, acc = nil, 0
+			flush()
 		}
 	}
-	if len(cur) > 0 {
-		if n := len(a.Groups); n > 0 {
-			a.Groups[n-1] = append(a.Groups[n-1], cur...)
-			m.Y[n-1] += acc
-			m.Var[n-1] += float64(len(cur)) * sigma2
-		} else {
-			a.Groups = append(a.Groups, cur)
-			m.Y = append(m.Y, acc)
-			m.Var = append(m.Var, float64(len(cur))*sigma2)
-		}
-	}
+	flush()
 	dead := map[int]int{}
 	for k := 0; k < lo; k++ {
 		dead[k] = 0

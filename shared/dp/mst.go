@@ -31,6 +31,11 @@ const (
 	// must be to widen it (the range grows outwards from the largest
 	// bucket, so a lone noisy bucket far away cannot stretch it).
 	boundsThreshold = 2
+	// jumpThreshold and maxJump: the range may also grow over up to maxJump
+	// empty buckets to one whose noisy count passes jumpThreshold sigma
+	// (an empty bucket does so with probability 3e-5).
+	jumpThreshold = 4
+	maxJump       = 32
 	// countShare is the share of rho spent on a noisy row count, which
 	// sizes the bins and the domain budget (the row count is not public).
 	countShare = 0.02
@@ -330,18 +335,31 @@ func (f *fitter) budget() error {
 func calibrateShare(k, nCat int, rho, deltaDomain, rows float64) float64 {
 	target := releaseShare * rows
 	for _, s := range domainShares {
-		sigma2 := float64(k) / (2 * s * rho)
+		sigma2Cat, sigma2Num := domainSigma2(k-nCat, nCat, s*rho)
 		var need float64
 		if nCat > 0 {
-			need = float64(thresholdFor(sigma2, deltaDomain/float64(nCat)))
+			need = float64(thresholdFor(sigma2Cat, deltaDomain/float64(nCat)))
 		} else {
-			need = boundsThreshold * math.Sqrt(sigma2)
+			need = boundsThreshold * math.Sqrt(sigma2Num)
 		}
 		if need <= target {
 			return s
 		}
 	}
 	return domainShares[len(domainShares)-1]
+}
+
+// numWeight is the share of a category histogram's rho a bounds histogram
+// gets in the domain step.
+const numWeight = 0.25
+
+// domainSigma2 splits rho between nNum bounds histograms and nCat category
+// histograms, a bounds one getting numWeight of a category one's rho, and
+// returns their noise variances: nCat/(2 s2c) + nNum/(2 s2n) = rho.
+func domainSigma2(nNum, nCat int, rho float64) (sigma2Cat, sigma2Num float64) {
+	w := float64(nCat) + numWeight*float64(nNum)
+	sigma2Cat = w / (2 * rho)
+	return sigma2Cat, sigma2Cat / numWeight
 }
 
 // oneWaySigma is the noise standard deviation of each 1-way marginal count
@@ -362,23 +380,31 @@ func (f *fitter) valueBins() int {
 // domain finds private bounds and categories, then lays out the bins.
 func (f *fitter) domain() error {
 	nNum, nCat := f.domainColumns()
-	k := nNum + nCat
-	var g *DiscreteGaussian
-	if k > 0 {
-		// One joint Gaussian measurement: a row adds 1 to one count of each
-		// of the k columns, so the L2 sensitivity is sqrt(k).
-		var err error
-		if g, err = NewDiscreteGaussian(float64(k) / (2 * f.plan.rhoDomain)); err != nil {
+	// Each of the nNum + nCat columns is one Gaussian measurement of L2
+	// sensitivity 1 (a row adds 1 to one count of the column's histogram);
+	// zCDP adds up over them. Bounds need less precision than the release
+	// threshold of categories, so a bounds histogram gets numWeight of a
+	// category histogram's rho (twice its noise).
+	sigma2Cat, sigma2Num := domainSigma2(nNum, nCat, f.plan.rhoDomain)
+	var gCat, gNum *DiscreteGaussian
+	var err error
+	if nCat > 0 {
+		if gCat, err = NewDiscreteGaussian(sigma2Cat); err != nil {
 			return err
 		}
-		f.steps = append(f.steps, Step{
-			Name: "domain", Rho: float64(k) * g.Rho(), Sigma2: g.Sigma2(), Count: k,
-			Note: "public-grid histograms for numeric (signed powers of two) and datetime (calendar years) bounds; Gaussian thresholding of category counts",
-		})
+		f.steps = append(f.steps, Step{Name: "domain: categories", Rho: float64(nCat) * gCat.Rho(), Sigma2: gCat.Sigma2(), Count: nCat,
+			Note: "Gaussian thresholding of category counts"})
+	}
+	if nNum > 0 {
+		if gNum, err = NewDiscreteGaussian(sigma2Num); err != nil {
+			return err
+		}
+		f.steps = append(f.steps, Step{Name: "domain: bounds", Rho: float64(nNum) * gNum.Rho(), Sigma2: gNum.Sigma2(), Count: nNum,
+			Note: "public-grid histograms: signed powers of two for numbers, calendar years for datetimes"})
 	}
 	var tau int64
 	if nCat > 0 {
-		tau = thresholdFor(g.Sigma2(), f.plan.deltaDomain/float64(nCat))
+		tau = thresholdFor(gCat.Sigma2(), f.plan.deltaDomain/float64(nCat))
 	}
 	bins := f.valueBins()
 	for i := range f.m.Attrs {
@@ -395,13 +421,13 @@ func (f *fitter) domain() error {
 			}
 			a.setBins(lo, hi, bins)
 		case a.isNumber():
-			lo, hi, err := f.privateBounds(a, pc, g)
+			lo, hi, err := f.privateBounds(a, pc, gNum)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", a.Name, err)
 			}
 			a.setBins(lo, hi, bins)
 		case a.Kind == profile.Categorical && !a.PublicLevels:
-			lv, err := f.privateLevels(a, pc, g, tau)
+			lv, err := f.privateLevels(a, pc, gCat, tau)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", a.Name, err)
 			}
@@ -439,13 +465,31 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian)
 			best = b
 		}
 	}
-	first, last := best, best
-	for first > 0 && float64(counts[first-1]) >= thr {
-		first--
+	// Grow the range outwards from the largest bucket: to the next bucket
+	// when it passes thr, or over up to maxJump empty ones to a bucket
+	// passing jumpThreshold sigma (zero-inflated columns: the zero bucket
+	// and the first values ≥ 1 are twenty powers of two apart).
+	jump := jumpThreshold * math.Sqrt(g.Sigma2())
+	grow := func(cur, step int) int {
+		for {
+			next := -1
+			for j := 1; j <= maxJump; j++ {
+				b := cur + j*step
+				if b < 0 || b >= len(counts) {
+					break
+				}
+				if t := thr; (j == 1 && float64(counts[b]) >= t) || float64(counts[b]) >= jump {
+					next = b
+					break
+				}
+			}
+			if next < 0 {
+				return cur
+			}
+			cur = next
+		}
 	}
-	for last < len(counts)-1 && float64(counts[last+1]) >= thr {
-		last++
-	}
+	first, last := grow(best, -1), grow(best, 1)
 	lo, _ := gr.rng(first)
 	_, hi := gr.rng(last)
 	return lo, hi, nil
