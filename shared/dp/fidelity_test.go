@@ -2,7 +2,16 @@ package dp
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/table"
 
 	"synthos.dev/synthos/shared/quality"
 )
@@ -48,5 +57,138 @@ func TestFidelityAdult(t *testing.T) {
 	}
 	if cpt < 0.92 {
 		t.Errorf("mean column pair trends %.4f < 0.92", cpt)
+	}
+}
+
+// TestFidelitySmallTables holds the small tables of issue 11 to floors at
+// epsilon 1, delta 1e-9: the mean of three fits' column shapes and pair
+// trends against the holdout, with the domain declared public (the figures
+// private-pgm's MST reaches: credit 0.879 / 0.788, insurance 0.922 / 0.839)
+// and discovered under DP. The floors sit about three standard deviations
+// of a three-fit mean below what the model measures (README's table), so a
+// correct fit passes and a regression in binning, domain or estimation
+// fails.
+func TestFidelitySmallTables(t *testing.T) {
+	tests := []struct {
+		table, mode    string
+		shapes, trends float64
+	}{
+		{"credit", "public", 0.87, 0.78},
+		{"insurance", "public", 0.90, 0.83},
+		{"credit", "discovered", 0.70, 0.52},
+		{"insurance", "discovered", 0.88, 0.81},
+	}
+	for _, tt := range tests {
+		t.Run(tt.table+"/"+tt.mode, func(t *testing.T) {
+			u := measureUtility(t, tt.table, tt.mode, 1, 3)
+			t.Logf("shapes %.3f trends %.3f bivariate %.3f", u.shapes, u.trends, u.bivariate)
+			if u.shapes < tt.shapes {
+				t.Errorf("mean column shapes %.3f < %.2f", u.shapes, tt.shapes)
+			}
+			if u.trends < tt.trends {
+				t.Errorf("mean column pair trends %.3f < %.2f", u.trends, tt.trends)
+			}
+		})
+	}
+}
+
+// TestSampleKeepsTheSourceDomain: a sample invents no missing cell in a
+// column without any, writes integer columns as integers, writes only
+// categories the data holds (public domain) or released ones and the other
+// label (discovered), and keeps numbers inside the declared bounds or, when
+// discovered, near the data's.
+func TestSampleKeepsTheSourceDomain(t *testing.T) {
+	train := loadTable(t, "credit.train.csv")
+	p := inferProfile(t, train)
+	for _, mode := range []string{"public", "discovered"} {
+		t.Run(mode, func(t *testing.T) {
+			fp := p
+			if mode == "public" {
+				fp = publicDomain(t, p, loadTable(t, "credit.csv"))
+			}
+			m, err := Fit(context.Background(), train, fp, Options{Epsilon: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			syn := sample(t, m, 5000, 7)
+			for j, c := range fp.Columns {
+				seen := map[string]bool{}
+				for _, r := range train.Rows {
+					seen[r[j]] = true
+				}
+				for _, r := range syn.Rows {
+					cell := r[j]
+					if profile.IsMissing(cell, &c) && len(c.MissingTokens) == 0 || cell == "" {
+						t.Fatalf("%s: blank cell in a column without missing values", c.Name)
+					}
+					switch c.Kind {
+					case profile.Numeric:
+						v, err := strconv.ParseFloat(cell, 64)
+						if err != nil {
+							t.Fatalf("%s: %q is not a number", c.Name, cell)
+						}
+						if c.Integer && v != math.Trunc(v) || c.Integer && strings.Contains(cell, ".") {
+							t.Fatalf("%s: %q in an integer column", c.Name, cell)
+						}
+						if mode == "public" && (v < c.Min || v > c.Max) {
+							t.Fatalf("%s: %v outside the public bounds [%v, %v]", c.Name, v, c.Min, c.Max)
+						}
+					case profile.Categorical:
+						if !seen[cell] && (mode == "public" || cell != DefaultOtherLabel) {
+							t.Fatalf("%s: %q is not a category of the data", c.Name, cell)
+						}
+					}
+				}
+			}
+			// default holds 1 and 2 only: its discovered range may be
+			// [1, 4], and the trimmed bins must not be drawn.
+			j := slices.Index(train.Columns, "default")
+			counts := map[string]int{}
+			for _, r := range syn.Rows {
+				counts[r[j]]++
+			}
+			if other := len(syn.Rows) - counts["1"] - counts["2"]; other > len(syn.Rows)/50 {
+				t.Errorf("default: %d of %d sampled values are neither 1 nor 2: %v", other, len(syn.Rows), counts)
+			}
+		})
+	}
+}
+
+// TestDatetimeRangeFollowsTheData: a table spanning one month gets a
+// sample inside that month, not the decades a power-of-two grid of Unix
+// seconds spans (2004–2038 for 2024).
+func TestDatetimeRangeFollowsTheData(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tb := &table.Table{Columns: []string{"ts", "kind"}}
+	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	for range 2000 {
+		ts := start.Add(time.Duration(rng.Int64N(int64(30 * 24 * time.Hour))))
+		tb.Rows = append(tb.Rows, []string{ts.Format(time.DateTime), []string{"a", "b", "c"}[rng.IntN(3)]})
+	}
+	p := inferProfile(t, tb)
+	if p.Columns[0].Kind != profile.Datetime {
+		t.Fatalf("ts inferred as %s", p.Columns[0].Kind)
+	}
+	m, err := Fit(context.Background(), tb, p, Options{Epsilon: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn := sample(t, m, 2000, 1)
+	in := 0
+	for _, r := range syn.Rows {
+		ts, err := time.Parse(time.DateTime, r[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ts.Year() != 2024 {
+			t.Fatalf("%s outside the year the data spans", r[0])
+		}
+		if ts.Month() == time.June {
+			in++
+		}
+	}
+	// Noise-level mass in the trimmed year's other bins is a few percent.
+	if in < len(syn.Rows)*85/100 {
+		t.Errorf("%d of %d sampled times in June 2024", in, len(syn.Rows))
 	}
 }
