@@ -10,13 +10,56 @@
 // from the noisy marginals and samples along the tree. The steps and their
 // budget split are private-pgm's mechanisms/mst.py; the estimation is a
 // clique-by-clique least-squares projection that is exact for trees (see
-// estimate.go) in place of Private-PGM's mirror descent. Everything is
-// accounted in rho-zCDP and converted to (epsilon, delta) with the tight
-// bound of Canonne, Kamath and Steinke 2020; Model.Report states the
-// guarantee, its neighbouring relation (add or remove one row), and what it
-// treats as public (the schema: column names, kinds, formats; the bounds
-// only with Options.SchemaBounds; category lists only with Options.Levels;
-// otherwise bounds and categories are found privately and charged).
+// estimate.go) in place of Private-PGM's mirror descent.
+//
+// # Privacy argument
+//
+// Neighbouring tables differ by adding or removing one row. Every access to
+// the rows is one of the measurements below, each charged in rho-zCDP to the
+// fit's Report.Steps (Bun and Steinke 2016: a (discrete) Gaussian of variance
+// sigma² on a query of L2 sensitivity 1 is 1/(2 sigma²)-zCDP; an eps-DP
+// exponential mechanism is eps²/8-zCDP; rho adds up under adaptive
+// composition). What a step decides from earlier noisy outputs (bins, the
+// budget split, the tree) is post-processing of those outputs and of public
+// input.
+//
+//  1. Row count: one count, sensitivity 1, countShare of rho. Its noisy
+//     value sizes the bins and calibrates the domain share; the true count
+//     is not public and is never read for either.
+//  2. Domain, only for columns without a public domain: per column, a
+//     histogram (each row adds 1 to one count of each histogram, so each has
+//     L2 sensitivity 1 and the costs add). Numeric columns use a public grid
+//     of signed powers of two, datetimes one of calendar years; the range
+//     grows from the largest noisy bucket (post-processing). Categories are
+//     released by Gaussian thresholding of the counts of the values present:
+//     a value held by one row only is released with probability at most
+//     delta/nCat (thresholdFor), which is the approximate part of the
+//     guarantee, added to delta as DeltaDomain; only the set of released
+//     values leaves the step, never the counts. The domain's share of rho
+//     is calibrated from the noisy row count (calibrateShare), never from
+//     the data.
+//  3. MST: the 1-way marginals on the bins (d histograms, sensitivity
+//     sqrt(d) jointly); d-1 rounds of the exponential mechanism over pairs
+//     scored by an L1 distance of sensitivity 1; the chosen 2-way marginals
+//     (sensitivity sqrt(d-1) jointly). Rare-bin merging, trimming the
+//     empty ends of a private numeric range and the merged bins' layout are
+//     functions of the noisy 1-way counts only.
+//
+// The sum of the steps' rho is checked against the budget (report), and
+// converted to (epsilon, delta) with the tight bound of Canonne, Kamath and
+// Steinke 2020; Report.Delta is that conversion's delta plus DeltaDomain.
+//
+// Public input, not protected: the profile as a schema (column names,
+// kinds, formats, precision, missing-value spellings — a column without one
+// gets no missing bin, so the model never writes a blank into it), and a
+// public domain the user declares in the schema: a categorical column's
+// Categories (then no "(other)" bin either) and a numeric or datetime
+// column's Min and Max when PublicBounds is set (profile.Schema: "min" and
+// "max" given together). Options.Levels and Options.SchemaBounds declare the
+// same for callers without a schema. A declared domain costs no budget and
+// its values are the only ones written; a discovered one costs the domain
+// step above, and writes only released categories, the other label, and
+// values inside the private range.
 //
 // Deviation from the architecture: it names
 // github.com/google/differential-privacy/go/v3 for the noise, but that

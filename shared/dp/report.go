@@ -67,21 +67,25 @@ func (f *fitter) report() error {
 		"the column names, their kinds, formats, precision and missing-value spellings (the profile, as a schema)",
 		"the boolean tokens and the ID formats and PII kinds of generated columns",
 	}
-	if f.opts.SchemaBounds {
-		r.Public = append(r.Public, "the numeric and datetime bounds (Min, Max) of the profile")
-	}
-	var pub []string
-	for _, a := range m.Attrs {
+	var pub, bounds []string
+	for i := range m.Attrs {
+		a := &m.Attrs[i]
 		if a.PublicLevels {
 			pub = append(pub, a.Name)
 		}
+		if a.isNumber() && f.publicBounds(a) {
+			bounds = append(bounds, a.Name)
+		}
+	}
+	if len(bounds) > 0 {
+		r.Public = append(r.Public, "the bounds (min, max) declared for "+strings.Join(bounds, ", "))
 	}
 	if len(pub) > 0 {
-		r.Public = append(r.Public, "the category lists given for "+strings.Join(pub, ", "))
+		r.Public = append(r.Public, "the category lists declared for "+strings.Join(pub, ", "))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "The model and every table sampled from it are (%.4g, %.3g)-differentially private for adding or removing one training row: ", r.Epsilon, r.Delta)
-	fmt.Fprintf(&b, "the measurements are %.6g-zCDP (MST: noisy 1-way marginals, a spanning tree of pairs chosen by the exponential mechanism, noisy 2-way marginals on it), converted at delta %.3g with the Canonne–Kamath–Steinke bound", r.Rho, r.DeltaConversion)
+	fmt.Fprintf(&b, "the measurements are %.6g-zCDP (a noisy row count, noisy histograms for the bounds and categories not declared public, then MST: noisy 1-way marginals, a spanning tree of pairs chosen by the exponential mechanism, noisy 2-way marginals on it), converted at delta %.3g with the Canonne–Kamath–Steinke bound", r.Rho, r.DeltaConversion)
 	if r.DeltaDomain > 0 {
 		fmt.Fprintf(&b, "; categories were released by Gaussian thresholding, which adds %.3g to delta", r.DeltaDomain)
 	}
