@@ -34,8 +34,15 @@
 //     released by Gaussian thresholding of the counts of the values present:
 //     a value held by one row only is released with probability at most
 //     delta/nCat (thresholdFor), which is the approximate part of the
-//     guarantee, added to delta as DeltaDomain; only the set of released
-//     values leaves the step, never the counts. The domain's share of rho
+//     guarantee, added to delta as DeltaDomain. The released values' noisy
+//     counts also serve as their 1-way measurement (combined with the 1-way
+//     step's): adding a row either adds a value absent from the other table
+//     (its histogram is otherwise unchanged, and the value is released with
+//     probability at most delta/nCat) or adds 1 to a present value's count
+//     (a Gaussian measurement of sensitivity 1, whose threshold decision is
+//     post-processing of the noisy count), so releasing the counts above the
+//     threshold costs nothing beyond the charged rho and delta (the
+//     thresholded Gaussian histogram). The domain's share of rho
 //     is calibrated from the noisy row count (calibrateShare), never from
 //     the data.
 //  3. MST: the 1-way marginals on the bins (d histograms, sensitivity

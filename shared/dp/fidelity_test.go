@@ -192,3 +192,68 @@ func TestDatetimeRangeFollowsTheData(t *testing.T) {
 		t.Errorf("%d of %d sampled times in June 2024", in, len(syn.Rows))
 	}
 }
+
+// TestSchemaDeclaresDomainPublic: a schema's categories and min/max reach
+// the fit through the profile: no budget is spent on those columns, the
+// report lists them as public, and the sample stays inside them.
+func TestSchemaDeclaresDomainPublic(t *testing.T) {
+	train := loadTable(t, "insurance.train.csv")
+	p := inferProfile(t, train)
+	s, err := profile.ParseSchema([]byte(`{"columns": {
+		"region": {"categories": ["northeast", "northwest", "southeast", "southwest", "antarctica"]},
+		"age": {"min": 18, "max": 64}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(p); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Fit(context.Background(), train, p, Options{Epsilon: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := strings.Join(m.Report.Public, "; ")
+	if !strings.Contains(pub, "declared for age") || !strings.Contains(pub, "declared for region") {
+		t.Errorf("report's public inputs %q do not name age and region", pub)
+	}
+	for _, st := range m.Report.Steps {
+		// sex is the one categorical column left to discover; bmi and
+		// charges, children the numeric ones.
+		if st.Name == "domain: categories" && st.Count != 1 || st.Name == "domain: bounds" && st.Count != 3 {
+			t.Errorf("step %s measured %d columns", st.Name, st.Count)
+		}
+	}
+	syn := sample(t, m, 3000, 3)
+	ja, jr := slices.Index(syn.Columns, "age"), slices.Index(syn.Columns, "region")
+	for _, r := range syn.Rows {
+		age, err := strconv.Atoi(r[ja])
+		if err != nil || age < 18 || age > 64 {
+			t.Fatalf("age %q outside the declared [18, 64]", r[ja])
+		}
+		if !slices.Contains([]string{"northeast", "northwest", "southeast", "southwest", "antarctica"}, r[jr]) {
+			t.Fatalf("region %q is not a declared category", r[jr])
+		}
+	}
+}
+
+// TestWarnsWhenTheDomainIsLost: at a budget too small to discover
+// anything on 800 rows the report says which columns to declare; with the
+// domain declared it has nothing to say.
+func TestWarnsWhenTheDomainIsLost(t *testing.T) {
+	train := loadTable(t, "credit.train.csv")
+	p := inferProfile(t, train)
+	m, err := Fit(context.Background(), train, p, Options{Epsilon: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Report.Warnings) == 0 {
+		t.Error("no warning at epsilon 0.05 on 800 rows")
+	}
+	m, err = Fit(context.Background(), train, publicDomain(t, p, loadTable(t, "credit.csv")), Options{Epsilon: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Report.Warnings) != 0 {
+		t.Errorf("warnings with the domain declared: %q", m.Report.Warnings)
+	}
+}

@@ -45,7 +45,12 @@ func (f *fitter) mst() error {
 			return err
 		}
 		var back []int32
-		one[i], back = compress(a, counts, g1.Sigma2(), !f.publicBounds(a))
+		if i < len(f.levelCounts) && f.levelCounts[i] != nil {
+			lc := f.levelCounts[i]
+			one[i], back = compressLevels(a, counts, g1.Sigma2(), lc, f.levelSigma2)
+		} else {
+			one[i], back = compress(a, counts, g1.Sigma2(), !f.publicBounds(a))
+		}
 		c := make([]int32, n)
 		for r, fb := range fine[i] {
 			c[r] = back[fb]
@@ -118,6 +123,45 @@ func compress(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, 
 		a.Groups = append(a.Groups, rare)
 		m.Y = append(m.Y, rareSum)
 		m.Var = append(m.Var, float64(len(rare))*sigma2)
+	}
+	return m, backMap(a, nil)
+}
+
+// compressLevels is compress for a categorical column whose levels the
+// domain step released: a level's 1-way measurement is the inverse-variance
+// combination of its noisy count here (variance sigma2) and the noisy count
+// that released it (variance levelSigma2). Both are outputs of charged
+// Gaussian measurements, so combining them is post-processing; the levels'
+// released counts lean high by the selection (only counts that passed the
+// threshold are released), by a fraction of levelSigma2's deviation for
+// levels near the threshold and not at all for large ones.
+func compressLevels(a *Attr, counts []int64, sigma2 float64, level []int64, levelSigma2 float64) (measurement, []int32) {
+	thr := compressThreshold * math.Sqrt(sigma2)
+	var m measurement
+	var rare []int
+	rareSum, rareVar := 0.0, 0.0
+	a.Groups = a.Groups[:0]
+	w1, w2 := 1/sigma2, 1/levelSigma2
+	for k, c := range counts {
+		y, v := float64(c), sigma2
+		if k < len(level) {
+			y = (float64(c)*w1 + float64(level[k])*w2) / (w1 + w2)
+			v = 1 / (w1 + w2)
+		}
+		if y >= thr {
+			a.Groups = append(a.Groups, []int{k})
+			m.Y = append(m.Y, y)
+			m.Var = append(m.Var, v)
+			continue
+		}
+		rare = append(rare, k)
+		rareSum += y
+		rareVar += v
+	}
+	if len(rare) > 0 {
+		a.Groups = append(a.Groups, rare)
+		m.Y = append(m.Y, rareSum)
+		m.Var = append(m.Var, rareVar)
 	}
 	return m, backMap(a, nil)
 }

@@ -124,6 +124,12 @@ type fitter struct {
 	plan  plan
 	m     *Model
 	steps []Step
+	// warnings go to Report.Warnings.
+	warnings []string
+	// levelCounts[i] are the noisy counts that released attribute i's
+	// levels (nil when its levels are public), of variance levelSigma2.
+	levelCounts [][]int64
+	levelSigma2 float64
 }
 
 // Fit fits the MST model to t as profiled by p under the budget in opts.
@@ -427,11 +433,15 @@ func (f *fitter) domain() error {
 			}
 			a.setBins(lo, hi, bins)
 		case a.Kind == profile.Categorical && !a.PublicLevels:
-			lv, err := f.privateLevels(a, pc, gCat, tau)
+			lv, noisy, err := f.privateLevels(a, pc, gCat, tau)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", a.Name, err)
 			}
 			a.Levels = lv
+			if f.levelCounts == nil {
+				f.levelCounts = make([][]int64, len(f.m.Attrs))
+			}
+			f.levelCounts[i], f.levelSigma2 = noisy, gCat.Sigma2()
 		}
 	}
 	return nil
@@ -490,6 +500,9 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian)
 		}
 	}
 	first, last := grow(best, -1), grow(best, 1)
+	if float64(counts[best]) < jump {
+		f.warnings = append(f.warnings, fmt.Sprintf("column %q: no bucket of the bounds grid stands out of the noise (sigma %.0f rows), so its range is a guess: declare min and max in the schema", a.Name, math.Sqrt(g.Sigma2())))
+	}
 	lo, _ := gr.rng(first)
 	_, hi := gr.rng(last)
 	return lo, hi, nil
@@ -499,8 +512,10 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian)
 // noise reaches tau, sorted. A category held by one row only (the one a
 // neighbouring dataset adds) passes with probability at most the delta share
 // thresholdFor was given, which is what makes the step (delta, rho)-
-// approximately zCDP; only the set of categories is released, not counts.
-func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian, tau int64) ([]string, error) {
+// approximately zCDP. It returns the released categories' noisy counts too,
+// which the 1-way step combines with its own (see doc.go: releasing the
+// counts above the threshold is the same mechanism).
+func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian, tau int64) ([]string, []int64, error) {
 	counts := map[string]int64{}
 	for _, r := range f.t.Rows {
 		cell := r[a.Source]
@@ -515,16 +530,21 @@ func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 	}
 	sort.Strings(keys)
 	var out []string
+	var noisy []int64
 	for _, k := range keys {
 		z, err := g.Sample()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if counts[k]+z >= tau {
 			out = append(out, k)
+			noisy = append(noisy, counts[k]+z)
 		}
 	}
-	return out, nil
+	if len(out) == 0 {
+		f.warnings = append(f.warnings, fmt.Sprintf("column %q: no category reached the release threshold of %d rows, so every value is written as %q: declare its categories in the schema", a.Name, tau, a.Other))
+	}
+	return out, noisy, nil
 }
 
 // thresholdFor returns the least integer tau with P[1 + Z >= tau] <= delta

@@ -41,11 +41,17 @@ type Report struct {
 	Public []string
 	// Statement is the guarantee in one paragraph, for people.
 	Statement string
+	// Warnings name columns whose domain the budget could not discover
+	// (every category below the release threshold, or no bucket of the
+	// bounds grid out of the noise): declaring their domain in the schema
+	// costs nothing and fixes them. They are derived from noisy outputs
+	// only.
+	Warnings []string `json:",omitempty"`
 }
 
 // report fills the model's Report from the steps.
 func (f *fitter) report() error {
-	r := Report{DeltaConversion: f.plan.deltaConv, DeltaDomain: f.plan.deltaDomain, Steps: f.steps}
+	r := Report{DeltaConversion: f.plan.deltaConv, DeltaDomain: f.plan.deltaDomain, Steps: f.steps, Warnings: f.warnings}
 	for _, s := range f.steps {
 		r.Rho += s.Rho
 	}
