@@ -20,6 +20,7 @@ var (
 	curveTables = flag.String("dp.tables", "credit,insurance,adult", "tables of TestEpsilonUtilityCurve (names in ../shared/datasets)")
 	curveModes  = flag.String("dp.modes", "public,discovered", "domain modes of TestEpsilonUtilityCurve")
 	curveFits   = flag.Int("dp.fits", 3, "fits per cell of TestEpsilonUtilityCurve (sampling seeds 1..n)")
+	curveMST    = flag.Bool("dp.mst", false, "TestEpsilonUtilityCurve: select the tree by MST's score, without AIM's noise penalty (to compare)")
 )
 
 // utility is the mean of a few fits' scores against the holdout.
@@ -117,6 +118,10 @@ func measureUtility(tb testing.TB, name, mode string, eps float64, fits int) uti
 func TestEpsilonUtilityCurve(t *testing.T) {
 	if os.Getenv("SYNTHOS_BIG") != "1" {
 		t.Skip("set SYNTHOS_BIG=1 to print the ε–utility curve")
+	}
+	if *curveMST {
+		selectPenalty = false
+		t.Cleanup(func() { selectPenalty = true })
 	}
 	var epss []float64
 	for _, s := range strings.Split(*curveEps, ",") {

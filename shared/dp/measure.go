@@ -272,6 +272,9 @@ func pairCounts(x, y []int32, nb, na int) []int64 {
 	return out
 }
 
+// selectPenalty switches on AIM's noise penalty in selectTree.
+var selectPenalty = true
+
 // selectTree is MST's select: d-1 rounds of the exponential mechanism over
 // the pairs that join two components, each eps = sqrt(8 rho/(d-1)) so that
 // they compose to rho. A pair's score is the L1 distance between its true
@@ -291,6 +294,14 @@ func (f *fitter) selectTree(comp [][]int32, one []measurement, rho float64) ([][
 		a, b  int
 		score float64
 	}
+	// AIM's (McKenna et al. 2022) correction: measuring a pair pays off by
+	// the error it removes minus the noise it adds, whose expected L1 size
+	// is sqrt(2/pi) sigma per cell. The penalty is public, so the score
+	// keeps sensitivity 1.
+	noisePenalty := 0.0
+	if selectPenalty {
+		noisePenalty = math.Sqrt(2/math.Pi) * math.Sqrt(float64(d-1)/(2*rho))
+	}
 	var cand []pair
 	for a := 0; a < d; a++ {
 		if err := f.ctx.Err(); err != nil {
@@ -305,7 +316,7 @@ func (f *fitter) selectTree(comp [][]int32, one []measurement, rho float64) ([][
 					s += math.Abs(float64(x[i*nb+j]) - p[a][i]*p[b][j]/total)
 				}
 			}
-			cand = append(cand, pair{a, b, s})
+			cand = append(cand, pair{a, b, s - noisePenalty*float64(na*nb)})
 		}
 	}
 	eps := math.Sqrt(8 * rho / float64(d-1))
