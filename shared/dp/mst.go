@@ -135,16 +135,22 @@ type fitter struct {
 // Fit fits the MST model to t as profiled by p under the budget in opts.
 //
 // The steps and their budget, all rho-zCDP with respect to adding or removing
-// one row, follow McKenna, Miklau and Sheldon 2021 and private-pgm's mst.py:
+// one row, follow McKenna, Miklau and Sheldon 2021 and private-pgm's mst.py
+// (doc.go gives the privacy argument):
 //
-//   - domain (only for columns whose bounds or categories are not public):
-//     DomainShare of rho, Gaussian noise on a public grid of signed powers of
-//     two (bounds) and Gaussian thresholding of category counts;
+//   - a noisy row count (countShare of rho), which sizes the bins and the
+//     domain share;
+//   - domain (only for columns whose bounds or categories are not declared
+//     public): DomainShare of the rest, calibrated to the noisy row count
+//     when zero; Gaussian noise on a public grid (bounds) and Gaussian
+//     thresholding of category counts;
 //   - a third of the rest: every 1-way marginal with discrete Gaussian noise,
-//     then rare bins (noisy count under 3 sigma) merged;
+//     then rare bins merged (numeric ranges trimmed of empty ends and merged
+//     in contiguous runs);
 //   - a third: d-1 rounds of the exponential mechanism choosing a maximum
 //     spanning tree of pairs, scored by the L1 distance between the pair's
-//     true 2-way marginal and the one the noisy 1-way marginals predict;
+//     true 2-way marginal and the one the noisy 1-way marginals predict, less
+//     AIM's expected noise of measuring the pair;
 //   - a third: the chosen 2-way marginals with discrete Gaussian noise.
 //
 // Everything after is post-processing: a consistent tree model estimated
