@@ -187,7 +187,8 @@ func backMap(a *Attr, dead map[int]int) []int32 {
 // every rare bin into one would spread their mass evenly over the range):
 //
 //  1. trim (private bounds only: public ones are the user's word): the
-//     value bins at either end whose noisy count is below
+//     value bins at either end whose noisy count, and the sum of the bins
+//     cut with them, is below
 //     z sigma (1.5 for one bin per integer, whose ends are values the
 //     data may not hold at all; 1 for intervals) are cut;
 //     their rows count in the nearest kept bin and the model never draws
@@ -208,15 +209,20 @@ func compressRange(a *Attr, counts []int64, sigma2 float64, trim bool) (measurem
 		z = 1.5
 	}
 	lo, hi := 0, vb-1
-	for trim && lo < hi && float64(counts[lo]) < z*sigma {
-		lo++
-	}
-	for trim && hi > lo && float64(counts[hi]) < z*sigma {
-		hi--
-	}
-	if lo == hi && float64(counts[lo]) < z*sigma {
-		// Nothing stands out of the noise: keep the whole range.
-		lo, hi = 0, vb-1
+	if trim {
+		// An end bin goes while it, and everything cut so far with it,
+		// stays under z sigma: what is cut must look like no data at all,
+		// so a thin real tail is kept.
+		cut := 0.0
+		for lo < hi && float64(counts[lo]) < z*sigma && cut+float64(counts[lo]) < z*sigma {
+			cut += float64(counts[lo])
+			lo++
+		}
+		cut = 0
+		for hi > lo && float64(counts[hi]) < z*sigma && cut+float64(counts[hi]) < z*sigma {
+			cut += float64(counts[hi])
+			hi--
+		}
 	}
 	thr := compressThreshold * sigma
 	var m measurement

@@ -29,13 +29,20 @@ const (
 	// boundsThreshold, in noise standard deviations, is how large the
 	// noisy count of a bucket of the public bounds grid next to the range
 	// must be to widen it (the range grows outwards from the largest
-	// bucket, so a lone noisy bucket far away cannot stretch it).
-	boundsThreshold = 2
+	// bucket, so a lone noisy bucket far away cannot stretch it). It is
+	// low because a range too wide costs little: the 1-way step trims the
+	// bins the data leaves empty, while a range too narrow clamps rows.
+	boundsThreshold = 1
 	// jumpThreshold and maxJump: the range may also grow over up to maxJump
 	// empty buckets to one whose noisy count passes jumpThreshold sigma
 	// (an empty bucket does so with probability 3e-5).
 	jumpThreshold = 4
 	maxJump       = 32
+	// warnThreshold: when even the largest bucket of a bounds histogram is
+	// below this many sigma (the largest of the grid's empty buckets
+	// reaches it one time in five), the range is a guess and the report
+	// says so.
+	warnThreshold = 3
 	// countShare is the share of rho spent on a noisy row count, which
 	// sizes the bins and the domain budget (the row count is not public).
 	countShare = 0.02
@@ -506,7 +513,7 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian)
 		}
 	}
 	first, last := grow(best, -1), grow(best, 1)
-	if float64(counts[best]) < jump {
+	if float64(counts[best]) < warnThreshold*math.Sqrt(g.Sigma2()) {
 		f.warnings = append(f.warnings, fmt.Sprintf("column %q: no bucket of the bounds grid stands out of the noise (sigma %.0f rows), so its range is a guess: declare min and max in the schema", a.Name, math.Sqrt(g.Sigma2())))
 	}
 	lo, _ := gr.rng(first)
