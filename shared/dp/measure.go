@@ -187,11 +187,8 @@ func backMap(a *Attr, dead map[int]int) []int32 {
 // every rare bin into one would spread their mass evenly over the range):
 //
 //  1. trim (private bounds only: public ones are the user's word): the
-//     value bins at either end whose noisy count, and the sum of the bins
-//     cut with them, is below
-//     z sigma (1.5 for one bin per integer, whose ends are values the
-//     data may not hold at all; 1 for intervals) are cut;
-//     their rows count in the nearest kept bin and the model never draws
+//     value bins at either end that look empty are cut (the rule is in the
+//     code); their rows count in the nearest kept bin and the model never draws
 //     them. This is what keeps a 1/2 column from growing 3s and 4s when its
 //     private range is [1, 4], and a datetime column inside the months it
 //     spans;
@@ -204,22 +201,25 @@ func backMap(a *Attr, dead map[int]int) []int32 {
 func compressRange(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, []int32) {
 	sigma := math.Sqrt(sigma2)
 	vb := a.valueBins()
+	// One bin per integer: an end bin is a value the data may not hold at
+	// all (a 1/2 column's private range is [1, 4]); it goes while its own
+	// count is under 2 sigma. Interval bins: an end bin goes while it, and
+	// everything cut so far with it, stays under 1 sigma, so that what is
+	// cut looks like no data at all and a thin real tail is kept.
+	perValue := a.perValue()
 	z := 1.0
-	if a.perValue() {
-		z = 1.5
+	if perValue {
+		z = 2
 	}
 	lo, hi := 0, vb-1
 	if trim {
-		// An end bin goes while it, and everything cut so far with it,
-		// stays under z sigma: what is cut must look like no data at all,
-		// so a thin real tail is kept.
 		cut := 0.0
-		for lo < hi && float64(counts[lo]) < z*sigma && cut+float64(counts[lo]) < z*sigma {
+		for lo < hi && float64(counts[lo]) < z*sigma && (perValue || cut+float64(counts[lo]) < z*sigma) {
 			cut += float64(counts[lo])
 			lo++
 		}
 		cut = 0
-		for hi > lo && float64(counts[hi]) < z*sigma && cut+float64(counts[hi]) < z*sigma {
+		for hi > lo && float64(counts[hi]) < z*sigma && (perValue || cut+float64(counts[hi]) < z*sigma) {
 			cut += float64(counts[hi])
 			hi--
 		}

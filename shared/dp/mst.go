@@ -38,6 +38,9 @@ const (
 	// (an empty bucket does so with probability 3e-5).
 	jumpThreshold = 4
 	maxJump       = 32
+	// perValueThreshold replaces boundsThreshold for integer ranges of one
+	// bin per value.
+	perValueThreshold = 2.5
 	// warnThreshold: when even the largest bucket of a bounds histogram is
 	// below this many sigma (the largest of the grid's empty buckets
 	// reaches it one time in five), the range is a guess and the report
@@ -440,7 +443,7 @@ func (f *fitter) domain() error {
 			}
 			a.setBins(lo, hi, bins)
 		case a.isNumber():
-			lo, hi, err := f.privateBounds(a, pc, gNum)
+			lo, hi, err := f.privateBounds(a, pc, gNum, bins)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", a.Name, err)
 			}
@@ -466,7 +469,7 @@ func (f *fitter) domain() error {
 // whose noisy counts reach boundsThreshold sigma. The range is only coarse:
 // the 1-way step trims the value bins at its ends that the data leaves
 // empty, so the model draws no value far outside the data.
-func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian) (float64, float64, error) {
+func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian, bins int) (float64, float64, error) {
 	gr := gridFor(a.Kind)
 	counts := make([]int64, gr.size())
 	for _, r := range f.t.Rows {
@@ -493,6 +496,17 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian)
 	// passing jumpThreshold sigma (zero-inflated columns: the zero bucket
 	// and the first values ≥ 1 are twenty powers of two apart).
 	jump := jumpThreshold * math.Sqrt(g.Sigma2())
+	// An integer range small enough for one bin per value is trimmed
+	// less freely in the 1-way step (its end bins may be values the data
+	// never holds), so it grows only at perValueThreshold sigma.
+	small := func(b int) bool {
+		if !a.Integer {
+			return false
+		}
+		lo, _ := gr.rng(min(b, best))
+		_, hi := gr.rng(max(b, best))
+		return hi-lo+1 <= float64(bins)
+	}
 	grow := func(cur, step int) int {
 		for {
 			next := -1
@@ -501,7 +515,11 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian)
 				if b < 0 || b >= len(counts) {
 					break
 				}
-				if t := thr; (j == 1 && float64(counts[b]) >= t) || float64(counts[b]) >= jump {
+				t := thr
+				if small(b) {
+					t = perValueThreshold * math.Sqrt(g.Sigma2())
+				}
+				if (j == 1 && float64(counts[b]) >= t) || float64(counts[b]) >= jump {
 					next = b
 					break
 				}
