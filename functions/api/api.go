@@ -131,14 +131,20 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem}
+	kmsKey, keyName := "", ""
+	if env.Config != nil {
+		kmsKey, keyName = env.Config.AuditKMSKey, env.Config.AuditKeyName
+	}
+	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem,
+		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets)}
 	return s.routes(env), nil
 }
 
 type server struct {
-	svc  *api.Service
-	auth *api.Authenticator
-	idem *idempotency.Store
+	svc   *api.Service
+	auth  *api.Authenticator
+	idem  *idempotency.Store
+	audit *api.AuditProofs
 }
 
 // route is one authenticated endpoint.
@@ -178,6 +184,9 @@ func (s *server) table() []route {
 		{"PATCH", "/v1/webhooks/{id}", apikeys.Admin, s.patchWebhook},
 		{"DELETE", "/v1/webhooks/{id}", apikeys.Admin, s.deleteWebhook},
 		{"POST", "/v1/webhooks/{id}/rotate", apikeys.Admin, s.rotateWebhookSecret},
+		{"GET", "/v1/audit/checkpoint", apikeys.Read, s.getAuditCheckpoint},
+		{"GET", "/v1/audit/consistency", apikeys.Read, s.getAuditConsistency},
+		{"GET", "/v1/audit/{seq}/proof", apikeys.Read, s.getAuditProof},
 	}
 }
 

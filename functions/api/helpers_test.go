@@ -22,6 +22,7 @@ import (
 
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/health"
@@ -139,6 +140,15 @@ const testWebhookKey = "0123456789abcdef0123456789abcdef-api-test-key"
 // production SSRF guard refuses.
 var loopbackHooks = webhooks.ClientOptions{AllowHTTP: true, AllowLoopbackForTests: true}
 
+// testAuditKey signs audit checkpoints; testAuditVerifier checks them.
+var testAuditKey, testAuditVerifier = func() (string, string) {
+	s, v, err := audit.GenerateKey("synthos-audit-test")
+	if err != nil {
+		panic(err)
+	}
+	return s, v
+}()
+
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	st, err := state.Open(context.Background(), "bolt://"+filepath.Join(t.TempDir(), "state.db"))
@@ -156,6 +166,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if !o.noWebhookKey {
 		vars[secrets.EnvName(webhooks.KeySecret)] = testWebhookKey
 	}
+	vars[secrets.EnvName(audit.SigningKeySecret)] = testAuditKey
 	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second), Logger: slog.New(slog.DiscardHandler),
 		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
 	catalog := o.plans
