@@ -27,6 +27,7 @@ import (
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/web"
@@ -65,6 +66,8 @@ type Options struct {
 	// only, public addresses only (the SSRF guard); tests of loopback
 	// receivers set AllowHTTP and AllowLoopbackForTests.
 	WebhookClient webhooks.ClientOptions
+	// Keyring overrides the Env's keyring (tests).
+	Keyring *keyring.Keyring
 }
 
 // New returns the API's routes.
@@ -123,6 +126,11 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	// The key that encrypts webhook signing secrets is read on first use
 	// (a missing secret answers 503 on /v1/webhooks only).
 	svc.Webhooks = api.NewWebhooks(env.State, env.Secrets, webhooks.Options{Client: o.WebhookClient, Logger: env.Logger})
+	svc.Keyring = env.Keyring
+	if o.Keyring != nil {
+		svc.Keyring = func(context.Context) (*keyring.Keyring, error) { return o.Keyring, nil }
+	}
+	svc.Webhooks.Keyring = svc.Keyring
 	ttl := o.AuthTTL
 	if ttl == 0 {
 		ttl = api.DefaultAuthTTL
@@ -187,6 +195,10 @@ func (s *server) table() []route {
 		{"GET", "/v1/audit/checkpoint", apikeys.Read, s.getAuditCheckpoint},
 		{"GET", "/v1/audit/consistency", apikeys.Read, s.getAuditConsistency},
 		{"GET", "/v1/audit/{seq}/proof", apikeys.Read, s.getAuditProof},
+		{"GET", "/v1/encryption", apikeys.Admin, s.getEncryption},
+		{"PUT", "/v1/encryption", apikeys.Admin, s.putEncryption},
+		{"POST", "/v1/encryption/rotate", apikeys.Admin, s.rotateEncryption},
+		{"DELETE", "/v1/tenant", apikeys.Admin, s.deleteTenant},
 	}
 }
 

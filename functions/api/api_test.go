@@ -160,6 +160,14 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"audit consistency no from", req{method: "GET", path: "/v1/audit/consistency", key: reader}, 400},
 		{"audit consistency beyond", req{method: "GET", path: "/v1/audit/consistency?from=2&to=9", key: reader}, 400},
 		{"audit no key", req{method: "GET", path: "/v1/audit/1/proof"}, 401},
+
+		{"encryption not configured", req{method: "GET", path: "/v1/encryption", key: admin}, 503},
+		{"set encryption not configured", req{method: "PUT", path: "/v1/encryption", key: admin, body: map[string]any{"encrypt_data": true}}, 503},
+		{"set encryption no field", req{method: "PUT", path: "/v1/encryption", key: admin, body: map[string]any{}}, 400},
+		{"rotate not configured", req{method: "POST", path: "/v1/encryption/rotate", key: admin}, 503},
+		{"encryption read scope", req{method: "GET", path: "/v1/encryption", key: reader}, 403},
+		{"delete tenant unconfirmed", req{method: "DELETE", path: "/v1/tenant?confirm=other", key: admin}, 400},
+		{"delete tenant", req{method: "DELETE", path: "/v1/tenant?confirm=doomed", key: f.key("doomed", apikeys.Admin)}, 200},
 	}
 	for _, tc := range tests {
 		r := f.do(tc.req)

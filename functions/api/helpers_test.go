@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tink-crypto/tink-go/v2/tink"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 
@@ -27,6 +28,7 @@ import (
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
@@ -113,6 +115,8 @@ type fixture struct {
 	keys    *apikeys.Keys
 	spec    *spec // validates every response when set
 	env     *platform.Env
+	ring    *keyring.Keyring // with fixtureOptions.keyring
+	kek     tink.AEAD        // ring's key-encryption key
 }
 
 type fixtureOptions struct {
@@ -131,6 +135,9 @@ type fixtureOptions struct {
 	maxUpload, maxResumable int64
 	sessions                api.SessionStarter
 	chunkGranularity        int64 // default 256 KiB
+	// keyring gives the API a keyring over a fresh local master keyset
+	// (default none: encryption routes answer 503).
+	keyring bool
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -181,9 +188,23 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if maxUpload == 0 {
 		maxUpload = 1 << 20
 	}
+	var ring *keyring.Keyring
+	var kek tink.AEAD
+	if o.keyring {
+		path := filepath.Join(t.TempDir(), "master-keyset.json")
+		if _, err := keyring.CreateMasterKeyset(path); err != nil {
+			t.Fatal(err)
+		}
+		if kek, err = keyring.OpenKEK(context.Background(), "file://"+path); err != nil {
+			t.Fatal(err)
+		}
+		if ring, err = keyring.New(st, kek); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
-		ChunkGranularity: o.chunkGranularity})
+		ChunkGranularity: o.chunkGranularity, Keyring: ring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +219,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys, env: env}
+	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys, env: env, ring: ring, kek: kek}
 }
 
 // key creates a key of tenant with the given scopes.

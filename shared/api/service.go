@@ -26,6 +26,7 @@ import (
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
@@ -59,6 +60,9 @@ type Service struct {
 	// Webhooks manages the tenant's outbound webhook endpoints and their
 	// delivery log (see webhooks.go); nil answers 503 on those routes.
 	Webhooks *Webhooks
+	// Keyring returns the tenants' keyring (nil: none): datasets of tenants
+	// that chose encryption at rest are stored encrypted with it.
+	Keyring func(ctx context.Context) (*keyring.Keyring, error)
 	// MaxUpload bounds a table uploaded directly (POST /v1/datasets).
 	MaxUpload int64
 	// MaxResumable bounds a table sent through an upload session

@@ -118,8 +118,29 @@ type Config struct {
 	// KEKURI is the key-encryption key that wraps every tenant's Tink
 	// keyset: gcp-kms://projects/P/locations/L/keyRings/R/cryptoKeys/K in
 	// the cloud, or file://PATH of a local master keyset (Tink JSON) in
-	// embedded mode (`synthos serve` creates it).
-	KEKURI string `env:"SYNTHOS_KEK_URI, default=file://.synthos/secrets/master-keyset.json"`
+	// embedded mode. Empty: master-keyset.json in a file:// secrets
+	// directory (`synthos serve` creates it), else none (see KEK).
+	KEKURI string `env:"SYNTHOS_KEK_URI"`
+}
+
+// MasterKeysetFile is the local master keyset's name in a file:// secrets
+// directory, the KEK when SYNTHOS_KEK_URI is empty.
+const MasterKeysetFile = "master-keyset.json"
+
+// KEK returns the key-encryption key's URI: SYNTHOS_KEK_URI, or the master
+// keyset in a file:// secrets directory; "" when there is none (no tenant
+// data can be encrypted).
+func (c *Config) KEK() string {
+	if c == nil {
+		return ""
+	}
+	if c.KEKURI != "" {
+		return c.KEKURI
+	}
+	if dir, ok := strings.CutPrefix(c.SecretsURL, "file://"); ok && dir != "" {
+		return "file://" + strings.TrimSuffix(dir, "/") + "/" + MasterKeysetFile
+	}
+	return ""
 }
 
 // Cloud KMS resource names.
@@ -329,6 +350,7 @@ func (c *Config) Validate() error {
 		bad("SYNTHOS_AUDIT_BUNDLE_RECORDS", "%d is out of range; use 1 to 1000000, e.g. 1000 (the default)", c.AuditBundleRecords)
 	}
 	switch {
+	case c.KEKURI == "":
 	case strings.HasPrefix(c.KEKURI, "gcp-kms://"):
 		if !kmsKey.MatchString(strings.TrimPrefix(c.KEKURI, "gcp-kms://")) {
 			bad("SYNTHOS_KEK_URI", "%q is not a KMS key; use gcp-kms://projects/P/locations/L/keyRings/R/cryptoKeys/K", c.KEKURI)

@@ -71,9 +71,11 @@ type Doc struct {
 
 // Keyring hands out tenants' primitives.
 type Keyring struct {
-	store state.Store
-	kek   tink.AEAD
-	now   func() time.Time
+	store   state.Store
+	openKEK func(ctx context.Context) (tink.AEAD, error)
+	kekMu   sync.Mutex
+	kek     tink.AEAD
+	now     func() time.Time
 	ttl   time.Duration
 
 	mu    sync.Mutex
@@ -97,6 +99,32 @@ func New(store state.Store, kek tink.AEAD) (*Keyring, error) {
 		return nil, errors.New("keyring.New: needs a store and a KEK")
 	}
 	return &Keyring{store: store, kek: kek, now: time.Now, ttl: CacheTTL, cache: map[string]entry{}}, nil
+}
+
+// NewLazy returns a Keyring that opens its KEK on the first operation that
+// needs key material (a failure is retried on the next). Tenants that never
+// encrypt anything never need it: reading a plain object or a tenant's
+// option does not.
+func NewLazy(store state.Store, open func(ctx context.Context) (tink.AEAD, error)) (*Keyring, error) {
+	if store == nil || open == nil {
+		return nil, errors.New("keyring.NewLazy: needs a store and a KEK opener")
+	}
+	return &Keyring{store: store, openKEK: open, now: time.Now, ttl: CacheTTL, cache: map[string]entry{}}, nil
+}
+
+// keyEncryption returns the KEK, opening it if needed.
+func (k *Keyring) keyEncryption(ctx context.Context) (tink.AEAD, error) {
+	k.kekMu.Lock()
+	defer k.kekMu.Unlock()
+	if k.kek != nil {
+		return k.kek, nil
+	}
+	kek, err := k.openKEK(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k.kek = kek
+	return kek, nil
 }
 
 // OpenKEK returns the key-encryption key named by uri (SYNTHOS_KEK_URI):
@@ -184,16 +212,24 @@ func validTenant(t string) error {
 // ad is the associated data binding a wrapped keyset to its tenant and use.
 func ad(tenant, use string) []byte { return []byte("synthos keyring v1\x00" + use + "\x00" + tenant) }
 
-func (k *Keyring) wrap(h *keyset.Handle, tenant, use string) ([]byte, error) {
+func (k *Keyring) wrap(ctx context.Context, h *keyset.Handle, tenant, use string) ([]byte, error) {
+	kek, err := k.keyEncryption(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), k.kek, ad(tenant, use)); err != nil {
+	if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), kek, ad(tenant, use)); err != nil {
 		return nil, errs.Errorf(errs.Unavailable, "keyring: wrap %s keyset of %s: %w", use, tenant, err)
 	}
 	return buf.Bytes(), nil
 }
 
-func (k *Keyring) unwrap(b []byte, tenant, use string) (*keyset.Handle, error) {
-	h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(b)), k.kek, ad(tenant, use))
+func (k *Keyring) unwrap(ctx context.Context, b []byte, tenant, use string) (*keyset.Handle, error) {
+	kek, err := k.keyEncryption(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(b)), kek, ad(tenant, use))
 	if err != nil {
 		return nil, errs.Errorf(errs.Internal, "keyring: unwrap the %s keyset of %s (a different KEK, or a keyset of another tenant): %w", use, tenant, err)
 	}
@@ -201,7 +237,7 @@ func (k *Keyring) unwrap(b []byte, tenant, use string) (*keyset.Handle, error) {
 }
 
 // newDoc makes fresh keysets for tenant.
-func (k *Keyring) newDoc(tenant string) (Doc, error) {
+func (k *Keyring) newDoc(ctx context.Context, tenant string) (Doc, error) {
 	ah, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
 	if err != nil {
 		return Doc{}, fmt.Errorf("keyring: %w", err)
@@ -211,10 +247,10 @@ func (k *Keyring) newDoc(tenant string) (Doc, error) {
 		return Doc{}, fmt.Errorf("keyring: %w", err)
 	}
 	d := Doc{Tenant: tenant, Keys: 1, CreatedAt: k.now().UTC()}
-	if d.AEAD, err = k.wrap(ah, tenant, "aead"); err != nil {
+	if d.AEAD, err = k.wrap(ctx, ah, tenant, "aead"); err != nil {
 		return Doc{}, err
 	}
-	if d.Streaming, err = k.wrap(sh, tenant, "streaming"); err != nil {
+	if d.Streaming, err = k.wrap(ctx, sh, tenant, "streaming"); err != nil {
 		return Doc{}, err
 	}
 	return d, nil
@@ -236,7 +272,7 @@ func (k *Keyring) load(ctx context.Context, tenant string) (entry, error) {
 	if errors.Is(err, state.ErrNotFound) {
 		// Wrapping happens before the transaction: a KMS call must not run
 		// inside a retried transaction. A lost race wastes one keyset.
-		fresh, nerr := k.newDoc(tenant)
+		fresh, nerr := k.newDoc(ctx, tenant)
 		if nerr != nil {
 			return entry{}, nerr
 		}
@@ -251,7 +287,7 @@ func (k *Keyring) load(ctx context.Context, tenant string) (entry, error) {
 	if !d.DestroyedAt.IsZero() {
 		return entry{}, fmt.Errorf("%w: tenant %s, at %s", ErrDestroyed, tenant, d.DestroyedAt.Format(time.RFC3339))
 	}
-	e, err = k.primitives(d)
+	e, err = k.primitives(ctx, d)
 	if err != nil {
 		return entry{}, err
 	}
@@ -261,12 +297,12 @@ func (k *Keyring) load(ctx context.Context, tenant string) (entry, error) {
 	return e, nil
 }
 
-func (k *Keyring) primitives(d Doc) (entry, error) {
-	ah, err := k.unwrap(d.AEAD, d.Tenant, "aead")
+func (k *Keyring) primitives(ctx context.Context, d Doc) (entry, error) {
+	ah, err := k.unwrap(ctx, d.AEAD, d.Tenant, "aead")
 	if err != nil {
 		return entry{}, err
 	}
-	sh, err := k.unwrap(d.Streaming, d.Tenant, "streaming")
+	sh, err := k.unwrap(ctx, d.Streaming, d.Tenant, "streaming")
 	if err != nil {
 		return entry{}, err
 	}
@@ -368,7 +404,7 @@ func (k *Keyring) Rotate(ctx context.Context, tenant string) (int, error) {
 		use string
 		b   *[]byte
 	}{{"aead", &next.AEAD}, {"streaming", &next.Streaming}} {
-		h, err := k.unwrap(*ks.b, tenant, ks.use)
+		h, err := k.unwrap(ctx, *ks.b, tenant, ks.use)
 		if err != nil {
 			return 0, err
 		}
@@ -388,7 +424,7 @@ func (k *Keyring) Rotate(ctx context.Context, tenant string) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("keyring.Rotate %s: %w", tenant, err)
 		}
-		if *ks.b, err = k.wrap(nh, tenant, ks.use); err != nil {
+		if *ks.b, err = k.wrap(ctx, nh, tenant, ks.use); err != nil {
 			return 0, err
 		}
 	}
@@ -477,11 +513,23 @@ func (k *Keyring) Status(ctx context.Context, tenant string) (Status, error) {
 	return Status{Tenant: tenant, EncryptData: d.EncryptData, Keys: d.Keys, CreatedAt: d.CreatedAt, RotatedAt: d.RotatedAt}, nil
 }
 
-// EncryptData reports tenant's option (cached up to CacheTTL).
+// EncryptData reports tenant's option, without key material: a tenant
+// without keysets has not chosen encryption. A destroyed tenant is
+// ErrDestroyed.
 func (k *Keyring) EncryptData(ctx context.Context, tenant string) (bool, error) {
-	e, err := k.load(ctx, tenant)
-	if err != nil {
+	if err := validTenant(tenant); err != nil {
 		return false, err
 	}
-	return e.doc.EncryptData, nil
+	var d Doc
+	err := k.store.Get(ctx, Coll, tenant, &d)
+	if errors.Is(err, state.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("keyring: option of %s: %w", tenant, err)
+	}
+	if !d.DestroyedAt.IsZero() {
+		return false, fmt.Errorf("%w: tenant %s", ErrDestroyed, tenant)
+	}
+	return d.EncryptData, nil
 }

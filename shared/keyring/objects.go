@@ -62,3 +62,10 @@ func (k *Keyring) ObjectReader(ctx context.Context, tenant string, r io.Reader) 
 	}
 	return k.DecryptingReader(ctx, tenant, br, objectAD(tenant))
 }
+
+// Reveal returns ObjectReader bound to tenant, in the shape of
+// datasets.Reveal. A nil Keyring reads plain objects and refuses
+// encrypted ones.
+func (k *Keyring) Reveal(ctx context.Context, tenant string) func(io.Reader) (io.Reader, error) {
+	return func(r io.Reader) (io.Reader, error) { return k.ObjectReader(ctx, tenant, r) }
+}

@@ -20,6 +20,7 @@ import (
 	"synthos.dev/synthos/functions/registry"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/obs"
@@ -258,6 +259,13 @@ func makeLocalDirs(cfg *config.Config) error {
 			if err := ensureAuditKey(dir, cfg.AuditKeyName); err != nil {
 				return err
 			}
+		}
+	}
+	// The embedded mode's key-encryption key: every tenant's keysets are
+	// wrapped by it, so it is made once and kept.
+	if path, ok := strings.CutPrefix(cfg.KEK(), "file://"); ok {
+		if _, err := keyring.CreateMasterKeyset(path); err != nil {
+			return err
 		}
 	}
 	for _, u := range []string{cfg.StateURL, cfg.ObjectsURL} {
