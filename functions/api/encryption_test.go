@@ -74,4 +74,3 @@ func TestCryptoShredding(t *testing.T) {
 		t.Fatalf("the deleted tenant's key still works: %d", r.status)
 	}
 }
-

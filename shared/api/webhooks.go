@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/state"
-	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/webhooks"
 )
 

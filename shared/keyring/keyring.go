@@ -76,7 +76,7 @@ type Keyring struct {
 	kekMu   sync.Mutex
 	kek     tink.AEAD
 	now     func() time.Time
-	ttl   time.Duration
+	ttl     time.Duration
 
 	mu    sync.Mutex
 	cache map[string]entry

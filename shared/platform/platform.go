@@ -19,9 +19,9 @@ import (
 	"github.com/tink-crypto/tink-go/v2/tink"
 
 	"synthos.dev/synthos/shared/config"
-	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/health"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/secrets"
