@@ -252,6 +252,7 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 		p, err := s.auth.Authenticate(ctx, api.KeyFromRequest(r))
 		if err != nil {
 			if errors.Is(err, apikeys.ErrUnauthenticated) {
+				s.svc.EmitAuthFailure(ctx, r.Method+" "+r.URL.Path, r.RemoteAddr, authFailure(r))
 				w.Header().Set("WWW-Authenticate", `Bearer realm="synthos"`)
 				web.WriteError(w, http.StatusUnauthorized, "unauthenticated",
 					"a valid API key is required: send Authorization: Bearer sk_… (or X-API-Key)", nil)
@@ -269,6 +270,14 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 		}
 		h.ServeHTTP(w, r.WithContext(api.WithPrincipal(ctx, p)))
 	})
+}
+
+// authFailure says why a request failed authentication, without the key.
+func authFailure(r *http.Request) string {
+	if api.KeyFromRequest(r) == "" {
+		return "no key"
+	}
+	return "invalid or revoked key"
 }
 
 // idempotent applies Idempotency-Key handling to POSTs.
