@@ -32,7 +32,9 @@ func fakeKMS(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	rand.Read(key)
 	block, _ := aes.NewCipher(key)
 	gcm, _ := cipher.NewGCM(block)
-	crc := func(b []byte) string { return strconv.FormatUint(uint64(crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))), 10) }
+	crc := func(b []byte) string {
+		return strconv.FormatUint(uint64(crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))), 10)
+	}
 	dec := func(s string) []byte {
 		b, err := base64.URLEncoding.DecodeString(s)
 		if err != nil {
