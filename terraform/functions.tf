@@ -18,6 +18,13 @@ locals {
     SYNTHOS_SECRETS_URL  = "gcpsecretmanager://${var.project}"
     GOOGLE_CLOUD_PROJECT = var.project
     SYNTHOS_LOG_LEVEL    = var.log_level
+    # Tenants' keysets are wrapped by Cloud KMS; audit checkpoints are
+    # signed by KMS and bundles archived to the locked bucket (kms.tf,
+    # storage.tf). The same values everywhere: only the functions that
+    # need a key are granted it.
+    SYNTHOS_KEK_URI       = local.kek_uri
+    SYNTHOS_AUDIT_KMS_KEY = local.audit_kms_key
+    SYNTHOS_AUDIT_BUCKET  = "gs://${google_storage_bucket.audit_archive.name}"
   }
 
   # Push functions verify their subscription's OIDC token again

@@ -1,6 +1,7 @@
-# Audit: audit-events stored append-only, numbered per tenant
-# (functions/audit). Archives to the locked audit bucket; it publishes
-# nothing, so auditing cannot loop.
+# Audit: audit-events appended to the per-tenant and platform-wide Merkle
+# logs (functions/audit); signed bundles are archived to the locked audit
+# bucket (SYNTHOS_AUDIT_BUCKET) with checkpoints signed by the KMS key in
+# kms.tf. It publishes nothing, so auditing cannot loop.
 
 resource "google_service_account" "audit" {
   account_id   = "synthos-audit"

@@ -16,6 +16,7 @@ locals {
     "cloudscheduler.googleapis.com",       # the reaper's tick
     "iam.googleapis.com",                  # service accounts and their IAM policies
     "cloudresourcemanager.googleapis.com", # project IAM bindings
+    "cloudkms.googleapis.com",             # tenants' key-encryption key, audit checkpoint signing
   ]
 }
 

@@ -27,6 +27,7 @@ import (
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/web"
@@ -65,6 +66,8 @@ type Options struct {
 	// only, public addresses only (the SSRF guard); tests of loopback
 	// receivers set AllowHTTP and AllowLoopbackForTests.
 	WebhookClient webhooks.ClientOptions
+	// Keyring overrides the Env's keyring (tests).
+	Keyring *keyring.Keyring
 }
 
 // New returns the API's routes.
@@ -123,6 +126,11 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	// The key that encrypts webhook signing secrets is read on first use
 	// (a missing secret answers 503 on /v1/webhooks only).
 	svc.Webhooks = api.NewWebhooks(env.State, env.Secrets, webhooks.Options{Client: o.WebhookClient, Logger: env.Logger})
+	svc.Keyring = env.Keyring
+	if o.Keyring != nil {
+		svc.Keyring = func(context.Context) (*keyring.Keyring, error) { return o.Keyring, nil }
+	}
+	svc.Webhooks.Keyring = svc.Keyring
 	ttl := o.AuthTTL
 	if ttl == 0 {
 		ttl = api.DefaultAuthTTL
@@ -131,14 +139,20 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem}
+	kmsKey, keyName := "", ""
+	if env.Config != nil {
+		kmsKey, keyName = env.Config.AuditKMSKey, env.Config.AuditKeyName
+	}
+	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem,
+		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets)}
 	return s.routes(env), nil
 }
 
 type server struct {
-	svc  *api.Service
-	auth *api.Authenticator
-	idem *idempotency.Store
+	svc   *api.Service
+	auth  *api.Authenticator
+	idem  *idempotency.Store
+	audit *api.AuditProofs
 }
 
 // route is one authenticated endpoint.
@@ -178,6 +192,13 @@ func (s *server) table() []route {
 		{"PATCH", "/v1/webhooks/{id}", apikeys.Admin, s.patchWebhook},
 		{"DELETE", "/v1/webhooks/{id}", apikeys.Admin, s.deleteWebhook},
 		{"POST", "/v1/webhooks/{id}/rotate", apikeys.Admin, s.rotateWebhookSecret},
+		{"GET", "/v1/audit/checkpoint", apikeys.Read, s.getAuditCheckpoint},
+		{"GET", "/v1/audit/consistency", apikeys.Read, s.getAuditConsistency},
+		{"GET", "/v1/audit/{seq}/proof", apikeys.Read, s.getAuditProof},
+		{"GET", "/v1/encryption", apikeys.Admin, s.getEncryption},
+		{"PUT", "/v1/encryption", apikeys.Admin, s.putEncryption},
+		{"POST", "/v1/encryption/rotate", apikeys.Admin, s.rotateEncryption},
+		{"DELETE", "/v1/tenant", apikeys.Admin, s.deleteTenant},
 	}
 }
 
@@ -231,6 +252,7 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 		p, err := s.auth.Authenticate(ctx, api.KeyFromRequest(r))
 		if err != nil {
 			if errors.Is(err, apikeys.ErrUnauthenticated) {
+				s.svc.EmitAuthFailure(ctx, r.Method+" "+r.URL.Path, r.RemoteAddr, authFailure(r))
 				w.Header().Set("WWW-Authenticate", `Bearer realm="synthos"`)
 				web.WriteError(w, http.StatusUnauthorized, "unauthenticated",
 					"a valid API key is required: send Authorization: Bearer sk_… (or X-API-Key)", nil)
@@ -248,6 +270,14 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 		}
 		h.ServeHTTP(w, r.WithContext(api.WithPrincipal(ctx, p)))
 	})
+}
+
+// authFailure says why a request failed authentication, without the key.
+func authFailure(r *http.Request) string {
+	if api.KeyFromRequest(r) == "" {
+		return "no key"
+	}
+	return "invalid or revoked key"
 }
 
 // idempotent applies Idempotency-Key handling to POSTs.

@@ -41,6 +41,7 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		t.Errorf("delivery refused by the endpoint: %s", r.body)
 	}
 	spare, _ := f.webhook(admin, rcv.srv.URL+"/spare")
+	f.auditRecords("acme", 3)
 
 	tests := []struct {
 		name string
@@ -148,6 +149,25 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"delete webhook", req{method: "DELETE", path: "/v1/webhooks/" + spare, key: admin}, 200},
 		{"delete webhook again", req{method: "DELETE", path: "/v1/webhooks/" + spare, key: admin}, 404},
 		{"delete webhook write scope", req{method: "DELETE", path: "/v1/webhooks/" + hook, key: writer}, 403},
+
+		{"audit checkpoint", req{method: "GET", path: "/v1/audit/checkpoint", key: reader}, 200},
+		{"audit checkpoint of an empty log", req{method: "GET", path: "/v1/audit/checkpoint", key: f.key("quiet", apikeys.Read)}, 404},
+		{"audit proof", req{method: "GET", path: "/v1/audit/2/proof", key: reader}, 200},
+		{"audit proof beyond the log", req{method: "GET", path: "/v1/audit/99/proof", key: reader}, 404},
+		{"audit proof bad seq", req{method: "GET", path: "/v1/audit/zero/proof", key: reader}, 400},
+		{"audit consistency", req{method: "GET", path: "/v1/audit/consistency?from=1", key: reader}, 200},
+		{"audit consistency to", req{method: "GET", path: "/v1/audit/consistency?from=1&to=2", key: reader}, 200},
+		{"audit consistency no from", req{method: "GET", path: "/v1/audit/consistency", key: reader}, 400},
+		{"audit consistency beyond", req{method: "GET", path: "/v1/audit/consistency?from=2&to=9", key: reader}, 400},
+		{"audit no key", req{method: "GET", path: "/v1/audit/1/proof"}, 401},
+
+		{"encryption not configured", req{method: "GET", path: "/v1/encryption", key: admin}, 503},
+		{"set encryption not configured", req{method: "PUT", path: "/v1/encryption", key: admin, body: map[string]any{"encrypt_data": true}}, 503},
+		{"set encryption no field", req{method: "PUT", path: "/v1/encryption", key: admin, body: map[string]any{}}, 400},
+		{"rotate not configured", req{method: "POST", path: "/v1/encryption/rotate", key: admin}, 503},
+		{"encryption read scope", req{method: "GET", path: "/v1/encryption", key: reader}, 403},
+		{"delete tenant unconfirmed", req{method: "DELETE", path: "/v1/tenant?confirm=other", key: admin}, 400},
+		{"delete tenant", req{method: "DELETE", path: "/v1/tenant?confirm=doomed", key: f.key("doomed", apikeys.Admin)}, 200},
 	}
 	for _, tc := range tests {
 		r := f.do(tc.req)

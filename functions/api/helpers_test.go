@@ -17,15 +17,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tink-crypto/tink-go/v2/tink"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
@@ -112,6 +115,8 @@ type fixture struct {
 	keys    *apikeys.Keys
 	spec    *spec // validates every response when set
 	env     *platform.Env
+	ring    *keyring.Keyring // with fixtureOptions.keyring
+	kek     tink.AEAD        // ring's key-encryption key
 }
 
 type fixtureOptions struct {
@@ -130,6 +135,9 @@ type fixtureOptions struct {
 	maxUpload, maxResumable int64
 	sessions                api.SessionStarter
 	chunkGranularity        int64 // default 256 KiB
+	// keyring gives the API a keyring over a fresh local master keyset
+	// (default none: encryption routes answer 503).
+	keyring bool
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -138,6 +146,15 @@ const testWebhookKey = "0123456789abcdef0123456789abcdef-api-test-key"
 // loopbackHooks lets webhooks reach httptest receivers, which the
 // production SSRF guard refuses.
 var loopbackHooks = webhooks.ClientOptions{AllowHTTP: true, AllowLoopbackForTests: true}
+
+// testAuditKey signs audit checkpoints; testAuditVerifier checks them.
+var testAuditKey, testAuditVerifier = func() (string, string) {
+	s, v, err := audit.GenerateKey("synthos-audit-test")
+	if err != nil {
+		panic(err)
+	}
+	return s, v
+}()
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
@@ -156,6 +173,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if !o.noWebhookKey {
 		vars[secrets.EnvName(webhooks.KeySecret)] = testWebhookKey
 	}
+	vars[secrets.EnvName(audit.SigningKeySecret)] = testAuditKey
 	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second), Logger: slog.New(slog.DiscardHandler),
 		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
 	catalog := o.plans
@@ -170,9 +188,23 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if maxUpload == 0 {
 		maxUpload = 1 << 20
 	}
+	var ring *keyring.Keyring
+	var kek tink.AEAD
+	if o.keyring {
+		path := filepath.Join(t.TempDir(), "master-keyset.json")
+		if _, err := keyring.CreateMasterKeyset(path); err != nil {
+			t.Fatal(err)
+		}
+		if kek, err = keyring.OpenKEK(context.Background(), "file://"+path); err != nil {
+			t.Fatal(err)
+		}
+		if ring, err = keyring.New(st, kek); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
-		ChunkGranularity: o.chunkGranularity})
+		ChunkGranularity: o.chunkGranularity, Keyring: ring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +219,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys, env: env}
+	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys, env: env, ring: ring, kek: kek}
 }
 
 // key creates a key of tenant with the given scopes.

@@ -19,6 +19,7 @@ import (
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/webhooks"
 )
 
@@ -58,11 +59,20 @@ func (n *notifier) service(ctx context.Context) (*webhooks.Service, error) {
 	if n.svc != nil {
 		return n.svc, nil
 	}
-	key, err := n.env.Secrets.Get(ctx, webhooks.KeySecret)
+	opts := n.opts
+	ring, err := n.env.Keyring(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	if ring != nil {
+		opts.Keyring = ring
+	}
+	key, err := n.env.Secrets.Get(ctx, webhooks.KeySecret)
+	// With a keyring the legacy key only opens pre-Tink secrets.
+	if err != nil && !(ring != nil && errors.Is(err, secrets.ErrNotFound)) {
 		return nil, fmt.Errorf("notify: read secret %s: %w", webhooks.KeySecret, err)
 	}
-	svc, err := webhooks.New(n.env.State, key, n.opts)
+	svc, err := webhooks.New(n.env.State, key, opts)
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}

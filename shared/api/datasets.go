@@ -16,6 +16,7 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/table"
 )
@@ -56,7 +57,7 @@ func (s *Service) Upload(ctx context.Context, p *apikeys.Principal, name string,
 	}
 	d := &datasets.Dataset{ID: id, Tenant: p.Tenant, Name: name, Key: datasets.DatasetKey(p.Tenant, id, name),
 		Format: format, Status: datasets.Validating, CreatedAt: s.Now().UTC()}
-	if d.Size, err = s.putObject(ctx, d.Key, r, s.MaxUpload, "POST /v1/datasets"); err != nil {
+	if d.Size, err = s.putObject(ctx, p.Tenant, d.Key, r, s.MaxUpload, "POST /v1/datasets"); err != nil {
 		return nil, err
 	}
 	if err := s.Datasets.Create(ctx, d); err != nil {
@@ -80,7 +81,11 @@ func (s *Service) finish(ctx context.Context, p *apikeys.Principal, d *datasets.
 			return nil, err
 		}
 	}
-	sum, err := datasets.ValidateObject(ctx, s.Bucket, d.Key, d.Format)
+	ring, err := s.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := datasets.ValidateObject(ctx, s.Bucket, d.Key, d.Format, ring.Reveal(ctx, d.Tenant))
 	var ie *datasets.InvalidError
 	switch {
 	case errors.As(err, &ie):
@@ -133,12 +138,20 @@ func (s *Service) tooLarge(limit int64, route string) error {
 func (s *Service) TooLargeUpload() error { return s.tooLarge(s.MaxUpload, "POST /v1/datasets") }
 
 // putObject streams r to key, refusing more than limit bytes and an empty
-// table.
-func (s *Service) putObject(ctx context.Context, key string, r io.Reader, limit int64, route string) (int64, error) {
+// table; encrypted with the tenant's streaming keyset when the tenant chose
+// to encrypt its data (n counts the table's bytes either way).
+func (s *Service) putObject(ctx context.Context, tenant, key string, r io.Reader, limit int64, route string) (int64, error) {
+	ring, err := s.ring(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err := objects.Put(ctx, s.Bucket, key, func(w io.Writer) error {
-		var err error
-		n, err = io.Copy(w, io.LimitReader(r, limit+1))
+	err = objects.Put(ctx, s.Bucket, key, func(w io.Writer) error {
+		ow, err := ring.ObjectWriter(ctx, tenant, w)
+		if err != nil {
+			return err
+		}
+		n, err = io.Copy(ow, io.LimitReader(r, limit+1))
 		if err != nil {
 			return err
 		}
@@ -148,7 +161,7 @@ func (s *Service) putObject(ctx context.Context, key string, r io.Reader, limit 
 		if n == 0 {
 			return fieldErr("file", "is empty")
 		}
-		return nil
+		return ow.Close()
 	}, nil)
 	if err != nil {
 		return 0, s.bodyErr(err, limit, route)
@@ -391,7 +404,7 @@ func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id strin
 		if d.Total > 0 {
 			limit = min(limit, d.Total)
 		}
-		if d.Size, err = s.putObject(ctx, d.Key, r, limit, "this upload session"); err != nil {
+		if d.Size, err = s.putObject(ctx, d.Tenant, d.Key, r, limit, "this upload session"); err != nil {
 			return nil, err
 		}
 		if d.Total > 0 && d.Size != d.Total {
@@ -646,4 +659,16 @@ func (s *Service) CompleteUpload(ctx context.Context, p *apikeys.Principal, id s
 		return nil, err
 	}
 	return s.finish(ctx, p, d, "session")
+}
+
+// ring returns the tenants' keyring, nil when none is configured.
+func (s *Service) ring(ctx context.Context) (*keyring.Keyring, error) {
+	if s.Keyring == nil {
+		return nil, nil
+	}
+	k, err := s.Keyring(ctx)
+	if err != nil {
+		return nil, unavailable("the encryption keys are unavailable", err)
+	}
+	return k, nil
 }

@@ -27,6 +27,7 @@ import (
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/state"
@@ -59,6 +60,9 @@ type Service struct {
 	// Webhooks manages the tenant's outbound webhook endpoints and their
 	// delivery log (see webhooks.go); nil answers 503 on those routes.
 	Webhooks *Webhooks
+	// Keyring returns the tenants' keyring (nil: none): datasets of tenants
+	// that chose encryption at rest are stored encrypted with it.
+	Keyring func(ctx context.Context) (*keyring.Keyring, error)
 	// MaxUpload bounds a table uploaded directly (POST /v1/datasets).
 	MaxUpload int64
 	// MaxResumable bounds a table sent through an upload session
@@ -106,6 +110,18 @@ func (s *Service) emit(ctx context.Context, p *apikeys.Principal, action, resour
 	ev := audit.Event{Tenant: p.Tenant, Actor: "key:" + p.KeyID, Action: action, Resource: resource, Outcome: outcome, Details: details}
 	if err := audit.Emit(ctx, s.Pub, ev); err != nil {
 		obs.Logger(ctx).ErrorContext(ctx, "audit emit", "action", action, "error", err)
+	}
+}
+
+// EmitAuthFailure records a failed authentication as a platform-wide
+// security event (the tenant is unknown). The client address goes in
+// Details; the audit log pseudonymises it (shared/audit's Scrubber), so
+// records of one address stay linkable without storing the address.
+func (s *Service) EmitAuthFailure(ctx context.Context, route, clientAddr, reason string) {
+	ev := audit.Event{Actor: "anonymous", Action: "auth.failed", Resource: route, Outcome: "denied",
+		Details: map[string]string{"reason": reason, "client": clientAddr}}
+	if err := audit.Emit(ctx, s.Pub, ev); err != nil {
+		obs.Logger(ctx).ErrorContext(ctx, "audit emit", "action", ev.Action, "error", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/webhooks"
@@ -29,6 +30,10 @@ type Webhooks struct {
 	store   state.Store
 	secrets secrets.Source
 	opts    webhooks.Options
+
+	// Keyring, when set, returns the tenants' keyring (nil: none), which
+	// seals signing secrets with Tink.
+	Keyring func(ctx context.Context) (*keyring.Keyring, error)
 
 	mu  sync.Mutex
 	svc *webhooks.Service
@@ -51,14 +56,29 @@ func (w *Webhooks) service(ctx context.Context) (*webhooks.Service, error) {
 	if w.svc != nil {
 		return w.svc, nil
 	}
-	if w.secrets == nil {
+	opts := w.opts
+	if w.Keyring != nil {
+		k, err := w.Keyring(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: webhooks: %w", ErrUnavailable, err)
+		}
+		if k != nil {
+			opts.Keyring = k
+		}
+	}
+	if w.secrets == nil && opts.Keyring == nil {
 		return nil, fmt.Errorf("%w: webhooks need the %s secret and no secrets source is configured", ErrUnavailable, webhooks.KeySecret)
 	}
-	key, err := w.secrets.Get(ctx, webhooks.KeySecret)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read the %s secret: %w", ErrUnavailable, webhooks.KeySecret, err)
+	var key []byte
+	if w.secrets != nil {
+		var err error
+		key, err = w.secrets.Get(ctx, webhooks.KeySecret)
+		// With a keyring the legacy key only opens pre-Tink secrets.
+		if err != nil && !(opts.Keyring != nil && errors.Is(err, secrets.ErrNotFound)) {
+			return nil, fmt.Errorf("%w: read the %s secret: %w", ErrUnavailable, webhooks.KeySecret, err)
+		}
 	}
-	svc, err := webhooks.New(w.store, key, w.opts)
+	svc, err := webhooks.New(w.store, key, opts)
 	if err != nil {
 		// A key too short is a deployment error, not the caller's.
 		return nil, fmt.Errorf("%w: webhooks: %s", ErrUnavailable, err.Error())

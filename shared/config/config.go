@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -100,7 +101,53 @@ type Config struct {
 	// ShardWindow is how many shards of one job sample at once; the others
 	// wait their turn (a tenant runs at most concurrent_jobs x ShardWindow).
 	ShardWindow int `env:"SYNTHOS_SHARD_WINDOW, default=4"`
+
+	// AuditKMSKey is the Cloud KMS key version (EC_SIGN_ED25519) that signs
+	// audit checkpoints in the cloud; empty: the local Ed25519 note key in
+	// the audit-signing-key secret (embedded mode).
+	AuditKMSKey string `env:"SYNTHOS_AUDIT_KMS_KEY"`
+	// AuditKeyName is the checkpoint key's name in signature lines and
+	// verifier keys.
+	AuditKeyName string `env:"SYNTHOS_AUDIT_KEY_NAME, default=synthos-audit"`
+	// AuditBucket is where audit bundles are archived (the locked 7-year
+	// bucket: gs://...; file:// locally); empty: no archive.
+	AuditBucket string `env:"SYNTHOS_AUDIT_BUCKET"`
+	// AuditBundleRecords is how many new records of a log make the audit
+	// function archive a bundle.
+	AuditBundleRecords int64 `env:"SYNTHOS_AUDIT_BUNDLE_RECORDS, default=1000"`
+	// KEKURI is the key-encryption key that wraps every tenant's Tink
+	// keyset: gcp-kms://projects/P/locations/L/keyRings/R/cryptoKeys/K in
+	// the cloud, or file://PATH of a local master keyset (Tink JSON) in
+	// embedded mode. Empty: master-keyset.json in a file:// secrets
+	// directory (`synthos serve` creates it), else none (see KEK).
+	KEKURI string `env:"SYNTHOS_KEK_URI"`
 }
+
+// MasterKeysetFile is the local master keyset's name in a file:// secrets
+// directory, the KEK when SYNTHOS_KEK_URI is empty.
+const MasterKeysetFile = "master-keyset.json"
+
+// KEK returns the key-encryption key's URI: SYNTHOS_KEK_URI, or the master
+// keyset in a file:// secrets directory; "" when there is none (no tenant
+// data can be encrypted).
+func (c *Config) KEK() string {
+	if c == nil {
+		return ""
+	}
+	if c.KEKURI != "" {
+		return c.KEKURI
+	}
+	if dir, ok := strings.CutPrefix(c.SecretsURL, "file://"); ok && dir != "" {
+		return "file://" + strings.TrimSuffix(dir, "/") + "/" + MasterKeysetFile
+	}
+	return ""
+}
+
+// Cloud KMS resource names.
+var (
+	kmsKey        = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
+	kmsKeyVersion = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+/cryptoKeyVersions/[^/]+$`)
+)
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
 const maxWorkers = 1024
@@ -160,6 +207,8 @@ var Variables = []string{
 	"SYNTHOS_MAX_UPLOAD_BYTES",
 	"SYNTHOS_LEASE", "SYNTHOS_QUEUE_TIMEOUT", "SYNTHOS_REAP_INTERVAL", "SYNTHOS_MAX_RESUMES",
 	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW",
+	"SYNTHOS_AUDIT_KMS_KEY", "SYNTHOS_AUDIT_KEY_NAME", "SYNTHOS_AUDIT_BUCKET", "SYNTHOS_AUDIT_BUNDLE_RECORDS",
+	"SYNTHOS_KEK_URI",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -287,6 +336,31 @@ func (c *Config) Validate() error {
 	}
 	if c.ShardWindow < 1 || c.ShardWindow > 1000 {
 		bad("SYNTHOS_SHARD_WINDOW", "%d is out of range; use 1 to 1000, e.g. 4 (the default)", c.ShardWindow)
+	}
+	if c.AuditKMSKey != "" && !kmsKeyVersion.MatchString(c.AuditKMSKey) {
+		bad("SYNTHOS_AUDIT_KMS_KEY", "%q is not a KMS key version; use projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N of an EC_SIGN_ED25519 key", c.AuditKMSKey)
+	}
+	if c.AuditKeyName == "" || strings.ContainsAny(c.AuditKeyName, "+ \t\n") {
+		bad("SYNTHOS_AUDIT_KEY_NAME", "%q is not a note key name; use letters, digits and punctuation other than +, e.g. synthos-audit (the default)", c.AuditKeyName)
+	}
+	if c.AuditBucket != "" {
+		checkScheme("SYNTHOS_AUDIT_BUCKET", c.AuditBucket, []string{"gs", "file", "mem", "s3", "azblob"}, "gs://my-audit-archive (the locked bucket terraform builds)")
+	}
+	if c.AuditBundleRecords < 1 || c.AuditBundleRecords > 1_000_000 {
+		bad("SYNTHOS_AUDIT_BUNDLE_RECORDS", "%d is out of range; use 1 to 1000000, e.g. 1000 (the default)", c.AuditBundleRecords)
+	}
+	switch {
+	case c.KEKURI == "":
+	case strings.HasPrefix(c.KEKURI, "gcp-kms://"):
+		if !kmsKey.MatchString(strings.TrimPrefix(c.KEKURI, "gcp-kms://")) {
+			bad("SYNTHOS_KEK_URI", "%q is not a KMS key; use gcp-kms://projects/P/locations/L/keyRings/R/cryptoKeys/K", c.KEKURI)
+		}
+	case strings.HasPrefix(c.KEKURI, "file://"):
+		if strings.TrimPrefix(c.KEKURI, "file://") == "" {
+			bad("SYNTHOS_KEK_URI", "file:// needs the path of the master keyset, e.g. file://.synthos/secrets/master-keyset.json")
+		}
+	default:
+		bad("SYNTHOS_KEK_URI", "%q is not supported; use gcp-kms://projects/P/locations/L/keyRings/R/cryptoKeys/K (cloud) or file://PATH (a local master keyset)", c.KEKURI)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))

@@ -65,14 +65,19 @@ func UnknownFormat(name string) string {
 	return fmt.Sprintf("cannot tell the table format of %q: name the file .csv, .tsv, .jsonl, .ndjson or .parquet", name)
 }
 
+// Reveal turns a stored object's bytes into the table's: the tenant's
+// decryption when datasets are encrypted at rest (shared/keyring's
+// Keyring.Reveal); nil reads the object as stored.
+type Reveal func(r io.Reader) (io.Reader, error)
+
 // ValidateObject reads the table stored at key in format (csv, tsv, jsonl
 // or parquet) once and checks that it can be fitted (see Validate).
-func ValidateObject(ctx context.Context, b *blob.Bucket, key, format string) (*Summary, error) {
+func ValidateObject(ctx context.Context, b *blob.Bucket, key, format string, reveal Reveal) (*Summary, error) {
 	f, err := table.FormatOf("data." + format)
 	if err != nil {
 		return nil, invalid(errs.InvalidArgument, 0, "", "the table format %q is not supported: use csv, tsv, jsonl or parquet", format)
 	}
-	r, closer, err := OpenObject(ctx, b, key, f, table.Options{})
+	r, closer, err := OpenObject(ctx, b, key, f, table.Options{}, reveal)
 	if err != nil {
 		return nil, classify(err, f)
 	}
@@ -94,20 +99,27 @@ func ValidateStream(ctx context.Context, r io.Reader, format table.Format) (*Sum
 // footer at the end, so it is spooled to a temporary file first: memory
 // stays bounded by the reader, not the object. close releases the object
 // and any spool file.
-func OpenObject(ctx context.Context, b *blob.Bucket, key string, format table.Format, opts table.Options) (_ table.Reader, close func(), err error) {
-	r, err := b.NewReader(ctx, key, nil)
+func OpenObject(ctx context.Context, b *blob.Bucket, key string, format table.Format, opts table.Options, reveal Reveal) (_ table.Reader, close func(), err error) {
+	br, err := b.NewReader(ctx, key, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	var r io.Reader = br
+	if reveal != nil {
+		if r, err = reveal(br); err != nil {
+			br.Close()
+			return nil, nil, fmt.Errorf("read %s: %w", key, err)
+		}
 	}
 	if format != table.Parquet {
 		tr, err := table.OpenReader(r, format, opts)
 		if err != nil {
-			r.Close()
+			br.Close()
 			return nil, nil, fmt.Errorf("read %s: %w", key, err)
 		}
-		return tr, func() { r.Close() }, nil
+		return tr, func() { br.Close() }, nil
 	}
-	defer r.Close()
+	defer br.Close()
 	f, err := os.CreateTemp("", "synthos-*.parquet")
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: spool: %w", key, err)

@@ -106,7 +106,7 @@ func TestValidateObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	put("ins.csv", ins)
-	s, err := datasets.ValidateObject(ctx, b, "ins.csv", "csv")
+	s, err := datasets.ValidateObject(ctx, b, "ins.csv", "csv", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestValidateObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	put("ins.parquet", pq.Bytes())
-	ps, err := datasets.ValidateObject(ctx, b, "ins.parquet", "parquet")
+	ps, err := datasets.ValidateObject(ctx, b, "ins.parquet", "parquet", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +153,14 @@ func TestValidateObject(t *testing.T) {
 
 	// Garbage named .parquet is invalid, not an internal error.
 	put("junk.parquet", []byte("age,sex\n1,2\n"))
-	_, err = datasets.ValidateObject(ctx, b, "junk.parquet", "parquet")
+	_, err = datasets.ValidateObject(ctx, b, "junk.parquet", "parquet", nil)
 	var ie *datasets.InvalidError
 	if !errors.As(err, &ie) || !strings.Contains(ie.Problem.Message, "parquet") {
 		t.Errorf("junk parquet: %v, want an *InvalidError about parquet", err)
 	}
 
 	// A missing object is not a table problem.
-	if _, err := datasets.ValidateObject(ctx, b, "nothing.csv", "csv"); err == nil || errors.As(err, &ie) {
+	if _, err := datasets.ValidateObject(ctx, b, "nothing.csv", "csv", nil); err == nil || errors.As(err, &ie) {
 		t.Errorf("missing object: %v, want a plain error", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/table"
 )
@@ -53,8 +54,8 @@ func datasetFormat(ds *datasets.Dataset) (table.Format, error) {
 // rows are read and the rest ignored; opts.MaxRows makes more an error.
 // Parquet is spooled to a temporary file first (see datasets.OpenObject):
 // memory stays bounded by the reader, not the object.
-func readTable(ctx context.Context, b *blob.Bucket, key string, format table.Format, opts table.Options, limit int) (*table.Table, error) {
-	tr, closeObj, err := datasets.OpenObject(ctx, b, key, format, opts)
+func readTable(ctx context.Context, b *blob.Bucket, key string, format table.Format, opts table.Options, limit int, reveal datasets.Reveal) (*table.Table, error) {
+	tr, closeObj, err := datasets.OpenObject(ctx, b, key, format, opts, reveal)
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +104,16 @@ func split(t *table.Table, seed uint64, share float64, max int) (train, holdout 
 	return train, holdout
 }
 
-// writeCSV stores t at key as plain RFC 4180 CSV. Unlike table's CSV
-// writer it does not formula-escape: these objects are the pipeline's own
-// inputs and must read back exactly.
-func writeCSV(ctx context.Context, b *blob.Bucket, key string, t *table.Table) error {
-	return objects.Put(ctx, b, key, func(w io.Writer) error {
+// writeCSV stores t at key as plain RFC 4180 CSV (encrypted for tenant
+// when the tenant chose encryption at rest: these are real rows). Unlike
+// table's CSV writer it does not formula-escape: these objects are the
+// pipeline's own inputs and must read back exactly.
+func writeCSV(ctx context.Context, b *blob.Bucket, key string, t *table.Table, ring *keyring.Keyring, tenant string) error {
+	return objects.Put(ctx, b, key, func(ow io.Writer) error {
+		w, err := ring.ObjectWriter(ctx, tenant, ow)
+		if err != nil {
+			return err
+		}
 		cw := csv.NewWriter(w)
 		if err := cw.Write(t.Columns); err != nil {
 			return err
@@ -118,11 +124,23 @@ func writeCSV(ctx context.Context, b *blob.Bucket, key string, t *table.Table) e
 			}
 		}
 		cw.Flush()
-		return cw.Error()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return w.Close()
 	}, &blob.WriterOptions{ContentType: "text/csv"})
 }
 
 // readCSV reads a table writeCSV stored.
-func readCSV(ctx context.Context, b *blob.Bucket, key string) (*table.Table, error) {
-	return readTable(ctx, b, key, table.CSV, table.Options{Delimiter: ',', MaxCellBytes: -1, MaxColumns: -1}, 0)
+func readCSV(ctx context.Context, b *blob.Bucket, key string, reveal datasets.Reveal) (*table.Table, error) {
+	return readTable(ctx, b, key, table.CSV, table.Options{Delimiter: ',', MaxCellBytes: -1, MaxColumns: -1}, 0, reveal)
+}
+
+// ring returns the tenants' keyring (nil when none is configured).
+func (p *Pipeline) ring(ctx context.Context) (*keyring.Keyring, error) {
+	k, err := p.env.Keyring(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("encryption keys: %w", err)
+	}
+	return k, nil
 }

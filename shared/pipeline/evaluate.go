@@ -73,11 +73,15 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		src = quarantine
 	}
 
-	train, err := readCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID))
+	ring, err := p.ring(ctx)
+	if err != nil {
+		return err
+	}
+	train, err := readCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), ring.Reveal(ctx, j.Tenant))
 	if err != nil {
 		return p.missingIsPermanent(j, "training table", err)
 	}
-	holdout, err := readCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID))
+	holdout, err := readCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), ring.Reveal(ctx, j.Tenant))
 	if err != nil {
 		return p.missingIsPermanent(j, "holdout table", err)
 	}
@@ -147,7 +151,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 // model wrote: CSV outputs are formula-escaped for spreadsheets ("'=x"),
 // which the reader undoes, so that they compare with the real values.
 func readOutput(ctx context.Context, b *blob.Bucket, key string, format table.Format, limit int) (*table.Table, error) {
-	return readTable(ctx, b, key, format, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: true}, limit)
+	return readTable(ctx, b, key, format, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: true}, limit, nil)
 }
 
 // missingIsPermanent classifies a failed read of one of the job's own

@@ -54,7 +54,7 @@ func TestReadOutputUnescapes(t *testing.T) {
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := readTable(ctx, b, "out.csv", table.CSV, table.Options{}, 0)
+	stored, err := readTable(ctx, b, "out.csv", table.CSV, table.Options{}, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

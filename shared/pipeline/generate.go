@@ -99,7 +99,11 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	if err != nil {
 		return err
 	}
-	src, err := readTable(ctx, p.env.Objects, ds.Key, dsFormat, table.Options{MaxRows: p.opts.MaxInputRows}, 0)
+	ring, err := p.ring(ctx)
+	if err != nil {
+		return err
+	}
+	src, err := readTable(ctx, p.env.Objects, ds.Key, dsFormat, table.Options{MaxRows: p.opts.MaxInputRows}, 0, ring.Reveal(ctx, j.Tenant))
 	if notFound(err) {
 		return permanent("dataset %s: the object is missing: %w", ds.ID, err)
 	}
@@ -111,10 +115,10 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	}
 	rows := j.Request.Rows
 	train, holdout := split(src, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
-	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train); err != nil {
+	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train, ring, j.Tenant); err != nil {
 		return err
 	}
-	if err := writeCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), holdout); err != nil {
+	if err := writeCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), holdout, ring, j.Tenant); err != nil {
 		return err
 	}
 	prof, err := profile.Infer(train, profile.Options{})
@@ -246,7 +250,11 @@ func (p *Pipeline) shardStep(ctx context.Context, m *events.Message, t jobs.Task
 // shardModel loads the stored model and rebuilds the sample options; the
 // rules need the training table and its profile.
 func (p *Pipeline) shardModel(ctx context.Context, j *jobs.Job) (synth.Model, synth.SampleOptions, error) {
-	model, err := loadModel(ctx, p.env.Objects, datasets.ModelKey(j.Tenant, j.ID))
+	ring, err := p.ring(ctx)
+	if err != nil {
+		return nil, synth.SampleOptions{}, err
+	}
+	model, err := loadModel(ctx, p.env.Objects, datasets.ModelKey(j.Tenant, j.ID), ring.Reveal(ctx, j.Tenant))
 	if notFound(err) {
 		return nil, synth.SampleOptions{}, permanent("job %s: the model artifact is missing: %w", j.ID, err)
 	}
@@ -257,7 +265,7 @@ func (p *Pipeline) shardModel(ctx context.Context, j *jobs.Job) (synth.Model, sy
 		opts, err := sampleOptions(j.Request, nil, nil)
 		return model, opts, err
 	}
-	train, err := readCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID))
+	train, err := readCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), ring.Reveal(ctx, j.Tenant))
 	if notFound(err) {
 		return nil, synth.SampleOptions{}, permanent("job %s: the training table is missing: %w", j.ID, err)
 	}
@@ -359,7 +367,11 @@ func (p *Pipeline) compose(ctx context.Context, j *jobs.Job) error {
 	}
 	switch {
 	case format == table.Parquet:
-		model, err := loadModel(ctx, p.env.Objects, datasets.ModelKey(j.Tenant, j.ID))
+		ring, err := p.ring(ctx)
+		if err != nil {
+			return err
+		}
+		model, err := loadModel(ctx, p.env.Objects, datasets.ModelKey(j.Tenant, j.ID), ring.Reveal(ctx, j.Tenant))
 		if err != nil {
 			return err
 		}

@@ -173,7 +173,11 @@ func (p *Pipeline) validateUpload(ctx context.Context, ds *datasets.Dataset) (*d
 		ds.Status, ds.Problem = datasets.Invalid, &datasets.Problem{Message: datasets.UnknownFormat(ds.Name)}
 		return ds, p.datasets.Set(ctx, ds)
 	}
-	sum, err := datasets.ValidateObject(ctx, p.env.Objects, ds.Key, ds.Format)
+	ring, err := p.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := datasets.ValidateObject(ctx, p.env.Objects, ds.Key, ds.Format, ring.Reveal(ctx, ds.Tenant))
 	var ie *datasets.InvalidError
 	switch {
 	case errors.As(err, &ie):

@@ -34,13 +34,20 @@ func fitOptions(j *jobs.Job) (engine.Options, error) {
 	return o, nil
 }
 
-// loadModel reads the model stored at key, whatever its kind.
-func loadModel(ctx context.Context, b *blob.Bucket, key string) (synth.Model, error) {
-	r, err := b.NewReader(ctx, key, nil)
+// loadModel reads the model stored at key, whatever its kind, decrypting
+// it (reveal) if the tenant's models are encrypted at rest.
+func loadModel(ctx context.Context, b *blob.Bucket, key string, reveal datasets.Reveal) (synth.Model, error) {
+	br, err := b.NewReader(ctx, key, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read model %s: %w", key, err)
 	}
-	defer r.Close()
+	defer br.Close()
+	var r io.Reader = br
+	if reveal != nil {
+		if r, err = reveal(br); err != nil {
+			return nil, fmt.Errorf("read model %s: %w", key, err)
+		}
+	}
 	m, err := engine.Load(r)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", key, err)
@@ -55,7 +62,12 @@ func loadModel(ctx context.Context, b *blob.Bucket, key string) (synth.Model, er
 // DP model, spends privacy budget twice).
 func (p *Pipeline) model(ctx context.Context, j *jobs.Job, t *table.Table, prof *profile.Profile) (synth.Model, error) {
 	key := datasets.ModelKey(j.Tenant, j.ID)
-	m, err := loadModel(ctx, p.env.Objects, key)
+	ring, err := p.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reveal := ring.Reveal(ctx, j.Tenant)
+	m, err := loadModel(ctx, p.env.Objects, key, reveal)
 	if err == nil || !notFound(err) {
 		return m, err
 	}
@@ -66,13 +78,22 @@ func (p *Pipeline) model(ctx context.Context, j *jobs.Job, t *table.Table, prof 
 	if m, err = engine.Fit(ctx, t, prof, o); err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
 	}
-	err = objects.Put(ctx, p.env.Objects, key, func(w io.Writer) error { return engine.Save(w, m) },
+	err = objects.Put(ctx, p.env.Objects, key, func(ow io.Writer) error {
+		w, err := ring.ObjectWriter(ctx, j.Tenant, ow)
+		if err != nil {
+			return err
+		}
+		if err := engine.Save(w, m); err != nil {
+			return err
+		}
+		return w.Close()
+	},
 		&blob.WriterOptions{ContentType: "application/octet-stream", IfNotExist: true})
 	switch code := gcerrors.Code(err); {
 	case err == nil:
 		return m, nil
 	case code == gcerrors.FailedPrecondition || code == gcerrors.AlreadyExists:
-		return loadModel(ctx, p.env.Objects, key)
+		return loadModel(ctx, p.env.Objects, key, reveal)
 	default:
 		return nil, fmt.Errorf("store model: %w", err)
 	}

@@ -11,13 +11,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"gocloud.dev/blob"
 
+	"github.com/tink-crypto/tink-go/v2/tink"
+
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/health"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/secrets"
@@ -48,6 +52,38 @@ type Env struct {
 	Stopping <-chan struct{}
 
 	closers []io.Closer
+
+	keyringMu sync.Mutex
+	keyring   *keyring.Keyring
+}
+
+// Keyring returns the tenants' keyring (Tink envelope encryption). The
+// key-encryption key named by SYNTHOS_KEK_URI is opened on the first
+// operation that needs key material, not here: a deployment whose tenants
+// encrypt nothing never needs it. Without a configuration (tests that build
+// an Env by hand) it is nil, nil: nothing is encrypted with tenant keys.
+func (e *Env) Keyring(ctx context.Context) (*keyring.Keyring, error) {
+	if e == nil || e.Config.KEK() == "" || e.State == nil {
+		return nil, nil
+	}
+	e.keyringMu.Lock()
+	defer e.keyringMu.Unlock()
+	if e.keyring != nil {
+		return e.keyring, nil
+	}
+	uri := e.Config.KEK()
+	k, err := keyring.NewLazy(e.State, func(ctx context.Context) (tink.AEAD, error) {
+		kek, err := keyring.OpenKEK(ctx, uri)
+		if err != nil {
+			return nil, fmt.Errorf("open the key-encryption key (SYNTHOS_KEK_URI=%s): %w", uri, err)
+		}
+		return kek, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.keyring = k
+	return k, nil
 }
 
 // Open opens every adapter named by cfg. On error, whatever was opened is

@@ -111,7 +111,7 @@ func (s *Service) deliverOne(ctx context.Context, ep endpointDoc, ev Event, body
 	case !errors.Is(err, state.ErrNotFound):
 		return fmt.Errorf("endpoint %s: read delivery %s: %w", ep.ID, id, err)
 	}
-	secrets, err := s.secrets(ep)
+	secrets, err := s.secrets(ctx, ep)
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func (s *Service) Replay(ctx context.Context, tenant, id string) (Delivery, erro
 	if !ep.Enabled {
 		return Delivery{}, fmt.Errorf("webhooks.Replay %s: %w: endpoint %s", id, ErrDisabled, ep.ID)
 	}
-	secrets, err := s.secrets(ep)
+	secrets, err := s.secrets(ctx, ep)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("webhooks.Replay %s: %w", id, err)
 	}

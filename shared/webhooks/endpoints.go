@@ -40,6 +40,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Keyring seals signing secrets with the tenant's Tink keyset (see
+	// sealer). Nil: the legacy key seals them (tests, older deployments).
+	Keyring Encrypter
 }
 
 func (o *Options) defaults() {
@@ -77,13 +80,15 @@ type Service struct {
 	o      Options
 }
 
-// New returns a Service over store. key is the value of the [KeySecret]
-// secret (at least 32 bytes) that encrypts signing secrets at rest.
+// New returns a Service over store. With o.Keyring, signing secrets are
+// sealed with Tink and key (the legacy [KeySecret], at least 32 bytes) may
+// be nil: it only opens secrets sealed before Tink. Without o.Keyring key
+// seals them.
 func New(store state.Store, key []byte, o Options) (*Service, error) {
 	if store == nil {
 		return nil, fmt.Errorf("webhooks.New: %w: nil store", ErrInvalid)
 	}
-	seal, err := newSealer(key)
+	seal, err := newSealer(o.Keyring, key)
 	if err != nil {
 		return nil, fmt.Errorf("webhooks.New: %w", err)
 	}
@@ -181,7 +186,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenant string, in Endpoint
 	if err != nil {
 		return Endpoint{}, "", err
 	}
-	sealed, err := s.seal.seal(secret, id)
+	sealed, err := s.seal.seal(ctx, tenant, id, secret)
 	if err != nil {
 		return Endpoint{}, "", err
 	}
@@ -335,7 +340,7 @@ func (s *Service) RotateSecret(ctx context.Context, tenant, id string, grace tim
 	if err != nil {
 		return "", err
 	}
-	sealed, err := s.seal.seal(secret, id)
+	sealed, err := s.seal.seal(ctx, tenant, id, secret)
 	if err != nil {
 		return "", err
 	}
@@ -364,14 +369,14 @@ func (s *Service) RotateSecret(ctx context.Context, tenant, id string, grace tim
 }
 
 // secrets returns the endpoint's valid signing secrets, newest first.
-func (s *Service) secrets(doc endpointDoc) ([]string, error) {
+func (s *Service) secrets(ctx context.Context, doc endpointDoc) ([]string, error) {
 	now := s.o.Now()
 	var out []string
 	for _, sec := range doc.Secrets {
 		if sec.Expires != nil && !sec.Expires.After(now) {
 			continue
 		}
-		plain, err := s.seal.open(sec.Sealed, doc.ID)
+		plain, err := s.seal.open(ctx, doc.Tenant, doc.ID, sec.Sealed)
 		if err != nil {
 			return nil, fmt.Errorf("endpoint %s: %w", doc.ID, err)
 		}

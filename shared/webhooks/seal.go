@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -11,22 +12,46 @@ import (
 	"strings"
 )
 
-// KeySecret names the secret (in the secrets adapter) whose bytes encrypt the
-// endpoints' signing secrets at rest. It must hold at least 32 random bytes.
+// KeySecret names the secret (in the secrets adapter) whose bytes opened
+// signing secrets sealed before Tink (format "v1:"). New secrets are sealed
+// with the tenant's Tink keyset (Options.Keyring); the key is needed only
+// while "v1:" values remain, and only to read them: they are not rewritten
+// in place, they go away as endpoints rotate their secrets (POST
+// /v1/webhooks/{id}/rotate) or are deleted.
 const KeySecret = "webhook-secret-key"
 
-// minKeyBytes is the least key material New accepts.
+// minKeyBytes is the least legacy key material New accepts.
 const minKeyBytes = 32
 
-// sealer encrypts signing secrets with AES-256-GCM. Signing needs the secret
+// Encrypter is envelope encryption under a tenant's keys (shared/keyring's
+// Keyring in production).
+type Encrypter interface {
+	Encrypt(ctx context.Context, tenant string, plain, aad []byte) ([]byte, error)
+	Decrypt(ctx context.Context, tenant string, ciphertext, aad []byte) ([]byte, error)
+}
+
+// sealer keeps signing secrets encrypted at rest. Signing needs the secret
 // itself (an HMAC key cannot be hashed like a password), so it is stored
-// encrypted under a key that lives only in the secrets adapter: a copy of the
-// database alone does not let anyone forge webhooks.
-type sealer struct{ aead cipher.AEAD }
+// encrypted: with Tink AEAD under the endpoint's tenant keyset ("tk1:"),
+// whose wrapping key lives in Cloud KMS (or the local master keyset), so a
+// copy of the database alone does not let anyone forge webhooks, and
+// deleting the tenant's keys shreds them. Secrets sealed by the earlier
+// hand-made AES-256-GCM scheme ("v1:") still open with the legacy key.
+type sealer struct {
+	tink   Encrypter
+	legacy cipher.AEAD // nil without the legacy key
+}
 
-const sealVersion = "v1:"
+const (
+	sealTink   = "tk1:"
+	sealLegacy = "v1:"
+)
 
-func newSealer(material []byte) (*sealer, error) {
+func newSealer(tink Encrypter, material []byte) (*sealer, error) {
+	s := &sealer{tink: tink}
+	if material == nil && tink != nil {
+		return s, nil
+	}
 	if len(material) < minKeyBytes {
 		return nil, fmt.Errorf("%w: the %s secret must hold at least %d bytes, has %d", ErrInvalid, KeySecret, minKeyBytes, len(material))
 	}
@@ -38,35 +63,71 @@ func newSealer(material []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: cipher: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
+	if s.legacy, err = cipher.NewGCM(block); err != nil {
 		return nil, fmt.Errorf("webhooks: cipher: %w", err)
 	}
-	return &sealer{aead: aead}, nil
+	return s, nil
 }
 
-// seal encrypts plain, bound to aad (the endpoint id) so that a sealed secret
-// copied onto another endpoint does not open.
-func (s *sealer) seal(plain, aad string) (string, error) {
-	nonce := make([]byte, s.aead.NonceSize())
+// aad binds a sealed secret to its endpoint, so that one copied onto
+// another endpoint does not open.
+func aad(endpoint string) []byte { return []byte("synthos webhook secret\x00" + endpoint) }
+
+// seal encrypts plain for tenant's endpoint.
+func (s *sealer) seal(ctx context.Context, tenant, endpoint, plain string) (string, error) {
+	if s.tink == nil {
+		return s.sealLegacy(plain, endpoint)
+	}
+	c, err := s.tink.Encrypt(ctx, tenant, []byte(plain), aad(endpoint))
+	if err != nil {
+		return "", fmt.Errorf("webhooks: seal secret of %s: %w", endpoint, err)
+	}
+	return sealTink + base64.StdEncoding.EncodeToString(c), nil
+}
+
+func (s *sealer) open(ctx context.Context, tenant, endpoint, sealed string) (string, error) {
+	if b64, ok := strings.CutPrefix(sealed, sealTink); ok {
+		if s.tink == nil {
+			return "", fmt.Errorf("%w: secret sealed with Tink but no keyring is configured", ErrCorrupt)
+		}
+		b, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return "", fmt.Errorf("%w: sealed secret is not valid base64", ErrCorrupt)
+		}
+		plain, err := s.tink.Decrypt(ctx, tenant, b, aad(endpoint))
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return string(plain), nil
+	}
+	return s.openLegacy(sealed, endpoint)
+}
+
+// sealLegacy is the v1 format, kept for deployments without a keyring
+// (tests, and the window before SYNTHOS_KEK_URI is set up).
+func (s *sealer) sealLegacy(plain, aad string) (string, error) {
+	nonce := make([]byte, s.legacy.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("webhooks: nonce: %w", err)
 	}
-	out := s.aead.Seal(nonce, nonce, []byte(plain), []byte(aad))
-	return sealVersion + base64.StdEncoding.EncodeToString(out), nil
+	out := s.legacy.Seal(nonce, nonce, []byte(plain), []byte(aad))
+	return sealLegacy + base64.StdEncoding.EncodeToString(out), nil
 }
 
-func (s *sealer) open(sealed, aad string) (string, error) {
-	b64, ok := strings.CutPrefix(sealed, sealVersion)
+func (s *sealer) openLegacy(sealed, aad string) (string, error) {
+	b64, ok := strings.CutPrefix(sealed, sealLegacy)
 	if !ok {
 		return "", fmt.Errorf("%w: sealed secret of unknown version", ErrCorrupt)
 	}
+	if s.legacy == nil {
+		return "", fmt.Errorf("%w: secret sealed before Tink (v1) and the %s secret is not configured to open it; rotate the endpoint's secret", ErrCorrupt, KeySecret)
+	}
 	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil || len(b) < s.aead.NonceSize() {
+	if err != nil || len(b) < s.legacy.NonceSize() {
 		return "", fmt.Errorf("%w: sealed secret is not valid base64", ErrCorrupt)
 	}
-	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, b[:n], b[n:], []byte(aad))
+	n := s.legacy.NonceSize()
+	plain, err := s.legacy.Open(nil, b[:n], b[n:], []byte(aad))
 	if err != nil {
 		return "", fmt.Errorf("%w: sealed secret does not open with %s (wrong key, or moved between endpoints)", ErrCorrupt, KeySecret)
 	}

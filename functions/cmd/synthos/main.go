@@ -37,6 +37,7 @@ func commands() []command {
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
 		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
+		{"audit", "verify|consistency|keygen: check audit bundles, the live log and proofs against signed checkpoints", runAudit},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "synthos", version)
 			return err

@@ -19,8 +19,10 @@ import (
 
 	"synthos.dev/synthos/functions/registry"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/pipeline"
 	"synthos.dev/synthos/shared/platform"
@@ -253,6 +255,18 @@ func makeLocalDirs(cfg *config.Config) error {
 				return err
 			}
 		}
+		if cfg.AuditKMSKey == "" {
+			if err := ensureAuditKey(dir, cfg.AuditKeyName); err != nil {
+				return err
+			}
+		}
+	}
+	// The embedded mode's key-encryption key: every tenant's keysets are
+	// wrapped by it, so it is made once and kept.
+	if path, ok := strings.CutPrefix(cfg.KEK(), "file://"); ok {
+		if _, err := keyring.CreateMasterKeyset(path); err != nil {
+			return err
+		}
 	}
 	for _, u := range []string{cfg.StateURL, cfg.ObjectsURL} {
 		var dir string
@@ -269,6 +283,35 @@ func makeLocalDirs(cfg *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// ensureAuditKey writes a note signing key as the audit-signing-key secret
+// when it does not exist. It is kept: checkpoints signed with it stay
+// checkable only with its verifier key (`synthos audit verify` derives it).
+func ensureAuditKey(dir, name string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create secrets directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, audit.SigningKeySecret)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	skey, _, err := audit.GenerateKey(name)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(skey); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // ensureSecret writes 32 random bytes (hex) as secret name into dir when it
