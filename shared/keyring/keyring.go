@@ -4,7 +4,7 @@
 // streaming-AEAD keyset (AES-256-GCM-HKDF, 1 MiB segments) for datasets and
 // fitted models — stored in the state store only in wrapped form, encrypted
 // by a key-encryption key (KEK) that never is: a Cloud KMS key in the cloud
-// (tink-go-gcpkms), a local master keyset file in embedded mode.
+// (through the KMS REST API, kms.go), a local master keyset file in embedded mode.
 //
 // Rotation adds a new primary key to a tenant's keysets and keeps the old
 // ones, so everything encrypted before still decrypts. Destroy deletes the
@@ -30,7 +30,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tink-crypto/tink-go-gcpkms/v2/integration/gcpkms"
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
 	"github.com/tink-crypto/tink-go/v2/keyset"
@@ -134,13 +133,13 @@ func (k *Keyring) keyEncryption(ctx context.Context) (tink.AEAD, error) {
 func OpenKEK(ctx context.Context, uri string, opts ...option.ClientOption) (tink.AEAD, error) {
 	switch {
 	case strings.HasPrefix(uri, "gcp-kms://"):
-		c, err := gcpkms.NewClientWithOptions(ctx, "gcp-kms://", opts...)
+		name := strings.TrimPrefix(uri, "gcp-kms://")
+		if !strings.HasPrefix(name, "projects/") || strings.Count(name, "/") != 7 {
+			return nil, errs.Errorf(errs.InvalidArgument, "keyring: KMS key %s: want gcp-kms://projects/P/locations/L/keyRings/R/cryptoKeys/K", uri)
+		}
+		a, err := newKMSAEAD(ctx, name, opts...)
 		if err != nil {
 			return nil, errs.Errorf(errs.Unavailable, "keyring: KMS client for %s: %w", uri, err)
-		}
-		a, err := c.GetAEAD(uri)
-		if err != nil {
-			return nil, errs.Errorf(errs.InvalidArgument, "keyring: KMS key %s: %w", uri, err)
 		}
 		return a, nil
 	case strings.HasPrefix(uri, "file://"):

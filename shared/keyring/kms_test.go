@@ -24,7 +24,7 @@ import (
 const kmsKey = "projects/p/locations/global/keyRings/synthos/cryptoKeys/tenant-keysets"
 
 // fakeKMS speaks Cloud KMS's REST encrypt and decrypt (v1, with the CRC32C
-// integrity fields tink-go-gcpkms checks) for one symmetric key held in
+// integrity fields the client checks) for one symmetric key held in
 // process.
 func fakeKMS(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
@@ -84,7 +84,7 @@ func fakeKMS(t *testing.T) (*httptest.Server, *atomic.Int32) {
 }
 
 // TestCloudKMSKEK runs the keyring with its keysets wrapped by Cloud KMS
-// (tink-go-gcpkms over the REST API, against the fake): the wrapped
+// (the KMS REST API, against the fake): the wrapped
 // keysets open only through KMS, once per tenant and cache period.
 func TestCloudKMSKEK(t *testing.T) {
 	t.Parallel()
