@@ -183,7 +183,10 @@ func (f *fitter) fit() error {
 func (f *fitter) columns() error {
 	for j := range f.p.Columns {
 		pc := &f.p.Columns[j]
-		c := Column{Name: pc.Name, Kind: pc.Kind, PII: pc.PII, IDFormat: pc.IDFormat, Attr: -1, Writer: table.String}
+		c := Column{Name: pc.Name, Kind: pc.Kind, PII: pc.PII, IDFormat: pc.IDFormat, Pattern: pc.Pattern, Attr: -1, Writer: table.String}
+		if _, err := c.generator(); err != nil {
+			return err
+		}
 		if len(pc.MissingTokens) > 0 {
 			c.Missing = pc.MissingTokens[0]
 		}

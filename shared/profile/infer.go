@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/pii"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -301,16 +302,18 @@ func (d *detector) detect(c *Column, o Options) {
 		kind PIIKind
 		f    func(string) bool
 	}{
-		{Email, isEmail},
-		{URL, isURL},
-		{IP, isIP},
-		{IBAN, isIBAN},
-		{Card, isCard},
-		{NationalID, func(s string) bool { return isSSN(s, ssn) }},
+		{Email, pii.IsEmail},
+		{URL, pii.IsURL},
+		{IP, pii.IsIP},
+		{IBAN, pii.IsIBAN},
+		{Card, pii.IsCard},
+		{NationalID, func(s string) bool { return pii.IsSSN(s, ssn) }},
+		{NationalID, pii.IsNINO},
 	}
 	for _, k := range strong {
 		if hit, ok := d.share(k.f); ok {
 			c.Kind, c.PII, c.Confidence = PII, k.kind, d.conf(hit)
+			d.pattern(c)
 			return
 		}
 	}
@@ -328,19 +331,20 @@ func (d *detector) detect(c *Column, o Options) {
 		return
 	}
 	bare := d.hint("phone", "tel", "telephone", "mobile", "cell", "fax")
-	if hit, ok := d.share(func(s string) bool { return isPhone(s, bare) }); ok {
+	if hit, ok := d.share(func(s string) bool { return pii.IsPhone(s, bare) }); ok {
 		c.Kind, c.PII, c.Confidence = PII, Phone, d.conf(hit)
+		d.pattern(c)
 		return
 	}
 	if d.numeric(c) {
 		return
 	}
-	if hit, ok := d.share(isUUID); ok {
-		c.Kind, c.IDFormat, c.Confidence = ID, UUIDFormat, d.conf(hit)
+	if hit, ok := d.share(pii.IsUUID); ok {
+		c.Kind, c.IDFormat, c.Confidence = ID, pii.UUIDFormat, d.conf(hit)
 		return
 	}
 	loose := d.hint("address", "addr", "street")
-	if hit, ok := d.share(func(s string) bool { return isAddress(s, loose) }); ok {
+	if hit, ok := d.share(func(s string) bool { return pii.IsAddress(s, loose) }); ok {
 		c.Kind, c.PII, c.Confidence = PII, Address, d.conf(hit)
 		return
 	}
@@ -460,7 +464,7 @@ func (d *detector) name(c *Column) bool {
 	}
 	known, shapedVals := 0, 0
 	hit, ok := d.share(func(s string) bool {
-		shaped, k := personName(s)
+		shaped, k := pii.NameShape(s)
 		if shaped {
 			shapedVals++
 			if k {
@@ -493,15 +497,23 @@ func (d *detector) key(c *Column) bool {
 			digits++
 		}
 	}
-	f := idFormat(d.vals)
+	f := pii.InferIDFormat(d.vals)
 	if f == "" {
 		return false
 	}
-	if (strings.HasPrefix(f, hexPrefix) || strings.HasPrefix(f, alnumPref)) && float64(digits) < d.th*float64(d.n) {
+	if pii.IsTokenFormat(f) && float64(digits) < d.th*float64(d.n) {
 		return false
 	}
 	c.Kind, c.IDFormat, c.Confidence = ID, f, 1
 	return true
+}
+
+// pattern records the layout of a shaped PII column (phone, national id,
+// card, IBAN), so that every model generates fresh values in it.
+func (d *detector) pattern(c *Column) {
+	if pii.Shaped(c.PII) {
+		c.Pattern = pii.InferPattern(d.vals, c.PII)
+	}
 }
 
 // category decides between categorical and free text. Long values with
@@ -557,3 +569,7 @@ func nameWords(name string) []string {
 	}
 	return words
 }
+
+func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isAlnum(c byte) bool  { return c >= '0' && c <= '9' || isLetter(c) }

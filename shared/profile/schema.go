@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/pii"
 )
 
 // ErrSchema reports a schema file that cannot be read or applied: bad JSON, an
@@ -42,11 +43,12 @@ type Override struct {
 	TrueToken  string   `json:"true_token,omitempty"`
 	FalseToken string   `json:"false_token,omitempty"`
 	IDFormat   string   `json:"id_format,omitempty"`
+	Pattern    string   `json:"pattern,omitempty"`
 }
 
 var (
 	kinds    = []Kind{Numeric, Categorical, Boolean, Datetime, ID, Text, PII}
-	piiKinds = []PIIKind{Email, Phone, PersonName, Address, NationalID, Card, IBAN, IP, URL}
+	piiKinds = pii.Kinds
 )
 
 // LoadSchema reads a schema file; see ParseSchema.
@@ -113,7 +115,10 @@ func (s *Schema) Apply(p *Profile) error {
 func (o Override) apply(c Column) (Column, error) {
 	if o.Kind != "" && o.Kind != c.Kind {
 		c.Kind, c.PII, c.Integer, c.Decimals, c.Min, c.Max = o.Kind, "", false, 0, 0, 0
-		c.Format, c.TrueToken, c.FalseToken, c.IDFormat, c.Mode = "", "", "", "", ""
+		c.Format, c.TrueToken, c.FalseToken, c.IDFormat, c.Mode, c.Pattern = "", "", "", "", "", ""
+	}
+	if o.PII != "" && o.PII != c.PII {
+		c.Pattern = "" // the inferred layout belonged to the old kind
 	}
 	c.Confidence = 1
 	only := func(k Kind, field string, set bool) error {
@@ -130,6 +135,7 @@ func (o Override) apply(c Column) (Column, error) {
 		only(Datetime, "format", o.Format != ""),
 		only(Boolean, "true_token/false_token", o.TrueToken != "" || o.FalseToken != ""),
 		only(ID, "id_format", o.IDFormat != ""),
+		only(PII, "pattern", o.Pattern != ""),
 	); err != nil {
 		return c, err
 	}
@@ -160,6 +166,9 @@ func (o Override) apply(c Column) (Column, error) {
 	if o.IDFormat != "" {
 		c.IDFormat = o.IDFormat
 	}
+	if o.Pattern != "" {
+		c.Pattern = o.Pattern
+	}
 	return c, valid(&c)
 }
 
@@ -169,6 +178,14 @@ func valid(c *Column) error {
 	case PII:
 		if c.PII == "" {
 			return errors.New(`kind pii needs "pii" (one of email, phone, name, address, national_id, card, iban, ip, url)`)
+		}
+		if c.Pattern != "" {
+			if !pii.Shaped(c.PII) {
+				return fmt.Errorf("pattern applies to the pii kinds phone, national_id, card and iban, not %s", c.PII)
+			}
+			if _, err := pii.ParsePattern(c.Pattern); err != nil {
+				return fmt.Errorf("pattern %q: %w (use literals, [A-Z0-9]-style classes, \\d and {n} or {n,m})", c.Pattern, err)
+			}
 		}
 	case Numeric:
 		switch {
@@ -197,8 +214,8 @@ func valid(c *Column) error {
 			return fmt.Errorf("true_token and false_token are both %q", c.TrueToken)
 		}
 	case ID:
-		if c.IDFormat != "" && !validIDFormat(c.IDFormat) {
-			return fmt.Errorf(`id_format %q is not "uuid", "hex:N", "alnum:N" or a pattern with one %%d`, c.IDFormat)
+		if c.IDFormat != "" && !pii.ValidIDFormat(c.IDFormat) {
+			return fmt.Errorf(`id_format %q is not "uuid", "hex:N", "alnum:N", "re:PATTERN" or text with one %%d`, c.IDFormat)
 		}
 	}
 	return nil
