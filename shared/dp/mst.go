@@ -195,12 +195,12 @@ func (f *fitter) columns() error {
 			a := Attr{
 				Name: pc.Name, Source: j, Kind: pc.Kind, Writer: table.String, Missing: c.Missing,
 				MissingTokens: pc.MissingTokens, Integer: pc.Integer || pc.Kind == profile.Datetime,
-				Decimals: pc.Decimals, Format: pc.Format, Other: f.opts.OtherLabel,
+				Decimals: pc.Decimals, Trim: pc.Trim, Format: pc.Format, Other: f.opts.OtherLabel,
 			}
 			switch pc.Kind {
 			case profile.Numeric:
 				a.Writer = table.Float
-				if pc.Integer {
+				if pc.Integer && (pc.Decimals == 0 || pc.Trim) {
 					a.Writer = table.Int
 				}
 			case profile.Datetime:

@@ -417,8 +417,8 @@ func sameCase(word, like string) string {
 // has at least 50 rows.
 func (d *detector) numeric(c *Column) bool {
 	first := true
-	integer := true
-	dec := 0
+	integer, whole := true, true // no fraction written; no fraction in value
+	dec, minDec := 0, math.MaxInt
 	var lo, hi float64
 	hit, ok := d.share(func(s string) bool {
 		x, ok := ParseNumber(s)
@@ -429,10 +429,13 @@ func (d *detector) numeric(c *Column) bool {
 			lo, hi, first = x, x, false
 		}
 		lo, hi = math.Min(lo, x), math.Max(hi, x)
-		if n, frac := decimals(s); frac {
+		n, frac := decimals(s)
+		if frac {
 			integer = false
 			dec = max(dec, n)
 		}
+		minDec = min(minDec, n)
+		whole = whole && x == math.Trunc(x) && math.Abs(x) < 1<<53
 		return true
 	})
 	if !ok {
@@ -446,7 +449,11 @@ func (d *detector) numeric(c *Column) bool {
 			return true
 		}
 	}
-	c.Kind, c.Integer, c.Decimals, c.Min, c.Max, c.Confidence = Numeric, integer, dec, lo, hi, d.conf(hit)
+	// A column of whole numbers written "12.0" is integer-valued and keeps
+	// its written decimals; one whose cells carry different numbers of
+	// decimals ("2", "2.5", "2.25") is written without trailing zeros.
+	c.Kind, c.Integer, c.Decimals, c.Min, c.Max, c.Confidence = Numeric, whole, dec, lo, hi, d.conf(hit)
+	c.Trim = minDec < dec
 	return true
 }
 

@@ -83,7 +83,13 @@ func TestInferKinds(t *testing.T) {
 		{
 			name: "decimals", col: "bmi",
 			cells: rep(30, "27.9", "33.77", "33.0", "22.705", "-1.5"),
-			want:  Column{Kind: Numeric, Decimals: 3, Min: -1.5, Max: 33.77, Distinct: 5},
+			want:  Column{Kind: Numeric, Decimals: 3, Trim: true, Min: -1.5, Max: 33.77, Distinct: 5},
+			conf:  1,
+		},
+		{
+			name: "whole numbers written with a point", col: "visits",
+			cells: rep(30, "27.0", "3.0", "12.0", "0.0"),
+			want:  Column{Kind: Numeric, Integer: true, Decimals: 1, Max: 27, Distinct: 4},
 			conf:  1,
 		},
 		{

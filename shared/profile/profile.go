@@ -42,9 +42,14 @@ type Column struct {
 	Confidence float64 `json:"confidence"` // share of non-missing cells consistent with Kind, 0..1
 
 	// Numeric columns. Min and Max also bound Datetime columns, in seconds
-	// since 1970 (UTC for layouts without a zone).
+	// since 1970 (UTC for layouts without a zone). Integer means every value
+	// is a whole number, however written: "12" or "12.0" (Decimals 1).
+	// Decimals is the digits after the point the source writes; Trim means
+	// the source drops trailing zeros ("2", "2.5", "2.25"), so Decimals is
+	// the most, not a fixed width. AppendNumber writes numbers so.
 	Integer  bool    `json:"integer,omitempty"`
-	Decimals int     `json:"decimals,omitempty"` // digits after the point to reproduce
+	Decimals int     `json:"decimals,omitempty"`
+	Trim     bool    `json:"trim_zeros,omitempty"`
 	Min      float64 `json:"min,omitempty"`
 	Max      float64 `json:"max,omitempty"`
 

@@ -37,6 +37,7 @@ type Override struct {
 	PII        PIIKind  `json:"pii,omitempty"`
 	Integer    *bool    `json:"integer,omitempty"`
 	Decimals   *int     `json:"decimals,omitempty"`
+	Trim       *bool    `json:"trim_zeros,omitempty"`
 	Min        *float64 `json:"min,omitempty"`
 	Max        *float64 `json:"max,omitempty"`
 	Format     string   `json:"format,omitempty"`
@@ -114,7 +115,7 @@ func (s *Schema) Apply(p *Profile) error {
 // apply returns c overridden by o, or an error naming the contradiction.
 func (o Override) apply(c Column) (Column, error) {
 	if o.Kind != "" && o.Kind != c.Kind {
-		c.Kind, c.PII, c.Integer, c.Decimals, c.Min, c.Max = o.Kind, "", false, 0, 0, 0
+		c.Kind, c.PII, c.Integer, c.Decimals, c.Trim, c.Min, c.Max = o.Kind, "", false, 0, false, 0, 0
 		c.Format, c.TrueToken, c.FalseToken, c.IDFormat, c.Mode, c.Pattern = "", "", "", "", "", ""
 	}
 	if o.PII != "" && o.PII != c.PII {
@@ -131,6 +132,7 @@ func (o Override) apply(c Column) (Column, error) {
 		only(PII, "pii", o.PII != ""),
 		only(Numeric, "integer", o.Integer != nil),
 		only(Numeric, "decimals", o.Decimals != nil),
+		only(Numeric, "trim_zeros", o.Trim != nil),
 		only(Numeric, "min/max", o.Min != nil || o.Max != nil),
 		only(Datetime, "format", o.Format != ""),
 		only(Boolean, "true_token/false_token", o.TrueToken != "" || o.FalseToken != ""),
@@ -147,6 +149,9 @@ func (o Override) apply(c Column) (Column, error) {
 	}
 	if o.Decimals != nil {
 		c.Decimals = *o.Decimals
+	}
+	if o.Trim != nil {
+		c.Trim = *o.Trim
 	}
 	if o.Min != nil {
 		c.Min = *o.Min
@@ -193,8 +198,8 @@ func valid(c *Column) error {
 			return fmt.Errorf("min %v is above max %v", c.Min, c.Max)
 		case c.Decimals < 0:
 			return fmt.Errorf("decimals %d is negative", c.Decimals)
-		case c.Integer && c.Decimals > 0:
-			return fmt.Errorf("an integer column cannot have %d decimals", c.Decimals)
+		case c.Decimals > 15:
+			return fmt.Errorf("decimals %d is above 15", c.Decimals)
 		}
 	case Datetime:
 		if c.Format == "" {
