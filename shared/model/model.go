@@ -15,6 +15,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/profile"
@@ -56,6 +57,22 @@ type SampleOptions struct {
 	// Progress, when set, is called after each block with the number of
 	// rows this shard has written so far.
 	Progress func(rowsDone int64)
+	// Stats, when set, receives counts of what the privacy guards redrew
+	// (safe to share between shards sampled concurrently).
+	Stats *SampleStats
+}
+
+// SampleStats counts candidate rows the privacy guards redrew.
+type SampleStats struct {
+	// NearCopies were closer to a training row than the model's near-copy
+	// threshold; ExactCopies equalled a training row on every modelled cell.
+	NearCopies, ExactCopies atomic.Int64
+}
+
+// Add adds a shard's counts.
+func (s *SampleStats) Add(near, exact int64) {
+	s.NearCopies.Add(near)
+	s.ExactCopies.Add(exact)
 }
 
 // DefaultMaxTries is the MaxTriesPerRow used when the option is 0.

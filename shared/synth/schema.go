@@ -29,6 +29,10 @@ type Schema struct {
 	// cells, as formatted on output: the exact-copy guard rejects a sampled
 	// row whose modelled cells hash into it.
 	RowHashes []uint64
+	// Guard is the near-copy guard (see guard.go).
+	Guard Guard
+
+	guardQ float64 // the guard quantile encode fits at (FitOptions)
 }
 
 // Col is one source column as the models see it.
@@ -315,6 +319,7 @@ func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 		e.cat[k] = col
 	}
 	s.RowHashes = s.trainingHashes(e)
+	s.Guard = newGuard(s, e, s.guardQ, s.Salt)
 	return e
 }
 

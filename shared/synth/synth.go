@@ -89,8 +89,16 @@ type FitOptions struct {
 	Order []string
 	// MaxDepth bounds tree depth (default DefaultMaxDepth).
 	MaxDepth int
-	// Seed drives the few random choices fitting makes (PII hash salt).
+	// Seed drives the few random choices fitting makes (PII hash salt,
+	// the near-copy guard's held-out slice).
 	Seed uint64
+	// GuardQuantile is the held-out quantile of nearest-training-row
+	// distances below which a sampled row counts as a near-copy and is
+	// redrawn (see guard.go); 0 means DefaultGuardQuantile, or on tables of
+	// more than largeTableRows rows LargeTableGuardQuantile. NoGuard turns
+	// the near-copy guard off (the exact-copy guard stays).
+	GuardQuantile float64
+	NoGuard       bool
 }
 
 // Defaults for FitOptions. DefaultMinLeaf was chosen on adult (26,048
@@ -115,6 +123,15 @@ func Fit(ctx context.Context, t *table.Table, p *profile.Profile, opts FitOption
 	schema, err := newSchema(t, p, opts.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("synth.Fit: %w", err)
+	}
+	switch q := opts.GuardQuantile; {
+	case opts.NoGuard:
+	case q == 0:
+		schema.guardQ = defaultGuardQuantile(len(t.Rows))
+	case q > 0 && q < 1:
+		schema.guardQ = q
+	default:
+		return nil, fmt.Errorf("synth.Fit: guard quantile %v is not in (0, 1): %w", q, ErrInvalid)
 	}
 	switch opts.Kind {
 	case "", KindTree:

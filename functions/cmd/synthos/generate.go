@@ -334,6 +334,8 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	bar := newProgress(stderr, f.rows, f.quiet)
 	opts.Progress = func(done int64) { _ = bar.Set64(done) }
 	sampleStart := time.Now()
+	var stats model.SampleStats
+	opts.Stats = &stats
 	var sink synth.RowWriter = w
 	var captured *capture
 	if wantReport {
@@ -359,13 +361,17 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	elapsed := time.Since(sampleStart)
 	fmt.Fprintf(stdout, "wrote %d rows to %s in %s (%.0f rows/s sampling; %s total)\n",
 		f.rows, f.out, elapsed.Round(time.Millisecond), float64(f.rows)/elapsed.Seconds(), time.Since(start).Round(time.Millisecond))
+	resampled := &report.Resampled{NearCopies: stats.NearCopies.Load(), ExactCopies: stats.ExactCopies.Load()}
+	if resampled.NearCopies+resampled.ExactCopies > 0 {
+		fmt.Fprintf(stderr, "privacy guard redrew %d near-copies and %d exact copies of training rows\n", resampled.NearCopies, resampled.ExactCopies)
+	}
 	if !wantReport {
 		return nil
 	}
 	fmt.Fprintf(stderr, "evaluating %d synthetic rows against %d training and %d holdout rows…\n", len(captured.t.Rows), len(t.Rows), len(holdout.Rows))
 	rep, err := report.Build(ctx, report.Inputs{
 		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Conditions: req.Conditions, Seed: f.seed,
-		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(),
+		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(), Resampled: resampled,
 	})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
