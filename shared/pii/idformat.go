@@ -196,7 +196,8 @@ func (id *IDFormat) Append(buf []byte, row int64, rng *rand.Rand) []byte {
 		return AppendUUID(buf, rng)
 	case id.Numbered:
 		buf = append(buf, id.Prefix...)
-		num := strconv.AppendInt(nil, id.Start+row, 10)
+		var nb [20]byte
+		num := strconv.AppendInt(nb[:0], id.Start+row, 10)
 		for k := len(num); k < id.Width; k++ {
 			buf = append(buf, '0')
 		}
