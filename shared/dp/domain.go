@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +37,7 @@ type Attr struct {
 	// Numeric and datetime columns (datetimes as Unix seconds, UTC).
 	Integer  bool
 	Decimals int
+	Trim     bool `json:",omitempty"`
 	Format   string
 	Lo, Hi   float64
 	// Atom makes the first value bin the single value Lo: many columns hold
@@ -324,10 +324,8 @@ func (a *Attr) drawValue(buf []byte, k int, rng *rand.Rand) []byte {
 	switch {
 	case a.Kind == profile.Datetime:
 		return time.Unix(int64(math.Round(v)), 0).UTC().AppendFormat(buf, a.Format)
-	case a.Integer:
-		return strconv.AppendInt(buf, int64(math.Round(v)), 10)
 	default:
-		return strconv.AppendFloat(buf, v, 'f', a.Decimals, 64)
+		return profile.AppendNumber(buf, v, a.Integer, a.Decimals, a.Trim)
 	}
 }
 

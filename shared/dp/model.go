@@ -10,11 +10,12 @@ import (
 	"io"
 	"math/bits"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/brianvoe/gofakeit/v7"
+	"github.com/cespare/xxhash/v2"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/pii"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
@@ -30,6 +31,7 @@ type Column struct {
 	Kind     profile.Kind
 	PII      profile.PIIKind `json:",omitempty"`
 	IDFormat string          `json:",omitempty"`
+	Pattern  string          `json:",omitempty"` // layout of a shaped PII kind
 	Writer   table.Kind
 	Missing  string `json:",omitempty"`
 	Attr     int
@@ -53,6 +55,37 @@ type Model struct {
 	Marginal [][]float64
 	Tables   [][]float64
 	Report   Report
+
+	gens []colGen // per column, set by prepare
+}
+
+// colGen generates a key or PII column through package pii, from the
+// profile's format alone (no training value is read).
+type colGen struct {
+	id   pii.IDFormat
+	spec pii.Spec
+}
+
+// generator parses c's key format or PII layout.
+func (c *Column) generator() (colGen, error) {
+	var g colGen
+	var err error
+	switch c.Kind {
+	case profile.ID:
+		format := c.IDFormat
+		if format == "" {
+			format = "%d"
+		}
+		if g.id, err = pii.ParseIDFormat(format); err == nil {
+			g.id.Seed(xxhash.Sum64String(c.Name))
+		}
+	case profile.PII:
+		g.spec, err = pii.NewSpec(c.PII, c.Pattern)
+	}
+	if err != nil {
+		return g, fmt.Errorf("column %q: %w: %w", c.Name, err, synth.ErrInvalid)
+	}
+	return g, nil
 }
 
 var _ synth.Model = (*Model)(nil)
@@ -69,9 +102,14 @@ func (m *Model) Columns() []table.Column {
 	return out
 }
 
-// prepare has nothing to cache today; it is kept as the single place Fit and
-// Load finish a model.
-func (m *Model) prepare() {}
+// prepare is the single place Fit and Load finish a model: it parses the
+// generated columns' formats (checked by Fit and validate).
+func (m *Model) prepare() {
+	m.gens = make([]colGen, len(m.Cols))
+	for j := range m.Cols {
+		m.gens[j], _ = m.Cols[j].generator()
+	}
+}
 
 // children lists each attribute's children.
 func (m *Model) children() [][]int {
@@ -294,8 +332,8 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 				buf = buf[:0]
 				dr.draw(rng, bins)
 				ends := make([]int, 0, len(m.Cols))
-				for _, c := range m.Cols {
-					buf = m.cell(buf, c, dr, bins, r, rng, faker)
+				for j, c := range m.Cols {
+					buf = m.cell(buf, j, c, dr, bins, r, rng, faker)
 					ends = append(ends, len(buf))
 				}
 				s := string(buf)
@@ -321,7 +359,7 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 }
 
 // cell appends the value of column c for the current row.
-func (m *Model) cell(buf []byte, c Column, dr *drawer, bins []int, r int64, rng *rand.Rand, faker *gofakeit.Faker) []byte {
+func (m *Model) cell(buf []byte, j int, c Column, dr *drawer, bins []int, r int64, rng *rand.Rand, faker *gofakeit.Faker) []byte {
 	if c.Attr >= 0 {
 		i := c.Attr
 		if dr.fixed[i] >= 0 {
@@ -335,87 +373,13 @@ func (m *Model) cell(buf []byte, c Column, dr *drawer, bins []int, r int64, rng 
 		}
 		return a.drawValue(buf, fb, rng)
 	}
-	return generate(buf, c, r, rng, faker)
-}
-
-// generate makes a fresh value for a key, PII or free-text column from the
-// schema alone: no training value is read, so these columns cost no budget.
-func generate(buf []byte, c Column, r int64, rng *rand.Rand, faker *gofakeit.Faker) []byte {
-	switch c.Kind {
-	case profile.ID:
-		return appendID(buf, c.IDFormat, r, rng)
-	case profile.PII:
-		switch c.PII {
-		case profile.Email:
-			return append(buf, faker.Email()...)
-		case profile.Phone:
-			return append(buf, faker.Phone()...)
-		case profile.PersonName:
-			return append(buf, faker.Name()...)
-		case profile.Address:
-			return append(buf, faker.Street()...)
-		case profile.NationalID:
-			return append(buf, faker.SSN()...)
-		case profile.Card:
-			return append(buf, faker.CreditCardNumber(nil)...)
-		case profile.IP:
-			return append(buf, faker.IPv4Address()...)
-		case profile.URL:
-			return append(buf, faker.URL()...)
-		}
-		return append(buf, faker.Word()...)
+	if c.Kind == profile.Text {
+		return append(buf, faker.Sentence()...)
 	}
-	return append(buf, faker.Sentence()...)
-}
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-// appendID writes a fresh key for global row r in the profile's ID format:
-// numbered forms use r+1 (unique across shards), token forms draw randomly.
-func appendID(buf []byte, format string, r int64, rng *rand.Rand) []byte {
-	var n int
-	switch {
-	case format == profile.UUIDFormat:
-		var u [16]byte
-		for k := range u {
-			u[k] = byte(rng.Uint32())
-		}
-		u[6] = u[6]&0x0f | 0x40
-		u[8] = u[8]&0x3f | 0x80
-		const hex = "0123456789abcdef"
-		for k, x := range u {
-			if k == 4 || k == 6 || k == 8 || k == 10 {
-				buf = append(buf, '-')
-			}
-			buf = append(buf, hex[x>>4], hex[x&15])
-		}
-		return buf
-	case scanToken(format, "hex:", &n):
-		for range n {
-			buf = append(buf, "0123456789abcdef"[rng.IntN(16)])
-		}
-		return buf
-	case scanToken(format, "alnum:", &n):
-		for range n {
-			buf = append(buf, alnum[rng.IntN(len(alnum))])
-		}
-		return buf
-	case format == "":
-		return strconv.AppendInt(buf, r+1, 10)
+	if c.Kind == profile.ID {
+		return m.gens[j].id.Append(buf, r, rng)
 	}
-	return fmt.Appendf(buf, format, r+1)
-}
-
-func scanToken(format, prefix string, n *int) bool {
-	if len(format) <= len(prefix) || format[:len(prefix)] != prefix {
-		return false
-	}
-	v, err := strconv.Atoi(format[len(prefix):])
-	if err != nil || v <= 0 || v > 1024 {
-		return false
-	}
-	*n = v
-	return true
+	return m.gens[j].spec.Append(buf, rng, faker)
 }
 
 var magic = []byte("SYNTHOS-DP-MODEL\n")
@@ -471,6 +435,9 @@ func (m *Model) validate() error {
 	for j, c := range m.Cols {
 		if c.Attr < -1 || c.Attr >= d {
 			return fmt.Errorf("column %d: attribute %d", j, c.Attr)
+		}
+		if _, err := c.generator(); err != nil {
+			return err
 		}
 	}
 	placed := make([]bool, d)

@@ -218,7 +218,10 @@ func (f *fitter) fit() error {
 func (f *fitter) columns() error {
 	for j := range f.p.Columns {
 		pc := &f.p.Columns[j]
-		c := Column{Name: pc.Name, Kind: pc.Kind, PII: pc.PII, IDFormat: pc.IDFormat, Attr: -1, Writer: table.String}
+		c := Column{Name: pc.Name, Kind: pc.Kind, PII: pc.PII, IDFormat: pc.IDFormat, Pattern: pc.Pattern, Attr: -1, Writer: table.String}
+		if _, err := c.generator(); err != nil {
+			return err
+		}
 		if len(pc.MissingTokens) > 0 {
 			c.Missing = pc.MissingTokens[0]
 		}
@@ -227,7 +230,7 @@ func (f *fitter) columns() error {
 			a := Attr{
 				Name: pc.Name, Source: j, Kind: pc.Kind, Writer: table.String, Missing: c.Missing,
 				MissingTokens: pc.MissingTokens, Integer: pc.Integer || pc.Kind == profile.Datetime,
-				Decimals: pc.Decimals, Format: pc.Format, Other: f.opts.OtherLabel,
+				Decimals: pc.Decimals, Trim: pc.Trim, Format: pc.Format, Other: f.opts.OtherLabel,
 				// The profile is public (see Report.Public): a column
 				// it saw no missing-value spelling in gets no missing
 				// bin, so no blank is ever invented into it.
@@ -236,7 +239,7 @@ func (f *fitter) columns() error {
 			switch pc.Kind {
 			case profile.Numeric:
 				a.Writer = table.Float
-				if pc.Integer {
+				if pc.Integer && (pc.Decimals == 0 || pc.Trim) {
 					a.Writer = table.Int
 				}
 			case profile.Datetime:

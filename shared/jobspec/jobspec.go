@@ -28,7 +28,6 @@ import (
 	"strings"
 
 	"synthos.dev/synthos/shared/dp"
-	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
 )
@@ -134,7 +133,7 @@ func validConditions(c map[string]string) error {
 
 // validDP checks epsilon and delta: model dp needs 0 < epsilon ≤
 // MaxEpsilon and, if delta is given, 0 < delta < 1 (0 is the default,
-// engine.DefaultDelta); other models take neither.
+// dp.DefaultDelta); other models take neither.
 func validDP(req jobs.Request) error {
 	for _, f := range []struct {
 		name string
@@ -144,7 +143,7 @@ func validDP(req jobs.Request) error {
 			return fieldErr(f.name, "must be a number")
 		}
 	}
-	if req.Model != engine.KindDP {
+	if req.Model != dp.KindDP {
 		if req.Epsilon != 0 {
 			return fieldErr("epsilon", "applies to model dp only: set model to dp, or leave epsilon out")
 		}
@@ -158,9 +157,9 @@ func validDP(req jobs.Request) error {
 	}
 	delta := req.Delta
 	if delta == 0 {
-		delta = engine.DefaultDelta
+		delta = dp.DefaultDelta
 	} else if !(delta > 0 && delta < 1) {
-		return fieldErr("delta", "must be greater than 0 and less than 1 (e.g. 1e-9), or left out for %g", engine.DefaultDelta)
+		return fieldErr("delta", "must be greater than 0 and less than 1 (e.g. 1e-9), or left out for %g", dp.DefaultDelta)
 	}
 	if _, err := dp.Rho(req.Epsilon, delta); err != nil {
 		return fieldErr("epsilon", "with delta %g gives no privacy budget: use a larger epsilon or delta", delta)

@@ -9,20 +9,21 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/engine"
+	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
 
-// fitOptions are the engine options of the job's model. A dp job fits
+// fitOptions are the model options of the job's model. A dp job fits
 // with the rho reserved in the privacy budget ledger, never more.
-func fitOptions(j *jobs.Job) (engine.Options, error) {
-	o := engine.Options{Kind: j.Request.Model, Seed: j.Request.Seed, Epsilon: j.Request.Epsilon, Delta: j.Request.Delta}
-	if o.Kind == engine.KindDP {
+func fitOptions(j *jobs.Job) (model.Options, error) {
+	o := model.Options{Kind: j.Request.Model, Seed: j.Request.Seed, Epsilon: j.Request.Epsilon, Delta: j.Request.Delta}
+	if o.Kind == dp.KindDP {
 		if j.DPReservation == "" || !(j.DPRho > 0) {
 			return o, permanent("job %s: the dp model has no privacy budget reservation", j.ID)
 		}
@@ -48,7 +49,7 @@ func loadModel(ctx context.Context, b *blob.Bucket, key string, reveal datasets.
 			return nil, fmt.Errorf("read model %s: %w", key, err)
 		}
 	}
-	m, err := engine.Load(r)
+	m, err := model.Load(r)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", key, err)
 	}
@@ -75,7 +76,7 @@ func (p *Pipeline) model(ctx context.Context, j *jobs.Job, t *table.Table, prof 
 	if err != nil {
 		return nil, err
 	}
-	if m, err = engine.Fit(ctx, t, prof, o); err != nil {
+	if m, err = model.Fit(ctx, t, prof, o); err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
 	}
 	err = objects.Put(ctx, p.env.Objects, key, func(ow io.Writer) error {
@@ -83,7 +84,7 @@ func (p *Pipeline) model(ctx context.Context, j *jobs.Job, t *table.Table, prof 
 		if err != nil {
 			return err
 		}
-		if err := engine.Save(w, m); err != nil {
+		if err := model.Save(w, m); err != nil {
 			return err
 		}
 		return w.Close()

@@ -34,7 +34,7 @@ import (
 	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/engine"
+	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
@@ -248,7 +248,7 @@ func (p *Pipeline) outcome(ctx context.Context, actor string, m *events.Message,
 // privacy budget is charged, not refunded (see budget.go).
 func (p *Pipeline) fail(ctx context.Context, actor, msgID string, j *jobs.Job, code errs.Code, reason string, reasons []string, outputs map[string]string) error {
 	fitted := false
-	if j.Request.Model == engine.KindDP {
+	if j.Request.Model == dp.KindDP {
 		var err error
 		if fitted, err = p.fittedModel(ctx, j); err != nil {
 			return fmt.Errorf("mark job %s failed: %w", j.ID, err)

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -160,4 +161,25 @@ func ParseBool(cell string, c *Column) (value, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// AppendNumber writes v as a numeric column of the source writes its
+// numbers (see Column.Integer, Decimals and Trim): whole numbers for an
+// integer-valued column (with Decimals zeros after the point if the source
+// writes them), else rounded to Decimals places, with trailing zeros when
+// the source keeps them. Every model formats numbers through it.
+func AppendNumber(buf []byte, v float64, integer bool, decimals int, trim bool) []byte {
+	decimals = min(max(decimals, 0), 15)
+	if integer {
+		v = math.Round(v)
+		if decimals == 0 || trim {
+			return strconv.AppendInt(buf, int64(v), 10)
+		}
+		return strconv.AppendFloat(buf, v, 'f', decimals, 64)
+	}
+	if trim {
+		p := math.Pow10(decimals)
+		return strconv.AppendFloat(buf, math.Round(v*p)/p, 'f', -1, 64)
+	}
+	return strconv.AppendFloat(buf, v, 'f', decimals, 64)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/pii"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -301,16 +302,18 @@ func (d *detector) detect(c *Column, o Options) {
 		kind PIIKind
 		f    func(string) bool
 	}{
-		{Email, isEmail},
-		{URL, isURL},
-		{IP, isIP},
-		{IBAN, isIBAN},
-		{Card, isCard},
-		{NationalID, func(s string) bool { return isSSN(s, ssn) }},
+		{Email, pii.IsEmail},
+		{URL, pii.IsURL},
+		{IP, pii.IsIP},
+		{IBAN, pii.IsIBAN},
+		{Card, pii.IsCard},
+		{NationalID, func(s string) bool { return pii.IsSSN(s, ssn) }},
+		{NationalID, pii.IsNINO},
 	}
 	for _, k := range strong {
 		if hit, ok := d.share(k.f); ok {
 			c.Kind, c.PII, c.Confidence = PII, k.kind, d.conf(hit)
+			d.pattern(c)
 			return
 		}
 	}
@@ -328,19 +331,20 @@ func (d *detector) detect(c *Column, o Options) {
 		return
 	}
 	bare := d.hint("phone", "tel", "telephone", "mobile", "cell", "fax")
-	if hit, ok := d.share(func(s string) bool { return isPhone(s, bare) }); ok {
+	if hit, ok := d.share(func(s string) bool { return pii.IsPhone(s, bare) }); ok {
 		c.Kind, c.PII, c.Confidence = PII, Phone, d.conf(hit)
+		d.pattern(c)
 		return
 	}
 	if d.numeric(c) {
 		return
 	}
-	if hit, ok := d.share(isUUID); ok {
-		c.Kind, c.IDFormat, c.Confidence = ID, UUIDFormat, d.conf(hit)
+	if hit, ok := d.share(pii.IsUUID); ok {
+		c.Kind, c.IDFormat, c.Confidence = ID, pii.UUIDFormat, d.conf(hit)
 		return
 	}
 	loose := d.hint("address", "addr", "street")
-	if hit, ok := d.share(func(s string) bool { return isAddress(s, loose) }); ok {
+	if hit, ok := d.share(func(s string) bool { return pii.IsAddress(s, loose) }); ok {
 		c.Kind, c.PII, c.Confidence = PII, Address, d.conf(hit)
 		return
 	}
@@ -413,8 +417,8 @@ func sameCase(word, like string) string {
 // has at least 50 rows.
 func (d *detector) numeric(c *Column) bool {
 	first := true
-	integer := true
-	dec := 0
+	integer, whole := true, true // no fraction written; no fraction in value
+	dec, minDec := 0, math.MaxInt
 	var lo, hi float64
 	hit, ok := d.share(func(s string) bool {
 		x, ok := ParseNumber(s)
@@ -425,10 +429,13 @@ func (d *detector) numeric(c *Column) bool {
 			lo, hi, first = x, x, false
 		}
 		lo, hi = math.Min(lo, x), math.Max(hi, x)
-		if n, frac := decimals(s); frac {
+		n, frac := decimals(s)
+		if frac {
 			integer = false
 			dec = max(dec, n)
 		}
+		minDec = min(minDec, n)
+		whole = whole && x == math.Trunc(x) && math.Abs(x) < 1<<53
 		return true
 	})
 	if !ok {
@@ -442,7 +449,11 @@ func (d *detector) numeric(c *Column) bool {
 			return true
 		}
 	}
-	c.Kind, c.Integer, c.Decimals, c.Min, c.Max, c.Confidence = Numeric, integer, dec, lo, hi, d.conf(hit)
+	// A column of whole numbers written "12.0" is integer-valued and keeps
+	// its written decimals; one whose cells carry different numbers of
+	// decimals ("2", "2.5", "2.25") is written without trailing zeros.
+	c.Kind, c.Integer, c.Decimals, c.Min, c.Max, c.Confidence = Numeric, whole, dec, lo, hi, d.conf(hit)
+	c.Trim = minDec < dec
 	return true
 }
 
@@ -460,7 +471,7 @@ func (d *detector) name(c *Column) bool {
 	}
 	known, shapedVals := 0, 0
 	hit, ok := d.share(func(s string) bool {
-		shaped, k := personName(s)
+		shaped, k := pii.NameShape(s)
 		if shaped {
 			shapedVals++
 			if k {
@@ -493,15 +504,23 @@ func (d *detector) key(c *Column) bool {
 			digits++
 		}
 	}
-	f := idFormat(d.vals)
+	f := pii.InferIDFormat(d.vals)
 	if f == "" {
 		return false
 	}
-	if (strings.HasPrefix(f, hexPrefix) || strings.HasPrefix(f, alnumPref)) && float64(digits) < d.th*float64(d.n) {
+	if pii.IsTokenFormat(f) && float64(digits) < d.th*float64(d.n) {
 		return false
 	}
 	c.Kind, c.IDFormat, c.Confidence = ID, f, 1
 	return true
+}
+
+// pattern records the layout of a shaped PII column (phone, national id,
+// card, IBAN), so that every model generates fresh values in it.
+func (d *detector) pattern(c *Column) {
+	if pii.Shaped(c.PII) {
+		c.Pattern = pii.InferPattern(d.vals, c.PII)
+	}
 }
 
 // category decides between categorical and free text. Long values with
@@ -557,3 +576,7 @@ func nameWords(name string) []string {
 	}
 	return words
 }
+
+func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isAlnum(c byte) bool  { return c >= '0' && c <= '9' || isLetter(c) }

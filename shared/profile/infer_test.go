@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"synthos.dev/synthos/shared/pii"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -45,7 +46,7 @@ func single(name string, cells []string) *table.Table {
 // luhnify appends the check digit that makes digits pass the Luhn check.
 func luhnify(digits string) string {
 	for d := '0'; d <= '9'; d++ {
-		if s := digits + string(d); isCard(s) {
+		if s := digits + string(d); pii.IsCard(s) {
 			return s
 		}
 	}
@@ -82,7 +83,13 @@ func TestInferKinds(t *testing.T) {
 		{
 			name: "decimals", col: "bmi",
 			cells: rep(30, "27.9", "33.77", "33.0", "22.705", "-1.5"),
-			want:  Column{Kind: Numeric, Decimals: 3, Min: -1.5, Max: 33.77, Distinct: 5},
+			want:  Column{Kind: Numeric, Decimals: 3, Trim: true, Min: -1.5, Max: 33.77, Distinct: 5},
+			conf:  1,
+		},
+		{
+			name: "whole numbers written with a point", col: "visits",
+			cells: rep(30, "27.0", "3.0", "12.0", "0.0"),
+			want:  Column{Kind: Numeric, Integer: true, Decimals: 1, Max: 27, Distinct: 4},
 			conf:  1,
 		},
 		{
@@ -196,13 +203,13 @@ func TestInferKinds(t *testing.T) {
 		{
 			name: "phone", col: "contact",
 			cells: gen(40, func(i int) string { return fmt.Sprintf("(555) %03d-%04d", 100+i, 1000+i*7) }),
-			want:  Column{Kind: PII, PII: Phone, Distinct: 40},
+			want:  Column{Kind: PII, PII: Phone, Pattern: `\([0-9]{3}\) [0-9]{3}-[0-9]{4}`, Distinct: 40},
 			conf:  1,
 		},
 		{
 			name: "bare digits named phone", col: "phone_number",
 			cells: gen(40, func(i int) string { return fmt.Sprintf("555%07d", 1000000+i*7919) }),
-			want:  Column{Kind: PII, PII: Phone, Distinct: 40},
+			want:  Column{Kind: PII, PII: Phone, Pattern: "[0-9]{10}", Distinct: 40},
 			conf:  1,
 		},
 		{
@@ -214,19 +221,25 @@ func TestInferKinds(t *testing.T) {
 		{
 			name: "ssn", col: "tax",
 			cells: gen(40, func(i int) string { return fmt.Sprintf("%03d-%02d-%04d", 100+i, 10+i, 1000+i) }),
-			want:  Column{Kind: PII, PII: NationalID, Distinct: 40},
+			want:  Column{Kind: PII, PII: NationalID, Pattern: "[0-9]{3}-[0-9]{2}-[0-9]{4}", Distinct: 40},
+			conf:  1,
+		},
+		{
+			name: "uk national insurance numbers", col: "nino",
+			cells: gen(40, func(i int) string { return fmt.Sprintf("%c%c%06d%c", "ACEH"[i%4], "BJKL"[i/10], 100000+i*37, 'A'+i%4) }),
+			want:  Column{Kind: PII, PII: NationalID, Pattern: "[A-Z]{2}[0-9]{6}[A-Z]", Distinct: 40},
 			conf:  1,
 		},
 		{
 			name: "cards", col: "pan",
 			cells: gen(40, func(i int) string { return luhnify(fmt.Sprintf("411111111111%03d", i)) }),
-			want:  Column{Kind: PII, PII: Card, Distinct: 40},
+			want:  Column{Kind: PII, PII: Card, Pattern: "[0-9]{16}", Distinct: 40},
 			conf:  1,
 		},
 		{
 			name: "ibans", col: "account",
 			cells: rep(40, "GB82WEST12345698765432", "DE89370400440532013000", "NL91ABNA0417164300"),
-			want:  Column{Kind: PII, PII: IBAN, Distinct: 3},
+			want:  Column{Kind: PII, PII: IBAN, Pattern: "DE[0-9]{20}", Distinct: 3},
 			conf:  1,
 		},
 		{
@@ -298,7 +311,7 @@ func TestInferKinds(t *testing.T) {
 		{
 			name: "random tokens", col: "token",
 			cells: gen(30, func(i int) string { return fmt.Sprintf("k%02dQz%c", i, 'a'+i%26) }),
-			want:  Column{Kind: ID, IDFormat: "alnum:6", Distinct: 30},
+			want:  Column{Kind: ID, IDFormat: "re:[a-z][0-9]{2}[A-Z][a-z]{2}", Distinct: 30},
 			conf:  1,
 		},
 		{

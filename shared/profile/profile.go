@@ -3,6 +3,8 @@
 // override the inference.
 package profile
 
+import "synthos.dev/synthos/shared/pii"
+
 // Kind is what a column holds, as the models see it.
 type Kind string
 
@@ -16,19 +18,20 @@ const (
 	PII         Kind = "pii"  // personal data of kind Column.PII; regenerated, never copied
 )
 
-// PIIKind names the kind of personal data a PII column holds.
-type PIIKind string
+// PIIKind names the kind of personal data a PII column holds; package pii
+// detects and generates every kind.
+type PIIKind = pii.Kind
 
 const (
-	Email      PIIKind = "email"
-	Phone      PIIKind = "phone"
-	PersonName PIIKind = "name"
-	Address    PIIKind = "address"
-	NationalID PIIKind = "national_id" // e.g. US SSN
-	Card       PIIKind = "card"        // payment card, Luhn-valid
-	IBAN       PIIKind = "iban"
-	IP         PIIKind = "ip"
-	URL        PIIKind = "url"
+	Email      = pii.Email
+	Phone      = pii.Phone
+	PersonName = pii.PersonName
+	Address    = pii.Address
+	NationalID = pii.NationalID // US SSN, UK NINO or the source's own layout
+	Card       = pii.Card       // payment card, Luhn-valid
+	IBAN       = pii.IBAN
+	IP         = pii.IP
+	URL        = pii.URL
 )
 
 // Column is the profile of one column.
@@ -39,9 +42,14 @@ type Column struct {
 	Confidence float64 `json:"confidence"` // share of non-missing cells consistent with Kind, 0..1
 
 	// Numeric columns. Min and Max also bound Datetime columns, in seconds
-	// since 1970 (UTC for layouts without a zone).
+	// since 1970 (UTC for layouts without a zone). Integer means every value
+	// is a whole number, however written: "12" or "12.0" (Decimals 1).
+	// Decimals is the digits after the point the source writes; Trim means
+	// the source drops trailing zeros ("2", "2.5", "2.25"), so Decimals is
+	// the most, not a fixed width. AppendNumber writes numbers so.
 	Integer  bool    `json:"integer,omitempty"`
-	Decimals int     `json:"decimals,omitempty"` // digits after the point to reproduce
+	Decimals int     `json:"decimals,omitempty"`
+	Trim     bool    `json:"trim_zeros,omitempty"`
 	Min      float64 `json:"min,omitempty"`
 	Max      float64 `json:"max,omitempty"`
 
@@ -52,9 +60,15 @@ type Column struct {
 	TrueToken  string `json:"true_token,omitempty"`
 	FalseToken string `json:"false_token,omitempty"`
 
-	// ID columns: a pattern that fresh keys follow, e.g. "CUST-%06d" or "uuid"
-	// (the forms are listed in idfmt.go).
+	// ID columns: a pattern that fresh keys follow, e.g. "CUST-%06d",
+	// "uuid", "hex:16" or "re:[A-Z]{3}[0-9]{5}" (the forms are listed in
+	// package pii).
 	IDFormat string `json:"id_format,omitempty"`
+
+	// PII columns of a shaped kind (phone, national_id, card, iban): the
+	// layout fresh values follow, a regular expression of the subset
+	// package pii states, e.g. "[0-9]{3}-[0-9]{2}-[0-9]{4}".
+	Pattern string `json:"pattern,omitempty"`
 
 	// Categorical columns: the most frequent value, for summaries.
 	Mode string `json:"mode,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/pii"
 )
 
 // ErrSchema reports a schema file that cannot be read or applied: bad JSON, an
@@ -46,6 +47,7 @@ type Override struct {
 	PII        PIIKind  `json:"pii,omitempty"`
 	Integer    *bool    `json:"integer,omitempty"`
 	Decimals   *int     `json:"decimals,omitempty"`
+	Trim       *bool    `json:"trim_zeros,omitempty"`
 	Min        *float64 `json:"min,omitempty"`
 	Max        *float64 `json:"max,omitempty"`
 	Format     string   `json:"format,omitempty"`
@@ -53,11 +55,12 @@ type Override struct {
 	FalseToken string   `json:"false_token,omitempty"`
 	IDFormat   string   `json:"id_format,omitempty"`
 	Categories []string `json:"categories,omitempty"`
+	Pattern    string   `json:"pattern,omitempty"`
 }
 
 var (
 	kinds    = []Kind{Numeric, Categorical, Boolean, Datetime, ID, Text, PII}
-	piiKinds = []PIIKind{Email, Phone, PersonName, Address, NationalID, Card, IBAN, IP, URL}
+	piiKinds = pii.Kinds
 )
 
 // LoadSchema reads a schema file; see ParseSchema.
@@ -123,9 +126,12 @@ func (s *Schema) Apply(p *Profile) error {
 // apply returns c overridden by o, or an error naming the contradiction.
 func (o Override) apply(c Column) (Column, error) {
 	if o.Kind != "" && o.Kind != c.Kind {
-		c.Kind, c.PII, c.Integer, c.Decimals, c.Min, c.Max = o.Kind, "", false, 0, 0, 0
-		c.Format, c.TrueToken, c.FalseToken, c.IDFormat, c.Mode = "", "", "", "", ""
+		c.Kind, c.PII, c.Integer, c.Decimals, c.Trim, c.Min, c.Max = o.Kind, "", false, 0, false, 0, 0
+		c.Format, c.TrueToken, c.FalseToken, c.IDFormat, c.Mode, c.Pattern = "", "", "", "", "", ""
 		c.Categories, c.PublicBounds = nil, false
+	}
+	if o.PII != "" && o.PII != c.PII {
+		c.Pattern = "" // the inferred layout belonged to the old kind
 	}
 	c.Confidence = 1
 	only := func(k Kind, field string, set bool) error {
@@ -138,11 +144,13 @@ func (o Override) apply(c Column) (Column, error) {
 		only(PII, "pii", o.PII != ""),
 		only(Numeric, "integer", o.Integer != nil),
 		only(Numeric, "decimals", o.Decimals != nil),
+		only(Numeric, "trim_zeros", o.Trim != nil),
 		only(Numeric, "min/max", o.Min != nil || o.Max != nil),
 		only(Datetime, "format", o.Format != ""),
 		only(Boolean, "true_token/false_token", o.TrueToken != "" || o.FalseToken != ""),
 		only(ID, "id_format", o.IDFormat != ""),
 		only(Categorical, "categories", o.Categories != nil),
+		only(PII, "pattern", o.Pattern != ""),
 	); err != nil {
 		return c, err
 	}
@@ -154,6 +162,9 @@ func (o Override) apply(c Column) (Column, error) {
 	}
 	if o.Decimals != nil {
 		c.Decimals = *o.Decimals
+	}
+	if o.Trim != nil {
+		c.Trim = *o.Trim
 	}
 	if o.Min != nil {
 		c.Min = *o.Min
@@ -179,6 +190,9 @@ func (o Override) apply(c Column) (Column, error) {
 	if o.IDFormat != "" {
 		c.IDFormat = o.IDFormat
 	}
+	if o.Pattern != "" {
+		c.Pattern = o.Pattern
+	}
 	return c, valid(&c)
 }
 
@@ -188,6 +202,14 @@ func valid(c *Column) error {
 	case PII:
 		if c.PII == "" {
 			return errors.New(`kind pii needs "pii" (one of email, phone, name, address, national_id, card, iban, ip, url)`)
+		}
+		if c.Pattern != "" {
+			if !pii.Shaped(c.PII) {
+				return fmt.Errorf("pattern applies to the pii kinds phone, national_id, card and iban, not %s", c.PII)
+			}
+			if _, err := pii.ParsePattern(c.Pattern); err != nil {
+				return fmt.Errorf("pattern %q: %w (use literals, [A-Z0-9]-style classes, \\d and {n} or {n,m})", c.Pattern, err)
+			}
 		}
 	case Categorical:
 		if c.Categories != nil {
@@ -211,8 +233,8 @@ func valid(c *Column) error {
 			return fmt.Errorf("min %v is above max %v", c.Min, c.Max)
 		case c.Decimals < 0:
 			return fmt.Errorf("decimals %d is negative", c.Decimals)
-		case c.Integer && c.Decimals > 0:
-			return fmt.Errorf("an integer column cannot have %d decimals", c.Decimals)
+		case c.Decimals > 15:
+			return fmt.Errorf("decimals %d is above 15", c.Decimals)
 		}
 	case Datetime:
 		if c.Format == "" {
@@ -232,8 +254,8 @@ func valid(c *Column) error {
 			return fmt.Errorf("true_token and false_token are both %q", c.TrueToken)
 		}
 	case ID:
-		if c.IDFormat != "" && !validIDFormat(c.IDFormat) {
-			return fmt.Errorf(`id_format %q is not "uuid", "hex:N", "alnum:N" or a pattern with one %%d`, c.IDFormat)
+		if c.IDFormat != "" && !pii.ValidIDFormat(c.IDFormat) {
+			return fmt.Errorf(`id_format %q is not "uuid", "hex:N", "alnum:N", "re:PATTERN" or text with one %%d`, c.IDFormat)
 		}
 	}
 	return nil

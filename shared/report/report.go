@@ -48,15 +48,26 @@ type Report struct {
 	Notes   []string        `json:"notes,omitempty"`
 }
 
+// Resampled counts candidate rows redrawn by the privacy guards: near
+// copies (closer to a training row than the model's held-out threshold) and
+// exact copies of a training row.
+type Resampled struct {
+	NearCopies  int64 `json:"near_copies"`
+	ExactCopies int64 `json:"exact_copies"`
+}
+
 // Summary describes what was evaluated and how.
 type Summary struct {
 	Train     Dataset  `json:"train"`
 	Holdout   *Dataset `json:"holdout,omitempty"`
 	Synthetic Dataset  `json:"synthetic"`
 	// Model is the kind of generator, when known.
-	Model  string `json:"model,omitempty"`
-	Seed   uint64 `json:"seed"`
-	Target string `json:"target,omitempty"`
+	Model string `json:"model,omitempty"`
+	// Resampled counts the candidate rows the model's privacy guards
+	// redrew while sampling, when the model reports them.
+	Resampled *Resampled `json:"resampled,omitempty"`
+	Seed      uint64     `json:"seed"`
+	Target    string     `json:"target,omitempty"`
 	// Conditions are the conditional job's fixed values (column → value):
 	// the evaluation compared the output with the real rows that meet them.
 	Conditions map[string]string `json:"conditions,omitempty"`
@@ -98,6 +109,8 @@ type Inputs struct {
 
 	// Names for the report: file names and the generator kind.
 	TrainName, HoldoutName, SyntheticName, Model string
+	// Resampled, when set, goes into the summary as is.
+	Resampled *Resampled
 
 	// Quality and Privacy tune the evaluations (sample sizes, folds);
 	// their Target, Seed, Sensitive and Quasi are ignored in favour of the
@@ -134,6 +147,7 @@ func Build(ctx context.Context, in Inputs) (*Report, error) {
 			Train:      Dataset{Name: in.TrainName, Rows: len(in.Train.Rows), Columns: len(in.Train.Columns)},
 			Synthetic:  Dataset{Name: in.SyntheticName, Rows: len(in.Synthetic.Rows), Columns: len(in.Synthetic.Columns)},
 			Model:      in.Model,
+			Resampled:  in.Resampled,
 			Seed:       in.Seed,
 			Target:     in.Target,
 			Conditions: in.Conditions,

@@ -100,3 +100,29 @@ func benchSample(b *testing.B, kind string) {
 
 func BenchmarkSampleCopula(b *testing.B) { benchSample(b, KindCopula) }
 func BenchmarkSampleTree(b *testing.B)   { benchSample(b, KindTree) }
+
+// BenchmarkSampleTreeGuard samples the tree with and without the near-copy
+// guard in one process, so that the guard's cost is read under the same
+// machine load.
+func BenchmarkSampleTreeGuard(b *testing.B) {
+	train, _ := adult(b)
+	for _, off := range []bool{true, false} {
+		m, err := Fit(context.Background(), train, adultProfile(), FitOptions{NoGuard: off})
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := "guard"
+		if off {
+			name = "noguard"
+		}
+		b.Run(name, func(b *testing.B) {
+			w := &csvDiscard{}
+			b.ReportAllocs()
+			cpu0 := cpuTime(b)
+			if err := m.Sample(context.Background(), int64(b.N), 0, 1, 1, SampleOptions{}, w); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu0).Seconds(), "rows/cpu-s")
+		})
+	}
+}

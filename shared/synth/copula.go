@@ -71,6 +71,7 @@ func (m *Copula) Columns() []table.Column { return m.Schema.tableColumns() }
 
 func (m *Copula) prepare() {
 	m.locs = m.Schema.locations()
+	m.Schema.Guard.prepare(&m.Schema)
 	m.zTab = make([][]float64, len(m.Quant))
 	m.zMiss = make([]float64, len(m.Quant))
 	for k, q := range m.Quant {
@@ -343,6 +344,8 @@ type copulaDrawer struct {
 	nFixed int
 	lo, hi []float64 // fixed columns' normal-scale intervals, by position
 	cells  []string  // fixed columns' cells, by position
+	fixVal []float64 // fixed columns' values (level codes for levels), by position
+	vals   []float64 // the last row's modelled values, by modelled index
 	eps    []float64
 	z      []float64
 	buf    []byte
@@ -350,7 +353,7 @@ type copulaDrawer struct {
 
 func (m *Copula) newDrawer(fixed map[string]string) (*copulaDrawer, error) {
 	nm := len(m.Schema.Modelled)
-	d := &copulaDrawer{m: m, eps: make([]float64, nm), z: make([]float64, nm), chol: m.Chol}
+	d := &copulaDrawer{m: m, eps: make([]float64, nm), z: make([]float64, nm), vals: make([]float64, nm), chol: m.Chol}
 	isFixed := make([]bool, nm)
 	var lo, hi []float64
 	var cells []string
@@ -372,6 +375,13 @@ func (m *Copula) newDrawer(fixed map[string]string) (*copulaDrawer, error) {
 		isFixed[k] = true
 		d.perm = append(d.perm, k)
 		lo, hi, cells = append(lo, a), append(hi, b), append(cells, out)
+		fv := float64(slices.Index(c.Levels, out))
+		if c.isNumber() {
+			if fv, err = c.fixedNumber(cell); err != nil {
+				return nil, err
+			}
+		}
+		d.fixVal = append(d.fixVal, fv)
 	}
 	d.nFixed = len(d.perm)
 	for k := range nm {
@@ -474,6 +484,8 @@ func quantPos(q []float64, x float64, upper bool) float64 {
 // startBlock implements drawer: the copula keeps no state between rows.
 func (d *copulaDrawer) startBlock() {}
 
+func (d *copulaDrawer) values() []float64 { return d.vals }
+
 func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	m := d.m
 	nm := len(d.perm)
@@ -503,23 +515,25 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		j := m.Schema.Modelled[k]
 		c := &m.Schema.Cols[j]
 		if p < d.nFixed {
-			row[j] = d.cells[p]
+			row[j], d.vals[k] = d.cells[p], d.fixVal[p]
 			continue
 		}
 		z := d.z[p]
 		if cuts := m.Cuts[k]; m.LevelOrder[k] != nil {
 			i, _ := slices.BinarySearch(cuts, z)
-			row[j] = c.Levels[m.LevelOrder[k][i]]
+			code := m.LevelOrder[k][i]
+			row[j], d.vals[k] = c.Levels[code], float64(code)
 			continue
 		}
 		if z < m.zMiss[k] {
-			row[j] = c.Missing
+			row[j], d.vals[k] = c.Missing, math.NaN()
 			continue
 		}
 		tab := m.zTab[k]
 		pos := min(max((z+zRange)*(zGrid/(2*zRange)), 0), zGrid)
 		i := min(int(pos), zGrid-1)
 		v := c.round(tab[i] + (pos-float64(i))*(tab[i+1]-tab[i]))
+		d.vals[k] = v
 		d.buf = c.appendNumber(d.buf[:0], v, m.locs[j])
 		row[j] = a.bytes(d.buf)
 	}

@@ -151,15 +151,7 @@ func TestFidelityCeiling(t *testing.T) {
 	const ceilingSlack = 0.01
 	for _, name := range []string{"insurance", "credit"} {
 		t.Run(name, func(t *testing.T) {
-			train, hold := readCSV(t, name+".train.csv"), readCSV(t, name+".holdout.csv")
-			p, err := profile.Infer(train, profile.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ceil, err := quality.Evaluate(context.Background(), hold, train, nil, p, quality.Options{Seed: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			train, hold, p, ceil := smallTable(t, name)
 			t.Logf("%s ceiling: column shapes %.4f, column pair trends %.4f", name, ceil.ColumnShapes, ceil.ColumnPairTrends)
 			m, err := Fit(context.Background(), train, p, FitOptions{})
 			if err != nil {
@@ -180,4 +172,20 @@ func TestFidelityCeiling(t *testing.T) {
 			}
 		})
 	}
+}
+
+// smallTable reads a small shared table's train and holdout parts, profiles
+// the train part and scores its ceiling: the train part itself scored as if
+// it were synthetic against the holdout.
+func smallTable(t *testing.T, name string) (train, hold *table.Table, p *profile.Profile, ceil *quality.Report) {
+	t.Helper()
+	train, hold = readCSV(t, name+".train.csv"), readCSV(t, name+".holdout.csv")
+	p, err := profile.Infer(train, profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ceil, err = quality.Evaluate(context.Background(), hold, train, nil, p, quality.Options{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return train, hold, p, ceil
 }

@@ -47,6 +47,9 @@ func (a *arena) bytes(b []byte) string {
 type drawer interface {
 	startBlock()
 	draw(rng *rand.Rand, a *arena, row []string) bool
+	// values are the last drawn row's modelled values (level codes for
+	// level columns, NaN for missing numbers), for the near-copy guard.
+	values() []float64
 }
 
 // mix is SplitMix64's finalizer: it spreads seeds and block indexes so that
@@ -93,6 +96,15 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 	var hbuf []byte
 	guard := len(s.RowHashes) > 0 && len(s.Modelled) > 0
 	set := s.rowSet()
+	near := s.Guard.on()
+	enc := make([]float32, len(s.Modelled))
+	thr := float32(s.Guard.Threshold)
+	var nearCopies, exactCopies int64
+	defer func() {
+		if opts.Stats != nil {
+			opts.Stats.Add(nearCopies, exactCopies)
+		}
+	}()
 	b0, b1 := shardBlocks(n, shard, shards)
 	check := NewCancelCheck(ctx)
 	var done int64
@@ -107,11 +119,11 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 		last := min(first+BlockRows, n)
 		d.startBlock()
 		for r := first; r < last; r++ {
-			var fixedRej, guardRej, acceptRej int
+			var fixedRej, guardRej, nearRej, acceptRej int
 			for tries := 0; ; tries++ {
 				if tries == maxTries {
-					return fmt.Errorf("row %d: %d candidates rejected (fixed conditions %d, copies of a training row %d, Accept %d): %w",
-						r, maxTries, fixedRej, guardRej, acceptRej, ErrRejected)
+					return fmt.Errorf("row %d: %d candidates rejected (fixed conditions %d, copies of a training row %d, near-copies %d, Accept %d): %w",
+						r, maxTries, fixedRej, guardRej, nearRej, acceptRej, ErrRejected)
 				}
 				if err := check.Tick(); err != nil {
 					return fmt.Errorf("row %d: %w", r, err)
@@ -122,7 +134,15 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 				}
 				if guard && set.has(s.rowHash(&hbuf, row)) {
 					guardRej++
+					exactCopies++
 					continue
+				}
+				if near {
+					if s.Guard.near(d.values(), enc, thr) {
+						nearRej++
+						nearCopies++
+						continue
+					}
 				}
 				for _, j := range generated {
 					v, err := s.Cols[j].generate(st, r)

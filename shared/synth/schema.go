@@ -29,6 +29,10 @@ type Schema struct {
 	// cells, as formatted on output: the exact-copy guard rejects a sampled
 	// row whose modelled cells hash into it.
 	RowHashes []uint64
+	// Guard is the near-copy guard (see guard.go).
+	Guard Guard
+
+	guardQ float64 // the guard quantile encode fits at (FitOptions)
 }
 
 // Col is one source column as the models see it.
@@ -42,6 +46,7 @@ type Col struct {
 	// seconds); NaN is missing.
 	Integer  bool
 	Decimals int
+	Trim     bool    // written without trailing zeros (profile.Column.Trim)
 	Lo, Hi   float64 // output bounds
 	Format   string  // datetime layout
 	ZoneName string  // datetime zone of the first parsed cell
@@ -95,7 +100,7 @@ func newSchema(t *table.Table, p *profile.Profile, salt uint64) (*Schema, error)
 		if pc == nil {
 			return nil, fmt.Errorf("column %q is not in the profile: %w", name, ErrInvalid)
 		}
-		c := Col{Name: name, Kind: pc.Kind, PII: pc.PII, Integer: pc.Integer, Decimals: pc.Decimals, Format: pc.Format}
+		c := Col{Name: name, Kind: pc.Kind, PII: pc.PII, Integer: pc.Integer, Decimals: pc.Decimals, Trim: pc.Trim, Format: pc.Format}
 		missing := map[string]bool{}
 		for _, tok := range pc.MissingTokens {
 			missing[tok] = true
@@ -158,7 +163,7 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 	c.Writer = table.String
 	if c.Kind == profile.Numeric {
 		c.Writer = table.Float
-		if c.Integer {
+		if c.Integer && (c.Decimals == 0 || c.Trim) {
 			c.Writer = table.Int
 		}
 	} else if c.Format == "" {
@@ -267,10 +272,8 @@ func (c *Col) appendNumber(buf []byte, v float64, loc *time.Location) []byte {
 	case c.Kind == profile.Datetime:
 		sec := math.Floor(v)
 		return time.Unix(int64(sec), int64((v-sec)*1e9)).In(loc).AppendFormat(buf, c.Format)
-	case c.Integer:
-		return strconv.AppendInt(buf, int64(v), 10)
 	default:
-		return strconv.AppendFloat(buf, v, 'f', c.Decimals, 64)
+		return profile.AppendNumber(buf, v, c.Integer, c.Decimals, c.Trim)
 	}
 }
 
@@ -316,6 +319,7 @@ func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 		e.cat[k] = col
 	}
 	s.RowHashes = s.trainingHashes(e)
+	s.Guard = newGuard(s, e, s.guardQ, s.Salt)
 	return e
 }
 

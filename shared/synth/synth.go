@@ -19,6 +19,7 @@ import (
 	"fmt"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -46,45 +47,16 @@ var (
 	ErrFormat = errs.New(errs.Internal, "synth: bad model file")
 )
 
-// Model is a fitted synthesis model.
-type Model interface {
-	// Kind is KindCopula or KindTree.
-	Kind() string
-	// Columns are the output columns in source order, with the kind a
-	// writer should store each as.
-	Columns() []table.Column
-	// Sample writes shard `shard` (0-based) of `shards` of an n-row sample
-	// drawn with seed to w. The same model, n, seed and shard always give the
-	// same rows, and the shards concatenated in order give the 1-shard sample.
-	Sample(ctx context.Context, n int64, shard, shards int, seed uint64, opts SampleOptions, w RowWriter) error
-}
-
-// RowWriter receives sampled rows. The row slice is reused by the next call;
-// the strings in it are immutable and may be kept. table.Writer satisfies it.
-type RowWriter interface {
-	Write(row []string) error
-}
-
-// SampleOptions steer sampling.
-type SampleOptions struct {
-	// Fixed holds conditions column=value that every row satisfies
-	// (conditional sampling). Only modelled columns (numeric, datetime,
-	// categorical, boolean) can be fixed; a value never seen in training is
-	// ErrImpossible.
-	Fixed map[string]string
-	// Accept, when set, is a business-rule check: rows it rejects are
-	// redrawn. It must not keep the row slice.
-	Accept func(row []string) bool
-	// MaxTriesPerRow bounds the candidates drawn for one output row before
-	// Sample fails with ErrRejected; 0 means DefaultMaxTries.
-	MaxTriesPerRow int
-	// Progress, when set, is called after each block with the number of
-	// rows this shard has written so far.
-	Progress func(rowsDone int64)
-}
+// Model, RowWriter and SampleOptions are package model's: the tree and
+// copula models are drivers of the model-neutral core (see driver.go).
+type (
+	Model         = model.Model
+	RowWriter     = model.RowWriter
+	SampleOptions = model.SampleOptions
+)
 
 // DefaultMaxTries is the MaxTriesPerRow used when the option is 0.
-const DefaultMaxTries = 10000
+const DefaultMaxTries = model.DefaultMaxTries
 
 // FitOptions steer fitting.
 type FitOptions struct {
@@ -117,8 +89,16 @@ type FitOptions struct {
 	Order []string
 	// MaxDepth bounds tree depth (default DefaultMaxDepth).
 	MaxDepth int
-	// Seed drives the few random choices fitting makes (PII hash salt).
+	// Seed drives the few random choices fitting makes (PII hash salt,
+	// the near-copy guard's held-out slice).
 	Seed uint64
+	// GuardQuantile is the held-out quantile of nearest-training-row
+	// distances below which a sampled row counts as a near-copy and is
+	// redrawn (see guard.go); 0 means DefaultGuardQuantile, or on tables of
+	// more than largeTableRows rows LargeTableGuardQuantile. NoGuard turns
+	// the near-copy guard off (the exact-copy guard stays).
+	GuardQuantile float64
+	NoGuard       bool
 }
 
 // Defaults for FitOptions. DefaultMinLeaf was chosen on adult (26,048
@@ -143,6 +123,15 @@ func Fit(ctx context.Context, t *table.Table, p *profile.Profile, opts FitOption
 	schema, err := newSchema(t, p, opts.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("synth.Fit: %w", err)
+	}
+	switch q := opts.GuardQuantile; {
+	case opts.NoGuard:
+	case q == 0:
+		schema.guardQ = defaultGuardQuantile(len(t.Rows))
+	case q > 0 && q < 1:
+		schema.guardQ = q
+	default:
+		return nil, fmt.Errorf("synth.Fit: guard quantile %v is not in (0, 1): %w", q, ErrInvalid)
 	}
 	switch opts.Kind {
 	case "", KindTree:

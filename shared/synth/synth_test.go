@@ -15,6 +15,7 @@ import (
 
 	"github.com/brianvoe/gofakeit/v7"
 
+	"synthos.dev/synthos/shared/pii"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -95,9 +96,9 @@ func mixedTable(n int) (*table.Table, *profile.Profile) {
 			amount = strconv.FormatFloat(math.Round(rng.ExpFloat64()*100*mult*100)/100, 'f', 2, 64)
 		}
 		card := []byte(f.Numerify("4###############"))
-		luhnFix(card)
+		pii.LuhnFix(card)
 		iban := []byte("DE00" + f.Numerify("##################"))
-		ibanFix(iban)
+		pii.IBANFix(iban)
 		var note []string
 		for range 3 + rng.IntN(6) {
 			note = append(note, words[rng.IntN(len(words))])
@@ -161,7 +162,7 @@ func TestGeneratedAndModelledColumns(t *testing.T) {
 				}
 			}
 			ids := map[string]bool{}
-			phoneShape := shapeOf(train.Rows[0][col("phone")], profile.Phone)
+			phoneShape := pii.ShapeOf(train.Rows[0][col("phone")], 0).String()
 			for i, r := range out.rows {
 				if ids[r[col("id")]] {
 					t.Fatalf("duplicate key %q", r[col("id")])
@@ -170,13 +171,13 @@ func TestGeneratedAndModelledColumns(t *testing.T) {
 				if want := fmt.Sprintf("CUST-%06d", 3001+i); r[col("id")] != want {
 					t.Fatalf("key %q, want %q", r[col("id")], want)
 				}
-				if shapeOf(r[col("phone")], profile.Phone) != phoneShape {
+				if pii.ShapeOf(r[col("phone")], 0).String() != phoneShape {
 					t.Fatalf("phone %q lost the shape of the source", r[col("phone")])
 				}
-				if !luhnValid(r[col("card")]) || len(r[col("card")]) != 16 {
+				if !pii.IsCard(r[col("card")]) || len(r[col("card")]) != 16 {
 					t.Fatalf("card %q not a Luhn-valid 16-digit number", r[col("card")])
 				}
-				if !ibanValid(r[col("iban")]) || !strings.HasPrefix(r[col("iban")], "DE") {
+				if !pii.IsIBAN(r[col("iban")]) || !strings.HasPrefix(r[col("iban")], "DE") {
 					t.Fatalf("IBAN %q invalid", r[col("iban")])
 				}
 				if !strings.Contains(r[col("email")], "@") {

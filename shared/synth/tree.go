@@ -133,7 +133,7 @@ func defaultMinLeaf(rows int) int {
 
 // minLeafShare: below DefaultMinLeaf*minLeafShare rows the default MinLeaf
 // is rows/minLeafShare.
-const minLeafShare = 40
+const minLeafShare = 16
 
 // treeOrder returns the visit order: the named columns first, then the rest
 // in source order. Source order is synthpop's default and measured well on
@@ -161,7 +161,10 @@ func treeOrder(s *Schema, names []string) ([]int, error) {
 }
 
 // prepare rebuilds what sampling derives from the serialized fields.
-func (m *Tree) prepare() { m.locs = m.Schema.locations() }
+func (m *Tree) prepare() {
+	m.locs = m.Schema.locations()
+	m.Schema.Guard.prepare(&m.Schema)
+}
 
 // Sample implements Model.
 func (m *Tree) Sample(ctx context.Context, n int64, shard, shards int, seed uint64, opts SampleOptions, w RowWriter) error {
@@ -190,6 +193,7 @@ type fixedCond struct {
 
 type treeDrawer struct {
 	m     *Tree
+	vals  []float64 // the last row's modelled values (level codes for levels)
 	bins  []uint8
 	buf   []byte
 	fixed []fixedCond
@@ -210,7 +214,7 @@ type treeDrawer struct {
 const strata = 16
 
 func (m *Tree) newDrawer(fixed map[string]string) (*treeDrawer, error) {
-	d := &treeDrawer{m: m, bins: make([]uint8, len(m.Schema.Modelled)), fixed: make([]fixedCond, len(m.Schema.Modelled))}
+	d := &treeDrawer{m: m, vals: make([]float64, len(m.Schema.Modelled)), bins: make([]uint8, len(m.Schema.Modelled)), fixed: make([]fixedCond, len(m.Schema.Modelled))}
 	d.leafBase = make([]int32, len(m.Carts))
 	var leaves int32
 	for k := range m.Carts {
@@ -314,6 +318,8 @@ func (c *Col) fixedNumber(cell string) (float64, error) {
 }
 
 // startBlock implements drawer: every leaf's deck restarts.
+func (d *treeDrawer) values() []float64 { return d.vals }
+
 func (d *treeDrawer) startBlock() {
 	d.epoch++
 	if d.epoch == 0 { // wrapped: no deck may look current
@@ -363,19 +369,27 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 				return false
 			}
 			row[j], d.bins[k] = fc.cell, fc.bin
+			if c.isNumber() {
+				d.vals[k] = fc.value
+			} else {
+				d.vals[k] = float64(fc.code)
+			}
 			continue
 		}
 		if !c.isNumber() {
 			code := cart.drawClass(leaf, d.uniform(rng, d.leafBase[k]+leaf))
 			row[j], d.bins[k] = c.Levels[code], m.Binnings[k].LevelBin[code]
+			d.vals[k] = float64(code)
 			continue
 		}
 		v := cart.drawNumber(leaf, d.uniform(rng, d.leafBase[k]+leaf), rng, m.Smoothing)
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
+			d.vals[k] = v
 			continue
 		}
 		v = c.round(v)
+		d.vals[k] = v
 		d.buf = c.appendNumber(d.buf[:0], v, m.locs[j])
 		row[j], d.bins[k] = a.bytes(d.buf), m.Binnings[k].numBin(v)
 	}

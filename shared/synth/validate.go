@@ -39,7 +39,7 @@ func (s *Schema) validate() error {
 		if len(g.LenCum) > 0 && g.LenCum[len(g.LenCum)-1] <= 0 {
 			return bad("column %q has a bad text length table", c.Name)
 		}
-		if g.Width < 0 || g.Width > 40 {
+		if g.ID.Width < 0 || g.ID.Width > 40 || g.ID.Space > 0 && (g.ID.Mul >= g.ID.Space || g.ID.Add >= g.ID.Space) {
 			return bad("column %q has a bad key width", c.Name)
 		}
 	}

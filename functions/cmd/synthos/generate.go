@@ -17,9 +17,9 @@ import (
 	"golang.org/x/term"
 
 	"synthos.dev/synthos/shared/dp"
-	"synthos.dev/synthos/shared/engine"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/rules"
@@ -66,7 +66,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&f.out, "o", "", "output file; its extension picks the format unless --format is set (required)")
 	fs.StringVar(&f.model, "model", synth.KindTree, "model: tree (sequential trees, the most faithful), copula (Gaussian copula, fastest) or dp (differentially private; needs --epsilon)")
 	fs.Float64Var(&f.epsilon, "epsilon", 0, "differential privacy: the ε of an (ε, δ) guarantee, greater than 0 and at most 100; implies --model dp")
-	fs.Float64Var(&f.delta, "delta", engine.DefaultDelta, "differential privacy: the δ of the guarantee")
+	fs.Float64Var(&f.delta, "delta", dp.DefaultDelta, "differential privacy: the δ of the guarantee")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, model and input give the same output bytes")
 	fs.StringVar(&f.schema, "schema", "", "JSON schema file overriding inferred column kinds")
 	fs.StringVar(&f.rules, "rules", "", "JSON business-rules file; every output row satisfies every rule")
@@ -120,7 +120,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	// --epsilon, even 0, asks for differential privacy.
 	if set["epsilon"] && !set["model"] {
-		f.model = engine.KindDP
+		f.model = dp.KindDP
 	}
 	req, err := f.request(set)
 	if err != nil {
@@ -281,7 +281,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		if err != nil {
 			return fmt.Errorf("open model: %w", err)
 		}
-		m, err = engine.Load(r)
+		m, err = model.Load(r)
 		r.Close()
 		if err != nil {
 			return fmt.Errorf("load model %s: %w", f.modelFile, err)
@@ -311,7 +311,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	if m == nil {
 		fmt.Fprintf(stderr, "fitting %s model on %s (%d rows × %d columns)…\n", f.model, in, len(t.Rows), len(t.Columns))
 		fitStart := time.Now()
-		if m, err = engine.Fit(ctx, t, p, engine.Options{Kind: req.Model, Seed: req.Seed, Epsilon: req.Epsilon, Delta: req.Delta}); err != nil {
+		if m, err = model.Fit(ctx, t, p, model.Options{Kind: req.Model, Seed: req.Seed, Epsilon: req.Epsilon, Delta: req.Delta}); err != nil {
 			return fmt.Errorf("fit: %w", err)
 		}
 		fmt.Fprintf(stderr, "fitted in %s\n", time.Since(fitStart).Round(time.Millisecond))
@@ -334,6 +334,8 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	bar := newProgress(stderr, f.rows, f.quiet)
 	opts.Progress = func(done int64) { _ = bar.Set64(done) }
 	sampleStart := time.Now()
+	var stats model.SampleStats
+	opts.Stats = &stats
 	var sink synth.RowWriter = w
 	var captured *capture
 	if wantReport {
@@ -359,13 +361,17 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	elapsed := time.Since(sampleStart)
 	fmt.Fprintf(stdout, "wrote %d rows to %s in %s (%.0f rows/s sampling; %s total)\n",
 		f.rows, f.out, elapsed.Round(time.Millisecond), float64(f.rows)/elapsed.Seconds(), time.Since(start).Round(time.Millisecond))
+	resampled := &report.Resampled{NearCopies: stats.NearCopies.Load(), ExactCopies: stats.ExactCopies.Load()}
+	if resampled.NearCopies+resampled.ExactCopies > 0 {
+		fmt.Fprintf(stderr, "privacy guard redrew %d near-copies and %d exact copies of training rows\n", resampled.NearCopies, resampled.ExactCopies)
+	}
 	if !wantReport {
 		return nil
 	}
 	fmt.Fprintf(stderr, "evaluating %d synthetic rows against %d training and %d holdout rows…\n", len(captured.t.Rows), len(t.Rows), len(holdout.Rows))
 	rep, err := report.Build(ctx, report.Inputs{
 		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Conditions: req.Conditions, Seed: f.seed,
-		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(),
+		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(), Resampled: resampled,
 	})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -416,7 +422,7 @@ func saveModel(path string, m synth.Model) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := engine.Save(tmp, m); err != nil {
+	if err := model.Save(tmp, m); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save model: %w", err)
 	}

@@ -1,7 +1,6 @@
-package profile
+package pii
 
 import (
-	"slices"
 	"testing"
 )
 
@@ -22,7 +21,7 @@ func checkValidator(t *testing.T, name string, f func(string) bool, cases []vali
 
 func TestIsCard(t *testing.T) {
 	t.Parallel()
-	checkValidator(t, "isCard", isCard, []validatorCase{
+	checkValidator(t, "IsCard", IsCard, []validatorCase{
 		{"4111111111111111", true},    // Visa test number
 		{"4111 1111 1111 1111", true}, // grouped
 		{"4111-1111-1111-1111", true},
@@ -42,7 +41,7 @@ func TestIsCard(t *testing.T) {
 
 func TestIsIBAN(t *testing.T) {
 	t.Parallel()
-	checkValidator(t, "isIBAN", isIBAN, []validatorCase{
+	checkValidator(t, "IsIBAN", IsIBAN, []validatorCase{
 		{"GB82WEST12345698765432", true},
 		{"GB82 WEST 1234 5698 7654 32", true},
 		{"gb82west12345698765432", true},
@@ -60,8 +59,8 @@ func TestIsIBAN(t *testing.T) {
 
 func TestIsSSN(t *testing.T) {
 	t.Parallel()
-	dashed := func(s string) bool { return isSSN(s, false) }
-	checkValidator(t, "isSSN", dashed, []validatorCase{
+	dashed := func(s string) bool { return IsSSN(s, false) }
+	checkValidator(t, "IsSSN", dashed, []validatorCase{
 		{"123-45-6789", true},
 		{"001-01-0001", true},
 		{"899-99-9999", true},
@@ -74,8 +73,8 @@ func TestIsSSN(t *testing.T) {
 		{"123-456-789", false},
 		{"12a-45-6789", false},
 	})
-	bare := func(s string) bool { return isSSN(s, true) }
-	checkValidator(t, "isSSN(bare)", bare, []validatorCase{
+	bare := func(s string) bool { return IsSSN(s, true) }
+	checkValidator(t, "IsSSN(bare)", bare, []validatorCase{
 		{"123456789", true},
 		{"666456789", false},
 		{"12345678", false},
@@ -84,7 +83,7 @@ func TestIsSSN(t *testing.T) {
 
 func TestIsEmail(t *testing.T) {
 	t.Parallel()
-	checkValidator(t, "isEmail", isEmail, []validatorCase{
+	checkValidator(t, "IsEmail", IsEmail, []validatorCase{
 		{"ann@example.com", true},
 		{"ann.lee+tag@mail.example.co.uk", true},
 		{"a_b@sub-domain.io", true},
@@ -104,7 +103,7 @@ func TestIsEmail(t *testing.T) {
 
 func TestIsURL(t *testing.T) {
 	t.Parallel()
-	checkValidator(t, "isURL", isURL, []validatorCase{
+	checkValidator(t, "IsURL", IsURL, []validatorCase{
 		{"https://example.com", true},
 		{"http://example.com/a?b=c#d", true},
 		{"HTTPS://Example.COM:8443/x", true},
@@ -122,7 +121,7 @@ func TestIsURL(t *testing.T) {
 
 func TestIsIP(t *testing.T) {
 	t.Parallel()
-	checkValidator(t, "isIP", isIP, []validatorCase{
+	checkValidator(t, "IsIP", IsIP, []validatorCase{
 		{"192.168.0.1", true},
 		{"8.8.8.8", true},
 		{"::1", true},
@@ -139,8 +138,8 @@ func TestIsIP(t *testing.T) {
 
 func TestIsPhone(t *testing.T) {
 	t.Parallel()
-	plain := func(s string) bool { return isPhone(s, false) }
-	checkValidator(t, "isPhone", plain, []validatorCase{
+	plain := func(s string) bool { return IsPhone(s, false) }
+	checkValidator(t, "IsPhone", plain, []validatorCase{
 		{"(555) 123-4567", true},
 		{"555-123-4567", true},
 		{"555.123.4567", true},
@@ -158,8 +157,8 @@ func TestIsPhone(t *testing.T) {
 		{"call 555-1234", false},
 		{"1+555-123-4567", false},
 	})
-	bare := func(s string) bool { return isPhone(s, true) }
-	checkValidator(t, "isPhone(bare)", bare, []validatorCase{
+	bare := func(s string) bool { return IsPhone(s, true) }
+	checkValidator(t, "IsPhone(bare)", bare, []validatorCase{
 		{"5551234567", true},
 		{"12345", false},
 	})
@@ -167,8 +166,8 @@ func TestIsPhone(t *testing.T) {
 
 func TestIsAddress(t *testing.T) {
 	t.Parallel()
-	strict := func(s string) bool { return isAddress(s, false) }
-	checkValidator(t, "isAddress", strict, []validatorCase{
+	strict := func(s string) bool { return IsAddress(s, false) }
+	checkValidator(t, "IsAddress", strict, []validatorCase{
 		{"123 Main St", true},
 		{"123 Main St.", true},
 		{"4B Elm Avenue, Springfield, IL 62704", true},
@@ -181,14 +180,14 @@ func TestIsAddress(t *testing.T) {
 		{"1234567 Main St", false},
 		{"123-45 Main St", false},
 	})
-	loose := func(s string) bool { return isAddress(s, true) }
-	checkValidator(t, "isAddress(loose)", loose, []validatorCase{
+	loose := func(s string) bool { return IsAddress(s, true) }
+	checkValidator(t, "IsAddress(loose)", loose, []validatorCase{
 		{"123 Main", true},
 		{"123 456", false},
 	})
 }
 
-func TestPersonName(t *testing.T) {
+func TestNameShape(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in            string
@@ -206,77 +205,9 @@ func TestPersonName(t *testing.T) {
 		{"J", false, false},
 	}
 	for _, tt := range tests {
-		shaped, known := personName(tt.in)
+		shaped, known := NameShape(tt.in)
 		if shaped != tt.shaped || known != tt.known {
-			t.Errorf("personName(%q) = %v, %v; want %v, %v", tt.in, shaped, known, tt.shaped, tt.known)
-		}
-	}
-}
-
-func TestIDFormat(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		vals []string
-		want string
-	}{
-		{[]string{"550e8400-e29b-41d4-a716-446655440000", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"}, "uuid"},
-		{[]string{"CUST-000001", "CUST-000002", "CUST-000107"}, "CUST-%06d"},
-		{[]string{"A1", "A2", "A10"}, "A%d"},
-		{[]string{"ORD10", "ORD11", "ORD12"}, "ORD%d"},
-		{[]string{"7", "8", "123"}, "%d"},
-		{[]string{"00017", "00234", "99999"}, "%05d"},
-		{[]string{"50%-1", "50%-2"}, "50%%-%d"},
-		{[]string{"a3f9", "0b1c", "ffff"}, "hex:4"},
-		{[]string{"x7Kq2", "pL9za", "Q0w1e"}, "alnum:5"},
-		{[]string{"007", "0123"}, "hex:4"}, // padded to different widths: random tokens
-		{[]string{"a-b", "c-d"}, ""},
-	}
-	for _, tt := range tests {
-		if got := idFormat(tt.vals); got != tt.want {
-			t.Errorf("idFormat(%q) = %q, want %q", tt.vals, got, tt.want)
-		}
-	}
-}
-
-func TestValidIDFormat(t *testing.T) {
-	t.Parallel()
-	checkValidator(t, "validIDFormat", validIDFormat, []validatorCase{
-		{"uuid", true},
-		{"%d", true},
-		{"%06d", true},
-		{"CUST-%06d", true},
-		{"50%%-%d", true},
-		{"hex:32", true},
-		{"alnum:8", true},
-		{"", false},
-		{"CUST", false},
-		{"%s", false},
-		{"%d-%d", false},
-		{"%0d", false},
-		{"hex:0", false},
-		{"alnum:x", false},
-		{"100%", false},
-	})
-}
-
-func TestNameWords(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{"customer_id", []string{"customer", "id"}},
-		{"customerID", []string{"customer", "id"}},
-		{"CustomerId", []string{"customer", "id"}},
-		{"e-mail", []string{"e", "mail"}},
-		{"education-num", []string{"education", "num"}},
-		{"SSN", []string{"ssn"}},
-		{"", nil},
-		{"123", nil},
-	}
-	for _, tt := range tests {
-		if got := nameWords(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("nameWords(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("NameShape(%q) = %v, %v; want %v, %v", tt.in, shaped, known, tt.shaped, tt.known)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package profile
+package pii
 
 import (
 	"net/netip"
@@ -13,10 +13,10 @@ import (
 // (cards, IBANs, SSNs) and shape-based otherwise; none allocates on the
 // common path, because Infer runs them on every distinct value of a column.
 
-// isEmail reports whether s looks like local@domain.tld: one '@', a local part
+// IsEmail reports whether s looks like local@domain.tld: one '@', a local part
 // without spaces, and a domain of at least two dot-separated labels of
 // letters, digits and hyphens whose last label is at least two letters.
-func isEmail(s string) bool {
+func IsEmail(s string) bool {
 	at := strings.IndexByte(s, '@')
 	if at <= 0 || at > 64 || at == len(s)-1 || strings.IndexByte(s[at+1:], '@') >= 0 {
 		return false
@@ -60,9 +60,9 @@ func isEmail(s string) bool {
 	return true
 }
 
-// isURL reports whether s is an http, https or ftp URL with a dotted host (or
+// IsURL reports whether s is an http, https or ftp URL with a dotted host (or
 // localhost), or starts with "www.", and holds no whitespace.
-func isURL(s string) bool {
+func IsURL(s string) bool {
 	if strings.ContainsAny(s, " \t\n\r") {
 		return false
 	}
@@ -95,9 +95,9 @@ func isURL(s string) bool {
 	return strings.HasPrefix(host, "[") || strings.Contains(host, ".") || strings.EqualFold(host, "localhost")
 }
 
-// isIP reports whether s is an IPv4 or IPv6 address. A cheap character check
+// IsIP reports whether s is an IPv4 or IPv6 address. A cheap character check
 // comes first so that ordinary words never reach netip's error path.
-func isIP(s string) bool {
+func IsIP(s string) bool {
 	if len(s) < 2 || len(s) > 45 {
 		return false
 	}
@@ -124,10 +124,10 @@ func isIP(s string) bool {
 	return err == nil
 }
 
-// isSSN reports whether s is a US social security number: ddd-dd-dddd (or,
+// IsSSN reports whether s is a US social security number: ddd-dd-dddd (or,
 // when bare is true, nine bare digits) with a valid area (001-899, not 666),
 // a group other than 00 and a serial other than 0000.
-func isSSN(s string, bare bool) bool {
+func IsSSN(s string, bare bool) bool {
 	var d [9]byte
 	switch {
 	case len(s) == 11 && s[3] == '-' && s[6] == '-':
@@ -150,13 +150,11 @@ func isSSN(s string, bare bool) bool {
 	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
 }
 
-// isCard reports whether s is a payment card number: 13 to 19 digits, in
+// IsCard reports whether s is a payment card number: 13 to 19 digits, in
 // groups separated by single spaces or hyphens, that pass the Luhn check.
-func isCard(s string) bool {
+func IsCard(s string) bool {
 	digits := 0
-	sum := 0
-	// Walk from the right so that every second digit is doubled.
-	for i := len(s) - 1; i >= 0; i-- {
+	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == ' ' || c == '-' {
 			if i == len(s)-1 || i == 0 || s[i+1] == ' ' || s[i+1] == '-' {
@@ -167,64 +165,36 @@ func isCard(s string) bool {
 		if c < '0' || c > '9' {
 			return false
 		}
-		v := int(c - '0')
-		if digits%2 == 1 {
-			v *= 2
-			if v > 9 {
-				v -= 9
-			}
-		}
-		sum += v
 		digits++
 	}
-	return digits >= 13 && digits <= 19 && sum%10 == 0
+	return digits >= 13 && digits <= 19 && LuhnValid(s)
 }
 
-// isIBAN reports whether s is an International Bank Account Number: two
+// IsIBAN reports whether s is an International Bank Account Number: two
 // letters, two check digits and 11 to 30 letters or digits (spaces allowed
 // between groups, letters in either case), whose ISO 13616 mod-97 remainder
 // is 1.
-func isIBAN(s string) bool {
-	var buf [34]byte
+func IsIBAN(s string) bool {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == ' ' {
 			continue
 		}
-		if n == len(buf) {
+		switch {
+		case n < 2 && !isLetter(c), n >= 2 && n < 4 && !isDigit(c), !isAlnum(c):
 			return false
 		}
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') {
-			return false
-		}
-		buf[n] = c
 		n++
 	}
-	if n < 15 || !isUpper(buf[0]) || !isUpper(buf[1]) || !isDigit(buf[2]) || !isDigit(buf[3]) {
-		return false
-	}
-	// Move the first four characters to the end and read letters as 10..35.
-	rem := 0
-	for i := 0; i < n; i++ {
-		c := buf[(i+4)%n]
-		if isDigit(c) {
-			rem = (rem*10 + int(c-'0')) % 97
-		} else {
-			rem = (rem*100 + int(c-'A') + 10) % 97
-		}
-	}
-	return rem == 1
+	return n >= 15 && n <= 34 && IBANValid(s)
 }
 
-// isPhone reports whether s looks like a telephone number: 7 to 15 digits
+// IsPhone reports whether s looks like a telephone number: 7 to 15 digits
 // with the separators " -.()/" and an optional leading '+' and extension
 // ("x123", "ext. 123"). Unless bare is true it must hold a separator or the
 // leading '+', so that plain integers are not mistaken for phones.
-func isPhone(s string, bare bool) bool {
+func IsPhone(s string, bare bool) bool {
 	if s == "" || s[0] == '-' || s[0] == '.' {
 		return false
 	}
@@ -255,7 +225,7 @@ func isPhone(s string, bare bool) bool {
 	if digits < 7 || digits > 15 {
 		return false
 	}
-	if s[0] != '+' && isDecimal(s) && !(bare && allDigits(s)) {
+	if s[0] != '+' && looksDecimal(s) && !(bare && allDigits(s)) {
 		return false // a number such as 1234567.89
 	}
 	return seps > 0 || bare
@@ -269,10 +239,10 @@ var streetSuffixes = []string{
 	"alley", "aly", "crescent", "cres", "loop", "row", "close", "walk", "path", "pike",
 }
 
-// isAddress reports whether s looks like a street address: a house number (up
+// IsAddress reports whether s looks like a street address: a house number (up
 // to six digits, optionally a letter), then at least one word, then, unless
 // loose is true, a street suffix among the following words.
-func isAddress(s string, loose bool) bool {
+func IsAddress(s string, loose bool) bool {
 	num, rest, ok := strings.Cut(s, " ")
 	if !ok || len(num) == 0 || len(num) > 7 {
 		return false
@@ -336,10 +306,10 @@ func loadNames() {
 	}
 }
 
-// personName reports whether s is shaped like a person's name (one to four
+// NameShape reports whether s is shaped like a person's name (one to four
 // capitalised words of letters, apostrophes, hyphens and dots, optionally
 // "Last, First") and whether one of its words is a known first or last name.
-func personName(s string) (shaped, known bool) {
+func NameShape(s string) (shaped, known bool) {
 	if len(s) < 2 || len(s) > 60 {
 		return false, false
 	}
@@ -406,4 +376,14 @@ func indexFold(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// looksDecimal reports whether s reads as a plain decimal number (digits
+// without a leading zero, at most one point), which a phone never is.
+func looksDecimal(s string) bool {
+	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" && frac == "" || len(intPart) > 1 && intPart[0] == '0' {
+		return false
+	}
+	return (intPart == "" || allDigits(intPart)) && (frac == "" || allDigits(frac))
 }
