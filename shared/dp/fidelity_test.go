@@ -190,18 +190,25 @@ func TestDatetimeRangeFollowsTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	syn := sample(t, m, 2000, 1)
-	in := 0
+	// The range is found under DP, so a neighbouring year can join it
+	// (noise passing yearThreshold: about one fit in a few hundred); the
+	// 1-way step then leaves it few rows. Rows outside the year must stay
+	// rare, not impossible.
+	in, outside := 0, 0
 	for _, r := range syn.Rows {
 		ts, err := time.Parse(time.DateTime, r[0])
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ts.Year() != 2024 {
-			t.Fatalf("%s outside the year the data spans", r[0])
+			outside++
 		}
 		if ts.Month() == time.June {
 			in++
 		}
+	}
+	if outside > len(syn.Rows)/100 {
+		t.Errorf("%d of %d sampled times outside 2024, the year the data spans", outside, len(syn.Rows))
 	}
 	// Noise-level mass in the trimmed year's other bins is a few percent.
 	if in < len(syn.Rows)*85/100 {

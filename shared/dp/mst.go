@@ -41,6 +41,10 @@ const (
 	// perValueThreshold replaces boundsThreshold for integer ranges of one
 	// bin per value.
 	perValueThreshold = 2.5
+	// yearThreshold (sigma) is the bar a calendar year next to a datetime
+	// column's range must pass to join it: noise alone passes it about
+	// twice in ten thousand fits per side.
+	yearThreshold = 3.5
 	// warnThreshold: when even the largest bucket of a bounds histogram is
 	// below this many sigma (the largest of the grid's empty buckets
 	// reaches it one time in five), the range is a guess and the report
@@ -519,7 +523,13 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 					break
 				}
 				t := thr
-				if small(b) {
+				switch {
+				case a.Kind == profile.Datetime:
+					// A year bucket of real rows next to the data's main
+					// one holds a large count; at 1 sigma, noise alone
+					// added a neighbouring year to one fit in six.
+					t = yearThreshold * math.Sqrt(g.Sigma2())
+				case small(b):
 					t = perValueThreshold * math.Sqrt(g.Sigma2())
 				}
 				if (j == 1 && float64(counts[b]) >= t) || float64(counts[b]) >= jump {
