@@ -62,7 +62,7 @@ func TestSafeHarborColumns(t *testing.T) {
 			if tt.leaked {
 				leaked[tt.col.Name] = privacy.PIIColumn{Column: tt.col.Name, LeakedCells: 1, LeakedValues: 1, FoundIn: []string{tt.col.Name}}
 			}
-			cat := category(&tt.col)
+			cat := category(&tt.col, 0)
 			if cat < 0 || safeHarbor[cat][0] != tt.ref {
 				t.Fatalf("category of %q = %d, want %s", tt.col.Name, cat, tt.ref)
 			}
@@ -72,8 +72,15 @@ func TestSafeHarborColumns(t *testing.T) {
 			}
 		})
 	}
-	if c := category(&profile.Column{Name: "bmi", Kind: profile.Numeric}); c >= 0 {
+	if c := category(&profile.Column{Name: "bmi", Kind: profile.Numeric}, 10); c >= 0 {
 		t.Errorf("bmi is category %d, want none", c)
+	}
+	// German credit's telephone is yes/none: no phone number.
+	if c := category(&profile.Column{Name: "telephone", Kind: profile.Categorical, Distinct: 2}, 800); c >= 0 {
+		t.Errorf("a two-valued telephone column is category %d, want none", c)
+	}
+	if c := category(&profile.Column{Name: "telephone", Kind: profile.Categorical, Distinct: 700}, 800); c != 3 {
+		t.Errorf("a mostly distinct telephone column is category %d, want (D)", c)
 	}
 }
 

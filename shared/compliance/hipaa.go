@@ -129,7 +129,11 @@ func hasTok(toks []string, words ...string) bool {
 
 // category decides which Safe Harbor category a column belongs to (an index
 // into safeHarbor, or -1), from its profiled kind and its name.
-func category(c *profile.Column) int {
+//
+// Names alone place a column in categories (D) to (R) only when its values
+// can identify: an id, PII or free-text column, or one whose values are
+// mostly distinct. German credit's "telephone" (yes/none) is no phone number.
+func category(c *profile.Column, rows int) int {
 	t := tokens(c.Name)
 	switch c.PII {
 	case profile.PersonName:
@@ -157,6 +161,8 @@ func category(c *profile.Column) int {
 		return 1
 	case c.Kind == profile.Datetime || hasTok(t, "dob", "birthdate", "birthday") || isAge(c):
 		return 2
+	case !identifying(c, rows):
+		return -1
 	case hasTok(t, "fax"):
 		return 4
 	case hasTok(t, "phone", "telephone", "mobile"):
@@ -189,6 +195,15 @@ func category(c *profile.Column) int {
 		return 17
 	}
 	return -1
+}
+
+func identifying(c *profile.Column, rows int) bool {
+	switch c.Kind {
+	case profile.ID, profile.PII, profile.Text:
+		return true
+	}
+	n := rows - c.Missing
+	return n > 0 && c.Distinct*2 > n
 }
 
 func isAge(c *profile.Column) bool {
@@ -343,7 +358,7 @@ func hipaa(train, out *table.Table, p *profile.Profile, leak privacy.PIILeakage,
 			sh.Columns = append(sh.Columns, scanText(c, out)...)
 			continue
 		}
-		cat := category(c)
+		cat := category(c, p.Rows)
 		if cat < 0 {
 			sh.Columns = append(sh.Columns, ColumnCheck{Column: c.Name, Status: Absent,
 				Evidence: fmt.Sprintf("a %s column matching none of the 18 categories", c.Kind)})

@@ -4,6 +4,7 @@
 //	synthos generate INPUT -n N -o F  fit a model and write synthetic rows
 //	synthos profile FILE              describe a table's columns
 //	synthos evaluate REAL SYNTH       quality and privacy report, release gate
+//	synthos compliance TRAIN OUTPUT   GDPR, HIPAA and CCPA evidence
 //	synthos keys create --tenant T    API keys (list, revoke)
 //	synthos version
 //
@@ -36,6 +37,7 @@ func commands() []command {
 		{"generate", "INPUT -n ROWS -o OUTPUT [flags]: fit a model to a table and write synthetic rows", runGenerate},
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
+		{"compliance", "TRAIN OUTPUT --holdout H [--html F.html] [--json F.json] [--regimes gdpr,hipaa,ccpa]: GDPR, HIPAA and CCPA evidence", runCompliance},
 		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "synthos", version)
