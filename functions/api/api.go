@@ -115,6 +115,9 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 		svc.MaxResumable = env.Config.MaxUploadBytes
 	}
 	svc.Sessions, svc.ChunkGranularity = o.Sessions, o.ChunkGranularity
+	if env.Config != nil {
+		svc.Regimes = env.Config.Regimes
+	}
 	if svc.Sessions == nil && env.Config != nil {
 		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
 			svc.Sessions = api.NewGCSSessions(u.Host)
@@ -163,6 +166,7 @@ func (s *server) table() []route {
 		{"GET", "/v1/jobs/{id}", apikeys.Read, s.getJob},
 		{"POST", "/v1/jobs/{id}/cancel", apikeys.Write, s.cancelJob},
 		{"GET", "/v1/jobs/{id}/report", apikeys.Read, s.getReport},
+		{"GET", "/v1/jobs/{id}/compliance", apikeys.Read, s.getCompliance},
 		{"GET", "/v1/jobs/{id}/output", apikeys.Read, s.getOutput},
 		{"GET", "/v1/jobs/{id}/output/content", apikeys.Read, s.getOutputContent},
 		{"POST", "/v1/keys", apikeys.Admin, s.createKey},

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -85,6 +86,8 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"get job missing", req{method: "GET", path: "/v1/jobs/job_missing", key: reader}, 404},
 		{"report not ready", req{method: "GET", path: "/v1/jobs/" + job + "/report", key: reader}, 404},
 		{"report bad format", req{method: "GET", path: "/v1/jobs/" + job + "/report?format=pdf", key: reader}, 400},
+		{"compliance not ready", req{method: "GET", path: "/v1/jobs/" + job + "/compliance", key: reader}, 404},
+		{"compliance bad format", req{method: "GET", path: "/v1/jobs/" + job + "/compliance?format=pdf", key: reader}, 400},
 		{"output not ready", req{method: "GET", path: "/v1/jobs/" + job + "/output", key: reader}, 404},
 		{"output content not ready", req{method: "GET", path: "/v1/jobs/" + job + "/output/content", key: reader}, 404},
 		{"cancel", req{method: "POST", path: "/v1/jobs/" + job + "/cancel", key: admin}, 202},
@@ -165,13 +168,29 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"/v1/jobs/" + done + "/report", "application/json"},
 		{"/v1/jobs/" + done + "/report?format=html", "text/html; charset=utf-8"},
 		{"/v1/jobs/" + done + "/output/content", "text/csv; charset=utf-8"},
+		{"/v1/jobs/" + done + "/compliance", "application/json"},
+		{"/v1/jobs/" + done + "/compliance?format=html", "text/html; charset=utf-8"},
 	} {
 		r := f.do(req{method: "GET", path: tc.path, key: reader})
 		if r.status != 200 || r.header.Get("Content-Type") != tc.ctype {
 			t.Errorf("GET %s = %d %q: %s", tc.path, r.status, r.header.Get("Content-Type"), r.body)
 		}
 	}
-	r := f.do(req{method: "GET", path: "/v1/jobs/" + done + "/output", key: reader})
+	// The compliance report names the job and, since the output copies the
+	// training rows, finds risks; it never claims compliance.
+	r := f.do(req{method: "GET", path: "/v1/jobs/" + done + "/compliance", key: reader})
+	var cr struct {
+		Processing struct{ Job, Tenant string } `json:"processing"`
+		GDPR       struct{ Verdict string }     `json:"gdpr"`
+		HIPAA      *struct{ Verdict string }    `json:"hipaa"`
+	}
+	if err := json.Unmarshal(r.body, &cr); err != nil || cr.Processing.Job != done || cr.Processing.Tenant != "acme" || cr.GDPR.Verdict == "" || cr.HIPAA == nil {
+		t.Errorf("compliance report: %v %s", err, r.body)
+	}
+	if strings.Contains(strings.ToLower(string(r.body)), "\"compliant\"") {
+		t.Errorf("the compliance report claims compliance: %s", r.body)
+	}
+	r = f.do(req{method: "GET", path: "/v1/jobs/" + done + "/output", key: reader})
 	if r.status != 200 || !strings.HasSuffix(r.json(t)["url"].(string), "/v1/jobs/"+done+"/output/content") {
 		t.Errorf("output URL: %d %s", r.status, r.body)
 	}

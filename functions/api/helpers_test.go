@@ -324,7 +324,10 @@ func (f *fixture) createJob(key, dataset string) string {
 func (f *fixture) finish(tenant, id string) {
 	f.t.Helper()
 	ctx := context.Background()
-	_, _, err := jobs.New(f.st).Update(ctx, id, "test-finish", func(j *jobs.Job) error { return jobs.Advance(j, jobs.Succeeded) })
+	_, _, err := jobs.New(f.st).Update(ctx, id, "test-finish", func(j *jobs.Job) error {
+		j.Outputs = map[string]string{"data": datasets.OutputKey(tenant, id, "csv")}
+		return jobs.Advance(j, jobs.Succeeded)
+	})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -337,4 +340,6 @@ func (f *fixture) finish(tenant, id string) {
 	put(datasets.ReportKey(tenant, id, "json"), `{"quality":{"overall":0.9}}`)
 	put(datasets.ReportKey(tenant, id, "html"), "<!doctype html><title>report</title>")
 	put(datasets.OutputKey(tenant, id, "csv"), sampleCSV)
+	put(datasets.TrainKey(tenant, id), sampleCSV)
+	put(datasets.HoldoutKey(tenant, id), "age,sex,charges\n23,male,2130.1\n52,female,11070.5\n41,female,7512.3\n")
 }

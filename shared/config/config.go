@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +101,25 @@ type Config struct {
 	// ShardWindow is how many shards of one job sample at once; the others
 	// wait their turn (a tenant runs at most concurrent_jobs x ShardWindow).
 	ShardWindow int `env:"SYNTHOS_SHARD_WINDOW, default=4"`
+
+	// ComplianceRegimes are the regimes a job's compliance report assesses
+	// (gdpr, hipaa, ccpa) for tenants without their own policy.
+	ComplianceRegimes []string `env:"SYNTHOS_COMPLIANCE_REGIMES, default=gdpr,hipaa,ccpa"`
+	// ComplianceTenantRegimes is the policy per tenant:
+	// "tenantA:gdpr+ccpa,tenantB:hipaa".
+	ComplianceTenantRegimes map[string]string `env:"SYNTHOS_COMPLIANCE_TENANT_REGIMES"`
+}
+
+// complianceRegimes are the regimes a compliance report knows.
+var complianceRegimes = []string{"gdpr", "hipaa", "ccpa"}
+
+// Regimes returns the compliance regimes that apply to tenant: its own
+// policy, else SYNTHOS_COMPLIANCE_REGIMES.
+func (c *Config) Regimes(tenant string) []string {
+	if v, ok := c.ComplianceTenantRegimes[tenant]; ok {
+		return strings.Split(v, "+")
+	}
+	return c.ComplianceRegimes
 }
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
@@ -287,6 +307,18 @@ func (c *Config) Validate() error {
 	}
 	if c.ShardWindow < 1 || c.ShardWindow > 1000 {
 		bad("SYNTHOS_SHARD_WINDOW", "%d is out of range; use 1 to 1000, e.g. 4 (the default)", c.ShardWindow)
+	}
+	for _, r := range c.ComplianceRegimes {
+		if !slices.Contains(complianceRegimes, r) {
+			bad("SYNTHOS_COMPLIANCE_REGIMES", "unknown regime %q; list some of gdpr, hipaa, ccpa, e.g. gdpr,hipaa,ccpa (the default)", r)
+		}
+	}
+	for tenant, v := range c.ComplianceTenantRegimes {
+		for _, r := range strings.Split(v, "+") {
+			if !slices.Contains(complianceRegimes, r) {
+				bad("SYNTHOS_COMPLIANCE_TENANT_REGIMES", "tenant %s: unknown regime %q; write tenant:gdpr+hipaa,other:ccpa", tenant, r)
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
