@@ -95,8 +95,36 @@ func (h *hasher) mac(parts ...string) []byte {
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
+// memoSize bounds the per-column memo of keyed operators: columns repeat
+// values (countries, employers), and a bounded memo keeps memory flat.
+const memoSize = 4096
+
+// memo caches f's results for repeated values; it is emptied when full.
+func memo(f cellOp) cellOp {
+	m := make(map[string]string, memoSize)
+	return func(s, e string) string {
+		if v, ok := m[s]; ok {
+			return v
+		}
+		v := f(s, e)
+		if len(m) >= memoSize {
+			clear(m)
+		}
+		m[s] = v
+		return v
+	}
+}
+
 // compile builds the operator of rule r for column c.
 func compile(r Rule, c *profile.Column, k *Keyring, domain string) (cellOp, error) {
+	f, err := compileOp(r, c, k, domain)
+	if err == nil && (r.Op == OpPseudonym || r.Op == OpToken || r.Op == OpSurrogate) {
+		f = memo(f)
+	}
+	return f, err
+}
+
+func compileOp(r Rule, c *profile.Column, k *Keyring, domain string) (cellOp, error) {
 	needKey := func() error {
 		if k == nil {
 			return fmt.Errorf("operator %s needs a keyring", r.Op)
