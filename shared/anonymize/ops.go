@@ -261,14 +261,17 @@ var surrogates = map[string]func(f *gofakeit.Faker) string{
 	"last_name":  func(f *gofakeit.Faker) string { return f.LastName() },
 	"email":      func(f *gofakeit.Faker) string { return f.Email() },
 	"phone":      func(f *gofakeit.Faker) string { return f.PhoneFormatted() },
-	"address":    func(f *gofakeit.Faker) string { a := f.Address(); return a.Street + ", " + a.City + ", " + a.State + " " + a.Zip },
-	"street":     func(f *gofakeit.Faker) string { return f.Street() },
-	"city":       func(f *gofakeit.Faker) string { return f.City() },
-	"ssn":        func(f *gofakeit.Faker) string { s := f.SSN(); return s[:3] + "-" + s[3:5] + "-" + s[5:] },
-	"company":    func(f *gofakeit.Faker) string { return f.Company() },
-	"username":   func(f *gofakeit.Faker) string { return f.Username() },
-	"ip":         func(f *gofakeit.Faker) string { return f.IPv4Address() },
-	"url":        func(f *gofakeit.Faker) string { return f.URL() },
+	"address": func(f *gofakeit.Faker) string {
+		a := f.Address()
+		return a.Street + ", " + a.City + ", " + a.State + " " + a.Zip
+	},
+	"street":   func(f *gofakeit.Faker) string { return f.Street() },
+	"city":     func(f *gofakeit.Faker) string { return f.City() },
+	"ssn":      func(f *gofakeit.Faker) string { s := f.SSN(); return s[:3] + "-" + s[3:5] + "-" + s[5:] },
+	"company":  func(f *gofakeit.Faker) string { return f.Company() },
+	"username": func(f *gofakeit.Faker) string { return f.Username() },
+	"ip":       func(f *gofakeit.Faker) string { return f.IPv4Address() },
+	"url":      func(f *gofakeit.Faker) string { return f.URL() },
 }
 
 func surrogateKinds() []string {
@@ -363,4 +366,3 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
-
