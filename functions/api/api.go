@@ -118,6 +118,7 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if env.Config != nil {
 		svc.Regimes = env.Config.Regimes
 	}
+	svc.Secrets = env.Secrets
 	if svc.Sessions == nil && env.Config != nil {
 		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
 			svc.Sessions = api.NewGCSSessions(u.Host)
@@ -161,6 +162,7 @@ func (s *server) table() []route {
 		{"POST", "/v1/datasets/{id}/complete", apikeys.Write, s.completeUpload},
 		{"GET", "/v1/datasets/{id}/privacy-budget", apikeys.Read, s.getPrivacyBudget},
 		{"PUT", "/v1/datasets/{id}/privacy-budget", apikeys.Admin, s.putPrivacyBudget},
+		{"POST", "/v1/datasets/{id}/anonymize", apikeys.Write, s.anonymizeDataset},
 		{"POST", "/v1/jobs", apikeys.Write, s.createJob},
 		{"GET", "/v1/jobs", apikeys.Read, s.listJobs},
 		{"GET", "/v1/jobs/{id}", apikeys.Read, s.getJob},

@@ -75,6 +75,11 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"complete ready", req{method: "POST", path: "/v1/datasets/" + ds + "/complete", key: admin}, 200},
 		{"complete missing", req{method: "POST", path: "/v1/datasets/ds_missing/complete", key: admin}, 404},
 
+		{"anonymize", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer, body: map[string]any{"k": 2, "quasi": []string{"age"}, "columns": map[string]any{"charges": map[string]any{"op": "generalize", "width": 1000}}}}, 201},
+		{"anonymize unknown column", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer, body: map[string]any{"columns": map[string]any{"bmi": map[string]any{"op": "drop"}}}}, 400},
+		{"anonymize unknown field", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer, body: map[string]any{"kk": 2}}, 400},
+		{"anonymize missing", req{method: "POST", path: "/v1/datasets/ds_missing/anonymize", key: writer, body: map[string]any{}}, 404},
+		{"anonymize read scope", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: reader, body: map[string]any{}}, 403},
 		{"create job", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 5}}, 202},
 		{"create job bad rows", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 0}}, 400},
 		{"create job unknown dataset", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": "ds_x", "rows": 5}}, 404},
@@ -157,6 +162,24 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		if r.status != tc.want {
 			t.Errorf("%s: %s %s = %d, want %d: %s", tc.name, tc.method, tc.path, r.status, tc.want, r.body)
 		}
+	}
+
+	// An anonymised dataset is a new ready dataset whose classes hold at
+	// least k rows, and the answer names the key version.
+	r0 := f.do(req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer,
+		body: map[string]any{"k": 3, "quasi": []string{"age", "sex"}}})
+	var an struct {
+		Dataset struct{ ID, Status string }
+		Result  struct {
+			KeyVersion string `json:"key_version"`
+			KAnonymity struct {
+				MinClass int `json:"min_class_size"`
+			} `json:"k_anonymity"`
+		}
+	}
+	if err := json.Unmarshal(r0.body, &an); err != nil || r0.status != 201 || an.Dataset.Status != "ready" || an.Dataset.ID == ds ||
+		an.Result.KAnonymity.MinClass < 3 || !strings.HasPrefix(an.Result.KeyVersion, "hmac v1") {
+		t.Errorf("anonymize: %d %v %s", r0.status, err, r0.body)
 	}
 
 	// A finished job: report (both formats), output URL and content.

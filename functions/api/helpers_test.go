@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"synthos.dev/synthos/shared/anonymize"
 	"testing"
 	"time"
 
@@ -156,6 +157,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if !o.noWebhookKey {
 		vars[secrets.EnvName(webhooks.KeySecret)] = testWebhookKey
 	}
+	vars[secrets.EnvName(anonymize.SecretName("acme"))] = testKeyring(t)
 	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second), Logger: slog.New(slog.DiscardHandler),
 		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
 	catalog := o.plans
@@ -317,6 +319,20 @@ func (f *fixture) createJob(key, dataset string) string {
 		f.t.Fatalf("create job: %d %s", r.status, r.body)
 	}
 	return r.json(f.t)["id"].(string)
+}
+
+// testKeyring is a fresh anonymisation keyring, as stored.
+func testKeyring(t testing.TB) string {
+	t.Helper()
+	k, err := anonymize.NewKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // finish marks a job succeeded and writes its report and output, as the

@@ -29,6 +29,7 @@ import (
 	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
+	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/state"
 )
 
@@ -76,6 +77,9 @@ type Service struct {
 	// Regimes returns the compliance regimes of a tenant's policy
 	// (config.Config.Regimes); nil assesses every regime.
 	Regimes func(tenant string) []string
+	// Secrets holds the tenants' anonymisation keyrings; nil answers 503 on
+	// POST /v1/datasets/{id}/anonymize.
+	Secrets secrets.Source
 }
 
 // NewService returns a Service over the given adapters, admitting jobs
