@@ -38,16 +38,11 @@ func (s *Service) ComplianceKey(ctx context.Context, p *apikeys.Principal, id, e
 	} else if ok {
 		return key, nil
 	}
-	out := j.Outputs["data"]
-	if out == "" {
-		out = j.Outputs["quarantine"]
+	var regimes []string
+	if s.Regimes != nil {
+		regimes = s.Regimes(j.Tenant)
 	}
-	if out == "" || (j.State != jobs.Succeeded && j.State != jobs.Failed) {
-		return "", &CodedError{Code: "not_ready", Kind: ErrNotReady,
-			Msg:     fmt.Sprintf("the compliance report of job %s needs its evaluated output (job is %s)", id, j.State),
-			Details: map[string]any{"state": string(j.State)}}
-	}
-	r, err := s.buildCompliance(ctx, j, out)
+	r, err := JobCompliance(ctx, s.State, s.Bucket, j, regimes)
 	if err != nil {
 		return "", err
 	}
@@ -67,13 +62,26 @@ func complianceKey(tenant, job, ext string) string {
 	return datasets.JobPrefix(tenant, job) + "compliance." + ext
 }
 
-func (s *Service) buildCompliance(ctx context.Context, j *jobs.Job, outKey string) (*compliance.Report, error) {
+// JobCompliance builds the compliance report of job j for regimes (empty:
+// all) from its training rows, holdout and output in b, linked to the
+// job.created audit record in st. The API serves it; the CLI builds it
+// against the local store (synthos compliance --job).
+func JobCompliance(ctx context.Context, st state.Store, b *blob.Bucket, j *jobs.Job, regimes []string) (*compliance.Report, error) {
+	outKey := j.Outputs["data"]
+	if outKey == "" {
+		outKey = j.Outputs["quarantine"]
+	}
+	if outKey == "" || (j.State != jobs.Succeeded && j.State != jobs.Failed) {
+		return nil, &CodedError{Code: "not_ready", Kind: ErrNotReady,
+			Msg:     fmt.Sprintf("the compliance report of job %s needs its evaluated output (job is %s)", j.ID, j.State),
+			Details: map[string]any{"state": string(j.State)}}
+	}
 	csv := table.Options{Delimiter: ',', MaxCellBytes: -1, MaxColumns: -1}
-	train, err := readObject(ctx, s.Bucket, datasets.TrainKey(j.Tenant, j.ID), table.CSV, csv)
+	train, err := readObject(ctx, b, datasets.TrainKey(j.Tenant, j.ID), table.CSV, csv)
 	if err != nil {
 		return nil, err
 	}
-	holdout, err := readObject(ctx, s.Bucket, datasets.HoldoutKey(j.Tenant, j.ID), table.CSV, csv)
+	holdout, err := readObject(ctx, b, datasets.HoldoutKey(j.Tenant, j.ID), table.CSV, csv)
 	if err != nil {
 		return nil, err
 	}
@@ -87,15 +95,12 @@ func (s *Service) buildCompliance(ctx context.Context, j *jobs.Job, outKey strin
 	}
 	oopts := csv
 	oopts.Unescape = true
-	output, err := readObject(ctx, s.Bucket, outKey, format, oopts)
+	output, err := readObject(ctx, b, outKey, format, oopts)
 	if err != nil {
 		return nil, err
 	}
-	in := compliance.Inputs{Train: train, Holdout: holdout, Output: output,
+	in := compliance.Inputs{Train: train, Holdout: holdout, Output: output, Regimes: regimes,
 		Attacks: privacy.AttackOptions{Seed: j.Request.Seed}}
-	if s.Regimes != nil {
-		in.Regimes = s.Regimes(j.Tenant)
-	}
 	model := j.Request.Model
 	settings := map[string]string{"model": model, "seed": strconv.FormatUint(j.Request.Seed, 10), "rows": strconv.FormatInt(j.Request.Rows, 10)}
 	if model == engine.KindDP {
@@ -111,7 +116,7 @@ func (s *Service) buildCompliance(ctx context.Context, j *jobs.Job, outKey strin
 		Operation: "synthetic data generation", Dataset: j.Request.Dataset, At: j.CreatedAt, Settings: settings}
 	// The job.created audit record names who asked for the job.
 	evID := audit.JobCreatedID(j.ID)
-	if rec, err := audit.NewLog(s.State).Get(ctx, evID); err == nil {
+	if rec, err := audit.NewLog(st).Get(ctx, evID); err == nil {
 		in.Record.Actor = rec.Actor
 		in.Record.Audit = &compliance.AuditLink{EventID: rec.ID, Action: rec.Action, Seq: rec.Seq}
 	} else if errors.Is(err, state.ErrNotFound) {

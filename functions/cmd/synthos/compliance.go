@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,9 +15,14 @@ import (
 	"strconv"
 	"time"
 
+	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/compliance"
+	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/engine"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/privacy"
+	"synthos.dev/synthos/shared/state"
 )
 
 // runCompliance builds the GDPR / HIPAA / CCPA evidence of an output table
@@ -37,14 +43,29 @@ func runCompliance(ctx context.Context, args []string, stdout, stderr io.Writer)
 	epsilon := fs.Float64("epsilon", 0, "the ε of the model's differential-privacy guarantee (dp models)")
 	delta := fs.Float64("delta", engine.DefaultDelta, "the δ of the guarantee")
 	schemaPath := fs.String("schema", "", "JSON schema file overriding inferred column kinds")
+	job := fs.String("job", "", "build the report of this job of the local store (SYNTHOS_STATE_URL, SYNTHOS_OBJECTS_URL) instead of files; needs --tenant")
+	tenant := fs.String("tenant", "", "the job's tenant (with --job)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: synthos compliance TRAIN OUTPUT --holdout HOLDOUT [--html F.html] [--json F.json] [--regimes gdpr,hipaa,ccpa]")
+		fmt.Fprintln(stderr, "       synthos compliance --job ID --tenant T [--html F.html] [--json F.json] [--regimes ...]")
 		fmt.Fprintln(stderr, "\nTRAIN are the real rows the output was made from, OUTPUT the synthetic or de-identified table.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	if *job != "" {
+		if len(pos) != 0 || *tenant == "" {
+			fs.Usage()
+			return fmt.Errorf("%w: --job takes no table arguments and needs --tenant", errUsage)
+		}
+		start := time.Now()
+		r, err := localJobCompliance(ctx, *tenant, *job, splitList(*regimes))
+		if err != nil {
+			return err
+		}
+		return writeCompliance(r, *jsonOut, *htmlOut, stdout, time.Since(start))
 	}
 	if len(pos) != 2 || *holdout == "" {
 		fs.Usage()
@@ -94,11 +115,16 @@ func runCompliance(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("compliance: %w", err)
 	}
-	took := time.Since(start)
+	return writeCompliance(r, *jsonOut, *htmlOut, stdout, time.Since(start))
+}
+
+// writeCompliance writes the report's files atomically (either path may be
+// empty) and prints the summary.
+func writeCompliance(r *compliance.Report, jsonOut, htmlOut string, stdout io.Writer, took time.Duration) error {
 	for _, o := range []struct {
 		path  string
 		write func(io.Writer, *compliance.Report) error
-	}{{*jsonOut, compliance.WriteJSON}, {*htmlOut, compliance.WriteHTML}} {
+	}{{jsonOut, compliance.WriteJSON}, {htmlOut, compliance.WriteHTML}} {
 		if o.path == "" {
 			continue
 		}
@@ -111,6 +137,40 @@ func runCompliance(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	return printCompliance(stdout, r, took)
+}
+
+// localJobCompliance builds a job's report from the local store, as the
+// API's GET /v1/jobs/{id}/compliance does.
+func localJobCompliance(ctx context.Context, tenant, id string, regimes []string) (*compliance.Report, error) {
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := state.Open(ctx, cfg.StateURL)
+	if errors.Is(err, state.ErrLocked) {
+		return nil, fmt.Errorf("the state store %s is in use, most likely by 'synthos serve': stop it, or use GET /v1/jobs/%s/compliance: %w", cfg.StateURL, id, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state store (SYNTHOS_STATE_URL=%s): %w", cfg.StateURL, err)
+	}
+	defer st.Close()
+	b, err := objects.Open(ctx, cfg.ObjectsURL)
+	if err != nil {
+		return nil, fmt.Errorf("open object store (SYNTHOS_OBJECTS_URL=%s): %w", cfg.ObjectsURL, err)
+	}
+	defer b.Close()
+	j, err := jobs.New(st).Get(ctx, tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("job %s of tenant %s: %w", id, tenant, err)
+	}
+	if len(regimes) == 0 {
+		regimes = cfg.Regimes(tenant)
+	}
+	r, err := api.JobCompliance(ctx, st, b, j, regimes)
+	if err != nil {
+		return nil, fmt.Errorf("compliance: %w", err)
+	}
+	return r, nil
 }
 
 func operation(model string) string {
