@@ -285,7 +285,20 @@ func criteria(c *privacy.Criteria, maxRisk float64) []Criterion {
 // a dozen secrets is biased upwards by chance where the control rate is near
 // 1 (insurance, 268 holdout rows never trained on: smoker 0.14 [0.00, 0.49]);
 // these rules pick the secret the data most clearly show at risk.
+//
+// Secrets whose attack did no better than random guessing on the training
+// rows (Weak: Anonymeter's "results cannot be trusted") are passed over
+// unless every secret's is.
 func strongest(rs []privacy.AttackResult) privacy.AttackResult {
+	var trusted []privacy.AttackResult
+	for _, r := range rs {
+		if !r.Weak {
+			trusted = append(trusted, r)
+		}
+	}
+	if len(trusted) > 0 {
+		rs = trusted
+	}
 	score := func(r privacy.AttackResult) float64 {
 		if w := r.Risk.High - r.Risk.Low; w > 0 {
 			return r.Risk.Value / w

@@ -29,6 +29,10 @@ package privacy
 //     a row. Anonymeter keeps one of the tied rows arbitrarily, which makes a
 //     verbatim copy look unlinkable whenever one side's columns are shared by
 //     several people (on Adult: 0.17 instead of 1 for a copy).
+//   - Multivariate predicates are searched among at most MaxAttempts
+//     (default 100,000, Anonymeter's is 10,000,000) candidates, to bound the
+//     time; the result notes when fewer than Attacks were found and its
+//     rates are over those found, as Anonymeter's are.
 //   - The singling-out control is corrected to the training size with one
 //     Beta prior of predicate weights fitted to the control counts
 //     (beta-binomial, empirical Bayes) instead of Anonymeter's single
