@@ -11,7 +11,7 @@ import (
 	"github.com/tink-crypto/tink-go/v2/tink"
 
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/engine"
+	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/pipeline"
@@ -68,7 +68,7 @@ func TestEmbeddedEncryptedJobShredded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := engine.Load(r); err != nil {
+	if _, err := model.Load(r); err != nil {
 		t.Fatalf("the stored model does not decrypt to a model: %v", err)
 	}
 

@@ -118,6 +118,10 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 		svc.MaxResumable = env.Config.MaxUploadBytes
 	}
 	svc.Sessions, svc.ChunkGranularity = o.Sessions, o.ChunkGranularity
+	if env.Config != nil {
+		svc.Regimes = env.Config.Regimes
+	}
+	svc.Secrets = env.Secrets
 	if svc.Sessions == nil && env.Config != nil {
 		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
 			svc.Sessions = api.NewGCSSessions(u.Host)
@@ -172,11 +176,13 @@ func (s *server) table() []route {
 		{"POST", "/v1/datasets/{id}/complete", apikeys.Write, s.completeUpload},
 		{"GET", "/v1/datasets/{id}/privacy-budget", apikeys.Read, s.getPrivacyBudget},
 		{"PUT", "/v1/datasets/{id}/privacy-budget", apikeys.Admin, s.putPrivacyBudget},
+		{"POST", "/v1/datasets/{id}/anonymize", apikeys.Write, s.anonymizeDataset},
 		{"POST", "/v1/jobs", apikeys.Write, s.createJob},
 		{"GET", "/v1/jobs", apikeys.Read, s.listJobs},
 		{"GET", "/v1/jobs/{id}", apikeys.Read, s.getJob},
 		{"POST", "/v1/jobs/{id}/cancel", apikeys.Write, s.cancelJob},
 		{"GET", "/v1/jobs/{id}/report", apikeys.Read, s.getReport},
+		{"GET", "/v1/jobs/{id}/compliance", apikeys.Read, s.getCompliance},
 		{"GET", "/v1/jobs/{id}/output", apikeys.Read, s.getOutput},
 		{"GET", "/v1/jobs/{id}/output/content", apikeys.Read, s.getOutputContent},
 		{"POST", "/v1/keys", apikeys.Admin, s.createKey},

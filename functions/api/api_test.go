@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -75,6 +76,11 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"complete ready", req{method: "POST", path: "/v1/datasets/" + ds + "/complete", key: admin}, 200},
 		{"complete missing", req{method: "POST", path: "/v1/datasets/ds_missing/complete", key: admin}, 404},
 
+		{"anonymize", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer, body: map[string]any{"k": 2, "quasi": []string{"age"}, "columns": map[string]any{"charges": map[string]any{"op": "generalize", "width": 1000}}}}, 201},
+		{"anonymize unknown column", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer, body: map[string]any{"columns": map[string]any{"bmi": map[string]any{"op": "drop"}}}}, 400},
+		{"anonymize unknown field", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer, body: map[string]any{"kk": 2}}, 400},
+		{"anonymize missing", req{method: "POST", path: "/v1/datasets/ds_missing/anonymize", key: writer, body: map[string]any{}}, 404},
+		{"anonymize read scope", req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: reader, body: map[string]any{}}, 403},
 		{"create job", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 5}}, 202},
 		{"create job bad rows", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 0}}, 400},
 		{"create job unknown dataset", req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": "ds_x", "rows": 5}}, 404},
@@ -86,6 +92,8 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"get job missing", req{method: "GET", path: "/v1/jobs/job_missing", key: reader}, 404},
 		{"report not ready", req{method: "GET", path: "/v1/jobs/" + job + "/report", key: reader}, 404},
 		{"report bad format", req{method: "GET", path: "/v1/jobs/" + job + "/report?format=pdf", key: reader}, 400},
+		{"compliance not ready", req{method: "GET", path: "/v1/jobs/" + job + "/compliance", key: reader}, 404},
+		{"compliance bad format", req{method: "GET", path: "/v1/jobs/" + job + "/compliance?format=pdf", key: reader}, 400},
 		{"output not ready", req{method: "GET", path: "/v1/jobs/" + job + "/output", key: reader}, 404},
 		{"output content not ready", req{method: "GET", path: "/v1/jobs/" + job + "/output/content", key: reader}, 404},
 		{"cancel", req{method: "POST", path: "/v1/jobs/" + job + "/cancel", key: admin}, 202},
@@ -176,6 +184,24 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		}
 	}
 
+	// An anonymised dataset is a new ready dataset whose classes hold at
+	// least k rows, and the answer names the key version.
+	r0 := f.do(req{method: "POST", path: "/v1/datasets/" + ds + "/anonymize", key: writer,
+		body: map[string]any{"k": 3, "quasi": []string{"age", "sex"}}})
+	var an struct {
+		Dataset struct{ ID, Status string }
+		Result  struct {
+			KeyVersion string `json:"key_version"`
+			KAnonymity struct {
+				MinClass int `json:"min_class_size"`
+			} `json:"k_anonymity"`
+		}
+	}
+	if err := json.Unmarshal(r0.body, &an); err != nil || r0.status != 201 || an.Dataset.Status != "ready" || an.Dataset.ID == ds ||
+		an.Result.KAnonymity.MinClass < 3 || !strings.HasPrefix(an.Result.KeyVersion, "hmac v1") {
+		t.Errorf("anonymize: %d %v %s", r0.status, err, r0.body)
+	}
+
 	// A finished job: report (both formats), output URL and content.
 	done := f.createJob(admin, ds)
 	f.finish("acme", done)
@@ -185,13 +211,29 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"/v1/jobs/" + done + "/report", "application/json"},
 		{"/v1/jobs/" + done + "/report?format=html", "text/html; charset=utf-8"},
 		{"/v1/jobs/" + done + "/output/content", "text/csv; charset=utf-8"},
+		{"/v1/jobs/" + done + "/compliance", "application/json"},
+		{"/v1/jobs/" + done + "/compliance?format=html", "text/html; charset=utf-8"},
 	} {
 		r := f.do(req{method: "GET", path: tc.path, key: reader})
 		if r.status != 200 || r.header.Get("Content-Type") != tc.ctype {
 			t.Errorf("GET %s = %d %q: %s", tc.path, r.status, r.header.Get("Content-Type"), r.body)
 		}
 	}
-	r := f.do(req{method: "GET", path: "/v1/jobs/" + done + "/output", key: reader})
+	// The compliance report names the job and, since the output copies the
+	// training rows, finds risks; it never claims compliance.
+	r := f.do(req{method: "GET", path: "/v1/jobs/" + done + "/compliance", key: reader})
+	var cr struct {
+		Processing struct{ Job, Tenant string } `json:"processing"`
+		GDPR       struct{ Verdict string }     `json:"gdpr"`
+		HIPAA      *struct{ Verdict string }    `json:"hipaa"`
+	}
+	if err := json.Unmarshal(r.body, &cr); err != nil || cr.Processing.Job != done || cr.Processing.Tenant != "acme" || cr.GDPR.Verdict == "" || cr.HIPAA == nil {
+		t.Errorf("compliance report: %v %s", err, r.body)
+	}
+	if strings.Contains(strings.ToLower(string(r.body)), "\"compliant\"") {
+		t.Errorf("the compliance report claims compliance: %s", r.body)
+	}
+	r = f.do(req{method: "GET", path: "/v1/jobs/" + done + "/output", key: reader})
 	if r.status != 200 || !strings.HasSuffix(r.json(t)["url"].(string), "/v1/jobs/"+done+"/output/content") {
 		t.Errorf("output URL: %d %s", r.status, r.body)
 	}

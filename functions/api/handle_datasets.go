@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"synthos.dev/synthos/shared/anonymize"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/web"
 )
@@ -258,6 +259,22 @@ func (s *server) putPrivacyBudget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, b)
+}
+
+// anonymizeDataset: POST /v1/datasets/{id}/anonymize with a policy →
+// 201 with the new dataset of de-identified real rows and what was done.
+func (s *server) anonymizeDataset(w http.ResponseWriter, r *http.Request) {
+	var pol anonymize.Policy
+	if err := decodeJSON(w, r, &pol); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	a, err := s.svc.Anonymize(r.Context(), principal(r), r.PathValue("id"), pol)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"dataset": api.DatasetView(a.Dataset), "result": a.Result})
 }
 
 // decodeJSON reads a JSON object body into dst, refusing unknown fields.

@@ -97,6 +97,29 @@ func (s *server) getReport(w http.ResponseWriter, r *http.Request) {
 	s.stream(w, r, key, ctype, "")
 }
 
+// getCompliance: GET /v1/jobs/{id}/compliance[?format=html]: the GDPR,
+// HIPAA and CCPA evidence of the job's output, built on first request.
+func (s *server) getCompliance(w http.ResponseWriter, r *http.Request) {
+	format := r.URL.Query().Get("format")
+	ctype := "application/json"
+	switch format {
+	case "", "json":
+		format = "json"
+	case "html":
+		ctype = "text/html; charset=utf-8"
+		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+	default:
+		writeErr(w, r, &api.FieldError{Field: "format", Reason: "must be json or html"})
+		return
+	}
+	key, err := s.svc.ComplianceKey(r.Context(), principal(r), r.PathValue("id"), format)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	s.stream(w, r, key, ctype, "")
+}
+
 // getOutput: GET /v1/jobs/{id}/output → a time-limited download URL.
 func (s *server) getOutput(w http.ResponseWriter, r *http.Request) {
 	base := baseURL(r)

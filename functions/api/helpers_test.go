@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"synthos.dev/synthos/shared/anonymize"
 	"testing"
 	"time"
 
@@ -174,6 +175,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		vars[secrets.EnvName(webhooks.KeySecret)] = testWebhookKey
 	}
 	vars[secrets.EnvName(audit.SigningKeySecret)] = testAuditKey
+	vars[secrets.EnvName(anonymize.SecretName("acme"))] = testKeyring(t)
 	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second), Logger: slog.New(slog.DiscardHandler),
 		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
 	catalog := o.plans
@@ -351,12 +353,29 @@ func (f *fixture) createJob(key, dataset string) string {
 	return r.json(f.t)["id"].(string)
 }
 
+// testKeyring is a fresh anonymisation keyring, as stored.
+func testKeyring(t testing.TB) string {
+	t.Helper()
+	k, err := anonymize.NewKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // finish marks a job succeeded and writes its report and output, as the
 // pipeline would.
 func (f *fixture) finish(tenant, id string) {
 	f.t.Helper()
 	ctx := context.Background()
-	_, _, err := jobs.New(f.st).Update(ctx, id, "test-finish", func(j *jobs.Job) error { return jobs.Advance(j, jobs.Succeeded) })
+	_, _, err := jobs.New(f.st).Update(ctx, id, "test-finish", func(j *jobs.Job) error {
+		j.Outputs = map[string]string{"data": datasets.OutputKey(tenant, id, "csv")}
+		return jobs.Advance(j, jobs.Succeeded)
+	})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -369,4 +388,6 @@ func (f *fixture) finish(tenant, id string) {
 	put(datasets.ReportKey(tenant, id, "json"), `{"quality":{"overall":0.9}}`)
 	put(datasets.ReportKey(tenant, id, "html"), "<!doctype html><title>report</title>")
 	put(datasets.OutputKey(tenant, id, "csv"), sampleCSV)
+	put(datasets.TrainKey(tenant, id), sampleCSV)
+	put(datasets.HoldoutKey(tenant, id), "age,sex,charges\n23,male,2130.1\n52,female,11070.5\n41,female,7512.3\n")
 }

@@ -30,6 +30,7 @@ import (
 	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
+	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/state"
 )
 
@@ -77,6 +78,12 @@ type Service struct {
 	// URLExpiry is the lifetime of signed upload and download URLs.
 	URLExpiry time.Duration
 	Now       func() time.Time
+	// Regimes returns the compliance regimes of a tenant's policy
+	// (config.Config.Regimes); nil assesses every regime.
+	Regimes func(tenant string) []string
+	// Secrets holds the tenants' anonymisation keyrings; nil answers 503 on
+	// POST /v1/datasets/{id}/anonymize.
+	Secrets secrets.Source
 }
 
 // NewService returns a Service over the given adapters, admitting jobs
@@ -107,7 +114,13 @@ func NewID(ctx context.Context, tenant, kind, prefix string) string {
 // emit records an audit event; a failure to publish is logged, not
 // returned, because the state change it describes has already happened.
 func (s *Service) emit(ctx context.Context, p *apikeys.Principal, action, resource, outcome string, details map[string]string) {
-	ev := audit.Event{Tenant: p.Tenant, Actor: "key:" + p.KeyID, Action: action, Resource: resource, Outcome: outcome, Details: details}
+	s.emitID(ctx, p, "", action, resource, outcome, details)
+}
+
+// emitID emits with a given event id ("" draws one): the record of a job's
+// creation has the id JobCreatedEvent(job), so reports can link to it.
+func (s *Service) emitID(ctx context.Context, p *apikeys.Principal, id, action, resource, outcome string, details map[string]string) {
+	ev := audit.Event{ID: id, Tenant: p.Tenant, Actor: "key:" + p.KeyID, Action: action, Resource: resource, Outcome: outcome, Details: details}
 	if err := audit.Emit(ctx, s.Pub, ev); err != nil {
 		obs.Logger(ctx).ErrorContext(ctx, "audit emit", "action", action, "error", err)
 	}
@@ -185,7 +198,7 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	if err != nil {
 		return nil, s.refused(ctx, p, req, err)
 	}
-	s.emit(ctx, p, "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
+	s.emitID(ctx, p, audit.JobCreatedID(id), "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
 	return s.submit(ctx, p, j)
 }
 

@@ -52,3 +52,7 @@ func Emit(ctx context.Context, pub events.Publisher, ev Event) error {
 	}
 	return nil
 }
+
+// JobCreatedID is the event id of a job's job.created record, whichever
+// function created the job, so that reports can link to the record.
+func JobCreatedID(job string) string { return "job-" + job + "-created" }

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,24 @@ type Config struct {
 	// embedded mode. Empty: master-keyset.json in a file:// secrets
 	// directory (`synthos serve` creates it), else none (see KEK).
 	KEKURI string `env:"SYNTHOS_KEK_URI"`
+	// ComplianceRegimes are the regimes a job's compliance report assesses
+	// (gdpr, hipaa, ccpa) for tenants without their own policy.
+	ComplianceRegimes []string `env:"SYNTHOS_COMPLIANCE_REGIMES, default=gdpr,hipaa,ccpa"`
+	// ComplianceTenantRegimes is the policy per tenant:
+	// "tenantA:gdpr+ccpa,tenantB:hipaa".
+	ComplianceTenantRegimes map[string]string `env:"SYNTHOS_COMPLIANCE_TENANT_REGIMES"`
+}
+
+// complianceRegimes are the regimes a compliance report knows.
+var complianceRegimes = []string{"gdpr", "hipaa", "ccpa"}
+
+// Regimes returns the compliance regimes that apply to tenant: its own
+// policy, else SYNTHOS_COMPLIANCE_REGIMES.
+func (c *Config) Regimes(tenant string) []string {
+	if v, ok := c.ComplianceTenantRegimes[tenant]; ok {
+		return strings.Split(v, "+")
+	}
+	return c.ComplianceRegimes
 }
 
 // MasterKeysetFile is the local master keyset's name in a file:// secrets
@@ -361,6 +380,18 @@ func (c *Config) Validate() error {
 		}
 	default:
 		bad("SYNTHOS_KEK_URI", "%q is not supported; use gcp-kms://projects/P/locations/L/keyRings/R/cryptoKeys/K (cloud) or file://PATH (a local master keyset)", c.KEKURI)
+	}
+	for _, r := range c.ComplianceRegimes {
+		if !slices.Contains(complianceRegimes, r) {
+			bad("SYNTHOS_COMPLIANCE_REGIMES", "unknown regime %q; list some of gdpr, hipaa, ccpa, e.g. gdpr,hipaa,ccpa (the default)", r)
+		}
+	}
+	for tenant, v := range c.ComplianceTenantRegimes {
+		for _, r := range strings.Split(v, "+") {
+			if !slices.Contains(complianceRegimes, r) {
+				bad("SYNTHOS_COMPLIANCE_TENANT_REGIMES", "tenant %s: unknown regime %q; write tenant:gdpr+hipaa,other:ccpa", tenant, r)
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))

@@ -73,6 +73,8 @@ func TestInvalid(t *testing.T) {
 		{"upload limit tiny", map[string]string{"SYNTHOS_MAX_UPLOAD_BYTES": "1000"}, []string{"SYNTHOS_MAX_UPLOAD_BYTES", "out of range", "5368709120 (5 GiB"}},
 		{"upload limit beyond Cloud Storage", map[string]string{"SYNTHOS_MAX_UPLOAD_BYTES": "6000000000000"}, []string{"SYNTHOS_MAX_UPLOAD_BYTES", "5 TiB"}},
 		{"upload limit with a unit", map[string]string{"SYNTHOS_MAX_UPLOAD_BYTES": "5GiB"}, []string{"SYNTHOS_MAX_UPLOAD_BYTES"}},
+		{"compliance regime", map[string]string{"SYNTHOS_COMPLIANCE_REGIMES": "gdpr,pipeda"}, []string{"SYNTHOS_COMPLIANCE_REGIMES", `"pipeda"`}},
+		{"tenant compliance regime", map[string]string{"SYNTHOS_COMPLIANCE_TENANT_REGIMES": "acme:gdpr+lgpd"}, []string{"SYNTHOS_COMPLIANCE_TENANT_REGIMES", `"lgpd"`}},
 		{"several at once", map[string]string{"SYNTHOS_EVENTS": "x", "SYNTHOS_LOG_LEVEL": "y"}, []string{"SYNTHOS_EVENTS", "SYNTHOS_LOG_LEVEL"}},
 	}
 	for _, tc := range tests {
@@ -91,6 +93,20 @@ func TestInvalid(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestComplianceRegimes reads the per-tenant policy and the default.
+func TestComplianceRegimes(t *testing.T) {
+	t.Parallel()
+	c, err := LoadMap(context.Background(), map[string]string{"SYNTHOS_COMPLIANCE_TENANT_REGIMES": "acme:gdpr+ccpa,clinic:hipaa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tenant, want := range map[string]string{"acme": "gdpr,ccpa", "clinic": "hipaa", "other": "gdpr,hipaa,ccpa"} {
+		if got := strings.Join(c.Regimes(tenant), ","); got != want {
+			t.Errorf("Regimes(%s) = %s, want %s", tenant, got, want)
+		}
 	}
 }
 

@@ -140,7 +140,7 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 // ingested records the audit event of a job created from an upload.
 func (p *Pipeline) ingested(ctx context.Context, j *jobs.Job, ds *datasets.Dataset, obj *events.StorageObject) error {
 	return wrapIngest(audit.Emit(ctx, p.env.Events, audit.Event{
-		ID: "job-" + j.ID + "-created", Tenant: j.Tenant, Actor: "system:ingest", Action: "job.created",
+		ID: audit.JobCreatedID(j.ID), Tenant: j.Tenant, Actor: "system:ingest", Action: "job.created",
 		Resource: "jobs/" + j.ID, Outcome: "success",
 		Details: map[string]string{"dataset": ds.ID, "upload": "gs://" + obj.Bucket + "/" + obj.Name},
 	}))

@@ -134,3 +134,11 @@ func kAnonymity(train, synth *matrix, quasi colSet, k int) *KAnonymity {
 	}
 	return out
 }
+
+// Leakage reports the real identifier values of train (id and PII columns)
+// found verbatim in synth, with holdout-only matches counted as chance
+// collisions. It is the PII part of Evaluate, for callers (the compliance
+// report) that need it without the distance metrics.
+func Leakage(train, holdout, synth *table.Table, p *profile.Profile) PIILeakage {
+	return leakage(train, holdout, synth, p)
+}

@@ -4,6 +4,8 @@
 //	synthos generate INPUT -n N -o F  fit a model and write synthetic rows
 //	synthos profile FILE              describe a table's columns
 //	synthos evaluate REAL SYNTH       quality and privacy report, release gate
+//	synthos compliance TRAIN OUTPUT   GDPR, HIPAA and CCPA evidence
+//	synthos anonymize IN -o OUT       de-identify real rows
 //	synthos keys create --tenant T    API keys (list, revoke)
 //	synthos version
 //
@@ -36,6 +38,8 @@ func commands() []command {
 		{"generate", "INPUT -n ROWS -o OUTPUT [flags]: fit a model to a table and write synthetic rows", runGenerate},
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
+		{"compliance", "TRAIN OUTPUT --holdout H [--html F.html] [--json F.json] [--regimes gdpr,hipaa,ccpa]: GDPR, HIPAA and CCPA evidence", runCompliance},
+		{"anonymize", "IN -o OUT [--k K --l L --quasi a,b --sensitive s] [--policy F] [--tenant T] [--rotate-key]: de-identify real rows", runAnonymize},
 		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
 		{"audit", "verify|consistency|keygen: check audit bundles, the live log and proofs against signed checkpoints", runAudit},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
