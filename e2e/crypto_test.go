@@ -11,9 +11,9 @@ import (
 	"github.com/tink-crypto/tink-go/v2/tink"
 
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/keyring"
+	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/pipeline"
 )
 
