@@ -90,7 +90,6 @@ func NewClaude(ctx context.Context, c ClaudeConfig) (p *Claude, err error) {
 // endpoints require in the request body.
 const VertexAnthropicVersion = "vertex-2023-10-16"
 
-
 // AnthropicKeySecret is the secret holding the Anthropic API key.
 const AnthropicKeySecret = "anthropic-api-key"
 
