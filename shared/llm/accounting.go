@@ -159,8 +159,8 @@ func (m *Meter) Spent(ctx context.Context, tenant string) (Micros, error) {
 
 // Check refuses a call whose estimated cost would pass the tenant's limit.
 func (m *Meter) Check(ctx context.Context, tenant string, estimate Micros) error {
-	if m == nil || m.Limit == nil || tenant == "" {
-		return nil
+	if m == nil || m.Limit == nil || tenant == "" || estimate <= 0 {
+		return nil // free calls (the offline provider) are never refused
 	}
 	limit, ok, err := m.Limit(ctx, tenant)
 	if err != nil {
