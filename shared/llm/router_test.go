@@ -136,7 +136,9 @@ func TestEnsemble(t *testing.T) {
 	t.Parallel()
 	// Three providers answer; one fails its check, the others score 0.6
 	// and 0.9: the 0.9 answer wins whatever the order.
-	mk := func(name, text string) *Route { return &Route{Provider: &fake{name: name, answer: always(text)}, DefaultQuality: 0.5} }
+	mk := func(name, text string) *Route {
+		return &Route{Provider: &fake{name: name, answer: always(text)}, DefaultQuality: 0.5}
+	}
 	rt := &Router{Routes: []*Route{mk("a", "rows=60"), mk("b", "garbage"), mk("c", "rows=90")}, Ensemble: map[Task]int{TaskDesign: 3}}
 	check := func(text string) (float64, error) {
 		var n int
