@@ -89,7 +89,9 @@ func CheckSpec(doc string) (float64, error) {
 		trial.Tables[i].Rows = min(trial.Tables[i].Rows, 200)
 	}
 	_, err = Generate(context.Background(), trial, Options{Seed: 1, MaxTriesPerRow: 200,
-		Open: func(_ string, cols []table.Column) (table.Writer, error) { return table.NewWriter(io.Discard, table.CSV, cols) }})
+		Open: func(_ string, cols []table.Column) (table.Writer, error) {
+			return table.NewWriter(io.Discard, table.CSV, cols)
+		}})
 	if err != nil {
 		return 0, fmt.Errorf("a trial sample fails: %w", err)
 	}

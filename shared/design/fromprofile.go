@@ -324,4 +324,3 @@ func pearsonOf(x, y []float64) float64 {
 	}
 	return sxy / math.Sqrt(sxx*syy)
 }
-
