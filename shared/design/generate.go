@@ -19,6 +19,9 @@ type Options struct {
 	Open func(table string, cols []table.Column) (table.Writer, error)
 	// Text writes a text column's cell; nil uses OfflineText.
 	Text func(t *Table, full []string, col int) string
+	// TextFiller, when set, has a model write the text columns in batches
+	// (the only model calls generation ever makes); Text is then unused.
+	TextFiller *TextFiller
 	// MaxTriesPerRow bounds the engine's redraws of a row the rules refuse
 	// (synth.DefaultMaxTries when 0).
 	MaxTriesPerRow int
@@ -97,13 +100,85 @@ func (p *plan) sample(ctx context.Context, opts Options, w table.Writer) error {
 	if text == nil {
 		text = OfflineText
 	}
+	var dst table.Writer = w
+	var tw *textWriter
+	if opts.TextFiller != nil && len(p.texts) > 0 {
+		text = func(*Table, []string, int) string { return "" } // written by the filler
+		tw = &textWriter{ctx: ctx, f: opts.TextFiller, t: p.t, texts: p.texts, w: w,
+			chunk: opts.TextFiller.batch() * opts.TextFiller.concurrency()}
+		dst = tw
+	}
 	f := p.newFinisher(func(full []string, col int) string { return text(p.t, full, col) })
 	seed := opts.Seed ^ hashName(p.t.Name)
-	out := fullWriter{f: f, w: w}
+	out := fullWriter{f: f, w: dst}
 	err := p.model.Sample(ctx, p.t.Rows, 0, 1, seed, synth.SampleOptions{Accept: f.accept, MaxTriesPerRow: opts.MaxTriesPerRow}, out)
+	if err == nil && tw != nil {
+		err = tw.flush()
+	}
 	if err != nil {
 		return fmt.Errorf("table %q: %w", p.t.Name, err)
 	}
+	return nil
+}
+
+// textWriter buffers a chunk of rows, has the filler write their text
+// columns (batches in parallel, bounded by its concurrency), then writes
+// them in order.
+type textWriter struct {
+	ctx   context.Context
+	f     *TextFiller
+	t     *Table
+	texts []int
+	w     table.Writer
+	buf   [][]string
+	chunk int
+}
+
+func (tw *textWriter) Write(row []string) error {
+	tw.buf = append(tw.buf, append([]string(nil), row...))
+	if len(tw.buf) >= tw.chunk {
+		return tw.flush()
+	}
+	return nil
+}
+
+func (tw *textWriter) Close() error { return tw.w.Close() }
+func (tw *textWriter) Abort() error { return tw.w.Abort() }
+
+func (tw *textWriter) flush() error {
+	if len(tw.buf) == 0 {
+		return nil
+	}
+	sem := make(chan struct{}, tw.f.concurrency())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	b := tw.f.batch()
+	for _, col := range tw.texts {
+		for lo := 0; lo < len(tw.buf); lo += b {
+			rows := tw.buf[lo:min(lo+b, len(tw.buf))]
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if err := tw.f.fill(tw.ctx, tw.t, col, rows); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, r := range tw.buf {
+		if err := tw.w.Write(r); err != nil {
+			return err
+		}
+	}
+	tw.buf = tw.buf[:0]
 	return nil
 }
 
