@@ -225,10 +225,10 @@ func compilePlan(s *Spec, t *Table) (*plan, error) {
 
 // defaultPattern shapes PII kinds that keep a layout when none is given.
 var defaultPattern = map[string]string{
-	"phone":       "+99 999 9999999",
-	"national_id": "999-99-9999",
-	"card":        "9999 9999 9999 9999",
-	"iban":        "DE99999999999999999999",
+	"phone":       "+1 ### ### ####",
+	"national_id": "###-##-####",
+	"card":        "#### #### #### ####",
+	"iban":        "DE####################",
 }
 
 // quantiles tabulates a distribution truncated to [lo, hi] at evenly

@@ -181,14 +181,14 @@ func regionOf(r string) region {
 	case "eu":
 		return region{countries: []any{"DE", 84, "FR", 68, "IT", 59, "ES", 48, "PL", 37, "RO", 19, "NL", 18,
 			"BE", 12, "CZ", 11, "SE", 10.5, "PT", 10.4, "GR", 10.4, "HU", 9.6, "AT", 9.1, "DK", 5.9, "FI", 5.6, "IE", 5.2},
-			currency: "EUR", phone: "+49 999 9999999", iban: "DE99999999999999999999"}
+			currency: "EUR", phone: "+49 ### #######", iban: "DE####################"}
 	case "uk":
-		return region{countries: []any{"GB", 1}, currency: "GBP", phone: "+44 7999 999999", iban: "GB99AAAA99999999999999"}
+		return region{countries: []any{"GB", 1}, currency: "GBP", phone: "+44 7### ######", iban: "GB##@@@@##############"}
 	case "us":
-		return region{countries: []any{"US", 1}, currency: "USD", phone: "(999) 999-9999", iban: ""}
+		return region{countries: []any{"US", 1}, currency: "USD", phone: "(###) ###-####", iban: ""}
 	}
 	return region{countries: []any{"US", 33, "DE", 8, "GB", 7, "FR", 7, "IN", 14, "BR", 6, "JP", 6, "CA", 4, "AU", 3, "ES", 5},
-		currency: "USD", phone: "+9 999 999 9999", iban: "DE99999999999999999999"}
+		currency: "USD", phone: "+1 ### ### ####", iban: "DE####################"}
 }
 
 const (
@@ -300,7 +300,7 @@ func finance(o PackOptions) *Spec {
 	acctType := cat("account_type", "checking", 55, "savings", 30, "credit_card", 15)
 	ibanPat := rg.iban
 	if ibanPat == "" {
-		ibanPat = "US99999999999999999999"
+		ibanPat = "DE####################"
 	}
 	accounts := Table{Name: "accounts", Rows: max(1, o.Rows/25), Columns: []Column{
 		id("account_id", "ACC", 9),

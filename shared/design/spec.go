@@ -104,7 +104,8 @@ type Column struct {
 	UUID   bool   `json:"uuid,omitempty"`
 
 	// pii: the kind (email, phone, name, address, national_id, card, iban,
-	// ip, url) and for shaped kinds a pattern ('9' digit, 'A'/'a' letter).
+	// ip, url) and for shaped kinds a pattern ('#' a digit, '@' an
+	// upper-case letter, anything else literal: "+49 ### #######").
 	PII     string `json:"pii,omitempty"`
 	Pattern string `json:"pattern,omitempty"`
 

@@ -93,19 +93,17 @@ func NewCopula(s Schema, margins []Marginal, corr []float64) (*Copula, error) {
 	return m, nil
 }
 
-// Shape turns a readable pattern into a Generator.Shape: '9' is a random
-// digit, 'A' a random upper-case letter, 'a' a random lower-case letter, and
-// every other character is literal ("+49 9999 9999999").
+// Shape turns a readable pattern into a Generator.Shape: '#' is a random
+// digit, '@' a random upper-case letter, and every other character is
+// literal ("+49 ### #######", "DE## #### #### ####").
 func Shape(pattern string) string {
 	var b strings.Builder
 	for _, r := range pattern {
 		switch {
-		case r == '9':
+		case r == '#':
 			b.WriteByte(shapeDigit)
-		case r == 'A':
+		case r == '@':
 			b.WriteByte(shapeUpper)
-		case r == 'a':
-			b.WriteByte(shapeLower)
 		case r < 0x20 || r == unicode.ReplacementChar:
 			// never literal control bytes: they are the shape classes
 		default:

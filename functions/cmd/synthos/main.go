@@ -35,6 +35,7 @@ func commands() []command {
 		{"serve", "run the platform locally (HTTP API on SYNTHOS_ADDR, embedded drivers)", runServe},
 		{"generate", "INPUT -n ROWS -o OUTPUT [flags]: fit a model to a table and write synthetic rows", runGenerate},
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
+		{"design", `"DESCRIPTION" -n ROWS -o OUTPUT [--spec-out F] | --spec F | --from-table F: design related tables from a description (or a spec) and sample them`, runDesign},
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
 		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
