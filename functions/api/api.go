@@ -23,6 +23,7 @@ import (
 	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
@@ -131,14 +132,19 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem}
+	ent, err := entitlements.New(env.State, catalog, nil)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem, designs: newDesigns(env, ent)}
 	return s.routes(env), nil
 }
 
 type server struct {
-	svc  *api.Service
-	auth *api.Authenticator
-	idem *idempotency.Store
+	svc     *api.Service
+	auth    *api.Authenticator
+	idem    *idempotency.Store
+	designs *designs
 }
 
 // route is one authenticated endpoint.
@@ -178,6 +184,12 @@ func (s *server) table() []route {
 		{"PATCH", "/v1/webhooks/{id}", apikeys.Admin, s.patchWebhook},
 		{"DELETE", "/v1/webhooks/{id}", apikeys.Admin, s.deleteWebhook},
 		{"POST", "/v1/webhooks/{id}/rotate", apikeys.Admin, s.rotateWebhookSecret},
+		{"POST", "/v1/designs", apikeys.Write, s.createDesign},
+		{"GET", "/v1/designs", apikeys.Read, s.listDesigns},
+		{"GET", "/v1/designs/schema", apikeys.Read, s.getDesignSchema},
+		{"GET", "/v1/designs/{name}", apikeys.Read, s.getDesign},
+		{"PUT", "/v1/designs/{name}", apikeys.Write, s.putDesign},
+		{"GET", "/v1/designs/{name}/versions", apikeys.Read, s.listDesignVersions},
 	}
 }
 
