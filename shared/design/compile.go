@@ -404,3 +404,7 @@ func (f *finisher) derive(c *Column) string {
 	f.buf = strconv.AppendFloat(f.buf[:0], v, 'f', e.Decimals, 64)
 	return string(f.buf)
 }
+
+// Profile is the table's profile as rules see its rows (spec column order):
+// what a caller needs to compile the table's rules and check an output.
+func (t *Table) Profile() *profile.Profile { return profileOf(t) }
