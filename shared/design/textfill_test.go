@@ -122,3 +122,32 @@ func TestValidateText(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkOfflineText(b *testing.B) {
+	s, err := Pack("retail", PackOptions{Rows: 100, Features: []string{"returns"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	orders := s.Table("orders")
+	col := colIndex(orders, "review_text")
+	full := make([]string, len(orders.Columns))
+	for i := range full {
+		full[i] = "4"
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = OfflineText(orders, full, col)
+	}
+}
+
+func BenchmarkValidateText(b *testing.B) {
+	ts := &TextSpec{Template: "x", MaxLen: 280, Language: "en"}
+	text := "Good value, would buy again. Arrived quickly and works as described; the box was a little dented."
+	b.ReportAllocs()
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if err := ValidateText(text, ts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

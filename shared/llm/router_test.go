@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"synthos.dev/synthos/shared/state/statetest"
 )
 
 // fake is a scripted provider that counts its calls.
@@ -187,5 +189,36 @@ func TestClientCacheAndQuota(t *testing.T) {
 	lines := meter.Snapshot()
 	if len(lines) != 1 || lines[0].Calls != 2 || lines[0].CacheHits != 1 || lines[0].Cost != 105 {
 		t.Errorf("snapshot %+v", lines)
+	}
+}
+
+// TestMeterStore keeps month-to-date spend in the document store, so the
+// budget holds across instances (two meters, one store).
+func TestMeterStore(t *testing.T) {
+	t.Parallel()
+	for name, open := range statetest.Drivers() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := open(t)
+			now := func() time.Time { return time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC) }
+			limit := func(context.Context, string) (Micros, bool, error) { return 1000, true, nil }
+			a := &Meter{Store: st, Now: now, Limit: limit}
+			b := &Meter{Store: st, Now: now, Limit: limit}
+			tenant := "meter-" + name
+			for range 3 {
+				if err := a.Record(context.Background(), tenant, Response{Provider: "p", Cost: 300, Usage: Usage{InputTokens: 1, OutputTokens: 1}}, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, err := b.Spent(context.Background(), tenant); err != nil || got != 900 {
+				t.Fatalf("spent %d %v, want 900", got, err)
+			}
+			if err := b.Check(context.Background(), tenant, 100); err != nil {
+				t.Errorf("900 + 100 <= 1000 refused: %v", err)
+			}
+			if err := b.Check(context.Background(), tenant, 101); !errors.Is(err, ErrQuota) {
+				t.Errorf("900 + 101 > 1000 allowed: %v", err)
+			}
+		})
 	}
 }

@@ -195,3 +195,10 @@ func TestOfflineTyping(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkMask(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Mask("jane.doe@example.com")
+	}
+}
