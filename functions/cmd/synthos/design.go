@@ -53,21 +53,13 @@ func runDesign(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("%w: nothing to write: give -o and/or --spec-out", errUsage)
 	}
-	cfg, err := config.Load(ctx)
-	if err != nil {
-		return err
-	}
 	var a *assist.Assistant
-	needAI := len(pos) == 1 || *modelText
-	if needAI {
-		src, err := secrets.Open(ctx, cfg.SecretsURL)
-		if err != nil {
-			return fmt.Errorf("open secrets: %w", err)
-		}
-		defer src.Close()
-		if a, err = assist.New(ctx, cfg.AI, assist.Options{Project: cfg.Project, Secrets: src}); err != nil {
+	if len(pos) == 1 || *modelText {
+		var done func()
+		if a, done, err = localAssistant(ctx); err != nil {
 			return err
 		}
+		defer done()
 	}
 	var spec *design.Spec
 	start := time.Now()
@@ -161,4 +153,23 @@ func tablePath(out string, s *design.Spec, name string) string {
 	}
 	ext := filepath.Ext(out)
 	return strings.TrimSuffix(out, ext) + "." + name + ext
+}
+
+// localAssistant builds the router from the environment's configuration
+// and secrets, for commands run locally; done releases the secrets.
+func localAssistant(ctx context.Context) (*assist.Assistant, func(), error) {
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := secrets.Open(ctx, cfg.SecretsURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open secrets: %w", err)
+	}
+	a, err := assist.New(ctx, cfg.AI, assist.Options{Project: cfg.Project, Secrets: src})
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return a, func() { src.Close() }, nil
 }
