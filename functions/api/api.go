@@ -23,6 +23,7 @@ import (
 	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
@@ -147,16 +148,21 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if env.Config != nil {
 		kmsKey, keyName = env.Config.AuditKMSKey, env.Config.AuditKeyName
 	}
+	ent, err := entitlements.New(env.State, catalog, nil)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem,
-		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets)}
+		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets), designs: newDesigns(env, ent)}
 	return s.routes(env), nil
 }
 
 type server struct {
-	svc   *api.Service
-	auth  *api.Authenticator
-	idem  *idempotency.Store
-	audit *api.AuditProofs
+	svc     *api.Service
+	auth    *api.Authenticator
+	idem    *idempotency.Store
+	audit   *api.AuditProofs
+	designs *designs
 }
 
 // route is one authenticated endpoint.
@@ -205,6 +211,12 @@ func (s *server) table() []route {
 		{"PUT", "/v1/encryption", apikeys.Admin, s.putEncryption},
 		{"POST", "/v1/encryption/rotate", apikeys.Admin, s.rotateEncryption},
 		{"DELETE", "/v1/tenant", apikeys.Admin, s.deleteTenant},
+		{"POST", "/v1/designs", apikeys.Write, s.createDesign},
+		{"GET", "/v1/designs", apikeys.Read, s.listDesigns},
+		{"GET", "/v1/designs/schema", apikeys.Read, s.getDesignSchema},
+		{"GET", "/v1/designs/{name}", apikeys.Read, s.getDesign},
+		{"PUT", "/v1/designs/{name}", apikeys.Write, s.putDesign},
+		{"GET", "/v1/designs/{name}/versions", apikeys.Read, s.listDesignVersions},
 	}
 }
 

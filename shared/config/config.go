@@ -128,6 +128,7 @@ type Config struct {
 	// ComplianceTenantRegimes is the policy per tenant:
 	// "tenantA:gdpr+ccpa,tenantB:hipaa".
 	ComplianceTenantRegimes map[string]string `env:"SYNTHOS_COMPLIANCE_TENANT_REGIMES"`
+	AI                      AI
 }
 
 // complianceRegimes are the regimes a compliance report knows.
@@ -167,6 +168,44 @@ var (
 	kmsKey        = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
 	kmsKeyVersion = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+/cryptoKeyVersions/[^/]+$`)
 )
+
+// AI configures the model providers (package llm) and the router that
+// picks among them per task. The offline provider needs nothing and is
+// always available; a vendor is used only when listed in AIProviders.
+type AI struct {
+	// Providers lists the providers the router may use: offline, gemini
+	// (Gemini on Vertex AI), claude (Anthropic API, key in the secret
+	// anthropic-api-key), claude-vertex (Claude on Vertex AI).
+	Providers []string `env:"SYNTHOS_AI_PROVIDERS, default=offline"`
+	// Models picks a model per provider and task: provider.task=model,
+	// comma-separated (e.g. gemini.design=gemini-2.5-pro); unset pairs
+	// keep the built-in defaults.
+	Models []string `env:"SYNTHOS_AI_MODELS"`
+	// Policies picks the routing policy per task: task=policy with policy
+	// cheapest, best_quality or lowest_latency.
+	Policies []string `env:"SYNTHOS_AI_POLICIES, default=design=best_quality,text=cheapest,typing=lowest_latency,narrative=cheapest"`
+	// Ensemble asks several providers at once for a task and keeps the
+	// best validated answer: task=N.
+	Ensemble []string `env:"SYNTHOS_AI_ENSEMBLE"`
+	// Timeout bounds one model call, retries included.
+	Timeout time.Duration `env:"SYNTHOS_AI_TIMEOUT, default=60s"`
+	// MaxRetries is how often a call is retried on 429 and 5xx.
+	MaxRetries int `env:"SYNTHOS_AI_MAX_RETRIES, default=3"`
+	// Prices overrides model prices: model=input/output in US dollars per
+	// million tokens.
+	Prices []string `env:"SYNTHOS_AI_PRICES"`
+	// Budgets caps each plan's monthly AI spend in US dollars per tenant:
+	// plan=dollars (0 or absent: no cap).
+	Budgets []string `env:"SYNTHOS_AI_BUDGETS, default=free=1,pro=50,enterprise=1000"`
+	// VertexLocation is the Vertex AI region of Gemini calls.
+	VertexLocation string `env:"SYNTHOS_VERTEX_LOCATION, default=us-central1"`
+	// ClaudeVertexLocation is the Vertex AI region of Claude calls (Claude
+	// is served in fewer regions than Gemini).
+	ClaudeVertexLocation string `env:"SYNTHOS_CLAUDE_VERTEX_LOCATION, default=us-east5"`
+}
+
+// AIProviders are the names SYNTHOS_AI_PROVIDERS accepts.
+var AIProviders = []string{"offline", "gemini", "claude", "claude-vertex"}
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
 const maxWorkers = 1024
@@ -228,6 +267,9 @@ var Variables = []string{
 	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW",
 	"SYNTHOS_AUDIT_KMS_KEY", "SYNTHOS_AUDIT_KEY_NAME", "SYNTHOS_AUDIT_BUCKET", "SYNTHOS_AUDIT_BUNDLE_RECORDS",
 	"SYNTHOS_KEK_URI",
+	"SYNTHOS_AI_PROVIDERS", "SYNTHOS_AI_MODELS", "SYNTHOS_AI_POLICIES", "SYNTHOS_AI_ENSEMBLE", "SYNTHOS_AI_TIMEOUT",
+	"SYNTHOS_AI_MAX_RETRIES", "SYNTHOS_AI_PRICES", "SYNTHOS_AI_BUDGETS", "SYNTHOS_VERTEX_LOCATION",
+	"SYNTHOS_CLAUDE_VERTEX_LOCATION",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -393,10 +435,42 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.AI.validate(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
 	}
 	return nil
+}
+
+// validate checks the AI settings' syntax; package assist checks their
+// meaning (known models, tasks) when it builds the router.
+func (a *AI) validate(bad func(variable, format string, args ...any)) {
+	for _, p := range a.Providers {
+		if !slices.Contains(AIProviders, p) {
+			bad("SYNTHOS_AI_PROVIDERS", "%q is not a provider; list some of %s, e.g. offline,gemini", p, strings.Join(AIProviders, ", "))
+		}
+	}
+	pairs := func(variable string, items []string, example string) {
+		for _, it := range items {
+			if k, v, ok := strings.Cut(it, "="); !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
+				bad(variable, "%q is not key=value; write e.g. %s", it, example)
+			}
+		}
+	}
+	pairs("SYNTHOS_AI_MODELS", a.Models, "gemini.design=gemini-2.5-pro,claude.text=claude-haiku-4-5")
+	pairs("SYNTHOS_AI_POLICIES", a.Policies, "design=best_quality,text=cheapest")
+	pairs("SYNTHOS_AI_ENSEMBLE", a.Ensemble, "design=2")
+	pairs("SYNTHOS_AI_PRICES", a.Prices, "gemini-2.5-pro=1.25/10")
+	pairs("SYNTHOS_AI_BUDGETS", a.Budgets, "free=1,pro=50")
+	if a.Timeout <= 0 {
+		bad("SYNTHOS_AI_TIMEOUT", "must be a positive duration such as 60s")
+	}
+	if a.MaxRetries < 0 || a.MaxRetries > 10 {
+		bad("SYNTHOS_AI_MAX_RETRIES", "%d is out of range; use 0 to 10, e.g. 3 (the default)", a.MaxRetries)
+	}
+	if a.VertexLocation == "" || a.ClaudeVertexLocation == "" {
+		bad("SYNTHOS_VERTEX_LOCATION", "must name a Vertex AI region such as us-central1 (Claude: us-east5)")
+	}
 }
 
 // envNames rewrites envconfig's field names ("ReadyTimeout: ...") into the

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"synthos.dev/synthos/shared/gate"
+	"synthos.dev/synthos/shared/narrative"
 	"synthos.dev/synthos/shared/quality"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/rules"
@@ -42,6 +43,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Var(&where, "where", "condition col=value the synthetic rows were generated with (repeatable): they are judged against the real rows that meet it")
 	htmlOut := fs.String("report", "", "where to write the HTML report")
 	jsonOut := fs.String("json", "", "where to write the JSON report")
+	narrate := fs.Bool("narrative", false, "print a short reading of the report by the configured AI provider (offline by default), quoting only the report's numbers")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: synthos evaluate REAL SYNTH [--holdout H] [--target COL] [--sensitive COLS] [--quasi COLS]")
 		fmt.Fprintln(stderr, "                        [--schema F] [--thresholds F] [--seed S] [--report report.html] [--json report.json]")
@@ -103,6 +105,11 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	r, err := report.Build(ctx, in)
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
+	}
+	if *narrate {
+		if err := printNarrative(ctx, r, stdout); err != nil {
+			return err
+		}
 	}
 	return finishReport(r, *htmlOut, *jsonOut, pos[0], pos[1], *holdout, stdout)
 }
@@ -194,4 +201,23 @@ func printSummary(w io.Writer, r *report.Report, real, synth, holdout string, wr
 		return fmt.Errorf("evaluate: %w", err)
 	}
 	return nil
+}
+
+// printNarrative asks the router for a reading of r grounded in its numbers.
+func printNarrative(ctx context.Context, r *report.Report, stdout io.Writer) error {
+	var buf bytes.Buffer
+	if err := report.WriteJSON(&buf, r); err != nil {
+		return err
+	}
+	a, done, err := localAssistant(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	text, res, err := narrative.Narrate(ctx, a.Router, "local", buf.Bytes())
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "Reading (%s):\n%s\n\n", res.Provider, text)
+	return err
 }

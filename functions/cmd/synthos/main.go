@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "run the platform locally (HTTP API on SYNTHOS_ADDR, embedded drivers)", runServe},
 		{"generate", "INPUT -n ROWS -o OUTPUT [flags]: fit a model to a table and write synthetic rows", runGenerate},
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
+		{"design", `"DESCRIPTION" -n ROWS -o OUTPUT [--spec-out F] | --spec F | --from-table F: design related tables from a description (or a spec) and sample them`, runDesign},
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
 		{"compliance", "TRAIN OUTPUT --holdout H [--html F.html] [--json F.json] [--regimes gdpr,hipaa,ccpa]: GDPR, HIPAA and CCPA evidence", runCompliance},
 		{"anonymize", "IN -o OUT [--k K --l L --quasi a,b --sensitive s] [--policy F] [--tenant T] [--rotate-key]: de-identify real rows", runAnonymize},

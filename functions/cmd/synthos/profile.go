@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/semantic"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -20,6 +21,7 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	jsonOut := fs.String("json", "", "where to write the profile as JSON (default INPUT's name + .profile.json in the current directory; - for none)")
 	schemaPath := fs.String("schema", "", "JSON schema file overriding inferred column kinds")
 	limits := limitFlags(fs)
+	labels := fs.Bool("labels", false, "ask the configured AI provider (offline by default) what ambiguous columns mean; it sees only names, kinds and masked samples")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: synthos profile FILE [--json OUT] [--schema F]")
 		fs.PrintDefaults()
@@ -44,6 +46,11 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "%s\n", in)
 	if err := profile.WriteText(stdout, p); err != nil {
 		return err
+	}
+	if *labels {
+		if err := printLabels(ctx, t, p, stdout); err != nil {
+			return err
+		}
 	}
 	out := *jsonOut
 	if out == "-" {
@@ -129,4 +136,34 @@ func limitFlags(fs *flag.FlagSet) *table.Options {
 	fs.IntVar(&o.MaxColumns, "max-columns", table.DefaultMaxColumns, "refuse inputs with more columns than this (-1: no limit)")
 	fs.IntVar(&o.MaxCellBytes, "max-cell-bytes", table.DefaultMaxCellBytes, "refuse cells longer than this many bytes (-1: no limit)")
 	return &o
+}
+
+// printLabels labels the profile's ambiguous columns through the router.
+func printLabels(ctx context.Context, t *table.Table, p *profile.Profile, stdout io.Writer) error {
+	cols := semantic.Ambiguous(p)
+	if len(cols) == 0 {
+		_, err := fmt.Fprintln(stdout, "\nno ambiguous column to label")
+		return err
+	}
+	a, done, err := localAssistant(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ls, res, err := semantic.Labels(ctx, a.Router, "local", semantic.NewViews(t, p, cols))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nlabels (%s):\n", res.Provider)
+	for _, l := range ls {
+		fmt.Fprintf(stdout, "  %-24s %s", l.Column, l.Meaning)
+		if l.PII != "" {
+			fmt.Fprintf(stdout, " [pii: %s]", l.PII)
+		}
+		if l.Unit != "" {
+			fmt.Fprintf(stdout, " [unit: %s]", l.Unit)
+		}
+		fmt.Fprintf(stdout, " (%.2f)\n", l.Confidence)
+	}
+	return nil
 }
