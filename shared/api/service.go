@@ -27,6 +27,7 @@ import (
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/state"
@@ -111,6 +112,7 @@ func (s *Service) emit(ctx context.Context, p *apikeys.Principal, action, resour
 
 // EmitDenied records a refused request as a security event.
 func (s *Service) EmitDenied(ctx context.Context, p *apikeys.Principal, action, reason string) {
+	metrics.Default().SecurityEvent(ctx, "denied")
 	s.emit(ctx, p, action, "", "denied", map[string]string{"reason": reason})
 }
 

@@ -100,6 +100,14 @@ type Config struct {
 	// ShardWindow is how many shards of one job sample at once; the others
 	// wait their turn (a tenant runs at most concurrent_jobs x ShardWindow).
 	ShardWindow int `env:"SYNTHOS_SHARD_WINDOW, default=4"`
+	// Metrics selects the metrics exporter: "prometheus" (a /metrics
+	// endpoint on the local runner), "gcp" (Cloud Monitoring; needs
+	// GOOGLE_CLOUD_PROJECT) or "none".
+	Metrics string `env:"SYNTHOS_METRICS, default=prometheus"`
+	// Traces selects the span exporter: "none", "stdout" (JSON spans on
+	// stderr), "otlp" (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT) or "gcp"
+	// (Cloud Trace; needs GOOGLE_CLOUD_PROJECT).
+	Traces string `env:"SYNTHOS_TRACES, default=none"`
 }
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
@@ -159,7 +167,7 @@ var Variables = []string{
 	"SYNTHOS_PUSH_AUTH", "SYNTHOS_PUSH_AUDIENCE", "SYNTHOS_PUSH_SERVICE_ACCOUNTS",
 	"SYNTHOS_MAX_UPLOAD_BYTES",
 	"SYNTHOS_LEASE", "SYNTHOS_QUEUE_TIMEOUT", "SYNTHOS_REAP_INTERVAL", "SYNTHOS_MAX_RESUMES",
-	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW",
+	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW", "SYNTHOS_METRICS", "SYNTHOS_TRACES",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -225,6 +233,24 @@ func (c *Config) Validate() error {
 	}
 	if strings.HasPrefix(c.StateURL, "firestore://") && strings.TrimPrefix(strings.SplitN(c.StateURL, "?", 2)[0], "firestore://") == "" {
 		bad("SYNTHOS_STATE_URL", "firestore:// needs a project id, e.g. firestore://my-project")
+	}
+	switch c.Metrics {
+	case "prometheus", "none":
+	case "gcp":
+		if c.Project == "" {
+			bad("GOOGLE_CLOUD_PROJECT", "must be set when SYNTHOS_METRICS=gcp (the Cloud Monitoring project)")
+		}
+	default:
+		bad("SYNTHOS_METRICS", "%q is not supported; use prometheus, gcp or none", c.Metrics)
+	}
+	switch c.Traces {
+	case "none", "stdout", "otlp":
+	case "gcp":
+		if c.Project == "" {
+			bad("GOOGLE_CLOUD_PROJECT", "must be set when SYNTHOS_TRACES=gcp (the Cloud Trace project)")
+		}
+	default:
+		bad("SYNTHOS_TRACES", "%q is not supported; use none, stdout, otlp or gcp", c.Traces)
 	}
 	if _, err := c.Level(); err != nil {
 		bad("SYNTHOS_LOG_LEVEL", "%q is not a level; use debug, info, warn or error", c.LogLevel)
