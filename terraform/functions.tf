@@ -18,6 +18,8 @@ locals {
     SYNTHOS_SECRETS_URL  = "gcpsecretmanager://${var.project}"
     GOOGLE_CLOUD_PROJECT = var.project
     SYNTHOS_LOG_LEVEL    = var.log_level
+    SYNTHOS_METRICS      = "gcp" # Cloud Monitoring (observability.tf)
+    SYNTHOS_TRACES       = "gcp" # Cloud Trace
   }
 
   # Push functions verify their subscription's OIDC token again
