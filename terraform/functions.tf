@@ -29,7 +29,7 @@ locals {
   # and which, unlike service_config[0].uri, is known before the function
   # exists: a function cannot be given its own URI in its environment.
   push_audience = {
-    for name in ["generate", "privacy", "notify", "audit", "subscriptions", "guard", "generate_dead_letter", "privacy_dead_letter", "reap"] :
+    for name in ["generate", "privacy", "notify", "analytics", "audit", "subscriptions", "guard", "generate_dead_letter", "privacy_dead_letter", "reap"] :
     name => "https://synthos-${replace(name, "_", "-")}-${data.google_project.this.number}.${var.region}.run.app"
   }
 
@@ -47,6 +47,7 @@ locals {
     generate      = google_service_account.generate.email
     privacy       = google_service_account.privacy.email
     notify        = google_service_account.notify.email
+    analytics     = google_service_account.analytics.email
     audit         = google_service_account.audit.email
     subscriptions = google_service_account.subscriptions.email
     guard         = google_service_account.guard.email

@@ -11,6 +11,7 @@ locals {
     google_cloudfunctions2_function.generate.name,
     google_cloudfunctions2_function.privacy.name,
     google_cloudfunctions2_function.notify.name,
+    google_cloudfunctions2_function.analytics.name,
     google_cloudfunctions2_function.audit.name,
     google_cloudfunctions2_function.subscriptions.name,
     google_cloudfunctions2_function.guard.name,
