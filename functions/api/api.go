@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/admission"
+	"synthos.dev/synthos/shared/analytics"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
@@ -65,6 +66,9 @@ type Options struct {
 	// only, public addresses only (the SSRF guard); tests of loopback
 	// receivers set AllowHTTP and AllowLoopbackForTests.
 	WebhookClient webhooks.ClientOptions
+	// PlatformAdmins are the tenants whose admin keys read the
+	// platform-wide analytics; nil takes SYNTHOS_PLATFORM_ADMIN_TENANTS.
+	PlatformAdmins []string
 }
 
 // New returns the API's routes.
@@ -131,14 +135,26 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem}
+	an, err := analytics.New(env.State)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem, analytics: an}
+	s.platformAdmins = o.PlatformAdmins
+	if s.platformAdmins == nil && env.Config != nil {
+		s.platformAdmins = env.Config.PlatformAdminTenants
+	}
 	return s.routes(env), nil
 }
 
 type server struct {
-	svc  *api.Service
-	auth *api.Authenticator
-	idem *idempotency.Store
+	svc       *api.Service
+	auth      *api.Authenticator
+	idem      *idempotency.Store
+	analytics *analytics.Store
+	// platformAdmins are the tenants whose admin keys see the platform-wide
+	// analytics (SYNTHOS_PLATFORM_ADMIN_TENANTS).
+	platformAdmins []string
 }
 
 // route is one authenticated endpoint.
@@ -169,6 +185,9 @@ func (s *server) table() []route {
 		{"GET", "/v1/keys", apikeys.Admin, s.listKeys},
 		{"DELETE", "/v1/keys/{id}", apikeys.Admin, s.revokeKey},
 		{"GET", "/v1/usage", apikeys.Read, s.getUsage},
+		{"GET", "/v1/analytics/usage", apikeys.Read, s.getAnalytics("usage")},
+		{"GET", "/v1/analytics/quality", apikeys.Read, s.getAnalytics("quality")},
+		{"GET", "/v1/analytics/privacy", apikeys.Read, s.getAnalytics("privacy")},
 		{"POST", "/v1/webhooks", apikeys.Admin, s.createWebhook},
 		{"GET", "/v1/webhooks", apikeys.Read, s.listWebhooks},
 		{"GET", "/v1/webhooks/deliveries", apikeys.Read, s.listWebhookDeliveries},

@@ -33,7 +33,7 @@ import (
 // Collections.
 const (
 	CollMonthly = "analytics_monthly"
-	CollSeen  = "analytics_seen"
+	CollSeen    = "analytics_seen"
 )
 
 // Fact is what one finished job contributes.

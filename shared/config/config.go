@@ -108,6 +108,9 @@ type Config struct {
 	// stderr), "otlp" (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT) or "gcp"
 	// (Cloud Trace; needs GOOGLE_CLOUD_PROJECT).
 	Traces string `env:"SYNTHOS_TRACES, default=none"`
+	// PlatformAdminTenants are the tenants whose admin keys may read the
+	// platform-wide analytics (GET /v1/analytics/...?scope=platform).
+	PlatformAdminTenants []string `env:"SYNTHOS_PLATFORM_ADMIN_TENANTS"`
 }
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
@@ -168,6 +171,7 @@ var Variables = []string{
 	"SYNTHOS_MAX_UPLOAD_BYTES",
 	"SYNTHOS_LEASE", "SYNTHOS_QUEUE_TIMEOUT", "SYNTHOS_REAP_INTERVAL", "SYNTHOS_MAX_RESUMES",
 	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW", "SYNTHOS_METRICS", "SYNTHOS_TRACES",
+	"SYNTHOS_PLATFORM_ADMIN_TENANTS",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any

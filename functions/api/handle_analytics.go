@@ -1,0 +1,120 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"synthos.dev/synthos/shared/analytics"
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/web"
+)
+
+// defaultAnalyticsDays is the range of a query without from: the last 30
+// days to today (UTC).
+const defaultAnalyticsDays = 30
+
+// getAnalytics answers GET /v1/analytics/{view} (usage, quality or
+// privacy): the tenant's daily aggregates summed by day, week or month
+// over from..to, and per dataset. ?scope=platform gives every tenant's,
+// to admin keys of the tenants in SYNTHOS_PLATFORM_ADMIN_TENANTS.
+func (s *server) getAnalytics(view string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, err := s.analyticsQuery(r)
+		if err != nil {
+			writeErr(w, r, err)
+			return
+		}
+		res, err := s.analytics.Aggregate(r.Context(), q)
+		if err != nil {
+			writeErr(w, r, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, project(view, res, q.Tenant == ""))
+	}
+}
+
+// analyticsQuery reads from, to, granularity, dataset and scope.
+func (s *server) analyticsQuery(r *http.Request) (analytics.Query, error) {
+	p := principal(r)
+	v := r.URL.Query()
+	q := analytics.Query{Tenant: p.Tenant, Dataset: v.Get("dataset")}
+	switch v.Get("scope") {
+	case "", "tenant":
+	case "platform":
+		if !p.Has(apikeys.Admin) || !slices.Contains(s.platformAdmins, p.Tenant) {
+			return q, errs.Public(errs.PermissionDenied, "the platform view needs an admin key of a platform admin tenant (SYNTHOS_PLATFORM_ADMIN_TENANTS)")
+		}
+		q.Tenant = ""
+	default:
+		return q, errs.Public(errs.InvalidArgument, "scope %q: use tenant or platform", v.Get("scope"))
+	}
+	g, err := analytics.ParseGranularity(v.Get("granularity"))
+	if err != nil {
+		return q, err
+	}
+	q.Granularity = g
+	q.To = time.Now().UTC()
+	if t := v.Get("to"); t != "" {
+		if q.To, err = time.Parse(time.DateOnly, t); err != nil {
+			return q, errs.Public(errs.InvalidArgument, "to %q is not a date (YYYY-MM-DD)", t)
+		}
+	}
+	q.From = q.To.AddDate(0, 0, -(defaultAnalyticsDays - 1))
+	if f := v.Get("from"); f != "" {
+		if q.From, err = time.Parse(time.DateOnly, f); err != nil {
+			return q, errs.Public(errs.InvalidArgument, "from %q is not a date (YYYY-MM-DD)", f)
+		}
+	}
+	return q, nil
+}
+
+// project keeps the figures of one view.
+func project(view string, res *analytics.Result, platform bool) map[string]any {
+	buckets := make([]map[string]any, 0, len(res.Buckets))
+	for _, b := range res.Buckets {
+		m := map[string]any{"start": b.Start, "jobs": b.Jobs}
+		switch view {
+		case "usage":
+			m["succeeded"], m["failed"], m["cancelled"] = b.Succeeded, b.Failed, b.Cancelled
+			m["rows"], m["compute_seconds"], m["epsilon"] = b.Rows, b.Seconds, b.Epsilon
+			m["failures"] = orEmpty(b.Failures)
+		case "quality":
+			m["quality"], m["failed"] = b.Quality, b.Failed
+		case "privacy":
+			m["privacy"], m["epsilon"] = b.Privacy, b.Epsilon
+		}
+		buckets = append(buckets, m)
+	}
+	datasets := map[string]any{}
+	for id, d := range res.Datasets {
+		m := map[string]any{"jobs": d.Jobs}
+		switch view {
+		case "usage":
+			m["rows"], m["failed"], m["epsilon"] = d.Rows, d.Failed, d.Epsilon
+		case "quality":
+			byModel := map[string]any{}
+			for model, sc := range d.QualityByModel {
+				byModel[model] = map[string]any{"mean": sc.Mean(), "jobs": sc.N}
+			}
+			m["quality"], m["by_model"] = d.Quality, byModel
+		case "privacy":
+			m["privacy"], m["epsilon"] = d.Privacy, d.Epsilon
+		}
+		datasets[id] = m
+	}
+	scope := "tenant"
+	if platform {
+		scope = "platform"
+	}
+	return map[string]any{"view": view, "scope": scope, "from": res.From, "to": res.To,
+		"granularity": res.Granularity, "buckets": buckets, "datasets": datasets}
+}
+
+func orEmpty(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return map[string]int64{}
+	}
+	return m
+}
