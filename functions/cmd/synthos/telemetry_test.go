@@ -70,6 +70,29 @@ func TestServeTracesOneJob(t *testing.T) {
 	if state != "succeeded" {
 		t.Fatalf("job %s is %s", job.ID, state)
 	}
+	// The Analytics consumer folded the finished job into today's usage.
+	var usage struct {
+		Buckets []struct {
+			Jobs, Succeeded, Rows int64
+		}
+	}
+	for range 100 {
+		do(t, "GET", base+"/v1/analytics/usage", key, "", nil, &usage)
+		if n := len(usage.Buckets); n > 0 && usage.Buckets[n-1].Jobs > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(usage.Buckets); n != 30 || usage.Buckets[n-1].Succeeded != 1 || usage.Buckets[n-1].Rows != 200 {
+		t.Errorf("analytics usage of today = %+v, want the job's 200 rows", usage.Buckets)
+	}
+	var quality struct {
+		Buckets []struct{ Quality *float64 }
+	}
+	do(t, "GET", base+"/v1/analytics/quality", key, "", nil, &quality)
+	if q := quality.Buckets[len(quality.Buckets)-1].Quality; q == nil || *q <= 0 || *q > 1 {
+		t.Errorf("analytics quality of today = %v, want the report's overall score", q)
+	}
 	scrape := do(t, "GET", base+"/metrics", "", "", nil, nil)
 	metricsText, _ := io.ReadAll(scrape.Body)
 	if err := stop(); err != nil {
@@ -92,7 +115,7 @@ func TestServeTracesOneJob(t *testing.T) {
 		names[s.Name] = true
 	}
 	for _, want := range []string{"POST /v1/jobs", "send generate-requests", "process local-generate",
-		"send privacy-checks", "process local-privacy", "send job-events", "process local-notify"} {
+		"send privacy-checks", "process local-privacy", "send job-events", "process local-notify", "process local-analytics"} {
 		if !names[want] {
 			t.Errorf("trace %s has no span %q; it has %v", tp.TraceID, want, names)
 		}
