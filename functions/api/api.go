@@ -188,6 +188,7 @@ func (s *server) table() []route {
 		{"GET", "/v1/analytics/usage", apikeys.Read, s.getAnalytics("usage")},
 		{"GET", "/v1/analytics/quality", apikeys.Read, s.getAnalytics("quality")},
 		{"GET", "/v1/analytics/privacy", apikeys.Read, s.getAnalytics("privacy")},
+		{"GET", "/v1/analytics/insights", apikeys.Read, s.getInsights},
 		{"POST", "/v1/webhooks", apikeys.Admin, s.createWebhook},
 		{"GET", "/v1/webhooks", apikeys.Read, s.listWebhooks},
 		{"GET", "/v1/webhooks/deliveries", apikeys.Read, s.listWebhookDeliveries},

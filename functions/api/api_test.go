@@ -101,6 +101,7 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"analytics usage", req{method: "GET", path: "/v1/analytics/usage?from=2026-03-01&to=2026-03-31&granularity=week", key: reader}, 200},
 		{"analytics quality", req{method: "GET", path: "/v1/analytics/quality", key: reader}, 200},
 		{"analytics privacy", req{method: "GET", path: "/v1/analytics/privacy?granularity=month", key: reader}, 200},
+		{"analytics insights", req{method: "GET", path: "/v1/analytics/insights", key: reader}, 200},
 		{"analytics bad granularity", req{method: "GET", path: "/v1/analytics/usage?granularity=hour", key: reader}, 400},
 		{"analytics platform not admin", req{method: "GET", path: "/v1/analytics/usage?scope=platform", key: admin}, 403},
 		{"usage no key", req{method: "GET", path: "/v1/usage"}, 401},

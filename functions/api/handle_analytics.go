@@ -118,3 +118,21 @@ func orEmpty(m map[string]int64) map[string]int64 {
 	}
 	return m
 }
+
+// getInsights answers GET /v1/analytics/insights: 7- and 28-day trends,
+// the forecast of the month's row quota, anomaly flags and recommendations
+// with their evidence, from the last 56 days of the tenant's aggregates.
+func (s *server) getInsights(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	now := time.Now().UTC()
+	days, err := s.analytics.Days(r.Context(), analytics.Query{Tenant: p.Tenant, From: now.AddDate(0, 0, -55), To: now})
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	var quota *analytics.Quota
+	if u, err := s.svc.Usage(r.Context(), p); err == nil && u.Limits.RowsPerMonth > 0 {
+		quota = &analytics.Quota{Used: u.Used + u.Reserved, Limit: u.Limits.RowsPerMonth, ResetsAt: u.ResetsAt}
+	}
+	web.WriteJSON(w, http.StatusOK, analytics.Analyze(days, now, quota))
+}
