@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +92,41 @@ func TestAnalyticsViews(t *testing.T) {
 	}
 	if got.Scope != "platform" || got.Buckets[0].Rows != 157 {
 		t.Errorf("platform view = %+v, want both tenants' 157 rows", got)
+	}
+}
+
+// TestAnalyticsLive reads two snapshots of the live view: the admitted job
+// is running in both, and the events are well-formed server-sent events.
+func TestAnalyticsLive(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	admin := f.key("acme", apikeys.Admin)
+	job := f.createJob(admin, f.upload(admin))
+	other := f.key("globex", apikeys.Read)
+	r := f.do(req{method: "GET", path: "/v1/analytics/live?max=2&interval=500ms", key: admin})
+	if r.status != 200 || r.header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("live = %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	events := strings.Split(strings.TrimSpace(string(r.body)), "\n\n")
+	if len(events) != 2 {
+		t.Fatalf("%d events, want 2:\n%s", len(events), r.body)
+	}
+	for i, ev := range events {
+		lines := strings.Split(ev, "\n")
+		if len(lines) != 3 || lines[0] != fmt.Sprintf("id: %d", i+1) || lines[1] != "event: snapshot" || !strings.HasPrefix(lines[2], "data: ") {
+			t.Fatalf("event %d = %q", i, ev)
+		}
+		var live analytics.Live
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(lines[2], "data: ")), &live); err != nil {
+			t.Fatal(err)
+		}
+		if len(live.Running) != 1 || live.Running[0].ID != job || live.Running[0].State != "queued" {
+			t.Errorf("event %d running = %+v, want job %s queued", i, live.Running, job)
+		}
+	}
+	// Another tenant sees none of it.
+	r = f.do(req{method: "GET", path: "/v1/analytics/live?max=1", key: other})
+	if strings.Contains(string(r.body), job) {
+		t.Errorf("globex sees acme's job: %s", r.body)
 	}
 }

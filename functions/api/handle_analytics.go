@@ -1,13 +1,18 @@
 package api
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"synthos.dev/synthos/shared/analytics"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/web"
 )
 
@@ -135,4 +140,63 @@ func (s *server) getInsights(w http.ResponseWriter, r *http.Request) {
 		quota = &analytics.Quota{Used: u.Used + u.Reserved, Limit: u.Limits.RowsPerMonth, ResetsAt: u.ResetsAt}
 	}
 	web.WriteJSON(w, http.StatusOK, analytics.Analyze(days, now, quota))
+}
+
+// liveInterval bounds ?interval= of the live view.
+const (
+	liveDefault = 2 * time.Second
+	liveMin     = 500 * time.Millisecond
+	liveMax     = time.Minute
+)
+
+// getLive streams GET /v1/analytics/live as server-sent events: a
+// "snapshot" event (analytics.Live: running jobs, today's counts and rates)
+// at once and every ?interval= (default 2s, 0.5s..60s) until the client
+// leaves. ?max= ends the stream after that many events (scripts, tests).
+func (s *server) getLive(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	interval := liveDefault
+	if v := r.URL.Query().Get("interval"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < liveMin || d > liveMax {
+			writeErr(w, r, errs.Public(errs.InvalidArgument, "interval %q: a duration from 500ms to 1m", v))
+			return
+		}
+		interval = d
+	}
+	maxEvents := 0
+	if v := r.URL.Query().Get("max"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeErr(w, r, errs.Public(errs.InvalidArgument, "max %q: a positive number of events", v))
+			return
+		}
+		maxEvents = n
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	ctx := r.Context()
+	for n := 1; ; n++ {
+		live, err := s.analytics.Snapshot(ctx, jobs.New(s.svc.State), s.svc.Admission.RunningJobs, p.Tenant, time.Now())
+		if err != nil {
+			obs.Logger(ctx).ErrorContext(ctx, "live analytics", "error", err)
+			fmt.Fprintf(w, "event: error\ndata: {\"code\":\"unavailable\"}\n\n")
+		} else {
+			b, _ := json.Marshal(live)
+			fmt.Fprintf(w, "id: %d\nevent: snapshot\ndata: %s\n\n", n, b)
+		}
+		if err := rc.Flush(); err != nil || maxEvents > 0 && n >= maxEvents {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
