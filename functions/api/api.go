@@ -190,6 +190,7 @@ func (s *server) table() []route {
 		{"GET", "/v1/analytics/privacy", apikeys.Read, s.getAnalytics("privacy")},
 		{"GET", "/v1/analytics/insights", apikeys.Read, s.getInsights},
 		{"GET", "/v1/analytics/live", apikeys.Read, s.getLive},
+		{"GET", "/v1/analytics/report", apikeys.Read, s.getExecutiveReport},
 		{"POST", "/v1/webhooks", apikeys.Admin, s.createWebhook},
 		{"GET", "/v1/webhooks", apikeys.Read, s.listWebhooks},
 		{"GET", "/v1/webhooks/deliveries", apikeys.Read, s.listWebhookDeliveries},

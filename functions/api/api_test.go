@@ -104,6 +104,8 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"analytics insights", req{method: "GET", path: "/v1/analytics/insights", key: reader}, 200},
 		{"analytics live", req{method: "GET", path: "/v1/analytics/live?max=1", key: reader}, 200},
 		{"analytics live bad interval", req{method: "GET", path: "/v1/analytics/live?interval=1ms", key: reader}, 400},
+		{"analytics report", req{method: "GET", path: "/v1/analytics/report?month=2026-03", key: reader}, 200},
+		{"analytics report bad month", req{method: "GET", path: "/v1/analytics/report?month=March", key: reader}, 400},
 		{"analytics bad granularity", req{method: "GET", path: "/v1/analytics/usage?granularity=hour", key: reader}, 400},
 		{"analytics platform not admin", req{method: "GET", path: "/v1/analytics/usage?scope=platform", key: admin}, 403},
 		{"usage no key", req{method: "GET", path: "/v1/usage"}, 401},

@@ -200,3 +200,58 @@ func (s *server) getLive(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// getExecutiveReport answers GET /v1/analytics/report?month=YYYY-MM: the
+// month's self-contained executive HTML page (default this month), for the
+// tenant or, with scope=platform, every tenant.
+func (s *server) getExecutiveReport(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	q, err := s.analyticsQuery(r) // scope and its check
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	now := time.Now().UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if v := r.URL.Query().Get("month"); v != "" {
+		if month, err = time.Parse("2006-01", v); err != nil {
+			writeErr(w, r, errs.Public(errs.InvalidArgument, "month %q: use YYYY-MM", v))
+			return
+		}
+	}
+	end := month.AddDate(0, 1, -1)
+	asOf := end
+	if now.Before(end) {
+		asOf = now
+	}
+	// 56 days before the month's end feed the insights; the month's days
+	// its charts.
+	days, err := s.analytics.Days(r.Context(), analytics.Query{Tenant: q.Tenant, From: asOf.AddDate(0, 0, -55), To: asOf})
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	var inMonth []analytics.Daily
+	for _, d := range days {
+		if d.Day >= month.Format(time.DateOnly) {
+			inMonth = append(inMonth, d)
+		}
+	}
+	e := analytics.Executive{Scope: "platform", Month: month, Days: analytics.Summarize(inMonth, month, end, analytics.Day)}
+	var quota *analytics.Quota
+	if q.Tenant != "" {
+		e.Scope = "tenant " + p.Tenant
+		if u, err := s.svc.Usage(r.Context(), p); err == nil && u.Limits.RowsPerMonth > 0 {
+			e.RowsPerMonth = u.Limits.RowsPerMonth
+			if u.Month == month.Format("2006-01") {
+				quota = &analytics.Quota{Used: u.Used + u.Reserved, Limit: u.Limits.RowsPerMonth, ResetsAt: u.ResetsAt}
+			}
+		}
+	}
+	e.Insights = analytics.Analyze(days, asOf, quota)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="synthos-%s.html"`, month.Format("2006-01")))
+	if err := analytics.WriteExecutiveHTML(w, e); err != nil {
+		obs.Logger(r.Context()).ErrorContext(r.Context(), "executive report", "error", err)
+	}
+}
