@@ -25,6 +25,8 @@ locals {
     SYNTHOS_KEK_URI       = local.kek_uri
     SYNTHOS_AUDIT_KMS_KEY = local.audit_kms_key
     SYNTHOS_AUDIT_BUCKET  = "gs://${google_storage_bucket.audit_archive.name}"
+    SYNTHOS_METRICS       = "gcp" # Cloud Monitoring (observability.tf)
+    SYNTHOS_TRACES        = "gcp" # Cloud Trace
   }
 
   # Push functions verify their subscription's OIDC token again
@@ -34,7 +36,7 @@ locals {
   # and which, unlike service_config[0].uri, is known before the function
   # exists: a function cannot be given its own URI in its environment.
   push_audience = {
-    for name in ["generate", "privacy", "notify", "audit", "subscriptions", "guard", "generate_dead_letter", "privacy_dead_letter", "reap"] :
+    for name in ["generate", "privacy", "notify", "analytics", "audit", "subscriptions", "guard", "generate_dead_letter", "privacy_dead_letter", "reap"] :
     name => "https://synthos-${replace(name, "_", "-")}-${data.google_project.this.number}.${var.region}.run.app"
   }
 
@@ -52,6 +54,7 @@ locals {
     generate      = google_service_account.generate.email
     privacy       = google_service_account.privacy.email
     notify        = google_service_account.notify.email
+    analytics     = google_service_account.analytics.email
     audit         = google_service_account.audit.email
     subscriptions = google_service_account.subscriptions.email
     guard         = google_service_account.guard.email

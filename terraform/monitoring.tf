@@ -11,6 +11,7 @@ locals {
     google_cloudfunctions2_function.generate.name,
     google_cloudfunctions2_function.privacy.name,
     google_cloudfunctions2_function.notify.name,
+    google_cloudfunctions2_function.analytics.name,
     google_cloudfunctions2_function.audit.name,
     google_cloudfunctions2_function.subscriptions.name,
     google_cloudfunctions2_function.guard.name,
@@ -26,7 +27,7 @@ locals {
 resource "google_monitoring_alert_policy" "function_errors" {
   display_name          = "Synthos: function error rate"
   combiner              = "OR"
-  notification_channels = var.notification_channels
+  notification_channels = local.alert_channels
   conditions {
     display_name = "5xx share above ${var.alert_error_ratio}"
     condition_threshold {
@@ -59,7 +60,7 @@ resource "google_monitoring_alert_policy" "function_errors" {
 resource "google_monitoring_alert_policy" "function_latency" {
   display_name          = "Synthos: function latency"
   combiner              = "OR"
-  notification_channels = var.notification_channels
+  notification_channels = local.alert_channels
   conditions {
     display_name = "p99 latency above ${var.alert_latency_ms} ms"
     condition_threshold {
@@ -86,7 +87,7 @@ resource "google_monitoring_alert_policy" "function_latency" {
 resource "google_monitoring_alert_policy" "dead_letters" {
   display_name          = "Synthos: dead-lettered messages"
   combiner              = "OR"
-  notification_channels = var.notification_channels
+  notification_channels = local.alert_channels
   conditions {
     display_name = "undelivered messages in a dead-letter subscription"
     condition_threshold {

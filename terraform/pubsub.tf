@@ -8,17 +8,20 @@ locals {
 
   pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
-  # Push subscriptions by topic; Pub/Sub's service agent must be able to
-  # acknowledge on them to forward dead letters.
-  push_subscriptions = {
-    "generate-requests" = google_pubsub_subscription.generate.name
-    "privacy-checks"    = google_pubsub_subscription.privacy.name
-    "job-events"        = google_pubsub_subscription.notify.name
-    "audit-events"      = google_pubsub_subscription.audit.name
-    "billing-events"    = google_pubsub_subscription.subscriptions.name
-    "budget-alerts"     = google_pubsub_subscription.guard.name
-    "reaper-ticks"      = google_pubsub_subscription.reap.name
-  }
+  # Subscriptions with a dead-letter policy, by consumer; Pub/Sub's service
+  # agent must be able to acknowledge on them to forward dead letters.
+  push_subscriptions = merge({
+    generate      = google_pubsub_subscription.generate.name
+    privacy       = google_pubsub_subscription.privacy.name
+    notify        = google_pubsub_subscription.notify.name
+    analytics     = google_pubsub_subscription.analytics.name
+    audit         = google_pubsub_subscription.audit.name
+    subscriptions = google_pubsub_subscription.subscriptions.name
+    guard         = google_pubsub_subscription.guard.name
+    reap          = google_pubsub_subscription.reap.name
+    }, var.analytics_bigquery ? {
+    bigquery = google_pubsub_subscription.job_events_bigquery[0].name
+  } : {})
 }
 
 resource "google_pubsub_topic" "topic" {

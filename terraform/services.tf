@@ -13,6 +13,8 @@ locals {
     "iamcredentials.googleapis.com", # signBlob, for the API's signed URLs
     "logging.googleapis.com",
     "monitoring.googleapis.com",
+    "cloudtrace.googleapis.com",
+    "bigquery.googleapis.com",             # the job-events export (observability.tf)
     "cloudscheduler.googleapis.com",       # the reaper's tick
     "iam.googleapis.com",                  # service accounts and their IAM policies
     "cloudresourcemanager.googleapis.com", # project IAM bindings

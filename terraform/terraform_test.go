@@ -681,7 +681,7 @@ func (m *module) resolve(tr hcl.Traversal) string {
 // records how an entry is triggered, not what it stores, so the list is kept
 // here; every other function opens the object store only for its readiness
 // probe and must not be pointed at tenant data.
-var objectUsers = []string{"API", "Ingest", "Generate", "Privacy", "Reap"}
+var objectUsers = []string{"API", "Ingest", "Generate", "Privacy", "Reap", "Analytics"}
 
 // dataBucket is the google_storage_bucket every object user shares.
 const dataBucket = "data"

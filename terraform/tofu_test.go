@@ -9,6 +9,7 @@ package terraform_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"testing"
 
 	"synthos.dev/synthos/functions/registry"
+	"synthos.dev/synthos/shared/metrics"
 )
 
 // tfValidate is the wrapper around OpenTofu 1.10 and the Google provider
@@ -305,27 +307,52 @@ func TestTofuPlan(t *testing.T) {
 		}
 	}
 
-	// Alert policies watch metrics that exist: Cloud Run's request metrics
-	// of every function's service, and Pub/Sub's backlog.
+	// Alert policies and SLOs watch metrics that exist: Cloud Run's request
+	// metrics of every function's service, Pub/Sub's backlog, and the
+	// platform's own (shared/metrics, exported as workload.googleapis.com/
+	// <name>). Burn-rate conditions select a planned SLO. Every policy
+	// notifies local.alert_channels.
 	realMetrics := []string{"run.googleapis.com/request_count", "run.googleapis.com/request_latencies",
 		"pubsub.googleapis.com/subscription/num_undelivered_messages"}
+	for _, n := range metrics.Names() {
+		realMetrics = append(realMetrics, "workload.googleapis.com/"+n)
+	}
 	metricType := regexp.MustCompile(`metric\.type\s*=\s*"([^"]+)"`)
+	checkFilter := func(addr, f string) {
+		for _, m := range metricType.FindAllStringSubmatch(f, -1) {
+			if !slices.Contains(realMetrics, m[1]) {
+				t.Errorf("%s: filter watches %s, not one of %v", addr, m[1], realMetrics)
+			}
+		}
+	}
 	if len(byType["google_monitoring_alert_policy"]) == 0 {
 		t.Error("no alert policies planned")
 	}
 	for _, ap := range byType["google_monitoring_alert_policy"] {
+		if refs := references(exprs[strings.Split(ap.Address, "[")[0]]["notification_channels"]); !slices.Contains(refs, "local.alert_channels") {
+			t.Errorf("%s: notification_channels refers to %v, want local.alert_channels", ap.Address, refs)
+		}
 		cond, _ := ap.Values["conditions"].([]any)
-		for _, c := range cond {
+		if len(cond) == 0 {
+			t.Errorf("%s: no conditions", ap.Address)
+		}
+		for i, c := range cond {
 			for _, kind := range []string{"condition_threshold", "condition_absent"} {
 				ct := first(c.(map[string]any)[kind])
+				if ct == nil {
+					continue
+				}
+				if _, known := ct["filter"]; !known {
+					// Known after apply: a burn rate of an SLO's id.
+					cexpr, _ := exprs[strings.Split(ap.Address, "[")[0]]["conditions"].([]any)
+					if i >= len(cexpr) || !slices.Contains(references(first(cexpr[i].(map[string]any)[kind])["filter"]), "local.slos") {
+						t.Errorf("%s: condition %d has a filter known only after apply that selects no SLO", ap.Address, i)
+					}
+				}
 				for _, key := range []string{"filter", "denominator_filter"} {
 					f := str(ct[key])
-					for _, m := range metricType.FindAllStringSubmatch(f, -1) {
-						if !slices.Contains(realMetrics, m[1]) {
-							t.Errorf("%s: filter watches %s, not one of %v", ap.Address, m[1], realMetrics)
-						}
-					}
-					if strings.Contains(f, "cloud_run_revision") {
+					checkFilter(ap.Address, f)
+					if strings.Contains(f, "cloud_run_revision") && strings.Contains(f, "one_of") {
 						for _, fn := range byType["google_cloudfunctions2_function"] {
 							if name := str(fn.Values["name"]); !strings.Contains(f, `"`+name+`"`) {
 								t.Errorf("%s: filter does not cover %s", ap.Address, name)
@@ -335,6 +362,43 @@ func TestTofuPlan(t *testing.T) {
 				}
 			}
 		}
+	}
+	slos := byType["google_monitoring_slo"]
+	if len(slos) != 3 {
+		t.Errorf("%d SLOs planned, want availability, latency and job success", len(slos))
+	}
+	for _, slo := range slos {
+		sli := first(slo.Values["request_based_sli"])
+		gt, dc := first(sli["good_total_ratio"]), first(sli["distribution_cut"])
+		n := 0
+		for _, f := range []string{str(gt["good_service_filter"]), str(gt["bad_service_filter"]), str(gt["total_service_filter"]), str(dc["distribution_filter"])} {
+			if f != "" {
+				checkFilter(slo.Address, f)
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no SLI filter", slo.Address)
+		}
+	}
+	if n := len(byType["google_monitoring_dashboard"]); n != 1 {
+		t.Errorf("%d dashboards planned, want 1", n)
+	}
+	for _, d := range byType["google_monitoring_dashboard"] {
+		checkFilter(d.Address, str(d.Values["dashboard_json"]))
+	}
+	// Job events reach BigQuery through a BigQuery subscription.
+	bq := false
+	for _, sub := range byType["google_pubsub_subscription"] {
+		if bc := first(sub.Values["bigquery_config"]); bc != nil {
+			bq = true
+			if refs := references(exprs[strings.Split(sub.Address, "[")[0]]["topic"]); !slices.Contains(refs, `google_pubsub_topic.topic["job-events"]`) {
+				t.Errorf("%s: BigQuery subscription reads %v, want job-events", sub.Address, refs)
+			}
+		}
+	}
+	if !bq {
+		t.Error("no BigQuery subscription on job-events planned")
 	}
 
 	// Public HTTP functions by default.
@@ -367,7 +431,18 @@ func TestTofuPlan(t *testing.T) {
 // TestTofuPlanTestProject plans what a test project sets: an unlocked audit
 // archive, an existing Firestore database, no allUsers grants.
 func TestTofuPlanTestProject(t *testing.T) {
-	p := tofuPlan(t, "-var=audit_retention_locked=false", "-var=create_firestore_database=false", "-var=public_http=false")
+	p := tofuPlan(t, "-var=audit_retention_locked=false", "-var=create_firestore_database=false", "-var=public_http=false",
+		`-var=alert_emails=["ops@example.com","oncall@example.com"]`, "-var=alert_slack_channel=#synthos-alerts",
+		"-var=alert_slack_token=xoxb-test", "-var=alert_pagerduty_service_key=pd-test",
+		"-var=alert_webhook_url=https://alerts.example.com/hook?token=t")
+	// Channels by variable: one per email, Slack, PagerDuty and a webhook.
+	kinds := map[string]int{}
+	for _, c := range p.byType["google_monitoring_notification_channel"] {
+		kinds[str(c.Values["type"])]++
+	}
+	if want := map[string]int{"email": 2, "slack": 1, "pagerduty": 1, "webhook_tokenauth": 1}; !maps.Equal(kinds, want) {
+		t.Errorf("notification channels planned %v, want %v", kinds, want)
+	}
 	for _, b := range p.byType["google_storage_bucket"] {
 		if b.Name == "audit_archive" {
 			if rp := first(b.Values["retention_policy"]); rp["is_locked"] != false {

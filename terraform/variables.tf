@@ -131,3 +131,97 @@ variable "audit_retention_locked" {
   type        = bool
   default     = true
 }
+
+variable "alert_emails" {
+  description = "Email addresses that receive every Synthos alert (one email notification channel each)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_slack_channel" {
+  description = "Slack channel (#name) that receives every alert; empty for none. Needs alert_slack_token."
+  type        = string
+  default     = ""
+}
+
+variable "alert_slack_token" {
+  description = "OAuth token of the Cloud Monitoring Slack app for alert_slack_channel."
+  type        = string
+  default     = ""
+  sensitive   = true
+  validation {
+    condition     = var.alert_slack_channel == "" || var.alert_slack_token != ""
+    error_message = "alert_slack_channel needs alert_slack_token (the Cloud Monitoring Slack app's OAuth token)."
+  }
+}
+
+variable "alert_pagerduty_service_key" {
+  description = "PagerDuty integration (service) key that receives every alert; empty for none."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "alert_webhook_url" {
+  description = "HTTPS URL that receives every alert as a webhook (Cloud Monitoring's webhook_tokenauth channel; put the token in the URL); empty for none."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.alert_webhook_url == "" || startswith(var.alert_webhook_url, "https://")
+    error_message = "alert_webhook_url must be an https:// URL."
+  }
+}
+
+variable "alert_security_events_per_minute" {
+  description = "Security events (denials, refused push tokens, WAF blocks) a minute, over 5 minutes, that raise an alert."
+  type        = number
+  default     = 30
+}
+
+variable "slo_availability" {
+  description = "API availability SLO: the share of requests not answered 5xx over 28 days."
+  type        = number
+  default     = 0.995
+  validation {
+    condition     = var.slo_availability > 0 && var.slo_availability < 1
+    error_message = "slo_availability must be between 0 and 1 (exclusive)."
+  }
+}
+
+variable "slo_latency_ms" {
+  description = "API latency SLO threshold: requests answered within this many milliseconds count as good."
+  type        = number
+  default     = 1000
+}
+
+variable "slo_latency_goal" {
+  description = "API latency SLO: the share of requests answered within slo_latency_ms over 28 days."
+  type        = number
+  default     = 0.95
+  validation {
+    condition     = var.slo_latency_goal > 0 && var.slo_latency_goal < 1
+    error_message = "slo_latency_goal must be between 0 and 1 (exclusive)."
+  }
+}
+
+variable "slo_job_success" {
+  description = "Job success SLO: the share of finished jobs that succeed over 28 days."
+  type        = number
+  default     = 0.98
+  validation {
+    condition     = var.slo_job_success > 0 && var.slo_job_success < 1
+    error_message = "slo_job_success must be between 0 and 1 (exclusive)."
+  }
+}
+
+variable "analytics_bigquery" {
+  description = "Export job events to BigQuery (dataset synthos_analytics, table job_events) through a Pub/Sub BigQuery subscription."
+  type        = bool
+  default     = true
+}
+
+variable "bigquery_location" {
+  description = "Location of the synthos_analytics BigQuery dataset."
+  type        = string
+  default     = "EU"
+}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/admission"
+	"synthos.dev/synthos/shared/analytics"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/entitlements"
@@ -69,6 +70,9 @@ type Options struct {
 	WebhookClient webhooks.ClientOptions
 	// Keyring overrides the Env's keyring (tests).
 	Keyring *keyring.Keyring
+	// PlatformAdmins are the tenants whose admin keys read the
+	// platform-wide analytics; nil takes SYNTHOS_PLATFORM_ADMIN_TENANTS.
+	PlatformAdmins []string
 }
 
 // New returns the API's routes.
@@ -148,21 +152,34 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if env.Config != nil {
 		kmsKey, keyName = env.Config.AuditKMSKey, env.Config.AuditKeyName
 	}
+	an, err := analytics.New(env.State)
+	if err != nil {
+		return nil, err
+	}
 	ent, err := entitlements.New(env.State, catalog, nil)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem,
-		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets), designs: newDesigns(env, ent)}
+		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets), designs: newDesigns(env, ent),
+		analytics: an}
+	s.platformAdmins = o.PlatformAdmins
+	if s.platformAdmins == nil && env.Config != nil {
+		s.platformAdmins = env.Config.PlatformAdminTenants
+	}
 	return s.routes(env), nil
 }
 
 type server struct {
-	svc     *api.Service
-	auth    *api.Authenticator
-	idem    *idempotency.Store
-	audit   *api.AuditProofs
-	designs *designs
+	svc       *api.Service
+	auth      *api.Authenticator
+	idem      *idempotency.Store
+	audit     *api.AuditProofs
+	designs   *designs
+	analytics *analytics.Store
+	// platformAdmins are the tenants whose admin keys see the platform-wide
+	// analytics (SYNTHOS_PLATFORM_ADMIN_TENANTS).
+	platformAdmins []string
 }
 
 // route is one authenticated endpoint.
@@ -195,6 +212,12 @@ func (s *server) table() []route {
 		{"GET", "/v1/keys", apikeys.Admin, s.listKeys},
 		{"DELETE", "/v1/keys/{id}", apikeys.Admin, s.revokeKey},
 		{"GET", "/v1/usage", apikeys.Read, s.getUsage},
+		{"GET", "/v1/analytics/usage", apikeys.Read, s.getAnalytics("usage")},
+		{"GET", "/v1/analytics/quality", apikeys.Read, s.getAnalytics("quality")},
+		{"GET", "/v1/analytics/privacy", apikeys.Read, s.getAnalytics("privacy")},
+		{"GET", "/v1/analytics/insights", apikeys.Read, s.getInsights},
+		{"GET", "/v1/analytics/live", apikeys.Read, s.getLive},
+		{"GET", "/v1/analytics/report", apikeys.Read, s.getExecutiveReport},
 		{"POST", "/v1/webhooks", apikeys.Admin, s.createWebhook},
 		{"GET", "/v1/webhooks", apikeys.Read, s.listWebhooks},
 		{"GET", "/v1/webhooks/deliveries", apikeys.Read, s.listWebhookDeliveries},

@@ -108,6 +108,16 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"revoke missing key", req{method: "DELETE", path: "/v1/keys/ABCDEFGH", key: admin}, 404},
 
 		{"usage", req{method: "GET", path: "/v1/usage", key: reader}, 200},
+		{"analytics usage", req{method: "GET", path: "/v1/analytics/usage?from=2026-03-01&to=2026-03-31&granularity=week", key: reader}, 200},
+		{"analytics quality", req{method: "GET", path: "/v1/analytics/quality", key: reader}, 200},
+		{"analytics privacy", req{method: "GET", path: "/v1/analytics/privacy?granularity=month", key: reader}, 200},
+		{"analytics insights", req{method: "GET", path: "/v1/analytics/insights", key: reader}, 200},
+		{"analytics live", req{method: "GET", path: "/v1/analytics/live?max=1", key: reader}, 200},
+		{"analytics live bad interval", req{method: "GET", path: "/v1/analytics/live?interval=1ms", key: reader}, 400},
+		{"analytics report", req{method: "GET", path: "/v1/analytics/report?month=2026-03", key: reader}, 200},
+		{"analytics report bad month", req{method: "GET", path: "/v1/analytics/report?month=March", key: reader}, 400},
+		{"analytics bad granularity", req{method: "GET", path: "/v1/analytics/usage?granularity=hour", key: reader}, 400},
+		{"analytics platform not admin", req{method: "GET", path: "/v1/analytics/usage?scope=platform", key: admin}, 403},
 		{"usage no key", req{method: "GET", path: "/v1/usage"}, 401},
 		{"usage wrong method", req{method: "POST", path: "/v1/usage", key: admin}, 405},
 

@@ -15,6 +15,7 @@ import (
 	"synthos.dev/synthos/functions/privacy"
 	"synthos.dev/synthos/functions/reap"
 	"synthos.dev/synthos/functions/subscriptions"
+	"synthos.dev/synthos/functions/tally"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/topics"
 )
@@ -51,6 +52,7 @@ func All() []Entry {
 		{Name: "Generate", Kind: Push, Topic: topics.GenerateRequests, Push: generate.New},
 		{Name: "Privacy", Kind: Push, Topic: topics.PrivacyChecks, Push: privacy.New},
 		{Name: "Notify", Kind: Push, Topic: topics.JobEvents, Push: notify.New},
+		{Name: "Analytics", Kind: Push, Topic: topics.JobEvents, Push: tally.New},
 		{Name: "Audit", Kind: Push, Topic: topics.AuditEvents, Push: audit.New},
 		{Name: "Subscriptions", Kind: Push, Topic: topics.BillingEvents, Push: subscriptions.New},
 		{Name: "Guard", Kind: Push, Topic: topics.BudgetAlerts, Push: budgetalerts.New},

@@ -41,6 +41,7 @@ import (
 	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/state"
 )
 
@@ -280,8 +281,11 @@ func (a *Admitter) Withdraw(ctx context.Context, tenant, id string) (bool, error
 // queued and is deleted (out is nil then).
 func (a *Admitter) settle(ctx context.Context, id string, charge, withdraw bool) (*jobs.Job, error) {
 	var out *jobs.Job
+	var committedRows int64 // what this settlement committed, for metrics
+	var spentEpsilon float64
 	err := a.st.RunTransaction(ctx, func(ctx context.Context, tx state.Tx) error {
 		out = nil
+		committedRows, spentEpsilon = 0, 0
 		var j jobs.Job
 		if err := tx.Get(jobs.Collection, id, &j); err != nil {
 			if errors.Is(err, state.ErrNotFound) {
@@ -308,6 +312,7 @@ func (a *Admitter) settle(ctx context.Context, id string, charge, withdraw bool)
 				return err
 			}
 			writes = append(writes, w)
+			committedRows = rows
 		}
 		if j.DPReservation != "" {
 			to := ledger.Released
@@ -346,11 +351,18 @@ func (a *Admitter) settle(ctx context.Context, id string, charge, withdraw bool)
 			return tx.Delete(jobs.Collection, id)
 		}
 		j.Settled, j.DPCharged = true, j.DPReservation != "" && charge
+		if j.DPCharged {
+			spentEpsilon = j.Request.Epsilon
+		}
 		j.UpdatedAt = a.now().UTC()
 		return tx.Set(jobs.Collection, id, &j)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("settle job %s: %w", id, err)
+	}
+	if out != nil {
+		metrics.Default().Quota(ctx, out.Request.Model, committedRows)
+		metrics.Default().Epsilon(ctx, out.Request.Model, spentEpsilon)
 	}
 	return out, nil
 }

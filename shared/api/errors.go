@@ -16,6 +16,7 @@ import (
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
 )
@@ -104,6 +105,13 @@ func Status(err error) (status int, code string, details map[string]any) {
 		return http.StatusServiceUnavailable, "generation_paused", nil
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable, "unavailable", nil
+	}
+	// Errors classified only by their errs code (shared/analytics).
+	switch errs.CodeOf(err) {
+	case errs.InvalidArgument:
+		return http.StatusBadRequest, "invalid_request", nil
+	case errs.PermissionDenied:
+		return http.StatusForbidden, "forbidden", nil
 	}
 	return http.StatusInternalServerError, "internal", nil
 }

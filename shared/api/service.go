@@ -28,6 +28,7 @@ import (
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/keyring"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/secrets"
@@ -140,6 +141,7 @@ func (s *Service) EmitAuthFailure(ctx context.Context, route, clientAddr, reason
 
 // EmitDenied records a refused request as a security event.
 func (s *Service) EmitDenied(ctx context.Context, p *apikeys.Principal, action, reason string) {
+	metrics.Default().SecurityEvent(ctx, "denied")
 	s.emit(ctx, p, action, "", "denied", map[string]string{"reason": reason})
 }
 

@@ -128,7 +128,18 @@ type Config struct {
 	// ComplianceTenantRegimes is the policy per tenant:
 	// "tenantA:gdpr+ccpa,tenantB:hipaa".
 	ComplianceTenantRegimes map[string]string `env:"SYNTHOS_COMPLIANCE_TENANT_REGIMES"`
-	AI                      AI
+	// Metrics selects the metrics exporter: "prometheus" (a /metrics
+	// endpoint on the local runner), "gcp" (Cloud Monitoring; needs
+	// GOOGLE_CLOUD_PROJECT) or "none".
+	Metrics string `env:"SYNTHOS_METRICS, default=prometheus"`
+	// Traces selects the span exporter: "none", "stdout" (JSON spans on
+	// stderr), "otlp" (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT) or "gcp"
+	// (Cloud Trace; needs GOOGLE_CLOUD_PROJECT).
+	Traces string `env:"SYNTHOS_TRACES, default=none"`
+	// PlatformAdminTenants are the tenants whose admin keys may read the
+	// platform-wide analytics (GET /v1/analytics/...?scope=platform).
+	PlatformAdminTenants []string `env:"SYNTHOS_PLATFORM_ADMIN_TENANTS"`
+	AI                   AI
 }
 
 // complianceRegimes are the regimes a compliance report knows.
@@ -270,6 +281,7 @@ var Variables = []string{
 	"SYNTHOS_AI_PROVIDERS", "SYNTHOS_AI_MODELS", "SYNTHOS_AI_POLICIES", "SYNTHOS_AI_ENSEMBLE", "SYNTHOS_AI_TIMEOUT",
 	"SYNTHOS_AI_MAX_RETRIES", "SYNTHOS_AI_PRICES", "SYNTHOS_AI_BUDGETS", "SYNTHOS_VERTEX_LOCATION",
 	"SYNTHOS_CLAUDE_VERTEX_LOCATION",
+	"SYNTHOS_METRICS", "SYNTHOS_TRACES", "SYNTHOS_PLATFORM_ADMIN_TENANTS",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -335,6 +347,24 @@ func (c *Config) Validate() error {
 	}
 	if strings.HasPrefix(c.StateURL, "firestore://") && strings.TrimPrefix(strings.SplitN(c.StateURL, "?", 2)[0], "firestore://") == "" {
 		bad("SYNTHOS_STATE_URL", "firestore:// needs a project id, e.g. firestore://my-project")
+	}
+	switch c.Metrics {
+	case "prometheus", "none":
+	case "gcp":
+		if c.Project == "" {
+			bad("GOOGLE_CLOUD_PROJECT", "must be set when SYNTHOS_METRICS=gcp (the Cloud Monitoring project)")
+		}
+	default:
+		bad("SYNTHOS_METRICS", "%q is not supported; use prometheus, gcp or none", c.Metrics)
+	}
+	switch c.Traces {
+	case "none", "stdout", "otlp":
+	case "gcp":
+		if c.Project == "" {
+			bad("GOOGLE_CLOUD_PROJECT", "must be set when SYNTHOS_TRACES=gcp (the Cloud Trace project)")
+		}
+	default:
+		bad("SYNTHOS_TRACES", "%q is not supported; use none, stdout, otlp or gcp", c.Traces)
 	}
 	if _, err := c.Level(); err != nil {
 		bad("SYNTHOS_LOG_LEVEL", "%q is not a level; use debug, info, warn or error", c.LogLevel)

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/obs"
 )
 
@@ -213,6 +214,13 @@ func (b *Bus) Subscribe(topic, name string, h Handler) error {
 // functions complete; otherwise Publish fails with ErrClosed. Publish never
 // waits for a worker: deliveries queue until one is free.
 func (b *Bus) Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
+	if len(data) == 0 && len(attrs) == 0 {
+		// Checked before the span: its traceparent must not make an empty
+		// message look like one with attributes.
+		return "", fmt.Errorf("events.Bus.Publish(%q): %w: message has neither data nor attributes", topic, ErrInvalid)
+	}
+	ctx, span := publishSpan(ctx, topic)
+	defer span.End()
 	attrs = obs.InjectAttributes(ctx, maps.Clone(attrs))
 	if err := validate(topic, data, attrs); err != nil {
 		return "", fmt.Errorf("events.Bus.Publish(%q): %w", topic, err)
@@ -317,8 +325,13 @@ func (b *Bus) deliver(d delivery) {
 	m.DeliveryAttempt = d.attempt
 	m.Subscription = d.sub.name
 
-	ctx := obs.ExtractAttributes(context.WithValue(b.ctx, busKey{}, b), m.Attributes)
-	err := b.call(ctx, d.sub.h, &m)
+	ctx := context.WithValue(b.ctx, busKey{}, b)
+	var err error
+	_ = handle(ctx, func(hctx context.Context, m *Message) error {
+		ctx = hctx // the dead-letter record below belongs to the consumer's span
+		err = b.call(hctx, d.sub.h, m)
+		return err
+	}, &m)
 	last := err != nil && d.attempt >= b.opts.MaxAttempts
 	if last {
 		b.deadLetter(ctx, d.sub, &m, err)
@@ -397,6 +410,7 @@ func (b *Bus) float() float64 {
 // deadLetter hands m to the sink and the dead-letter topic, or logs it when
 // neither is configured.
 func (b *Bus) deadLetter(ctx context.Context, s *subscription, m *Message, lastErr error) {
+	metrics.Default().DeadLetter(ctx, s.name)
 	if b.opts.DeadLetter != nil {
 		b.opts.DeadLetter(ctx, s.topic, m, lastErr)
 	}

@@ -42,6 +42,13 @@ func NewPubSub(ctx context.Context, projectID string, opts ...option.ClientOptio
 // nil error means Pub/Sub has stored the message. topic is a topic id in the
 // client's project or a full "projects/p/topics/t" name.
 func (p *PubSub) Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
+	if len(data) == 0 && len(attrs) == 0 {
+		// Checked before the span: its traceparent must not make an empty
+		// message look like one with attributes.
+		return "", fmt.Errorf("events.PubSub.Publish(%q): %w: message has neither data nor attributes", topic, ErrInvalid)
+	}
+	ctx, span := publishSpan(ctx, topic)
+	defer span.End()
 	attrs = obs.InjectAttributes(ctx, maps.Clone(attrs))
 	if err := validate(topic, data, attrs); err != nil {
 		return "", fmt.Errorf("events.PubSub.Publish(%q): %w", topic, err)

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"synthos.dev/synthos/shared/obs"
 )
 
 // MaxPushBytes bounds a push request body: a 10 MB message grows by a third
@@ -129,8 +127,11 @@ func PushHandler(h Handler) http.Handler {
 			http.Error(w, "malformed push envelope", code)
 			return
 		}
-		ctx := obs.ExtractAttributes(r.Context(), m.Attributes)
-		if err := h(ctx, m); err != nil {
+		var ctx context.Context
+		if err := handle(r.Context(), func(hctx context.Context, m *Message) error {
+			ctx = hctx
+			return h(hctx, m)
+		}, m); err != nil {
 			slog.ErrorContext(ctx, "message handler failed",
 				"messageId", m.ID, "subscription", m.Subscription, "deliveryAttempt", m.DeliveryAttempt, "err", err)
 			http.Error(w, "handler failed", http.StatusInternalServerError)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/topics"
 )
 
@@ -42,5 +43,8 @@ func PublishEvent(ctx context.Context, pub events.Publisher, j *Job) error {
 	if err != nil {
 		return fmt.Errorf("jobs: publish %s: %w", ev.Type, err)
 	}
+	// Counted once the change is announced: a redelivered step that
+	// announces it again counts again, as the event does.
+	metrics.Default().JobState(ctx, string(j.State), j.Request.Model)
 	return nil
 }

@@ -5,20 +5,33 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"synthos.dev/synthos/shared/metrics"
 )
 
 // Middleware puts the request's trace (traceparent, then
 // X-Cloud-Trace-Context, else a new one) and logger into the request context,
-// echoes the trace to the client as a traceparent response header, logs one
-// line per request with Cloud Logging's httpRequest fields, and turns a panic
-// into a 500 JSON error instead of a dropped connection.
+// runs the request in a server span (a child of the caller's), echoes the
+// trace to the client as a traceparent response header, logs one line per
+// request with Cloud Logging's httpRequest fields, records the request's
+// metrics by route template (the ServeMux pattern that matched, never the
+// raw path), and turns a panic into a 500 JSON error instead of a dropped
+// connection.
 func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := FromRequest(r)
-		ctx := WithLogger(WithTrace(r.Context(), t), l)
+		start := time.Now()
+		ctx, span := StartSpan(WithTrace(r.Context(), FromRequest(r)), r.Method, trace.SpanKindServer)
+		t, _ := TraceFrom(ctx)
+		ctx = WithLogger(ctx, l)
 		w.Header().Set("traceparent", t.Traceparent())
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
+		// ServeMux records the pattern it matched on the request it is
+		// given: this one, unless a handler between copies it.
+		inner := r.WithContext(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				l.ErrorContext(ctx, "panic serving request", "panic", fmt.Sprint(p), "path", r.URL.Path)
@@ -28,6 +41,20 @@ func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 					_, _ = rec.Write([]byte(`{"error":{"code":"internal","message":"internal error"}}`))
 				}
 			}
+			latency := time.Since(start)
+			route := inner.Pattern
+			metrics.Default().HTTPRequest(ctx, r.Method, route, rec.status, latency)
+			if span.IsRecording() {
+				if route != "" {
+					span.SetName(route)
+					span.SetAttributes(attribute.String("http.route", route))
+				}
+				span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
+				if rec.status >= 500 {
+					span.SetStatus(codes.Error, http.StatusText(rec.status))
+				}
+			}
+			span.End()
 			level := slog.LevelInfo
 			switch {
 			case rec.status == http.StatusNotImplemented:
@@ -39,12 +66,12 @@ func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 				"requestMethod", r.Method,
 				"requestUrl", r.URL.Path,
 				"status", rec.status,
-				"latency", fmt.Sprintf("%.6fs", time.Since(start).Seconds()),
+				"latency", fmt.Sprintf("%.6fs", latency.Seconds()),
 				"remoteIp", r.RemoteAddr,
 				"userAgent", r.UserAgent(),
 			))
 		}()
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		next.ServeHTTP(rec, inner)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"gocloud.dev/blob"
 
@@ -15,6 +16,7 @@ import (
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
@@ -296,12 +298,15 @@ func (p *Pipeline) sample(ctx context.Context, m synth.Model, j *jobs.Job, shard
 		}
 		skip = int64(len(hdr))
 	}
+	start := time.Now()
+	var rows *countingWriter
 	err := objects.Put(ctx, p.env.Objects, key, func(w io.Writer) error {
 		tw, err := table.NewWriter(&skipWriter{w: w, skip: skip}, format, m.Columns())
 		if err != nil {
 			return err
 		}
-		if err := m.Sample(ctx, j.Request.Rows, shard, j.Shards, j.Request.Seed, opts, tw); err != nil {
+		rows = &countingWriter{RowWriter: tw}
+		if err := m.Sample(ctx, j.Request.Rows, shard, j.Shards, j.Request.Seed, opts, rows); err != nil {
 			_ = tw.Abort()
 			return err
 		}
@@ -310,6 +315,10 @@ func (p *Pipeline) sample(ctx context.Context, m synth.Model, j *jobs.Job, shard
 	if err != nil {
 		return fmt.Errorf("sample shard %d of %d: %w", shard, j.Shards, err)
 	}
+	// Counted once the shard's object is written; a redelivered shard
+	// that samples again counts again (it did the work again).
+	metrics.Default().Sample(ctx, j.Request.Model, time.Since(start))
+	metrics.Default().Rows(ctx, j.Request.Model, rows.n)
 	return nil
 }
 
@@ -325,6 +334,20 @@ func header(format table.Format, cols []table.Column) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// countingWriter counts the rows a model writes (metrics).
+type countingWriter struct {
+	synth.RowWriter
+	n int64
+}
+
+func (c *countingWriter) Write(row []string) error {
+	if err := c.RowWriter.Write(row); err != nil {
+		return err
+	}
+	c.n++
+	return nil
 }
 
 // skipWriter drops the first skip bytes written through it.

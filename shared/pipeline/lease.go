@@ -11,6 +11,7 @@ import (
 
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/topics"
@@ -218,7 +219,12 @@ var unfinished = []jobs.State{jobs.Queued, jobs.Profiling, jobs.Fitting, jobs.Sa
 
 // Reap resumes unfinished jobs whose lease ran out (see the comment at the
 // top of this file) and settles finished jobs left unsettled.
-func (p *Pipeline) Reap(ctx context.Context) (Reaped, error) { return p.reap(ctx, false) }
+func (p *Pipeline) Reap(ctx context.Context) (Reaped, error) {
+	r, err := p.reap(ctx, false)
+	metrics.Default().Reaped(ctx, "resumed", r.Resumed)
+	metrics.Default().Reaped(ctx, "failed", r.Failed)
+	return r, err
+}
 
 // Recover resumes every unfinished job, whatever its lease says: for a
 // process whose in-process dispatcher lost every message (the local

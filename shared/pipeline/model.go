@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -12,6 +13,7 @@ import (
 	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
@@ -76,9 +78,11 @@ func (p *Pipeline) model(ctx context.Context, j *jobs.Job, t *table.Table, prof 
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	if m, err = model.Fit(ctx, t, prof, o); err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
 	}
+	metrics.Default().Fit(ctx, j.Request.Model, time.Since(start))
 	err = objects.Put(ctx, p.env.Objects, key, func(ow io.Writer) error {
 		w, err := ring.ObjectWriter(ctx, j.Tenant, ow)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/keyring"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/secrets"
@@ -50,6 +51,9 @@ type Env struct {
 	// since the runner resumes every unfinished job when it starts again.
 	// Nil (never closed) in the cloud, where Pub/Sub redelivers instead.
 	Stopping <-chan struct{}
+	// Metrics is the metrics pipeline Open installed as metrics.Default;
+	// its Handler serves /metrics when SYNTHOS_METRICS=prometheus.
+	Metrics *metrics.Provider
 
 	closers []io.Closer
 
@@ -103,6 +107,10 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, er
 			_ = env.Close()
 		}
 	}()
+
+	if err := env.openTelemetry(ctx); err != nil {
+		return nil, err
+	}
 
 	if env.State, err = state.Open(ctx, cfg.StateURL); err != nil {
 		return nil, fmt.Errorf("open state store (SYNTHOS_STATE_URL=%s): %w", cfg.StateURL, err)
@@ -164,6 +172,32 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, er
 	}
 	return env, nil
 }
+
+// openTelemetry sets up the metrics and trace exporters of
+// SYNTHOS_METRICS and SYNTHOS_TRACES, installs them process-wide (metrics
+// and spans are recorded by shared code through metrics.Default and the
+// global tracer provider) and flushes them on Close.
+func (env *Env) openTelemetry(ctx context.Context) error {
+	cfg := env.Config
+	service := os.Getenv("K_SERVICE") // Cloud Functions' (Cloud Run's) service name
+	mp, err := metrics.Setup(ctx, metrics.Options{Exporter: cfg.Metrics, Project: cfg.Project, Service: service})
+	if err != nil {
+		return fmt.Errorf("metrics (SYNTHOS_METRICS=%s): %w", cfg.Metrics, err)
+	}
+	env.Metrics = mp
+	metrics.SetDefault(mp.Recorder)
+	env.closers = append(env.closers, closerFunc(func() error { return mp.Shutdown(context.Background()) }))
+	shutdown, err := obs.SetupTracing(ctx, obs.TracingOptions{Exporter: cfg.Traces, Project: cfg.Project, Service: service})
+	if err != nil {
+		return fmt.Errorf("traces (SYNTHOS_TRACES=%s): %w", cfg.Traces, err)
+	}
+	env.closers = append(env.closers, closerFunc(func() error { return shutdown(context.Background()) }))
+	return nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // DeadLetter is the record kept of a message the embedded dispatcher gave
 // up on, as Pub/Sub's dead-letter topic keeps it in production.

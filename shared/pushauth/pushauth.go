@@ -23,6 +23,7 @@ import (
 	"google.golang.org/api/option"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/web"
 )
 
@@ -111,6 +112,7 @@ func (v *Verifier) Wrap(h http.Handler) http.Handler {
 			if errs.CodeOf(err) == errs.PermissionDenied {
 				status, code = http.StatusForbidden, "permission_denied"
 			}
+			metrics.Default().SecurityEvent(r.Context(), SecurityEvent)
 			v.logger.WarnContext(r.Context(), "push request refused", "security_event", SecurityEvent,
 				"reason", err.Error(), "path", r.URL.Path, "remote_addr", r.RemoteAddr, "user_agent", r.UserAgent())
 			if status == http.StatusUnauthorized {

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/state"
 )
 
@@ -169,9 +170,19 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // send makes one attempt and describes it. It never returns the URL in the
 // error text: URLs may carry the customer's tokens.
-func (s *Service) send(ctx context.Context, target, id string, body []byte, secrets []string) Attempt {
+func (s *Service) send(ctx context.Context, target, id string, body []byte, secrets []string) (a Attempt) {
 	now := s.o.Now()
-	a := Attempt{At: now.UTC()}
+	a = Attempt{At: now.UTC()}
+	defer func() {
+		outcome := "delivered"
+		switch {
+		case a.Blocked:
+			outcome = "blocked"
+		case a.Error != "":
+			outcome = "failed"
+		}
+		metrics.Default().Webhook(ctx, outcome)
+	}()
 	sig, err := Sign(id, now, body, secrets...)
 	if err != nil {
 		a.Error = err.Error()

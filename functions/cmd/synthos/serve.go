@@ -177,6 +177,12 @@ func localRoutes(env *platform.Env) (http.Handler, error) {
 			// Locally there is no bucket trigger; uploads arrive through the API.
 		}
 	}
+	if env.Metrics != nil && env.Metrics.Handler != nil {
+		// SYNTHOS_METRICS=prometheus: the local runner is scraped here (it
+		// listens on loopback by default; in the cloud metrics go to Cloud
+		// Monitoring instead).
+		mux.Handle("GET /metrics", env.Metrics.Handler)
+	}
 	return mux, nil
 }
 

@@ -39,6 +39,7 @@ import (
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/state"
 )
 
@@ -260,6 +261,12 @@ func (g *Guard) Apply(ctx context.Context, budgetID string, n Notification, publ
 	})
 	if err != nil {
 		return Status{}, fmt.Errorf("guard.Apply %s: %w", budgetID, err)
+	}
+	if len(out.PendingAudit) > 0 && out.Paused {
+		// The pause was decided in this call (PendingAudit holds its
+		// change): counted once, unless the audit flush below fails and
+		// the redelivery finds it pending again.
+		metrics.Default().BudgetPause(ctx, "budget_threshold")
 	}
 	if len(out.PendingAudit) > 0 {
 		if err := g.flushAudit(ctx, out.PendingAudit); err != nil {

@@ -274,6 +274,20 @@ func testTrace(t *testing.T, h Harness) {
 	if c.trace.TraceID != tr.TraceID {
 		t.Errorf("handler trace id %s, published %s", c.trace.TraceID, tr.TraceID)
 	}
+	// The traceparent attribute survives the transport and names the
+	// publish's own span (a child of the publisher's), and the handler runs
+	// in a span of its own (a child of the publish).
+	sent, ok := obs.ParseTraceparent(c.m.Attributes[obs.AttrTraceparent])
+	switch {
+	case !ok:
+		t.Errorf("delivered traceparent %q is not a W3C traceparent", c.m.Attributes[obs.AttrTraceparent])
+	case sent.TraceID != tr.TraceID:
+		t.Errorf("delivered traceparent %s, published trace %s", c.m.Attributes[obs.AttrTraceparent], tr.TraceID)
+	case sent.SpanID == tr.SpanID:
+		t.Error("the message names the publisher's span, not the publish span")
+	case c.trace.SpanID == sent.SpanID || c.trace.SpanID == tr.SpanID:
+		t.Error("the handler runs in the publish's or the publisher's span, not its own")
+	}
 
 	// A message published without a trace still reaches its handler with one.
 	if _, err := h.Publisher().Publish(t.Context(), tp, []byte("untraced"), nil); err != nil {

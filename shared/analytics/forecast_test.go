@@ -1,0 +1,134 @@
+package analytics
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestHoltKnownSeries: a noiseless line is forecast exactly, with an
+// interval of (almost) zero width; a constant stays constant.
+func TestHoltKnownSeries(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		a, b     float64
+		wantAt10 float64 // the forecast 10 steps past the last of 30 points
+	}{
+		{"line", 5, 2, 5 + 2*39},
+		{"constant", 7, 0, 7},
+		{"falling", 100, -1.5, 100 - 1.5*39},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			y := make([]float64, 30)
+			for i := range y {
+				y[i] = tc.a + tc.b*float64(i)
+			}
+			m, err := FitHolt(y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := m.Forecast(10, Z80)[9]
+			if math.Abs(p.Mean-tc.wantAt10) > 1e-6 || p.Upper-p.Lower > 1e-6 {
+				t.Errorf("step 10 = %+v, want %g exactly", p, tc.wantAt10)
+			}
+		})
+	}
+	if _, err := FitHolt([]float64{1, 2, 3}); err == nil {
+		t.Error("a 3-point series was fitted")
+	}
+}
+
+// TestHoltIntervalWidens: the h-step variance grows with h.
+func TestHoltIntervalWidens(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	y := make([]float64, 60)
+	for i := range y {
+		y[i] = 100 + 3*float64(i) + r.NormFloat64()*10
+	}
+	m, _ := FitHolt(y)
+	pts := m.Forecast(14, Z80)
+	for i := 1; i < len(pts); i++ {
+		if pts[i].Upper-pts[i].Lower < pts[i-1].Upper-pts[i-1].Lower-1e-9 {
+			t.Fatalf("interval narrows at step %d: %+v", i+1, pts)
+		}
+	}
+	// The one-step interval is ±z·σ, and σ estimates the noise's 10.
+	if w := (pts[0].Upper - pts[0].Lower) / 2 / Z80; w < 7 || w > 13 {
+		t.Errorf("one-step sigma %.2f, want about 10", w)
+	}
+}
+
+// TestHoltCoverage back-tests the 80% interval on 400 synthetic usage
+// series (linear trends with Gaussian noise, some with a drifting level
+// and a trend change): fit on the first 56 days, forecast 1..14 days
+// ahead, and count how often the truth falls inside. The target is at
+// least 75%.
+func TestHoltCoverage(t *testing.T) {
+	r := rand.New(rand.NewPCG(42, 7))
+	inside, total := 0, 0
+	for s := range 400 {
+		base := 50 + r.Float64()*1000
+		slope := (r.Float64() - 0.3) * 20
+		noise := 1 + r.Float64()*0.2*base
+		drift := 0.0
+		if s%2 == 1 {
+			drift = noise * 0.3 // a random-walk level on top
+		}
+		n, h := 56, 14
+		y := make([]float64, n+h)
+		level := 0.0
+		for i := range y {
+			level += r.NormFloat64() * drift
+			y[i] = base + slope*float64(i) + level + r.NormFloat64()*noise
+		}
+		m, err := FitHolt(y[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range m.Forecast(h, Z80) {
+			truth := y[n+p.Step-1]
+			if truth >= p.Lower && truth <= p.Upper {
+				inside++
+			}
+			total++
+		}
+	}
+	cov := float64(inside) / float64(total)
+	t.Logf("80%% interval coverage: %.3f over %d forecasts", cov, total)
+	if cov < 0.75 {
+		t.Errorf("coverage %.3f, want at least 0.75", cov)
+	}
+}
+
+func TestForecastExhaustion(t *testing.T) {
+	last := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	// 1,000 rows a day, exactly: 20,000 used of 30,000 runs out in 10 days.
+	y := make([]float64, 28)
+	for i := range y {
+		y[i] = 1000
+	}
+	e, err := ForecastExhaustion(y, last, 20000, 30000, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Reached || !e.Date.Equal(last.AddDate(0, 0, 10)) || e.PlusMinusDays != 0 {
+		t.Errorf("exhaustion = %+v, want 2026-03-20 ± 0", e)
+	}
+	// Noisy usage: the date is bracketed by the interval.
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range y {
+		y[i] = 1000 + r.NormFloat64()*300
+	}
+	e, _ = ForecastExhaustion(y, last, 20000, 30000, 30)
+	if !e.Reached || e.Earliest.After(e.Date) || (!e.Latest.IsZero() && e.Latest.Before(e.Date)) || e.PlusMinusDays < 1 {
+		t.Errorf("noisy exhaustion = %+v", e)
+	}
+	// Flat zero usage never runs out.
+	for i := range y {
+		y[i] = 0
+	}
+	if e, _ := ForecastExhaustion(y, last, 10, 30000, 30); e.Reached {
+		t.Errorf("zero usage runs out: %+v", e)
+	}
+}

@@ -1,0 +1,233 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+func setupProm(t testing.TB, limit int) *Provider {
+	t.Helper()
+	p, err := Setup(context.Background(), Options{Exporter: ExportPrometheus, Service: "test", CardinalityLimit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return p
+}
+
+func scrape(t testing.TB, h http.Handler) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("scrape: %d %s", rec.Code, rec.Body)
+	}
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+// families returns the metric family names of a text exposition.
+func families(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			out[strings.Fields(name)[0]] = true
+		}
+	}
+	return out
+}
+
+func TestPrometheusExposition(t *testing.T) {
+	p := setupProm(t, 0)
+	r, ctx := p.Recorder, context.Background()
+	r.HTTPRequest(ctx, "GET", "GET /v1/jobs/{id}", 200, 3*time.Millisecond)
+	r.JobState(ctx, "succeeded", "tree")
+	r.Rows(ctx, "tree", 1000)
+	r.Fit(ctx, "tree", 2*time.Second)
+	r.Sample(ctx, "tree", time.Second)
+	r.Epsilon(ctx, "dp", 0.5)
+	r.Quota(ctx, "tree", 1000)
+	r.Webhook(ctx, "delivered")
+	r.Message(ctx, "projects/p/subscriptions/generate", 2, errors.New("x"), 40*time.Millisecond)
+	r.DeadLetter(ctx, "generate")
+	r.SecurityEvent(ctx, "denied")
+	r.ProviderCall(ctx, "anthropic", "claude", "ok", 0.0125)
+	r.BudgetPause(ctx, "budget_exceeded")
+	r.Reaped(ctx, "resumed", 2)
+
+	text := scrape(t, p.Handler)
+	fams := families(text)
+	want := []string{
+		"synthos_http_requests_total", "synthos_http_request_duration_seconds", "synthos_jobs_total",
+		"synthos_rows_generated_total", "synthos_fit_duration_seconds", "synthos_sample_duration_seconds",
+		"synthos_dp_epsilon_spent_total", "synthos_quota_used_total", "synthos_webhook_deliveries_total",
+		"synthos_pubsub_handle_duration_seconds", "synthos_pubsub_redeliveries_total",
+		"synthos_pubsub_dead_letters_total", "synthos_security_events_total", "synthos_ai_provider_calls_total",
+		"synthos_ai_provider_cost_USD_total", "synthos_budget_guard_pauses_total", "synthos_jobs_reaped_total",
+	}
+	for _, w := range want {
+		if !fams[w] {
+			t.Errorf("no family %s in the scrape; families: %v", w, fams)
+		}
+	}
+	for f := range fams {
+		if !strings.HasPrefix(f, "synthos_") {
+			t.Errorf("family %s lacks the synthos_ prefix", f)
+		}
+	}
+	if len(fams) != len(Names()) {
+		t.Errorf("%d families, %d names: keep Names in step with the instruments", len(fams), len(Names()))
+	}
+	for _, line := range []string{
+		`synthos_http_requests_total{method="GET",route="GET /v1/jobs/{id}",status="200"} 1`,
+		`synthos_rows_generated_total{model="tree"} 1000`,
+		`synthos_pubsub_redeliveries_total{subscription="generate"} 1`,
+		`synthos_pubsub_handle_duration_seconds_count{outcome="error",subscription="generate"} 1`,
+		`synthos_jobs_reaped_total{outcome="resumed"} 2`,
+	} {
+		if !strings.Contains(text, line) {
+			t.Errorf("scrape lacks %q:\n%s", line, text)
+		}
+	}
+}
+
+// TestCardinalityBounded feeds 10,000 distinct tenant-like values into
+// every label and checks the series stay bounded and none of them leaks.
+func TestCardinalityBounded(t *testing.T) {
+	p := setupProm(t, 0)
+	r, ctx := p.Recorder, context.Background()
+	const n = 10000
+	for i := range n {
+		tenant := fmt.Sprintf("tenant-%05d", i)
+		r.HTTPRequest(ctx, "BREW", "", 200+i%3, time.Millisecond) // unknown method, no route
+		r.JobState(ctx, "succeeded", tenant)
+		r.SecurityEvent(ctx, tenant)
+		r.Message(ctx, "projects/p/subscriptions/"+tenant, 1, nil, time.Millisecond)
+	}
+	text := scrape(t, p.Handler)
+	count := map[string]int{}
+	leaked := 0
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name := line[:strings.IndexAny(line, "{ ")]
+		count[name]++
+		if strings.Contains(line, "tenant-0") && !strings.Contains(line, `"tenant-000`) {
+			// Admitted values are the first MaxValues (tenant-00000..00099).
+			leaked++
+		}
+	}
+	if leaked > 0 {
+		t.Errorf("%d series carry values past the label limit", leaked)
+	}
+	checks := map[string]int{
+		"synthos_http_requests_total":                  3, // other × unmatched × 3 statuses
+		"synthos_jobs_total":                           MaxValues + 1,
+		"synthos_security_events_total":                MaxValues + 1,
+		"synthos_pubsub_handle_duration_seconds_count": MaxValues + 1,
+	}
+	for name, want := range checks {
+		if count[name] != want {
+			t.Errorf("%s: %d series, want %d", name, count[name], want)
+		}
+	}
+	if !strings.Contains(text, `synthos_jobs_total{model="other",state="succeeded"} 9900`) {
+		t.Errorf("values past the limit are not folded into other")
+	}
+	if !strings.Contains(text, `method="other",route="unmatched"`) {
+		t.Errorf("unknown methods and unmatched routes are not folded")
+	}
+}
+
+func TestClean(t *testing.T) {
+	long := strings.Repeat("a", 100)
+	for _, tc := range []struct{ in, want string }{
+		{"", Other},
+		{"tree", "tree"},
+		{"GET /v1/jobs/{id}", "GET /v1/jobs/{id}"},
+		{"a\"b\nc", "a_b_c"},
+		{long, long[:64]},
+	} {
+		if got := clean(tc.in); got != tc.want {
+			t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSetupErrors(t *testing.T) {
+	if _, err := Setup(context.Background(), Options{Exporter: "statsd"}); err == nil {
+		t.Error("unknown exporter accepted")
+	}
+	if _, err := Setup(context.Background(), Options{Exporter: ExportGCP}); err == nil {
+		t.Error("gcp exporter without a project accepted")
+	}
+	p, err := Setup(context.Background(), Options{Exporter: ExportNone})
+	if err != nil || p.Handler != nil {
+		t.Fatalf("none: %v %v", p, err)
+	}
+	p.Recorder.JobState(context.Background(), "queued", "tree") // no-op, no panic
+}
+
+func TestSetDefault(t *testing.T) {
+	p := setupProm(t, 0)
+	restore := SetDefault(p.Recorder)
+	if Default() != p.Recorder {
+		t.Fatal("SetDefault did not install")
+	}
+	restore()
+	if Default() == p.Recorder {
+		t.Fatal("restore did not restore")
+	}
+}
+
+func BenchmarkHTTPRequest(b *testing.B) {
+	p := setupProm(b, 0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p.Recorder.HTTPRequest(ctx, "GET", "GET /v1/jobs/{id}", 200, time.Millisecond)
+		}
+	})
+}
+
+func BenchmarkJobState(b *testing.B) {
+	p := setupProm(b, 0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Recorder.JobState(ctx, "succeeded", "tree")
+	}
+}
+
+// BenchmarkScrape10k times one /metrics scrape of 10,000 series.
+func BenchmarkScrape10k(b *testing.B) {
+	p := setupProm(b, 20000)
+	c, err := p.mp.Meter("bench").Int64Counter("synthos_bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 10000 {
+		c.Add(context.Background(), 1, metric.WithAttributes(attribute.Int("series", i)))
+	}
+	text := scrape(b, p.Handler)
+	if n := strings.Count(text, "synthos_bench_total{"); n != 10000 {
+		b.Fatalf("%d series, want 10000", n)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		p.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	}
+}

@@ -1,0 +1,76 @@
+package obs
+
+import (
+	"context"
+	"encoding/hex"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// tracerName is the instrumentation scope of Synthos' spans.
+const tracerName = "synthos.dev/synthos"
+
+// StartSpan starts an OpenTelemetry span that is a child of the Trace ctx
+// carries (the one log lines name) and returns ctx carrying the span and
+// the Trace moved to the span's id, so that log lines written inside the
+// span, and messages published from it, name this span. Without a tracer
+// provider (SYNTHOS_TRACES=none) the span records nothing and the Trace
+// still gets a fresh span id for this hop. A ctx without a Trace starts one.
+// The caller must call End on the span.
+func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+	t, ok := TraceFrom(ctx)
+	if !ok {
+		t = NewTrace()
+		t.SpanID = ""
+	}
+	if cur := trace.SpanContextFromContext(ctx); !cur.IsValid() || cur.TraceID().String() != t.TraceID || cur.SpanID().String() != t.SpanID {
+		// The parent is the Trace's span: a remote one (the client's, the
+		// publisher's) or one whose OpenTelemetry span is not in ctx.
+		if sc, ok := spanContext(t); ok {
+			ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
+		} else {
+			ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{}) // a root
+		}
+	}
+	ctx, span := otel.GetTracerProvider().Tracer(tracerName).Start(ctx, name,
+		trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
+	if sc := span.SpanContext(); sc.IsValid() && span.IsRecording() {
+		t = Trace{TraceID: sc.TraceID().String(), SpanID: sc.SpanID().String(), Sampled: sc.IsSampled()}
+	} else {
+		t.SpanID = newID(8)
+	}
+	return WithTrace(ctx, t), span
+}
+
+// EndSpan ends span, marking it failed when err is not nil.
+func EndSpan(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// spanContext converts t into OpenTelemetry's form (a remote parent).
+func spanContext(t Trace) (trace.SpanContext, bool) {
+	var tid trace.TraceID
+	var sid trace.SpanID
+	if len(t.SpanID) != 16 {
+		return trace.SpanContext{}, false
+	}
+	if _, err := hex.Decode(tid[:], []byte(t.TraceID)); err != nil {
+		return trace.SpanContext{}, false
+	}
+	if _, err := hex.Decode(sid[:], []byte(t.SpanID)); err != nil {
+		return trace.SpanContext{}, false
+	}
+	var flags trace.TraceFlags
+	if t.Sampled {
+		flags = trace.FlagsSampled
+	}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: flags, Remote: true})
+	return sc, sc.IsValid()
+}

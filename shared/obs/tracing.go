@@ -1,0 +1,82 @@
+package obs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	texporter "github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/trace"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+)
+
+// Trace exporters SYNTHOS_TRACES accepts.
+const (
+	TracesNone   = "none"   // spans are not recorded (log lines still carry trace ids)
+	TracesStdout = "stdout" // one JSON span per line on the given writer (local debugging)
+	TracesOTLP   = "otlp"   // OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (a local collector, Jaeger...)
+	TracesGCP    = "gcp"    // Cloud Trace
+)
+
+// TracingOptions configure SetupTracing.
+type TracingOptions struct {
+	Exporter string
+	Project  string    // Cloud Trace's project (TracesGCP)
+	Service  string    // service.name of the resource
+	Stdout   io.Writer // TracesStdout's writer (os.Stderr when nil)
+	// SpanExporter, when set, is used instead of Exporter (tests).
+	SpanExporter sdktrace.SpanExporter
+}
+
+// SetupTracing installs a global tracer provider exporting to o.Exporter
+// and the W3C trace-context propagator, and returns the function that
+// flushes and stops it. With TracesNone it installs nothing.
+func SetupTracing(ctx context.Context, o TracingOptions) (shutdown func(context.Context) error, err error) {
+	exp := o.SpanExporter
+	if exp == nil {
+		switch o.Exporter {
+		case TracesNone, "":
+			return func(context.Context) error { return nil }, nil
+		case TracesStdout:
+			w := o.Stdout
+			if w == nil {
+				w = os.Stderr
+			}
+			exp, err = stdouttrace.New(stdouttrace.WithWriter(w))
+		case TracesOTLP:
+			exp, err = otlptracehttp.New(ctx)
+		case TracesGCP:
+			if o.Project == "" {
+				return nil, errors.New("obs.SetupTracing: the gcp exporter needs GOOGLE_CLOUD_PROJECT")
+			}
+			exp, err = texporter.New(texporter.WithProjectID(o.Project), texporter.WithContext(ctx))
+		default:
+			return nil, fmt.Errorf("obs.SetupTracing: unknown exporter %q (none, stdout, otlp or gcp)", o.Exporter)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("obs.SetupTracing: %s exporter: %w", o.Exporter, err)
+		}
+	}
+	service := o.Service
+	if service == "" {
+		service = "synthos"
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(service)))
+	if err != nil {
+		return nil, fmt.Errorf("obs.SetupTracing: resource: %w", err)
+	}
+	// Sampling follows the caller's sampled flag (a new trace is sampled):
+	// Cloud Run's front end and clients decide, as for the log lines.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	return tp.Shutdown, nil
+}
