@@ -38,10 +38,10 @@ const (
 
 // Limits bound what Check reads.
 type Limits struct {
-	MaxBytes        int64 // the upload itself
-	MaxUnpacked     int64 // all members of an archive, and a decompressed pickle
-	MaxEntries      int   // members of an archive
-	MaxNested int   // depth of archives inside archives
+	MaxBytes    int64 // the upload itself
+	MaxUnpacked int64 // all members of an archive, and a decompressed pickle
+	MaxEntries  int   // members of an archive
+	MaxNested   int   // depth of archives inside archives
 }
 
 // DefaultLimits suit models served from a Cloud Function's memory.
