@@ -5,6 +5,7 @@
 //	synthos profile FILE              describe a table's columns
 //	synthos evaluate REAL SYNTH       quality and privacy report, release gate
 //	synthos keys create --tenant T    API keys (list, revoke)
+//	synthos models validate FILE      check a model file; predict with one
 //	synthos version
 //
 // Each subcommand lives in its own file; main only dispatches.
@@ -36,6 +37,7 @@ func commands() []command {
 		{"generate", "INPUT -n ROWS -o OUTPUT [flags]: fit a model to a table and write synthetic rows", runGenerate},
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
+		{"models", "validate FILE | predict MODEL INPUT -o OUT: check a model offline, predict with a tree ensemble", runModels},
 		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "synthos", version)
