@@ -27,6 +27,7 @@ import (
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
+	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/web"
@@ -115,6 +116,7 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 		svc.MaxResumable = env.Config.MaxUploadBytes
 	}
 	svc.Sessions, svc.ChunkGranularity = o.Sessions, o.ChunkGranularity
+	svc.Models = models.New(env.State, env.Objects)
 	if svc.Sessions == nil && env.Config != nil {
 		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
 			svc.Sessions = api.NewGCSSessions(u.Host)
@@ -158,6 +160,11 @@ func (s *server) table() []route {
 		{"POST", "/v1/datasets/{id}/complete", apikeys.Write, s.completeUpload},
 		{"GET", "/v1/datasets/{id}/privacy-budget", apikeys.Read, s.getPrivacyBudget},
 		{"PUT", "/v1/datasets/{id}/privacy-budget", apikeys.Admin, s.putPrivacyBudget},
+		{"POST", "/v1/models", apikeys.Write, s.uploadModel},
+		{"GET", "/v1/models", apikeys.Read, s.listModels},
+		{"GET", "/v1/models/{id}", apikeys.Read, s.getModel},
+		{"DELETE", "/v1/models/{id}", apikeys.Write, s.deleteModel},
+		{"POST", "/v1/models/{id}", apikeys.Read, s.modelAction},
 		{"POST", "/v1/jobs", apikeys.Write, s.createJob},
 		{"GET", "/v1/jobs", apikeys.Read, s.listJobs},
 		{"GET", "/v1/jobs/{id}", apikeys.Read, s.getJob},

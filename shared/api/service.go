@@ -27,6 +27,7 @@ import (
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/state"
@@ -73,6 +74,12 @@ type Service struct {
 	// URLExpiry is the lifetime of signed upload and download URLs.
 	URLExpiry time.Duration
 	Now       func() time.Time
+	// Models is the custom-model registry (built on first use over State
+	// and Bucket when nil); PredictObserver is told every prediction
+	// request's latency.
+	Models          *models.Store
+	PredictObserver PredictObserver
+	modelState
 }
 
 // NewService returns a Service over the given adapters, admitting jobs

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"bytes"
+	"mime/multipart"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// modelBody is a multipart upload of the file at path with form fields
+// before it.
+func modelBody(t *testing.T, path, name string, fields map[string]string) ([]byte, map[string]string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("fixture missing: %v", err)
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(data)
+	mw.Close()
+	return buf.Bytes(), map[string]string{"Content-Type": mw.FormDataContentType()}
+}
+
+const (
+	ensembleData = "../../shared/ensemble/testdata"
+	corpusData   = "../../shared/modelcheck/testdata"
+)
+
+// exerciseModels runs the model routes through f (TestEveryRouteMatchesOpenAPI
+// validates every answer against the OpenAPI document): upload (ready,
+// rejected, bound to a dataset), list, get, predict as JSON and as CSV,
+// predict with a model that is not served, delete.
+func exerciseModels(t *testing.T, f *fixture, admin, reader, ds string) {
+	body, h := modelBody(t, filepath.Join(ensembleData, "xgb_insurance_regression.json"), "charges.json", nil)
+	r := f.do(req{method: "POST", path: "/v1/models", key: admin, body: body, header: h})
+	m := r.json(t)
+	if r.status != 201 || m["status"] != "ready" || m["serving"] != "in_process" || m["version"].(float64) != 1 {
+		t.Fatalf("upload xgboost: %d %s", r.status, r.body)
+	}
+	id := m["id"].(string)
+	// Bound to the sample dataset (age, sex, charges): most inputs missing.
+	body, h = modelBody(t, filepath.Join(ensembleData, "xgb_insurance_regression.json"), "charges.json", map[string]string{"dataset": ds, "target": "charges"})
+	r = f.do(req{method: "POST", path: "/v1/models", key: admin, body: body, header: h})
+	if r.status != 400 || r.errCode(t) != "model_rejected" || !strings.Contains(string(r.body), "missing columns: bmi, children, smoker, region") {
+		t.Errorf("mismatched dataset: %d %s", r.status, r.body)
+	}
+	body, h = modelBody(t, filepath.Join(corpusData, "malicious", "torch_nested_pkl.pt"), "model.pt", nil)
+	r = f.do(req{method: "POST", path: "/v1/models", key: admin, body: body, header: h})
+	if r.status != 400 || r.errCode(t) != "model_rejected" || !strings.Contains(string(r.body), "payload.pkl") {
+		t.Errorf("malicious: %d %s", r.status, r.body)
+	}
+	body, h = modelBody(t, filepath.Join(corpusData, "benign", "sk_gbm.joblib"), "gbm.joblib", nil)
+	r = f.do(req{method: "POST", path: "/v1/models", key: admin, body: body, header: h})
+	sk := r.json(t)
+	if r.status != 201 || sk["serving"] != "validate_and_store" || sk["framework"] != "sklearn" {
+		t.Errorf("sklearn: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models", key: admin, body: "x", header: map[string]string{"Content-Type": "text/plain"}}); r.status != 415 {
+		t.Errorf("not multipart: %d", r.status)
+	}
+	r = f.do(req{method: "GET", path: "/v1/models", key: reader})
+	if list := r.json(t)["models"].([]any); r.status != 200 || len(list) != 4 {
+		t.Errorf("list: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/models/" + id, key: reader}); r.status != 200 || r.json(t)["task"] != "regression" {
+		t.Errorf("get: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/models/mdl_nope", key: reader}); r.status != 404 {
+		t.Errorf("get unknown: %d", r.status)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/models/" + id, key: f.key("other", "read")}); r.status != 404 {
+		t.Errorf("other tenant: %d", r.status)
+	}
+	// JSON rows: the first fixture row, whose prediction XGBoost gave as
+	// 8039.45801 (xgb_insurance_regression.expected.csv).
+	rows := map[string]any{"rows": []map[string]any{{"age": 23, "sex": 1, "bmi": 28.31, "children": 0, "smoker": 1, "region": 1}}}
+	in := readFirstInput(t)
+	rows["rows"] = []map[string]any{in}
+	r = f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: rows})
+	if r.status != 200 {
+		t.Fatalf("predict json: %d %s", r.status, r.body)
+	}
+	pred := r.json(t)["predictions"].([]any)[0].([]any)[0].(float64)
+	if d := pred - 8039.45801; d > 1e-2 || d < -1e-2 {
+		t.Errorf("prediction %v, XGBoost gave 8039.45801", pred)
+	}
+	csvIn, err := os.ReadFile(filepath.Join(ensembleData, "xgb_insurance_regression.input.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: csvIn, header: map[string]string{"Content-Type": "text/csv"}})
+	lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
+	if r.status != 200 || len(lines) != 201 || !strings.HasSuffix(lines[0], ",prediction") || !strings.HasSuffix(lines[1], ",8039.4580078125") {
+		t.Errorf("predict csv: %d %d lines, %q %q", r.status, len(lines), lines[0], lines[1])
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + sk["id"].(string) + ":predict", key: reader, body: rows}); r.status != 409 || r.errCode(t) != "not_served" {
+		t.Errorf("predict sklearn: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: "x", header: map[string]string{"Content-Type": "text/plain"}}); r.status != 415 {
+		t.Errorf("predict text/plain: %d", r.status)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: map[string]any{"rows": []map[string]any{{"age": 1}}}}); r.status != 400 {
+		t.Errorf("predict missing feature: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "DELETE", path: "/v1/models/" + id, key: admin}); r.status != 204 {
+		t.Errorf("delete: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "DELETE", path: "/v1/models/" + id, key: admin}); r.status != 404 {
+		t.Errorf("delete twice: %d", r.status)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: rows}); r.status != 404 {
+		t.Errorf("predict deleted: %d %s", r.status, r.body)
+	}
+}
+
+// readFirstInput is the first row of the regression fixture as JSON values.
+func readFirstInput(t *testing.T) map[string]any {
+	b, err := os.ReadFile(filepath.Join(ensembleData, "xgb_insurance_regression.input.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	head, first := strings.Split(lines[0], ","), strings.Split(lines[1], ",")
+	out := map[string]any{}
+	for i, h := range head {
+		if first[i] == "" {
+			out[h] = nil
+		} else {
+			out[h] = first[i]
+		}
+	}
+	return out
+}

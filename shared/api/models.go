@@ -1,0 +1,321 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/ensemble"
+	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/modelcheck"
+	"synthos.dev/synthos/shared/models"
+	"synthos.dev/synthos/shared/table"
+)
+
+// Model is a model version as the API shows it.
+type Model struct {
+	ID        string                 `json:"id"`
+	Name      string                 `json:"name"`
+	Version   int                    `json:"version"`
+	Size      int64                  `json:"size"`
+	Status    string                 `json:"status"`
+	Reason    string                 `json:"reason,omitempty"`
+	Framework string                 `json:"framework,omitempty"`
+	Format    string                 `json:"format,omitempty"`
+	Task      string                 `json:"task,omitempty"`
+	Serving   string                 `json:"serving"`
+	Inputs    []modelcheck.Input     `json:"inputs,omitempty"`
+	Dataset   string                 `json:"dataset,omitempty"`
+	Target    string                 `json:"target,omitempty"`
+	Match     *modelcheck.InputMatch `json:"match,omitempty"`
+	Findings  []modelcheck.Finding   `json:"findings,omitempty"`
+	CreatedAt time.Time              `json:"created_at"`
+}
+
+// Serving modes a Model reports.
+const (
+	ServingInProcess = "in_process"         // POST /v1/models/{id}:predict
+	ServingStoreOnly = "validate_and_store" // other frameworks: stored, not served locally
+)
+
+// ModelView is the API's view of m.
+func ModelView(m *models.Model) Model {
+	v := Model{ID: m.ID, Name: m.Name, Version: m.Version, Size: m.Size, Status: m.Status, Reason: m.Reason,
+		Framework: m.Framework, Format: m.Format, Task: m.Task, Inputs: m.Inputs, Dataset: m.Dataset,
+		Target: m.Target, Match: m.Match, Findings: m.Findings, CreatedAt: m.CreatedAt, Serving: ServingStoreOnly}
+	if m.Servable {
+		v.Serving = ServingInProcess
+	}
+	return v
+}
+
+// modelErr maps the registry's coded errors to the API's sentinels.
+func modelErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := errs.Message(err)
+	switch errs.CodeOf(err) {
+	case errs.NotFound:
+		return &CodedError{Code: "not_found", Kind: ErrNotFound, Msg: msg}
+	case errs.InvalidArgument:
+		return &CodedError{Code: "invalid_request", Kind: ErrInvalid, Msg: msg}
+	case errs.TooLarge:
+		return &CodedError{Code: "too_large", Kind: ErrTooLarge, Msg: msg}
+	case errs.FailedPrecondition:
+		return &CodedError{Code: "model_not_ready", Kind: ErrConflict, Msg: msg}
+	case errs.Unimplemented:
+		return &CodedError{Code: "not_served", Kind: ErrConflict, Msg: msg}
+	}
+	return unavailable("the model registry failed", err)
+}
+
+func (s *Service) models() *models.Store {
+	s.modelsOnce.Do(func() {
+		if s.Models == nil {
+			s.Models = models.New(s.State, s.Bucket)
+		}
+	})
+	return s.Models
+}
+
+// UploadModel stores and validates a model version. A model that fails
+// validation is kept (rejected, for GET to show) and answered with a 400
+// model_rejected error carrying the reason.
+func (s *Service) UploadModel(ctx context.Context, p *apikeys.Principal, name, dataset, target string, r io.Reader) (*models.Model, error) {
+	id := NewID(ctx, p.Tenant, "model", "mdl_")
+	if m, err := s.models().Get(ctx, p.Tenant, id); err == nil {
+		return m, rejected(m) // re-executed under the same Idempotency-Key
+	}
+	m, err := s.models().Create(ctx, models.Upload{ID: id, Tenant: p.Tenant, Name: name, Dataset: dataset, Target: target}, r)
+	if err != nil {
+		if errs.CodeOf(err) == errs.Unknown {
+			// The body failed (cut short, over the server's limit) or the
+			// store did.
+			return nil, s.bodyErr(err, s.models().Limits.MaxBytes, "POST /v1/models")
+		}
+		return nil, modelErr(err)
+	}
+	outcome, action := "success", "model.created"
+	if m.Status == models.Rejected {
+		outcome, action = "failed", "model.rejected"
+	}
+	s.emit(ctx, p, action, m.ID, outcome, map[string]string{"framework": m.Framework, "format": m.Format})
+	return m, rejected(m)
+}
+
+func rejected(m *models.Model) error {
+	if m.Status != models.Rejected {
+		return nil
+	}
+	return &CodedError{Code: "model_rejected", Kind: ErrInvalid, Msg: fmt.Sprintf("model %s was rejected: %s", m.ID, m.Reason),
+		Details: map[string]any{"model": m.ID}}
+}
+
+// ListModels lists the tenant's model versions, newest first.
+func (s *Service) ListModels(ctx context.Context, p *apikeys.Principal) ([]models.Model, error) {
+	ms, err := s.models().List(ctx, p.Tenant, 1000)
+	return ms, modelErr(err)
+}
+
+// GetModel returns one of the tenant's model versions.
+func (s *Service) GetModel(ctx context.Context, p *apikeys.Principal, id string) (*models.Model, error) {
+	m, err := s.models().Get(ctx, p.Tenant, id)
+	return m, modelErr(err)
+}
+
+// DeleteModel removes a model version and its bytes.
+func (s *Service) DeleteModel(ctx context.Context, p *apikeys.Principal, id string) error {
+	if err := s.models().Delete(ctx, p.Tenant, id); err != nil {
+		return modelErr(err)
+	}
+	s.cache.Delete(id)
+	s.emit(ctx, p, "model.deleted", id, "success", nil)
+	return nil
+}
+
+// loadModel returns the parsed model, parsing it once per instance: a Ready
+// version's bytes never change.
+func (s *Service) loadModel(ctx context.Context, p *apikeys.Principal, id string) (*ensemble.Model, error) {
+	if v, ok := s.cache.Load(id); ok {
+		c := v.(cachedModel)
+		if c.tenant == p.Tenant {
+			return c.m, nil
+		}
+	}
+	_, em, err := s.models().Load(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	s.cache.Store(id, cachedModel{p.Tenant, em})
+	return em, nil
+}
+
+type cachedModel struct {
+	tenant string
+	m      *ensemble.Model
+}
+
+// PredictObserver, when set, is told the latency of every prediction
+// request (the metrics hook).
+type PredictObserver func(tenant, model string, rows int, d time.Duration)
+
+// MaxPredictRows bounds the rows of one JSON prediction request; batches
+// go as a CSV/JSON Lines/Parquet body, which streams.
+const MaxPredictRows = 10000
+
+// PredictRows predicts JSON rows (objects keyed by feature name; numbers,
+// strings for categories as codes, null for missing). Each answer row is
+// the outputs named by the model's OutputNames.
+func (s *Service) PredictRows(ctx context.Context, p *apikeys.Principal, id string, rows []map[string]any) (names []string, out [][]float64, err error) {
+	start := time.Now()
+	m, err := s.loadModel(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 || len(rows) > MaxPredictRows {
+		return nil, nil, fieldErr("rows", "must hold 1 to %d rows (send larger batches as a CSV, JSON Lines or Parquet body)", MaxPredictRows)
+	}
+	nf := len(m.Features)
+	x := make([]float64, len(rows)*nf)
+	for i, r := range rows {
+		for j, f := range m.Features {
+			v, ok := r[f.Name]
+			switch n := v.(type) {
+			case float64:
+				x[i*nf+j] = n
+			case nil:
+				x[i*nf+j] = math.NaN()
+			case string:
+				if x[i*nf+j], err = strconv.ParseFloat(n, 64); err != nil {
+					return nil, nil, fieldErr(fmt.Sprintf("rows[%d].%s", i, f.Name), "must be a number (categories as integer codes)")
+				}
+			default:
+				return nil, nil, fieldErr(fmt.Sprintf("rows[%d].%s", i, f.Name), "must be a number or null")
+			}
+			if !ok {
+				return nil, nil, fieldErr(fmt.Sprintf("rows[%d].%s", i, f.Name), "is missing (use null for a missing value)")
+			}
+		}
+	}
+	flat := make([]float64, len(rows)*m.Outputs)
+	if err := m.PredictBatch(x, flat); err != nil {
+		return nil, nil, fieldErr("rows", "%v", err)
+	}
+	out = make([][]float64, len(rows))
+	for i := range out {
+		out[i] = flat[i*m.Outputs : (i+1)*m.Outputs]
+	}
+	s.observe(p, id, len(rows), start)
+	return m.OutputNames(), out, nil
+}
+
+func (s *Service) observe(p *apikeys.Principal, id string, rows int, start time.Time) {
+	if s.PredictObserver != nil {
+		s.PredictObserver(p.Tenant, id, rows, time.Since(start))
+	}
+}
+
+// PredictTable streams a table body (CSV, JSON Lines or Parquet) through the
+// model into w in the same format: the input columns, then the outputs,
+// the prediction last. Rows go through in batches; a failure after the
+// first batch is written ends the response early, so the caller sees a
+// truncated table only together with an error.
+func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id string, format table.Format, body io.Reader, w io.Writer, started func()) (rows int, err error) {
+	start := time.Now()
+	m, err := s.loadModel(ctx, p, id)
+	if err != nil {
+		return 0, err
+	}
+	in, err := table.OpenReader(body, format, table.Options{})
+	if err != nil {
+		return 0, fieldErr("body", "cannot read the table: %v", err)
+	}
+	bind, err := m.Bind(in.Columns(), nil)
+	if err != nil {
+		return 0, fieldErr("body", "%s", errs.Message(err))
+	}
+	var cols []table.Column
+	for _, c := range in.Columns() {
+		cols = append(cols, table.Column{Name: c, Kind: table.String})
+	}
+	for i, n := range m.OutputNames() {
+		k := table.Float
+		if m.Outputs > 1 && i == m.Outputs {
+			k = table.Int
+		}
+		cols = append(cols, table.Column{Name: n, Kind: k})
+	}
+	const batch = 1024
+	nf := len(m.Features)
+	var pending [][]string
+	x := make([]float64, 0, batch*nf)
+	pred := make([]float64, batch*m.Outputs)
+	var tw table.Writer
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if tw == nil {
+			started()
+			if tw, err = table.NewWriter(w, format, cols); err != nil {
+				return err
+			}
+		}
+		if err := m.PredictBatch(x, pred[:len(pending)*m.Outputs]); err != nil {
+			return err
+		}
+		for i, r := range pending {
+			if err := tw.Write(m.FormatOutputs(pred[i*m.Outputs:(i+1)*m.Outputs], r)); err != nil {
+				return err
+			}
+		}
+		pending, x = pending[:0], x[:0]
+		return ctx.Err()
+	}
+	for {
+		cells, err := in.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return rows, fieldErr("body", "row %d: %v", rows+1, err)
+		}
+		rows++
+		x = x[:len(x)+nf]
+		if err := bind.Row(cells, x[len(x)-nf:], rows); err != nil {
+			return rows, fieldErr("body", "%s", errs.Message(err))
+		}
+		pending = append(pending, append([]string(nil), cells...))
+		if len(pending) == batch {
+			if err := flush(); err != nil {
+				return rows, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return rows, err
+	}
+	if tw == nil {
+		started()
+		if tw, err = table.NewWriter(w, format, cols); err != nil {
+			return rows, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return rows, err
+	}
+	s.observe(p, id, rows, start)
+	return rows, nil
+}
+
+// modelState is the lazily built registry and the parsed-model cache.
+type modelState struct {
+	modelsOnce sync.Once
+	cache      sync.Map // model id -> cachedModel
+}
