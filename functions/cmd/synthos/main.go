@@ -37,7 +37,7 @@ func commands() []command {
 		{"generate", "INPUT -n ROWS -o OUTPUT [flags]: fit a model to a table and write synthetic rows", runGenerate},
 		{"profile", "FILE [--json OUT]: infer each column's kind, format and missing values", runProfile},
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
-		{"models", "validate FILE | predict MODEL INPUT -o OUT: check a model offline, predict with a tree ensemble", runModels},
+		{"models", "validate FILE | predict MODEL INPUT -o OUT | test MODEL --holdout H --synthetic S --target T: custom models offline", runModels},
 		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "synthos", version)

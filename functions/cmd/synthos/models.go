@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,16 +9,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"synthos.dev/synthos/shared/ensemble"
 	"synthos.dev/synthos/shared/modelcheck"
+	"synthos.dev/synthos/shared/modeleval"
+	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/table"
 )
 
 const modelsUsage = `usage:
   synthos models validate FILE [--dataset TABLE --target COL] [--json]
   synthos models predict MODEL INPUT -o OUTPUT [--categories FILE.json]
+  synthos models test MODEL --holdout REAL --synthetic SYNTH --target COL
+         [--train REAL_TRAIN] [--categories FILE.json] [--report F.html] [--json F.json]
 
 validate checks a model file offline as the platform does before accepting
 it (format, size, pickle opcode scan, archive structure, ONNX graph; with
@@ -29,7 +35,14 @@ over a CSV, JSON Lines or Parquet table and writes the input columns plus
 the prediction as the last column (class probabilities p_0.. before it for
 multiclass models). Categorical features take integer codes, or category
 names when --categories maps each feature to its categories in code order.
-(The registry commands upload, list, show and delete are not built yet.)`
+test scores the model on the real holdout and on the synthetic table,
+measures the drift of every feature it reads and of its predictions, and
+with --train compares gradient-boosted trees trained on synthetic and on real
+rows (TSTR vs TRTR); it prints the verdict, writes the report, and exits with
+status 1 when the synthetic data is not a faithful stand-in for the model.
+--categories may also list the target's classes in code order.
+(The registry commands upload, list, show and delete are the API's:
+POST/GET /v1/models, GET/DELETE /v1/models/{id}.)`
 
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -44,6 +57,8 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return runModelsValidate(args[1:], stdout, stderr)
 	case "predict":
 		return runModelsPredict(ctx, args[1:], stdout, stderr)
+	case "test":
+		return runModelsTest(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintln(stderr, modelsUsage)
 	return fmt.Errorf("%w: unknown models subcommand %q", errUsage, args[0])
@@ -261,5 +276,96 @@ func runModelsPredict(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	fmt.Fprintf(stderr, "%d rows predicted with %s %s (%d trees) -> %s\n", n, m.Framework, m.Objective, m.Trees, *out)
+	return nil
+}
+
+// errNotFaithful marks a model test whose verdict is "not a faithful
+// stand-in" (exit status 1).
+var errNotFaithful = errors.New("the synthetic data is not a faithful stand-in for the model")
+
+func runModelsTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("models test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	holdout := fs.String("holdout", "", "real rows neither the model nor the synthesizer saw (required)")
+	synthetic := fs.String("synthetic", "", "the synthetic table (required)")
+	train := fs.String("train", "", "the real rows the synthesizer was fitted on: enables TSTR vs TRTR")
+	target := fs.String("target", "", "the column the model predicts (required)")
+	catsPath := fs.String("categories", "", "JSON file: {column: [category for code 0, code 1, ...]}, features and target")
+	htmlOut := fs.String("report", "", "write the HTML report here")
+	jsonOut := fs.String("json", "", "write the JSON report here")
+	opts := limitFlags(fs)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *holdout == "" || *synthetic == "" || *target == "" {
+		return fmt.Errorf("%w: models test takes MODEL --holdout REAL --synthetic SYNTH --target COL", errUsage)
+	}
+	mf, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	m, err := ensemble.Parse(mf, "")
+	mf.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w (the model test runs XGBoost and LightGBM models in process)", pos[0], err)
+	}
+	in := modeleval.Inputs{Model: m, ModelName: filepath.Base(pos[0]), Target: *target,
+		HoldoutName: filepath.Base(*holdout), SyntheticName: filepath.Base(*synthetic)}
+	if *catsPath != "" {
+		b, err := os.ReadFile(*catsPath)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &in.Categories); err != nil {
+			return fmt.Errorf("%s: %w", *catsPath, err)
+		}
+	}
+	if in.Holdout, err = readTable(*holdout, *opts); err != nil {
+		return err
+	}
+	if in.Synthetic, err = readTable(*synthetic, *opts); err != nil {
+		return err
+	}
+	if *train != "" {
+		if in.Train, err = readTable(*train, *opts); err != nil {
+			return err
+		}
+	}
+	r, err := modeleval.Run(ctx, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", r.Verdict.Title, r.Verdict.Text)
+	for _, mt := range r.Metrics {
+		fmt.Fprintf(stdout, "  %-9s real %.4g  synthetic %.4g  gap %.3g\n", mt.Name, mt.Real, mt.Synthetic, mt.Gap)
+	}
+	fmt.Fprintf(stdout, "  predictions similarity %.3f · mean feature drift %.3f\n", r.Predictions.Similarity, r.MeanDrift)
+	if e := r.TSTR; e != nil {
+		fmt.Fprintf(stdout, "  TSTR %s %.3f vs TRTR %.3f (ratio %.3f)\n", e.Metric, e.Synthetic, e.Real, e.Ratio)
+	}
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(*jsonOut, append(b, '\n')); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "JSON report written to %s\n", *jsonOut)
+	}
+	if *htmlOut != "" {
+		var buf bytes.Buffer
+		if err := report.WriteModelHTML(&buf, r); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(*htmlOut, buf.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "HTML report written to %s\n", *htmlOut)
+	}
+	if !r.Verdict.Faithful {
+		return errNotFaithful
+	}
 	return nil
 }
