@@ -30,6 +30,7 @@ import (
 	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/vertex"
 	"synthos.dev/synthos/shared/web"
 	"synthos.dev/synthos/shared/webhooks"
 )
@@ -66,6 +67,9 @@ type Options struct {
 	// only, public addresses only (the SSRF guard); tests of loopback
 	// receivers set AllowHTTP and AllowLoopbackForTests.
 	WebhookClient webhooks.ClientOptions
+	// Vertex deploys custom models (tests pass a client of a fake Vertex
+	// AI); nil builds one from SYNTHOS_VERTEX_REGION when it is set.
+	Vertex api.ModelDeployer
 }
 
 // New returns the API's routes.
@@ -117,6 +121,18 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	}
 	svc.Sessions, svc.ChunkGranularity = o.Sessions, o.ChunkGranularity
 	svc.Models = models.New(env.State, env.Objects)
+	svc.Vertex = o.Vertex
+	if svc.Vertex == nil && env.Config != nil && env.Config.VertexRegion != "" {
+		u, err := url.Parse(env.Config.ObjectsURL)
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		vc, err := vertex.New(context.Background(), vertex.Config{Project: env.Config.Project, Region: env.Config.VertexRegion, Bucket: u.Host, Objects: env.Objects})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		svc.Vertex = vc
+	}
 	if svc.Sessions == nil && env.Config != nil {
 		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
 			svc.Sessions = api.NewGCSSessions(u.Host)

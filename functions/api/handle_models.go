@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"synthos.dev/synthos/shared/api"
+	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/table"
 	"synthos.dev/synthos/shared/web"
 )
@@ -111,7 +112,7 @@ func (s *server) deleteModel(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// modelAction: POST /v1/models/{id}:predict (ServeMux wildcards take whole
+// modelAction: POST /v1/models/{id}:predict and :deploy (ServeMux wildcards take whole
 // segments, so the custom method is split off here, as in Google's APIs).
 //
 // A JSON body {"rows": [{"feature": value, ...}]} is answered with
@@ -121,6 +122,22 @@ func (s *server) deleteModel(w http.ResponseWriter, r *http.Request) {
 // the prediction as the last column.
 func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 	id, action, _ := strings.Cut(r.PathValue("id"), ":")
+	if action == "deploy" {
+		// The route admits read keys (for predictions); deploying needs write.
+		if p := principal(r); !p.Has(apikeys.Write) {
+			s.svc.EmitDenied(r.Context(), p, r.Method+" "+r.URL.Path, "missing scope write")
+			web.WriteError(w, http.StatusForbidden, "forbidden", "this key lacks the write scope needed for POST /v1/models/{id}:deploy",
+				map[string]any{"required_scope": "write"})
+			return
+		}
+		m, err := s.svc.DeployModel(r.Context(), principal(r), id)
+		if err != nil {
+			writeErr(w, r, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, api.ModelView(m))
+		return
+	}
 	if action != "predict" {
 		writeErr(w, r, &api.CodedError{Code: "not_found", Kind: api.ErrNotFound, Msg: "unknown model action " + action + " (POST /v1/models/{id}:predict)"})
 		return
@@ -130,10 +147,20 @@ func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 	switch mt {
 	case "application/json":
 		var body struct {
-			Rows []map[string]any `json:"rows"`
+			Rows      []map[string]any `json:"rows"`
+			Instances []any            `json:"instances"`
 		}
 		if err := decodeJSON(w, r, &body); err != nil {
 			writeErr(w, r, err)
+			return
+		}
+		if body.Instances != nil {
+			preds, err := s.svc.PredictInstances(r.Context(), principal(r), id, body.Instances)
+			if err != nil {
+				writeErr(w, r, err)
+				return
+			}
+			web.WriteJSON(w, http.StatusOK, map[string]any{"model": id, "predictions": preds})
 			return
 		}
 		names, preds, err := s.svc.PredictRows(r.Context(), principal(r), id, body.Rows)

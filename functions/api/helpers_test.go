@@ -119,6 +119,8 @@ type fixtureOptions struct {
 	authTTL time.Duration
 	logger  *slog.Logger
 	plans   *plans.Catalog // default testPlans
+	// vertex deploys custom models (a client of a fake Vertex AI).
+	vertex api.ModelDeployer
 	// noWebhookKey leaves the webhook-secret-key secret unset.
 	noWebhookKey bool
 	// productionHooks keeps the production webhook client (https only,
@@ -170,7 +172,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if maxUpload == 0 {
 		maxUpload = 1 << 20
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog, Vertex: o.vertex,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
 		ChunkGranularity: o.chunkGranularity})
 	if err != nil {

@@ -2,11 +2,19 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"gocloud.dev/blob/memblob"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/vertex"
+	"synthos.dev/synthos/shared/vertex/vertextest"
 )
 
 // modelBody is a multipart upload of the file at path with form fields
@@ -106,6 +114,13 @@ func exerciseModels(t *testing.T, f *fixture, admin, reader, ds string) {
 	if r := f.do(req{method: "POST", path: "/v1/models/" + sk["id"].(string) + ":predict", key: reader, body: rows}); r.status != 409 || r.errCode(t) != "not_served" {
 		t.Errorf("predict sklearn: %d %s", r.status, r.body)
 	}
+	// Without SYNTHOS_VERTEX_REGION a sklearn model is validated and stored only.
+	if r := f.do(req{method: "POST", path: "/v1/models/" + sk["id"].(string) + ":deploy", key: admin}); r.status != 409 || r.errCode(t) != "deployment_not_configured" {
+		t.Errorf("deploy unconfigured: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + sk["id"].(string) + ":deploy", key: reader}); r.status != 403 {
+		t.Errorf("deploy with a read key: %d %s", r.status, r.body)
+	}
 	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: "x", header: map[string]string{"Content-Type": "text/plain"}}); r.status != 415 {
 		t.Errorf("predict text/plain: %d", r.status)
 	}
@@ -140,4 +155,46 @@ func readFirstInput(t *testing.T) map[string]any {
 		}
 	}
 	return out
+}
+
+// TestDeployToVertex: a scikit-learn model deployed to (a fake) Vertex AI,
+// then predictions proxied through POST /v1/models/{id}:predict.
+func TestDeployToVertex(t *testing.T) {
+	t.Parallel()
+	fake := &vertextest.Server{Image: "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-2:latest"}
+	bucket := memblob.OpenBucket(nil)
+	vc, err := vertex.New(context.Background(), vertex.Config{Project: "p", Region: "us-central1", Bucket: "artifacts", Objects: bucket, PollEvery: time.Millisecond}, fake.Start(t)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, fixtureOptions{vertex: vc, bucket: bucket})
+	admin := f.key("acme", apikeys.Admin)
+	body, h := modelBody(t, filepath.Join(corpusData, "benign", "sk_logreg_p4.pkl"), "logreg.pkl", nil)
+	r := f.do(req{method: "POST", path: "/v1/models", key: admin, body: body, header: h})
+	if r.status != 201 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: admin, body: map[string]any{"instances": []any{[]any{1, 2}}}}); r.status != 409 {
+		t.Errorf("predict before deploy: %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/models/" + id + ":deploy", key: admin})
+	m := r.json(t)
+	dep, _ := m["deployment"].(map[string]any)
+	if r.status != 200 || m["serving"] != "vertex_ai" || dep["endpoint"] != "projects/p/locations/us-central1/endpoints/e1" {
+		t.Fatalf("deploy: %d %s", r.status, r.body)
+	}
+	if ok, _ := bucket.Exists(context.Background(), "tenants/acme/models/"+id+"/vertex/model.pkl"); !ok {
+		t.Error("artifact not staged as model.pkl")
+	}
+	r = f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: admin, body: map[string]any{"instances": []any{[]any{1, 2}, []any{0.5, 0.25}}}})
+	preds, _ := r.json(t)["predictions"].([]any)
+	if r.status != 200 || len(preds) != 2 || preds[0] != 3.0 || preds[1] != 0.75 {
+		t.Errorf("proxied predict: %d %s", r.status, r.body)
+	}
+	// Deploying again keeps the first deployment (no second endpoint).
+	calls := fake.CallCount()
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":deploy", key: admin}); r.status != 200 || fake.CallCount() != calls {
+		t.Errorf("redeploy: %d, %d new Vertex calls", r.status, fake.CallCount()-calls)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"synthos.dev/synthos/shared/modelcheck"
 	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/table"
+	"synthos.dev/synthos/shared/vertex"
 )
 
 // Model is a model version as the API shows it.
@@ -34,22 +35,35 @@ type Model struct {
 	Target    string                 `json:"target,omitempty"`
 	Match     *modelcheck.InputMatch `json:"match,omitempty"`
 	Findings  []modelcheck.Finding   `json:"findings,omitempty"`
-	CreatedAt time.Time              `json:"created_at"`
+	// Deployment is where the model runs on Vertex AI (serving vertex_ai).
+	Deployment *vertex.Deployment `json:"deployment,omitempty"`
+	CreatedAt  time.Time          `json:"created_at"`
 }
 
 // Serving modes a Model reports.
 const (
 	ServingInProcess = "in_process"         // POST /v1/models/{id}:predict
 	ServingStoreOnly = "validate_and_store" // other frameworks: stored, not served locally
+	ServingVertex    = "vertex_ai"          // deployed: POST /v1/models/{id}:predict proxies to Vertex AI
 )
+
+// ModelDeployer deploys models to Vertex AI and predicts with them
+// (vertex.Client).
+type ModelDeployer interface {
+	models.Deployer
+	Predict(ctx context.Context, d *vertex.Deployment, instances []any) ([]any, error)
+}
 
 // ModelView is the API's view of m.
 func ModelView(m *models.Model) Model {
 	v := Model{ID: m.ID, Name: m.Name, Version: m.Version, Size: m.Size, Status: m.Status, Reason: m.Reason,
 		Framework: m.Framework, Format: m.Format, Task: m.Task, Inputs: m.Inputs, Dataset: m.Dataset,
 		Target: m.Target, Match: m.Match, Findings: m.Findings, CreatedAt: m.CreatedAt, Serving: ServingStoreOnly}
-	if m.Servable {
+	switch {
+	case m.Servable:
 		v.Serving = ServingInProcess
+	case m.Deployment != nil:
+		v.Serving, v.Deployment = ServingVertex, m.Deployment
 	}
 	return v
 }
@@ -71,6 +85,8 @@ func modelErr(err error) error {
 		return &CodedError{Code: "model_not_ready", Kind: ErrConflict, Msg: msg}
 	case errs.Unimplemented:
 		return &CodedError{Code: "not_served", Kind: ErrConflict, Msg: msg}
+	case errs.PermissionDenied:
+		return unavailable("Vertex AI refused the request (check the functions' service account)", err)
 	}
 	return unavailable("the model registry failed", err)
 }
@@ -318,4 +334,45 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 type modelState struct {
 	modelsOnce sync.Once
 	cache      sync.Map // model id -> cachedModel
+}
+
+// DeployModel deploys a ready model that Synthos does not serve in process
+// to Vertex AI (SYNTHOS_VERTEX_REGION), waiting for the deployment.
+func (s *Service) DeployModel(ctx context.Context, p *apikeys.Principal, id string) (*models.Model, error) {
+	if s.Vertex == nil {
+		if _, err := s.models().Get(ctx, p.Tenant, id); err != nil {
+			return nil, modelErr(err)
+		}
+		return nil, &CodedError{Code: "deployment_not_configured", Kind: ErrConflict,
+			Msg: "deployment to Vertex AI is not configured here (SYNTHOS_VERTEX_REGION): this model is validated and stored only"}
+	}
+	m, err := s.models().Deploy(ctx, p.Tenant, id, s.Vertex)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	s.emit(ctx, p, "model.deployed", id, "success", map[string]string{"endpoint": m.Deployment.Endpoint})
+	return m, nil
+}
+
+// PredictInstances proxies instances (in the deployed container's input
+// format, e.g. arrays of feature values) to a model deployed on Vertex AI.
+func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id string, instances []any) ([]any, error) {
+	start := time.Now()
+	m, err := s.models().Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	if m.Deployment == nil || s.Vertex == nil {
+		return nil, &CodedError{Code: "not_served", Kind: ErrConflict,
+			Msg: fmt.Sprintf("model %s is not deployed: POST /v1/models/%s:deploy first (XGBoost and LightGBM models take \"rows\" and run in process)", id, id)}
+	}
+	if len(instances) == 0 || len(instances) > MaxPredictRows {
+		return nil, fieldErr("instances", "must hold 1 to %d instances", MaxPredictRows)
+	}
+	out, err := s.Vertex.Predict(ctx, m.Deployment, instances)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	s.observe(p, id, len(instances), start)
+	return out, nil
 }

@@ -79,6 +79,9 @@ type Service struct {
 	// request's latency.
 	Models          *models.Store
 	PredictObserver PredictObserver
+	// Vertex deploys models to Vertex AI; nil: deployment is not
+	// configured and such models are validated and stored only.
+	Vertex ModelDeployer
 	modelState
 }
 

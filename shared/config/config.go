@@ -100,6 +100,13 @@ type Config struct {
 	// ShardWindow is how many shards of one job sample at once; the others
 	// wait their turn (a tenant runs at most concurrent_jobs x ShardWindow).
 	ShardWindow int `env:"SYNTHOS_SHARD_WINDOW, default=4"`
+
+	// VertexRegion turns on deployment of custom models Synthos does not
+	// serve in process (scikit-learn, XGBoost-sklearn, TensorFlow) to Vertex
+	// AI in that region of GOOGLE_CLOUD_PROJECT, with artifacts staged in
+	// the gs:// object store; empty: such models are validated and stored
+	// only.
+	VertexRegion string `env:"SYNTHOS_VERTEX_REGION"`
 }
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
@@ -255,6 +262,17 @@ func (c *Config) Validate() error {
 	}
 	if c.SubscriptionWorkers < 0 || c.SubscriptionWorkers > maxWorkers || c.Workers > 0 && c.SubscriptionWorkers > c.Workers {
 		bad("SYNTHOS_SUBSCRIPTION_WORKERS", "%d is out of range; use 0 (one less than the cores) to SYNTHOS_WORKERS", c.SubscriptionWorkers)
+	}
+	if c.VertexRegion != "" {
+		if c.Project == "" {
+			bad("SYNTHOS_VERTEX_REGION", "needs GOOGLE_CLOUD_PROJECT (the project Vertex AI models are deployed in)")
+		}
+		if !strings.HasPrefix(c.ObjectsURL, "gs://") {
+			bad("SYNTHOS_VERTEX_REGION", "needs a gs:// SYNTHOS_OBJECTS_URL: Vertex AI reads model artifacts from Cloud Storage")
+		}
+		if strings.ContainsAny(c.VertexRegion, "/ .") {
+			bad("SYNTHOS_VERTEX_REGION", "%q is not a region; use e.g. us-central1", c.VertexRegion)
+		}
 	}
 	switch c.PushAuth {
 	case "oidc", "none":

@@ -404,3 +404,35 @@ func untar(data []byte, lim Limits) ([]member, error) {
 		out = append(out, member{strings.TrimPrefix(h.Name, "./"), b})
 	}
 }
+
+// Files returns a validated model's files as a deployment stages them: a
+// single-file model as itself, a SavedModel archive as the members under
+// the directory holding saved_model.pb (paths relative to it).
+func Files(data []byte, name string, lim Limits) (map[string][]byte, error) {
+	var members []member
+	var err error
+	switch {
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		members, err = unzip(data, lim, 0, "")
+	case isTar(data) || bytes.HasPrefix(data, []byte{0x1f, 0x8b}) && isTar(gunzipHead(data)):
+		members, err = untar(data, lim)
+	default:
+		return map[string][]byte{path.Base(name): data}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	root := ""
+	for _, m := range members {
+		if p := "/" + m.name; strings.HasSuffix(p, "/saved_model.pb") {
+			root = strings.TrimSuffix(m.name, "saved_model.pb")
+		}
+	}
+	out := map[string][]byte{}
+	for _, m := range members {
+		if strings.HasPrefix(m.name, root) {
+			out[strings.TrimPrefix(m.name, root)] = m.data
+		}
+	}
+	return out, nil
+}

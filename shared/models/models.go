@@ -28,6 +28,7 @@ import (
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/state"
+	"synthos.dev/synthos/shared/vertex"
 )
 
 // Collection holds one document per model version.
@@ -59,12 +60,14 @@ type Model struct {
 	Inputs   []modelcheck.Input `json:"inputs,omitempty"`
 	// Dataset the model belongs to, and the column it predicts; Match is
 	// how its inputs line up with the dataset's columns.
-	Dataset   string                 `json:"dataset,omitempty"`
-	Target    string                 `json:"target,omitempty"`
-	Match     *modelcheck.InputMatch `json:"match,omitempty"`
-	Findings  []modelcheck.Finding   `json:"findings,omitempty"`
-	CreatedAt time.Time              `json:"created_at"`
-	Created   int64                  `json:"created"`
+	Dataset  string                 `json:"dataset,omitempty"`
+	Target   string                 `json:"target,omitempty"`
+	Match    *modelcheck.InputMatch `json:"match,omitempty"`
+	Findings []modelcheck.Finding   `json:"findings,omitempty"`
+	// Deployment is where the model runs on Vertex AI, once deployed.
+	Deployment *vertex.Deployment `json:"deployment,omitempty"`
+	CreatedAt  time.Time          `json:"created_at"`
+	Created    int64              `json:"created"`
 }
 
 // Store is the models view of a state store and object bucket.
@@ -247,3 +250,51 @@ func (s *Store) Load(ctx context.Context, tenant, id string) (*Model, *ensemble.
 }
 
 func isBlobNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
+
+// Deployer puts a validated model on a serving platform (vertex.Client).
+type Deployer interface {
+	Deploy(ctx context.Context, name, prefix string, r *modelcheck.Report, files map[string][]byte) (*vertex.Deployment, error)
+}
+
+// Deploy deploys a Ready model that is not served in process and records
+// where it runs. Deploying twice returns the first deployment.
+func (s *Store) Deploy(ctx context.Context, tenant, id string, d Deployer) (*Model, error) {
+	m, err := s.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Deployment != nil:
+		return m, nil
+	case m.Status != Ready:
+		return nil, errs.Public(errs.FailedPrecondition, "model %s is %s, not ready: %s", id, m.Status, m.Reason)
+	case m.Servable:
+		return nil, errs.Public(errs.FailedPrecondition, "model %s is served in process (POST /v1/models/%s:predict); it needs no deployment", id, id)
+	}
+	rd, err := s.bucket.NewReader(ctx, m.Key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("models: read %s: %w", id, err)
+	}
+	data, err := io.ReadAll(rd)
+	rd.Close()
+	if err != nil {
+		return nil, fmt.Errorf("models: read %s: %w", id, err)
+	}
+	rep := modelcheck.Check(data, m.Name, s.Limits)
+	if !rep.OK() {
+		return nil, errs.Errorf(errs.Internal, "models: stored model %s no longer validates: %s", id, rep.Reason())
+	}
+	files, err := modelcheck.Files(data, m.Name, s.Limits)
+	if err != nil {
+		return nil, errs.Errorf(errs.Internal, "models: unpack %s: %v", id, err)
+	}
+	dep, err := d.Deploy(ctx, fmt.Sprintf("%s-v%d", datasets.SafeName(m.Name), m.Version), datasets.TenantPrefix(tenant)+"models/"+id+"/vertex", rep, files)
+	if err != nil {
+		return nil, err
+	}
+	m.Deployment = dep
+	if err := s.st.Set(ctx, Collection, m.ID, m); err != nil {
+		return nil, fmt.Errorf("models: record deployment of %s: %w", id, err)
+	}
+	return m, nil
+}
