@@ -122,14 +122,31 @@ func (s *server) deleteModel(w http.ResponseWriter, r *http.Request) {
 // the prediction as the last column.
 func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 	id, action, _ := strings.Cut(r.PathValue("id"), ":")
-	if action == "deploy" {
-		// The route admits read keys (for predictions); deploying needs write.
+	if action == "deploy" || action == "test" {
+		// The route admits read keys (for predictions); deploying and
+		// testing (which stores a report) need write.
 		if p := principal(r); !p.Has(apikeys.Write) {
 			s.svc.EmitDenied(r.Context(), p, r.Method+" "+r.URL.Path, "missing scope write")
-			web.WriteError(w, http.StatusForbidden, "forbidden", "this key lacks the write scope needed for POST /v1/models/{id}:deploy",
+			web.WriteError(w, http.StatusForbidden, "forbidden", "this key lacks the write scope needed for POST /v1/models/{id}:"+action,
 				map[string]any{"required_scope": "write"})
 			return
 		}
+	}
+	if action == "test" {
+		var body api.ModelTestRequest
+		if err := decodeJSON(w, r, &body); err != nil {
+			writeErr(w, r, err)
+			return
+		}
+		rep, err := s.svc.TestModel(r.Context(), principal(r), id, body)
+		if err != nil {
+			writeErr(w, r, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, rep)
+		return
+	}
+	if action == "deploy" {
 		m, err := s.svc.DeployModel(r.Context(), principal(r), id)
 		if err != nil {
 			writeErr(w, r, err)

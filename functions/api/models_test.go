@@ -13,6 +13,7 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/vertex"
 	"synthos.dev/synthos/shared/vertex/vertextest"
 )
@@ -127,6 +128,7 @@ func exerciseModels(t *testing.T, f *fixture, admin, reader, ds string) {
 	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: map[string]any{"rows": []map[string]any{{"age": 1}}}}); r.status != 400 {
 		t.Errorf("predict missing feature: %d %s", r.status, r.body)
 	}
+	testModelOnJob(t, f, admin, id)
 	if r := f.do(req{method: "DELETE", path: "/v1/models/" + id, key: admin}); r.status != 204 {
 		t.Errorf("delete: %d %s", r.status, r.body)
 	}
@@ -196,5 +198,48 @@ func TestDeployToVertex(t *testing.T) {
 	calls := fake.CallCount()
 	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":deploy", key: admin}); r.status != 200 || fake.CallCount() != calls {
 		t.Errorf("redeploy: %d, %d new Vertex calls", r.status, fake.CallCount()-calls)
+	}
+}
+
+// testModelOnJob tests the insurance regression model on a finished job
+// whose holdout, training rows and output are real insurance rows (the
+// output being the training rows, a copy), after refusing an unfinished job.
+func testModelOnJob(t *testing.T, f *fixture, admin, model string) {
+	ds := f.upload(admin)
+	job := f.createJob(admin, ds)
+	body := map[string]any{"job": job, "target": "charges",
+		"categories": map[string]any{"sex": []string{"female", "male"}, "smoker": []string{"no", "yes"}, "region": []string{"northeast", "northwest", "southeast", "southwest"}}}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + model + ":test", key: admin, body: body}); r.status != 409 || r.errCode(t) != "job_not_finished" {
+		t.Errorf("unfinished job: %d %s", r.status, r.body)
+	}
+	f.finish("acme", job)
+	ctx := context.Background()
+	for key, file := range map[string]string{
+		datasets.HoldoutKey("acme", job): "insurance.holdout.csv", datasets.TrainKey("acme", job): "insurance.train.csv",
+		datasets.OutputKey("acme", job, "csv"): "insurance.train.csv",
+	} {
+		b, err := os.ReadFile(filepath.Join("../../../shared/datasets", file))
+		if err != nil {
+			t.Fatalf("dataset missing: %v", err)
+		}
+		if err := f.bucket.WriteAll(ctx, key, b, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := f.do(req{method: "POST", path: "/v1/models/" + model + ":test", key: admin, body: body})
+	rep := r.json(t)
+	v, _ := rep["verdict"].(map[string]any)
+	if r.status != 200 || v["title"] == nil || rep["tstr"] == nil || len(rep["drift"].([]any)) != 6 {
+		t.Fatalf("test: %d %s", r.status, r.body)
+	}
+	// The model was trained on rows of insurance.train.csv: scored on them
+	// it looks better than on the holdout, and the verdict says so.
+	if v["faithful"] != false {
+		t.Errorf("verdict %v", v)
+	}
+	for _, ext := range []string{"json", "html"} {
+		if ok, _ := f.bucket.Exists(ctx, "tenants/acme/models/"+model+"/tests/"+job+"."+ext); !ok {
+			t.Errorf("%s report not stored", ext)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -9,11 +10,18 @@ import (
 	"sync"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/ensemble"
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/modelcheck"
+	"synthos.dev/synthos/shared/modeleval"
 	"synthos.dev/synthos/shared/models"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/table"
 	"synthos.dev/synthos/shared/vertex"
 )
@@ -375,4 +383,95 @@ func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id
 	}
 	s.observe(p, id, len(instances), start)
 	return out, nil
+}
+
+// ModelTestRequest is the body of POST /v1/models/{id}:test.
+type ModelTestRequest struct {
+	Job        string              `json:"job"`
+	Target     string              `json:"target,omitempty"`     // default: the model's, then the job's
+	Categories map[string][]string `json:"categories,omitempty"` // per column, categories in code order
+}
+
+// TestModel scores an in-process model on a finished job's real holdout
+// and synthetic output (and TSTR vs TRTR on its training rows), stores the
+// report as JSON and HTML beside the model, and returns it.
+func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string, req ModelTestRequest) (*modeleval.Report, error) {
+	rec, err := s.models().Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	m, err := s.loadModel(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if req.Job == "" {
+		return nil, fieldErr("job", "is required: the job whose output to test the model on")
+	}
+	j, err := s.Jobs.Get(ctx, p.Tenant, req.Job)
+	if err != nil {
+		return nil, err
+	}
+	if j.State != jobs.Succeeded {
+		return nil, &CodedError{Code: "job_not_finished", Kind: ErrConflict, Msg: fmt.Sprintf("job %s is %s: a model is tested on a succeeded job's output", j.ID, j.State)}
+	}
+	target := req.Target
+	for _, t := range []string{rec.Target, j.Request.Target} {
+		if target == "" {
+			target = t
+		}
+	}
+	if target == "" {
+		return nil, fieldErr("target", "is required: the column the model predicts (neither the model nor the job names one)")
+	}
+	ext := j.Request.Format
+	if ext == "" {
+		ext = "csv"
+	}
+	format, err := table.FormatOf("output." + ext)
+	if err != nil {
+		return nil, err
+	}
+	read := func(key string, f table.Format) (*table.Table, error) {
+		rd, err := s.Bucket.NewReader(ctx, key, nil)
+		if err != nil {
+			return nil, unavailable("reading the job's tables failed", err)
+		}
+		defer rd.Close()
+		tr, err := table.OpenReader(rd, f, table.Options{MaxCellBytes: -1, MaxColumns: -1})
+		if err != nil {
+			return nil, unavailable("reading the job's tables failed", err)
+		}
+		return table.ReadAll(tr)
+	}
+	in := modeleval.Inputs{Model: m, ModelName: rec.Name, Target: target, Categories: req.Categories, Seed: j.Request.Seed,
+		HoldoutName: "holdout.csv", SyntheticName: "output." + ext}
+	if in.Holdout, err = read(datasets.HoldoutKey(p.Tenant, j.ID), table.CSV); err != nil {
+		return nil, err
+	}
+	if in.Synthetic, err = read(datasets.OutputKey(p.Tenant, j.ID, ext), format); err != nil {
+		return nil, err
+	}
+	if in.Train, err = read(datasets.TrainKey(p.Tenant, j.ID), table.CSV); err != nil {
+		in.Train = nil // TSTR vs TRTR is then left out, and the report says so
+	}
+	rep, err := modeleval.Run(ctx, in)
+	if err != nil {
+		if errs.CodeOf(err) == errs.InvalidArgument {
+			return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Msg: errs.Message(err)}
+		}
+		return nil, err
+	}
+	prefix := datasets.TenantPrefix(p.Tenant) + "models/" + id + "/tests/" + j.ID
+	if err := objects.Put(ctx, s.Bucket, prefix+".json", func(w io.Writer) error {
+		return json.NewEncoder(w).Encode(rep)
+	}, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return nil, unavailable("storing the model test failed", err)
+	}
+	if err := objects.Put(ctx, s.Bucket, prefix+".html", func(w io.Writer) error {
+		return report.WriteModelHTML(w, rep)
+	}, &blob.WriterOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
+		return nil, unavailable("storing the model test failed", err)
+	}
+	s.emit(ctx, p, "model.tested", id, "success", map[string]string{"job": j.ID, "verdict": rep.Verdict.Level})
+	return rep, nil
 }
