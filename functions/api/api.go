@@ -70,6 +70,9 @@ type Options struct {
 	// Vertex deploys custom models (tests pass a client of a fake Vertex
 	// AI); nil builds one from SYNTHOS_VERTEX_REGION when it is set.
 	Vertex api.ModelDeployer
+	// PredictRowsPerSecond overrides SYNTHOS_PREDICT_ROWS_PER_SECOND
+	// (negative: unbounded).
+	PredictRowsPerSecond float64
 }
 
 // New returns the API's routes.
@@ -122,6 +125,12 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	svc.Sessions, svc.ChunkGranularity = o.Sessions, o.ChunkGranularity
 	svc.Models = models.New(env.State, env.Objects)
 	svc.Vertex = o.Vertex
+	switch {
+	case o.PredictRowsPerSecond != 0:
+		svc.PredictRowsPerSecond = o.PredictRowsPerSecond
+	case env.Config != nil:
+		svc.PredictRowsPerSecond = env.Config.PredictRowsPerSecond
+	}
 	if svc.Vertex == nil && env.Config != nil && env.Config.VertexRegion != "" {
 		u, err := url.Parse(env.Config.ObjectsURL)
 		if err != nil {

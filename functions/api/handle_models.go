@@ -4,6 +4,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"synthos.dev/synthos/shared/api"
@@ -135,12 +136,12 @@ func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 	if action == "test" {
 		var body api.ModelTestRequest
 		if err := decodeJSON(w, r, &body); err != nil {
-			writeErr(w, r, err)
+			writeModelErr(w, r, err)
 			return
 		}
 		rep, err := s.svc.TestModel(r.Context(), principal(r), id, body)
 		if err != nil {
-			writeErr(w, r, err)
+			writeModelErr(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, rep)
@@ -149,7 +150,7 @@ func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 	if action == "deploy" {
 		m, err := s.svc.DeployModel(r.Context(), principal(r), id)
 		if err != nil {
-			writeErr(w, r, err)
+			writeModelErr(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, api.ModelView(m))
@@ -168,13 +169,13 @@ func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 			Instances []any            `json:"instances"`
 		}
 		if err := decodeJSON(w, r, &body); err != nil {
-			writeErr(w, r, err)
+			writeModelErr(w, r, err)
 			return
 		}
 		if body.Instances != nil {
 			preds, err := s.svc.PredictInstances(r.Context(), principal(r), id, body.Instances)
 			if err != nil {
-				writeErr(w, r, err)
+				writeModelErr(w, r, err)
 				return
 			}
 			web.WriteJSON(w, http.StatusOK, map[string]any{"model": id, "predictions": preds})
@@ -182,7 +183,7 @@ func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 		}
 		names, preds, err := s.svc.PredictRows(r.Context(), principal(r), id, body.Rows)
 		if err != nil {
-			writeErr(w, r, err)
+			writeModelErr(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"model": id, "outputs": names, "predictions": preds})
@@ -207,10 +208,18 @@ func (s *server) modelAction(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		if !started {
-			writeErr(w, r, err)
+			writeModelErr(w, r, err)
 			return
 		}
 		// The status is sent; cut the stream so the client sees a failure.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// writeModelErr writes err, with Retry-After when it is a rate limit.
+func writeModelErr(w http.ResponseWriter, r *http.Request, err error) {
+	if ra := api.RetryAfter(err); ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ra))
+	}
+	writeErr(w, r, err)
 }

@@ -121,6 +121,9 @@ type fixtureOptions struct {
 	plans   *plans.Catalog // default testPlans
 	// vertex deploys custom models (a client of a fake Vertex AI).
 	vertex api.ModelDeployer
+	// predictRate bounds predicted rows a second per tenant (0: the
+	// configuration's default).
+	predictRate float64
 	// noWebhookKey leaves the webhook-secret-key secret unset.
 	noWebhookKey bool
 	// productionHooks keeps the production webhook client (https only,
@@ -172,7 +175,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if maxUpload == 0 {
 		maxUpload = 1 << 20
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog, Vertex: o.vertex,
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog, Vertex: o.vertex, PredictRowsPerSecond: o.predictRate,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
 		ChunkGranularity: o.chunkGranularity})
 	if err != nil {

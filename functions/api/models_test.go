@@ -243,3 +243,40 @@ func testModelOnJob(t *testing.T, f *fixture, admin, model string) {
 		}
 	}
 }
+
+// TestPredictRateLimit: a tenant over its prediction rate gets 429 with
+// Retry-After; another tenant is not affected.
+func TestPredictRateLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{predictRate: 1})
+	upload := func(tenant string) (key, id string) {
+		key = f.key(tenant, apikeys.Admin)
+		body, h := modelBody(t, filepath.Join(ensembleData, "xgb_insurance_regression.json"), "m.json", nil)
+		r := f.do(req{method: "POST", path: "/v1/models", key: key, body: body, header: h})
+		if r.status != 201 {
+			t.Fatalf("upload: %d %s", r.status, r.body)
+		}
+		return key, r.json(t)["id"].(string)
+	}
+	rows := func(n int) map[string]any {
+		var rs []map[string]any
+		for i := 0; i < n; i++ {
+			rs = append(rs, map[string]any{"age": 30, "sex": 0, "bmi": 25, "children": 0, "smoker": 0, "region": 1})
+		}
+		return map[string]any{"rows": rs}
+	}
+	key, id := upload("t1")
+	// The burst is 10 000 rows (MaxPredictRows): the first full request
+	// passes, the next is over the rate of 1 row a second.
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: key, body: rows(10000)}); r.status != 200 {
+		t.Fatalf("first: %d %s", r.status, r.body)
+	}
+	r := f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: key, body: rows(5)})
+	if r.status != 429 || r.errCode(t) != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Errorf("over the rate: %d %s %v", r.status, r.body, r.header)
+	}
+	key2, id2 := upload("t2")
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id2 + ":predict", key: key2, body: rows(5)}); r.status != 200 {
+		t.Errorf("other tenant: %d %s", r.status, r.body)
+	}
+}

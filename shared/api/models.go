@@ -205,6 +205,9 @@ func (s *Service) PredictRows(ctx context.Context, p *apikeys.Principal, id stri
 	if len(rows) == 0 || len(rows) > MaxPredictRows {
 		return nil, nil, fieldErr("rows", "must hold 1 to %d rows (send larger batches as a CSV, JSON Lines or Parquet body)", MaxPredictRows)
 	}
+	if err := s.limitRows(p.Tenant, len(rows)); err != nil {
+		return nil, nil, err
+	}
 	nf := len(m.Features)
 	x := make([]float64, len(rows)*nf)
 	for i, r := range rows {
@@ -285,6 +288,21 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 		if len(pending) == 0 {
 			return nil
 		}
+		// Over the rate: refuse before the answer starts, pace after.
+		for {
+			err := s.limitRows(p.Tenant, len(pending))
+			if err == nil {
+				break
+			}
+			if tw == nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(RetryAfter(err)) * time.Second):
+			}
+		}
 		if tw == nil {
 			started()
 			if tw, err = table.NewWriter(w, format, cols); err != nil {
@@ -338,10 +356,13 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 	return rows, nil
 }
 
-// modelState is the lazily built registry and the parsed-model cache.
+// modelState is the lazily built registry, the parsed-model cache and the
+// prediction rate limiter.
 type modelState struct {
-	modelsOnce sync.Once
-	cache      sync.Map // model id -> cachedModel
+	modelsOnce  sync.Once
+	cache       sync.Map // model id -> cachedModel
+	limiterOnce sync.Once
+	limiter     *rowLimiter
 }
 
 // DeployModel deploys a ready model that Synthos does not serve in process
@@ -376,6 +397,9 @@ func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id
 	}
 	if len(instances) == 0 || len(instances) > MaxPredictRows {
 		return nil, fieldErr("instances", "must hold 1 to %d instances", MaxPredictRows)
+	}
+	if err := s.limitRows(p.Tenant, len(instances)); err != nil {
+		return nil, err
 	}
 	out, err := s.Vertex.Predict(ctx, m.Deployment, instances)
 	if err != nil {

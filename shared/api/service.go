@@ -82,6 +82,9 @@ type Service struct {
 	// Vertex deploys models to Vertex AI; nil: deployment is not
 	// configured and such models are validated and stored only.
 	Vertex ModelDeployer
+	// PredictRowsPerSecond bounds each tenant's predicted rows per second
+	// in this instance (0: unbounded).
+	PredictRowsPerSecond float64
 	modelState
 }
 

@@ -107,6 +107,9 @@ type Config struct {
 	// the gs:// object store; empty: such models are validated and stored
 	// only.
 	VertexRegion string `env:"SYNTHOS_VERTEX_REGION"`
+	// PredictRowsPerSecond bounds the rows each tenant predicts a second
+	// through POST /v1/models/{id}:predict, per instance; 0 is unbounded.
+	PredictRowsPerSecond float64 `env:"SYNTHOS_PREDICT_ROWS_PER_SECOND, default=200000"`
 }
 
 // maxWorkers bounds SYNTHOS_WORKERS: far beyond what one instance can run.
@@ -262,6 +265,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SubscriptionWorkers < 0 || c.SubscriptionWorkers > maxWorkers || c.Workers > 0 && c.SubscriptionWorkers > c.Workers {
 		bad("SYNTHOS_SUBSCRIPTION_WORKERS", "%d is out of range; use 0 (one less than the cores) to SYNTHOS_WORKERS", c.SubscriptionWorkers)
+	}
+	if math.IsNaN(c.PredictRowsPerSecond) || c.PredictRowsPerSecond < 0 || c.PredictRowsPerSecond > 1e9 {
+		bad("SYNTHOS_PREDICT_ROWS_PER_SECOND", "%v is out of range; use 0 (unbounded) to 1e9, e.g. 200000 (the default)", c.PredictRowsPerSecond)
 	}
 	if c.VertexRegion != "" {
 		if c.Project == "" {
