@@ -52,6 +52,21 @@ resource "google_firestore_index" "datasets_tenant_created" {
   }
 }
 
+# models.List: a tenant's model versions, newest first (shared/models).
+resource "google_firestore_index" "models_tenant_created" {
+  database   = local.firestore_database
+  depends_on = [google_firestore_database.default, google_project_service.services]
+  collection = "models"
+  fields {
+    field_path = "tenant"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created"
+    order      = "DESCENDING"
+  }
+}
+
 # webhooks.Deliveries: a tenant's delivery log, latest attempt first, for
 # all endpoints or one (shared/webhooks).
 resource "google_firestore_index" "webhook_deliveries_tenant_at" {

@@ -30,8 +30,10 @@ import (
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
 	"synthos.dev/synthos/shared/keyring"
+	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
+	"synthos.dev/synthos/shared/vertex"
 	"synthos.dev/synthos/shared/web"
 	"synthos.dev/synthos/shared/webhooks"
 )
@@ -73,6 +75,12 @@ type Options struct {
 	// PlatformAdmins are the tenants whose admin keys read the
 	// platform-wide analytics; nil takes SYNTHOS_PLATFORM_ADMIN_TENANTS.
 	PlatformAdmins []string
+	// Vertex deploys custom models (tests pass a client of a fake Vertex
+	// AI); nil builds one from SYNTHOS_VERTEX_REGION when it is set.
+	Vertex api.ModelDeployer
+	// PredictRowsPerSecond overrides SYNTHOS_PREDICT_ROWS_PER_SECOND
+	// (negative: unbounded).
+	PredictRowsPerSecond float64
 }
 
 // New returns the API's routes.
@@ -127,6 +135,25 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 		svc.Regimes = env.Config.Regimes
 	}
 	svc.Secrets = env.Secrets
+	svc.Models = models.New(env.State, env.Objects)
+	svc.Vertex = o.Vertex
+	switch {
+	case o.PredictRowsPerSecond != 0:
+		svc.PredictRowsPerSecond = o.PredictRowsPerSecond
+	case env.Config != nil:
+		svc.PredictRowsPerSecond = env.Config.PredictRowsPerSecond
+	}
+	if svc.Vertex == nil && env.Config != nil && env.Config.VertexRegion != "" {
+		u, err := url.Parse(env.Config.ObjectsURL)
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		vc, err := vertex.New(context.Background(), vertex.Config{Project: env.Config.Project, Region: env.Config.VertexRegion, Bucket: u.Host, Objects: env.Objects})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		svc.Vertex = vc
+	}
 	if svc.Sessions == nil && env.Config != nil {
 		if u, err := url.Parse(env.Config.ObjectsURL); err == nil && u.Scheme == "gs" {
 			svc.Sessions = api.NewGCSSessions(u.Host)
@@ -200,6 +227,11 @@ func (s *server) table() []route {
 		{"GET", "/v1/datasets/{id}/privacy-budget", apikeys.Read, s.getPrivacyBudget},
 		{"PUT", "/v1/datasets/{id}/privacy-budget", apikeys.Admin, s.putPrivacyBudget},
 		{"POST", "/v1/datasets/{id}/anonymize", apikeys.Write, s.anonymizeDataset},
+		{"POST", "/v1/models", apikeys.Write, s.uploadModel},
+		{"GET", "/v1/models", apikeys.Read, s.listModels},
+		{"GET", "/v1/models/{id}", apikeys.Read, s.getModel},
+		{"DELETE", "/v1/models/{id}", apikeys.Write, s.deleteModel},
+		{"POST", "/v1/models/{id}", apikeys.Read, s.modelAction},
 		{"POST", "/v1/jobs", apikeys.Write, s.createJob},
 		{"GET", "/v1/jobs", apikeys.Read, s.listJobs},
 		{"GET", "/v1/jobs/{id}", apikeys.Read, s.getJob},

@@ -304,6 +304,8 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		t.Errorf("revoked key still works: %d", r.status)
 	}
 
+	exerciseModels(t, f, admin, reader, ds)
+
 	// Generation paused by the spend guard: 503.
 	if err := f.st.Set(context.Background(), guard.Coll, guard.Doc, guard.Status{Paused: true, Reason: "budget synthos at 120%"}); err != nil {
 		t.Fatal(err)

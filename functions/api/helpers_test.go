@@ -125,6 +125,11 @@ type fixtureOptions struct {
 	authTTL time.Duration
 	logger  *slog.Logger
 	plans   *plans.Catalog // default testPlans
+	// vertex deploys custom models (a client of a fake Vertex AI).
+	vertex api.ModelDeployer
+	// predictRate bounds predicted rows a second per tenant (0: the
+	// configuration's default).
+	predictRate float64
 	// noWebhookKey leaves the webhook-secret-key secret unset.
 	noWebhookKey bool
 	// productionHooks keeps the production webhook client (https only,
@@ -204,7 +209,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 			t.Fatal(err)
 		}
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
+	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog, Vertex: o.vertex, PredictRowsPerSecond: o.predictRate,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
 		ChunkGranularity: o.chunkGranularity, Keyring: ring})
 	if err != nil {

@@ -60,7 +60,11 @@ func (s *spec) template(p string) string {
 		}
 		params, ok := 0, true
 		for i := range ts {
+			_, custom, isCustom := strings.Cut(ts[i], "}:")
 			switch {
+			case strings.HasPrefix(ts[i], "{") && isCustom:
+				// "{id}:predict": a custom method, more specific than "{id}".
+				ok = ok && strings.HasSuffix(segs[i], ":"+custom) && len(segs[i]) > len(custom)+1
 			case strings.HasPrefix(ts[i], "{"):
 				params++
 				ok = ok && segs[i] != ""

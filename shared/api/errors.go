@@ -97,6 +97,8 @@ func Status(err error) (status int, code string, details map[string]any) {
 		return http.StatusNotFound, "not_found", nil
 	case errors.Is(err, ErrConflict), errors.Is(err, jobs.ErrTerminal):
 		return http.StatusConflict, "conflict", nil
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests, "rate_limited", nil
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "too_large", nil
 	case errors.Is(err, ErrUnsupported):

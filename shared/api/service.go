@@ -29,6 +29,7 @@ import (
 	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/metrics"
+	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/secrets"
@@ -85,6 +86,18 @@ type Service struct {
 	// Secrets holds the tenants' anonymisation keyrings; nil answers 503 on
 	// POST /v1/datasets/{id}/anonymize.
 	Secrets secrets.Source
+	// Models is the custom-model registry (built on first use over State
+	// and Bucket when nil); PredictObserver is told every prediction
+	// request's latency.
+	Models          *models.Store
+	PredictObserver PredictObserver
+	// Vertex deploys models to Vertex AI; nil: deployment is not
+	// configured and such models are validated and stored only.
+	Vertex ModelDeployer
+	// PredictRowsPerSecond bounds each tenant's predicted rows per second
+	// in this instance (0: unbounded).
+	PredictRowsPerSecond float64
+	modelState
 }
 
 // NewService returns a Service over the given adapters, admitting jobs

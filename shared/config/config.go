@@ -139,6 +139,15 @@ type Config struct {
 	// PlatformAdminTenants are the tenants whose admin keys may read the
 	// platform-wide analytics (GET /v1/analytics/...?scope=platform).
 	PlatformAdminTenants []string `env:"SYNTHOS_PLATFORM_ADMIN_TENANTS"`
+	// VertexRegion turns on deployment of custom models Synthos does not
+	// serve in process (scikit-learn, XGBoost-sklearn, TensorFlow) to Vertex
+	// AI in that region of GOOGLE_CLOUD_PROJECT, with artifacts staged in
+	// the gs:// object store; empty: such models are validated and stored
+	// only.
+	VertexRegion string `env:"SYNTHOS_VERTEX_REGION"`
+	// PredictRowsPerSecond bounds the rows each tenant predicts a second
+	// through POST /v1/models/{id}:predict, per instance; 0 is unbounded.
+	PredictRowsPerSecond float64 `env:"SYNTHOS_PREDICT_ROWS_PER_SECOND, default=200000"`
 	AI                   AI
 }
 
@@ -395,6 +404,20 @@ func (c *Config) Validate() error {
 	}
 	if c.SubscriptionWorkers < 0 || c.SubscriptionWorkers > maxWorkers || c.Workers > 0 && c.SubscriptionWorkers > c.Workers {
 		bad("SYNTHOS_SUBSCRIPTION_WORKERS", "%d is out of range; use 0 (one less than the cores) to SYNTHOS_WORKERS", c.SubscriptionWorkers)
+	}
+	if math.IsNaN(c.PredictRowsPerSecond) || c.PredictRowsPerSecond < 0 || c.PredictRowsPerSecond > 1e9 {
+		bad("SYNTHOS_PREDICT_ROWS_PER_SECOND", "%v is out of range; use 0 (unbounded) to 1e9, e.g. 200000 (the default)", c.PredictRowsPerSecond)
+	}
+	if c.VertexRegion != "" {
+		if c.Project == "" {
+			bad("SYNTHOS_VERTEX_REGION", "needs GOOGLE_CLOUD_PROJECT (the project Vertex AI models are deployed in)")
+		}
+		if !strings.HasPrefix(c.ObjectsURL, "gs://") {
+			bad("SYNTHOS_VERTEX_REGION", "needs a gs:// SYNTHOS_OBJECTS_URL: Vertex AI reads model artifacts from Cloud Storage")
+		}
+		if strings.ContainsAny(c.VertexRegion, "/ .") {
+			bad("SYNTHOS_VERTEX_REGION", "%q is not a region; use e.g. us-central1", c.VertexRegion)
+		}
 	}
 	switch c.PushAuth {
 	case "oidc", "none":

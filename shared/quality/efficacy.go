@@ -217,3 +217,12 @@ func holdoutScore(tg *target, pred, y []float64) (float64, error) {
 		return ml.R2(pred, y)
 	}
 }
+
+// MLEfficacy trains the same gradient-boosted model on real rows (train on
+// real, test on real: TRTR) and on synthetic rows (train on synthetic,
+// test on real: TSTR) and scores both on the holdout, predicting
+// opts.Target. It is the ML efficacy of Evaluate on its own, for the
+// custom-model report (shared/modeleval).
+func MLEfficacy(ctx context.Context, real, synth, holdout *table.Table, p *profile.Profile, opts Options) (*Efficacy, []string, error) {
+	return efficacy(ctx, real, synth, holdout, p, opts)
+}

@@ -7,6 +7,7 @@
 //	synthos compliance TRAIN OUTPUT   GDPR, HIPAA and CCPA evidence
 //	synthos anonymize IN -o OUT       de-identify real rows
 //	synthos keys create --tenant T    API keys (list, revoke)
+//	synthos models validate FILE      check a model file; predict with one
 //	synthos version
 //
 // Each subcommand lives in its own file; main only dispatches.
@@ -41,6 +42,7 @@ func commands() []command {
 		{"evaluate", "REAL SYNTH [--holdout H] [--target COL] [--report F.html] [--json F.json]: score fidelity and privacy, apply the release gate", runEvaluate},
 		{"compliance", "TRAIN OUTPUT --holdout H [--html F.html] [--json F.json] [--regimes gdpr,hipaa,ccpa]: GDPR, HIPAA and CCPA evidence", runCompliance},
 		{"anonymize", "IN -o OUT [--k K --l L --quasi a,b --sensitive s] [--policy F] [--tenant T] [--rotate-key]: de-identify real rows", runAnonymize},
+		{"models", "validate FILE | predict MODEL INPUT -o OUT | test MODEL --holdout H --synthetic S --target T: custom models offline", runModels},
 		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
 		{"audit", "verify|consistency|keygen: check audit bundles, the live log and proofs against signed checkpoints", runAudit},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {

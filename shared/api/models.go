@@ -1,0 +1,501 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/ensemble"
+	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/modelcheck"
+	"synthos.dev/synthos/shared/modeleval"
+	"synthos.dev/synthos/shared/models"
+	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/report"
+	"synthos.dev/synthos/shared/table"
+	"synthos.dev/synthos/shared/vertex"
+)
+
+// Model is a model version as the API shows it.
+type Model struct {
+	ID        string                 `json:"id"`
+	Name      string                 `json:"name"`
+	Version   int                    `json:"version"`
+	Size      int64                  `json:"size"`
+	Status    string                 `json:"status"`
+	Reason    string                 `json:"reason,omitempty"`
+	Framework string                 `json:"framework,omitempty"`
+	Format    string                 `json:"format,omitempty"`
+	Task      string                 `json:"task,omitempty"`
+	Serving   string                 `json:"serving"`
+	Inputs    []modelcheck.Input     `json:"inputs,omitempty"`
+	Dataset   string                 `json:"dataset,omitempty"`
+	Target    string                 `json:"target,omitempty"`
+	Match     *modelcheck.InputMatch `json:"match,omitempty"`
+	Findings  []modelcheck.Finding   `json:"findings,omitempty"`
+	// Deployment is where the model runs on Vertex AI (serving vertex_ai).
+	Deployment *vertex.Deployment `json:"deployment,omitempty"`
+	CreatedAt  time.Time          `json:"created_at"`
+}
+
+// Serving modes a Model reports.
+const (
+	ServingInProcess = "in_process"         // POST /v1/models/{id}:predict
+	ServingStoreOnly = "validate_and_store" // other frameworks: stored, not served locally
+	ServingVertex    = "vertex_ai"          // deployed: POST /v1/models/{id}:predict proxies to Vertex AI
+)
+
+// ModelDeployer deploys models to Vertex AI and predicts with them
+// (vertex.Client).
+type ModelDeployer interface {
+	models.Deployer
+	Predict(ctx context.Context, d *vertex.Deployment, instances []any) ([]any, error)
+}
+
+// ModelView is the API's view of m.
+func ModelView(m *models.Model) Model {
+	v := Model{ID: m.ID, Name: m.Name, Version: m.Version, Size: m.Size, Status: m.Status, Reason: m.Reason,
+		Framework: m.Framework, Format: m.Format, Task: m.Task, Inputs: m.Inputs, Dataset: m.Dataset,
+		Target: m.Target, Match: m.Match, Findings: m.Findings, CreatedAt: m.CreatedAt, Serving: ServingStoreOnly}
+	switch {
+	case m.Servable:
+		v.Serving = ServingInProcess
+	case m.Deployment != nil:
+		v.Serving, v.Deployment = ServingVertex, m.Deployment
+	}
+	return v
+}
+
+// modelErr maps the registry's coded errors to the API's sentinels.
+func modelErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := errs.Message(err)
+	switch errs.CodeOf(err) {
+	case errs.NotFound:
+		return &CodedError{Code: "not_found", Kind: ErrNotFound, Msg: msg}
+	case errs.InvalidArgument:
+		return &CodedError{Code: "invalid_request", Kind: ErrInvalid, Msg: msg}
+	case errs.TooLarge:
+		return &CodedError{Code: "too_large", Kind: ErrTooLarge, Msg: msg}
+	case errs.FailedPrecondition:
+		return &CodedError{Code: "model_not_ready", Kind: ErrConflict, Msg: msg}
+	case errs.Unimplemented:
+		return &CodedError{Code: "not_served", Kind: ErrConflict, Msg: msg}
+	case errs.PermissionDenied:
+		return unavailable("Vertex AI refused the request (check the functions' service account)", err)
+	}
+	return unavailable("the model registry failed", err)
+}
+
+func (s *Service) models() *models.Store {
+	s.modelsOnce.Do(func() {
+		if s.Models == nil {
+			s.Models = models.New(s.State, s.Bucket)
+		}
+	})
+	return s.Models
+}
+
+// UploadModel stores and validates a model version. A model that fails
+// validation is kept (rejected, for GET to show) and answered with a 400
+// model_rejected error carrying the reason.
+func (s *Service) UploadModel(ctx context.Context, p *apikeys.Principal, name, dataset, target string, r io.Reader) (*models.Model, error) {
+	id := NewID(ctx, p.Tenant, "model", "mdl_")
+	if m, err := s.models().Get(ctx, p.Tenant, id); err == nil {
+		return m, rejected(m) // re-executed under the same Idempotency-Key
+	}
+	m, err := s.models().Create(ctx, models.Upload{ID: id, Tenant: p.Tenant, Name: name, Dataset: dataset, Target: target}, r)
+	if err != nil {
+		if errs.CodeOf(err) == errs.Unknown {
+			// The body failed (cut short, over the server's limit) or the
+			// store did.
+			return nil, s.bodyErr(err, s.models().Limits.MaxBytes, "POST /v1/models")
+		}
+		return nil, modelErr(err)
+	}
+	outcome, action := "success", "model.created"
+	if m.Status == models.Rejected {
+		outcome, action = "failed", "model.rejected"
+	}
+	s.emit(ctx, p, action, m.ID, outcome, map[string]string{"framework": m.Framework, "format": m.Format})
+	return m, rejected(m)
+}
+
+func rejected(m *models.Model) error {
+	if m.Status != models.Rejected {
+		return nil
+	}
+	return &CodedError{Code: "model_rejected", Kind: ErrInvalid, Msg: fmt.Sprintf("model %s was rejected: %s", m.ID, m.Reason),
+		Details: map[string]any{"model": m.ID}}
+}
+
+// ListModels lists the tenant's model versions, newest first.
+func (s *Service) ListModels(ctx context.Context, p *apikeys.Principal) ([]models.Model, error) {
+	ms, err := s.models().List(ctx, p.Tenant, 1000)
+	return ms, modelErr(err)
+}
+
+// GetModel returns one of the tenant's model versions.
+func (s *Service) GetModel(ctx context.Context, p *apikeys.Principal, id string) (*models.Model, error) {
+	m, err := s.models().Get(ctx, p.Tenant, id)
+	return m, modelErr(err)
+}
+
+// DeleteModel removes a model version and its bytes.
+func (s *Service) DeleteModel(ctx context.Context, p *apikeys.Principal, id string) error {
+	if err := s.models().Delete(ctx, p.Tenant, id); err != nil {
+		return modelErr(err)
+	}
+	s.cache.Delete(id)
+	s.emit(ctx, p, "model.deleted", id, "success", nil)
+	return nil
+}
+
+// loadModel returns the parsed model, parsing it once per instance: a Ready
+// version's bytes never change.
+func (s *Service) loadModel(ctx context.Context, p *apikeys.Principal, id string) (*ensemble.Model, error) {
+	if v, ok := s.cache.Load(id); ok {
+		c := v.(cachedModel)
+		if c.tenant == p.Tenant {
+			return c.m, nil
+		}
+	}
+	_, em, err := s.models().Load(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	s.cache.Store(id, cachedModel{p.Tenant, em})
+	return em, nil
+}
+
+type cachedModel struct {
+	tenant string
+	m      *ensemble.Model
+}
+
+// PredictObserver, when set, is told the latency of every prediction
+// request (the metrics hook).
+type PredictObserver func(tenant, model string, rows int, d time.Duration)
+
+// MaxPredictRows bounds the rows of one JSON prediction request; batches
+// go as a CSV/JSON Lines/Parquet body, which streams.
+const MaxPredictRows = 10000
+
+// PredictRows predicts JSON rows (objects keyed by feature name; numbers,
+// strings for categories as codes, null for missing). Each answer row is
+// the outputs named by the model's OutputNames.
+func (s *Service) PredictRows(ctx context.Context, p *apikeys.Principal, id string, rows []map[string]any) (names []string, out [][]float64, err error) {
+	start := time.Now()
+	m, err := s.loadModel(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 || len(rows) > MaxPredictRows {
+		return nil, nil, fieldErr("rows", "must hold 1 to %d rows (send larger batches as a CSV, JSON Lines or Parquet body)", MaxPredictRows)
+	}
+	if err := s.limitRows(p.Tenant, len(rows)); err != nil {
+		return nil, nil, err
+	}
+	nf := len(m.Features)
+	x := make([]float64, len(rows)*nf)
+	for i, r := range rows {
+		for j, f := range m.Features {
+			v, ok := r[f.Name]
+			switch n := v.(type) {
+			case float64:
+				x[i*nf+j] = n
+			case nil:
+				x[i*nf+j] = math.NaN()
+			case string:
+				if x[i*nf+j], err = strconv.ParseFloat(n, 64); err != nil {
+					return nil, nil, fieldErr(fmt.Sprintf("rows[%d].%s", i, f.Name), "must be a number (categories as integer codes)")
+				}
+			default:
+				return nil, nil, fieldErr(fmt.Sprintf("rows[%d].%s", i, f.Name), "must be a number or null")
+			}
+			if !ok {
+				return nil, nil, fieldErr(fmt.Sprintf("rows[%d].%s", i, f.Name), "is missing (use null for a missing value)")
+			}
+		}
+	}
+	flat := make([]float64, len(rows)*m.Outputs)
+	if err := m.PredictBatch(x, flat); err != nil {
+		return nil, nil, fieldErr("rows", "%v", err)
+	}
+	out = make([][]float64, len(rows))
+	for i := range out {
+		out[i] = flat[i*m.Outputs : (i+1)*m.Outputs]
+	}
+	s.observe(p, id, len(rows), start)
+	return m.OutputNames(), out, nil
+}
+
+func (s *Service) observe(p *apikeys.Principal, id string, rows int, start time.Time) {
+	if s.PredictObserver != nil {
+		s.PredictObserver(p.Tenant, id, rows, time.Since(start))
+	}
+}
+
+// PredictTable streams a table body (CSV, JSON Lines or Parquet) through the
+// model into w in the same format: the input columns, then the outputs,
+// the prediction last. Rows go through in batches; a failure after the
+// first batch is written ends the response early, so the caller sees a
+// truncated table only together with an error.
+func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id string, format table.Format, body io.Reader, w io.Writer, started func()) (rows int, err error) {
+	start := time.Now()
+	m, err := s.loadModel(ctx, p, id)
+	if err != nil {
+		return 0, err
+	}
+	in, err := table.OpenReader(body, format, table.Options{})
+	if err != nil {
+		return 0, fieldErr("body", "cannot read the table: %v", err)
+	}
+	bind, err := m.Bind(in.Columns(), nil)
+	if err != nil {
+		return 0, fieldErr("body", "%s", errs.Message(err))
+	}
+	var cols []table.Column
+	for _, c := range in.Columns() {
+		cols = append(cols, table.Column{Name: c, Kind: table.String})
+	}
+	for i, n := range m.OutputNames() {
+		k := table.Float
+		if m.Outputs > 1 && i == m.Outputs {
+			k = table.Int
+		}
+		cols = append(cols, table.Column{Name: n, Kind: k})
+	}
+	const batch = 1024
+	nf := len(m.Features)
+	var pending [][]string
+	x := make([]float64, 0, batch*nf)
+	pred := make([]float64, batch*m.Outputs)
+	var tw table.Writer
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		// Over the rate: refuse before the answer starts, pace after.
+		for {
+			err := s.limitRows(p.Tenant, len(pending))
+			if err == nil {
+				break
+			}
+			if tw == nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(RetryAfter(err)) * time.Second):
+			}
+		}
+		if tw == nil {
+			started()
+			if tw, err = table.NewWriter(w, format, cols); err != nil {
+				return err
+			}
+		}
+		if err := m.PredictBatch(x, pred[:len(pending)*m.Outputs]); err != nil {
+			return err
+		}
+		for i, r := range pending {
+			if err := tw.Write(m.FormatOutputs(pred[i*m.Outputs:(i+1)*m.Outputs], r)); err != nil {
+				return err
+			}
+		}
+		pending, x = pending[:0], x[:0]
+		return ctx.Err()
+	}
+	for {
+		cells, err := in.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return rows, fieldErr("body", "row %d: %v", rows+1, err)
+		}
+		rows++
+		x = x[:len(x)+nf]
+		if err := bind.Row(cells, x[len(x)-nf:], rows); err != nil {
+			return rows, fieldErr("body", "%s", errs.Message(err))
+		}
+		pending = append(pending, append([]string(nil), cells...))
+		if len(pending) == batch {
+			if err := flush(); err != nil {
+				return rows, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return rows, err
+	}
+	if tw == nil {
+		started()
+		if tw, err = table.NewWriter(w, format, cols); err != nil {
+			return rows, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return rows, err
+	}
+	s.observe(p, id, rows, start)
+	return rows, nil
+}
+
+// modelState is the lazily built registry, the parsed-model cache and the
+// prediction rate limiter.
+type modelState struct {
+	modelsOnce  sync.Once
+	cache       sync.Map // model id -> cachedModel
+	limiterOnce sync.Once
+	limiter     *rowLimiter
+}
+
+// DeployModel deploys a ready model that Synthos does not serve in process
+// to Vertex AI (SYNTHOS_VERTEX_REGION), waiting for the deployment.
+func (s *Service) DeployModel(ctx context.Context, p *apikeys.Principal, id string) (*models.Model, error) {
+	if s.Vertex == nil {
+		if _, err := s.models().Get(ctx, p.Tenant, id); err != nil {
+			return nil, modelErr(err)
+		}
+		return nil, &CodedError{Code: "deployment_not_configured", Kind: ErrConflict,
+			Msg: "deployment to Vertex AI is not configured here (SYNTHOS_VERTEX_REGION): this model is validated and stored only"}
+	}
+	m, err := s.models().Deploy(ctx, p.Tenant, id, s.Vertex)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	s.emit(ctx, p, "model.deployed", id, "success", map[string]string{"endpoint": m.Deployment.Endpoint})
+	return m, nil
+}
+
+// PredictInstances proxies instances (in the deployed container's input
+// format, e.g. arrays of feature values) to a model deployed on Vertex AI.
+func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id string, instances []any) ([]any, error) {
+	start := time.Now()
+	m, err := s.models().Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	if m.Deployment == nil || s.Vertex == nil {
+		return nil, &CodedError{Code: "not_served", Kind: ErrConflict,
+			Msg: fmt.Sprintf("model %s is not deployed: POST /v1/models/%s:deploy first (XGBoost and LightGBM models take \"rows\" and run in process)", id, id)}
+	}
+	if len(instances) == 0 || len(instances) > MaxPredictRows {
+		return nil, fieldErr("instances", "must hold 1 to %d instances", MaxPredictRows)
+	}
+	if err := s.limitRows(p.Tenant, len(instances)); err != nil {
+		return nil, err
+	}
+	out, err := s.Vertex.Predict(ctx, m.Deployment, instances)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	s.observe(p, id, len(instances), start)
+	return out, nil
+}
+
+// ModelTestRequest is the body of POST /v1/models/{id}:test.
+type ModelTestRequest struct {
+	Job        string              `json:"job"`
+	Target     string              `json:"target,omitempty"`     // default: the model's, then the job's
+	Categories map[string][]string `json:"categories,omitempty"` // per column, categories in code order
+}
+
+// TestModel scores an in-process model on a finished job's real holdout
+// and synthetic output (and TSTR vs TRTR on its training rows), stores the
+// report as JSON and HTML beside the model, and returns it.
+func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string, req ModelTestRequest) (*modeleval.Report, error) {
+	rec, err := s.models().Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, modelErr(err)
+	}
+	m, err := s.loadModel(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if req.Job == "" {
+		return nil, fieldErr("job", "is required: the job whose output to test the model on")
+	}
+	j, err := s.Jobs.Get(ctx, p.Tenant, req.Job)
+	if err != nil {
+		return nil, err
+	}
+	if j.State != jobs.Succeeded {
+		return nil, &CodedError{Code: "job_not_finished", Kind: ErrConflict, Msg: fmt.Sprintf("job %s is %s: a model is tested on a succeeded job's output", j.ID, j.State)}
+	}
+	target := req.Target
+	for _, t := range []string{rec.Target, j.Request.Target} {
+		if target == "" {
+			target = t
+		}
+	}
+	if target == "" {
+		return nil, fieldErr("target", "is required: the column the model predicts (neither the model nor the job names one)")
+	}
+	ext := j.Request.Format
+	if ext == "" {
+		ext = "csv"
+	}
+	format, err := table.FormatOf("output." + ext)
+	if err != nil {
+		return nil, err
+	}
+	read := func(key string, f table.Format) (*table.Table, error) {
+		rd, err := s.Bucket.NewReader(ctx, key, nil)
+		if err != nil {
+			return nil, unavailable("reading the job's tables failed", err)
+		}
+		defer rd.Close()
+		tr, err := table.OpenReader(rd, f, table.Options{MaxCellBytes: -1, MaxColumns: -1})
+		if err != nil {
+			return nil, unavailable("reading the job's tables failed", err)
+		}
+		return table.ReadAll(tr)
+	}
+	in := modeleval.Inputs{Model: m, ModelName: rec.Name, Target: target, Categories: req.Categories, Seed: j.Request.Seed,
+		HoldoutName: "holdout.csv", SyntheticName: "output." + ext}
+	if in.Holdout, err = read(datasets.HoldoutKey(p.Tenant, j.ID), table.CSV); err != nil {
+		return nil, err
+	}
+	if in.Synthetic, err = read(datasets.OutputKey(p.Tenant, j.ID, ext), format); err != nil {
+		return nil, err
+	}
+	if in.Train, err = read(datasets.TrainKey(p.Tenant, j.ID), table.CSV); err != nil {
+		in.Train = nil // TSTR vs TRTR is then left out, and the report says so
+	}
+	rep, err := modeleval.Run(ctx, in)
+	if err != nil {
+		if errs.CodeOf(err) == errs.InvalidArgument {
+			return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Msg: errs.Message(err)}
+		}
+		return nil, err
+	}
+	prefix := datasets.TenantPrefix(p.Tenant) + "models/" + id + "/tests/" + j.ID
+	if err := objects.Put(ctx, s.Bucket, prefix+".json", func(w io.Writer) error {
+		return json.NewEncoder(w).Encode(rep)
+	}, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return nil, unavailable("storing the model test failed", err)
+	}
+	if err := objects.Put(ctx, s.Bucket, prefix+".html", func(w io.Writer) error {
+		return report.WriteModelHTML(w, rep)
+	}, &blob.WriterOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
+		return nil, unavailable("storing the model test failed", err)
+	}
+	s.emit(ctx, p, "model.tested", id, "success", map[string]string{"job": j.ID, "verdict": rep.Verdict.Level})
+	return rep, nil
+}
