@@ -54,7 +54,7 @@ type Destination struct {
 	// an Azure account URL); accepted only where the operator allows it.
 	Endpoint string `json:"endpoint,omitempty"`
 	// SealedCredential is the credential, sealed; never returned by the API.
-	SealedCredential string `json:"sealed_credential,omitempty"`
+	SealedCredential []byte `json:"sealed_credential,omitempty"`
 	// CredentialKind says what the credential is, without revealing it.
 	CredentialKind string    `json:"credential_kind,omitempty"`
 	Created        time.Time `json:"created"`
@@ -178,12 +178,13 @@ func (c Credential) check(provider string) error {
 	return nil
 }
 
-// Sealer encrypts credentials at rest, bound to additional data (the
-// destination id) so that a sealed value copied onto another destination
-// does not open.
+// Sealer encrypts credentials at rest under the tenant's own key, bound to
+// additional data (the destination id) so that a sealed value copied onto
+// another destination does not open. *keyring.Keyring is one: deleting a
+// tenant's keys then also shreds its destinations' credentials.
 type Sealer interface {
-	Seal(ctx context.Context, plain, aad []byte) (string, error)
-	Open(ctx context.Context, sealed string, aad []byte) ([]byte, error)
+	Encrypt(ctx context.Context, tenant string, plain, aad []byte) ([]byte, error)
+	Decrypt(ctx context.Context, tenant string, ciphertext, aad []byte) ([]byte, error)
 }
 
 // Store keeps destinations in the state store.
@@ -270,7 +271,7 @@ func (s *Store) Create(ctx context.Context, tenant string, sp Spec) (Destination
 		if err != nil {
 			return Destination{}, fmt.Errorf("destinations: encode credential: %w", err)
 		}
-		if d.SealedCredential, err = s.seal.Seal(ctx, plain, []byte(d.ID)); err != nil {
+		if d.SealedCredential, err = s.seal.Encrypt(ctx, tenant, plain, []byte(d.ID)); err != nil {
 			return Destination{}, fmt.Errorf("destinations: seal credential: %w", err)
 		}
 	}
@@ -335,10 +336,10 @@ func (s *Store) Delete(ctx context.Context, tenant, id string) error {
 // Credential unseals d's credential.
 func (s *Store) Credential(ctx context.Context, d Destination) (Credential, error) {
 	var c Credential
-	if d.SealedCredential == "" {
+	if len(d.SealedCredential) == 0 {
 		return c, nil
 	}
-	plain, err := s.seal.Open(ctx, d.SealedCredential, []byte(d.ID))
+	plain, err := s.seal.Decrypt(ctx, d.Tenant, d.SealedCredential, []byte(d.ID))
 	if err != nil {
 		return c, fmt.Errorf("destinations: open the credential of %s: %w", d.ID, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -44,19 +43,18 @@ func newTestSealer(t testing.TB) *testSealer {
 	return &testSealer{aead}
 }
 
-func (s *testSealer) Seal(_ context.Context, plain, aad []byte) (string, error) {
+func (s *testSealer) Encrypt(_ context.Context, tenant string, plain, aad []byte) ([]byte, error) {
 	nonce := make([]byte, s.aead.NonceSize())
 	_, _ = rand.Read(nonce)
-	return base64.StdEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, aad)), nil
+	return s.aead.Seal(nonce, nonce, plain, append([]byte(tenant+"\x00"), aad...)), nil
 }
 
-func (s *testSealer) Open(_ context.Context, sealed string, aad []byte) ([]byte, error) {
-	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(b) < s.aead.NonceSize() {
+func (s *testSealer) Decrypt(_ context.Context, tenant string, b, aad []byte) ([]byte, error) {
+	if len(b) < s.aead.NonceSize() {
 		return nil, errors.New("corrupt")
 	}
 	n := s.aead.NonceSize()
-	return s.aead.Open(nil, b[:n], b[n:], aad)
+	return s.aead.Open(nil, b[:n], b[n:], append([]byte(tenant+"\x00"), aad...))
 }
 
 func newStore(t *testing.T, st state.Store) *destinations.Store {
@@ -128,7 +126,7 @@ func TestStoreSealsAndIsolates(t *testing.T) {
 			if err := st.Get(ctx, destinations.Collection, d.ID, &raw); err != nil {
 				t.Fatal(err)
 			}
-			if strings.Contains(fmt.Sprint(raw), secret) {
+			if strings.Contains(fmt.Sprint(raw), secret) || strings.Contains(fmt.Sprint(raw), "AKIA1") {
 				t.Fatalf("the stored document holds the secret in clear: %v", raw)
 			}
 			c, err := s.Credential(ctx, d)
@@ -452,4 +450,52 @@ func openMem(t *testing.T) *blob.Bucket {
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	return b
+}
+
+func TestPlanJob(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t, statetest.Bolt(t))
+	f := newFakeS3(t)
+	eu, _ := s.Create(ctx, "t1", s3Spec("eu", "b", "eu-central-1", f))
+	us, _ := s.Create(ctx, "t1", s3Spec("us", "b", "us-east-1", f))
+	euPlatform := destinations.Placement{What: "input and working copies", Name: "platform bucket", Provider: "gs", Region: "europe-west1"}
+
+	// No policy: the platform bucket.
+	jp, err := s.PlanJob(ctx, "t1", "ds1", "", "", euPlatform)
+	if err != nil || jp.Route != (destinations.Route{}) {
+		t.Fatalf("PlanJob without policy = %+v, %v", jp, err)
+	}
+	// A tenant policy routes every job.
+	if err := s.SetPolicy(ctx, "t1", "", destinations.Policy{Primary: eu.ID, Secondary: destinations.Platform, HasSecondary: true}); err != nil {
+		t.Fatal(err)
+	}
+	if jp, _ = s.PlanJob(ctx, "t1", "ds1", "", "", euPlatform); jp.Route.Primary != eu.ID || !jp.Route.HasSecondary {
+		t.Errorf("tenant policy route = %+v", jp.Route)
+	}
+	// An EU-only dataset refuses a job writing to a US destination...
+	if err := s.SetPolicy(ctx, "t1", "ds1", destinations.Policy{Residency: "eu"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.PlanJob(ctx, "t1", "ds1", us.ID, "", euPlatform)
+	if !errors.Is(err, destinations.ErrResidency) || !strings.Contains(err.Error(), "zone us") {
+		t.Fatalf("EU dataset to a US destination = %v, want ErrResidency", err)
+	}
+	// ...and one run on a platform whose bucket is in the US.
+	usPlatform := euPlatform
+	usPlatform.Region = "us-central1"
+	if _, err = s.PlanJob(ctx, "t1", "ds1", "", "", usPlatform); !errors.Is(err, destinations.ErrResidency) {
+		t.Fatalf("EU dataset on a US platform bucket = %v, want ErrResidency", err)
+	}
+	// An EU destination is fine; another dataset keeps the tenant policy.
+	if jp, err = s.PlanJob(ctx, "t1", "ds1", eu.ID, "", euPlatform); err != nil || jp.Residency != "eu" {
+		t.Fatalf("EU dataset to an EU destination = %+v, %v", jp, err)
+	}
+	// A policy whose own destination leaves its zone is refused when set.
+	if err := s.SetPolicy(ctx, "t1", "ds2", destinations.Policy{Residency: "eu", Primary: us.ID}); !errors.Is(err, destinations.ErrResidency) {
+		t.Fatalf("SetPolicy(eu → us destination) = %v", err)
+	}
+	// Another tenant's destination does not exist for t2.
+	if _, err := s.PlanJob(ctx, "t2", "ds", eu.ID, "", euPlatform); !errors.Is(err, destinations.ErrNotFound) {
+		t.Fatalf("t2 using t1's destination = %v, want ErrNotFound", err)
+	}
 }
