@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
@@ -30,6 +31,11 @@ type Config struct {
 	// ObjectsURL selects the object store: file:///dir, mem://, gs://bucket,
 	// s3://bucket, azblob://container.
 	ObjectsURL string `env:"SYNTHOS_OBJECTS_URL, default=file://.synthos/objects"`
+	// ObjectsRegion is where the platform bucket lives (europe-west1,
+	// eu-central-1, westeurope, EU, …): residency policies check it, since
+	// every job's input and working copies are kept there. Empty refuses
+	// every job of a tenant or dataset with a residency policy.
+	ObjectsRegion string `env:"SYNTHOS_OBJECTS_REGION"`
 	// Events selects how messages travel: "embedded" (in-process dispatcher)
 	// or "pubsub" (Google Cloud Pub/Sub; needs GOOGLE_CLOUD_PROJECT).
 	Events string `env:"SYNTHOS_EVENTS, default=embedded"`
@@ -212,6 +218,13 @@ func (c *Config) Validate() error {
 		bad(variable, "scheme %q is not supported; use one of %s (e.g. %s)", u.Scheme, strings.Join(schemes, ", "), example)
 	}
 	checkScheme("SYNTHOS_STATE_URL", c.StateURL, []string{"bolt", "firestore"}, "bolt://.synthos/state.db or firestore://my-project")
+	if c.ObjectsRegion != "" {
+		if u, err := url.Parse(c.ObjectsURL); err == nil {
+			if _, err := destinations.ZoneOf(u.Scheme, c.ObjectsRegion); err != nil {
+				errs = append(errs, fmt.Errorf("SYNTHOS_OBJECTS_REGION: %w", err))
+			}
+		}
+	}
 	checkScheme("SYNTHOS_OBJECTS_URL", c.ObjectsURL, []string{"file", "mem", "gs", "s3", "azblob"}, "file://.synthos/objects or gs://my-bucket")
 	checkScheme("SYNTHOS_SECRETS_URL", c.SecretsURL, []string{"env", "file", "gcpsecretmanager"}, "env:// or gcpsecretmanager://my-project")
 	switch c.Events {

@@ -1,26 +1,20 @@
 package destinations_test
 
 import (
-	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/shared/destinations/destinationstest"
+
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/destinations"
@@ -29,37 +23,9 @@ import (
 	"synthos.dev/synthos/shared/state/statetest"
 )
 
-// testSealer is AES-GCM under a random key: enough to check that
-// credentials are stored sealed and bound to their destination.
-type testSealer struct{ aead cipher.AEAD }
-
-func newTestSealer(t testing.TB) *testSealer {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	block, _ := aes.NewCipher(key)
-	aead, _ := cipher.NewGCM(block)
-	return &testSealer{aead}
-}
-
-func (s *testSealer) Encrypt(_ context.Context, tenant string, plain, aad []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, plain, append([]byte(tenant+"\x00"), aad...)), nil
-}
-
-func (s *testSealer) Decrypt(_ context.Context, tenant string, b, aad []byte) ([]byte, error) {
-	if len(b) < s.aead.NonceSize() {
-		return nil, errors.New("corrupt")
-	}
-	n := s.aead.NonceSize()
-	return s.aead.Open(nil, b[:n], b[n:], append([]byte(tenant+"\x00"), aad...))
-}
-
 func newStore(t *testing.T, st state.Store) *destinations.Store {
 	t.Helper()
-	s, err := destinations.NewStore(st, newTestSealer(t), destinations.StoreOptions{AllowLocal: true})
+	s, err := destinations.NewStore(st, destinationstest.NewSealer(t), destinations.StoreOptions{AllowLocal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +67,7 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	cloud, _ := destinations.NewStore(statetest.Bolt(t), newTestSealer(t), destinations.StoreOptions{})
+	cloud, _ := destinations.NewStore(statetest.Bolt(t), destinationstest.NewSealer(t), destinations.StoreOptions{})
 	if err := cloud.Validate(destinations.Spec{Name: "x", URL: "file:///tmp/x"}); err == nil {
 		t.Error("a cloud store accepted a file:// destination")
 	}
@@ -189,39 +155,8 @@ func TestResidency(t *testing.T) {
 	}
 }
 
-// fakeS3 serves gofakes3 through a switch that can answer 503 to every
-// request, like a store in an outage.
-type fakeS3 struct {
-	srv  *httptest.Server
-	down atomic.Bool
-	hits atomic.Int64
-}
-
-func newFakeS3(t *testing.T, buckets ...string) *fakeS3 {
-	backend := s3mem.New()
-	for _, b := range buckets {
-		if err := backend.CreateBucket(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f := &fakeS3{}
-	h := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.hits.Add(1)
-		if f.down.Load() {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>Service is unable to handle request.</Message></Error>`)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func s3Spec(name, bucket, region string, f *fakeS3) destinations.Spec {
-	return destinations.Spec{Name: name, URL: "s3://" + bucket + "/synthos", Region: region, Endpoint: f.srv.URL,
+func s3Spec(name, bucket, region string, f *destinationstest.S3) destinations.Spec {
+	return destinations.Spec{Name: name, URL: "s3://" + bucket + "/synthos", Region: region, Endpoint: f.URL,
 		Credential: destinations.Credential{AccessKeyID: "test", SecretAccessKey: "test"}}
 }
 
@@ -253,7 +188,7 @@ func TestVerifyProviders(t *testing.T) {
 		}
 	}
 	t.Run("s3", func(t *testing.T) {
-		f := newFakeS3(t, "tenant-bucket")
+		f := destinationstest.NewS3(t, "tenant-bucket")
 		check(t, s3Spec("s3", "tenant-bucket", "eu-central-1", f), destinations.OpenOptions{})
 	})
 	t.Run("gs", func(t *testing.T) {
@@ -312,8 +247,8 @@ func TestVerifyNamesMissingPermission(t *testing.T) {
 func TestRouterFailover(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t, statetest.Bolt(t))
-	primaryS3 := newFakeS3(t, "primary")
-	secondaryS3 := newFakeS3(t, "secondary")
+	primaryS3 := destinationstest.NewS3(t, "primary")
+	secondaryS3 := destinationstest.NewS3(t, "secondary")
 	p, err := s.Create(ctx, "t1", s3Spec("primary", "primary", "eu-west-1", primaryS3))
 	if err != nil {
 		t.Fatal(err)
@@ -333,13 +268,13 @@ func TestRouterFailover(t *testing.T) {
 		t.Fatalf("healthy Put = %+v, %v; want the primary", loc, err)
 	}
 
-	primaryS3.down.Store(true)
-	before := primaryS3.hits.Load()
+	primaryS3.Down.Store(true)
+	before := primaryS3.Hits.Load()
 	loc, err = r.Put(ctx, "t1", rt, "jobs/j2/output.csv", write, nil)
 	if err != nil || loc.Destination != sec.ID || !loc.Failover {
 		t.Fatalf("Put with the primary down = %+v, %v; want the secondary", loc, err)
 	}
-	if n := primaryS3.hits.Load() - before; n < 3 {
+	if n := primaryS3.Hits.Load() - before; n < 3 {
 		t.Errorf("the primary was tried %d times before failing over, want the 3 attempts", n)
 	}
 	b, err := r.Bucket(ctx, "t1", loc.Destination)
@@ -360,15 +295,15 @@ func TestRouterFailover(t *testing.T) {
 	}
 	// While the primary is unhealthy the secondary is tried first: no
 	// more requests reach the primary.
-	before = primaryS3.hits.Load()
+	before = primaryS3.Hits.Load()
 	if loc, err = r.Put(ctx, "t1", rt, "jobs/j3/output.csv", write, nil); err != nil || loc.Destination != sec.ID {
 		t.Fatalf("Put = %+v, %v", loc, err)
 	}
-	if n := primaryS3.hits.Load() - before; n != 0 {
+	if n := primaryS3.Hits.Load() - before; n != 0 {
 		t.Errorf("an unhealthy primary got %d requests", n)
 	}
 	// Both down: the error names both.
-	secondaryS3.down.Store(true)
+	secondaryS3.Down.Store(true)
 	if _, err := r.Put(ctx, "t1", rt, "jobs/j4/output.csv", write, nil); err == nil ||
 		!strings.Contains(err.Error(), "primary") || !strings.Contains(err.Error(), "secondary") {
 		t.Fatalf("Put with both down = %v", err)
@@ -403,7 +338,7 @@ func TestSignedURLs(t *testing.T) {
 		return loc
 	}
 	t.Run("s3 presigned", func(t *testing.T) {
-		f := newFakeS3(t, "signed")
+		f := destinationstest.NewS3(t, "signed")
 		d, _ := s.Create(ctx, "t1", s3Spec("s3", "signed", "eu-west-1", f))
 		u, err := r.SignedURL(ctx, "t1", put(t, d.ID), 10*time.Minute)
 		if err != nil {
@@ -455,7 +390,7 @@ func openMem(t *testing.T) *blob.Bucket {
 func TestPlanJob(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t, statetest.Bolt(t))
-	f := newFakeS3(t)
+	f := destinationstest.NewS3(t)
 	eu, _ := s.Create(ctx, "t1", s3Spec("eu", "b", "eu-central-1", f))
 	us, _ := s.Create(ctx, "t1", s3Spec("us", "b", "us-east-1", f))
 	euPlatform := destinations.Placement{What: "input and working copies", Name: "platform bucket", Provider: "gs", Region: "europe-west1"}

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
+	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"gocloud.dev/blob"
@@ -37,6 +39,10 @@ type Env struct {
 	Bus     *events.Bus
 	Secrets secrets.Source
 	Health  *health.Checker
+	// Destinations reaches tenants' own buckets (storage destinations) and
+	// delivers job outputs to them with failover; nil when the platform
+	// has no key to seal their credentials with.
+	Destinations *destinations.Router
 	// OnDeadLetter, when set, is called after the embedded dispatcher
 	// dead-letters a message (the local runner fails the message's job
 	// here; in production a push consumer of the dead-letter topic does).
@@ -169,4 +175,17 @@ func (e *Env) Close() error {
 	}
 	e.closers = nil
 	return errors.Join(errs...)
+}
+
+// Placement says where the platform bucket is, for residency checks: every
+// job's input and working copies are kept there.
+func (e *Env) Placement() destinations.Placement {
+	pl := destinations.Placement{What: "input and working copies", Name: "the platform bucket"}
+	if e.Config != nil {
+		if u, err := url.Parse(e.Config.ObjectsURL); err == nil {
+			pl.Provider = u.Scheme
+		}
+		pl.Region = e.Config.ObjectsRegion
+	}
+	return pl
 }
