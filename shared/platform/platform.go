@@ -189,3 +189,21 @@ func (e *Env) Placement() destinations.Placement {
 	}
 	return pl
 }
+
+// EnableDestinations gives the platform a router to tenants' own storage
+// destinations, with their credentials sealed by seal (the keyring), and
+// shows each destination's health on /readyz (without judging readiness by
+// it: one customer's failing bucket must not take an instance out).
+func (e *Env) EnableDestinations(seal destinations.Sealer) error {
+	local := e.Config == nil || e.Config.Events == "embedded"
+	store, err := destinations.NewStore(e.State, seal, destinations.StoreOptions{AllowLocal: local})
+	if err != nil {
+		return err
+	}
+	e.Destinations = destinations.NewRouter(store, e.Objects, destinations.RouterOptions{})
+	e.closers = append(e.closers, e.Destinations)
+	if e.Health != nil {
+		e.Health.AddInfo("destinations", func() any { return e.Destinations.Health() })
+	}
+	return nil
+}
