@@ -2,7 +2,6 @@ package destinations_test
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
