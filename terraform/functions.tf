@@ -18,6 +18,9 @@ locals {
     SYNTHOS_SECRETS_URL  = "gcpsecretmanager://${var.project}"
     GOOGLE_CLOUD_PROJECT = var.project
     SYNTHOS_LOG_LEVEL    = var.log_level
+    # Where the platform's buckets live, for residency policies
+    # (shared/destinations): a deployment serves the zone of its region.
+    SYNTHOS_OBJECTS_REGION = var.region
   }
 
   # Push functions verify their subscription's OIDC token again

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
@@ -34,7 +33,9 @@ type Config struct {
 	// ObjectsRegion is where the platform bucket lives (europe-west1,
 	// eu-central-1, westeurope, EU, …): residency policies check it, since
 	// every job's input and working copies are kept there. Empty refuses
-	// every job of a tenant or dataset with a residency policy.
+	// every job of a tenant or dataset with a residency policy, as does a
+	// region shared/destinations does not know (the job's error says so):
+	// an unknown region never stops the platform from starting.
 	ObjectsRegion string `env:"SYNTHOS_OBJECTS_REGION"`
 	// Events selects how messages travel: "embedded" (in-process dispatcher)
 	// or "pubsub" (Google Cloud Pub/Sub; needs GOOGLE_CLOUD_PROJECT).
@@ -165,7 +166,7 @@ var Variables = []string{
 	"SYNTHOS_PUSH_AUTH", "SYNTHOS_PUSH_AUDIENCE", "SYNTHOS_PUSH_SERVICE_ACCOUNTS",
 	"SYNTHOS_MAX_UPLOAD_BYTES",
 	"SYNTHOS_LEASE", "SYNTHOS_QUEUE_TIMEOUT", "SYNTHOS_REAP_INTERVAL", "SYNTHOS_MAX_RESUMES",
-	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW",
+	"SYNTHOS_CANCEL_POLL", "SYNTHOS_SHARD_WINDOW", "SYNTHOS_OBJECTS_REGION",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -218,13 +219,6 @@ func (c *Config) Validate() error {
 		bad(variable, "scheme %q is not supported; use one of %s (e.g. %s)", u.Scheme, strings.Join(schemes, ", "), example)
 	}
 	checkScheme("SYNTHOS_STATE_URL", c.StateURL, []string{"bolt", "firestore"}, "bolt://.synthos/state.db or firestore://my-project")
-	if c.ObjectsRegion != "" {
-		if u, err := url.Parse(c.ObjectsURL); err == nil {
-			if _, err := destinations.ZoneOf(u.Scheme, c.ObjectsRegion); err != nil {
-				errs = append(errs, fmt.Errorf("SYNTHOS_OBJECTS_REGION: %w", err))
-			}
-		}
-	}
 	checkScheme("SYNTHOS_OBJECTS_URL", c.ObjectsURL, []string{"file", "mem", "gs", "s3", "azblob"}, "file://.synthos/objects or gs://my-bucket")
 	checkScheme("SYNTHOS_SECRETS_URL", c.SecretsURL, []string{"env", "file", "gcpsecretmanager"}, "env:// or gcpsecretmanager://my-project")
 	switch c.Events {
