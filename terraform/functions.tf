@@ -27,6 +27,9 @@ locals {
     SYNTHOS_AUDIT_BUCKET  = "gs://${google_storage_bucket.audit_archive.name}"
     SYNTHOS_METRICS       = "gcp" # Cloud Monitoring (observability.tf)
     SYNTHOS_TRACES        = "gcp" # Cloud Trace
+    # Where the platform's buckets live, for residency policies
+    # (shared/destinations): a deployment serves the zone of its region.
+    SYNTHOS_OBJECTS_REGION = var.region
   }
 
   # Push functions verify their subscription's OIDC token again

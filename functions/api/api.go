@@ -113,7 +113,11 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	// The default cap of every dataset's privacy budget comes from the
 	// configuration (SYNTHOS_DP_BUDGET_EPSILON / _DELTA).
 	eps, delta := env.Config.DPBudget()
-	adm, err := admission.New(env.State, admission.Options{Catalog: catalog, BudgetEpsilon: eps, BudgetDelta: delta})
+	aopts := admission.Options{Catalog: catalog, BudgetEpsilon: eps, BudgetDelta: delta}
+	if env.Destinations != nil {
+		aopts.Place = admission.PlaceWith(env.Destinations.Store(), env.Placement())
+	}
+	adm, err := admission.New(env.State, aopts)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -121,6 +125,7 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	svc.Destinations = env.Destinations
 	if o.MaxUpload > 0 {
 		svc.MaxUpload = o.MaxUpload
 	}
@@ -272,6 +277,15 @@ func (s *server) table() []route {
 		{"GET", "/v1/designs/{name}", apikeys.Read, s.getDesign},
 		{"PUT", "/v1/designs/{name}", apikeys.Write, s.putDesign},
 		{"GET", "/v1/designs/{name}/versions", apikeys.Read, s.listDesignVersions},
+		{"POST", "/v1/destinations", apikeys.Admin, s.createDestination},
+		{"GET", "/v1/destinations", apikeys.Read, s.listDestinations},
+		{"GET", "/v1/destinations/{id}", apikeys.Read, s.getDestination},
+		{"POST", "/v1/destinations/{id}/verify", apikeys.Admin, s.verifyDestination},
+		{"DELETE", "/v1/destinations/{id}", apikeys.Admin, s.deleteDestination},
+		{"GET", "/v1/storage-policy", apikeys.Read, s.getStoragePolicy},
+		{"PUT", "/v1/storage-policy", apikeys.Admin, s.putStoragePolicy},
+		{"GET", "/v1/datasets/{id}/storage-policy", apikeys.Read, s.getStoragePolicy},
+		{"PUT", "/v1/datasets/{id}/storage-policy", apikeys.Admin, s.putStoragePolicy},
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 // document; it fails if an operation was never exercised.
 func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, fixtureOptions{})
+	f := newFixture(t, fixtureOptions{destinations: true, objectsRegion: "eu-central-1"})
 	f.spec = loadSpec(t)
 	admin := f.key("acme", apikeys.Admin)
 	reader := f.key("acme", apikeys.Read)
@@ -313,6 +313,8 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 	if r := f.do(req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 5}}); r.status != 503 || r.errCode(t) != "generation_paused" {
 		t.Errorf("paused: %d %s", r.status, r.body)
 	}
+
+	exerciseDestinations(t, f, admin, ds)
 
 	for _, op := range f.spec.operations() {
 		if !f.spec.exercised(op) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"gocloud.dev/blob"
 	"io"
 	"net/http"
 	"strconv"
@@ -89,12 +90,12 @@ func (s *server) getReport(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, r, &api.FieldError{Field: "format", Reason: "must be json or html"})
 		return
 	}
-	key, err := s.svc.ReportKey(r.Context(), principal(r), r.PathValue("id"), format)
+	b, key, err := s.svc.ReportKey(r.Context(), principal(r), r.PathValue("id"), format)
 	if err != nil {
 		writeErr(w, r, err)
 		return
 	}
-	s.stream(w, r, key, ctype, "")
+	s.stream(w, r, b, key, ctype, "")
 }
 
 // getCompliance: GET /v1/jobs/{id}/compliance[?format=html]: the GDPR,
@@ -117,7 +118,7 @@ func (s *server) getCompliance(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, r, err)
 		return
 	}
-	s.stream(w, r, key, ctype, "")
+	s.stream(w, r, s.svc.Bucket, key, ctype, "")
 }
 
 // getOutput: GET /v1/jobs/{id}/output → a time-limited download URL.
@@ -143,20 +144,20 @@ var contentTypes = map[string]string{
 // getOutputContent: GET /v1/jobs/{id}/output/content streams the output,
 // for object stores that cannot sign URLs (the local file driver).
 func (s *server) getOutputContent(w http.ResponseWriter, r *http.Request) {
-	j, key, err := s.svc.OutputKey(r.Context(), principal(r), r.PathValue("id"))
+	j, b, key, err := s.svc.OutputKey(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
 		writeErr(w, r, err)
 		return
 	}
 	f := j.Request.Format
-	s.stream(w, r, key, contentTypes[f], j.ID+"."+f)
+	s.stream(w, r, b, key, contentTypes[f], j.ID+"."+f)
 }
 
 // stream copies an object to the response. Once bytes are sent an error
 // can only cut the response short; it is logged.
-func (s *server) stream(w http.ResponseWriter, r *http.Request, key, ctype, filename string) {
+func (s *server) stream(w http.ResponseWriter, r *http.Request, b *blob.Bucket, key, ctype, filename string) {
 	ctx := r.Context()
-	rd, err := s.svc.Bucket.NewReader(ctx, key, nil)
+	rd, err := b.NewReader(ctx, key, nil)
 	if err != nil {
 		if gcerrors.Code(err) == gcerrors.NotFound {
 			err = fmt.Errorf("%w: the object was removed", api.ErrNotFound)

@@ -15,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"synthos.dev/synthos/shared/anonymize"
+	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/destinations"
+	"synthos.dev/synthos/shared/destinations/destinationstest"
 	"testing"
 	"time"
 
@@ -144,6 +147,11 @@ type fixtureOptions struct {
 	// keyring gives the API a keyring over a fresh local master keyset
 	// (default none: encryption routes answer 503).
 	keyring bool
+	// destinations gives the platform a destination router (credentials
+	// sealed by a test sealer) and puts the platform bucket in
+	// objectsRegion (an s3 region).
+	destinations  bool
+	objectsRegion string
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -183,6 +191,15 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	vars[secrets.EnvName(anonymize.SecretName("acme"))] = testKeyring(t)
 	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second), Logger: slog.New(slog.DiscardHandler),
 		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
+	if o.destinations {
+		env.Config = &config.Config{ObjectsURL: "s3://platform", ObjectsRegion: o.objectsRegion, MaxUploadBytes: 5 << 30}
+		ds, err := destinations.NewStore(st, destinationstest.NewSealer(t), destinations.StoreOptions{AllowLocal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Destinations = destinations.NewRouter(ds, bucket, destinations.RouterOptions{Backoff: time.Millisecond})
+		t.Cleanup(func() { _ = env.Destinations.Close() })
+	}
 	catalog := o.plans
 	if catalog == nil {
 		catalog = testPlans(t)

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"synthos.dev/synthos/shared/billing/entitlements"
@@ -66,6 +67,7 @@ type Admitter struct {
 	ent    *entitlements.Entitlements
 	ledger *ledger.Ledger
 	now    func() time.Time
+	place  func(ctx context.Context, j *jobs.Job) error
 }
 
 // Options configure an Admitter.
@@ -77,6 +79,11 @@ type Options struct {
 	BudgetEpsilon, BudgetDelta float64
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Place, when set, decides where the job's objects live (its route to
+	// the tenant's storage destinations) and refuses a job whose reads or
+	// writes would leave its residency zone. It runs before anything is
+	// reserved and may set j.Route.
+	Place func(ctx context.Context, j *jobs.Job) error
 }
 
 // New returns an Admitter over st.
@@ -95,7 +102,7 @@ func New(st state.Store, opts Options) (*Admitter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admission.New: %w", err)
 	}
-	return &Admitter{st: st, ent: ent, ledger: led, now: opts.Now}, nil
+	return &Admitter{st: st, ent: ent, ledger: led, now: opts.Now, place: opts.Place}, nil
 }
 
 // Entitlements returns the plan enforcer and usage meter the Admitter uses.
@@ -132,6 +139,11 @@ func (a *Admitter) Admit(ctx context.Context, j *jobs.Job) (*jobs.Job, error) {
 	}
 	if j.Request.Rows <= 0 {
 		return nil, errs.Public(errs.InvalidArgument, "rows must be positive (got %d)", j.Request.Rows)
+	}
+	if a.place != nil {
+		if err := a.place(ctx, j); err != nil {
+			return nil, err
+		}
 	}
 	isDP := j.Request.Model == "dp"
 	var rho float64
@@ -365,4 +377,20 @@ func (a *Admitter) settle(ctx context.Context, id string, charge, withdraw bool)
 		metrics.Default().Epsilon(ctx, out.Request.Model, spentEpsilon)
 	}
 	return out, nil
+}
+
+// PlaceWith returns a Place function that routes jobs through the tenant's
+// storage destinations (package destinations): the request's own, else the
+// dataset's or the tenant's policy, and refuses with a failed_precondition
+// a job whose residency zone excludes platform (where the input and working
+// copies live) or a chosen destination.
+func PlaceWith(store *destinations.Store, platform destinations.Placement) func(ctx context.Context, j *jobs.Job) error {
+	return func(ctx context.Context, j *jobs.Job) error {
+		jp, err := store.PlanJob(ctx, j.Tenant, j.Request.Dataset, j.Request.Destination, j.Request.SecondaryDestination, platform)
+		if err != nil {
+			return err
+		}
+		j.Route, j.Residency = jp.Route, jp.Residency
+		return nil
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"synthos.dev/synthos/shared/destinations"
 
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/entitlements"
@@ -84,6 +85,14 @@ func Status(err error) (status int, code string, details map[string]any) {
 		return http.StatusTooManyRequests, "quota_exceeded", d
 	}
 	switch {
+	case errors.Is(err, destinations.ErrVerify):
+		return http.StatusUnprocessableEntity, "destination_unverified", nil
+	case errors.Is(err, destinations.ErrResidency):
+		return http.StatusUnprocessableEntity, "residency_violation", nil
+	case errors.Is(err, destinations.ErrInvalid):
+		return http.StatusBadRequest, "invalid_request", nil
+	case errors.Is(err, destinations.ErrNotFound):
+		return http.StatusNotFound, "not_found", nil
 	case errors.Is(err, ErrInvalid), errors.Is(err, jobs.ErrInvalid), errors.Is(err, jobspec.ErrInvalid), errors.Is(err, datasets.ErrInvalid),
 		errors.Is(err, apikeys.ErrInvalid), errors.Is(err, entitlements.ErrInvalid):
 		return http.StatusBadRequest, "invalid_request", nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"gocloud.dev/blob"
@@ -98,6 +99,9 @@ type Service struct {
 	// in this instance (0: unbounded).
 	PredictRowsPerSecond float64
 	modelState
+	// Destinations registers tenants' own buckets and serves outputs
+	// delivered to them; nil answers 503 on /v1/destinations.
+	Destinations *destinations.Router
 }
 
 // NewService returns a Service over the given adapters, admitting jobs
@@ -306,48 +310,75 @@ func (s *Service) CancelJob(ctx context.Context, p *apikeys.Principal, id string
 
 // ReportKey returns the object key of the tenant's job report in format
 // ext (json or html), or ErrNotReady while it is not written.
-func (s *Service) ReportKey(ctx context.Context, p *apikeys.Principal, id, ext string) (string, error) {
+func (s *Service) ReportKey(ctx context.Context, p *apikeys.Principal, id, ext string) (*blob.Bucket, string, error) {
 	j, err := s.Jobs.Get(ctx, p.Tenant, id)
 	if err != nil {
-		return "", err
+		return nil, "", err
+	}
+	name := jobs.OutputReportJSON
+	if ext == "html" {
+		name = jobs.OutputReportHTML
+	}
+	if b, key, ok, err := s.delivered(ctx, j, name); ok || err != nil {
+		return b, key, err
 	}
 	key := datasets.ReportKey(p.Tenant, id, ext)
 	ok, err := objects.Exists(ctx, s.Bucket, key)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if !ok {
-		return "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Msg: fmt.Sprintf("the report of job %s is not written yet (job is %s)", id, j.State),
+		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Msg: fmt.Sprintf("the report of job %s is not written yet (job is %s)", id, j.State),
 			Details: map[string]any{"state": string(j.State)}}
 	}
-	return key, nil
+	return s.Bucket, key, nil
+}
+
+// delivered returns where output name of j lives when the job delivered it
+// to a storage destination (ok false: it is in the platform bucket).
+func (s *Service) delivered(ctx context.Context, j *jobs.Job, name string) (*blob.Bucket, string, bool, error) {
+	loc, ok := j.Locations[name]
+	if !ok {
+		return nil, "", false, nil
+	}
+	if s.Destinations == nil {
+		return nil, "", true, fmt.Errorf("%w: job %s was delivered to a storage destination, and this deployment has no destination router", ErrUnavailable, j.ID)
+	}
+	b, err := s.Destinations.Bucket(ctx, j.Tenant, loc.Destination)
+	if err != nil {
+		return nil, "", true, fmt.Errorf("%w: open the storage destination of job %s: %w", ErrUnavailable, j.ID, err)
+	}
+	return b, loc.Key, true, nil
 }
 
 // OutputKey returns the object key of the tenant's job output, or an error
 // while the job has not succeeded (a quarantined output is never served).
-func (s *Service) OutputKey(ctx context.Context, p *apikeys.Principal, id string) (*jobs.Job, string, error) {
+func (s *Service) OutputKey(ctx context.Context, p *apikeys.Principal, id string) (*jobs.Job, *blob.Bucket, string, error) {
 	j, err := s.Jobs.Get(ctx, p.Tenant, id)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	if j.State != jobs.Succeeded {
 		d := map[string]any{"state": string(j.State)}
 		if len(j.Reasons) > 0 {
 			d["reasons"] = j.Reasons
 		}
-		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Details: d,
+		return nil, nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Details: d,
 			Msg: fmt.Sprintf("job %s is %s; its output is available once it has succeeded", id, j.State)}
+	}
+	if b, key, ok, err := s.delivered(ctx, j, jobs.OutputData); ok || err != nil {
+		return j, b, key, err
 	}
 	key := datasets.OutputKey(p.Tenant, id, j.Request.Format)
 	ok, err := objects.Exists(ctx, s.Bucket, key)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if !ok {
-		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Details: map[string]any{"state": string(j.State)},
+		return nil, nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Details: map[string]any{"state": string(j.State)},
 			Msg: fmt.Sprintf("the output of job %s is not in the object store", id)}
 	}
-	return j, key, nil
+	return j, s.Bucket, key, nil
 }
 
 // Download is a time-limited link to an output.
@@ -362,12 +393,14 @@ type Download struct {
 // OutputURL returns a signed download URL for the job's output, or
 // localURL(id) when the bucket cannot sign.
 func (s *Service) OutputURL(ctx context.Context, p *apikeys.Principal, id string, localURL func(id string) string) (*Download, error) {
-	_, key, err := s.OutputKey(ctx, p, id)
+	_, b, key, err := s.OutputKey(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
 	dl := &Download{ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
-	url, err := s.Bucket.SignedURL(ctx, key, &blob.SignedURLOptions{Method: http.MethodGet, Expiry: s.URLExpiry})
+	// A storage destination signs with its own provider: Cloud Storage V4,
+	// an S3 presigned URL or an Azure SAS.
+	url, err := b.SignedURL(ctx, key, &blob.SignedURLOptions{Method: http.MethodGet, Expiry: s.URLExpiry})
 	switch {
 	case err == nil:
 		dl.URL = url

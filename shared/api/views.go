@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"synthos.dev/synthos/shared/apikeys"
@@ -20,10 +21,16 @@ type Job struct {
 	Reasons         []string   `json:"reasons,omitempty"`
 	CancelRequested bool       `json:"cancel_requested"`
 	// DPRho is a dp job's privacy budget reserved on its dataset (rho-zCDP).
-	DPRho     float64           `json:"dp_rho,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
-	Links     map[string]string `json:"links"`
+	DPRho float64 `json:"dp_rho,omitempty"`
+	// Route is where the outputs are delivered (storage destinations; empty
+	// ids are the platform bucket) and Locations where each one was
+	// written, with failover when the secondary took it.
+	Route     *destinations.Route              `json:"route,omitempty"`
+	Residency string                           `json:"residency,omitempty"`
+	Locations map[string]destinations.Location `json:"locations,omitempty"`
+	CreatedAt time.Time                        `json:"created_at"`
+	UpdatedAt time.Time                        `json:"updated_at"`
+	Links     map[string]string                `json:"links"`
 }
 
 // JobRequest is the request a job was created with, seed as decided.
@@ -39,17 +46,26 @@ type JobRequest struct {
 	Delta      float64           `json:"delta,omitempty"`
 	Target     string            `json:"target,omitempty"`
 	Thresholds json.RawMessage   `json:"thresholds,omitempty"`
+
+	Destination          string `json:"destination,omitempty"`
+	SecondaryDestination string `json:"secondary_destination,omitempty"`
 }
 
 // JobView returns the API view of j.
 func JobView(j *jobs.Job) Job {
 	r := j.Request
 	base := "/v1/jobs/" + j.ID
-	return Job{
+	var route *destinations.Route
+	if j.Route != (destinations.Route{}) {
+		route = &j.Route
+	}
+	return Job{Route: route,
 		ID: j.ID, State: j.State, Error: j.Error, ErrorCode: j.ErrorCode, Reasons: j.Reasons, CancelRequested: j.Cancel, DPRho: j.DPRho,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
-			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds},
+			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds,
+			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination},
+		Residency: j.Residency, Locations: j.Locations,
 		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel"},
 	}
 }

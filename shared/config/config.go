@@ -32,6 +32,13 @@ type Config struct {
 	// ObjectsURL selects the object store: file:///dir, mem://, gs://bucket,
 	// s3://bucket, azblob://container.
 	ObjectsURL string `env:"SYNTHOS_OBJECTS_URL, default=file://.synthos/objects"`
+	// ObjectsRegion is where the platform bucket lives (europe-west1,
+	// eu-central-1, westeurope, EU, …): residency policies check it, since
+	// every job's input and working copies are kept there. Empty refuses
+	// every job of a tenant or dataset with a residency policy, as does a
+	// region shared/destinations does not know (the job's error says so):
+	// an unknown region never stops the platform from starting.
+	ObjectsRegion string `env:"SYNTHOS_OBJECTS_REGION"`
 	// Events selects how messages travel: "embedded" (in-process dispatcher)
 	// or "pubsub" (Google Cloud Pub/Sub; needs GOOGLE_CLOUD_PROJECT).
 	Events string `env:"SYNTHOS_EVENTS, default=embedded"`
@@ -291,6 +298,7 @@ var Variables = []string{
 	"SYNTHOS_AI_MAX_RETRIES", "SYNTHOS_AI_PRICES", "SYNTHOS_AI_BUDGETS", "SYNTHOS_VERTEX_LOCATION",
 	"SYNTHOS_CLAUDE_VERTEX_LOCATION",
 	"SYNTHOS_METRICS", "SYNTHOS_TRACES", "SYNTHOS_PLATFORM_ADMIN_TENANTS",
+	"SYNTHOS_OBJECTS_REGION",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any

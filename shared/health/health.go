@@ -22,6 +22,7 @@ type Checker struct {
 	timeout time.Duration
 	mu      sync.Mutex
 	checks  map[string]CheckFunc
+	infos   map[string]func() any
 }
 
 // New returns a Checker whose checks each get timeout.
@@ -36,6 +37,18 @@ func (c *Checker) Add(name string, fn CheckFunc) {
 	c.checks[name] = fn
 }
 
+// AddInfo registers a section that /readyz shows without judging readiness
+// by it: the health of tenants' own storage destinations, say, which must
+// not take an instance out of service when one customer's bucket fails.
+func (c *Checker) AddInfo(name string, fn func() any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.infos == nil {
+		c.infos = map[string]func() any{}
+	}
+	c.infos[name] = fn
+}
+
 // Result is one dependency's state in a readiness answer.
 type Result struct {
 	Status    string `json:"status"` // "ok" or "error"
@@ -47,6 +60,8 @@ type Result struct {
 type Report struct {
 	Status string            `json:"status"` // "ready" or "unready"
 	Checks map[string]Result `json:"checks"`
+	// Info holds the AddInfo sections.
+	Info map[string]any `json:"info,omitempty"`
 }
 
 // Run runs every check concurrently, each bounded by the timeout.
@@ -59,6 +74,10 @@ func (c *Checker) Run(ctx context.Context) Report {
 	checks := make(map[string]CheckFunc, len(c.checks))
 	for n, f := range c.checks {
 		checks[n] = f
+	}
+	infos := make(map[string]func() any, len(c.infos))
+	for n, f := range c.infos {
+		infos[n] = f
 	}
 	c.mu.Unlock()
 	sort.Strings(names)
@@ -80,6 +99,12 @@ func (c *Checker) Run(ctx context.Context) Report {
 	}
 	wg.Wait()
 	rep := Report{Status: "ready", Checks: make(map[string]Result, len(names))}
+	if len(infos) > 0 {
+		rep.Info = make(map[string]any, len(infos))
+		for n, f := range infos {
+			rep.Info[n] = f()
+		}
+	}
 	for i, n := range names {
 		rep.Checks[n] = results[i]
 		if results[i].Status != "ok" {

@@ -69,3 +69,16 @@ func TestHealthz(t *testing.T) {
 		t.Errorf("%d %q", rec.Code, rec.Body)
 	}
 }
+
+func TestInfoDoesNotJudgeReadiness(t *testing.T) {
+	c := New(time.Second)
+	c.Add("state", func(context.Context) error { return nil })
+	c.AddInfo("destinations", func() any { return []string{"bucket-a: unhealthy"} })
+	rep := c.Run(t.Context())
+	if rep.Status != "ready" {
+		t.Fatalf("status = %s, want ready whatever the info says", rep.Status)
+	}
+	if got, ok := rep.Info["destinations"].([]string); !ok || len(got) != 1 {
+		t.Errorf("info = %v", rep.Info)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"synthos.dev/synthos/shared/billing/entitlements"
@@ -71,7 +72,21 @@ type Request struct {
 	Delta      float64           `json:"delta,omitempty"`
 	Target     string            `json:"target,omitempty"`
 	Thresholds json.RawMessage   `json:"thresholds,omitempty"`
+	// Destination and SecondaryDestination are the tenant's storage
+	// destinations (ids) the outputs are delivered to, overriding the
+	// dataset's and the tenant's storage policy.
+	Destination          string `json:"destination,omitempty"`
+	SecondaryDestination string `json:"secondary_destination,omitempty"`
 }
+
+// Output names in Job.Outputs and Job.Locations.
+const (
+	OutputData       = "data"
+	OutputReportJSON = "report_json"
+	OutputReportHTML = "report_html"
+	OutputModel      = "model"
+	OutputQuarantine = "quarantine"
+)
 
 // Job is the stored document.
 type Job struct {
@@ -82,7 +97,13 @@ type Job struct {
 	Shards    int               `json:"shards"`
 	ShardDone []int             `json:"shard_done,omitempty"`
 	Outputs   map[string]string `json:"outputs,omitempty"` // name → object key
-	Error     string            `json:"error,omitempty"`
+	// Route is where the outputs are delivered, decided at admission;
+	// Locations is where each output was written when that is not the
+	// platform bucket (after a failover, the secondary).
+	Route     destinations.Route               `json:"route,omitzero"`
+	Residency string                           `json:"residency,omitempty"`
+	Locations map[string]destinations.Location `json:"locations,omitempty"`
+	Error     string                           `json:"error,omitempty"`
 	// ErrorCode classifies Error (an errs.Code name: invalid_argument,
 	// resource_exhausted, unavailable, deadline_exceeded, internal...), so
 	// clients act on the code, not the message.

@@ -27,6 +27,9 @@ type jobBody struct {
 	Format     json.RawMessage `json:"format"`
 	Target     json.RawMessage `json:"target"`
 	Thresholds json.RawMessage `json:"thresholds"`
+
+	Destination          json.RawMessage `json:"destination"`
+	SecondaryDestination json.RawMessage `json:"secondary_destination"`
 }
 
 // DecodeJSON reads a job request as the API receives it (one JSON object)
@@ -85,6 +88,12 @@ func DecodeJSON(r io.Reader) (req jobs.Request, seedSet bool, err error) {
 		req.Format = "csv"
 	}
 	if req.Target, err = str(b.Target, "target", false); err != nil {
+		return req, false, err
+	}
+	if req.Destination, err = str(b.Destination, "destination", false); err != nil {
+		return req, false, err
+	}
+	if req.SecondaryDestination, err = str(b.SecondaryDestination, "secondary_destination", false); err != nil {
 		return req, false, err
 	}
 	if req.Epsilon, err = number(b.Epsilon, "epsilon"); err != nil {

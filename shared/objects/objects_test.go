@@ -19,6 +19,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"gocloud.dev/blob"
+	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
 
@@ -95,6 +96,22 @@ func TestS3(t *testing.T) {
 		t.Cleanup(func() { _ = b.Close() })
 		return b
 	}, objectstest.StoresInProcess())
+}
+
+// TestAzure runs the suite against Azurite, the Azure Storage emulator, in
+// its own process, through the real Azure SDK client handed to azureblob.
+func TestAzure(t *testing.T) {
+	az := objectstest.StartAzurite(t)
+	var n atomic.Int64
+	objectstest.Run(t, func(t *testing.T) *blob.Bucket {
+		name := az.CreateContainer(t, fmt.Sprintf("synthos-test-%d", n.Add(1)))
+		b, err := azureblob.OpenBucket(t.Context(), az.Client.ServiceClient().NewContainerClient(name), nil)
+		if err != nil {
+			t.Fatalf("azureblob.OpenBucket: %v", err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	})
 }
 
 func open(t *testing.T, u string) *blob.Bucket {

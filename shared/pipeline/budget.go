@@ -37,7 +37,11 @@ func NewAdmitter(env *platform.Env) (*admission.Admitter, error) {
 		return nil, fmt.Errorf("plans: %w", err)
 	}
 	eps, delta := env.Config.DPBudget()
-	a, err := admission.New(env.State, admission.Options{Catalog: catalog, BudgetEpsilon: eps, BudgetDelta: delta})
+	aopts := admission.Options{Catalog: catalog, BudgetEpsilon: eps, BudgetDelta: delta}
+	if env.Destinations != nil {
+		aopts.Place = admission.PlaceWith(env.Destinations.Store(), env.Placement())
+	}
+	a, err := admission.New(env.State, aopts)
 	if err != nil {
 		return nil, fmt.Errorf("admission: %w", err)
 	}

@@ -20,13 +20,13 @@ import (
 
 const actorPrivacy = "privacy"
 
-// Output names in Job.Outputs.
+// Output names in Job.Outputs (their home is package jobs).
 const (
-	OutputData       = "data"
-	OutputReportJSON = "report_json"
-	OutputReportHTML = "report_html"
-	OutputModel      = "model"
-	OutputQuarantine = "quarantine"
+	OutputData       = jobs.OutputData
+	OutputReportJSON = jobs.OutputReportJSON
+	OutputReportHTML = jobs.OutputReportHTML
+	OutputModel      = jobs.OutputModel
+	OutputQuarantine = jobs.OutputQuarantine
 )
 
 // Evaluate handles one privacy-checks message: it evaluates the job's output
@@ -124,7 +124,11 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 
 	if rep.Gate != nil && rep.Gate.Pass {
 		outputs[OutputData] = out
-		_, err := p.advance(ctx, actorPrivacy, m.ID, j.ID, jobs.Succeeded, func(j *jobs.Job) { j.Outputs = outputs })
+		locs, err := p.deliver(ctx, j, outputs)
+		if err != nil {
+			return err
+		}
+		_, err = p.advance(ctx, actorPrivacy, m.ID, j.ID, jobs.Succeeded, func(j *jobs.Job) { j.Outputs, j.Locations = outputs, locs })
 		p.crash("succeeded") // finished, not settled yet
 		return err
 	}

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"sync"
+	"synthos.dev/synthos/shared/destinations"
 	"time"
 
 	"gocloud.dev/blob"
@@ -42,6 +44,10 @@ type Env struct {
 	Bus     *events.Bus
 	Secrets secrets.Source
 	Health  *health.Checker
+	// Destinations reaches tenants' own buckets (storage destinations) and
+	// delivers job outputs to them with failover; nil when the platform
+	// has no key to seal their credentials with.
+	Destinations *destinations.Router
 	// OnDeadLetter, when set, is called after the embedded dispatcher
 	// dead-letters a message (the local runner fails the message's job
 	// here; in production a push consumer of the dead-letter topic does).
@@ -170,6 +176,18 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, er
 		// it accepts messages.
 		env.Health.Add("events", func(context.Context) error { return nil })
 	}
+	// Tenants' storage destinations keep their credentials sealed under the
+	// tenant's keyset, so they exist only where a keyring does (the KEK
+	// itself is opened on first use).
+	ring, err := env.Keyring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ring != nil {
+		if err := env.EnableDestinations(ring); err != nil {
+			return nil, err
+		}
+	}
 	return env, nil
 }
 
@@ -239,4 +257,35 @@ func (e *Env) Close() error {
 	}
 	e.closers = nil
 	return errors.Join(errs...)
+}
+
+// Placement says where the platform bucket is, for residency checks: every
+// job's input and working copies are kept there.
+func (e *Env) Placement() destinations.Placement {
+	pl := destinations.Placement{What: "input and working copies", Name: "the platform bucket"}
+	if e.Config != nil {
+		if u, err := url.Parse(e.Config.ObjectsURL); err == nil {
+			pl.Provider = u.Scheme
+		}
+		pl.Region = e.Config.ObjectsRegion
+	}
+	return pl
+}
+
+// EnableDestinations gives the platform a router to tenants' own storage
+// destinations, with their credentials sealed by seal (the keyring), and
+// shows each destination's health on /readyz (without judging readiness by
+// it: one customer's failing bucket must not take an instance out).
+func (e *Env) EnableDestinations(seal destinations.Sealer) error {
+	local := e.Config == nil || e.Config.Events == "embedded"
+	store, err := destinations.NewStore(e.State, seal, destinations.StoreOptions{AllowLocal: local})
+	if err != nil {
+		return err
+	}
+	e.Destinations = destinations.NewRouter(store, e.Objects, destinations.RouterOptions{})
+	e.closers = append(e.closers, e.Destinations)
+	if e.Health != nil {
+		e.Health.AddInfo("destinations", func() any { return e.Destinations.Health() })
+	}
+	return nil
 }

@@ -1,0 +1,152 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/destinations/destinationstest"
+)
+
+func TestDestinationsAndResidency(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{destinations: true, objectsRegion: "eu-central-1"})
+	f.spec = loadSpec(t)
+	admin := f.key("acme", apikeys.Read, apikeys.Write, apikeys.Admin)
+	reader := f.key("acme", apikeys.Read, apikeys.Write)
+	other := f.key("other", apikeys.Read, apikeys.Write, apikeys.Admin)
+	s3 := destinationstest.NewS3(t, "eu-bucket", "us-bucket", "locked")
+	spec := func(name, bucket, region string) map[string]any {
+		return map[string]any{"name": name, "url": "s3://" + bucket + "/synthos", "region": region, "endpoint": s3.URL,
+			"credential": map[string]any{"access_key_id": "AKIATEST", "secret_access_key": "very-secret-value"}}
+	}
+
+	// Registration verifies the bucket and never returns the credential.
+	r := f.do(req{method: "POST", path: "/v1/destinations", key: admin, body: spec("eu archive", "eu-bucket", "eu-central-1")})
+	if r.status != 201 || strings.Contains(string(r.body), "very-secret-value") || strings.Contains(string(r.body), "sealed") {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	eu := r.json(t)["id"].(string)
+	if r.json(t)["verified_at"] == nil || r.json(t)["credential_kind"] != "aws_access_key" {
+		t.Errorf("create answer: %s", r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/destinations", key: admin, body: spec("us archive", "us-bucket", "us-east-1")})
+	if r.status != 201 {
+		t.Fatalf("create us: %d %s", r.status, r.body)
+	}
+	us := r.json(t)["id"].(string)
+
+	// Only admin keys register; bad input is 400 naming the problem.
+	if r = f.do(req{method: "POST", path: "/v1/destinations", key: reader, body: spec("x", "eu-bucket", "eu-central-1")}); r.status != 403 {
+		t.Errorf("non-admin create: %d", r.status)
+	}
+	if r = f.do(req{method: "POST", path: "/v1/destinations", key: admin, body: spec("x", "eu-bucket", "mars-1")}); r.status != 400 || !strings.Contains(string(r.body), "mars-1") {
+		t.Errorf("unknown region: %d %s", r.status, r.body)
+	}
+	// A credential that cannot write is refused, naming the permission, and nothing is kept.
+	s3.DenyWrites.Store(true)
+	r = f.do(req{method: "POST", path: "/v1/destinations", key: admin, body: spec("locked", "locked", "eu-west-1")})
+	s3.DenyWrites.Store(false)
+	if r.status != 422 || r.errCode(t) != "destination_unverified" || !strings.Contains(string(r.body), "s3:PutObject") {
+		t.Fatalf("unwritable destination: %d %s", r.status, r.body)
+	}
+
+	r = f.do(req{method: "GET", path: "/v1/destinations", key: reader})
+	if r.status != 200 || len(r.json(t)["destinations"].([]any)) != 2 || strings.Contains(string(r.body), "sealed") {
+		t.Fatalf("list: %d %s", r.status, r.body)
+	}
+	if r = f.do(req{method: "GET", path: "/v1/destinations/" + eu, key: reader}); r.status != 200 {
+		t.Errorf("get: %d %s", r.status, r.body)
+	}
+	if r = f.do(req{method: "GET", path: "/v1/destinations/" + eu, key: other}); r.status != 404 {
+		t.Errorf("another tenant's get: %d", r.status)
+	}
+	if r = f.do(req{method: "POST", path: "/v1/destinations/" + eu + "/verify", key: admin}); r.status != 200 {
+		t.Errorf("verify: %d %s", r.status, r.body)
+	}
+
+	// An EU-only dataset: a job writing to the US destination is refused
+	// before it starts; one writing to the EU destination is admitted
+	// with its route.
+	ds := f.upload(admin)
+	r = f.do(req{method: "PUT", path: "/v1/datasets/" + ds + "/storage-policy", key: admin, body: map[string]any{"residency": "eu"}})
+	if r.status != 200 || r.json(t)["residency"] != "eu" {
+		t.Fatalf("dataset policy: %d %s", r.status, r.body)
+	}
+	if r = f.do(req{method: "GET", path: "/v1/datasets/" + ds + "/storage-policy", key: reader}); r.status != 200 || r.json(t)["residency"] != "eu" {
+		t.Errorf("get dataset policy: %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 10, "destination": us}})
+	if r.status != 422 || r.errCode(t) != "residency_violation" || !strings.Contains(string(r.body), "zone us") {
+		t.Fatalf("EU dataset to a US destination: %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 10, "destination": eu, "secondary_destination": us}})
+	if r.status != 422 || !strings.Contains(string(r.body), "secondary output") {
+		t.Fatalf("EU dataset with a US secondary: %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/jobs", key: admin, body: map[string]any{"dataset": ds, "rows": 10, "destination": eu}})
+	if r.status != 202 {
+		t.Fatalf("EU dataset to the EU destination: %d %s", r.status, r.body)
+	}
+	route, _ := r.json(t)["route"].(map[string]any)
+	if route["primary"] != eu || r.json(t)["residency"] != "eu" {
+		t.Errorf("job route = %v residency %v", route, r.json(t)["residency"])
+	}
+	f.finish("acme", r.json(t)["id"].(string))
+
+	// The tenant policy: a policy whose destination leaves its zone is refused.
+	r = f.do(req{method: "PUT", path: "/v1/storage-policy", key: admin, body: map[string]any{"residency": "eu", "primary": us}})
+	if r.status != 422 || r.errCode(t) != "residency_violation" {
+		t.Fatalf("tenant policy eu → us: %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "PUT", path: "/v1/storage-policy", key: admin, body: map[string]any{"primary": eu}})
+	if r.status != 200 {
+		t.Fatalf("tenant policy: %d %s", r.status, r.body)
+	}
+	if r = f.do(req{method: "GET", path: "/v1/storage-policy", key: reader}); r.json(t)["primary"] != eu {
+		t.Errorf("get tenant policy: %s", r.body)
+	}
+	if r = f.do(req{method: "DELETE", path: "/v1/destinations/" + us, key: admin}); r.status != 204 {
+		t.Errorf("delete: %d %s", r.status, r.body)
+	}
+	if r = f.do(req{method: "GET", path: "/v1/destinations/" + us, key: admin}); r.status != 404 {
+		t.Errorf("get after delete: %d", r.status)
+	}
+}
+
+// exerciseDestinations calls every destination and storage-policy route
+// once (TestEveryRouteMatchesOpenAPI validates the answers).
+func exerciseDestinations(t *testing.T, f *fixture, admin, ds string) {
+	t.Helper()
+	s3 := destinationstest.NewS3(t, "bucket")
+	r := f.do(req{method: "POST", path: "/v1/destinations", key: admin, body: map[string]any{"name": "eu", "url": "s3://bucket",
+		"region": "eu-west-1", "endpoint": s3.URL, "credential": map[string]any{"access_key_id": "k", "secret_access_key": "s"}}})
+	if r.status != 201 {
+		t.Fatalf("create destination: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	for _, rq := range []req{
+		{method: "GET", path: "/v1/destinations"},
+		{method: "GET", path: "/v1/destinations/" + id},
+		{method: "POST", path: "/v1/destinations/" + id + "/verify"},
+		{method: "PUT", path: "/v1/storage-policy", body: map[string]any{"residency": "eu", "primary": id}},
+		{method: "GET", path: "/v1/storage-policy"},
+		{method: "PUT", path: "/v1/datasets/" + ds + "/storage-policy", body: map[string]any{"residency": "eu"}},
+		{method: "GET", path: "/v1/datasets/" + ds + "/storage-policy"},
+		{method: "DELETE", path: "/v1/destinations/" + id},
+	} {
+		rq.key = admin
+		if r := f.do(rq); r.status >= 300 {
+			t.Errorf("%s %s: %d %s", rq.method, rq.path, r.status, r.body)
+		}
+	}
+}
+
+// TestDestinationsNeedRouter: without a keyring the routes answer 503.
+func TestDestinationsNeedRouter(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	admin := f.key("acme", apikeys.Read, apikeys.Admin)
+	if r := f.do(req{method: "GET", path: "/v1/destinations", key: admin}); r.status != 503 {
+		t.Errorf("list without a router: %d %s", r.status, r.body)
+	}
+}

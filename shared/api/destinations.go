@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/destinations"
+)
+
+func (s *Service) destinations() (*destinations.Router, error) {
+	if s.Destinations == nil {
+		return nil, fmt.Errorf("%w: storage destinations need the platform's keyring to seal their credentials", ErrUnavailable)
+	}
+	return s.Destinations, nil
+}
+
+// CreateDestination registers one of the tenant's buckets after verifying
+// it (a probe object written, read back and deleted): a bucket the
+// credential cannot use is refused, naming the missing permission, and
+// nothing is kept.
+func (s *Service) CreateDestination(ctx context.Context, p *apikeys.Principal, sp destinations.Spec) (destinations.Destination, error) {
+	r, err := s.destinations()
+	if err != nil {
+		return destinations.Destination{}, err
+	}
+	st := r.Store()
+	d, err := st.Create(ctx, p.Tenant, sp)
+	if err != nil {
+		return destinations.Destination{}, err
+	}
+	if err := s.verifyDestination(ctx, r, &d); err != nil {
+		r.Forget(d.ID)
+		_ = st.Delete(ctx, p.Tenant, d.ID)
+		return destinations.Destination{}, err
+	}
+	s.emit(ctx, p, "destination.created", d.ID, "success", map[string]string{"provider": d.Provider(), "region": d.Region})
+	return redact(d), nil
+}
+
+// VerifyDestination checks a registered destination again.
+func (s *Service) VerifyDestination(ctx context.Context, p *apikeys.Principal, id string) (destinations.Destination, error) {
+	r, err := s.destinations()
+	if err != nil {
+		return destinations.Destination{}, err
+	}
+	d, err := r.Store().Get(ctx, p.Tenant, id)
+	if err != nil {
+		return destinations.Destination{}, err
+	}
+	r.Forget(id) // reopen with the stored credential
+	if err := s.verifyDestination(ctx, r, &d); err != nil {
+		return destinations.Destination{}, err
+	}
+	return redact(d), nil
+}
+
+func (s *Service) verifyDestination(ctx context.Context, r *destinations.Router, d *destinations.Destination) error {
+	b, err := r.Bucket(ctx, d.Tenant, d.ID)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", destinations.ErrVerify, d.Name, err)
+	}
+	if err := destinations.Verify(ctx, *d, b); err != nil {
+		return err
+	}
+	return r.Store().MarkVerified(ctx, d)
+}
+
+// ListDestinations returns the tenant's destinations (credentials never).
+func (s *Service) ListDestinations(ctx context.Context, p *apikeys.Principal) ([]destinations.Destination, error) {
+	r, err := s.destinations()
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.Store().List(ctx, p.Tenant)
+	for i := range list {
+		list[i] = redact(list[i])
+	}
+	return list, err
+}
+
+// GetDestination returns one of the tenant's destinations.
+func (s *Service) GetDestination(ctx context.Context, p *apikeys.Principal, id string) (destinations.Destination, error) {
+	r, err := s.destinations()
+	if err != nil {
+		return destinations.Destination{}, err
+	}
+	d, err := r.Store().Get(ctx, p.Tenant, id)
+	return redact(d), err
+}
+
+// DeleteDestination removes a destination; objects already delivered stay
+// in the tenant's bucket.
+func (s *Service) DeleteDestination(ctx context.Context, p *apikeys.Principal, id string) error {
+	r, err := s.destinations()
+	if err != nil {
+		return err
+	}
+	if err := r.Store().Delete(ctx, p.Tenant, id); err != nil {
+		return err
+	}
+	r.Forget(id)
+	s.emit(ctx, p, "destination.deleted", id, "success", nil)
+	return nil
+}
+
+// StoragePolicy returns the tenant's policy (dataset "") or a dataset's.
+func (s *Service) StoragePolicy(ctx context.Context, p *apikeys.Principal, dataset string) (destinations.Policy, error) {
+	r, err := s.destinations()
+	if err != nil {
+		return destinations.Policy{}, err
+	}
+	if dataset != "" {
+		if _, err := s.Datasets.Get(ctx, p.Tenant, dataset); err != nil {
+			return destinations.Policy{}, err
+		}
+	}
+	return r.Store().GetPolicy(ctx, p.Tenant, dataset)
+}
+
+// SetStoragePolicy stores the tenant's policy (dataset "") or a dataset's.
+func (s *Service) SetStoragePolicy(ctx context.Context, p *apikeys.Principal, dataset string, pol destinations.Policy) (destinations.Policy, error) {
+	r, err := s.destinations()
+	if err != nil {
+		return destinations.Policy{}, err
+	}
+	if dataset != "" {
+		if _, err := s.Datasets.Get(ctx, p.Tenant, dataset); err != nil {
+			return destinations.Policy{}, err
+		}
+	}
+	if err := r.Store().SetPolicy(ctx, p.Tenant, dataset, pol); err != nil {
+		return destinations.Policy{}, err
+	}
+	s.emit(ctx, p, "storage_policy.updated", p.Tenant, "success", map[string]string{"dataset": dataset, "residency": pol.Residency})
+	return r.Store().GetPolicy(ctx, p.Tenant, dataset)
+}
+
+// redact drops the sealed credential from what the API returns.
+func redact(d destinations.Destination) destinations.Destination {
+	d.SealedCredential = nil
+	return d
+}
