@@ -8,7 +8,7 @@
 // here and tested with the README examples and the datasets:
 //   - table bytes (multipart uploads to POST /v1/datasets, chunks to PUT
 //     /v1/datasets/{id}/content) are data: cells such as =SUM(A1:A9) or
-//     'O''Brien' are never executed (outputs escape formulas), so bodies of
+//     'O”Brien' are never executed (outputs escape formulas), so bodies of
 //     those routes are not inspected (headers, path and query still are);
 //   - billing webhooks are authenticated by an HMAC over the exact body
 //     before anything parses it, so their bodies are not inspected either;
