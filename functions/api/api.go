@@ -24,6 +24,7 @@ import (
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/edge"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
@@ -65,6 +66,10 @@ type Options struct {
 	// only, public addresses only (the SSRF guard); tests of loopback
 	// receivers set AllowHTTP and AllowLoopbackForTests.
 	WebhookClient webhooks.ClientOptions
+	// Edge is the security layer (rate limits, IP rules and bans, the WAF,
+	// security rules, security headers); nil builds it from the
+	// configuration (edge.FromConfig).
+	Edge *edge.Guard
 }
 
 // New returns the API's routes.
@@ -131,14 +136,23 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem}
-	return s.routes(env), nil
+	guard := o.Edge
+	if guard == nil {
+		guard, err = edge.FromConfig(context.Background(), env.Config, edge.Deps{State: env.State, Events: env.Events,
+			Plans: adm.Entitlements().Plan, Logger: env.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+	}
+	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem, edge: guard}
+	return guard.Wrap(s.routes(env)), nil
 }
 
 type server struct {
 	svc  *api.Service
 	auth *api.Authenticator
 	idem *idempotency.Store
+	edge *edge.Guard
 }
 
 // route is one authenticated endpoint.
@@ -178,6 +192,8 @@ func (s *server) table() []route {
 		{"PATCH", "/v1/webhooks/{id}", apikeys.Admin, s.patchWebhook},
 		{"DELETE", "/v1/webhooks/{id}", apikeys.Admin, s.deleteWebhook},
 		{"POST", "/v1/webhooks/{id}/rotate", apikeys.Admin, s.rotateWebhookSecret},
+		{"GET", "/v1/security/ip-rules", apikeys.Admin, s.getIPRules},
+		{"PUT", "/v1/security/ip-rules", apikeys.Admin, s.putIPRules},
 	}
 }
 
@@ -228,9 +244,11 @@ func (s *server) routes(env *platform.Env) http.Handler {
 func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		p, err := s.auth.Authenticate(ctx, api.KeyFromRequest(r))
+		presented := api.KeyFromRequest(r)
+		p, err := s.auth.Authenticate(ctx, presented)
 		if err != nil {
 			if errors.Is(err, apikeys.ErrUnauthenticated) {
+				s.edge.AuthFailed(r, presented)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="synthos"`)
 				web.WriteError(w, http.StatusUnauthorized, "unauthenticated",
 					"a valid API key is required: send Authorization: Bearer sk_… (or X-API-Key)", nil)
@@ -239,6 +257,13 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 			writeErr(w, r, err)
 			return
 		}
+		// The tenant's IP rules, the plan's rate limits and the security
+		// rules apply before the scope: a refused key still counts.
+		r, ok := s.edge.Authorized(w, r, p)
+		if !ok {
+			return
+		}
+		ctx = r.Context()
 		if !p.Has(scope) {
 			s.svc.EmitDenied(ctx, p, r.Method+" "+r.URL.Path, "missing scope "+string(scope))
 			web.WriteError(w, http.StatusForbidden, "forbidden",

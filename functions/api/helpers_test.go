@@ -24,12 +24,14 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/edge"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/secrets"
+	"synthos.dev/synthos/shared/secrules"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/topics"
 	"synthos.dev/synthos/shared/webhooks"
@@ -130,6 +132,8 @@ type fixtureOptions struct {
 	maxUpload, maxResumable int64
 	sessions                api.SessionStarter
 	chunkGranularity        int64 // default 256 KiB
+	// securityRules replaces the edge's security rules (nil: the defaults).
+	securityRules []secrules.Rule
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -170,7 +174,13 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if maxUpload == 0 {
 		maxUpload = 1 << 20
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
+	var guard *edge.Guard
+	if o.securityRules != nil {
+		if guard, err = edge.FromConfig(context.Background(), nil, edge.Deps{State: st, Events: pub, Rules: o.securityRules}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := NewWithOptions(env, Options{Edge: guard, Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
 		ChunkGranularity: o.chunkGranularity})
 	if err != nil {
