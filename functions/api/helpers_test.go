@@ -22,7 +22,9 @@ import (
 
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/edge"
 	"synthos.dev/synthos/shared/health"
@@ -134,6 +136,11 @@ type fixtureOptions struct {
 	chunkGranularity        int64 // default 256 KiB
 	// securityRules replaces the edge's security rules (nil: the defaults).
 	securityRules []secrules.Rule
+	// edgeEnv configures the edge (SYNTHOS_… variables; nil: defaults);
+	// redisPrefix keys its Redis state; counter counts security events.
+	edgeEnv     map[string]string
+	redisPrefix string
+	counter     edge.Counter
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -175,8 +182,17 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		maxUpload = 1 << 20
 	}
 	var guard *edge.Guard
-	if o.securityRules != nil {
-		if guard, err = edge.FromConfig(context.Background(), nil, edge.Deps{State: st, Events: pub, Rules: o.securityRules}); err != nil {
+	if o.securityRules != nil || o.edgeEnv != nil || o.counter != nil {
+		cfg, err := config.LoadMap(context.Background(), o.edgeEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ent, err := entitlements.New(st, catalog, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if guard, err = edge.FromConfig(context.Background(), cfg, edge.Deps{State: st, Events: pub, Rules: o.securityRules,
+			Plans: ent.Plan, RedisPrefix: o.redisPrefix, Counter: o.counter}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -29,6 +29,8 @@ type Deps struct {
 	Counter Counter
 	// Rules replaces the configured security rules (tests).
 	Rules []secrules.Rule
+	// RedisPrefix replaces the key prefix in Redis (tests sharing one).
+	RedisPrefix string
 }
 
 // redisPrefix namespaces every key the edge keeps in Redis.
@@ -97,8 +99,12 @@ func FromConfig(ctx context.Context, c *config.Config, d Deps) (*Guard, error) {
 		if err != nil {
 			return nil, fmt.Errorf("edge: %w", err)
 		}
-		o.Limiter = ratelimit.NewRedis(rc, redisPrefix+"rate:")
-		o.Bans = ipfilter.NewRedisBans(rc, redisPrefix+"bans:", policy)
+		prefix := redisPrefix
+		if d.RedisPrefix != "" {
+			prefix = d.RedisPrefix
+		}
+		o.Limiter = ratelimit.NewRedis(rc, prefix+"rate:")
+		o.Bans = ipfilter.NewRedisBans(rc, prefix+"bans:", policy)
 	} else {
 		o.Limiter = ratelimit.NewMemory(nil)
 		o.Bans = ipfilter.NewMemoryBans(policy, nil)

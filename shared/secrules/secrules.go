@@ -106,8 +106,10 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // DefaultRules are the built-in rules.
 func DefaultRules() []Rule {
 	return []Rule{
-		{ID: "credential-stuffing", Description: "many failed API keys from one address (guessing or stuffing keys)",
-			On: OnAuthFailure, Rate: &Rate{Count: 10, Window: Duration(time.Minute), By: []string{"ip"}}, Action: Ban},
+		// The edge bans fast guessing on its own (SYNTHOS_AUTH_FAILURES_PER_MINUTE);
+		// this rule catches stuffing slow enough to stay under it.
+		{ID: "credential-stuffing", Description: "many failed API keys from one address within an hour (slow key guessing or stuffing)",
+			On: OnAuthFailure, Rate: &Rate{Count: 30, Window: Duration(time.Hour), By: []string{"ip"}}, Action: Ban},
 		{ID: "id-enumeration", Description: "many 404s on other ids from one key: enumerating another tenant's resources",
 			On: OnResponse, Methods: []string{"GET", "DELETE", "PATCH", "PUT", "POST"}, Path: `^/v1/(datasets|jobs|webhooks|keys)/[^/]+`,
 			Status: []int{404}, Rate: &Rate{Count: 30, Window: Duration(time.Minute), By: []string{"key"}}, Action: Ban},

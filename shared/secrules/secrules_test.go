@@ -42,15 +42,15 @@ func fire(t *testing.T, e *Engine, n int, ev func(i int) Event) (first int, last
 
 func TestCredentialStuffing(t *testing.T) {
 	e := engine(t, DefaultRules(), nil)
-	// 10 failures a minute from one address are tolerated, the 11th bans.
-	first, out := fire(t, e, 11, func(i int) Event {
+	// 30 failures an hour from one address are tolerated, the 31st bans.
+	first, out := fire(t, e, 31, func(i int) Event {
 		return Event{On: OnAuthFailure, Method: "GET", Path: "/v1/jobs", IP: "203.0.113.9", Key: fmt.Sprintf("digest-%d", i)}
 	})
-	if first != 11 || !out.Ban || out.Matches[0].RuleID != "credential-stuffing" {
+	if first != 31 || !out.Ban || out.Matches[0].RuleID != "credential-stuffing" {
 		t.Fatalf("first match at %d, outcome %+v", first, out)
 	}
 	// Another address is counted on its own.
-	if first, _ := fire(t, e, 10, func(int) Event { return Event{On: OnAuthFailure, IP: "203.0.113.10"} }); first != 0 {
+	if first, _ := fire(t, e, 30, func(int) Event { return Event{On: OnAuthFailure, IP: "203.0.113.10"} }); first != 0 {
 		t.Fatalf("neighbour matched at %d", first)
 	}
 }
@@ -165,7 +165,7 @@ func TestRedisCounter(t *testing.T) {
 	a := engine(t, DefaultRules(), ratelimit.NewRedis(c, prefix))
 	b := engine(t, DefaultRules(), ratelimit.NewRedis(c, prefix))
 	ev := Event{On: OnAuthFailure, IP: "192.0.2.1"}
-	for i := range 10 {
+	for i := range 30 {
 		e := a
 		if i%2 == 1 {
 			e = b
@@ -176,6 +176,6 @@ func TestRedisCounter(t *testing.T) {
 	}
 	out, err := b.Evaluate(context.Background(), ev)
 	if err != nil || !out.Ban {
-		t.Fatalf("11th across instances: %+v %v", out, err)
+		t.Fatalf("31st across instances: %+v %v", out, err)
 	}
 }
