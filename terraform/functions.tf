@@ -18,6 +18,9 @@ locals {
     SYNTHOS_SECRETS_URL  = "gcpsecretmanager://${var.project}"
     GOOGLE_CLOUD_PROJECT = var.project
     SYNTHOS_LOG_LEVEL    = var.log_level
+    # Google's front end appends the client to X-Forwarded-For (one proxy);
+    # the API behind the load balancer reads two deep (service_api.tf).
+    SYNTHOS_TRUSTED_PROXIES = "1"
   }
 
   # Push functions verify their subscription's OIDC token again

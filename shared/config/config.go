@@ -107,21 +107,21 @@ type Config struct {
 	// RedisURL, when set, keeps rate limits, security-rule rates and bans
 	// in Redis (Memorystore), shared by every instance; otherwise each
 	// instance keeps its own, a weaker guarantee (see README).
-	RedisURL string `env:"SYNTHOS_REDIS_URL"`
+	RedisURL string `env:"SYNTHOS_REDIS_URL, default="`
 	// TrustedProxies is how many proxies in front of the functions append
 	// to X-Forwarded-For (Google's front end: 1; an external load balancer
 	// too: 2); 0 believes only the connection's peer.
 	TrustedProxies int `env:"SYNTHOS_TRUSTED_PROXIES, default=0"`
 	// IPAllow and IPDeny are platform-wide CIDR lists.
-	IPAllow []string `env:"SYNTHOS_IP_ALLOW"`
-	IPDeny  []string `env:"SYNTHOS_IP_DENY"`
+	IPAllow []string `env:"SYNTHOS_IP_ALLOW, default="`
+	IPDeny  []string `env:"SYNTHOS_IP_DENY, default="`
 	// WAFMode is block, detect or off; WAFParanoia CRS's paranoia level
 	// (1-4); WAFThreshold the inbound anomaly score that blocks.
 	WAFMode      string `env:"SYNTHOS_WAF_MODE, default=block"`
 	WAFParanoia  int    `env:"SYNTHOS_WAF_PARANOIA, default=1"`
 	WAFThreshold int    `env:"SYNTHOS_WAF_ANOMALY_THRESHOLD, default=5"`
 	// SecurityRulesFile replaces the built-in security rules (JSON).
-	SecurityRulesFile string `env:"SYNTHOS_SECURITY_RULES_FILE"`
+	SecurityRulesFile string `env:"SYNTHOS_SECURITY_RULES_FILE, default="`
 	// Per-address limits on every request, before authentication.
 	RateIPPerMinute int `env:"SYNTHOS_RATE_IP_PER_MINUTE, default=1200"`
 	RateIPBurst     int `env:"SYNTHOS_RATE_IP_BURST, default=300"`
@@ -337,6 +337,9 @@ func (c *Config) Validate() error {
 	for v, list := range map[string][]string{"SYNTHOS_IP_ALLOW": c.IPAllow, "SYNTHOS_IP_DENY": c.IPDeny} {
 		for _, item := range list {
 			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
 			if _, err := netip.ParsePrefix(item); err != nil {
 				if _, err := netip.ParseAddr(item); err != nil {
 					bad(v, "%q is neither a CIDR nor an address; list items such as 203.0.113.0/24 or 2001:db8::/32, comma-separated", item)
