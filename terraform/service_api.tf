@@ -72,7 +72,7 @@ resource "google_cloudfunctions2_function" "api" {
   }
 
   service_config {
-    service_account_email          = google_service_account.api.email
+    service_account_email = google_service_account.api.email
     # Behind the load balancer, only it (and internal traffic) may call:
     # Cloud Armor cannot be bypassed through the function's own URL.
     ingress_settings               = var.edge_load_balancer ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"
