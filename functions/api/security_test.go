@@ -138,11 +138,12 @@ func TestSecurityNoOverAdmission(t *testing.T) {
 		for k, v := range env {
 			renv[k] = v
 		}
-		a := newFixture(t, fixtureOptions{edgeEnv: renv, redisPrefix: prefix})
+		counter := &edge.MemCounter{}
+		a := newFixture(t, fixtureOptions{edgeEnv: renv, redisPrefix: prefix, counter: counter})
 		key := a.key("acme", apikeys.Read)
 		// A second instance over a copy of the key store: both count in
 		// the same Redis.
-		b := newFixture(t, fixtureOptions{edgeEnv: renv, redisPrefix: prefix})
+		b := newFixture(t, fixtureOptions{edgeEnv: renv, redisPrefix: prefix, counter: counter})
 		if err := copyKeys(a, b); err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +166,7 @@ func TestSecurityNoOverAdmission(t *testing.T) {
 		}
 		wg.Wait()
 		if got[200] != 50 || got[429] != 150 {
-			t.Fatalf("statuses %v across two instances, want 50 × 200 and 150 × 429", got)
+			t.Fatalf("statuses %v across two instances, want 50 × 200 and 150 × 429 (counters %v)", got, counter.Snapshot())
 		}
 	})
 }

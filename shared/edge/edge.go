@@ -293,6 +293,7 @@ func (g *Guard) limit(w http.ResponseWriter, r *http.Request, st *reqState, name
 	res, err := g.o.Limiter.Allow(r.Context(), key, l)
 	if err != nil {
 		g.o.Logger.WarnContext(r.Context(), "edge: rate limiter failed; letting the request through", "limit", name, "error", err)
+		g.o.Sink.Count("ratelimit.error", name)
 		return true
 	}
 	st.policies = append(st.policies, ratelimit.Policy{Name: name, Result: res})

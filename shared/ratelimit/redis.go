@@ -50,9 +50,13 @@ func Open(ctx context.Context, url string) (*redis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: SYNTHOS_REDIS_URL %q: %w (want redis://host:port)", redact(url), err)
 	}
-	// Fail fast: a limiter that waits seconds on a dead Redis stalls every
-	// request; callers fail open on errors instead.
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
+	// A dead Redis must not stall every request (callers fail open on
+	// errors), but a burst of requests must not fail open either: a pool
+	// large enough for a burst, waiting for a free connection rather than
+	// erroring, and timeouts of a second.
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
+	opt.PoolSize = max(opt.PoolSize, 64)
+	opt.PoolTimeout = 3 * time.Second
 	opt.MaxRetries = 1
 	c := redis.NewClient(opt)
 	if err := c.Ping(ctx).Err(); err != nil {
