@@ -39,10 +39,10 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/edge/reqlimit"
 	"synthos.dev/synthos/shared/ipfilter"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/ratelimit"
@@ -54,17 +54,11 @@ import (
 // PlanSource answers a tenant's current plan.
 type PlanSource func(ctx context.Context, tenant string) (plans.Plan, error)
 
-// Limits bound what a request may carry.
-type Limits struct {
-	MaxURLBytes    int   // path and query
-	MaxHeaderBytes int   // names and values of all headers
-	MaxHeaders     int   // header lines
-	MaxBodyBytes   int64 // bodies other than table uploads and billing webhooks
-}
+// Limits bound what a request may carry (package reqlimit).
+type Limits = reqlimit.Limits
 
-// DefaultLimits fit every request of the API with room to spare: JSON
-// bodies are at most 1 MiB (handlers enforce that exactly).
-var DefaultLimits = Limits{MaxURLBytes: 8 << 10, MaxHeaderBytes: 32 << 10, MaxHeaders: 100, MaxBodyBytes: 2 << 20}
+// DefaultLimits are reqlimit's defaults.
+var DefaultLimits = reqlimit.Default
 
 // Options configure a Guard. Zero limits disable what they limit.
 type Options struct {
@@ -168,62 +162,14 @@ func ClientIP(ctx context.Context) string {
 }
 
 // Refusal is a request the edge answers itself.
-type Refusal struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Message }
-
-// Validate is the request validator: limits on the URL, the headers and a
-// declared body length, and no control bytes in the path or header values.
-func (l Limits) Validate(r *http.Request) *Refusal {
-	uri := r.URL.RequestURI()
-	if l.MaxURLBytes > 0 && len(uri) > l.MaxURLBytes {
-		return &Refusal{http.StatusRequestURITooLong, "uri_too_long", fmt.Sprintf("the URL is %d bytes, at most %d are accepted", len(uri), l.MaxURLBytes)}
-	}
-	if !utf8.ValidString(r.URL.Path) || hasControl(r.URL.Path) {
-		return &Refusal{http.StatusBadRequest, "invalid_request", "the path has control bytes or is not UTF-8"}
-	}
-	n, size := 0, 0
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			n++
-			size += len(k) + len(v) + 4
-			if hasControl(v) {
-				return &Refusal{http.StatusBadRequest, "invalid_request", "header " + k + " has control bytes"}
-			}
-		}
-	}
-	if l.MaxHeaders > 0 && n > l.MaxHeaders {
-		return &Refusal{http.StatusRequestHeaderFieldsTooLarge, "headers_too_large", fmt.Sprintf("%d header lines, at most %d are accepted", n, l.MaxHeaders)}
-	}
-	if l.MaxHeaderBytes > 0 && size > l.MaxHeaderBytes {
-		return &Refusal{http.StatusRequestHeaderFieldsTooLarge, "headers_too_large", fmt.Sprintf("the headers are %d bytes, at most %d are accepted", size, l.MaxHeaderBytes)}
-	}
-	if l.MaxBodyBytes > 0 && r.ContentLength > l.MaxBodyBytes && !waf.SynthosSkipBody(r) {
-		return &Refusal{http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is %d bytes, at most %d are accepted here (tables go to POST /v1/datasets or an upload session)", r.ContentLength, l.MaxBodyBytes)}
-	}
-	return nil
-}
-
-// hasControl reports ASCII control bytes other than tab.
-func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return true
-		}
-	}
-	return false
-}
+type Refusal = reqlimit.Refusal
 
 // Wrap returns next behind the pre-authentication checks (steps 1-6 and 8
 // of the package comment).
 func (g *Guard) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.SetSecurityHeaders(w.Header())
-		if ref := g.o.Limits.Validate(r); ref != nil {
+		if ref := g.o.Limits.Validate(r, waf.SynthosSkipBody(r)); ref != nil {
 			g.refuse(w, r, ref, nil)
 			return
 		}
@@ -234,7 +180,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 
 		if d := g.o.Platform.Check(st.ip); d != ipfilter.Admitted {
 			g.record(ctx, r, SecurityEvent{Type: "ip.denied", Action: "block", Detail: string(d)})
-			g.refuse(w, r, &Refusal{http.StatusForbidden, "ip_denied", "requests from this address are not accepted"}, nil)
+			g.refuse(w, r, &Refusal{Status: http.StatusForbidden, Code: "ip_denied", Message: "requests from this address are not accepted"}, nil)
 			return
 		}
 		if st.ip.IsValid() {
@@ -243,7 +189,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 				g.o.Logger.WarnContext(ctx, "edge: ban lookup failed; letting the request through", "error", err)
 			} else if banned {
 				obs.Logger(ctx).InfoContext(ctx, "edge: banned address refused", "until", until)
-				g.refuse(w, r, &Refusal{http.StatusForbidden, "ip_banned", "this address is temporarily banned after repeated failures or attacks"}, &until)
+				g.refuse(w, r, &Refusal{Status: http.StatusForbidden, Code: "ip_banned", Message: "this address is temporarily banned after repeated failures or attacks"}, &until)
 				return
 			}
 		}
@@ -259,7 +205,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 			v, r2, err := g.o.WAF.Inspect(r, st.ip)
 			if err != nil {
 				// A body that cannot be read cannot be served either.
-				g.refuse(w, r, &Refusal{http.StatusBadRequest, "invalid_request", "the request body could not be read"}, nil)
+				g.refuse(w, r, &Refusal{Status: http.StatusBadRequest, Code: "invalid_request", Message: "the request body could not be read"}, nil)
 				return
 			}
 			r = r2
@@ -272,8 +218,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 			}
 			if v.Blocked {
 				g.strikeOnRate(ctx, r, st, "wafblock:", g.o.WAFBlockLimit, "waf")
-				g.refuse(w, r, &Refusal{http.StatusForbidden, "request_blocked",
-					"the request was blocked by the web application firewall; if it is legitimate, contact support with the request id"}, nil)
+				g.refuse(w, r, &Refusal{Status: http.StatusForbidden, Code: "request_blocked", Message: "the request was blocked by the web application firewall; if it is legitimate, contact support with the request id"}, nil)
 				return
 			}
 		}
@@ -358,7 +303,7 @@ func (g *Guard) Authorized(w http.ResponseWriter, r *http.Request, p *apikeys.Pr
 			g.o.Logger.WarnContext(ctx, "edge: tenant IP rules unavailable; letting the request through", "error", err)
 		} else if d := rules.Check(st.ip); d != ipfilter.Admitted {
 			g.record(ctx, r, SecurityEvent{Type: "ip.denied", Action: "block", Detail: "tenant rules: " + string(d)})
-			g.refuse(w, r, &Refusal{http.StatusForbidden, "ip_denied", "your organisation's IP rules do not allow requests from this address (GET /v1/security/ip-rules)"}, nil)
+			g.refuse(w, r, &Refusal{Status: http.StatusForbidden, Code: "ip_denied", Message: "your organisation's IP rules do not allow requests from this address (GET /v1/security/ip-rules)"}, nil)
 			return r, false
 		}
 	}
@@ -396,7 +341,7 @@ func (g *Guard) Authorized(w http.ResponseWriter, r *http.Request, p *apikeys.Pr
 			// reads the same bytes again.
 			b, err := io.ReadAll(r.Body)
 			if err != nil {
-				g.refuse(w, r, &Refusal{http.StatusRequestEntityTooLarge, "body_too_large", "the request body could not be read: " + err.Error()}, nil)
+				g.refuse(w, r, &Refusal{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "the request body could not be read: " + err.Error()}, nil)
 				return r, false
 			}
 			ev.Body = b
@@ -404,8 +349,7 @@ func (g *Guard) Authorized(w http.ResponseWriter, r *http.Request, p *apikeys.Pr
 		}
 		out, err := g.o.Rules.Evaluate(ctx, ev)
 		if g.applyRules(ctx, r, st, out, err) {
-			g.refuse(w, r, &Refusal{http.StatusForbidden, "request_blocked",
-				"the request was blocked by a security rule (" + ruleIDs(out) + "); if it is legitimate, contact support with the request id"}, nil)
+			g.refuse(w, r, &Refusal{Status: http.StatusForbidden, Code: "request_blocked", Message: "the request was blocked by a security rule (" + ruleIDs(out) + "); if it is legitimate, contact support with the request id"}, nil)
 			return r, false
 		}
 	}
