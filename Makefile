@@ -4,7 +4,7 @@ PKGS     ?= ./...
 BENCH    ?= .
 ADDR     ?= 127.0.0.1:8080
 
-.PHONY: run test fmt-check tidy-check vet unit bench lint build zip emulators clean help deploy destroy tf-validate deploy-check
+.PHONY: run test fmt-check tidy-check vet unit bench lint build zip emulators clean help deploy destroy tf-validate deploy-check vulncheck
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -31,6 +31,13 @@ unit: ## tests without emulators (emulator suites skip, naming the service)
 
 bench: ## benchmarks (BENCH=regexp PKGS=./shared/synth/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
+
+# govulncheck needs its vulnerability database (vuln.go.dev), which these
+# machines cannot reach: it is not part of make test or CI. Run it where the
+# database is reachable, e.g. before a release.
+GOVULNCHECK ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
+vulncheck: ## known vulnerabilities in the code's call graph (govulncheck; needs vuln.go.dev)
+	$(GO) run $(GOVULNCHECK) $(PKGS)
 
 emulators: ## start the emulators and open a shell with their variables set
 	.ci/with-emulators.sh $$SHELL

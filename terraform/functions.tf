@@ -30,6 +30,9 @@ locals {
     # Where the platform's buckets live, for residency policies
     # (shared/destinations): a deployment serves the zone of its region.
     SYNTHOS_OBJECTS_REGION = var.region
+    # Google's front end appends the client to X-Forwarded-For (one proxy);
+    # the API behind the load balancer reads two deep (service_api.tf).
+    SYNTHOS_TRUSTED_PROXIES = "1"
   }
 
   # Push functions verify their subscription's OIDC token again

@@ -27,3 +27,8 @@ output "service_accounts" {
   description = "Each function's service account."
   value       = local.function_accounts
 }
+
+output "edge_address" {
+  description = "The load balancer's address (point edge_domain's A record here); null without edge_load_balancer."
+  value       = var.edge_load_balancer ? google_compute_global_address.api[0].address : null
+}

@@ -72,8 +72,10 @@ resource "google_cloudfunctions2_function" "api" {
   }
 
   service_config {
-    service_account_email          = google_service_account.api.email
-    ingress_settings               = "ALLOW_ALL"
+    service_account_email = google_service_account.api.email
+    # Behind the load balancer, only it (and internal traffic) may call:
+    # Cloud Armor cannot be bypassed through the function's own URL.
+    ingress_settings               = var.edge_load_balancer ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"
     all_traffic_on_latest_revision = true
     available_memory               = "512M"
     # POST /v1/datasets/{id}/complete reads the whole table once to
@@ -83,8 +85,21 @@ resource "google_cloudfunctions2_function" "api" {
     max_instance_count = 50
 
     environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_OBJECTS_URL     = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_TRUSTED_PROXIES = var.edge_load_balancer ? "2" : "1"
     })
+
+    vpc_connector                 = var.redis_enabled ? google_vpc_access_connector.functions[0].id : null
+    vpc_connector_egress_settings = var.redis_enabled ? "PRIVATE_RANGES_ONLY" : null
+    dynamic "secret_environment_variables" {
+      for_each = var.redis_enabled ? [1] : []
+      content {
+        key        = "SYNTHOS_REDIS_URL"
+        project_id = var.project
+        secret     = google_secret_manager_secret.redis_url[0].secret_id
+        version    = "latest"
+      }
+    }
   }
 
   depends_on = [

@@ -55,6 +55,18 @@ resource "google_cloudfunctions2_function" "billing" {
     environment_variables = merge(local.function_env, {
       SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.source.name}"
     })
+
+    vpc_connector                 = var.redis_enabled ? google_vpc_access_connector.functions[0].id : null
+    vpc_connector_egress_settings = var.redis_enabled ? "PRIVATE_RANGES_ONLY" : null
+    dynamic "secret_environment_variables" {
+      for_each = var.redis_enabled ? [1] : []
+      content {
+        key        = "SYNTHOS_REDIS_URL"
+        project_id = var.project
+        secret     = google_secret_manager_secret.redis_url[0].secret_id
+        version    = "latest"
+      }
+    }
   }
 
   depends_on = [

@@ -622,24 +622,39 @@ func TestBucketsAreUniformAndPrivate(t *testing.T) {
 // var., local., data. and resource reference names something declared.
 func TestReferencesResolve(t *testing.T) {
 	m := load(t)
-	var walk func(body *hclsyntax.Body, isVariable bool)
-	walk = func(body *hclsyntax.Body, isVariable bool) {
+	// iters are the iterators of the enclosing dynamic blocks (a dynamic
+	// "x" block's content refers to x.key and x.value).
+	var walk func(body *hclsyntax.Body, isVariable bool, iters []string)
+	walk = func(body *hclsyntax.Body, isVariable bool, iters []string) {
 		for _, a := range body.Attributes {
 			if isVariable && a.Name == "type" {
 				continue // a type constraint, not references
 			}
 			for _, tr := range hclsyntax.Variables(a.Expr) {
+				if slices.Contains(iters, tr.RootName()) {
+					continue
+				}
 				if msg := m.resolve(tr); msg != "" {
 					t.Errorf("%s: %s", tr.SourceRange(), msg)
 				}
 			}
 		}
 		for _, b := range body.Blocks {
-			walk(b.Body, false)
+			inner := iters
+			if b.Type == "dynamic" && len(b.Labels) == 1 {
+				it := b.Labels[0]
+				if a, ok := b.Body.Attributes["iterator"]; ok {
+					if tr, diags := hcl.AbsTraversalForExpr(a.Expr); !diags.HasErrors() {
+						it = tr.RootName()
+					}
+				}
+				inner = append(slices.Clone(iters), it)
+			}
+			walk(b.Body, false, inner)
 		}
 	}
 	for _, b := range m.blocks {
-		walk(b.Body, b.Type == "variable")
+		walk(b.Body, b.Type == "variable", nil)
 	}
 }
 

@@ -224,4 +224,74 @@ variable "bigquery_location" {
   description = "Location of the synthos_analytics BigQuery dataset."
   type        = string
   default     = "EU"
+variable "edge_load_balancer" {
+  description = "Put the API behind an external HTTPS load balancer (serverless NEG) with a Cloud Armor security policy: preconfigured WAF rules and a per-address rate-based ban. The API then accepts only load balancer and internal traffic. Needs edge_domain."
+  type        = bool
+  default     = false
+}
+
+variable "edge_domain" {
+  description = "The API's domain for the load balancer's Google-managed certificate (point its A record at the edge_address output)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.edge_domain == "" || can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.edge_domain))
+    error_message = "edge_domain must be a domain name such as api.example.com."
+  }
+}
+
+variable "armor_waf_sensitivity" {
+  description = "Sensitivity (paranoia level) of Cloud Armor's preconfigured WAF rules, 1 to 4."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.armor_waf_sensitivity >= 1 && var.armor_waf_sensitivity <= 4
+    error_message = "armor_waf_sensitivity must be 1 to 4."
+  }
+}
+
+variable "armor_rate_limit_per_minute" {
+  description = "Requests a minute one address may send through the load balancer before Cloud Armor answers 429 (twice that in two minutes bans it)."
+  type        = number
+  default     = 1200
+}
+
+variable "armor_ban_seconds" {
+  description = "How long Cloud Armor's rate-based ban lasts."
+  type        = number
+  default     = 600
+}
+
+variable "redis_enabled" {
+  description = "Create a Memorystore for Redis instance and a VPC connector so that rate limits, security-rule counters and bans are shared by every instance of the public functions (SYNTHOS_REDIS_URL). Without it each instance keeps its own (a weaker guarantee: README, Security)."
+  type        = bool
+  default     = false
+}
+
+variable "redis_tier" {
+  description = "Memorystore tier: BASIC (one node) or STANDARD_HA (a replica; survives a zone failure)."
+  type        = string
+  default     = "BASIC"
+  validation {
+    condition     = contains(["BASIC", "STANDARD_HA"], var.redis_tier)
+    error_message = "redis_tier must be BASIC or STANDARD_HA."
+  }
+}
+
+variable "redis_memory_gb" {
+  description = "Memorystore capacity in GB (counters and bans are tiny: 1 is plenty)."
+  type        = number
+  default     = 1
+}
+
+variable "vpc_network" {
+  description = "The VPC network of the Memorystore instance and the functions' connector."
+  type        = string
+  default     = "default"
+}
+
+variable "vpc_connector_cidr" {
+  description = "An unused /28 of vpc_network for the Serverless VPC Access connector."
+  type        = string
+  default     = "10.8.0.0/28"
 }

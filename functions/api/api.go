@@ -26,6 +26,7 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/edge"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/idempotency"
@@ -81,6 +82,10 @@ type Options struct {
 	// PredictRowsPerSecond overrides SYNTHOS_PREDICT_ROWS_PER_SECOND
 	// (negative: unbounded).
 	PredictRowsPerSecond float64
+	// Edge is the security layer (rate limits, IP rules and bans, the WAF,
+	// security rules, security headers); nil builds it from the
+	// configuration (edge.FromConfig).
+	Edge *edge.Guard
 }
 
 // New returns the API's routes.
@@ -192,14 +197,22 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem,
+	guard := o.Edge
+	if guard == nil {
+		guard, err = edge.FromConfig(context.Background(), env.Config, edge.Deps{State: env.State, Events: env.Events,
+			Plans: adm.Entitlements().Plan, Logger: env.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+	}
+	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem, edge: guard,
 		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets), designs: newDesigns(env, ent),
 		analytics: an}
 	s.platformAdmins = o.PlatformAdmins
 	if s.platformAdmins == nil && env.Config != nil {
 		s.platformAdmins = env.Config.PlatformAdminTenants
 	}
-	return s.routes(env), nil
+	return guard.Wrap(s.routes(env)), nil
 }
 
 type server struct {
@@ -209,6 +222,7 @@ type server struct {
 	audit     *api.AuditProofs
 	designs   *designs
 	analytics *analytics.Store
+	edge      *edge.Guard
 	// platformAdmins are the tenants whose admin keys see the platform-wide
 	// analytics (SYNTHOS_PLATFORM_ADMIN_TENANTS).
 	platformAdmins []string
@@ -286,6 +300,8 @@ func (s *server) table() []route {
 		{"PUT", "/v1/storage-policy", apikeys.Admin, s.putStoragePolicy},
 		{"GET", "/v1/datasets/{id}/storage-policy", apikeys.Read, s.getStoragePolicy},
 		{"PUT", "/v1/datasets/{id}/storage-policy", apikeys.Admin, s.putStoragePolicy},
+		{"GET", "/v1/security/ip-rules", apikeys.Admin, s.getIPRules},
+		{"PUT", "/v1/security/ip-rules", apikeys.Admin, s.putIPRules},
 	}
 }
 
@@ -336,10 +352,12 @@ func (s *server) routes(env *platform.Env) http.Handler {
 func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		p, err := s.auth.Authenticate(ctx, api.KeyFromRequest(r))
+		presented := api.KeyFromRequest(r)
+		p, err := s.auth.Authenticate(ctx, presented)
 		if err != nil {
 			if errors.Is(err, apikeys.ErrUnauthenticated) {
 				s.svc.EmitAuthFailure(ctx, r.Method+" "+r.URL.Path, r.RemoteAddr, authFailure(r))
+				s.edge.AuthFailed(r, presented)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="synthos"`)
 				web.WriteError(w, http.StatusUnauthorized, "unauthenticated",
 					"a valid API key is required: send Authorization: Bearer sk_… (or X-API-Key)", nil)
@@ -348,6 +366,13 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 			writeErr(w, r, err)
 			return
 		}
+		// The tenant's IP rules, the plan's rate limits and the security
+		// rules apply before the scope: a refused key still counts.
+		r, ok := s.edge.Authorized(w, r, p)
+		if !ok {
+			return
+		}
+		ctx = r.Context()
 		if !p.Has(scope) {
 			s.svc.EmitDenied(ctx, p, r.Method+" "+r.URL.Path, "missing scope "+string(scope))
 			web.WriteError(w, http.StatusForbidden, "forbidden",

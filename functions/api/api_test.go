@@ -61,6 +61,12 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 
 		{"upload", req{method: "POST", path: "/v1/datasets", key: admin, body: csvBody, header: ct(csvType)}, 201},
 		{"upload not multipart", req{method: "POST", path: "/v1/datasets", key: admin, body: "a,b\n1,2\n", header: ct("text/csv")}, 415},
+		{"set ip rules", req{method: "PUT", path: "/v1/security/ip-rules", key: admin, body: map[string]any{"allow": []string{"127.0.0.0/8", "::1"}, "deny": []string{"203.0.113.0/24"}}}, 200},
+		{"ip rules locking the caller out", req{method: "PUT", path: "/v1/security/ip-rules", key: admin, body: map[string]any{"allow": []string{"203.0.113.0/24"}}}, 409},
+		{"ip rules with a bad CIDR", req{method: "PUT", path: "/v1/security/ip-rules", key: admin, body: map[string]any{"deny": []string{"10.0.0.0/33"}}}, 400},
+		{"get ip rules", req{method: "GET", path: "/v1/security/ip-rules", key: admin}, 200},
+		{"get ip rules without admin", req{method: "GET", path: "/v1/security/ip-rules", key: reader}, 403},
+		{"clear ip rules", req{method: "PUT", path: "/v1/security/ip-rules", key: admin, body: map[string]any{"allow": []string{}, "deny": []string{}}}, 200},
 		{"upload bad extension", req{method: "POST", path: "/v1/datasets", key: admin, body: mp(t, "file", "table.xlsx"), header: ct(mpType)}, 415},
 		{"upload no file", req{method: "POST", path: "/v1/datasets", key: admin, body: mp(t, "other", "a.csv"), header: ct(mpType)}, 400},
 		{"upload too large", req{method: "POST", path: "/v1/datasets", key: admin, body: bigMultipart(t), header: ct(mpType)}, 413},

@@ -28,8 +28,10 @@ import (
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/edge"
 	"synthos.dev/synthos/shared/health"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/keyring"
@@ -37,6 +39,7 @@ import (
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/secrets"
+	"synthos.dev/synthos/shared/secrules"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/topics"
 	"synthos.dev/synthos/shared/webhooks"
@@ -152,6 +155,13 @@ type fixtureOptions struct {
 	// objectsRegion (an s3 region).
 	destinations  bool
 	objectsRegion string
+	// securityRules replaces the edge's security rules (nil: the defaults).
+	securityRules []secrules.Rule
+	// edgeEnv configures the edge (SYNTHOS_… variables; nil: defaults);
+	// redisPrefix keys its Redis state; counter counts security events.
+	edgeEnv     map[string]string
+	redisPrefix string
+	counter     edge.Counter
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -226,7 +236,23 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 			t.Fatal(err)
 		}
 	}
-	h, err := NewWithOptions(env, Options{Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog, Vertex: o.vertex, PredictRowsPerSecond: o.predictRate,
+	var guard *edge.Guard
+	if o.securityRules != nil || o.edgeEnv != nil || o.counter != nil {
+		cfg, err := config.LoadMap(context.Background(), o.edgeEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ent, err := entitlements.New(st, catalog, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if guard, err = edge.FromConfig(context.Background(), cfg, edge.Deps{State: st, Events: pub, Rules: o.securityRules,
+			Plans: ent.Plan, RedisPrefix: o.redisPrefix, Counter: o.counter}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	h, err := NewWithOptions(env, Options{Edge: guard, Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog, Vertex: o.vertex, PredictRowsPerSecond: o.predictRate,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
 		ChunkGranularity: o.chunkGranularity, Keyring: ring})
 	if err != nil {

@@ -13,6 +13,7 @@ package billingwebhooks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"synthos.dev/synthos/shared/billing"
 	"synthos.dev/synthos/shared/billing/paddle"
 	"synthos.dev/synthos/shared/billing/stripe"
+	"synthos.dev/synthos/shared/edge"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/web"
@@ -62,7 +64,14 @@ func NewWithConfig(env *platform.Env, cfg billing.Config) (http.Handler, error) 
 		Secrets: billing.SecretList(src, cfg.StripeSecretName), Tolerance: cfg.StripeTolerance,
 		IgnoreAPIVersionMismatch: cfg.StripeIgnoreAPIVersion,
 	}))
-	return mux, nil
+	// The security edge: headers, size limits, IP rules and bans, per-address
+	// rate limits and the WAF (bodies are HMAC-verified, so the WAF reads
+	// their headers only).
+	guard, err := edge.FromConfig(context.Background(), env.Config, edge.Deps{Events: env.Events, Logger: env.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("billingwebhooks: %w", err)
+	}
+	return guard.Wrap(mux), nil
 }
 
 // verifier checks a provider's signature header and decodes the event.

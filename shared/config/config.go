@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -155,7 +156,43 @@ type Config struct {
 	// PredictRowsPerSecond bounds the rows each tenant predicts a second
 	// through POST /v1/models/{id}:predict, per instance; 0 is unbounded.
 	PredictRowsPerSecond float64 `env:"SYNTHOS_PREDICT_ROWS_PER_SECOND, default=200000"`
-	AI                   AI
+
+	// Security edge (package shared/edge) of the public HTTP functions.
+
+	// RedisURL, when set, keeps rate limits, security-rule rates and bans
+	// in Redis (Memorystore), shared by every instance; otherwise each
+	// instance keeps its own, a weaker guarantee (see README).
+	RedisURL string `env:"SYNTHOS_REDIS_URL, default="`
+	// TrustedProxies is how many proxies in front of the functions append
+	// to X-Forwarded-For (Google's front end: 1; an external load balancer
+	// too: 2); 0 believes only the connection's peer.
+	TrustedProxies int `env:"SYNTHOS_TRUSTED_PROXIES, default=0"`
+	// IPAllow and IPDeny are platform-wide CIDR lists.
+	IPAllow []string `env:"SYNTHOS_IP_ALLOW, default="`
+	IPDeny  []string `env:"SYNTHOS_IP_DENY, default="`
+	// WAFMode is block, detect or off; WAFParanoia CRS's paranoia level
+	// (1-4); WAFThreshold the inbound anomaly score that blocks.
+	WAFMode      string `env:"SYNTHOS_WAF_MODE, default=block"`
+	WAFParanoia  int    `env:"SYNTHOS_WAF_PARANOIA, default=1"`
+	WAFThreshold int    `env:"SYNTHOS_WAF_ANOMALY_THRESHOLD, default=5"`
+	// SecurityRulesFile replaces the built-in security rules (JSON).
+	SecurityRulesFile string `env:"SYNTHOS_SECURITY_RULES_FILE, default="`
+	// Per-address limits on every request, before authentication.
+	RateIPPerMinute int `env:"SYNTHOS_RATE_IP_PER_MINUTE, default=1200"`
+	RateIPBurst     int `env:"SYNTHOS_RATE_IP_BURST, default=300"`
+	// Per-key and per-tenant limits for plans that set none.
+	RateKeyPerMinute    int `env:"SYNTHOS_RATE_KEY_PER_MINUTE, default=600"`
+	RateKeyBurst        int `env:"SYNTHOS_RATE_KEY_BURST, default=100"`
+	RateTenantPerMinute int `env:"SYNTHOS_RATE_TENANT_PER_MINUTE, default=1200"`
+	// AuthFailuresPerMinute is how many failed authentications one address
+	// may make a minute (at once, too) before it is banned.
+	AuthFailuresPerMinute int `env:"SYNTHOS_AUTH_FAILURES_PER_MINUTE, default=10"`
+	// BanBase and BanMax bound automatic bans: the n-th strike bans for
+	// BanBase·2^(n-1), at most BanMax.
+	BanBase time.Duration `env:"SYNTHOS_BAN_BASE, default=1m"`
+	BanMax  time.Duration `env:"SYNTHOS_BAN_MAX, default=24h"`
+
+	AI AI
 }
 
 // complianceRegimes are the regimes a compliance report knows.
@@ -299,6 +336,10 @@ var Variables = []string{
 	"SYNTHOS_CLAUDE_VERTEX_LOCATION",
 	"SYNTHOS_METRICS", "SYNTHOS_TRACES", "SYNTHOS_PLATFORM_ADMIN_TENANTS",
 	"SYNTHOS_OBJECTS_REGION",
+	"SYNTHOS_REDIS_URL", "SYNTHOS_TRUSTED_PROXIES", "SYNTHOS_IP_ALLOW", "SYNTHOS_IP_DENY",
+	"SYNTHOS_WAF_MODE", "SYNTHOS_WAF_PARANOIA", "SYNTHOS_WAF_ANOMALY_THRESHOLD", "SYNTHOS_SECURITY_RULES_FILE",
+	"SYNTHOS_RATE_IP_PER_MINUTE", "SYNTHOS_RATE_IP_BURST", "SYNTHOS_RATE_KEY_PER_MINUTE", "SYNTHOS_RATE_KEY_BURST",
+	"SYNTHOS_RATE_TENANT_PER_MINUTE", "SYNTHOS_AUTH_FAILURES_PER_MINUTE", "SYNTHOS_BAN_BASE", "SYNTHOS_BAN_MAX",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -497,6 +538,46 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.AI.validate(bad)
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		bad("SYNTHOS_REDIS_URL", "must be redis://HOST:PORT[/DB] or rediss:// (TLS), e.g. redis://10.0.0.3:6379; leave unset for in-process limits")
+	}
+	if c.TrustedProxies < 0 || c.TrustedProxies > 10 {
+		bad("SYNTHOS_TRUSTED_PROXIES", "%d is out of range; use 0 (no proxy) to 10 (Cloud Functions behind Google's front end: 1; behind an external load balancer too: 2)", c.TrustedProxies)
+	}
+	for v, list := range map[string][]string{"SYNTHOS_IP_ALLOW": c.IPAllow, "SYNTHOS_IP_DENY": c.IPDeny} {
+		for _, item := range list {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			if _, err := netip.ParsePrefix(item); err != nil {
+				if _, err := netip.ParseAddr(item); err != nil {
+					bad(v, "%q is neither a CIDR nor an address; list items such as 203.0.113.0/24 or 2001:db8::/32, comma-separated", item)
+				}
+			}
+		}
+	}
+	switch strings.ToLower(c.WAFMode) {
+	case "block", "detect", "off":
+	default:
+		bad("SYNTHOS_WAF_MODE", "%q is not supported; use block (the default), detect (log only) or off", c.WAFMode)
+	}
+	if c.WAFParanoia < 1 || c.WAFParanoia > 4 {
+		bad("SYNTHOS_WAF_PARANOIA", "%d is out of range; use 1 (the default, fewest false positives) to 4", c.WAFParanoia)
+	}
+	if c.WAFThreshold < 1 || c.WAFThreshold > 10000 {
+		bad("SYNTHOS_WAF_ANOMALY_THRESHOLD", "%d is out of range; use 1 to 10000, e.g. 5 (the default: one critical match blocks)", c.WAFThreshold)
+	}
+	for v, n := range map[string]int{"SYNTHOS_RATE_IP_PER_MINUTE": c.RateIPPerMinute, "SYNTHOS_RATE_IP_BURST": c.RateIPBurst,
+		"SYNTHOS_RATE_KEY_PER_MINUTE": c.RateKeyPerMinute, "SYNTHOS_RATE_KEY_BURST": c.RateKeyBurst,
+		"SYNTHOS_RATE_TENANT_PER_MINUTE": c.RateTenantPerMinute, "SYNTHOS_AUTH_FAILURES_PER_MINUTE": c.AuthFailuresPerMinute} {
+		if n < 0 || n > 100_000_000 {
+			bad(v, "%d is out of range; use 0 (no limit) to 100000000", n)
+		}
+	}
+	if c.BanBase <= 0 || c.BanMax < c.BanBase {
+		bad("SYNTHOS_BAN_BASE", "%v (with SYNTHOS_BAN_MAX %v) is out of range; use a positive duration such as 1m, and a SYNTHOS_BAN_MAX at least as long, e.g. 24h", c.BanBase, c.BanMax)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
 	}

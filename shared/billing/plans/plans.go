@@ -41,6 +41,15 @@ type Plan struct {
 	ReportRetentionDays int `json:"report_retention_days"`
 	// PriceIDs are the provider price ids that buy this plan.
 	PriceIDs []string `json:"price_ids,omitempty"`
+	// RequestsPerMinute and RequestBurst limit API requests per key
+	// (GCRA: the burst at once, then the rate); TenantRequestsPerMinute
+	// limits all of a tenant's keys together, with a burst of twice the
+	// key burst. Zero uses the configuration's defaults
+	// (SYNTHOS_RATE_KEY_PER_MINUTE, SYNTHOS_RATE_KEY_BURST,
+	// SYNTHOS_RATE_TENANT_PER_MINUTE).
+	RequestsPerMinute       int `json:"requests_per_minute,omitempty"`
+	RequestBurst            int `json:"request_burst,omitempty"`
+	TenantRequestsPerMinute int `json:"tenant_requests_per_minute,omitempty"`
 }
 
 // ErrInvalid reports a catalog that cannot be used.
@@ -55,9 +64,12 @@ type Catalog struct {
 
 // defaultPlans is the built-in catalog; a test checks that New accepts it.
 var defaultPlans = []Plan{
-	{Name: Free, RowsPerMonth: 100_000, RowsPerJob: 10_000, ConcurrentJobs: 1, ReportRetentionDays: 7},
-	{Name: Pro, RowsPerMonth: 10_000_000, RowsPerJob: 1_000_000, DPAllowed: true, ConcurrentJobs: 5, ReportRetentionDays: 90},
-	{Name: Enterprise, RowsPerMonth: 1_000_000_000, RowsPerJob: 100_000_000, DPAllowed: true, ConcurrentJobs: 50, ReportRetentionDays: 365},
+	{Name: Free, RowsPerMonth: 100_000, RowsPerJob: 10_000, ConcurrentJobs: 1, ReportRetentionDays: 7,
+		RequestsPerMinute: 120, RequestBurst: 60, TenantRequestsPerMinute: 240},
+	{Name: Pro, RowsPerMonth: 10_000_000, RowsPerJob: 1_000_000, DPAllowed: true, ConcurrentJobs: 5, ReportRetentionDays: 90,
+		RequestsPerMinute: 1200, RequestBurst: 300, TenantRequestsPerMinute: 3000},
+	{Name: Enterprise, RowsPerMonth: 1_000_000_000, RowsPerJob: 100_000_000, DPAllowed: true, ConcurrentJobs: 50, ReportRetentionDays: 365,
+		RequestsPerMinute: 12000, RequestBurst: 2000, TenantRequestsPerMinute: 30000},
 }
 
 // Default returns the built-in catalog. It lists no price ids, so every
@@ -87,6 +99,9 @@ func New(plans []Plan) (*Catalog, error) {
 		}
 		if p.RowsPerMonth <= 0 || p.RowsPerJob <= 0 || p.ConcurrentJobs <= 0 || p.ReportRetentionDays <= 0 {
 			errs = append(errs, fmt.Errorf("plan %q: rows_per_month, rows_per_job, concurrent_jobs and report_retention_days must be positive", name))
+		}
+		if p.RequestsPerMinute < 0 || p.RequestBurst < 0 || p.TenantRequestsPerMinute < 0 {
+			errs = append(errs, fmt.Errorf("plan %q: requests_per_minute, request_burst and tenant_requests_per_minute cannot be negative (0: the configured default)", name))
 		}
 		for _, id := range p.PriceIDs {
 			if other, dup := c.byPrice[id]; dup {

