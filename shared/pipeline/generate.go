@@ -293,7 +293,7 @@ func (p *Pipeline) sample(ctx context.Context, m synth.Model, j *jobs.Job, shard
 		if err != nil {
 			return err
 		}
-		if err := m.Sample(ctx, j.Request.Rows, shard, j.Shards, j.Request.Seed, opts, tw); err != nil {
+		if err := synth.SampleParallel(ctx, m, j.Request.Rows, shard, j.Shards, j.Request.Seed, opts, tw, 0); err != nil {
 			_ = tw.Abort()
 			return err
 		}
