@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 
+	"synthos.dev/synthos/shared/fanout"
+
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/datasets"
@@ -139,7 +141,11 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	}
 	p.crash("fitted")
 
-	shards := int((rows + p.opts.ShardRows - 1) / p.opts.ShardRows)
+	plan, err := fanout.Choose(fanout.Job{Rows: rows, Columns: len(model.Columns()), Format: format, MaxShardRows: p.opts.ShardRows}, fanout.Generate)
+	if err != nil {
+		return permanent("job %s: %w", j.ID, err)
+	}
+	shards := plan.Shards
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Sampling, func(j *jobs.Job) {
 		j.Request.Rows, j.Shards, j.ShardDone, j.ShardWindow = rows, max(shards, 1), nil, p.opts.ShardWindow
 	}); err != nil {
