@@ -3,8 +3,9 @@ GO       ?= go
 PKGS     ?= ./...
 BENCH    ?= .
 ADDR     ?= 127.0.0.1:8080
+SCALE_ROWS ?= 10000000
 
-.PHONY: run test fmt-check tidy-check vet unit bench lint build zip emulators clean help deploy destroy tf-validate deploy-check
+.PHONY: run test fmt-check tidy-check vet unit bench bench-scale lint build zip emulators clean help deploy destroy tf-validate deploy-check
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -31,6 +32,14 @@ unit: ## tests without emulators (emulator suites skip, naming the service)
 
 bench: ## benchmarks (BENCH=regexp PKGS=./shared/synth/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
+
+bench-scale: ## scale benchmarks (parallel sampling, a shard per format, a SCALE_ROWS-row fan-out simulation) as a table in bench-scale.md
+	@set -o pipefail 2>/dev/null; { \
+	$(GO) test -count=1 -run='^$$' -bench='SampleParallel' -benchtime=1000000x -benchmem ./shared/synth/ && \
+	$(GO) test -count=1 -run='^$$' -bench='Shard' -benchtime=500000x -benchmem ./shared/fanout/ && \
+	SYNTHOS_BIG=1 SYNTHOS_SIM_ROWS=$(SCALE_ROWS) $(GO) test -count=1 -timeout 120m -run='^TestFanoutSimulation$$' -v ./shared/fanout/; \
+	} 2>&1 | tee bench-scale.out | awk -f .ci/bench-table.awk > bench-scale.md; \
+	cat bench-scale.md
 
 emulators: ## start the emulators and open a shell with their variables set
 	.ci/with-emulators.sh $$SHELL
