@@ -8,7 +8,8 @@
 //
 //	seconds(rows) = rows × columns × CellSeconds[format] / CPUs
 //	peak memory   = BaseBytes + ModelBytes + window
-//	window        = 2 × CPUs × synth task rows × columns × BytesPerCell
+//	window        = 2 × CPUs × max(synth.MaxTaskBytes, one block's cells)
+//	                (0 on one CPU, where sampling runs on the caller)
 //
 // Sampling streams, so memory does not grow with the shard's rows: it is a
 // feasibility check (a model too large for the instance fails the plan)
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -63,13 +65,9 @@ const (
 	// BaseBytes is an instance's memory before the model: Go runtime,
 	// clients, the object store's upload buffer (16 MiB chunks) and slack.
 	BaseBytes = 96 << 20
-	// BytesPerCell is a buffered sampled cell: its bytes and end offset.
-	BytesPerCell = 12
 	// DefaultModelBytes stands for the model's memory when the caller does
 	// not know it: a tree model of adult is a few MB; this is generous.
 	DefaultModelBytes = 64 << 20
-	// taskRows is the largest synth.SampleParallel task (64 blocks).
-	taskRows = 64 * 4096
 )
 
 // Job is what the model needs to know of a generate job.
@@ -114,7 +112,11 @@ func Choose(j Job, l Limits) (Plan, error) {
 	if model <= 0 {
 		model = DefaultModelBytes
 	}
-	peak := int64(BaseBytes) + model + int64(2*l.CPUs)*taskRows*int64(j.Columns)*BytesPerCell
+	var window int64
+	if l.CPUs > 1 {
+		window = int64(2*l.CPUs) * max(synth.MaxTaskBytes, synth.BlockRows*synth.BytesPerCell*int64(j.Columns))
+	}
+	peak := int64(BaseBytes) + model + window
 	if peak > l.Memory {
 		return Plan{}, fmt.Errorf("fanout.Choose: an instance needs about %d MiB (model %d MiB) but has %d MiB: %w", peak>>20, model>>20, l.Memory>>20, ErrTooLarge)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -39,6 +40,7 @@ func TestChoose(t *testing.T) {
 		{"too many shards at the cap: larger shards", Job{Rows: 100_000_000, Columns: 15, Format: table.CSV, MaxShardRows: 1000}, Generate, MaxShards, 10_000, "MaxShards", nil},
 		{"too large for any plan", Job{Rows: 1 << 50, Columns: 15, Format: table.CSV}, Generate, 0, 0, "", ErrTooLarge},
 		{"model larger than the instance", Job{Rows: 10, Columns: 15, Format: table.CSV, ModelBytes: 3 << 30}, Generate, 0, 0, "", ErrTooLarge},
+		{"window of wide rows too large for two CPUs", Job{Rows: 10, Columns: 20_000, Format: table.CSV}, Limits{Memory: 2 << 30, CPUs: 2, Timeout: time.Hour}, 0, 0, "", ErrTooLarge},
 		{"timeout shorter than a row", Job{Rows: 10, Columns: 15, Format: table.CSV}, Limits{Memory: 1 << 30, CPUs: 1, Timeout: time.Nanosecond}, 0, 0, "", ErrTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,6 +70,23 @@ func TestChoose(t *testing.T) {
 				t.Fatalf("peak %d over memory %d", p.PeakBytes, tc.limits.Memory)
 			}
 		})
+	}
+}
+
+func TestChoosePeak(t *testing.T) {
+	one, err := Choose(Job{Rows: 10, Columns: 15, Format: table.CSV}, Generate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.PeakBytes != BaseBytes+DefaultModelBytes {
+		t.Fatalf("one CPU samples on the caller (no window): peak %d, want %d", one.PeakBytes, BaseBytes+DefaultModelBytes)
+	}
+	two, err := Choose(Job{Rows: 10, Columns: 15, Format: table.CSV, ModelBytes: 1 << 20}, Limits{Memory: 2 << 30, CPUs: 2, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(BaseBytes + 1<<20 + 4*synth.MaxTaskBytes); two.PeakBytes != want {
+		t.Fatalf("two CPUs: peak %d, want %d (a window of 4 tasks)", two.PeakBytes, want)
 	}
 }
 

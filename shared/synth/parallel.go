@@ -22,14 +22,17 @@ import (
 // tasks. Memory stays flat (the window, not the sample, is buffered) and
 // the output is byte-identical to m.Sample's whatever the number of workers.
 
-// Task sizes, in blocks. A task pays one Sample call's setup (the drawer
-// and the exact-copy guard's hash set, which grows with the training
-// rows), so tasks grow with the training set (see taskBlocks); the cap
-// bounds the reorder window's memory (about 64 × 4,096 rows × ~150 bytes,
-// 40 MB, per task at most).
+// Task sizes. A task pays one Sample call's setup (the drawer and the
+// exact-copy guard's hash set, which grows with the training rows), so
+// tasks grow with the training set (see taskBlocks), from minTaskBlocks to
+// maxTaskBlocks blocks, but a task's buffered cells stay within
+// MaxTaskBytes (estimated at BytesPerCell a cell) unless one block is
+// larger: the reorder window holds at most 2 × workers tasks.
 const (
 	minTaskBlocks = 4
 	maxTaskBlocks = 64
+	MaxTaskBytes  = 16 << 20
+	BytesPerCell  = 12 // a short cell's bytes and its 4-byte end offset
 )
 
 // SampleParallel writes to w the rows m.Sample(ctx, n, shard, shards,
@@ -48,7 +51,7 @@ func SampleParallel(ctx context.Context, m Model, n int64, shard, shards int, se
 	if n < 0 || shards < 1 || shard < 0 || shard >= shards || w == nil || m == nil {
 		return fmt.Errorf("synth.SampleParallel: n=%d shard=%d shards=%d: %w", n, shard, shards, ErrInvalid)
 	}
-	per := taskBlocks(m)
+	per := taskBlocks(m, len(m.Columns()))
 	b0, b1 := shardBlocks(n, shard, shards)
 	if workers == 1 || opts.Accept != nil || b1-b0 <= per {
 		return m.Sample(ctx, n, shard, shards, seed, opts, w)
@@ -85,11 +88,11 @@ func taskCall(n int64, nb, t0, want uint64) (nn int64, shard, shards int, t1 uin
 	}
 }
 
-// taskBlocks picks the blocks per task for m: enough rows that building
-// the exact-copy guard (about one insert per training row) costs a few
-// percent of sampling (a row costs some tens of inserts), within the
-// bounds above.
-func taskBlocks(m Model) uint64 {
+// taskBlocks picks the blocks per task for m with cols columns: rows at
+// least the training rows, so that building the exact-copy guard (about one
+// insert per training row) costs a few percent of sampling (a row costs
+// some tens of inserts), within the bounds above.
+func taskBlocks(m Model, cols int) uint64 {
 	var hashes int
 	switch m := m.(type) {
 	case *Tree:
@@ -97,8 +100,8 @@ func taskBlocks(m Model) uint64 {
 	case *Copula:
 		hashes = len(m.Schema.RowHashes)
 	}
-	b := uint64(hashes) / BlockRows // rows per task ≥ training rows
-	return min(max(b, minTaskBlocks), maxTaskBlocks)
+	b := min(max(uint64(hashes)/BlockRows, minTaskBlocks), maxTaskBlocks)
+	return max(min(b, MaxTaskBytes/(BlockRows*BytesPerCell*uint64(max(cols, 1)))), 1)
 }
 
 // flatRows holds a task's rows as one byte buffer and cell end offsets:
