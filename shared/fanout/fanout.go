@@ -49,8 +49,8 @@ var Generate = Limits{Memory: 2 << 30, CPUs: 1, Timeout: 540 * time.Second}
 // "Scale" lists the figures), rounded up. Parquet jobs sample JSON Lines
 // parts (converted when the parts are composed), so they cost JSON Lines.
 var CellSeconds = map[table.Format]float64{
-	table.CSV:     250e-9,
-	table.TSV:     250e-9,
+	table.CSV:     300e-9,
+	table.TSV:     300e-9,
 	table.JSONL:   350e-9,
 	table.Parquet: 350e-9,
 }

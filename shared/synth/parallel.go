@@ -207,6 +207,7 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 	})
 	topts := opts
 	topts.Progress = nil
+	ncol := len(m.Columns())
 	var hint int
 	var hintMu sync.Mutex
 	for range workers {
@@ -215,7 +216,7 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 				hintMu.Lock()
 				h := hint
 				hintMu.Unlock()
-				buf := &flatRows{cells: make([]byte, 0, h)}
+				buf := &flatRows{cells: make([]byte, 0, h), ends: make([]uint32, 0, t.rows*int64(ncol))}
 				err := m.Sample(ctx, t.n, t.shard, t.shards, seed, topts, buf)
 				if err != nil {
 					err = fmt.Errorf("synth.SampleParallel: %w", err)
@@ -234,7 +235,7 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 
 	total := int64(min(b1*BlockRows, uint64(n)) - b0*BlockRows)
 	var done int64
-	row := make([]string, 0, len(m.Columns()))
+	row := make([]string, 0, ncol)
 	for seq := 0; done < total; seq++ {
 		var res taskResult
 		select {
