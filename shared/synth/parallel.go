@@ -244,6 +244,11 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 			return context.Cause(ctx)
 		}
 		if res.err != nil {
+			if ctx.Err() != nil {
+				// A task canceled because a later one failed reports the
+				// cancellation; the failure is the cause.
+				return context.Cause(ctx)
+			}
 			return res.err
 		}
 		if err := res.rows.replay(w, row); err != nil {

@@ -112,14 +112,23 @@ type failAt struct {
 	Model
 	bad   uint64
 	calls atomic.Int64
+	// wait, when set, makes the call covering block waitAt wait for the
+	// cancellation the failure causes.
+	wait   bool
+	waitAt uint64
 }
 
 var errInjected = errors.New("injected")
 
 func (f *failAt) Sample(ctx context.Context, n int64, shard, shards int, seed uint64, opts SampleOptions, w RowWriter) error {
 	f.calls.Add(1)
-	if b0, b1 := shardBlocks(n, shard, shards); b0 <= f.bad && f.bad < b1 {
+	b0, b1 := shardBlocks(n, shard, shards)
+	if b0 <= f.bad && f.bad < b1 {
 		return errInjected
+	}
+	if f.wait && b0 <= f.waitAt && f.waitAt < b1 {
+		<-ctx.Done()
+		return ctx.Err()
 	}
 	return f.Model.Sample(ctx, n, shard, shards, seed, opts, w)
 }
@@ -141,6 +150,21 @@ func TestSampleParallelErrorStops(t *testing.T) {
 	}
 	if rows > 8*BlockRows {
 		t.Fatalf("%d rows written, but block 8 failed", rows)
+	}
+}
+
+// TestSampleParallelErrorNotCancel checks that the error returned is the
+// failure, not the cancellation it caused in an earlier task the writer
+// waits for.
+func TestSampleParallelErrorNotCancel(t *testing.T) {
+	m := &failAt{Model: fitAdultKind(t, KindCopula), bad: 8, wait: true, waitAt: 4}
+	var rows int64
+	err := SampleParallel(context.Background(), m, BlockRows*400, 0, 1, 1, SampleOptions{}, rowFunc(func([]string) error { rows++; return nil }), 2)
+	if !errors.Is(err, errInjected) || errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the injected error", err)
+	}
+	if rows != 4*BlockRows {
+		t.Fatalf("%d rows written, want the first task's %d", rows, 4*BlockRows)
 	}
 }
 
