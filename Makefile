@@ -34,12 +34,13 @@ bench: ## benchmarks (BENCH=regexp PKGS=./shared/synth/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
 
 bench-scale: ## scale benchmarks (parallel sampling, a shard per format, a SCALE_ROWS-row fan-out simulation) as a table in bench-scale.md
-	@set -o pipefail 2>/dev/null; { \
-	$(GO) test -count=1 -run='^$$' -bench='SampleParallel' -benchtime=1000000x -benchmem ./shared/synth/ && \
-	$(GO) test -count=1 -run='^$$' -bench='Shard' -benchtime=500000x -benchmem ./shared/fanout/ && \
+	@{ \
+	$(GO) test -count=1 -run='^$$' -bench='SampleParallel' -benchtime=1000000x -benchmem ./shared/synth/; \
+	$(GO) test -count=1 -run='^$$' -bench='Shard' -benchtime=500000x -benchmem ./shared/fanout/; \
 	SYNTHOS_BIG=1 SYNTHOS_SIM_ROWS=$(SCALE_ROWS) $(GO) test -count=1 -timeout 120m -run='^TestFanoutSimulation$$' -v ./shared/fanout/; \
 	} 2>&1 | tee bench-scale.out | awk -f .ci/bench-table.awk > bench-scale.md; \
-	cat bench-scale.md
+	cat bench-scale.md; \
+	if grep -q '^FAIL' bench-scale.out; then echo "bench-scale: a run failed (see bench-scale.out)"; exit 1; fi
 
 emulators: ## start the emulators and open a shell with their variables set
 	.ci/with-emulators.sh $$SHELL
