@@ -3,8 +3,9 @@ GO       ?= go
 PKGS     ?= ./...
 BENCH    ?= .
 ADDR     ?= 127.0.0.1:8080
+SCALE_ROWS ?= 10000000
 
-.PHONY: run test fmt-check tidy-check vet unit bench lint build zip emulators clean help deploy destroy tf-validate deploy-check vulncheck
+.PHONY: run test fmt-check tidy-check vet unit bench lint build zip emulators clean help deploy destroy tf-validate deploy-check vulncheck bench-scale
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -38,6 +39,15 @@ bench: ## benchmarks (BENCH=regexp PKGS=./shared/synth/...)
 GOVULNCHECK ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
 vulncheck: ## known vulnerabilities in the code's call graph (govulncheck; needs vuln.go.dev)
 	$(GO) run $(GOVULNCHECK) $(PKGS)
+
+bench-scale: ## scale benchmarks (parallel sampling, a shard per format, a SCALE_ROWS-row fan-out simulation) as a table in bench-scale.md
+	@{ \
+	$(GO) test -count=1 -run='^$$' -bench='SampleParallel' -benchtime=1000000x -benchmem ./shared/synth/; \
+	$(GO) test -count=1 -run='^$$' -bench='Shard' -benchtime=500000x -benchmem ./shared/fanout/; \
+	SYNTHOS_BIG=1 SYNTHOS_SIM_ROWS=$(SCALE_ROWS) $(GO) test -count=1 -timeout 120m -run='^TestFanoutSimulation$$' -v ./shared/fanout/; \
+	} 2>&1 | tee bench-scale.out | awk -f .ci/bench-table.awk > bench-scale.md; \
+	cat bench-scale.md; \
+	if grep -q '^FAIL' bench-scale.out; then echo "bench-scale: a run failed (see bench-scale.out)"; exit 1; fi
 
 emulators: ## start the emulators and open a shell with their variables set
 	.ci/with-emulators.sh $$SHELL

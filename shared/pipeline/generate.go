@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"synthos.dev/synthos/shared/fanout"
+
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/datasets"
@@ -145,7 +147,11 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	}
 	p.crash("fitted")
 
-	shards := int((rows + p.opts.ShardRows - 1) / p.opts.ShardRows)
+	plan, err := fanout.Choose(fanout.Job{Rows: rows, Columns: len(model.Columns()), Format: format, MaxShardRows: p.opts.ShardRows}, fanout.Generate)
+	if err != nil {
+		return permanent("job %s: %w", j.ID, err)
+	}
+	shards := plan.Shards
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Sampling, func(j *jobs.Job) {
 		j.Request.Rows, j.Shards, j.ShardDone, j.ShardWindow = rows, max(shards, 1), nil, p.opts.ShardWindow
 	}); err != nil {
@@ -306,7 +312,7 @@ func (p *Pipeline) sample(ctx context.Context, m synth.Model, j *jobs.Job, shard
 			return err
 		}
 		rows = &countingWriter{RowWriter: tw}
-		if err := m.Sample(ctx, j.Request.Rows, shard, j.Shards, j.Request.Seed, opts, rows); err != nil {
+		if err := synth.SampleParallel(ctx, m, j.Request.Rows, shard, j.Shards, j.Request.Seed, opts, rows, 0); err != nil {
 			_ = tw.Abort()
 			return err
 		}

@@ -345,7 +345,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		}
 		sink = captured
 	}
-	if err := m.Sample(ctx, f.rows, 0, 1, f.seed, opts, sink); err != nil {
+	if err := synth.SampleParallel(ctx, m, f.rows, 0, 1, f.seed, opts, sink, 0); err != nil {
 		_ = w.Abort()
 		_ = bar.Exit()
 		if errors.Is(err, context.Canceled) {
