@@ -1,13 +1,16 @@
 package destinations_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"synthos.dev/synthos/shared/metrics"
 	"testing"
 	"time"
 
@@ -246,6 +249,12 @@ func TestVerifyNamesMissingPermission(t *testing.T) {
 
 func TestRouterFailover(t *testing.T) {
 	ctx := t.Context()
+	prom, err := metrics.Setup(ctx, metrics.Options{Exporter: metrics.ExportPrometheus, Service: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prom.Shutdown(context.Background())
+	defer metrics.SetDefault(prom.Recorder)()
 	s := newStore(t, statetest.Bolt(t))
 	primaryS3 := destinationstest.NewS3(t, "primary")
 	secondaryS3 := destinationstest.NewS3(t, "secondary")
@@ -283,6 +292,15 @@ func TestRouterFailover(t *testing.T) {
 	}
 	if got, err := b.ReadAll(ctx, loc.Key); err != nil || string(got) != "a,b\n1,2\n" {
 		t.Fatalf("read back from the secondary = %q, %v", got, err)
+	}
+	// The writes are counted by provider and outcome (no destination id).
+	rec := httptest.NewRecorder()
+	prom.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range []string{`synthos_destination_writes_total{outcome="error",provider="s3"} 3`,
+		`synthos_destination_writes_total{outcome="ok",provider="s3"} 2`} {
+		if !strings.Contains(rec.Body.String(), line) {
+			t.Errorf("metrics lack %q", line)
+		}
 	}
 	var ph destinations.Health
 	for _, h := range r.Health() {

@@ -12,6 +12,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/objects"
 )
 
@@ -42,6 +43,7 @@ type Location struct {
 type Health struct {
 	Destination string        `json:"destination"`
 	Name        string        `json:"name"`
+	Provider    string        `json:"provider"`
 	Writes      int64         `json:"writes"`
 	Errors      int64         `json:"errors"`
 	Consecutive int           `json:"consecutive_errors"`
@@ -128,7 +130,7 @@ func (r *Router) Bucket(ctx context.Context, tenant, id string) (*blob.Bucket, e
 	}
 	r.buckets[id] = b
 	if _, ok := r.health[id]; !ok {
-		r.health[id] = &Health{Destination: id, Name: d.Name, Healthy: true}
+		r.health[id] = &Health{Destination: id, Name: d.Name, Provider: d.Provider(), Healthy: true}
 	}
 	return b, nil
 }
@@ -218,7 +220,7 @@ func (r *Router) putWithRetries(ctx context.Context, id string, b *blob.Bucket, 
 	for attempt := 1; attempt <= r.o.Attempts; attempt++ {
 		start := time.Now()
 		err = objects.Put(ctx, b, key, write, opts)
-		r.observe(id, time.Since(start), err)
+		r.observe(ctx, id, time.Since(start), err)
 		if err == nil || !retryable(err) || attempt == r.o.Attempts {
 			return err
 		}
@@ -242,14 +244,19 @@ func retryable(err error) bool {
 	return !errors.Is(err, context.Canceled)
 }
 
-func (r *Router) observe(id string, took time.Duration, err error) {
+func (r *Router) observe(ctx context.Context, id string, took time.Duration, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h, ok := r.health[id]
 	if !ok {
-		h = &Health{Destination: id, Name: r.o.PlatformName, Healthy: true}
+		h = &Health{Destination: id, Name: r.o.PlatformName, Provider: "platform", Healthy: true}
 		r.health[id] = h
 	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	metrics.Default().DestinationWrite(ctx, h.Provider, outcome, took)
 	h.Writes++
 	if h.Latency == 0 {
 		h.Latency = took

@@ -51,13 +51,15 @@ const (
 	ProviderCost       = "synthos_ai_provider_cost"
 	BudgetPauses       = "synthos_budget_guard_pauses"
 	StuckJobs          = "synthos_jobs_reaped"
+	DestinationWrites  = "synthos_destination_writes"
+	DestinationLatency = "synthos_destination_write_duration"
 )
 
 // Names lists every instrument, for checks that reference them (Terraform).
 func Names() []string {
 	return []string{HTTPRequests, HTTPDuration, Jobs, RowsGenerated, FitDuration, SampleDuration,
 		EpsilonSpent, QuotaUsed, WebhookDeliveries, MessageDuration, MessageRedelivered, DeadLetters,
-		SecurityEvents, ProviderCalls, ProviderCost, BudgetPauses, StuckJobs}
+		SecurityEvents, ProviderCalls, ProviderCost, BudgetPauses, StuckJobs, DestinationWrites, DestinationLatency}
 }
 
 // MaxValues is how many distinct values one label keeps before new ones are
@@ -91,6 +93,8 @@ type Recorder struct {
 	providerCost  metric.Float64Counter
 	budgetPauses  metric.Int64Counter
 	reaped        metric.Int64Counter
+	destWrites    metric.Int64Counter
+	destLatency   metric.Float64Histogram
 
 	labels sync.Map // label key → *limiter
 	sets   sync.Map // httpKey → metric.MeasurementOption (the hot path's attribute set)
@@ -144,6 +148,8 @@ func New(mp metric.MeterProvider) (*Recorder, error) {
 	r.providerCost = fc(ProviderCost, "USD", "AI provider cost in US dollars, by provider and model")
 	r.budgetPauses = c(BudgetPauses, "{pause}", "Generation paused by the budget guard, by reason")
 	r.reaped = c(StuckJobs, "{job}", "Jobs the reaper found past their lease, by outcome (resumed, failed)")
+	r.destWrites = c(DestinationWrites, "{write}", "Object writes to storage destinations (tenants' buckets and the platform's), by provider and outcome")
+	r.destLatency = h(DestinationLatency, "Time of one object write to a storage destination, by provider")
 	if err != nil {
 		return nil, err
 	}
@@ -291,6 +297,14 @@ func (r *Recorder) DeadLetter(ctx context.Context, subscription string) {
 // waf_block, rate_limited, ban...).
 func (r *Recorder) SecurityEvent(ctx context.Context, kind string) {
 	r.security.Add(ctx, 1, r.attrs("kind", kind))
+}
+
+// DestinationWrite records one object write to a storage destination:
+// provider is gs, s3, azblob or platform (never a destination id: tenants'
+// buckets would make the label unbounded), outcome ok or error.
+func (r *Recorder) DestinationWrite(ctx context.Context, provider, outcome string, d time.Duration) {
+	r.destWrites.Add(ctx, 1, r.attrs("provider", provider, "outcome", outcome))
+	r.destLatency.Record(ctx, d.Seconds(), r.attrs("provider", provider))
 }
 
 // ProviderCall records one AI provider call and its cost in US dollars.

@@ -64,6 +64,7 @@ func TestPrometheusExposition(t *testing.T) {
 	r.ProviderCall(ctx, "anthropic", "claude", "ok", 0.0125)
 	r.BudgetPause(ctx, "budget_exceeded")
 	r.Reaped(ctx, "resumed", 2)
+	r.DestinationWrite(ctx, "s3", "error", 30*time.Millisecond)
 
 	text := scrape(t, p.Handler)
 	fams := families(text)
@@ -74,6 +75,7 @@ func TestPrometheusExposition(t *testing.T) {
 		"synthos_pubsub_handle_duration_seconds", "synthos_pubsub_redeliveries_total",
 		"synthos_pubsub_dead_letters_total", "synthos_security_events_total", "synthos_ai_provider_calls_total",
 		"synthos_ai_provider_cost_USD_total", "synthos_budget_guard_pauses_total", "synthos_jobs_reaped_total",
+		"synthos_destination_writes_total", "synthos_destination_write_duration_seconds",
 	}
 	for _, w := range want {
 		if !fams[w] {
@@ -94,6 +96,7 @@ func TestPrometheusExposition(t *testing.T) {
 		`synthos_pubsub_redeliveries_total{subscription="generate"} 1`,
 		`synthos_pubsub_handle_duration_seconds_count{outcome="error",subscription="generate"} 1`,
 		`synthos_jobs_reaped_total{outcome="resumed"} 2`,
+		`synthos_destination_writes_total{outcome="error",provider="s3"} 1`,
 	} {
 		if !strings.Contains(text, line) {
 			t.Errorf("scrape lacks %q:\n%s", line, text)
