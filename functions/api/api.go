@@ -130,7 +130,7 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Destinations = env.Destinations
+	svc.Destinations, svc.Placement = env.Destinations, env.Placement()
 	if o.MaxUpload > 0 {
 		svc.MaxUpload = o.MaxUpload
 	}
@@ -292,6 +292,7 @@ func (s *server) table() []route {
 		{"PUT", "/v1/designs/{name}", apikeys.Write, s.putDesign},
 		{"GET", "/v1/designs/{name}/versions", apikeys.Read, s.listDesignVersions},
 		{"POST", "/v1/destinations", apikeys.Admin, s.createDestination},
+		{"POST", "/v1/datasets/import", apikeys.Write, s.importDataset},
 		{"GET", "/v1/destinations", apikeys.Read, s.listDestinations},
 		{"GET", "/v1/destinations/{id}", apikeys.Read, s.getDestination},
 		{"POST", "/v1/destinations/{id}/verify", apikeys.Admin, s.verifyDestination},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -94,6 +95,17 @@ func TestDestinationsAndResidency(t *testing.T) {
 	}
 	f.finish("acme", r.json(t)["id"].(string))
 
+	// Inputs from the tenant's bucket: an object imported as a dataset.
+	putS3(t, s3.URL, "eu-bucket", "synthos/in/customers.csv", sampleCSV)
+	r = f.do(req{method: "POST", path: "/v1/datasets/import", key: admin, body: map[string]any{"destination": eu, "key": "in/customers.csv"}})
+	if r.status != 201 || r.json(t)["status"] != "ready" || r.json(t)["name"] != "customers.csv" {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	putS3(t, s3.URL, "us-bucket", "synthos/in/customers.csv", sampleCSV)
+	if r = f.do(req{method: "POST", path: "/v1/datasets/import", key: admin, body: map[string]any{"destination": us, "key": "/in/customers.csv"}}); r.status != 400 {
+		t.Errorf("import of an escaping key: %d %s", r.status, r.body)
+	}
+
 	// The tenant policy: a policy whose destination leaves its zone is refused.
 	r = f.do(req{method: "PUT", path: "/v1/storage-policy", key: admin, body: map[string]any{"residency": "eu", "primary": us}})
 	if r.status != 422 || r.errCode(t) != "residency_violation" {
@@ -105,6 +117,14 @@ func TestDestinationsAndResidency(t *testing.T) {
 	}
 	if r = f.do(req{method: "GET", path: "/v1/storage-policy", key: reader}); r.json(t)["primary"] != eu {
 		t.Errorf("get tenant policy: %s", r.body)
+	}
+	// With the tenant in the EU, importing from the US bucket is refused.
+	if r = f.do(req{method: "PUT", path: "/v1/storage-policy", key: admin, body: map[string]any{"residency": "eu", "primary": eu}}); r.status != 200 {
+		t.Fatalf("tenant residency: %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/datasets/import", key: admin, body: map[string]any{"destination": us, "key": "in/customers.csv"}})
+	if r.status != 422 || r.errCode(t) != "residency_violation" {
+		t.Fatalf("EU tenant importing from a US bucket: %d %s", r.status, r.body)
 	}
 	if r = f.do(req{method: "DELETE", path: "/v1/destinations/" + us, key: admin}); r.status != 204 {
 		t.Errorf("delete: %d %s", r.status, r.body)
@@ -125,6 +145,9 @@ func exerciseDestinations(t *testing.T, f *fixture, admin, ds string) {
 		t.Fatalf("create destination: %d %s", r.status, r.body)
 	}
 	id := r.json(t)["id"].(string)
+	if r := f.do(req{method: "POST", path: "/v1/datasets/import", key: admin, body: map[string]any{"destination": id, "key": "missing.csv"}}); r.status != 404 {
+		t.Errorf("import of a missing object: %d %s", r.status, r.body)
+	}
 	for _, rq := range []req{
 		{method: "GET", path: "/v1/destinations"},
 		{method: "GET", path: "/v1/destinations/" + id},
@@ -148,5 +171,23 @@ func TestDestinationsNeedRouter(t *testing.T) {
 	admin := f.key("acme", apikeys.Read, apikeys.Admin)
 	if r := f.do(req{method: "GET", path: "/v1/destinations", key: admin}); r.status != 503 {
 		t.Errorf("list without a router: %d %s", r.status, r.body)
+	}
+}
+
+// putS3 stores an object in the fake S3 with a plain PUT (gofakes3 checks
+// no signature).
+func putS3(t *testing.T, base, bucket, key, body string) {
+	t.Helper()
+	rq, err := http.NewRequest("PUT", base+"/"+bucket+"/"+key, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("put %s/%s: %d", bucket, key, res.StatusCode)
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/destinations"
 	"synthos.dev/synthos/shared/web"
 )
@@ -83,4 +84,24 @@ func (s *server) putStoragePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, out)
+}
+
+// importDataset: POST /v1/datasets/import {destination, key, name?} → 201
+// with the dataset read from the tenant's own bucket.
+func (s *server) importDataset(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Destination string `json:"destination"`
+		Key         string `json:"key"`
+		Name        string `json:"name"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	d, err := s.svc.ImportDataset(r.Context(), principal(r), body.Destination, body.Key, body.Name)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusCreated, api.DatasetView(d))
 }

@@ -109,6 +109,9 @@ func exerciseModels(t *testing.T, f *fixture, admin, reader, ds string) {
 	}
 	r = f.do(req{method: "POST", path: "/v1/models/" + id + ":predict", key: reader, body: csvIn, header: map[string]string{"Content-Type": "text/csv"}})
 	lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
+	if r.status != 200 || len(lines) != 201 {
+		t.Fatalf("predict csv: %d %.300s", r.status, r.body)
+	}
 	if r.status != 200 || len(lines) != 201 || !strings.HasSuffix(lines[0], ",prediction") || !strings.HasSuffix(lines[1], ",8039.4580078125") {
 		t.Errorf("predict csv: %d %d lines, %q %q", r.status, len(lines), lines[0], lines[1])
 	}

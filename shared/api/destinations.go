@@ -3,6 +3,12 @@ package api
 import (
 	"context"
 	"fmt"
+	"path"
+	"strings"
+
+	"gocloud.dev/gcerrors"
+
+	"synthos.dev/synthos/shared/datasets"
 
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/destinations"
@@ -140,4 +146,68 @@ func (s *Service) SetStoragePolicy(ctx context.Context, p *apikeys.Principal, da
 func redact(d destinations.Destination) destinations.Destination {
 	d.SealedCredential = nil
 	return d
+}
+
+// ImportDataset reads a table from one of the tenant's storage destinations
+// (key inside it) into a new dataset, streaming it through the upload path
+// (size limit, encryption at rest, validation). A tenant residency policy
+// that the destination or the platform bucket lies outside refuses it
+// before a byte is read.
+func (s *Service) ImportDataset(ctx context.Context, p *apikeys.Principal, destination, key, name string) (*datasets.Dataset, error) {
+	r, err := s.destinations()
+	if err != nil {
+		return nil, err
+	}
+	if destination == "" {
+		return nil, fieldErr("destination", "is required: the id of a storage destination (GET /v1/destinations)")
+	}
+	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "..") {
+		return nil, fieldErr("key", "must name an object inside the destination, e.g. exports/customers.csv")
+	}
+	if name == "" {
+		name = path.Base(key)
+	}
+	format, err := formatOf(name)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Store().Get(ctx, p.Tenant, destination)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := r.Store().GetPolicy(ctx, p.Tenant, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := destinations.CheckResidency(pol.Residency, s.Placement,
+		destinations.Placement{What: "input", Name: d.Name, Provider: d.Provider(), Region: d.Region}); err != nil {
+		return nil, err
+	}
+	id := NewID(ctx, p.Tenant, "dataset", "ds_")
+	if ds, err := s.Datasets.Get(ctx, p.Tenant, id); err == nil {
+		return s.finish(ctx, p, ds, "import") // re-executed under the same Idempotency-Key
+	}
+	b, err := r.Bucket(ctx, p.Tenant, destination)
+	if err != nil {
+		return nil, unavailable("opening the storage destination failed", err)
+	}
+	rd, err := b.NewReader(ctx, key, nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, &CodedError{Code: "not_found", Kind: ErrNotFound, Details: map[string]any{"field": "key"},
+			Msg: fmt.Sprintf("no object %q in destination %s (%s)", key, d.Name, d.URL)}
+	}
+	if err != nil {
+		return nil, unavailable("reading from the storage destination failed", err)
+	}
+	defer rd.Close()
+	ds := &datasets.Dataset{ID: id, Tenant: p.Tenant, Name: name, Key: datasets.DatasetKey(p.Tenant, id, name),
+		Format: format, Status: datasets.Validating, CreatedAt: s.Now().UTC()}
+	if ds.Size, err = s.putObject(ctx, p.Tenant, ds.Key, rd, s.MaxResumable, "POST /v1/datasets/import"); err != nil {
+		return nil, err
+	}
+	if err := s.Datasets.Create(ctx, ds); err != nil {
+		return nil, fmt.Errorf("import %s: %w", id, err)
+	}
+	s.emit(ctx, p, "dataset.imported", id, "success", map[string]string{"destination": destination})
+	return s.finish(ctx, p, ds, "import")
 }

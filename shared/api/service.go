@@ -102,6 +102,9 @@ type Service struct {
 	// Destinations registers tenants' own buckets and serves outputs
 	// delivered to them; nil answers 503 on /v1/destinations.
 	Destinations *destinations.Router
+	// Placement is where the platform bucket is, for residency checks of
+	// imports (jobs are checked at admission).
+	Placement destinations.Placement
 }
 
 // NewService returns a Service over the given adapters, admitting jobs

@@ -10,6 +10,11 @@
 //     /v1/datasets/{id}/content) are data: cells such as =SUM(A1:A9) or
 //     'O”Brien' are never executed (outputs escape formulas), so bodies of
 //     those routes are not inspected (headers, path and query still are);
+//   - model files (multipart uploads to POST /v1/models) are bytes that
+//     package modelcheck scans opcode by opcode and never executes, and
+//     prediction batches (CSV, JSON Lines or Parquet bodies of POST
+//     /v1/models/{id}:predict) are tables like uploads: not inspected either
+//     (JSON rows sent to :predict still are);
 //   - billing webhooks are authenticated by an HMAC over the exact body
 //     before anything parses it, so their bodies are not inspected either;
 //   - job requests carry business rules whose "regex" fields are regular
@@ -85,6 +90,9 @@ const (
 // tableUpload matches the routes whose bodies are table bytes.
 var tableUpload = regexp.MustCompile(`^/v1/datasets(?:/[^/]+/content)?$`)
 
+// predictRoute matches the prediction route of a custom model.
+var predictRoute = regexp.MustCompile(`^/v1/models/[^/]+:predict$`)
+
 // SynthosSkipBody is true for table uploads and billing webhooks (see the
 // package comment).
 func SynthosSkipBody(r *http.Request) bool {
@@ -94,6 +102,13 @@ func SynthosSkipBody(r *http.Request) bool {
 		// Any content type: the handlers read only a multipart table (or
 		// the raw chunk) and answer 415 otherwise.
 		if tableUpload.MatchString(p) {
+			return true
+		}
+		if r.Method == http.MethodPost && p == "/v1/models" {
+			return true
+		}
+		if r.Method == http.MethodPost && predictRoute.MatchString(p) &&
+			!strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 			return true
 		}
 		if strings.HasPrefix(p, "/webhooks/") {
@@ -123,6 +138,11 @@ SecRule REQUEST_FILENAME "@rx ^/v1/datasets/[^/]+/content$" "id:10002,phase:1,pa
 # refuses private, loopback and metadata addresses with a precise 400, and
 # nothing ever runs them through a shell.
 SecRule REQUEST_FILENAME "@rx ^/v1/webhooks(?:/[^/]+)?$" "id:10003,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetByTag=attack-rfi;ARGS:json.url,ctl:ruleRemoveTargetByTag=attack-ssrf;ARGS:json.url,ctl:ruleRemoveTargetByTag=attack-rce;ARGS:json.url"
+# Storage destinations: the bucket URL and endpoint are URLs by design
+# (shared/destinations checks their schemes and the https rule), and the
+# credential's fields (keys, connection strings, SAS URLs, a service-account
+# key's PEM) are sealed at once and only ever handed to the providers' SDKs.
+SecRule REQUEST_FILENAME "@rx ^/v1/destinations$" "id:10004,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:json.url,ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:json.endpoint,ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:/^json\.credential\./"
 `
 
 // WAF is a compiled Coraza instance; safe for concurrent use.
