@@ -403,7 +403,7 @@ func (s *Service) OutputURL(ctx context.Context, p *apikeys.Principal, id string
 	dl := &Download{ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
 	// A storage destination signs with its own provider: Cloud Storage V4,
 	// an S3 presigned URL or an Azure SAS.
-	url, err := b.SignedURL(ctx, key, &blob.SignedURLOptions{Method: http.MethodGet, Expiry: s.URLExpiry})
+	url, err := b.SignedURL(ctx, key, &blob.SignedURLOptions{Method: http.MethodGet, Expiry: s.URLExpiry, BeforeSign: destinations.V4})
 	switch {
 	case err == nil:
 		dl.URL = url

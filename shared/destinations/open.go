@@ -66,10 +66,7 @@ func Open(ctx context.Context, d Destination, c Credential, o OpenOptions) (*blo
 func openGCS(ctx context.Context, d Destination, c Credential, o OpenOptions) (*blob.Bucket, error) {
 	var opts []option.ClientOption
 	var gopts gcsblob.Options
-	switch {
-	case o.GCSEndpoint != "":
-		opts = append(opts, option.WithEndpoint(o.GCSEndpoint), option.WithoutAuthentication(), storage.WithJSONReads())
-	case len(c.GoogleCredentialsJSON) > 0:
+	if len(c.GoogleCredentialsJSON) > 0 {
 		var head struct {
 			Type        string `json:"type"`
 			ClientEmail string `json:"client_email"`
@@ -87,12 +84,17 @@ func openGCS(ctx context.Context, d Destination, c Credential, o OpenOptions) (*
 		// select another credential source.
 		opts = append(opts, option.WithAuthCredentialsJSON(credType, c.GoogleCredentialsJSON))
 		if head.ClientEmail != "" && head.PrivateKey != "" {
-			// A service-account key signs download URLs itself.
+			// A service-account key signs download URLs (V4) itself.
 			gopts.GoogleAccessID, gopts.PrivateKey = head.ClientEmail, []byte(head.PrivateKey)
 		}
 	}
-	if o.HTTPClient != nil && o.GCSEndpoint != "" {
-		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
+	if o.GCSEndpoint != "" {
+		// An emulator (tests): no authentication, reads through the JSON
+		// API it serves.
+		opts = []option.ClientOption{option.WithEndpoint(o.GCSEndpoint), option.WithoutAuthentication(), storage.WithJSONReads()}
+		if o.HTTPClient != nil {
+			opts = append(opts, option.WithHTTPClient(o.HTTPClient))
+		}
 	}
 	client, err := storage.NewClient(ctx, opts...)
 	if err != nil {
