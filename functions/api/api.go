@@ -357,7 +357,6 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 		p, err := s.auth.Authenticate(ctx, presented)
 		if err != nil {
 			if errors.Is(err, apikeys.ErrUnauthenticated) {
-				s.svc.EmitAuthFailure(ctx, r.Method+" "+r.URL.Path, r.RemoteAddr, authFailure(r))
 				s.edge.AuthFailed(r, presented)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="synthos"`)
 				web.WriteError(w, http.StatusUnauthorized, "unauthenticated",
@@ -383,14 +382,6 @@ func (s *server) authenticated(scope apikeys.Scope, h http.Handler) http.Handler
 		}
 		h.ServeHTTP(w, r.WithContext(api.WithPrincipal(ctx, p)))
 	})
-}
-
-// authFailure says why a request failed authentication, without the key.
-func authFailure(r *http.Request) string {
-	if api.KeyFromRequest(r) == "" {
-		return "no key"
-	}
-	return "invalid or revoked key"
 }
 
 // idempotent applies Idempotency-Key handling to POSTs.

@@ -147,18 +147,6 @@ func (s *Service) emitID(ctx context.Context, p *apikeys.Principal, id, action, 
 	}
 }
 
-// EmitAuthFailure records a failed authentication as a platform-wide
-// security event (the tenant is unknown). The client address goes in
-// Details; the audit log pseudonymises it (shared/audit's Scrubber), so
-// records of one address stay linkable without storing the address.
-func (s *Service) EmitAuthFailure(ctx context.Context, route, clientAddr, reason string) {
-	ev := audit.Event{Actor: "anonymous", Action: "auth.failed", Resource: route, Outcome: "denied",
-		Details: map[string]string{"reason": reason, "client": clientAddr}}
-	if err := audit.Emit(ctx, s.Pub, ev); err != nil {
-		obs.Logger(ctx).ErrorContext(ctx, "audit emit", "action", ev.Action, "error", err)
-	}
-}
-
 // EmitDenied records a refused request as a security event.
 func (s *Service) EmitDenied(ctx context.Context, p *apikeys.Principal, action, reason string) {
 	metrics.Default().SecurityEvent(ctx, "denied")

@@ -176,6 +176,11 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		ctx := r.Context()
 		st := &reqState{ip: ipfilter.ClientIP(r, g.o.TrustedProxies)}
 		ctx = context.WithValue(ctx, stateKey{}, st)
+		// The ServeMux records the route it matched on the request it is
+		// given, which is our copy; hand it back to the caller's request,
+		// which the request logger, metrics and span read (obs.Middleware).
+		orig := r
+		defer func() { orig.Pattern = r.Pattern }()
 		r = r.WithContext(ctx)
 
 		if d := g.o.Platform.Check(st.ip); d != ipfilter.Admitted {
