@@ -258,6 +258,10 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	submit(t, env, j)
 
 	// Wait for the last audit event of the job: the job is final by then.
+	// Bounded, so a stall fails with what the job and the pumps saw instead
+	// of holding the package until its timeout (one CI run stalled here
+	// for 19 minutes under the full suite's load).
+	deadline := time.After(8 * time.Minute)
 	var got *jobs.Job
 	for {
 		got = loadJob(t, env, j.ID)
@@ -267,6 +271,9 @@ func TestEmulatorsShardedJob(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("job is %s when the test ended", got.State)
+		case <-deadline:
+			t.Fatalf("job still %s after 8 minutes (shards done %v, attempts %d, last error %q, lease until %v); audit actions seen: %v",
+				got.State, got.ShardDone, got.Attempts, got.LastError, got.LeaseExpires, rec.auditActions(j.ID))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
