@@ -224,6 +224,8 @@ variable "bigquery_location" {
   description = "Location of the synthos_analytics BigQuery dataset."
   type        = string
   default     = "EU"
+}
+
 variable "edge_load_balancer" {
   description = "Put the API behind an external HTTPS load balancer (serverless NEG) with a Cloud Armor security policy: preconfigured WAF rules and a per-address rate-based ban. The API then accepts only load balancer and internal traffic. Needs edge_domain."
   type        = bool

@@ -135,7 +135,7 @@ type Config struct {
 	ComplianceRegimes []string `env:"SYNTHOS_COMPLIANCE_REGIMES, default=gdpr,hipaa,ccpa"`
 	// ComplianceTenantRegimes is the policy per tenant:
 	// "tenantA:gdpr+ccpa,tenantB:hipaa".
-	ComplianceTenantRegimes map[string]string `env:"SYNTHOS_COMPLIANCE_TENANT_REGIMES"`
+	ComplianceTenantRegimes map[string]string `env:"SYNTHOS_COMPLIANCE_TENANT_REGIMES, default="`
 	// Metrics selects the metrics exporter: "prometheus" (a /metrics
 	// endpoint on the local runner), "gcp" (Cloud Monitoring; needs
 	// GOOGLE_CLOUD_PROJECT) or "none".
@@ -146,13 +146,13 @@ type Config struct {
 	Traces string `env:"SYNTHOS_TRACES, default=none"`
 	// PlatformAdminTenants are the tenants whose admin keys may read the
 	// platform-wide analytics (GET /v1/analytics/...?scope=platform).
-	PlatformAdminTenants []string `env:"SYNTHOS_PLATFORM_ADMIN_TENANTS"`
+	PlatformAdminTenants []string `env:"SYNTHOS_PLATFORM_ADMIN_TENANTS, default="`
 	// VertexRegion turns on deployment of custom models Synthos does not
 	// serve in process (scikit-learn, XGBoost-sklearn, TensorFlow) to Vertex
 	// AI in that region of GOOGLE_CLOUD_PROJECT, with artifacts staged in
 	// the gs:// object store; empty: such models are validated and stored
 	// only.
-	VertexRegion string `env:"SYNTHOS_VERTEX_REGION"`
+	VertexRegion string `env:"SYNTHOS_VERTEX_REGION, default="`
 	// PredictRowsPerSecond bounds the rows each tenant predicts a second
 	// through POST /v1/models/{id}:predict, per instance; 0 is unbounded.
 	PredictRowsPerSecond float64 `env:"SYNTHOS_PREDICT_ROWS_PER_SECOND, default=200000"`
@@ -340,6 +340,7 @@ var Variables = []string{
 	"SYNTHOS_WAF_MODE", "SYNTHOS_WAF_PARANOIA", "SYNTHOS_WAF_ANOMALY_THRESHOLD", "SYNTHOS_SECURITY_RULES_FILE",
 	"SYNTHOS_RATE_IP_PER_MINUTE", "SYNTHOS_RATE_IP_BURST", "SYNTHOS_RATE_KEY_PER_MINUTE", "SYNTHOS_RATE_KEY_BURST",
 	"SYNTHOS_RATE_TENANT_PER_MINUTE", "SYNTHOS_AUTH_FAILURES_PER_MINUTE", "SYNTHOS_BAN_BASE", "SYNTHOS_BAN_MAX",
+	"SYNTHOS_COMPLIANCE_REGIMES", "SYNTHOS_COMPLIANCE_TENANT_REGIMES", "SYNTHOS_PREDICT_ROWS_PER_SECOND", "SYNTHOS_VERTEX_REGION",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
