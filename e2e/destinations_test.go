@@ -48,7 +48,7 @@ func TestDestinationFailover(t *testing.T) {
 	j := &jobs.Job{ID: "job-failover", Tenant: "acme", Request: jobs.Request{Dataset: ds.ID, Rows: 500, Model: "tree", Seed: 3, Format: "csv",
 		Destination: primary.ID, SecondaryDestination: secondary.ID}}
 	adm, err := admission.New(e.env.State, admission.Options{Catalog: openPlans(t),
-		Place: admission.PlaceWith(store, destinations.Placement{What: "working copies", Name: "platform bucket", Provider: "file"})})
+		Place: admission.PlaceWith(store, destinations.Fixed(destinations.Placement{What: "working copies", Name: "platform bucket", Provider: "file"}))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,7 @@ resource "google_cloudfunctions2_function" "api" {
 
     environment_variables = merge(local.function_env, {
       SYNTHOS_OBJECTS_URL     = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_ZONE_BUCKETS    = local.zone_buckets_env
       SYNTHOS_TRUSTED_PROXIES = var.edge_load_balancer ? "2" : "1"
     })
 

@@ -72,6 +72,7 @@ resource "google_cloudfunctions2_function" "generate" {
 
     environment_variables = merge(local.function_env, local.push_env, {
       SYNTHOS_OBJECTS_URL   = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_ZONE_BUCKETS  = local.zone_buckets_env
       SYNTHOS_PUSH_AUDIENCE = local.push_audience.generate
     })
   }

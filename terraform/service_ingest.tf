@@ -69,7 +69,8 @@ resource "google_cloudfunctions2_function" "ingest" {
     max_instance_count             = 20
 
     environment_variables = merge(local.function_env, {
-      SYNTHOS_OBJECTS_URL = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_OBJECTS_URL  = "gs://${google_storage_bucket.data.name}"
+      SYNTHOS_ZONE_BUCKETS = local.zone_buckets_env
     })
   }
 

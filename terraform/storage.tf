@@ -133,3 +133,56 @@ resource "google_storage_bucket" "audit_archive" {
     action { type = "Delete" }
   }
 }
+
+# One more data bucket per residency zone (var.residency_zone_regions):
+# shared/destinations routes every key under tenants/<tenant>/ to the
+# bucket of the tenant's residency zone, so one deployment keeps each
+# tenant's data in its zone. Same retention and part clean-up as the data
+# bucket.
+resource "google_storage_bucket" "zone_data" {
+  for_each                    = var.residency_zone_regions
+  name                        = "${var.project}-synthos-data-${each.key}"
+  location                    = each.value
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  lifecycle_rule {
+    condition { age = var.data_retention_days }
+    action { type = "Delete" }
+  }
+  lifecycle_rule {
+    condition {
+      age            = var.part_retention_days
+      matches_prefix = ["tenants/"]
+      matches_suffix = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    }
+    action { type = "Delete" }
+  }
+}
+
+locals {
+  # SYNTHOS_ZONE_BUCKETS of every function that reads or writes tenant data.
+  zone_buckets_env = join(",", [for z, r in var.residency_zone_regions : "${r}=gs://${google_storage_bucket.zone_data[z].name}"])
+
+  # Each function's role on the data bucket, granted on every zone bucket
+  # too (the service_*.tf files grant it on the data bucket).
+  zone_data_roles = {
+    analytics_viewer = { sa = google_service_account.analytics.email, role = "roles/storage.objectViewer" }
+    api_admin        = { sa = google_service_account.api.email, role = "roles/storage.objectAdmin" }
+    generate_admin   = { sa = google_service_account.generate.email, role = "roles/storage.objectAdmin" }
+    ingest_creator   = { sa = google_service_account.ingest.email, role = "roles/storage.objectCreator" }
+    ingest_viewer    = { sa = google_service_account.ingest.email, role = "roles/storage.objectViewer" }
+    privacy_admin    = { sa = google_service_account.privacy.email, role = "roles/storage.objectAdmin" }
+    reap_admin       = { sa = google_service_account.reap.email, role = "roles/storage.objectAdmin" }
+  }
+}
+
+resource "google_storage_bucket_iam_member" "zone_data" {
+  for_each = { for pair in setproduct(keys(var.residency_zone_regions), keys(local.zone_data_roles)) : "${pair[0]}-${pair[1]}" => {
+    zone = pair[0]
+    role = local.zone_data_roles[pair[1]].role
+    sa   = local.zone_data_roles[pair[1]].sa
+  } }
+  bucket = google_storage_bucket.zone_data[each.value.zone].name
+  role   = each.value.role
+  member = "serviceAccount:${each.value.sa}"
+}

@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"synthos.dev/synthos/functions/registry"
+	"synthos.dev/synthos/shared/destinations"
 	"synthos.dev/synthos/shared/metrics"
 )
 
@@ -434,7 +435,39 @@ func TestTofuPlanTestProject(t *testing.T) {
 	p := tofuPlan(t, "-var=audit_retention_locked=false", "-var=create_firestore_database=false", "-var=public_http=false",
 		`-var=alert_emails=["ops@example.com","oncall@example.com"]`, "-var=alert_slack_channel=#synthos-alerts",
 		"-var=alert_slack_token=xoxb-test", "-var=alert_pagerduty_service_key=pd-test",
-		"-var=alert_webhook_url=https://alerts.example.com/hook?token=t")
+		"-var=alert_webhook_url=https://alerts.example.com/hook?token=t",
+		`-var=residency_zone_regions={us="us-central1",uk="europe-west2"}`)
+	// A platform bucket per extra residency zone, in its region, with every
+	// data-bucket role granted on it and its URL in the functions that
+	// touch tenant data, in the form the functions parse.
+	zoneBuckets := map[string]string{}
+	for _, b := range p.byType["google_storage_bucket"] {
+		if b.Name == "zone_data" {
+			zoneBuckets[str(b.Values["name"])] = str(b.Values["location"])
+		}
+	}
+	if want := map[string]string{planProject + "-synthos-data-us": "US-CENTRAL1", planProject + "-synthos-data-uk": "EUROPE-WEST2"}; !maps.Equal(zoneBuckets, want) {
+		t.Errorf("zone buckets planned %v, want %v", zoneBuckets, want)
+	}
+	grants := 0
+	for _, m := range p.byType["google_storage_bucket_iam_member"] {
+		if m.Name == "zone_data" {
+			grants++
+		}
+	}
+	if grants != 2*7 {
+		t.Errorf("%d grants on zone buckets, want 14 (7 function roles x 2 zones)", grants)
+	}
+	for _, f := range p.byType["google_cloudfunctions2_function"] {
+		env, _ := first(f.Values["service_config"])["environment_variables"].(map[string]any)
+		if !strings.Contains(str(env["SYNTHOS_OBJECTS_URL"]), "-synthos-data") {
+			continue
+		}
+		zs, err := destinations.ParseZoneBuckets(str(env["SYNTHOS_ZONE_BUCKETS"]))
+		if err != nil || len(zs) != 2 {
+			t.Errorf("%s: SYNTHOS_ZONE_BUCKETS = %v: %d zones, %v", f.Address, env["SYNTHOS_ZONE_BUCKETS"], len(zs), err)
+		}
+	}
 	// Channels by variable: one per email, Slack, PagerDuty and a webhook.
 	kinds := map[string]int{}
 	for _, c := range p.byType["google_monitoring_notification_channel"] {

@@ -72,6 +72,16 @@ variable "data_retention_days" {
   }
 }
 
+variable "residency_zone_regions" {
+  description = "Extra platform data buckets, one per residency zone, as zone => region (e.g. { us = \"us-central1\", uk = \"europe-west2\" }). A tenant whose storage policy sets that residency has its datasets, job files, models and reports kept in its zone's bucket (SYNTHOS_ZONE_BUCKETS); other tenants use the data bucket in var.region. The region must be in the zone (shared/destinations knows the mapping; the functions refuse to start otherwise)."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = alltrue([for z in keys(var.residency_zone_regions) : contains(["eu", "uk", "ch", "us", "ca", "sa", "asia", "au", "me", "af"], z)])
+    error_message = "residency_zone_regions keys must be residency zones: eu, uk, ch, us, ca, sa, asia, au, me, af."
+  }
+}
+
 variable "part_retention_days" {
   description = "Days an output part left behind by a crashed or dead-lettered job is kept in the data bucket (the last shard deletes parts it composes)."
   type        = number

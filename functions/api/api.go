@@ -130,7 +130,7 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Destinations, svc.Placement = env.Destinations, env.Placement()
+	svc.Destinations, svc.Placement, svc.Zones = env.Destinations, env.Placement(), env.Zones
 	if o.MaxUpload > 0 {
 		svc.MaxUpload = o.MaxUpload
 	}

@@ -1,9 +1,14 @@
 package api
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/memblob"
 
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/destinations/destinationstest"
@@ -189,5 +194,74 @@ func putS3(t *testing.T, base, bucket, key, body string) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("put %s/%s: %d", bucket, key, res.StatusCode)
+	}
+}
+
+// With a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), a
+// tenant's residency picks the bucket its data lives in: an EU tenant of a
+// US deployment is served from the EU bucket, and a tenant whose data is
+// already in the US bucket cannot switch to EU without removing it.
+func TestZoneBuckets(t *testing.T) {
+	t.Parallel()
+	euBucket := memblob.OpenBucket(nil)
+	t.Cleanup(func() { _ = euBucket.Close() })
+	f := newFixture(t, fixtureOptions{destinations: true, objectsRegion: "us-east-1", euBucket: euBucket})
+	f.spec = loadSpec(t)
+
+	// An EU tenant sets its residency first: its uploads go to the EU
+	// bucket, and its jobs pass the residency check there.
+	euAdmin := f.key("eu-co", apikeys.Read, apikeys.Write, apikeys.Admin)
+	if r := f.do(req{method: "PUT", path: "/v1/storage-policy", key: euAdmin, body: map[string]any{"residency": "eu"}}); r.status != 200 {
+		t.Fatalf("eu policy: %d %s", r.status, r.body)
+	}
+	ds := f.upload(euAdmin)
+	if n := countObjects(t, euBucket, "tenants/eu-co/"); n == 0 {
+		t.Fatal("the EU tenant's upload is not in the EU bucket")
+	}
+	if n := countObjects(t, f.raw, "tenants/eu-co/"); n != 0 {
+		t.Fatalf("%d of the EU tenant's objects are in the US bucket", n)
+	}
+	r := f.do(req{method: "POST", path: "/v1/jobs", key: euAdmin, body: map[string]any{"dataset": ds, "rows": 10}})
+	if r.status != 202 {
+		t.Fatalf("EU tenant's job refused: %d %s", r.status, r.body)
+	}
+
+	// A tenant with data in the US bucket cannot move to EU; one without
+	// residency stays in the US bucket.
+	usAdmin := f.key("us-co", apikeys.Read, apikeys.Write, apikeys.Admin)
+	f.upload(usAdmin)
+	if countObjects(t, euBucket, "tenants/us-co/") != 0 || countObjects(t, f.raw, "tenants/us-co/") == 0 {
+		t.Fatal("a tenant without residency must be kept in the deployment's own (US) bucket")
+	}
+	r = f.do(req{method: "PUT", path: "/v1/storage-policy", key: usAdmin, body: map[string]any{"residency": "eu"}})
+	if r.status != 409 || r.errCode(t) != "residency_data_elsewhere" || !strings.Contains(string(r.body), "us-east-1") {
+		t.Fatalf("moving a tenant with data: %d %s", r.status, r.body)
+	}
+	// Without zone buckets an EU policy on a US deployment refuses jobs
+	// (TestDestinationsAndResidency); here the dataset-level policy of a
+	// tenant without residency still does, since its data is in the US.
+	usDS := f.upload(usAdmin)
+	if r = f.do(req{method: "PUT", path: "/v1/datasets/" + usDS + "/storage-policy", key: usAdmin, body: map[string]any{"residency": "eu"}}); r.status != 200 {
+		t.Fatalf("dataset policy: %d %s", r.status, r.body)
+	}
+	r = f.do(req{method: "POST", path: "/v1/jobs", key: usAdmin, body: map[string]any{"dataset": usDS, "rows": 10}})
+	if r.status != 422 || r.errCode(t) != "residency_violation" {
+		t.Fatalf("EU dataset of a US-resident tenant: %d %s", r.status, r.body)
+	}
+}
+
+func countObjects(t *testing.T, b *blob.Bucket, prefix string) int {
+	t.Helper()
+	n := 0
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		_, err := it.Next(context.Background())
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
 	}
 }

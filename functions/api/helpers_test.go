@@ -118,12 +118,15 @@ type fixture struct {
 	srv     *httptest.Server
 	st      state.Store
 	bucket  *blob.Bucket
-	pub     *recorder
-	keys    *apikeys.Keys
-	spec    *spec // validates every response when set
-	env     *platform.Env
-	ring    *keyring.Keyring // with fixtureOptions.keyring
-	kek     tink.AEAD        // ring's key-encryption key
+	// raw is the deployment's own bucket under bucket's zone routing
+	// (fixtureOptions.euBucket); bucket itself otherwise.
+	raw  *blob.Bucket
+	pub  *recorder
+	keys *apikeys.Keys
+	spec *spec // validates every response when set
+	env  *platform.Env
+	ring *keyring.Keyring // with fixtureOptions.keyring
+	kek  tink.AEAD        // ring's key-encryption key
 }
 
 type fixtureOptions struct {
@@ -155,6 +158,9 @@ type fixtureOptions struct {
 	// objectsRegion (an s3 region).
 	destinations  bool
 	objectsRegion string
+	// euBucket, with destinations, gives the deployment a second platform
+	// bucket for zone eu (eu-central-1), as SYNTHOS_ZONE_BUCKETS does.
+	euBucket *blob.Bucket
 	// securityRules replaces the edge's security rules (nil: the defaults).
 	securityRules []secrules.Rule
 	// edgeEnv configures the edge (SYNTHOS_… variables; nil: defaults);
@@ -192,6 +198,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		bucket = memblob.OpenBucket(nil)
 		t.Cleanup(func() { bucket.Close() })
 	}
+	raw := bucket
 	pub := &recorder{}
 	vars := map[string]string{}
 	if !o.noWebhookKey {
@@ -203,6 +210,17 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
 	if o.destinations {
 		env.Config = &config.Config{ObjectsURL: "s3://platform", ObjectsRegion: o.objectsRegion, MaxUploadBytes: 5 << 30}
+		if o.euBucket != nil {
+			own, _ := destinations.ZoneOf("s3", o.objectsRegion)
+			env.Zones = destinations.NewPlatformBuckets(
+				destinations.ZoneBucket{Zone: own, Bucket: bucket, Place: destinations.Placement{What: "input and working copies", Name: "platform", Provider: "s3", Region: o.objectsRegion}},
+				[]destinations.ZoneBucket{{Zone: "eu", Bucket: o.euBucket, Place: destinations.Placement{What: "input and working copies", Name: "platform-eu", Provider: "s3", Region: "eu-central-1"}}},
+				func(ctx context.Context, tenant string) (string, error) {
+					return destinations.TenantResidency(ctx, st, tenant)
+				})
+			env.Objects = env.Zones.Bucket()
+			bucket = env.Objects
+		}
 		ds, err := destinations.NewStore(st, destinationstest.NewSealer(t), destinations.StoreOptions{AllowLocal: true})
 		if err != nil {
 			t.Fatal(err)
@@ -269,7 +287,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, pub: pub, keys: keys, env: env, ring: ring, kek: kek}
+	return &fixture{t: t, handler: handler, srv: srv, st: st, bucket: bucket, raw: raw, pub: pub, keys: keys, env: env, ring: ring, kek: kek}
 }
 
 // key creates a key of tenant with the given scopes.

@@ -384,7 +384,7 @@ func (a *Admitter) settle(ctx context.Context, id string, charge, withdraw bool)
 // dataset's or the tenant's policy, and refuses with a failed_precondition
 // a job whose residency zone excludes platform (where the input and working
 // copies live) or a chosen destination.
-func PlaceWith(store *destinations.Store, platform destinations.Placement) func(ctx context.Context, j *jobs.Job) error {
+func PlaceWith(store *destinations.Store, platform destinations.PlatformPlacer) func(ctx context.Context, j *jobs.Job) error {
 	return func(ctx context.Context, j *jobs.Job) error {
 		jp, err := store.PlanJob(ctx, j.Tenant, j.Request.Dataset, j.Request.Destination, j.Request.SecondaryDestination, platform)
 		if err != nil {

@@ -135,11 +135,36 @@ func (s *Service) SetStoragePolicy(ctx context.Context, p *apikeys.Principal, da
 			return destinations.Policy{}, err
 		}
 	}
+	if dataset == "" && s.Zones != nil {
+		// The tenant's residency picks the platform bucket its objects
+		// live in: moving zones would leave what it has behind.
+		old, err := r.Store().GetPolicy(ctx, p.Tenant, "")
+		if err != nil {
+			return destinations.Policy{}, err
+		}
+		if s.Zones.Placement(old.Residency) != s.Zones.Placement(pol.Residency) {
+			if err := s.Zones.CheckMove(ctx, p.Tenant, pol.Residency); err != nil {
+				return destinations.Policy{}, err
+			}
+		}
+	}
 	if err := r.Store().SetPolicy(ctx, p.Tenant, dataset, pol); err != nil {
 		return destinations.Policy{}, err
 	}
+	if dataset == "" && s.Zones != nil {
+		s.Zones.Forget(p.Tenant)
+	}
 	s.emit(ctx, p, "storage_policy.updated", p.Tenant, "success", map[string]string{"dataset": dataset, "residency": pol.Residency})
 	return r.Store().GetPolicy(ctx, p.Tenant, dataset)
+}
+
+// placement is where the platform keeps the objects of a tenant with
+// residency zone.
+func (s *Service) placement(zone string) destinations.Placement {
+	if s.Placement == nil {
+		return destinations.Placement{What: "input and working copies", Name: "the platform bucket"}
+	}
+	return s.Placement(zone)
 }
 
 // redact drops the sealed credential from what the API returns.
@@ -179,7 +204,7 @@ func (s *Service) ImportDataset(ctx context.Context, p *apikeys.Principal, desti
 	if err != nil {
 		return nil, err
 	}
-	if err := destinations.CheckResidency(pol.Residency, s.Placement,
+	if err := destinations.CheckResidency(pol.Residency, s.placement(pol.Residency),
 		destinations.Placement{What: "input", Name: d.Name, Provider: d.Provider(), Region: d.Region}); err != nil {
 		return nil, err
 	}

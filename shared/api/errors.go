@@ -89,6 +89,8 @@ func Status(err error) (status int, code string, details map[string]any) {
 		return http.StatusUnprocessableEntity, "destination_unverified", nil
 	case errors.Is(err, destinations.ErrResidency):
 		return http.StatusUnprocessableEntity, "residency_violation", nil
+	case errors.Is(err, destinations.ErrMove):
+		return http.StatusConflict, "residency_data_elsewhere", nil
 	case errors.Is(err, destinations.ErrInvalid):
 		return http.StatusBadRequest, "invalid_request", nil
 	case errors.Is(err, destinations.ErrNotFound):

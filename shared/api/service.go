@@ -104,7 +104,10 @@ type Service struct {
 	Destinations *destinations.Router
 	// Placement is where the platform bucket is, for residency checks of
 	// imports (jobs are checked at admission).
-	Placement destinations.Placement
+	Placement destinations.PlatformPlacer
+	// Zones routes tenants' objects to their residency zone's platform
+	// bucket; nil: the deployment has one bucket.
+	Zones *destinations.PlatformBuckets
 }
 
 // NewService returns a Service over the given adapters, admitting jobs

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"synthos.dev/synthos/shared/destinations"
 )
 
 // Config is the configuration shared by every function and the local runner.
@@ -40,6 +42,11 @@ type Config struct {
 	// region shared/destinations does not know (the job's error says so):
 	// an unknown region never stops the platform from starting.
 	ObjectsRegion string `env:"SYNTHOS_OBJECTS_REGION"`
+	// ZoneBuckets lists a platform bucket per residency zone as
+	// REGION=URL pairs (europe-west1=gs://p-synthos-data-eu,...): each
+	// tenant's objects are kept in the bucket of its residency zone, and
+	// tenants without one in SYNTHOS_OBJECTS_URL. Empty: one bucket.
+	ZoneBuckets string `env:"SYNTHOS_ZONE_BUCKETS, default="`
 	// Events selects how messages travel: "embedded" (in-process dispatcher)
 	// or "pubsub" (Google Cloud Pub/Sub; needs GOOGLE_CLOUD_PROJECT).
 	Events string `env:"SYNTHOS_EVENTS, default=embedded"`
@@ -335,7 +342,7 @@ var Variables = []string{
 	"SYNTHOS_AI_MAX_RETRIES", "SYNTHOS_AI_PRICES", "SYNTHOS_AI_BUDGETS", "SYNTHOS_VERTEX_LOCATION",
 	"SYNTHOS_CLAUDE_VERTEX_LOCATION",
 	"SYNTHOS_METRICS", "SYNTHOS_TRACES", "SYNTHOS_PLATFORM_ADMIN_TENANTS",
-	"SYNTHOS_OBJECTS_REGION",
+	"SYNTHOS_OBJECTS_REGION", "SYNTHOS_ZONE_BUCKETS",
 	"SYNTHOS_REDIS_URL", "SYNTHOS_TRUSTED_PROXIES", "SYNTHOS_IP_ALLOW", "SYNTHOS_IP_DENY",
 	"SYNTHOS_WAF_MODE", "SYNTHOS_WAF_PARANOIA", "SYNTHOS_WAF_ANOMALY_THRESHOLD", "SYNTHOS_SECURITY_RULES_FILE",
 	"SYNTHOS_RATE_IP_PER_MINUTE", "SYNTHOS_RATE_IP_BURST", "SYNTHOS_RATE_KEY_PER_MINUTE", "SYNTHOS_RATE_KEY_BURST",
@@ -394,6 +401,9 @@ func (c *Config) Validate() error {
 	}
 	checkScheme("SYNTHOS_STATE_URL", c.StateURL, []string{"bolt", "firestore"}, "bolt://.synthos/state.db or firestore://my-project")
 	checkScheme("SYNTHOS_OBJECTS_URL", c.ObjectsURL, []string{"file", "mem", "gs", "s3", "azblob"}, "file://.synthos/objects or gs://my-bucket")
+	if _, err := destinations.ParseZoneBuckets(c.ZoneBuckets); err != nil {
+		bad("SYNTHOS_ZONE_BUCKETS", "%v", err)
+	}
 	checkScheme("SYNTHOS_SECRETS_URL", c.SecretsURL, []string{"env", "file", "gcpsecretmanager"}, "env:// or gcpsecretmanager://my-project")
 	switch c.Events {
 	case "embedded":

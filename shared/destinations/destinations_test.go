@@ -467,7 +467,7 @@ func TestPlanJob(t *testing.T) {
 	euPlatform := destinations.Placement{What: "input and working copies", Name: "platform bucket", Provider: "gs", Region: "europe-west1"}
 
 	// No policy: the platform bucket.
-	jp, err := s.PlanJob(ctx, "t1", "ds1", "", "", euPlatform)
+	jp, err := s.PlanJob(ctx, "t1", "ds1", "", "", destinations.Fixed(euPlatform))
 	if err != nil || jp.Route != (destinations.Route{}) {
 		t.Fatalf("PlanJob without policy = %+v, %v", jp, err)
 	}
@@ -475,25 +475,25 @@ func TestPlanJob(t *testing.T) {
 	if err := s.SetPolicy(ctx, "t1", "", destinations.Policy{Primary: eu.ID, Secondary: destinations.Platform, HasSecondary: true}); err != nil {
 		t.Fatal(err)
 	}
-	if jp, _ = s.PlanJob(ctx, "t1", "ds1", "", "", euPlatform); jp.Route.Primary != eu.ID || !jp.Route.HasSecondary {
+	if jp, _ = s.PlanJob(ctx, "t1", "ds1", "", "", destinations.Fixed(euPlatform)); jp.Route.Primary != eu.ID || !jp.Route.HasSecondary {
 		t.Errorf("tenant policy route = %+v", jp.Route)
 	}
 	// An EU-only dataset refuses a job writing to a US destination...
 	if err := s.SetPolicy(ctx, "t1", "ds1", destinations.Policy{Residency: "eu"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.PlanJob(ctx, "t1", "ds1", us.ID, "", euPlatform)
+	_, err = s.PlanJob(ctx, "t1", "ds1", us.ID, "", destinations.Fixed(euPlatform))
 	if !errors.Is(err, destinations.ErrResidency) || !strings.Contains(err.Error(), "zone us") {
 		t.Fatalf("EU dataset to a US destination = %v, want ErrResidency", err)
 	}
 	// ...and one run on a platform whose bucket is in the US.
 	usPlatform := euPlatform
 	usPlatform.Region = "us-central1"
-	if _, err = s.PlanJob(ctx, "t1", "ds1", "", "", usPlatform); !errors.Is(err, destinations.ErrResidency) {
+	if _, err = s.PlanJob(ctx, "t1", "ds1", "", "", destinations.Fixed(usPlatform)); !errors.Is(err, destinations.ErrResidency) {
 		t.Fatalf("EU dataset on a US platform bucket = %v, want ErrResidency", err)
 	}
 	// An EU destination is fine; another dataset keeps the tenant policy.
-	if jp, err = s.PlanJob(ctx, "t1", "ds1", eu.ID, "", euPlatform); err != nil || jp.Residency != "eu" {
+	if jp, err = s.PlanJob(ctx, "t1", "ds1", eu.ID, "", destinations.Fixed(euPlatform)); err != nil || jp.Residency != "eu" {
 		t.Fatalf("EU dataset to an EU destination = %+v, %v", jp, err)
 	}
 	// A policy whose own destination leaves its zone is refused when set.
@@ -501,7 +501,7 @@ func TestPlanJob(t *testing.T) {
 		t.Fatalf("SetPolicy(eu → us destination) = %v", err)
 	}
 	// Another tenant's destination does not exist for t2.
-	if _, err := s.PlanJob(ctx, "t2", "ds", eu.ID, "", euPlatform); !errors.Is(err, destinations.ErrNotFound) {
+	if _, err := s.PlanJob(ctx, "t2", "ds", eu.ID, "", destinations.Fixed(euPlatform)); !errors.Is(err, destinations.ErrNotFound) {
 		t.Fatalf("t2 using t1's destination = %v, want ErrNotFound", err)
 	}
 }

@@ -80,7 +80,7 @@ type JobPlacement struct {
 // live) and every destination are inside the residency zone of the dataset
 // or the tenant. A job that would leave its zone is refused here, before
 // anything is reserved, with an error wrapping ErrResidency.
-func (s *Store) PlanJob(ctx context.Context, tenant, dataset, primary, secondary string, platform Placement) (JobPlacement, error) {
+func (s *Store) PlanJob(ctx context.Context, tenant, dataset, primary, secondary string, platform PlatformPlacer) (JobPlacement, error) {
 	tp, err := s.GetPolicy(ctx, tenant, "")
 	if err != nil {
 		return JobPlacement{}, err
@@ -105,7 +105,8 @@ func (s *Store) PlanJob(ctx context.Context, tenant, dataset, primary, secondary
 	default:
 		rt = Route{Primary: tp.Primary, Secondary: tp.Secondary, HasSecondary: tp.HasSecondary}
 	}
-	places := []Placement{platform}
+	// The working copies live in the bucket of the tenant's own zone.
+	places := []Placement{platform(tp.Residency)}
 	for i, id := range []string{rt.Primary, rt.Secondary} {
 		if id == Platform {
 			continue

@@ -38,7 +38,10 @@ type Env struct {
 	Logger  *slog.Logger
 	State   state.Store
 	Objects *blob.Bucket
-	Events  events.Publisher
+	// Zones routes tenants' objects to their residency zone's bucket
+	// (SYNTHOS_ZONE_BUCKETS); nil with one platform bucket.
+	Zones  *destinations.PlatformBuckets
+	Events events.Publisher
 	// Bus is the embedded dispatcher when Config.Events is "embedded"; the
 	// local runner subscribes handlers to it. Nil with Pub/Sub.
 	Bus     *events.Bus
@@ -126,6 +129,12 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, er
 
 	if env.Objects, err = objects.Open(ctx, cfg.ObjectsURL); err != nil {
 		return nil, fmt.Errorf("open object store (SYNTHOS_OBJECTS_URL=%s): %w", cfg.ObjectsURL, err)
+	}
+	if cfg.ZoneBuckets != "" {
+		if err := env.openZoneBuckets(ctx); err != nil {
+			_ = env.Objects.Close()
+			return nil, err
+		}
 	}
 	env.closers = append(env.closers, env.Objects)
 	env.Health.Add("objects", func(ctx context.Context) error {
@@ -259,9 +268,17 @@ func (e *Env) Close() error {
 	return errors.Join(errs...)
 }
 
-// Placement says where the platform bucket is, for residency checks: every
-// job's input and working copies are kept there.
-func (e *Env) Placement() destinations.Placement {
+// Placement says where the platform keeps a tenant's input and working
+// copies, for residency checks: the bucket of the tenant's zone where the
+// deployment has one per zone, else SYNTHOS_OBJECTS_URL's.
+func (e *Env) Placement() destinations.PlatformPlacer {
+	if e.Zones != nil {
+		return e.Zones.Placement
+	}
+	return destinations.Fixed(e.ownPlacement())
+}
+
+func (e *Env) ownPlacement() destinations.Placement {
 	pl := destinations.Placement{What: "input and working copies", Name: "the platform bucket"}
 	if e.Config != nil {
 		if u, err := url.Parse(e.Config.ObjectsURL); err == nil {
@@ -270,6 +287,47 @@ func (e *Env) Placement() destinations.Placement {
 		pl.Region = e.Config.ObjectsRegion
 	}
 	return pl
+}
+
+// openZoneBuckets opens SYNTHOS_ZONE_BUCKETS and makes Objects route each
+// tenant's keys to its zone's bucket (destinations.PlatformBuckets).
+func (e *Env) openZoneBuckets(ctx context.Context) error {
+	urls, err := destinations.ParseZoneBuckets(e.Config.ZoneBuckets)
+	if err != nil {
+		return fmt.Errorf("SYNTHOS_ZONE_BUCKETS: %w", err)
+	}
+	own := e.ownPlacement()
+	ownZone, _ := destinations.ZoneOf(own.Provider, own.Region)
+	var zones []destinations.ZoneBucket
+	closeAll := func() {
+		for _, z := range zones {
+			_ = z.Bucket.Close()
+		}
+	}
+	for _, zu := range urls {
+		b, err := objects.Open(ctx, zu.URL)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("open zone bucket (SYNTHOS_ZONE_BUCKETS, %s=%s): %w", zu.Region, zu.URL, err)
+		}
+		u, _ := url.Parse(zu.URL)
+		zones = append(zones, destinations.ZoneBucket{Zone: zu.Zone, Bucket: b, Place: destinations.Placement{
+			What: "input and working copies", Name: "the platform bucket of zone " + zu.Zone + " (" + u.Host + ")",
+			Provider: u.Scheme, Region: zu.Region}})
+		if e.Health != nil {
+			e.Health.Add("objects-"+zu.Zone, func(ctx context.Context) error {
+				_, err := b.Exists(ctx, "healthz/probe")
+				return err
+			})
+		}
+	}
+	st := e.State
+	e.Zones = destinations.NewPlatformBuckets(destinations.ZoneBucket{Zone: ownZone, Place: own, Bucket: e.Objects}, zones,
+		func(ctx context.Context, tenant string) (string, error) {
+			return destinations.TenantResidency(ctx, st, tenant)
+		})
+	e.Objects = e.Zones.Bucket()
+	return nil
 }
 
 // EnableDestinations gives the platform a router to tenants' own storage
