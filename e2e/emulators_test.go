@@ -300,6 +300,7 @@ func TestEmulatorsShardedJob(t *testing.T) {
 	// the audit function stored the job's records in Firestore. Both run on
 	// their own subscriptions: wait for them.
 	final := "job." + string(got.State)
+	hookDeadline := time.After(4 * time.Minute)
 	for {
 		types := hooks.verified(t)
 		records, err := audit.NewLog(env.State).List(ctx, tenant, audit.Query{Limit: 1000})
@@ -318,6 +319,12 @@ func TestEmulatorsShardedJob(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("webhooks received %v (want %s) and %d audit records stored (want ≥ 5) when the test ended", types, final, stored)
+		case <-hookDeadline:
+			rec.mu.Lock()
+			dead := len(rec.deadLetters)
+			rec.mu.Unlock()
+			t.Fatalf("after 4 minutes: webhooks received %v (want %s), %d audit records stored (want ≥ 5), audit events published %v, %d topics with dead letters",
+				types, final, stored, rec.auditActions(j.ID), dead)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
