@@ -367,7 +367,9 @@ func TestEmulatorsLostMessages(t *testing.T) {
 	if err := jobs.Submit(ctx, em.env.Events, j); err != nil {
 		t.Fatal(err)
 	}
-	// Shard 0 runs; shards 1 and 2 are lost: the job stalls.
+	// Shard 0 runs; shards 1 and 2 are lost: the job stalls. Both waits
+	// are bounded so a stall reports what the job saw.
+	stallDeadline := time.After(5 * time.Minute)
 	for {
 		got := loadJob(t, em.env, j.ID)
 		if got.State == jobs.Sampling && slices.Contains(got.ShardDone, 0) && dropped.Load() >= 2 {
@@ -376,6 +378,8 @@ func TestEmulatorsLostMessages(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("the job did not stall as expected: %s, shards done %v, %d dropped", got.State, got.ShardDone, dropped.Load())
+		case <-stallDeadline:
+			t.Fatalf("after 5 minutes the job had not stalled as expected: %s, shards done %v, %d dropped, last error %q", got.State, got.ShardDone, dropped.Load(), got.LastError)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -387,6 +391,7 @@ func TestEmulatorsLostMessages(t *testing.T) {
 	}
 	var got *jobs.Job
 	resumed := 0
+	resumeDeadline := time.After(8 * time.Minute)
 	for {
 		r, err := p.Reap(ctx)
 		if err != nil {
@@ -400,6 +405,9 @@ func TestEmulatorsLostMessages(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("job is %s (shards done %v) when the test ended", got.State, got.ShardDone)
+		case <-resumeDeadline:
+			t.Fatalf("job still %s after 8 minutes of reaping (shards done %v, resumed %d times, attempts %d, last error %q, settled %v)",
+				got.State, got.ShardDone, resumed, got.Attempts, got.LastError, got.Settled)
 		case <-time.After(time.Second):
 		}
 	}
