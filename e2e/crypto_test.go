@@ -8,12 +8,17 @@ import (
 	"strings"
 	"testing"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/tink-crypto/tink-go/v2/tink"
+	"gocloud.dev/blob"
 
+	"synthos.dev/synthos/functions/ingest"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/model"
+	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/pipeline"
 )
 
@@ -89,5 +94,68 @@ func TestEmbeddedEncryptedJobShredded(t *testing.T) {
 				t.Fatalf("%s still decrypts after the tenant's keys were destroyed: %v", key, err)
 			}
 		}
+	}
+}
+
+// TestEmbeddedIngestEncrypted drops a file in the uploads bucket for a
+// tenant that encrypts its data: Ingest stores the dataset encrypted, and
+// the job still reads it.
+func TestEmbeddedIngestEncrypted(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	e := startEmbedded(t, embeddedOptions{})
+	kek := e.env.Config.KEK()
+	if _, err := keyring.CreateMasterKeyset(strings.TrimPrefix(kek, "file://")); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := e.env.Keyring(ctx)
+	if err != nil || ring == nil {
+		t.Fatalf("Keyring = %v, %v", ring, err)
+	}
+	if err := ring.SetEncryptData(ctx, "acme", true); err != nil {
+		t.Fatal(err)
+	}
+	name := "uploads/acme/adult.csv"
+	meta := map[string]string{"rows": "300", "seed": "5"}
+	if err := objects.Put(ctx, e.env.Objects, name, func(w io.Writer) error {
+		_, err := w.Write(adult(t, 1000))
+		return err
+	}, &blob.WriterOptions{Metadata: meta}); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := ingest.New(e.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := cloudevents.NewEvent()
+	ev.SetID("ev-enc")
+	ev.SetSource("//storage.googleapis.com/projects/_/buckets/uploads")
+	ev.SetType(events.TypeObjectFinalized)
+	if err := ev.SetData(cloudevents.ApplicationJSON, map[string]any{
+		"bucket": "uploads", "name": name, "size": "1", "generation": "7", "metadata": meta,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fn(ctx, ev); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	e.drain(t)
+	page, err := jobs.New(e.env.State).List(ctx, "acme", 10, "")
+	if err != nil || len(page.Jobs) != 1 {
+		t.Fatalf("jobs: %v, %v", page, err)
+	}
+	j := page.Jobs[0]
+	if j.State != jobs.Succeeded && j.Outputs[pipeline.OutputQuarantine] == "" {
+		t.Fatalf("job on an ingested encrypted dataset ended %s: %s", j.State, j.Error)
+	}
+	ds, err := datasets.New(e.env.State).Get(ctx, "acme", j.Request.Dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Status != datasets.Ready || ds.Rows != 1000 {
+		t.Errorf("dataset %s with %d rows, want ready with 1000", ds.Status, ds.Rows)
+	}
+	if b := readObject(t, e.env.Objects, ds.Key); !bytes.HasPrefix(b, []byte(keyring.Magic)) || bytes.Contains(b, []byte("workclass")) {
+		t.Fatalf("the ingested dataset is stored in the clear: %.60q", b)
 	}
 }

@@ -59,7 +59,7 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 		ds.Format = f.String()
 	}
 
-	if err := p.copyUpload(ctx, obj, ds.Key); notFound(err) {
+	if err := p.copyUpload(ctx, obj, tenant, ds.Key); notFound(err) {
 		// Deleted before it was ingested: no retry brings it back.
 		p.logger().WarnContext(ctx, "upload vanished before ingestion", "bucket", obj.Bucket, "object", obj.Name)
 		return nil
@@ -209,8 +209,10 @@ func uploadPath(key string) (tenant, name string, ok bool) {
 }
 
 // copyUpload copies the upload into the data bucket at key, unless a
-// delivery already did.
-func (p *Pipeline) copyUpload(ctx context.Context, obj *events.StorageObject, key string) error {
+// delivery already did, encrypting it on the way when tenant has chosen
+// encryption at rest (the dropped file itself expires with the uploads
+// bucket's lifecycle).
+func (p *Pipeline) copyUpload(ctx context.Context, obj *events.StorageObject, tenant, key string) error {
 	if ok, err := objects.Exists(ctx, p.env.Objects, key); err != nil || ok {
 		return err
 	}
@@ -218,14 +220,30 @@ func (p *Pipeline) copyUpload(ctx context.Context, obj *events.StorageObject, ke
 	if err != nil {
 		return fmt.Errorf("open uploads bucket %s: %w", obj.Bucket, err)
 	}
-	if src == p.env.Objects {
+	ring, err := p.ring(ctx)
+	if err != nil {
+		return err
+	}
+	encrypt := false
+	if ring != nil {
+		if encrypt, err = ring.EncryptData(ctx, tenant); err != nil {
+			return fmt.Errorf("encryption option of %s: %w", tenant, err)
+		}
+	}
+	if src == p.env.Objects && !encrypt {
 		if err := src.Copy(ctx, key, obj.Name, nil); err != nil {
 			return fmt.Errorf("copy %s: %w", obj.Name, err)
 		}
 		return nil
 	}
 	return objects.Put(ctx, p.env.Objects, key, func(w io.Writer) error {
-		_, err := objects.CopyTo(ctx, src, obj.Name, w)
-		return err
+		ow, err := ring.ObjectWriter(ctx, tenant, w)
+		if err != nil {
+			return err
+		}
+		if _, err := objects.CopyTo(ctx, src, obj.Name, ow); err != nil {
+			return err
+		}
+		return ow.Close()
 	}, &blob.WriterOptions{ContentType: obj.ContentType})
 }
