@@ -8,13 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/tink-crypto/tink-go/v2/tink"
 	"gocloud.dev/blob"
 
-	"synthos.dev/synthos/functions/ingest"
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/model"
@@ -32,19 +29,7 @@ func TestEmbeddedEncryptedJobShredded(t *testing.T) {
 	ctx := t.Context()
 	e := startEmbedded(t, embeddedOptions{})
 	kek := e.env.Config.KEK()
-	if !strings.HasPrefix(kek, "file://") {
-		t.Fatalf("the embedded KEK is %q, want the master keyset in the secrets directory", kek)
-	}
-	if _, err := keyring.CreateMasterKeyset(strings.TrimPrefix(kek, "file://")); err != nil {
-		t.Fatal(err)
-	}
-	ring, err := e.env.Keyring(ctx)
-	if err != nil || ring == nil {
-		t.Fatalf("Keyring = %v, %v", ring, err)
-	}
-	if err := ring.SetEncryptData(ctx, "acme", true); err != nil {
-		t.Fatal(err)
-	}
+	ring := encryptTenant(t, e, "acme")
 	var enc bytes.Buffer
 	w, err := ring.ObjectWriter(ctx, "acme", &enc)
 	if err != nil {
@@ -104,17 +89,7 @@ func TestEmbeddedIngestEncrypted(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	e := startEmbedded(t, embeddedOptions{})
-	kek := e.env.Config.KEK()
-	if _, err := keyring.CreateMasterKeyset(strings.TrimPrefix(kek, "file://")); err != nil {
-		t.Fatal(err)
-	}
-	ring, err := e.env.Keyring(ctx)
-	if err != nil || ring == nil {
-		t.Fatalf("Keyring = %v, %v", ring, err)
-	}
-	if err := ring.SetEncryptData(ctx, "acme", true); err != nil {
-		t.Fatal(err)
-	}
+	encryptTenant(t, e, "acme")
 	name := "uploads/acme/adult.csv"
 	meta := map[string]string{"rows": "300", "seed": "5"}
 	if err := objects.Put(ctx, e.env.Objects, name, func(w io.Writer) error {
@@ -123,22 +98,7 @@ func TestEmbeddedIngestEncrypted(t *testing.T) {
 	}, &blob.WriterOptions{Metadata: meta}); err != nil {
 		t.Fatal(err)
 	}
-	fn, err := ingest.New(e.env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := cloudevents.NewEvent()
-	ev.SetID("ev-enc")
-	ev.SetSource("//storage.googleapis.com/projects/_/buckets/uploads")
-	ev.SetType(events.TypeObjectFinalized)
-	if err := ev.SetData(cloudevents.ApplicationJSON, map[string]any{
-		"bucket": "uploads", "name": name, "size": "1", "generation": "7", "metadata": meta,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := fn(ctx, ev); err != nil {
-		t.Fatalf("ingest: %v", err)
-	}
+	ingestEvent(t, e, "ev-enc", name, "7", meta, 1)
 	e.drain(t)
 	page, err := jobs.New(e.env.State).List(ctx, "acme", 10, "")
 	if err != nil || len(page.Jobs) != 1 {
@@ -158,4 +118,25 @@ func TestEmbeddedIngestEncrypted(t *testing.T) {
 	if b := readObject(t, e.env.Objects, ds.Key); !bytes.HasPrefix(b, []byte(keyring.Magic)) || bytes.Contains(b, []byte("workclass")) {
 		t.Fatalf("the ingested dataset is stored in the clear: %.60q", b)
 	}
+}
+
+// encryptTenant creates the embedded master keyset and turns encryption at
+// rest on for tenant.
+func encryptTenant(t *testing.T, e *embedded, tenant string) *keyring.Keyring {
+	t.Helper()
+	kek := e.env.Config.KEK()
+	if !strings.HasPrefix(kek, "file://") {
+		t.Fatalf("the embedded KEK is %q, want the master keyset in the secrets directory", kek)
+	}
+	if _, err := keyring.CreateMasterKeyset(strings.TrimPrefix(kek, "file://")); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := e.env.Keyring(t.Context())
+	if err != nil || ring == nil {
+		t.Fatalf("Keyring = %v, %v", ring, err)
+	}
+	if err := ring.SetEncryptData(t.Context(), tenant, true); err != nil {
+		t.Fatal(err)
+	}
+	return ring
 }

@@ -489,24 +489,7 @@ func TestEmbeddedIngest(t *testing.T) {
 	}, &blob.WriterOptions{Metadata: meta}); err != nil {
 		t.Fatal(err)
 	}
-	fn, err := ingest.New(e.env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := cloudevents.NewEvent()
-	ev.SetID("ev-1")
-	ev.SetSource("//storage.googleapis.com/projects/_/buckets/uploads")
-	ev.SetType(events.TypeObjectFinalized)
-	if err := ev.SetData(cloudevents.ApplicationJSON, map[string]any{
-		"bucket": "uploads", "name": name, "size": "1", "generation": "42", "metadata": meta,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		if err := fn(ctx, ev); err != nil {
-			t.Fatalf("ingest: %v", err)
-		}
-	}
+	ingestEvent(t, e, "ev-1", name, "42", meta, 2)
 	e.drain(t)
 	page, err := jobs.New(e.env.State).List(ctx, "acme", 10, "")
 	if err != nil {
@@ -578,4 +561,28 @@ func (r *receiver) verified(t *testing.T) []string {
 		t.Errorf("deliveries with bad signatures: %v", r.bad)
 	}
 	return slices.Clone(r.got)
+}
+
+// ingestEvent delivers the finalize event of the object name in the uploads
+// bucket to the Ingest function times times (a redelivery is a repeat).
+func ingestEvent(t *testing.T, e *embedded, id, name, generation string, meta map[string]string, times int) {
+	t.Helper()
+	fn, err := ingest.New(e.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := cloudevents.NewEvent()
+	ev.SetID(id)
+	ev.SetSource("//storage.googleapis.com/projects/_/buckets/uploads")
+	ev.SetType(events.TypeObjectFinalized)
+	if err := ev.SetData(cloudevents.ApplicationJSON, map[string]any{
+		"bucket": "uploads", "name": name, "size": "1", "generation": generation, "metadata": meta,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range times {
+		if err := fn(t.Context(), ev); err != nil {
+			t.Fatalf("ingest: %v", err)
+		}
+	}
 }

@@ -122,33 +122,11 @@ func TestPlatformBucketsRouteTenantsToTheirZone(t *testing.T) {
 
 	// A tenant-scoped listing reads the tenant's bucket; a platform-wide
 	// one merges every bucket.
-	var keys []string
-	it := f.routed.List(&blob.ListOptions{Prefix: "tenants/eu-co/"})
-	for {
-		o, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, o.Key)
-	}
+	keys := listKeys(t, f.routed, &blob.ListOptions{Prefix: "tenants/eu-co/"})
 	if strings.Join(keys, " ") != "tenants/eu-co/datasets/a.csv" {
 		t.Errorf("tenant listing = %v", keys)
 	}
-	keys = nil
-	it = f.routed.List(&blob.ListOptions{Prefix: "tenants/", Delimiter: "/"})
-	for {
-		o, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, o.Key)
-	}
+	keys = listKeys(t, f.routed, &blob.ListOptions{Prefix: "tenants/", Delimiter: "/"})
 	if strings.Join(keys, " ") != "tenants/eu-co/ tenants/us-co/" {
 		t.Errorf("merged listing = %v", keys)
 	}
@@ -215,4 +193,20 @@ func TestPlatformBucketsPlacementAndMoves(t *testing.T) {
 // so they live in the deployment's bucket; routing is tested above).
 func TestPlatformBucketsConformance(t *testing.T) {
 	objectstest.Run(t, func(t *testing.T) *blob.Bucket { return newZoneFixture(t).routed }, objectstest.StoresInProcess())
+}
+
+func listKeys(t *testing.T, b *blob.Bucket, opts *blob.ListOptions) []string {
+	t.Helper()
+	var keys []string
+	it := b.List(opts)
+	for {
+		o, err := it.Next(context.Background())
+		if err == io.EOF {
+			return keys
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, o.Key)
+	}
 }
