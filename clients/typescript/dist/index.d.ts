@@ -50,6 +50,8 @@ export interface WaitOptions {
     /** called with every job read */
     onPoll?: (job: Job) => void;
     signal?: AbortSignal;
+    /** how a pause is taken (default: a timer); tests pass one that records the pauses */
+    sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 export interface CallInit {
     /** path parameters by name, e.g. {id: "job_…"} */

@@ -220,6 +220,7 @@ export class Synthos {
      */
     async waitForJob(id, options = {}) {
         const { initialDelayMs = 500, maxDelayMs = 10_000, factor = 2, timeoutMs, throwOnFailure = true, onPoll, signal } = options;
+        const pauseFor = options.sleep ?? sleep;
         const start = Date.now();
         let delay = initialDelayMs;
         let state = "unknown";
@@ -244,7 +245,7 @@ export class Synthos {
             }
             if (timeoutMs !== undefined && Date.now() - start + pause > timeoutMs)
                 throw new WaitTimeoutError(id, state, timeoutMs);
-            await sleep(pause, signal);
+            await pauseFor(pause, signal);
             delay = Math.min(delay * factor, maxDelayMs);
         }
     }

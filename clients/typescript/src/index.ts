@@ -66,6 +66,8 @@ export interface WaitOptions {
   /** called with every job read */
   onPoll?: (job: Job) => void;
   signal?: AbortSignal;
+  /** how a pause is taken (default: a timer); tests pass one that records the pauses */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface CallInit {
@@ -291,6 +293,7 @@ export class Synthos {
    */
   async waitForJob(id: string, options: WaitOptions = {}): Promise<Job> {
     const { initialDelayMs = 500, maxDelayMs = 10_000, factor = 2, timeoutMs, throwOnFailure = true, onPoll, signal } = options;
+    const pauseFor = options.sleep ?? sleep;
     const start = Date.now();
     let delay = initialDelayMs;
     let state = "unknown";
@@ -310,7 +313,7 @@ export class Synthos {
         if (err instanceof SynthosApiError && err.retryAfter) pause = Math.max(pause, err.retryAfter * 1000);
       }
       if (timeoutMs !== undefined && Date.now() - start + pause > timeoutMs) throw new WaitTimeoutError(id, state, timeoutMs);
-      await sleep(pause, signal);
+      await pauseFor(pause, signal);
       delay = Math.min(delay * factor, maxDelayMs);
     }
   }
