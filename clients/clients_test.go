@@ -27,18 +27,11 @@ func TestClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the CLI and runs a server: not in -short")
 	}
-	node, npm := lookTool(t, "node"), lookTool(t, "npm")
-	python := lookTool(t, "python3")
-	if node == "" && python == "" {
-		t.Skip("neither node nor python3 is installed")
-	}
 	api, key := startPlatform(t)
 	env := append(cleanEnv(), "SYNTHOS_API="+api, "SYNTHOS_API_KEY="+key)
 
 	t.Run("typescript", func(t *testing.T) {
-		if node == "" || npm == "" {
-			return // lookTool skipped or failed already
-		}
+		node, npm := needTool(t, "node"), needTool(t, "npm")
 		dir, err := filepath.Abs("typescript")
 		if err != nil {
 			t.Fatal(err)
@@ -49,9 +42,7 @@ func TestClients(t *testing.T) {
 		run(t, dir, env, node, "--test")
 	})
 	t.Run("python", func(t *testing.T) {
-		if python == "" {
-			return
-		}
+		python := needTool(t, "python3")
 		dir, err := filepath.Abs("python")
 		if err != nil {
 			t.Fatal(err)
@@ -60,19 +51,18 @@ func TestClients(t *testing.T) {
 	})
 }
 
-// lookTool answers the path of a tool, or "" after skipping (failing under
-// CI=true) the caller's test when it is missing.
-func lookTool(t *testing.T, name string) string {
+// needTool answers the path of a tool the suite needs; without it the test
+// is skipped with a message naming it, or fails under CI=true.
+func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
 	}
 	if os.Getenv("CI") == "true" {
-		t.Errorf("%s is not installed and the client suites need it", name)
-	} else {
-		t.Logf("%s is not installed: its client suite is skipped", name)
+		t.Fatalf("%s is not installed and this client suite needs it", name)
 	}
+	t.Skipf("%s is not installed: this client suite needs it", name)
 	return ""
 }
 

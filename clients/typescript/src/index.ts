@@ -242,7 +242,9 @@ export class Synthos {
     if (isSameOrigin(upload.upload_url, this.baseUrl)) headers.Authorization = `Bearer ${this.#apiKey}`;
     if (contentRange) headers["Content-Range"] = contentRange;
     if (body) headers["Content-Type"] ??= "application/octet-stream";
-    const response = await this.#fetch(upload.upload_url, { method: upload.method ?? "PUT", headers, body, redirect: "manual" });
+    // redirect "follow" (the default) hands back a 308 without Location as
+    // it is, in browsers too ("manual" would make it opaque there).
+    const response = await this.#fetch(upload.upload_url, { method: upload.method ?? "PUT", headers, body });
     const text = await response.text();
     if (response.status === 308) {
       // Range: bytes=0-LAST says what is stored; none means nothing is.
