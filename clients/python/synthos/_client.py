@@ -66,9 +66,13 @@ class Synthos(Operations):
 
     transport(method, url, headers, body, timeout) sends one request and
     answers a response (status, headers, read()); the default is urllib.
+    max_retries is how often a request that is safe to repeat (GET, HEAD,
+    or one with an Idempotency-Key) is retried after a connection error,
+    429, 502, 503 or 504, waiting Retry-After (up to a minute) or an
+    exponential backoff; 0 turns retries off.
     """
 
-    def __init__(self, base_url, api_key, *, timeout=60.0, transport=None):
+    def __init__(self, base_url, api_key, *, timeout=60.0, transport=None, max_retries=2):
         if not base_url:
             raise SynthosError("Synthos: base_url is required (e.g. http://127.0.0.1:8080, or set SYNTHOS_API)")
         if not api_key:
@@ -80,6 +84,7 @@ class Synthos(Operations):
         self._api_key = api_key
         self.timeout = timeout
         self._transport = transport or urllib_transport
+        self.max_retries = max_retries
 
     @classmethod
     def from_env(cls, env=None, **kwargs):
@@ -119,7 +124,7 @@ class Synthos(Operations):
                 data, ctype = json.dumps(body).encode("utf-8"), "application/json"
             hdrs.setdefault("Content-Type", ctype)
         label = "%s (%s %s)" % (operation_id, op["method"], op["path"])
-        resp = self._transport(op["method"], url, hdrs, data, self.timeout)
+        resp = self._send(op["method"], url, hdrs, data)
         status = _status(resp)
         # 308 is putDatasetContent's "stored, send more": a success with a body.
         if status >= 400 or (300 <= status < 400 and status != 308):
@@ -134,6 +139,36 @@ class Synthos(Operations):
         finally:
             resp.close()
         return Result(status, resp.headers, _decode(resp.headers, raw))
+
+    def _send(self, method, url, headers, body):
+        """_send sends one request, and again after a connection error, 429,
+        502, 503 or 504 when it is safe to repeat: a GET or HEAD, or one
+        with an Idempotency-Key (the API answers a repeat with the first
+        answer). A Retry-After over a minute (a monthly quota) is not
+        waited for: the caller gets the 429."""
+        safe = method in ("GET", "HEAD") or any(k.lower() == "idempotency-key" for k in headers)
+        attempt = 0
+        while True:
+            last = not safe or attempt >= self.max_retries
+            wait = min(0.25 * 2 ** attempt, 8.0)
+            try:
+                resp = self._transport(method, url, headers, body, self.timeout)
+            except SynthosConnectionError:
+                if last:
+                    raise
+            else:
+                if last or _status(resp) not in (429, 502, 503, 504):
+                    return resp
+                try:
+                    ra = float(resp.headers.get("Retry-After") or 0)
+                except ValueError:
+                    ra = 0
+                if ra > 60:
+                    return resp
+                resp.close()
+                wait = ra or wait
+            time.sleep(wait)
+            attempt += 1
 
     # -- uploads ---------------------------------------------------------
 
@@ -267,7 +302,7 @@ class Synthos(Operations):
         API's own endpoint with the key)."""
         dl = self.get_output(job_id)
         hdrs = {"Authorization": "Bearer " + self._api_key} if dl.get("authenticated") else {}
-        resp = self._transport("GET", dl["url"], hdrs, None, self.timeout)
+        resp = self._send("GET", dl["url"], hdrs, None)
         status = _status(resp)
         try:
             raw = resp.read()

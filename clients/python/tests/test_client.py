@@ -126,7 +126,8 @@ class WaitTest(unittest.TestCase):
             _Resp(200, {"id": "job_a", "state": "sampling"}),
             _Resp(200, {"id": "job_a", "state": "succeeded"}),
         ]
-        s = Synthos(BASE, "k", transport=lambda *a: answers.pop(0))
+        # max_retries=0: the client's own retry of a GET would take the 429.
+        s = Synthos(BASE, "k", transport=lambda *a: answers.pop(0), max_retries=0)
         pauses = []
         job = s.wait_for_job("job_a", initial_delay=0.1, max_delay=0.5, sleep=pauses.append)
         self.assertEqual(job["state"], "succeeded")
@@ -143,7 +144,7 @@ class WaitTest(unittest.TestCase):
                 raise SynthosConnectionError("refused")
             return _Resp(200, {"id": "job_a", "state": "succeeded"})
 
-        job = Synthos(BASE, "k", transport=transport).wait_for_job("job_a", sleep=lambda s: None)
+        job = Synthos(BASE, "k", transport=transport, max_retries=0).wait_for_job("job_a", sleep=lambda s: None)
         self.assertEqual((job["state"], len(calls)), ("succeeded", 2))
 
     def test_failed_job_raises_with_its_code(self):
@@ -153,6 +154,42 @@ class WaitTest(unittest.TestCase):
             s.wait_for_job("job_b", sleep=lambda s: None)
         self.assertEqual((cm.exception.code, cm.exception.job_id), ("failed_precondition", "job_b"))
         self.assertEqual(s.wait_for_job("job_b", raise_on_failure=False, sleep=lambda s: None)["state"], "failed")
+
+
+@mock.patch("time.sleep", lambda s: None)  # the retries' backoff
+class RetryTest(unittest.TestCase):
+    def test_safe_requests_are_retried(self):
+        cases = [
+            ("GET after 503", lambda s: s.get_job("job_a"), ["503", "ok"], 2, None),
+            ("GET after a connection error", lambda s: s.get_job("job_a"), ["net", "ok"], 2, None),
+            ("POST with a key", lambda s: s.create_job({"dataset": "ds_a", "rows": 1}, idempotency_key="k1"), ["503", "ok"], 2, None),
+            ("a monthly quota is not waited for", lambda s: s.get_job("job_a"), ["429-long"], 1, QuotaExceededError),
+            ("gives up after max_retries", lambda s: s.get_job("job_a"), ["503"] * 3, 3, ServerError),
+            ("POST without a key", lambda s: s.call("createKey", body={"name": "x"}), ["503"], 1, ServerError),
+        ]
+        for name, run, answers, want, cls in cases:
+            with self.subTest(name):
+                bodies = []
+
+                def transport(method, url, headers, body, timeout, answers=list(answers)):
+                    bodies.append(body)
+                    a = answers.pop(0)
+                    if a == "net":
+                        raise SynthosConnectionError("refused")
+                    if a == "503":
+                        return _Resp(503, {"error": {"code": "unavailable", "message": "later"}}, {"Retry-After": "0"})
+                    if a == "429-long":
+                        return _Resp(429, {"error": {"code": "quota_exceeded", "message": "monthly"}}, {"Retry-After": "86400"})
+                    return _Resp(202, {"id": "job_a", "state": "queued"})
+
+                s = Synthos(BASE, "k", transport=transport)
+                if cls:
+                    with self.assertRaises(cls):
+                        run(s)
+                else:
+                    self.assertEqual(run(s)["id"], "job_a")
+                self.assertEqual(len(bodies), want)
+                self.assertLessEqual(len(set(bodies)), 1, "a retry sent another body")
 
 
 class ErrorTest(unittest.TestCase):
@@ -169,7 +206,7 @@ class ErrorTest(unittest.TestCase):
         for resp, cls, code, retry_after in cases:
             with self.subTest(code=code):
                 with self.assertRaises(SynthosAPIError) as cm:
-                    Synthos(BASE, "k", transport=lambda *a: resp).get_job("job_c")
+                    Synthos(BASE, "k", transport=lambda *a: resp, max_retries=0).get_job("job_c")
                 self.assertIs(type(cm.exception), cls)
                 self.assertEqual(cm.exception.code, code)
                 self.assertEqual(cm.exception.operation, "getJob (GET /v1/jobs/{id})")

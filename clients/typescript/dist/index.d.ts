@@ -21,6 +21,13 @@ export interface ClientOptions {
     apiKey: string;
     /** a fetch implementation (default: the global fetch) */
     fetch?: typeof globalThis.fetch;
+    /**
+     * how often a request that is safe to repeat (GET, HEAD, or one with an
+     * Idempotency-Key) is retried after a network error, 429, 502, 503 or
+     * 504, waiting Retry-After (up to a minute) or an exponential backoff
+     * (default 2; 0 turns retries off)
+     */
+    maxRetries?: number;
 }
 /** Bytes a client uploads: a Blob (e.g. from fs.openAsBlob or a file input) or bytes in memory. */
 export type Body = Blob | Uint8Array | ArrayBuffer | string;

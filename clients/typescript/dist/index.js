@@ -20,6 +20,7 @@ export class Synthos {
     baseUrl;
     #apiKey;
     #fetch;
+    #maxRetries;
     constructor(options) {
         if (!options?.baseUrl)
             throw new SynthosError("Synthos: baseUrl is required (e.g. http://127.0.0.1:8080, or set SYNTHOS_API)");
@@ -36,10 +37,11 @@ export class Synthos {
         this.#apiKey = options.apiKey;
         const f = options.fetch ?? globalThis.fetch;
         this.#fetch = (input, init) => f(input, init);
+        const maxRetries = (this.#maxRetries = options.maxRetries ?? 2);
         this.api = createClient({
             baseUrl: this.baseUrl,
             headers: { Authorization: `Bearer ${options.apiKey}` },
-            fetch: (req) => this.#fetch(req),
+            fetch: (req) => retrying(this.#fetch, req, maxRetries),
         });
     }
     /** fromEnv builds a client from SYNTHOS_API and SYNTHOS_API_KEY. */
@@ -263,7 +265,7 @@ export class Synthos {
     async downloadOutput(id) {
         const dl = await this.getOutput(id);
         const headers = dl.authenticated ? { Authorization: `Bearer ${this.#apiKey}` } : {};
-        const response = await this.#fetch(dl.url, { headers });
+        const response = await retrying(this.#fetch, new Request(dl.url, { headers }), this.#maxRetries);
         if (!response.ok)
             throw apiError(`download output of ${id}`, response, parseMaybe(await response.text()));
         return new Uint8Array(await response.arrayBuffer());
@@ -272,6 +274,34 @@ export class Synthos {
     async getReport(id) {
         const { data, error, response } = await this.api.GET("/v1/jobs/{id}/report", { params: { path: { id } } });
         return ok(`getReport (GET /v1/jobs/${id}/report)`, data, error, response);
+    }
+}
+// retrying sends req, and again after a network error, 429, 502, 503 or
+// 504 when it is safe to repeat: a GET or HEAD, or a request with an
+// Idempotency-Key (the API answers a repeat with the first answer). A
+// Retry-After over a minute (a monthly quota) is not waited for: the
+// caller gets the 429.
+async function retrying(f, req, maxRetries) {
+    const safe = req.method === "GET" || req.method === "HEAD" || req.headers.has("Idempotency-Key");
+    for (let attempt = 0;; attempt++) {
+        const last = !safe || attempt >= maxRetries;
+        let wait = Math.min(250 * 2 ** attempt, 8000);
+        try {
+            const res = await f(last ? req : req.clone());
+            if (last || ![429, 502, 503, 504].includes(res.status))
+                return res;
+            const ra = Number(res.headers.get("Retry-After"));
+            if (ra > 60)
+                return res;
+            if (ra > 0)
+                wait = ra * 1000;
+            await res.body?.cancel();
+        }
+        catch (err) {
+            if (last || !(err instanceof TypeError))
+                throw err;
+        }
+        await sleep(wait, req.signal);
     }
 }
 // ok answers the data of a success or throws the typed error of a failure.

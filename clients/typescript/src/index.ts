@@ -33,6 +33,13 @@ export interface ClientOptions {
   apiKey: string;
   /** a fetch implementation (default: the global fetch) */
   fetch?: typeof globalThis.fetch;
+  /**
+   * how often a request that is safe to repeat (GET, HEAD, or one with an
+   * Idempotency-Key) is retried after a network error, 429, 502, 503 or
+   * 504, waiting Retry-After (up to a minute) or an exponential backoff
+   * (default 2; 0 turns retries off)
+   */
+  maxRetries?: number;
 }
 
 /** Bytes a client uploads: a Blob (e.g. from fs.openAsBlob or a file input) or bytes in memory. */
@@ -97,6 +104,7 @@ export class Synthos {
   readonly baseUrl: string;
   readonly #apiKey: string;
   readonly #fetch: typeof globalThis.fetch;
+  readonly #maxRetries: number;
 
   constructor(options: ClientOptions) {
     if (!options?.baseUrl) throw new SynthosError("Synthos: baseUrl is required (e.g. http://127.0.0.1:8080, or set SYNTHOS_API)");
@@ -111,10 +119,11 @@ export class Synthos {
     this.#apiKey = options.apiKey;
     const f = options.fetch ?? globalThis.fetch;
     this.#fetch = (input, init) => f(input, init);
+    const maxRetries = (this.#maxRetries = options.maxRetries ?? 2);
     this.api = createClient<paths>({
       baseUrl: this.baseUrl,
       headers: { Authorization: `Bearer ${options.apiKey}` },
-      fetch: (req: Request) => this.#fetch(req),
+      fetch: (req: Request) => retrying(this.#fetch, req, maxRetries),
     });
   }
 
@@ -333,7 +342,7 @@ export class Synthos {
   async downloadOutput(id: string): Promise<Uint8Array> {
     const dl = await this.getOutput(id);
     const headers: Record<string, string> = dl.authenticated ? { Authorization: `Bearer ${this.#apiKey}` } : {};
-    const response = await this.#fetch(dl.url, { headers });
+    const response = await retrying(this.#fetch, new Request(dl.url, { headers }), this.#maxRetries);
     if (!response.ok) throw apiError(`download output of ${id}`, response, parseMaybe(await response.text()));
     return new Uint8Array(await response.arrayBuffer());
   }
@@ -342,6 +351,30 @@ export class Synthos {
   async getReport(id: string): Promise<Record<string, unknown>> {
     const { data, error, response } = await this.api.GET("/v1/jobs/{id}/report", { params: { path: { id } } });
     return ok(`getReport (GET /v1/jobs/${id}/report)`, data, error, response) as Record<string, unknown>;
+  }
+}
+
+// retrying sends req, and again after a network error, 429, 502, 503 or
+// 504 when it is safe to repeat: a GET or HEAD, or a request with an
+// Idempotency-Key (the API answers a repeat with the first answer). A
+// Retry-After over a minute (a monthly quota) is not waited for: the
+// caller gets the 429.
+async function retrying(f: typeof globalThis.fetch, req: Request, maxRetries: number): Promise<Response> {
+  const safe = req.method === "GET" || req.method === "HEAD" || req.headers.has("Idempotency-Key");
+  for (let attempt = 0; ; attempt++) {
+    const last = !safe || attempt >= maxRetries;
+    let wait = Math.min(250 * 2 ** attempt, 8000);
+    try {
+      const res = await f(last ? req : req.clone());
+      if (last || ![429, 502, 503, 504].includes(res.status)) return res;
+      const ra = Number(res.headers.get("Retry-After"));
+      if (ra > 60) return res;
+      if (ra > 0) wait = ra * 1000;
+      await res.body?.cancel();
+    } catch (err) {
+      if (last || !(err instanceof TypeError)) throw err;
+    }
+    await sleep(wait, req.signal);
   }
 }
 

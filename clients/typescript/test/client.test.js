@@ -104,7 +104,8 @@ test("waitForJob backs off exponentially, waits out 429 and stops at a terminal 
     json(200, { id: "job_a", state: "sampling" }),
     json(200, { id: "job_a", state: "succeeded" }),
   ];
-  const s = new Synthos({ baseUrl: base, apiKey: "k", fetch: async () => answers.shift() });
+  // maxRetries 0: the client's own retry of a GET would take the 429.
+  const s = new Synthos({ baseUrl: base, apiKey: "k", fetch: async () => answers.shift(), maxRetries: 0 });
   const pauses = [];
   const job = await s.waitForJob("job_a", { initialDelayMs: 100, maxDelayMs: 500, sleep: async (ms) => void pauses.push(ms) });
   assert.equal(job.state, "succeeded");
@@ -139,7 +140,7 @@ test("answers map to typed errors carrying the API's code", async () => {
     { res: json(418, { error: { code: "teapot", message: "?" } }), cls: SynthosApiError, code: "teapot" },
   ];
   for (const c of cases) {
-    const s = new Synthos({ baseUrl: base, apiKey: "k", fetch: async () => c.res });
+    const s = new Synthos({ baseUrl: base, apiKey: "k", fetch: async () => c.res, maxRetries: 0 });
     await assert.rejects(s.getJob("job_c"), (err) => {
       assert.equal(err.constructor, c.cls, `${c.code}: ${err}`);
       assert.equal(err.code, c.code);
@@ -147,6 +148,38 @@ test("answers map to typed errors carrying the API's code", async () => {
       if (c.retryAfter) assert.equal(err.retryAfter, c.retryAfter);
       return true;
     });
+  }
+});
+
+test("GETs and requests with an Idempotency-Key are retried after 503 and network errors; others are not", async () => {
+  const cases = [
+    { name: "GET after 503", run: (s) => s.getJob("job_a"), answers: ["503", "ok"], want: 2 },
+    { name: "GET after a network error", run: (s) => s.getJob("job_a"), answers: ["net", "ok"], want: 2 },
+    { name: "POST with a key", run: (s) => s.createJob({ dataset: "ds_a", rows: 1 }, { idempotencyKey: "k1" }), answers: ["503", "ok"], want: 2 },
+    { name: "a monthly quota is not waited for", run: (s) => s.getJob("job_a"), answers: ["429-long"], want: 1, cls: QuotaExceededError },
+    { name: "gives up after maxRetries", run: (s) => s.getJob("job_a"), answers: ["503", "503", "503"], want: 3, cls: ServerError },
+    { name: "POST without a key", run: (s) => s.call("createKey", { body: { name: "x" } }), answers: ["503"], want: 1, cls: ServerError },
+  ];
+  for (const c of cases) {
+    const bodies = [];
+    const answers = [...c.answers];
+    const s = new Synthos({
+      baseUrl: base,
+      apiKey: "k",
+      fetch: async (input, init) => {
+        const req = new Request(input, init);
+        bodies.push(await req.text());
+        const a = answers.shift();
+        if (a === "net") throw new TypeError("fetch failed");
+        if (a === "503") return json(503, { error: { code: "unavailable", message: "later" } }, { "Retry-After": "0" });
+        if (a === "429-long") return json(429, { error: { code: "quota_exceeded", message: "monthly rows" } }, { "Retry-After": "86400" });
+        return json(202, { id: "job_a", state: "queued" });
+      },
+    });
+    if (c.cls) await assert.rejects(c.run(s), c.cls, c.name);
+    else assert.equal((await c.run(s)).id, "job_a", c.name);
+    assert.equal(bodies.length, c.want, `${c.name}: ${bodies.length} requests`);
+    assert.equal(new Set(bodies).size <= 1, true, `${c.name}: a retry sent another body`);
   }
 });
 
