@@ -3,7 +3,7 @@
 // through client.call by its operationId, which sends its method and path.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { Synthos, operations } from "../dist/index.js";
@@ -43,6 +43,43 @@ test("every operation is in the generated paths type, with its operationId", () 
     assert.equal(typed.get(`${op.method} ${op.path}`), op.operationId, `${op.method.toUpperCase()} ${op.path} is missing from paths in src/schema.ts`);
   }
   assert.equal(typed.size, spec.length, "paths in src/schema.ts has operations the document does not");
+});
+
+test("openapi-fetch's typed client accepts every operation's method and path (tsc)", () => {
+  // One line per operation, compiled: a path the typed client does not
+  // take for that method is a type error naming the line. The last line
+  // is a method the document lacks, which must be refused, so the check
+  // cannot pass by accepting everything.
+  const lines = spec.map((op) => `ok<Has<${JSON.stringify(op.method)}, ${JSON.stringify(op.path)}>>(true); // ${op.operationId}`);
+  const text = [
+    `import type { paths } from "../src/schema.js";`,
+    `import type { HttpMethod, PathsWithMethod } from "openapi-typescript-helpers";`,
+    `type Has<M extends HttpMethod, P extends string> = P extends PathsWithMethod<paths, M> ? true : false;`,
+    `declare function ok<T>(v: T): void;`,
+    ...lines,
+    `ok<Has<"delete", "/healthz">>(false);`,
+  ].join("\n");
+  // Inside the package, so that the imports resolve as the client's do.
+  const dir = mkdtempSync(join(pkgDir, ".typecheck-"));
+  try {
+    const file = join(dir, "operations.ts");
+    writeFileSync(file, text);
+    const program = ts.createProgram([file], {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+      const line = d.file ? text.split("\n")[d.file.getLineAndCharacterOfPosition(d.start).line] : "";
+      return `${ts.flattenDiagnosticMessageText(d.messageText, " ")} at: ${line}`;
+    });
+    assert.deepEqual(errors, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("every operationId is callable through client.call with its method and path", async () => {
