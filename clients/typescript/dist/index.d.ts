@@ -30,7 +30,7 @@ export interface ClientOptions {
     maxRetries?: number;
 }
 /** Bytes a client uploads: a Blob (e.g. from fs.openAsBlob or a file input) or bytes in memory. */
-export type Body = Blob | Uint8Array | ArrayBuffer | string;
+export type TableData = Blob | Uint8Array | ArrayBuffer | string;
 export interface UploadOptions {
     /** sent as Idempotency-Key, so a retried upload creates one dataset */
     idempotencyKey?: string;
@@ -96,20 +96,20 @@ export declare class Synthos {
      */
     call<T = unknown>(operationId: OperationId, init?: CallInit): Promise<Result<T>>;
     /** uploadDataset sends a table (up to 64 MiB) as multipart/form-data; name's extension gives the format. */
-    uploadDataset(data: Body, name: string, options?: UploadOptions): Promise<Dataset>;
+    uploadDataset(data: TableData, name: string, options?: UploadOptions): Promise<Dataset>;
     /**
      * uploadResumable sends a table of any size up to the server's limit
      * through an upload session: POST /v1/datasets/uploads, the bytes in
      * chunks to its upload_url (each retried, resuming from what the server
      * says it stored), then POST /v1/datasets/{id}/complete.
      */
-    uploadResumable(data: Body, name: string, options?: ResumableOptions): Promise<Dataset>;
+    uploadResumable(data: TableData, name: string, options?: ResumableOptions): Promise<Dataset>;
     /**
      * resumeUpload finishes an upload session begun earlier (by this process
      * or another): it asks the upload URL how many bytes are stored and sends
      * the rest, then completes the dataset.
      */
-    resumeUpload(upload: Upload, data: Body, options?: ResumableOptions): Promise<Dataset>;
+    resumeUpload(upload: Upload, data: TableData, options?: ResumableOptions): Promise<Dataset>;
     /**
      * createJob queues a generation job. The Idempotency-Key makes a retry
      * safe: the same key and request answer the same job (the API replays the

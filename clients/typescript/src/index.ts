@@ -43,7 +43,7 @@ export interface ClientOptions {
 }
 
 /** Bytes a client uploads: a Blob (e.g. from fs.openAsBlob or a file input) or bytes in memory. */
-export type Body = Blob | Uint8Array | ArrayBuffer | string;
+export type TableData = Blob | Uint8Array | ArrayBuffer | string;
 
 export interface UploadOptions {
   /** sent as Idempotency-Key, so a retried upload creates one dataset */
@@ -174,7 +174,7 @@ export class Synthos {
   }
 
   /** uploadDataset sends a table (up to 64 MiB) as multipart/form-data; name's extension gives the format. */
-  async uploadDataset(data: Body, name: string, options: UploadOptions = {}): Promise<Dataset> {
+  async uploadDataset(data: TableData, name: string, options: UploadOptions = {}): Promise<Dataset> {
     const form = new FormData();
     form.append("file", toBlob(data), name);
     const { data: d, error, response } = await this.api.POST("/v1/datasets", {
@@ -191,7 +191,7 @@ export class Synthos {
    * chunks to its upload_url (each retried, resuming from what the server
    * says it stored), then POST /v1/datasets/{id}/complete.
    */
-  async uploadResumable(data: Body, name: string, options: ResumableOptions = {}): Promise<Dataset> {
+  async uploadResumable(data: TableData, name: string, options: ResumableOptions = {}): Promise<Dataset> {
     const blob = toBlob(data);
     const { data: up, error, response } = await this.api.POST("/v1/datasets/uploads", {
       params: { header: idem(options.idempotencyKey) },
@@ -206,7 +206,7 @@ export class Synthos {
    * or another): it asks the upload URL how many bytes are stored and sends
    * the rest, then completes the dataset.
    */
-  async resumeUpload(upload: Upload, data: Body, options: ResumableOptions = {}): Promise<Dataset> {
+  async resumeUpload(upload: Upload, data: TableData, options: ResumableOptions = {}): Promise<Dataset> {
     const blob = toBlob(data);
     const total = blob.size;
     if (upload.protocol === "put") {
@@ -388,7 +388,7 @@ function idem(key: string | undefined): { "Idempotency-Key"?: string } {
   return key ? { "Idempotency-Key": key } : {};
 }
 
-function toBlob(data: Body): Blob {
+function toBlob(data: TableData): Blob {
   if (data instanceof Blob) return data;
   if (typeof data === "string") return new Blob([data]);
   if (data instanceof ArrayBuffer || data instanceof Uint8Array) return new Blob([data as BlobPart]);
