@@ -285,7 +285,8 @@ func formatValue(buf *[]byte, c *profile.Column, v float64, from string, gap flo
 // newRepairer fits the relations of p on rows (the training rows, or a
 // private model's pilot sample; private says which), in dependency order:
 // each column is the target of one relation at most, chosen declared
-// first, then by confidence, then an order by its smallest median gap (the
+// first, then identities before dependencies before orders, then by
+// confidence, then an order by its smallest median gap (the
 // nearest predecessor of a chain a ≤ b ≤ c), and a relation that would
 // close a cycle (code → label after label → code) is left to follow from
 // the others.
@@ -302,6 +303,8 @@ func newRepairer(rows [][]string, p *profile.Profile) (*Repairer, error) {
 				return -1
 			}
 			return 1
+		case rank(a.Kind) != rank(b.Kind):
+			return rank(a.Kind) - rank(b.Kind)
 		case a.Confidence != b.Confidence:
 			if a.Confidence > b.Confidence {
 				return -1
@@ -428,6 +431,19 @@ func newRepairer(rows [][]string, p *profile.Profile) (*Repairer, error) {
 		}
 	}
 	return &Repairer{Version: repairerVersion, Cols: slices.Clone(p.Columns), Repairs: order}, nil
+}
+
+// rank orders the kinds of relation that may set one target: an identity
+// or a dependency fixes the value, an order only bounds it (and total ≥
+// part follows from total = part + other).
+func rank(k relations.Kind) int {
+	switch k {
+	case relations.Sum, relations.Product, relations.Ratio:
+		return 0
+	case relations.FD:
+		return 1
+	}
+	return 2
 }
 
 // gapQuantiles returns quantiles of the valid gaps b − a (those ≥ 0), and
