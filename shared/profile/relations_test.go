@@ -94,5 +94,18 @@ func TestSchemaRelationErrors(t *testing.T) {
 	}
 }
 
-
-
+func TestWriteTextRelations(t *testing.T) {
+	t.Parallel()
+	p := relBase()
+	p.Relations[0].Gap = &relations.Gap{Min: 300, Median: 1800, Max: 6480}
+	p.Relations = append(p.Relations, relations.Relation{Kind: relations.Order, Columns: []string{"tax", "net"}, Declared: true})
+	var b strings.Builder
+	if err := WriteText(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"RELATION", "start <= end", "gap 5m0s … 1h48m0s, median 30m0s", "place -> region", "total = net + tax", "tax <= net", "declared in the schema"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
