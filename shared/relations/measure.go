@@ -24,7 +24,11 @@ func share(held, sup int) Share {
 // tables of the same columns (a real and a synthetic one). A functional
 // dependency holds in a row whose dependent value is the one ref most often
 // pairs with its determinant value, in either table: a synthetic row that
-// pairs a place with a region it never belongs to breaks it.
+// pairs a place with a region it never belongs to breaks it. A row holding
+// a value ref never holds, in either column (a category the dp model could
+// not release, written as its "(other)" label), is left out of the
+// support: the dependency says nothing about it, and the column's shape
+// score counts it.
 func Measure(r Relation, ref, other []Column) (Share, Share, error) {
 	find := func(cols []Column) ([]*Column, error) {
 		out := make([]*Column, len(r.Columns))
@@ -56,7 +60,11 @@ func Measure(r Relation, ref, other []Column) (Share, Share, error) {
 	}
 	if r.Kind == FD {
 		dom := Dominant(rc[0], rc[1])
-		return fdShare(oc2(rc), dom), fdShare(oc2(oc), dom), nil
+		known := make(map[string]bool, len(rc[1].Levels))
+		for _, v := range rc[1].Levels {
+			known[v] = true
+		}
+		return fdShare(oc2(rc), dom, known), fdShare(oc2(oc), dom, known), nil
 	}
 	return numShare(r.Kind, rc), numShare(r.Kind, oc), nil
 }
@@ -91,15 +99,19 @@ func Dominant(x, y *Column) map[string]string {
 	return out
 }
 
-func fdShare(c [2]*Column, dom map[string]string) Share {
+func fdShare(c [2]*Column, dom map[string]string, known map[string]bool) Share {
 	held, sup := 0, 0
 	for r := range c[0].Codes {
 		cx, cy := c[0].Codes[r], c[1].Codes[r]
 		if cx < 0 || cy < 0 {
 			continue
 		}
+		want, ok := dom[c[0].Levels[cx]]
+		if !ok || !known[c[1].Levels[cy]] {
+			continue
+		}
 		sup++
-		if want, ok := dom[c[0].Levels[cx]]; ok && want == c[1].Levels[cy] {
+		if want == c[1].Levels[cy] {
 			held++
 		}
 	}
