@@ -121,6 +121,9 @@ func checkRelation(r relations.Relation, p *Profile) error {
 			if c.Kind != Categorical && c.Kind != Boolean && c.Kind != Numeric {
 				return fmt.Errorf("%s: a dependency relates categorical, boolean or numeric columns, %q is %s", r, name, c.Kind)
 			}
+			if c.Kind == Numeric && c.Distinct > numericLevels {
+				return fmt.Errorf("%s: a numeric column in a dependency has at most %d distinct values, %q has %d", r, numericLevels, name, c.Distinct)
+			}
 		default:
 			if c.Kind != Numeric {
 				return fmt.Errorf("%s: an identity relates numeric columns, %q is %s", r, name, c.Kind)

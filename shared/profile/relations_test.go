@@ -14,7 +14,7 @@ func relBase() *Profile {
 	return &Profile{Version: Version, Rows: 100, Columns: []Column{
 		{Name: "start", Kind: Datetime, Format: "2006-01-02 15:04"},
 		{Name: "end", Kind: Datetime, Format: "2006-01-02 15:04"},
-		{Name: "net", Kind: Numeric, Decimals: 2},
+		{Name: "net", Kind: Numeric, Decimals: 2, Distinct: 500},
 		{Name: "tax", Kind: Numeric, Decimals: 2},
 		{Name: "total", Kind: Numeric, Decimals: 2},
 		{Name: "place", Kind: Categorical},
@@ -75,6 +75,7 @@ func TestSchemaRelationErrors(t *testing.T) {
 		{"order across kinds", `{"relations": {"add": ["net <= end"]}}`, "two numeric or two datetime"},
 		{"identity on text", `{"relations": {"add": ["total = net + note"]}}`, "identity relates numeric"},
 		{"dependency on a datetime", `{"relations": {"add": ["start -> place"]}}`, "dependency relates"},
+		{"dependency on a many-valued number", `{"relations": {"add": ["net -> place"]}}`, "at most 100 distinct"},
 		{"a column twice", `{"relations": {"add": ["total = net + net"]}}`, "appears twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
