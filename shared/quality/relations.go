@@ -29,40 +29,55 @@ type RelationReport struct {
 
 // relationReports measures p's relations, and the integer-valued format of
 // its numeric columns, on every row of both tables.
-func relationReports(real, syn *table.Table, p *profile.Profile) ([]RelationReport, error) {
-	// Parse only the columns a relation or a format check reads.
-	sub := &profile.Profile{Columns: slices.Clone(p.Columns)}
+func relationReports(real, syn *table.Table, p *profile.Profile) ([]RelationReport, []string, error) {
 	used := map[string]bool{}
 	for _, r := range p.Relations {
 		for _, c := range r.Columns {
 			used[c] = true
 		}
 	}
-	for j := range sub.Columns {
-		c := &sub.Columns[j]
-		if !used[c.Name] && !(c.Kind == profile.Numeric && c.Integer) {
-			c.Kind = profile.Text
+	// aligned is p's columns in t's order, by name, parsing only those a
+	// relation or a format check reads (columns p leaves out, such as a
+	// conditional job's fixed ones, are skipped).
+	aligned := func(t *table.Table) *profile.Profile {
+		sub := &profile.Profile{Columns: make([]profile.Column, len(t.Columns))}
+		for j, name := range t.Columns {
+			sub.Columns[j] = profile.Column{Name: name, Kind: profile.Text}
+			if c := p.Col(name); c != nil && (used[name] || c.Kind == profile.Numeric && c.Integer) {
+				sub.Columns[j] = *c
+			}
 		}
+		return sub
 	}
-	if len(real.Columns) != len(p.Columns) || len(syn.Columns) != len(p.Columns) {
-		return nil, fmt.Errorf("relations: tables of %d and %d columns, profile of %d: %w", len(real.Columns), len(syn.Columns), len(p.Columns), ErrInput)
-	}
-	rc, sc := profile.RelationColumns(real.Rows, sub), profile.RelationColumns(syn.Rows, sub)
+	rp, sp := aligned(real), aligned(syn)
+	rc, sc := profile.RelationColumns(real.Rows, rp), profile.RelationColumns(syn.Rows, sp)
 	var out []RelationReport
+	var notes []string
 	for _, r := range p.Relations {
+		if i := slices.IndexFunc(r.Columns, func(name string) bool {
+			return p.Col(name) == nil || !slices.Contains(real.Columns, name) || !slices.Contains(syn.Columns, name)
+		}); i >= 0 {
+			notes = append(notes, fmt.Sprintf("relation %s not measured: column %q is not scored", r, r.Columns[i]))
+			continue
+		}
 		rs, ss, err := relations.Measure(r, rc, sc)
 		if err != nil {
-			return nil, fmt.Errorf("relation %s: %w", r, err)
+			return nil, nil, fmt.Errorf("relation %s: %w: %w", r, err, ErrInput)
 		}
 		out = append(out, RelationReport{Relation: r.String(), Kind: string(r.Kind), Real: rs, Synthetic: ss})
 	}
-	whole := func(v []float64) relations.Share {
+	whole := func(cols []relations.Column, name string) relations.Share {
 		held, sup := 0, 0
-		for _, x := range v {
-			if !math.IsNaN(x) {
-				sup++
-				if x == math.Trunc(x) {
-					held++
+		for k := range cols {
+			if cols[k].Name != name {
+				continue
+			}
+			for _, x := range cols[k].Num {
+				if !math.IsNaN(x) {
+					sup++
+					if x == math.Trunc(x) {
+						held++
+					}
 				}
 			}
 		}
@@ -72,11 +87,11 @@ func relationReports(real, syn *table.Table, p *profile.Profile) ([]RelationRepo
 		}
 		return s
 	}
-	for j, c := range p.Columns {
+	for _, c := range p.Columns {
 		if c.Kind == profile.Numeric && c.Integer {
 			out = append(out, RelationReport{Relation: c.Name + " is integer-valued", Kind: KindInteger,
-				Real: whole(rc[j].Num), Synthetic: whole(sc[j].Num)})
+				Real: whole(rc, c.Name), Synthetic: whole(sc, c.Name)})
 		}
 	}
-	return out, nil
+	return out, notes, nil
 }

@@ -3,9 +3,11 @@ package quality
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/relations"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -39,9 +41,15 @@ func TestEvaluateRelations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A relation on a column the evaluation does not score is noted, not
+	// measured.
+	p.Relations = append(p.Relations, relations.Relation{Kind: relations.Order, Columns: []string{"start", "gone"}})
 	rep, err := Evaluate(context.Background(), real, syn, nil, p, Options{DiscriminatorRows: -1, Triples: -1})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Contains(rep.Notes, `relation start <= gone not measured: column "gone" is not scored`) {
+		t.Errorf("notes %q", rep.Notes)
 	}
 	got := map[string]RelationReport{}
 	for _, r := range rep.Relations {
