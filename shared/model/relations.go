@@ -193,22 +193,23 @@ func (rp *Repairer) apply(row []string, seed uint64, skip []bool, buf *[]byte) {
 			g := r.draw(h, i)
 			row[r.Target] = formatValue(buf, tc, a+g, row[r.Sources[0]], g)
 		default:
-			a, ok1 := cellValue(row[r.Sources[0]], &rp.Cols[r.Sources[0]])
-			b, ok2 := cellValue(row[r.Sources[1]], &rp.Cols[r.Sources[1]])
-			if !ok1 || !ok2 {
-				continue
-			}
 			var v float64
-			switch r.Kind {
-			case relations.Sum:
-				v = a + b
-			case relations.Product:
-				v = a * b
-			case relations.Ratio:
-				if b == 0 {
-					continue
+			ok := true
+			for k, src := range r.Sources {
+				x, good := cellValue(row[src], &rp.Cols[src])
+				ok = ok && good
+				switch {
+				case k == 0 || r.Kind == relations.Sum:
+					v += x
+				case r.Kind == relations.Product:
+					v *= x
+				case r.Kind == relations.Ratio:
+					ok = ok && x != 0
+					v /= x
 				}
-				v = a / b
+			}
+			if !ok {
+				continue
 			}
 			row[r.Target] = formatValue(buf, tc, v, "", 0)
 		}
@@ -563,7 +564,7 @@ func loadRelations(r io.Reader) (*Repairer, error) {
 			want = 1
 		}
 		bad := !slices.Contains(relations.Kinds, r.Kind) || r.Target < 0 || r.Target >= len(rep.Cols) ||
-			len(r.Sources) != want || len(r.Gap) == 1
+			len(r.Sources) != want && !(r.Kind == relations.Sum && len(r.Sources) > want) || len(r.Gap) == 1
 		for _, s := range r.Sources {
 			bad = bad || s < 0 || s >= len(rep.Cols)
 		}

@@ -99,7 +99,7 @@ func checkRelation(r relations.Relation, p *Profile) error {
 	if r.Kind == relations.Sum || r.Kind == relations.Product || r.Kind == relations.Ratio {
 		want = 3
 	}
-	if !slices.Contains(relations.Kinds, r.Kind) || len(r.Columns) != want {
+	if !slices.Contains(relations.Kinds, r.Kind) || len(r.Columns) != want && !(r.Kind == relations.Sum && len(r.Columns) > 3) {
 		return fmt.Errorf("%w: %s: kind %q with %d columns", relations.ErrRelation, r, r.Kind, len(r.Columns))
 	}
 	var first Kind

@@ -295,6 +295,7 @@ func identities(cols []Column, n int, minConf float64) []Relation {
 			}
 		}
 	}
+	out = append(out, totals(cols, num, n, minConf, out)...)
 	// c = a × b is also a = c / b: keep the product alone.
 	products := map[[3]string]bool{}
 	for _, r := range out {
@@ -316,4 +317,114 @@ func identities(cols []Column, n int, minConf float64) []Relation {
 		}
 	}
 	return out
+}
+
+// maxParts bounds the candidate parts of a total (the search tries every
+// subset of them).
+const maxParts = 10
+
+// totals finds c = a + b + d (+ …), a total of three or more parts, for
+// each numeric column without a two-part sum in found. Its candidate parts
+// are the numeric columns that are never negative and never above it on
+// the screening rows (the first maxParts of them); every subset of three
+// or more is screened, and the smallest that holds is kept.
+func totals(cols []Column, num []int, n int, minConf float64, found []Relation) []Relation {
+	var out []Relation
+	m := min(n, screenRows)
+	for _, ci := range num {
+		c := &cols[ci]
+		if slices.ContainsFunc(found, func(r Relation) bool { return r.Kind == Sum && r.Columns[0] == c.Name }) {
+			continue
+		}
+		var parts []int
+		for _, ai := range num {
+			if ai == ci {
+				continue
+			}
+			a := &cols[ai]
+			bad, nonzero := 0, false
+			for r := 0; r < m; r++ {
+				x, y := a.Num[r], c.Num[r]
+				if math.IsNaN(x) || math.IsNaN(y) {
+					continue
+				}
+				nonzero = nonzero || x != 0
+				if x < 0 || x > y {
+					bad++
+				}
+			}
+			if nonzero && bad <= screenFails(m, minConf) {
+				parts = append(parts, ai)
+				if len(parts) == maxParts {
+					break
+				}
+			}
+		}
+		if len(parts) < 3 {
+			continue
+		}
+		best := -1
+		var bestRel Relation
+		vals := make([]float64, 0, len(parts))
+		for mask := 1; mask < 1<<len(parts); mask++ {
+			k := bitCount(mask)
+			if k < 3 || best >= 0 && k >= best {
+				continue
+			}
+			hold := func(rows int) (held, sup, informative int) {
+				for r := 0; r < rows; r++ {
+					y := c.Num[r]
+					vals = vals[:0]
+					nz := 0
+					for b, ai := range parts {
+						if mask&(1<<b) != 0 {
+							x := cols[ai].Num[r]
+							vals = append(vals, x)
+							if x != 0 {
+								nz++
+							}
+						}
+					}
+					if math.IsNaN(y) || slices.ContainsFunc(vals, math.IsNaN) {
+						continue
+					}
+					sup++
+					if HoldsSum(y, vals, Tolerance(c.Decimals, y)) {
+						held++
+						if nz >= 2 {
+							informative++
+						}
+					}
+				}
+				return
+			}
+			if held, sup, _ := hold(m); sup-held > screenFails(sup, minConf) {
+				continue
+			}
+			held, sup, informative := hold(n)
+			conf := float64(held) / float64(max(sup, 1))
+			if sup < MinSupport || conf < minConf || informative < max(MinSupport/2, sup/10) {
+				continue
+			}
+			names := []string{c.Name}
+			for b, ai := range parts {
+				if mask&(1<<b) != 0 {
+					names = append(names, cols[ai].Name)
+				}
+			}
+			best, bestRel = k, Relation{Kind: Sum, Columns: names, Support: sup, Confidence: conf}
+		}
+		if best >= 0 {
+			out = append(out, bestRel)
+		}
+	}
+	return out
+}
+
+func bitCount(x int) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
 }

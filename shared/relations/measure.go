@@ -120,16 +120,21 @@ func fdShare(c [2]*Column, dom map[string]string, known map[string]bool) Share {
 
 func numShare(k Kind, c []*Column) Share {
 	held, sup := 0, 0
+	parts := make([]float64, len(c)-1)
+rows:
 	for r := range c[0].Num {
-		a, b, z := c[0].Num[r], c[1].Num[r], 0.0
-		if len(c) > 2 {
-			z = c[2].Num[r]
+		for i := range parts {
+			if parts[i] = c[i+1].Num[r]; math.IsNaN(parts[i]) {
+				continue rows
+			}
 		}
-		if math.IsNaN(a) || math.IsNaN(b) || math.IsNaN(z) {
+		a := c[0].Num[r]
+		if math.IsNaN(a) {
 			continue
 		}
 		sup++
-		if Holds(k, a, b, z, Tolerance(c[0].Decimals, a)) {
+		tol := Tolerance(c[0].Decimals, a)
+		if k == Sum && HoldsSum(a, parts, tol) || k != Sum && Holds(k, a, parts[0], parts[len(parts)-1], tol) {
 			held++
 		}
 	}

@@ -38,8 +38,8 @@ const (
 	// FD: Columns[0] determines Columns[1] (each value of the first goes
 	// with one value of the second).
 	FD Kind = "fd"
-	// Sum: Columns[0] = Columns[1] + Columns[2] (a difference A = C − B is
-	// the sum C = A + B).
+	// Sum: Columns[0] = Columns[1] + Columns[2] (+ Columns[3] …): a total
+	// and its parts (a difference A = C − B is the sum C = A + B).
 	Sum Kind = "sum"
 	// Product: Columns[0] = Columns[1] × Columns[2].
 	Product Kind = "product"
@@ -87,8 +87,8 @@ func (r Relation) String() string {
 		return c[0] + " <= " + c[1]
 	case r.Kind == FD && len(c) == 2:
 		return c[0] + " -> " + c[1]
-	case r.Kind == Sum && len(c) == 3:
-		return c[0] + " = " + c[1] + " + " + c[2]
+	case r.Kind == Sum && len(c) >= 3:
+		return c[0] + " = " + strings.Join(c[1:], " + ")
 	case r.Kind == Product && len(c) == 3:
 		return c[0] + " = " + c[1] + " * " + c[2]
 	case r.Kind == Ratio && len(c) == 3:
@@ -97,7 +97,8 @@ func (r Relation) String() string {
 	return fmt.Sprintf("%s%q", r.Kind, c)
 }
 
-// Parse reads a relation written as String writes it. Column names are
+// Parse reads a relation written as String writes it ("c = a + b + d" sums
+// any number of parts). Column names are
 // trimmed; the operators need a space on each side, so names may hold
 // other punctuation.
 func Parse(s string) (Relation, error) {
@@ -116,6 +117,16 @@ func Parse(s string) (Relation, error) {
 		return Relation{Kind: FD, Columns: []string{a, b}}, nil
 	}
 	if c, rhs, ok := split(s, "="); ok {
+		if parts := strings.Split(rhs, " + "); len(parts) > 2 {
+			cols := []string{c}
+			for _, p := range parts {
+				if p = strings.TrimSpace(p); p == "" {
+					return Relation{}, fmt.Errorf("%w: %q: an empty term", ErrRelation, s)
+				}
+				cols = append(cols, p)
+			}
+			return Relation{Kind: Sum, Columns: cols}, nil
+		}
 		for _, k := range []struct {
 			op   string
 			kind Kind
@@ -211,4 +222,13 @@ func Holds(k Kind, a, b, c, tol float64) bool {
 		return c != 0 && math.Abs(a-b/c) <= tol
 	}
 	return false
+}
+
+// HoldsSum reports whether total equals the sum of parts within tol.
+func HoldsSum(total float64, parts []float64, tol float64) bool {
+	sum := 0.0
+	for _, p := range parts {
+		sum += p
+	}
+	return math.Abs(total-sum) <= tol
 }

@@ -22,6 +22,7 @@ func TestParseString(t *testing.T) {
 		{"total = net + tax", "total = net + tax", Sum},
 		{"net = total - tax", "total = net + tax", Sum},
 		{"amount = price * qty", "amount = price * qty", Product},
+		{"bill = food + drinks + tip", "bill = food + drinks + tip", Sum},
 		{"rate = km / hours", "rate = km / hours", Ratio},
 		{" trip start  <=  trip-end ", "trip start <= trip-end", Order},
 	} {
@@ -33,7 +34,7 @@ func TestParseString(t *testing.T) {
 			t.Errorf("Parse(%q) = %s %q, want %s %q", tc.in, r.Kind, r, tc.kind, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "a<=b", "a <= ", "c = a", "c = a % b", "x => y"} {
+	for _, bad := range []string{"", "a<=b", "a <= ", "c = a", "c = a % b", "x => y", "c = a +  + b"} {
 		if _, err := Parse(bad); !errors.Is(err, ErrRelation) {
 			t.Errorf("Parse(%q): %v, want ErrRelation", bad, err)
 		}
@@ -93,6 +94,11 @@ func known(n int) []Column {
 		cols["km"] = append(cols["km"], km)
 		cols["hours"] = append(cols["hours"], hours)
 		cols["speed"] = append(cols["speed"], round(km/hours, 3))
+		food, drinks, tip := round(5+rng.Float64()*60, 2), round(rng.Float64()*30, 2), float64(rng.IntN(8))
+		cols["food"] = append(cols["food"], food)
+		cols["drinks"] = append(cols["drinks"], drinks)
+		cols["tip"] = append(cols["tip"], tip)
+		cols["bill"] = append(cols["bill"], round(food+drinks+tip, 2))
 		cols["noise"] = append(cols["noise"], rng.NormFloat64()*100)
 		cols["weight"] = append(cols["weight"], 1e6+rng.Float64()*1e6)
 		p := rng.IntN(len(places))
@@ -109,12 +115,12 @@ func known(n int) []Column {
 		levs["flag"] = append(levs["flag"], flag)
 		levs["colour"] = append(levs["colour"], []string{"red", "blue", "green"}[rng.IntN(3)])
 	}
-	dec := map[string]int{"net": 2, "tax": 2, "total": 2, "price": 2, "amount": 2, "km": 1, "speed": 3, "noise": 6, "weight": 6}
+	dec := map[string]int{"food": 2, "drinks": 2, "bill": 2, "net": 2, "tax": 2, "total": 2, "price": 2, "amount": 2, "km": 1, "speed": 3, "noise": 6, "weight": 6}
 	var out []Column
 	for _, name := range []string{"start", "end"} {
 		out = append(out, Column{Name: name, Kind: Time, Num: cols[name]})
 	}
-	for _, name := range []string{"net", "tax", "total", "price", "qty", "amount", "km", "hours", "speed", "noise", "weight"} {
+	for _, name := range []string{"net", "tax", "total", "price", "qty", "amount", "km", "hours", "speed", "food", "drinks", "tip", "bill", "noise", "weight"} {
 		out = append(out, num(name, dec[name], cols[name]))
 	}
 	for _, name := range []string{"place", "region", "code", "label", "key", "flag", "colour"} {
@@ -147,6 +153,8 @@ func TestDiscover(t *testing.T) {
 		// speed = km / hours within speed's rounding is also km = hours ×
 		// speed within km's: the product is kept, the ratio left out.
 		"total = net + tax", "amount = price * qty", "km = hours * speed",
+		"food <= bill", // drinks and tips are small: "<= bill" follows from the ranges
+		"bill = food + drinks + tip",
 	}
 	for _, w := range want {
 		if !slices.Contains(got, w) {
@@ -194,10 +202,14 @@ func TestMeasure(t *testing.T) {
 	syn := known(1000)
 	// Break 30 trips, 20 regions and 10 totals in the synthetic table; a
 	// missing cell leaves a row out of the support.
-	for r := 0; r < 30; r++ {
-		syn[1].Num[r] = syn[0].Num[r] - 1
+	byName := func(name string) *Column {
+		i := slices.IndexFunc(syn, func(c Column) bool { return c.Name == name })
+		return &syn[i]
 	}
-	region := &syn[14]
+	for r := 0; r < 30; r++ {
+		byName("end").Num[r] = byName("start").Num[r] - 1
+	}
+	region := byName("region")
 	for r := 0; r < 20; r++ {
 		if region.Levels[region.Codes[r]] == "North" {
 			region.Codes[r] = int32(slices.Index(region.Levels, "South"))
@@ -205,10 +217,11 @@ func TestMeasure(t *testing.T) {
 			region.Codes[r] = int32(slices.Index(region.Levels, "North"))
 		}
 	}
+	total := byName("total")
 	for r := 0; r < 10; r++ {
-		syn[4].Num[r] += 0.01
+		total.Num[r] += 0.01
 	}
-	syn[4].Num[999] = math.NaN()
+	total.Num[999] = math.NaN()
 	// A region the real rows never hold is left out of the support.
 	region.Levels = append(region.Levels, "Atlantis")
 	region.Codes[500] = int32(len(region.Levels) - 1)
