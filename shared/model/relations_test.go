@@ -82,7 +82,7 @@ func TestRelationsDeclared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := profile.ParseSchema([]byte(`{"relations": {"drop": ["place -> region"], "add": ["age <= visits"]}}`))
+	s, err := profile.ParseSchema([]byte(`{"relations": {"drop": ["place -> region"], "add": ["age <= visits", "amount = age + visits + tax"]}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,19 +91,22 @@ func TestRelationsDeclared(t *testing.T) {
 	}
 	m := fitKind(t, synth.KindTree, tb, p)
 	kept := model.Relations(m)
-	if !slices.Contains(kept, "age <= visits") || slices.Contains(kept, "place -> region") {
+	if !slices.Contains(kept, "age <= visits") || !slices.Contains(kept, "amount = age + visits + tax") || slices.Contains(kept, "place -> region") {
 		t.Fatalf("enforced relations %q", kept)
 	}
 	out := sample(t, m, 2000, 0, 1, 4, model.SampleOptions{})
 	real, syn := profile.RelationColumns(tb.Rows, p), profile.RelationColumns(out, p)
-	r, _ := relations.Parse("age <= visits")
-	rs, ss, err := relations.Measure(r, real, syn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Few real rows obey it (ages 18–77, visits 0–39); all synthetic ones do.
-	if rs.Rate > 0.5 || ss.Rate != 1 {
-		t.Errorf("declared age <= visits: real %.3f, synthetic %.3f", rs.Rate, ss.Rate)
+	// Few real rows obey them (ages 18–77, visits 0–39); all synthetic
+	// ones do.
+	for _, decl := range []string{"age <= visits", "amount = age + visits + tax"} {
+		r, _ := relations.Parse(decl)
+		rs, ss, err := relations.Measure(r, real, syn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs.Rate > 0.5 || ss.Rate != 1 {
+			t.Errorf("declared %s: real %.3f, synthetic %.3f", decl, rs.Rate, ss.Rate)
+		}
 	}
 }
 
