@@ -3,6 +3,7 @@ package profile
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -52,7 +53,7 @@ func relationDetail(p *Profile, r relations.Relation) string {
 	case r.Gap == nil:
 		return ""
 	}
-	f := num
+	f := func(x float64) string { return num(math.Round(x*1e6) / 1e6) } // no float noise from the subtraction
 	if c := p.Col(r.Columns[0]); c != nil && c.Kind == Datetime {
 		f = func(sec float64) string { return time.Duration(sec * float64(time.Second)).String() }
 	}
