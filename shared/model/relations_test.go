@@ -179,3 +179,29 @@ func BenchmarkSampleRelations(b *testing.B) {
 type discard struct{}
 
 func (discard) Write([]string) error { return nil }
+
+// TestRelationsConditions: a condition on a determinant carries to its
+// dependent; a condition on a relation's target wins over the relation.
+func TestRelationsConditions(t *testing.T) {
+	t.Parallel()
+	tb := allKinds(1500)
+	p, _ := profile.Infer(tb, profile.Options{})
+	place, region := slices.Index(tb.Columns, "place"), slices.Index(tb.Columns, "region")
+	want := map[string]string{}
+	for _, r := range tb.Rows {
+		want[r[place]] = r[region]
+	}
+	for _, kind := range []string{synth.KindTree, synth.KindCopula} {
+		m := fitKind(t, kind, tb, p)
+		for _, r := range sample(t, m, 500, 0, 1, 3, model.SampleOptions{Fixed: map[string]string{"place": "Leeds"}}) {
+			if r[place] != "Leeds" || r[region] != want["Leeds"] {
+				t.Fatalf("%s: place=Leeds fixed, row has %s in %s (want %s)", kind, r[place], r[region], want["Leeds"])
+			}
+		}
+		for _, r := range sample(t, m, 500, 0, 1, 3, model.SampleOptions{Fixed: map[string]string{"region": "West"}}) {
+			if r[region] != "West" {
+				t.Fatalf("%s: region=West fixed, row has %s", kind, r[region])
+			}
+		}
+	}
+}
