@@ -205,3 +205,24 @@ func TestRelationsConditions(t *testing.T) {
 		}
 	}
 }
+
+// TestRelationsParallel: sampling a model that keeps relations on several
+// workers writes the rows one Sample call writes.
+func TestRelationsParallel(t *testing.T) {
+	t.Parallel()
+	tb := allKinds(1500)
+	p, _ := profile.Infer(tb, profile.Options{})
+	m := fitKind(t, synth.KindTree, tb, p)
+	if len(model.Relations(m)) == 0 {
+		t.Fatal("no relations kept")
+	}
+	const n = 40_000 // ten blocks: several tasks
+	want := sample(t, m, n, 0, 1, 8, model.SampleOptions{})
+	var got rows
+	if err := synth.SampleParallel(context.Background(), m, n, 0, 1, 8, model.SampleOptions{}, &got, 3); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(want, got.out, slices.Equal) {
+		t.Fatal("parallel sample differs from the one-call sample")
+	}
+}
