@@ -13,9 +13,10 @@ import (
 // The dp model registers as a driver of package model.
 func init() {
 	model.Register(model.Driver{
-		Kind:  KindDP,
-		Fit:   fitDriver,
-		Magic: magic,
+		Kind:    KindDP,
+		Fit:     fitDriver,
+		Magic:   magic,
+		Private: true,
 		Save: func(w io.Writer, m model.Model) error {
 			d, ok := m.(*Model)
 			if !ok {

@@ -100,10 +100,17 @@ type Driver struct {
 	Magic []byte
 	Save  func(w io.Writer, m Model) error
 	Load  func(r io.Reader) (Model, error)
+	// Private says the fit is differentially private: what Fit adds to
+	// the driver's model (the relations' parameters, see relations.go)
+	// then comes from the model's own sample, never from the rows.
+	Private bool
 }
 
 // ErrKind reports an unknown model kind or a file no driver reads.
 var ErrKind = errs.New(errs.InvalidArgument, "model: unknown model kind")
+
+// ErrFormat reports a model file whose relations section is corrupt.
+var ErrFormat = errs.New(errs.Internal, "model: bad model file")
 
 var (
 	mu      sync.RWMutex
@@ -155,21 +162,36 @@ func driver(kind string) (Driver, error) {
 	return d, nil
 }
 
-// Fit fits the model o.Kind to t as profiled by p.
+// Fit fits the model o.Kind to t as profiled by p. The model keeps the
+// profile's relations in every sample (see relations.go).
 func Fit(ctx context.Context, t *table.Table, p *profile.Profile, o Options) (Model, error) {
 	d, err := driver(o.Kind)
 	if err != nil {
 		return nil, err
 	}
 	o.Kind = d.Kind
-	return d.Fit(ctx, t, p, o)
+	m, err := d.Fit(ctx, t, p, o)
+	if err != nil || p == nil || t == nil {
+		return m, err
+	}
+	if m, err = withRelations(ctx, m, t, p, d.Private); err != nil {
+		return nil, fmt.Errorf("model.Fit: %w", err)
+	}
+	return m, nil
 }
 
-// Save writes m in its driver's versioned format.
+// Save writes m in its driver's versioned format, preceded by its
+// relations section when it keeps relations.
 func Save(w io.Writer, m Model) error {
 	d, err := driver(m.Kind())
 	if err != nil {
 		return err
+	}
+	if e, ok := m.(*enforced); ok {
+		if err := saveRelations(w, e.rep); err != nil {
+			return err
+		}
+		m = e.Model
 	}
 	return d.Save(w, m)
 }
@@ -185,10 +207,24 @@ func Load(r io.Reader) (Model, error) {
 	}
 	mu.RUnlock()
 	br := bufio.NewReader(r)
+	var rep *Repairer
+	if head, _ := br.Peek(len(relMagic)); bytes.Equal(head, relMagic) {
+		var err error
+		if rep, err = loadRelations(br); err != nil {
+			return nil, err
+		}
+	}
 	head, _ := br.Peek(longest)
 	for _, d := range ds {
 		if bytes.HasPrefix(head, d.Magic) {
-			return d.Load(br)
+			m, err := d.Load(br)
+			if err != nil || rep == nil {
+				return m, err
+			}
+			if len(rep.Cols) != len(m.Columns()) {
+				return nil, fmt.Errorf("model.Load: relations of %d columns, model of %d: %w", len(rep.Cols), len(m.Columns()), ErrFormat)
+			}
+			return &enforced{Model: m, rep: rep}, nil
 		}
 	}
 	return nil, fmt.Errorf("model.Load: not a model file of any kind %v: %w", Kinds(), ErrKind)

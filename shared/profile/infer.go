@@ -9,6 +9,7 @@ import (
 
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/pii"
+	"synthos.dev/synthos/shared/relations"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -124,6 +125,8 @@ func Infer(t *table.Table, opts Options) (*Profile, error) {
 			c.MissingRate = float64(c.Missing) / float64(len(t.Rows))
 		}
 	}
+	// Relations are discovered on the rows the kinds were chosen on.
+	p.Relations = relations.Discover(RelationColumns(rows, p), relations.Options{})
 	return p, nil
 }
 

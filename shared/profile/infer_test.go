@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"synthos.dev/synthos/shared/pii"
+	"synthos.dev/synthos/shared/relations"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -491,5 +492,19 @@ func BenchmarkInferAdult(b *testing.B) {
 		if _, err := Infer(tab, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRelationsAdult is the part of Infer that discovers relations:
+// parsing adult's columns for package relations and the search.
+func BenchmarkRelationsAdult(b *testing.B) {
+	tab := loadCSV(b, filepath.Join(datasets, "adult.train.csv"))
+	p, err := Infer(tab, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		relations.Discover(RelationColumns(tab.Rows, p), relations.Options{})
 	}
 }

@@ -3,7 +3,10 @@
 // override the inference.
 package profile
 
-import "synthos.dev/synthos/shared/pii"
+import (
+	"synthos.dev/synthos/shared/pii"
+	"synthos.dev/synthos/shared/relations"
+)
 
 // Kind is what a column holds, as the models see it.
 type Kind string
@@ -94,6 +97,9 @@ type Profile struct {
 	Rows    int      `json:"rows"`
 	Sampled int      `json:"sampled,omitempty"` // rows examined for kinds and distinct counts, when fewer than Rows
 	Columns []Column `json:"columns"`
+	// Relations the rows obey, found by Infer (package relations) or
+	// declared in a schema; every model keeps them in its sample.
+	Relations []relations.Relation `json:"relations,omitempty"`
 }
 
 // Col returns the profile of the named column, or nil.

@@ -13,6 +13,7 @@ import (
 
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/pii"
+	"synthos.dev/synthos/shared/relations"
 )
 
 // ErrSchema reports a schema file that cannot be read or applied: bad JSON, an
@@ -35,8 +36,25 @@ var ErrSchema = errs.New(errs.InvalidArgument, "profile: bad schema")
 // treats them as public: it spends no privacy budget discovering them and
 // writes no category outside the list. Values outside a declared domain are
 // clamped to the bounds or counted as an unknown category.
+//
+// "relations" edits the relations Infer discovered (see package relations),
+// each written as relations.Relation.String writes it:
+//
+//	{"relations": {"drop": ["age <= hours"], "add": ["end >= start", "place -> region", "total = net + tax"]}}
+//
+// "drop" names relations to forget ("*" forgets every discovered one);
+// "add" declares relations the models then keep as if discovered. A
+// discovered relation whose columns an override makes unfit (a kind
+// changed) is dropped.
 type Schema struct {
-	Columns map[string]Override `json:"columns"`
+	Columns   map[string]Override `json:"columns,omitempty"`
+	Relations *RelationEdits      `json:"relations,omitempty"`
+}
+
+// RelationEdits drops and adds relations; see Schema.
+type RelationEdits struct {
+	Drop []string `json:"drop,omitempty"`
+	Add  []string `json:"add,omitempty"`
 }
 
 // Override sets a column's kind and the settings of that kind. A field left
@@ -98,6 +116,18 @@ func ParseSchema(b []byte) (*Schema, error) {
 			return nil, fmt.Errorf("%w: column %q: unknown pii kind %q (want one of %v)", ErrSchema, name, o.PII, piiKinds)
 		}
 	}
+	if s.Relations != nil {
+		for _, a := range s.Relations.Add {
+			if _, err := relations.Parse(a); err != nil {
+				return nil, fmt.Errorf("%w: relations.add: %w", ErrSchema, err)
+			}
+		}
+		for _, d := range s.Relations.Drop {
+			if _, err := relations.Parse(d); err != nil && d != "*" {
+				return nil, fmt.Errorf("%w: relations.drop: %w", ErrSchema, err)
+			}
+		}
+	}
 	return &s, nil
 }
 
@@ -117,10 +147,69 @@ func (s *Schema) Apply(p *Profile) error {
 		}
 		out[name] = nc
 	}
+	// Relations are checked against the overridden columns.
+	np := *p
+	np.Columns = slices.Clone(p.Columns)
+	for name, nc := range out {
+		*np.Col(name) = nc
+	}
+	rels, err := s.Relations.apply(&np)
+	if err != nil {
+		return fmt.Errorf("%w: relations: %w", ErrSchema, err)
+	}
 	for name, nc := range out {
 		*p.Col(name) = nc
 	}
+	p.Relations = rels
 	return nil
+}
+
+// apply returns p's relations edited: the dropped ones and those whose
+// columns no longer fit left out, the added ones appended (once).
+func (e *RelationEdits) apply(p *Profile) ([]relations.Relation, error) {
+	drop := map[string]bool{}
+	all := false
+	var add []relations.Relation
+	if e != nil {
+		for _, d := range e.Drop {
+			if d == "*" {
+				all = true
+				continue
+			}
+			r, err := relations.Parse(d)
+			if err != nil {
+				return nil, err
+			}
+			drop[r.String()] = true
+		}
+		for _, a := range e.Add {
+			r, err := relations.Parse(a)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkRelation(r, p); err != nil {
+				return nil, err
+			}
+			r.Declared = true
+			add = append(add, r)
+		}
+	}
+	var out []relations.Relation
+	seen := map[string]bool{}
+	for _, r := range p.Relations {
+		if all && !r.Declared || drop[r.String()] || checkRelation(r, p) != nil {
+			continue
+		}
+		seen[r.String()] = true
+		out = append(out, r)
+	}
+	for _, r := range add {
+		if !seen[r.String()] && !drop[r.String()] {
+			seen[r.String()] = true
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // apply returns c overridden by o, or an error naming the contradiction.

@@ -3,10 +3,13 @@ package profile
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"synthos.dev/synthos/shared/relations"
 )
 
 // WriteText writes p as an aligned table for people, one line per column:
@@ -30,10 +33,31 @@ func WriteText(w io.Writer, p *Profile) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n",
 			clean(c.Name), kind, percent(c.Confidence), percent(c.MissingRate), c.Distinct, detail(c))
 	}
+	if len(p.Relations) > 0 {
+		fmt.Fprint(tw, "\nRELATION\tSUPPORT\tCONF\tDETAIL\n")
+		for _, r := range p.Relations {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", clean(r.String()), r.Support, percent(r.Confidence), relationDetail(p, r))
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("profile.WriteText: %w", err)
 	}
 	return nil
+}
+
+// relationDetail describes an order's gap, or says a relation was declared.
+func relationDetail(p *Profile, r relations.Relation) string {
+	switch {
+	case r.Declared:
+		return "declared in the schema"
+	case r.Gap == nil:
+		return ""
+	}
+	f := func(x float64) string { return num(math.Round(x*1e6) / 1e6) } // no float noise from the subtraction
+	if c := p.Col(r.Columns[0]); c != nil && c.Kind == Datetime {
+		f = func(sec float64) string { return time.Duration(sec * float64(time.Second)).String() }
+	}
+	return "gap " + f(r.Gap.Min) + " … " + f(r.Gap.Max) + ", median " + f(r.Gap.Median)
 }
 
 // detail describes a column's kind-specific settings in a few words.

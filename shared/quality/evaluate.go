@@ -50,6 +50,12 @@ func Evaluate(ctx context.Context, real, synth, holdout *table.Table, p *profile
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("quality.Evaluate: %w", err)
 	}
+	rels, notes, err := relationReports(real, synth, p)
+	if err != nil {
+		return nil, fmt.Errorf("quality.Evaluate: %w", err)
+	}
+	rep.Relations = rels
+	rep.Notes = append(rep.Notes, notes...)
 	if opts.DiscriminatorRows >= 0 {
 		disc, note, err := discriminate(ctx, real, synth, p, opts)
 		if err != nil {

@@ -27,6 +27,10 @@ type Report struct {
 	Discriminator *Discriminator `json:"discriminator,omitempty"`
 	Efficacy      *Efficacy      `json:"ml_efficacy,omitempty"`
 
+	// Relations says how often each of the profile's relations, and each
+	// integer-valued column's format, holds in real and synthetic rows.
+	Relations []RelationReport `json:"relations,omitempty"`
+
 	Columns  []ColumnReport `json:"columns"`
 	Pairs    []PairReport   `json:"pairs"`
 	Excluded []Exclusion    `json:"excluded,omitempty"`

@@ -61,6 +61,19 @@ type columnView struct {
 	Chart chart
 }
 
+// relationView is a relation's row in the report.
+type relationView struct {
+	quality.RelationReport
+	Kept bool
+}
+
+// relationKept says a relation holds in the synthetic rows about as often
+// as in the real ones: within a point, or in 99% of them (issue 11's
+// target for relations that hold in 99% of real rows).
+func relationKept(r quality.RelationReport) bool {
+	return r.Synthetic.Support == 0 || r.Synthetic.Rate >= 0.99 || r.Synthetic.Rate >= r.Real.Rate-0.01
+}
+
 // page is what the template renders.
 type page struct {
 	R        *Report
@@ -76,6 +89,9 @@ type page struct {
 	Privacy  []chart
 	Facts    [][2]string // privacy figures without a chart
 	Notes    []string    // the report's, the evaluations' and their exclusions
+
+	// Relations are the quality report's, each marked kept or broken.
+	Relations []relationView
 }
 
 // WriteHTML writes r as one self-contained HTML page: inline CSS, inline
@@ -117,6 +133,11 @@ func newPage(r *Report) *page {
 		pg.Notes = append(pg.Notes, p.Notes...)
 		for _, e := range p.Excluded {
 			pg.Notes = append(pg.Notes, fmt.Sprintf("column %s left out of the privacy distances: %s", e.Column, e.Reason))
+		}
+	}
+	if q := r.Quality; q != nil {
+		for _, rr := range q.Relations {
+			pg.Relations = append(pg.Relations, relationView{RelationReport: rr, Kept: relationKept(rr)})
 		}
 	}
 	if q := r.Quality; q != nil {

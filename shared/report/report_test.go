@@ -217,6 +217,16 @@ func TestHTMLSelfContained(t *testing.T) {
 			t.Errorf("no chart for column %s", c.Name)
 		}
 	}
+	if len(r.Quality.Relations) == 0 {
+		t.Error("adult's relations (education ↔ education-num, integer-valued columns) are not reported")
+	}
+	for _, rr := range r.Quality.Relations {
+		// Unseen real rows keep every relation of the real rows.
+		row := `<tr data-relation="` + html.EscapeString(rr.Relation) + `"><td><span class="chip pass">kept`
+		if !strings.Contains(page, row) {
+			t.Errorf("no kept row for relation %s (%+v)", rr.Relation, rr)
+		}
+	}
 	for _, want := range []string{`data-chart="heatmap"`, `data-chart="distance:dcr"`, `data-chart="scale:dcr-share"`, `data-gate="pass"`, "Faithful", "Content-Security-Policy", "default-src 'none'"} {
 		if !strings.Contains(unescaped, want) {
 			t.Errorf("page lacks %s", want)

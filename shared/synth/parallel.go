@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"synthos.dev/synthos/shared/model"
 )
 
 // Parallel sampling.
@@ -94,7 +96,7 @@ func taskCall(n int64, nb, t0, want uint64) (nn int64, shard, shards int, t1 uin
 // some tens of inserts), within the bounds above.
 func taskBlocks(m Model, cols int) uint64 {
 	var hashes int
-	switch m := m.(type) {
+	switch m := model.Unwrap(m).(type) {
 	case *Tree:
 		hashes = len(m.Schema.RowHashes)
 	case *Copula:

@@ -51,6 +51,11 @@ type Col struct {
 	Format   string  // datetime layout
 	ZoneName string  // datetime zone of the first parsed cell
 	ZoneOff  int
+	// Step is a datetime column's grid in seconds when every source value
+	// lies on it in the column's zone — a day, an hour or a minute (data
+	// recorded at whole minutes but written with seconds); 0 means whole
+	// seconds. Off-grid values would tell synthetic rows from real ones.
+	Step float64
 
 	// Missing is the token written for a missing numeric, datetime or
 	// generated cell: the commonest missing spelling seen in training.
@@ -195,8 +200,33 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 				break
 			}
 		}
+		c.Step = c.grid(t, j, missing)
 	}
 	return nil
+}
+
+// grid returns the coarsest of a day, an hour and a minute that every
+// value of datetime column j is a whole multiple of in the column's zone,
+// or 0.
+func (c *Col) grid(t *table.Table, j int, missing map[string]bool) float64 {
+	steps := []float64{86400, 3600, 60}
+	for _, r := range t.Rows {
+		v, ok := c.parse(r[j], missing)
+		if !ok {
+			continue
+		}
+		v += float64(c.ZoneOff)
+		for len(steps) > 0 && math.Mod(v, steps[0]) != 0 {
+			steps = steps[1:]
+		}
+		if len(steps) == 0 {
+			return 0
+		}
+	}
+	if len(steps) == 0 || c.Lo == c.Hi {
+		return 0
+	}
+	return steps[0]
 }
 
 // parse reads a numeric or datetime cell; ok is false for a missing or
@@ -245,6 +275,10 @@ func (c *Col) fitLevels(t *table.Table, j int) {
 func (c *Col) round(v float64) float64 {
 	v = min(max(v, c.Lo), c.Hi)
 	if c.Kind == profile.Datetime {
+		if c.Step > 0 { // on the source's grid, which Lo and Hi lie on
+			off := float64(c.ZoneOff)
+			return math.Round((v+off)/c.Step)*c.Step - off
+		}
 		return math.Round(v)
 	}
 	if c.Integer {

@@ -315,7 +315,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 			return fmt.Errorf("fit: %w", err)
 		}
 		fmt.Fprintf(stderr, "fitted in %s\n", time.Since(fitStart).Round(time.Millisecond))
-		if d, ok := m.(*dp.Model); ok {
+		if d, ok := model.Unwrap(m).(*dp.Model); ok {
 			fmt.Fprintf(stderr, "privacy guarantee: %s\n", d.Report.Statement)
 		}
 	}

@@ -1,0 +1,134 @@
+package profile
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"synthos.dev/synthos/shared/relations"
+)
+
+// numericLevels: a numeric column of at most this many distinct values
+// (an education code, a rating) also takes part in functional
+// dependencies.
+const numericLevels = 100
+
+// RelationColumns parses rows, cells of the columns p describes, into the
+// vectors package relations reads: numbers and datetimes (seconds since
+// 1970) as floats, categorical, boolean and few-valued numeric columns as
+// level codes. Keys, PII and free text take part in no relation. A cell
+// that does not parse as its column's kind counts as missing.
+func RelationColumns(rows [][]string, p *Profile) []relations.Column {
+	out := make([]relations.Column, len(p.Columns))
+	for j := range p.Columns {
+		c := &p.Columns[j]
+		rc := &out[j]
+		rc.Name = c.Name
+		switch c.Kind {
+		case Numeric:
+			rc.Kind, rc.Decimals = relations.Number, c.Decimals
+			if c.Integer {
+				rc.Decimals = 0
+			}
+			rc.Num = make([]float64, len(rows))
+			for i, r := range rows {
+				rc.Num[i] = math.NaN()
+				if j < len(r) && !IsMissing(r[j], c) {
+					if v, ok := ParseNumber(r[j]); ok {
+						rc.Num[i] = v
+					}
+				}
+			}
+			if c.Distinct <= numericLevels {
+				levels(rc, len(rows), func(i int) (string, bool) {
+					v := rc.Num[i]
+					return strconv.FormatFloat(v, 'g', -1, 64), !math.IsNaN(v)
+				})
+			}
+		case Datetime:
+			rc.Kind = relations.Time
+			rc.Num = make([]float64, len(rows))
+			for i, r := range rows {
+				rc.Num[i] = math.NaN()
+				if j < len(r) && !IsMissing(r[j], c) {
+					if t, ok := ParseTime(r[j], c.Format); ok {
+						rc.Num[i] = unix(t)
+					}
+				}
+			}
+		case Categorical, Boolean:
+			rc.Kind = relations.Level
+			levels(rc, len(rows), func(i int) (string, bool) {
+				if j >= len(rows[i]) || IsMissing(rows[i][j], c) {
+					return "", false
+				}
+				return strings.TrimSpace(rows[i][j]), true
+			})
+		}
+	}
+	return out
+}
+
+// levels fills rc.Codes and rc.Levels from value(i), codes numbered in
+// first-seen order.
+func levels(rc *relations.Column, n int, value func(i int) (string, bool)) {
+	index := make(map[string]int32)
+	rc.Codes = make([]int32, n)
+	for i := range n {
+		v, ok := value(i)
+		if !ok {
+			rc.Codes[i] = -1
+			continue
+		}
+		code, seen := index[v]
+		if !seen {
+			code = int32(len(rc.Levels))
+			index[v] = code
+			rc.Levels = append(rc.Levels, v)
+		}
+		rc.Codes[i] = code
+	}
+}
+
+// checkRelation checks that a relation's columns exist in p and are of
+// kinds it can relate.
+func checkRelation(r relations.Relation, p *Profile) error {
+	want := 2
+	if r.Kind == relations.Sum || r.Kind == relations.Product || r.Kind == relations.Ratio {
+		want = 3
+	}
+	if !slices.Contains(relations.Kinds, r.Kind) || len(r.Columns) != want && !(r.Kind == relations.Sum && len(r.Columns) > 3) {
+		return fmt.Errorf("%w: %s: kind %q with %d columns", relations.ErrRelation, r, r.Kind, len(r.Columns))
+	}
+	var first Kind
+	for i, name := range r.Columns {
+		c := p.Col(name)
+		if c == nil {
+			return fmt.Errorf("%s: column %q is not in the table", r, name)
+		}
+		if slices.Contains(r.Columns[:i], name) {
+			return fmt.Errorf("%s: column %q appears twice", r, name)
+		}
+		switch r.Kind {
+		case relations.Order:
+			if c.Kind != Numeric && c.Kind != Datetime || i == 1 && c.Kind != first {
+				return fmt.Errorf("%s: an order relates two numeric or two datetime columns, %q is %s", r, name, c.Kind)
+			}
+			first = c.Kind
+		case relations.FD:
+			if c.Kind != Categorical && c.Kind != Boolean && c.Kind != Numeric {
+				return fmt.Errorf("%s: a dependency relates categorical, boolean or numeric columns, %q is %s", r, name, c.Kind)
+			}
+			if c.Kind == Numeric && c.Distinct > numericLevels {
+				return fmt.Errorf("%s: a numeric column in a dependency has at most %d distinct values, %q has %d", r, numericLevels, name, c.Distinct)
+			}
+		default:
+			if c.Kind != Numeric {
+				return fmt.Errorf("%s: an identity relates numeric columns, %q is %s", r, name, c.Kind)
+			}
+		}
+	}
+	return nil
+}

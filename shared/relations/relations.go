@@ -1,0 +1,234 @@
+// Package relations discovers the relations a table's rows obey — order
+// between two datetime or two numeric columns (end ≥ start), functional
+// dependencies between low-cardinality columns (place → region, code ↔
+// label) and arithmetic identities (total = a + b, c = a × b, c = a / b
+// within the rounding the source writes) — each with its support and
+// confidence on the rows, and measures how often a relation holds in any
+// table of the same columns.
+//
+// The package works on parsed column vectors (Column) and knows nothing of
+// cells or profiles: package profile builds the vectors, runs Discover
+// during Infer and keeps the relations in the profile, where a schema can
+// drop or add them; package model enforces them in every model's sample;
+// package quality reports how often each holds in real and synthetic rows.
+// Per-column formats (integer-valued, decimals, trailing zeros) are not
+// relations: the profile records them on each column (profile.Column
+// Integer, Decimals, Trim) and every model writes numbers through
+// profile.AppendNumber.
+//
+// Discovery is bounded so that wide tables stay fast: pairs are checked on
+// a screening slice of rows before the full pass, arithmetic identities are
+// searched only among the first MaxArithColumns numeric columns, and
+// functional dependencies only between columns of at most MaxLevels values.
+package relations
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Kind is a kind of relation.
+type Kind string
+
+const (
+	// Order: Columns[0] ≤ Columns[1] (two datetime or two numeric columns).
+	Order Kind = "order"
+	// FD: Columns[0] determines Columns[1] (each value of the first goes
+	// with one value of the second).
+	FD Kind = "fd"
+	// Sum: Columns[0] = Columns[1] + Columns[2] (+ Columns[3] …): a total
+	// and its parts (a difference A = C − B is the sum C = A + B).
+	Sum Kind = "sum"
+	// Product: Columns[0] = Columns[1] × Columns[2].
+	Product Kind = "product"
+	// Ratio: Columns[0] = Columns[1] / Columns[2].
+	Ratio Kind = "ratio"
+)
+
+// Kinds lists every kind, in the order String's forms are parsed.
+var Kinds = []Kind{Order, FD, Sum, Product, Ratio}
+
+// Relation is one relation between columns of a table.
+type Relation struct {
+	Kind    Kind     `json:"kind"`
+	Columns []string `json:"columns"`
+	// Support is the number of rows the relation was checked on (rows with
+	// every one of its cells present); Confidence the share of them it
+	// holds in. A relation added by hand in a schema has neither.
+	Support    int     `json:"support,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
+	// Gap summarises Columns[1] − Columns[0] of an order relation on the
+	// rows (seconds for datetimes): the models keep the gap's distribution,
+	// not just its sign.
+	Gap *Gap `json:"gap,omitempty"`
+	// Declared marks a relation a schema added rather than Discover found.
+	Declared bool `json:"declared,omitempty"`
+}
+
+// Gap is the distribution of an order relation's gap, as quantiles.
+type Gap struct {
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
+}
+
+// ErrRelation reports a relation that cannot be parsed or does not fit the
+// table's columns.
+var ErrRelation = errors.New("relations: bad relation")
+
+// String writes the relation as Parse reads it: "a <= b", "x -> y",
+// "c = a + b", "c = a * b" or "c = a / b".
+func (r Relation) String() string {
+	c := r.Columns
+	switch {
+	case r.Kind == Order && len(c) == 2:
+		return c[0] + " <= " + c[1]
+	case r.Kind == FD && len(c) == 2:
+		return c[0] + " -> " + c[1]
+	case r.Kind == Sum && len(c) >= 3:
+		return c[0] + " = " + strings.Join(c[1:], " + ")
+	case r.Kind == Product && len(c) == 3:
+		return c[0] + " = " + c[1] + " * " + c[2]
+	case r.Kind == Ratio && len(c) == 3:
+		return c[0] + " = " + c[1] + " / " + c[2]
+	}
+	return fmt.Sprintf("%s%q", r.Kind, c)
+}
+
+// Parse reads a relation written as String writes it ("c = a + b + d" sums
+// any number of parts). Column names are
+// trimmed; the operators need a space on each side, so names may hold
+// other punctuation.
+func Parse(s string) (Relation, error) {
+	split := func(s, op string) (string, string, bool) {
+		a, b, ok := strings.Cut(s, " "+op+" ")
+		a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+		return a, b, ok && a != "" && b != ""
+	}
+	if a, b, ok := split(s, "<="); ok {
+		return Relation{Kind: Order, Columns: []string{a, b}}, nil
+	}
+	if a, b, ok := split(s, ">="); ok {
+		return Relation{Kind: Order, Columns: []string{b, a}}, nil
+	}
+	if a, b, ok := split(s, "->"); ok {
+		return Relation{Kind: FD, Columns: []string{a, b}}, nil
+	}
+	if c, rhs, ok := split(s, "="); ok {
+		if parts := strings.Split(rhs, " + "); len(parts) > 2 {
+			cols := []string{c}
+			for _, p := range parts {
+				if p = strings.TrimSpace(p); p == "" {
+					return Relation{}, fmt.Errorf("%w: %q: an empty term", ErrRelation, s)
+				}
+				cols = append(cols, p)
+			}
+			return Relation{Kind: Sum, Columns: cols}, nil
+		}
+		for _, k := range []struct {
+			op   string
+			kind Kind
+		}{{"+", Sum}, {"*", Product}, {"/", Ratio}} {
+			if a, b, ok := split(rhs, k.op); ok {
+				return Relation{Kind: k.kind, Columns: []string{c, a, b}}, nil
+			}
+		}
+		if a, b, ok := split(rhs, "-"); ok { // c = a - b is a = c + b
+			return Relation{Kind: Sum, Columns: []string{a, c, b}}, nil
+		}
+	}
+	return Relation{}, fmt.Errorf(`%w: %q: write "a <= b", "a >= b", "x -> y", "c = a + b", "c = a - b", "c = a * b" or "c = a / b" (spaces around the operator)`, ErrRelation, s)
+}
+
+// Target is the column a model derives when it enforces the relation: the
+// later of an order, the dependent of an FD, the result of an identity.
+func (r Relation) Target() string {
+	switch r.Kind {
+	case Order, FD:
+		return r.Columns[1]
+	}
+	return r.Columns[0]
+}
+
+// Sources are the columns the target is derived from.
+func (r Relation) Sources() []string {
+	switch r.Kind {
+	case Order, FD:
+		return r.Columns[:1]
+	}
+	return r.Columns[1:]
+}
+
+// ColKind is how a column's values are held for relations.
+type ColKind uint8
+
+const (
+	// Skip columns take part in no relation (keys, PII, free text).
+	Skip ColKind = iota
+	// Number columns hold Num (NaN where missing).
+	Number
+	// Time columns hold Num as seconds since 1970 (NaN where missing).
+	Time
+	// Level columns hold Codes only (categorical, boolean).
+	Level
+)
+
+// Column is one column's values, parsed. Number columns with few distinct
+// values (an education code) also hold Codes, so that they take part in
+// functional dependencies.
+type Column struct {
+	Name string
+	Kind ColKind
+	Num  []float64 // Number, Time: the values, NaN where missing
+	// Codes index Levels (-1 where missing); set for Level columns and for
+	// Number columns of at most MaxLevels distinct values.
+	Codes  []int32
+	Levels []string
+	// Decimals the source writes (Number): identities hold within half a
+	// unit of the last written digit of their result.
+	Decimals int
+}
+
+// Rows returns the number of rows the column holds.
+func (c *Column) Rows() int {
+	if c.Kind == Level {
+		return len(c.Codes)
+	}
+	return len(c.Num)
+}
+
+// Tolerance is how far a computed value may lie from one written with
+// decimals digits after the point and still equal it: half a unit of the
+// last digit, widened by a relative 1e-9 for floating-point error.
+func Tolerance(decimals int, v float64) float64 {
+	return 0.5*math.Pow10(-decimals)*(1+1e-6) + 1e-9*math.Abs(v)
+}
+
+// Holds reports whether the relation holds on one row's values: a, b and c
+// are the values of Columns[0], [1] and [2] (c unused by two-column
+// kinds), tol the target's Tolerance for identities. FDs are checked by
+// Measure against a mapping, not here.
+func Holds(k Kind, a, b, c, tol float64) bool {
+	switch k {
+	case Order:
+		return a <= b
+	case Sum:
+		return math.Abs(a-(b+c)) <= tol
+	case Product:
+		return math.Abs(a-b*c) <= tol
+	case Ratio:
+		return c != 0 && math.Abs(a-b/c) <= tol
+	}
+	return false
+}
+
+// HoldsSum reports whether total equals the sum of parts within tol.
+func HoldsSum(total float64, parts []float64, tol float64) bool {
+	sum := 0.0
+	for _, p := range parts {
+		sum += p
+	}
+	return math.Abs(total-sum) <= tol
+}
