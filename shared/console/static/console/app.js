@@ -290,7 +290,7 @@ async function jobsView() {
     h("p", { class: "help" }, "Running jobs refresh on their own."), list);
   let last = "";
   const poller = new Poller(async () => {
-    const { jobs } = await get("/v1/jobs?limit=50");
+    const { jobs } = await get("/v1/jobs");
     const sig = jobs.map((j) => j.id + j.state).join();
     if (sig === last) return "same";
     last = sig;
@@ -461,7 +461,7 @@ async function webhooksView() {
       })));
     const d = await get("/v1/webhooks/deliveries");
     deliveries.replaceChildren(table(["Event", "Endpoint", "Status", "Attempts", ""],
-      (d.deliveries || []).map((x) => h("tr", {}, h("td", {}, x.event_type || x.type || ""), h("td", { class: "mono" }, x.endpoint || ""), h("td", {}, x.status || ""),
+      (d.deliveries || []).map((x) => h("tr", {}, h("td", {}, x.event_type || ""), h("td", { class: "mono" }, x.endpoint_id || ""), h("td", {}, x.status || ""),
         h("td", { class: "num" }, num((x.attempts || []).length)),
         h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => guard(async () => { await call("POST", `/v1/webhooks/deliveries/${encodeURIComponent(x.id)}/replay`); status("Delivery replayed."); load(); }) }, "Replay"))))));
   });
