@@ -90,12 +90,15 @@ func New() (*Handler, error) {
 		if buf.Len() < len(body) {
 			a.gz = buf.Bytes()
 		}
-		rel := strings.TrimPrefix(p, "static/")
-		if rel == "index.html" {
-			h.assets["/"] = a
-		} else {
-			h.assets[Prefix+rel] = a
+		// static/index.html is the page at /; the rest is under
+		// static/console/, served at /console/….
+		rel := strings.TrimPrefix(p, "static")
+		if rel == "/index.html" {
+			rel = "/"
+		} else if !strings.HasPrefix(rel, Prefix) {
+			return fmt.Errorf("console: %s is outside static/console/", p)
 		}
+		h.assets[rel] = a
 		return nil
 	})
 	if err != nil {
