@@ -242,6 +242,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	run("final screenshot", shot("6-downloaded"))
 
+	// The other pages load without a console error: a new key is shown
+	// once, the plan and its trends, the webhook endpoints.
+	run("keys", chromedp.Click(chromedp.CSS(`#nav a[href="#/keys"]`)), chromedp.WaitVisible(chromedp.CSS("#key-name")),
+		chromedp.SendKeys(chromedp.CSS("#key-name"), "console test"), chromedp.Click(chromedp.CSS(`#view form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-key .secret")), shot("7-keys"))
+	if k, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#new-key .mono"))); err != nil || !strings.HasPrefix(k, "sk_live_") {
+		t.Errorf("the new key shown is %q (%v)", k, err)
+	}
+	run("usage", chromedp.Click(chromedp.CSS(`#nav a[href="#/usage"]`)), chromedp.WaitVisible(chromedp.CSS("#plan-name")),
+		chromedp.WaitVisible(chromedp.CSS("svg.chart")), shot("8-usage"))
+	run("webhooks", chromedp.Click(chromedp.CSS(`#nav a[href="#/webhooks"]`)), chromedp.WaitVisible(chromedp.CSS("#hook-url")),
+		chromedp.WaitVisible(chromedp.CSS("#view table")), shot("9-webhooks"))
+	run("jobs", chromedp.Click(chromedp.CSS(`#nav a[href="#/jobs"]`)), chromedp.WaitVisible(chromedp.CSS("#jobs-list table")), shot("10-jobs"))
+	// The messages of the last page are in before they are read.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`true`)); err != nil {
+		t.Fatal(err)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {

@@ -372,14 +372,15 @@ async function showReport(enc, el) {
       h("dt", {}, "Column shapes"), h("dd", {}, pct(q.column_shapes)),
       q.column_pair_trends !== undefined ? [h("dt", {}, "Column pair trends"), h("dd", {}, pct(q.column_pair_trends))] : null,
       h("dt", {}, "Rows compared"), h("dd", {}, `${num(q.real_rows)} real, ${num(q.synthetic_rows)} synthetic`),
-      p ? [h("dt", {}, "Identical rows"), h("dd", {}, p.identical ? JSON.stringify(p.identical) : "—")] : null),
+      p && p.identical ? [h("dt", {}, "Exact copies of training rows"),
+        h("dd", {}, `${pct(p.identical.synthetic_share)} of synthetic rows (unseen rows: ${pct(p.identical.holdout_share)})`)] : null),
     h("h3", {}, "Verdicts"),
-    h("ul", { class: "verdicts" }, (r.verdicts || []).map((v) => h("li", {}, h("strong", { class: v.level === "good" ? "ok" : v.level === "bad" ? "bad" : "warn" }, v.title + ": "), v.text))),
+    h("ul", { class: "verdicts" }, (r.verdicts || []).map((v) => h("li", {}, h("strong", { class: v.level === "good" ? "ok" : v.level === "poor" ? "bad" : "warn" }, v.title + ": "), v.text))),
     gate && gate.reasons ? [h("h3", {}, "Gate checks"),
       table(["Metric", "Status", { label: "Value", num: true }, "Threshold"],
         gate.reasons.map((x) => h("tr", {}, h("td", {}, x.metric), h("td", {}, x.status),
           h("td", { class: "num" }, x.value === null || x.value === undefined ? "—" : x.value.toFixed(3)),
-          h("td", {}, `${x.op === "at_most" ? "≤" : "≥"} ${x.threshold}`))))] : null,
+          h("td", {}, `${x.op === "<=" ? "≤" : "≥"} ${x.threshold}`))))] : null,
     (r.notes || []).length ? h("ul", { class: "help" }, r.notes.map((n) => h("li", {}, n))) : null));
   el.querySelector("#report-title").focus();
   status("Report loaded.");
@@ -541,7 +542,7 @@ async function usageView() {
       h("label", { for: "usage-meter" }, "Monthly rows"),
       h("meter", { id: "usage-meter", min: 0, max: lim.rows_per_month || 1, low: (lim.rows_per_month || 1) * 0.8, high: (lim.rows_per_month || 1) * 0.95, optimum: 0, value: u.used + u.reserved }, `${num(u.used)} of ${num(lim.rows_per_month)}`),
       h("h2", {}, "Changing the plan"),
-      h("p", {}, "Plans are bought and changed through the billing provider your Synthos operator set up (Paddle checkout or the Stripe customer portal); the provider's webhook updates the plan here within a minute. This API does not hand out checkout or portal links, so ask your operator for yours.")));
+      h("p", {}, "Plans are bought and changed through the billing provider your Synthos operator set up (Paddle checkout or the Stripe customer portal); the provider's webhook then updates the plan shown here. This API does not hand out checkout or portal links, so ask your operator for yours.")));
   });
   await guard(async () => {
     const a = await get("/v1/analytics/usage");
