@@ -109,6 +109,12 @@ func TestConsoleInBrowser(t *testing.T) {
 			return os.WriteFile(filepath.Join(art, name+".png"), b, 0o644)
 		})
 	}
+	setHash := func(h string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[string](`location.hash = "`+h+`"`)(c, tg)
+			return err
+		})
+	}
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
@@ -255,6 +261,33 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("webhooks", chromedp.Click(chromedp.CSS(`#nav a[href="#/webhooks"]`)), chromedp.WaitVisible(chromedp.CSS("#hook-url")),
 		chromedp.WaitVisible(chromedp.CSS("#view table")), shot("9-webhooks"))
 	run("jobs", chromedp.Click(chromedp.CSS(`#nav a[href="#/jobs"]`)), chromedp.WaitVisible(chromedp.CSS("#jobs-list table")), shot("10-jobs"))
+	// Every form control has a label, on every page visited (a control
+	// without one is unusable with a screen reader).
+	for _, page := range []string{"#/datasets", "#/jobs/new", "#/keys", "#/webhooks", "#/usage"} {
+		run("open "+page, setHash(page),
+			chromedp.WaitReady(chromedp.CSS("#view h1")))
+		unlabelled, err := chromedp.Run(ctx, chromedp.Poll[[]string](`(() => {
+		  if (document.querySelector("#view")?.textContent.includes("Loading…")) return null;
+		  return [...document.querySelectorAll("#view input, #view select, #view textarea")]
+		    .filter((e) => e.type !== "hidden" && !e.labels.length && !e.getAttribute("aria-label"))
+		    .map((e) => e.id || e.outerHTML);
+		})()`, chromedp.WithPollingTimeout(0)))
+		if err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		for _, u := range unlabelled {
+			t.Errorf("%s: a control without a label: %s", page, u)
+		}
+	}
+
+	// A phone-sized screen: nothing wider than the viewport (tables scroll
+	// inside their own box).
+	run("narrow", chromedp.EmulateViewport(375, 800), setHash("#/jobs"),
+		chromedp.WaitVisible(chromedp.CSS("#jobs-list table")), shot("11-jobs-narrow"))
+	if over, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`)); err != nil || over > 0 {
+		t.Errorf("on a 375 px screen the page is %v px too wide (%v)", over, err)
+	}
+
 	// The messages of the last page are in before they are read.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`true`)); err != nil {
 		t.Fatal(err)

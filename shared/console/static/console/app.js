@@ -299,7 +299,9 @@ async function jobsView() {
         h("td", {}, h("a", { href: "#/jobs/" + encodeURIComponent(j.id), class: "mono" }, j.id)),
         h("td", {}, stateCell(j.state)), h("td", { class: "mono" }, j.request.dataset), h("td", {}, j.request.model),
         h("td", { class: "num" }, num(j.request.rows)), h("td", {}, date(j.updated_at))))));
-    return jobs.every((j) => TERMINAL.has(j.state)) ? true : "changed";
+    // Keep watching when every job is finished, at the slowest pace: a
+    // job created elsewhere (CLI, API) still shows up.
+    return "changed";
   }).start();
   current = () => poller.stop();
 }
@@ -625,6 +627,11 @@ $("#signin-form").addEventListener("submit", (ev) => {
 $("#signout").addEventListener("click", () => {
   signOut();
   status("Signed out.");
+});
+// A section picked from the menu starts with an empty status line (the
+// last action's message belongs to the page it was made on).
+$("#nav").addEventListener("click", (ev) => {
+  if (ev.target.closest("a")) status("");
 });
 window.addEventListener("hashchange", () => {
   alertError(null);
