@@ -58,8 +58,8 @@ func artifactDir(t *testing.T) string {
 
 // TestConsoleInBrowser drives the web console in Debian's Chromium against
 // a local platform, as a new user would: sign in with the bootstrap admin
-// key, upload examples/insurance.csv, create a job (a rule naming an
-// unknown column is refused first), watch it succeed, open its report and
+// key, upload examples/insurance.csv, create a job with a rule and a fixed
+// region (a rule naming an unknown column is refused first), watch it succeed, open its report and
 // download the output. Any console error or uncaught exception fails it;
 // the first load's bytes are held to the 200 KB budget.
 func TestConsoleInBrowser(t *testing.T) {
@@ -190,6 +190,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("a rule on an unknown column was not refused: %q %v", msg, err)
 	}
 	run("fix the rule", chromedp.SetValue(chromedp.CSS("#job-rules"), `{"rules": [{"type": "range", "column": "age", "min": 18, "max": 64}]}`),
+		chromedp.Click(chromedp.CSS(`#conditions + datalist + button`)), chromedp.SendKeys(chromedp.CSS("#cond-col-1"), "region"),
+		chromedp.SendKeys(chromedp.CSS("#cond-val-1"), "southwest"),
 		shot("3-new-job"), chromedp.Click(chromedp.CSS(`#job-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#job-state")))
 
@@ -245,6 +247,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if len(rows) != 301 || strings.Join(rows[0], ",") != "age,sex,bmi,children,smoker,region,charges" {
 		t.Errorf("downloaded %d lines with header %v, want a header and 300 rows of insurance's columns", len(rows), rows[0])
+	}
+	for i, r := range rows[1:] {
+		if len(r) == 7 && r[5] != "southwest" {
+			t.Errorf("output row %d has region %q; the job fixed it to southwest", i+1, r[5])
+			break
+		}
 	}
 	run("final screenshot", shot("6-downloaded"))
 

@@ -249,7 +249,7 @@ async function newJobView(params) {
       h("div", {}, h("label", { for: "job-model" }, "Model"), model),
       h("div", {}, h("label", { for: "job-rows" }, "Rows to generate"), rows),
       h("div", {}, h("label", { for: "job-epsilon" }, "Privacy budget ε (dp model)"), eps,
-        h("p", { id: "eps-help", class: "help" }, "Charged to the dataset's privacy budget; empty: the plan's default.")),
+        h("p", { id: "eps-help", class: "help" }, "Used by the dp model and charged to the dataset's privacy budget.")),
       h("div", {}, h("label", { for: "job-seed" }, "Seed"), seed),
       h("div", {}, h("label", { for: "job-format" }, "Output format"), format)),
     h("label", { for: "job-rules" }, "Business rules (JSON)"), rules,
