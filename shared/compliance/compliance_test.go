@@ -244,4 +244,3 @@ func TestHTMLInChromium(t *testing.T) {
 		})
 	}
 }
-
