@@ -268,7 +268,14 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("svg.chart")), shot("8-usage"))
 	run("webhooks", chromedp.Click(chromedp.CSS(`#nav a[href="#/webhooks"]`)), chromedp.WaitVisible(chromedp.CSS("#hook-url")),
 		chromedp.WaitVisible(chromedp.CSS("#view table")), shot("9-webhooks"))
-	run("jobs", chromedp.Click(chromedp.CSS(`#nav a[href="#/jobs"]`)), chromedp.WaitVisible(chromedp.CSS("#jobs-list table")), shot("10-jobs"))
+	run("jobs", chromedp.Click(chromedp.CSS(`#nav a[href="#/jobs"]`)), chromedp.WaitVisible(chromedp.CSS("#jobs-list table")),
+		chromedp.WaitVisible(chromedp.CSS("#live-today")), shot("10-jobs"))
+	if box, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#live"))); err != nil || strings.Contains(box, "null") {
+		t.Errorf("the live box reads %q (%v)", box, err)
+	}
+	if today, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#live-today"))); err != nil || !strings.HasPrefix(today, "Today: 1 jobs, 0 failed, 300 rows") {
+		t.Errorf("the live feed shows %q (%v), want today's one job of 300 rows", today, err)
+	}
 	// Every form control has a label, on every page visited (a control
 	// without one is unusable with a screen reader).
 	for _, page := range []string{"#/datasets", "#/jobs/new", "#/keys", "#/webhooks", "#/usage"} {

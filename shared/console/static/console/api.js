@@ -112,18 +112,57 @@ export class Poller {
   }
   async tick() {
     if (this.stopped) return;
+    this.busy = true;
     let r;
     try {
       r = await this.fn();
     } catch (e) {
       r = e;
     }
+    this.busy = false;
     if (this.stopped || r === true) return;
     this.wait = r === "changed" ? this.min : Math.min(this.wait * 2, this.max);
     this.timer = setTimeout(() => this.tick(), this.wait);
   }
+  // now polls at once and from the shortest wait again (something else,
+  // such as the live stream, saw a change).
+  now() {
+    if (this.stopped || this.busy) return;
+    clearTimeout(this.timer);
+    this.wait = this.min;
+    this.tick();
+  }
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+}
+
+// stream reads a text/event-stream with the key in the Authorization header
+// (EventSource cannot send one) and calls onEvent(name, data) per event
+// until signal aborts or the server ends the stream. It resolves when the
+// stream ends and rejects on an error answer.
+export async function stream(path, onEvent, signal) {
+  const resp = await fetch(path, { headers: headers({ Accept: "text/event-stream" }), cache: "no-store", signal });
+  if (!resp.ok) throw await errorFrom(resp);
+  const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let name = "message";
+  let data = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+      if (line === "") {
+        if (data.length) onEvent(name, data.join("\n"));
+        name = "message";
+        data = [];
+      } else if (line.startsWith("event:")) name = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
   }
 }

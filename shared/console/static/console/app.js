@@ -2,7 +2,7 @@
 // Every element is built with the DOM API (no innerHTML with API data), so
 // names and values from datasets cannot inject markup.
 
-import { ApiError, Poller, blob, call, get, getKey, setKey, upload } from "./api.js";
+import { ApiError, Poller, blob, call, get, getKey, setKey, stream, upload } from "./api.js";
 import { checkConditions, checkRules, missingValues } from "./data.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -284,10 +284,51 @@ function stateCell(s) {
   return h("span", { class: "state state-" + s }, s);
 }
 
+// live follows /v1/analytics/live into el: today's figures and the running
+// jobs with their shards; onChange runs when the running set changes. It
+// reconnects with backoff until signal aborts.
+async function live(el, signal, onChange) {
+  let last = "";
+  let wait = 1000;
+  while (!signal.aborted) {
+    try {
+      await stream("/v1/analytics/live?interval=2s", (name, data) => {
+        if (name !== "snapshot") return;
+        wait = 1000;
+        const s = JSON.parse(data);
+        const t = s.today || {};
+        const running = s.running || [];
+        // replaceChildren would print a null; h skips it.
+        el.replaceChildren(h("div", {},
+          h("p", { id: "live-today" }, `Today: ${num(t.jobs)} jobs, ${num(t.failed)} failed, ${num(t.rows)} rows (${num(Math.round(t.rows_per_hour || 0))} rows an hour). ${running.length} running now.`),
+          running.length ? table(["Running job", "State", { label: "Shards done", num: true }, { label: "Seconds", num: true }],
+            running.map((j) => h("tr", {}, h("td", {}, h("a", { href: "#/jobs/" + encodeURIComponent(j.id), class: "mono" }, j.id)),
+              h("td", {}, stateCell(j.state)), h("td", { class: "num" }, `${num(j.shards_done)} of ${num(j.shards)}`),
+              h("td", { class: "num" }, num(Math.round(j.running_seconds || 0)))))) : null));
+        const sig = running.map((j) => j.id + j.state + j.shards_done).join();
+        if (sig !== last) {
+          last = sig;
+          onChange();
+        }
+      }, signal);
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
+        el.replaceChildren(h("p", { class: "help" }, `Live figures unavailable: ${e.message}`));
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 30000);
+  }
+}
+
 async function jobsView() {
   const list = h("div", { id: "jobs-list" }, "Loading…");
+  const liveBox = h("div", { id: "live", class: "card", "aria-live": "off" }, "Connecting to the live feed…");
   view.replaceChildren(h("h1", {}, "Jobs"), h("a", { class: "button", href: "#/jobs/new" }, "Create a job"),
-    h("p", { class: "help" }, "Running jobs refresh on their own."), list);
+    h("h2", {}, "Live"), liveBox,
+    h("p", { class: "help" }, "The list refreshes when the live feed sees a change, and on its own every few seconds."), list);
   let last = "";
   const poller = new Poller(async () => {
     const { jobs } = await get("/v1/jobs");
@@ -303,7 +344,12 @@ async function jobsView() {
     // job created elsewhere (CLI, API) still shows up.
     return "changed";
   }).start();
-  current = () => poller.stop();
+  const abort = new AbortController();
+  live(liveBox, abort.signal, () => poller.now());
+  current = () => {
+    poller.stop();
+    abort.abort();
+  };
 }
 
 async function jobView(id) {
