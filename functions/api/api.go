@@ -26,6 +26,7 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/console"
 	"synthos.dev/synthos/shared/edge"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/health"
@@ -209,6 +210,9 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets), designs: newDesigns(env, ent),
 		analytics: an}
 	s.platformAdmins = o.PlatformAdmins
+	if s.console, err = console.New(); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	if s.platformAdmins == nil && env.Config != nil {
 		s.platformAdmins = env.Config.PlatformAdminTenants
 	}
@@ -226,6 +230,8 @@ type server struct {
 	// platformAdmins are the tenants whose admin keys see the platform-wide
 	// analytics (SYNTHOS_PLATFORM_ADMIN_TENANTS).
 	platformAdmins []string
+	// console is the web console at / and /console/… (shared/console).
+	console *console.Handler
 }
 
 // route is one authenticated endpoint.
@@ -342,8 +348,14 @@ func (s *server) routes(env *platform.Env) http.Handler {
 			map[string]any{"see": "/v1/openapi.json"})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The web console owns the page and its asset paths; anything else
+		// outside /v1 stays a JSON 404.
+		if console.Owns(r.URL.Path) {
+			s.console.ServeHTTP(w, r)
+			return
+		}
 		web.WriteError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path,
-			map[string]any{"see": "/v1/openapi.json", "routes": []string{"GET /healthz", "GET /readyz", "/v1/..."}})
+			map[string]any{"see": "/v1/openapi.json", "routes": []string{"GET /healthz", "GET /readyz", "GET / (web console)", "/v1/..."}})
 	})
 	return mux
 }

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"html"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"synthos.dev/synthos/internal/chromiumtest"
 )
 
 // execFixture is a month of a tenant with two datasets, failures, dp jobs
@@ -62,15 +63,7 @@ func TestExecutiveHTML(t *testing.T) {
 // networking off: no console message (CSP violations are console
 // messages), and every chart has a data mark.
 func TestExecutiveInChromium(t *testing.T) {
-	bin := "/usr/bin/chromium"
-	if _, err := os.Stat(bin); err != nil {
-		if bin, err = exec.LookPath("chromium"); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("chromium is not installed; install it: apt-get install -y chromium")
-			}
-			t.Skip("chromium is not installed: skipping the browser test")
-		}
-	}
+	bin := chromiumtest.Binary(t)
 	var b bytes.Buffer
 	if err := WriteExecutiveHTML(&b, execFixture()); err != nil {
 		t.Fatal(err)
@@ -79,22 +72,10 @@ func TestExecutiveInChromium(t *testing.T) {
 	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(t.Context(), bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--proxy-server=127.0.0.1:9", "--user-data-dir="+t.TempDir(), "--enable-logging=stderr", "--v=0",
-		"--dump-dom", "file://"+file)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	dom, console := chromiumtest.LoadFile(t, bin, file, true)
+	for _, l := range console {
+		t.Errorf("console: %s", l)
 	}
-	for _, l := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(l, ":CONSOLE") {
-			t.Errorf("console: %s", l)
-		}
-	}
-	dom := stdout.String()
 	figures := regexp.MustCompile(`(?s)<figure data-chart="([^"]+)">(.*?)</figure>`).FindAllStringSubmatch(dom, -1)
 	if len(figures) != 7 {
 		t.Errorf("%d charts in the DOM, want 7", len(figures))

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/internal/chromiumtest"
 	"synthos.dev/synthos/internal/testdata"
 	"synthos.dev/synthos/shared/privacy"
 	"synthos.dev/synthos/shared/profile"
@@ -196,7 +196,7 @@ func TestBuildInputs(t *testing.T) {
 // Safe Harbor rows and the signature block in the DOM. A page missing a
 // verdict must be caught.
 func TestHTMLInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := chromiumtest.Binary(t)
 	train, holdout := insurance(t)
 	r, err := Build(context.Background(), Inputs{Train: train, Holdout: holdout, Output: train,
 		Attacks: privacy.AttackOptions{Seed: 1, Attacks: 200},
@@ -220,7 +220,7 @@ func TestHTMLInChromium(t *testing.T) {
 			if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			dom, console := loadPage(t, bin, file)
+			dom, console := chromiumtest.LoadFile(t, bin, file, false)
 			if !tt.clean {
 				if len(console) == 0 || !strings.Contains(dom, `data-verdicts="3/4"`) {
 					t.Errorf("the broken page was not caught: console %q", console)
@@ -243,38 +243,4 @@ func TestHTMLInChromium(t *testing.T) {
 			}
 		})
 	}
-}
-
-// chromium returns the Chromium binary, skipping when absent (failing on CI).
-// It and loadPage mirror shared/report's browser test helpers.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed; install it: apt-get install -y chromium")
-	}
-	t.Skip("chromium is not installed; skipping the browser test")
-	return ""
-}
-
-func loadPage(t *testing.T, bin, file string) (dom string, console []string) {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--enable-logging=stderr", "--v=0",
-		"--dump-dom", "file://"+file)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
-	}
-	for _, l := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(l, ":CONSOLE") {
-			console = append(console, l)
-		}
-	}
-	return stdout.String(), console
 }

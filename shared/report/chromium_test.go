@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,51 +10,10 @@ import (
 
 	"golang.org/x/net/html"
 
+	"synthos.dev/synthos/internal/chromiumtest"
+
 	"synthos.dev/synthos/shared/quality"
 )
-
-// chromium returns the Chromium binary, skipping the test when it is absent
-// (failing instead on CI, where it must be installed).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed (/usr/bin/chromium or chromium on PATH); install it: apt-get install -y chromium")
-	}
-	t.Skip("chromium is not installed (/usr/bin/chromium or chromium on PATH); skipping the browser test")
-	return ""
-}
-
-// loadPage opens file in headless Chromium with networking off and returns
-// the DOM after scripts ran and every console message the page logged
-// (Chromium prints them to stderr as ":CONSOLE" lines with
-// --enable-logging=stderr, at INFO level whatever their severity, so any
-// message counts: the page logs only on failure, and CSP violations are
-// console messages too).
-func loadPage(t *testing.T, bin, file string) (dom string, console []string) {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--enable-logging=stderr", "--v=0",
-		"--dump-dom", "file://"+file)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
-	}
-	for _, l := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(l, ":CONSOLE") {
-			console = append(console, l)
-		}
-	}
-	return stdout.String(), console
-}
 
 // chartProblems lists the data-chart containers of dom without an SVG data
 // mark (a rect or path classed "mark"), and checks the script's
@@ -118,7 +76,7 @@ func chartProblems(dom string) (charts int, problems []string) {
 // so the check is shown to bite.
 func TestHTMLInChromium(t *testing.T) {
 	t.Parallel()
-	bin := chromium(t)
+	bin := chromiumtest.Binary(t)
 	good := builtAdult(t)
 	broken := *good
 	q := *good.Quality
@@ -144,7 +102,7 @@ func TestHTMLInChromium(t *testing.T) {
 			if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			dom, console := loadPage(t, bin, file)
+			dom, console := chromiumtest.LoadFile(t, bin, file, false)
 			charts, problems := chartProblems(dom)
 			if min := len(tt.r.Quality.Columns) + 1; charts < min {
 				t.Errorf("%d charts in the DOM, want at least %d (a chart per column and the heatmap)", charts, min)

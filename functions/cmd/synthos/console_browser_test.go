@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"synthos.dev/synthos/internal/chromiumtest"
+)
+
+// firstLoadBudget is the issue's target for the console's first load:
+// bytes transferred (headers and compressed bodies) before sign-in.
+const firstLoadBudget = 200_000
+
+// loadStats is what the page's Performance API says about its first load.
+type loadStats struct {
+	Bytes       float64  `json:"bytes"`
+	Files       int      `json:"files"`
+	Interactive float64  `json:"interactive"` // ms from navigation start to the console's ready mark
+	Entries     []string `json:"entries"`
+}
+
+const loadStatsJS = `(() => {
+  const all = [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")];
+  const mark = performance.getEntriesByName("console-interactive")[0];
+  return {
+    bytes: all.reduce((s, e) => s + (e.transferSize || 0), 0),
+    files: all.length,
+    interactive: mark ? mark.startTime : -1,
+    entries: all.map((e) => e.name + " " + e.transferSize),
+  };
+})()`
+
+// artifactDir is where the test leaves its screenshots and download:
+// $SYNTHOS_TEST_ARTIFACTS/<test> when set (CI keeps it), else a temp dir.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	root := os.Getenv("SYNTHOS_TEST_ARTIFACTS")
+	if root == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(root, t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("artifact dir: %v", err)
+	}
+	return dir
+}
+
+// TestConsoleInBrowser drives the web console in Debian's Chromium against
+// a local platform, as a new user would: sign in with the bootstrap admin
+// key, upload examples/insurance.csv, create a job with a rule and a fixed
+// region (a rule naming an unknown column is refused first), watch it succeed, open its report and
+// download the output. Any console error or uncaught exception fails it;
+// the first load's bytes are held to the 200 KB budget.
+func TestConsoleInBrowser(t *testing.T) {
+	bin := chromiumtest.Binary(t)
+	base, _, _, out := startLocal(t)
+	key := ""
+	for range 500 { // serve prints the key right after it starts listening
+		if m := regexp.MustCompile(`export KEY=(sk_live_\w+)`).FindStringSubmatch(out.String()); m != nil {
+			key = m[1]
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if key == "" {
+		t.Fatalf("no bootstrap key printed:\n%s", out.String())
+	}
+	art := artifactDir(t)
+	downloads := filepath.Join(art, "downloads")
+	if err := os.MkdirAll(downloads, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots and downloads in %s", art)
+
+	ctx := chromiumtest.Browser(t, bin)
+	var mu sync.Mutex
+	var problems, seen []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seen = append(seen, m.String())
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				problems = append(problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
+			}
+			mu.Unlock()
+		}
+	}()
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx2 context.Context, tg *chromedp.Target) error {
+			b, err := chromedp.FullScreenshot(100)(ctx2, tg)
+			if err != nil {
+				return fmt.Errorf("screenshot %s: %w", name, err)
+			}
+			return os.WriteFile(filepath.Join(art, name+".png"), b, 0o644)
+		})
+	}
+	setHash := func(h string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[string](`location.hash = "`+h+`"`)(c, tg)
+			return err
+		})
+	}
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			_ = chromedp.Do(ctx, shot("failed-"+step))
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+
+	// First load: nothing cached in the fresh profile, so every byte counts.
+	run("load", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#apikey")),
+		chromedp.WaitReady(chromedp.CSS(`html[data-ready="true"]`)))
+	stats, err := chromedp.Run(ctx, chromedp.Evaluate[loadStats](loadStatsJS))
+	if err != nil {
+		t.Fatalf("performance entries: %v", err)
+	}
+	t.Logf("first load: %.0f bytes transferred in %d files (budget %d); interactive after %.0f ms (target 1000 ms)",
+		stats.Bytes, stats.Files, firstLoadBudget, stats.Interactive)
+	for _, e := range stats.Entries {
+		t.Logf("  %s", e)
+	}
+	if stats.Bytes <= 0 || stats.Files < 4 {
+		t.Errorf("the Performance API saw %.0f bytes in %d files: the measurement is broken", stats.Bytes, stats.Files)
+	}
+	if stats.Bytes > firstLoadBudget {
+		t.Errorf("first load transferred %.0f bytes, over the %d budget", stats.Bytes, firstLoadBudget)
+	}
+	if stats.Interactive < 0 {
+		t.Error("the console never marked itself interactive")
+	}
+	run("sign-in screenshot", shot("1-sign-in"))
+
+	run("sign in", chromedp.SendKeys(chromedp.CSS("#apikey"), key), chromedp.Click(chromedp.CSS(`#signin-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#upload-form")))
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.getItem("synthos.apiKey") + "|" + localStorage.length + "|" + document.cookie`)); err != nil || v != key+"|0|" {
+		t.Errorf("the key is not kept in session storage only: %q %v", v, err)
+	}
+
+	csvPath, err := filepath.Abs("../../../examples/insurance.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The progress bar leaves the page with the upload form: an observer
+	// keeps the highest value it showed.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+	  window.maxProgress = 0;
+	  const bar = document.querySelector("#upload-progress");
+	  new MutationObserver(() => { window.maxProgress = Math.max(window.maxProgress, bar.value); }).observe(bar, {attributes: true});
+	  return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	run("upload", chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{csvPath}),
+		chromedp.Click(chromedp.CSS(`#upload-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#pii-summary")), shot("2-dataset-profile"))
+	profile, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main table")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"age", "numeric", "region", "categorical", "of 1,338"} {
+		if !strings.Contains(profile, want) {
+			t.Errorf("the profile table lacks %q:\n%s", want, profile)
+		}
+	}
+	if p, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.maxProgress`)); err != nil || p != 100 {
+		t.Errorf("the upload progress bar reached %v (%v), want 100", p, err)
+	}
+
+	run("new job", chromedp.Click(chromedp.CSS(`a.button[href^="#/jobs/new"]`)), chromedp.WaitVisible(chromedp.CSS("#job-form")),
+		chromedp.SetValue(chromedp.CSS("#job-rows"), "300"), chromedp.SetValue(chromedp.CSS("#job-seed"), "7"),
+		chromedp.SendKeys(chromedp.CSS("#job-rules"), `{"rules": [{"type": "range", "column": "agee", "min": 18}]}`),
+		chromedp.WaitVisible(chromedp.CSS("#rules-errors li")))
+	if msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#rules-errors"))); err != nil || !strings.Contains(msg, `no column "agee"`) {
+		t.Errorf("a rule on an unknown column was not refused: %q %v", msg, err)
+	}
+	run("fix the rule", chromedp.SetValue(chromedp.CSS("#job-rules"), `{"rules": [{"type": "range", "column": "age", "min": 18, "max": 64}]}`),
+		chromedp.Click(chromedp.CSS(`#conditions + datalist + button`)), chromedp.SendKeys(chromedp.CSS("#cond-col-1"), "region"),
+		chromedp.SendKeys(chromedp.CSS("#cond-val-1"), "southwest"),
+		shot("3-new-job"), chromedp.Click(chromedp.CSS(`#job-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#job-state")))
+
+	// The job runs the real pipeline (fit, sample, evaluate); the console
+	// polls it with backoff. Wait until it is terminal, however long.
+	final, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+	  const s = document.querySelector("#job-state")?.dataset.state;
+	  return ["succeeded", "failed", "cancelled"].includes(s) ? s : null;
+	})()`, chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(200*time.Millisecond)))
+	if err != nil {
+		t.Fatalf("waiting for the job: %v", err)
+	}
+	run("job screenshot", shot("4-job"))
+	if final != "succeeded" {
+		detail, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#job")))
+		t.Fatalf("the job ended %s:\n%s", final, detail)
+	}
+
+	run("report", chromedp.Click(chromedp.CSS("#open-report")), chromedp.WaitVisible(chromedp.CSS("#report")), shot("5-report"))
+	if q, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#quality-overall"))); err != nil || !regexp.MustCompile(`^\d+\.\d%$`).MatchString(q) {
+		t.Errorf("overall quality shown as %q (%v)", q, err)
+	}
+
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	run("download", chromedp.Func(func(ctx2 context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx2, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: ptrTo(true)})
+		return err
+	}), chromedp.Click(chromedp.CSS("#download-output")))
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download events: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the download was cancelled")
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			break
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(downloads, "synthos-*.csv"))
+	if len(files) != 1 {
+		t.Fatalf("downloaded files %v, want one synthos-<job>.csv", files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("the downloaded output is not CSV: %v", err)
+	}
+	if len(rows) != 301 || strings.Join(rows[0], ",") != "age,sex,bmi,children,smoker,region,charges" {
+		t.Errorf("downloaded %d lines with header %v, want a header and 300 rows of insurance's columns", len(rows), rows[0])
+	}
+	for i, r := range rows[1:] {
+		if len(r) == 7 && r[5] != "southwest" {
+			t.Errorf("output row %d has region %q; the job fixed it to southwest", i+1, r[5])
+			break
+		}
+	}
+	run("final screenshot", shot("6-downloaded"))
+
+	// The other pages load without a console error: a new key is shown
+	// once, the plan and its trends, the webhook endpoints.
+	run("keys", chromedp.Click(chromedp.CSS(`#nav a[href="#/keys"]`)), chromedp.WaitVisible(chromedp.CSS("#key-name")),
+		chromedp.SendKeys(chromedp.CSS("#key-name"), "console test"), chromedp.Click(chromedp.CSS(`#view form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-key .secret")), shot("7-keys"))
+	if k, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#new-key .mono"))); err != nil || !strings.HasPrefix(k, "sk_live_") {
+		t.Errorf("the new key shown is %q (%v)", k, err)
+	}
+	run("usage", chromedp.Click(chromedp.CSS(`#nav a[href="#/usage"]`)), chromedp.WaitVisible(chromedp.CSS("#plan-name")),
+		chromedp.WaitVisible(chromedp.CSS("svg.chart")), shot("8-usage"))
+	run("webhooks", chromedp.Click(chromedp.CSS(`#nav a[href="#/webhooks"]`)), chromedp.WaitVisible(chromedp.CSS("#hook-url")),
+		chromedp.WaitVisible(chromedp.CSS("#view table")), shot("9-webhooks"))
+	run("jobs", chromedp.Click(chromedp.CSS(`#nav a[href="#/jobs"]`)), chromedp.WaitVisible(chromedp.CSS("#jobs-list table")),
+		chromedp.WaitVisible(chromedp.CSS("#live-today")), shot("10-jobs"))
+	if box, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#live"))); err != nil || strings.Contains(box, "null") {
+		t.Errorf("the live box reads %q (%v)", box, err)
+	}
+	if today, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#live-today"))); err != nil || !strings.HasPrefix(today, "Today: 1 jobs, 0 failed, 300 rows") {
+		t.Errorf("the live feed shows %q (%v), want today's one job of 300 rows", today, err)
+	}
+	// Every form control has a label, on every page visited (a control
+	// without one is unusable with a screen reader).
+	for _, page := range []string{"#/datasets", "#/jobs/new", "#/keys", "#/webhooks", "#/usage"} {
+		run("open "+page, setHash(page),
+			chromedp.WaitReady(chromedp.CSS("#view h1")))
+		unlabelled, err := chromedp.Run(ctx, chromedp.Poll[[]string](`(() => {
+		  if (document.querySelector("#view")?.textContent.includes("Loading…")) return null;
+		  return [...document.querySelectorAll("#view input, #view select, #view textarea")]
+		    .filter((e) => e.type !== "hidden" && !e.labels.length && !e.getAttribute("aria-label"))
+		    .map((e) => e.id || e.outerHTML);
+		})()`, chromedp.WithPollingTimeout(0)))
+		if err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		for _, u := range unlabelled {
+			t.Errorf("%s: a control without a label: %s", page, u)
+		}
+	}
+
+	// A phone-sized screen: nothing wider than the viewport (tables scroll
+	// inside their own box).
+	run("narrow", chromedp.EmulateViewport(375, 800), setHash("#/jobs"),
+		chromedp.WaitVisible(chromedp.CSS("#jobs-list table")), shot("11-jobs-narrow"))
+	if over, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`)); err != nil || over > 0 {
+		t.Errorf("on a 375 px screen the page is %v px too wide (%v)", over, err)
+	}
+
+	// The messages of the last page are in before they are read.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`true`)); err != nil {
+		t.Fatal(err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("browser console: %s", p)
+	}
+	if t.Failed() {
+		t.Logf("every console message:\n%s", strings.Join(seen, "\n"))
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
