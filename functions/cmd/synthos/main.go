@@ -134,7 +134,10 @@ func (c *cleanups) run() {
 var errUsage = errors.New("usage")
 
 func exitCode(err error) int {
-	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // help was asked for and printed: success
+	}
+	if errors.Is(err, errUsage) {
 		return 2
 	}
 	return 1
