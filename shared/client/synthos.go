@@ -369,7 +369,8 @@ func (a *API) CreateJob(ctx context.Context, req JobCreate, idempotencyKey strin
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if err := Check(op, res.StatusCode(), res.Body, http.StatusCreated, http.StatusOK); err != nil {
+	// 202: queued; 200/201: an idempotent replay's stored answer.
+	if err := Check(op, res.StatusCode(), res.Body, http.StatusAccepted, http.StatusCreated, http.StatusOK); err != nil {
 		return nil, err
 	}
 	var j Job
