@@ -465,7 +465,6 @@ func (rc *remote) evaluate(ctx context.Context, args []string, stdout, stderr io
 	return err
 }
 
-
 func (rc *remote) keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sub, args, err := subcommand("keys", args, stderr, "create", "list", "revoke")
 	if err != nil {
