@@ -109,8 +109,20 @@ func TestRemoteCLI(t *testing.T) {
 	if !strings.Contains(stdout, "release gate") {
 		t.Errorf("evaluate printed %q", stdout)
 	}
-	if b, err := os.ReadFile(html); err != nil || !bytes.Contains(bytes.ToLower(b), []byte("<html")) {
-		t.Errorf("report.html: %v", err)
+	b, err = os.ReadFile(html)
+	if err != nil || !bytes.Contains(bytes.ToLower(b), []byte("<html")) {
+		t.Fatalf("report.html: %v", err)
+	}
+	// The title names the user's dataset and job, not the pipeline's
+	// object names.
+	title := regexp.MustCompile(`<title>([^<]*)</title>`).FindSubmatch(b)
+	if title == nil || !bytes.Contains(title[1], []byte(job[1])) || !bytes.Contains(title[1], []byte("insurance.csv")) {
+		t.Errorf("report title = %q, want the job %s and insurance.csv", title, job[1])
+	}
+	for _, internal := range []string{"output.csv", "train.csv", "holdout.csv"} {
+		if bytes.Contains(b, []byte(internal)) {
+			t.Errorf("the report names the internal object %s", internal)
+		}
 	}
 
 	// keys create / list / revoke; the new read key cannot create keys
