@@ -252,3 +252,54 @@ func TestResumableUploadResumes(t *testing.T) {
 		t.Errorf("progress ended at %d of %d bytes", last.Load(), len(table))
 	}
 }
+
+// TestKeysCreateWhileServeRuns: the quick start's `synthos keys create`
+// works while the platform holds the embedded store, through its keys API
+// with the admin key it printed; without that key the error says what to do.
+func TestKeysCreateWhileServeRuns(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{
+		"SYNTHOS_STATE_URL":   "bolt://" + filepath.Join(dir, "state.db"),
+		"SYNTHOS_OBJECTS_URL": "file://" + filepath.Join(dir, "objects"),
+		"SYNTHOS_SECRETS_URL": "file://" + filepath.Join(dir, "secrets"),
+	}
+	base, _, _, out := startLocalWith(t, vars)
+	admin := bootstrapKeyOf(t, out)
+	for k, v := range vars {
+		t.Setenv(k, v)
+	}
+	t.Setenv("SYNTHOS_ADDR", strings.TrimPrefix(base, "http://"))
+	t.Setenv("SYNTHOS_API", "")
+
+	t.Setenv("SYNTHOS_API_KEY", "")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"keys", "create", "--tenant", "local", "--scope", "read"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("keys create without SYNTHOS_API_KEY while serve runs = %v, want the store-in-use error", err)
+	}
+
+	t.Setenv("SYNTHOS_API_KEY", admin)
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(context.Background(), []string{"keys", "create", "--tenant", "local", "--scope", "read", "--name", "quickstart"}, &stdout, &stderr); err != nil {
+		t.Fatalf("keys create with SYNTHOS_API_KEY while serve runs: %v\n%s", err, stderr.String())
+	}
+	key := strings.TrimSpace(stdout.String())
+	if !strings.HasPrefix(key, "sk_live_") || !strings.Contains(stderr.String(), "keys API") {
+		t.Fatalf("keys create printed %q / %q", key, stderr.String())
+	}
+	// The new key works against the running platform.
+	r, err := http.NewRequest("GET", base+"/v1/jobs", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /v1/jobs with the new key = %d", resp.StatusCode)
+	}
+}
