@@ -71,12 +71,18 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
+	out := filepath.Join(tmp, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	cmd := exec.Command("bash", "-x", "-c", blocks[0])
 	cmd.Dir = ws
 	cmd.Env = append(cleanEnv(),
 		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"SYNTHOS_ADDR="+addr,
+		// The scratch directory the block writes to (it makes one when unset).
+		"OUT="+out,
 		// The README's default, stated so the test does not depend on it.
 		"SYNTHOS_SECRETS_URL=file://.synthos/secrets",
 		// Absolute, so no run can see another's objects whatever a relative
@@ -84,8 +90,8 @@ func TestWalkthrough(t *testing.T) {
 		"SYNTHOS_OBJECTS_URL=file://"+filepath.Join(ws, ".synthos", "objects"),
 	)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var transcriptBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &transcriptBuf, &transcriptBuf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +100,8 @@ func TestWalkthrough(t *testing.T) {
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	runErr := cmd.Wait()
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	transcript := out.String()
-	serveLog, _ := os.ReadFile(filepath.Join(ws, "serve.log"))
+	transcript := transcriptBuf.String()
+	serveLog, _ := os.ReadFile(filepath.Join(out, "serve.log"))
 	t.Logf("walk-through transcript:\n%s", transcript)
 
 	if strings.Contains(transcript, `unknown command "keys"`) {
@@ -112,6 +118,12 @@ func TestWalkthrough(t *testing.T) {
 			t.Fatalf("the walk-through did not get as far as %s; serve.log:\n%s", want, tail(serveLog, 40))
 		}
 	}
+	// The checkout stays clean: everything goes to the scratch directory.
+	for _, f := range []string{"serve.log", "report.json", "report.html", "synthetic.csv"} {
+		if _, err := os.Stat(filepath.Join(ws, f)); err == nil {
+			t.Errorf("the walk-through left %s in the repository root", f)
+		}
+	}
 	states := regexp.MustCompile(`(?m)^job job_[a-z2-7]+ is ([a-z]+)$`).FindAllStringSubmatch(transcript, -1)
 	final := states[len(states)-1][1]
 
@@ -122,13 +134,13 @@ func TestWalkthrough(t *testing.T) {
 		t.Errorf("the block exited with %v", runErr)
 	}
 	var report map[string]any
-	if b, err := os.ReadFile(filepath.Join(ws, "report.json")); err != nil || json.Unmarshal(b, &report) != nil {
+	if b, err := os.ReadFile(filepath.Join(out, "report.json")); err != nil || json.Unmarshal(b, &report) != nil {
 		t.Errorf("report.json is missing or not JSON: %v", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(ws, "report.html")); err != nil || !bytes.Contains(bytes.ToLower(b), []byte("<html")) {
+	if b, err := os.ReadFile(filepath.Join(out, "report.html")); err != nil || !bytes.Contains(bytes.ToLower(b), []byte("<html")) {
 		t.Errorf("report.html is missing or not HTML: %v", err)
 	}
-	b, err := os.ReadFile(filepath.Join(ws, "synthetic.csv"))
+	b, err := os.ReadFile(filepath.Join(out, "synthetic.csv"))
 	if err != nil {
 		t.Fatalf("synthetic.csv: %v", err)
 	}
