@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -62,6 +64,16 @@ func TestWalkthrough(t *testing.T) {
 			t.Fatalf("go build: %v\n%s", err, out)
 		}
 	}
+	// As a newcomer meets it: with no platform running (the block starts
+	// one), and beside `make run` (the block reuses it and its key).
+	t.Run("own server", func(t *testing.T) { runWalkthrough(t, repo, bin, blocks[0], false) })
+	t.Run("beside make run", func(t *testing.T) { runWalkthrough(t, repo, bin, blocks[0], true) })
+}
+
+// runWalkthrough runs the block in a fresh workspace; with running, a platform is
+// started first as make run would, and its printed admin key exported.
+func runWalkthrough(t *testing.T, repo, bin, block string, running bool) {
+	tmp := t.TempDir()
 	ws := filepath.Join(tmp, "ws", "repo")
 	if err := os.MkdirAll(ws, 0o755); err != nil {
 		t.Fatal(err)
@@ -76,9 +88,7 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command("bash", "-x", "-c", blocks[0])
-	cmd.Dir = ws
-	cmd.Env = append(cleanEnv(),
+	env := append(cleanEnv(),
 		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"SYNTHOS_ADDR="+addr,
 		// The scratch directory the block writes to (it makes one when unset).
@@ -89,6 +99,12 @@ func TestWalkthrough(t *testing.T) {
 		// file:// URL resolves to.
 		"SYNTHOS_OBJECTS_URL=file://"+filepath.Join(ws, ".synthos", "objects"),
 	)
+	if running {
+		env = append(env, "SYNTHOS_API_KEY="+startServe(t, bin, ws, env))
+	}
+	cmd := exec.Command("bash", "-x", "-c", block)
+	cmd.Dir = ws
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var transcriptBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &transcriptBuf, &transcriptBuf
@@ -117,6 +133,9 @@ func TestWalkthrough(t *testing.T) {
 		if !want.MatchString(transcript) {
 			t.Fatalf("the walk-through did not get as far as %s; serve.log:\n%s", want, tail(serveLog, 40))
 		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "serve.log")); running && err == nil {
+		t.Errorf("the walk-through started a second server beside the running one")
 	}
 	// The checkout stays clean: everything goes to the scratch directory.
 	for _, f := range []string{"serve.log", "report.json", "report.html", "synthetic.csv"} {
@@ -150,6 +169,37 @@ func TestWalkthrough(t *testing.T) {
 	if header, _, _ := strings.Cut(string(b), "\n"); header != "age,sex,bmi,children,smoker,region,charges" {
 		t.Errorf("synthetic.csv header = %q", header)
 	}
+}
+
+// startServe starts `synthos serve` in ws as make run does and returns the
+// admin key it prints on its first start (before it serves requests).
+func startServe(t *testing.T, bin, ws string, env []string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir, cmd.Env = ws, env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	var seen strings.Builder
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if k, ok := strings.CutPrefix(sc.Text(), "  export KEY="); ok {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }() // keep the pipe drained
+			return k
+		}
+	}
+	t.Fatalf("synthos serve exited without printing a key:\n%s", seen.String())
+	return ""
 }
 
 // shellBlocks returns the bodies of the ```sh fenced blocks of a Markdown
