@@ -11,7 +11,10 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 run: ## run the whole platform locally on embedded drivers (state and objects under ./.synthos/)
-	$(GO) run ./functions/cmd/synthos serve --addr $(ADDR)
+	@echo "make run: compiling bin/synthos (the first build compiles every dependency and takes a few minutes; the packages print as they compile)"
+	$(GO) build -v -o bin/synthos ./functions/cmd/synthos
+	@echo "make run: starting the platform on $(ADDR)"
+	bin/synthos serve --addr $(ADDR)
 
 test: fmt-check tidy-check vet ## gofmt check, go.mod tidiness, go vet, and go test -race with the Firestore and Pub/Sub emulators
 	.ci/with-emulators.sh $(GO) test -race -count=1 -timeout 30m $(PKGS)

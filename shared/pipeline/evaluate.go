@@ -96,10 +96,17 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if model == "" {
 		model = synth.KindTree
 	}
+	// The report names what the user knows (their dataset's file name and
+	// the job), not the pipeline's object names (train.csv, output.csv).
+	dsName := j.Request.Dataset
+	if ds, err := datasets.New(p.env.State).Get(ctx, j.Tenant, j.Request.Dataset); err == nil && ds.Name != "" {
+		dsName = ds.Name
+	}
+	names := reportNames(dsName, j.ID, ext)
 	rep, err := report.Build(ctx, report.Inputs{
 		Train: train, Holdout: holdout, Synthetic: syn,
 		Target: j.Request.Target, Conditions: j.Request.Conditions, Seed: j.Request.Seed, Thresholds: th,
-		TrainName: "train.csv", HoldoutName: "holdout.csv", SyntheticName: "output." + ext, Model: model,
+		TrainName: names.train, HoldoutName: names.holdout, SyntheticName: names.synthetic, Model: model,
 		Quality: p.opts.Quality, Privacy: p.opts.Privacy,
 	})
 	if err != nil {
@@ -165,4 +172,17 @@ func (p *Pipeline) missingIsPermanent(j *jobs.Job, what string, err error) error
 		return permanent("job %s: the %s is missing: %w", j.ID, what, err)
 	}
 	return err
+}
+
+// reportTables are the names a report gives its three tables.
+type reportTables struct{ train, holdout, synthetic string }
+
+// reportNames names a job's tables after the user's dataset and the job:
+// the report's title is the synthetic table's name.
+func reportNames(dataset, jobID, ext string) reportTables {
+	return reportTables{
+		train:     dataset + " (training rows)",
+		holdout:   dataset + " (holdout rows)",
+		synthetic: fmt.Sprintf("job %s: synthetic %s (%s)", jobID, dataset, ext),
+	}
 }

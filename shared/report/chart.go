@@ -117,8 +117,18 @@ func scale(name string, value, ideal, lo, hi, max float64, level Level, format f
 		rect{X: x(lo), Y: 22, W: x(hi) - x(lo), H: 10, Class: "zone", Title: "accepted by the gate: " + format(lo) + " to " + format(hi)},
 	)
 	c.Lines = append(c.Lines, line{X1: x(ideal), Y1: 16, X2: x(ideal), Y2: 38, Class: "ideal"})
+	// The ideal's label is centred on its mark, except near an end of the
+	// axis, where a centred label ran past the chart's edge and was clipped
+	// (an ideal of 0 or of the maximum): there it grows inwards.
+	idealAnchor, idealX := "middle", x(ideal)
+	switch {
+	case idealX < w/4:
+		idealAnchor, idealX = "start", math.Max(idealX-4, 2)
+	case idealX > w*3/4:
+		idealAnchor, idealX = "end", math.Min(idealX+4, w-2)
+	}
 	c.Texts = append(c.Texts,
-		text{X: x(ideal), Y: 50, Anchor: "middle", Class: "tick", S: "ideal " + format(ideal)},
+		text{X: idealX, Y: 50, Anchor: idealAnchor, Class: "tick", S: "ideal " + format(ideal)},
 		text{X: pad, Y: 62, Anchor: "start", Class: "tick muted", S: format(0)},
 		text{X: w - pad, Y: 62, Anchor: "end", Class: "tick muted", S: format(max)},
 	)

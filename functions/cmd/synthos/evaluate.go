@@ -27,6 +27,9 @@ var errGateFailed = errors.New("release gate failed")
 // privacy, release gate), prints a summary and writes the JSON and HTML
 // reports.
 func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if rc := remoteFrom(ctx); rc != nil {
+		return rc.evaluate(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	limits := limitFlags(fs)

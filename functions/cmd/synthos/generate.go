@@ -59,6 +59,9 @@ type generateFlags struct {
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if rc := remoteFrom(ctx); rc != nil {
+		return rc.generate(ctx, args, stdout, stderr)
+	}
 	var f generateFlags
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -442,7 +445,7 @@ func saveModel(path string, m synth.Model) error {
 // newProgress draws a progress bar on stderr when it is a terminal; in logs
 // and pipes it stays silent rather than printing carriage-return noise.
 func newProgress(w io.Writer, total int64, quiet bool) *progressbar.ProgressBar {
-	if f, ok := w.(*os.File); quiet || !ok || !term.IsTerminal(int(f.Fd())) {
+	if f, ok := w.(*os.File); quiet || !ok || !isTerminal(f) {
 		return progressbar.DefaultSilent(total)
 	}
 	return progressbar.NewOptions64(total,
@@ -455,3 +458,6 @@ func newProgress(w io.Writer, total int64, quiet bool) *progressbar.ProgressBar 
 		progressbar.OptionClearOnFinish(),
 	)
 }
+
+// isTerminal reports whether f is a terminal (progress bars draw only there).
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,10 +24,12 @@ const keysUsage = `usage:
   synthos keys revoke --tenant T ID
 
 create prints the new key (shown once) on stdout and its details on stderr.
-The first admin key of a tenant can only come from here: POST /v1/keys needs
-an admin key. The commands open the state store directly (SYNTHOS_STATE_URL);
-the embedded store is locked while 'synthos serve' runs, so stop it first or
-use the admin API (POST/GET /v1/keys, DELETE /v1/keys/ID).`
+The first admin key of a tenant can only come from here (or from the key
+'synthos serve' prints on its first start): POST /v1/keys needs an admin key.
+The commands open the state store directly (SYNTHOS_STATE_URL). While
+'synthos serve' (make run) holds the embedded store, they go through its keys
+API instead when SYNTHOS_API_KEY holds an admin key (the one make run
+printed); against a deployment: synthos --api URL --key ADMIN_KEY keys ….`
 
 // runKeys manages tenants' API keys in the state store the platform uses.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,6 +40,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return flag.ErrHelp
 	}
+	if rc := remoteFrom(ctx); rc != nil {
+		return rc.keys(ctx, args, stdout, stderr)
+	}
+	all := args
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -76,6 +83,21 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	keys, closeKeys, err := openKeys(ctx, sub == "create")
+	if errors.Is(err, state.ErrLocked) && os.Getenv("SYNTHOS_API_KEY") != "" {
+		// The running platform holds the store: ask its keys API with the
+		// admin key make run printed (SYNTHOS_API_KEY), so the quick start
+		// works while the platform runs.
+		cfg, cerr := config.Load(ctx)
+		if cerr != nil {
+			return cerr
+		}
+		rc, rerr := newRemote("http://"+cfg.Addr, os.Getenv("SYNTHOS_API_KEY"))
+		if rerr != nil {
+			return rerr
+		}
+		fmt.Fprintf(stderr, "the state store is in use by the running platform: using its keys API at %s (the key's tenant; --tenant is ignored)\n", rc.base)
+		return rc.keys(ctx, all, stdout, stderr)
+	}
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,9 @@ func commands() []command {
 		{"compliance", "TRAIN OUTPUT --holdout H [--html F.html] [--json F.json] [--regimes gdpr,hipaa,ccpa]: GDPR, HIPAA and CCPA evidence", runCompliance},
 		{"anonymize", "IN -o OUT [--k K --l L --quasi a,b --sensitive s] [--policy F] [--tenant T] [--rotate-key]: de-identify real rows", runAnonymize},
 		{"models", "validate FILE | predict MODEL INPUT -o OUT | test MODEL --holdout H --synthetic S --target T: custom models offline", runModels},
-		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store", runKeys},
+		{"keys", "create|list|revoke --tenant T: manage API keys in the local state store (or through the API: see below)", runKeys},
+		{"jobs", "list | show ID | wait ID | cancel ID: jobs of a deployment (needs --api)", remoteOnly("jobs")},
+		{"datasets", "list | show ID | upload FILE: datasets of a deployment (needs --api)", remoteOnly("datasets")},
 		{"audit", "verify|consistency|keygen: check audit bundles, the live log and proofs against signed checkpoints", runAudit},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "synthos", version)
@@ -134,13 +136,27 @@ func (c *cleanups) run() {
 var errUsage = errors.New("usage")
 
 func exitCode(err error) int {
-	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // help was asked for and printed: success
+	}
+	if errors.Is(err, errUsage) {
 		return 2
 	}
 	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	api, key, args, err := globalFlags(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if api != "" {
+		rc, err := newRemote(api, key)
+		if err != nil {
+			return err
+		}
+		ctx = context.WithValue(ctx, remoteKey{}, rc)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stderr)
 		if len(args) == 0 {
@@ -163,6 +179,7 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
 	}
+	fmt.Fprintln(w, remoteUsage)
 	fmt.Fprintln(w, "\nRun 'synthos COMMAND -h' for a command's flags.")
 }
 

@@ -41,8 +41,11 @@ with --train compares gradient-boosted trees trained on synthetic and on real
 rows (TSTR vs TRTR); it prints the verdict, writes the report, and exits with
 status 1 when the synthetic data is not a faithful stand-in for the model.
 --categories may also list the target's classes in code order.
-(The registry commands upload, list, show and delete are the API's:
-POST/GET /v1/models, GET/DELETE /v1/models/{id}.)`
+
+Against a deployment (synthos --api URL --key KEY, or SYNTHOS_API and
+SYNTHOS_API_KEY), the registry:
+  synthos models upload FILE [--dataset ID] [--target COL]
+  synthos models list | show ID | delete ID`
 
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -53,6 +56,11 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return flag.ErrHelp
 	}
 	switch args[0] {
+	case "upload", "list", "show", "delete":
+		if rc := remoteFrom(ctx); rc != nil {
+			return rc.models(ctx, args, stdout, stderr)
+		}
+		return fmt.Errorf("%w: models %s uses the registry of a deployment: synthos --api URL --key KEY models %s … (or set SYNTHOS_API and SYNTHOS_API_KEY)", errUsage, args[0], args[0])
 	case "validate":
 		return runModelsValidate(args[1:], stdout, stderr)
 	case "predict":

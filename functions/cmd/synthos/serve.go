@@ -87,6 +87,9 @@ func serve(ctx context.Context, env *platform.Env, ln net.Listener, stdout io.Wr
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The bootstrap key is created before the first request is served, so
+	// a client that sees /readyz answer also finds the key printed.
+	key, keyErr := bootstrapKey(ctx, env)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
@@ -95,14 +98,15 @@ func serve(ctx context.Context, env *platform.Env, ln net.Listener, stdout io.Wr
   curl %s/healthz
   curl %s/readyz
 `, base, env.Config.StateURL, env.Config.ObjectsURL, env.Config.Events, base, base)
-	if key, err := bootstrapKey(ctx, env); err != nil {
-		env.Logger.WarnContext(ctx, "no bootstrap key", "error", err)
+	if keyErr != nil {
+		env.Logger.WarnContext(ctx, "no bootstrap key", "error", keyErr)
 	} else if key != "" {
 		fmt.Fprintf(stdout, `First start: an admin API key for tenant %q (shown once; keep it):
   export KEY=%s
+  export SYNTHOS_API=%s SYNTHOS_API_KEY=$KEY   # for the CLI: bin/synthos keys create, jobs list, generate …
   curl -H "Authorization: Bearer $KEY" -F file=@examples/insurance.csv %s/v1/datasets
 The README's walk-through goes on from there.
-`, bootstrapTenant, key, base)
+`, bootstrapTenant, key, base, base)
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop; in-flight work is drained first.")
 	env.Logger.InfoContext(ctx, "serving", "addr", ln.Addr().String())

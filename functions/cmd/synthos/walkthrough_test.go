@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -62,6 +64,16 @@ func TestWalkthrough(t *testing.T) {
 			t.Fatalf("go build: %v\n%s", err, out)
 		}
 	}
+	// As a newcomer meets it: with no platform running (the block starts
+	// one), and beside `make run` (the block reuses it and its key).
+	t.Run("own server", func(t *testing.T) { runWalkthrough(t, repo, bin, blocks[0], false) })
+	t.Run("beside make run", func(t *testing.T) { runWalkthrough(t, repo, bin, blocks[0], true) })
+}
+
+// runWalkthrough runs the block in a fresh workspace; with running, a platform is
+// started first as make run would, and its printed admin key exported.
+func runWalkthrough(t *testing.T, repo, bin, block string, running bool) {
+	tmp := t.TempDir()
 	ws := filepath.Join(tmp, "ws", "repo")
 	if err := os.MkdirAll(ws, 0o755); err != nil {
 		t.Fatal(err)
@@ -71,21 +83,31 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
+	out := filepath.Join(tmp, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
 
-	cmd := exec.Command("bash", "-x", "-c", blocks[0])
-	cmd.Dir = ws
-	cmd.Env = append(cleanEnv(),
+	env := append(cleanEnv(),
 		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"SYNTHOS_ADDR="+addr,
+		// The scratch directory the block writes to (it makes one when unset).
+		"OUT="+out,
 		// The README's default, stated so the test does not depend on it.
 		"SYNTHOS_SECRETS_URL=file://.synthos/secrets",
 		// Absolute, so no run can see another's objects whatever a relative
 		// file:// URL resolves to.
 		"SYNTHOS_OBJECTS_URL=file://"+filepath.Join(ws, ".synthos", "objects"),
 	)
+	if running {
+		env = append(env, "SYNTHOS_API_KEY="+startServe(t, bin, ws, env))
+	}
+	cmd := exec.Command("bash", "-x", "-c", block)
+	cmd.Dir = ws
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var transcriptBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &transcriptBuf, &transcriptBuf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +116,8 @@ func TestWalkthrough(t *testing.T) {
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	runErr := cmd.Wait()
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	transcript := out.String()
-	serveLog, _ := os.ReadFile(filepath.Join(ws, "serve.log"))
+	transcript := transcriptBuf.String()
+	serveLog, _ := os.ReadFile(filepath.Join(out, "serve.log"))
 	t.Logf("walk-through transcript:\n%s", transcript)
 
 	if strings.Contains(transcript, `unknown command "keys"`) {
@@ -112,6 +134,15 @@ func TestWalkthrough(t *testing.T) {
 			t.Fatalf("the walk-through did not get as far as %s; serve.log:\n%s", want, tail(serveLog, 40))
 		}
 	}
+	if _, err := os.Stat(filepath.Join(out, "serve.log")); running && err == nil {
+		t.Errorf("the walk-through started a second server beside the running one")
+	}
+	// The checkout stays clean: everything goes to the scratch directory.
+	for _, f := range []string{"serve.log", "report.json", "report.html", "synthetic.csv"} {
+		if _, err := os.Stat(filepath.Join(ws, f)); err == nil {
+			t.Errorf("the walk-through left %s in the repository root", f)
+		}
+	}
 	states := regexp.MustCompile(`(?m)^job job_[a-z2-7]+ is ([a-z]+)$`).FindAllStringSubmatch(transcript, -1)
 	final := states[len(states)-1][1]
 
@@ -122,13 +153,13 @@ func TestWalkthrough(t *testing.T) {
 		t.Errorf("the block exited with %v", runErr)
 	}
 	var report map[string]any
-	if b, err := os.ReadFile(filepath.Join(ws, "report.json")); err != nil || json.Unmarshal(b, &report) != nil {
+	if b, err := os.ReadFile(filepath.Join(out, "report.json")); err != nil || json.Unmarshal(b, &report) != nil {
 		t.Errorf("report.json is missing or not JSON: %v", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(ws, "report.html")); err != nil || !bytes.Contains(bytes.ToLower(b), []byte("<html")) {
+	if b, err := os.ReadFile(filepath.Join(out, "report.html")); err != nil || !bytes.Contains(bytes.ToLower(b), []byte("<html")) {
 		t.Errorf("report.html is missing or not HTML: %v", err)
 	}
-	b, err := os.ReadFile(filepath.Join(ws, "synthetic.csv"))
+	b, err := os.ReadFile(filepath.Join(out, "synthetic.csv"))
 	if err != nil {
 		t.Fatalf("synthetic.csv: %v", err)
 	}
@@ -138,6 +169,37 @@ func TestWalkthrough(t *testing.T) {
 	if header, _, _ := strings.Cut(string(b), "\n"); header != "age,sex,bmi,children,smoker,region,charges" {
 		t.Errorf("synthetic.csv header = %q", header)
 	}
+}
+
+// startServe starts `synthos serve` in ws as make run does and returns the
+// admin key it prints on its first start (before it serves requests).
+func startServe(t *testing.T, bin, ws string, env []string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir, cmd.Env = ws, env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	var seen strings.Builder
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if k, ok := strings.CutPrefix(sc.Text(), "  export KEY="); ok {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }() // keep the pipe drained
+			return k
+		}
+	}
+	t.Fatalf("synthos serve exited without printing a key:\n%s", seen.String())
+	return ""
 }
 
 // shellBlocks returns the bodies of the ```sh fenced blocks of a Markdown
