@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/errs"
-	"synthos.dev/synthos/shared/keyring"
+	tenantkeys "synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/state"
 )
@@ -51,7 +51,7 @@ func sealAD(tenant string) []byte { return []byte("synthos anonymize keyring v1\
 // --rotate-key` or by an operator reach the platform.
 type KeyStore struct {
 	State   state.Store
-	Ring    func(ctx context.Context) (*keyring.Keyring, error) // the tenants' encryption keys; nil or nil result: none
+	Ring    func(ctx context.Context) (*tenantkeys.Keyring, error) // the tenants' encryption keys; nil or nil result: none
 	Secrets secrets.Source                                      // nil: none
 	Now     func() time.Time
 }
@@ -94,7 +94,7 @@ func (k *Keyring) Info() KeyInfo {
 	return in
 }
 
-func (s *KeyStore) ring(ctx context.Context) (*keyring.Keyring, error) {
+func (s *KeyStore) ring(ctx context.Context) (*tenantkeys.Keyring, error) {
 	if s.Ring == nil {
 		return nil, nil
 	}
