@@ -101,6 +101,10 @@ const (
 	OutputReportHTML = "report_html"
 	OutputModel      = "model"
 	OutputQuarantine = "quarantine"
+	// The compliance report (package compliance), built with the
+	// evaluation.
+	OutputComplianceJSON = "compliance_json"
+	OutputComplianceHTML = "compliance_html"
 )
 
 // Job is the stored document.
