@@ -119,6 +119,18 @@ func (pol Policy) Referenced() []string {
 	return slices.Compact(names)
 }
 
+// Kept lists the columns of cols the output keeps (all but those the
+// policy drops), in order: the output header Run writes.
+func (pol Policy) Kept(cols []string) []string {
+	var out []string
+	for _, c := range cols {
+		if r, ok := pol.Columns[c]; !ok || r.Op != OpDrop {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Action is what was done to one column.
 type Action struct {
 	Column string `json:"column"`

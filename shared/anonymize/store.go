@@ -52,7 +52,7 @@ func sealAD(tenant string) []byte { return []byte("synthos anonymize keyring v1\
 type KeyStore struct {
 	State   state.Store
 	Ring    func(ctx context.Context) (*tenantkeys.Keyring, error) // the tenants' encryption keys; nil or nil result: none
-	Secrets secrets.Source                                      // nil: none
+	Secrets secrets.Source                                         // nil: none
 	Now     func() time.Time
 }
 

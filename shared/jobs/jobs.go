@@ -163,10 +163,6 @@ type Job struct {
 	// shards 0..ShardWindow-1 are published first, and shard i, once done,
 	// publishes shard i+ShardWindow.
 	ShardWindow int       `json:"shard_window,omitempty"`
-	// Anonymization is what an anonymize job did: the operator per column,
-	// the key version, k-anonymity's classes, suppressed rows and
-	// information loss. Set when its rows are written.
-	Anonymization *anonymize.Result `json:"anonymization,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	// Created is CreatedAt in Unix nanoseconds, for ordering queries:
@@ -175,6 +171,11 @@ type Job struct {
 	// Applied lists the ids of the messages whose effects are in this
 	// document (bounded), so redeliveries are recognised.
 	Applied []string `json:"applied,omitempty"`
+
+	// Anonymization is what an anonymize job did: the operator per column,
+	// the key version, k-anonymity's classes, suppressed rows and
+	// information loss. Set when its rows are written.
+	Anonymization *anonymize.Result `json:"anonymization,omitempty"`
 }
 
 const maxApplied = 64

@@ -63,10 +63,8 @@ func (p *Pipeline) anonymizeStep(ctx context.Context, m *events.Message, j *jobs
 		pol = *j.Request.Policy
 	}
 	var cols []table.Column
-	for _, c := range train.Columns {
-		if r, ok := pol.Columns[c]; !ok || r.Op != anonymize.OpDrop {
-			cols = append(cols, table.Column{Name: c})
-		}
+	for _, c := range pol.Kept(train.Columns) {
+		cols = append(cols, table.Column{Name: c})
 	}
 	train = nil // the rows stream from the stored copy from here on
 	p.crash("profiled")

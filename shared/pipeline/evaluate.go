@@ -28,6 +28,10 @@ const (
 	OutputReportHTML = jobs.OutputReportHTML
 	OutputModel      = jobs.OutputModel
 	OutputQuarantine = jobs.OutputQuarantine
+)
+
+// The compliance report's outputs (package compliance).
+const (
 	OutputComplianceJSON = jobs.OutputComplianceJSON
 	OutputComplianceHTML = jobs.OutputComplianceHTML
 )

@@ -91,10 +91,8 @@ func runAnonymize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	var cols []table.Column
-	for _, c := range tab.Columns {
-		if r, ok := pol.Columns[c]; !ok || r.Op != anonymize.OpDrop {
-			cols = append(cols, table.Column{Name: c})
-		}
+	for _, c := range pol.Kept(tab.Columns) {
+		cols = append(cols, table.Column{Name: c})
 	}
 	tab = nil
 	w, err := table.Create(*out, table.Auto, cols)
