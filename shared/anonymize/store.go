@@ -171,7 +171,7 @@ func (s *KeyStore) Rotate(ctx context.Context, tenant string) (KeyInfo, error) {
 	if s.Now != nil {
 		now = s.Now
 	}
-	for range 5 {
+	for range 10 { // optimistic: a rotation that another overtook starts again
 		k, _, err := s.Load(ctx, tenant)
 		prev := 0 // the stored document's version this rotation builds on (0: none stored)
 		switch {
