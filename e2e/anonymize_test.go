@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/shared/anonymize"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/jobs"
@@ -254,6 +256,80 @@ func waitIdle(t *testing.T, e *embedded) {
 		case <-t.Context().Done():
 			t.Fatalf("the bus never went idle: %+v", s)
 		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// TestEmulatorsAnonymizeJob runs an anonymize job on the production
+// clients (Firestore and Pub/Sub emulators, Cloud Storage through the real
+// client): the policy and the result survive Firestore's encoding, the
+// keyring rotated in is sealed in Firestore, and the job is evaluated with
+// its compliance report stating the key version.
+func TestEmulatorsAnonymizeJob(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	em := startEmulated(t, ctx, nil, nil)
+	env, tenant, rec := em.env, em.tenant, em.rec
+	if _, err := keyring.CreateMasterKeyset(strings.TrimPrefix(env.Config.KEK(), "file://")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := (&anonymize.KeyStore{State: env.State, Ring: env.Keyring, Secrets: env.Secrets}).Rotate(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := upload(t, env, tenant, "ds-"+em.project, "adult.csv", adult(t, 3000))
+	pol := &anonymize.Policy{K: 5, L: 2, Quasi: []string{"age", "sex", "race"}, Sensitive: []string{"income"},
+		Columns: map[string]anonymize.Rule{"fnlwgt": {Op: anonymize.OpToken}, "native-country": {Op: anonymize.OpGeneralize,
+			Hierarchy: map[string]string{"United-States": "North-America", "Canada": "North-America"}}}}
+	j := &jobs.Job{ID: "job-anon-" + em.project, Tenant: tenant, Request: jobs.Request{
+		Dataset: ds.ID, Rows: 3000, Seed: 5, Format: "csv", Kind: jobs.KindAnonymize, Policy: pol}}
+	submit(t, env, j)
+
+	deadline := time.After(8 * time.Minute)
+	var got *jobs.Job
+	for {
+		got = loadJob(t, env, j.ID)
+		if got.State.Terminal() && slices.Contains(rec.auditActions(j.ID), "job."+string(got.State)) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("job is %s when the test ended", got.State)
+		case <-deadline:
+			t.Fatalf("job still %s after 8 minutes (attempts %d, last error %q); audit actions seen: %v", got.State, got.Attempts, got.LastError, rec.auditActions(j.ID))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if got.State == jobs.Failed && got.Outputs[pipeline.OutputQuarantine] == "" {
+		t.Fatalf("job failed outside the gate: %s %v", got.Error, got.Reasons)
+	}
+	if got.Request.Policy == nil || got.Request.Policy.Columns["native-country"].Hierarchy["Canada"] != "North-America" {
+		t.Errorf("the policy did not survive Firestore: %+v", got.Request.Policy)
+	}
+	a := got.Anonymization
+	if a == nil || a.KeyVersion != info.KeyVersion || a.KAnonymity == nil || a.KAnonymity.MinClass < 5 || a.KAnonymity.MinDiversity < 2 {
+		t.Fatalf("anonymization %+v, want k=5, l=2 met under key %q", a, info.KeyVersion)
+	}
+	if states := rec.jobStates(j.ID); slices.Contains(states, "fitting") || !slices.Contains(states, "sampling") {
+		t.Errorf("job states %v: an anonymize job samples without fitting", states)
+	}
+	for _, k := range []string{pipeline.OutputReportJSON, pipeline.OutputComplianceJSON, pipeline.OutputComplianceHTML} {
+		if ok, err := env.Objects.Exists(ctx, got.Outputs[k]); err != nil || !ok {
+			t.Errorf("output %s: exists=%v err=%v", k, ok, err)
+		}
+	}
+	comp := readObject(t, env.Objects, got.Outputs[pipeline.OutputComplianceJSON])
+	if !bytes.Contains(comp, []byte(info.KeyVersion)) {
+		t.Errorf("the compliance report does not state the key version %q", info.KeyVersion)
+	}
+	// The category hierarchy generalised every country: its parent, or
+	// "*" outside it.
+	out := readCSV(t, outputOf(t, env.Objects, got))
+	c := slices.Index(out[0], "native-country")
+	for i, row := range out[1:] {
+		if v := row[c]; v != "North-America" && v != anonymize.Suppressed {
+			t.Fatalf("row %d native-country %q, want North-America or *", i+1, v)
 		}
 	}
 }
