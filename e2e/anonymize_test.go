@@ -221,6 +221,12 @@ func TestEmbeddedAnonymizeJob(t *testing.T) {
 		t.Errorf("audit actions on the keys %v, want the rotations and the re-identification", got)
 	}
 
+	// Metered like synthetic jobs: the released job's rows are used (the
+	// quarantined one's released), nothing stays reserved or running.
+	if code, u := call("GET", "/v1/usage", nil); code != 200 || u["used"] != float64(trainRows) || u["reserved"] != float64(0) || u["running_jobs"] != float64(0) {
+		t.Errorf("usage = %d %v; want %d rows used, none reserved or running", code, u, trainRows)
+	}
+
 	// A synthetic job with the same seed sets the same holdout aside.
 	_, syn := run(map[string]any{"dataset": ds.ID, "rows": 500, "model": "copula", "seed": 7})
 	if a, b := readObject(t, e.env.Objects, datasets.HoldoutKey("acme", j.ID)), readObject(t, e.env.Objects, datasets.HoldoutKey("acme", syn.ID)); !bytes.Equal(a, b) {
