@@ -103,11 +103,13 @@ func generateWith(a *admission.Admitter) platform.PushFactory {
 // webhookKey encrypts webhook signing secrets in the test's secrets dir.
 const webhookKey = "0123456789abcdef0123456789abcdef-e2e-webhook-key"
 
-// quickEval builds the privacy consumer with small evaluation samples.
+// quickEval builds the privacy consumer with small evaluation samples (and
+// fewer compliance attacks).
 func quickEval(env *platform.Env) (events.Handler, error) {
 	p, err := pipeline.New(env, pipeline.Options{
 		Quality: quality.Options{DiscriminatorRows: 1000, Folds: 2, Triples: 20},
 		Privacy: privacyrisk.Options{MaxQueries: 500},
+		Attacks: privacyrisk.AttackOptions{Attacks: 200},
 	})
 	if err != nil {
 		return nil, err

@@ -309,6 +309,9 @@ func (s *server) table() []route {
 		{"PUT", "/v1/datasets/{id}/storage-policy", apikeys.Admin, s.putStoragePolicy},
 		{"GET", "/v1/security/ip-rules", apikeys.Admin, s.getIPRules},
 		{"PUT", "/v1/security/ip-rules", apikeys.Admin, s.putIPRules},
+		{"GET", "/v1/anonymize/keys", apikeys.Admin, s.getAnonymizeKeys},
+		{"POST", "/v1/anonymize/keys/rotate", apikeys.Admin, s.rotateAnonymizeKeys},
+		{"POST", "/v1/anonymize/detokenize", apikeys.Admin, s.detokenize},
 	}
 }
 

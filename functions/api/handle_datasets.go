@@ -326,3 +326,46 @@ func limitParam(r *http.Request) (int, error) {
 	}
 	return n, nil
 }
+
+// getAnonymizeKeys: GET /v1/anonymize/keys → the tenant's anonymisation
+// keyring without key material: the key version in use, the versions kept,
+// where it is stored.
+func (s *server) getAnonymizeKeys(w http.ResponseWriter, r *http.Request) {
+	info, err := s.svc.AnonymizeKeys(r.Context(), principal(r))
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, info)
+}
+
+// rotateAnonymizeKeys: POST /v1/anonymize/keys/rotate → a new key version
+// for pseudonyms and tokens (the first keyring when there is none); tokens
+// made before stay reversible.
+func (s *server) rotateAnonymizeKeys(w http.ResponseWriter, r *http.Request) {
+	info, err := s.svc.RotateAnonymizeKeys(r.Context(), principal(r))
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, info)
+}
+
+// detokenize: POST /v1/anonymize/detokenize {"tokens":[…],"domain":""} →
+// each token's original value (authorised re-identification, audited).
+func (s *server) detokenize(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Tokens []string `json:"tokens"`
+		Domain string   `json:"domain"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	out, err := s.svc.Detokenize(r.Context(), principal(r), in.Tokens, in.Domain)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"values": out})
+}

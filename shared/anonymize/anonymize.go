@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -63,6 +64,71 @@ type Policy struct {
 	// Domain is the associated data of reversible tokens (default
 	// "synthos"): tokens join across tables of one domain.
 	Domain string `json:"domain,omitempty"`
+}
+
+// Check validates what of the policy can be judged without the data: k
+// and l, the suppression limit, the quasi-identifiers and sensitive columns
+// k-anonymity needs, and every rule's operator. Run checks it again with the
+// input's columns; the API checks it when a job is created, so a bad policy
+// is refused before anything is reserved. Errors wrap ErrInput.
+func (pol Policy) Check() error {
+	switch {
+	case pol.K < 0:
+		return fmt.Errorf("k must be 0 (off) or more, not %d: %w", pol.K, ErrInput)
+	case pol.L < 0:
+		return fmt.Errorf("l must be 0 (off) or more, not %d: %w", pol.L, ErrInput)
+	case !(pol.MaxSuppress >= 0 && pol.MaxSuppress < 1):
+		return fmt.Errorf("max_suppress must be a share from 0 to below 1, not %v: %w", pol.MaxSuppress, ErrInput)
+	}
+	for _, name := range slices.Sorted(maps.Keys(pol.Columns)) {
+		if !slices.Contains(Ops, pol.Columns[name].Op) {
+			return fmt.Errorf("column %q: unknown operator %q (want one of %s): %w", name, pol.Columns[name].Op, strings.Join(Ops, ", "), ErrInput)
+		}
+	}
+	if pol.K <= 1 && pol.L <= 1 {
+		return nil
+	}
+	if len(pol.Quasi) == 0 {
+		return fmt.Errorf("k-anonymity needs quasi-identifier columns (--quasi): %w", ErrInput)
+	}
+	for _, q := range pol.Quasi {
+		if r, ok := pol.Columns[q]; ok && r.Op != OpKeep {
+			return fmt.Errorf("quasi-identifier %q has operator %s: Mondrian generalises quasi-identifiers itself: %w", q, r.Op, ErrInput)
+		}
+		if slices.Contains(pol.Sensitive, q) {
+			return fmt.Errorf("column %q is both quasi-identifier and sensitive: %w", q, ErrInput)
+		}
+	}
+	if pol.L > 1 && len(pol.Sensitive) == 0 {
+		return fmt.Errorf("l-diversity needs sensitive columns (--sensitive): %w", ErrInput)
+	}
+	return nil
+}
+
+// Referenced lists every column the policy names (rules, quasi-identifiers,
+// sensitive columns, the entity), sorted, for checks against a table's
+// header.
+func (pol Policy) Referenced() []string {
+	names := slices.Collect(maps.Keys(pol.Columns))
+	names = append(names, pol.Quasi...)
+	names = append(names, pol.Sensitive...)
+	if pol.Entity != "" {
+		names = append(names, pol.Entity)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// Kept lists the columns of cols the output keeps (all but those the
+// policy drops), in order: the output header Run writes.
+func (pol Policy) Kept(cols []string) []string {
+	var out []string
+	for _, c := range cols {
+		if r, ok := pol.Columns[c]; !ok || r.Op != OpDrop {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Action is what was done to one column.
@@ -134,28 +200,19 @@ func Run(ctx context.Context, open Opener, w table.Writer, p *profile.Profile, p
 			return nil, fmt.Errorf("policy names column %q, which the input lacks: %w", name, ErrInput)
 		}
 	}
+	if err := pol.Check(); err != nil {
+		return nil, err
+	}
 	kanon := pol.K > 1 || pol.L > 1
 	quasi := map[int]bool{}
 	if kanon {
-		if len(pol.Quasi) == 0 {
-			return nil, fmt.Errorf("k-anonymity needs quasi-identifier columns (--quasi): %w", ErrInput)
-		}
 		for _, q := range append(slices.Clone(pol.Quasi), pol.Sensitive...) {
 			if col(q) < 0 {
 				return nil, fmt.Errorf("column %q is not in the input: %w", q, ErrInput)
 			}
 		}
 		for _, q := range pol.Quasi {
-			if r, ok := pol.Columns[q]; ok && r.Op != OpKeep {
-				return nil, fmt.Errorf("quasi-identifier %q has operator %s: Mondrian generalises quasi-identifiers itself: %w", q, r.Op, ErrInput)
-			}
-			if slices.Contains(pol.Sensitive, q) {
-				return nil, fmt.Errorf("column %q is both quasi-identifier and sensitive: %w", q, ErrInput)
-			}
 			quasi[col(q)] = true
-		}
-		if pol.L > 1 && len(pol.Sensitive) == 0 {
-			return nil, fmt.Errorf("l-diversity needs sensitive columns (--sensitive): %w", ErrInput)
 		}
 	}
 	entity := -1

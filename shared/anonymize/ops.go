@@ -34,6 +34,9 @@ const (
 	OpScan       = "scan" // free text: entities replaced by their kind
 )
 
+// Ops lists the operators a rule may name ("" is keep).
+var Ops = []string{"", OpKeep, OpDrop, OpRedact, OpMask, OpPseudonym, OpToken, OpSurrogate, OpDateShift, OpGeneralize, OpTopCode, OpBottomCode, OpScan}
+
 // Suppressed is what a suppressed or redacted cell is written as.
 const Suppressed = "*"
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -14,7 +15,6 @@ import (
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/profile"
-	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -44,16 +44,9 @@ func (s *Service) Anonymize(ctx context.Context, p *apikeys.Principal, id string
 	if src.Status != datasets.Ready {
 		return nil, &CodedError{Code: "dataset_not_ready", Kind: ErrConflict, Msg: fmt.Sprintf("dataset %s is %s, not ready", id, src.Status)}
 	}
-	if s.Secrets == nil {
-		return nil, unavailable("no secrets adapter for the anonymisation keys", errors.New("Service.Secrets is nil"))
-	}
-	keyring, err := anonymize.LoadKeyring(ctx, s.Secrets, p.Tenant)
-	if errors.Is(err, secrets.ErrNotFound) {
-		return nil, &CodedError{Code: "keyring_missing", Kind: ErrConflict,
-			Msg: fmt.Sprintf("the tenant has no anonymisation keyring: create the secret %s (synthos anonymize --rotate-key writes one)", anonymize.SecretName(p.Tenant))}
-	}
+	keyring, _, err := s.anonymizeKeys().Load(ctx, p.Tenant)
 	if err != nil {
-		return nil, unavailable("reading the anonymisation keyring failed", err)
+		return nil, keyringErr(p.Tenant, err)
 	}
 	format, err := table.FormatOf(src.Key)
 	if err != nil {
@@ -80,10 +73,8 @@ func (s *Service) Anonymize(ctx context.Context, p *apikeys.Principal, id string
 		return nil, fieldErr("dataset", "cannot be profiled: %v", err)
 	}
 	var cols []table.Column
-	for _, c := range sample.Columns {
-		if r, ok := pol.Columns[c]; !ok || r.Op != anonymize.OpDrop {
-			cols = append(cols, table.Column{Name: c})
-		}
+	for _, c := range pol.Kept(sample.Columns) {
+		cols = append(cols, table.Column{Name: c})
 	}
 	nid := NewID(ctx, p.Tenant, "anonymize", "ds_")
 	if d, err := s.Datasets.Get(ctx, p.Tenant, nid); err == nil && d.Status == datasets.Ready {
@@ -180,4 +171,96 @@ func readRows(open anonymize.Opener, n int) (*table.Table, error) {
 		t.Rows = append(t.Rows, append([]string(nil), row...))
 	}
 	return t, nil
+}
+
+// anonymizeKeys is the store of the tenants' anonymisation keyrings:
+// rotated ones sealed in State with the tenant's keys, else the secrets
+// adapter's.
+func (s *Service) anonymizeKeys() *anonymize.KeyStore {
+	return &anonymize.KeyStore{State: s.State, Ring: s.Keyring, Secrets: s.Secrets, Now: s.Now}
+}
+
+// keyringErr is the API's answer to a keyring that cannot be read.
+func keyringErr(tenant string, err error) error {
+	switch {
+	case errors.Is(err, anonymize.ErrNoKeyring):
+		return &CodedError{Code: "keyring_missing", Kind: ErrConflict,
+			Msg: fmt.Sprintf("the tenant has no anonymisation keyring: an admin creates one with POST /v1/anonymize/keys/rotate (or put the secret %s in the secrets store; synthos anonymize --rotate-key writes one)", anonymize.SecretName(tenant))}
+	case errors.Is(err, anonymize.ErrNoSealing):
+		return &CodedError{Code: "unavailable", Kind: ErrUnavailable,
+			Msg: "the tenant's anonymisation keyring is sealed with its encryption keys, and this deployment has none (SYNTHOS_KEK_URI)"}
+	}
+	return unavailable("reading the anonymisation keyring failed", classifyKeys(err))
+}
+
+// AnonymizeKeys describes the caller's anonymisation keyring: the key
+// version new pseudonyms and tokens use, the versions kept, where it is
+// stored. No key material.
+func (s *Service) AnonymizeKeys(ctx context.Context, p *apikeys.Principal) (anonymize.KeyInfo, error) {
+	_, info, err := s.anonymizeKeys().Load(ctx, p.Tenant)
+	if err != nil {
+		return anonymize.KeyInfo{}, keyringErr(p.Tenant, err)
+	}
+	return info, nil
+}
+
+// RotateAnonymizeKeys adds a key version to the caller's anonymisation
+// keyring (creating it when there is none) and audits it: pseudonyms,
+// surrogates and date shifts made from now on use the new HMAC key, tokens
+// the new AES-SIV key; tokens made before still decrypt.
+func (s *Service) RotateAnonymizeKeys(ctx context.Context, p *apikeys.Principal) (anonymize.KeyInfo, error) {
+	info, err := s.anonymizeKeys().Rotate(ctx, p.Tenant)
+	if errors.Is(err, anonymize.ErrNoSealing) {
+		return anonymize.KeyInfo{}, &CodedError{Code: "unavailable", Kind: ErrUnavailable,
+			Msg: "rotating the anonymisation keys stores them sealed with the tenant's encryption keys, and this deployment has none (SYNTHOS_KEK_URI)"}
+	}
+	if err != nil {
+		return anonymize.KeyInfo{}, unavailable("rotating the anonymisation keys failed", classifyKeys(err))
+	}
+	s.emit(ctx, p, "anonymize.keys_rotated", "tenant/anonymize-keys", "success",
+		map[string]string{"key_version": info.KeyVersion, "hmac_version": strconv.Itoa(info.HMACVersion)})
+	return info, nil
+}
+
+// MaxDetokenize bounds the tokens of one re-identification request.
+const MaxDetokenize = 1000
+
+// Detokenized is one token's re-identification: its value, or why not.
+type Detokenized struct {
+	Token string `json:"token"`
+	Value string `json:"value,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// Detokenize reverses reversible tokens (operator token) with the caller's
+// keyring — authorised re-identification, admin scope, audited with the
+// count only (the values are personal data). Tokens made under any key
+// version still in the keyring decrypt; domain is the policy's (default
+// "synthos").
+func (s *Service) Detokenize(ctx context.Context, p *apikeys.Principal, tokens []string, domain string) ([]Detokenized, error) {
+	if len(tokens) == 0 || len(tokens) > MaxDetokenize {
+		return nil, fieldErr("tokens", "must hold 1 to %d tokens", MaxDetokenize)
+	}
+	if domain == "" {
+		domain = "synthos"
+	}
+	k, _, err := s.anonymizeKeys().Load(ctx, p.Tenant)
+	if err != nil {
+		return nil, keyringErr(p.Tenant, err)
+	}
+	out := make([]Detokenized, len(tokens))
+	failed := 0
+	for i, t := range tokens {
+		out[i].Token = t
+		v, err := k.Detokenize(t, domain)
+		if err != nil {
+			out[i].Error = "does not decrypt with this tenant's keyring and domain " + strconv.Quote(domain)
+			failed++
+			continue
+		}
+		out[i].Value = v
+	}
+	s.emit(ctx, p, "anonymize.detokenized", "tenant/anonymize-keys", "success",
+		map[string]string{"tokens": strconv.Itoa(len(tokens)), "failed": strconv.Itoa(failed), "domain": domain})
+	return out, nil
 }

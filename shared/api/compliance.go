@@ -2,19 +2,16 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/apikeys"
-	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/compliance"
 	"synthos.dev/synthos/shared/datasets"
-	"synthos.dev/synthos/shared/dp"
+	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/privacy"
@@ -23,16 +20,17 @@ import (
 )
 
 // ComplianceKey returns the object key of a job's compliance report in
-// format ext (json or html). The report is built on the first request, from
-// the job's training rows, holdout and output (released or quarantined), for
-// the regimes of the tenant's policy, and stored in both formats; later
-// requests read it.
+// format ext (json or html). The pipeline builds it when it evaluates the
+// job (compliance.ForJob); for a job evaluated before it did, or whose
+// build there failed, it is built on the first request, from the job's
+// training rows, holdout and output (released or quarantined), for the
+// regimes of the tenant's policy, and stored in both formats.
 func (s *Service) ComplianceKey(ctx context.Context, p *apikeys.Principal, id, ext string) (string, error) {
 	j, err := s.Jobs.Get(ctx, p.Tenant, id)
 	if err != nil {
 		return "", err
 	}
-	key := complianceKey(p.Tenant, id, ext)
+	key := compliance.JobKey(p.Tenant, id, ext)
 	if ok, err := objects.Exists(ctx, s.Bucket, key); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	} else if ok {
@@ -50,28 +48,17 @@ func (s *Service) ComplianceKey(ctx context.Context, p *apikeys.Principal, id, e
 	if err != nil {
 		return "", err
 	}
-	for _, f := range []struct {
-		ext, ctype string
-		write      func(io.Writer, *compliance.Report) error
-	}{{"json", "application/json", compliance.WriteJSON}, {"html", "text/html; charset=utf-8", compliance.WriteHTML}} {
-		if err := objects.Put(ctx, s.Bucket, complianceKey(p.Tenant, id, f.ext), func(w io.Writer) error { return f.write(w, r) },
-			&blob.WriterOptions{ContentType: f.ctype}); err != nil {
-			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
+	if _, err := compliance.StoreJob(ctx, s.Bucket, p.Tenant, id, r); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return key, nil
 }
 
-func complianceKey(tenant, job, ext string) string {
-	return datasets.JobPrefix(tenant, job) + "compliance." + ext
-}
-
 // JobCompliance builds the compliance report of job j for regimes (empty:
-// all) from its training rows, holdout and output in b, linked to the
-// job.created audit record in st. The API serves it; the CLI builds it
-// against the local store (synthos compliance --job). reveal opens the
-// training and holdout copies of tenants who encrypt their data (nil reads
-// plain objects only).
+// all) from its training rows, holdout and output in b (compliance.ForJob).
+// The API serves it; the CLI builds it against the local store (synthos
+// compliance --job). reveal opens the training and holdout copies of
+// tenants who encrypt their data (nil reads plain objects only).
 func JobCompliance(ctx context.Context, st state.Store, b *blob.Bucket, reveal datasets.Reveal, j *jobs.Job, regimes []string) (*compliance.Report, error) {
 	outKey := j.Outputs["data"]
 	if outKey == "" {
@@ -107,34 +94,12 @@ func JobCompliance(ctx context.Context, st state.Store, b *blob.Bucket, reveal d
 	if err != nil {
 		return nil, err
 	}
-	in := compliance.Inputs{Train: train, Holdout: holdout, Output: output, Regimes: regimes,
-		Attacks: privacy.AttackOptions{Seed: j.Request.Seed}}
-	model := j.Request.Model
-	settings := map[string]string{"model": model, "seed": strconv.FormatUint(j.Request.Seed, 10), "rows": strconv.FormatInt(j.Request.Rows, 10)}
-	if model == dp.KindDP {
-		delta := j.Request.Delta
-		if delta == 0 {
-			delta = dp.DefaultDelta
-		}
-		in.DP = &compliance.DPGuarantee{Epsilon: j.Request.Epsilon, Delta: delta,
-			Mechanism: "MST-style marginals with Gaussian noise", Accounting: "rho-zCDP converted to (epsilon, delta)"}
-		settings["epsilon"] = strconv.FormatFloat(j.Request.Epsilon, 'g', -1, 64)
-	}
-	in.Record = compliance.Processing{Actor: "tenant " + j.Tenant, Tenant: j.Tenant, Job: j.ID,
-		Operation: "synthetic data generation", Dataset: j.Request.Dataset, At: j.CreatedAt, Settings: settings}
-	// The job.created audit record names who asked for the job.
-	evID := audit.JobCreatedID(j.ID)
-	if rec, err := audit.NewLog(st).Get(ctx, evID); err == nil {
-		in.Record.Actor = rec.Actor
-		in.Record.Audit = &compliance.AuditLink{EventID: rec.ID, Action: rec.Action, Seq: rec.Seq}
-	} else if errors.Is(err, state.ErrNotFound) {
-		in.Record.Notes = append(in.Record.Notes, "the job's audit record "+evID+" is not stored (yet): the actor is unknown")
-	} else {
-		return nil, fmt.Errorf("%w: audit record %s: %w", ErrUnavailable, evID, err)
-	}
-	r, err := compliance.Build(ctx, in)
+	r, err := compliance.ForJob(ctx, st, j, train, holdout, output, regimes, privacy.AttackOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("compliance report of job %s: %w", j.ID, err)
+		if errs.CodeOf(err) == errs.Unknown {
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return nil, err
 	}
 	return r, nil
 }

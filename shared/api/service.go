@@ -189,6 +189,11 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	if err := jobspec.CheckDataset(req, d); err != nil {
 		return nil, err
 	}
+	if req.Anonymizing() {
+		// An anonymize job reserves the dataset's rows; it writes its
+		// training part and commits what it wrote.
+		req.Rows = d.Rows
+	}
 	if req.Rows <= 0 {
 		return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
 	}
@@ -211,7 +216,11 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	if err != nil {
 		return nil, s.refused(ctx, p, req, err)
 	}
-	s.emitID(ctx, p, audit.JobCreatedID(id), "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
+	details := map[string]string{"model": req.Model, "dataset": req.Dataset}
+	if req.Anonymizing() {
+		details = map[string]string{"kind": req.Kind, "dataset": req.Dataset}
+	}
+	s.emitID(ctx, p, audit.JobCreatedID(id), "job.created", id, "success", details)
 	return s.submit(ctx, p, j)
 }
 

@@ -5,6 +5,7 @@ import (
 	"synthos.dev/synthos/shared/destinations"
 	"time"
 
+	"synthos.dev/synthos/shared/anonymize"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/jobs"
@@ -31,6 +32,11 @@ type Job struct {
 	CreatedAt time.Time                        `json:"created_at"`
 	UpdatedAt time.Time                        `json:"updated_at"`
 	Links     map[string]string                `json:"links"`
+
+	// Kind is synthetic or anonymize; Anonymization is what an anonymize
+	// job did (operators, key version, suppressed rows, information loss).
+	Kind          string            `json:"kind"`
+	Anonymization *anonymize.Result `json:"anonymization,omitempty"`
 }
 
 // JobRequest is the request a job was created with, seed as decided.
@@ -49,6 +55,8 @@ type JobRequest struct {
 
 	Destination          string `json:"destination,omitempty"`
 	SecondaryDestination string `json:"secondary_destination,omitempty"`
+
+	Policy *anonymize.Policy `json:"policy,omitempty"`
 }
 
 // JobView returns the API view of j.
@@ -59,15 +67,21 @@ func JobView(j *jobs.Job) Job {
 	if j.Route != (destinations.Route{}) {
 		route = &j.Route
 	}
-	return Job{Route: route,
+	v := Job{Route: route,
 		ID: j.ID, State: j.State, Error: j.Error, ErrorCode: j.ErrorCode, Reasons: j.Reasons, CancelRequested: j.Cancel, DPRho: j.DPRho,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds,
 			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination},
 		Residency: j.Residency, Locations: j.Locations,
-		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel"},
+		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel",
+			"compliance": base + "/compliance"},
+		Kind: jobs.KindSynthetic, Anonymization: j.Anonymization,
 	}
+	if r.Anonymizing() {
+		v.Kind, v.Request.Policy = r.Kind, r.Policy
+	}
+	return v
 }
 
 // Dataset is a dataset as the API shows it.

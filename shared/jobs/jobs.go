@@ -19,6 +19,7 @@ import (
 	"synthos.dev/synthos/shared/destinations"
 	"time"
 
+	"synthos.dev/synthos/shared/anonymize"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/state"
@@ -77,7 +78,21 @@ type Request struct {
 	// dataset's and the tenant's storage policy.
 	Destination          string `json:"destination,omitempty"`
 	SecondaryDestination string `json:"secondary_destination,omitempty"`
+	// Kind is what the job makes: synthetic rows ("", KindSynthetic) or
+	// the dataset's real rows de-identified by Policy (KindAnonymize),
+	// evaluated and reported on like synthetic ones.
+	Kind   string            `json:"kind,omitempty"`
+	Policy *anonymize.Policy `json:"policy,omitempty"`
 }
+
+// Job kinds (Request.Kind).
+const (
+	KindSynthetic = "synthetic"
+	KindAnonymize = "anonymize"
+)
+
+// Anonymizing reports whether the request is an anonymize job.
+func (r Request) Anonymizing() bool { return r.Kind == KindAnonymize }
 
 // Output names in Job.Outputs and Job.Locations.
 const (
@@ -86,6 +101,10 @@ const (
 	OutputReportHTML = "report_html"
 	OutputModel      = "model"
 	OutputQuarantine = "quarantine"
+	// The compliance report (package compliance), built with the
+	// evaluation.
+	OutputComplianceJSON = "compliance_json"
+	OutputComplianceHTML = "compliance_html"
 )
 
 // Job is the stored document.
@@ -152,6 +171,11 @@ type Job struct {
 	// Applied lists the ids of the messages whose effects are in this
 	// document (bounded), so redeliveries are recognised.
 	Applied []string `json:"applied,omitempty"`
+
+	// Anonymization is what an anonymize job did: the operator per column,
+	// the key version, k-anonymity's classes, suppressed rows and
+	// information loss. Set when its rows are written.
+	Anonymization *anonymize.Result `json:"anonymization,omitempty"`
 }
 
 const maxApplied = 64

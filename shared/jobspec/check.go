@@ -36,6 +36,13 @@ func checkColumns(req jobs.Request, cols []table.Column) error {
 	for i, c := range cols {
 		names[i], kinds[c.Name] = c.Name, c.Kind
 	}
+	if req.Policy != nil {
+		for _, col := range req.Policy.Referenced() {
+			if _, ok := kinds[col]; !ok {
+				return fieldErr("policy", "%s", notAColumn(col, names))
+			}
+		}
+	}
 	if req.Target != "" {
 		if _, ok := kinds[req.Target]; !ok {
 			return fieldErr("target", "%s", notAColumn(req.Target, names))

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"synthos.dev/synthos/shared/anonymize"
 	"synthos.dev/synthos/shared/jobs"
 )
 
@@ -30,6 +31,10 @@ type jobBody struct {
 
 	Destination          json.RawMessage `json:"destination"`
 	SecondaryDestination json.RawMessage `json:"secondary_destination"`
+
+	// Kind and Policy make an anonymize job (see anonymizeBody).
+	Kind   json.RawMessage `json:"kind"`
+	Policy json.RawMessage `json:"policy"`
 }
 
 // DecodeJSON reads a job request as the API receives it (one JSON object)
@@ -51,14 +56,26 @@ func DecodeJSON(r io.Reader) (req jobs.Request, seedSet bool, err error) {
 	if req.Dataset, err = str(b.Dataset, "dataset", true); err != nil {
 		return req, false, err
 	}
-	if req.Rows, err = integer(b.Rows, "rows"); err != nil {
+	if req.Kind, err = kind(b.Kind); err != nil {
 		return req, false, err
 	}
-	if req.Model, err = str(b.Model, "model", false); err != nil {
-		return req, false, err
-	}
-	if req.Model == "" {
-		req.Model = "tree"
+	if req.Anonymizing() {
+		if err := anonymizeBody(b, &req); err != nil {
+			return req, false, err
+		}
+	} else {
+		if req.Rows, err = integer(b.Rows, "rows"); err != nil {
+			return req, false, err
+		}
+		if req.Model, err = str(b.Model, "model", false); err != nil {
+			return req, false, err
+		}
+		if req.Model == "" {
+			req.Model = "tree"
+		}
+		if present(b.Policy) {
+			return req, false, fieldErr("policy", "applies to anonymize jobs only: set kind to %q, or leave policy out", jobs.KindAnonymize)
+		}
 	}
 	if present(b.Seed) {
 		n, ok := new(json.Number), false
@@ -321,4 +338,48 @@ func ParseMetadata(meta map[string]string) (jobs.Request, error) {
 		return req, first
 	}
 	return req, validate(req, true)
+}
+
+// kind reads the job's kind: "" or "synthetic" (stored as "") or
+// "anonymize".
+func kind(m json.RawMessage) (string, error) {
+	k, err := str(m, "kind", false)
+	if err != nil {
+		return "", err
+	}
+	switch k {
+	case "", jobs.KindSynthetic:
+		return "", nil
+	case jobs.KindAnonymize:
+		return k, nil
+	}
+	return "", fieldErr("kind", "%q is an unknown kind; use %s or %s", k, jobs.KindSynthetic, jobs.KindAnonymize)
+}
+
+// anonymizeBody reads what an anonymize job takes beside the common
+// fields: no rows (it keeps every real row of the training split) and no
+// model, and the policy (shared/anonymize's Policy, the document `synthos
+// anonymize --policy` reads), strictly: an unknown field is refused.
+func anonymizeBody(b jobBody, req *jobs.Request) error {
+	if present(b.Rows) {
+		return fieldErr("rows", "applies to synthetic jobs only: an anonymize job de-identifies the dataset's own rows; leave rows out")
+	}
+	if present(b.Model) {
+		return fieldErr("model", "applies to synthetic jobs only: an anonymize job fits no model; leave model out")
+	}
+	if !present(b.Policy) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b.Policy))
+	dec.DisallowUnknownFields()
+	var pol anonymize.Policy
+	if err := dec.Decode(&pol); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fieldErr("policy."+te.Field, "has the wrong type")
+		}
+		return fieldErr("policy", "is not a valid anonymisation policy: %v", err)
+	}
+	req.Policy = &pol
+	return nil
 }

@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 
+	"synthos.dev/synthos/shared/anonymize"
 	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
@@ -80,11 +81,23 @@ func Validate(req jobs.Request) error { return validate(req, false) }
 // validate is Validate; rowsOptional lets 0 rows stand for "as many as the
 // dataset has" (jobs created from uploads).
 func validate(req jobs.Request, rowsOptional bool) error {
-	if !(rowsOptional && req.Rows == 0) && (req.Rows < 1 || req.Rows > MaxRows) {
-		return fieldErr("rows", "must be an integer from 1 to %d", MaxRows)
-	}
-	if err := oneOf("model", req.Model, Models); err != nil {
-		return err
+	switch req.Kind {
+	case "":
+		if !(rowsOptional && req.Rows == 0) && (req.Rows < 1 || req.Rows > MaxRows) {
+			return fieldErr("rows", "must be an integer from 1 to %d", MaxRows)
+		}
+		if err := oneOf("model", req.Model, Models); err != nil {
+			return err
+		}
+		if req.Policy != nil {
+			return fieldErr("policy", "applies to anonymize jobs only: set kind to %q, or leave policy out", jobs.KindAnonymize)
+		}
+	case jobs.KindAnonymize:
+		if err := validAnonymize(req); err != nil {
+			return err
+		}
+	default:
+		return fieldErr("kind", "%q is an unknown kind; use %s or %s", req.Kind, jobs.KindSynthetic, jobs.KindAnonymize)
 	}
 	if err := oneOf("format", req.Format, Formats); err != nil {
 		return err
@@ -170,3 +183,29 @@ func validDP(req jobs.Request) error {
 // sortedKeys lists m's keys in order, for errors that do not depend on map
 // order.
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+// validAnonymize checks what only an anonymize job may (not) have: rows
+// are the dataset's (filled in at admission, so any count ≥ 0 passes
+// here), no model, no dp settings, no rules or conditions (they shape
+// sampling, and nothing is sampled), and a policy that passes
+// anonymize.Policy.Check.
+func validAnonymize(req jobs.Request) error {
+	switch {
+	case req.Rows < 0 || req.Rows > MaxRows:
+		return fieldErr("rows", "must be left out for an anonymize job")
+	case req.Model != "":
+		return fieldErr("model", "applies to synthetic jobs only: an anonymize job fits no model; leave model out")
+	case req.Epsilon != 0 || req.Delta != 0:
+		return fieldErr("epsilon", "applies to model dp only, not to anonymize jobs: leave epsilon and delta out")
+	case len(req.Rules) > 0:
+		return fieldErr("rules", "apply to synthetic jobs only (they shape sampling): leave rules out of an anonymize job")
+	case len(req.Conditions) > 0:
+		return fieldErr("conditions", "apply to synthetic jobs only (they shape sampling): leave conditions out of an anonymize job")
+	}
+	if req.Policy != nil {
+		if err := req.Policy.Check(); err != nil {
+			return fieldErr("policy", "%s", strings.TrimSuffix(err.Error(), ": "+anonymize.ErrInput.Error()))
+		}
+	}
+	return nil
+}

@@ -294,3 +294,42 @@ func TestParseMetadata(t *testing.T) {
 		wantField(t, fmt.Sprint(tt.meta), err, tt.field, tt.msg)
 	}
 }
+
+// TestDecodeAnonymize: an anonymize job takes a policy and no rows, model,
+// rules, conditions or dp settings, and its policy is checked as far as it
+// can be without the data; against the dataset, every column it names
+// must exist.
+func TestDecodeAnonymize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body, field, msg string
+	}{
+		{`{"dataset":"d","kind":"mask"}`, "kind", `kind: "mask" is an unknown kind; use synthetic or anonymize`},
+		{`{"dataset":"d","kind":"anonymize","rows":10}`, "rows", "rows: applies to synthetic jobs only: an anonymize job de-identifies the dataset's own rows; leave rows out"},
+		{`{"dataset":"d","kind":"anonymize","model":"tree"}`, "model", "model: applies to synthetic jobs only: an anonymize job fits no model; leave model out"},
+		{`{"dataset":"d","kind":"anonymize","epsilon":1}`, "epsilon", "epsilon: applies to model dp only, not to anonymize jobs: leave epsilon and delta out"},
+		{`{"dataset":"d","kind":"anonymize","conditions":{"a":"1"}}`, "conditions", "conditions: apply to synthetic jobs only (they shape sampling): leave conditions out of an anonymize job"},
+		{`{"dataset":"d","kind":"anonymize","policy":{"kk":2}}`, "policy", `policy: is not a valid anonymisation policy: json: unknown field "kk"`},
+		{`{"dataset":"d","kind":"anonymize","policy":{"k":"2"}}`, "policy.k", "policy.k: has the wrong type"},
+		{`{"dataset":"d","kind":"anonymize","policy":{"k":5}}`, "policy", "policy: k-anonymity needs quasi-identifier columns (--quasi)"},
+		{`{"dataset":"d","kind":"anonymize","policy":{"k":5,"quasi":["age"],"columns":{"age":{"op":"mask"}}}}`, "policy", "policy: quasi-identifier \"age\" has operator mask: Mondrian generalises quasi-identifiers itself"},
+		{`{"dataset":"d","kind":"anonymize","policy":{"columns":{"name":{"op":"shred"}}}}`, "policy", `policy: column "name": unknown operator "shred" (want one of , keep, drop, redact, mask, pseudonym, token, surrogate, date_shift, generalize, top_code, bottom_code, scan)`},
+		{`{"dataset":"d","rows":10,"policy":{}}`, "policy", `policy: applies to anonymize jobs only: set kind to "anonymize", or leave policy out`},
+	}
+	for _, tt := range tests {
+		_, _, err := DecodeJSON(strings.NewReader(tt.body))
+		wantField(t, tt.body, err, tt.field, tt.msg)
+	}
+	req, _, err := DecodeJSON(strings.NewReader(`{"dataset":"d","kind":"anonymize","seed":3,"policy":{"k":5,"l":2,"quasi":["age","sex"],"sensitive":["income"],"columns":{"name":{"op":"pseudonym"}}}}`))
+	if err != nil || !req.Anonymizing() || req.Model != "" || req.Rows != 0 || req.Policy == nil || req.Policy.K != 5 || req.Policy.Columns["name"].Op != "pseudonym" {
+		t.Fatalf("DecodeJSON = %+v, %v", req, err)
+	}
+	cols := []table.Column{{Name: "age", Kind: table.Int}, {Name: "sex"}, {Name: "income"}}
+	wantField(t, "policy naming a missing column", Check(req, cols), "policy", `policy: "name" is not a column; the columns are "age", "sex", "income"`)
+	if err := Check(req, append(cols, table.Column{Name: "name"})); err != nil {
+		t.Errorf("Check with every column the policy names: %v", err)
+	}
+	if req, _, err := DecodeJSON(strings.NewReader(`{"dataset":"d","kind":"synthetic","rows":5}`)); err != nil || req.Kind != "" || req.Model != "tree" {
+		t.Errorf("kind synthetic = %+v, %v; want a synthetic (kind \"\") tree job", req, err)
+	}
+}

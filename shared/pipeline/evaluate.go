@@ -7,6 +7,7 @@ import (
 
 	"gocloud.dev/blob"
 
+	"synthos.dev/synthos/shared/compliance"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
@@ -27,6 +28,12 @@ const (
 	OutputReportHTML = jobs.OutputReportHTML
 	OutputModel      = jobs.OutputModel
 	OutputQuarantine = jobs.OutputQuarantine
+)
+
+// The compliance report's outputs (package compliance).
+const (
+	OutputComplianceJSON = jobs.OutputComplianceJSON
+	OutputComplianceHTML = jobs.OutputComplianceHTML
 )
 
 // Evaluate handles one privacy-checks message: it evaluates the job's output
@@ -93,7 +100,10 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		return p.missingIsPermanent(j, "output", err)
 	}
 	model := j.Request.Model
-	if model == "" {
+	switch {
+	case j.Request.Anonymizing():
+		model = jobs.KindAnonymize // the report's "generator": the anonymiser
+	case model == "":
 		model = synth.KindTree
 	}
 	// The report names what the user knows (their dataset's file name and
@@ -126,7 +136,12 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	outputs := map[string]string{
 		OutputReportJSON: jsonKey,
 		OutputReportHTML: htmlKey,
-		OutputModel:      datasets.ModelKey(j.Tenant, j.ID),
+	}
+	if !j.Request.Anonymizing() {
+		outputs[OutputModel] = datasets.ModelKey(j.Tenant, j.ID)
+	}
+	for name, key := range p.complianceReport(ctx, j, train, holdout, syn) {
+		outputs[name] = key
 	}
 
 	if rep.Gate != nil && rep.Gate.Pass {
@@ -185,4 +200,33 @@ func reportNames(dataset, jobID, ext string) reportTables {
 		holdout:   dataset + " (holdout rows)",
 		synthetic: fmt.Sprintf("job %s: synthetic %s (%s)", jobID, dataset, ext),
 	}
+}
+
+// complianceReport builds the job's compliance report (package
+// compliance: the GDPR attacks, HIPAA Safe Harbor, CCPA) from the tables the
+// evaluation read, for the tenant's regimes, and stores it (JSON and HTML)
+// beside the evaluation report; it returns the outputs to record. It is
+// built once here rather than on the first GET because the evaluation
+// already holds the training rows, the holdout and the output, and the
+// attacks cost about what the privacy evaluation does. A failure does not
+// fail the job (the evidence is not the release gate): it is logged, and
+// GET /v1/jobs/{id}/compliance builds the report on request and reports
+// the failure to the caller.
+func (p *Pipeline) complianceReport(ctx context.Context, j *jobs.Job, train, holdout, syn *table.Table) map[string]string {
+	if holdout == nil || len(holdout.Rows) == 0 {
+		return nil // the attacks need a control set; the API says so on request
+	}
+	var regimes []string
+	if p.env.Config != nil {
+		regimes = p.env.Config.Regimes(j.Tenant)
+	}
+	r, err := compliance.ForJob(ctx, p.env.State, j, train, holdout, syn, regimes, p.opts.Attacks)
+	if err == nil {
+		var keys map[string]string
+		if keys, err = compliance.StoreJob(ctx, p.env.Objects, j.Tenant, j.ID, r); err == nil {
+			return map[string]string{OutputComplianceJSON: keys["json"], OutputComplianceHTML: keys["html"]}
+		}
+	}
+	p.logger().WarnContext(ctx, "compliance report not built with the evaluation; the API builds it on request", "job", j.ID, "error", err)
+	return nil
 }

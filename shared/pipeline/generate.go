@@ -80,6 +80,9 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 			return p.fanOut(ctx, j)
 		}
 	}
+	if j.Request.Anonymizing() {
+		return p.anonymizeStep(ctx, m, j)
+	}
 	format, ext, err := outputFormat(j.Request)
 	if err != nil {
 		return err
@@ -92,39 +95,11 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		return err
 	}
 
-	ds, err := p.datasets.Get(ctx, j.Tenant, j.Request.Dataset)
+	train, err := p.splitDataset(ctx, j)
 	if err != nil {
 		return err
-	}
-	if ds.Status != "" && ds.Status != "ready" {
-		return permanent("dataset %s is %s, not ready", ds.ID, ds.Status)
-	}
-	dsFormat, err := datasetFormat(ds)
-	if err != nil {
-		return err
-	}
-	ring, err := p.ring(ctx)
-	if err != nil {
-		return err
-	}
-	src, err := readTable(ctx, p.env.Objects, ds.Key, dsFormat, table.Options{MaxRows: p.opts.MaxInputRows}, 0, ring.Reveal(ctx, j.Tenant))
-	if notFound(err) {
-		return permanent("dataset %s: the object is missing: %w", ds.ID, err)
-	}
-	if err != nil {
-		return fmt.Errorf("dataset %s: %w", ds.ID, err)
-	}
-	if len(src.Rows) == 0 {
-		return errs.Public(errs.InvalidArgument, "dataset %s has no rows", ds.ID)
 	}
 	rows := j.Request.Rows
-	train, holdout := split(src, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
-	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train, ring, j.Tenant); err != nil {
-		return err
-	}
-	if err := writeCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), holdout, ring, j.Tenant); err != nil {
-		return err
-	}
 	prof, err := profile.Infer(train, profile.Options{})
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
@@ -176,6 +151,46 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		}
 	}
 	return p.finishSampling(ctx, m.ID, j)
+}
+
+// splitDataset reads the job's dataset, sets the holdout aside (seeded by
+// the job, so a synthetic and an anonymize job with one seed split a
+// dataset alike) and stores both parts (TrainKey, HoldoutKey) for the
+// evaluation; it returns the training part.
+func (p *Pipeline) splitDataset(ctx context.Context, j *jobs.Job) (*table.Table, error) {
+	ds, err := p.datasets.Get(ctx, j.Tenant, j.Request.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	if ds.Status != "" && ds.Status != "ready" {
+		return nil, permanent("dataset %s is %s, not ready", ds.ID, ds.Status)
+	}
+	dsFormat, err := datasetFormat(ds)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := p.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	src, err := readTable(ctx, p.env.Objects, ds.Key, dsFormat, table.Options{MaxRows: p.opts.MaxInputRows}, 0, ring.Reveal(ctx, j.Tenant))
+	if notFound(err) {
+		return nil, permanent("dataset %s: the object is missing: %w", ds.ID, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", ds.ID, err)
+	}
+	if len(src.Rows) == 0 {
+		return nil, errs.Public(errs.InvalidArgument, "dataset %s has no rows", ds.ID)
+	}
+	train, holdout := split(src, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
+	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train, ring, j.Tenant); err != nil {
+		return nil, err
+	}
+	if err := writeCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), holdout, ring, j.Tenant); err != nil {
+		return nil, err
+	}
+	return train, nil
 }
 
 // fanOut publishes the first window of shards (see window): at most

@@ -80,6 +80,9 @@ type Options struct {
 	// Quality and Privacy tune the evaluation (sample sizes, folds).
 	Quality quality.Options
 	Privacy privacy.Options
+	// Attacks tune the compliance report's GDPR attacks (package
+	// compliance), built with the evaluation; the seed is the job's.
+	Attacks privacy.AttackOptions
 	// Composer concatenates shard parts server-side. Default: Cloud Storage
 	// compose when the object store is gs://; nil elsewhere, where parts are
 	// stream-concatenated.

@@ -33,16 +33,19 @@ func runAnonymize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	tenant := fs.String("tenant", "", "tenant whose keyring (secret anonymize-keys-TENANT) keys pseudonyms and tokens")
 	rotate := fs.Bool("rotate-key", false, "add a new key version to the keyring (creating it when missing; file:// secrets only) before anonymising")
 	report := fs.String("report", "", "write what was done (actions, key version, k-anonymity, information loss) as JSON here")
+	detokenize := fs.String("detokenize", "", "comma-separated tokens (tk_…) to re-identify with the keyring, under any key version it keeps, instead of anonymising")
+	domain := fs.String("domain", "synthos", "the policy's token domain, with --detokenize")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: synthos anonymize IN -o OUT [--k K --l L --quasi a,b,c --sensitive s] [--policy policy.json] [--tenant T]")
 		fmt.Fprintln(stderr, "       synthos anonymize --rotate-key [--tenant T]")
+		fmt.Fprintln(stderr, "       synthos anonymize --detokenize tk_a,tk_b [--domain D] [--tenant T]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	if (len(pos) != 1 || *out == "") && !(*rotate && len(pos) == 0) {
+	if (len(pos) != 1 || *out == "") && !((*rotate || *detokenize != "") && len(pos) == 0) {
 		fs.Usage()
 		return fmt.Errorf("%w: anonymize takes one input table and -o", errUsage)
 	}
@@ -53,6 +56,17 @@ func runAnonymize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	keyring, err := cliKeyring(ctx, cfg.SecretsURL, *tenant, *rotate, stdout)
 	if err != nil {
 		return err
+	}
+	if *detokenize != "" {
+		// Authorised re-identification of tokens this keyring made.
+		for _, tok := range splitList(*detokenize) {
+			v, err := keyring.Detokenize(tok, *domain)
+			if err != nil {
+				return fmt.Errorf("detokenize %s: %w", tok, err)
+			}
+			fmt.Fprintf(stdout, "%s\t%s\n", tok, v)
+		}
+		return nil
 	}
 	if len(pos) == 0 {
 		return nil
@@ -91,10 +105,8 @@ func runAnonymize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	var cols []table.Column
-	for _, c := range tab.Columns {
-		if r, ok := pol.Columns[c]; !ok || r.Op != anonymize.OpDrop {
-			cols = append(cols, table.Column{Name: c})
-		}
+	for _, c := range pol.Kept(tab.Columns) {
+		cols = append(cols, table.Column{Name: c})
 	}
 	tab = nil
 	w, err := table.Create(*out, table.Auto, cols)

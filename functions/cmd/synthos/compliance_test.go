@@ -75,9 +75,27 @@ func TestAnonymizeCLI(t *testing.T) {
 			t.Errorf("class %s has %d rows", k, n)
 		}
 	}
+	// A token made under version 1 re-identifies after the rotation.
+	pol := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(pol, []byte(`{"columns":{"smoker":{"op":"token"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runCLI(t, "anonymize", in, "-o", out, "--policy", pol); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	tab = readOut(t, out)
+	token := tab.Rows[0][tab.Col("smoker")]
+	orig := readOut(t, in)
 	stdout, _, err = runCLI(t, "anonymize", "--rotate-key")
 	if err != nil || !strings.Contains(stdout, "hmac v2") {
 		t.Errorf("rotate: %v %s", err, stdout)
+	}
+	stdout, stderr, err = runCLI(t, "anonymize", "--detokenize", token)
+	if want := token + "\t" + orig.Rows[0][orig.Col("smoker")] + "\n"; err != nil || stdout != want {
+		t.Errorf("detokenize after rotation = %q, %v %s; want %q", stdout, err, stderr, want)
+	}
+	if _, _, err := runCLI(t, "anonymize", "--detokenize", "tk_AAAA"); err == nil {
+		t.Error("a bogus token detokenized")
 	}
 }
 
