@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/assist"
 	"synthos.dev/synthos/shared/billing/entitlements"
-	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/design"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/llm"
@@ -29,33 +27,21 @@ type designs struct {
 }
 
 func newDesigns(env *platform.Env, ent *entitlements.Entitlements) *designs {
-	var once sync.Once
-	var a *assist.Assistant
-	var aerr error
-	d := &designs{store: &design.Store{State: env.State}}
-	d.build = func() (*assist.Assistant, error) {
-		once.Do(func() {
-			cfg := env.Config
-			if cfg == nil { // tests and embedders without a configuration: the defaults (offline)
-				if cfg, aerr = config.LoadMap(context.Background(), nil); aerr != nil {
-					return
-				}
-			}
-			opts := assist.Options{Project: cfg.Project, Secrets: env.Secrets, State: env.State}
-			if ent != nil {
-				opts.PlanOf = func(ctx context.Context, tenant string) (string, error) {
-					p, err := ent.Plan(ctx, tenant)
-					return p.Name, err
-				}
-			}
-			a, aerr = assist.New(context.Background(), cfg.AI, opts)
-			if aerr != nil {
-				aerr = fmt.Errorf("%w: AI providers: %v", api.ErrUnavailable, aerr)
-			}
-		})
-		return a, aerr
+	var planOf assist.PlanOf
+	if ent != nil {
+		planOf = func(ctx context.Context, tenant string) (string, error) {
+			p, err := ent.Plan(ctx, tenant)
+			return p.Name, err
+		}
 	}
-	return d
+	lazy := assist.Lazy(env, planOf)
+	return &designs{store: &design.Store{State: env.State}, build: func() (*assist.Assistant, error) {
+		a, err := lazy()
+		if err != nil {
+			return nil, fmt.Errorf("%w: AI providers: %v", api.ErrUnavailable, err)
+		}
+		return a, nil
+	}}
 }
 
 // designErr maps the realism engine's and the router's errors to the

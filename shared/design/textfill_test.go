@@ -60,12 +60,13 @@ func TestTextColumnsByModel(t *testing.T) {
 	rt := &llm.Router{Routes: []*llm.Route{{Provider: client}}}
 	filler := &TextFiller{Asker: rt, Tenant: "t", Batch: 20, Concurrency: 3}
 	// priced before the run: tickets has 600 rows → 30 calls of
-	// (300 + 20×40) tokens in and 20×(280/4+2) out at $1/$5 per million.
+	// (300 + 20×40) tokens in and at most the output allowance a call asks
+	// for, 20×(280/3+8)+200 = 20×101+200 = 2220, at $1/$5 per million.
 	wantCalls := int64(30)
 	if got := filler.TextRequests(s); got != wantCalls {
 		t.Fatalf("text requests %d, want %d", got, wantCalls)
 	}
-	perCall := llm.DefaultPrices.Cost("claude-haiku-4-5", llm.Usage{InputTokens: 1100, OutputTokens: 1440})
+	perCall := llm.DefaultPrices.Cost("claude-haiku-4-5", llm.Usage{InputTokens: 1100, OutputTokens: 2220})
 	if got := filler.Price(s, client); got != llm.Micros(wantCalls)*perCall || got <= 0 {
 		t.Fatalf("price %d, want %d", got, llm.Micros(wantCalls)*perCall)
 	}
