@@ -24,6 +24,9 @@ import (
 type designs struct {
 	store *design.Store
 	build func() (*assist.Assistant, error)
+	// lazy is build without the API's error class, for the service
+	// (design jobs, AI usage).
+	lazy func() (*assist.Assistant, error)
 }
 
 func newDesigns(env *platform.Env, ent *entitlements.Entitlements) *designs {
@@ -35,7 +38,7 @@ func newDesigns(env *platform.Env, ent *entitlements.Entitlements) *designs {
 		}
 	}
 	lazy := assist.Lazy(env, planOf)
-	return &designs{store: &design.Store{State: env.State}, build: func() (*assist.Assistant, error) {
+	return &designs{store: &design.Store{State: env.State}, lazy: lazy, build: func() (*assist.Assistant, error) {
 		a, err := lazy()
 		if err != nil {
 			return nil, fmt.Errorf("%w: AI providers: %v", api.ErrUnavailable, err)

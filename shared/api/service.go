@@ -17,11 +17,13 @@ import (
 
 	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/assist"
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/design"
 	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
@@ -105,6 +107,11 @@ type Service struct {
 	// Placement is where the platform bucket is, for residency checks of
 	// imports (jobs are checked at admission).
 	Placement destinations.Placement
+	// Assistant is the AI router and its meter (package assist), built on
+	// first use; nil answers 503 to design jobs and AI options.
+	Assistant func() (*assist.Assistant, error)
+	// Designs holds the tenants' saved specs (over State when nil).
+	Designs *design.Store
 }
 
 // NewService returns a Service over the given adapters, admitting jobs
@@ -161,6 +168,9 @@ func (s *Service) EmitDenied(ctx context.Context, p *apikeys.Principal, action, 
 // the stored job in one transaction) and publishes its first step. A job
 // that cannot be queued is withdrawn and its reservations released.
 func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool) (*jobs.Job, error) {
+	if req.Design != "" {
+		return s.createDesignJob(ctx, p, req, seedSet)
+	}
 	d, err := s.Datasets.Get(ctx, p.Tenant, req.Dataset)
 	if errors.Is(err, datasets.ErrNotFound) {
 		return nil, &CodedError{Code: "not_found", Kind: ErrNotFound, Msg: fmt.Sprintf("dataset %s does not exist", req.Dataset),
@@ -189,6 +199,12 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	if req.Rows <= 0 {
 		return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
 	}
+	return s.admitJob(ctx, p, req, seedSet, nil)
+}
+
+// admitJob admits a checked request (package admission) and publishes its
+// first step; ai, when set, is the job's priced AI use.
+func (s *Service) admitJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool, ai *jobs.AIUsage) (*jobs.Job, error) {
 	id := NewID(ctx, p.Tenant, "job", "job_")
 	if j, err := s.Jobs.Get(ctx, p.Tenant, id); err == nil {
 		// Re-executed under the same Idempotency-Key after a lost lease: the
@@ -204,11 +220,15 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 		_, _ = rand.Read(b[:])
 		req.Seed = binary.BigEndian.Uint64(b[:]) >> 11 // ≤ 2^53, exact in every JSON reader
 	}
-	j, err := s.Admission.Admit(ctx, &jobs.Job{ID: id, Tenant: p.Tenant, Request: req})
+	j, err := s.Admission.Admit(ctx, &jobs.Job{ID: id, Tenant: p.Tenant, Request: req, AI: ai})
 	if err != nil {
 		return nil, s.refused(ctx, p, req, err)
 	}
-	s.emitID(ctx, p, audit.JobCreatedID(id), "job.created", id, "success", map[string]string{"model": req.Model, "dataset": req.Dataset})
+	details := map[string]string{"model": req.Model, "dataset": req.Dataset}
+	if req.Design != "" {
+		details["design"] = fmt.Sprintf("%s@%d", req.Design, req.DesignVersion)
+	}
+	s.emitID(ctx, p, audit.JobCreatedID(id), "job.created", id, "success", details)
 	return s.submit(ctx, p, j)
 }
 
