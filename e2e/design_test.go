@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -231,5 +233,77 @@ func TestEmbeddedDesignJobAIBudget(t *testing.T) {
 	ai, _ := usage["ai"].(map[string]any)
 	if ai == nil || ai["remaining_micros"].(float64) != 10_000 {
 		t.Errorf("AI usage %v, want $0.01 (10000 micro-dollars) remaining", ai)
+	}
+}
+
+// TestEmbeddedLabelsAndNarrativeKeepCellsIn runs a dataset job with column
+// labels and a report narrative through a (fake) model that records every
+// prompt, and checks that no cell of the real table reached one: the
+// labels see masked views, the narrative the report's scores and column
+// names only.
+func TestEmbeddedLabelsAndNarrativeKeepCellsIn(t *testing.T) {
+	t.Parallel()
+	fake := &fakeModel{}
+	var a *assist.Assistant
+	e := startEmbedded(t, embeddedOptions{assistant: func() (*assist.Assistant, error) { return a, nil }})
+	a = newFakeAssistant(e.env.State, fake)
+	data := adult(t, 2000)
+	ds := upload(t, e.env, "acme", "ds-adult", "adult.csv", data)
+	j := &jobs.Job{ID: "job-ai", Tenant: "acme", Request: jobs.Request{Dataset: ds.ID, Rows: 1000, Model: "copula", Seed: 3, Format: "csv",
+		Labels: true, Narrative: true, Thresholds: skipGate(t)}}
+	submit(t, e.env, j)
+	e.drain(t)
+	got := loadJob(t, e.env, j.ID)
+	if got.State != jobs.Succeeded {
+		t.Fatalf("job is %s (%s; %v), want succeeded", got.State, got.Error, got.Reasons)
+	}
+	fake.mu.Lock()
+	calls, prompts := fake.calls, slices.Clone(fake.prompts)
+	fake.mu.Unlock()
+	if calls[llm.TaskTyping] != 1 || calls[llm.TaskNarrative] != 1 || len(calls) != 2 {
+		t.Fatalf("model calls %v, want one typing and one narrative call", calls)
+	}
+	// The labels are an output, and the report carries the narrative.
+	var labels struct{ Labels []map[string]any }
+	if err := json.Unmarshal(readObject(t, e.env.Objects, got.Outputs[jobs.OutputLabels]), &labels); err != nil || len(labels.Labels) == 0 {
+		t.Fatalf("labels output %v (%v), want labels of the ambiguous columns", labels, err)
+	}
+	var rep struct{ Narrative *struct{ Text, Provider string } }
+	if err := json.Unmarshal(readObject(t, e.env.Objects, got.Outputs[jobs.OutputReportJSON]), &rep); err != nil || rep.Narrative == nil || rep.Narrative.Provider != "fake" {
+		t.Fatalf("report narrative %+v (%v), want the fake model's", rep.Narrative, err)
+	}
+	if got.AI == nil || got.AI.Calls != 2 || got.AI.CostMicros <= 0 {
+		t.Errorf("job AI use %+v, want 2 priced calls", got.AI)
+	}
+	// No categorical cell of the table, quoted as a JSON string would be,
+	// is in any prompt. (Numbers may be: a report quotes counts.)
+	rd, err := table.OpenReader(bytes.NewReader(data), table.CSV, table.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := rd.Columns()
+	cells := map[string]bool{}
+	for {
+		row, err := rd.Read()
+		if err != nil {
+			break
+		}
+		for _, c := range row {
+			c = strings.TrimSpace(c)
+			if _, num := strconv.ParseFloat(c, 64); num == nil || c == "" || slices.Contains(cols, c) || len(c) < 2 {
+				continue
+			}
+			cells[c] = true
+		}
+	}
+	if len(cells) < 50 {
+		t.Fatalf("only %d distinct text cells to look for", len(cells))
+	}
+	for c := range cells {
+		for _, p := range prompts {
+			if strings.Contains(p, `"`+c+`"`) || strings.Contains(p, `\"`+c+`\"`) {
+				t.Fatalf("the cell %q reached a model prompt", c)
+			}
+		}
 	}
 }
