@@ -268,7 +268,9 @@ func TestEmbeddedLabelsAndNarrativeKeepCellsIn(t *testing.T) {
 	if err := json.Unmarshal(readObject(t, e.env.Objects, got.Outputs[jobs.OutputLabels]), &labels); err != nil || len(labels.Labels) == 0 {
 		t.Fatalf("labels output %v (%v), want labels of the ambiguous columns", labels, err)
 	}
-	var rep struct{ Narrative *struct{ Text, Provider string } }
+	var rep struct {
+		Narrative *struct{ Text, Provider string }
+	}
 	if err := json.Unmarshal(readObject(t, e.env.Objects, got.Outputs[jobs.OutputReportJSON]), &rep); err != nil || rep.Narrative == nil || rep.Narrative.Provider != "fake" {
 		t.Fatalf("report narrative %+v (%v), want the fake model's", rep.Narrative, err)
 	}
