@@ -193,6 +193,14 @@ func TestEmbeddedDesignJob(t *testing.T) {
 	if j.AI == nil || j.AI.Calls != int64(calls[llm.TaskText]+calls[llm.TaskNarrative]) || j.AI.CostMicros <= 0 || j.AI.EstimateMicros != 0 {
 		t.Fatalf("job AI use %+v, want %d priced calls and the offline estimate (0)", j.AI, calls[llm.TaskText]+calls[llm.TaskNarrative])
 	}
+	// The other tables download through the API like the main one.
+	code, dl := call("GET", "/v1/jobs/"+id+"/output?table=customers", nil)
+	if u, _ := dl["url"].(string); code != http.StatusOK || !strings.HasSuffix(u, "/v1/jobs/"+id+"/output/content?table=customers") {
+		t.Errorf("download of table customers: %d %v", code, dl)
+	}
+	if code, body := call("GET", "/v1/jobs/"+id+"/output?table=nope", nil); code != http.StatusNotFound || !strings.Contains(fmt.Sprint(body), "products") {
+		t.Errorf("download of an unknown table: %d %v, want 404 naming the tables", code, body)
+	}
 	// ... and the tenant's month, through GET /v1/usage.
 	code, usage := call("GET", "/v1/usage", nil)
 	ai, _ := usage["ai"].(map[string]any)

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+
+	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/assist"
@@ -136,4 +140,40 @@ func (s *Service) aiUsage(ctx context.Context, tenant string) (*AIUsage, error) 
 		u.BudgetMicros, u.RemainingMicros = &b, &r
 	}
 	return u, nil
+}
+
+// TableOutputKey returns the object of table tbl of a succeeded design
+// job. Its main table is the job's output (OutputKey); every other table
+// is an output of its own (jobs.OutputTable).
+func (s *Service) TableOutputKey(ctx context.Context, p *apikeys.Principal, id, tbl string) (*jobs.Job, *blob.Bucket, string, error) {
+	j, _, _, err := s.OutputKey(ctx, p, id)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	name := jobs.OutputTable(tbl)
+	key, ok := j.Outputs[name]
+	if !ok {
+		var tables []string
+		for n := range j.Outputs {
+			if t, ok := strings.CutPrefix(n, jobs.OutputTable("")); ok {
+				tables = append(tables, t)
+			}
+		}
+		slices.Sort(tables)
+		return nil, nil, "", &CodedError{Code: "not_found", Kind: ErrNotFound, Details: map[string]any{"field": "table", "tables": tables},
+			Msg: fmt.Sprintf("job %s has no table %q besides its main output; its other tables: %s", id, tbl, strings.Join(tables, ", "))}
+	}
+	if b, k, ok, err := s.delivered(ctx, j, name); ok || err != nil {
+		return j, b, k, err
+	}
+	return j, s.Bucket, key, nil
+}
+
+// TableOutputURL is OutputURL for table tbl of a design job.
+func (s *Service) TableOutputURL(ctx context.Context, p *apikeys.Principal, id, tbl string, localURL func(id string) string) (*Download, error) {
+	_, b, key, err := s.TableOutputKey(ctx, p, id, tbl)
+	if err != nil {
+		return nil, err
+	}
+	return s.download(ctx, p, id, b, key, localURL)
 }

@@ -408,6 +408,11 @@ func (s *Service) OutputURL(ctx context.Context, p *apikeys.Principal, id string
 	if err != nil {
 		return nil, err
 	}
+	return s.download(ctx, p, id, b, key, localURL)
+}
+
+// download signs a URL of key in b (see OutputURL).
+func (s *Service) download(ctx context.Context, p *apikeys.Principal, id string, b *blob.Bucket, key string, localURL func(id string) string) (*Download, error) {
 	dl := &Download{ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
 	// A storage destination signs with its own provider: Cloud Storage V4,
 	// an S3 presigned URL or an Azure SAS.
