@@ -75,7 +75,7 @@ func JobView(j *jobs.Job) Job {
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds,
 			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination,
 			Design: r.Design, DesignVersion: r.DesignVersion, DesignRows: r.DesignRows, Narrative: r.Narrative, Labels: r.Labels},
-		AI: j.AI,
+		AI:        j.AI,
 		Residency: j.Residency, Locations: j.Locations,
 		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel"},
 	}
