@@ -152,3 +152,43 @@ func BenchmarkValidateText(b *testing.B) {
 		}
 	}
 }
+
+// TestQuote: a design job is priced at the most any provider the router
+// may ask for text would charge, and the offline provider is free.
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	s, err := Pack("saas", PackOptions{Rows: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(model string) *llm.Client {
+		return &llm.Client{Provider: &textModel{}, Models: map[llm.Task]string{llm.TaskText: model}, Prices: llm.DefaultPrices}
+	}
+	haiku, sonnet := client("claude-haiku-4-5"), client("claude-sonnet-4-5")
+	offline := &llm.Client{Provider: &llm.Offline{}, Default: llm.OfflineName}
+	f := &TextFiller{}
+	tests := []struct {
+		name   string
+		routes []*llm.Client
+		want   llm.Micros
+	}{
+		{"offline only", []*llm.Client{offline}, 0},
+		{"haiku", []*llm.Client{haiku, offline}, f.Price(s, haiku)},
+		// sonnet costs three times haiku per token: the fallback sets the price
+		{"haiku then sonnet", []*llm.Client{haiku, sonnet, offline}, f.Price(s, sonnet)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &llm.Router{}
+			for _, c := range tt.routes {
+				rt.Routes = append(rt.Routes, &llm.Route{Provider: c})
+			}
+			if got := f.Quote(s, rt); got != tt.want {
+				t.Errorf("quote %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if f.Price(s, sonnet) != 3*f.Price(s, haiku) || f.Price(s, haiku) <= 0 {
+		t.Errorf("prices %s (sonnet) and %s (haiku): want sonnet three times haiku", f.Price(s, sonnet), f.Price(s, haiku))
+	}
+}
