@@ -201,6 +201,10 @@ func TestEmbeddedDesignJob(t *testing.T) {
 	if code, body := call("GET", "/v1/jobs/"+id+"/output?table=nope", nil); code != http.StatusNotFound || !strings.Contains(fmt.Sprint(body), "products") {
 		t.Errorf("download of an unknown table: %d %v, want 404 naming the tables", code, body)
 	}
+	// A spec holds no real rows: no compliance report applies.
+	if code, body := call("GET", "/v1/jobs/"+id+"/compliance", nil); code != http.StatusConflict || !strings.Contains(fmt.Sprint(body), "not_applicable") {
+		t.Errorf("compliance of a design job: %d %v, want 409 not_applicable", code, body)
+	}
 	// ... and the tenant's month, through GET /v1/usage.
 	code, usage := call("GET", "/v1/usage", nil)
 	ai, _ := usage["ai"].(map[string]any)
