@@ -321,3 +321,33 @@ func TestEmbeddedLabelsAndNarrativeKeepCellsIn(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedDesignJobFormats: a design job's tables read back and pass
+// their rules in every output format (offline provider).
+func TestEmbeddedDesignJobFormats(t *testing.T) {
+	t.Parallel()
+	e := startEmbedded(t, embeddedOptions{})
+	call := apiClient(t, e, plans.Plan{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 100_000, ConcurrentJobs: 10, ReportRetentionDays: 1})
+	if code, body := call("PUT", "/v1/designs/shop", map[string]any{"spec": retailSpec(t, 400)}); code != http.StatusCreated {
+		t.Fatalf("save the spec: %d %v", code, body)
+	}
+	ids := map[string]string{}
+	for _, format := range []string{"csv", "jsonl", "parquet"} {
+		code, body := call("POST", "/v1/jobs", map[string]any{"design_id": "shop", "rows": 400, "format": format, "seed": 5})
+		if code != http.StatusAccepted {
+			t.Fatalf("%s: create: %d %v", format, code, body)
+		}
+		ids[format] = body["id"].(string)
+	}
+	e.drain(t) // drains once: the bus closes
+	for format, id := range ids {
+		j := loadJob(t, e.env, id)
+		if j.State != jobs.Succeeded {
+			t.Errorf("%s: job is %s (%s; %v), want succeeded", format, j.State, j.Error, j.Reasons)
+			continue
+		}
+		if !strings.HasSuffix(j.Outputs[jobs.OutputTable("customers")], "."+format) || !strings.HasSuffix(j.Outputs[jobs.OutputData], "."+format) {
+			t.Errorf("%s: outputs %v", format, j.Outputs)
+		}
+	}
+}
