@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"synthos.dev/synthos/shared/admission"
+	"synthos.dev/synthos/shared/assist"
 	"synthos.dev/synthos/shared/errs"
 	privacyrisk "synthos.dev/synthos/shared/privacy"
 	"synthos.dev/synthos/shared/quality"
@@ -62,6 +64,12 @@ type embeddedOptions struct {
 	// plans is the catalog the generate step enforces on jobs without a
 	// monthly quota reservation (default: openPlans).
 	plans *plans.Catalog
+	// config adds to the platform's configuration; secrets are written to
+	// its secrets directory (name → value).
+	config, secrets map[string]string
+	// assistant replaces the pipeline's AI router (default: built from
+	// the configuration, offline).
+	assistant func() (*assist.Assistant, error)
 }
 
 // openPlans is the catalog of tests that store jobs directly, which the
@@ -132,13 +140,20 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 	if err := os.WriteFile(filepath.Join(dir, "secrets", webhooks.KeySecret), []byte(webhookKey), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.LoadMap(t.Context(), map[string]string{
+	vars := map[string]string{
 		"SYNTHOS_STATE_URL":    "bolt://" + dir + "/state.db",
 		"SYNTHOS_OBJECTS_URL":  "file://" + dir + "/objects",
 		"SYNTHOS_SECRETS_URL":  "file://" + dir + "/secrets",
 		"SYNTHOS_SHARD_ROWS":   fmt.Sprint(o.shardRows),
 		"SYNTHOS_MAX_ATTEMPTS": "3",
-	})
+	}
+	maps.Copy(vars, o.config)
+	for name, v := range o.secrets {
+		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.LoadMap(t.Context(), vars)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -177,11 +192,29 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 	if o.fullEval {
 		evaluate = privacy.New
 	}
+	generate := generateWith(adm)
+	if o.assistant != nil {
+		generate = func(env *platform.Env) (events.Handler, error) {
+			p, err := pipeline.New(env, pipeline.Options{Admission: adm, Assistant: o.assistant})
+			if err != nil {
+				return nil, err
+			}
+			return p.Generate, nil
+		}
+		evaluate = func(env *platform.Env) (events.Handler, error) {
+			p, err := pipeline.New(env, pipeline.Options{Assistant: o.assistant,
+				Quality: quality.Options{DiscriminatorRows: 1000, Folds: 2, Triples: 20}, Privacy: privacyrisk.Options{MaxQueries: 500}})
+			if err != nil {
+				return nil, err
+			}
+			return p.Evaluate, nil
+		}
+	}
 	for _, f := range []struct {
 		topic, name string
 		new         platform.PushFactory
 	}{
-		{topics.GenerateRequests, "generate", generateWith(adm)},
+		{topics.GenerateRequests, "generate", generate},
 		{topics.PrivacyChecks, "privacy", evaluate},
 		{topics.JobEvents, "notify", func(env *platform.Env) (events.Handler, error) {
 			// The receiver is an httptest server on loopback, which the

@@ -84,7 +84,7 @@ resource "google_cloudfunctions2_function" "api" {
     timeout_seconds    = 900
     max_instance_count = 50
 
-    environment_variables = merge(local.function_env, {
+    environment_variables = merge(local.function_env, local.ai_env, {
       SYNTHOS_OBJECTS_URL     = "gs://${google_storage_bucket.data.name}"
       SYNTHOS_ZONE_BUCKETS    = local.zone_buckets_env
       SYNTHOS_TRUSTED_PROXIES = var.edge_load_balancer ? "2" : "1"

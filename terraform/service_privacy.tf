@@ -58,7 +58,7 @@ resource "google_cloudfunctions2_function" "privacy" {
     # synthetic samples in memory.
     max_instance_request_concurrency = 1
 
-    environment_variables = merge(local.function_env, local.push_env, {
+    environment_variables = merge(local.function_env, local.push_env, local.ai_env, {
       SYNTHOS_OBJECTS_URL   = "gs://${google_storage_bucket.data.name}"
       SYNTHOS_ZONE_BUCKETS  = local.zone_buckets_env
       SYNTHOS_PUSH_AUDIENCE = local.push_audience.privacy

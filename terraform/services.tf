@@ -19,6 +19,7 @@ locals {
     "iam.googleapis.com",                  # service accounts and their IAM policies
     "cloudresourcemanager.googleapis.com", # project IAM bindings
     "cloudkms.googleapis.com",             # tenants' key-encryption key, audit checkpoint signing
+    "aiplatform.googleapis.com",           # Gemini and Claude on Vertex AI (ai.tf)
   ]
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"synthos.dev/synthos/functions/registry"
 	"synthos.dev/synthos/shared/config"
+	"synthos.dev/synthos/shared/llm"
 	"synthos.dev/synthos/shared/topics"
 )
 
@@ -861,6 +862,42 @@ func TestFirstDeployOrdering(t *testing.T) {
 	for name, r := range m.resources["google_cloudfunctions2_function"] {
 		if got := ref(attr(r.body, "build_config", "service_account")); got != "local.build_service_account" {
 			t.Errorf("google_cloudfunctions2_function.%s (%s): build_config.service_account is %q, want local.build_service_account", name, r.at(), got)
+		}
+	}
+}
+
+// aiUsers are the entry points that call models (shared/assist): the API
+// designs specs and prices design jobs, Generate writes text columns and
+// labels columns, Privacy writes report narratives.
+var aiUsers = []string{"API", "Generate", "Privacy"}
+
+// TestAIConfiguration checks that the functions calling models get the AI
+// router's configuration, and that the Anthropic key's secret is the one
+// shared/llm reads.
+func TestAIConfiguration(t *testing.T) {
+	m := load(t)
+	sec := m.resources["google_secret_manager_secret"]["anthropic_api_key"]
+	if sec == nil {
+		t.Fatal("no google_secret_manager_secret.anthropic_api_key")
+	}
+	if id, ok := m.str(attr(sec.body, "secret_id")); !ok || id != llm.AnthropicKeySecret {
+		t.Errorf("anthropic_api_key's secret_id is %q (literal: %v), want %q (llm.AnthropicKeySecret)", id, ok, llm.AnthropicKeySecret)
+	}
+	for _, entry := range aiUsers {
+		names := m.functionsFor(entry)
+		if len(names) == 0 {
+			t.Errorf("no function runs %s", entry)
+		}
+		for _, name := range names {
+			env, err := m.env(attr(m.resources["google_cloudfunctions2_function"][name].body, "service_config", "environment_variables"))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, v := range []string{"SYNTHOS_AI_PROVIDERS", "SYNTHOS_AI_MODELS", "SYNTHOS_AI_BUDGETS", "SYNTHOS_VERTEX_LOCATION", "SYNTHOS_CLAUDE_VERTEX_LOCATION"} {
+				if _, ok := env[v]; !ok {
+					t.Errorf("google_cloudfunctions2_function.%s (%s) calls models but does not set %s", name, entry, v)
+				}
+			}
 		}
 	}
 }

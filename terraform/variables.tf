@@ -307,3 +307,43 @@ variable "vpc_connector_cidr" {
   type        = string
   default     = "10.8.0.0/28"
 }
+
+variable "ai_providers" {
+  description = "SYNTHOS_AI_PROVIDERS: model providers the AI router may use, comma-separated, among offline, gemini (Gemini on Vertex AI), claude (Anthropic API; key in the anthropic-api-key secret), claude-vertex (Claude on Vertex AI). offline is always the last resort."
+  type        = string
+  default     = "offline"
+  validation {
+    condition     = alltrue([for p in split(",", var.ai_providers) : contains(["offline", "gemini", "claude", "claude-vertex"], trimspace(p))])
+    error_message = "ai_providers lists offline, gemini, claude or claude-vertex, comma-separated."
+  }
+}
+
+variable "ai_models" {
+  description = "SYNTHOS_AI_MODELS: provider.task=model pairs overriding the built-in model per task (tasks: design, text, typing, narrative), e.g. gemini.design=gemini-2.5-pro,claude.text=claude-haiku-4-5. Empty: the defaults."
+  type        = string
+  default     = ""
+}
+
+variable "ai_policies" {
+  description = "SYNTHOS_AI_POLICIES: routing policy per task (cheapest, best_quality, lowest_latency)."
+  type        = string
+  default     = "design=best_quality,text=cheapest,typing=lowest_latency,narrative=cheapest"
+}
+
+variable "ai_budgets" {
+  description = "SYNTHOS_AI_BUDGETS: monthly AI spend cap per tenant in US dollars, per plan (0: none)."
+  type        = string
+  default     = "free=1,pro=50,enterprise=1000"
+}
+
+variable "ai_vertex_location" {
+  description = "SYNTHOS_VERTEX_LOCATION: Vertex AI region of Gemini calls."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "ai_claude_vertex_location" {
+  description = "SYNTHOS_CLAUDE_VERTEX_LOCATION: Vertex AI region of Claude calls (Claude is served in fewer regions)."
+  type        = string
+  default     = "us-east5"
+}

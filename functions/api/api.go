@@ -209,6 +209,7 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	s := &server{svc: svc, auth: api.NewAuthenticator(keys, ttl), idem: idem, edge: guard,
 		audit: api.NewAuditProofs(env.State, kmsKey, keyName, env.Secrets), designs: newDesigns(env, ent),
 		analytics: an}
+	svc.Assistant, svc.Designs = s.designs.lazy, s.designs.store
 	s.platformAdmins = o.PlatformAdmins
 	if s.console, err = console.New(); err != nil {
 		return nil, fmt.Errorf("api: %w", err)

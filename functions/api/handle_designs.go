@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/assist"
 	"synthos.dev/synthos/shared/billing/entitlements"
-	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/design"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/llm"
@@ -26,36 +24,27 @@ import (
 type designs struct {
 	store *design.Store
 	build func() (*assist.Assistant, error)
+	// lazy is build without the API's error class, for the service
+	// (design jobs, AI usage).
+	lazy func() (*assist.Assistant, error)
 }
 
 func newDesigns(env *platform.Env, ent *entitlements.Entitlements) *designs {
-	var once sync.Once
-	var a *assist.Assistant
-	var aerr error
-	d := &designs{store: &design.Store{State: env.State}}
-	d.build = func() (*assist.Assistant, error) {
-		once.Do(func() {
-			cfg := env.Config
-			if cfg == nil { // tests and embedders without a configuration: the defaults (offline)
-				if cfg, aerr = config.LoadMap(context.Background(), nil); aerr != nil {
-					return
-				}
-			}
-			opts := assist.Options{Project: cfg.Project, Secrets: env.Secrets, State: env.State}
-			if ent != nil {
-				opts.PlanOf = func(ctx context.Context, tenant string) (string, error) {
-					p, err := ent.Plan(ctx, tenant)
-					return p.Name, err
-				}
-			}
-			a, aerr = assist.New(context.Background(), cfg.AI, opts)
-			if aerr != nil {
-				aerr = fmt.Errorf("%w: AI providers: %v", api.ErrUnavailable, aerr)
-			}
-		})
-		return a, aerr
+	var planOf assist.PlanOf
+	if ent != nil {
+		planOf = func(ctx context.Context, tenant string) (string, error) {
+			p, err := ent.Plan(ctx, tenant)
+			return p.Name, err
+		}
 	}
-	return d
+	lazy := assist.Lazy(env, planOf)
+	return &designs{store: &design.Store{State: env.State}, lazy: lazy, build: func() (*assist.Assistant, error) {
+		a, err := lazy()
+		if err != nil {
+			return nil, fmt.Errorf("%w: AI providers: %v", api.ErrUnavailable, err)
+		}
+		return a, nil
+	}}
 }
 
 // designErr maps the realism engine's and the router's errors to the

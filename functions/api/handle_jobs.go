@@ -5,6 +5,7 @@ import (
 	"gocloud.dev/blob"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"gocloud.dev/gcerrors"
@@ -124,9 +125,17 @@ func (s *server) getCompliance(w http.ResponseWriter, r *http.Request) {
 // getOutput: GET /v1/jobs/{id}/output → a time-limited download URL.
 func (s *server) getOutput(w http.ResponseWriter, r *http.Request) {
 	base := baseURL(r)
-	dl, err := s.svc.OutputURL(r.Context(), principal(r), r.PathValue("id"), func(id string) string {
-		return base + "/v1/jobs/" + id + "/output/content"
-	})
+	local := func(id string) string { return base + "/v1/jobs/" + id + "/output/content" }
+	var dl *api.Download
+	var err error
+	if tbl := r.URL.Query().Get("table"); tbl != "" {
+		// another table of a design job
+		dl, err = s.svc.TableOutputURL(r.Context(), principal(r), r.PathValue("id"), tbl, func(id string) string {
+			return local(id) + "?table=" + url.QueryEscape(tbl)
+		})
+	} else {
+		dl, err = s.svc.OutputURL(r.Context(), principal(r), r.PathValue("id"), local)
+	}
 	if err != nil {
 		writeErr(w, r, err)
 		return
@@ -145,12 +154,17 @@ var contentTypes = map[string]string{
 // for object stores that cannot sign URLs (the local file driver).
 func (s *server) getOutputContent(w http.ResponseWriter, r *http.Request) {
 	j, b, key, err := s.svc.OutputKey(r.Context(), principal(r), r.PathValue("id"))
+	name := ""
+	if tbl := r.URL.Query().Get("table"); tbl != "" && err == nil {
+		j, b, key, err = s.svc.TableOutputKey(r.Context(), principal(r), r.PathValue("id"), tbl)
+		name = "-" + tbl
+	}
 	if err != nil {
 		writeErr(w, r, err)
 		return
 	}
 	f := j.Request.Format
-	s.stream(w, r, b, key, contentTypes[f], j.ID+"."+f)
+	s.stream(w, r, b, key, contentTypes[f], j.ID+name+"."+f)
 }
 
 // stream copies an object to the response. Once bytes are sent an error

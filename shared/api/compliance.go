@@ -30,6 +30,10 @@ func (s *Service) ComplianceKey(ctx context.Context, p *apikeys.Principal, id, e
 	if err != nil {
 		return "", err
 	}
+	if j.Request.Design != "" {
+		return "", &CodedError{Code: "not_applicable", Kind: ErrConflict, Details: map[string]any{"design_id": j.Request.Design},
+			Msg: fmt.Sprintf("job %s sampled the spec %s, not a dataset: it read no real rows, so there is no disclosure to assess", id, j.Request.Design)}
+	}
 	key := compliance.JobKey(p.Tenant, id, ext)
 	if ok, err := objects.Exists(ctx, s.Bucket, key); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)

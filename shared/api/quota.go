@@ -34,6 +34,8 @@ type Usage struct {
 	Remaining   int64      `json:"remaining"`
 	RunningJobs int        `json:"running_jobs"`
 	ResetsAt    time.Time  `json:"resets_at"`
+	// AI is this month's model use against the plan's AI budget.
+	AI *AIUsage `json:"ai,omitempty"`
 }
 
 // PlanLimits are the limits of a plan.
@@ -66,7 +68,12 @@ func (s *Service) Usage(ctx context.Context, p *apikeys.Principal) (*Usage, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	ai, err := s.aiUsage(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
 	return &Usage{
+		AI:   ai,
 		Plan: plan.Name, Month: month,
 		Limits: PlanLimits{RowsPerMonth: plan.RowsPerMonth, RowsPerJob: plan.RowsPerJob, ConcurrentJobs: plan.ConcurrentJobs, DPAllowed: plan.DPAllowed},
 		Used:   u.Used, Reserved: u.Reserved, Remaining: max(0, plan.RowsPerMonth-u.Used-u.Reserved),

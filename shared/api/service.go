@@ -17,11 +17,13 @@ import (
 
 	"synthos.dev/synthos/shared/admission"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/assist"
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/guard"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/design"
 	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
@@ -108,6 +110,11 @@ type Service struct {
 	// Zones routes tenants' objects to their residency zone's platform
 	// bucket; nil: the deployment has one bucket.
 	Zones *destinations.PlatformBuckets
+	// Assistant is the AI router and its meter (package assist), built on
+	// first use; nil answers 503 to design jobs and AI options.
+	Assistant func() (*assist.Assistant, error)
+	// Designs holds the tenants' saved specs (over State when nil).
+	Designs *design.Store
 }
 
 // NewService returns a Service over the given adapters, admitting jobs
@@ -164,6 +171,9 @@ func (s *Service) EmitDenied(ctx context.Context, p *apikeys.Principal, action, 
 // the stored job in one transaction) and publishes its first step. A job
 // that cannot be queued is withdrawn and its reservations released.
 func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool) (*jobs.Job, error) {
+	if req.Design != "" {
+		return s.createDesignJob(ctx, p, req, seedSet)
+	}
 	d, err := s.Datasets.Get(ctx, p.Tenant, req.Dataset)
 	if errors.Is(err, datasets.ErrNotFound) {
 		return nil, &CodedError{Code: "not_found", Kind: ErrNotFound, Msg: fmt.Sprintf("dataset %s does not exist", req.Dataset),
@@ -197,6 +207,12 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	if req.Rows <= 0 {
 		return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
 	}
+	return s.admitJob(ctx, p, req, seedSet, nil)
+}
+
+// admitJob admits a checked request (package admission) and publishes its
+// first step; ai, when set, is the job's priced AI use.
+func (s *Service) admitJob(ctx context.Context, p *apikeys.Principal, req jobs.Request, seedSet bool, ai *jobs.AIUsage) (*jobs.Job, error) {
 	id := NewID(ctx, p.Tenant, "job", "job_")
 	if j, err := s.Jobs.Get(ctx, p.Tenant, id); err == nil {
 		// Re-executed under the same Idempotency-Key after a lost lease: the
@@ -212,13 +228,16 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 		_, _ = rand.Read(b[:])
 		req.Seed = binary.BigEndian.Uint64(b[:]) >> 11 // ≤ 2^53, exact in every JSON reader
 	}
-	j, err := s.Admission.Admit(ctx, &jobs.Job{ID: id, Tenant: p.Tenant, Request: req})
+	j, err := s.Admission.Admit(ctx, &jobs.Job{ID: id, Tenant: p.Tenant, Request: req, AI: ai})
 	if err != nil {
 		return nil, s.refused(ctx, p, req, err)
 	}
 	details := map[string]string{"model": req.Model, "dataset": req.Dataset}
-	if req.Anonymizing() {
+	switch {
+	case req.Anonymizing():
 		details = map[string]string{"kind": req.Kind, "dataset": req.Dataset}
+	case req.Design != "":
+		details["design"] = fmt.Sprintf("%s@%d", req.Design, req.DesignVersion)
 	}
 	s.emitID(ctx, p, audit.JobCreatedID(id), "job.created", id, "success", details)
 	return s.submit(ctx, p, j)
@@ -400,6 +419,11 @@ func (s *Service) OutputURL(ctx context.Context, p *apikeys.Principal, id string
 	if err != nil {
 		return nil, err
 	}
+	return s.download(ctx, p, id, b, key, localURL)
+}
+
+// download signs a URL of key in b (see OutputURL).
+func (s *Service) download(ctx context.Context, p *apikeys.Principal, id string, b *blob.Bucket, key string, localURL func(id string) string) (*Download, error) {
 	dl := &Download{ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
 	// A storage destination signs with its own provider: Cloud Storage V4,
 	// an S3 presigned URL or an Azure SAS.

@@ -37,6 +37,8 @@ type Job struct {
 	// job did (operators, key version, suppressed rows, information loss).
 	Kind          string            `json:"kind"`
 	Anonymization *anonymize.Result `json:"anonymization,omitempty"`
+	// AI is the job's model use: priced before it ran, used while it ran.
+	AI *jobs.AIUsage `json:"ai,omitempty"`
 }
 
 // JobRequest is the request a job was created with, seed as decided.
@@ -57,6 +59,12 @@ type JobRequest struct {
 	SecondaryDestination string `json:"secondary_destination,omitempty"`
 
 	Policy *anonymize.Policy `json:"policy,omitempty"`
+	// A design job's spec (jobs.Request.Design…), and the AI options.
+	Design        string `json:"design_id,omitempty"`
+	DesignVersion int64  `json:"design_version,omitempty"`
+	DesignRows    int64  `json:"design_rows,omitempty"`
+	Narrative     bool   `json:"narrative,omitempty"`
+	Labels        bool   `json:"labels,omitempty"`
 }
 
 // JobView returns the API view of j.
@@ -72,7 +80,9 @@ func JobView(j *jobs.Job) Job {
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds,
-			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination},
+			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination,
+			Design: r.Design, DesignVersion: r.DesignVersion, DesignRows: r.DesignRows, Narrative: r.Narrative, Labels: r.Labels},
+		AI:        j.AI,
 		Residency: j.Residency, Locations: j.Locations,
 		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel",
 			"compliance": base + "/compliance"},

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -21,6 +22,7 @@ import (
 	"synthos.dev/synthos/shared/design"
 	"synthos.dev/synthos/shared/llm"
 	"synthos.dev/synthos/shared/narrative"
+	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/semantic"
 	"synthos.dev/synthos/shared/state"
@@ -250,4 +252,28 @@ func parseBudgets(items []string) (map[string]llm.Micros, error) {
 		out[strings.TrimSpace(plan)] = llm.Micros(d * 1e6)
 	}
 	return out, nil
+}
+
+// Lazy returns a function that builds the assistant from env's
+// configuration (the defaults, offline only, when env has none) on its
+// first call and returns the same one afterwards, so that a misconfigured
+// provider fails only the requests and jobs that use AI, not the process.
+// planOf resolves plan budgets (nil: none enforced).
+func Lazy(env *platform.Env, planOf PlanOf) func() (*Assistant, error) {
+	var once sync.Once
+	var a *Assistant
+	var err error
+	return func() (*Assistant, error) {
+		once.Do(func() {
+			cfg := env.Config
+			if cfg == nil {
+				if cfg, err = config.LoadMap(context.Background(), nil); err != nil {
+					err = fmt.Errorf("assist: default configuration: %w", err)
+					return
+				}
+			}
+			a, err = New(context.Background(), cfg.AI, Options{Project: cfg.Project, Secrets: env.Secrets, State: env.State, PlanOf: planOf})
+		})
+		return a, err
+	}
 }

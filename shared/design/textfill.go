@@ -90,17 +90,33 @@ func (f *TextFiller) Price(s *Spec, c *llm.Client) llm.Micros {
 			if col.Kind != KindText {
 				continue
 			}
-			maxLen := int64(col.Text.MaxLen)
-			if maxLen <= 0 {
-				maxLen = DefaultTextLen
-			}
 			calls := (t.Rows + b - 1) / b
 			in := textPromptTokens + b*textTokensPerRowIn
-			out := b * (maxLen/4 + 2)
-			total += llm.Micros(calls) * c.Prices.Cost(c.Models[llm.TaskText], llm.Usage{InputTokens: in, OutputTokens: out})
+			// The output allowance fill asks for: what a call can cost at most.
+			out := int64(outputAllowance(int(b), col.Text))
+			total += llm.Micros(calls) * c.PriceOf(llm.TaskText, llm.Usage{InputTokens: in, OutputTokens: out})
 		}
 	}
 	return total
+}
+
+// outputAllowance is the most tokens a batch of rows may answer with.
+func outputAllowance(rows int, ts *TextSpec) int {
+	return rows*(max(ts.MaxLen, 1)/3+8) + 200
+}
+
+// Quote prices a spec's text columns before a job runs, as the most any
+// provider the router may ask for the text task would charge (a fallback
+// must not cost more than was admitted). Providers that are not metered
+// clients (tests' fakes) count as free.
+func (f *TextFiller) Quote(s *Spec, rt *llm.Router) llm.Micros {
+	var most llm.Micros
+	for _, r := range rt.Order(llm.Request{Task: llm.TaskText}) {
+		if c, ok := r.Provider.(*llm.Client); ok {
+			most = max(most, f.Price(s, c))
+		}
+	}
+	return most
 }
 
 // fill writes column col of rows (full output rows of t).
@@ -152,7 +168,7 @@ func (f *TextFiller) fill(ctx context.Context, t *Table, col int, rows [][]strin
 		return float64(good) / float64(want), nil
 	}
 	req := llm.Request{Task: llm.TaskText, Tenant: f.Tenant, Schema: json.RawMessage(textSchema),
-		MaxTokens: want*(max(c.Text.MaxLen, 1)/3+8) + 200,
+		MaxTokens: outputAllowance(want, c.Text),
 		System: "You write realistic free text for synthetic data rows. For each row write the text the instruction asks for, " +
 			"consistent with the row's values, in the language given, no longer than max_len characters, with no names, " +
 			"emails, phone numbers or other personal data. Answer {\"texts\": [...]} with one text per row, in order.",

@@ -60,12 +60,13 @@ func TestTextColumnsByModel(t *testing.T) {
 	rt := &llm.Router{Routes: []*llm.Route{{Provider: client}}}
 	filler := &TextFiller{Asker: rt, Tenant: "t", Batch: 20, Concurrency: 3}
 	// priced before the run: tickets has 600 rows → 30 calls of
-	// (300 + 20×40) tokens in and 20×(280/4+2) out at $1/$5 per million.
+	// (300 + 20×40) tokens in and at most the output allowance a call asks
+	// for, 20×(280/3+8)+200 = 20×101+200 = 2220, at $1/$5 per million.
 	wantCalls := int64(30)
 	if got := filler.TextRequests(s); got != wantCalls {
 		t.Fatalf("text requests %d, want %d", got, wantCalls)
 	}
-	perCall := llm.DefaultPrices.Cost("claude-haiku-4-5", llm.Usage{InputTokens: 1100, OutputTokens: 1440})
+	perCall := llm.DefaultPrices.Cost("claude-haiku-4-5", llm.Usage{InputTokens: 1100, OutputTokens: 2220})
 	if got := filler.Price(s, client); got != llm.Micros(wantCalls)*perCall || got <= 0 {
 		t.Fatalf("price %d, want %d", got, llm.Micros(wantCalls)*perCall)
 	}
@@ -149,5 +150,45 @@ func BenchmarkValidateText(b *testing.B) {
 		if err := ValidateText(text, ts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestQuote: a design job is priced at the most any provider the router
+// may ask for text would charge, and the offline provider is free.
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	s, err := Pack("saas", PackOptions{Rows: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(model string) *llm.Client {
+		return &llm.Client{Provider: &textModel{}, Models: map[llm.Task]string{llm.TaskText: model}, Prices: llm.DefaultPrices}
+	}
+	haiku, sonnet := client("claude-haiku-4-5"), client("claude-sonnet-4-5")
+	offline := &llm.Client{Provider: &llm.Offline{}, Default: llm.OfflineName}
+	f := &TextFiller{}
+	tests := []struct {
+		name   string
+		routes []*llm.Client
+		want   llm.Micros
+	}{
+		{"offline only", []*llm.Client{offline}, 0},
+		{"haiku", []*llm.Client{haiku, offline}, f.Price(s, haiku)},
+		// sonnet costs three times haiku per token: the fallback sets the price
+		{"haiku then sonnet", []*llm.Client{haiku, sonnet, offline}, f.Price(s, sonnet)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &llm.Router{}
+			for _, c := range tt.routes {
+				rt.Routes = append(rt.Routes, &llm.Route{Provider: c})
+			}
+			if got := f.Quote(s, rt); got != tt.want {
+				t.Errorf("quote %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if f.Price(s, sonnet) != 3*f.Price(s, haiku) || f.Price(s, haiku) <= 0 {
+		t.Errorf("prices %s (sonnet) and %s (haiku): want sonnet three times haiku", f.Price(s, sonnet), f.Price(s, haiku))
 	}
 }

@@ -83,6 +83,20 @@ type Request struct {
 	// evaluated and reported on like synthetic ones.
 	Kind   string            `json:"kind,omitempty"`
 	Policy *anonymize.Policy `json:"policy,omitempty"`
+	// Design names a saved spec (shared/design) the job samples instead of
+	// fitting a dataset: Dataset is then empty, DesignVersion is the
+	// version resolved at admission, DesignRows the main table's rows the
+	// client asked for (0: the spec's own), and Rows the rows of every
+	// table together, which is what the job reserves of the quota.
+	Design        string `json:"design_id,omitempty"`
+	DesignVersion int64  `json:"design_version,omitempty"`
+	DesignRows    int64  `json:"design_rows,omitempty"`
+	// Narrative asks for a short reading of the evaluation report, written
+	// through the AI router and grounded in the report's numbers.
+	Narrative bool `json:"narrative,omitempty"`
+	// Labels asks the profiling step to label ambiguous columns through
+	// the AI router (shared/semantic: names, kinds and masked samples only).
+	Labels bool `json:"labels,omitempty"`
 }
 
 // Job kinds (Request.Kind).
@@ -105,7 +119,13 @@ const (
 	// evaluation.
 	OutputComplianceJSON = "compliance_json"
 	OutputComplianceHTML = "compliance_html"
+	// OutputLabels is the column labels of a job run with Labels (JSON).
+	OutputLabels = "labels"
 )
+
+// OutputTable names the output of table t of a design job other than its
+// main table (which is OutputData).
+func OutputTable(t string) string { return "data:" + t }
 
 // Job is the stored document.
 type Job struct {
@@ -159,6 +179,9 @@ type Job struct {
 	// LastError is the latest error a step was retried for (the user's
 	// view of it), so that a job whose retries run out says why.
 	LastError string `json:"last_error,omitempty"`
+	// AI is what the job spent on model calls (text columns, labels, the
+	// narrative): the estimate made before it ran and what it used.
+	AI *AIUsage `json:"ai,omitempty"`
 	// ShardWindow is how many shards of a fanned-out job sample at once:
 	// shards 0..ShardWindow-1 are published first, and shard i, once done,
 	// publishes shard i+ShardWindow.
@@ -387,4 +410,17 @@ func RequestCancel(j *Job) error {
 		j.State = Cancelled
 	}
 	return nil
+}
+
+// AIUsage is a job's model use, in US dollars × 10⁶ and tokens.
+type AIUsage struct {
+	// EstimateMicros is the most the job's text columns may cost, priced
+	// before it ran (admission refuses a job whose estimate would take the
+	// tenant past its monthly AI budget).
+	EstimateMicros int64 `json:"estimate_micros"`
+	CostMicros     int64 `json:"cost_micros"`
+	Calls          int64 `json:"calls"`
+	CacheHits      int64 `json:"cache_hits"`
+	InputTokens    int64 `json:"input_tokens"`
+	OutputTokens   int64 `json:"output_tokens"`
 }

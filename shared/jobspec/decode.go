@@ -33,8 +33,12 @@ type jobBody struct {
 	SecondaryDestination json.RawMessage `json:"secondary_destination"`
 
 	// Kind and Policy make an anonymize job (see anonymizeBody).
-	Kind   json.RawMessage `json:"kind"`
-	Policy json.RawMessage `json:"policy"`
+	Kind          json.RawMessage `json:"kind"`
+	Policy        json.RawMessage `json:"policy"`
+	Design        json.RawMessage `json:"design_id"`
+	DesignVersion json.RawMessage `json:"design_version"`
+	Narrative     json.RawMessage `json:"narrative"`
+	Labels        json.RawMessage `json:"labels"`
 }
 
 // DecodeJSON reads a job request as the API receives it (one JSON object)
@@ -53,7 +57,22 @@ func DecodeJSON(r io.Reader) (req jobs.Request, seedSet bool, err error) {
 	if dec.More() {
 		return req, false, fieldErr("body", "must hold exactly one JSON object")
 	}
-	if req.Dataset, err = str(b.Dataset, "dataset", true); err != nil {
+	if req.Design, err = str(b.Design, "design_id", false); err != nil {
+		return req, false, err
+	}
+	// A design job samples a saved spec: it has no dataset.
+	if req.Dataset, err = str(b.Dataset, "dataset", req.Design == ""); err != nil {
+		return req, false, err
+	}
+	if present(b.DesignVersion) {
+		if req.DesignVersion, err = integer(b.DesignVersion, "design_version"); err != nil {
+			return req, false, err
+		}
+	}
+	if req.Narrative, err = boolean(b.Narrative, "narrative"); err != nil {
+		return req, false, err
+	}
+	if req.Labels, err = boolean(b.Labels, "labels"); err != nil {
 		return req, false, err
 	}
 	if req.Kind, err = kind(b.Kind); err != nil {
@@ -186,6 +205,17 @@ func integer(m json.RawMessage, field string) (int64, error) {
 	v, err := strconv.ParseInt(n.String(), 10, 64)
 	if err != nil {
 		return 0, fieldErr(field, "must be an integer from 1 to %d", MaxRows)
+	}
+	return v, nil
+}
+
+func boolean(m json.RawMessage, field string) (bool, error) {
+	if !present(m) {
+		return false, nil
+	}
+	var v bool
+	if err := json.Unmarshal(m, &v); err != nil {
+		return false, fieldErr(field, "must be true or false")
 	}
 	return v, nil
 }

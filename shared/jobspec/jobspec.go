@@ -99,6 +99,9 @@ func validate(req jobs.Request, rowsOptional bool) error {
 	default:
 		return fieldErr("kind", "%q is an unknown kind; use %s or %s", req.Kind, jobs.KindSynthetic, jobs.KindAnonymize)
 	}
+	if err := validDesign(req); err != nil {
+		return err
+	}
 	if err := oneOf("format", req.Format, Formats); err != nil {
 		return err
 	}
@@ -206,6 +209,35 @@ func validAnonymize(req jobs.Request) error {
 		if err := req.Policy.Check(); err != nil {
 			return fieldErr("policy", "%s", strings.TrimSuffix(err.Error(), ": "+anonymize.ErrInput.Error()))
 		}
+	}
+	return nil
+}
+
+// validDesign checks a design job (one that samples a saved spec instead
+// of a dataset): it names a spec and no dataset, and takes none of the
+// options that only mean something against real rows.
+func validDesign(req jobs.Request) error {
+	if req.Design == "" {
+		if req.DesignVersion != 0 {
+			return fieldErr("design_version", "applies to design jobs only: set design_id, or leave design_version out")
+		}
+		return nil
+	}
+	switch {
+	case req.Dataset != "":
+		return fieldErr("dataset", "must be left out of a design job: it samples the saved spec design_id, not a dataset")
+	case req.DesignVersion < 0:
+		return fieldErr("design_version", "must be a positive version, or left out for the latest")
+	case req.Model == dp.KindDP:
+		return fieldErr("model", "dp applies to datasets only: a design job samples its spec, which holds no personal data")
+	case len(req.Conditions) > 0:
+		return fieldErr("conditions", "apply to dataset jobs only: put fixed values in the spec's categories")
+	case len(req.Rules) > 0:
+		return fieldErr("rules", "apply to dataset jobs only: a design job checks the spec's own rules")
+	case req.Target != "":
+		return fieldErr("target", "applies to dataset jobs only (ML efficacy needs real rows)")
+	case req.Labels:
+		return fieldErr("labels", "applies to dataset jobs only: a spec already says what its columns mean")
 	}
 	return nil
 }

@@ -240,6 +240,14 @@ func TestDecodeJSON(t *testing.T) {
 		{`{"dataset":"d","rows":10,"conditions":{"smoker":[1]}}`, "conditions.smoker", "conditions.smoker: must be a string, number or boolean"},
 		{`{"dataset":"d","rows":10,"colour":"red"}`, "colour", "colour: is not a known field"},
 		{`{"dataset":"d","rows":10`, "body", "body: is cut short; send a whole JSON object"},
+		{`{"rows":10}`, "dataset", "dataset: is required"},
+		{`{"design_id":"shop","dataset":"d","rows":10}`, "dataset", "dataset: must be left out of a design job: it samples the saved spec design_id, not a dataset"},
+		{`{"design_id":"shop","rows":10,"design_version":-1}`, "design_version", "design_version: must be a positive version, or left out for the latest"},
+		{`{"dataset":"d","rows":10,"design_version":2}`, "design_version", "design_version: applies to design jobs only: set design_id, or leave design_version out"},
+		{`{"design_id":"shop","rows":10,"model":"dp","epsilon":1}`, "model", "model: dp applies to datasets only: a design job samples its spec, which holds no personal data"},
+		{`{"design_id":"shop","rows":10,"conditions":{"a":"b"}}`, "conditions", "conditions: apply to dataset jobs only: put fixed values in the spec's categories"},
+		{`{"design_id":"shop","rows":10,"labels":true}`, "labels", "labels: applies to dataset jobs only: a spec already says what its columns mean"},
+		{`{"dataset":"d","rows":10,"narrative":"yes"}`, "narrative", "narrative: must be true or false"},
 	}
 	for _, tt := range tests {
 		_, _, err := DecodeJSON(strings.NewReader(tt.body))
@@ -248,6 +256,10 @@ func TestDecodeJSON(t *testing.T) {
 	req, seedSet, err := DecodeJSON(strings.NewReader(`{"dataset":"d","rows":10,"conditions":{"age":30,"smoker":true}}`))
 	if err != nil || seedSet || req.Model != "tree" || req.Format != "csv" || req.Conditions["age"] != "30" || req.Conditions["smoker"] != "true" {
 		t.Errorf("DecodeJSON = %+v, %v, %v", req, seedSet, err)
+	}
+	req, _, err = DecodeJSON(strings.NewReader(`{"design_id":"shop","design_version":3,"rows":10,"narrative":true}`))
+	if err != nil || req.Design != "shop" || req.DesignVersion != 3 || req.Dataset != "" || !req.Narrative || req.Labels {
+		t.Errorf("DecodeJSON of a design job = %+v, %v", req, err)
 	}
 	// A body over the limit is not a field's fault: the caller sees why.
 	rec := httptest.NewRecorder()

@@ -143,18 +143,35 @@ func monthKey(tenant string, t time.Time) string { return tenant + "-" + t.UTC()
 
 // Spent returns a tenant's month-to-date spend.
 func (m *Meter) Spent(ctx context.Context, tenant string) (Micros, error) {
+	t, err := m.Month(ctx, tenant)
+	return t.Cost, err
+}
+
+// Month returns a tenant's month-to-date counters: every one with a
+// document store, only the spend without (the in-memory fallback keeps
+// no more).
+func (m *Meter) Month(ctx context.Context, tenant string) (Totals, error) {
 	key := monthKey(tenant, m.now())
 	if m.Store != nil {
 		var d monthDoc
 		err := m.Store.Get(ctx, UsageCollection, key, &d)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			return 0, fmt.Errorf("llm: read AI usage: %w", err)
+			return Totals{}, fmt.Errorf("llm: read AI usage: %w", err)
 		}
-		return d.Cost, nil
+		return d.Totals, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.month[key], nil
+	return Totals{Cost: m.month[key]}, nil
+}
+
+// Budget returns a tenant's monthly AI budget; ok is false when there is
+// none.
+func (m *Meter) Budget(ctx context.Context, tenant string) (limit Micros, ok bool, err error) {
+	if m == nil || m.Limit == nil {
+		return 0, false, nil
+	}
+	return m.Limit(ctx, tenant)
 }
 
 // Check refuses a call whose estimated cost would pass the tenant's limit.

@@ -48,6 +48,11 @@ func (c *Client) Estimate(req Request) Micros {
 	return c.prices().Cost(c.model(req), Usage{InputTokens: in, OutputTokens: out})
 }
 
+// PriceOf prices a usage of the model the client uses for task.
+func (c *Client) PriceOf(task Task, u Usage) Micros {
+	return c.prices().Cost(c.model(Request{Task: task}), u)
+}
+
 func (c *Client) prices() Prices {
 	if c.Prices != nil {
 		return c.Prices

@@ -157,6 +157,15 @@ func OfflineNarrative(_ context.Context, req llm.Request) (string, error) {
 			Passed *bool  `json:"passed"`
 			Status string `json:"status"`
 		} `json:"gate"`
+		// A design job's report (shared/pipeline.DesignReport).
+		Tables []struct {
+			Table      string  `json:"table"`
+			Rows       float64 `json:"rows"`
+			WantRows   float64 `json:"want_rows"`
+			Rules      float64 `json:"rules"`
+			Violations float64 `json:"violations"`
+			Orphans    float64 `json:"orphans"`
+		} `json:"tables"`
 	}
 	if err := json.Unmarshal([]byte(doc), &r); err != nil {
 		return "", fmt.Errorf("narrative: offline: %v: %w", err, llm.ErrInvalid)
@@ -182,6 +191,13 @@ func OfflineNarrative(_ context.Context, req llm.Request) (string, error) {
 		fmt.Fprintf(&b, "A share of %s of synthetic rows is closer to training than to holdout rows (ideally one half)", f(p.DCR.CloserToTrainShare))
 		if p.DCR.CloserToTrainShare > 0.6 {
 			b.WriteString(": raise the minimum leaf size or use the dp model")
+		}
+		b.WriteString(". ")
+	}
+	for _, t := range r.Tables {
+		fmt.Fprintf(&b, "Table %s has %s of %s rows, %s rule violations over %s rules and %s orphan keys", t.Table, f(t.Rows), f(t.WantRows), f(t.Violations), f(t.Rules), f(t.Orphans))
+		if t.Violations > 0 || t.Orphans > 0 || t.Rows != t.WantRows {
+			b.WriteString(": check the spec's rules and references")
 		}
 		b.WriteString(". ")
 	}

@@ -56,6 +56,9 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if j.State != jobs.Evaluating {
 		return fmt.Errorf("%w: %s is %s, not evaluating", jobs.ErrTransition, j.ID, j.State)
 	}
+	if j.Request.Design != "" {
+		return p.evaluateDesign(ctx, m, j)
+	}
 	format, ext, err := outputFormat(j.Request)
 	if err != nil {
 		return err
@@ -122,6 +125,11 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
+	if j.Request.Narrative {
+		if err := p.narrate(ctx, j, rep, train.Columns); err != nil {
+			return err
+		}
+	}
 	jsonKey := datasets.ReportKey(j.Tenant, j.ID, "json")
 	htmlKey := datasets.ReportKey(j.Tenant, j.ID, "html")
 	if err := objects.Put(ctx, p.env.Objects, jsonKey, func(w io.Writer) error { return report.WriteJSON(w, rep) },
@@ -142,6 +150,13 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	}
 	for name, key := range p.complianceReport(ctx, j, train, holdout, syn) {
 		outputs[name] = key
+	}
+	if j.Request.Labels {
+		if ok, err := objects.Exists(ctx, p.env.Objects, labelsKey(j)); err != nil {
+			return err
+		} else if ok {
+			outputs[jobs.OutputLabels] = labelsKey(j)
+		}
 	}
 
 	if rep.Gate != nil && rep.Gate.Pass {

@@ -91,6 +91,9 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		// Every job is admitted (package admission) with its rows resolved.
 		return errs.Public(errs.FailedPrecondition, "job %s was not admitted (no reservation of %d rows); create jobs through the API or an upload", j.ID, j.Request.Rows)
 	}
+	if j.Request.Design != "" {
+		return p.designStep(ctx, m, j)
+	}
 	if j, err = p.advance(ctx, actorGenerate, m.ID, j.ID, jobs.Profiling, nil); err != nil {
 		return err
 	}
@@ -103,6 +106,11 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	prof, err := profile.Infer(train, profile.Options{})
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
+	}
+	if j.Request.Labels {
+		if err := p.labelColumns(ctx, j, train, prof); err != nil {
+			return err
+		}
 	}
 	// The request is checked against the data with the rows it will have.
 	req := j.Request

@@ -32,6 +32,7 @@ import (
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/admission"
+	"synthos.dev/synthos/shared/assist"
 	"synthos.dev/synthos/shared/audit"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/dp"
@@ -107,6 +108,12 @@ type Options struct {
 	// KillAt is a crash point for fault injection (see crash); default
 	// SYNTHOS_FAULT_KILL_AT.
 	KillAt string
+	// Assistant is the AI router and its meter (package assist) that
+	// design jobs' text columns, column labels and report narratives use.
+	// Default: built from env.Config on first use (the offline provider
+	// unless SYNTHOS_AI_PROVIDERS lists others), metered against the
+	// tenants' plans.
+	Assistant func() (*assist.Assistant, error)
 }
 
 // Pipeline runs the steps of jobs against an Env.
@@ -160,6 +167,13 @@ func New(env *platform.Env, opts Options) (*Pipeline, error) {
 		}
 	}
 	leaseDefaults(env, &opts)
+	if opts.Assistant == nil {
+		ent := adm.Entitlements()
+		opts.Assistant = assist.Lazy(env, func(ctx context.Context, tenant string) (string, error) {
+			pl, err := ent.Plan(ctx, tenant)
+			return pl.Name, err
+		})
+	}
 	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), adm: adm, opts: opts}
 	p.uploads = newBucketCache(env.Objects, dataBucket, opts.OpenUploads)
 	return p, nil

@@ -46,6 +46,17 @@ type Report struct {
 	Privacy *privacy.Report `json:"privacy"`
 	Gate    *gate.Result    `json:"gate"`
 	Notes   []string        `json:"notes,omitempty"`
+	// Narrative is an optional short reading of the report, written
+	// through the AI router; every number in it appears in the report
+	// (shared/narrative checks it).
+	Narrative *Narrative `json:"narrative,omitempty"`
+}
+
+// Narrative is a reading of the report and who wrote it.
+type Narrative struct {
+	Text     string `json:"text"`
+	Provider string `json:"provider"`
+	Model    string `json:"model,omitempty"`
 }
 
 // Resampled counts candidate rows redrawn by the privacy guards: near
