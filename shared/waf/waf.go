@@ -35,6 +35,7 @@ import (
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/debuglog"
 	"github.com/corazawaf/coraza/v3/types"
 )
 
@@ -184,6 +185,13 @@ func New(o Options) (*WAF, error) {
 	directives := fmt.Sprintf(`
 Include @coraza.conf-recommended
 SecRuleEngine %s
+# Literal pre-filtering of @rx: at load time Coraza extracts each pattern's
+# minimum length and the literals any match must contain, and skips the
+# regex only when the input provably cannot match (any doubt, e.g.
+# non-ASCII input to a case-insensitive pattern, runs the full regex), so
+# verdicts are unchanged; TestAttacksBlocked and TestLegitimateNeverBlocked
+# hold it to that.
+SecRxPreFilter On
 SecRequestBodyAccess On
 SecRequestBodyLimit %d
 SecRequestBodyInMemoryLimit %d
@@ -204,7 +212,7 @@ SecRuleRemoveById 920350
 SecRuleRemoveById 200002
 %s
 `, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, o.Directives)
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDirectives(directives))
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDebugLogger(nopLogger{}).WithDirectives(directives))
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)
 	}
@@ -245,10 +253,11 @@ func (w *WAF) Inspect(r *http.Request, client netip.Addr) (Verdict, *http.Reques
 		return Verdict{}, r, nil
 	}
 	tx := w.waf.NewTransaction()
-	defer func() {
-		tx.ProcessLogging()
-		_ = tx.Close()
-	}()
+	// No ProcessLogging: the logging phase only runs CRS's reporting rules
+	// (RESPONSE-980: a summary message of the scores) and writes audit logs,
+	// which are off; the verdict is decided in phases 1 and 2 and recorded
+	// by the caller as a security event.
+	defer tx.Close()
 	tx.ProcessConnection(client.String(), 0, "", 0)
 	tx.ProcessURI(r.URL.RequestURI(), r.Method, r.Proto)
 	for k, vs := range r.Header {
@@ -281,7 +290,10 @@ func (w *WAF) Inspect(r *http.Request, client netip.Addr) (Verdict, *http.Reques
 		} else if it != nil {
 			return w.verdict(tx, it), r, nil
 		}
-		r2 := r.Clone(r.Context())
+		// A shallow copy, as WithContext makes: only the body changes, so
+		// the headers and URL need no deep copy (Clone) per request.
+		r2 := new(http.Request)
+		*r2 = *r
 		r2.Body = replayBody{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
 		r = r2
 	}
@@ -291,6 +303,31 @@ func (w *WAF) Inspect(r *http.Request, client netip.Addr) (Verdict, *http.Reques
 	}
 	return w.verdict(tx, it), r, nil
 }
+
+// nopLogger is Coraza's debug logger when debug logging is off. Coraza's
+// own no-op logger still builds a child logger with fields for every rule
+// it evaluates (hundreds per request); this one returns itself.
+type nopLogger struct{}
+
+func (l nopLogger) WithOutput(io.Writer) debuglog.Logger          { return l }
+func (l nopLogger) WithLevel(debuglog.Level) debuglog.Logger      { return l }
+func (l nopLogger) With(...debuglog.ContextField) debuglog.Logger { return l }
+func (nopLogger) Trace() debuglog.Event                           { return nopEvent{} }
+func (nopLogger) Debug() debuglog.Event                           { return nopEvent{} }
+func (nopLogger) Info() debuglog.Event                            { return nopEvent{} }
+func (nopLogger) Warn() debuglog.Event                            { return nopEvent{} }
+func (nopLogger) Error() debuglog.Event                           { return nopEvent{} }
+
+type nopEvent struct{}
+
+func (nopEvent) Msg(string)                                     {}
+func (e nopEvent) Str(string, string) debuglog.Event            { return e }
+func (e nopEvent) Err(error) debuglog.Event                     { return e }
+func (e nopEvent) Bool(string, bool) debuglog.Event             { return e }
+func (e nopEvent) Int(string, int) debuglog.Event               { return e }
+func (e nopEvent) Uint(string, uint) debuglog.Event             { return e }
+func (e nopEvent) Stringer(string, fmt.Stringer) debuglog.Event { return e }
+func (nopEvent) IsEnabled() bool                                { return false }
 
 type replayBody struct {
 	io.Reader
