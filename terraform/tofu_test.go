@@ -98,6 +98,12 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"iamConfiguration": map[string]any{"uniformBucketLevelAccess": map[string]any{"enabled": true},
 				"publicAccessPrevention": "enforced"},
 			"versioning": map[string]any{"enabled": true}})
+	case r.Method == http.MethodGet && strings.HasSuffix(p, "/projects/"+s.project+"/global/networks/default"):
+		// data.google_compute_network.edge (redis_enabled): the VPC the
+		// connector and Memorystore join.
+		reply(map[string]any{"kind": "compute#network", "id": "4815162342", "name": "default",
+			"selfLink":              "https://www.googleapis.com/compute/v1/projects/" + s.project + "/global/networks/default",
+			"autoCreateSubnetworks": true, "routingConfig": map[string]string{"routingMode": "REGIONAL"}})
 	case r.Method == http.MethodGet && strings.HasSuffix(p, "/projects/"+s.project+"/billingInfo"):
 		reply(map[string]any{"name": "projects/" + s.project + "/billingInfo", "projectId": s.project,
 			"billingAccountName": "billingAccounts/000000-000000-000000", "billingEnabled": true})
@@ -164,6 +170,7 @@ func tofuPlan(t *testing.T, extra ...string) planned {
   resource_manager_custom_endpoint = "%[1]s/cloudresourcemanager/v1/"
   storage_custom_endpoint          = "%[1]s/storage/v1/"
   cloud_billing_custom_endpoint    = "%[1]s/cloudbilling/v1/"
+  compute_custom_endpoint          = "%[1]s/compute/v1/"
 }
 `, srv.URL)
 	if err := os.WriteFile(filepath.Join(dir, "zz_stand_in_override.tf"), []byte(override), 0o644); err != nil {
@@ -539,5 +546,44 @@ func TestZipListsAgree(t *testing.T) {
 	}
 	if mf, cf := strings.Fields(string(m[1])), strings.Fields(string(c[1])); !slices.Equal(mf, cf) {
 		t.Errorf("Makefile zips %v, cloudbuild.yaml zips %v", mf, cf)
+	}
+}
+
+// TestTofuPlanEdgeOptions plans the optional security edge switched on: the
+// Cloud Armor policy on an external HTTPS load balancer in front of the API
+// (edge_load_balancer, edge_domain) and Memorystore with the functions' VPC
+// connector (redis_enabled).
+func TestTofuPlanEdgeOptions(t *testing.T) {
+	p := tofuPlan(t, "-var=edge_load_balancer=true", "-var=edge_domain=api.example.com", "-var=redis_enabled=true")
+	for _, typ := range []string{"google_compute_security_policy", "google_compute_region_network_endpoint_group",
+		"google_compute_backend_service", "google_compute_url_map", "google_compute_managed_ssl_certificate",
+		"google_compute_target_https_proxy", "google_compute_global_forwarding_rule",
+		"google_vpc_access_connector", "google_redis_instance"} {
+		if len(p.byType[typ]) == 0 {
+			t.Errorf("no %s planned with the edge options on", typ)
+		}
+	}
+	for _, c := range p.byType["google_compute_managed_ssl_certificate"] {
+		if d := first(c.Values["managed"]); d == nil || fmt.Sprint(d["domains"]) != "[api.example.com]" {
+			t.Errorf("%s: managed = %v, want the edge domain", c.Address, c.Values["managed"])
+		}
+	}
+	// The security policy carries the rate-based ban and preconfigured WAF
+	// rules.
+	for _, sp := range p.byType["google_compute_security_policy"] {
+		var ban, waf bool
+		rules, _ := sp.Values["rule"].([]any)
+		for _, r := range rules {
+			m, _ := r.(map[string]any)
+			if m["action"] == "rate_based_ban" {
+				ban = true
+			}
+			if strings.Contains(fmt.Sprint(m["match"]), "evaluatePreconfiguredWaf") {
+				waf = true
+			}
+		}
+		if !ban || !waf {
+			t.Errorf("%s: rate-based ban %v, preconfigured WAF rules %v; want both", sp.Address, ban, waf)
+		}
 	}
 }

@@ -219,36 +219,24 @@ func (s *server) getExecutiveReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	end := month.AddDate(0, 1, -1)
-	asOf := end
-	if now.Before(end) {
-		asOf = now
-	}
-	// 56 days before the month's end feed the insights; the month's days
-	// its charts.
-	days, err := s.analytics.Days(r.Context(), analytics.Query{Tenant: q.Tenant, From: asOf.AddDate(0, 0, -55), To: asOf})
-	if err != nil {
-		writeErr(w, r, err)
-		return
-	}
-	var inMonth []analytics.Daily
-	for _, d := range days {
-		if d.Day >= month.Format(time.DateOnly) {
-			inMonth = append(inMonth, d)
-		}
-	}
-	e := analytics.Executive{Scope: "platform", Month: month, Days: analytics.Summarize(inMonth, month, end, analytics.Day)}
 	var quota *analytics.Quota
+	var rowsPerMonth int64
 	if q.Tenant != "" {
-		e.Scope = "tenant " + p.Tenant
 		if u, err := s.svc.Usage(r.Context(), p); err == nil && u.Limits.RowsPerMonth > 0 {
-			e.RowsPerMonth = u.Limits.RowsPerMonth
+			rowsPerMonth = u.Limits.RowsPerMonth
 			if u.Month == month.Format("2006-01") {
 				quota = &analytics.Quota{Used: u.Used + u.Reserved, Limit: u.Limits.RowsPerMonth, ResetsAt: u.ResetsAt}
 			}
 		}
 	}
-	e.Insights = analytics.Analyze(days, asOf, quota)
+	e, err := s.analytics.Executive(r.Context(), q.Tenant, month, now, quota, rowsPerMonth)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	if q.Tenant != "" {
+		e.Scope = "tenant " + p.Tenant
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="synthos-%s.html"`, month.Format("2006-01")))
 	if err := analytics.WriteExecutiveHTML(w, e); err != nil {

@@ -6,6 +6,15 @@
 //
 // The event id is the record's document id, so a redelivered message is
 // recognised and acknowledged without a second record.
+//
+// A security event of a tenant (action security.*: WAF blocks and
+// detections, security-rule matches, bans, denied addresses, failed keys)
+// is also a Standard Webhooks delivery to the tenant's endpoints that
+// subscribe to it (event type = the action, e.g. security.waf.blocked;
+// security.* takes them all), carrying the stored record, which holds no
+// raw personal data. The delivery runs after the append: if an endpoint
+// fails, the handler fails, Pub/Sub redelivers, the append recognises the
+// record and only the endpoints that have not accepted it are tried again.
 package audit
 
 import (
@@ -13,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"gocloud.dev/blob"
@@ -22,10 +32,17 @@ import (
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/secrets"
+	"synthos.dev/synthos/shared/webhooks"
 )
 
-// New returns the consumer.
+// New returns the consumer with production webhook settings.
 func New(env *platform.Env) (events.Handler, error) {
+	return NewWithOptions(env, webhooks.Options{})
+}
+
+// NewWithOptions returns the consumer delivering security events with o
+// (tests and the local runner allow loopback receivers).
+func NewWithOptions(env *platform.Env, o webhooks.Options) (events.Handler, error) {
 	if env == nil || env.State == nil || env.Logger == nil {
 		return nil, errors.New("audit.New: the environment needs State and Logger")
 	}
@@ -43,6 +60,13 @@ func New(env *platform.Env) (events.Handler, error) {
 	}
 	log := audit.NewLog(env.State, opts...)
 	arch := newArchiver(env, log)
+	var hooks *webhooks.Lazy
+	if env.Secrets != nil { // without secrets no endpoint secret can be opened
+		var err error
+		if hooks, err = webhooks.NewLazy(env, o); err != nil {
+			return nil, fmt.Errorf("audit.New: %w", err)
+		}
+	}
 	return func(ctx context.Context, m *events.Message) error {
 		var ev audit.Event
 		if err := json.Unmarshal(m.Data, &ev); err != nil {
@@ -57,8 +81,34 @@ func New(env *platform.Env) (events.Handler, error) {
 			env.Logger.InfoContext(ctx, "audit event already stored", "event", ev.ID, "seq", rec.Seq, "message_id", m.ID)
 		}
 		arch.run(ctx, rec)
+		if err := notifySecurity(ctx, hooks, rec); err != nil {
+			return fmt.Errorf("audit: message %s: %w", m.ID, err)
+		}
 		return nil
 	}, nil
+}
+
+// SecurityPrefix starts the action of every security event.
+const SecurityPrefix = "security."
+
+// notifySecurity delivers rec to its tenant's endpoints when it is a
+// security event (see the package comment).
+func notifySecurity(ctx context.Context, hooks *webhooks.Lazy, rec audit.Record) error {
+	if hooks == nil || rec.Tenant == "" || !strings.HasPrefix(rec.Action, SecurityPrefix) {
+		return nil
+	}
+	svc, err := hooks.Service(ctx)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode security event %s: %w", rec.ID, err)
+	}
+	if err := svc.Deliver(ctx, webhooks.Event{ID: rec.ID, Tenant: rec.Tenant, Type: rec.Action, At: rec.At, Data: data}); err != nil {
+		return fmt.Errorf("security event %s %s: %w", rec.ID, rec.Action, err)
+	}
+	return nil
 }
 
 // archiver writes bundles to the audit bucket.

@@ -14,12 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/platform"
-	"synthos.dev/synthos/shared/secrets"
 	"synthos.dev/synthos/shared/webhooks"
 )
 
@@ -35,49 +33,16 @@ func NewWithOptions(env *platform.Env, o webhooks.Options) (events.Handler, erro
 	if env == nil || env.State == nil || env.Secrets == nil || env.Logger == nil {
 		return nil, errors.New("notify.New: the environment needs State, Secrets and Logger")
 	}
-	if o.Logger == nil {
-		o.Logger = env.Logger
+	hooks, err := webhooks.NewLazy(env, o)
+	if err != nil {
+		return nil, fmt.Errorf("notify.New: %w", err)
 	}
-	n := &notifier{env: env, opts: o}
+	n := &notifier{hooks: hooks}
 	return n.handle, nil
 }
 
 type notifier struct {
-	env  *platform.Env
-	opts webhooks.Options
-
-	mu  sync.Mutex
-	svc *webhooks.Service
-}
-
-// service builds the webhooks Service on first use: the encryption key is
-// read from the secrets adapter then, with the request's context, and a
-// failure is retried on the next message instead of being cached.
-func (n *notifier) service(ctx context.Context) (*webhooks.Service, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.svc != nil {
-		return n.svc, nil
-	}
-	opts := n.opts
-	ring, err := n.env.Keyring(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
-	}
-	if ring != nil {
-		opts.Keyring = ring
-	}
-	key, err := n.env.Secrets.Get(ctx, webhooks.KeySecret)
-	// With a keyring the legacy key only opens pre-Tink secrets.
-	if err != nil && !(ring != nil && errors.Is(err, secrets.ErrNotFound)) {
-		return nil, fmt.Errorf("notify: read secret %s: %w", webhooks.KeySecret, err)
-	}
-	svc, err := webhooks.New(n.env.State, key, opts)
-	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
-	}
-	n.svc = svc
-	return svc, nil
+	hooks *webhooks.Lazy
 }
 
 func (n *notifier) handle(ctx context.Context, m *events.Message) error {
@@ -92,7 +57,7 @@ func (n *notifier) handle(ctx context.Context, m *events.Message) error {
 	if ev.Tenant == "" {
 		return nil // no customer to tell
 	}
-	svc, err := n.service(ctx)
+	svc, err := n.hooks.Service(ctx)
 	if err != nil {
 		return err
 	}

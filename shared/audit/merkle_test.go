@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -575,11 +576,15 @@ func TestNoPersonalData(t *testing.T) {
 // After the timed loop it checks the tree: records still prove inclusion.
 func BenchmarkAppend(b *testing.B) {
 	for _, callers := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) { benchAppend(b, callers) })
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) { benchAppend(b, callers, 1) })
+	}
+	// AppendBatch: one or a few callers each handing over batches.
+	for _, c := range []struct{ callers, batch int }{{1, 64}, {4, 16}} {
+		b.Run(fmt.Sprintf("callers=%d/batch=%d", c.callers, c.batch), func(b *testing.B) { benchAppend(b, c.callers, c.batch) })
 	}
 }
 
-func benchAppend(b *testing.B, callers int) {
+func benchAppend(b *testing.B, callers, batch int) {
 	st := statetest.Bolt(b)
 	l := audit.NewLog(st)
 	ctx := context.Background()
@@ -589,10 +594,33 @@ func benchAppend(b *testing.B, callers int) {
 	var wg sync.WaitGroup
 	for range callers {
 		wg.Go(func() {
-			for i := range next {
-				if _, _, err := l.Append(ctx, tev(fmt.Sprintf("bench-%07d", i), fmt.Sprintf("t%d", i%4), i)); err != nil {
+			var evs []audit.Event
+			flush := func() {
+				res, err := l.AppendBatch(ctx, evs)
+				if err != nil {
 					b.Error(err)
 				}
+				for _, r := range res {
+					if r.Err != nil || !r.Stored {
+						b.Error(r.Err, r.Stored)
+					}
+				}
+				evs = evs[:0]
+			}
+			for i := range next {
+				ev := tev(fmt.Sprintf("bench-%07d", i), fmt.Sprintf("t%d", i%4), i)
+				if batch == 1 {
+					if _, _, err := l.Append(ctx, ev); err != nil {
+						b.Error(err)
+					}
+					continue
+				}
+				if evs = append(evs, ev); len(evs) == batch {
+					flush()
+				}
+			}
+			if len(evs) > 0 {
+				flush()
 			}
 		})
 	}
@@ -623,5 +651,79 @@ func benchAppend(b *testing.B, callers int) {
 		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, i, size, leaf, p, h.Root); err != nil {
 			b.Fatalf("proof of %d after the benchmark: %v", i, err)
 		}
+	}
+}
+
+// AppendBatch keeps the order given, stores a redelivered or repeated event
+// once, refuses an invalid batch whole, and leaves proofs intact.
+func TestAppendBatch(t *testing.T) {
+	st := statetest.Bolt(t)
+	l := audit.NewLog(st)
+	ctx := context.Background()
+	if _, _, err := l.Append(ctx, tev("b-0", "acme", 0)); err != nil {
+		t.Fatal(err)
+	}
+	bad := tev("b-bad", "acme", 9)
+	bad.Action = ""
+	if _, err := l.AppendBatch(ctx, []audit.Event{tev("b-x", "acme", 8), bad}); !errors.Is(err, audit.ErrInvalid) {
+		t.Fatalf("invalid batch: %v", err)
+	}
+	if _, err := l.Get(ctx, "b-x"); err == nil {
+		t.Fatal("an event of a refused batch was stored")
+	}
+	// b-0 is a redelivery; b-2 appears twice.
+	evs := []audit.Event{tev("b-1", "acme", 1), tev("b-0", "acme", 0), tev("b-2", "other", 2), tev("b-3", "acme", 3), tev("b-2", "other", 2)}
+	for i := 4; i < 150; i++ { // more than one transaction's worth
+		evs = append(evs, tev(fmt.Sprintf("b-%d", i), "acme", i))
+	}
+	res, err := l.AppendBatch(ctx, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStored := map[int]bool{1: false, 4: false}
+	var lastGlobal int64 = 1
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%d: %v", i, r.Err)
+		}
+		if want, ok := wantStored[i]; ok && r.Stored != want || !ok && !r.Stored {
+			t.Errorf("%d (%s): stored %v", i, evs[i].ID, r.Stored)
+		}
+		if r.Record.ID != evs[i].ID {
+			t.Errorf("%d: record of %s, want %s", i, r.Record.ID, evs[i].ID)
+		}
+		if r.Stored {
+			// Stored in the order given: global numbers increase by one.
+			if r.Record.Global != lastGlobal+1 {
+				t.Errorf("%d: global %d after %d", i, r.Record.Global, lastGlobal)
+			}
+			lastGlobal = r.Record.Global
+		}
+	}
+	if res[4].Record.Seq != res[2].Record.Seq {
+		t.Errorf("the repeated event got another record: %d vs %d", res[4].Record.Seq, res[2].Record.Seq)
+	}
+	h, err := l.LogHead(ctx, audit.GlobalLog)
+	if err != nil || h.Seq != lastGlobal {
+		t.Fatalf("global head %d (%v), want %d", h.Seq, err, lastGlobal)
+	}
+	for _, i := range []uint64{0, 60, uint64(h.Seq) - 1} {
+		rec, leaf, err := l.RecordAt(ctx, audit.GlobalLog, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := l.InclusionProof(ctx, audit.GlobalLog, i, uint64(h.Seq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(leaf, audit.LeafHash(rec)) {
+			t.Fatalf("record %d does not match its leaf", i)
+		}
+		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, i, uint64(h.Seq), leaf, p, h.Root); err != nil {
+			t.Fatalf("proof of %d: %v", i, err)
+		}
+	}
+	if res, err := l.AppendBatch(ctx, nil); err != nil || res != nil {
+		t.Fatalf("empty batch: %v %v", res, err)
 	}
 }

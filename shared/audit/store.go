@@ -151,8 +151,52 @@ func (l *Log) Append(ctx context.Context, ev Event) (rec Record, stored bool, er
 	ev.At = ev.At.UTC()
 	ev = l.scrub.Event(ev)
 	p := &pending{ev: ev, done: make(chan struct{})}
+	l.enqueue(ctx, p)
+	<-p.done
+	return p.rec, p.stored, p.err
+}
+
+// Result is one event's outcome in AppendBatch: its record, whether this
+// call stored it (false for a redelivery), or why it failed.
+type Result struct {
+	Record Record
+	Stored bool
+	Err    error
+}
+
+// AppendBatch appends evs in order, as Append would one by one, but queues
+// them all before waiting: a single caller (an importer, a consumer of a
+// pulled batch of messages) gets them committed in transactions of up to
+// maxBatch events instead of one fsync or round trip each, and they share
+// those transactions with concurrent Appends. An invalid event fails the
+// whole call before anything is queued. Each Result carries its own
+// error; the records of one transaction stand or fall together.
+func (l *Log) AppendBatch(ctx context.Context, evs []Event) ([]Result, error) {
+	ps := make([]*pending, len(evs))
+	for i, ev := range evs {
+		if err := Check(ev); err != nil {
+			return nil, fmt.Errorf("audit.AppendBatch: event %d (%q): %w", i, ev.ID, err)
+		}
+		ev.At = ev.At.UTC()
+		ps[i] = &pending{ev: l.scrub.Event(ev), done: make(chan struct{})}
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	l.enqueue(ctx, ps...)
+	out := make([]Result, len(ps))
+	for i, p := range ps {
+		<-p.done
+		out[i] = Result{Record: p.rec, Stored: p.stored, Err: p.err}
+	}
+	return out, nil
+}
+
+// enqueue queues ps and, when no caller is draining the queue, drains it
+// (returning when it is empty).
+func (l *Log) enqueue(ctx context.Context, ps ...*pending) {
 	l.mu.Lock()
-	l.queue = append(l.queue, p)
+	l.queue = append(l.queue, ps...)
 	lead := !l.leading
 	l.leading = true
 	l.mu.Unlock()
@@ -161,8 +205,6 @@ func (l *Log) Append(ctx context.Context, ev Event) (rec Record, stored bool, er
 		// not fail theirs.
 		l.drain(context.WithoutCancel(ctx))
 	}
-	<-p.done
-	return p.rec, p.stored, p.err
 }
 
 func (l *Log) drain(ctx context.Context) {

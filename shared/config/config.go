@@ -151,6 +151,10 @@ type Config struct {
 	// stderr), "otlp" (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT) or "gcp"
 	// (Cloud Trace; needs GOOGLE_CLOUD_PROJECT).
 	Traces string `env:"SYNTHOS_TRACES, default=none"`
+	// TraceSampleRatio is the share of new traces sampled, in (0, 1]
+	// (a request that arrives with a traceparent keeps its caller's
+	// decision); unsampled requests get non-recording spans.
+	TraceSampleRatio float64 `env:"SYNTHOS_TRACE_SAMPLE_RATIO, default=1"`
 	// PlatformAdminTenants are the tenants whose admin keys may read the
 	// platform-wide analytics (GET /v1/analytics/...?scope=platform).
 	PlatformAdminTenants []string `env:"SYNTHOS_PLATFORM_ADMIN_TENANTS, default="`
@@ -348,6 +352,7 @@ var Variables = []string{
 	"SYNTHOS_RATE_IP_PER_MINUTE", "SYNTHOS_RATE_IP_BURST", "SYNTHOS_RATE_KEY_PER_MINUTE", "SYNTHOS_RATE_KEY_BURST",
 	"SYNTHOS_RATE_TENANT_PER_MINUTE", "SYNTHOS_AUTH_FAILURES_PER_MINUTE", "SYNTHOS_BAN_BASE", "SYNTHOS_BAN_MAX",
 	"SYNTHOS_COMPLIANCE_REGIMES", "SYNTHOS_COMPLIANCE_TENANT_REGIMES", "SYNTHOS_PREDICT_ROWS_PER_SECOND", "SYNTHOS_VERTEX_REGION",
+	"SYNTHOS_TRACE_SAMPLE_RATIO",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -434,6 +439,9 @@ func (c *Config) Validate() error {
 		}
 	default:
 		bad("SYNTHOS_TRACES", "%q is not supported; use none, stdout, otlp or gcp", c.Traces)
+	}
+	if !(c.TraceSampleRatio > 0 && c.TraceSampleRatio <= 1) {
+		bad("SYNTHOS_TRACE_SAMPLE_RATIO", "%v: want a share in (0, 1]; SYNTHOS_TRACES=none records no spans", c.TraceSampleRatio)
 	}
 	if _, err := c.Level(); err != nil {
 		bad("SYNTHOS_LOG_LEVEL", "%q is not a level; use debug, info, warn or error", c.LogLevel)

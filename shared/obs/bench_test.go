@@ -35,7 +35,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/jobs/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
 	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	run := func(b *testing.B, rec *metrics.Recorder, tp *sdktrace.TracerProvider) {
+	run := func(b *testing.B, rec *metrics.Recorder, tp *sdktrace.TracerProvider, header ...string) {
 		restore := metrics.SetDefault(rec)
 		defer restore()
 		if tp != nil {
@@ -44,6 +44,9 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 		h := Middleware(l, mux)
 		req := httptest.NewRequest("GET", "/v1/jobs/j123", nil)
+		if len(header) == 2 {
+			req.Header.Set(header[0], header[1])
+		}
 		w := httptest.NewRecorder()
 		b.ReportAllocs()
 		cpu0 := cpuTime(b)
@@ -68,5 +71,18 @@ func BenchmarkMiddleware(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 		defer tp.Shutdown(context.Background())
 		run(b, p.Recorder, tp)
+	})
+	// The caller decided not to sample (traceparent flags 00): the
+	// parent-based sampler gives a non-recording span, which records
+	// nothing and is never exported.
+	b.Run("metrics+spans/unsampled", func(b *testing.B) {
+		p, err := metrics.Setup(context.Background(), metrics.Options{Exporter: metrics.ExportPrometheus})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
+		defer tp.Shutdown(context.Background())
+		run(b, p.Recorder, tp, "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
 	})
 }

@@ -45,11 +45,15 @@ func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 			route := inner.Pattern
 			metrics.Default().HTTPRequest(ctx, r.Method, route, rec.status, latency)
 			if span.IsRecording() {
+				// One SetAttributes call: each takes the span's lock and
+				// may grow its attribute slice.
+				status := attribute.Int("http.response.status_code", rec.status)
 				if route != "" {
 					span.SetName(route)
-					span.SetAttributes(attribute.String("http.route", route))
+					span.SetAttributes(attribute.String("http.route", route), status)
+				} else {
+					span.SetAttributes(status)
 				}
-				span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
 				if rec.status >= 500 {
 					span.SetStatus(codes.Error, http.StatusText(rec.status))
 				}

@@ -161,3 +161,29 @@ func TestMiddlewareRecoversPanic(t *testing.T) {
 		t.Errorf("panic not logged: %s", buf.String())
 	}
 }
+
+// SetSampleRatio decides new traces' sampled flag; a ratio outside (0, 1)
+// samples every trace.
+func TestSampleRatio(t *testing.T) {
+	defer SetSampleRatio(1)
+	for _, tc := range []struct {
+		ratio  float64
+		lo, hi int // sampled out of 4000 (about ±7 standard deviations)
+	}{
+		{0.25, 800, 1200},
+		{1, 4000, 4000},
+		{0, 4000, 4000},
+		{-2, 4000, 4000},
+	} {
+		SetSampleRatio(tc.ratio)
+		n := 0
+		for range 4000 {
+			if NewTrace().Sampled {
+				n++
+			}
+		}
+		if n < tc.lo || n > tc.hi {
+			t.Errorf("ratio %v: %d of 4000 sampled, want %d to %d", tc.ratio, n, tc.lo, tc.hi)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 		t = NewTrace()
 		t.SpanID = ""
 	}
-	if cur := trace.SpanContextFromContext(ctx); !cur.IsValid() || cur.TraceID().String() != t.TraceID || cur.SpanID().String() != t.SpanID {
+	if cur := trace.SpanContextFromContext(ctx); !cur.IsValid() || !sameIDs(cur, t) {
 		// The parent is the Trace's span: a remote one (the client's, the
 		// publisher's) or one whose OpenTelemetry span is not in ctx.
 		if sc, ok := spanContext(t); ok {
@@ -38,11 +38,31 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 	ctx, span := otel.GetTracerProvider().Tracer(tracerName).Start(ctx, name,
 		trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 	if sc := span.SpanContext(); sc.IsValid() && span.IsRecording() {
-		t = Trace{TraceID: sc.TraceID().String(), SpanID: sc.SpanID().String(), Sampled: sc.IsSampled()}
+		tid := t.TraceID
+		if !sameTraceID(sc, tid) {
+			tid = sc.TraceID().String()
+		}
+		t = Trace{TraceID: tid, SpanID: sc.SpanID().String(), Sampled: sc.IsSampled()}
 	} else {
 		t.SpanID = newID(8)
 	}
 	return WithTrace(ctx, t), span
+}
+
+// sameIDs reports whether sc names t's trace and span, comparing in
+// stack buffers: this runs on every request, and String() allocates.
+func sameIDs(sc trace.SpanContext, t Trace) bool {
+	sid := sc.SpanID()
+	var sb [16]byte
+	hex.Encode(sb[:], sid[:])
+	return string(sb[:]) == t.SpanID && sameTraceID(sc, t.TraceID)
+}
+
+func sameTraceID(sc trace.SpanContext, id string) bool {
+	tid := sc.TraceID()
+	var tb [32]byte
+	hex.Encode(tb[:], tid[:])
+	return string(tb[:]) == id
 }
 
 // EndSpan ends span, marking it failed when err is not nil.

@@ -8,8 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
+	mrand "math/rand/v2"
 	"net/http"
 	"strings"
+	"sync/atomic"
 )
 
 // Trace identifies one piece of work across services: the W3C trace id
@@ -51,8 +54,37 @@ func TraceFrom(ctx context.Context) (Trace, bool) {
 	return t, ok && t.Valid()
 }
 
-// NewTrace starts a fresh trace, for work that arrives without one.
-func NewTrace() Trace { return Trace{TraceID: newID(16), SpanID: newID(8), Sampled: true} }
+// NewTrace starts a fresh trace, for work that arrives without one. It is
+// sampled with the probability SetSampleRatio set (every trace by
+// default): this root decision travels with the trace (traceparent flags,
+// the log lines' trace_sampled), and the parent-based sampler of
+// SetupTracing follows it, so an unsampled request gets non-recording
+// spans that cost next to nothing.
+func NewTrace() Trace {
+	return Trace{TraceID: newID(16), SpanID: newID(8), Sampled: sampleRoot()}
+}
+
+// sampleRatio is math.Float64bits of the share of new traces sampled; 0
+// bits mean 1 (the default).
+var sampleRatio atomic.Uint64
+
+// SetSampleRatio sets the share of new traces that are sampled, in (0, 1];
+// other values mean 1.
+func SetSampleRatio(r float64) {
+	if !(r > 0 && r < 1) {
+		r = 1
+	}
+	sampleRatio.Store(math.Float64bits(r))
+}
+
+func sampleRoot() bool {
+	bits := sampleRatio.Load()
+	if bits == 0 {
+		return true
+	}
+	r := math.Float64frombits(bits)
+	return r >= 1 || mrand.Float64() < r
+}
 
 // ParseTraceparent parses a W3C traceparent value ("00-<trace>-<span>-<flags>").
 func ParseTraceparent(v string) (Trace, bool) {

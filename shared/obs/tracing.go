@@ -33,12 +33,17 @@ type TracingOptions struct {
 	Stdout   io.Writer // TracesStdout's writer (os.Stderr when nil)
 	// SpanExporter, when set, is used instead of Exporter (tests).
 	SpanExporter sdktrace.SpanExporter
+	// SampleRatio is the share of new traces (requests and messages that
+	// arrive without one) that are sampled, in (0, 1]; 0 means 1. Traces
+	// that arrive with a decision keep it.
+	SampleRatio float64
 }
 
 // SetupTracing installs a global tracer provider exporting to o.Exporter
 // and the W3C trace-context propagator, and returns the function that
 // flushes and stops it. With TracesNone it installs nothing.
 func SetupTracing(ctx context.Context, o TracingOptions) (shutdown func(context.Context) error, err error) {
+	SetSampleRatio(o.SampleRatio)
 	exp := o.SpanExporter
 	if exp == nil {
 		switch o.Exporter {

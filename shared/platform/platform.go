@@ -214,7 +214,7 @@ func (env *Env) openTelemetry(ctx context.Context) error {
 	env.Metrics = mp
 	metrics.SetDefault(mp.Recorder)
 	env.closers = append(env.closers, closerFunc(func() error { return mp.Shutdown(context.Background()) }))
-	shutdown, err := obs.SetupTracing(ctx, obs.TracingOptions{Exporter: cfg.Traces, Project: cfg.Project, Service: service})
+	shutdown, err := obs.SetupTracing(ctx, obs.TracingOptions{Exporter: cfg.Traces, Project: cfg.Project, Service: service, SampleRatio: cfg.TraceSampleRatio})
 	if err != nil {
 		return fmt.Errorf("traces (SYNTHOS_TRACES=%s): %w", cfg.Traces, err)
 	}

@@ -404,3 +404,28 @@ func matches(types []string, eventType string) bool {
 	}
 	return false
 }
+
+// Subscribers lists the tenants with an enabled endpoint that takes
+// eventType, sorted: who a platform-driven event (a monthly report) is for.
+func (s *Service) Subscribers(ctx context.Context, eventType string) ([]string, error) {
+	docs, err := s.store.Query(ctx, CollEndpoints, state.Query{Where: []state.Eq{{Field: "enabled", Value: true}}})
+	if err != nil {
+		return nil, fmt.Errorf("webhooks.Subscribers: query endpoints: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		var e endpointDoc
+		if err := d.DataTo(&e); err != nil {
+			return nil, fmt.Errorf("webhooks.Subscribers: %w", err)
+		}
+		if e.Enabled && e.Tenant != "" && matches(e.EventTypes, eventType) {
+			seen[e.Tenant] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for t := range seen {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out, nil
+}
