@@ -259,6 +259,7 @@ func (s *server) table() []route {
 		{"GET", "/v1/jobs/{id}/compliance", apikeys.Read, s.getCompliance},
 		{"GET", "/v1/jobs/{id}/output", apikeys.Read, s.getOutput},
 		{"GET", "/v1/jobs/{id}/output/content", apikeys.Read, s.getOutputContent},
+		{"GET", "/v1/jobs/{id}/model-test", apikeys.Read, s.getModelTest},
 		{"POST", "/v1/keys", apikeys.Admin, s.createKey},
 		{"GET", "/v1/keys", apikeys.Admin, s.listKeys},
 		{"DELETE", "/v1/keys/{id}", apikeys.Admin, s.revokeKey},

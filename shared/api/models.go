@@ -104,6 +104,10 @@ func (s *Service) models() *models.Store {
 		if s.Models == nil {
 			s.Models = models.New(s.State, s.Bucket)
 		}
+		if s.Models.Keys == nil {
+			// Models are encrypted at rest like the tenant's datasets.
+			s.Models.Keys = s.Keyring
+		}
 	})
 	return s.Models
 }
@@ -455,27 +459,33 @@ func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string
 	if err != nil {
 		return nil, err
 	}
-	read := func(key string, f table.Format) (*table.Table, error) {
-		rd, err := s.Bucket.NewReader(ctx, key, nil)
+	ring, err := s.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The training and holdout tables are encrypted when the tenant chose
+	// encryption (the pipeline writes them through the keyring); outputs
+	// are stored plain.
+	read := func(key string, f table.Format, reveal datasets.Reveal) (*table.Table, error) {
+		// Outputs are formula-escaped for spreadsheets, which Unescape
+		// undoes; the job's own CSVs are not.
+		tr, closeObj, err := datasets.OpenObject(ctx, s.Bucket, key, f, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: reveal == nil}, reveal)
 		if err != nil {
 			return nil, unavailable("reading the job's tables failed", err)
 		}
-		defer rd.Close()
-		tr, err := table.OpenReader(rd, f, table.Options{MaxCellBytes: -1, MaxColumns: -1})
-		if err != nil {
-			return nil, unavailable("reading the job's tables failed", err)
-		}
+		defer closeObj()
 		return table.ReadAll(tr)
 	}
 	in := modeleval.Inputs{Model: m, ModelName: rec.Name, Target: target, Categories: req.Categories, Seed: j.Request.Seed,
 		HoldoutName: "holdout.csv", SyntheticName: "output." + ext}
-	if in.Holdout, err = read(datasets.HoldoutKey(p.Tenant, j.ID), table.CSV); err != nil {
+	reveal := ring.Reveal(ctx, p.Tenant)
+	if in.Holdout, err = read(datasets.HoldoutKey(p.Tenant, j.ID), table.CSV, reveal); err != nil {
 		return nil, err
 	}
-	if in.Synthetic, err = read(datasets.OutputKey(p.Tenant, j.ID, ext), format); err != nil {
+	if in.Synthetic, err = read(datasets.OutputKey(p.Tenant, j.ID, ext), format, nil); err != nil {
 		return nil, err
 	}
-	if in.Train, err = read(datasets.TrainKey(p.Tenant, j.ID), table.CSV); err != nil {
+	if in.Train, err = read(datasets.TrainKey(p.Tenant, j.ID), table.CSV, reveal); err != nil {
 		in.Train = nil // TSTR vs TRTR is then left out, and the report says so
 	}
 	rep, err := modeleval.Run(ctx, in)
@@ -498,4 +508,61 @@ func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string
 	}
 	s.emit(ctx, p, "model.tested", id, "success", map[string]string{"job": j.ID, "verdict": rep.Verdict.Level})
 	return rep, nil
+}
+
+// pinModel checks the custom model a job request pins against the dataset
+// (models.Store.ForJob) and pins the exact version: model_id becomes the
+// version's id and model_version its number, so a later upload of the
+// same name does not change what the job is scored with.
+func (s *Service) pinModel(ctx context.Context, p *apikeys.Principal, req jobs.Request, d *datasets.Dataset) (jobs.Request, error) {
+	m, err := s.models().ForJob(ctx, p.Tenant, models.Pin{ID: req.ModelID, Version: req.ModelVersion, Target: req.Target, Categories: req.ModelCategories}, d)
+	if err != nil {
+		msg := errs.Message(err)
+		switch errs.CodeOf(err) {
+		case errs.NotFound:
+			return req, &CodedError{Code: "not_found", Kind: ErrNotFound, Msg: msg, Details: map[string]any{"field": "model_id"}}
+		case errs.FailedPrecondition:
+			return req, &CodedError{Code: "model_not_ready", Kind: ErrConflict, Msg: msg, Details: map[string]any{"field": "model_id"}}
+		case errs.InvalidArgument:
+			return req, fieldErr("model_id", "%s", msg)
+		}
+		return req, unavailable("the model registry failed", err)
+	}
+	req.ModelID, req.ModelVersion = m.ID, m.Version
+	return req, nil
+}
+
+// ModelTestKey returns where the test of the model pinned to a job is
+// stored in format ext (json or html): not_found for a job without a
+// pinned model, not_ready until the evaluation wrote it (or, when the
+// test could not run, the reason from the job's evaluation report).
+func (s *Service) ModelTestKey(ctx context.Context, p *apikeys.Principal, id, ext string) (*blob.Bucket, string, error) {
+	j, err := s.Jobs.Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if j.Request.ModelID == "" {
+		return nil, "", &CodedError{Code: "not_found", Kind: ErrNotFound,
+			Msg: fmt.Sprintf("job %s has no pinned model: create the job with model_id to have its output scored by your model", id)}
+	}
+	name := jobs.OutputModelTestJSON
+	if ext == "html" {
+		name = jobs.OutputModelTestHTML
+	}
+	if b, key, ok, err := s.delivered(ctx, j, name); ok || err != nil {
+		return b, key, err
+	}
+	key := datasets.ModelTestKey(p.Tenant, id, ext)
+	ok, err := objects.Exists(ctx, s.Bucket, key)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !ok {
+		msg := fmt.Sprintf("the model test of job %s is not written yet (job is %s)", id, j.State)
+		if j.Outputs[jobs.OutputReportJSON] != "" {
+			msg = fmt.Sprintf("job %s has no model test: its evaluation report (GET /v1/jobs/%s/report, model_test.error) says why", id, id)
+		}
+		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Msg: msg, Details: map[string]any{"state": string(j.State)}}
+	}
+	return s.Bucket, key, nil
 }

@@ -186,6 +186,11 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 	if err := jobspec.CheckDataset(req, d); err != nil {
 		return nil, err
 	}
+	if req.ModelID != "" {
+		if req, err = s.pinModel(ctx, p, req, d); err != nil {
+			return nil, err
+		}
+	}
 	if req.Rows <= 0 {
 		return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
 	}

@@ -49,6 +49,10 @@ type JobRequest struct {
 
 	Destination          string `json:"destination,omitempty"`
 	SecondaryDestination string `json:"secondary_destination,omitempty"`
+
+	ModelID         string              `json:"model_id,omitempty"`
+	ModelVersion    int                 `json:"model_version,omitempty"`
+	ModelCategories map[string][]string `json:"model_categories,omitempty"`
 }
 
 // JobView returns the API view of j.
@@ -64,10 +68,22 @@ func JobView(j *jobs.Job) Job {
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds,
-			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination},
+			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination,
+			ModelID: r.ModelID, ModelVersion: r.ModelVersion, ModelCategories: r.ModelCategories},
 		Residency: j.Residency, Locations: j.Locations,
-		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel"},
+		Links: jobLinks(j, base),
 	}
+}
+
+// jobLinks are the job's related resources; a job with a pinned model
+// links its model-test report.
+func jobLinks(j *jobs.Job, base string) map[string]string {
+	l := map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel"}
+	if j.Request.ModelID != "" {
+		l["model_test"] = base + "/model-test"
+		l["model"] = "/v1/models/" + j.Request.ModelID
+	}
+	return l
 }
 
 // Dataset is a dataset as the API shows it.

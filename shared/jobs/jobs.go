@@ -77,6 +77,16 @@ type Request struct {
 	// dataset's and the tenant's storage policy.
 	Destination          string `json:"destination,omitempty"`
 	SecondaryDestination string `json:"secondary_destination,omitempty"`
+	// ModelID pins one of the tenant's custom models (shared/models) to
+	// the job: every output is scored with it (shared/modeleval) and the
+	// model-test report is stored with the job. ModelVersion, when set,
+	// picks that version of ModelID's model name; admission resolves it
+	// and stores the exact version's id in ModelID. ModelCategories lists,
+	// per categorical feature (and a class target), the categories in the
+	// model's code order.
+	ModelID         string              `json:"model_id,omitempty"`
+	ModelVersion    int                 `json:"model_version,omitempty"`
+	ModelCategories map[string][]string `json:"model_categories,omitempty"`
 }
 
 // Output names in Job.Outputs and Job.Locations.
@@ -86,6 +96,9 @@ const (
 	OutputReportHTML = "report_html"
 	OutputModel      = "model"
 	OutputQuarantine = "quarantine"
+	// The test of the custom model pinned to the job (Request.ModelID).
+	OutputModelTestJSON = "model_test_json"
+	OutputModelTestHTML = "model_test_html"
 )
 
 // Job is the stored document.

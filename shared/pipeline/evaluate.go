@@ -105,6 +105,12 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
+	outputs := map[string]string{}
+	if j.Request.ModelID != "" {
+		if rep.ModelTest, err = p.modelTest(ctx, j, train, holdout, syn, ext, outputs); err != nil {
+			return err
+		}
+	}
 	jsonKey := datasets.ReportKey(j.Tenant, j.ID, "json")
 	htmlKey := datasets.ReportKey(j.Tenant, j.ID, "html")
 	if err := objects.Put(ctx, p.env.Objects, jsonKey, func(w io.Writer) error { return report.WriteJSON(w, rep) },
@@ -116,11 +122,9 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		return err
 	}
 	p.crash("evaluated")
-	outputs := map[string]string{
-		OutputReportJSON: jsonKey,
-		OutputReportHTML: htmlKey,
-		OutputModel:      datasets.ModelKey(j.Tenant, j.ID),
-	}
+	outputs[OutputReportJSON] = jsonKey
+	outputs[OutputReportHTML] = htmlKey
+	outputs[OutputModel] = datasets.ModelKey(j.Tenant, j.ID)
 
 	if rep.Gate != nil && rep.Gate.Pass {
 		outputs[OutputData] = out

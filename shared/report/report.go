@@ -46,6 +46,23 @@ type Report struct {
 	Privacy *privacy.Report `json:"privacy"`
 	Gate    *gate.Result    `json:"gate"`
 	Notes   []string        `json:"notes,omitempty"`
+	// ModelTest links the test of the custom model pinned to the job
+	// (shared/modeleval), when one is.
+	ModelTest *ModelTestLink `json:"model_test,omitempty"`
+}
+
+// ModelTestLink summarises a pinned model's test of this output and says
+// where its own report (JSON and HTML) is. Error says why it was not run.
+type ModelTestLink struct {
+	Model    string `json:"model"`
+	Name     string `json:"name,omitempty"`
+	Version  int    `json:"version,omitempty"`
+	Faithful bool   `json:"faithful"`
+	Level    string `json:"level,omitempty"` // good, fair, poor
+	Title    string `json:"title,omitempty"`
+	JSON     string `json:"json,omitempty"`
+	HTML     string `json:"html,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Resampled counts candidate rows redrawn by the privacy guards: near
