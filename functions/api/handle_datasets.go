@@ -149,19 +149,11 @@ func (s *server) beginUpload(w http.ResponseWriter, r *http.Request) {
 // chunk that completes the file is joined, validated and answered 200 with
 // the dataset (or 400 invalid_dataset).
 func (s *server) putContent(w http.ResponseWriter, r *http.Request) {
-	cr, err := api.ParseContentRange(r.Header.Get("Content-Range"))
+	cr, err := contentRange(w, r, s.svc.MaxResumable)
 	if err != nil {
 		writeErr(w, r, err)
 		return
 	}
-	if !cr.Whole && !cr.Query {
-		if r.ContentLength >= 0 && r.ContentLength != cr.End+1-cr.Start {
-			writeErr(w, r, &api.CodedError{Code: "invalid_request", Kind: api.ErrInvalid, Details: map[string]any{"header": "Content-Range"},
-				Msg: fmt.Sprintf("Content-Length %d differs from the %d bytes of Content-Range %s", r.ContentLength, cr.End+1-cr.Start, r.Header.Get("Content-Range"))})
-			return
-		}
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.svc.MaxResumable+1)
 	pr, err := s.svc.PutContent(r.Context(), principal(r), r.PathValue("id"), cr, partReader{r.Body})
 	if err != nil {
 		writeErr(w, r, err)
@@ -176,6 +168,24 @@ func (s *server) putContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, api.DatasetView(pr.Dataset))
+}
+
+// contentRange reads the Content-Range of one PUT of a resumable upload
+// (datasets and models alike), checks it against Content-Length, and bounds
+// the body to max bytes.
+func contentRange(w http.ResponseWriter, r *http.Request, max int64) (api.ContentRange, error) {
+	cr, err := api.ParseContentRange(r.Header.Get("Content-Range"))
+	if err != nil {
+		return cr, err
+	}
+	if !cr.Whole && !cr.Query {
+		if r.ContentLength >= 0 && r.ContentLength != cr.End+1-cr.Start {
+			return cr, &api.CodedError{Code: "invalid_request", Kind: api.ErrInvalid, Details: map[string]any{"header": "Content-Range"},
+				Msg: fmt.Sprintf("Content-Length %d differs from the %d bytes of Content-Range %s", r.ContentLength, cr.End+1-cr.Start, r.Header.Get("Content-Range"))}
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max+1)
+	return cr, nil
 }
 
 // completeUpload: POST /v1/datasets/{id}/complete.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -245,4 +246,66 @@ func (s *server) getModelTest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.stream(w, r, b, key, ctype, "")
+}
+
+// beginModelUpload: POST /v1/models/uploads {"name":"churn.json","size":N,
+// "dataset":"ds_…","target":"churned"} → a pending model version and the
+// resumable upload URL to send its bytes to (the protocol of
+// POST /v1/datasets/uploads).
+func (s *server) beginModelUpload(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name    string `json:"name"`
+		Size    int64  `json:"size"`
+		Dataset string `json:"dataset"`
+		Target  string `json:"target"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	base := baseURL(r)
+	up, err := s.svc.BeginModelUpload(r.Context(), principal(r), body.Name, body.Dataset, body.Target, body.Size, func(id string) string {
+		return base + "/v1/models/" + id + "/content"
+	})
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/models/"+up.Model.ID)
+	web.WriteJSON(w, http.StatusCreated, up)
+}
+
+// putModelContent: PUT /v1/models/{id}/content, the model's bytes, whole
+// or one chunk with Content-Range, answered as PUT /v1/datasets/{id}/content
+// is: 308 with Range while bytes are missing, 200 with the validated model
+// (or 400 model_rejected) once the last one is in.
+func (s *server) putModelContent(w http.ResponseWriter, r *http.Request) {
+	cr, err := contentRange(w, r, s.svc.Models.Limits.MaxBytes)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	m, received, done, err := s.svc.PutModelContent(r.Context(), principal(r), r.PathValue("id"), cr, partReader{r.Body})
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	if !done {
+		if received > 0 {
+			w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", received-1))
+		}
+		web.WriteJSON(w, http.StatusPermanentRedirect, api.ModelView(m))
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, api.ModelView(m))
+}
+
+// completeModelUpload: POST /v1/models/{id}/complete.
+func (s *server) completeModelUpload(w http.ResponseWriter, r *http.Request) {
+	m, err := s.svc.CompleteModelUpload(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, api.ModelView(m))
 }

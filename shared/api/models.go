@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +47,9 @@ type Model struct {
 	Findings  []modelcheck.Finding   `json:"findings,omitempty"`
 	// Deployment is where the model runs on Vertex AI (serving vertex_ai).
 	Deployment *vertex.Deployment `json:"deployment,omitempty"`
-	CreatedAt  time.Time          `json:"created_at"`
+	// Received is how many bytes of a pending upload the API has stored.
+	Received  int64     `json:"received,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Serving modes a Model reports.
@@ -67,6 +71,9 @@ func ModelView(m *models.Model) Model {
 	v := Model{ID: m.ID, Name: m.Name, Version: m.Version, Size: m.Size, Status: m.Status, Reason: m.Reason,
 		Framework: m.Framework, Format: m.Format, Task: m.Task, Inputs: m.Inputs, Dataset: m.Dataset,
 		Target: m.Target, Match: m.Match, Findings: m.Findings, CreatedAt: m.CreatedAt, Serving: ServingStoreOnly}
+	if m.Status == models.Pending {
+		v.Received = m.Received
+	}
 	switch {
 	case m.Servable:
 		v.Serving = ServingInProcess
@@ -565,4 +572,139 @@ func (s *Service) ModelTestKey(ctx context.Context, p *apikeys.Principal, id, ex
 		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Msg: msg, Details: map[string]any{"state": string(j.State)}}
 	}
 	return s.Bucket, key, nil
+}
+
+// modelUploads plugs custom models into the resumable upload protocol
+// (resumable.go), the one datasets use.
+func (s *Service) modelUploads() *resumableKind {
+	view := func(m *models.Model) *session {
+		st := sessDone
+		switch m.Status {
+		case models.Pending:
+			st = sessPending
+		case models.Validating:
+			st = sessValidating
+		case models.Rejected:
+			st = sessRefused
+		}
+		return &session{ID: m.ID, Tenant: m.Tenant, Key: m.Key, ContentType: "application/octet-stream", State: st,
+			Received: m.Received, Total: m.Total, Size: m.Size, rec: m}
+	}
+	return &resumableKind{noun: "model", what: "model", limit: s.models().Limits.MaxBytes,
+		get: func(ctx context.Context, tenant, id string) (*session, error) {
+			m, err := s.models().Get(ctx, tenant, id)
+			if err != nil {
+				return nil, modelErr(err)
+			}
+			return view(m), nil
+		},
+		received: func(ctx context.Context, tenant, id string, start, end, total int64) (*session, error) {
+			m, err := s.models().Update(ctx, tenant, id, func(m *models.Model) {
+				if m.Status == models.Pending && m.Received == start {
+					m.Received = end + 1
+				}
+				if total >= 0 {
+					m.Total = total
+				}
+			})
+			if err != nil {
+				return nil, modelErr(err)
+			}
+			return view(m), nil
+		},
+		stored: func(ctx context.Context, ss *session, size int64) error {
+			m := ss.rec.(*models.Model)
+			m.Received, m.Total, m.Size, m.Status = ss.Received, ss.Total, size, models.Validating
+			return modelErr(s.models().Set(ctx, m))
+		},
+		finish: func(ctx context.Context, p *apikeys.Principal, ss *session) (*session, error) {
+			m, err := s.models().Finish(ctx, p.Tenant, ss.ID)
+			if err != nil {
+				return nil, modelErr(err)
+			}
+			if ss.State != sessDone {
+				outcome, action := "success", "model.created"
+				if m.Status == models.Rejected {
+					outcome, action = "failed", "model.rejected"
+				}
+				s.emit(ctx, p, action, m.ID, outcome, map[string]string{"framework": m.Framework, "format": m.Format, "via": "session"})
+			}
+			return view(m), rejected(m)
+		},
+		chunkPrefix: func(tenant, id string) string { return datasets.TenantPrefix(tenant) + "models/" + id + "/.chunks/" },
+		chunkKey: func(tenant, id string, start, end int64) string {
+			return fmt.Sprintf("%smodels/%s/.chunks/%020d-%020d", datasets.TenantPrefix(tenant), id, start, end)
+		},
+	}
+}
+
+// ModelUpload is a pending model version and where to send its bytes.
+type ModelUpload struct {
+	Model Model `json:"model"`
+	// URL, Method, Protocol, Headers, ChunkSize, MaxBytes and ExpiresAt
+	// are those of a dataset's upload session (Upload).
+	URL       string            `json:"upload_url"`
+	Method    string            `json:"method"`
+	Protocol  string            `json:"protocol"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	ChunkSize int64             `json:"chunk_size,omitempty"`
+	MaxBytes  int64             `json:"max_bytes"`
+	ExpiresAt time.Time         `json:"expires_at"`
+}
+
+// BeginModelUpload records a pending model version (validated once its
+// bytes are in) and returns where to send them, as BeginUpload does for
+// datasets: PUT in chunks with Content-Range, then (unless the last chunk
+// completed it) POST /v1/models/{id}/complete.
+func (s *Service) BeginModelUpload(ctx context.Context, p *apikeys.Principal, name, dataset, target string, size int64, localURL func(id string) string) (*ModelUpload, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, fieldErr("name", "is required: the model's file name, e.g. churn.json")
+	}
+	if size < 0 {
+		return nil, fieldErr("size", "must be the file's size in bytes, or left out")
+	}
+	k := s.modelUploads()
+	if size > k.limit {
+		return nil, s.tooLargeFor(k, k.limit)
+	}
+	id := NewID(ctx, p.Tenant, "model", "mdl_")
+	m, err := s.models().Get(ctx, p.Tenant, id)
+	if err != nil {
+		if m, err = s.models().Begin(ctx, models.Upload{ID: id, Tenant: p.Tenant, Name: name, Dataset: dataset, Target: target}, size); err != nil {
+			return nil, modelErr(err)
+		}
+		s.emit(ctx, p, "model.upload_started", id, "success", nil)
+	}
+	up := &Upload{Method: http.MethodPut, Protocol: "resumable", ChunkSize: DefaultChunkSize, MaxBytes: k.limit,
+		ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
+	if err := s.uploadTarget(ctx, up, m.Key, size, "application/octet-stream", localURL(id)); err != nil {
+		return nil, err
+	}
+	return &ModelUpload{Model: ModelView(m), URL: up.URL, Method: up.Method, Protocol: up.Protocol, Headers: up.Headers,
+		ChunkSize: up.ChunkSize, MaxBytes: up.MaxBytes, ExpiresAt: up.ExpiresAt}, nil
+}
+
+// PutModelContent stores bytes of a pending model version (putChunk);
+// done is true once every byte is in and the model validated (m is then
+// Ready, or Rejected with its model_rejected error).
+func (s *Service) PutModelContent(ctx context.Context, p *apikeys.Principal, id string, cr ContentRange, r io.Reader) (m *models.Model, received int64, done bool, err error) {
+	ss, err := s.putChunk(ctx, p, s.modelUploads(), id, cr, r)
+	if ss == nil {
+		return nil, 0, false, err
+	}
+	m = ss.rec.(*models.Model)
+	if ss.State == sessPending {
+		return m, ss.Received, false, err
+	}
+	return m, m.Size, true, err
+}
+
+// CompleteModelUpload validates a model version once all its bytes are
+// stored (sent to an upload session, a signed URL or PutModelContent).
+func (s *Service) CompleteModelUpload(ctx context.Context, p *apikeys.Principal, id string) (*models.Model, error) {
+	ss, err := s.completeUploadOf(ctx, p, s.modelUploads(), id)
+	if ss == nil {
+		return nil, err
+	}
+	return ss.rec.(*models.Model), err
 }

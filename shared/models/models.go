@@ -38,6 +38,9 @@ const Collection = "models"
 
 // Statuses.
 const (
+	// Pending: created by Begin (POST /v1/models/uploads); its bytes are
+	// being uploaded through the resumable protocol.
+	Pending    = "pending"
 	Validating = "validating"
 	Ready      = "ready"
 	Rejected   = "rejected"
@@ -70,6 +73,10 @@ type Model struct {
 	Deployment *vertex.Deployment `json:"deployment,omitempty"`
 	CreatedAt  time.Time          `json:"created_at"`
 	Created    int64              `json:"created"`
+	// Received is how many bytes of a chunked upload are stored; Total
+	// the size the client declared or stated (0: not known yet).
+	Received int64 `json:"received,omitempty"`
+	Total    int64 `json:"total,omitempty"`
 }
 
 // Store is the models view of a state store and object bucket.
@@ -187,18 +194,10 @@ func (s *Store) Create(ctx context.Context, u Upload, r io.Reader) (*Model, erro
 			return nil, err
 		}
 	}
-	prev, err := s.List(ctx, u.Tenant, 0)
+	m, err := s.newVersion(ctx, u, Validating)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{ID: u.ID, Tenant: u.Tenant, Name: u.Name, Version: 1, Key: Key(u.Tenant, u.ID, u.Name),
-		Status: Validating, Dataset: u.Dataset, Target: u.Target, CreatedAt: time.Now().UTC()}
-	for _, p := range prev {
-		if p.Name == u.Name && p.Version >= m.Version {
-			m.Version = p.Version + 1
-		}
-	}
-	m.Created = m.CreatedAt.UnixNano()
 	data, err := s.store(ctx, m, r)
 	if err != nil {
 		return nil, err
@@ -209,6 +208,118 @@ func (s *Store) Create(ctx context.Context, u Upload, r io.Reader) (*Model, erro
 	s.validate(m, data, ds)
 	if err := s.st.Set(ctx, Collection, m.ID, m); err != nil {
 		return nil, fmt.Errorf("models: update %s: %w", m.ID, err)
+	}
+	return m, nil
+}
+
+// newVersion is the record of u's model as the next version of its name.
+func (s *Store) newVersion(ctx context.Context, u Upload, status string) (*Model, error) {
+	prev, err := s.List(ctx, u.Tenant, 0)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{ID: u.ID, Tenant: u.Tenant, Name: u.Name, Version: 1, Key: Key(u.Tenant, u.ID, u.Name),
+		Status: status, Dataset: u.Dataset, Target: u.Target, CreatedAt: time.Now().UTC()}
+	for _, p := range prev {
+		if p.Name == u.Name && p.Version >= m.Version {
+			m.Version = p.Version + 1
+		}
+	}
+	m.Created = m.CreatedAt.UnixNano()
+	return m, nil
+}
+
+// Begin records a Pending model version whose bytes (total of them, 0:
+// not declared) arrive later through the resumable upload protocol; Finish
+// validates it once they are stored at its Key.
+func (s *Store) Begin(ctx context.Context, u Upload, total int64) (*Model, error) {
+	if u.ID == "" || u.Tenant == "" || u.Name == "" {
+		return nil, errs.Errorf(errs.InvalidArgument, "models: upload needs id, tenant and name")
+	}
+	if total > s.Limits.MaxBytes {
+		return nil, errs.Errorf(errs.TooLarge, "the model is larger than %d bytes", s.Limits.MaxBytes)
+	}
+	if u.Dataset != "" {
+		if _, err := datasets.New(s.st).Get(ctx, u.Tenant, u.Dataset); err != nil {
+			return nil, err
+		}
+	}
+	m, err := s.newVersion(ctx, u, Pending)
+	if err != nil {
+		return nil, err
+	}
+	m.Total = total
+	if err := s.st.Create(ctx, Collection, m.ID, m); err != nil {
+		return nil, fmt.Errorf("models: create %s: %w", m.ID, err)
+	}
+	return m, nil
+}
+
+// Set records m as it is.
+func (s *Store) Set(ctx context.Context, m *Model) error {
+	if err := s.st.Set(ctx, Collection, m.ID, m); err != nil {
+		return fmt.Errorf("models: update %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Update changes the tenant's model record in one transaction.
+func (s *Store) Update(ctx context.Context, tenant, id string, fn func(m *Model)) (*Model, error) {
+	var out Model
+	err := s.st.RunTransaction(ctx, func(_ context.Context, tx state.Tx) error {
+		var m Model
+		if err := tx.Get(Collection, id, &m); err != nil {
+			return err
+		}
+		if m.Tenant != tenant {
+			return state.ErrNotFound
+		}
+		fn(&m)
+		out = m
+		return tx.Set(Collection, id, &m)
+	})
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: update %s: %w", id, err)
+	}
+	return &out, nil
+}
+
+// Finish validates a model whose bytes are all stored at its Key (Size
+// set) and records it Ready or Rejected; a model already validated is
+// returned as it is.
+func (s *Store) Finish(ctx context.Context, tenant, id string) (*Model, error) {
+	m, err := s.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == Ready || m.Status == Rejected {
+		return m, nil
+	}
+	var ds *datasets.Dataset
+	if m.Dataset != "" {
+		if ds, err = datasets.New(s.st).Get(ctx, tenant, m.Dataset); err != nil {
+			return nil, err
+		}
+	}
+	rd, err := s.open(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rd, s.Limits.MaxBytes+1))
+	rd.Close()
+	if err != nil {
+		return nil, fmt.Errorf("models: read %s: %w", id, err)
+	}
+	if int64(len(data)) > s.Limits.MaxBytes {
+		return nil, errs.Errorf(errs.TooLarge, "the model is larger than %d bytes", s.Limits.MaxBytes)
+	}
+	m.Size = int64(len(data))
+	s.validate(m, data, ds)
+	if err := s.Set(ctx, m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
