@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/errs"
