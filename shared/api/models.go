@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -19,6 +20,7 @@ import (
 	"synthos.dev/synthos/shared/ensemble"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/modelcheck"
 	"synthos.dev/synthos/shared/modeleval"
 	"synthos.dev/synthos/shared/models"
@@ -208,11 +210,13 @@ const MaxPredictRows = 10000
 // strings for categories as codes, null for missing). Each answer row is
 // the outputs named by the model's OutputNames.
 func (s *Service) PredictRows(ctx context.Context, p *apikeys.Principal, id string, rows []map[string]any) (names []string, out [][]float64, err error) {
-	start := time.Now()
+	start, framework := time.Now(), ""
+	defer func() { s.observe(ctx, p, id, framework, "json", len(rows), start, err) }()
 	m, err := s.loadModel(ctx, p, id)
 	if err != nil {
 		return nil, nil, err
 	}
+	framework = m.Framework
 	if len(rows) == 0 || len(rows) > MaxPredictRows {
 		return nil, nil, fieldErr("rows", "must hold 1 to %d rows (send larger batches as a CSV, JSON Lines or Parquet body)", MaxPredictRows)
 	}
@@ -249,13 +253,32 @@ func (s *Service) PredictRows(ctx context.Context, p *apikeys.Principal, id stri
 	for i := range out {
 		out[i] = flat[i*m.Outputs : (i+1)*m.Outputs]
 	}
-	s.observe(p, id, len(rows), start)
 	return m.OutputNames(), out, nil
 }
 
-func (s *Service) observe(p *apikeys.Principal, id string, rows int, start time.Time) {
-	if s.PredictObserver != nil {
-		s.PredictObserver(p.Tenant, id, rows, time.Since(start))
+// observe records one prediction request in the metrics
+// (metrics.Recorder.Prediction: latency by framework, mode and outcome,
+// never the tenant or the model) and tells PredictObserver of a success.
+func (s *Service) observe(ctx context.Context, p *apikeys.Principal, id, framework, mode string, rows int, start time.Time, err error) {
+	d := time.Since(start)
+	outcome := "ok"
+	var fe *FieldError
+	var ce *CodedError
+	switch {
+	case err == nil:
+	case RetryAfter(err) > 0:
+		outcome = "rate_limited"
+	case errors.As(err, &fe), errors.As(err, &ce) && (errors.Is(ce.Kind, ErrInvalid) || errors.Is(ce.Kind, ErrNotFound) || errors.Is(ce.Kind, ErrConflict)):
+		outcome = "invalid"
+	default:
+		outcome = "error"
+	}
+	if framework == "" {
+		framework = "unknown"
+	}
+	metrics.Default().Prediction(ctx, framework, mode, outcome, rows, d)
+	if err == nil && s.PredictObserver != nil {
+		s.PredictObserver(p.Tenant, id, rows, d)
 	}
 }
 
@@ -265,11 +288,13 @@ func (s *Service) observe(p *apikeys.Principal, id string, rows int, start time.
 // first batch is written ends the response early, so the caller sees a
 // truncated table only together with an error.
 func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id string, format table.Format, body io.Reader, w io.Writer, started func()) (rows int, err error) {
-	start := time.Now()
+	start, framework := time.Now(), ""
+	defer func() { s.observe(ctx, p, id, framework, "table", rows, start, err) }()
 	m, err := s.loadModel(ctx, p, id)
 	if err != nil {
 		return 0, err
 	}
+	framework = m.Framework
 	in, err := table.OpenReader(body, format, table.Options{})
 	if err != nil {
 		return 0, fieldErr("body", "cannot read the table: %v", err)
@@ -363,7 +388,6 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 	if err := tw.Close(); err != nil {
 		return rows, err
 	}
-	s.observe(p, id, rows, start)
 	return rows, nil
 }
 
@@ -396,12 +420,14 @@ func (s *Service) DeployModel(ctx context.Context, p *apikeys.Principal, id stri
 
 // PredictInstances proxies instances (in the deployed container's input
 // format, e.g. arrays of feature values) to a model deployed on Vertex AI.
-func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id string, instances []any) ([]any, error) {
-	start := time.Now()
+func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id string, instances []any) (out []any, err error) {
+	start, framework := time.Now(), ""
+	defer func() { s.observe(ctx, p, id, framework, "vertex", len(instances), start, err) }()
 	m, err := s.models().Get(ctx, p.Tenant, id)
 	if err != nil {
 		return nil, modelErr(err)
 	}
+	framework = m.Framework
 	if m.Deployment == nil || s.Vertex == nil {
 		return nil, &CodedError{Code: "not_served", Kind: ErrConflict,
 			Msg: fmt.Sprintf("model %s is not deployed: POST /v1/models/%s:deploy first (XGBoost and LightGBM models take \"rows\" and run in process)", id, id)}
@@ -412,11 +438,10 @@ func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id
 	if err := s.limitRows(p.Tenant, len(instances)); err != nil {
 		return nil, err
 	}
-	out, err := s.Vertex.Predict(ctx, m.Deployment, instances)
+	out, err = s.Vertex.Predict(ctx, m.Deployment, instances)
 	if err != nil {
 		return nil, modelErr(err)
 	}
-	s.observe(p, id, len(instances), start)
 	return out, nil
 }
 
