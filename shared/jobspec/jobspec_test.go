@@ -240,6 +240,11 @@ func TestDecodeJSON(t *testing.T) {
 		{`{"dataset":"d","rows":10,"conditions":{"smoker":[1]}}`, "conditions.smoker", "conditions.smoker: must be a string, number or boolean"},
 		{`{"dataset":"d","rows":10,"colour":"red"}`, "colour", "colour: is not a known field"},
 		{`{"dataset":"d","rows":10`, "body", "body: is cut short; send a whole JSON object"},
+		{`{"dataset":"d","rows":10,"model_id":7}`, "model_id", "model_id: must be a string"},
+		{`{"dataset":"d","rows":10,"model_id":"m","model_version":0}`, "model_version", "model_version: must be an integer from 1 (a version of model_id's model), or left out for model_id itself"},
+		{`{"dataset":"d","rows":10,"model_version":2}`, "model_version", "model_version: needs model_id: the model whose version to pin"},
+		{`{"dataset":"d","rows":10,"model_categories":{"sex":["f","m"]}}`, "model_categories", "model_categories: needs model_id: the model whose categorical features they describe"},
+		{`{"dataset":"d","rows":10,"model_id":"m","model_categories":{"sex":"f"}}`, "model_categories", "model_categories: must be an object of feature: [categories in the model's code order]"},
 	}
 	for _, tt := range tests {
 		_, _, err := DecodeJSON(strings.NewReader(tt.body))
@@ -248,6 +253,10 @@ func TestDecodeJSON(t *testing.T) {
 	req, seedSet, err := DecodeJSON(strings.NewReader(`{"dataset":"d","rows":10,"conditions":{"age":30,"smoker":true}}`))
 	if err != nil || seedSet || req.Model != "tree" || req.Format != "csv" || req.Conditions["age"] != "30" || req.Conditions["smoker"] != "true" {
 		t.Errorf("DecodeJSON = %+v, %v, %v", req, seedSet, err)
+	}
+	req, _, err = DecodeJSON(strings.NewReader(`{"dataset":"d","rows":10,"model_id":"mdl_1","model_version":3,"model_categories":{"sex":["f","m"]}}`))
+	if err != nil || req.ModelID != "mdl_1" || req.ModelVersion != 3 || len(req.ModelCategories["sex"]) != 2 {
+		t.Errorf("DecodeJSON pinned model = %+v, %v", req, err)
 	}
 	// A body over the limit is not a field's fault: the caller sees why.
 	rec := httptest.NewRecorder()
