@@ -303,30 +303,17 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 	if err != nil {
 		return 0, fieldErr("body", "%s", errs.Message(err))
 	}
-	var cols []table.Column
-	for _, c := range in.Columns() {
-		cols = append(cols, table.Column{Name: c, Kind: table.String})
-	}
-	for i, n := range m.OutputNames() {
-		k := table.Float
-		if m.Outputs > 1 && i == m.Outputs {
-			k = table.Int
-		}
-		cols = append(cols, table.Column{Name: n, Kind: k})
-	}
+	cols := m.OutputColumns(in.Columns())
 	const batch = 1024
-	nf := len(m.Features)
-	var pending [][]string
-	x := make([]float64, 0, batch*nf)
-	pred := make([]float64, batch*m.Outputs)
+	sc := m.NewScorer(bind, batch)
 	var tw table.Writer
 	flush := func() error {
-		if len(pending) == 0 {
+		if sc.Len() == 0 {
 			return nil
 		}
 		// Over the rate: refuse before the answer starts, pace after.
 		for {
-			err := s.limitRows(p.Tenant, len(pending))
+			err := s.limitRows(p.Tenant, sc.Len())
 			if err == nil {
 				break
 			}
@@ -345,15 +332,9 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 				return err
 			}
 		}
-		if err := m.PredictBatch(x, pred[:len(pending)*m.Outputs]); err != nil {
+		if err := sc.Flush(tw.Write); err != nil {
 			return err
 		}
-		for i, r := range pending {
-			if err := tw.Write(m.FormatOutputs(pred[i*m.Outputs:(i+1)*m.Outputs], r)); err != nil {
-				return err
-			}
-		}
-		pending, x = pending[:0], x[:0]
 		return ctx.Err()
 	}
 	for {
@@ -365,12 +346,10 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 			return rows, fieldErr("body", "row %d: %v", rows+1, err)
 		}
 		rows++
-		x = x[:len(x)+nf]
-		if err := bind.Row(cells, x[len(x)-nf:], rows); err != nil {
+		if err := sc.Add(cells, rows); err != nil {
 			return rows, fieldErr("body", "%s", errs.Message(err))
 		}
-		pending = append(pending, append([]string(nil), cells...))
-		if len(pending) == batch {
+		if sc.Full() {
 			if err := flush(); err != nil {
 				return rows, err
 			}
