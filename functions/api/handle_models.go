@@ -21,51 +21,14 @@ import (
 // model is kept, rejected, for GET to show). Fields must come before the
 // file part.
 func (s *server) uploadModel(w http.ResponseWriter, r *http.Request) {
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" {
-		writeErr(w, r, &api.CodedError{Code: "unsupported_media_type", Kind: api.ErrUnsupported,
-			Msg: "send the model as multipart/form-data in the field \"file\" (curl -F dataset=ds_... -F file=@model.json)"})
-		return
-	}
-	tail := &tailReader{r: http.MaxBytesReader(w, r.Body, s.svc.Models.Limits.MaxBytes+maxJSONBody)}
-	r.Body = tail
-	mr, err := r.MultipartReader()
-	if err != nil {
-		writeErr(w, r, malformed(err))
-		return
-	}
-	fields := map[string]string{}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			if !tail.contains("--" + params["boundary"] + "--") {
-				writeErr(w, r, malformed(io.ErrUnexpectedEOF))
-				return
-			}
-			break
-		}
-		if err != nil {
-			writeErr(w, r, malformed(err))
-			return
-		}
-		switch part.FormName() {
-		case "dataset", "target":
-			b, err := io.ReadAll(io.LimitReader(part, 256))
-			if err != nil {
-				writeErr(w, r, malformed(err))
-				return
-			}
-			fields[part.FormName()] = strings.TrimSpace(string(b))
-			continue
-		case "file":
-		default:
-			continue
-		}
-		if part.FileName() == "" {
-			writeErr(w, r, &api.FieldError{Field: "file", Reason: "must be a file part with a file name"})
-			return
-		}
-		m, err := s.svc.UploadModel(r.Context(), principal(r), part.FileName(), fields["dataset"], fields["target"], partReader{part})
+	s.readUpload(w, r, uploadForm{
+		what:     "the model",
+		notMulti: "send the model as multipart/form-data in the field \"file\" (curl -F dataset=ds_... -F file=@model.json)",
+		fields:   []string{"dataset", "target"},
+		limit:    s.svc.Models.Limits.MaxBytes,
+		noName:   "must be a file part with a file name",
+	}, func(name string, fields map[string]string, body io.Reader) {
+		m, err := s.svc.UploadModel(r.Context(), principal(r), name, fields["dataset"], fields["target"], body)
 		if m == nil {
 			writeErr(w, r, err)
 			return
@@ -76,9 +39,7 @@ func (s *server) uploadModel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		web.WriteJSON(w, http.StatusCreated, api.ModelView(m))
-		return
-	}
-	writeErr(w, r, &api.FieldError{Field: "file", Reason: "is required: send the model in the multipart field \"file\""})
+	})
 }
 
 // listModels: GET /v1/models, newest first.
