@@ -24,8 +24,9 @@ func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
 	s.readUpload(w, r, uploadForm{
 		what:     "the table",
 		notMulti: "send the table as multipart/form-data in the field \"file\" (curl -F file=@table.csv), or use POST /v1/datasets/uploads",
-		limit:    s.svc.MaxUpload, tooLarge: s.svc.TooLargeUpload,
-		noName: "must be a file part with a file name (its extension gives the format)",
+		limit:    s.svc.MaxUpload,
+		tooLarge: s.svc.TooLargeUpload,
+		noName:   "must be a file part with a file name (its extension gives the format)",
 	}, func(name string, _ map[string]string, body io.Reader) {
 		d, err := s.svc.Upload(r.Context(), principal(r), name, body)
 		if err != nil {
