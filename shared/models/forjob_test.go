@@ -145,3 +145,32 @@ func TestEncryptedAtRest(t *testing.T) {
 		t.Errorf("load without the keyring: %v", err)
 	}
 }
+
+// TestUpdate: Update changes a record in one transaction and never
+// another tenant's, on every state driver (tenants of its own: the
+// Firestore emulator is shared by the package's tests).
+func TestUpdate(t *testing.T) {
+	for name, open := range statetest.Drivers() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := New(open(t), memblob.OpenBucket(nil))
+			id := "upd_" + name
+			if _, err := s.Begin(ctx, Upload{ID: id, Tenant: "t_upd", Name: "m.json"}, 100); err != nil {
+				t.Fatal(err)
+			}
+			m, err := s.Update(ctx, "t_upd", id, func(m *Model) { m.Received = 42 })
+			if err != nil || m.Received != 42 || m.Total != 100 || m.Status != Pending {
+				t.Fatalf("update: %+v %v", m, err)
+			}
+			if got, err := s.Get(ctx, "t_upd", id); err != nil || got.Received != 42 {
+				t.Errorf("stored %+v %v", got, err)
+			}
+			if _, err := s.Update(ctx, "t_upd2", id, func(m *Model) { m.Received = 7 }); errs.CodeOf(err) != errs.NotFound {
+				t.Errorf("another tenant's update: %v", err)
+			}
+			if _, err := s.Update(ctx, "t_upd", "nope_"+name, func(*Model) {}); errs.CodeOf(err) != errs.NotFound {
+				t.Errorf("update of a missing model: %v", err)
+			}
+		})
+	}
+}
