@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,24 +21,56 @@ import (
 // before the answer: 201 ready, or 400 invalid_dataset naming the row and
 // the column (the dataset is kept, invalid, for GET to show).
 func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
+	s.readUpload(w, r, uploadForm{
+		what:     "the table",
+		notMulti: "send the table as multipart/form-data in the field \"file\" (curl -F file=@table.csv), or use POST /v1/datasets/uploads",
+		limit:    s.svc.MaxUpload,
+		tooLarge: s.svc.TooLargeUpload,
+		noName:   "must be a file part with a file name (its extension gives the format)",
+	}, func(name string, _ map[string]string, body io.Reader) {
+		d, err := s.svc.Upload(r.Context(), principal(r), name, body)
+		if err != nil {
+			writeErr(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/v1/datasets/"+d.ID)
+		web.WriteJSON(w, http.StatusCreated, api.DatasetView(d))
+	})
+}
+
+// uploadForm describes a multipart upload: a file in the field "file",
+// optionally after short text fields.
+type uploadForm struct {
+	what     string   // "the table", "the model": in messages
+	notMulti string   // the 415 message
+	fields   []string // text fields read before the file
+	limit    int64    // the file's limit (the body may hold maxJSONBody more)
+	tooLarge func() error
+	noName   string // why a file part needs a file name
+}
+
+// readUpload reads a multipart/form-data upload (datasets and models
+// alike): the form's text fields, then the file part, streamed to file;
+// every error before the file is answered here. A body cut short — even
+// inside a part's header, which mime/multipart answers with a bare EOF —
+// is told from a complete one by its closing boundary.
+func (s *server) readUpload(w http.ResponseWriter, r *http.Request, f uploadForm, file func(name string, fields map[string]string, body io.Reader)) {
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
-		writeErr(w, r, &api.CodedError{Code: "unsupported_media_type", Kind: api.ErrUnsupported,
-			Msg: "send the table as multipart/form-data in the field \"file\" (curl -F file=@table.csv), or use POST /v1/datasets/uploads"})
+		writeErr(w, r, &api.CodedError{Code: "unsupported_media_type", Kind: api.ErrUnsupported, Msg: f.notMulti})
 		return
 	}
-	tail := &tailReader{r: http.MaxBytesReader(w, r.Body, s.svc.MaxUpload+maxJSONBody)}
+	tail := &tailReader{r: http.MaxBytesReader(w, r.Body, f.limit+maxJSONBody)}
 	r.Body = tail
 	mr, err := r.MultipartReader()
 	if err != nil {
 		writeErr(w, r, malformed(err))
 		return
 	}
+	fields := map[string]string{}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			// The closing boundary, or a body cut inside a part's header
-			// (which mime/multipart also answers with a bare EOF).
 			if !tail.contains("--" + params["boundary"] + "--") {
 				writeErr(w, r, malformed(io.ErrUnexpectedEOF))
 				return
@@ -46,30 +79,33 @@ func (s *server) uploadDataset(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				writeErr(w, r, s.svc.TooLargeUpload())
+			if errors.As(err, &mbe) && f.tooLarge != nil {
+				writeErr(w, r, f.tooLarge())
 				return
 			}
 			writeErr(w, r, malformed(err))
 			return
 		}
+		if slices.Contains(f.fields, part.FormName()) {
+			b, err := io.ReadAll(io.LimitReader(part, 256))
+			if err != nil {
+				writeErr(w, r, malformed(err))
+				return
+			}
+			fields[part.FormName()] = strings.TrimSpace(string(b))
+			continue
+		}
 		if part.FormName() != "file" {
 			continue
 		}
 		if part.FileName() == "" {
-			writeErr(w, r, &api.FieldError{Field: "file", Reason: "must be a file part with a file name (its extension gives the format)"})
+			writeErr(w, r, &api.FieldError{Field: "file", Reason: f.noName})
 			return
 		}
-		d, err := s.svc.Upload(r.Context(), principal(r), part.FileName(), partReader{part})
-		if err != nil {
-			writeErr(w, r, err)
-			return
-		}
-		w.Header().Set("Location", "/v1/datasets/"+d.ID)
-		web.WriteJSON(w, http.StatusCreated, api.DatasetView(d))
+		file(part.FileName(), fields, partReader{part})
 		return
 	}
-	writeErr(w, r, &api.FieldError{Field: "file", Reason: "is required: send the table in the multipart field \"file\""})
+	writeErr(w, r, &api.FieldError{Field: "file", Reason: "is required: send " + f.what + " in the multipart field \"file\""})
 }
 
 // malformed is the 400 of a multipart body that cannot be parsed.
@@ -149,19 +185,11 @@ func (s *server) beginUpload(w http.ResponseWriter, r *http.Request) {
 // chunk that completes the file is joined, validated and answered 200 with
 // the dataset (or 400 invalid_dataset).
 func (s *server) putContent(w http.ResponseWriter, r *http.Request) {
-	cr, err := api.ParseContentRange(r.Header.Get("Content-Range"))
+	cr, err := contentRange(w, r, s.svc.MaxResumable)
 	if err != nil {
 		writeErr(w, r, err)
 		return
 	}
-	if !cr.Whole && !cr.Query {
-		if r.ContentLength >= 0 && r.ContentLength != cr.End+1-cr.Start {
-			writeErr(w, r, &api.CodedError{Code: "invalid_request", Kind: api.ErrInvalid, Details: map[string]any{"header": "Content-Range"},
-				Msg: fmt.Sprintf("Content-Length %d differs from the %d bytes of Content-Range %s", r.ContentLength, cr.End+1-cr.Start, r.Header.Get("Content-Range"))})
-			return
-		}
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.svc.MaxResumable+1)
 	pr, err := s.svc.PutContent(r.Context(), principal(r), r.PathValue("id"), cr, partReader{r.Body})
 	if err != nil {
 		writeErr(w, r, err)
@@ -176,6 +204,24 @@ func (s *server) putContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, api.DatasetView(pr.Dataset))
+}
+
+// contentRange reads the Content-Range of one PUT of a resumable upload
+// (datasets and models alike), checks it against Content-Length, and bounds
+// the body to max bytes.
+func contentRange(w http.ResponseWriter, r *http.Request, max int64) (api.ContentRange, error) {
+	cr, err := api.ParseContentRange(r.Header.Get("Content-Range"))
+	if err != nil {
+		return cr, err
+	}
+	if !cr.Whole && !cr.Query {
+		if r.ContentLength >= 0 && r.ContentLength != cr.End+1-cr.Start {
+			return cr, &api.CodedError{Code: "invalid_request", Kind: api.ErrInvalid, Details: map[string]any{"header": "Content-Range"},
+				Msg: fmt.Sprintf("Content-Length %d differs from the %d bytes of Content-Range %s", r.ContentLength, cr.End+1-cr.Start, r.Header.Get("Content-Range"))}
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max+1)
+	return cr, nil
 }
 
 // completeUpload: POST /v1/datasets/{id}/complete.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -20,51 +21,14 @@ import (
 // model is kept, rejected, for GET to show). Fields must come before the
 // file part.
 func (s *server) uploadModel(w http.ResponseWriter, r *http.Request) {
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" {
-		writeErr(w, r, &api.CodedError{Code: "unsupported_media_type", Kind: api.ErrUnsupported,
-			Msg: "send the model as multipart/form-data in the field \"file\" (curl -F dataset=ds_... -F file=@model.json)"})
-		return
-	}
-	tail := &tailReader{r: http.MaxBytesReader(w, r.Body, s.svc.Models.Limits.MaxBytes+maxJSONBody)}
-	r.Body = tail
-	mr, err := r.MultipartReader()
-	if err != nil {
-		writeErr(w, r, malformed(err))
-		return
-	}
-	fields := map[string]string{}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			if !tail.contains("--" + params["boundary"] + "--") {
-				writeErr(w, r, malformed(io.ErrUnexpectedEOF))
-				return
-			}
-			break
-		}
-		if err != nil {
-			writeErr(w, r, malformed(err))
-			return
-		}
-		switch part.FormName() {
-		case "dataset", "target":
-			b, err := io.ReadAll(io.LimitReader(part, 256))
-			if err != nil {
-				writeErr(w, r, malformed(err))
-				return
-			}
-			fields[part.FormName()] = strings.TrimSpace(string(b))
-			continue
-		case "file":
-		default:
-			continue
-		}
-		if part.FileName() == "" {
-			writeErr(w, r, &api.FieldError{Field: "file", Reason: "must be a file part with a file name"})
-			return
-		}
-		m, err := s.svc.UploadModel(r.Context(), principal(r), part.FileName(), fields["dataset"], fields["target"], partReader{part})
+	s.readUpload(w, r, uploadForm{
+		what:     "the model",
+		notMulti: "send the model as multipart/form-data in the field \"file\" (curl -F dataset=ds_... -F file=@model.json)",
+		fields:   []string{"dataset", "target"},
+		limit:    s.svc.Models.Limits.MaxBytes,
+		noName:   "must be a file part with a file name",
+	}, func(name string, fields map[string]string, body io.Reader) {
+		m, err := s.svc.UploadModel(r.Context(), principal(r), name, fields["dataset"], fields["target"], body)
 		if m == nil {
 			writeErr(w, r, err)
 			return
@@ -75,9 +39,7 @@ func (s *server) uploadModel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		web.WriteJSON(w, http.StatusCreated, api.ModelView(m))
-		return
-	}
-	writeErr(w, r, &api.FieldError{Field: "file", Reason: "is required: send the model in the multipart field \"file\""})
+	})
 }
 
 // listModels: GET /v1/models, newest first.
@@ -222,4 +184,89 @@ func writeModelErr(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(ra))
 	}
 	writeErr(w, r, err)
+}
+
+// getModelTest: GET /v1/jobs/{id}/model-test[?format=html], the test of
+// the custom model pinned to the job (model_id), streamed like the report.
+func (s *server) getModelTest(w http.ResponseWriter, r *http.Request) {
+	format := r.URL.Query().Get("format")
+	ctype := "application/json"
+	switch format {
+	case "", "json":
+		format = "json"
+	case "html":
+		ctype = "text/html; charset=utf-8"
+		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+	default:
+		writeErr(w, r, &api.FieldError{Field: "format", Reason: "must be json or html"})
+		return
+	}
+	b, key, err := s.svc.ModelTestKey(r.Context(), principal(r), r.PathValue("id"), format)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	s.stream(w, r, b, key, ctype, "")
+}
+
+// beginModelUpload: POST /v1/models/uploads {"name":"churn.json","size":N,
+// "dataset":"ds_…","target":"churned"} → a pending model version and the
+// resumable upload URL to send its bytes to (the protocol of
+// POST /v1/datasets/uploads).
+func (s *server) beginModelUpload(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name    string `json:"name"`
+		Size    int64  `json:"size"`
+		Dataset string `json:"dataset"`
+		Target  string `json:"target"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	base := baseURL(r)
+	up, err := s.svc.BeginModelUpload(r.Context(), principal(r), body.Name, body.Dataset, body.Target, body.Size, func(id string) string {
+		return base + "/v1/models/" + id + "/content"
+	})
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/models/"+up.Model.ID)
+	web.WriteJSON(w, http.StatusCreated, up)
+}
+
+// putModelContent: PUT /v1/models/{id}/content, the model's bytes, whole
+// or one chunk with Content-Range, answered as PUT /v1/datasets/{id}/content
+// is: 308 with Range while bytes are missing, 200 with the validated model
+// (or 400 model_rejected) once the last one is in.
+func (s *server) putModelContent(w http.ResponseWriter, r *http.Request) {
+	cr, err := contentRange(w, r, s.svc.Models.Limits.MaxBytes)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	m, received, done, err := s.svc.PutModelContent(r.Context(), principal(r), r.PathValue("id"), cr, partReader{r.Body})
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	if !done {
+		if received > 0 {
+			w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", received-1))
+		}
+		web.WriteJSON(w, http.StatusPermanentRedirect, api.ModelView(m))
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, api.ModelView(m))
+}
+
+// completeModelUpload: POST /v1/models/{id}/complete.
+func (s *server) completeModelUpload(w http.ResponseWriter, r *http.Request) {
+	m, err := s.svc.CompleteModelUpload(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, api.ModelView(m))
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"os"
 	"path/filepath"
@@ -132,6 +133,7 @@ func exerciseModels(t *testing.T, f *fixture, admin, reader, ds string) {
 		t.Errorf("predict missing feature: %d %s", r.status, r.body)
 	}
 	testModelOnJob(t, f, admin, id)
+	exerciseModelUploads(t, f, admin)
 	if r := f.do(req{method: "DELETE", path: "/v1/models/" + id, key: admin}); r.status != 204 {
 		t.Errorf("delete: %d %s", r.status, r.body)
 	}
@@ -281,5 +283,40 @@ func TestPredictRateLimit(t *testing.T) {
 	key2, id2 := upload("t2")
 	if r := f.do(req{method: "POST", path: "/v1/models/" + id2 + ":predict", key: key2, body: rows(5)}); r.status != 200 {
 		t.Errorf("other tenant: %d %s", r.status, r.body)
+	}
+}
+
+// exerciseModelUploads runs the resumable model upload routes and the
+// model-test route through f (TestResumableModelUpload covers the
+// protocol; here every answer meets the OpenAPI document).
+func exerciseModelUploads(t *testing.T, f *fixture, admin string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(ensembleData, "xgb_insurance_regression.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.do(req{method: "POST", path: "/v1/models/uploads", key: admin, body: map[string]any{"name": "charges.json", "size": len(data), "target": "charges"}})
+	if r.status != 201 {
+		t.Fatalf("begin model upload: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["model"].(map[string]any)["id"].(string)
+	path := "/v1/models/" + id + "/content"
+	octet := func(cr string) map[string]string {
+		return map[string]string{"Content-Range": cr, "Content-Type": "application/octet-stream"}
+	}
+	if r := f.do(req{method: "PUT", path: path, key: admin, header: octet(fmt.Sprintf("bytes */%d", len(data)))}); r.status != 308 || r.header.Get("Range") != "" {
+		t.Errorf("query an empty upload: %d %v %s", r.status, r.header, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + "/complete", key: admin}); r.status != 409 || r.errCode(t) != "upload_missing" {
+		t.Errorf("complete before any byte: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "PUT", path: path, key: admin, body: data, header: octet(fmt.Sprintf("bytes 0-%d/%d", len(data)-1, len(data)))}); r.status != 200 || r.json(t)["status"] != "ready" {
+		t.Errorf("the whole model as its one chunk: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "POST", path: "/v1/models/" + id + "/complete", key: admin}); r.status != 200 || r.json(t)["status"] != "ready" {
+		t.Errorf("complete a ready model: %d %s", r.status, r.body)
+	}
+	if r := f.do(req{method: "GET", path: "/v1/jobs/job_nope/model-test", key: admin}); r.status != 404 {
+		t.Errorf("model test of an unknown job: %d %s", r.status, r.body)
 	}
 }

@@ -10,14 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
-
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/keyring"
-	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -141,32 +137,7 @@ func (s *Service) TooLargeUpload() error { return s.tooLarge(s.MaxUpload, "POST 
 // table; encrypted with the tenant's streaming keyset when the tenant chose
 // to encrypt its data (n counts the table's bytes either way).
 func (s *Service) putObject(ctx context.Context, tenant, key string, r io.Reader, limit int64, route string) (int64, error) {
-	ring, err := s.ring(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	err = objects.Put(ctx, s.Bucket, key, func(w io.Writer) error {
-		ow, err := ring.ObjectWriter(ctx, tenant, w)
-		if err != nil {
-			return err
-		}
-		n, err = io.Copy(ow, io.LimitReader(r, limit+1))
-		if err != nil {
-			return err
-		}
-		if n > limit {
-			return s.tooLarge(limit, route)
-		}
-		if n == 0 {
-			return fieldErr("file", "is empty")
-		}
-		return ow.Close()
-	}, nil)
-	if err != nil {
-		return 0, s.bodyErr(err, limit, route)
-	}
-	return n, nil
+	return s.putObjectLimit(ctx, tenant, key, r, limit, route, func() error { return s.tooLarge(limit, route) })
 }
 
 // bodyErr classifies a failure to store a request body: a coded or field
@@ -275,27 +246,8 @@ func (s *Service) BeginUpload(ctx context.Context, p *apikeys.Principal, name st
 	}
 	up := &Upload{Dataset: DatasetView(d), Method: http.MethodPut, Protocol: "resumable", ChunkSize: DefaultChunkSize,
 		MaxBytes: s.MaxResumable, ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
-	if s.Sessions != nil {
-		url, err := s.Sessions.StartSession(ctx, d.Key, size, contentTypeOf(format))
-		switch {
-		case err == nil:
-			up.URL = url
-			up.ExpiresAt = s.Now().UTC().Add(7 * 24 * time.Hour).Truncate(time.Second) // Cloud Storage's session lifetime
-			return up, nil
-		case gcerrors.Code(err) != gcerrors.Unimplemented:
-			return nil, unavailable("starting the upload session failed", err)
-		}
-	}
-	// Stores without sessions that sign URLs (S3, Azure): one signed PUT.
-	url, err := s.Bucket.SignedURL(ctx, d.Key, &blob.SignedURLOptions{Method: http.MethodPut, Expiry: s.URLExpiry, EnforceAbsentContentType: true})
-	switch {
-	case err == nil:
-		up.URL, up.Protocol, up.ChunkSize = url, "put", 0
-	case gcerrors.Code(err) == gcerrors.Unimplemented:
-		up.URL = localURL(id)
-		up.Headers = map[string]string{"Authorization": "Bearer <your API key>"}
-	default:
-		return nil, unavailable("signing the upload URL failed", err)
+	if err := s.uploadTarget(ctx, up, d.Key, size, contentTypeOf(format), localURL(id)); err != nil {
+		return nil, err
 	}
 	return up, nil
 }
@@ -366,136 +318,75 @@ type Progress struct {
 	Done     bool
 }
 
-// PutContent stores bytes of a pending dataset through the API (the local
-// stand-in for a Cloud Storage resumable session), following the same
-// protocol: a chunk must start at or before the bytes received so far (a
-// retried chunk is accepted and its known part skipped), chunks are kept
-// as objects of their own, never in memory, and the chunk that completes
-// the total joins them into the dataset's object and validates it. A PUT
-// without Content-Range is the whole file.
-func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id string, cr ContentRange, r io.Reader) (*Progress, error) {
-	d, err := s.Datasets.Get(ctx, p.Tenant, id)
-	if err != nil {
-		return nil, err
+// datasetUploads plugs datasets into the resumable upload protocol
+// (resumable.go).
+func (s *Service) datasetUploads() *resumableKind {
+	view := func(d *datasets.Dataset) *session {
+		st := sessDone
+		switch d.Status {
+		case datasets.Pending:
+			st = sessPending
+		case datasets.Validating:
+			st = sessValidating
+		case datasets.Invalid:
+			st = sessRefused
+		}
+		return &session{ID: d.ID, Tenant: d.Tenant, Key: d.Key, ContentType: contentTypeOf(d.Format), State: st,
+			Received: d.Received, Total: d.Total, Size: d.Size, rec: d}
 	}
-	if d.Status != datasets.Pending && d.Received == 0 {
-		return nil, &CodedError{Code: "dataset_complete", Kind: ErrConflict,
-			Msg: fmt.Sprintf("dataset %s is already %s; upload a new dataset instead", id, d.Status)}
-	}
-	if d.Status != datasets.Pending {
-		// Every byte is in: a retried last chunk gets the same answer.
-		if d.Status == datasets.Validating {
-			d, err = s.finish(ctx, p, d, "session")
+	return &resumableKind{noun: "dataset", what: "table", limit: s.MaxResumable,
+		get: func(ctx context.Context, tenant, id string) (*session, error) {
+			d, err := s.Datasets.Get(ctx, tenant, id)
 			if err != nil {
 				return nil, err
 			}
-		}
-		if d.Status == datasets.Invalid {
-			return nil, InvalidDataset(d)
-		}
-		return &Progress{Dataset: d, Received: d.Size, Done: true}, nil
+			return view(d), nil
+		},
+		received: func(ctx context.Context, tenant, id string, start, end, total int64) (*session, error) {
+			d, err := s.Datasets.Update(ctx, tenant, id, func(d *datasets.Dataset) error {
+				if d.Status == datasets.Pending && d.Received == start {
+					d.Received = end + 1
+				}
+				if total >= 0 {
+					d.Total = total
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			return view(d), nil
+		},
+		stored: func(ctx context.Context, ss *session, size int64) error {
+			d := ss.rec.(*datasets.Dataset)
+			d.Received, d.Total, d.Size, d.Status = ss.Received, ss.Total, size, datasets.Validating
+			return s.Datasets.Set(ctx, d)
+		},
+		finish: func(ctx context.Context, p *apikeys.Principal, ss *session) (*session, error) {
+			d, err := s.finish(ctx, p, ss.rec.(*datasets.Dataset), "session")
+			if d == nil {
+				return nil, err
+			}
+			return view(d), err
+		},
+		chunkPrefix: datasets.ChunkPrefix, chunkKey: datasets.ChunkKey,
 	}
-	if cr.Whole {
-		if d.Received > 0 {
-			return nil, &CodedError{Code: "upload_in_progress", Kind: ErrConflict, Details: map[string]any{"received": d.Received},
-				Msg: fmt.Sprintf("%d bytes of this upload are stored: send the rest with Content-Range: bytes %d-END/TOTAL", d.Received, d.Received)}
-		}
-		limit := s.MaxResumable
-		if d.Total > 0 {
-			limit = min(limit, d.Total)
-		}
-		if d.Size, err = s.putObject(ctx, d.Tenant, d.Key, r, limit, "this upload session"); err != nil {
-			return nil, err
-		}
-		if d.Total > 0 && d.Size != d.Total {
-			_ = s.Bucket.Delete(ctx, d.Key)
-			return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid,
-				Msg: fmt.Sprintf("the file has %d bytes, but the upload was declared with %d: nothing was kept; send the whole file again", d.Size, d.Total)}
-		}
-		d.Received, d.Total = d.Size, d.Size
-		return s.complete(ctx, p, d)
-	}
-	limit := s.MaxResumable
-	if cr.Total > limit || cr.End >= limit || d.Total > 0 && cr.End >= d.Total {
-		if d.Total > 0 && d.Total <= limit {
-			limit = d.Total
-		}
-		return nil, s.tooLarge(limit, "this upload session")
-	}
-	if g := s.granularity(); !cr.Query && (cr.End+1)%g != 0 && cr.End+1 != cr.Total && (d.Total == 0 || cr.End+1 != d.Total) {
-		return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Details: map[string]any{"header": "Content-Range"},
-			Msg: fmt.Sprintf("every chunk but the last must end on a multiple of %s (this one ends at byte %d): send chunks of a multiple of %s, e.g. %s, as Cloud Storage requires; state the total (bytes START-END/TOTAL) with the last one",
-				errs.Size(g), cr.End, errs.Size(g), errs.Size(DefaultChunkSize))}
-	}
-	if cr.Total >= 0 && d.Total > 0 && cr.Total != d.Total {
-		return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Details: map[string]any{"header": "Content-Range"},
-			Msg: fmt.Sprintf("Content-Range says the file has %d bytes, but the upload was declared with %d", cr.Total, d.Total)}
-	}
-	if cr.Total >= 0 && cr.Total < d.Received {
-		return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Details: map[string]any{"header": "Content-Range"},
-			Msg: fmt.Sprintf("Content-Range says the file has %d bytes, but %d are stored already", cr.Total, d.Received)}
-	}
-	if cr.Query {
-		if cr.Total >= 0 && cr.Total == d.Received && d.Received > 0 {
-			d.Total = cr.Total
-			return s.complete(ctx, p, d)
-		}
-		return &Progress{Dataset: d, Received: d.Received}, nil
-	}
-	if cr.Start > d.Received {
-		return nil, &CodedError{Code: "upload_offset_mismatch", Kind: ErrConflict,
-			Details: map[string]any{"received": d.Received, "start": cr.Start},
-			Msg: fmt.Sprintf("this chunk starts at byte %d but only %d bytes are stored: chunks must arrive in order; send the one that starts at byte %d (Content-Range: bytes %d-END/TOTAL)",
-				cr.Start, d.Received, d.Received, d.Received)}
-	}
-	if cr.End < d.Received {
-		// A retry of a chunk that is stored already: its bytes are known.
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			return nil, s.bodyErr(err, limit, "this upload session")
-		}
-		return s.progress(ctx, p, d, cr)
-	}
-	// Skip the part of a retried chunk that is stored already, then store
-	// the rest as a chunk object of its own.
-	start := d.Received
-	if skip := start - cr.Start; skip > 0 {
-		if n, err := io.CopyN(io.Discard, r, skip); err != nil {
-			return nil, s.chunkShort(err, cr.Start+n, cr)
-		}
-	}
-	want := cr.End + 1 - start
-	err = objects.Put(ctx, s.Bucket, datasets.ChunkKey(d.Tenant, d.ID, start, cr.End), func(w io.Writer) error {
-		n, err := io.Copy(w, io.LimitReader(r, want))
-		if err != nil {
-			return err
-		}
-		if n < want {
-			return s.chunkShort(io.ErrUnexpectedEOF, start+n, cr)
-		}
-		// More bytes than the range says: refuse rather than guess.
-		var one [1]byte
-		if m, _ := r.Read(one[:]); m > 0 {
-			return &CodedError{Code: "invalid_request", Kind: ErrInvalid, Details: map[string]any{"header": "Content-Range"},
-				Msg: fmt.Sprintf("the chunk has more bytes than Content-Range bytes %d-%d says (%d)", cr.Start, cr.End, cr.End+1-cr.Start)}
-		}
-		return nil
-	}, &blob.WriterOptions{ContentType: "application/octet-stream"})
+}
+
+// PutContent stores bytes of a pending dataset through the API (the local
+// stand-in for a Cloud Storage resumable session; see putChunk). A PUT
+// without Content-Range is the whole file.
+func (s *Service) PutContent(ctx context.Context, p *apikeys.Principal, id string, cr ContentRange, r io.Reader) (*Progress, error) {
+	k := s.datasetUploads()
+	ss, err := s.putChunk(ctx, p, k, id, cr, r)
 	if err != nil {
-		return nil, s.bodyErr(err, limit, "this upload session")
-	}
-	// Record the chunk unless a concurrent retry did.
-	if d, err = s.Datasets.Update(ctx, d.Tenant, d.ID, func(d *datasets.Dataset) error {
-		if d.Status == datasets.Pending && d.Received == start {
-			d.Received = cr.End + 1
-		}
-		if cr.Total >= 0 {
-			d.Total = cr.Total
-		}
-		return nil
-	}); err != nil {
 		return nil, err
 	}
-	return s.progress(ctx, p, d, cr)
+	d := ss.rec.(*datasets.Dataset)
+	if ss.State == sessPending {
+		return &Progress{Dataset: d, Received: ss.Received}, nil
+	}
+	return &Progress{Dataset: d, Received: d.Size, Done: true}, nil
 }
 
 // granularity is ChunkGranularity or its default.
@@ -516,149 +407,16 @@ func (s *Service) chunkShort(err error, at int64, cr ContentRange) error {
 		Msg: fmt.Sprintf("the chunk ended at byte %d, before the end of Content-Range bytes %d-%d: nothing of it was kept; send it again", at, cr.Start, cr.End)}
 }
 
-// progress answers a stored chunk: done (joined and validated) once the
-// total is received.
-func (s *Service) progress(ctx context.Context, p *apikeys.Principal, d *datasets.Dataset, cr ContentRange) (*Progress, error) {
-	if d.Status == datasets.Pending && d.Total > 0 && d.Received == d.Total {
-		return s.complete(ctx, p, d)
-	}
-	if d.Status != datasets.Pending {
-		return s.PutContent(ctx, p, d.ID, ContentRange{Query: true, Total: -1}, nil)
-	}
-	return &Progress{Dataset: d, Received: d.Received}, nil
-}
-
-// complete joins the chunks of a fully received upload into the dataset's
-// object (streaming, chunk by chunk), removes them, and validates it.
-func (s *Service) complete(ctx context.Context, p *apikeys.Principal, d *datasets.Dataset) (*Progress, error) {
-	if err := s.join(ctx, d); err != nil {
-		return nil, err
-	}
-	d.Size, d.Status = d.Received, datasets.Validating
-	if err := s.Datasets.Set(ctx, d); err != nil {
-		return nil, err
-	}
-	s.dropChunks(ctx, d)
-	d, err := s.finish(ctx, p, d, "session")
-	if err != nil {
-		return nil, err
-	}
-	return &Progress{Dataset: d, Received: d.Size, Done: true}, nil
-}
-
-// join concatenates the chunk objects in byte order into the dataset's
-// object. Chunks that a concurrent retry stored twice overlap; each byte
-// is copied once.
-func (s *Service) join(ctx context.Context, d *datasets.Dataset) error {
-	it := s.Bucket.List(&blob.ListOptions{Prefix: datasets.ChunkPrefix(d.Tenant, d.ID)})
-	var chunks [][2]int64
-	var keys []string
-	for {
-		obj, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return unavailable("reading the uploaded chunks failed", err)
-		}
-		var a, b int64
-		base := obj.Key[strings.LastIndexByte(obj.Key, '/')+1:]
-		if _, err := fmt.Sscanf(base, "%d-%d", &a, &b); err != nil {
-			continue
-		}
-		chunks, keys = append(chunks, [2]int64{a, b}), append(keys, obj.Key)
-	}
-	if len(chunks) == 0 && d.Received > 0 {
-		// Joined already by an earlier attempt that did not record it.
-		if ok, err := objects.Exists(ctx, s.Bucket, d.Key); err == nil && ok {
-			return nil
-		}
-	}
-	err := objects.Put(ctx, s.Bucket, d.Key, func(w io.Writer) error {
-		var pos int64
-		for i, c := range chunks {
-			if c[1] < pos {
-				continue
-			}
-			if c[0] > pos {
-				return fmt.Errorf("upload of dataset %s: bytes %d-%d are missing", d.ID, pos, c[0]-1)
-			}
-			r, err := s.Bucket.NewRangeReader(ctx, keys[i], pos-c[0], -1, nil)
-			if err != nil {
-				return err
-			}
-			n, err := io.Copy(w, r)
-			r.Close()
-			if err != nil {
-				return err
-			}
-			pos += n
-		}
-		if pos != d.Received {
-			return fmt.Errorf("upload of dataset %s: joined %d bytes, want %d", d.ID, pos, d.Received)
-		}
-		return nil
-	}, &blob.WriterOptions{ContentType: contentTypeOf(d.Format)})
-	if err != nil {
-		return unavailable("joining the uploaded chunks failed", err)
-	}
-	return nil
-}
-
-// dropChunks deletes the chunk objects of a joined upload; a failure only
-// leaves garbage under the dataset's prefix, so it is not returned.
-func (s *Service) dropChunks(ctx context.Context, d *datasets.Dataset) {
-	it := s.Bucket.List(&blob.ListOptions{Prefix: datasets.ChunkPrefix(d.Tenant, d.ID)})
-	for {
-		obj, err := it.Next(ctx)
-		if err != nil {
-			return
-		}
-		_ = s.Bucket.Delete(ctx, obj.Key)
-	}
-}
-
 // CompleteUpload validates a dataset once all its bytes are stored (sent to
 // an upload session or through PutContent) and marks it ready or invalid.
 // Completing a ready dataset returns it unchanged; an invalid one answers
 // its invalid_dataset error again.
 func (s *Service) CompleteUpload(ctx context.Context, p *apikeys.Principal, id string) (*datasets.Dataset, error) {
-	d, err := s.Datasets.Get(ctx, p.Tenant, id)
-	if err != nil {
+	ss, err := s.completeUploadOf(ctx, p, s.datasetUploads(), id)
+	if ss == nil {
 		return nil, err
 	}
-	if d.Status != datasets.Pending {
-		return s.finish(ctx, p, d, "session")
-	}
-	switch {
-	case d.Received > 0 && d.Total == 0:
-		return nil, &CodedError{Code: "upload_incomplete", Kind: ErrConflict, Details: map[string]any{"received": d.Received},
-			Msg: fmt.Sprintf("%d bytes of dataset %s are stored and its total is not known yet: send the rest (Content-Range: bytes %d-END/TOTAL), or, if that was all, PUT an empty body with Content-Range: bytes */%d",
-				d.Received, id, d.Received, d.Received)}
-	case d.Received > 0 && d.Received < d.Total:
-		return nil, &CodedError{Code: "upload_incomplete", Kind: ErrConflict, Details: map[string]any{"received": d.Received},
-			Msg: fmt.Sprintf("%d of the %d bytes of dataset %s are stored: send the rest (Content-Range: bytes %d-END/%d) first", d.Received, d.Total, id, d.Received, d.Total)}
-	}
-	attrs, err := s.Bucket.Attributes(ctx, d.Key)
-	if gcerrors.Code(err) == gcerrors.NotFound {
-		return nil, &CodedError{Code: "upload_missing", Kind: ErrConflict,
-			Msg: fmt.Sprintf("nothing was uploaded for dataset %s yet: PUT the file to its upload_url first", id)}
-	}
-	if err != nil {
-		return nil, unavailable("reading the upload failed", err)
-	}
-	if attrs.Size > s.MaxResumable {
-		_ = s.Bucket.Delete(ctx, d.Key)
-		return nil, s.tooLarge(s.MaxResumable, "an upload session")
-	}
-	if attrs.Size == 0 {
-		return nil, &CodedError{Code: "upload_missing", Kind: ErrConflict, Msg: fmt.Sprintf("the upload of dataset %s is empty", id)}
-	}
-	d.Size, d.Status = attrs.Size, datasets.Validating
-	if err := s.Datasets.Set(ctx, d); err != nil {
-		return nil, err
-	}
-	return s.finish(ctx, p, d, "session")
+	return ss.rec.(*datasets.Dataset), err
 }
 
 // ring returns the tenants' keyring, nil when none is configured.

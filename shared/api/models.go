@@ -3,10 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"synthos.dev/synthos/shared/ensemble"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/modelcheck"
 	"synthos.dev/synthos/shared/modeleval"
 	"synthos.dev/synthos/shared/models"
@@ -45,7 +49,9 @@ type Model struct {
 	Findings  []modelcheck.Finding   `json:"findings,omitempty"`
 	// Deployment is where the model runs on Vertex AI (serving vertex_ai).
 	Deployment *vertex.Deployment `json:"deployment,omitempty"`
-	CreatedAt  time.Time          `json:"created_at"`
+	// Received is how many bytes of a pending upload the API has stored.
+	Received  int64     `json:"received,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Serving modes a Model reports.
@@ -67,6 +73,9 @@ func ModelView(m *models.Model) Model {
 	v := Model{ID: m.ID, Name: m.Name, Version: m.Version, Size: m.Size, Status: m.Status, Reason: m.Reason,
 		Framework: m.Framework, Format: m.Format, Task: m.Task, Inputs: m.Inputs, Dataset: m.Dataset,
 		Target: m.Target, Match: m.Match, Findings: m.Findings, CreatedAt: m.CreatedAt, Serving: ServingStoreOnly}
+	if m.Status == models.Pending {
+		v.Received = m.Received
+	}
 	switch {
 	case m.Servable:
 		v.Serving = ServingInProcess
@@ -103,6 +112,10 @@ func (s *Service) models() *models.Store {
 	s.modelsOnce.Do(func() {
 		if s.Models == nil {
 			s.Models = models.New(s.State, s.Bucket)
+		}
+		if s.Models.Keys == nil {
+			// Models are encrypted at rest like the tenant's datasets.
+			s.Models.Keys = s.Keyring
 		}
 	})
 	return s.Models
@@ -197,11 +210,13 @@ const MaxPredictRows = 10000
 // strings for categories as codes, null for missing). Each answer row is
 // the outputs named by the model's OutputNames.
 func (s *Service) PredictRows(ctx context.Context, p *apikeys.Principal, id string, rows []map[string]any) (names []string, out [][]float64, err error) {
-	start := time.Now()
+	start, framework := time.Now(), ""
+	defer func() { s.observe(ctx, p, id, framework, "json", len(rows), start, err) }()
 	m, err := s.loadModel(ctx, p, id)
 	if err != nil {
 		return nil, nil, err
 	}
+	framework = m.Framework
 	if len(rows) == 0 || len(rows) > MaxPredictRows {
 		return nil, nil, fieldErr("rows", "must hold 1 to %d rows (send larger batches as a CSV, JSON Lines or Parquet body)", MaxPredictRows)
 	}
@@ -238,13 +253,32 @@ func (s *Service) PredictRows(ctx context.Context, p *apikeys.Principal, id stri
 	for i := range out {
 		out[i] = flat[i*m.Outputs : (i+1)*m.Outputs]
 	}
-	s.observe(p, id, len(rows), start)
 	return m.OutputNames(), out, nil
 }
 
-func (s *Service) observe(p *apikeys.Principal, id string, rows int, start time.Time) {
-	if s.PredictObserver != nil {
-		s.PredictObserver(p.Tenant, id, rows, time.Since(start))
+// observe records one prediction request in the metrics
+// (metrics.Recorder.Prediction: latency by framework, mode and outcome,
+// never the tenant or the model) and tells PredictObserver of a success.
+func (s *Service) observe(ctx context.Context, p *apikeys.Principal, id, framework, mode string, rows int, start time.Time, err error) {
+	d := time.Since(start)
+	outcome := "ok"
+	var fe *FieldError
+	var ce *CodedError
+	switch {
+	case err == nil:
+	case RetryAfter(err) > 0:
+		outcome = "rate_limited"
+	case errors.As(err, &fe), errors.As(err, &ce) && (errors.Is(ce.Kind, ErrInvalid) || errors.Is(ce.Kind, ErrNotFound) || errors.Is(ce.Kind, ErrConflict)):
+		outcome = "invalid"
+	default:
+		outcome = "error"
+	}
+	if framework == "" {
+		framework = "unknown"
+	}
+	metrics.Default().Prediction(ctx, framework, mode, outcome, rows, d)
+	if err == nil && s.PredictObserver != nil {
+		s.PredictObserver(p.Tenant, id, rows, d)
 	}
 }
 
@@ -254,11 +288,13 @@ func (s *Service) observe(p *apikeys.Principal, id string, rows int, start time.
 // first batch is written ends the response early, so the caller sees a
 // truncated table only together with an error.
 func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id string, format table.Format, body io.Reader, w io.Writer, started func()) (rows int, err error) {
-	start := time.Now()
+	start, framework := time.Now(), ""
+	defer func() { s.observe(ctx, p, id, framework, "table", rows, start, err) }()
 	m, err := s.loadModel(ctx, p, id)
 	if err != nil {
 		return 0, err
 	}
+	framework = m.Framework
 	in, err := table.OpenReader(body, format, table.Options{})
 	if err != nil {
 		return 0, fieldErr("body", "cannot read the table: %v", err)
@@ -267,30 +303,17 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 	if err != nil {
 		return 0, fieldErr("body", "%s", errs.Message(err))
 	}
-	var cols []table.Column
-	for _, c := range in.Columns() {
-		cols = append(cols, table.Column{Name: c, Kind: table.String})
-	}
-	for i, n := range m.OutputNames() {
-		k := table.Float
-		if m.Outputs > 1 && i == m.Outputs {
-			k = table.Int
-		}
-		cols = append(cols, table.Column{Name: n, Kind: k})
-	}
+	cols := m.OutputColumns(in.Columns())
 	const batch = 1024
-	nf := len(m.Features)
-	var pending [][]string
-	x := make([]float64, 0, batch*nf)
-	pred := make([]float64, batch*m.Outputs)
+	sc := m.NewScorer(bind, batch)
 	var tw table.Writer
 	flush := func() error {
-		if len(pending) == 0 {
+		if sc.Len() == 0 {
 			return nil
 		}
 		// Over the rate: refuse before the answer starts, pace after.
 		for {
-			err := s.limitRows(p.Tenant, len(pending))
+			err := s.limitRows(p.Tenant, sc.Len())
 			if err == nil {
 				break
 			}
@@ -309,15 +332,9 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 				return err
 			}
 		}
-		if err := m.PredictBatch(x, pred[:len(pending)*m.Outputs]); err != nil {
+		if err := sc.Flush(tw.Write); err != nil {
 			return err
 		}
-		for i, r := range pending {
-			if err := tw.Write(m.FormatOutputs(pred[i*m.Outputs:(i+1)*m.Outputs], r)); err != nil {
-				return err
-			}
-		}
-		pending, x = pending[:0], x[:0]
 		return ctx.Err()
 	}
 	for {
@@ -329,12 +346,10 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 			return rows, fieldErr("body", "row %d: %v", rows+1, err)
 		}
 		rows++
-		x = x[:len(x)+nf]
-		if err := bind.Row(cells, x[len(x)-nf:], rows); err != nil {
+		if err := sc.Add(cells, rows); err != nil {
 			return rows, fieldErr("body", "%s", errs.Message(err))
 		}
-		pending = append(pending, append([]string(nil), cells...))
-		if len(pending) == batch {
+		if sc.Full() {
 			if err := flush(); err != nil {
 				return rows, err
 			}
@@ -352,7 +367,6 @@ func (s *Service) PredictTable(ctx context.Context, p *apikeys.Principal, id str
 	if err := tw.Close(); err != nil {
 		return rows, err
 	}
-	s.observe(p, id, rows, start)
 	return rows, nil
 }
 
@@ -385,12 +399,14 @@ func (s *Service) DeployModel(ctx context.Context, p *apikeys.Principal, id stri
 
 // PredictInstances proxies instances (in the deployed container's input
 // format, e.g. arrays of feature values) to a model deployed on Vertex AI.
-func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id string, instances []any) ([]any, error) {
-	start := time.Now()
+func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id string, instances []any) (out []any, err error) {
+	start, framework := time.Now(), ""
+	defer func() { s.observe(ctx, p, id, framework, "vertex", len(instances), start, err) }()
 	m, err := s.models().Get(ctx, p.Tenant, id)
 	if err != nil {
 		return nil, modelErr(err)
 	}
+	framework = m.Framework
 	if m.Deployment == nil || s.Vertex == nil {
 		return nil, &CodedError{Code: "not_served", Kind: ErrConflict,
 			Msg: fmt.Sprintf("model %s is not deployed: POST /v1/models/%s:deploy first (XGBoost and LightGBM models take \"rows\" and run in process)", id, id)}
@@ -401,11 +417,10 @@ func (s *Service) PredictInstances(ctx context.Context, p *apikeys.Principal, id
 	if err := s.limitRows(p.Tenant, len(instances)); err != nil {
 		return nil, err
 	}
-	out, err := s.Vertex.Predict(ctx, m.Deployment, instances)
+	out, err = s.Vertex.Predict(ctx, m.Deployment, instances)
 	if err != nil {
 		return nil, modelErr(err)
 	}
-	s.observe(p, id, len(instances), start)
 	return out, nil
 }
 
@@ -455,27 +470,33 @@ func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string
 	if err != nil {
 		return nil, err
 	}
-	read := func(key string, f table.Format) (*table.Table, error) {
-		rd, err := s.Bucket.NewReader(ctx, key, nil)
+	ring, err := s.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The training and holdout tables are encrypted when the tenant chose
+	// encryption (the pipeline writes them through the keyring); outputs
+	// are stored plain.
+	read := func(key string, f table.Format, reveal datasets.Reveal) (*table.Table, error) {
+		// Outputs are formula-escaped for spreadsheets, which Unescape
+		// undoes; the job's own CSVs are not.
+		tr, closeObj, err := datasets.OpenObject(ctx, s.Bucket, key, f, table.Options{MaxCellBytes: -1, MaxColumns: -1, Unescape: reveal == nil}, reveal)
 		if err != nil {
 			return nil, unavailable("reading the job's tables failed", err)
 		}
-		defer rd.Close()
-		tr, err := table.OpenReader(rd, f, table.Options{MaxCellBytes: -1, MaxColumns: -1})
-		if err != nil {
-			return nil, unavailable("reading the job's tables failed", err)
-		}
+		defer closeObj()
 		return table.ReadAll(tr)
 	}
 	in := modeleval.Inputs{Model: m, ModelName: rec.Name, Target: target, Categories: req.Categories, Seed: j.Request.Seed,
 		HoldoutName: "holdout.csv", SyntheticName: "output." + ext}
-	if in.Holdout, err = read(datasets.HoldoutKey(p.Tenant, j.ID), table.CSV); err != nil {
+	reveal := ring.Reveal(ctx, p.Tenant)
+	if in.Holdout, err = read(datasets.HoldoutKey(p.Tenant, j.ID), table.CSV, reveal); err != nil {
 		return nil, err
 	}
-	if in.Synthetic, err = read(datasets.OutputKey(p.Tenant, j.ID, ext), format); err != nil {
+	if in.Synthetic, err = read(datasets.OutputKey(p.Tenant, j.ID, ext), format, nil); err != nil {
 		return nil, err
 	}
-	if in.Train, err = read(datasets.TrainKey(p.Tenant, j.ID), table.CSV); err != nil {
+	if in.Train, err = read(datasets.TrainKey(p.Tenant, j.ID), table.CSV, reveal); err != nil {
 		in.Train = nil // TSTR vs TRTR is then left out, and the report says so
 	}
 	rep, err := modeleval.Run(ctx, in)
@@ -498,4 +519,196 @@ func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string
 	}
 	s.emit(ctx, p, "model.tested", id, "success", map[string]string{"job": j.ID, "verdict": rep.Verdict.Level})
 	return rep, nil
+}
+
+// pinModel checks the custom model a job request pins against the dataset
+// (models.Store.ForJob) and pins the exact version: model_id becomes the
+// version's id and model_version its number, so a later upload of the
+// same name does not change what the job is scored with.
+func (s *Service) pinModel(ctx context.Context, p *apikeys.Principal, req jobs.Request, d *datasets.Dataset) (jobs.Request, error) {
+	m, err := s.models().ForJob(ctx, p.Tenant, models.Pin{ID: req.ModelID, Version: req.ModelVersion, Target: req.Target, Categories: req.ModelCategories}, d)
+	if err != nil {
+		msg := errs.Message(err)
+		switch errs.CodeOf(err) {
+		case errs.NotFound:
+			return req, &CodedError{Code: "not_found", Kind: ErrNotFound, Msg: msg, Details: map[string]any{"field": "model_id"}}
+		case errs.FailedPrecondition:
+			return req, &CodedError{Code: "model_not_ready", Kind: ErrConflict, Msg: msg, Details: map[string]any{"field": "model_id"}}
+		case errs.InvalidArgument:
+			return req, fieldErr("model_id", "%s", msg)
+		}
+		return req, unavailable("the model registry failed", err)
+	}
+	req.ModelID, req.ModelVersion = m.ID, m.Version
+	return req, nil
+}
+
+// ModelTestKey returns where the test of the model pinned to a job is
+// stored in format ext (json or html): not_found for a job without a
+// pinned model, not_ready until the evaluation wrote it (or, when the
+// test could not run, the reason from the job's evaluation report).
+func (s *Service) ModelTestKey(ctx context.Context, p *apikeys.Principal, id, ext string) (*blob.Bucket, string, error) {
+	j, err := s.Jobs.Get(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if j.Request.ModelID == "" {
+		return nil, "", &CodedError{Code: "not_found", Kind: ErrNotFound,
+			Msg: fmt.Sprintf("job %s has no pinned model: create the job with model_id to have its output scored by your model", id)}
+	}
+	name := jobs.OutputModelTestJSON
+	if ext == "html" {
+		name = jobs.OutputModelTestHTML
+	}
+	if b, key, ok, err := s.delivered(ctx, j, name); ok || err != nil {
+		return b, key, err
+	}
+	key := datasets.ModelTestKey(p.Tenant, id, ext)
+	ok, err := objects.Exists(ctx, s.Bucket, key)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !ok {
+		msg := fmt.Sprintf("the model test of job %s is not written yet (job is %s)", id, j.State)
+		if j.Outputs[jobs.OutputReportJSON] != "" {
+			msg = fmt.Sprintf("job %s has no model test: its evaluation report (GET /v1/jobs/%s/report, model_test.error) says why", id, id)
+		}
+		return nil, "", &CodedError{Code: "not_ready", Kind: ErrNotReady, Msg: msg, Details: map[string]any{"state": string(j.State)}}
+	}
+	return s.Bucket, key, nil
+}
+
+// modelUploads plugs custom models into the resumable upload protocol
+// (resumable.go), the one datasets use.
+func (s *Service) modelUploads() *resumableKind {
+	view := func(m *models.Model) *session {
+		st := sessDone
+		switch m.Status {
+		case models.Pending:
+			st = sessPending
+		case models.Validating:
+			st = sessValidating
+		case models.Rejected:
+			st = sessRefused
+		}
+		return &session{ID: m.ID, Tenant: m.Tenant, Key: m.Key, ContentType: "application/octet-stream", State: st,
+			Received: m.Received, Total: m.Total, Size: m.Size, rec: m}
+	}
+	return &resumableKind{noun: "model", what: "model", limit: s.models().Limits.MaxBytes,
+		get: func(ctx context.Context, tenant, id string) (*session, error) {
+			m, err := s.models().Get(ctx, tenant, id)
+			if err != nil {
+				return nil, modelErr(err)
+			}
+			return view(m), nil
+		},
+		received: func(ctx context.Context, tenant, id string, start, end, total int64) (*session, error) {
+			m, err := s.models().Update(ctx, tenant, id, func(m *models.Model) {
+				if m.Status == models.Pending && m.Received == start {
+					m.Received = end + 1
+				}
+				if total >= 0 {
+					m.Total = total
+				}
+			})
+			if err != nil {
+				return nil, modelErr(err)
+			}
+			return view(m), nil
+		},
+		stored: func(ctx context.Context, ss *session, size int64) error {
+			m := ss.rec.(*models.Model)
+			m.Received, m.Total, m.Size, m.Status = ss.Received, ss.Total, size, models.Validating
+			return modelErr(s.models().Set(ctx, m))
+		},
+		finish: func(ctx context.Context, p *apikeys.Principal, ss *session) (*session, error) {
+			m, err := s.models().Finish(ctx, p.Tenant, ss.ID)
+			if err != nil {
+				return nil, modelErr(err)
+			}
+			if ss.State != sessDone {
+				outcome, action := "success", "model.created"
+				if m.Status == models.Rejected {
+					outcome, action = "failed", "model.rejected"
+				}
+				s.emit(ctx, p, action, m.ID, outcome, map[string]string{"framework": m.Framework, "format": m.Format, "via": "session"})
+			}
+			return view(m), rejected(m)
+		},
+		chunkPrefix: func(tenant, id string) string { return datasets.TenantPrefix(tenant) + "models/" + id + "/.chunks/" },
+		chunkKey: func(tenant, id string, start, end int64) string {
+			return fmt.Sprintf("%smodels/%s/.chunks/%020d-%020d", datasets.TenantPrefix(tenant), id, start, end)
+		},
+	}
+}
+
+// ModelUpload is a pending model version and where to send its bytes.
+type ModelUpload struct {
+	Model Model `json:"model"`
+	// URL, Method, Protocol, Headers, ChunkSize, MaxBytes and ExpiresAt
+	// are those of a dataset's upload session (Upload).
+	URL       string            `json:"upload_url"`
+	Method    string            `json:"method"`
+	Protocol  string            `json:"protocol"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	ChunkSize int64             `json:"chunk_size,omitempty"`
+	MaxBytes  int64             `json:"max_bytes"`
+	ExpiresAt time.Time         `json:"expires_at"`
+}
+
+// BeginModelUpload records a pending model version (validated once its
+// bytes are in) and returns where to send them, as BeginUpload does for
+// datasets: PUT in chunks with Content-Range, then (unless the last chunk
+// completed it) POST /v1/models/{id}/complete.
+func (s *Service) BeginModelUpload(ctx context.Context, p *apikeys.Principal, name, dataset, target string, size int64, localURL func(id string) string) (*ModelUpload, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, fieldErr("name", "is required: the model's file name, e.g. churn.json")
+	}
+	if size < 0 {
+		return nil, fieldErr("size", "must be the file's size in bytes, or left out")
+	}
+	k := s.modelUploads()
+	if size > k.limit {
+		return nil, s.tooLargeFor(k, k.limit)
+	}
+	id := NewID(ctx, p.Tenant, "model", "mdl_")
+	m, err := s.models().Get(ctx, p.Tenant, id)
+	if err != nil {
+		if m, err = s.models().Begin(ctx, models.Upload{ID: id, Tenant: p.Tenant, Name: name, Dataset: dataset, Target: target}, size); err != nil {
+			return nil, modelErr(err)
+		}
+		s.emit(ctx, p, "model.upload_started", id, "success", nil)
+	}
+	up := &Upload{Method: http.MethodPut, Protocol: "resumable", ChunkSize: DefaultChunkSize, MaxBytes: k.limit,
+		ExpiresAt: s.Now().UTC().Add(s.URLExpiry).Truncate(time.Second)}
+	if err := s.uploadTarget(ctx, up, m.Key, size, "application/octet-stream", localURL(id)); err != nil {
+		return nil, err
+	}
+	return &ModelUpload{Model: ModelView(m), URL: up.URL, Method: up.Method, Protocol: up.Protocol, Headers: up.Headers,
+		ChunkSize: up.ChunkSize, MaxBytes: up.MaxBytes, ExpiresAt: up.ExpiresAt}, nil
+}
+
+// PutModelContent stores bytes of a pending model version (putChunk);
+// done is true once every byte is in and the model validated (m is then
+// Ready, or Rejected with its model_rejected error).
+func (s *Service) PutModelContent(ctx context.Context, p *apikeys.Principal, id string, cr ContentRange, r io.Reader) (m *models.Model, received int64, done bool, err error) {
+	ss, err := s.putChunk(ctx, p, s.modelUploads(), id, cr, r)
+	if ss == nil {
+		return nil, 0, false, err
+	}
+	m = ss.rec.(*models.Model)
+	if ss.State == sessPending {
+		return m, ss.Received, false, err
+	}
+	return m, m.Size, true, err
+}
+
+// CompleteModelUpload validates a model version once all its bytes are
+// stored (sent to an upload session, a signed URL or PutModelContent).
+func (s *Service) CompleteModelUpload(ctx context.Context, p *apikeys.Principal, id string) (*models.Model, error) {
+	ss, err := s.completeUploadOf(ctx, p, s.modelUploads(), id)
+	if ss == nil {
+		return nil, err
+	}
+	return ss.rec.(*models.Model), err
 }

@@ -204,6 +204,11 @@ func (s *Service) CreateJob(ctx context.Context, p *apikeys.Principal, req jobs.
 		// training part and commits what it wrote.
 		req.Rows = d.Rows
 	}
+	if req.ModelID != "" {
+		if req, err = s.pinModel(ctx, p, req, d); err != nil {
+			return nil, err
+		}
+	}
 	if req.Rows <= 0 {
 		return nil, fieldErr("rows", "must be positive: a job reserves its rows of the monthly quota when it is created")
 	}

@@ -60,11 +60,14 @@ type JobRequest struct {
 
 	Policy *anonymize.Policy `json:"policy,omitempty"`
 	// A design job's spec (jobs.Request.Design…), and the AI options.
-	Design        string `json:"design_id,omitempty"`
-	DesignVersion int64  `json:"design_version,omitempty"`
-	DesignRows    int64  `json:"design_rows,omitempty"`
-	Narrative     bool   `json:"narrative,omitempty"`
-	Labels        bool   `json:"labels,omitempty"`
+	Design          string              `json:"design_id,omitempty"`
+	DesignVersion   int64               `json:"design_version,omitempty"`
+	DesignRows      int64               `json:"design_rows,omitempty"`
+	Narrative       bool                `json:"narrative,omitempty"`
+	Labels          bool                `json:"labels,omitempty"`
+	ModelID         string              `json:"model_id,omitempty"`
+	ModelVersion    int                 `json:"model_version,omitempty"`
+	ModelCategories map[string][]string `json:"model_categories,omitempty"`
 }
 
 // JobView returns the API view of j.
@@ -81,17 +84,29 @@ func JobView(j *jobs.Job) Job {
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds,
 			Destination: r.Destination, SecondaryDestination: r.SecondaryDestination,
-			Design: r.Design, DesignVersion: r.DesignVersion, DesignRows: r.DesignRows, Narrative: r.Narrative, Labels: r.Labels},
+			Design: r.Design, DesignVersion: r.DesignVersion, DesignRows: r.DesignRows, Narrative: r.Narrative, Labels: r.Labels,
+			ModelID: r.ModelID, ModelVersion: r.ModelVersion, ModelCategories: r.ModelCategories},
 		AI:        j.AI,
 		Residency: j.Residency, Locations: j.Locations,
-		Links: map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel",
-			"compliance": base + "/compliance"},
-		Kind: jobs.KindSynthetic, Anonymization: j.Anonymization,
+		Links: jobLinks(j, base),
+		Kind:  jobs.KindSynthetic, Anonymization: j.Anonymization,
 	}
 	if r.Anonymizing() {
 		v.Kind, v.Request.Policy = r.Kind, r.Policy
 	}
 	return v
+}
+
+// jobLinks are the job's related resources; a job with a pinned model
+// links its model-test report.
+func jobLinks(j *jobs.Job, base string) map[string]string {
+	l := map[string]string{"self": base, "report": base + "/report", "output": base + "/output", "cancel": base + "/cancel",
+		"compliance": base + "/compliance"}
+	if j.Request.ModelID != "" {
+		l["model_test"] = base + "/model-test"
+		l["model"] = "/v1/models/" + j.Request.ModelID
+	}
+	return l
 }
 
 // Dataset is a dataset as the API shows it.

@@ -212,6 +212,12 @@ func TrainKey(tenant, job string) string { return JobPrefix(tenant, job) + "trai
 // ReportKey is the job's report in format ext (json or html).
 func ReportKey(tenant, job, ext string) string { return JobPrefix(tenant, job) + "report." + ext }
 
+// ModelTestKey is the job's test of its pinned custom model in format ext
+// (json or html).
+func ModelTestKey(tenant, job, ext string) string {
+	return JobPrefix(tenant, job) + "model-test." + ext
+}
+
 // QuarantineKey is where an output that failed the release gate is moved.
 func QuarantineKey(tenant, job, ext string) string {
 	return TenantPrefix(tenant) + "quarantine/" + job + "/output." + ext

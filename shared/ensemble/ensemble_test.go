@@ -77,6 +77,8 @@ func TestXGBoostFixtures(t *testing.T) {
 		{"xgb_insurance_regression", []string{"json", "ubj"}, Regression, 1, map[string]FeatureKind{"region": Categorical, "bmi": Numeric}},
 		{"xgb_insurance_multiclass", []string{"json"}, Multiclass, 4, map[string]FeatureKind{"smoker": Categorical}},
 		{"xgb_insurance_dart", []string{"json"}, Binary, 1, nil},
+		// The benchmarks' 500-tree depth-6 model.
+		{"xgb_adult_500", []string{"ubj"}, Binary, 1, map[string]FeatureKind{"workclass": Categorical, "age": Numeric}},
 	}
 	for _, c := range cases {
 		for _, ext := range c.exts {

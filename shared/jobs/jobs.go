@@ -97,6 +97,16 @@ type Request struct {
 	// Labels asks the profiling step to label ambiguous columns through
 	// the AI router (shared/semantic: names, kinds and masked samples only).
 	Labels bool `json:"labels,omitempty"`
+	// ModelID pins one of the tenant's custom models (shared/models) to
+	// the job: every output is scored with it (shared/modeleval) and the
+	// model-test report is stored with the job. ModelVersion, when set,
+	// picks that version of ModelID's model name; admission resolves it
+	// and stores the exact version's id in ModelID. ModelCategories lists,
+	// per categorical feature (and a class target), the categories in the
+	// model's code order.
+	ModelID         string              `json:"model_id,omitempty"`
+	ModelVersion    int                 `json:"model_version,omitempty"`
+	ModelCategories map[string][]string `json:"model_categories,omitempty"`
 }
 
 // Job kinds (Request.Kind).
@@ -121,6 +131,9 @@ const (
 	OutputComplianceHTML = "compliance_html"
 	// OutputLabels is the column labels of a job run with Labels (JSON).
 	OutputLabels = "labels"
+	// The test of the custom model pinned to the job (Request.ModelID).
+	OutputModelTestJSON = "model_test_json"
+	OutputModelTestHTML = "model_test_html"
 )
 
 // OutputTable names the output of table t of a design job other than its

@@ -33,12 +33,15 @@ type jobBody struct {
 	SecondaryDestination json.RawMessage `json:"secondary_destination"`
 
 	// Kind and Policy make an anonymize job (see anonymizeBody).
-	Kind          json.RawMessage `json:"kind"`
-	Policy        json.RawMessage `json:"policy"`
-	Design        json.RawMessage `json:"design_id"`
-	DesignVersion json.RawMessage `json:"design_version"`
-	Narrative     json.RawMessage `json:"narrative"`
-	Labels        json.RawMessage `json:"labels"`
+	Kind            json.RawMessage `json:"kind"`
+	Policy          json.RawMessage `json:"policy"`
+	Design          json.RawMessage `json:"design_id"`
+	DesignVersion   json.RawMessage `json:"design_version"`
+	Narrative       json.RawMessage `json:"narrative"`
+	Labels          json.RawMessage `json:"labels"`
+	ModelID         json.RawMessage `json:"model_id"`
+	ModelVersion    json.RawMessage `json:"model_version"`
+	ModelCategories json.RawMessage `json:"model_categories"`
 }
 
 // DecodeJSON reads a job request as the API receives it (one JSON object)
@@ -135,6 +138,9 @@ func DecodeJSON(r io.Reader) (req jobs.Request, seedSet bool, err error) {
 	if req.Epsilon, err = number(b.Epsilon, "epsilon"); err != nil {
 		return req, false, err
 	}
+	if err := pinnedModel(&req, b); err != nil {
+		return req, false, err
+	}
 	if req.Delta, err = number(b.Delta, "delta"); err != nil {
 		return req, false, err
 	}
@@ -164,6 +170,26 @@ func bodyError(err error) error {
 		return fieldErr(name, "is not a known field")
 	}
 	return fmt.Errorf("read the job request: %w", err)
+}
+
+// pinnedModel reads model_id, model_version and model_categories.
+func pinnedModel(req *jobs.Request, b jobBody) (err error) {
+	if req.ModelID, err = str(b.ModelID, "model_id", false); err != nil {
+		return err
+	}
+	if present(b.ModelVersion) {
+		n, err := integer(b.ModelVersion, "model_version")
+		if err != nil || n < 1 || n > math.MaxInt32 {
+			return fieldErr("model_version", "must be an integer from 1 (a version of model_id's model), or left out for model_id itself")
+		}
+		req.ModelVersion = int(n)
+	}
+	if present(b.ModelCategories) {
+		if err := json.Unmarshal(b.ModelCategories, &req.ModelCategories); err != nil {
+			return fieldErr("model_categories", "must be an object of feature: [categories in the model's code order]")
+		}
+	}
+	return nil
 }
 
 // numeric reports whether m is a JSON number literal (json.Number also

@@ -120,6 +120,37 @@ func validate(req jobs.Request, rowsOptional bool) error {
 	if _, err := Thresholds(req); err != nil {
 		return err
 	}
+	return validModel(req)
+}
+
+// MaxModelCategories bounds the categories a pinned model's features list.
+const MaxModelCategories = 10_000
+
+// validModel checks the pinned-model fields: a version or categories need
+// a model_id.
+func validModel(req jobs.Request) error {
+	if req.ModelID == "" {
+		switch {
+		case req.ModelVersion != 0:
+			return fieldErr("model_version", "needs model_id: the model whose version to pin")
+		case len(req.ModelCategories) > 0:
+			return fieldErr("model_categories", "needs model_id: the model whose categorical features they describe")
+		}
+		return nil
+	}
+	if len(req.ModelID) > MaxText {
+		return fieldErr("model_id", "must be at most %d characters", MaxText)
+	}
+	if req.ModelVersion < 0 {
+		return fieldErr("model_version", "must be 1 or more")
+	}
+	n := 0
+	for _, f := range slices.Sorted(maps.Keys(req.ModelCategories)) {
+		n += len(req.ModelCategories[f])
+		if strings.TrimSpace(f) == "" || n > MaxModelCategories {
+			return fieldErr("model_categories", "must name features and list at most %d categories in all", MaxModelCategories)
+		}
+	}
 	return nil
 }
 

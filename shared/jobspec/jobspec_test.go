@@ -248,6 +248,11 @@ func TestDecodeJSON(t *testing.T) {
 		{`{"design_id":"shop","rows":10,"conditions":{"a":"b"}}`, "conditions", "conditions: apply to dataset jobs only: put fixed values in the spec's categories"},
 		{`{"design_id":"shop","rows":10,"labels":true}`, "labels", "labels: applies to dataset jobs only: a spec already says what its columns mean"},
 		{`{"dataset":"d","rows":10,"narrative":"yes"}`, "narrative", "narrative: must be true or false"},
+		{`{"dataset":"d","rows":10,"model_id":7}`, "model_id", "model_id: must be a string"},
+		{`{"dataset":"d","rows":10,"model_id":"m","model_version":0}`, "model_version", "model_version: must be an integer from 1 (a version of model_id's model), or left out for model_id itself"},
+		{`{"dataset":"d","rows":10,"model_version":2}`, "model_version", "model_version: needs model_id: the model whose version to pin"},
+		{`{"dataset":"d","rows":10,"model_categories":{"sex":["f","m"]}}`, "model_categories", "model_categories: needs model_id: the model whose categorical features they describe"},
+		{`{"dataset":"d","rows":10,"model_id":"m","model_categories":{"sex":"f"}}`, "model_categories", "model_categories: must be an object of feature: [categories in the model's code order]"},
 	}
 	for _, tt := range tests {
 		_, _, err := DecodeJSON(strings.NewReader(tt.body))
@@ -260,6 +265,10 @@ func TestDecodeJSON(t *testing.T) {
 	req, _, err = DecodeJSON(strings.NewReader(`{"design_id":"shop","design_version":3,"rows":10,"narrative":true}`))
 	if err != nil || req.Design != "shop" || req.DesignVersion != 3 || req.Dataset != "" || !req.Narrative || req.Labels {
 		t.Errorf("DecodeJSON of a design job = %+v, %v", req, err)
+	}
+	req, _, err = DecodeJSON(strings.NewReader(`{"dataset":"d","rows":10,"model_id":"mdl_1","model_version":3,"model_categories":{"sex":["f","m"]}}`))
+	if err != nil || req.ModelID != "mdl_1" || req.ModelVersion != 3 || len(req.ModelCategories["sex"]) != 2 {
+		t.Errorf("DecodeJSON pinned model = %+v, %v", req, err)
 	}
 	// A body over the limit is not a field's fault: the caller sees why.
 	rec := httptest.NewRecorder()

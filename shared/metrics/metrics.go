@@ -53,13 +53,16 @@ const (
 	StuckJobs          = "synthos_jobs_reaped"
 	DestinationWrites  = "synthos_destination_writes"
 	DestinationLatency = "synthos_destination_write_duration"
+	PredictDuration    = "synthos_model_predict_duration"
+	PredictedRows      = "synthos_model_predicted_rows"
 )
 
 // Names lists every instrument, for checks that reference them (Terraform).
 func Names() []string {
 	return []string{HTTPRequests, HTTPDuration, Jobs, RowsGenerated, FitDuration, SampleDuration,
 		EpsilonSpent, QuotaUsed, WebhookDeliveries, MessageDuration, MessageRedelivered, DeadLetters,
-		SecurityEvents, ProviderCalls, ProviderCost, BudgetPauses, StuckJobs, DestinationWrites, DestinationLatency}
+		SecurityEvents, ProviderCalls, ProviderCost, BudgetPauses, StuckJobs, DestinationWrites, DestinationLatency,
+		PredictDuration, PredictedRows}
 }
 
 // MaxValues is how many distinct values one label keeps before new ones are
@@ -72,6 +75,10 @@ const Other = "other"
 // durationBuckets are seconds from 1 ms to 1 h: HTTP requests sit at the
 // low end, fits and samples at the high end.
 var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
+
+// predictBuckets are seconds from 50 µs to 60 s: one row in process at the
+// low end, a streamed table batch or a Vertex AI call at the high end.
+var predictBuckets = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
 // Recorder records every Synthos measurement. Its methods are safe for
 // concurrent use; a Recorder built on a no-op provider costs next to nothing.
@@ -95,6 +102,8 @@ type Recorder struct {
 	reaped        metric.Int64Counter
 	destWrites    metric.Int64Counter
 	destLatency   metric.Float64Histogram
+	predict       metric.Float64Histogram
+	predictRows   metric.Int64Counter
 
 	labels sync.Map // label key → *limiter
 	sets   sync.Map // httpKey → metric.MeasurementOption (the hot path's attribute set)
@@ -150,6 +159,14 @@ func New(mp metric.MeterProvider) (*Recorder, error) {
 	r.reaped = c(StuckJobs, "{job}", "Jobs the reaper found past their lease, by outcome (resumed, failed)")
 	r.destWrites = c(DestinationWrites, "{write}", "Object writes to storage destinations (tenants' buckets and the platform's), by provider and outcome")
 	r.destLatency = h(DestinationLatency, "Time of one object write to a storage destination, by provider")
+	if err == nil {
+		// Predictions sit far below HTTP requests: a single row takes
+		// microseconds in process, so the buckets start at 50 µs.
+		r.predict, err = m.Float64Histogram(PredictDuration, metric.WithUnit("s"),
+			metric.WithDescription("Custom-model prediction request latency, by framework, mode (json, table, vertex) and outcome"),
+			metric.WithExplicitBucketBoundaries(predictBuckets...))
+	}
+	r.predictRows = c(PredictedRows, "{row}", "Rows predicted by custom models, by framework and mode")
 	if err != nil {
 		return nil, err
 	}
@@ -387,4 +404,15 @@ func clean(v string) string {
 		}
 	}
 	return string(b)
+}
+
+// Prediction records one custom-model prediction request: framework is the
+// model's (xgboost, lightgbm, or the deployed one's), mode json, table or
+// vertex, outcome ok, invalid, rate_limited or error. No label names the
+// tenant or the model: both are unbounded.
+func (r *Recorder) Prediction(ctx context.Context, framework, mode, outcome string, rows int, d time.Duration) {
+	r.predict.Record(ctx, d.Seconds(), r.attrs("framework", framework, "mode", mode, "outcome", outcome))
+	if rows > 0 && outcome == "ok" {
+		r.predictRows.Add(ctx, int64(rows), r.attrs("framework", framework, "mode", mode))
+	}
 }

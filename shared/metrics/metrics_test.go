@@ -66,6 +66,8 @@ func TestPrometheusExposition(t *testing.T) {
 	r.BudgetPause(ctx, "budget_exceeded")
 	r.Reaped(ctx, "resumed", 2)
 	r.DestinationWrite(ctx, "s3", "error", 30*time.Millisecond)
+	r.Prediction(ctx, "xgboost", "json", "ok", 3, 300*time.Microsecond)
+	r.Prediction(ctx, "xgboost", "json", "rate_limited", 3, time.Millisecond)
 
 	text := scrape(t, p.Handler)
 	fams := families(text)
@@ -77,6 +79,7 @@ func TestPrometheusExposition(t *testing.T) {
 		"synthos_pubsub_dead_letters_total", "synthos_security_events_total", "synthos_ai_provider_calls_total",
 		"synthos_ai_provider_cost_USD_total", "synthos_budget_guard_pauses_total", "synthos_jobs_reaped_total",
 		"synthos_destination_writes_total", "synthos_destination_write_duration_seconds",
+		"synthos_model_predict_duration_seconds", "synthos_model_predicted_rows_total",
 	}
 	for _, w := range want {
 		if !fams[w] {
@@ -98,6 +101,12 @@ func TestPrometheusExposition(t *testing.T) {
 		`synthos_pubsub_handle_duration_seconds_count{outcome="error",subscription="generate"} 1`,
 		`synthos_jobs_reaped_total{outcome="resumed"} 2`,
 		`synthos_destination_writes_total{outcome="error",provider="s3"} 1`,
+		// Rows count successes only; the 300 µs request lands in the
+		// 500 µs bucket (the sub-millisecond buckets exist).
+		`synthos_model_predicted_rows_total{framework="xgboost",mode="json"} 3`,
+		`synthos_model_predict_duration_seconds_bucket{framework="xgboost",mode="json",outcome="ok",le="0.0005"} 1`,
+		`synthos_model_predict_duration_seconds_bucket{framework="xgboost",mode="json",outcome="ok",le="0.00025"} 0`,
+		`synthos_model_predict_duration_seconds_count{framework="xgboost",mode="json",outcome="rate_limited"} 1`,
 	} {
 		if !strings.Contains(text, line) {
 			t.Errorf("scrape lacks %q:\n%s", line, text)

@@ -1,8 +1,8 @@
 // Package models is the registry of tenants' custom models: one record per
 // uploaded model version (framework, format, declared inputs, the dataset
 // it belongs to, its validation state) and its bytes in the object store
-// under the tenant's prefix, next to its datasets (so they are encrypted
-// the same way once object encryption lands).
+// under the tenant's prefix, next to its datasets, encrypted like them when
+// the tenant chose encryption at rest (Store.Keys).
 //
 // A model is Validating from the moment its bytes are stored until
 // modelcheck has read it, then Ready or Rejected with the reason. Versions
@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"gocloud.dev/blob"
@@ -24,6 +25,7 @@ import (
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/ensemble"
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/modelcheck"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
@@ -36,6 +38,9 @@ const Collection = "models"
 
 // Statuses.
 const (
+	// Pending: created by Begin (POST /v1/models/uploads); its bytes are
+	// being uploaded through the resumable protocol.
+	Pending    = "pending"
 	Validating = "validating"
 	Ready      = "ready"
 	Rejected   = "rejected"
@@ -68,6 +73,10 @@ type Model struct {
 	Deployment *vertex.Deployment `json:"deployment,omitempty"`
 	CreatedAt  time.Time          `json:"created_at"`
 	Created    int64              `json:"created"`
+	// Received is how many bytes of a chunked upload are stored; Total
+	// the size the client declared or stated (0: not known yet).
+	Received int64 `json:"received,omitempty"`
+	Total    int64 `json:"total,omitempty"`
 }
 
 // Store is the models view of a state store and object bucket.
@@ -75,6 +84,77 @@ type Store struct {
 	st     state.Store
 	bucket *blob.Bucket
 	Limits modelcheck.Limits
+	// Keys returns the tenants' keyring: a model's bytes are encrypted at
+	// rest as the tenant's datasets are (keyring.ObjectWriter) when the
+	// tenant chose encryption, and read through keyring.ObjectReader, so
+	// models stored before encryption was turned on stay readable. Nil (or
+	// a nil keyring) stores plain bytes and refuses encrypted ones.
+	Keys func(ctx context.Context) (*keyring.Keyring, error)
+}
+
+func (s *Store) ring(ctx context.Context) (*keyring.Keyring, error) {
+	if s.Keys == nil {
+		return nil, nil
+	}
+	k, err := s.Keys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("models: the encryption keys: %w", err)
+	}
+	return k, nil
+}
+
+// open returns a reader of a stored model's plaintext.
+func (s *Store) open(ctx context.Context, m *Model) (io.ReadCloser, error) {
+	ring, err := s.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := s.bucket.NewReader(ctx, m.Key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("models: read %s: %w", m.ID, err)
+	}
+	r, err := ring.ObjectReader(ctx, m.Tenant, rd)
+	if err != nil {
+		rd.Close()
+		return nil, fmt.Errorf("models: read %s: %w", m.ID, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{r, rd}, nil
+}
+
+// store writes a model's bytes from r (at most Limits.MaxBytes), through
+// the tenant's encryption when it chose it, and returns the plaintext
+// (validation reads it whole) and its size.
+func (s *Store) store(ctx context.Context, m *Model, r io.Reader) ([]byte, error) {
+	ring, err := s.ring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	err = objects.Put(ctx, s.bucket, m.Key, func(w io.Writer) error {
+		ow, err := ring.ObjectWriter(ctx, m.Tenant, w)
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(io.MultiWriter(ow, &buf), io.LimitReader(r, s.Limits.MaxBytes+1))
+		if err != nil {
+			return err
+		}
+		if n > s.Limits.MaxBytes {
+			return errs.Errorf(errs.TooLarge, "the model is larger than %d bytes", s.Limits.MaxBytes)
+		}
+		if n == 0 {
+			return errs.New(errs.InvalidArgument, "the model file is empty")
+		}
+		m.Size = n
+		return ow.Close()
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("models: store %s: %w", m.ID, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // New returns a Store.
@@ -114,42 +194,132 @@ func (s *Store) Create(ctx context.Context, u Upload, r io.Reader) (*Model, erro
 			return nil, err
 		}
 	}
+	m, err := s.newVersion(ctx, u, Validating)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.store(ctx, m, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.Create(ctx, Collection, m.ID, m); err != nil {
+		return nil, fmt.Errorf("models: create %s: %w", m.ID, err)
+	}
+	s.validate(m, data, ds)
+	if err := s.st.Set(ctx, Collection, m.ID, m); err != nil {
+		return nil, fmt.Errorf("models: update %s: %w", m.ID, err)
+	}
+	return m, nil
+}
+
+// newVersion is the record of u's model as the next version of its name.
+func (s *Store) newVersion(ctx context.Context, u Upload, status string) (*Model, error) {
 	prev, err := s.List(ctx, u.Tenant, 0)
 	if err != nil {
 		return nil, err
 	}
 	m := &Model{ID: u.ID, Tenant: u.Tenant, Name: u.Name, Version: 1, Key: Key(u.Tenant, u.ID, u.Name),
-		Status: Validating, Dataset: u.Dataset, Target: u.Target, CreatedAt: time.Now().UTC()}
+		Status: status, Dataset: u.Dataset, Target: u.Target, CreatedAt: time.Now().UTC()}
 	for _, p := range prev {
 		if p.Name == u.Name && p.Version >= m.Version {
 			m.Version = p.Version + 1
 		}
 	}
 	m.Created = m.CreatedAt.UnixNano()
-	var buf bytes.Buffer
-	err = objects.Put(ctx, s.bucket, m.Key, func(w io.Writer) error {
-		n, err := io.Copy(io.MultiWriter(w, &buf), io.LimitReader(r, s.Limits.MaxBytes+1))
-		if err != nil {
-			return err
-		}
-		if n > s.Limits.MaxBytes {
-			return errs.Errorf(errs.TooLarge, "the model is larger than %d bytes", s.Limits.MaxBytes)
-		}
-		if n == 0 {
-			return errs.New(errs.InvalidArgument, "the model file is empty")
-		}
-		m.Size = n
-		return nil
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("models: store %s: %w", m.ID, err)
+	return m, nil
+}
+
+// Begin records a Pending model version whose bytes (total of them, 0:
+// not declared) arrive later through the resumable upload protocol; Finish
+// validates it once they are stored at its Key.
+func (s *Store) Begin(ctx context.Context, u Upload, total int64) (*Model, error) {
+	if u.ID == "" || u.Tenant == "" || u.Name == "" {
+		return nil, errs.Errorf(errs.InvalidArgument, "models: upload needs id, tenant and name")
 	}
+	if total > s.Limits.MaxBytes {
+		return nil, errs.Errorf(errs.TooLarge, "the model is larger than %d bytes", s.Limits.MaxBytes)
+	}
+	if u.Dataset != "" {
+		if _, err := datasets.New(s.st).Get(ctx, u.Tenant, u.Dataset); err != nil {
+			return nil, err
+		}
+	}
+	m, err := s.newVersion(ctx, u, Pending)
+	if err != nil {
+		return nil, err
+	}
+	m.Total = total
 	if err := s.st.Create(ctx, Collection, m.ID, m); err != nil {
 		return nil, fmt.Errorf("models: create %s: %w", m.ID, err)
 	}
-	s.validate(m, buf.Bytes(), ds)
+	return m, nil
+}
+
+// Set records m as it is.
+func (s *Store) Set(ctx context.Context, m *Model) error {
 	if err := s.st.Set(ctx, Collection, m.ID, m); err != nil {
-		return nil, fmt.Errorf("models: update %s: %w", m.ID, err)
+		return fmt.Errorf("models: update %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Update changes the tenant's model record in one transaction.
+func (s *Store) Update(ctx context.Context, tenant, id string, fn func(m *Model)) (*Model, error) {
+	var out Model
+	err := s.st.RunTransaction(ctx, func(_ context.Context, tx state.Tx) error {
+		var m Model
+		if err := tx.Get(Collection, id, &m); err != nil {
+			return err
+		}
+		if m.Tenant != tenant {
+			return state.ErrNotFound
+		}
+		fn(&m)
+		out = m
+		return tx.Set(Collection, id, &m)
+	})
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: update %s: %w", id, err)
+	}
+	return &out, nil
+}
+
+// Finish validates a model whose bytes are all stored at its Key (Size
+// set) and records it Ready or Rejected; a model already validated is
+// returned as it is.
+func (s *Store) Finish(ctx context.Context, tenant, id string) (*Model, error) {
+	m, err := s.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == Ready || m.Status == Rejected {
+		return m, nil
+	}
+	var ds *datasets.Dataset
+	if m.Dataset != "" {
+		if ds, err = datasets.New(s.st).Get(ctx, tenant, m.Dataset); err != nil {
+			return nil, err
+		}
+	}
+	rd, err := s.open(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rd, s.Limits.MaxBytes+1))
+	rd.Close()
+	if err != nil {
+		return nil, fmt.Errorf("models: read %s: %w", id, err)
+	}
+	if int64(len(data)) > s.Limits.MaxBytes {
+		return nil, errs.Errorf(errs.TooLarge, "the model is larger than %d bytes", s.Limits.MaxBytes)
+	}
+	m.Size = int64(len(data))
+	s.validate(m, data, ds)
+	if err := s.Set(ctx, m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -164,16 +334,99 @@ func (s *Store) validate(m *Model, data []byte, ds *datasets.Dataset) {
 		return
 	}
 	if ds != nil && len(r.Inputs) > 0 {
-		p := &profile.Profile{}
-		for _, c := range ds.Columns {
-			p.Columns = append(p.Columns, profile.Column{Name: c.Name, Kind: profile.Kind(c.Kind), Integer: c.Kind == string(profile.Numeric)})
-		}
-		match := modelcheck.MatchInputs(r.Inputs, p, m.Target)
+		match := modelcheck.MatchInputs(r.Inputs, datasetProfile(ds), m.Target)
 		m.Match = &match
 		if !match.OK() {
 			m.Status, m.Reason = Rejected, "inputs do not match dataset "+ds.ID+": "+match.String()
 		}
 	}
+}
+
+// datasetProfile is the profile of a dataset's validated columns that
+// model inputs are matched against. Dataset columns do not record whether
+// numbers are integers, so every numeric column may carry category codes.
+func datasetProfile(ds *datasets.Dataset) *profile.Profile {
+	p := &profile.Profile{}
+	for _, c := range ds.Columns {
+		p.Columns = append(p.Columns, profile.Column{Name: c.Name, Kind: profile.Kind(c.Kind), Integer: c.Kind == string(profile.Numeric)})
+	}
+	return p
+}
+
+// Pin is what a job asks of the model pinned to it.
+type Pin struct {
+	ID      string // a model version's id
+	Version int    // optional: this version of ID's model name instead
+	Target  string // the job's target, used when the model names none
+	// Categories lists, per categorical feature, the categories in the
+	// model's code order.
+	Categories map[string][]string
+}
+
+// ForJob resolves the model a job pins and checks it can score the job's
+// outputs: it exists, is Ready, is predicted in process (the test scores
+// every row), predicts a column of the dataset, and its features match the
+// dataset's columns (no missing column, no kind mismatch; a categorical
+// feature on a text or boolean column needs its categories). Errors carry
+// errs codes (NotFound, FailedPrecondition, InvalidArgument) with a public
+// message naming what to fix.
+func (s *Store) ForJob(ctx context.Context, tenant string, pin Pin, ds *datasets.Dataset) (*Model, error) {
+	m, err := s.Get(ctx, tenant, pin.ID)
+	if err != nil {
+		return nil, err
+	}
+	if pin.Version > 0 && pin.Version != m.Version {
+		all, err := s.List(ctx, tenant, 0)
+		if err != nil {
+			return nil, err
+		}
+		var found *Model
+		for i := range all {
+			if all[i].Name == m.Name && all[i].Version == pin.Version {
+				found = &all[i]
+			}
+		}
+		if found == nil {
+			return nil, errs.Public(errs.NotFound, "model %s (%s) has no version %d", pin.ID, m.Name, pin.Version)
+		}
+		m = found
+	}
+	switch {
+	case m.Status != Ready:
+		return nil, errs.Public(errs.FailedPrecondition, "model %s is %s, not ready: %s", m.ID, m.Status, m.Reason)
+	case !m.Servable:
+		return nil, errs.Public(errs.FailedPrecondition, "model %s is a %s model: a job scores its outputs only with models Synthos predicts in process (XGBoost, LightGBM)", m.ID, m.Framework)
+	}
+	target := m.Target
+	if target == "" {
+		target = pin.Target
+	}
+	if target == "" {
+		return nil, errs.Public(errs.InvalidArgument, "model %s names no target column and neither does the job: set target to the column the model predicts", m.ID)
+	}
+	p := datasetProfile(ds)
+	if len(ds.Columns) > 0 && p.Col(target) == nil {
+		return nil, errs.Public(errs.InvalidArgument, "model %s predicts %q, which is not a column of dataset %s", m.ID, target, ds.ID)
+	}
+	if len(ds.Columns) == 0 {
+		return m, nil
+	}
+	match := modelcheck.MatchInputs(m.Inputs, p, target)
+	if len(match.Missing) > 0 || len(match.Mismatched) > 0 {
+		return nil, errs.Public(errs.InvalidArgument, "model %s does not match dataset %s: %s", m.ID, ds.ID, match.String())
+	}
+	var need []string
+	for _, in := range m.Inputs {
+		c := p.Col(in.Name)
+		if in.Kind == "categorical" && c.Kind != profile.Numeric && len(pin.Categories[in.Name]) == 0 {
+			need = append(need, in.Name)
+		}
+	}
+	if len(need) > 0 {
+		return nil, errs.Public(errs.InvalidArgument, "model %s reads %s as category codes but dataset %s holds their names: give model_categories {feature: [categories in code order]} for them",
+			m.ID, strings.Join(need, ", "), ds.ID)
+	}
+	return m, nil
 }
 
 // Get returns the tenant's model version; another tenant's is not found.
@@ -237,9 +490,9 @@ func (s *Store) Load(ctx context.Context, tenant, id string) (*Model, *ensemble.
 	case !m.Servable:
 		return m, nil, errs.Public(errs.Unimplemented, "model %s is a %s model: Synthos validates and stores it but predicts in process only with XGBoost and LightGBM models (deploy it to Vertex AI)", id, m.Framework)
 	}
-	rd, err := s.bucket.NewReader(ctx, m.Key, nil)
+	rd, err := s.open(ctx, m)
 	if err != nil {
-		return m, nil, fmt.Errorf("models: read %s: %w", id, err)
+		return m, nil, err
 	}
 	defer rd.Close()
 	em, err := ensemble.Parse(rd, m.Format)
@@ -271,9 +524,9 @@ func (s *Store) Deploy(ctx context.Context, tenant, id string, d Deployer) (*Mod
 	case m.Servable:
 		return nil, errs.Public(errs.FailedPrecondition, "model %s is served in process (POST /v1/models/%s:predict); it needs no deployment", id, id)
 	}
-	rd, err := s.bucket.NewReader(ctx, m.Key, nil)
+	rd, err := s.open(ctx, m)
 	if err != nil {
-		return nil, fmt.Errorf("models: read %s: %w", id, err)
+		return nil, err
 	}
 	data, err := io.ReadAll(rd)
 	rd.Close()

@@ -125,6 +125,12 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
+	outputs := map[string]string{}
+	if j.Request.ModelID != "" {
+		if rep.ModelTest, err = p.modelTest(ctx, j, train, holdout, syn, ext, outputs); err != nil {
+			return err
+		}
+	}
 	if j.Request.Narrative {
 		if err := p.narrate(ctx, j, rep, train.Columns); err != nil {
 			return err
@@ -141,10 +147,8 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		return err
 	}
 	p.crash("evaluated")
-	outputs := map[string]string{
-		OutputReportJSON: jsonKey,
-		OutputReportHTML: htmlKey,
-	}
+	outputs[OutputReportJSON] = jsonKey
+	outputs[OutputReportHTML] = htmlKey
 	if !j.Request.Anonymizing() {
 		outputs[OutputModel] = datasets.ModelKey(j.Tenant, j.ID)
 	}

@@ -50,6 +50,9 @@ type Report struct {
 	// through the AI router; every number in it appears in the report
 	// (shared/narrative checks it).
 	Narrative *Narrative `json:"narrative,omitempty"`
+	// ModelTest links the test of the custom model pinned to the job
+	// (shared/modeleval), when one is.
+	ModelTest *ModelTestLink `json:"model_test,omitempty"`
 }
 
 // Narrative is a reading of the report and who wrote it.
@@ -57,6 +60,20 @@ type Narrative struct {
 	Text     string `json:"text"`
 	Provider string `json:"provider"`
 	Model    string `json:"model,omitempty"`
+}
+
+// ModelTestLink summarises a pinned model's test of this output and says
+// where its own report (JSON and HTML) is. Error says why it was not run.
+type ModelTestLink struct {
+	Model    string `json:"model"`
+	Name     string `json:"name,omitempty"`
+	Version  int    `json:"version,omitempty"`
+	Faithful bool   `json:"faithful"`
+	Level    string `json:"level,omitempty"` // good, fair, poor
+	Title    string `json:"title,omitempty"`
+	JSON     string `json:"json,omitempty"`
+	HTML     string `json:"html,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Resampled counts candidate rows redrawn by the privacy guards: near

@@ -88,8 +88,9 @@ const (
 	DefaultBodyLimit = 1 << 20
 )
 
-// tableUpload matches the routes whose bodies are table bytes.
-var tableUpload = regexp.MustCompile(`^/v1/datasets(?:/[^/]+/content)?$`)
+// tableUpload matches the routes whose bodies are table or model bytes
+// (model chunks follow the datasets' resumable protocol).
+var tableUpload = regexp.MustCompile(`^/v1/(?:datasets(?:/[^/]+/content)?|models/[^/]+/content)$`)
 
 // predictRoute matches the prediction route of a custom model.
 var predictRoute = regexp.MustCompile(`^/v1/models/[^/]+:predict$`)
@@ -137,7 +138,7 @@ SecRule REQUEST_FILENAME "@rx ^/v1/jobs$" "id:10001,phase:1,pass,nolog,t:none,ct
 SecRule ARGS|ARGS_NAMES|REQUEST_HEADERS|REQUEST_COOKIES|REQUEST_FILENAME "@rx (?i)(?:\{\{|\{%|\$\{|#\{|<%=?|<#|\*\{)[^}]{0,200}?(?:__[a-z]+__|\b(?:config|self|request|lipsum|cycler|joiner|namespace|range|url_for|get_flashed_messages)\b\s*[.\[(|]|\bT\s*\(|runtime|getclass|forname|processbuilder|\b(?:exec|popen|system|eval|import|freemarker|new)\b|\?new\(\))" "id:10100,phase:2,block,capture,t:none,t:urlDecodeUni,msg:'Server-side template injection',logdata:'Matched %{MATCHED_VAR_NAME}',tag:'attack-injection-generic',tag:'synthos',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 # Chunked uploads speak Content-Range (Cloud Storage's resumable protocol)
 # and need no Content-Type (the bytes are a table whatever it says).
-SecRule REQUEST_FILENAME "@rx ^/v1/datasets/[^/]+/content$" "id:10002,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:content-range,ctl:ruleRemoveById=920340"
+SecRule REQUEST_FILENAME "@rx ^/v1/(?:datasets|models)/[^/]+/content$" "id:10002,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:content-range,ctl:ruleRemoveById=920340"
 # Webhook endpoint URLs are URLs by design; the SSRF guard (shared/webhooks)
 # refuses private, loopback and metadata addresses with a precise 400, and
 # nothing ever runs them through a shell.

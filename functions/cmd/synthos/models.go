@@ -221,40 +221,17 @@ func runModelsPredict(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[1], err)
 	}
-	var cols []table.Column
-	for _, c := range in.Columns() {
-		cols = append(cols, table.Column{Name: c, Kind: table.String})
-	}
-	for i, n := range m.OutputNames() {
-		k := table.Float
-		if m.Outputs > 1 && i == m.Outputs {
-			k = table.Int
-		}
-		cols = append(cols, table.Column{Name: n, Kind: k})
-	}
-	w, err := table.Create(*out, table.Auto, cols)
+	w, err := table.Create(*out, table.Auto, m.OutputColumns(in.Columns()))
 	if err != nil {
 		return err
 	}
 	defer onForcedExit(func() { w.Abort() })()
-	nf := len(m.Features)
-	rows := make([][]string, 0, predictBatch)
-	x := make([]float64, 0, predictBatch*nf)
-	pred := make([]float64, predictBatch*m.Outputs)
+	sc := m.NewScorer(bind, predictBatch)
 	n := 0
 	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
-		if err := m.PredictBatch(x, pred[:len(rows)*m.Outputs]); err != nil {
+		if err := sc.Flush(w.Write); err != nil {
 			return err
 		}
-		for i, r := range rows {
-			if err := w.Write(m.FormatOutputs(pred[i*m.Outputs:(i+1)*m.Outputs], r)); err != nil {
-				return err
-			}
-		}
-		rows, x = rows[:0], x[:0]
 		return ctx.Err()
 	}
 	for {
@@ -266,12 +243,10 @@ func runModelsPredict(ctx context.Context, args []string, stdout, stderr io.Writ
 			return errors.Join(fmt.Errorf("read %s: %w", pos[1], err), w.Abort())
 		}
 		n++
-		x = x[:len(x)+nf]
-		if err := bind.Row(cells, x[len(x)-nf:], n); err != nil {
+		if err := sc.Add(cells, n); err != nil {
 			return errors.Join(fmt.Errorf("%s: %w", pos[1], err), w.Abort())
 		}
-		rows = append(rows, append(make([]string, 0, len(cells)+m.Outputs+1), cells...))
-		if len(rows) == predictBatch {
+		if sc.Full() {
 			if err := flush(); err != nil {
 				return errors.Join(err, w.Abort())
 			}

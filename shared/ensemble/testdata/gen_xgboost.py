@@ -24,6 +24,8 @@ import numpy as np
 import xgboost as xgb
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "../../../../shared/datasets"
+# A second argument names the one fixture to (re)generate, e.g. xgb_adult_500.
+ONLY = sys.argv[2] if len(sys.argv) > 2 else None
 RNG = np.random.default_rng(17)
 
 
@@ -72,9 +74,25 @@ def fixture(name, x, y, features, cats, params, rounds, formats=("json",)):
             f.write(",".join("%.9g" % v for v in p) + ";" + ",".join("%.9g" % v for v in m) + "\n")
 
 
+def adult_500(base):
+    """The performance fixture: 500 depth-6 trees on Adult (UBJSON only, the
+    smaller format), for the single-row latency and batch throughput
+    benchmarks of ../bench_test.go and their check against XGBoost."""
+    feats = ["age", "workclass", "education-num", "marital-status", "occupation", "relationship",
+             "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country"]
+    cats = {"workclass", "marital-status", "occupation", "relationship", "race", "sex", "native-country"}
+    x, label, _ = load("adult", feats, cats, "income")
+    y = np.array([1.0 if v.startswith(">50K") else 0.0 for v in label])
+    fixture("xgb_adult_500", x[:20000], y[:20000], feats, cats,
+            dict(base, objective="binary:logistic", max_depth=6, eta=0.05), 500, formats=("ubj",))
+
+
 def main():
     print("xgboost", xgb.__version__)
     base = {"max_depth": 4, "eta": 0.3, "seed": 17, "tree_method": "hist", "max_cat_to_onehot": 2}
+    if ONLY == "xgb_adult_500":
+        adult_500(base)
+        return
 
     feats = ["age", "workclass", "education-num", "marital-status", "occupation", "relationship",
              "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country"]
