@@ -180,10 +180,22 @@ func (g sampler) object(sch map[string]any, full bool, depth int) map[string]any
 	return out
 }
 
+// required lists the fields sch requires. A schema whose alternatives
+// (anyOf, oneOf) each require their own fields, such as a job over a
+// dataset or over a saved spec, is taken in its first alternative.
 func required(sch map[string]any) []string {
 	var out []string
 	for _, r := range asSlice(sch["required"]) {
 		out = append(out, r.(string))
+	}
+	for _, key := range []string{"anyOf", "oneOf"} {
+		if alts := asSlice(sch[key]); len(alts) > 0 {
+			first, _ := alts[0].(map[string]any)
+			for _, r := range asSlice(first["required"]) {
+				out = append(out, r.(string))
+			}
+			break
+		}
 	}
 	sort.Strings(out)
 	return out

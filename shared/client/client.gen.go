@@ -297,6 +297,24 @@ func (e GetComplianceParamsFormat) Valid() bool {
 	}
 }
 
+// Defines values for GetModelTestParamsFormat.
+const (
+	GetModelTestParamsFormatHtml GetModelTestParamsFormat = "html"
+	GetModelTestParamsFormatJson GetModelTestParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetModelTestParamsFormat enum.
+func (e GetModelTestParamsFormat) Valid() bool {
+	switch e {
+	case GetModelTestParamsFormatHtml:
+		return true
+	case GetModelTestParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetReportParamsFormat.
 const (
 	GetReportParamsFormatHtml GetReportParamsFormat = "html"
@@ -357,6 +375,21 @@ type AnalyticsScope string
 
 // AnalyticsView defines model for Analytics.View.
 type AnalyticsView string
+
+// AnonymizeKeys defines model for AnonymizeKeys.
+type AnonymizeKeys struct {
+	HmacVersion  int   `json:"hmac_version"`
+	HmacVersions []int `json:"hmac_versions"`
+
+	// KeyVersion the keys new values use, as job results and compliance reports state it (hmac vN, aes-siv key ID)
+	KeyVersion string      `json:"key_version"`
+	RotatedAt  *time.Time  `json:"rotated_at,omitempty"`
+	Source     interface{} `json:"source"`
+
+	// TokenKeys AES-SIV key ids kept: tokens made under any of them decrypt
+	TokenKeys    []int `json:"token_keys"`
+	TokenPrimary int   `json:"token_primary"`
+}
 
 // AnonymizePolicy defines model for AnonymizePolicy.
 type AnonymizePolicy struct {
@@ -431,6 +464,21 @@ type AuditRecord struct {
 	StoredAt time.Time          `json:"stored_at"`
 	Tenant   string             `json:"tenant"`
 	TraceId  *string            `json:"trace_id,omitempty"`
+}
+
+// BeginModelUpload defines model for BeginModelUpload.
+type BeginModelUpload struct {
+	// Dataset the dataset the model belongs to: its inputs are matched against its columns
+	Dataset *string `json:"dataset,omitempty"`
+
+	// Name the model's file name (its extension helps format sniffing)
+	Name string `json:"name"`
+
+	// Size the file's size in bytes, when known
+	Size *int `json:"size,omitempty"`
+
+	// Target the column the model predicts
+	Target *string `json:"target,omitempty"`
 }
 
 // BeginUpload defines model for BeginUpload.
@@ -580,6 +628,22 @@ type DestinationList struct {
 	Destinations *[]Destination `json:"destinations,omitempty"`
 }
 
+// DetokenizeRequest defines model for DetokenizeRequest.
+type DetokenizeRequest struct {
+	// Domain the policy's domain (default synthos)
+	Domain *string  `json:"domain,omitempty"`
+	Tokens []string `json:"tokens"`
+}
+
+// Detokenized defines model for Detokenized.
+type Detokenized struct {
+	Values []struct {
+		Error *string `json:"error,omitempty"`
+		Token string  `json:"token"`
+		Value *string `json:"value,omitempty"`
+	} `json:"values"`
+}
+
 // Download defines model for Download.
 type Download struct {
 	// Authenticated true when url is this API's endpoint and needs the API key
@@ -663,8 +727,20 @@ type InsightsFlagsKind string
 
 // Job defines model for Job.
 type Job struct {
-	CancelRequested bool      `json:"cancel_requested"`
-	CreatedAt       time.Time `json:"created_at"`
+	// Ai the job's model use (text columns, labels, narrative): estimate_micros priced before it ran, the rest used while it ran (US dollars x 10^6, tokens)
+	Ai *struct {
+		CacheHits      *int `json:"cache_hits,omitempty"`
+		Calls          *int `json:"calls,omitempty"`
+		CostMicros     *int `json:"cost_micros,omitempty"`
+		EstimateMicros *int `json:"estimate_micros,omitempty"`
+		InputTokens    *int `json:"input_tokens,omitempty"`
+		OutputTokens   *int `json:"output_tokens,omitempty"`
+	} `json:"ai,omitempty"`
+
+	// Anonymization what an anonymize job did, once its rows are written: rows, actions per column, key_version, k_anonymity (classes, min_class_size, min_diversity, suppressed_rows, discernibility, gil), columns
+	Anonymization   *map[string]interface{} `json:"anonymization,omitempty"`
+	CancelRequested bool                    `json:"cancel_requested"`
+	CreatedAt       time.Time               `json:"created_at"`
 
 	// DpRho a dp job's privacy budget, as rho-zCDP reserved on its dataset when it was created (see GET /v1/datasets/{id}/privacy-budget)
 	DpRho *float32 `json:"dp_rho,omitempty"`
@@ -673,6 +749,7 @@ type Job struct {
 	// ErrorCode Why the job failed, as a code clients act on: invalid_argument (the request or data cannot work), failed_precondition (e.g. the release gate failed), resource_exhausted (a plan limit or privacy budget), deadline_exceeded (it made no progress after being resumed), unavailable (a step kept failing), internal.
 	ErrorCode *JobErrorCode     `json:"error_code,omitempty"`
 	Id        string            `json:"id"`
+	Kind      interface{}       `json:"kind,omitempty"`
 	Links     map[string]string `json:"links"`
 	Locations *map[string]struct {
 		Destination *string `json:"destination,omitempty"`
@@ -694,16 +771,22 @@ type Job struct {
 // JobErrorCode Why the job failed, as a code clients act on: invalid_argument (the request or data cannot work), failed_precondition (e.g. the release gate failed), resource_exhausted (a plan limit or privacy budget), deadline_exceeded (it made no progress after being resumed), unavailable (a step kept failing), internal.
 type JobErrorCode string
 
-// JobCreate defines model for JobCreate.
+// JobCreate A job over a dataset (fitted and sampled), or over a saved spec (design_id: its tables sampled by the engine, rows being the main table's; the job reserves the rows of every table). A design job whose text columns' price would take the tenant past its plan's monthly AI budget is refused with 429 ai_quota_exceeded.
 type JobCreate struct {
 	// Conditions fixed column values (conditional sampling)
 	Conditions *map[string]JobCreate_Conditions_AdditionalProperties `json:"conditions,omitempty"`
 
 	// Dataset a ready dataset of the tenant
-	Dataset string `json:"dataset"`
+	Dataset *string `json:"dataset,omitempty"`
 
 	// Delta model dp only
 	Delta *float32 `json:"delta,omitempty"`
+
+	// DesignId a saved spec of the tenant (POST/PUT /v1/designs) the job samples instead of a dataset
+	DesignId *string `json:"design_id,omitempty"`
+
+	// DesignVersion the spec's version; the latest when omitted (resolved and recorded at admission)
+	DesignVersion *int `json:"design_version,omitempty"`
 
 	// Destination a storage destination id the outputs are delivered to (overrides the storage policy)
 	Destination *string `json:"destination,omitempty"`
@@ -711,8 +794,31 @@ type JobCreate struct {
 	// Epsilon privacy budget; required with model dp, refused otherwise
 	Epsilon *float32    `json:"epsilon,omitempty"`
 	Format  interface{} `json:"format,omitempty"`
-	Model   interface{} `json:"model,omitempty"`
-	Rows    int         `json:"rows"`
+
+	// Kind anonymize: de-identify the dataset's real rows by policy instead of sampling synthetic ones; the holdout is set aside as for synthetic jobs (the same seed, the same split) and the training rows are anonymised into the output, evaluated and reported on like synthetic output; no model, rules, conditions or epsilon
+	Kind interface{} `json:"kind,omitempty"`
+
+	// Labels label ambiguous columns during profiling through the AI router (names, kinds and masked samples only); stored as the job's labels output
+	Labels *bool       `json:"labels,omitempty"`
+	Model  interface{} `json:"model,omitempty"`
+
+	// ModelCategories per categorical feature (and a class target), its categories in the model's code order; required for categorical features on text or boolean columns
+	ModelCategories *map[string][]string `json:"model_categories,omitempty"`
+
+	// ModelId a custom model of the tenant (POST /v1/models) to score the job's output with: admission checks it exists, is ready, is served in process (XGBoost, LightGBM) and matches the dataset's columns; the evaluation stores its model test with the job (GET /v1/jobs/{id}/model-test)
+	ModelId *string `json:"model_id,omitempty"`
+
+	// ModelVersion this version of model_id's model name instead of model_id itself; the job records the exact version's id
+	ModelVersion *int `json:"model_version,omitempty"`
+
+	// Narrative add a short reading of the evaluation report, written through the AI router; every number in it appears in the report
+	Narrative *bool `json:"narrative,omitempty"`
+
+	// Policy kind anonymize only
+	Policy *AnonymizePolicy `json:"policy,omitempty"`
+
+	// Rows required for synthetic jobs; refused for kind anonymize (it keeps the dataset's rows)
+	Rows *int `json:"rows,omitempty"`
 
 	// Rules business rules (constraints)
 	Rules *map[string]interface{} `json:"rules,omitempty"`
@@ -728,6 +834,7 @@ type JobCreate struct {
 
 	// Thresholds release-gate thresholds
 	Thresholds *map[string]interface{} `json:"thresholds,omitempty"`
+	union      json.RawMessage
 }
 
 // JobCreateConditions0 defines model for JobCreate.Conditions.0.
@@ -744,6 +851,17 @@ type JobCreate_Conditions_AdditionalProperties struct {
 	union json.RawMessage
 }
 
+// JobCreate0 fit the dataset and sample rows
+type JobCreate0 = interface{}
+
+// JobCreate1 the dataset's real rows de-identified by policy
+type JobCreate1 struct {
+	Kind interface{} `json:"kind"`
+}
+
+// JobCreate2 sample a saved spec
+type JobCreate2 = interface{}
+
 // JobList defines model for JobList.
 type JobList struct {
 	Jobs []Job `json:"jobs"`
@@ -758,13 +876,40 @@ type JobRequest struct {
 	Dataset    string             `json:"dataset"`
 	Delta      *float32           `json:"delta,omitempty"`
 
+	// DesignId a saved spec of the tenant (POST/PUT /v1/designs) the job samples instead of a dataset
+	DesignId *string `json:"design_id,omitempty"`
+
+	// DesignRows the main table's rows asked for (rows is then every table's)
+	DesignRows *int `json:"design_rows,omitempty"`
+
+	// DesignVersion the spec's version; the latest when omitted (resolved and recorded at admission)
+	DesignVersion *int `json:"design_version,omitempty"`
+
 	// Destination a storage destination id the outputs are delivered to (overrides the storage policy)
-	Destination *string                 `json:"destination,omitempty"`
-	Epsilon     *float32                `json:"epsilon,omitempty"`
-	Format      interface{}             `json:"format"`
-	Model       interface{}             `json:"model"`
-	Rows        int                     `json:"rows"`
-	Rules       *map[string]interface{} `json:"rules,omitempty"`
+	Destination *string     `json:"destination,omitempty"`
+	Epsilon     *float32    `json:"epsilon,omitempty"`
+	Format      interface{} `json:"format"`
+
+	// Labels label ambiguous columns during profiling through the AI router (names, kinds and masked samples only); stored as the job's labels output
+	Labels *bool `json:"labels,omitempty"`
+
+	// Model empty for kind anonymize
+	Model interface{} `json:"model"`
+
+	// ModelCategories per categorical feature (and a class target), its categories in the model's code order; required for categorical features on text or boolean columns
+	ModelCategories *map[string][]string `json:"model_categories,omitempty"`
+
+	// ModelId a custom model of the tenant (POST /v1/models) to score the job's output with: admission checks it exists, is ready, is served in process (XGBoost, LightGBM) and matches the dataset's columns; the evaluation stores its model test with the job (GET /v1/jobs/{id}/model-test)
+	ModelId *string `json:"model_id,omitempty"`
+
+	// ModelVersion this version of model_id's model name instead of model_id itself; the job records the exact version's id
+	ModelVersion *int `json:"model_version,omitempty"`
+
+	// Narrative add a short reading of the evaluation report, written through the AI router; every number in it appears in the report
+	Narrative *bool                   `json:"narrative,omitempty"`
+	Policy    *AnonymizePolicy        `json:"policy,omitempty"`
+	Rows      int                     `json:"rows"`
+	Rules     *map[string]interface{} `json:"rules,omitempty"`
 
 	// SecondaryDestination the destination that takes over when the primary refuses a write
 	SecondaryDestination *string                 `json:"secondary_destination,omitempty"`
@@ -828,10 +973,13 @@ type Model struct {
 	Match     *ModelMatch     `json:"match,omitempty"`
 	Name      string          `json:"name"`
 	Reason    *string         `json:"reason,omitempty"`
-	Serving   interface{}     `json:"serving"`
-	Size      int             `json:"size"`
 
-	// Status validating: being checked; ready: accepted; rejected: reason says why
+	// Received bytes of a pending upload stored so far
+	Received *int        `json:"received,omitempty"`
+	Serving  interface{} `json:"serving"`
+	Size     int         `json:"size"`
+
+	// Status pending: bytes being uploaded (POST /v1/models/uploads); validating: being checked; ready: accepted; rejected: reason says why
 	Status  interface{} `json:"status"`
 	Target  *string     `json:"target,omitempty"`
 	Task    *string     `json:"task,omitempty"`
@@ -897,6 +1045,18 @@ type ModelTestRequest struct {
 	Categories *map[string][]string `json:"categories,omitempty"`
 	Job        string               `json:"job"`
 	Target     *string              `json:"target,omitempty"`
+}
+
+// ModelUpload defines model for ModelUpload.
+type ModelUpload struct {
+	ChunkSize *int               `json:"chunk_size,omitempty"`
+	ExpiresAt time.Time          `json:"expires_at"`
+	Headers   *map[string]string `json:"headers,omitempty"`
+	MaxBytes  int                `json:"max_bytes"`
+	Method    interface{}        `json:"method"`
+	Model     Model              `json:"model"`
+	Protocol  interface{}        `json:"protocol"`
+	UploadUrl string             `json:"upload_url"`
 }
 
 // PredictRequest defines model for PredictRequest.
@@ -1011,6 +1171,18 @@ type Upload struct {
 
 // Usage defines model for Usage.
 type Usage struct {
+	// Ai this month's model calls (design, text columns, labels, narratives) against the plan's monthly AI budget (SYNTHOS_AI_BUDGETS); budget and remaining are absent when the plan has none
+	Ai *struct {
+		BudgetMicros *int `json:"budget_micros,omitempty"`
+		CacheHits    int  `json:"cache_hits"`
+		Calls        int  `json:"calls"`
+
+		// CostMicros US dollars x 10^6
+		CostMicros      int  `json:"cost_micros"`
+		InputTokens     int  `json:"input_tokens"`
+		OutputTokens    int  `json:"output_tokens"`
+		RemainingMicros *int `json:"remaining_micros,omitempty"`
+	} `json:"ai,omitempty"`
 	Limits struct {
 		ConcurrentJobs int  `json:"concurrent_jobs"`
 		DpAllowed      bool `json:"dp_allowed"`
@@ -1291,6 +1463,18 @@ type GetAnalyticsUsageParamsGranularity string
 // GetAnalyticsUsageParamsScope defines parameters for GetAnalyticsUsage.
 type GetAnalyticsUsageParamsScope string
 
+// DetokenizeParams defines parameters for Detokenize.
+type DetokenizeParams struct {
+	// IdempotencyKey 1 to 255 printable characters; answers are replayed for 24 h
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RotateAnonymizeKeysParams defines parameters for RotateAnonymizeKeys.
+type RotateAnonymizeKeysParams struct {
+	// IdempotencyKey 1 to 255 printable characters; answers are replayed for 24 h
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // GetAuditConsistencyParams defines parameters for GetAuditConsistency.
 type GetAuditConsistencyParams struct {
 	// From the earlier log size
@@ -1398,6 +1582,26 @@ type GetComplianceParams struct {
 // GetComplianceParamsFormat defines parameters for GetCompliance.
 type GetComplianceParamsFormat string
 
+// GetModelTestParams defines parameters for GetModelTest.
+type GetModelTestParams struct {
+	Format *GetModelTestParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetModelTestParamsFormat defines parameters for GetModelTest.
+type GetModelTestParamsFormat string
+
+// GetOutputParams defines parameters for GetOutput.
+type GetOutputParams struct {
+	// Table a design job's table other than its main one (404 names the tables)
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// GetOutputContentParams defines parameters for GetOutputContent.
+type GetOutputContentParams struct {
+	// Table a design job's table other than its main one (404 names the tables)
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
 // GetReportParams defines parameters for GetReport.
 type GetReportParams struct {
 	Format *GetReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
@@ -1428,6 +1632,18 @@ type UploadModelMultipartBody struct {
 type UploadModelParams struct {
 	// IdempotencyKey 1 to 255 printable characters; answers are replayed for 24 h
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// BeginModelUploadParams defines parameters for BeginModelUpload.
+type BeginModelUploadParams struct {
+	// IdempotencyKey 1 to 255 printable characters; answers are replayed for 24 h
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PutModelContentParams defines parameters for PutModelContent.
+type PutModelContentParams struct {
+	// ContentRange bytes START-END/TOTAL, bytes START-END/*, or bytes */TOTAL
+	ContentRange *string `json:"Content-Range,omitempty"`
 }
 
 // DeployModelParams defines parameters for DeployModel.
@@ -1479,6 +1695,9 @@ type RotateWebhookSecretParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DetokenizeJSONRequestBody defines body for Detokenize for application/json ContentType.
+type DetokenizeJSONRequestBody = DetokenizeRequest
+
 // UploadDatasetMultipartRequestBody defines body for UploadDataset for multipart/form-data ContentType.
 type UploadDatasetMultipartRequestBody UploadDatasetMultipartBody
 
@@ -1518,6 +1737,9 @@ type CreateKeyJSONRequestBody = KeyCreate
 // UploadModelMultipartRequestBody defines body for UploadModel for multipart/form-data ContentType.
 type UploadModelMultipartRequestBody UploadModelMultipartBody
 
+// BeginModelUploadJSONRequestBody defines body for BeginModelUpload for application/json ContentType.
+type BeginModelUploadJSONRequestBody = BeginModelUpload
+
 // PredictModelJSONRequestBody defines body for PredictModel for application/json ContentType.
 type PredictModelJSONRequestBody = PredictRequest
 
@@ -1538,6 +1760,416 @@ type UpdateWebhookJSONRequestBody = WebhookPatch
 
 // RotateWebhookSecretJSONRequestBody defines body for RotateWebhookSecret for application/json ContentType.
 type RotateWebhookSecretJSONRequestBody = WebhookRotate
+
+// AsJobCreate0 returns the union data inside the JobCreate as a JobCreate0
+func (t JobCreate) AsJobCreate0() (JobCreate0, error) {
+	var body JobCreate0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobCreate0 overwrites any union data inside the JobCreate as the provided JobCreate0
+func (t *JobCreate) FromJobCreate0(v JobCreate0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobCreate0 performs a merge with any union data inside the JobCreate, using the provided JobCreate0
+func (t *JobCreate) MergeJobCreate0(v JobCreate0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJobCreate1 returns the union data inside the JobCreate as a JobCreate1
+func (t JobCreate) AsJobCreate1() (JobCreate1, error) {
+	var body JobCreate1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobCreate1 overwrites any union data inside the JobCreate as the provided JobCreate1
+func (t *JobCreate) FromJobCreate1(v JobCreate1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobCreate1 performs a merge with any union data inside the JobCreate, using the provided JobCreate1
+func (t *JobCreate) MergeJobCreate1(v JobCreate1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJobCreate2 returns the union data inside the JobCreate as a JobCreate2
+func (t JobCreate) AsJobCreate2() (JobCreate2, error) {
+	var body JobCreate2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobCreate2 overwrites any union data inside the JobCreate as the provided JobCreate2
+func (t *JobCreate) FromJobCreate2(v JobCreate2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobCreate2 performs a merge with any union data inside the JobCreate, using the provided JobCreate2
+func (t *JobCreate) MergeJobCreate2(v JobCreate2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t JobCreate) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	object := make(map[string]json.RawMessage)
+	if t.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if t.Conditions != nil {
+		object["conditions"], err = json.Marshal(t.Conditions)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'conditions': %w", err)
+		}
+	}
+
+	if t.Dataset != nil {
+		object["dataset"], err = json.Marshal(t.Dataset)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'dataset': %w", err)
+		}
+	}
+
+	if t.Delta != nil {
+		object["delta"], err = json.Marshal(t.Delta)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'delta': %w", err)
+		}
+	}
+
+	if t.DesignId != nil {
+		object["design_id"], err = json.Marshal(t.DesignId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'design_id': %w", err)
+		}
+	}
+
+	if t.DesignVersion != nil {
+		object["design_version"], err = json.Marshal(t.DesignVersion)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'design_version': %w", err)
+		}
+	}
+
+	if t.Destination != nil {
+		object["destination"], err = json.Marshal(t.Destination)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'destination': %w", err)
+		}
+	}
+
+	if t.Epsilon != nil {
+		object["epsilon"], err = json.Marshal(t.Epsilon)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'epsilon': %w", err)
+		}
+	}
+
+	object["format"], err = json.Marshal(t.Format)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'format': %w", err)
+	}
+
+	object["kind"], err = json.Marshal(t.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'kind': %w", err)
+	}
+
+	if t.Labels != nil {
+		object["labels"], err = json.Marshal(t.Labels)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'labels': %w", err)
+		}
+	}
+
+	object["model"], err = json.Marshal(t.Model)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'model': %w", err)
+	}
+
+	if t.ModelCategories != nil {
+		object["model_categories"], err = json.Marshal(t.ModelCategories)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'model_categories': %w", err)
+		}
+	}
+
+	if t.ModelId != nil {
+		object["model_id"], err = json.Marshal(t.ModelId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'model_id': %w", err)
+		}
+	}
+
+	if t.ModelVersion != nil {
+		object["model_version"], err = json.Marshal(t.ModelVersion)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'model_version': %w", err)
+		}
+	}
+
+	if t.Narrative != nil {
+		object["narrative"], err = json.Marshal(t.Narrative)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'narrative': %w", err)
+		}
+	}
+
+	if t.Policy != nil {
+		object["policy"], err = json.Marshal(t.Policy)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'policy': %w", err)
+		}
+	}
+
+	if t.Rows != nil {
+		object["rows"], err = json.Marshal(t.Rows)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'rows': %w", err)
+		}
+	}
+
+	if t.Rules != nil {
+		object["rules"], err = json.Marshal(t.Rules)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'rules': %w", err)
+		}
+	}
+
+	if t.SecondaryDestination != nil {
+		object["secondary_destination"], err = json.Marshal(t.SecondaryDestination)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'secondary_destination': %w", err)
+		}
+	}
+
+	if t.Seed != nil {
+		object["seed"], err = json.Marshal(t.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'seed': %w", err)
+		}
+	}
+
+	if t.Target != nil {
+		object["target"], err = json.Marshal(t.Target)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'target': %w", err)
+		}
+	}
+
+	if t.Thresholds != nil {
+		object["thresholds"], err = json.Marshal(t.Thresholds)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'thresholds': %w", err)
+		}
+	}
+	b, err = json.Marshal(object)
+	return b, err
+}
+
+func (t *JobCreate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["conditions"]; found {
+		err = json.Unmarshal(raw, &t.Conditions)
+		if err != nil {
+			return fmt.Errorf("error reading 'conditions': %w", err)
+		}
+	}
+
+	if raw, found := object["dataset"]; found {
+		err = json.Unmarshal(raw, &t.Dataset)
+		if err != nil {
+			return fmt.Errorf("error reading 'dataset': %w", err)
+		}
+	}
+
+	if raw, found := object["delta"]; found {
+		err = json.Unmarshal(raw, &t.Delta)
+		if err != nil {
+			return fmt.Errorf("error reading 'delta': %w", err)
+		}
+	}
+
+	if raw, found := object["design_id"]; found {
+		err = json.Unmarshal(raw, &t.DesignId)
+		if err != nil {
+			return fmt.Errorf("error reading 'design_id': %w", err)
+		}
+	}
+
+	if raw, found := object["design_version"]; found {
+		err = json.Unmarshal(raw, &t.DesignVersion)
+		if err != nil {
+			return fmt.Errorf("error reading 'design_version': %w", err)
+		}
+	}
+
+	if raw, found := object["destination"]; found {
+		err = json.Unmarshal(raw, &t.Destination)
+		if err != nil {
+			return fmt.Errorf("error reading 'destination': %w", err)
+		}
+	}
+
+	if raw, found := object["epsilon"]; found {
+		err = json.Unmarshal(raw, &t.Epsilon)
+		if err != nil {
+			return fmt.Errorf("error reading 'epsilon': %w", err)
+		}
+	}
+
+	if raw, found := object["format"]; found {
+		err = json.Unmarshal(raw, &t.Format)
+		if err != nil {
+			return fmt.Errorf("error reading 'format': %w", err)
+		}
+	}
+
+	if raw, found := object["kind"]; found {
+		err = json.Unmarshal(raw, &t.Kind)
+		if err != nil {
+			return fmt.Errorf("error reading 'kind': %w", err)
+		}
+	}
+
+	if raw, found := object["labels"]; found {
+		err = json.Unmarshal(raw, &t.Labels)
+		if err != nil {
+			return fmt.Errorf("error reading 'labels': %w", err)
+		}
+	}
+
+	if raw, found := object["model"]; found {
+		err = json.Unmarshal(raw, &t.Model)
+		if err != nil {
+			return fmt.Errorf("error reading 'model': %w", err)
+		}
+	}
+
+	if raw, found := object["model_categories"]; found {
+		err = json.Unmarshal(raw, &t.ModelCategories)
+		if err != nil {
+			return fmt.Errorf("error reading 'model_categories': %w", err)
+		}
+	}
+
+	if raw, found := object["model_id"]; found {
+		err = json.Unmarshal(raw, &t.ModelId)
+		if err != nil {
+			return fmt.Errorf("error reading 'model_id': %w", err)
+		}
+	}
+
+	if raw, found := object["model_version"]; found {
+		err = json.Unmarshal(raw, &t.ModelVersion)
+		if err != nil {
+			return fmt.Errorf("error reading 'model_version': %w", err)
+		}
+	}
+
+	if raw, found := object["narrative"]; found {
+		err = json.Unmarshal(raw, &t.Narrative)
+		if err != nil {
+			return fmt.Errorf("error reading 'narrative': %w", err)
+		}
+	}
+
+	if raw, found := object["policy"]; found {
+		err = json.Unmarshal(raw, &t.Policy)
+		if err != nil {
+			return fmt.Errorf("error reading 'policy': %w", err)
+		}
+	}
+
+	if raw, found := object["rows"]; found {
+		err = json.Unmarshal(raw, &t.Rows)
+		if err != nil {
+			return fmt.Errorf("error reading 'rows': %w", err)
+		}
+	}
+
+	if raw, found := object["rules"]; found {
+		err = json.Unmarshal(raw, &t.Rules)
+		if err != nil {
+			return fmt.Errorf("error reading 'rules': %w", err)
+		}
+	}
+
+	if raw, found := object["secondary_destination"]; found {
+		err = json.Unmarshal(raw, &t.SecondaryDestination)
+		if err != nil {
+			return fmt.Errorf("error reading 'secondary_destination': %w", err)
+		}
+	}
+
+	if raw, found := object["seed"]; found {
+		err = json.Unmarshal(raw, &t.Seed)
+		if err != nil {
+			return fmt.Errorf("error reading 'seed': %w", err)
+		}
+	}
+
+	if raw, found := object["target"]; found {
+		err = json.Unmarshal(raw, &t.Target)
+		if err != nil {
+			return fmt.Errorf("error reading 'target': %w", err)
+		}
+	}
+
+	if raw, found := object["thresholds"]; found {
+		err = json.Unmarshal(raw, &t.Thresholds)
+		if err != nil {
+			return fmt.Errorf("error reading 'thresholds': %w", err)
+		}
+	}
+
+	return err
+}
 
 // AsJobCreateConditions0 returns the union data inside the JobCreate_Conditions_AdditionalProperties as a JobCreateConditions0
 func (t JobCreate_Conditions_AdditionalProperties) AsJobCreateConditions0() (JobCreateConditions0, error) {
@@ -1814,6 +2446,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/analytics/usage (the `GetAnalyticsUsage` operationId).
 	GetAnalyticsUsage(ctx context.Context, params *GetAnalyticsUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DetokenizeWithBody Re-identify reversible tokens
+	//
+	// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+	DetokenizeWithBody(ctx context.Context, params *DetokenizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Detokenize Re-identify reversible tokens
+	//
+	// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+	Detokenize(ctx context.Context, params *DetokenizeParams, body DetokenizeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAnonymizeKeys Describe the tenant's anonymisation keys
+	//
+	// The keyring that keys pseudonyms, surrogates, date shifts (HMAC-SHA-256) and reversible tokens (AES-SIV) of POST /v1/datasets/{id}/anonymize and anonymize jobs: the key version new values use, the versions kept, and where it is stored (rotated: sealed with the tenant's encryption keys in the state store; secrets: the secrets adapter's anonymize-keys-TENANT). No key material. 409 keyring_missing when there is none.
+	//
+	// Corresponds with GET /v1/anonymize/keys (the `GetAnonymizeKeys` operationId).
+	GetAnonymizeKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateAnonymizeKeys Rotate the tenant's anonymisation keys
+	//
+	// Adds a key version (the first keyring when there is none): pseudonyms, surrogates and date shifts made from now on use a new HMAC key, tokens a new primary AES-SIV key; tokens made before still decrypt (POST /v1/anonymize/detokenize). The keyring is stored sealed with the tenant's encryption keys (503 when the deployment has none: SYNTHOS_KEK_URI). Audited (anonymize.keys_rotated).
+	//
+	// Corresponds with POST /v1/anonymize/keys/rotate (the `RotateAnonymizeKeys` operationId).
+	RotateAnonymizeKeys(ctx context.Context, params *RotateAnonymizeKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAuditCheckpoint Get the latest signed checkpoint of the tenant's audit log
 	//
@@ -2127,17 +2791,24 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/jobs/{id}/compliance (the `GetCompliance` operationId).
 	GetCompliance(ctx context.Context, id string, params *GetComplianceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetModelTest The test of the custom model pinned to the job (model_id): its scores on the real holdout vs the output, feature drift, prediction distributions, TSTR vs TRTR and the verdict
+	//
+	// 404 not_found for a job without a pinned model; 404 not_ready until the evaluation wrote it (when the test could not run, the evaluation report's model_test.error says why).
+	//
+	// Corresponds with GET /v1/jobs/{id}/model-test (the `GetModelTest` operationId).
+	GetModelTest(ctx context.Context, id string, params *GetModelTestParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOutput A time-limited download URL for the job's synthetic table
 	//
 	// 404 with code not_ready until the job has succeeded. On Cloud Storage url is a V4 signed URL; where the store cannot sign (local file driver) it is GET /v1/jobs/{id}/output/content, which needs the API key (authenticated: true).
 	//
 	// Corresponds with GET /v1/jobs/{id}/output (the `GetOutput` operationId).
-	GetOutput(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetOutput(ctx context.Context, id string, params *GetOutputParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOutputContent Stream the job's synthetic table
 	//
 	// Corresponds with GET /v1/jobs/{id}/output/content (the `GetOutputContent` operationId).
-	GetOutputContent(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetOutputContent(ctx context.Context, id string, params *GetOutputContentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReport The job's quality and privacy report
 	//
@@ -2186,6 +2857,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/models (the `UploadModel` operationId).
 	UploadModelWithBody(ctx context.Context, params *UploadModelParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BeginModelUploadWithBody Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+	//
+	// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+	BeginModelUploadWithBody(ctx context.Context, params *BeginModelUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BeginModelUpload Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+	//
+	// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+	BeginModelUpload(ctx context.Context, params *BeginModelUploadParams, body BeginModelUploadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteModel Delete a model version and its bytes
 	//
 	// Corresponds with DELETE /v1/models/{id} (the `DeleteModel` operationId).
@@ -2195,6 +2884,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/models/{id} (the `GetModel` operationId).
 	GetModel(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteModelUpload Validate a model version whose bytes were sent to its upload URL
+	//
+	// Corresponds with POST /v1/models/{id}/complete (the `CompleteModelUpload` operationId).
+	CompleteModelUpload(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutModelContentWithBody Send the bytes of a pending model version, whole or in chunks (the protocol of PUT /v1/datasets/{id}/content)
+	//
+	// As for datasets: chunks end on multiples of 256 KiB but the last, arrive in order (a retried chunk is accepted, a later one is 409 upload_offset_mismatch), 308 with Range while bytes are missing. The request that stores the last byte validates the model: 200 ready, or 400 model_rejected with the reason. The model is stored encrypted when the tenant chose encryption.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/models/{id}/content (the `PutModelContent` operationId).
+	PutModelContentWithBody(ctx context.Context, id string, params *PutModelContentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeployModel Deploy a ready scikit-learn, XGBoost-sklearn or TensorFlow SavedModel model to Vertex AI (Model Registry with the matching prebuilt container, a new endpoint); waits for the deployment
 	//
@@ -2274,7 +2977,7 @@ type ClientInterface interface {
 
 	// PutStoragePolicyWithBody Set the tenant's storage policy
 	//
-	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2283,7 +2986,7 @@ type ClientInterface interface {
 
 	// PutStoragePolicy Set the tenant's storage policy
 	//
-	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2515,6 +3218,78 @@ func (c *Client) GetAnalyticsReport(ctx context.Context, params *GetAnalyticsRep
 // Corresponds with GET /v1/analytics/usage (the `GetAnalyticsUsage` operationId).
 func (c *Client) GetAnalyticsUsage(ctx context.Context, params *GetAnalyticsUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAnalyticsUsageRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DetokenizeWithBody Re-identify reversible tokens
+//
+// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+func (c *Client) DetokenizeWithBody(ctx context.Context, params *DetokenizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDetokenizeRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Detokenize Re-identify reversible tokens
+//
+// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+func (c *Client) Detokenize(ctx context.Context, params *DetokenizeParams, body DetokenizeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDetokenizeRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAnonymizeKeys Describe the tenant's anonymisation keys
+//
+// The keyring that keys pseudonyms, surrogates, date shifts (HMAC-SHA-256) and reversible tokens (AES-SIV) of POST /v1/datasets/{id}/anonymize and anonymize jobs: the key version new values use, the versions kept, and where it is stored (rotated: sealed with the tenant's encryption keys in the state store; secrets: the secrets adapter's anonymize-keys-TENANT). No key material. 409 keyring_missing when there is none.
+//
+// Corresponds with GET /v1/anonymize/keys (the `GetAnonymizeKeys` operationId).
+func (c *Client) GetAnonymizeKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAnonymizeKeysRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateAnonymizeKeys Rotate the tenant's anonymisation keys
+//
+// Adds a key version (the first keyring when there is none): pseudonyms, surrogates and date shifts made from now on use a new HMAC key, tokens a new primary AES-SIV key; tokens made before still decrypt (POST /v1/anonymize/detokenize). The keyring is stored sealed with the tenant's encryption keys (503 when the deployment has none: SYNTHOS_KEK_URI). Audited (anonymize.keys_rotated).
+//
+// Corresponds with POST /v1/anonymize/keys/rotate (the `RotateAnonymizeKeys` operationId).
+func (c *Client) RotateAnonymizeKeys(ctx context.Context, params *RotateAnonymizeKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateAnonymizeKeysRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3277,13 +4052,30 @@ func (c *Client) GetCompliance(ctx context.Context, id string, params *GetCompli
 	return c.Client.Do(req)
 }
 
+// GetModelTest The test of the custom model pinned to the job (model_id): its scores on the real holdout vs the output, feature drift, prediction distributions, TSTR vs TRTR and the verdict
+//
+// 404 not_found for a job without a pinned model; 404 not_ready until the evaluation wrote it (when the test could not run, the evaluation report's model_test.error says why).
+//
+// Corresponds with GET /v1/jobs/{id}/model-test (the `GetModelTest` operationId).
+func (c *Client) GetModelTest(ctx context.Context, id string, params *GetModelTestParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetModelTestRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOutput A time-limited download URL for the job's synthetic table
 //
 // 404 with code not_ready until the job has succeeded. On Cloud Storage url is a V4 signed URL; where the store cannot sign (local file driver) it is GET /v1/jobs/{id}/output/content, which needs the API key (authenticated: true).
 //
 // Corresponds with GET /v1/jobs/{id}/output (the `GetOutput` operationId).
-func (c *Client) GetOutput(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOutputRequest(c.Server, id)
+func (c *Client) GetOutput(ctx context.Context, id string, params *GetOutputParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOutputRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3297,8 +4089,8 @@ func (c *Client) GetOutput(ctx context.Context, id string, reqEditors ...Request
 // GetOutputContent Stream the job's synthetic table
 //
 // Corresponds with GET /v1/jobs/{id}/output/content (the `GetOutputContent` operationId).
-func (c *Client) GetOutputContent(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOutputContentRequest(c.Server, id)
+func (c *Client) GetOutputContent(ctx context.Context, id string, params *GetOutputContentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOutputContentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3426,6 +4218,44 @@ func (c *Client) UploadModelWithBody(ctx context.Context, params *UploadModelPar
 	return c.Client.Do(req)
 }
 
+// BeginModelUploadWithBody Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+//
+// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+func (c *Client) BeginModelUploadWithBody(ctx context.Context, params *BeginModelUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBeginModelUploadRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BeginModelUpload Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+//
+// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+func (c *Client) BeginModelUpload(ctx context.Context, params *BeginModelUploadParams, body BeginModelUploadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBeginModelUploadRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteModel Delete a model version and its bytes
 //
 // Corresponds with DELETE /v1/models/{id} (the `DeleteModel` operationId).
@@ -3446,6 +4276,40 @@ func (c *Client) DeleteModel(ctx context.Context, id string, reqEditors ...Reque
 // Corresponds with GET /v1/models/{id} (the `GetModel` operationId).
 func (c *Client) GetModel(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetModelRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteModelUpload Validate a model version whose bytes were sent to its upload URL
+//
+// Corresponds with POST /v1/models/{id}/complete (the `CompleteModelUpload` operationId).
+func (c *Client) CompleteModelUpload(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteModelUploadRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutModelContentWithBody Send the bytes of a pending model version, whole or in chunks (the protocol of PUT /v1/datasets/{id}/content)
+//
+// As for datasets: chunks end on multiples of 256 KiB but the last, arrive in order (a retried chunk is accepted, a later one is 409 upload_offset_mismatch), 308 with Range while bytes are missing. The request that stores the last byte validates the model: 200 ready, or 400 model_rejected with the reason. The model is stored encrypted when the tenant chose encryption.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/models/{id}/content (the `PutModelContent` operationId).
+func (c *Client) PutModelContentWithBody(ctx context.Context, id string, params *PutModelContentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutModelContentRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3634,7 +4498,7 @@ func (c *Client) GetStoragePolicy(ctx context.Context, reqEditors ...RequestEdit
 
 // PutStoragePolicyWithBody Set the tenant's storage policy
 //
-// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3653,7 +4517,7 @@ func (c *Client) PutStoragePolicyWithBody(ctx context.Context, contentType strin
 
 // PutStoragePolicy Set the tenant's storage policy
 //
-// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4426,6 +5290,130 @@ func NewGetAnalyticsUsageRequest(server string, params *GetAnalyticsUsageParams)
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDetokenizeRequest calls the generic Detokenize builder with application/json body
+func NewDetokenizeRequest(server string, params *DetokenizeParams, body DetokenizeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDetokenizeRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewDetokenizeRequestWithBody constructs an http.Request for the Detokenize method, with any body, and a specified content type
+func NewDetokenizeRequestWithBody(server string, params *DetokenizeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/anonymize/detokenize")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAnonymizeKeysRequest constructs an http.Request for the GetAnonymizeKeys method
+func NewGetAnonymizeKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/anonymize/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRotateAnonymizeKeysRequest constructs an http.Request for the RotateAnonymizeKeys method
+func NewRotateAnonymizeKeysRequest(server string, params *RotateAnonymizeKeysParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/anonymize/keys/rotate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5884,8 +6872,69 @@ func NewGetComplianceRequest(server string, id string, params *GetCompliancePara
 	return req, nil
 }
 
+// NewGetModelTestRequest constructs an http.Request for the GetModelTest method
+func NewGetModelTestRequest(server string, id string, params *GetModelTestParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/jobs/%s/model-test", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetOutputRequest constructs an http.Request for the GetOutput method
-func NewGetOutputRequest(server string, id string) (*http.Request, error) {
+func NewGetOutputRequest(server string, id string, params *GetOutputParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5910,6 +6959,33 @@ func NewGetOutputRequest(server string, id string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Table != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "table", *params.Table, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -5919,7 +6995,7 @@ func NewGetOutputRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewGetOutputContentRequest constructs an http.Request for the GetOutputContent method
-func NewGetOutputContentRequest(server string, id string) (*http.Request, error) {
+func NewGetOutputContentRequest(server string, id string, params *GetOutputContentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5942,6 +7018,33 @@ func NewGetOutputContentRequest(server string, id string) (*http.Request, error)
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Table != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "table", *params.Table, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6200,6 +7303,61 @@ func NewUploadModelRequestWithBody(server string, params *UploadModelParams, con
 	return req, nil
 }
 
+// NewBeginModelUploadRequest calls the generic BeginModelUpload builder with application/json body
+func NewBeginModelUploadRequest(server string, params *BeginModelUploadParams, body BeginModelUploadJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBeginModelUploadRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewBeginModelUploadRequestWithBody constructs an http.Request for the BeginModelUpload method, with any body, and a specified content type
+func NewBeginModelUploadRequestWithBody(server string, params *BeginModelUploadParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/models/uploads")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewDeleteModelRequest constructs an http.Request for the DeleteModel method
 func NewDeleteModelRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -6263,6 +7421,91 @@ func NewGetModelRequest(server string, id string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCompleteModelUploadRequest constructs an http.Request for the CompleteModelUpload method
+func NewCompleteModelUploadRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/models/%s/complete", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutModelContentRequestWithBody constructs an http.Request for the PutModelContent method, with any body, and a specified content type
+func NewPutModelContentRequestWithBody(server string, id string, params *PutModelContentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/models/%s/content", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ContentRange != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Content-Range", *params.ContentRange, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Content-Range", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7199,6 +8442,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/analytics/usage (the `GetAnalyticsUsage` operationId).
 	GetAnalyticsUsageWithResponse(ctx context.Context, params *GetAnalyticsUsageParams, reqEditors ...RequestEditorFn) (*GetAnalyticsUsageResponse, error)
 
+	// DetokenizeWithBodyWithResponse Re-identify reversible tokens
+	//
+	// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+	DetokenizeWithBodyWithResponse(ctx context.Context, params *DetokenizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DetokenizeResponse, error)
+
+	// DetokenizeWithResponse Re-identify reversible tokens
+	//
+	// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+	DetokenizeWithResponse(ctx context.Context, params *DetokenizeParams, body DetokenizeJSONRequestBody, reqEditors ...RequestEditorFn) (*DetokenizeResponse, error)
+
+	// GetAnonymizeKeysWithResponse Describe the tenant's anonymisation keys
+	//
+	// The keyring that keys pseudonyms, surrogates, date shifts (HMAC-SHA-256) and reversible tokens (AES-SIV) of POST /v1/datasets/{id}/anonymize and anonymize jobs: the key version new values use, the versions kept, and where it is stored (rotated: sealed with the tenant's encryption keys in the state store; secrets: the secrets adapter's anonymize-keys-TENANT). No key material. 409 keyring_missing when there is none.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/anonymize/keys (the `GetAnonymizeKeys` operationId).
+	GetAnonymizeKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAnonymizeKeysResponse, error)
+
+	// RotateAnonymizeKeysWithResponse Rotate the tenant's anonymisation keys
+	//
+	// Adds a key version (the first keyring when there is none): pseudonyms, surrogates and date shifts made from now on use a new HMAC key, tokens a new primary AES-SIV key; tokens made before still decrypt (POST /v1/anonymize/detokenize). The keyring is stored sealed with the tenant's encryption keys (503 when the deployment has none: SYNTHOS_KEK_URI). Audited (anonymize.keys_rotated).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/anonymize/keys/rotate (the `RotateAnonymizeKeys` operationId).
+	RotateAnonymizeKeysWithResponse(ctx context.Context, params *RotateAnonymizeKeysParams, reqEditors ...RequestEditorFn) (*RotateAnonymizeKeysResponse, error)
+
 	// GetAuditCheckpointWithResponse Get the latest signed checkpoint of the tenant's audit log
 	//
 	// Every audit record of the tenant is a leaf of an RFC 6962 Merkle tree. The checkpoint states the tree's size and root hash, signed in the Go checksum database's note format (origin synthos.dev/audit/tenant-<id>). Pin verifier_key from a trusted channel and check the signature with golang.org/x/mod/sumdb/note.
@@ -7555,6 +8834,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/jobs/{id}/compliance (the `GetCompliance` operationId).
 	GetComplianceWithResponse(ctx context.Context, id string, params *GetComplianceParams, reqEditors ...RequestEditorFn) (*GetComplianceResponse, error)
 
+	// GetModelTestWithResponse The test of the custom model pinned to the job (model_id): its scores on the real holdout vs the output, feature drift, prediction distributions, TSTR vs TRTR and the verdict
+	//
+	// 404 not_found for a job without a pinned model; 404 not_ready until the evaluation wrote it (when the test could not run, the evaluation report's model_test.error says why).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/jobs/{id}/model-test (the `GetModelTest` operationId).
+	GetModelTestWithResponse(ctx context.Context, id string, params *GetModelTestParams, reqEditors ...RequestEditorFn) (*GetModelTestResponse, error)
+
 	// GetOutputWithResponse A time-limited download URL for the job's synthetic table
 	//
 	// 404 with code not_ready until the job has succeeded. On Cloud Storage url is a V4 signed URL; where the store cannot sign (local file driver) it is GET /v1/jobs/{id}/output/content, which needs the API key (authenticated: true).
@@ -7562,14 +8850,14 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/jobs/{id}/output (the `GetOutput` operationId).
-	GetOutputWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetOutputResponse, error)
+	GetOutputWithResponse(ctx context.Context, id string, params *GetOutputParams, reqEditors ...RequestEditorFn) (*GetOutputResponse, error)
 
 	// GetOutputContentWithResponse Stream the job's synthetic table
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/jobs/{id}/output/content (the `GetOutputContent` operationId).
-	GetOutputContentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetOutputContentResponse, error)
+	GetOutputContentWithResponse(ctx context.Context, id string, params *GetOutputContentParams, reqEditors ...RequestEditorFn) (*GetOutputContentResponse, error)
 
 	// GetReportWithResponse The job's quality and privacy report
 	//
@@ -7626,6 +8914,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/models (the `UploadModel` operationId).
 	UploadModelWithBodyWithResponse(ctx context.Context, params *UploadModelParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadModelResponse, error)
 
+	// BeginModelUploadWithBodyWithResponse Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+	//
+	// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+	BeginModelUploadWithBodyWithResponse(ctx context.Context, params *BeginModelUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BeginModelUploadResponse, error)
+
+	// BeginModelUploadWithResponse Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+	//
+	// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+	BeginModelUploadWithResponse(ctx context.Context, params *BeginModelUploadParams, body BeginModelUploadJSONRequestBody, reqEditors ...RequestEditorFn) (*BeginModelUploadResponse, error)
+
 	// DeleteModelWithResponse Delete a model version and its bytes
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7639,6 +8945,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/models/{id} (the `GetModel` operationId).
 	GetModelWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetModelResponse, error)
+
+	// CompleteModelUploadWithResponse Validate a model version whose bytes were sent to its upload URL
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/models/{id}/complete (the `CompleteModelUpload` operationId).
+	CompleteModelUploadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CompleteModelUploadResponse, error)
+
+	// PutModelContentWithBodyWithResponse Send the bytes of a pending model version, whole or in chunks (the protocol of PUT /v1/datasets/{id}/content)
+	//
+	// As for datasets: chunks end on multiples of 256 KiB but the last, arrive in order (a retried chunk is accepted, a later one is 409 upload_offset_mismatch), 308 with Range while bytes are missing. The request that stores the last byte validates the model: 200 ready, or 400 model_rejected with the reason. The model is stored encrypted when the tenant chose encryption.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/models/{id}/content (the `PutModelContent` operationId).
+	PutModelContentWithBodyWithResponse(ctx context.Context, id string, params *PutModelContentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutModelContentResponse, error)
 
 	// DeployModelWithResponse Deploy a ready scikit-learn, XGBoost-sklearn or TensorFlow SavedModel model to Vertex AI (Model Registry with the matching prebuilt container, a new endpoint); waits for the deployment
 	//
@@ -7726,7 +9048,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutStoragePolicyWithBodyWithResponse Set the tenant's storage policy
 	//
-	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7735,7 +9057,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutStoragePolicyWithResponse Set the tenant's storage policy
 	//
-	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+	// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8393,6 +9715,262 @@ func (r GetAnalyticsUsageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAnalyticsUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DetokenizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Detokenized
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *E400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *E413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *E415
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DetokenizeResponse) GetJSON200() *Detokenized {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DetokenizeResponse) GetJSON400() *E400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DetokenizeResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DetokenizeResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r DetokenizeResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DetokenizeResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DetokenizeResponse) GetJSON413() *E413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DetokenizeResponse) GetJSON415() *E415 {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DetokenizeResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DetokenizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DetokenizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DetokenizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DetokenizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAnonymizeKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AnonymizeKeys
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAnonymizeKeysResponse) GetJSON200() *AnonymizeKeys {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAnonymizeKeysResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAnonymizeKeysResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r GetAnonymizeKeysResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetAnonymizeKeysResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAnonymizeKeysResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAnonymizeKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAnonymizeKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAnonymizeKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAnonymizeKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RotateAnonymizeKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AnonymizeKeys
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *E400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateAnonymizeKeysResponse) GetJSON200() *AnonymizeKeys {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateAnonymizeKeysResponse) GetJSON400() *E400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateAnonymizeKeysResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateAnonymizeKeysResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r RotateAnonymizeKeysResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateAnonymizeKeysResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateAnonymizeKeysResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateAnonymizeKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateAnonymizeKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateAnonymizeKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateAnonymizeKeysResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11369,6 +12947,89 @@ func (r GetComplianceResponse) ContentType() string {
 	return ""
 }
 
+type GetModelTestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *map[string]interface{}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *E400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *E404
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetModelTestResponse) GetJSON200() *map[string]interface{} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetModelTestResponse) GetJSON400() *E400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetModelTestResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetModelTestResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetModelTestResponse) GetJSON404() *E404 {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r GetModelTestResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetModelTestResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetModelTestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetModelTestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetModelTestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetModelTestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOutputResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12026,6 +13687,110 @@ func (r UploadModelResponse) ContentType() string {
 	return ""
 }
 
+type BeginModelUploadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ModelUpload
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *E400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *E404
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *E413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *E415
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r BeginModelUploadResponse) GetJSON201() *ModelUpload {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BeginModelUploadResponse) GetJSON400() *E400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BeginModelUploadResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BeginModelUploadResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BeginModelUploadResponse) GetJSON404() *E404 {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r BeginModelUploadResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r BeginModelUploadResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BeginModelUploadResponse) GetJSON413() *E413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BeginModelUploadResponse) GetJSON415() *E415 {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r BeginModelUploadResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r BeginModelUploadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BeginModelUploadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BeginModelUploadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BeginModelUploadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type DeleteModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12165,6 +13930,214 @@ func (r GetModelResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetModelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CompleteModelUploadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Model
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *E400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *E404
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *E413
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON200() *Model {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON400() *E400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON404() *E404 {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON413() *E413 {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompleteModelUploadResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompleteModelUploadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompleteModelUploadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompleteModelUploadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompleteModelUploadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutModelContentResponse308Headers the declared response headers of an HTTP 308 response for PutModelContent
+type PutModelContentResponse308Headers struct {
+	Range *string
+}
+
+type PutModelContentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Model
+	// JSON308 the response for an HTTP 308 `application/json` response
+	JSON308 *Model
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *E400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *E404
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *E413
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+	// Headers308 the parsed response headers for an HTTP 308 response
+	Headers308 *PutModelContentResponse308Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutModelContentResponse) GetJSON200() *Model {
+	return r.JSON200
+}
+
+// GetJSON308 returns the response for an HTTP 308 `application/json` response
+func (r PutModelContentResponse) GetJSON308() *Model {
+	return r.JSON308
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutModelContentResponse) GetJSON400() *E400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutModelContentResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutModelContentResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutModelContentResponse) GetJSON404() *E404 {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r PutModelContentResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutModelContentResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutModelContentResponse) GetJSON413() *E413 {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutModelContentResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutModelContentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutModelContentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutModelContentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutModelContentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12760,6 +14733,8 @@ type PutStoragePolicyResponse struct {
 	JSON404 *E404
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *E422
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -12794,6 +14769,11 @@ func (r PutStoragePolicyResponse) GetJSON404() *E404 {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r PutStoragePolicyResponse) GetJSON405() *E405 {
 	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutStoragePolicyResponse) GetJSON409() *E409 {
+	return r.JSON409
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -13899,6 +15879,66 @@ func (c *ClientWithResponses) GetAnalyticsUsageWithResponse(ctx context.Context,
 	return ParseGetAnalyticsUsageResponse(rsp)
 }
 
+// DetokenizeWithBodyWithResponse Re-identify reversible tokens
+//
+// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+func (c *ClientWithResponses) DetokenizeWithBodyWithResponse(ctx context.Context, params *DetokenizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DetokenizeResponse, error) {
+	rsp, err := c.DetokenizeWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDetokenizeResponse(rsp)
+}
+
+// DetokenizeWithResponse Re-identify reversible tokens
+//
+// Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/anonymize/detokenize (the `Detokenize` operationId).
+func (c *ClientWithResponses) DetokenizeWithResponse(ctx context.Context, params *DetokenizeParams, body DetokenizeJSONRequestBody, reqEditors ...RequestEditorFn) (*DetokenizeResponse, error) {
+	rsp, err := c.Detokenize(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDetokenizeResponse(rsp)
+}
+
+// GetAnonymizeKeysWithResponse Describe the tenant's anonymisation keys
+//
+// The keyring that keys pseudonyms, surrogates, date shifts (HMAC-SHA-256) and reversible tokens (AES-SIV) of POST /v1/datasets/{id}/anonymize and anonymize jobs: the key version new values use, the versions kept, and where it is stored (rotated: sealed with the tenant's encryption keys in the state store; secrets: the secrets adapter's anonymize-keys-TENANT). No key material. 409 keyring_missing when there is none.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/anonymize/keys (the `GetAnonymizeKeys` operationId).
+func (c *ClientWithResponses) GetAnonymizeKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAnonymizeKeysResponse, error) {
+	rsp, err := c.GetAnonymizeKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAnonymizeKeysResponse(rsp)
+}
+
+// RotateAnonymizeKeysWithResponse Rotate the tenant's anonymisation keys
+//
+// Adds a key version (the first keyring when there is none): pseudonyms, surrogates and date shifts made from now on use a new HMAC key, tokens a new primary AES-SIV key; tokens made before still decrypt (POST /v1/anonymize/detokenize). The keyring is stored sealed with the tenant's encryption keys (503 when the deployment has none: SYNTHOS_KEK_URI). Audited (anonymize.keys_rotated).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/anonymize/keys/rotate (the `RotateAnonymizeKeys` operationId).
+func (c *ClientWithResponses) RotateAnonymizeKeysWithResponse(ctx context.Context, params *RotateAnonymizeKeysParams, reqEditors ...RequestEditorFn) (*RotateAnonymizeKeysResponse, error) {
+	rsp, err := c.RotateAnonymizeKeys(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateAnonymizeKeysResponse(rsp)
+}
+
 // GetAuditCheckpointWithResponse Get the latest signed checkpoint of the tenant's audit log
 //
 // Every audit record of the tenant is a leaf of an RFC 6962 Merkle tree. The checkpoint states the tree's size and root hash, signed in the Go checksum database's note format (origin synthos.dev/audit/tenant-<id>). Pin verifier_key from a trusted channel and check the signature with golang.org/x/mod/sumdb/note.
@@ -14519,6 +16559,21 @@ func (c *ClientWithResponses) GetComplianceWithResponse(ctx context.Context, id 
 	return ParseGetComplianceResponse(rsp)
 }
 
+// GetModelTestWithResponse The test of the custom model pinned to the job (model_id): its scores on the real holdout vs the output, feature drift, prediction distributions, TSTR vs TRTR and the verdict
+//
+// 404 not_found for a job without a pinned model; 404 not_ready until the evaluation wrote it (when the test could not run, the evaluation report's model_test.error says why).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/jobs/{id}/model-test (the `GetModelTest` operationId).
+func (c *ClientWithResponses) GetModelTestWithResponse(ctx context.Context, id string, params *GetModelTestParams, reqEditors ...RequestEditorFn) (*GetModelTestResponse, error) {
+	rsp, err := c.GetModelTest(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetModelTestResponse(rsp)
+}
+
 // GetOutputWithResponse A time-limited download URL for the job's synthetic table
 //
 // 404 with code not_ready until the job has succeeded. On Cloud Storage url is a V4 signed URL; where the store cannot sign (local file driver) it is GET /v1/jobs/{id}/output/content, which needs the API key (authenticated: true).
@@ -14526,8 +16581,8 @@ func (c *ClientWithResponses) GetComplianceWithResponse(ctx context.Context, id 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/jobs/{id}/output (the `GetOutput` operationId).
-func (c *ClientWithResponses) GetOutputWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetOutputResponse, error) {
-	rsp, err := c.GetOutput(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetOutputWithResponse(ctx context.Context, id string, params *GetOutputParams, reqEditors ...RequestEditorFn) (*GetOutputResponse, error) {
+	rsp, err := c.GetOutput(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14539,8 +16594,8 @@ func (c *ClientWithResponses) GetOutputWithResponse(ctx context.Context, id stri
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/jobs/{id}/output/content (the `GetOutputContent` operationId).
-func (c *ClientWithResponses) GetOutputContentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetOutputContentResponse, error) {
-	rsp, err := c.GetOutputContent(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetOutputContentWithResponse(ctx context.Context, id string, params *GetOutputContentParams, reqEditors ...RequestEditorFn) (*GetOutputContentResponse, error) {
+	rsp, err := c.GetOutputContent(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14644,6 +16699,36 @@ func (c *ClientWithResponses) UploadModelWithBodyWithResponse(ctx context.Contex
 	return ParseUploadModelResponse(rsp)
 }
 
+// BeginModelUploadWithBodyWithResponse Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+//
+// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+func (c *ClientWithResponses) BeginModelUploadWithBodyWithResponse(ctx context.Context, params *BeginModelUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BeginModelUploadResponse, error) {
+	rsp, err := c.BeginModelUploadWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBeginModelUploadResponse(rsp)
+}
+
+// BeginModelUploadWithResponse Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+//
+// The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/models/uploads (the `BeginModelUpload` operationId).
+func (c *ClientWithResponses) BeginModelUploadWithResponse(ctx context.Context, params *BeginModelUploadParams, body BeginModelUploadJSONRequestBody, reqEditors ...RequestEditorFn) (*BeginModelUploadResponse, error) {
+	rsp, err := c.BeginModelUpload(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBeginModelUploadResponse(rsp)
+}
+
 // DeleteModelWithResponse Delete a model version and its bytes
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14668,6 +16753,34 @@ func (c *ClientWithResponses) GetModelWithResponse(ctx context.Context, id strin
 		return nil, err
 	}
 	return ParseGetModelResponse(rsp)
+}
+
+// CompleteModelUploadWithResponse Validate a model version whose bytes were sent to its upload URL
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/models/{id}/complete (the `CompleteModelUpload` operationId).
+func (c *ClientWithResponses) CompleteModelUploadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CompleteModelUploadResponse, error) {
+	rsp, err := c.CompleteModelUpload(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteModelUploadResponse(rsp)
+}
+
+// PutModelContentWithBodyWithResponse Send the bytes of a pending model version, whole or in chunks (the protocol of PUT /v1/datasets/{id}/content)
+//
+// As for datasets: chunks end on multiples of 256 KiB but the last, arrive in order (a retried chunk is accepted, a later one is 409 upload_offset_mismatch), 308 with Range while bytes are missing. The request that stores the last byte validates the model: 200 ready, or 400 model_rejected with the reason. The model is stored encrypted when the tenant chose encryption.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/models/{id}/content (the `PutModelContent` operationId).
+func (c *ClientWithResponses) PutModelContentWithBodyWithResponse(ctx context.Context, id string, params *PutModelContentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutModelContentResponse, error) {
+	rsp, err := c.PutModelContentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutModelContentResponse(rsp)
 }
 
 // DeployModelWithResponse Deploy a ready scikit-learn, XGBoost-sklearn or TensorFlow SavedModel model to Vertex AI (Model Registry with the matching prebuilt container, a new endpoint); waits for the deployment
@@ -14816,7 +16929,7 @@ func (c *ClientWithResponses) GetStoragePolicyWithResponse(ctx context.Context, 
 
 // PutStoragePolicyWithBodyWithResponse Set the tenant's storage policy
 //
-// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14831,7 +16944,7 @@ func (c *ClientWithResponses) PutStoragePolicyWithBodyWithResponse(ctx context.C
 
 // PutStoragePolicyWithResponse Set the tenant's storage policy
 //
-// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+// residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15451,6 +17564,217 @@ func ParseGetAnalyticsUsageResponse(rsp *http.Response) (*GetAnalyticsUsageRespo
 			return nil, err
 		}
 		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDetokenizeResponse parses an HTTP response from a DetokenizeWithResponse call
+func ParseDetokenizeResponse(rsp *http.Response) (*DetokenizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DetokenizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Detokenized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest E400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest E413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest E415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAnonymizeKeysResponse parses an HTTP response from a GetAnonymizeKeysWithResponse call
+func ParseGetAnonymizeKeysResponse(rsp *http.Response) (*GetAnonymizeKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAnonymizeKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AnonymizeKeys
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRotateAnonymizeKeysResponse parses an HTTP response from a RotateAnonymizeKeysWithResponse call
+func ParseRotateAnonymizeKeysResponse(rsp *http.Response) (*RotateAnonymizeKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateAnonymizeKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AnonymizeKeys
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest E400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest E503
@@ -17937,6 +20261,77 @@ func ParseGetComplianceResponse(rsp *http.Response) (*GetComplianceResponse, err
 	return response, nil
 }
 
+// ParseGetModelTestResponse parses an HTTP response from a GetModelTestWithResponse call
+func ParseGetModelTestResponse(rsp *http.Response) (*GetModelTestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetModelTestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest E400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest E404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	return response, nil
+}
+
 // ParseGetOutputResponse parses an HTTP response from a GetOutputWithResponse call
 func ParseGetOutputResponse(rsp *http.Response) (*GetOutputResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18483,6 +20878,95 @@ func ParseUploadModelResponse(rsp *http.Response) (*UploadModelResponse, error) 
 	return response, nil
 }
 
+// ParseBeginModelUploadResponse parses an HTTP response from a BeginModelUploadWithResponse call
+func ParseBeginModelUploadResponse(rsp *http.Response) (*BeginModelUploadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BeginModelUploadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ModelUpload
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest E400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest E404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest E413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest E415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseDeleteModelResponse parses an HTTP response from a DeleteModelWithResponse call
 func ParseDeleteModelResponse(rsp *http.Response) (*DeleteModelResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18596,6 +21080,190 @@ func ParseGetModelResponse(rsp *http.Response) (*GetModelResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseCompleteModelUploadResponse parses an HTTP response from a CompleteModelUploadWithResponse call
+func ParseCompleteModelUploadResponse(rsp *http.Response) (*CompleteModelUploadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompleteModelUploadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Model
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest E400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest E404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest E413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutModelContentResponse parses an HTTP response from a PutModelContentWithResponse call
+func ParsePutModelContentResponse(rsp *http.Response) (*PutModelContentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutModelContentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Model
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 308:
+		var dest Model
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON308 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest E400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest E404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest E413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 308:
+		var headers PutModelContentResponse308Headers
+		if values := rsp.Header.Values("Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Range = &value
+		}
+		response.Headers308 = &headers
 	}
 
 	return response, nil
@@ -19128,6 +21796,13 @@ func ParsePutStoragePolicyResponse(rsp *http.Response) (*PutStoragePolicyRespons
 			return nil, err
 		}
 		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest E422

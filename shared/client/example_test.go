@@ -32,7 +32,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	job, err := api.CreateJob(ctx, client.JobCreate{Dataset: ds.Id, Rows: 1000}, "insurance-1000")
+	job, err := api.CreateJob(ctx, client.JobCreate{Dataset: &ds.Id, Rows: client.Ptr(1000)}, "insurance-1000")
 	if client.Code(err) == "quota_exceeded" {
 		log.Fatal("the plan's monthly rows are used up")
 	}

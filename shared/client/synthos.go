@@ -450,7 +450,7 @@ func (a *API) Job(ctx context.Context, id string) (*Job, error) {
 // is the API's own).
 func (a *API) DownloadOutput(ctx context.Context, id string, w io.Writer, progress Progress) (int64, error) {
 	op := "GET /v1/jobs/" + id + "/output"
-	res, err := a.GetOutputWithResponse(ctx, id)
+	res, err := a.GetOutputWithResponse(ctx, id, nil)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
@@ -524,3 +524,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// Ptr returns a pointer to v, for the optional fields of generated request
+// types: client.JobCreate{Dataset: client.Ptr(id), Rows: client.Ptr(1000)}.
+func Ptr[T any](v T) *T { return &v }

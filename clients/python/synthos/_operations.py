@@ -181,7 +181,9 @@ OPERATIONS = {
         "path_params": [
             "id"
         ],
-        "query": [],
+        "query": [
+            "table"
+        ],
         "headers": [],
         "request": "none",
         "body_required": False,
@@ -193,7 +195,9 @@ OPERATIONS = {
         "path_params": [
             "id"
         ],
-        "query": [],
+        "query": [
+            "table"
+        ],
         "headers": [],
         "request": "none",
         "body_required": False,
@@ -854,6 +858,92 @@ OPERATIONS = {
         "request": "json",
         "body_required": True,
         "response": "json"
+    },
+    "getAnonymizeKeys": {
+        "method": "GET",
+        "path": "/v1/anonymize/keys",
+        "path_params": [],
+        "query": [],
+        "headers": [],
+        "request": "none",
+        "body_required": False,
+        "response": "json"
+    },
+    "rotateAnonymizeKeys": {
+        "method": "POST",
+        "path": "/v1/anonymize/keys/rotate",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "none",
+        "body_required": False,
+        "response": "json"
+    },
+    "detokenize": {
+        "method": "POST",
+        "path": "/v1/anonymize/detokenize",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "json",
+        "body_required": True,
+        "response": "json"
+    },
+    "beginModelUpload": {
+        "method": "POST",
+        "path": "/v1/models/uploads",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "json",
+        "body_required": True,
+        "response": "json"
+    },
+    "putModelContent": {
+        "method": "PUT",
+        "path": "/v1/models/{id}/content",
+        "path_params": [
+            "id"
+        ],
+        "query": [],
+        "headers": [
+            "Content-Range"
+        ],
+        "request": "binary",
+        "body_required": True,
+        "response": "json"
+    },
+    "completeModelUpload": {
+        "method": "POST",
+        "path": "/v1/models/{id}/complete",
+        "path_params": [
+            "id"
+        ],
+        "query": [],
+        "headers": [],
+        "request": "none",
+        "body_required": False,
+        "response": "json"
+    },
+    "getModelTest": {
+        "method": "GET",
+        "path": "/v1/jobs/{id}/model-test",
+        "path_params": [
+            "id"
+        ],
+        "query": [
+            "format"
+        ],
+        "headers": [],
+        "request": "none",
+        "body_required": False,
+        "response": "binary"
     }
 }
 
@@ -924,13 +1014,13 @@ class Operations:
         """The job's quality and privacy report (GET /v1/jobs/{id}/report)."""
         return self.call('getReport', path={'id': id}, query={'format': format}, headers=headers).data
 
-    def get_output(self, id, *, headers=None):
+    def get_output(self, id, *, table=None, headers=None):
         """A time-limited download URL for the job's synthetic table (GET /v1/jobs/{id}/output)."""
-        return self.call('getOutput', path={'id': id}, headers=headers).data
+        return self.call('getOutput', path={'id': id}, query={'table': table}, headers=headers).data
 
-    def get_output_content(self, id, *, headers=None):
+    def get_output_content(self, id, *, table=None, headers=None):
         """Stream the job's synthetic table (GET /v1/jobs/{id}/output/content)."""
-        return self.call('getOutputContent', path={'id': id}, headers=headers).data
+        return self.call('getOutputContent', path={'id': id}, query={'table': table}, headers=headers).data
 
     def list_keys(self, *, headers=None):
         """List the tenant's keys (never the secrets) (GET /v1/keys)."""
@@ -1151,3 +1241,31 @@ class Operations:
     def import_dataset(self, body, *, headers=None):
         """Import a dataset from a storage destination (POST /v1/datasets/import)."""
         return self.call('importDataset', headers=headers, body=body).data
+
+    def get_anonymize_keys(self, *, headers=None):
+        """Describe the tenant's anonymisation keys (GET /v1/anonymize/keys)."""
+        return self.call('getAnonymizeKeys', headers=headers).data
+
+    def rotate_anonymize_keys(self, *, idempotency_key=None, headers=None):
+        """Rotate the tenant's anonymisation keys (POST /v1/anonymize/keys/rotate)."""
+        return self.call('rotateAnonymizeKeys', headers=_merge({'Idempotency-Key': idempotency_key}, headers)).data
+
+    def detokenize(self, body, *, idempotency_key=None, headers=None):
+        """Re-identify reversible tokens (POST /v1/anonymize/detokenize)."""
+        return self.call('detokenize', headers=_merge({'Idempotency-Key': idempotency_key}, headers), body=body).data
+
+    def begin_model_upload(self, body, *, idempotency_key=None, headers=None):
+        """Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to (POST /v1/models/uploads)."""
+        return self.call('beginModelUpload', headers=_merge({'Idempotency-Key': idempotency_key}, headers), body=body).data
+
+    def put_model_content(self, id, body, *, content_range=None, headers=None):
+        """Send the bytes of a pending model version, whole or in chunks (the protocol of PUT /v1/datasets/{id}/content) (PUT /v1/models/{id}/content)."""
+        return self.call('putModelContent', path={'id': id}, headers=_merge({'Content-Range': content_range}, headers), body=body).data
+
+    def complete_model_upload(self, id, *, headers=None):
+        """Validate a model version whose bytes were sent to its upload URL (POST /v1/models/{id}/complete)."""
+        return self.call('completeModelUpload', path={'id': id}, headers=headers).data
+
+    def get_model_test(self, id, *, format=None, headers=None):
+        """The test of the custom model pinned to the job (model_id): its scores on the real holdout vs the output, feature drift, prediction distributions, TSTR vs TRTR and the verdict (GET /v1/jobs/{id}/model-test)."""
+        return self.call('getModelTest', path={'id': id}, query={'format': format}, headers=headers).data

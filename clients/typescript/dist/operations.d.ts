@@ -142,7 +142,7 @@ export declare const operations: {
         readonly method: "get";
         readonly path: "/v1/jobs/{id}/output";
         readonly path_params: readonly ["id"];
-        readonly query: readonly [];
+        readonly query: readonly ["table"];
         readonly headers: readonly [];
         readonly request: "none";
         readonly response: "json";
@@ -151,7 +151,7 @@ export declare const operations: {
         readonly method: "get";
         readonly path: "/v1/jobs/{id}/output/content";
         readonly path_params: readonly ["id"];
-        readonly query: readonly [];
+        readonly query: readonly ["table"];
         readonly headers: readonly [];
         readonly request: "none";
         readonly response: "binary";
@@ -650,6 +650,69 @@ export declare const operations: {
         readonly headers: readonly [];
         readonly request: "json";
         readonly response: "json";
+    };
+    readonly getAnonymizeKeys: {
+        readonly method: "get";
+        readonly path: "/v1/anonymize/keys";
+        readonly path_params: readonly [];
+        readonly query: readonly [];
+        readonly headers: readonly [];
+        readonly request: "none";
+        readonly response: "json";
+    };
+    readonly rotateAnonymizeKeys: {
+        readonly method: "post";
+        readonly path: "/v1/anonymize/keys/rotate";
+        readonly path_params: readonly [];
+        readonly query: readonly [];
+        readonly headers: readonly ["Idempotency-Key"];
+        readonly request: "none";
+        readonly response: "json";
+    };
+    readonly detokenize: {
+        readonly method: "post";
+        readonly path: "/v1/anonymize/detokenize";
+        readonly path_params: readonly [];
+        readonly query: readonly [];
+        readonly headers: readonly ["Idempotency-Key"];
+        readonly request: "json";
+        readonly response: "json";
+    };
+    readonly beginModelUpload: {
+        readonly method: "post";
+        readonly path: "/v1/models/uploads";
+        readonly path_params: readonly [];
+        readonly query: readonly [];
+        readonly headers: readonly ["Idempotency-Key"];
+        readonly request: "json";
+        readonly response: "json";
+    };
+    readonly putModelContent: {
+        readonly method: "put";
+        readonly path: "/v1/models/{id}/content";
+        readonly path_params: readonly ["id"];
+        readonly query: readonly [];
+        readonly headers: readonly ["Content-Range"];
+        readonly request: "binary";
+        readonly response: "json";
+    };
+    readonly completeModelUpload: {
+        readonly method: "post";
+        readonly path: "/v1/models/{id}/complete";
+        readonly path_params: readonly ["id"];
+        readonly query: readonly [];
+        readonly headers: readonly [];
+        readonly request: "none";
+        readonly response: "json";
+    };
+    readonly getModelTest: {
+        readonly method: "get";
+        readonly path: "/v1/jobs/{id}/model-test";
+        readonly path_params: readonly ["id"];
+        readonly query: readonly ["format"];
+        readonly headers: readonly [];
+        readonly request: "none";
+        readonly response: "binary";
     };
 };
 /** OperationId is the id of an API operation. */

@@ -164,7 +164,9 @@ export const operations = {
         "path_params": [
             "id"
         ],
-        "query": [],
+        "query": [
+            "table"
+        ],
         "headers": [],
         "request": "none",
         "response": "json"
@@ -175,7 +177,9 @@ export const operations = {
         "path_params": [
             "id"
         ],
-        "query": [],
+        "query": [
+            "table"
+        ],
         "headers": [],
         "request": "none",
         "response": "binary"
@@ -780,5 +784,84 @@ export const operations = {
         "headers": [],
         "request": "json",
         "response": "json"
+    },
+    "getAnonymizeKeys": {
+        "method": "get",
+        "path": "/v1/anonymize/keys",
+        "path_params": [],
+        "query": [],
+        "headers": [],
+        "request": "none",
+        "response": "json"
+    },
+    "rotateAnonymizeKeys": {
+        "method": "post",
+        "path": "/v1/anonymize/keys/rotate",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "none",
+        "response": "json"
+    },
+    "detokenize": {
+        "method": "post",
+        "path": "/v1/anonymize/detokenize",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "json",
+        "response": "json"
+    },
+    "beginModelUpload": {
+        "method": "post",
+        "path": "/v1/models/uploads",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "json",
+        "response": "json"
+    },
+    "putModelContent": {
+        "method": "put",
+        "path": "/v1/models/{id}/content",
+        "path_params": [
+            "id"
+        ],
+        "query": [],
+        "headers": [
+            "Content-Range"
+        ],
+        "request": "binary",
+        "response": "json"
+    },
+    "completeModelUpload": {
+        "method": "post",
+        "path": "/v1/models/{id}/complete",
+        "path_params": [
+            "id"
+        ],
+        "query": [],
+        "headers": [],
+        "request": "none",
+        "response": "json"
+    },
+    "getModelTest": {
+        "method": "get",
+        "path": "/v1/jobs/{id}/model-test",
+        "path_params": [
+            "id"
+        ],
+        "query": [
+            "format"
+        ],
+        "headers": [],
+        "request": "none",
+        "response": "binary"
     }
 };

@@ -984,7 +984,7 @@ export interface paths {
         get: operations["getStoragePolicy"];
         /**
          * Set the tenant's storage policy
-         * @description residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs.
+         * @description residency makes any job whose input, working copies or outputs would be kept outside the zone fail before it starts (422 residency_violation); primary and secondary route every job's outputs. Where the deployment keeps a platform bucket per residency zone (SYNTHOS_ZONE_BUCKETS), the tenant's residency also picks the bucket its datasets and job files live in; changing it while the tenant has objects in another zone's bucket answers 409 residency_data_elsewhere naming that bucket.
          */
         put: operations["putStoragePolicy"];
         post?: never;
@@ -1047,6 +1047,143 @@ export interface paths {
          * @description Streams the object from the tenant's own bucket through the upload path (size limit, encryption at rest, validation). A tenant residency policy that the destination or the platform bucket lies outside answers 422 residency_violation before anything is read.
          */
         post: operations["importDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/anonymize/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Describe the tenant's anonymisation keys
+         * @description The keyring that keys pseudonyms, surrogates, date shifts (HMAC-SHA-256) and reversible tokens (AES-SIV) of POST /v1/datasets/{id}/anonymize and anonymize jobs: the key version new values use, the versions kept, and where it is stored (rotated: sealed with the tenant's encryption keys in the state store; secrets: the secrets adapter's anonymize-keys-TENANT). No key material. 409 keyring_missing when there is none.
+         */
+        get: operations["getAnonymizeKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/anonymize/keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the tenant's anonymisation keys
+         * @description Adds a key version (the first keyring when there is none): pseudonyms, surrogates and date shifts made from now on use a new HMAC key, tokens a new primary AES-SIV key; tokens made before still decrypt (POST /v1/anonymize/detokenize). The keyring is stored sealed with the tenant's encryption keys (503 when the deployment has none: SYNTHOS_KEK_URI). Audited (anonymize.keys_rotated).
+         */
+        post: operations["rotateAnonymizeKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/anonymize/detokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-identify reversible tokens
+         * @description Authorised re-identification: each token (operator token, tk_…) decrypted with the tenant's keyring under any key version it keeps, for the policy's domain (default synthos). A token that does not decrypt gets an error instead of a value. Audited with the count only (anonymize.detokenized).
+         */
+        post: operations["detokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a resumable upload of a custom model (up to 512 MiB): a pending model version and the URL to send its bytes to
+         * @description The protocol of POST /v1/datasets/uploads: on Cloud Storage upload_url is a resumable session (no API key), elsewhere this API's PUT /v1/models/{id}/content. The request that stores the last byte validates the model; POST /v1/models/{id}/complete validates bytes sent to a session. A declared size over the limit is 413.
+         */
+        post: operations["beginModelUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Send the bytes of a pending model version, whole or in chunks (the protocol of PUT /v1/datasets/{id}/content)
+         * @description As for datasets: chunks end on multiples of 256 KiB but the last, arrive in order (a retried chunk is accepted, a later one is 409 upload_offset_mismatch), 308 with Range while bytes are missing. The request that stores the last byte validates the model: 200 ready, or 400 model_rejected with the reason. The model is stored encrypted when the tenant chose encryption.
+         */
+        put: operations["putModelContent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate a model version whose bytes were sent to its upload URL */
+        post: operations["completeModelUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/model-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The test of the custom model pinned to the job (model_id): its scores on the real holdout vs the output, feature drift, prediction distributions, TSTR vs TRTR and the verdict
+         * @description 404 not_found for a job without a pinned model; 404 not_ready until the evaluation wrote it (when the test could not run, the evaluation report's model_test.error says why).
+         */
+        get: operations["getModelTest"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1131,10 +1268,12 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
         };
+        /** @description A job over a dataset (fitted and sampled), or over a saved spec (design_id: its tables sampled by the engine, rows being the main table's; the job reserves the rows of every table). A design job whose text columns' price would take the tenant past its plan's monthly AI budget is refused with 429 ai_quota_exceeded. */
         JobCreate: {
             /** @description a ready dataset of the tenant */
-            dataset: string;
-            rows: number;
+            dataset?: string;
+            /** @description required for synthetic jobs; refused for kind anonymize (it keeps the dataset's rows) */
+            rows?: number;
             /**
              * @default tree
              * @enum {unknown}
@@ -1165,12 +1304,42 @@ export interface components {
             destination?: string;
             /** @description the destination that takes over when the primary refuses a write */
             secondary_destination?: string;
-        };
+            /**
+             * @description anonymize: de-identify the dataset's real rows by policy instead of sampling synthetic ones; the holdout is set aside as for synthetic jobs (the same seed, the same split) and the training rows are anonymised into the output, evaluated and reported on like synthetic output; no model, rules, conditions or epsilon
+             * @default synthetic
+             * @enum {unknown}
+             */
+            kind: "synthetic" | "anonymize";
+            /** @description kind anonymize only */
+            policy?: components["schemas"]["AnonymizePolicy"];
+            /** @description a saved spec of the tenant (POST/PUT /v1/designs) the job samples instead of a dataset */
+            design_id?: string;
+            /** @description the spec's version; the latest when omitted (resolved and recorded at admission) */
+            design_version?: number;
+            /** @description add a short reading of the evaluation report, written through the AI router; every number in it appears in the report */
+            narrative?: boolean;
+            /** @description label ambiguous columns during profiling through the AI router (names, kinds and masked samples only); stored as the job's labels output */
+            labels?: boolean;
+            /** @description a custom model of the tenant (POST /v1/models) to score the job's output with: admission checks it exists, is ready, is served in process (XGBoost, LightGBM) and matches the dataset's columns; the evaluation stores its model test with the job (GET /v1/jobs/{id}/model-test) */
+            model_id?: string;
+            /** @description this version of model_id's model name instead of model_id itself; the job records the exact version's id */
+            model_version?: number;
+            /** @description per categorical feature (and a class target), its categories in the model's code order; required for categorical features on text or boolean columns */
+            model_categories?: {
+                [key: string]: string[];
+            };
+        } | unknown | {
+            /** @constant */
+            kind: "anonymize";
+        } | unknown;
         JobRequest: {
             dataset: string;
             rows: number;
-            /** @enum {unknown} */
-            model: "tree" | "copula" | "dp";
+            /**
+             * @description empty for kind anonymize
+             * @enum {unknown}
+             */
+            model: "tree" | "copula" | "dp" | "";
             seed: number;
             /** @enum {unknown} */
             format: "csv" | "jsonl" | "parquet";
@@ -1186,6 +1355,25 @@ export interface components {
             destination?: string;
             /** @description the destination that takes over when the primary refuses a write */
             secondary_destination?: string;
+            policy?: components["schemas"]["AnonymizePolicy"];
+            /** @description a saved spec of the tenant (POST/PUT /v1/designs) the job samples instead of a dataset */
+            design_id?: string;
+            /** @description the spec's version; the latest when omitted (resolved and recorded at admission) */
+            design_version?: number;
+            /** @description add a short reading of the evaluation report, written through the AI router; every number in it appears in the report */
+            narrative?: boolean;
+            /** @description label ambiguous columns during profiling through the AI router (names, kinds and masked samples only); stored as the job's labels output */
+            labels?: boolean;
+            /** @description the main table's rows asked for (rows is then every table's) */
+            design_rows?: number;
+            /** @description a custom model of the tenant (POST /v1/models) to score the job's output with: admission checks it exists, is ready, is served in process (XGBoost, LightGBM) and matches the dataset's columns; the evaluation stores its model test with the job (GET /v1/jobs/{id}/model-test) */
+            model_id?: string;
+            /** @description this version of model_id's model name instead of model_id itself; the job records the exact version's id */
+            model_version?: number;
+            /** @description per categorical feature (and a class target), its categories in the model's code order; required for categorical features on text or boolean columns */
+            model_categories?: {
+                [key: string]: string[];
+            };
         };
         Job: {
             id: string;
@@ -1221,6 +1409,19 @@ export interface components {
                     key?: string;
                     failover?: boolean;
                 };
+            };
+            /** @enum {unknown} */
+            kind?: "synthetic" | "anonymize";
+            /** @description what an anonymize job did, once its rows are written: rows, actions per column, key_version, k_anonymity (classes, min_class_size, min_diversity, suppressed_rows, discernibility, gil), columns */
+            anonymization?: Record<string, never>;
+            /** @description the job's model use (text columns, labels, narrative): estimate_micros priced before it ran, the rest used while it ran (US dollars x 10^6, tokens) */
+            ai?: {
+                estimate_micros?: number;
+                cost_micros?: number;
+                calls?: number;
+                cache_hits?: number;
+                input_tokens?: number;
+                output_tokens?: number;
             };
         };
         JobList: {
@@ -1331,6 +1532,17 @@ export interface components {
              * @description when the monthly quota resets (first of next month, 00:00 UTC)
              */
             resets_at: string;
+            /** @description this month's model calls (design, text columns, labels, narratives) against the plan's monthly AI budget (SYNTHOS_AI_BUDGETS); budget and remaining are absent when the plan has none */
+            ai?: {
+                calls: number;
+                cache_hits: number;
+                input_tokens: number;
+                output_tokens: number;
+                /** @description US dollars x 10^6 */
+                cost_micros: number;
+                budget_micros?: number;
+                remaining_micros?: number;
+            };
         };
         WebhookCreate: {
             /** @description where webhooks are POSTed: https, resolving to a public address (private, loopback, link-local and metadata addresses are refused); no credentials or fragment */
@@ -1656,10 +1868,10 @@ export interface components {
             version: number;
             size: number;
             /**
-             * @description validating: being checked; ready: accepted; rejected: reason says why
+             * @description pending: bytes being uploaded (POST /v1/models/uploads); validating: being checked; ready: accepted; rejected: reason says why
              * @enum {unknown}
              */
-            status: "validating" | "ready" | "rejected";
+            status: "pending" | "validating" | "ready" | "rejected";
             reason?: string;
             framework?: string;
             format?: string;
@@ -1680,6 +1892,8 @@ export interface components {
                 image: string;
                 artifact_uri: string;
             };
+            /** @description bytes of a pending upload stored so far */
+            received?: number;
         };
         ModelList: {
             models: components["schemas"]["Model"][];
@@ -1794,6 +2008,56 @@ export interface components {
             key: string;
             /** @description the dataset's name; default the key's last element, whose extension gives the format */
             name?: string;
+        };
+        AnonymizeKeys: {
+            /** @description the keys new values use, as job results and compliance reports state it (hmac vN, aes-siv key ID) */
+            key_version: string;
+            hmac_version: number;
+            hmac_versions: number[];
+            /** @description AES-SIV key ids kept: tokens made under any of them decrypt */
+            token_keys: number[];
+            token_primary: number;
+            /** @enum {unknown} */
+            source: "rotated" | "secrets";
+            /** Format: date-time */
+            rotated_at?: string;
+        };
+        DetokenizeRequest: {
+            tokens: string[];
+            /** @description the policy's domain (default synthos) */
+            domain?: string;
+        };
+        Detokenized: {
+            values: {
+                token: string;
+                value?: string;
+                error?: string;
+            }[];
+        };
+        ModelUpload: {
+            model: components["schemas"]["Model"];
+            upload_url: string;
+            /** @constant */
+            method: "PUT";
+            /** @enum {unknown} */
+            protocol: "resumable" | "put";
+            headers?: {
+                [key: string]: string;
+            };
+            chunk_size?: number;
+            max_bytes: number;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        BeginModelUpload: {
+            /** @description the model's file name (its extension helps format sniffing) */
+            name: string;
+            /** @description the file's size in bytes, when known */
+            size?: number;
+            /** @description the dataset the model belongs to: its inputs are matched against its columns */
+            dataset?: string;
+            /** @description the column the model predicts */
+            target?: string;
         };
     };
     responses: {
@@ -2369,7 +2633,10 @@ export interface operations {
     };
     getOutput: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a design job's table other than its main one (404 names the tables) */
+                table?: string;
+            };
             header?: never;
             path: {
                 /** @description the job id */
@@ -2397,7 +2664,10 @@ export interface operations {
     };
     getOutputContent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a design job's table other than its main one (404 names the tables) */
+                table?: string;
+            };
             header?: never;
             path: {
                 /** @description the job id */
@@ -3964,6 +4234,7 @@ export interface operations {
             403: components["responses"]["E403"];
             404: components["responses"]["E404"];
             405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
             422: components["responses"]["E422"];
             503: components["responses"]["E503"];
         };
@@ -4117,6 +4388,242 @@ export interface operations {
             413: components["responses"]["E413"];
             415: components["responses"]["E415"];
             422: components["responses"]["E422"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getAnonymizeKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the keyring, without key material */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnonymizeKeys"];
+                };
+            };
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            503: components["responses"]["E503"];
+        };
+    };
+    rotateAnonymizeKeys: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 printable characters; answers are replayed for 24 h */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the rotated keyring, without key material */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnonymizeKeys"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            503: components["responses"]["E503"];
+        };
+    };
+    detokenize: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 printable characters; answers are replayed for 24 h */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DetokenizeRequest"];
+            };
+        };
+        responses: {
+            /** @description the values, in the tokens' order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detokenized"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            413: components["responses"]["E413"];
+            415: components["responses"]["E415"];
+            503: components["responses"]["E503"];
+        };
+    };
+    beginModelUpload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 printable characters; answers are replayed for 24 h */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BeginModelUpload"];
+            };
+        };
+        responses: {
+            /** @description pending model version and upload URL */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelUpload"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            413: components["responses"]["E413"];
+            415: components["responses"]["E415"];
+            503: components["responses"]["E503"];
+        };
+    };
+    putModelContent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description bytes START-END/TOTAL, bytes START-END/*, or bytes *\/TOTAL */
+                "Content-Range"?: string;
+            };
+            path: {
+                /** @description the model id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description every byte is stored and the model validated and ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description chunk stored; more bytes expected (Range: bytes=0-LAST says what is stored) */
+            308: {
+                headers: {
+                    Range?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            413: components["responses"]["E413"];
+            503: components["responses"]["E503"];
+        };
+    };
+    completeModelUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the model id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description validated and ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            413: components["responses"]["E413"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getModelTest: {
+        parameters: {
+            query?: {
+                format?: "json" | "html";
+            };
+            header?: never;
+            path: {
+                /** @description the job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the model test (shared/modeleval report) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            405: components["responses"]["E405"];
             503: components["responses"]["E503"];
         };
     };

@@ -312,7 +312,7 @@ func (rc *remote) generate(ctx context.Context, args []string, stdout, stderr io
 	case (len(pos) == 1) == (*dataset != ""):
 		return fmt.Errorf("%w: generate takes one INPUT file or --dataset ID", errUsage)
 	}
-	req := client.JobCreate{Dataset: *dataset, Rows: *rows}
+	req := client.JobCreate{Dataset: dataset, Rows: rows}
 	if *model != "" {
 		req.Model = *model
 	}
@@ -354,7 +354,7 @@ func (rc *remote) generate(ctx context.Context, args []string, stdout, stderr io
 			return err
 		}
 		fmt.Fprintf(stderr, "dataset %s (%s) is %v\n", d.Id, d.Name, d.Status)
-		req.Dataset = d.Id
+		req.Dataset = &d.Id
 	}
 	job, err := rc.api.CreateJob(ctx, req, idempotencyKey())
 	if err != nil {
