@@ -27,17 +27,7 @@ func TestEmbeddedPinnedModel(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	e := startEmbedded(t, embeddedOptions{})
-	kek := e.env.Config.KEK()
-	if _, err := keyring.CreateMasterKeyset(strings.TrimPrefix(kek, "file://")); err != nil {
-		t.Fatal(err)
-	}
-	ring, err := e.env.Keyring(ctx)
-	if err != nil || ring == nil {
-		t.Fatalf("Keyring = %v, %v", ring, err)
-	}
-	if err := ring.SetEncryptData(ctx, "acme", true); err != nil {
-		t.Fatal(err)
-	}
+	encryptTenant(t, e, "acme")
 
 	data, err := os.ReadFile("../examples/insurance.csv")
 	if err != nil {

@@ -74,21 +74,27 @@ func (s *server) cancelJob(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusAccepted, api.JobView(j))
 }
 
+// reportFormat reads ?format= of a report route (json, the default, or
+// html) and returns it with its content type. An HTML report is
+// self-contained; the sandbox policy keeps it from acting with the API's
+// origin. A bad format is answered here (ok false).
+func reportFormat(w http.ResponseWriter, r *http.Request) (format, ctype string, ok bool) {
+	switch format = r.URL.Query().Get("format"); format {
+	case "", "json":
+		return "json", "application/json", true
+	case "html":
+		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+		return format, "text/html; charset=utf-8", true
+	}
+	writeErr(w, r, &api.FieldError{Field: "format", Reason: "must be json or html"})
+	return "", "", false
+}
+
 // getReport: GET /v1/jobs/{id}/report[?format=html], streamed from the
 // object store.
 func (s *server) getReport(w http.ResponseWriter, r *http.Request) {
-	format := r.URL.Query().Get("format")
-	ctype := "application/json"
-	switch format {
-	case "", "json":
-		format = "json"
-	case "html":
-		ctype = "text/html; charset=utf-8"
-		// The report is self-contained; a sandbox keeps it from acting with
-		// the API's origin.
-		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
-	default:
-		writeErr(w, r, &api.FieldError{Field: "format", Reason: "must be json or html"})
+	format, ctype, ok := reportFormat(w, r)
+	if !ok {
 		return
 	}
 	b, key, err := s.svc.ReportKey(r.Context(), principal(r), r.PathValue("id"), format)
@@ -102,16 +108,8 @@ func (s *server) getReport(w http.ResponseWriter, r *http.Request) {
 // getCompliance: GET /v1/jobs/{id}/compliance[?format=html]: the GDPR,
 // HIPAA and CCPA evidence of the job's output, built on first request.
 func (s *server) getCompliance(w http.ResponseWriter, r *http.Request) {
-	format := r.URL.Query().Get("format")
-	ctype := "application/json"
-	switch format {
-	case "", "json":
-		format = "json"
-	case "html":
-		ctype = "text/html; charset=utf-8"
-		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
-	default:
-		writeErr(w, r, &api.FieldError{Field: "format", Reason: "must be json or html"})
+	format, ctype, ok := reportFormat(w, r)
+	if !ok {
 		return
 	}
 	key, err := s.svc.ComplianceKey(r.Context(), principal(r), r.PathValue("id"), format)

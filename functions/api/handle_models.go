@@ -189,16 +189,8 @@ func writeModelErr(w http.ResponseWriter, r *http.Request, err error) {
 // getModelTest: GET /v1/jobs/{id}/model-test[?format=html], the test of
 // the custom model pinned to the job (model_id), streamed like the report.
 func (s *server) getModelTest(w http.ResponseWriter, r *http.Request) {
-	format := r.URL.Query().Get("format")
-	ctype := "application/json"
-	switch format {
-	case "", "json":
-		format = "json"
-	case "html":
-		ctype = "text/html; charset=utf-8"
-		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
-	default:
-		writeErr(w, r, &api.FieldError{Field: "format", Reason: "must be json or html"})
+	format, ctype, ok := reportFormat(w, r)
+	if !ok {
 		return
 	}
 	b, key, err := s.svc.ModelTestKey(r.Context(), principal(r), r.PathValue("id"), format)
