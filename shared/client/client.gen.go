@@ -516,7 +516,10 @@ type Dataset struct {
 // DatasetColumn defines model for DatasetColumn.
 type DatasetColumn struct {
 	Kind interface{} `json:"kind"`
-	Name string      `json:"name"`
+
+	// Missing cells with no value (blank, or a spelling of missing such as NA, null, N/A, NaN, ?, -), counted over every row when the dataset was validated
+	Missing *int   `json:"missing,omitempty"`
+	Name    string `json:"name"`
 
 	// Pii the kind of personal data of a pii column (email, phone, name, ...)
 	Pii *string `json:"pii,omitempty"`

@@ -74,6 +74,10 @@ type Column struct {
 	Kind string `json:"kind"`
 	// PII names the kind of personal data of a pii column.
 	PII string `json:"pii,omitempty"`
+	// Missing counts the column's cells that hold no value (blank, or a
+	// spelling of missing such as NA or null: profile.DefaultMissing),
+	// counted over every row when the dataset was validated.
+	Missing int64 `json:"missing"`
 }
 
 // Problem locates why a dataset is invalid. Row is the 1-based data row (0:

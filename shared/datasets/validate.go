@@ -146,6 +146,7 @@ func OpenObject(ctx context.Context, b *blob.Bucket, key string, format table.Fo
 // *InvalidError naming the row, the column and the fix.
 func Validate(ctx context.Context, r table.Reader, format table.Format) (*Summary, error) {
 	cols := slices.Clone(r.Columns())
+	missing := make([]int64, len(cols))
 	rng := rand.New(rand.NewPCG(0x76616c6964617465, uint64(len(cols)))) // "validate"
 	var (
 		sample    [][]string
@@ -171,6 +172,9 @@ func Validate(ctx context.Context, r table.Reader, format table.Format) (*Summar
 		n++
 		size := 0
 		for j, cell := range row {
+			if missingCell(cell) {
+				missing[j]++
+			}
 			if strings.IndexByte(cell, 0) >= 0 {
 				return nil, invalid(errs.InvalidArgument, int(n), cols[j],
 					"row %d, column %q: the cell holds NUL bytes: this is a binary file or UTF-16 text, not a %s table; save it as UTF-8 %s", n, cols[j], format, format)
@@ -209,7 +213,7 @@ func Validate(ctx context.Context, r table.Reader, format table.Format) (*Summar
 	}
 	s := &Summary{Rows: n, Columns: make([]Column, len(p.Columns))}
 	for i, c := range p.Columns {
-		s.Columns[i] = Column{Name: c.Name, Kind: string(c.Kind), PII: string(c.PII)}
+		s.Columns[i] = Column{Name: c.Name, Kind: string(c.Kind), PII: string(c.PII), Missing: missing[i]}
 	}
 	return s, nil
 }
@@ -259,3 +263,22 @@ func classify(err error, format table.Format) error {
 	}
 	return invalid(code, te.Row, col, "%s: %s", where, fix)
 }
+
+// missingCell reports whether cell is blank or one of
+// profile.DefaultMissing once trimmed. Cells longer than the longest
+// spelling with no surrounding space are values: the common case costs
+// two comparisons.
+func missingCell(cell string) bool {
+	if len(cell) > maxMissingLen && cell[0] > ' ' && cell[len(cell)-1] > ' ' {
+		return false
+	}
+	return profile.IsMissing(cell, nil)
+}
+
+var maxMissingLen = func() int {
+	n := 0
+	for _, m := range profile.DefaultMissing {
+		n = max(n, len(m))
+	}
+	return n
+}()

@@ -176,3 +176,36 @@ func TestValidateMinRows(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 }
+
+// TestValidateCountsMissing: blank cells and the default spellings of
+// missing count, once trimmed; values that only contain them do not.
+func TestValidateCountsMissing(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("age,city,note\n")
+	cells := [][3]string{
+		{"34", "Paris", ""},      // note missing
+		{"", " NA ", "none"},     // age and city missing; "none" is a value
+		{"?", "Lyon", "null"},    // age and note missing
+		{"41", "N/A", "NaNa"},    // city missing; "NaNa" is a value
+		{"52", "Nice", "  "},     // note missing
+		{"29", "Brest", "-"},     // note missing
+		{"33", "Metz", "x"},      //
+		{"38", "Lille", "y"},     //
+		{"45", "Dijon", "z"},     //
+		{"50", "Tours", "NULLS"}, // a value
+	}
+	for _, c := range cells {
+		b.WriteString(c[0] + "," + c[1] + "," + c[2] + "\n")
+	}
+	s, err := datasets.ValidateStream(context.Background(), strings.NewReader(b.String()), table.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"age": 2, "city": 2, "note": 4}
+	for _, c := range s.Columns {
+		if c.Missing != want[c.Name] {
+			t.Errorf("column %s: %d missing, want %d", c.Name, c.Missing, want[c.Name])
+		}
+	}
+}

@@ -1643,6 +1643,8 @@ export interface components {
             kind: "numeric" | "categorical" | "boolean" | "datetime" | "id" | "text" | "pii";
             /** @description the kind of personal data of a pii column (email, phone, name, ...) */
             pii?: string;
+            /** @description cells with no value (blank, or a spelling of missing such as NA, null, N/A, NaN, ?, -), counted over every row when the dataset was validated */
+            missing?: number;
         };
         /** @description why a dataset is invalid */
         DatasetProblem: {
