@@ -27,6 +27,9 @@ locals {
     SYNTHOS_AUDIT_BUCKET  = "gs://${google_storage_bucket.audit_archive.name}"
     SYNTHOS_METRICS       = "gcp" # Cloud Monitoring (observability.tf)
     SYNTHOS_TRACES        = "gcp" # Cloud Trace
+    # A share of new traces, as Cloud Trace is usually sampled: an
+    # unsampled request costs nothing measurable (README, Traces).
+    SYNTHOS_TRACE_SAMPLE_RATIO = var.trace_sample_ratio
     # Where the platform's buckets live, for residency policies
     # (shared/destinations): a deployment serves the zone of its region.
     SYNTHOS_OBJECTS_REGION = var.region

@@ -347,3 +347,13 @@ variable "ai_claude_vertex_location" {
   type        = string
   default     = "us-east5"
 }
+
+variable "trace_sample_ratio" {
+  description = "Share of new traces the functions sample and send to Cloud Trace, in (0, 1] (SYNTHOS_TRACE_SAMPLE_RATIO). A request arriving with a traceparent keeps its caller's decision."
+  type        = number
+  default     = 0.1
+  validation {
+    condition     = var.trace_sample_ratio > 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio must be in (0, 1]."
+  }
+}
