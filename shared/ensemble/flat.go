@@ -115,9 +115,14 @@ func (e *xgbEval) predict(row []float64, out []float64) {
 	for g := 0; g < e.groups; g++ {
 		sums = append(sums, e.base)
 	}
-	f := &e.flat
+	f, d := &e.flat, e.dense
 	for i, t := range f.trees {
-		v := f.leaf[f.walk(t, x)]
+		var v float32
+		if d != nil {
+			v = d.walk(d.trees[i], x)
+		} else {
+			v = f.leaf[f.walk(t, x)]
+		}
 		if e.weight != nil {
 			v *= e.weight[i]
 		}
@@ -127,21 +132,46 @@ func (e *xgbEval) predict(row []float64, out []float64) {
 }
 
 // kernelRows is the number of rows the batch kernel walks through a tree
-// together.
+// together: enough independent chains to hide the latency of each step's
+// two loads, few enough that their indices stay in registers and L1.
 const kernelRows = 32
 
 // predictBlock predicts up to kernelRows rows (row-major in rows) into out.
-// Sums accumulate per row in tree order, exactly as predict does.
+// Sums accumulate per row in tree order, exactly as predict does, so batch
+// and single predictions are bit for bit the same.
 func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 	n := len(rows) / e.nf
-	x := make([]float32, len(rows))
-	for i, v := range rows {
-		x[i] = float32(v)
+	// Stack buffers for the common shapes keep a batch at zero
+	// allocations per block.
+	var xbuf [kernelRows * 64]float32
+	var sbuf [kernelRows * 16]float32
+	x := xbuf[:0]
+	if len(rows) > len(xbuf) {
+		x = make([]float32, 0, len(rows))
 	}
-	sums := make([]float32, n*e.groups)
-	for i := range sums {
-		sums[i] = e.base
+	for _, v := range rows {
+		x = append(x, float32(v))
 	}
+	sums := sbuf[:0]
+	if n*e.groups > len(sbuf) {
+		sums = make([]float32, 0, n*e.groups)
+	}
+	for i := 0; i < n*e.groups; i++ {
+		sums = append(sums, e.base)
+	}
+	if e.dense != nil {
+		e.dense.predictBlock(e, x, n, sums)
+	} else {
+		e.flatBlock(x, n, sums)
+	}
+	for r := 0; r < n; r++ {
+		e.transform(sums[r*e.groups:(r+1)*e.groups], out[r*e.outputs:(r+1)*e.outputs])
+	}
+}
+
+// flatBlock is the batch kernel over the flat layout, for models with a
+// tree deeper than denseMaxDepth.
+func (e *xgbEval) flatBlock(x []float32, n int, sums []float32) {
 	var idx [kernelRows]int32
 	f := &e.flat
 	nf := e.nf
@@ -168,8 +198,5 @@ func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 			}
 			sums[r*e.groups+g] += v
 		}
-	}
-	for r := 0; r < n; r++ {
-		e.transform(sums[r*e.groups:(r+1)*e.groups], out[r*e.outputs:(r+1)*e.outputs])
 	}
 }
