@@ -99,14 +99,6 @@ func (f *flatForest) walk(t flatTree, x []float32) int32 {
 }
 
 func (e *xgbEval) predict(row []float64, out []float64) {
-	var buf [64]float32
-	x := buf[:0]
-	if e.nf > len(buf) {
-		x = make([]float32, 0, e.nf)
-	}
-	for _, v := range row {
-		x = append(x, float32(v))
-	}
 	var sbuf [16]float32
 	sums := sbuf[:0]
 	if e.groups > len(sbuf) {
@@ -115,14 +107,34 @@ func (e *xgbEval) predict(row []float64, out []float64) {
 	for g := 0; g < e.groups; g++ {
 		sums = append(sums, e.base)
 	}
-	f, d := &e.flat, e.dense
-	for i, t := range f.trees {
-		var v float32
-		if d != nil {
-			v = d.walk(d.trees[i], x)
-		} else {
-			v = f.leaf[f.walk(t, x)]
+	if d := e.dense; d != nil {
+		var cbuf [2 * 64]dcell
+		cells := cbuf[:]
+		if 2*e.nf > len(cbuf) {
+			cells = make([]dcell, 2*e.nf)
 		}
+		denseRow(row, cells)
+		for i, t := range d.trees {
+			v := d.walk(t, cells)
+			if e.weight != nil {
+				v *= e.weight[i]
+			}
+			sums[e.group[i]] += v
+		}
+		e.transform(sums, out)
+		return
+	}
+	var buf [64]float32
+	x := buf[:0]
+	if e.nf > len(buf) {
+		x = make([]float32, 0, e.nf)
+	}
+	for _, v := range row {
+		x = append(x, float32(v))
+	}
+	f := &e.flat
+	for i, t := range f.trees {
+		v := f.leaf[f.walk(t, x)]
 		if e.weight != nil {
 			v *= e.weight[i]
 		}
@@ -133,7 +145,7 @@ func (e *xgbEval) predict(row []float64, out []float64) {
 
 // kernelRows is the number of rows the batch kernel walks through a tree
 // together: enough independent chains to hide the latency of each step's
-// two loads, few enough that their indices stay in registers and L1.
+// two loads, few enough that their indices stay in L1.
 const kernelRows = 32
 
 // predictBlock predicts up to kernelRows rows (row-major in rows) into out.
@@ -143,15 +155,7 @@ func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 	n := len(rows) / e.nf
 	// Stack buffers for the common shapes keep a batch at zero
 	// allocations per block.
-	var xbuf [kernelRows * 64]float32
 	var sbuf [kernelRows * 16]float32
-	x := xbuf[:0]
-	if len(rows) > len(xbuf) {
-		x = make([]float32, 0, len(rows))
-	}
-	for _, v := range rows {
-		x = append(x, float32(v))
-	}
 	sums := sbuf[:0]
 	if n*e.groups > len(sbuf) {
 		sums = make([]float32, 0, n*e.groups)
@@ -160,8 +164,24 @@ func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 		sums = append(sums, e.base)
 	}
 	if e.dense != nil {
-		e.dense.predictBlock(e, x, n, sums)
+		var cbuf [kernelRows * 2 * 32]dcell
+		cells := cbuf[:]
+		if 2*len(rows) > len(cbuf) {
+			cells = make([]dcell, 2*len(rows))
+		}
+		for r := 0; r < n; r++ {
+			denseRow(rows[r*e.nf:(r+1)*e.nf], cells[2*r*e.nf:2*(r+1)*e.nf])
+		}
+		e.dense.predictBlock(e, cells, n, sums)
 	} else {
+		var xbuf [kernelRows * 64]float32
+		x := xbuf[:0]
+		if len(rows) > len(xbuf) {
+			x = make([]float32, 0, len(rows))
+		}
+		for _, v := range rows {
+			x = append(x, float32(v))
+		}
 		e.flatBlock(x, n, sums)
 	}
 	for r := 0; r < n; r++ {
