@@ -181,10 +181,17 @@ func (d *denseForest) predictBlock(e *xgbEval, cells []dcell, n int, sums []floa
 	}
 	for ti, t := range d.trees {
 		nodes := d.nodes[t.node : t.node+1<<t.depth-1]
-		for r := range idx[:n] {
-			idx[r] = 0
+		// Every row starts at the root: its node and cell index stay in
+		// registers for the first level.
+		if t.depth == 0 {
+			clear(idx[:n]) // a single leaf
+		} else {
+			root := &nodes[0]
+			for r := range idx[:n] {
+				idx[r] = 1 + step(root, &cells[off[r]+int(root.cell)])
+			}
 		}
-		for l := int32(0); l < t.depth; l++ {
+		for l := int32(1); l < t.depth; l++ {
 			for r, i := range idx[:n] {
 				nd := &nodes[i]
 				idx[r] = 2*i + 1 + step(nd, &cells[off[r]+int(nd.cell)])

@@ -366,6 +366,7 @@ func TestDenseMatchesReference(t *testing.T) {
 		model func(t *testing.T) *Model
 		dense bool
 	}{
+		{"synthetic single leaves", func(t *testing.T) *Model { return synthXGBoost(t, 3, 0, 4) }, true},
 		{"synthetic depth 6", func(t *testing.T) *Model { return synthXGBoost(t, 50, 6, 12) }, true},
 		{"synthetic depth 8", func(t *testing.T) *Model { return synthXGBoost(t, 5, 8, 12) }, true},
 		// Deeper than denseMaxDepth: the flat layout serves it.
@@ -398,6 +399,21 @@ func TestDenseMatchesReference(t *testing.T) {
 				for ti, tr := range e.dense.trees {
 					if got, want := e.dense.walk(tr, cells), e.leafRef(e.trees[ti], x); got != want {
 						t.Fatalf("row %d tree %d (%v): dense leaf %v, reference %v", r, ti, row, got, want)
+					}
+				}
+			}
+			// The block kernel must reach the same sums as the walk.
+			single, batch := make([]float64, m.Outputs), make([]float64, 300*m.Outputs)
+			if err := m.PredictBatch(rows, batch); err != nil {
+				t.Fatal(err)
+			}
+			for r := 0; r < 300; r++ {
+				if err := m.Predict(rows[r*nf:(r+1)*nf], single); err != nil {
+					t.Fatal(err)
+				}
+				for j, v := range single {
+					if math.Float64bits(v) != math.Float64bits(batch[r*m.Outputs+j]) {
+						t.Fatalf("row %d output %d: batch %v, single %v", r, j, batch[r*m.Outputs+j], v)
 					}
 				}
 			}
