@@ -146,7 +146,7 @@ func (e *xgbEval) predict(row []float64, out []float64) {
 // kernelRows is the number of rows the batch kernel walks through a tree
 // together: enough independent chains to hide the latency of each step's
 // two loads, few enough that their indices stay in L1.
-const kernelRows = 32
+const kernelRows = 64
 
 // predictBlock predicts up to kernelRows rows (row-major in rows) into out.
 // Sums accumulate per row in tree order, exactly as predict does, so batch
