@@ -92,7 +92,20 @@ func newDense(trees [][]xgbNode, depths []int32, cats [][]uint64) *denseForest {
 		d.fill(cats, dt, t, 0, 0, 0)
 		d.trees = append(d.trees, dt)
 	}
+	// Padding so every tree's nodes can be viewed as a *[denseSpan]dnode,
+	// which lets the kernel index them with i&(denseSpan-1) and no bounds
+	// check; the padding is never reached (i < 2^depth-1).
+	d.nodes = append(d.nodes, make([]dnode, denseSpan)...)
 	return d
+}
+
+// denseSpan is a power of two above the largest split index of a tree.
+const denseSpan = 1 << denseMaxDepth
+
+// span returns tree t's nodes as a fixed-size array (see the padding in
+// newDense).
+func (d *denseForest) span(t denseTree) *[denseSpan]dnode {
+	return (*[denseSpan]dnode)(d.nodes[t.node : t.node+denseSpan])
 }
 
 // fill places source node src at complete-tree position i of depth level.
@@ -162,7 +175,7 @@ func (d *denseForest) walk(t denseTree, cells []dcell) float32 {
 	nodes := d.nodes[t.node : t.node+1<<t.depth-1]
 	i := uint32(0)
 	for l := int32(0); l < t.depth; l++ {
-		n := &nodes[i]
+		n := &nodes[i&(denseSpan-1)]
 		i = 2*i + 1 + step(n, &cells[n.cell])
 	}
 	return d.leaf[t.leaf+int32(i)-(1<<t.depth-1)]
@@ -180,7 +193,7 @@ func (d *denseForest) predictBlock(e *xgbEval, cells []dcell, n int, sums []floa
 		off[r] = r * stride
 	}
 	for ti, t := range d.trees {
-		nodes := d.nodes[t.node : t.node+1<<t.depth-1]
+		nodes := d.span(t)
 		// Every row starts at the root: its node and cell index stay in
 		// registers for the first level.
 		if t.depth == 0 {
@@ -193,7 +206,7 @@ func (d *denseForest) predictBlock(e *xgbEval, cells []dcell, n int, sums []floa
 		}
 		for l := int32(1); l < t.depth; l++ {
 			for r, i := range idx[:n] {
-				nd := &nodes[i]
+				nd := &nodes[i&(denseSpan-1)]
 				idx[r] = 2*i + 1 + step(nd, &cells[off[r]+int(nd.cell)])
 			}
 		}
