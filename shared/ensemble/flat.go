@@ -2,7 +2,8 @@ package ensemble
 
 import "math"
 
-// flatForest is the prediction layout of XGBoost trees: all nodes of all
+// flatForest is the general prediction layout of XGBoost trees (dense.go
+// serves the models it can, see newDense): all nodes of all
 // trees in one slice, the two children of a split side by side (right =
 // left+1), and leaves pointing at themselves with a NaN threshold, so a row
 // walks every tree in exactly that tree's depth steps with no branch on the
