@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -421,10 +422,10 @@ func TestDenseMatchesReference(t *testing.T) {
 	}
 }
 
-// TestDenseRejectsWideCategories checks that a category set listing a code
-// past the dense mask keeps a model on the flat layout, which still
-// predicts it like the reference walk.
-func TestDenseRejectsWideCategories(t *testing.T) {
+// TestDenseRejectsUnsafeModels checks that a category set listing a code
+// past the dense mask, or a threshold the missing-value cells would cross,
+// keeps a model on the flat layout.
+func TestDenseRejectsUnsafeModels(t *testing.T) {
 	t.Parallel()
 	m := synthXGBoost(t, 3, 4, 6)
 	e := m.impl.(*xgbEval)
@@ -452,6 +453,24 @@ func TestDenseRejectsWideCategories(t *testing.T) {
 	}
 	if d := newDense(e.trees, depths, withSet([]uint64{1<<catInvalid - 1})); d == nil {
 		t.Errorf("categories 0..%d: dense layout refused", catInvalid-1)
+	}
+	// A missing value reads -Inf on the go-left side, which must stay
+	// below every numeric threshold: -Inf and NaN thresholds keep the
+	// model on the flat layout.
+	for _, cond := range []float32{float32(math.Inf(-1)), float32(math.NaN())} {
+		trees := make([][]xgbNode, len(e.trees))
+		for i, tr := range e.trees {
+			trees[i] = slices.Clone(tr)
+		}
+		for i, nd := range trees[0] {
+			if nd.left >= 0 && nd.cat < 0 {
+				trees[0][i].cond = cond
+				break
+			}
+		}
+		if d := newDense(trees, depths, e.cats); d != nil {
+			t.Errorf("threshold %v: dense layout accepted", cond)
+		}
 	}
 }
 
