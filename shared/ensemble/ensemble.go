@@ -18,6 +18,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"synthos.dev/synthos/shared/errs"
 )
@@ -210,18 +211,16 @@ func (m *Model) PredictBatch(rows []float64, out []float64) error {
 		run(0, n)
 		return nil
 	}
+	// Workers take the next batchBlock rows until none are left; each block
+	// writes only its own rows of out, so the output keeps the input order.
 	var wg sync.WaitGroup
-	var next int64
-	var mu sync.Mutex
+	var next atomic.Int64
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				mu.Lock()
-				from := int(next)
-				next += batchBlock
-				mu.Unlock()
+				from := int(next.Add(batchBlock) - batchBlock)
 				if from >= n {
 					return
 				}

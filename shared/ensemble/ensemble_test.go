@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -330,6 +332,191 @@ func TestFlatMatchesReference(t *testing.T) {
 				if got, want := e.flat.leaf[e.flat.walk(tr, x)], e.leafRef(e.trees[ti], x); got != want {
 					t.Fatalf("%s row %d tree %d: flat leaf %v, reference %v", name, r, ti, got, want)
 				}
+			}
+		}
+	}
+}
+
+// denseCases are feature values that exercise every branch the dense
+// layout folds into its cells: missing, infinities, negative and fractional
+// category codes, codes past the mask, huge values.
+var denseCases = []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.5, -1, 0, 0.5, 1, 3.99, 4, 7, 61, 61.5, 62, 63, 64, 70, 1e10, -1e10}
+
+// edgeRows returns n random rows of m with every sixth value replaced by
+// one of denseCases.
+func edgeRows(m *Model, n int) []float64 {
+	rows := benchRows(m, n)
+	for i := range rows {
+		switch {
+		case i%6 == 0:
+			rows[i] = denseCases[(i/6)%len(denseCases)]
+		case i%5 == 0:
+			rows[i] *= 80 // numeric values across real thresholds
+		}
+	}
+	return rows
+}
+
+// TestDenseMatchesReference walks rows through the dense layout and the
+// reference walk, tree by tree, and checks which models the dense layout
+// serves.
+func TestDenseMatchesReference(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		model func(t *testing.T) *Model
+		dense bool
+	}{
+		{"synthetic single leaves", func(t *testing.T) *Model { return synthXGBoost(t, 3, 0, 4) }, true},
+		{"synthetic depth 6", func(t *testing.T) *Model { return synthXGBoost(t, 50, 6, 12) }, true},
+		{"synthetic depth 8", func(t *testing.T) *Model { return synthXGBoost(t, 5, 8, 12) }, true},
+		// Deeper than denseMaxDepth: the flat layout serves it.
+		{"synthetic depth 9", func(t *testing.T) *Model { return synthXGBoost(t, 2, 9, 12) }, false},
+		{"adult_500", func(t *testing.T) *Model { return load(t, "testdata/xgb_adult_500.ubj") }, true},
+		{"adult_binary", func(t *testing.T) *Model { return load(t, "testdata/xgb_adult_binary.json") }, true},
+		{"insurance_multiclass", func(t *testing.T) *Model { return load(t, "testdata/xgb_insurance_multiclass.json") }, true},
+		{"insurance_dart", func(t *testing.T) *Model { return load(t, "testdata/xgb_insurance_dart.json") }, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.model(t)
+			e := m.impl.(*xgbEval)
+			if (e.dense != nil) != c.dense {
+				t.Fatalf("dense layout used: %v, want %v", e.dense != nil, c.dense)
+			}
+			if e.dense == nil {
+				return
+			}
+			nf := len(m.Features)
+			rows := edgeRows(m, 300)
+			cells := make([]dcell, 2*nf)
+			x := make([]float32, nf)
+			for r := 0; r < 300; r++ {
+				row := rows[r*nf : (r+1)*nf]
+				for j := range x {
+					x[j] = float32(row[j])
+				}
+				denseRow(row, cells)
+				for ti, tr := range e.dense.trees {
+					if got, want := e.dense.walk(tr, cells), e.leafRef(e.trees[ti], x); got != want {
+						t.Fatalf("row %d tree %d (%v): dense leaf %v, reference %v", r, ti, row, got, want)
+					}
+				}
+			}
+			// The block kernel must reach the same sums as the walk.
+			single, batch := make([]float64, m.Outputs), make([]float64, 300*m.Outputs)
+			if err := m.PredictBatch(rows, batch); err != nil {
+				t.Fatal(err)
+			}
+			for r := 0; r < 300; r++ {
+				if err := m.Predict(rows[r*nf:(r+1)*nf], single); err != nil {
+					t.Fatal(err)
+				}
+				for j, v := range single {
+					if math.Float64bits(v) != math.Float64bits(batch[r*m.Outputs+j]) {
+						t.Fatalf("row %d output %d: batch %v, single %v", r, j, batch[r*m.Outputs+j], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDenseRejectsUnsafeModels checks that a category set listing a code
+// past the dense mask, or a threshold the missing-value cells would cross,
+// keeps a model on the flat layout.
+func TestDenseRejectsUnsafeModels(t *testing.T) {
+	t.Parallel()
+	m := synthXGBoost(t, 3, 4, 6)
+	e := m.impl.(*xgbEval)
+	depths := make([]int32, len(e.flat.trees))
+	for i, tr := range e.flat.trees {
+		depths[i] = tr.depth
+	}
+	if len(e.cats) == 0 {
+		t.Fatal("the synthetic model has no categorical splits")
+	}
+	// withSet gives every categorical split of the model the same set.
+	withSet := func(set []uint64) [][]uint64 {
+		cats := make([][]uint64, len(e.cats))
+		for i := range cats {
+			cats[i] = set
+		}
+		return cats
+	}
+	for _, code := range []int{catInvalid, catMissing, 64, 200} {
+		set := make([]uint64, code/64+1)
+		set[code/64] |= 1 << (code % 64)
+		if d := newDense(e.trees, depths, withSet(set)); d != nil {
+			t.Errorf("category %d: dense layout accepted", code)
+		}
+	}
+	if d := newDense(e.trees, depths, withSet([]uint64{1<<catInvalid - 1})); d == nil {
+		t.Errorf("categories 0..%d: dense layout refused", catInvalid-1)
+	}
+	// A missing value reads -Inf on the go-left side, which must stay
+	// below every numeric threshold: -Inf and NaN thresholds keep the
+	// model on the flat layout.
+	for _, cond := range []float32{float32(math.Inf(-1)), float32(math.NaN())} {
+		trees := make([][]xgbNode, len(e.trees))
+		for i, tr := range e.trees {
+			trees[i] = slices.Clone(tr)
+		}
+		for i, nd := range trees[0] {
+			if nd.left >= 0 && nd.cat < 0 {
+				trees[0][i].cond = cond
+				break
+			}
+		}
+		if d := newDense(trees, depths, e.cats); d != nil {
+			t.Errorf("threshold %v: dense layout accepted", cond)
+		}
+	}
+}
+
+// TestBatchMatchesSingle predicts the 500-tree fixture's rows (and rows
+// full of edge values) one at a time and as one batch spread over four
+// workers, with the dense and the flat layouts: every path must give the
+// same bits.
+func TestBatchMatchesSingle(t *testing.T) {
+	// Not parallel: it sets GOMAXPROCS so the batch is split across
+	// workers even on a one-core machine.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	m := load(t, "testdata/xgb_adult_500.ubj")
+	var rows []float64
+	for _, r := range readRows(t, "testdata/xgb_adult_500.input.csv", ",", true, 0) {
+		rows = append(rows, r...)
+	}
+	rows = append(rows, edgeRows(m, 3*batchBlock+7)...) // several blocks, a short last one
+	nf := len(m.Features)
+	n := len(rows) / nf
+	predictAll := func(layout string) (single, batch []float64) {
+		single = make([]float64, n*m.Outputs)
+		for i := 0; i < n; i++ {
+			if err := m.Predict(rows[i*nf:(i+1)*nf], single[i*m.Outputs:(i+1)*m.Outputs]); err != nil {
+				t.Fatalf("%s: %v", layout, err)
+			}
+		}
+		batch = make([]float64, n*m.Outputs)
+		if err := m.PredictBatch(rows, batch); err != nil {
+			t.Fatalf("%s: %v", layout, err)
+		}
+		return single, batch
+	}
+	e := m.impl.(*xgbEval)
+	if e.dense == nil {
+		t.Fatal("the fixture is not served by the dense layout")
+	}
+	denseSingle, denseBatch := predictAll("dense")
+	dense := e.dense
+	e.dense = nil
+	flatSingle, flatBatch := predictAll("flat")
+	e.dense = dense
+	for i := range denseSingle {
+		want := math.Float64bits(denseSingle[i])
+		for name, got := range map[string]float64{"dense batch": denseBatch[i], "flat single": flatSingle[i], "flat batch": flatBatch[i]} {
+			if math.Float64bits(got) != want {
+				t.Fatalf("row %d: %s %.9g, dense single %.9g", i/m.Outputs, name, got, denseSingle[i])
 			}
 		}
 	}

@@ -2,7 +2,8 @@ package ensemble
 
 import "math"
 
-// flatForest is the prediction layout of XGBoost trees: all nodes of all
+// flatForest is the general prediction layout of XGBoost trees (dense.go
+// serves the models it can, see newDense): all nodes of all
 // trees in one slice, the two children of a split side by side (right =
 // left+1), and leaves pointing at themselves with a NaN threshold, so a row
 // walks every tree in exactly that tree's depth steps with no branch on the
@@ -99,14 +100,6 @@ func (f *flatForest) walk(t flatTree, x []float32) int32 {
 }
 
 func (e *xgbEval) predict(row []float64, out []float64) {
-	var buf [64]float32
-	x := buf[:0]
-	if e.nf > len(buf) {
-		x = make([]float32, 0, e.nf)
-	}
-	for _, v := range row {
-		x = append(x, float32(v))
-	}
 	var sbuf [16]float32
 	sums := sbuf[:0]
 	if e.groups > len(sbuf) {
@@ -114,6 +107,31 @@ func (e *xgbEval) predict(row []float64, out []float64) {
 	}
 	for g := 0; g < e.groups; g++ {
 		sums = append(sums, e.base)
+	}
+	if d := e.dense; d != nil {
+		var cbuf [2 * 64]dcell
+		cells := cbuf[:]
+		if 2*e.nf > len(cbuf) {
+			cells = make([]dcell, 2*e.nf)
+		}
+		denseRow(row, cells)
+		for i, t := range d.trees {
+			v := d.walk(t, cells)
+			if e.weight != nil {
+				v *= e.weight[i]
+			}
+			sums[e.group[i]] += v
+		}
+		e.transform(sums, out)
+		return
+	}
+	var buf [64]float32
+	x := buf[:0]
+	if e.nf > len(buf) {
+		x = make([]float32, 0, e.nf)
+	}
+	for _, v := range row {
+		x = append(x, float32(v))
 	}
 	f := &e.flat
 	for i, t := range f.trees {
@@ -127,21 +145,54 @@ func (e *xgbEval) predict(row []float64, out []float64) {
 }
 
 // kernelRows is the number of rows the batch kernel walks through a tree
-// together.
-const kernelRows = 32
+// together: enough independent chains to hide the latency of each step's
+// two loads, few enough that their indices stay in L1.
+const kernelRows = 64
 
 // predictBlock predicts up to kernelRows rows (row-major in rows) into out.
-// Sums accumulate per row in tree order, exactly as predict does.
+// Sums accumulate per row in tree order, exactly as predict does, so batch
+// and single predictions are bit for bit the same.
 func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 	n := len(rows) / e.nf
-	x := make([]float32, len(rows))
-	for i, v := range rows {
-		x[i] = float32(v)
+	// Stack buffers for the common shapes keep a batch at zero
+	// allocations per block.
+	var sbuf [kernelRows * 16]float32
+	sums := sbuf[:0]
+	if n*e.groups > len(sbuf) {
+		sums = make([]float32, 0, n*e.groups)
 	}
-	sums := make([]float32, n*e.groups)
-	for i := range sums {
-		sums[i] = e.base
+	for i := 0; i < n*e.groups; i++ {
+		sums = append(sums, e.base)
 	}
+	if e.dense != nil {
+		var cbuf [kernelRows * 2 * 32]dcell
+		cells := cbuf[:]
+		if 2*len(rows) > len(cbuf) {
+			cells = make([]dcell, 2*len(rows))
+		}
+		for r := 0; r < n; r++ {
+			denseRow(rows[r*e.nf:(r+1)*e.nf], cells[2*r*e.nf:2*(r+1)*e.nf])
+		}
+		e.dense.predictBlock(e, cells, n, sums)
+	} else {
+		var xbuf [kernelRows * 64]float32
+		x := xbuf[:0]
+		if len(rows) > len(xbuf) {
+			x = make([]float32, 0, len(rows))
+		}
+		for _, v := range rows {
+			x = append(x, float32(v))
+		}
+		e.flatBlock(x, n, sums)
+	}
+	for r := 0; r < n; r++ {
+		e.transform(sums[r*e.groups:(r+1)*e.groups], out[r*e.outputs:(r+1)*e.outputs])
+	}
+}
+
+// flatBlock is the batch kernel over the flat layout, for models with a
+// tree deeper than denseMaxDepth.
+func (e *xgbEval) flatBlock(x []float32, n int, sums []float32) {
 	var idx [kernelRows]int32
 	f := &e.flat
 	nf := e.nf
@@ -168,8 +219,5 @@ func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 			}
 			sums[r*e.groups+g] += v
 		}
-	}
-	for r := 0; r < n; r++ {
-		e.transform(sums[r*e.groups:(r+1)*e.groups], out[r*e.outputs:(r+1)*e.outputs])
 	}
 }

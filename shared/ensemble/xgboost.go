@@ -176,6 +176,7 @@ type xgbNode struct {
 type xgbEval struct {
 	trees   [][]xgbNode // as checked; the reference the flat layout is tested against
 	flat    flatForest
+	dense   *denseForest // nil when a tree is deeper than denseMaxDepth
 	group   []int32
 	weight  []float32 // per tree (DART), nil for gbtree
 	cats    [][]uint64
@@ -265,6 +266,11 @@ func buildXGBoost(f *xgbFile) (*Model, error) {
 		}
 	}
 	e.flat.cats = e.cats
+	depths := make([]int32, len(e.flat.trees))
+	for i, t := range e.flat.trees {
+		depths[i] = t.depth
+	}
+	e.dense = newDense(e.trees, depths, e.cats)
 	feats := make([]Feature, nf)
 	for i := range feats {
 		feats[i].Name = fmt.Sprintf("f%d", i)
