@@ -103,6 +103,47 @@ func (a *Attr) otherBin() int {
 	return len(a.Levels)
 }
 
+// writesOther reports whether the model writes the Other label: only for a
+// categorical column of which no category was released. A column with
+// released categories draws only them: the OtherBin stands for values that
+// are not known, and writing a label the data never holds would make every
+// row that carries it stand out (issue 11: never emit a category the data
+// could not have).
+func (a *Attr) writesOther() bool {
+	return a.otherBin() >= 0 && len(a.Levels) == 0
+}
+
+// writable is the share of compressed bin k's fine bins that the model
+// writes (they are decompressed uniformly): all but a dropped OtherBin.
+func (a *Attr) writable(k int) float64 {
+	ob := a.otherBin()
+	if ob < 0 || a.writesOther() {
+		return 1
+	}
+	g := a.Groups[k]
+	n := 0
+	for _, fb := range g {
+		if fb != ob {
+			n++
+		}
+	}
+	return float64(n) / float64(len(g))
+}
+
+// pickFine draws one of group g's fine bins uniformly, skipping a dropped
+// OtherBin.
+func (a *Attr) pickFine(g []int, rng *rand.Rand) int {
+	ob := a.otherBin()
+	if ob < 0 || a.writesOther() {
+		return g[rng.IntN(len(g))]
+	}
+	for {
+		if fb := g[rng.IntN(len(g))]; fb != ob {
+			return fb
+		}
+	}
+}
+
 func (a *Attr) isNumber() bool { return a.Kind == profile.Numeric || a.Kind == profile.Datetime }
 
 func (a *Attr) valueBins() int {
