@@ -89,7 +89,8 @@ type Options struct {
 	// categories when some are needed. Zero calibrates it to the noisy row
 	// count: the least share of domainShares at which a category held by
 	// releaseShare of the rows passes the release threshold (large tables
-	// spend 10%, small ones up to 50%).
+	// spend 10%, small ones up to 50%, or 80% when discovered categorical
+	// columns are at least half of the columns: see catMaxShare).
 	DomainShare float64
 	// OtherLabel is written for values of categories that were not released
 	// (default DefaultOtherLabel).
@@ -100,7 +101,9 @@ type Options struct {
 type plan struct {
 	rho, rhoCount, rhoDomain, rhoMST float64
 	// rows is the noisy row count (at least 1).
-	rows             float64
+	rows float64
+	// rowsSigma2 is the variance of the noisy row count.
+	rowsSigma2       float64
 	delta, deltaConv float64
 	deltaDomain      float64
 }
@@ -144,6 +147,9 @@ type fitter struct {
 	// levels (nil when its levels are public), of variance levelSigma2.
 	levelCounts [][]int64
 	levelSigma2 float64
+	// missingCounts are the noisy counts of missing cells the domain step
+	// measured with the levels, by source column.
+	missingCounts map[int]int64
 }
 
 // Fit fits the MST model to t as profiled by p under the budget in opts.
@@ -160,7 +166,8 @@ type fitter struct {
 //     thresholding of category counts;
 //   - a third of the rest: every 1-way marginal with discrete Gaussian noise,
 //     then rare bins merged (numeric ranges trimmed of empty ends and merged
-//     in contiguous runs);
+//     in contiguous runs); a categorical column whose categories were
+//     discovered is not measured again, its domain histogram serves;
 //   - a third: d-1 rounds of the exponential mechanism choosing a maximum
 //     spanning tree of pairs, scored by the L1 distance between the pair's
 //     true 2-way marginal and the one the noisy 1-way marginals predict, less
@@ -192,7 +199,7 @@ func Fit(ctx context.Context, t *table.Table, p *profile.Profile, opts Options) 
 	if err := opts.normalise(); err != nil {
 		return nil, fmt.Errorf("dp.Fit: %w", err)
 	}
-	f := &fitter{ctx: ctx, t: t, p: p, opts: opts, m: &Model{Version: FormatVersion}}
+	f := &fitter{ctx: ctx, t: t, p: p, opts: opts, m: &Model{Version: FormatVersion}, missingCounts: map[int]int64{}}
 	if err := f.fit(); err != nil {
 		return nil, fmt.Errorf("dp.Fit: %w", err)
 	}
@@ -313,20 +320,20 @@ func (f *fitter) publicBounds(a *Attr) bool {
 // domainShares are the domain budget shares the calibration tries, up to
 // maxShare, or up to catMaxShare when categorical columns whose categories
 // are discovered make up at least half of the attributes.
-var domainShares = []float64{0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7}
+var domainShares = []float64{0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}
 
 // maxShare and catMaxShare cap the calibrated domain share. When the
 // release threshold stays out of reach (small tables), every extra share
-// releases more categories but leaves noisier marginals; measured at
-// epsilon 1 (README, "--model dp"), a table mostly of discovered
-// categorical columns (credit: 12 of 21) gains up to 0.7 (shapes 0.745 at
-// 0.5, 0.765 at 0.7, 0.726 at 0.9), where the marginals of columns mostly
-// written as their few released categories lose little, while one of
-// mostly numeric columns (insurance: 2 of 7) loses beyond 0.5 (shapes
-// 0.940 at 0.5, 0.928 at 0.7).
+// releases more categories but leaves noisier marginals for the other
+// columns. Measured at epsilon 1 (README, "--model dp"; 30–40 fits), a table
+// mostly of discovered categorical columns, whose 1-way marginals come from
+// the domain step (fromDomain), gains up to 0.8 (credit, 12 of 21: shapes
+// 0.756 at 0.5, 0.803 at 0.7, 0.809 at 0.8, 0.801 at 0.9), while one of
+// mostly numeric columns loses beyond 0.5 (insurance, 2 of 7: 0.923 at
+// 0.3, 0.937 at 0.5, 0.932 at 0.7).
 const (
 	maxShare    = 0.5
-	catMaxShare = 0.7
+	catMaxShare = 0.8
 )
 
 // budget splits rho and delta between the steps. It measures the row count
@@ -357,6 +364,7 @@ func (f *fitter) budget() error {
 		return err
 	}
 	pl.rows = math.Max(float64(int64(len(f.t.Rows))+z), 1)
+	pl.rowsSigma2 = g.Sigma2()
 	f.steps = append(f.steps, Step{Name: "row count", Rho: g.Rho(), Sigma2: g.Sigma2(), Count: 1,
 		Note: "sizes the bins and the domain budget"})
 	rest := pl.rho - g.Rho()
@@ -419,7 +427,26 @@ func domainSigma2(nNum, nCat int, rho float64) (sigma2Cat, sigma2Num float64) {
 // oneWaySigma is the noise standard deviation of each 1-way marginal count
 // (see mst).
 func (f *fitter) oneWaySigma() float64 {
-	return math.Sqrt(float64(len(f.m.Attrs)) / (2 * f.plan.rhoMST / 3))
+	return math.Sqrt(float64(max(f.oneWayCount(), 1)) / (2 * f.plan.rhoMST / 3))
+}
+
+// fromDomain reports whether attribute i's 1-way marginal is the domain
+// step's histogram (a categorical column whose categories are discovered)
+// rather than a measurement of the 1-way step.
+func (f *fitter) fromDomain(i int) bool {
+	a := &f.m.Attrs[i]
+	return a.Kind == profile.Categorical && !a.PublicLevels
+}
+
+// oneWayCount is the number of attributes the 1-way step measures.
+func (f *fitter) oneWayCount() int {
+	n := 0
+	for i := range f.m.Attrs {
+		if !f.fromDomain(i) {
+			n++
+		}
+	}
+	return n
 }
 
 // valueBins is the number of fine value bins of numeric and datetime
@@ -586,12 +613,24 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 // counts above the threshold is the same mechanism).
 func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian, tau int64) ([]string, []int64, error) {
 	counts := map[string]int64{}
+	var missing int64
 	for _, r := range f.t.Rows {
 		cell := r[a.Source]
 		if profile.IsMissing(cell, pc) {
+			missing++
 			continue
 		}
 		counts[strings.TrimSpace(cell)]++
+	}
+	// The missing cells are one more count of the same histogram (a row
+	// adds 1 to a value's count or to this one), released whatever its
+	// size: its key is public, so it needs no threshold.
+	if a.missingBin() >= 0 {
+		z, err := g.Sample()
+		if err != nil {
+			return nil, nil, err
+		}
+		f.missingCounts[a.Source] = missing + z
 	}
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
