@@ -75,10 +75,10 @@
 // same for callers without a schema. A declared domain costs no budget and
 // its values are the only ones written; a discovered one costs the domain
 // step above, and writes only released categories and values inside the
-// private range. The rows the model assigns to Other (categories not
-// released) are drawn among the released categories, in proportion within
-// each parent value of the tree (post-processing of the model); only a
-// column none of whose categories was released writes the other label.
+// private range. A row the model assigns to Other (categories not
+// released) gets a released category drawn from the column's model
+// marginal (post-processing of the model); only a column none of whose
+// categories was released writes the other label.
 //
 // Deviation from the architecture: it names
 // github.com/google/differential-privacy/go/v3 for the noise, but that

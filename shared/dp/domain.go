@@ -113,37 +113,6 @@ func (a *Attr) writesOther() bool {
 	return a.otherBin() >= 0 && len(a.Levels) == 0
 }
 
-// writable is the share of compressed bin k's fine bins that the model
-// writes (they are decompressed uniformly): all but a dropped OtherBin.
-func (a *Attr) writable(k int) float64 {
-	ob := a.otherBin()
-	if ob < 0 || a.writesOther() {
-		return 1
-	}
-	g := a.Groups[k]
-	n := 0
-	for _, fb := range g {
-		if fb != ob {
-			n++
-		}
-	}
-	return float64(n) / float64(len(g))
-}
-
-// pickFine draws one of group g's fine bins uniformly, skipping a dropped
-// OtherBin.
-func (a *Attr) pickFine(g []int, rng *rand.Rand) int {
-	ob := a.otherBin()
-	if ob < 0 || a.writesOther() {
-		return g[rng.IntN(len(g))]
-	}
-	for {
-		if fb := g[rng.IntN(len(g))]; fb != ob {
-			return fb
-		}
-	}
-}
-
 func (a *Attr) isNumber() bool { return a.Kind == profile.Numeric || a.Kind == profile.Datetime }
 
 func (a *Attr) valueBins() int {
