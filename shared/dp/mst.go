@@ -92,8 +92,9 @@ type Options struct {
 	// spend 10%, small ones up to 50%, or 80% when discovered categorical
 	// columns are at least half of the columns: see catMaxShare).
 	DomainShare float64
-	// OtherLabel is written for values of categories that were not released
-	// (default DefaultOtherLabel).
+	// OtherLabel is written in a categorical column none of whose
+	// categories was released (default DefaultOtherLabel); a column with
+	// released categories writes one of them in place of the others.
 	OtherLabel string
 }
 
