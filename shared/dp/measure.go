@@ -11,6 +11,11 @@ func (f *fitter) mst() error {
 	d := len(attrs)
 	n := len(f.t.Rows)
 	rho := f.plan.rhoMST / 3
+	if f.oneWayCount() == 0 {
+		// Every 1-way marginal comes from the domain step: selection and
+		// the 2-way marginals share the 1-way third.
+		rho = f.plan.rhoMST / 2
+	}
 
 	// Fine codes of every row.
 	fine := make([][]int32, d)

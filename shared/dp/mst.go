@@ -168,7 +168,8 @@ type fitter struct {
 //   - a third of the rest: every 1-way marginal with discrete Gaussian noise,
 //     then rare bins merged (numeric ranges trimmed of empty ends and merged
 //     in contiguous runs); a categorical column whose categories were
-//     discovered is not measured again, its domain histogram serves;
+//     discovered is not measured again, its domain histogram serves (when
+//     no column is left to measure, the next two steps take half each);
 //   - a third: d-1 rounds of the exponential mechanism choosing a maximum
 //     spanning tree of pairs, scored by the L1 distance between the pair's
 //     true 2-way marginal and the one the noisy 1-way marginals predict, less
