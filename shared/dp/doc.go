@@ -59,7 +59,7 @@
 //     scored by an L1 distance of sensitivity 1; the chosen 2-way marginals
 //     (sensitivity sqrt(d-1) jointly). Rare-bin merging, trimming the
 //     empty ends of a private numeric range and the merged bins' layout are
-//     functions of the noisy 1-way counts only.
+//     functions of the noisy 1-way counts (or step 2's) only.
 //
 // The sum of the steps' rho is checked against the budget (report), and
 // converted to (epsilon, delta) with the tight bound of Canonne, Kamath and
