@@ -42,15 +42,24 @@
 //     (a Gaussian measurement of sensitivity 1, whose threshold decision is
 //     post-processing of the noisy count), so releasing the counts above the
 //     threshold costs nothing beyond the charged rho and delta (the
-//     thresholded Gaussian histogram). The domain's share of rho
-//     is calibrated from the noisy row count (calibrateShare), never from
-//     the data.
-//  3. MST: the 1-way marginals on the bins (d histograms, sensitivity
-//     sqrt(d) jointly); d-1 rounds of the exponential mechanism over pairs
+//     thresholded Gaussian histogram). A column with a missing-value
+//     spelling has one more coordinate in that histogram, the count of its
+//     missing cells, released whatever its size (its key is public, so it
+//     needs no threshold): a row adds 1 to a value's count or to this one,
+//     never to both, so the histogram's L2 sensitivity stays 1. These
+//     released counts, with the noisy row count, are the column's 1-way
+//     marginal (Other is the row count less the released counts), so the
+//     1-way step of 3 does not measure such a column again. The domain's
+//     share of rho is calibrated from the noisy row count and the public
+//     schema (how many columns of each kind need a domain: calibrateShare,
+//     catMaxShare), never from the data.
+//  3. MST: the 1-way marginals on the bins of the d1 columns not covered by
+//     step 2 (d1 histograms, sensitivity sqrt(d1) jointly); over all d
+//     columns, d-1 rounds of the exponential mechanism over pairs
 //     scored by an L1 distance of sensitivity 1; the chosen 2-way marginals
 //     (sensitivity sqrt(d-1) jointly). Rare-bin merging, trimming the
 //     empty ends of a private numeric range and the merged bins' layout are
-//     functions of the noisy 1-way counts only.
+//     functions of the noisy 1-way counts (or step 2's) only.
 //
 // The sum of the steps' rho is checked against the budget (report), and
 // converted to (epsilon, delta) with the tight bound of Canonne, Kamath and
@@ -65,8 +74,11 @@
 // "max" given together). Options.Levels and Options.SchemaBounds declare the
 // same for callers without a schema. A declared domain costs no budget and
 // its values are the only ones written; a discovered one costs the domain
-// step above, and writes only released categories, the other label, and
-// values inside the private range.
+// step above, and writes only released categories and values inside the
+// private range. A row the model assigns to Other (categories not
+// released) gets a released category drawn from the column's model
+// marginal (post-processing of the model); only a column none of whose
+// categories was released writes the other label.
 //
 // Deviation from the architecture: it names
 // github.com/google/differential-privacy/go/v3 for the noise, but that

@@ -103,6 +103,16 @@ func (a *Attr) otherBin() int {
 	return len(a.Levels)
 }
 
+// writesOther reports whether the model writes the Other label: only for a
+// categorical column of which no category was released. A column with
+// released categories draws only them: the OtherBin stands for values that
+// are not known, and writing a label the data never holds would make every
+// row that carries it stand out (issue 11: never emit a category the data
+// could not have).
+func (a *Attr) writesOther() bool {
+	return a.otherBin() >= 0 && len(a.Levels) == 0
+}
+
 func (a *Attr) isNumber() bool { return a.Kind == profile.Numeric || a.Kind == profile.Datetime }
 
 func (a *Attr) valueBins() int {

@@ -11,6 +11,11 @@ func (f *fitter) mst() error {
 	d := len(attrs)
 	n := len(f.t.Rows)
 	rho := f.plan.rhoMST / 3
+	if f.oneWayCount() == 0 {
+		// Every 1-way marginal comes from the domain step: selection and
+		// the 2-way marginals share the 1-way third.
+		rho = f.plan.rhoMST / 2
+	}
 
 	// Fine codes of every row.
 	fine := make([][]int32, d)
@@ -26,29 +31,34 @@ func (f *fitter) mst() error {
 		return err
 	}
 
-	// Step 1: 1-way marginals. d measurements of sensitivity 1 share rho,
-	// so each has variance d/(2 rho) (MST's sigma*sqrt(d)).
-	g1, err := NewDiscreteGaussian(float64(d) / (2 * rho))
-	if err != nil {
-		return err
+	// Step 1: 1-way marginals. d1 measurements of sensitivity 1 share rho,
+	// so each has variance d1/(2 rho) (MST's sigma*sqrt(d)). A categorical
+	// column whose categories were discovered is not measured again: the
+	// domain step's noisy histogram is its 1-way marginal (fromDomain).
+	d1 := f.oneWayCount()
+	var g1 *DiscreteGaussian
+	if d1 > 0 {
+		var err error
+		if g1, err = NewDiscreteGaussian(float64(d1) / (2 * rho)); err != nil {
+			return err
+		}
+		f.steps = append(f.steps, Step{Name: "1-way marginals", Rho: float64(d1) * g1.Rho(), Sigma2: g1.Sigma2(), Count: d1})
 	}
-	f.steps = append(f.steps, Step{Name: "1-way marginals", Rho: float64(d) * g1.Rho(), Sigma2: g1.Sigma2(), Count: d})
 	one := make([]measurement, d)
 	comp := make([][]int32, d)
 	for i := range attrs {
 		a := &attrs[i]
-		counts := make([]int64, a.fine())
-		for _, k := range fine[i] {
-			counts[k]++
-		}
-		if err := g1.AddNoise(counts); err != nil {
-			return err
-		}
 		var back []int32
-		if i < len(f.levelCounts) && f.levelCounts[i] != nil {
-			lc := f.levelCounts[i]
-			one[i], back = compressLevels(a, counts, g1.Sigma2(), lc, f.levelSigma2)
+		if f.fromDomain(i) {
+			one[i], back = f.domainMarginal(i)
 		} else {
+			counts := make([]int64, a.fine())
+			for _, k := range fine[i] {
+				counts[k]++
+			}
+			if err := g1.AddNoise(counts); err != nil {
+				return err
+			}
 			one[i], back = compress(a, counts, g1.Sigma2(), !f.publicBounds(a))
 		}
 		c := make([]int32, n)
@@ -127,36 +137,43 @@ func compress(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, 
 	return m, backMap(a, nil)
 }
 
-// compressLevels is compress for a categorical column whose levels the
-// domain step released: a level's 1-way measurement is the inverse-variance
-// combination of its noisy count here (variance sigma2) and the noisy count
-// that released it (variance levelSigma2). Both are outputs of charged
-// Gaussian measurements, so combining them is post-processing; the levels'
-// released counts lean high by the selection (only counts that passed the
-// threshold are released), by a fraction of levelSigma2's deviation for
-// levels near the threshold and not at all for large ones.
-func compressLevels(a *Attr, counts []int64, sigma2 float64, level []int64, levelSigma2 float64) (measurement, []int32) {
-	thr := compressThreshold * math.Sqrt(sigma2)
+// domainMarginal is the 1-way measurement of a categorical column whose
+// categories the domain step released, read from that step's outputs
+// alone (post-processing): each released level's noisy count, the missing
+// cells' noisy count, and for OtherBin the noisy row count less both. Bins
+// whose estimate is under compressThreshold of their own deviation are
+// merged into one, as in compress.
+func (f *fitter) domainMarginal(i int) (measurement, []int32) {
+	a := &f.m.Attrs[i]
+	y := make([]float64, a.fine())
+	v := make([]float64, a.fine())
+	other := f.plan.rows
+	for k, c := range f.levelCounts[i] {
+		y[k], v[k] = float64(c), f.levelSigma2
+		other -= float64(c)
+	}
+	ob := a.otherBin()
+	v[ob] = f.plan.rowsSigma2 + float64(len(a.Levels))*f.levelSigma2
+	if mb := a.missingBin(); mb >= 0 {
+		y[mb], v[mb] = float64(f.missingCounts[a.Source]), f.levelSigma2
+		other -= y[mb]
+		v[ob] += f.levelSigma2
+	}
+	y[ob] = other
 	var m measurement
 	var rare []int
 	rareSum, rareVar := 0.0, 0.0
 	a.Groups = a.Groups[:0]
-	w1, w2 := 1/sigma2, 1/levelSigma2
-	for k, c := range counts {
-		y, v := float64(c), sigma2
-		if k < len(level) {
-			y = (float64(c)*w1 + float64(level[k])*w2) / (w1 + w2)
-			v = 1 / (w1 + w2)
-		}
-		if y >= thr {
+	for k := range y {
+		if y[k] >= compressThreshold*math.Sqrt(v[k]) {
 			a.Groups = append(a.Groups, []int{k})
-			m.Y = append(m.Y, y)
-			m.Var = append(m.Var, v)
+			m.Y = append(m.Y, y[k])
+			m.Var = append(m.Var, v[k])
 			continue
 		}
 		rare = append(rare, k)
-		rareSum += y
-		rareVar += v
+		rareSum += y[k]
+		rareVar += v[k]
 	}
 	if len(rare) > 0 {
 		a.Groups = append(a.Groups, rare)
