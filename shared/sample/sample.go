@@ -243,6 +243,7 @@ type stream struct {
 	holdout   maxHeap
 	main      maxHeap
 	strata    []map[string]*maxHeap // per column; nil: not stratified
+	quotas    []int                 // per stratified column
 	numeric   []bool
 	low, high []maxHeap // per numeric column; high's keys are negated
 }
@@ -261,6 +262,7 @@ func newStream(o Options, k, cols int, first [][]string) *stream {
 	}
 	s.strata = make([]map[string]*maxHeap, cols)
 	s.numeric = make([]bool, cols)
+	s.quotas = make([]int, cols)
 	s.low, s.high = make([]maxHeap, cols), make([]maxHeap, cols)
 	// Which columns are categories and which numbers is judged on the
 	// first rows, which are at least the sample's size.
@@ -285,6 +287,10 @@ func newStream(o Options, k, cols int, first [][]string) *stream {
 		}
 		if s.quota > 0 && len(seen) <= maxStrata {
 			s.strata[c] = make(map[string]*maxHeap, len(seen))
+			// The quotas of all stratified columns together may add at
+			// most a tenth of the sample (and at least one row a value):
+			// a column of many values keeps fewer rows of each.
+			s.quotas[c] = min(s.quota, max(1, k/(10*cols*len(seen))))
 		}
 		s.numeric[c] = s.tail > 0 && filled > 0 && float64(nums) >= numericShare*float64(filled)
 	}
@@ -365,8 +371,8 @@ func (s *stream) train(i int64, row []string, owned bool) {
 			h = &maxHeap{}
 			m[strings.Clone(row[c])] = h
 		}
-		if len(*h) < s.quota || v < (*h)[0].v {
-			h.offer(keep(), s.quota)
+		if len(*h) < s.quotas[c] || v < (*h)[0].v {
+			h.offer(keep(), s.quotas[c])
 		}
 	}
 	for c, isNum := range s.numeric {
