@@ -232,3 +232,37 @@ func TestCapacity(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDraw measures the sampling pass alone over rows already in
+// memory (the reader's parsing is not counted): a 15-column adult-like
+// row layout, 200K rows, a budget of 20K rows.
+func BenchmarkDraw(b *testing.B) {
+	const n = 200_000
+	src := &table.Table{}
+	for c := range 15 {
+		src.Columns = append(src.Columns, "c"+strconv.Itoa(c))
+	}
+	for i := range n {
+		row := make([]string, 15)
+		for c := range row {
+			switch c % 3 {
+			case 0:
+				row[c] = strconv.Itoa((i * (c + 7)) % 90) // numeric, few values
+			case 1:
+				row[c] = "cat" + strconv.Itoa((i*(c+3))%12) // category
+			default:
+				row[c] = strconv.FormatFloat(float64(i)*1.37, 'f', 2, 64) // numeric, unique
+			}
+		}
+		src.Rows = append(src.Rows, row)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Draw(context.Background(), &rowsReader{t: src}, Options{Budget: budgetFor(20_000) * 4, Seed: 1, HoldoutShare: 0.2})
+		if err != nil || !res.Sampled {
+			b.Fatalf("err %v sampled %v", err, res != nil && res.Sampled)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
