@@ -16,7 +16,8 @@
 //     keep what a uniform sample loses, the Quota smallest-priority rows
 //     of every value of a low-cardinality column (rare categories) and the
 //     Tail rows with the smallest and largest values of every numeric
-//     column (the tails).
+//     column of too many values to stratify (the tails; a stratified
+//     column's extremes are its rare values, kept by their quotas).
 //
 // Because a value's quota rows are its smallest priorities, a common
 // value's quota rows are already in the uniform sample: the additions are
@@ -292,14 +293,22 @@ func newStream(o Options, k, cols int, first [][]string) *stream {
 			// a column of many values keeps fewer rows of each.
 			s.quotas[c] = min(s.quota, max(1, k/(10*cols*len(seen))))
 		}
-		s.numeric[c] = s.tail > 0 && filled > 0 && float64(nums) >= numericShare*float64(filled)
+		// A stratified numeric column keeps its extremes already: they
+		// are its rarest values. Only many-valued ones need their tails
+		// (and this spares parsing most numeric cells).
+		s.numeric[c] = s.tail > 0 && s.strata[c] == nil && filled > 0 && float64(nums) >= numericShare*float64(filled)
 	}
 	return s
 }
 
 // number parses a numeric cell; NaN and infinities are not tails.
 func number(v string) (float64, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	v = strings.TrimSpace(v)
+	// Words are rejected before ParseFloat, whose error allocates.
+	if v == "" || !strings.ContainsRune("+-.0123456789", rune(v[0])) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
@@ -346,16 +355,8 @@ func (s *stream) add(i int64, row []string) {
 // row is a copy already.
 func (s *stream) train(i int64, row []string, owned bool) {
 	v := s.priority(i, saltTrain)
-	var e *entry
-	keep := func() *entry {
-		if e == nil {
-			if !owned {
-				row = slices.Clone(row)
-			}
-			e = &entry{i: i, v: v, key: float64(v), row: row}
-		}
-		return e
-	}
+	p := pending{i: i, v: v, row: row, owned: owned}
+	keep := p.entry
 	if len(s.main) < s.k || v < s.main[0].v {
 		s.main.offer(keep(), s.k)
 	}
@@ -390,6 +391,26 @@ func (s *stream) train(i int64, row []string, owned bool) {
 			s.high[c].offer(&entry{i: i, v: v, key: -f, row: keep().row}, s.tail)
 		}
 	}
+}
+
+// pending is a row offered to the stores: it is copied (once) only when
+// a store keeps it, as most rows of a large table are not kept.
+type pending struct {
+	i     int64
+	v     uint64
+	row   []string
+	owned bool
+	e     *entry
+}
+
+func (p *pending) entry() *entry {
+	if p.e == nil {
+		if !p.owned {
+			p.row = slices.Clone(p.row)
+		}
+		p.e = &entry{i: p.i, v: p.v, key: float64(p.v), row: p.row}
+	}
+	return p.e
 }
 
 // result is the training sample and the holdout, each in input order.

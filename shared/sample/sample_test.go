@@ -251,7 +251,9 @@ func BenchmarkDraw(b *testing.B) {
 			case 1:
 				row[c] = "cat" + strconv.Itoa((i*(c+3))%12) // category
 			default:
-				row[c] = strconv.FormatFloat(float64(i)*1.37, 'f', 2, 64) // numeric, unique
+				// numeric, many values, in no order (input sorted by a
+				// measurement would make every row a new tail row)
+				row[c] = strconv.FormatFloat(float64(mix(uint64(i*15+c))%10_000_000)/100, 'f', 2, 64)
 			}
 		}
 		src.Rows = append(src.Rows, row)
