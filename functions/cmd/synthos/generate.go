@@ -271,6 +271,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	var t, holdout *table.Table
 	var sampling *report.Sampling
 	if in != "" {
+		readStart := time.Now()
 		drawn, err := drawTable(ctx, in, f, req, wantReport)
 		if err != nil {
 			return err
@@ -278,7 +279,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		t, holdout = drawn.Train, drawn.Holdout
 		if drawn.Sampled {
 			sampling = &report.Sampling{RowsSeen: drawn.Seen(), RowsTotal: drawn.Total}
-			fmt.Fprintf(stderr, "%s has %d rows, more than --sample-mb %d holds: fitting on a stratified sample of %d\n", in, drawn.Total, f.sampleMB, drawn.Seen())
+			fmt.Fprintf(stderr, "%s has %d rows, more than --sample-mb %d holds: fitting on a stratified sample of %d (read and sampled in %s)\n", in, drawn.Total, f.sampleMB, drawn.Seen(), time.Since(readStart).Round(time.Millisecond))
 		}
 		if wantReport {
 			fmt.Fprintf(stderr, "set aside %d rows as a holdout for the report; fitting on %d\n", len(holdout.Rows), len(t.Rows))
