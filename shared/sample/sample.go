@@ -233,6 +233,45 @@ func (h *maxHeap) offer(e *entry, limit int) *entry {
 	return top
 }
 
+// bottomK keeps the k entries of smallest (v, i). Candidates below the
+// current threshold are appended and, at 1.25k, cut back to the k smallest:
+// amortised constant work a row, where a heap of k entries pays log k
+// comparisons for each of the k·ln(n/k) rows that enter it.
+type bottomK struct {
+	e    []*entry
+	full bool // thrV/thrI hold the k-th smallest so far
+	thrV uint64
+	thrI int64
+}
+
+// admits reports whether (v, i) is below the threshold.
+func (b *bottomK) admits(i int64, v uint64) bool {
+	return !b.full || v < b.thrV || (v == b.thrV && i < b.thrI)
+}
+
+func (b *bottomK) add(e *entry, k int) {
+	b.e = append(b.e, e)
+	if len(b.e) >= k+k/4+1 {
+		b.compact(k)
+	}
+}
+
+// compact keeps the k smallest entries and sets the threshold.
+func (b *bottomK) compact(k int) {
+	if len(b.e) < k {
+		return
+	}
+	slices.SortFunc(b.e, func(x, y *entry) int {
+		if c := cmp.Compare(x.v, y.v); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	clear(b.e[k:]) // release the rows dropped
+	b.e = b.e[:k]
+	b.full, b.thrV, b.thrI = true, b.e[k-1].v, b.e[k-1].i
+}
+
 // stream is the sampling state of a table larger than the budget.
 type stream struct {
 	seed      uint64
@@ -242,7 +281,7 @@ type stream struct {
 	quota     int
 	tail      int
 	holdout   maxHeap
-	main      maxHeap
+	main      bottomK
 	strata    []map[string]*maxHeap // per column; nil: not stratified
 	quotas    []int                 // per stratified column
 	numeric   []bool
@@ -357,8 +396,8 @@ func (s *stream) train(i int64, row []string, owned bool) {
 	v := s.priority(i, saltTrain)
 	p := pending{i: i, v: v, row: row, owned: owned}
 	keep := p.entry
-	if len(s.main) < s.k || v < s.main[0].v {
-		s.main.offer(keep(), s.k)
+	if s.main.admits(i, v) {
+		s.main.add(keep(), s.k)
 	}
 	for c, m := range s.strata {
 		if m == nil || c >= len(row) {
@@ -416,7 +455,8 @@ func (p *pending) entry() *entry {
 // result is the training sample and the holdout, each in input order.
 func (s *stream) result() (train, holdout [][]string) {
 	kept := map[int64][]string{}
-	for _, e := range s.main {
+	s.main.compact(s.k)
+	for _, e := range s.main.e {
 		kept[e.i] = e.row
 	}
 	for _, m := range s.strata {
