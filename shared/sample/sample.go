@@ -145,7 +145,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			return nil, fmt.Errorf("sample.Draw: row %d: %w", n+1, err)
 		}
 		if s != nil {
-			s.add(n, row)
+			s.add(n, row, false)
 			continue
 		}
 		// Rows are carved from shared backing arrays (as table.ReadAll
@@ -161,7 +161,9 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			// so far included (priorities depend on the index only).
 			s = newStream(o, capRows, len(cols), buf)
 			for i, row := range buf {
-				s.add(int64(i), row)
+				// Copied again when kept: a buffered row shares its
+				// backing array with 1,023 others, which it would pin.
+				s.add(int64(i), row, false)
 			}
 			buf, backing = nil, nil
 		}
@@ -374,20 +376,23 @@ func (s *stream) priority(i int64, salt uint64) uint64 {
 	return mix(mix(s.seed^salt) + uint64(i)*0x9e3779b97f4a7c15)
 }
 
-// add offers row i (which the caller may reuse) to the holdout or the
-// training stores.
-func (s *stream) add(i int64, row []string) {
+// add offers row i to the holdout or the training stores; owned says the
+// row is the stream's to keep (else the caller may reuse it).
+func (s *stream) add(i int64, row []string, owned bool) {
 	if s.share > 0 {
 		u := float64(s.priority(i, saltHoldout)>>11) / (1 << 53)
 		if u < s.share {
-			e := &entry{i: i, key: u, row: slices.Clone(row)}
+			if !owned {
+				row = slices.Clone(row)
+			}
+			e := &entry{i: i, key: u, row: row}
 			if out := s.holdout.offer(e, s.holdMax); out != nil {
 				s.train(out.i, out.row, true)
 			}
 			return
 		}
 	}
-	s.train(i, row, false)
+	s.train(i, row, owned)
 }
 
 // train offers row i to the uniform sample and the strata; owned says the
