@@ -70,6 +70,9 @@ type embeddedOptions struct {
 	// assistant replaces the pipeline's AI router (default: built from
 	// the configuration, offline).
 	assistant func() (*assist.Assistant, error)
+	// sampleBudget is the generate step's pipeline.Options.SampleBudget
+	// (default: the pipeline's).
+	sampleBudget int64
 }
 
 // openPlans is the catalog of tests that store jobs directly, which the
@@ -193,6 +196,15 @@ func startEmbedded(t testing.TB, o embeddedOptions) *embedded {
 		evaluate = privacy.New
 	}
 	generate := generateWith(adm)
+	if o.sampleBudget != 0 {
+		generate = func(env *platform.Env) (events.Handler, error) {
+			p, err := pipeline.New(env, pipeline.Options{Admission: adm, SampleBudget: o.sampleBudget})
+			if err != nil {
+				return nil, err
+			}
+			return p.Generate, nil
+		}
+	}
 	if o.assistant != nil {
 		generate = func(env *platform.Env) (events.Handler, error) {
 			p, err := pipeline.New(env, pipeline.Options{Admission: adm, Assistant: o.assistant})

@@ -212,6 +212,12 @@ type Job struct {
 	// the key version, k-anonymity's classes, suppressed rows and
 	// information loss. Set when its rows are written.
 	Anonymization *anonymize.Result `json:"anonymization,omitempty"`
+
+	// RowsSeen of RowsTotal dataset rows are what the model was fitted on
+	// (fewer when the dataset was larger than the sample budget, package
+	// sample); set once the dataset is read.
+	RowsSeen  int64 `json:"rows_seen,omitempty"`
+	RowsTotal int64 `json:"rows_total,omitempty"`
 }
 
 const maxApplied = 64

@@ -50,7 +50,8 @@ func (p *Pipeline) anonymizeStep(ctx context.Context, m *events.Message, j *jobs
 			return err
 		}
 	}
-	train, err := p.splitDataset(ctx, j)
+	// Every row is anonymised: no sample.
+	train, err := p.splitDataset(ctx, j, true)
 	if err != nil {
 		return err
 	}

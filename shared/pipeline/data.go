@@ -15,6 +15,7 @@ import (
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
+	"synthos.dev/synthos/shared/sample"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -75,6 +76,21 @@ func readTable(ctx context.Context, b *blob.Bucket, key string, format table.For
 		t.Rows = append(t.Rows, slices.Clone(row))
 	}
 	return t, nil
+}
+
+// drawTable reads the object at key in format once and draws the training
+// rows and the holdout from it (package sample).
+func drawTable(ctx context.Context, b *blob.Bucket, key string, format table.Format, opts table.Options, reveal datasets.Reveal, o sample.Options) (*sample.Result, error) {
+	tr, closeObj, err := datasets.OpenObject(ctx, b, key, format, opts, reveal)
+	if err != nil {
+		return nil, err
+	}
+	defer closeObj()
+	res, err := sample.Draw(ctx, tr, o)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return res, nil
 }
 
 // split sets aside a seeded random share of t's rows, at most max, as the

@@ -95,6 +95,12 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 	if err != nil {
 		return p.missingIsPermanent(j, "holdout table", err)
 	}
+	// A dataset larger than the sample budget was fitted on a sample
+	// (splitDataset): the report says on how many of its rows.
+	var sampling *report.Sampling
+	if j.RowsTotal > 0 && j.RowsSeen+int64(len(holdout.Rows)) < j.RowsTotal {
+		sampling = &report.Sampling{RowsSeen: j.RowsSeen, RowsTotal: j.RowsTotal}
+	}
 	if len(holdout.Rows) == 0 {
 		holdout = nil
 	}
@@ -120,7 +126,7 @@ func (p *Pipeline) evaluate(ctx context.Context, m *events.Message, j *jobs.Job)
 		Train: train, Holdout: holdout, Synthetic: syn,
 		Target: j.Request.Target, Conditions: j.Request.Conditions, Seed: j.Request.Seed, Thresholds: th,
 		TrainName: names.train, HoldoutName: names.holdout, SyntheticName: names.synthetic, Model: model,
-		Quality: p.opts.Quality, Privacy: p.opts.Privacy,
+		Quality: p.opts.Quality, Privacy: p.opts.Privacy, Sampling: sampling,
 	})
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)

@@ -14,6 +14,7 @@ import (
 	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/datasets"
+	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
@@ -21,6 +22,7 @@ import (
 	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/sample"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 	"synthos.dev/synthos/shared/topics"
@@ -98,7 +100,9 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 		return err
 	}
 
-	train, err := p.splitDataset(ctx, j)
+	// A DP fit measures every row: its guarantee does not cover a
+	// subsample (package sample).
+	train, err := p.splitDataset(ctx, j, j.Request.Model == dp.KindDP)
 	if err != nil {
 		return err
 	}
@@ -161,11 +165,15 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 	return p.finishSampling(ctx, m.ID, j)
 }
 
-// splitDataset reads the job's dataset, sets the holdout aside (seeded by
-// the job, so a synthetic and an anonymize job with one seed split a
-// dataset alike) and stores both parts (TrainKey, HoldoutKey) for the
-// evaluation; it returns the training part.
-func (p *Pipeline) splitDataset(ctx context.Context, j *jobs.Job) (*table.Table, error) {
+// splitDataset reads the job's dataset once, sets the holdout aside
+// (seeded by the job, so a synthetic and an anonymize job with one seed
+// split a dataset alike) and stores both parts (TrainKey, HoldoutKey) for
+// the evaluation; it returns the training part. A dataset larger than the
+// sample budget is fitted on a seeded, stratified sample drawn in the same
+// pass (package sample), and only the sample and the holdout are stored;
+// all (anonymisation, DP fits) keeps every row. The job records how many
+// rows the model sees (RowsSeen of RowsTotal).
+func (p *Pipeline) splitDataset(ctx context.Context, j *jobs.Job, all bool) (*table.Table, error) {
 	ds, err := p.datasets.Get(ctx, j.Tenant, j.Request.Dataset)
 	if err != nil {
 		return nil, err
@@ -181,23 +189,40 @@ func (p *Pipeline) splitDataset(ctx context.Context, j *jobs.Job) (*table.Table,
 	if err != nil {
 		return nil, err
 	}
-	src, err := readTable(ctx, p.env.Objects, ds.Key, dsFormat, table.Options{MaxRows: p.opts.MaxInputRows}, 0, ring.Reveal(ctx, j.Tenant))
+	budget := p.opts.SampleBudget
+	if all || budget < 0 {
+		budget = sample.All
+	}
+	drawn, err := drawTable(ctx, p.env.Objects, ds.Key, dsFormat, table.Options{MaxRows: p.opts.MaxInputRows}, ring.Reveal(ctx, j.Tenant), sample.Options{
+		Budget: budget, Seed: j.Request.Seed, HoldoutShare: p.opts.HoldoutShare, HoldoutMax: p.opts.HoldoutMax,
+		Split: func(t *table.Table) (*table.Table, *table.Table) {
+			return split(t, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
+		},
+	})
 	if notFound(err) {
 		return nil, permanent("dataset %s: the object is missing: %w", ds.ID, err)
+	}
+	if errors.Is(err, sample.ErrEmpty) {
+		return nil, errs.Public(errs.InvalidArgument, "dataset %s has no rows", ds.ID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", ds.ID, err)
 	}
-	if len(src.Rows) == 0 {
-		return nil, errs.Public(errs.InvalidArgument, "dataset %s has no rows", ds.ID)
-	}
-	train, holdout := split(src, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
+	train, holdout := drawn.Train, drawn.Holdout
 	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train, ring, j.Tenant); err != nil {
 		return nil, err
 	}
 	if err := writeCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), holdout, ring, j.Tenant); err != nil {
 		return nil, err
 	}
+	seen, total := drawn.Seen(), drawn.Total
+	if _, _, err := p.jobs.Update(ctx, j.ID, "", func(j *jobs.Job) error {
+		j.RowsSeen, j.RowsTotal = seen, total
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("record rows seen: %w", err)
+	}
+	j.RowsSeen, j.RowsTotal = seen, total
 	return train, nil
 }
 

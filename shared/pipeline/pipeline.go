@@ -42,6 +42,7 @@ import (
 	"synthos.dev/synthos/shared/platform"
 	"synthos.dev/synthos/shared/privacy"
 	"synthos.dev/synthos/shared/quality"
+	"synthos.dev/synthos/shared/sample"
 )
 
 // ErrPermanent marks a failure that cannot succeed on retry. The handlers
@@ -71,6 +72,11 @@ type Options struct {
 	// capped at HoldoutMax rows (default DefaultHoldoutMax).
 	HoldoutShare float64
 	HoldoutMax   int
+	// SampleBudget is the bytes of training rows a fit keeps (package
+	// sample): a larger dataset is fitted on a seeded, stratified sample
+	// of it. Default sample.DefaultBudget; negative keeps every row. DP
+	// fits and anonymisation always keep every row.
+	SampleBudget int64
 	// MaxInputRows bounds the dataset rows a fit loads into memory (default
 	// DefaultMaxInputRows); a larger dataset fails its job.
 	MaxInputRows int
@@ -145,6 +151,9 @@ func New(env *platform.Env, opts Options) (*Pipeline, error) {
 	}
 	if opts.HoldoutMax <= 0 {
 		opts.HoldoutMax = DefaultHoldoutMax
+	}
+	if opts.SampleBudget == 0 {
+		opts.SampleBudget = sample.DefaultBudget
 	}
 	if opts.MaxInputRows <= 0 {
 		opts.MaxInputRows = DefaultMaxInputRows

@@ -94,14 +94,24 @@ type Summary struct {
 	// Resampled counts the candidate rows the model's privacy guards
 	// redrew while sampling, when the model reports them.
 	Resampled *Resampled `json:"resampled,omitempty"`
-	Seed      uint64     `json:"seed"`
-	Target    string     `json:"target,omitempty"`
+	// Sampling, set when the input was larger than the fit's memory
+	// budget, says how many rows the model saw (package sample).
+	Sampling *Sampling `json:"sampling,omitempty"`
+	Seed     uint64    `json:"seed"`
+	Target   string    `json:"target,omitempty"`
 	// Conditions are the conditional job's fixed values (column → value):
 	// the evaluation compared the output with the real rows that meet them.
 	Conditions map[string]string `json:"conditions,omitempty"`
 	Sensitive  []string          `json:"sensitive,omitempty"`
 	Quasi      []string          `json:"quasi,omitempty"`
 	Thresholds gate.Thresholds   `json:"thresholds"`
+}
+
+// Sampling is how many of the input's rows the model was fitted on: a
+// seeded, stratified sample of RowsSeen of RowsTotal rows.
+type Sampling struct {
+	RowsSeen  int64 `json:"rows_seen"`
+	RowsTotal int64 `json:"rows_total"`
 }
 
 // Dataset is one input table.
@@ -139,6 +149,8 @@ type Inputs struct {
 	TrainName, HoldoutName, SyntheticName, Model string
 	// Resampled, when set, goes into the summary as is.
 	Resampled *Resampled
+	// Sampling, when set, goes into the summary as is, with a note.
+	Sampling *Sampling
 
 	// Quality and Privacy tune the evaluations (sample sizes, folds);
 	// their Target, Seed, Sensitive and Quasi are ignored in favour of the
@@ -176,6 +188,7 @@ func Build(ctx context.Context, in Inputs) (*Report, error) {
 			Synthetic:  Dataset{Name: in.SyntheticName, Rows: len(in.Synthetic.Rows), Columns: len(in.Synthetic.Columns)},
 			Model:      in.Model,
 			Resampled:  in.Resampled,
+			Sampling:   in.Sampling,
 			Seed:       in.Seed,
 			Target:     in.Target,
 			Conditions: in.Conditions,
@@ -186,6 +199,10 @@ func Build(ctx context.Context, in Inputs) (*Report, error) {
 	}
 	if in.Holdout != nil {
 		r.Inputs.Holdout = &Dataset{Name: in.HoldoutName, Rows: len(in.Holdout.Rows), Columns: len(in.Holdout.Columns)}
+	}
+
+	if s := in.Sampling; s != nil {
+		r.Notes = append(r.Notes, fmt.Sprintf("The model was fitted on a seeded, stratified sample of %d of the input's %d rows (rare categories and the numeric tails kept), so its memory stays bounded; the training figures compare with that sample.", s.RowsSeen, s.RowsTotal))
 	}
 
 	ev, err := conditional(in, p)

@@ -23,6 +23,7 @@ import (
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/rules"
+	"synthos.dev/synthos/shared/sample"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
@@ -56,6 +57,8 @@ type generateFlags struct {
 
 	epsilon float64
 	delta   float64
+
+	sampleMB int64
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,6 +87,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&f.holdout, "holdout", 0.2, "share of input rows set aside before fitting for the report (with --report/--json)")
 	fs.StringVar(&f.target, "target", "", "column for the report's ML-efficacy test (train on synthetic, test on holdout)")
 	fs.StringVar(&f.thresholds, "thresholds", "", "JSON file overriding the release gate's thresholds (with --report/--json)")
+	fs.Int64Var(&f.sampleMB, "sample-mb", sample.DefaultBudget>>20, "memory budget (MiB) of the rows fitted on: a larger input is fitted on a seeded, stratified sample of it (rare categories and tails kept); 0 fits on every row. DP models always fit on every row")
 	fs.IntVar(&f.evalRows, "eval-rows", 50000, "synthetic rows the report evaluates (the first rows written: a random sample)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: synthos generate INPUT -n ROWS -o OUTPUT [flags]")
@@ -259,23 +263,27 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		defer onForcedExit(func() { _, _ = table.RemoveTemps(p) })()
 	}
 
-	var t *table.Table
-	if in != "" {
-		var err error
-		if t, err = readTable(in, *f.limits); err != nil {
-			return err
-		}
-	}
-
-	var holdout *table.Table
 	wantReport := f.reportHTML != "" || f.reportJSON != ""
 	thresholds, err := jobspec.Thresholds(req)
 	if err != nil {
 		return requestError(err, f, true)
 	}
-	if wantReport {
-		t, holdout = splitHoldout(t, f.holdout, f.seed)
-		fmt.Fprintf(stderr, "set aside %d rows as a holdout for the report; fitting on %d\n", len(holdout.Rows), len(t.Rows))
+	var t, holdout *table.Table
+	var sampling *report.Sampling
+	if in != "" {
+		readStart := time.Now()
+		drawn, err := drawTable(ctx, in, f, req, wantReport)
+		if err != nil {
+			return err
+		}
+		t, holdout = drawn.Train, drawn.Holdout
+		if drawn.Sampled {
+			sampling = &report.Sampling{RowsSeen: drawn.Seen(), RowsTotal: drawn.Total}
+			fmt.Fprintf(stderr, "%s has %d rows, more than --sample-mb %d holds: fitting on a stratified sample of %d (read and sampled in %s)\n", in, drawn.Total, f.sampleMB, drawn.Seen(), time.Since(readStart).Round(time.Millisecond))
+		}
+		if wantReport {
+			fmt.Fprintf(stderr, "set aside %d rows as a holdout for the report; fitting on %d\n", len(holdout.Rows), len(t.Rows))
+		}
 	}
 
 	var m synth.Model
@@ -375,6 +383,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	rep, err := report.Build(ctx, report.Inputs{
 		Train: t, Holdout: holdout, Synthetic: &captured.t, Target: f.target, Conditions: req.Conditions, Seed: f.seed,
 		Thresholds: thresholds, TrainName: in, SyntheticName: f.out, Model: m.Kind(), Resampled: resampled,
+		Sampling: sampling,
 	})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -396,6 +405,36 @@ func (c *capture) Write(row []string) error {
 		c.t.Rows = append(c.t.Rows, slices.Clone(row))
 	}
 	return c.RowWriter.Write(row)
+}
+
+// drawTable reads INPUT once, keeping the rows to fit on (a sample when
+// the input is larger than --sample-mb; every row for a DP fit, whose
+// guarantee does not cover a subsample) and, for a report, the holdout.
+func drawTable(ctx context.Context, in string, f generateFlags, req jobs.Request, wantReport bool) (*sample.Result, error) {
+	r, err := table.Open(in, *f.limits)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", in, err)
+	}
+	defer r.Close()
+	o := sample.Options{Budget: f.sampleMB << 20, Seed: f.seed}
+	if f.sampleMB <= 0 || req.Model == dp.KindDP {
+		o.Budget = sample.All
+	}
+	if wantReport {
+		o.HoldoutShare = f.holdout
+		o.Split = func(t *table.Table) (*table.Table, *table.Table) { return splitHoldout(t, f.holdout, f.seed) }
+	}
+	res, err := sample.Draw(ctx, r, o)
+	if errors.Is(err, sample.ErrEmpty) {
+		return &sample.Result{Train: &table.Table{Columns: r.Columns()}, Holdout: &table.Table{Columns: r.Columns()}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", in, err)
+	}
+	if wantReport && res.Holdout == nil {
+		res.Holdout = &table.Table{Columns: res.Train.Columns}
+	}
+	return res, nil
 }
 
 // splitHoldout sets aside a seeded random share of t's rows.

@@ -1,0 +1,503 @@
+// Package sample draws the rows a model is fitted on and the holdout the
+// evaluation compares with, in one streaming pass over the input, in
+// memory bounded by a byte budget instead of the input's size.
+//
+// A table whose rows fit the budget is used whole and split by the
+// caller's own split function, so small tables (adult and the examples)
+// are fitted exactly as before. A larger table is sampled:
+//
+//   - every row gets two priorities hashed from the seed and its index
+//     (not from its content or arrival order), so the draw is a
+//     deterministic function of the seed and the input;
+//   - the holdout is the rows whose first priority is below the holdout
+//     share, capped at HoldoutMax rows by the smallest priorities;
+//   - the training sample is the Rows rows with the smallest second
+//     priority (a bottom-k sample: uniform without replacement), plus, to
+//     keep what a uniform sample loses, the Quota smallest-priority rows
+//     of every value of a low-cardinality column (rare categories) and the
+//     Tail rows with the smallest and largest values of every numeric
+//     column of too many values to stratify (the tails; a stratified
+//     column's extremes are its rare values, kept by their quotas).
+//
+// Because a value's quota rows are its smallest priorities, a common
+// value's quota rows are already in the uniform sample: the additions are
+// only rows of values too rare to be drawn Quota times, which shifts the
+// training distribution by at most Quota rows per such value.
+//
+// A differentially private fit must not use Draw's sample: its guarantee
+// would then need privacy amplification by subsampling, which this
+// package does not prove. Callers pass Budget < 0 (All) for DP fits and
+// for anonymisation (which transforms every row) to read every row.
+package sample
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"synthos.dev/synthos/shared/table"
+)
+
+const (
+	// DefaultBudget is the memory the training sample may take: about
+	// 260K rows of a 15-column table (see Capacity).
+	DefaultBudget = 256 << 20
+	// All as a Budget reads every row (DP fits, anonymisation).
+	All = -1
+	// BytesPerCell is the estimated memory of one kept cell and of the
+	// row's own bookkeeping (a string header, the cell's bytes, and the
+	// fitting's per-cell working set), from the measured ~800 bytes per
+	// row of a 15-column table in the whole fit.
+	BytesPerCell = 64
+	// DefaultQuota is the rows kept of every value of a low-cardinality
+	// column, when the uniform sample has fewer.
+	DefaultQuota = 20
+	// DefaultTail is the rows kept at each end of every numeric column.
+	DefaultTail = 50
+	// DefaultHoldoutMax caps the holdout of a sampled table when the
+	// caller sets no cap.
+	DefaultHoldoutMax = 20_000
+	// maxStrata is the most distinct values a column may show in the
+	// first Capacity rows to be stratified: beyond it the column is an
+	// identifier or a measurement, not a category.
+	maxStrata = 1000
+	// numericShare is the share of non-empty cells in the first rows that
+	// must parse as numbers for the column's tails to be kept.
+	numericShare = 0.95
+)
+
+// Options configure Draw.
+type Options struct {
+	// Budget is the bytes the training sample may take; 0 means
+	// DefaultBudget, All (any negative value) reads every row.
+	Budget int64
+	// Seed seeds the draw (the job's seed).
+	Seed uint64
+	// HoldoutShare is the share of a sampled table's rows set aside as the
+	// holdout (0: none), capped at HoldoutMax rows (0: DefaultHoldoutMax).
+	HoldoutShare float64
+	HoldoutMax   int
+	// Quota and Tail override DefaultQuota and DefaultTail (negative: none).
+	Quota, Tail int
+	// Split splits a table used whole into training rows and holdout; nil
+	// keeps every row for training. It is the caller's existing split, so
+	// tables under the budget are split exactly as without this package.
+	Split func(*table.Table) (train, holdout *table.Table)
+}
+
+// Result is what Draw read.
+type Result struct {
+	// Train and Holdout are the rows, in input order. Holdout may be nil
+	// (no split) or empty.
+	Train, Holdout *table.Table
+	// Total is the rows read; Sampled says Train is a sample of them
+	// rather than all rows outside the holdout.
+	Total   int64
+	Sampled bool
+}
+
+// Seen is the training rows the model sees.
+func (r *Result) Seen() int64 { return int64(len(r.Train.Rows)) }
+
+// Capacity is the training rows a budget holds for a table of cols
+// columns (at least 1,000, so a very wide table is still sampled
+// usefully); 0 for All.
+func Capacity(budget int64, cols int) int {
+	if budget < 0 {
+		return 0
+	}
+	if budget == 0 {
+		budget = DefaultBudget
+	}
+	per := int64(max(cols, 1)+1) * BytesPerCell
+	return int(max(budget/per, 1000))
+}
+
+// ErrEmpty is returned for an input without rows.
+var ErrEmpty = errors.New("the table has no rows")
+
+// Draw reads r to the end and returns the training rows and the holdout.
+func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
+	cols := slices.Clone(r.Columns())
+	capRows := Capacity(o.Budget, len(cols))
+	var buf [][]string
+	var backing []string
+	var s *stream
+	var n int64
+	for ; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sample.Draw: row %d: %w", n+1, err)
+		}
+		if s != nil {
+			s.add(n, row, false)
+			continue
+		}
+		// Rows are carved from shared backing arrays (as table.ReadAll
+		// does): one allocation per chunk of rows.
+		if len(backing) < len(row) {
+			backing = make([]string, max(len(row), len(cols))*1024)
+		}
+		k := copy(backing, row)
+		buf = append(buf, backing[:k:k])
+		backing = backing[k:]
+		if capRows > 0 && len(buf) > capRows {
+			// The table does not fit: sample from here on, the rows read
+			// so far included (priorities depend on the index only).
+			s = newStream(o, capRows, len(cols), buf)
+			for i, row := range buf {
+				// Copied again when kept: a buffered row shares its
+				// backing array with 1,023 others, which it would pin.
+				s.add(int64(i), row, false)
+			}
+			buf, backing = nil, nil
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("sample.Draw: %w", ErrEmpty)
+	}
+	if s == nil {
+		t := &table.Table{Columns: cols, Rows: buf}
+		res := &Result{Train: t, Total: n}
+		if o.Split != nil {
+			res.Train, res.Holdout = o.Split(t)
+		}
+		return res, nil
+	}
+	train, holdout := s.result()
+	res := &Result{Train: &table.Table{Columns: cols, Rows: train}, Total: n, Sampled: true}
+	if o.HoldoutShare > 0 {
+		res.Holdout = &table.Table{Columns: cols, Rows: holdout}
+	}
+	return res, nil
+}
+
+// entry is one kept row.
+type entry struct {
+	i   int64   // index in the input
+	v   uint64  // training priority: smaller is kept first
+	key float64 // heap key (priority, or value for tails)
+	row []string
+}
+
+// maxHeap keeps the entries with the smallest keys: its top is the
+// largest, the first to go. Ties are broken by index so the result does
+// not depend on the order rows arrive in.
+type maxHeap []*entry
+
+func (h maxHeap) Len() int { return len(h) }
+func (h maxHeap) Less(a, b int) bool {
+	if h[a].key != h[b].key {
+		return h[a].key > h[b].key
+	}
+	return h[a].i > h[b].i
+}
+func (h maxHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *maxHeap) Push(x any)   { *h = append(*h, x.(*entry)) }
+func (h *maxHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// offer keeps e if it is among the limit smallest keys; it returns the
+// entry that left (e itself when it is not kept), or nil.
+func (h *maxHeap) offer(e *entry, limit int) *entry {
+	if limit <= 0 {
+		return e
+	}
+	if len(*h) < limit {
+		heap.Push(h, e)
+		return nil
+	}
+	top := (*h)[0]
+	if e.key > top.key || (e.key == top.key && e.i > top.i) {
+		return e
+	}
+	(*h)[0] = e
+	heap.Fix(h, 0)
+	return top
+}
+
+// bottomK keeps the k entries of smallest (v, i). Candidates below the
+// current threshold are appended and, at 1.25k, cut back to the k smallest:
+// amortised constant work a row, where a heap of k entries pays log k
+// comparisons for each of the k·ln(n/k) rows that enter it.
+type bottomK struct {
+	e    []*entry
+	full bool // thrV/thrI hold the k-th smallest so far
+	thrV uint64
+	thrI int64
+}
+
+// admits reports whether (v, i) is below the threshold.
+func (b *bottomK) admits(i int64, v uint64) bool {
+	return !b.full || v < b.thrV || (v == b.thrV && i < b.thrI)
+}
+
+func (b *bottomK) add(e *entry, k int) {
+	b.e = append(b.e, e)
+	if len(b.e) >= k+k/4+1 {
+		b.compact(k)
+	}
+}
+
+// compact keeps the k smallest entries and sets the threshold.
+func (b *bottomK) compact(k int) {
+	if len(b.e) < k {
+		return
+	}
+	slices.SortFunc(b.e, func(x, y *entry) int {
+		if c := cmp.Compare(x.v, y.v); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	clear(b.e[k:]) // release the rows dropped
+	b.e = b.e[:k]
+	b.full, b.thrV, b.thrI = true, b.e[k-1].v, b.e[k-1].i
+}
+
+// stream is the sampling state of a table larger than the budget.
+type stream struct {
+	seed      uint64
+	share     float64
+	holdMax   int
+	k         int
+	quota     int
+	tail      int
+	holdout   maxHeap
+	main      bottomK
+	strata    []map[string]*maxHeap // per column; nil: not stratified
+	quotas    []int                 // per stratified column
+	numeric   []bool
+	low, high []maxHeap // per numeric column; high's keys are negated
+}
+
+func newStream(o Options, k, cols int, first [][]string) *stream {
+	s := &stream{seed: o.Seed, share: o.HoldoutShare, holdMax: o.HoldoutMax, k: k,
+		quota: o.Quota, tail: o.Tail}
+	if s.holdMax <= 0 {
+		s.holdMax = DefaultHoldoutMax
+	}
+	if s.quota == 0 {
+		s.quota = DefaultQuota
+	}
+	if s.tail == 0 {
+		s.tail = DefaultTail
+	}
+	s.strata = make([]map[string]*maxHeap, cols)
+	s.numeric = make([]bool, cols)
+	s.quotas = make([]int, cols)
+	s.low, s.high = make([]maxHeap, cols), make([]maxHeap, cols)
+	// Which columns are categories and which numbers is judged on the
+	// first rows, which are at least the sample's size.
+	for c := range cols {
+		seen := map[string]bool{}
+		var filled, nums int
+		for _, row := range first {
+			if c >= len(row) {
+				continue
+			}
+			v := row[c]
+			if len(seen) <= maxStrata {
+				seen[v] = true
+			}
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			filled++
+			if _, ok := number(v); ok {
+				nums++
+			}
+		}
+		if s.quota > 0 && len(seen) <= maxStrata {
+			s.strata[c] = make(map[string]*maxHeap, len(seen))
+			// The quotas of all stratified columns together may add at
+			// most a tenth of the sample (and at least one row a value):
+			// a column of many values keeps fewer rows of each.
+			s.quotas[c] = min(s.quota, max(1, k/(10*cols*len(seen))))
+		}
+		// A stratified numeric column keeps its extremes already: they
+		// are its rarest values. Only many-valued ones need their tails
+		// (and this spares parsing most numeric cells).
+		s.numeric[c] = s.tail > 0 && s.strata[c] == nil && filled > 0 && float64(nums) >= numericShare*float64(filled)
+	}
+	return s
+}
+
+// number parses a numeric cell; NaN and infinities are not tails.
+func number(v string) (float64, bool) {
+	v = strings.TrimSpace(v)
+	// Words are rejected before ParseFloat, whose error allocates.
+	if v == "" || !strings.ContainsRune("+-.0123456789", rune(v[0])) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// mix is SplitMix64's finaliser: a well-mixed 64-bit hash.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+const (
+	saltHoldout = 0x686f6c646f7574 // "holdout"
+	saltTrain   = 0x747261696e     // "train"
+)
+
+// priority is row i's priority for salt, uniform on [0, 2^64).
+func (s *stream) priority(i int64, salt uint64) uint64 {
+	return mix(mix(s.seed^salt) + uint64(i)*0x9e3779b97f4a7c15)
+}
+
+// add offers row i to the holdout or the training stores; owned says the
+// row is the stream's to keep (else the caller may reuse it).
+func (s *stream) add(i int64, row []string, owned bool) {
+	if s.share > 0 {
+		u := float64(s.priority(i, saltHoldout)>>11) / (1 << 53)
+		if u < s.share {
+			if !owned {
+				row = slices.Clone(row)
+			}
+			e := &entry{i: i, key: u, row: row}
+			if out := s.holdout.offer(e, s.holdMax); out != nil {
+				s.train(out.i, out.row, true)
+			}
+			return
+		}
+	}
+	s.train(i, row, owned)
+}
+
+// train offers row i to the uniform sample and the strata; owned says the
+// row is a copy already.
+func (s *stream) train(i int64, row []string, owned bool) {
+	v := s.priority(i, saltTrain)
+	p := pending{i: i, v: v, row: row, owned: owned}
+	keep := p.entry
+	if s.main.admits(i, v) {
+		s.main.add(keep(), s.k)
+	}
+	for c, m := range s.strata {
+		if m == nil || c >= len(row) {
+			continue
+		}
+		h := m[row[c]]
+		if h == nil {
+			if len(m) >= maxStrata {
+				continue // beyond the first values: not a category after all
+			}
+			h = &maxHeap{}
+			m[strings.Clone(row[c])] = h
+		}
+		if len(*h) < s.quotas[c] || v < (*h)[0].v {
+			h.offer(keep(), s.quotas[c])
+		}
+	}
+	for c, isNum := range s.numeric {
+		if !isNum || c >= len(row) {
+			continue
+		}
+		f, ok := number(row[c])
+		if !ok {
+			continue
+		}
+		if len(s.low[c]) < s.tail || f < s.low[c][0].key {
+			s.low[c].offer(&entry{i: i, v: v, key: f, row: keep().row}, s.tail)
+		}
+		if len(s.high[c]) < s.tail || -f < s.high[c][0].key {
+			s.high[c].offer(&entry{i: i, v: v, key: -f, row: keep().row}, s.tail)
+		}
+	}
+}
+
+// pending is a row offered to the stores: it is copied (once) only when
+// a store keeps it, as most rows of a large table are not kept.
+type pending struct {
+	i     int64
+	v     uint64
+	row   []string
+	owned bool
+	e     *entry
+}
+
+func (p *pending) entry() *entry {
+	if p.e == nil {
+		if !p.owned {
+			p.row = slices.Clone(p.row)
+		}
+		p.e = &entry{i: p.i, v: p.v, key: float64(p.v), row: p.row}
+	}
+	return p.e
+}
+
+// result is the training sample and the holdout, each in input order.
+func (s *stream) result() (train, holdout [][]string) {
+	kept := map[int64][]string{}
+	s.main.compact(s.k)
+	for _, e := range s.main.e {
+		kept[e.i] = e.row
+	}
+	for _, m := range s.strata {
+		for _, h := range m {
+			for _, e := range *h {
+				kept[e.i] = e.row
+			}
+		}
+	}
+	for c := range s.numeric {
+		for _, h := range []maxHeap{s.low[c], s.high[c]} {
+			for _, e := range h {
+				kept[e.i] = e.row
+			}
+		}
+	}
+	return inOrder(kept), inOrder(entries(s.holdout))
+}
+
+func entries(h maxHeap) map[int64][]string {
+	m := make(map[int64][]string, len(h))
+	for _, e := range h {
+		m[e.i] = e.row
+	}
+	return m
+}
+
+func inOrder(m map[int64][]string) [][]string {
+	idx := make([]int64, 0, len(m))
+	for i := range m {
+		idx = append(idx, i)
+	}
+	slices.SortFunc(idx, cmp.Compare[int64])
+	rows := make([][]string, len(idx))
+	for k, i := range idx {
+		rows[k] = m[i]
+	}
+	return rows
+}
