@@ -277,9 +277,10 @@ type AI struct {
 	// Prices overrides model prices: model=input/output in US dollars per
 	// million tokens.
 	Prices []string `env:"SYNTHOS_AI_PRICES"`
-	// Budgets caps each plan's monthly AI spend in US dollars per tenant:
-	// plan=dollars (0 or absent: no cap).
-	Budgets []string `env:"SYNTHOS_AI_BUDGETS, default=free=1,pro=50,enterprise=1000"`
+	// Budgets overrides plans' monthly AI budgets (the catalog's
+	// ai_budget_usd) in US dollars per tenant: plan=dollars (0: no cap).
+	// Plans it does not name keep the catalog's.
+	Budgets []string `env:"SYNTHOS_AI_BUDGETS, default="`
 	// VertexLocation is the Vertex AI region of Gemini calls.
 	VertexLocation string `env:"SYNTHOS_VERTEX_LOCATION, default=us-central1"`
 	// ClaudeVertexLocation is the Vertex AI region of Claude calls (Claude
@@ -327,6 +328,15 @@ const (
 	DefaultDPBudgetEpsilon = 10
 	DefaultDPBudgetDelta   = 1e-9
 )
+
+// AIBudgets returns SYNTHOS_AI_BUDGETS' per-plan overrides of the plan
+// catalog's AI budgets (none with a nil Config).
+func (c *Config) AIBudgets() []string {
+	if c == nil {
+		return nil
+	}
+	return c.AI.Budgets
+}
 
 // DPBudget returns the default privacy budget cap (epsilon, delta); a nil
 // Config gives the defaults.
