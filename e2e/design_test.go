@@ -87,7 +87,8 @@ func TestEmbeddedDesignJob(t *testing.T) {
 	var a *assist.Assistant // set before any job runs
 	e := startEmbedded(t, embeddedOptions{assistant: func() (*assist.Assistant, error) { return a, nil }})
 	a = newFakeAssistant(e.env.State, fake)
-	call := apiClient(t, e, plans.Plan{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 100_000, ConcurrentJobs: 10, ReportRetentionDays: 1})
+	// The AI budget is the plan's (ai_budget_usd), with no override.
+	call := apiClient(t, e, plans.Plan{Name: plans.Free, RowsPerMonth: 1_000_000, RowsPerJob: 100_000, ConcurrentJobs: 10, ReportRetentionDays: 1, AIBudgetUSD: 1})
 
 	spec := retailSpec(t, 1000)
 	if code, body := call("PUT", "/v1/designs/shop", map[string]any{"spec": spec}); code != http.StatusCreated {

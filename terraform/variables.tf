@@ -331,9 +331,9 @@ variable "ai_policies" {
 }
 
 variable "ai_budgets" {
-  description = "SYNTHOS_AI_BUDGETS: monthly AI spend cap per tenant in US dollars, per plan (0: none)."
+  description = "SYNTHOS_AI_BUDGETS: overrides the plan catalog's monthly AI budget (ai_budget_usd) per tenant in US dollars, per plan (0: none); empty keeps the catalog's."
   type        = string
-  default     = "free=1,pro=50,enterprise=1000"
+  default     = ""
 }
 
 variable "ai_vertex_location" {

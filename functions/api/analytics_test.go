@@ -27,8 +27,8 @@ func TestAnalyticsViews(t *testing.T) {
 	q := func(x float64) *float64 { return &x }
 	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	for _, fact := range []analytics.Fact{
-		{JobID: "j1", Tenant: "acme", Dataset: "ds1", Model: "tree", State: "succeeded", At: at, Rows: 100, Seconds: 4, Quality: q(0.9), Privacy: q(1)},
-		{JobID: "j2", Tenant: "acme", Dataset: "ds1", Model: "copula", State: "succeeded", At: at, Rows: 50, Seconds: 2, Quality: q(0.8), Privacy: q(0.5)},
+		{JobID: "j1", Tenant: "acme", Dataset: "ds1", Model: "tree", State: "succeeded", At: at, Rows: 100, Seconds: 4, Quality: q(0.9), Privacy: q(1), ComputeCost: 0.000116, AICost: 0.5},
+		{JobID: "j2", Tenant: "acme", Dataset: "ds1", Model: "copula", State: "succeeded", At: at, Rows: 50, Seconds: 2, Quality: q(0.8), Privacy: q(0.5), ComputeCost: 0.000058},
 		{JobID: "j3", Tenant: "acme", Dataset: "ds2", Model: "dp", State: "failed", At: at.AddDate(0, 0, 1), FailureCode: "internal", Epsilon: 0},
 		{JobID: "j4", Tenant: "globex", Dataset: "dsx", Model: "tree", State: "succeeded", At: at, Rows: 7},
 	} {
@@ -49,6 +49,13 @@ func TestAnalyticsViews(t *testing.T) {
 	b1, b2 := buckets[1].(map[string]any), buckets[2].(map[string]any)
 	if b1["rows"] != 150.0 || b1["jobs"] != 2.0 || b1["compute_seconds"] != 6.0 {
 		t.Errorf("2026-03-10 = %v, want acme's 150 rows of 2 jobs in 6 s", b1)
+	}
+	// 4 s and 2 s at $0.000029: $0.000174 of compute, and $0.50 of AI.
+	if b1["compute_cost_usd"] != 0.000174 || b1["ai_cost_usd"] != 0.5 || b1["cost_usd"] != 0.500174 {
+		t.Errorf("2026-03-10 cost = %v + %v = %v, want $0.000174 + $0.5", b1["compute_cost_usd"], b1["ai_cost_usd"], b1["cost_usd"])
+	}
+	if ds := body["datasets"].(map[string]any)["ds1"].(map[string]any); ds["cost_usd"] != 0.500174 {
+		t.Errorf("ds1 cost = %v, want $0.500174", ds["cost_usd"])
 	}
 	if b2["failed"] != 1.0 || b2["failures"].(map[string]any)["internal"] != 1.0 {
 		t.Errorf("2026-03-11 = %v, want one internal failure", b2)

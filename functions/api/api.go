@@ -120,6 +120,10 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	// configuration (SYNTHOS_DP_BUDGET_EPSILON / _DELTA).
 	eps, delta := env.Config.DPBudget()
 	aopts := admission.Options{Catalog: catalog, BudgetEpsilon: eps, BudgetDelta: delta}
+	// SYNTHOS_AI_BUDGETS overrides the catalog's AI budgets per plan.
+	if aopts.AIBudgets, err = plans.ParseAIBudgets(env.Config.AIBudgets()); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	if env.Destinations != nil {
 		aopts.Place = admission.PlaceWith(env.Destinations.Store(), env.Placement())
 	}

@@ -85,6 +85,7 @@ func project(view string, res *analytics.Result, platform bool) map[string]any {
 			m["succeeded"], m["failed"], m["cancelled"] = b.Succeeded, b.Failed, b.Cancelled
 			m["rows"], m["compute_seconds"], m["epsilon"] = b.Rows, b.Seconds, b.Epsilon
 			m["failures"] = orEmpty(b.Failures)
+			m["cost_usd"], m["compute_cost_usd"], m["ai_cost_usd"] = b.Cost, b.ComputeCost, b.AICost
 		case "quality":
 			m["quality"], m["failed"] = b.Quality, b.Failed
 		case "privacy":
@@ -98,6 +99,7 @@ func project(view string, res *analytics.Result, platform bool) map[string]any {
 		switch view {
 		case "usage":
 			m["rows"], m["failed"], m["epsilon"] = d.Rows, d.Failed, d.Epsilon
+			m["cost_usd"] = d.Cost
 		case "quality":
 			byModel := map[string]any{}
 			for model, sc := range d.QualityByModel {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -32,10 +31,7 @@ type designs struct {
 func newDesigns(env *platform.Env, ent *entitlements.Entitlements) *designs {
 	var planOf assist.PlanOf
 	if ent != nil {
-		planOf = func(ctx context.Context, tenant string) (string, error) {
-			p, err := ent.Plan(ctx, tenant)
-			return p.Name, err
-		}
+		planOf = ent.Plan
 	}
 	lazy := assist.Lazy(env, planOf)
 	return &designs{store: &design.Store{State: env.State}, lazy: lazy, build: func() (*assist.Assistant, error) {

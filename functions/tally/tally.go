@@ -5,6 +5,7 @@ package tally
 
 import (
 	"errors"
+	"fmt"
 
 	"synthos.dev/synthos/shared/analytics"
 	"synthos.dev/synthos/shared/events"
@@ -21,5 +22,12 @@ func New(env *platform.Env) (events.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return analytics.NewConsumer(s, jobs.New(env.State), env.Objects).Handle, nil
+	c := analytics.NewConsumer(s, jobs.New(env.State), env.Objects)
+	if cfg := env.Config; cfg != nil {
+		if c, err = c.WithPrices(analytics.Prices{VCPUSecond: cfg.CostVCPUSecond, GiBSecond: cfg.CostGiBSecond,
+			VCPUs: cfg.CostVCPUs, GiB: cfg.CostGiB}); err != nil {
+			return nil, fmt.Errorf("tally.New: %w", err)
+		}
+	}
+	return c.Handle, nil
 }

@@ -8,6 +8,9 @@
 //     the admitted, unsettled jobs),
 //   - reserves the job's rows of this month's quota,
 //   - reserves a dp job's privacy budget on its dataset,
+//   - reserves a job's priced AI use (jobs.AIUsage.EstimateMicros) of the
+//     tenant's monthly AI budget (the plan's AIBudget, package llm's
+//     month document),
 //   - and stores the job, queued, holding those reservations.
 //
 // So concurrent requests can never together exceed the concurrency limit,
@@ -42,6 +45,7 @@ import (
 	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/llm"
 	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/state"
 )
@@ -68,6 +72,8 @@ type Admitter struct {
 	ledger *ledger.Ledger
 	now    func() time.Time
 	place  func(ctx context.Context, j *jobs.Job) error
+	// aiBudgets overrides plans' AI budgets (SYNTHOS_AI_BUDGETS).
+	aiBudgets map[string]float64
 }
 
 // Options configure an Admitter.
@@ -84,6 +90,10 @@ type Options struct {
 	// writes would leave its residency zone. It runs before anything is
 	// reserved and may set j.Route.
 	Place func(ctx context.Context, j *jobs.Job) error
+	// AIBudgets overrides the catalog's monthly AI budget per plan name
+	// (SYNTHOS_AI_BUDGETS, plans.ParseAIBudgets); plans it does not name
+	// keep their ai_budget_usd.
+	AIBudgets map[string]float64
 }
 
 // New returns an Admitter over st.
@@ -102,7 +112,7 @@ func New(st state.Store, opts Options) (*Admitter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admission.New: %w", err)
 	}
-	return &Admitter{st: st, ent: ent, ledger: led, now: opts.Now, place: opts.Place}, nil
+	return &Admitter{st: st, ent: ent, ledger: led, now: opts.Now, place: opts.Place, aiBudgets: opts.AIBudgets}, nil
 }
 
 // Entitlements returns the plan enforcer and usage meter the Admitter uses.
@@ -127,7 +137,8 @@ func Rho(req jobs.Request) (float64, error) {
 
 // Admit checks j (ID, Tenant and Request set; Request.Rows resolved to a
 // positive count) against its tenant's plan, running jobs, monthly quota
-// and, for the dp model, its dataset's privacy budget, and in the same
+// and, for the dp model, its dataset's privacy budget, and (a job priced
+// with AI use) its monthly AI budget, and in the same
 // transaction reserves them and stores j as queued. It returns the stored
 // job: j admitted now, or the job already stored under that id (admitting
 // again is harmless). A refusal is a *entitlements.LimitError (the plan:
@@ -182,17 +193,23 @@ func (a *Admitter) Admit(ctx context.Context, j *jobs.Job) (*jobs.Job, error) {
 		if err != nil {
 			return err
 		}
-		var writeBudget func() error
+		var writeBudget, writeAI func() error
 		n := *j
-		n.QuotaReservation, n.DPReservation, n.DPRho = &res, "", 0
+		n.QuotaReservation, n.DPReservation, n.DPRho, n.AIReservation = &res, "", 0, ""
 		if isDP {
 			if n.DPReservation, writeBudget, err = a.ledger.ReserveTx(tx, j.Tenant, j.Request.Dataset, j.ID, rho); err != nil {
 				return err
 			}
 			n.DPRho = rho
 		}
-		// Reads are done: write.
 		now := a.now().UTC()
+		if j.AI != nil && j.AI.EstimateMicros > 0 {
+			usd, limited := plan.AIBudget(a.aiBudgets)
+			if n.AIReservation, writeAI, err = llm.ReserveTx(tx, j.Tenant, j.ID, llm.Micros(j.AI.EstimateMicros), llm.Dollars(usd), limited, now); err != nil {
+				return err
+			}
+		}
+		// Reads are done: write.
 		n.State, n.CreatedAt, n.UpdatedAt, n.Created = jobs.Queued, now, now, now.UnixNano()
 		if n.Shards < 1 {
 			n.Shards = 1
@@ -202,9 +219,11 @@ func (a *Admitter) Admit(ctx context.Context, j *jobs.Job) (*jobs.Job, error) {
 		if err := writeUsage(); err != nil {
 			return err
 		}
-		if writeBudget != nil {
-			if err := writeBudget(); err != nil {
-				return err
+		for _, w := range []func() error{writeBudget, writeAI} {
+			if w != nil {
+				if err := w(); err != nil {
+					return err
+				}
 			}
 		}
 		if err := tx.Set(CollRunning, j.Tenant, run); err != nil {
@@ -343,6 +362,17 @@ func (a *Admitter) settle(ctx context.Context, id string, charge, withdraw bool)
 			case err != nil:
 				return err
 			default:
+				writes = append(writes, w)
+			}
+		}
+		if j.AIReservation != "" {
+			// The job's calls are already in the month's spend: ending
+			// the hold is all that settles its AI use.
+			w, err := llm.ReleaseTx(tx, j.AIReservation, id)
+			if err != nil {
+				return err
+			}
+			if w != nil {
 				writes = append(writes, w)
 			}
 		}

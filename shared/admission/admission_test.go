@@ -14,6 +14,7 @@ import (
 	"synthos.dev/synthos/shared/dp/ledger"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/llm"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/state/statetest"
 )
@@ -70,6 +71,7 @@ func TestAdmission(t *testing.T) {
 			t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, st) })
 			t.Run("WithdrawReadmit", func(t *testing.T) { testWithdraw(t, st) })
 			t.Run("Budget", func(t *testing.T) { testBudget(t, st) })
+			t.Run("AIBudget", func(t *testing.T) { testAIBudget(t, st) })
 		})
 	}
 }
@@ -289,5 +291,104 @@ func BenchmarkAdmitSettle(b *testing.B) {
 		if _, err := a.Settle(b.Context(), id, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// testAIBudget: concurrent design jobs each priced at $0.30 of AI use on a
+// plan with a $1 monthly AI budget: admission reserves each estimate, so
+// exactly three are admitted ($0.90 held; a fourth would make $1.20) and
+// the rest refused with llm.ErrQuota. Settling one releases its $0.30, so
+// one more fits. SYNTHOS_AI_BUDGETS' override (Options.AIBudgets) wins
+// over the catalog: 0 lifts the cap.
+func testAIBudget(t *testing.T, st state.Store) {
+	ctx := context.Background()
+	c, err := plans.New([]plans.Plan{{Name: plans.Free, RowsPerMonth: 100_000, RowsPerJob: 500, ConcurrentJobs: 100,
+		ReportRetentionDays: 1, AIBudgetUSD: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const estimate = 300_000 // $0.30 in micro-dollars
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]float64
+		admitted  int
+	}{
+		{name: "catalog budget", admitted: 3},                                     // ⌊1.00 / 0.30⌋
+		{name: "override", overrides: map[string]float64{"free": 2}, admitted: 6}, // ⌊2.00 / 0.30⌋
+		{name: "override lifts the cap", overrides: map[string]float64{"free": 0}, admitted: 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tenant := statetest.Collection(t)
+			a, err := admission.New(st, admission.Options{Catalog: c, AIBudgets: tc.overrides})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var ids []string
+			refused := 0
+			var other []error
+			for i := range 20 {
+				wg.Go(func() {
+					id := fmt.Sprintf("%s-%02d", tenant, i)
+					_, err := a.Admit(ctx, &jobs.Job{ID: id, Tenant: tenant, Request: jobs.Request{Design: "shop", Rows: 10, Model: "design"},
+						AI: &jobs.AIUsage{EstimateMicros: estimate}})
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						ids = append(ids, id)
+					case errors.Is(err, llm.ErrQuota):
+						refused++
+					default:
+						other = append(other, err)
+					}
+				})
+			}
+			wg.Wait()
+			if len(ids) != tc.admitted || refused != 20-tc.admitted || len(other) > 0 {
+				t.Fatalf("%d admitted, %d refused, other errors %v; want %d admitted", len(ids), refused, other, tc.admitted)
+			}
+			meter := &llm.Meter{Store: st}
+			if held, err := meter.Held(ctx, tenant); err != nil || held != llm.Micros(estimate*tc.admitted) {
+				t.Fatalf("held %v (%v), want %d", held, err, estimate*tc.admitted)
+			}
+			// A refused job reserved nothing: no row quota held for it.
+			if u := usage(t, a, tenant); u.Reserved != int64(10*tc.admitted) {
+				t.Errorf("reserved %d rows, want %d", u.Reserved, 10*tc.admitted)
+			}
+			// Settle one: its hold ends, once.
+			finish(t, st, ids[0], jobs.Failed)
+			for range 2 {
+				if _, err := a.Settle(ctx, ids[0], nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if held, _ := meter.Held(ctx, tenant); held != llm.Micros(estimate*(tc.admitted-1)) {
+				t.Errorf("held after settling one: %v, want %d", held, estimate*(tc.admitted-1))
+			}
+			// Its $0.30 is free again: one more job fits, then none.
+			for i, want := range []bool{true, tc.overrides["free"] == 0 && tc.overrides != nil} {
+				_, err := a.Admit(ctx, &jobs.Job{ID: fmt.Sprintf("%s-more-%d", tenant, i), Tenant: tenant,
+					Request: jobs.Request{Design: "shop", Rows: 10, Model: "design"}, AI: &jobs.AIUsage{EstimateMicros: estimate}})
+				if got := err == nil; got != want || err != nil && !errors.Is(err, llm.ErrQuota) {
+					t.Errorf("admission %d after the release: %v, want admitted %v", i, err, want)
+				}
+			}
+		})
+	}
+	// Spend counts too: a tenant that spent $0.80 has room for no $0.30 job.
+	tenant := statetest.Collection(t) + "-spent"
+	meter := &llm.Meter{Store: st}
+	if err := meter.Record(ctx, tenant, llm.Response{Provider: "claude", Cost: 800_000}, false); err != nil {
+		t.Fatal(err)
+	}
+	a, err := admission.New(st, admission.Options{Catalog: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Admit(ctx, &jobs.Job{ID: tenant + "-1", Tenant: tenant, Request: jobs.Request{Design: "shop", Rows: 10, Model: "design"},
+		AI: &jobs.AIUsage{EstimateMicros: estimate}}); !errors.Is(err, llm.ErrQuota) {
+		t.Errorf("$0.30 job after $0.80 spent of $1: %v, want llm.ErrQuota", err)
 	}
 }

@@ -1,6 +1,6 @@
 // Package analytics keeps per-tenant, per-dataset daily aggregates of
 // finished jobs (jobs, rows, run seconds, epsilon spent, quality and
-// privacy scores, failures by code) in the state store, and answers range
+// privacy scores, failures by code, compute and AI cost) in the state store, and answers range
 // queries over them by day, week or month, for one tenant or the whole
 // platform.
 //
@@ -52,6 +52,10 @@ type Fact struct {
 	Quality, Privacy *float64
 	// FailureCode classifies a failure (an errs code name).
 	FailureCode string
+	// ComputeCost is the estimated compute cost of the job in US dollars
+	// (Prices.Compute of Seconds), AICost what its model calls cost
+	// (jobs.Job.AI).
+	ComputeCost, AICost float64
 }
 
 // Score is a running mean.
@@ -99,7 +103,14 @@ type Daily struct {
 	QualityByModel map[string]Score `json:"quality_by_model,omitempty"`
 	// RowsByModel is Rows by model.
 	RowsByModel map[string]int64 `json:"rows_by_model,omitempty"`
+	// ComputeCost and AICost sum the jobs' costs in US dollars (see
+	// Fact); days recorded before costs were kept read as 0.
+	ComputeCost float64 `json:"compute_cost_usd,omitempty"`
+	AICost      float64 `json:"ai_cost_usd,omitempty"`
 }
+
+// Cost is the day's total cost in US dollars.
+func (d Daily) Cost() float64 { return d.ComputeCost + d.AICost }
 
 // DocID names the document of tenant and month (YYYY-MM).
 func DocID(tenant, month string) string {
@@ -198,6 +209,8 @@ func fold(d *Daily, f Fact) {
 	d.Rows += f.Rows
 	d.Seconds += f.Seconds
 	d.Epsilon += f.Epsilon
+	d.ComputeCost += f.ComputeCost
+	d.AICost += f.AICost
 	model := f.Model
 	if model == "" {
 		model = "unknown"
@@ -267,6 +280,10 @@ type Bucket struct {
 	Quality   *float64         `json:"quality"`
 	Privacy   *float64         `json:"privacy"`
 	Failures  map[string]int64 `json:"failures,omitempty"`
+	// Cost is ComputeCost + AICost, in US dollars.
+	Cost        float64 `json:"cost_usd"`
+	ComputeCost float64 `json:"compute_cost_usd"`
+	AICost      float64 `json:"ai_cost_usd"`
 
 	quality, privacy Score
 }
@@ -290,6 +307,7 @@ type DatasetSum struct {
 	Quality        *float64         `json:"quality"`
 	Privacy        *float64         `json:"privacy"`
 	QualityByModel map[string]Score `json:"quality_by_model,omitempty"`
+	Cost           float64          `json:"cost_usd"`
 
 	quality, privacy Score
 }
@@ -407,6 +425,8 @@ func Summarize(days []Daily, from, to time.Time, g Granularity) *Result {
 		b.Rows += d.Rows
 		b.Seconds += d.Seconds
 		b.Epsilon += d.Epsilon
+		b.ComputeCost += d.ComputeCost
+		b.AICost += d.AICost
 		b.quality.add(d.Quality)
 		b.privacy.add(d.Privacy)
 		for k, v := range d.Failures {
@@ -424,6 +444,7 @@ func Summarize(days []Daily, from, to time.Time, g Granularity) *Result {
 		ds.Failed += d.Failed
 		ds.Rows += d.Rows
 		ds.Epsilon += d.Epsilon
+		ds.Cost += d.Cost()
 		ds.quality.add(d.Quality)
 		ds.privacy.add(d.Privacy)
 		for m, sc := range d.QualityByModel {
@@ -440,8 +461,12 @@ func Summarize(days []Daily, from, to time.Time, g Granularity) *Result {
 		b.Quality, b.Privacy = b.quality.Mean(), b.privacy.Mean()
 		b.Seconds = round(b.Seconds, 3)
 		b.Epsilon = round(b.Epsilon, 6)
+		// Costs to a millionth of a dollar, the unit AI costs are kept in.
+		b.ComputeCost, b.AICost = round(b.ComputeCost, 6), round(b.AICost, 6)
+		b.Cost = round(b.ComputeCost+b.AICost, 6)
 	}
 	for _, ds := range res.Datasets {
+		ds.Cost = round(ds.Cost, 6)
 		ds.Quality, ds.Privacy = ds.quality.Mean(), ds.privacy.Mean()
 	}
 	return res

@@ -22,12 +22,23 @@ type Consumer struct {
 	store   *Store
 	jobs    *jobs.Store
 	objects *blob.Bucket
+	prices  Prices
 }
 
 // NewConsumer returns the consumer; objects holds the evaluation reports
-// (nil: scores are not read).
+// (nil: scores are not read). Compute costs are priced at DefaultPrices
+// until WithPrices.
 func NewConsumer(s *Store, js *jobs.Store, objects *blob.Bucket) *Consumer {
-	return &Consumer{store: s, jobs: js, objects: objects}
+	return &Consumer{store: s, jobs: js, objects: objects, prices: DefaultPrices}
+}
+
+// WithPrices sets the prices compute costs are estimated with.
+func (c *Consumer) WithPrices(p Prices) (*Consumer, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	c.prices = p
+	return c, nil
 }
 
 // Handle is the events.Handler of job-events: terminal events are
@@ -64,6 +75,7 @@ func (c *Consumer) fact(ctx context.Context, j *jobs.Job) (Fact, error) {
 	if !j.CreatedAt.IsZero() && j.UpdatedAt.After(j.CreatedAt) {
 		f.Seconds = j.UpdatedAt.Sub(j.CreatedAt).Seconds()
 	}
+	f.ComputeCost, f.AICost = c.prices.Compute(f.Seconds), AICost(j)
 	if j.State == jobs.Succeeded {
 		f.Rows = j.Request.Rows
 	}

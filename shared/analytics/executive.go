@@ -41,6 +41,7 @@ type execPage struct {
 // WriteExecutiveHTML writes a self-contained HTML page (no script, no
 // external resource; a Content-Security-Policy forbids both) with the
 // month's usage against the plan, quality and privacy over time, ε spent,
+// cost,
 // top datasets, failures by reason, and the forecast and insights.
 func WriteExecutiveHTML(w io.Writer, e Executive) error {
 	if e.Days == nil {
@@ -50,7 +51,7 @@ func WriteExecutiveHTML(w io.Writer, e Executive) error {
 	p := execPage{Title: "Synthos — " + month, Scope: e.Scope, Month: month,
 		Generated: time.Now().UTC().Format(time.RFC3339), CSS: template.CSS(report.ChartCSS), Insights: e.Insights}
 	var labels []string
-	var rows, eps []float64
+	var rows, eps, cost []float64
 	var quality, privacy []*float64
 	var total Bucket
 	failures := map[string]int64{}
@@ -58,6 +59,7 @@ func WriteExecutiveHTML(w io.Writer, e Executive) error {
 		labels = append(labels, b.Start[5:])
 		rows = append(rows, float64(b.Rows))
 		eps = append(eps, b.Epsilon)
+		cost = append(cost, b.Cost)
 		quality = append(quality, b.Quality)
 		privacy = append(privacy, b.Privacy)
 		total.Jobs += b.Jobs
@@ -65,6 +67,8 @@ func WriteExecutiveHTML(w io.Writer, e Executive) error {
 		total.Failed += b.Failed
 		total.Rows += b.Rows
 		total.Epsilon += b.Epsilon
+		total.ComputeCost += b.ComputeCost
+		total.AICost += b.AICost
 		for k, v := range b.Failures {
 			failures[k] += v
 		}
@@ -88,6 +92,9 @@ func WriteExecutiveHTML(w io.Writer, e Executive) error {
 	}
 	kpi("rows", strconv.FormatInt(total.Rows, 10)+plan)
 	kpi("ε spent", strconv.FormatFloat(round(total.Epsilon, 3), 'f', -1, 64))
+	kpi("cost (compute est. + AI)", fmt.Sprintf("$%.2f", total.ComputeCost+total.AICost))
+	kpi("compute cost (est.)", fmt.Sprintf("$%.2f", total.ComputeCost))
+	kpi("AI cost", fmt.Sprintf("$%.2f", total.AICost))
 
 	intf := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 	figs := []report.Chart{
@@ -96,6 +103,7 @@ func WriteExecutiveHTML(w io.Writer, e Executive) error {
 		report.Line("quality", "Mean quality score per day", labels, quality),
 		report.Line("privacy", "Mean privacy score per day", labels, privacy),
 		report.Bars("epsilon", "ε spent per day", labels, eps, 0, func(v float64) string { return strconv.FormatFloat(round(v, 2), 'f', -1, 64) }),
+		report.Bars("cost", "Cost per day (US dollars: estimated compute + AI)", labels, cost, 0, func(v float64) string { return strconv.FormatFloat(round(v, 4), 'f', -1, 64) }),
 	}
 	// Top datasets by rows, and failures by reason: only when there are
 	// some (an empty chart says nothing).
@@ -178,7 +186,7 @@ li small{display:block;color:#667085}
 {{end}}
 {{with .Insights}}<section><h2>Forecast and insights</h2>
 {{with .Quota}}<p>{{if .Reached}}Rows are forecast to reach the plan on <b>{{.Date.Format "2006-01-02"}}</b> ± {{.PlusMinusDays}} days.{{else}}Rows are not forecast to reach the plan this month.{{end}}</p>{{end}}
-<ul>{{range .Trends}}<li>last {{.Days}} days: {{printf "%.0f" .Rows}} rows{{with .Change}} ({{printf "%+.0f" (mul100 .)}}% on the period before){{end}}, {{.Jobs}} jobs, {{.Failed}} failed</li>{{end}}</ul>
+<ul>{{range .Trends}}<li>last {{.Days}} days: {{printf "%.0f" .Rows}} rows{{with .Change}} ({{printf "%+.0f" (mul100 .)}}% on the period before){{end}}, {{.Jobs}} jobs, {{.Failed}} failed, ${{printf "%.2f" .Cost}}{{with .CostChange}} ({{printf "%+.0f" (mul100 .)}}% on the period before){{end}}</li>{{end}}</ul>
 {{if .Flags}}<h3>Flags</h3><ul>{{range .Flags}}<li>{{.Message}}<small>{{.Evidence}}</small></li>{{end}}</ul>{{end}}
 {{if .Recommendations}}<h3>Recommendations</h3><ul>{{range .Recommendations}}<li>{{.Message}}<small>{{.Evidence}}</small></li>{{end}}</ul>{{end}}
 </section>{{end}}

@@ -22,6 +22,7 @@ func execFixture() Executive {
 		d := asOf.AddDate(0, 0, -i).Format(time.DateOnly)
 		days = append(days,
 			Daily{Dataset: "claims", Day: d, Jobs: 3, Succeeded: 2, Failed: 1, Rows: 2000 + int64(i)*10, Epsilon: 0.2,
+				ComputeCost: 0.0029, AICost: 0.05,
 				Quality: Score{Sum: 1.8, N: 2}, Privacy: Score{Sum: 1.9, N: 2}, Failures: map[string]int64{"resource_exhausted": 1},
 				QualityByModel: map[string]Score{"tree": {Sum: 0.93, N: 1}, "copula": {Sum: 0.86, N: 1}}},
 			Daily{Dataset: "members", Day: d, Jobs: 1, Succeeded: 1, Rows: 500, Quality: Score{Sum: 0.88, N: 1}})
@@ -38,7 +39,7 @@ func TestExecutiveHTML(t *testing.T) {
 	}
 	page := html.UnescapeString(b.String())
 	for _, want := range []string{`data-chart="usage"`, `data-chart="rows"`, `data-chart="quality"`, `data-chart="privacy"`, `data-chart="epsilon"`,
-		`data-chart="datasets"`, `data-chart="failures"`, "the tree model scores +0.07 over copula", "March 2026"} {
+		`data-chart="cost"`, `data-chart="datasets"`, `data-chart="failures"`, "the tree model scores +0.07 over copula", "March 2026"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -77,8 +78,9 @@ func TestExecutiveInChromium(t *testing.T) {
 		t.Errorf("console: %s", l)
 	}
 	figures := regexp.MustCompile(`(?s)<figure data-chart="([^"]+)">(.*?)</figure>`).FindAllStringSubmatch(dom, -1)
-	if len(figures) != 7 {
-		t.Errorf("%d charts in the DOM, want 7", len(figures))
+	// usage, rows, quality, privacy, epsilon, cost, datasets, failures.
+	if len(figures) != 8 {
+		t.Errorf("%d charts in the DOM, want 8", len(figures))
 	}
 	for _, f := range figures {
 		if !regexp.MustCompile(`<(rect|path)[^>]*class="[^"]*\bmark\b`).MatchString(f[2]) {

@@ -16,6 +16,12 @@ type Trend struct {
 	Quality  *float64 `json:"quality"`   // mean quality of the last Days
 	Failed   int64    `json:"failed"`
 	Jobs     int64    `json:"jobs"`
+	// Cost and PrevCost are the US dollars (estimated compute + AI) of
+	// the last Days and the Days before; CostChange is their relative
+	// change, nil when PrevCost is 0.
+	Cost       float64  `json:"cost_usd"`
+	PrevCost   float64  `json:"prev_cost_usd"`
+	CostChange *float64 `json:"cost_change"`
 }
 
 // Flag is an anomaly with the figures that raised it.
@@ -76,6 +82,7 @@ func Analyze(days []Daily, asOf time.Time, q *Quota) *Insights {
 	const span = 56
 	type dayTotal struct {
 		rows, eps   float64
+		cost        float64
 		jobs, fails int64
 		quality     Score
 	}
@@ -91,6 +98,7 @@ func Analyze(days []Daily, asOf time.Time, q *Quota) *Insights {
 		s := &series[i]
 		s.rows += float64(d.Rows)
 		s.eps += d.Epsilon
+		s.cost += d.Cost()
 		s.jobs += d.Jobs
 		s.fails += d.Failed
 		s.quality.add(d.Quality)
@@ -115,6 +123,13 @@ func Analyze(days []Daily, asOf time.Time, q *Quota) *Insights {
 		}
 		return
 	}
+	costOf := func(from, to int) float64 {
+		var c float64
+		for i := from; i < to; i++ {
+			c += series[i].cost
+		}
+		return round(c, 6)
+	}
 	for _, n := range []int{7, 28} {
 		rows, _, jobs, fails, qs := window(span-n, span)
 		prev, _, _, _, _ := window(span-2*n, span-n)
@@ -122,6 +137,11 @@ func Analyze(days []Daily, asOf time.Time, q *Quota) *Insights {
 		if prev > 0 {
 			c := (rows - prev) / prev
 			tr.Change = &c
+		}
+		tr.Cost, tr.PrevCost = costOf(span-n, span), costOf(span-2*n, span-n)
+		if tr.PrevCost > 0 {
+			c := (tr.Cost - tr.PrevCost) / tr.PrevCost
+			tr.CostChange = &c
 		}
 		in.Trends = append(in.Trends, tr)
 	}

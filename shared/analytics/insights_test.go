@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func TestAnalyze(t *testing.T) {
 		d := asOf.AddDate(0, 0, -i).Format(time.DateOnly)
 		last7 := i < 7
 		daily := Daily{Tenant: "t", Dataset: "ds", Day: d, Jobs: 4, Succeeded: 4, Rows: 1000,
-			Quality: Score{Sum: 4 * 0.9, N: 4}, Epsilon: 0.1,
+			Quality: Score{Sum: 4 * 0.9, N: 4}, Epsilon: 0.1, ComputeCost: 0.01, AICost: 0.02,
 			QualityByModel: map[string]Score{"tree": {Sum: 2 * 0.92, N: 2}, "copula": {Sum: 2 * 0.85, N: 2}}}
 		if last7 {
 			daily.Quality = Score{Sum: 4 * 0.8, N: 4}
@@ -25,6 +26,7 @@ func TestAnalyze(t *testing.T) {
 			daily.Failures = map[string]int64{"internal": 1}
 			daily.Epsilon = 0.5
 			daily.Rows = 2000
+			daily.AICost = 0.07
 		}
 		days = append(days, daily)
 	}
@@ -34,6 +36,16 @@ func TestAnalyze(t *testing.T) {
 	}
 	if tr := in.Trends[1]; tr.Rows != 7*2000+21*1000 || tr.PrevRows != 28000 {
 		t.Errorf("28-day trend = %+v", tr)
+	}
+	// Cost: $0.03 a day (0.01 compute + 0.02 AI), $0.08 in the last 7
+	// days. 7 days: 7 × 0.08 = $0.56 against 7 × 0.03 = $0.21, a change
+	// of 0.35 / 0.21 = +166.7%. 28 days: 0.56 + 21 × 0.03 = $1.19 against
+	// 28 × 0.03 = $0.84, +41.7%.
+	for i, want := range []struct{ cost, prev, change float64 }{{0.56, 0.21, 0.35 / 0.21}, {1.19, 0.84, 0.35 / 0.84}} {
+		tr := in.Trends[i]
+		if math.Abs(tr.Cost-want.cost) > 1e-9 || math.Abs(tr.PrevCost-want.prev) > 1e-9 || tr.CostChange == nil || math.Abs(*tr.CostChange-want.change) > 1e-6 {
+			t.Errorf("%d-day cost trend = $%v against $%v (change %v), want $%v against $%v (%+.4f)", tr.Days, tr.Cost, tr.PrevCost, tr.CostChange, want.cost, want.prev, want.change)
+		}
 	}
 	kinds := map[string]Flag{}
 	for _, f := range in.Flags {

@@ -60,11 +60,10 @@ func (s *Service) createDesignJob(ctx context.Context, p *apikeys.Principal, req
 		if err != nil {
 			return nil, err
 		}
-		est := (&design.TextFiller{}).Quote(scaled, a.Router)
-		ai.EstimateMicros = int64(est)
-		if err := a.Meter.Check(ctx, p.Tenant, est); err != nil {
-			return nil, s.aiRefused(ctx, p, err)
-		}
+		// Admission reserves the estimate of the month's AI budget (and
+		// refuses a job it does not fit), so concurrent jobs cannot
+		// together promise more than the budget.
+		ai.EstimateMicros = int64((&design.TextFiller{}).Quote(scaled, a.Router))
 	}
 	return s.admitJob(ctx, p, req, seedSet, ai)
 }
@@ -111,10 +110,13 @@ type AIUsage struct {
 	InputTokens  int64 `json:"input_tokens"`
 	OutputTokens int64 `json:"output_tokens"`
 	CostMicros   int64 `json:"cost_micros"`
-	// BudgetMicros is the plan's monthly AI budget (SYNTHOS_AI_BUDGETS);
-	// absent when the plan has none.
+	// BudgetMicros is the plan's monthly AI budget (its ai_budget_usd,
+	// or SYNTHOS_AI_BUDGETS' override); absent when the plan has none.
 	BudgetMicros    *int64 `json:"budget_micros,omitempty"`
 	RemainingMicros *int64 `json:"remaining_micros,omitempty"`
+	// ReservedMicros is what admitted, unfinished jobs hold of the
+	// budget (their estimates), counted out of RemainingMicros.
+	ReservedMicros int64 `json:"reserved_micros"`
 }
 
 // aiUsage reads the tenant's AI use this month (nil without an assistant).
@@ -131,12 +133,17 @@ func (s *Service) aiUsage(ctx context.Context, tenant string) (*AIUsage, error) 
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	u := &AIUsage{Calls: t.Calls, CacheHits: t.CacheHits, InputTokens: t.InputTokens, OutputTokens: t.OutputTokens, CostMicros: int64(t.Cost)}
+	held, err := a.Meter.Held(ctx, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	u.ReservedMicros = int64(held)
 	limit, ok, err := a.Meter.Budget(ctx, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read the AI budget: %w", ErrUnavailable, err)
 	}
 	if ok {
-		b, r := int64(limit), max(0, int64(limit-t.Cost))
+		b, r := int64(limit), max(0, int64(limit-t.Cost-held))
 		u.BudgetMicros, u.RemainingMicros = &b, &r
 	}
 	return u, nil

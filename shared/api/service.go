@@ -31,6 +31,7 @@ import (
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
 	"synthos.dev/synthos/shared/keyring"
+	"synthos.dev/synthos/shared/llm"
 	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/objects"
@@ -271,6 +272,10 @@ func (s *Service) refused(ctx context.Context, p *apikeys.Principal, req jobs.Re
 			}}
 		s.EmitDenied(ctx, p, "job.create", ce.Msg)
 		return ce
+	case errors.Is(err, llm.ErrQuota):
+		// The job's priced AI use does not fit the month's AI budget
+		// beside what was spent and what running jobs hold.
+		return s.aiRefused(ctx, p, err)
 	case errs.CodeOf(err) == errs.InvalidArgument:
 		return fieldErr("epsilon", "%s", errs.Message(err))
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 
+	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/design"
 	"synthos.dev/synthos/shared/llm"
@@ -40,8 +41,9 @@ type Assistant struct {
 	Cache  *llm.Cache
 }
 
-// PlanOf names a tenant's plan (entitlements.Plan in the API).
-type PlanOf func(ctx context.Context, tenant string) (string, error)
+// PlanOf returns a tenant's plan (entitlements.Plan in the API), whose
+// AIBudget is the tenant's monthly AI budget.
+type PlanOf func(ctx context.Context, tenant string) (plans.Plan, error)
 
 // Options are what New needs besides the configuration.
 type Options struct {
@@ -91,17 +93,17 @@ func New(ctx context.Context, ai config.AI, o Options) (*Assistant, error) {
 	}
 	meter := &llm.Meter{Store: o.State}
 	if o.PlanOf != nil {
-		budgets, err := parseBudgets(ai.Budgets)
+		overrides, err := plans.ParseAIBudgets(ai.Budgets)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("assist: %w", err)
 		}
 		meter.Limit = func(ctx context.Context, tenant string) (llm.Micros, bool, error) {
 			plan, err := o.PlanOf(ctx, tenant)
 			if err != nil {
 				return 0, false, err
 			}
-			b, ok := budgets[plan]
-			return b, ok && b > 0, nil
+			usd, ok := plan.AIBudget(overrides)
+			return llm.Dollars(usd), ok, nil
 		}
 	}
 	cache := llm.NewCache(1024, 24*time.Hour)
@@ -237,19 +239,6 @@ func parseModels(items []string) (map[string]map[llm.Task]string, error) {
 			out[prov] = map[llm.Task]string{}
 		}
 		out[prov][llm.Task(task)] = strings.TrimSpace(model)
-	}
-	return out, nil
-}
-
-func parseBudgets(items []string) (map[string]llm.Micros, error) {
-	out := map[string]llm.Micros{}
-	for _, it := range items {
-		plan, v, _ := strings.Cut(it, "=")
-		d, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("assist: SYNTHOS_AI_BUDGETS: %q: want plan=dollars: %w", it, llm.ErrInvalid)
-		}
-		out[strings.TrimSpace(plan)] = llm.Micros(d * 1e6)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/config"
 	"synthos.dev/synthos/shared/design"
 	"synthos.dev/synthos/shared/llm"
@@ -29,9 +30,10 @@ func TestNew(t *testing.T) {
 		}
 		return "", false
 	})
-	ai := aiConfig(t, map[string]string{"SYNTHOS_AI_PROVIDERS": "claude", "SYNTHOS_AI_MODELS": "claude.text=claude-3-5-haiku",
-		"SYNTHOS_AI_ENSEMBLE": "design=2"})
-	a, err := New(context.Background(), ai, Options{Secrets: sec, PlanOf: func(context.Context, string) (string, error) { return "free", nil }})
+	env := map[string]string{"SYNTHOS_AI_PROVIDERS": "claude", "SYNTHOS_AI_MODELS": "claude.text=claude-3-5-haiku",
+		"SYNTHOS_AI_ENSEMBLE": "design=2"}
+	ai := aiConfig(t, env)
+	a, err := New(context.Background(), ai, Options{Secrets: sec, PlanOf: func(context.Context, string) (plans.Plan, error) { return plans.Default().Free(), nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +50,15 @@ func TestNew(t *testing.T) {
 	// The free plan's $1 budget: a tenant past it is refused before any call.
 	if err := a.Meter.Check(context.Background(), "t", 2_000_000); !errors.Is(err, llm.ErrQuota) {
 		t.Errorf("over budget: %v", err)
+	}
+	// SYNTHOS_AI_BUDGETS overrides the catalog's $1: at $5, a $2 call fits.
+	env["SYNTHOS_AI_BUDGETS"] = "free=5"
+	five, err := New(context.Background(), aiConfig(t, env), Options{Secrets: sec, PlanOf: func(context.Context, string) (plans.Plan, error) { return plans.Default().Free(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := five.Meter.Check(context.Background(), "t", 2_000_000); err != nil {
+		t.Errorf("$2 under a $5 override: %v", err)
 	}
 	// Default configuration: offline only, and it designs.
 	off, err := New(context.Background(), aiConfig(t, nil), Options{})

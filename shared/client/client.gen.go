@@ -333,26 +333,37 @@ func (e GetReportParamsFormat) Valid() bool {
 	}
 }
 
-// Analytics Daily aggregates of finished jobs summed into buckets (every period of the range, empty ones included) and per dataset. The figures of a bucket depend on the view: usage has succeeded, failed, cancelled, rows, compute_seconds (admission to end), epsilon and failures (by error code); quality has quality (mean overall quality score of the evaluated jobs, null without one) and failed; privacy has privacy (mean privacy score: 1 when synthetic rows are no closer to the training rows than to the holdout, falling to 0 when all are) and epsilon.
+// Analytics Daily aggregates of finished jobs summed into buckets (every period of the range, empty ones included) and per dataset. The figures of a bucket depend on the view: usage has succeeded, failed, cancelled, rows, compute_seconds (admission to end), epsilon, failures (by error code) and cost_usd, compute_cost_usd, ai_cost_usd; quality has quality (mean overall quality score of the evaluated jobs, null without one) and failed; privacy has privacy (mean privacy score: 1 when synthetic rows are no closer to the training rows than to the holdout, falling to 0 when all are) and epsilon.
 type Analytics struct {
 	Buckets []struct {
-		Cancelled      *int               `json:"cancelled,omitempty"`
-		ComputeSeconds *float32           `json:"compute_seconds,omitempty"`
-		Epsilon        *float32           `json:"epsilon,omitempty"`
-		Failed         *int               `json:"failed,omitempty"`
-		Failures       *map[string]int    `json:"failures,omitempty"`
-		Jobs           int                `json:"jobs"`
-		Privacy        *float32           `json:"privacy,omitempty"`
-		Quality        *float32           `json:"quality,omitempty"`
-		Rows           *int               `json:"rows,omitempty"`
-		Start          openapi_types.Date `json:"start"`
-		Succeeded      *int               `json:"succeeded,omitempty"`
+		// AiCostUsd What the jobs' model calls cost, in US dollars
+		AiCostUsd *float32 `json:"ai_cost_usd,omitempty"`
+		Cancelled *int     `json:"cancelled,omitempty"`
+
+		// ComputeCostUsd Estimated compute cost in US dollars: each job's run time (admission to end) times the price of one instance-second (SYNTHOS_COST_VCPUS x SYNTHOS_COST_VCPU_SECOND + SYNTHOS_COST_GIB x SYNTHOS_COST_GIB_SECOND)
+		ComputeCostUsd *float32 `json:"compute_cost_usd,omitempty"`
+		ComputeSeconds *float32 `json:"compute_seconds,omitempty"`
+
+		// CostUsd compute_cost_usd + ai_cost_usd (usage view)
+		CostUsd   *float32           `json:"cost_usd,omitempty"`
+		Epsilon   *float32           `json:"epsilon,omitempty"`
+		Failed    *int               `json:"failed,omitempty"`
+		Failures  *map[string]int    `json:"failures,omitempty"`
+		Jobs      int                `json:"jobs"`
+		Privacy   *float32           `json:"privacy,omitempty"`
+		Quality   *float32           `json:"quality,omitempty"`
+		Rows      *int               `json:"rows,omitempty"`
+		Start     openapi_types.Date `json:"start"`
+		Succeeded *int               `json:"succeeded,omitempty"`
 	} `json:"buckets"`
 	Datasets map[string]struct {
 		ByModel *map[string]struct {
 			Jobs *int     `json:"jobs,omitempty"`
 			Mean *float32 `json:"mean,omitempty"`
 		} `json:"by_model,omitempty"`
+
+		// CostUsd The dataset's cost over the range (estimated compute + AI), in US dollars (usage view)
+		CostUsd *float32 `json:"cost_usd,omitempty"`
 		Epsilon *float32 `json:"epsilon,omitempty"`
 		Failed  *int     `json:"failed,omitempty"`
 		Jobs    *int     `json:"jobs,omitempty"`
@@ -715,13 +726,18 @@ type Insights struct {
 		Message  *string `json:"message,omitempty"`
 	} `json:"recommendations"`
 	Trends []struct {
-		Change   *float32 `json:"change,omitempty"`
-		Days     *int     `json:"days,omitempty"`
-		Failed   *int     `json:"failed,omitempty"`
-		Jobs     *int     `json:"jobs,omitempty"`
-		PrevRows *float32 `json:"prev_rows,omitempty"`
-		Quality  *float32 `json:"quality,omitempty"`
-		Rows     *float32 `json:"rows,omitempty"`
+		Change     *float32 `json:"change,omitempty"`
+		CostChange *float32 `json:"cost_change,omitempty"`
+
+		// CostUsd US dollars (estimated compute + AI) of the last days
+		CostUsd     *float32 `json:"cost_usd,omitempty"`
+		Days        *int     `json:"days,omitempty"`
+		Failed      *int     `json:"failed,omitempty"`
+		Jobs        *int     `json:"jobs,omitempty"`
+		PrevCostUsd *float32 `json:"prev_cost_usd,omitempty"`
+		PrevRows    *float32 `json:"prev_rows,omitempty"`
+		Quality     *float32 `json:"quality,omitempty"`
+		Rows        *float32 `json:"rows,omitempty"`
 	} `json:"trends"`
 }
 
@@ -1174,7 +1190,7 @@ type Upload struct {
 
 // Usage defines model for Usage.
 type Usage struct {
-	// Ai this month's model calls (design, text columns, labels, narratives) against the plan's monthly AI budget (SYNTHOS_AI_BUDGETS); budget and remaining are absent when the plan has none
+	// Ai this month's model calls (design, text columns, labels, narratives) against the plan's monthly AI budget (the plan's ai_budget_usd, or SYNTHOS_AI_BUDGETS' override); budget and remaining are absent when the plan has none
 	Ai *struct {
 		BudgetMicros *int `json:"budget_micros,omitempty"`
 		CacheHits    int  `json:"cache_hits"`
@@ -1185,6 +1201,9 @@ type Usage struct {
 		InputTokens     int  `json:"input_tokens"`
 		OutputTokens    int  `json:"output_tokens"`
 		RemainingMicros *int `json:"remaining_micros,omitempty"`
+
+		// ReservedMicros what admitted, unfinished jobs hold of the budget (their priced AI use, reserved at admission and released when they finish); counted out of remaining_micros
+		ReservedMicros *int `json:"reserved_micros,omitempty"`
 	} `json:"ai,omitempty"`
 	Limits struct {
 		ConcurrentJobs int  `json:"concurrent_jobs"`

@@ -203,6 +203,14 @@ type Config struct {
 	BanBase time.Duration `env:"SYNTHOS_BAN_BASE, default=1m"`
 	BanMax  time.Duration `env:"SYNTHOS_BAN_MAX, default=24h"`
 
+	// Compute prices of the analytics' cost estimate (shared/analytics.
+	// Prices): US dollars per vCPU-second and GiB-second, and the instance
+	// a job is priced as (the README's cost model: 1 vCPU, 2 GiB).
+	CostVCPUSecond float64 `env:"SYNTHOS_COST_VCPU_SECOND, default=0.000024"`
+	CostGiBSecond  float64 `env:"SYNTHOS_COST_GIB_SECOND, default=0.0000025"`
+	CostVCPUs      float64 `env:"SYNTHOS_COST_VCPUS, default=1"`
+	CostGiB        float64 `env:"SYNTHOS_COST_GIB, default=2"`
+
 	AI AI
 }
 
@@ -269,9 +277,10 @@ type AI struct {
 	// Prices overrides model prices: model=input/output in US dollars per
 	// million tokens.
 	Prices []string `env:"SYNTHOS_AI_PRICES"`
-	// Budgets caps each plan's monthly AI spend in US dollars per tenant:
-	// plan=dollars (0 or absent: no cap).
-	Budgets []string `env:"SYNTHOS_AI_BUDGETS, default=free=1,pro=50,enterprise=1000"`
+	// Budgets overrides plans' monthly AI budgets (the catalog's
+	// ai_budget_usd) in US dollars per tenant: plan=dollars (0: no cap).
+	// Plans it does not name keep the catalog's.
+	Budgets []string `env:"SYNTHOS_AI_BUDGETS, default="`
 	// VertexLocation is the Vertex AI region of Gemini calls.
 	VertexLocation string `env:"SYNTHOS_VERTEX_LOCATION, default=us-central1"`
 	// ClaudeVertexLocation is the Vertex AI region of Claude calls (Claude
@@ -320,6 +329,15 @@ const (
 	DefaultDPBudgetDelta   = 1e-9
 )
 
+// AIBudgets returns SYNTHOS_AI_BUDGETS' per-plan overrides of the plan
+// catalog's AI budgets (none with a nil Config).
+func (c *Config) AIBudgets() []string {
+	if c == nil {
+		return nil
+	}
+	return c.AI.Budgets
+}
+
 // DPBudget returns the default privacy budget cap (epsilon, delta); a nil
 // Config gives the defaults.
 func (c *Config) DPBudget() (epsilon, delta float64) {
@@ -353,6 +371,7 @@ var Variables = []string{
 	"SYNTHOS_RATE_TENANT_PER_MINUTE", "SYNTHOS_AUTH_FAILURES_PER_MINUTE", "SYNTHOS_BAN_BASE", "SYNTHOS_BAN_MAX",
 	"SYNTHOS_COMPLIANCE_REGIMES", "SYNTHOS_COMPLIANCE_TENANT_REGIMES", "SYNTHOS_PREDICT_ROWS_PER_SECOND", "SYNTHOS_VERTEX_REGION",
 	"SYNTHOS_TRACE_SAMPLE_RATIO",
+	"SYNTHOS_COST_VCPU_SECOND", "SYNTHOS_COST_GIB_SECOND", "SYNTHOS_COST_VCPUS", "SYNTHOS_COST_GIB",
 }
 
 // maxDPBudgetEpsilon bounds SYNTHOS_DP_BUDGET_EPSILON: far beyond any
@@ -475,6 +494,15 @@ func (c *Config) Validate() error {
 	}
 	if math.IsNaN(c.PredictRowsPerSecond) || c.PredictRowsPerSecond < 0 || c.PredictRowsPerSecond > 1e9 {
 		bad("SYNTHOS_PREDICT_ROWS_PER_SECOND", "%v is out of range; use 0 (unbounded) to 1e9, e.g. 200000 (the default)", c.PredictRowsPerSecond)
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"SYNTHOS_COST_VCPU_SECOND", c.CostVCPUSecond}, {"SYNTHOS_COST_GIB_SECOND", c.CostGiBSecond},
+		{"SYNTHOS_COST_VCPUS", c.CostVCPUs}, {"SYNTHOS_COST_GIB", c.CostGiB}} {
+		if math.IsNaN(p.v) || math.IsInf(p.v, 0) || p.v < 0 {
+			bad(p.name, "%v: want a number ≥ 0 (defaults: $0.000024 per vCPU-second, $0.0000025 per GiB-second, 1 vCPU, 2 GiB)", p.v)
+		}
 	}
 	if c.VertexRegion != "" {
 		if c.Project == "" {

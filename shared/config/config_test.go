@@ -61,6 +61,8 @@ func TestInvalid(t *testing.T) {
 		{"attempts", map[string]string{"SYNTHOS_MAX_ATTEMPTS": "0"}, []string{"SYNTHOS_MAX_ATTEMPTS"}},
 		{"duration syntax", map[string]string{"SYNTHOS_READY_TIMEOUT": "soon"}, []string{"SYNTHOS_READY_TIMEOUT"}},
 		{"dp budget negative", map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "-1"}, []string{"SYNTHOS_DP_BUDGET_EPSILON", "out of range"}},
+		{"vCPU price negative", map[string]string{"SYNTHOS_COST_VCPU_SECOND": "-0.1"}, []string{"SYNTHOS_COST_VCPU_SECOND", "≥ 0"}},
+		{"GiB size not finite", map[string]string{"SYNTHOS_COST_GIB": "Inf"}, []string{"SYNTHOS_COST_GIB", "≥ 0"}},
 		{"dp budget huge", map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "1e9"}, []string{"SYNTHOS_DP_BUDGET_EPSILON"}},
 		{"dp budget not a number", map[string]string{"SYNTHOS_DP_BUDGET_EPSILON": "lots"}, []string{"SYNTHOS_DP_BUDGET_EPSILON"}},
 		{"dp delta zero", map[string]string{"SYNTHOS_DP_BUDGET_DELTA": "0"}, []string{"SYNTHOS_DP_BUDGET_DELTA", "(0, 1)"}},

@@ -195,6 +195,10 @@ type Job struct {
 	// AI is what the job spent on model calls (text columns, labels, the
 	// narrative): the estimate made before it ran and what it used.
 	AI *AIUsage `json:"ai,omitempty"`
+	// AIReservation is the key of the tenant's month of AI use holding
+	// AI.EstimateMicros for the job (shared/llm.ReserveTx), made at
+	// admission and released when the job is settled.
+	AIReservation string `json:"ai_reservation,omitempty"`
 	// ShardWindow is how many shards of a fanned-out job sample at once:
 	// shards 0..ShardWindow-1 are published first, and shard i, once done,
 	// publishes shard i+ShardWindow.

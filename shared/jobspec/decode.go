@@ -314,6 +314,18 @@ const (
 	MetaConditions = "conditions" // JSON object column → value
 	MetaRules      = "rules"      // JSON rules document
 	MetaThresholds = "thresholds" // JSON gate overrides
+	// An anonymize job: kind=anonymize, and its policy as the JSON
+	// document POST /v1/jobs and `synthos anonymize --policy` take, and/or
+	// the shorthands k, l, quasi and sensitive (comma-separated column
+	// names), as `synthos anonymize --k --l --quasi --sensitive`. A
+	// shorthand and the same field of the policy document may not both be
+	// set. No rows or model: the job keeps the upload's own rows.
+	MetaKind      = "kind"
+	MetaPolicy    = "policy"
+	MetaK         = "k"
+	MetaL         = "l"
+	MetaQuasi     = "quasi"
+	MetaSensitive = "sensitive"
 )
 
 // ParseMetadata reads a job request from an upload's object metadata (keys
@@ -390,10 +402,96 @@ func ParseMetadata(meta map[string]string) (jobs.Request, error) {
 			*f.dst = raw
 		}
 	}
+	if err := metadataKind(get, &req); err != nil {
+		fail(err)
+	}
 	if first != nil {
 		return req, first
 	}
 	return req, validate(req, true)
+}
+
+// metadataKind reads the kind and, for an anonymize job, its policy from
+// upload metadata into req; the anonymisation keys on a synthetic job are
+// refused rather than ignored.
+func metadataKind(get func(string) string, req *jobs.Request) error {
+	// The metadata key is the body's field name, so kind's error names it.
+	k, err := kind(jsonString(get(MetaKind)))
+	if err != nil {
+		return err
+	}
+	req.Kind = k
+	if !req.Anonymizing() {
+		for _, key := range []string{MetaPolicy, MetaK, MetaL, MetaQuasi, MetaSensitive} {
+			if get(key) != "" {
+				return fieldErr(key, "applies to anonymize jobs only: set kind to %q, or leave %s out", jobs.KindAnonymize, key)
+			}
+		}
+		return nil
+	}
+	switch {
+	case get(MetaRows) != "":
+		return fieldErr(MetaRows, "applies to synthetic jobs only: an anonymize job de-identifies the upload's own rows; leave rows out")
+	case get(MetaModel) != "":
+		return fieldErr(MetaModel, "applies to synthetic jobs only: an anonymize job fits no model; leave model out")
+	}
+	req.Model = "" // the synthetic default does not apply
+	pol := &anonymize.Policy{}
+	if v := get(MetaPolicy); v != "" {
+		if pol, err = decodePolicy(json.RawMessage(v)); err != nil {
+			return err
+		}
+	}
+	shorthand := false
+	for _, f := range []struct {
+		key string
+		dst *int
+	}{{MetaK, &pol.K}, {MetaL, &pol.L}} {
+		v := get(f.key)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			return fieldErr(f.key, "%q is not an integer", v)
+		case *f.dst != 0:
+			return fieldErr(f.key, "is also set in policy: set it in one place")
+		}
+		*f.dst, shorthand = n, true
+	}
+	for _, f := range []struct {
+		key string
+		dst *[]string
+	}{{MetaQuasi, &pol.Quasi}, {MetaSensitive, &pol.Sensitive}} {
+		v := get(f.key)
+		if v == "" {
+			continue
+		}
+		if len(*f.dst) > 0 {
+			return fieldErr(f.key, "is also set in policy: set it in one place")
+		}
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c == "" {
+				return fieldErr(f.key, "%q has an empty column name: list columns separated by commas", v)
+			}
+			*f.dst = append(*f.dst, c)
+		}
+		shorthand = true
+	}
+	if get(MetaPolicy) != "" || shorthand {
+		req.Policy = pol
+	}
+	return nil
+}
+
+// jsonString quotes s as a JSON string ("" stays absent).
+func jsonString(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	b, _ := json.Marshal(strings.ToLower(s))
+	return b
 }
 
 // kind reads the job's kind: "" or "synthetic" (stored as "") or
@@ -426,16 +524,29 @@ func anonymizeBody(b jobBody, req *jobs.Request) error {
 	if !present(b.Policy) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(b.Policy))
+	pol, err := decodePolicy(b.Policy)
+	if err != nil {
+		return err
+	}
+	req.Policy = pol
+	return nil
+}
+
+// decodePolicy reads an anonymisation policy (shared/anonymize's Policy)
+// strictly: an unknown field is refused, so a typo is not silently lost.
+func decodePolicy(raw json.RawMessage) (*anonymize.Policy, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var pol anonymize.Policy
 	if err := dec.Decode(&pol); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return fieldErr("policy."+te.Field, "has the wrong type")
+			return nil, fieldErr("policy."+te.Field, "has the wrong type")
 		}
-		return fieldErr("policy", "is not a valid anonymisation policy: %v", err)
+		return nil, fieldErr("policy", "is not a valid anonymisation policy: %v", err)
 	}
-	req.Policy = &pol
-	return nil
+	if dec.More() {
+		return nil, fieldErr("policy", "must hold exactly one JSON object")
+	}
+	return &pol, nil
 }

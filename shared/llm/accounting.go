@@ -130,6 +130,8 @@ type monthDoc struct {
 	Tenant string `json:"tenant"`
 	Month  string `json:"month"`
 	Totals
+	// Holds are the estimates admitted jobs hold, by job id (ReserveTx).
+	Holds map[string]Micros `json:"holds,omitempty"`
 }
 
 func (m *Meter) now() time.Time {
@@ -260,3 +262,88 @@ func (m *Meter) Snapshot() []Line {
 }
 
 func (m Micros) String() string { return fmt.Sprintf("$%.6f", float64(m)/1e6) }
+
+// Dollars converts US dollars to Micros, rounded to the nearest
+// micro-dollar.
+func Dollars(usd float64) Micros { return Micros(math.Round(usd * 1e6)) }
+
+// A month's AI budget is also held for admitted jobs: admission reserves
+// a job's estimate (ReserveTx) in the same transaction that stores the
+// job, and settling the job releases it (ReleaseTx). The tenant's month
+// document keeps the holds by job id, so concurrent admissions, serialised
+// by the document store's transaction, can never together promise more
+// than the budget. Calls are still recorded (Record) as they happen, so
+// while a job runs its spend counts both in the month's cost and in its
+// hold until it is settled: admission errs on the side of refusing.
+// Per-call checks (Check) count spend only, so a job's own calls are
+// never refused for its own hold.
+
+// held is the sum of the month document's holds.
+func (d monthDoc) held() Micros {
+	var h Micros
+	for _, v := range d.Holds {
+		h += v
+	}
+	return h
+}
+
+// ReserveTx holds estimate of tenant's AI budget for job in this month
+// (at now), inside tx: it refuses with ErrQuota when the month's spend,
+// the holds of other jobs and estimate together pass limit (limited false:
+// no cap, the hold is still kept so the month shows it). It returns the
+// key of the month document, which ReleaseTx needs, and the write to run
+// once every read of the transaction is done. Reserving the same job again
+// replaces its hold.
+func ReserveTx(tx state.Tx, tenant, job string, estimate, limit Micros, limited bool, now time.Time) (key string, write func() error, err error) {
+	if tenant == "" || job == "" || estimate < 0 {
+		return "", nil, fmt.Errorf("llm: reserve AI budget: a tenant, a job and an estimate ≥ 0 are needed: %w", ErrInvalid)
+	}
+	key = monthKey(tenant, now)
+	var d monthDoc
+	if err := tx.Get(UsageCollection, key, &d); err != nil && !errors.Is(err, state.ErrNotFound) {
+		return "", nil, fmt.Errorf("llm: read AI usage: %w", err)
+	}
+	others := d.held() - d.Holds[job]
+	if limited && d.Cost+others+estimate > limit {
+		return "", nil, fmt.Errorf("llm: tenant %s has spent %s and holds %s for running jobs of its %s monthly AI budget; this job may cost %s: %w",
+			tenant, d.Cost, others, limit, estimate, ErrQuota)
+	}
+	d.Tenant, d.Month = tenant, now.UTC().Format("2006-01")
+	if d.Holds == nil {
+		d.Holds = map[string]Micros{}
+	}
+	d.Holds[job] = estimate
+	return key, func() error { return tx.Set(UsageCollection, key, d) }, nil
+}
+
+// ReleaseTx ends job's hold in the month document key (ReserveTx's),
+// inside tx; the job's actual spend is already in the month's cost
+// (Record). write is nil when there is nothing to release.
+func ReleaseTx(tx state.Tx, key, job string) (write func() error, err error) {
+	var d monthDoc
+	switch err := tx.Get(UsageCollection, key, &d); {
+	case errors.Is(err, state.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("llm: read AI usage: %w", err)
+	}
+	if _, ok := d.Holds[job]; !ok {
+		return nil, nil
+	}
+	delete(d.Holds, job)
+	return func() error { return tx.Set(UsageCollection, key, d) }, nil
+}
+
+// Held returns what tenant's admitted, unsettled jobs hold of this month's
+// AI budget.
+func (m *Meter) Held(ctx context.Context, tenant string) (Micros, error) {
+	if m == nil || m.Store == nil {
+		return 0, nil
+	}
+	var d monthDoc
+	err := m.Store.Get(ctx, UsageCollection, monthKey(tenant, m.now()), &d)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return 0, fmt.Errorf("llm: read AI usage: %w", err)
+	}
+	return d.held(), nil
+}

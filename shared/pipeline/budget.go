@@ -38,6 +38,10 @@ func NewAdmitter(env *platform.Env) (*admission.Admitter, error) {
 	}
 	eps, delta := env.Config.DPBudget()
 	aopts := admission.Options{Catalog: catalog, BudgetEpsilon: eps, BudgetDelta: delta}
+	// SYNTHOS_AI_BUDGETS overrides the catalog's AI budgets per plan.
+	if aopts.AIBudgets, err = plans.ParseAIBudgets(env.Config.AIBudgets()); err != nil {
+		return nil, fmt.Errorf("plans: %w", err)
+	}
 	if env.Destinations != nil {
 		aopts.Place = admission.PlaceWith(env.Destinations.Store(), env.Placement())
 	}

@@ -178,10 +178,7 @@ func New(env *platform.Env, opts Options) (*Pipeline, error) {
 	leaseDefaults(env, &opts)
 	if opts.Assistant == nil {
 		ent := adm.Entitlements()
-		opts.Assistant = assist.Lazy(env, func(ctx context.Context, tenant string) (string, error) {
-			pl, err := ent.Plan(ctx, tenant)
-			return pl.Name, err
-		})
+		opts.Assistant = assist.Lazy(env, ent.Plan)
 	}
 	p := &Pipeline{env: env, jobs: jobs.New(env.State), datasets: datasets.New(env.State), adm: adm, opts: opts}
 	p.uploads = newBucketCache(env.Objects, dataBucket, opts.OpenUploads)

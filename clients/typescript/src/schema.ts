@@ -1532,7 +1532,7 @@ export interface components {
              * @description when the monthly quota resets (first of next month, 00:00 UTC)
              */
             resets_at: string;
-            /** @description this month's model calls (design, text columns, labels, narratives) against the plan's monthly AI budget (SYNTHOS_AI_BUDGETS); budget and remaining are absent when the plan has none */
+            /** @description this month's model calls (design, text columns, labels, narratives) against the plan's monthly AI budget (the plan's ai_budget_usd, or SYNTHOS_AI_BUDGETS' override); budget and remaining are absent when the plan has none */
             ai?: {
                 calls: number;
                 cache_hits: number;
@@ -1542,6 +1542,8 @@ export interface components {
                 cost_micros: number;
                 budget_micros?: number;
                 remaining_micros?: number;
+                /** @description what admitted, unfinished jobs hold of the budget (their priced AI use, reserved at admission and released when they finish); counted out of remaining_micros */
+                reserved_micros?: number;
             };
         };
         WebhookCreate: {
@@ -1767,7 +1769,7 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
         };
-        /** @description Daily aggregates of finished jobs summed into buckets (every period of the range, empty ones included) and per dataset. The figures of a bucket depend on the view: usage has succeeded, failed, cancelled, rows, compute_seconds (admission to end), epsilon and failures (by error code); quality has quality (mean overall quality score of the evaluated jobs, null without one) and failed; privacy has privacy (mean privacy score: 1 when synthetic rows are no closer to the training rows than to the holdout, falling to 0 when all are) and epsilon. */
+        /** @description Daily aggregates of finished jobs summed into buckets (every period of the range, empty ones included) and per dataset. The figures of a bucket depend on the view: usage has succeeded, failed, cancelled, rows, compute_seconds (admission to end), epsilon, failures (by error code) and cost_usd, compute_cost_usd, ai_cost_usd; quality has quality (mean overall quality score of the evaluated jobs, null without one) and failed; privacy has privacy (mean privacy score: 1 when synthetic rows are no closer to the training rows than to the holdout, falling to 0 when all are) and epsilon. */
         Analytics: {
             /** @enum {string} */
             view: "usage" | "quality" | "privacy";
@@ -1789,6 +1791,12 @@ export interface components {
                 rows?: number;
                 compute_seconds?: number;
                 epsilon?: number;
+                /** @description compute_cost_usd + ai_cost_usd (usage view) */
+                cost_usd?: number;
+                /** @description Estimated compute cost in US dollars: each job's run time (admission to end) times the price of one instance-second (SYNTHOS_COST_VCPUS x SYNTHOS_COST_VCPU_SECOND + SYNTHOS_COST_GIB x SYNTHOS_COST_GIB_SECOND) */
+                compute_cost_usd?: number;
+                /** @description What the jobs' model calls cost, in US dollars */
+                ai_cost_usd?: number;
                 failures?: {
                     [key: string]: number;
                 };
@@ -1803,6 +1811,8 @@ export interface components {
                     epsilon?: number;
                     quality?: number | null;
                     privacy?: number | null;
+                    /** @description The dataset's cost over the range (estimated compute + AI), in US dollars (usage view) */
+                    cost_usd?: number;
                     by_model?: {
                         [key: string]: {
                             mean?: number | null;
@@ -1824,6 +1834,10 @@ export interface components {
                 quality?: number | null;
                 failed?: number;
                 jobs?: number;
+                /** @description US dollars (estimated compute + AI) of the last days */
+                cost_usd?: number;
+                prev_cost_usd?: number;
+                cost_change?: number | null;
             }[];
             quota_exhaustion?: {
                 reached?: boolean;

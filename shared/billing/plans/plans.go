@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -50,6 +52,36 @@ type Plan struct {
 	RequestsPerMinute       int `json:"requests_per_minute,omitempty"`
 	RequestBurst            int `json:"request_burst,omitempty"`
 	TenantRequestsPerMinute int `json:"tenant_requests_per_minute,omitempty"`
+	// AIBudgetUSD caps a tenant's model spend (design, text columns,
+	// labels, narratives) per calendar month, in US dollars; 0 is no cap.
+	// SYNTHOS_AI_BUDGETS, when it names the plan, overrides it (AIBudget).
+	AIBudgetUSD float64 `json:"ai_budget_usd,omitempty"`
+}
+
+// AIBudget returns p's monthly AI budget in US dollars: overrides[p.Name]
+// when the configuration names the plan (SYNTHOS_AI_BUDGETS, parsed by
+// ParseAIBudgets), else the catalog's AIBudgetUSD. ok is false when the
+// budget is 0: no cap.
+func (p Plan) AIBudget(overrides map[string]float64) (usd float64, ok bool) {
+	usd = p.AIBudgetUSD
+	if o, set := overrides[p.Name]; set {
+		usd = o
+	}
+	return usd, usd > 0
+}
+
+// ParseAIBudgets reads SYNTHOS_AI_BUDGETS' plan=dollars items.
+func ParseAIBudgets(items []string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, it := range items {
+		plan, v, ok := strings.Cut(it, "=")
+		d, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || strings.TrimSpace(plan) == "" || err != nil || d < 0 || math.IsInf(d, 0) || math.IsNaN(d) {
+			return nil, fmt.Errorf("%w: SYNTHOS_AI_BUDGETS: %q: want plan=dollars (0: no cap), e.g. pro=50", ErrInvalid, it)
+		}
+		out[strings.TrimSpace(plan)] = d
+	}
+	return out, nil
 }
 
 // ErrInvalid reports a catalog that cannot be used.
@@ -65,11 +97,11 @@ type Catalog struct {
 // defaultPlans is the built-in catalog; a test checks that New accepts it.
 var defaultPlans = []Plan{
 	{Name: Free, RowsPerMonth: 100_000, RowsPerJob: 10_000, ConcurrentJobs: 1, ReportRetentionDays: 7,
-		RequestsPerMinute: 120, RequestBurst: 60, TenantRequestsPerMinute: 240},
+		RequestsPerMinute: 120, RequestBurst: 60, TenantRequestsPerMinute: 240, AIBudgetUSD: 1},
 	{Name: Pro, RowsPerMonth: 10_000_000, RowsPerJob: 1_000_000, DPAllowed: true, ConcurrentJobs: 5, ReportRetentionDays: 90,
-		RequestsPerMinute: 1200, RequestBurst: 300, TenantRequestsPerMinute: 3000},
+		RequestsPerMinute: 1200, RequestBurst: 300, TenantRequestsPerMinute: 3000, AIBudgetUSD: 50},
 	{Name: Enterprise, RowsPerMonth: 1_000_000_000, RowsPerJob: 100_000_000, DPAllowed: true, ConcurrentJobs: 50, ReportRetentionDays: 365,
-		RequestsPerMinute: 12000, RequestBurst: 2000, TenantRequestsPerMinute: 30000},
+		RequestsPerMinute: 12000, RequestBurst: 2000, TenantRequestsPerMinute: 30000, AIBudgetUSD: 1000},
 }
 
 // Default returns the built-in catalog. It lists no price ids, so every
@@ -99,6 +131,9 @@ func New(plans []Plan) (*Catalog, error) {
 		}
 		if p.RowsPerMonth <= 0 || p.RowsPerJob <= 0 || p.ConcurrentJobs <= 0 || p.ReportRetentionDays <= 0 {
 			errs = append(errs, fmt.Errorf("plan %q: rows_per_month, rows_per_job, concurrent_jobs and report_retention_days must be positive", name))
+		}
+		if p.AIBudgetUSD < 0 || math.IsNaN(p.AIBudgetUSD) || math.IsInf(p.AIBudgetUSD, 0) {
+			errs = append(errs, fmt.Errorf("plan %q: ai_budget_usd must be a number ≥ 0 (0: no cap)", name))
 		}
 		if p.RequestsPerMinute < 0 || p.RequestBurst < 0 || p.TenantRequestsPerMinute < 0 {
 			errs = append(errs, fmt.Errorf("plan %q: requests_per_minute, request_burst and tenant_requests_per_minute cannot be negative (0: the configured default)", name))

@@ -90,3 +90,41 @@ func TestFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestAIBudget: the configuration's override (SYNTHOS_AI_BUDGETS) wins
+// over the catalog's ai_budget_usd for the plans it names; 0 is no cap.
+func TestAIBudget(t *testing.T) {
+	t.Parallel()
+	pro, _ := Default().Get(Pro)
+	for _, tc := range []struct {
+		name      string
+		plan      Plan
+		overrides []string
+		usd       float64
+		ok        bool
+	}{
+		{name: "catalog", plan: pro, usd: 50, ok: true},
+		{name: "override", plan: pro, overrides: []string{"pro=75"}, usd: 75, ok: true},
+		{name: "override of another plan", plan: pro, overrides: []string{"free=2"}, usd: 50, ok: true},
+		{name: "override lifts the cap", plan: pro, overrides: []string{"pro=0"}, usd: 0, ok: false},
+		{name: "no budget in the catalog", plan: Plan{Name: "custom"}, usd: 0, ok: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := ParseAIBudgets(tc.overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if usd, ok := tc.plan.AIBudget(o); usd != tc.usd || ok != tc.ok {
+				t.Errorf("AIBudget = %v, %v; want %v, %v", usd, ok, tc.usd, tc.ok)
+			}
+		})
+	}
+	for _, bad := range []string{"pro", "pro=-1", "=5", "pro=NaN", "pro=lots"} {
+		if _, err := ParseAIBudgets([]string{bad}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseAIBudgets(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	if _, err := New([]Plan{{Name: Free, RowsPerMonth: 1, RowsPerJob: 1, ConcurrentJobs: 1, ReportRetentionDays: 1, AIBudgetUSD: -1}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a negative ai_budget_usd is accepted: %v", err)
+	}
+}
