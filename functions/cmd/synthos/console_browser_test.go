@@ -236,6 +236,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	run("report", chromedp.Click(chromedp.CSS("#open-report")), chromedp.WaitVisible(chromedp.CSS("#report")), shot("5-report"))
+	// The main chart: one bar per scored column of insurance.
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelectorAll("#shape-chart rect.bar").length`)); err != nil || n != 7 {
+		t.Errorf("the column-shape chart has %v bars (%v), want insurance's 7 columns", n, err)
+	}
 	if q, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#quality-overall"))); err != nil || !regexp.MustCompile(`^\d+\.\d%$`).MatchString(q) {
 		t.Errorf("overall quality shown as %q (%v)", q, err)
 	}

@@ -422,6 +422,7 @@ async function showReport(enc, el) {
       h("dt", {}, "Rows compared"), h("dd", {}, `${num(q.real_rows)} real, ${num(q.synthetic_rows)} synthetic`),
       p && p.identical ? [h("dt", {}, "Exact copies of training rows"),
         h("dd", {}, `${pct(p.identical.synthetic_share)} of synthetic rows (unseen rows: ${pct(p.identical.holdout_share)})`)] : null),
+    (q.columns || []).length ? [h("h3", {}, "Column shapes"), shapeChart(q.columns)] : null,
     h("h3", {}, "Verdicts"),
     h("ul", { class: "verdicts" }, (r.verdicts || []).map((v) => h("li", {}, h("strong", { class: v.level === "good" ? "ok" : v.level === "poor" ? "bad" : "warn" }, v.title + ": "), v.text))),
     gate && gate.reasons ? [h("h3", {}, "Gate checks"),
@@ -432,6 +433,39 @@ async function showReport(enc, el) {
     (r.notes || []).length ? h("ul", { class: "help" }, r.notes.map((n) => h("li", {}, n))) : null));
   el.querySelector("#report-title").focus();
   status("Report loaded.");
+}
+
+// shapeChart draws each column's shape score (0..1) as a horizontal bar,
+// lowest first: the report's main chart, drawn here from the JSON report
+// because the HTML report's inline script cannot run under this page's
+// policy (see README, "Web console").
+function shapeChart(columns) {
+  const ns = "http://www.w3.org/2000/svg";
+  const cols = [...columns].sort((a, b) => a.shape - b.shape);
+  const row = 22, left = 150, W = 600;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${cols.length * row + 4}`);
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("id", "shape-chart");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "Column shape scores: " + cols.map((c) => `${c.name} ${pct(c.shape)}`).join(", "));
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  cols.forEach((c, i) => {
+    const y = i * row + 2;
+    el("text", { x: left - 6, y: y + 14, "text-anchor": "end" }, c.name.length > 20 ? c.name.slice(0, 19) + "…" : c.name);
+    const bar = el("rect", { x: left, y, width: Math.max(1, (W - left - 60) * c.shape), height: row - 6, class: "bar" });
+    const t = document.createElementNS(ns, "title");
+    t.textContent = `${c.name}: ${pct(c.shape)} (${c.metric})`;
+    bar.append(t);
+    el("text", { x: left + (W - left - 60) * c.shape + 4, y: y + 14 }, pct(c.shape));
+  });
+  return svg;
 }
 
 async function showCompliance(enc, el) {
