@@ -327,10 +327,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#models-list table")),
 		chromedp.SetUploadFiles(chromedp.CSS("#model-file"), []string{modelPath}),
 		chromedp.Click(chromedp.CSS(`#model-form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#model-status[data-status="ready"], #model-status[data-status="rejected"]`)), shot("14-model"))
-	if st, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#model-status"))); err != nil || st != "ready" {
-		detail, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#model")))
-		t.Errorf("the uploaded model is %q (%v):\n%s", st, err, detail)
+		chromedp.WaitVisible(chromedp.CSS(`#model-status[data-status="ready"], #model-status[data-status="rejected"], #alert:not([hidden])`)), shot("14-model"))
+	if st, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#model-status")?.textContent || "alert: " + document.querySelector("#alert").textContent`)); err != nil || st != "ready" {
+		detail, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#view").textContent`))
+		t.Fatalf("the uploaded model is %q (%v):\n%s", st, err, detail)
 	}
 	run("delete model", chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
 		// The delete asks for confirmation; the test says yes.
@@ -350,9 +350,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("design", setHash("#/designs"), chromedp.WaitVisible(chromedp.CSS("#design-form")),
 		chromedp.SendKeys(chromedp.CSS("#design-name"), "shop"),
 		chromedp.SendKeys(chromedp.CSS("#design-description"), "Customers of a small online shop and their orders"),
-		chromedp.Click(chromedp.CSS(`#design-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#design-spec")), shot("15-design"))
-	if spec, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#design-spec"))); err != nil || !strings.Contains(spec, `"tables"`) {
-		t.Errorf("the design's spec shows %q (%v)", spec, err)
+		chromedp.Click(chromedp.CSS(`#design-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#design-spec, #alert:not([hidden])")), shot("15-design"))
+	if spec, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#design-spec")?.textContent || "alert: " + document.querySelector("#alert").textContent`)); err != nil || !strings.Contains(spec, `"tables"`) {
+		t.Fatalf("the design's spec shows %q (%v)", spec, err)
 	}
 	run("design list", setHash("#/designs"), chromedp.WaitVisible(chromedp.CSS(`#designs-list a[href="#/designs/shop"]`)),
 		chromedp.Click(chromedp.CSS(`#designs-list a[href="#/designs/shop"]`)), chromedp.WaitVisible(chromedp.CSS("#design-job-form")),
@@ -362,10 +362,21 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Destinations (none) and the audit log, whose newest record's
 	// inclusion proof the page checks against the checkpoint's root.
 	run("destinations", setHash("#/destinations"), chromedp.WaitVisible(chromedp.CSS("#destinations-list table")))
-	run("audit", setHash("#/audit"), chromedp.WaitVisible(chromedp.CSS("#audit-list .verify-proof")),
-		chromedp.Click(chromedp.CSS("#audit-list .verify-proof")), chromedp.WaitVisible(chromedp.CSS("#audit-verify.ok")), shot("17-audit"))
+	// The audit function appends records from events as they arrive: wait
+	// for the first, or for the page's error.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+	  if (!location.hash.startsWith("#/audit")) location.hash = "#/audit";
+	  if (document.querySelector("#audit-list .verify-proof") || !document.querySelector("#alert").hidden) return true;
+	  if (document.querySelector("#audit-head")?.textContent.includes("No audit records yet")) location.hash = "#/audit?again=" + Date.now();
+	  return null;
+	})()`, chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(500*time.Millisecond))); err != nil {
+		t.Fatalf("audit page: %v", err)
+	}
+	run("audit", chromedp.Click(chromedp.CSS("#audit-list .verify-proof")),
+		chromedp.WaitVisible(chromedp.CSS("#audit-verify.ok, #audit-verify.bad, #alert:not([hidden])")), shot("17-audit"))
 	if v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#audit-verify"))); err != nil || !strings.Contains(v, "is included in the log") {
-		t.Errorf("the audit proof check reads %q (%v)", v, err)
+		alert, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#alert")))
+		t.Errorf("the audit proof check reads %q (%v); alert %q", v, err, alert)
 	}
 
 	// Every form control has a label, on every page visited (a control

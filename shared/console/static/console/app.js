@@ -682,7 +682,7 @@ const routes = [
   [/^#\/designs\/?$/, () => lazy("designsView")],
   [/^#\/designs\/([^/?]+)$/, (m) => lazy("designView", decodeURIComponent(m[1]))],
   [/^#\/destinations$/, () => lazy("destinationsView")],
-  [/^#\/audit$/, () => lazy("auditView")],
+  [/^#\/audit(?:\?.*)?$/, () => lazy("auditView")],
 ];
 
 // The helpers the lazily loaded pages build with; poll runs a Poller that

@@ -226,7 +226,8 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 // signature is not checked here (the console has no trusted copy of the
 // verifier key): `synthos audit verify --proof` does both.
 export async function verifyProof(p) {
-  const leaf = b64(p.leaf);
+  // leaf is the record's canonical JSON as text (the bytes are its UTF-8).
+  const leaf = new TextEncoder().encode(p.leaf || "");
   const lh = await sha256(Uint8Array.of(0), leaf);
   if (p.leaf_hash && !same(lh, b64(p.leaf_hash))) return { ok: false, why: "the leaf does not hash to leaf_hash" };
   const lines = (p.checkpoint || "").split("\n");
