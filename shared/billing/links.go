@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -37,7 +38,7 @@ func LoadLinksConfig(ctx context.Context, l envconfig.Lookuper) (LinksConfig, er
 	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: l}); err != nil {
 		return LinksConfig{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if c.PaddleAPIKeySecret == "" || c.StripeAPIKeySecret == "" {
+	if strings.TrimSpace(c.PaddleAPIKeySecret) == "" || strings.TrimSpace(c.StripeAPIKeySecret) == "" {
 		return LinksConfig{}, fmt.Errorf("%w: SYNTHOS_PADDLE_API_KEY_SECRET and SYNTHOS_STRIPE_API_KEY_SECRET must not be empty", ErrConfig)
 	}
 	return c, nil
