@@ -100,12 +100,12 @@ export async function modelView(ui, id) {
 
 export async function designsView(ui) {
   const { h, guard, status, table, date, view } = ui;
-  const name = h("input", { id: "design-name", required: true, maxlength: 100, pattern: "[a-z0-9][a-z0-9_-]*", "aria-describedby": "design-name-help" });
+  const name = h("input", { id: "design-name", required: true, maxlength: 100, pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]*", "aria-describedby": "design-name-help" });
   const desc = h("textarea", { id: "design-description", required: true, maxlength: 4000, placeholder: "Customers and their orders for a small online shop" });
   const form = h("form", { class: "card", id: "design-form" },
     h("h2", {}, "Design tables from a description"),
     h("label", { for: "design-name" }, "Name"), name,
-    h("p", { id: "design-name-help", class: "help" }, "Lower-case letters, digits, - and _."),
+    h("p", { id: "design-name-help", class: "help" }, "Letters, digits, -, _ and ., starting with a letter or digit (at most 100)."),
     h("label", { for: "design-description" }, "Description"), desc,
     h("button", { type: "submit" }, "Design"));
   const list = h("div", { id: "designs-list" }, "Loading…");
@@ -242,7 +242,7 @@ export async function auditView(ui) {
   const { h, guard, status, table, date, view, save } = ui;
   const head = h("div", { id: "audit-head" }, "Loading…");
   const list = h("div", { id: "audit-list" });
-  const result = h("p", { id: "audit-verify", "aria-live": "polite" });
+  const result = h("p", { id: "audit-verify", class: "wrap", "aria-live": "polite" });
   view.replaceChildren(h("h1", {}, "Audit log"),
     h("p", { class: "help" }, "Every action on your tenant is a leaf of a signed Merkle tree. Verify checks a record's inclusion proof against the checkpoint's root in this browser; the checkpoint's signature is checked offline with the verifier key (synthos audit verify --proof on the downloaded proof)."),
     head, result, list);
@@ -268,7 +268,7 @@ export async function auditView(ui) {
           h("td", {},
             h("button", { type: "button", class: "secondary verify-proof", "aria-label": `Verify record ${p.seq}`, onclick: () => guard(async () => {
               const v = await verifyProof(p);
-              result.className = v.ok ? "ok" : "bad";
+              result.className = "wrap " + (v.ok ? "ok" : "bad");
               result.textContent = v.ok ? `Record ${p.seq} is included in the log of ${v.size} records (root ${v.root}).` : `Record ${p.seq} did not verify: ${v.why}.`;
               status(result.textContent);
             }) }, "Verify"),
