@@ -24,6 +24,7 @@ import (
 	"synthos.dev/synthos/shared/analytics"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
+	"synthos.dev/synthos/shared/billing"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/console"
@@ -87,6 +88,9 @@ type Options struct {
 	// security rules, security headers); nil builds it from the
 	// configuration (edge.FromConfig).
 	Edge *edge.Guard
+	// BillingLinks overrides the billing link configuration (tests); nil
+	// reads it from the environment (billing.LoadLinksConfig).
+	BillingLinks *billing.LinksConfig
 }
 
 // New returns the API's routes.
@@ -218,6 +222,9 @@ func NewWithOptions(env *platform.Env, o Options) (http.Handler, error) {
 	if s.console, err = console.New(); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
+	if s.billing, err = newBillingLinks(env, catalog, o.BillingLinks); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	if s.platformAdmins == nil && env.Config != nil {
 		s.platformAdmins = env.Config.PlatformAdminTenants
 	}
@@ -237,6 +244,8 @@ type server struct {
 	platformAdmins []string
 	// console is the web console at / and /console/… (shared/console).
 	console *console.Handler
+	// billing hands out Paddle checkout and Stripe portal links.
+	billing *billingLinks
 }
 
 // route is one authenticated endpoint.
@@ -321,6 +330,8 @@ func (s *server) table() []route {
 		{"GET", "/v1/anonymize/keys", apikeys.Admin, s.getAnonymizeKeys},
 		{"POST", "/v1/anonymize/keys/rotate", apikeys.Admin, s.rotateAnonymizeKeys},
 		{"POST", "/v1/anonymize/detokenize", apikeys.Admin, s.detokenize},
+		{"POST", "/v1/billing/checkout", apikeys.Admin, s.createCheckout},
+		{"POST", "/v1/billing/portal", apikeys.Admin, s.createPortal},
 	}
 }
 

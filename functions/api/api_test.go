@@ -337,6 +337,7 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 	}
 
 	exerciseDestinations(t, f, admin, ds)
+	exerciseBilling(t, f, admin, reader)
 
 	for _, op := range f.spec.operations() {
 		if !f.spec.exercised(op) {

@@ -28,6 +28,7 @@ import (
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/audit"
+	"synthos.dev/synthos/shared/billing"
 	"synthos.dev/synthos/shared/billing/entitlements"
 	"synthos.dev/synthos/shared/billing/plans"
 	"synthos.dev/synthos/shared/datasets"
@@ -168,6 +169,10 @@ type fixtureOptions struct {
 	edgeEnv     map[string]string
 	redisPrefix string
 	counter     edge.Counter
+	// billing configures the billing links (nil: the environment's);
+	// secrets adds secrets by name (the providers' API keys).
+	billing *billing.LinksConfig
+	secrets map[string]string
 }
 
 // testWebhookKey encrypts webhook signing secrets in tests.
@@ -206,6 +211,9 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	}
 	vars[secrets.EnvName(audit.SigningKeySecret)] = testAuditKey
 	vars[secrets.EnvName(anonymize.SecretName("acme"))] = testKeyring(t)
+	for k, v := range o.secrets {
+		vars[secrets.EnvName(k)] = v
+	}
 	env := &platform.Env{State: st, Objects: bucket, Events: pub, Health: health.New(time.Second), Logger: slog.New(slog.DiscardHandler),
 		Secrets: secrets.Env(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })}
 	if o.destinations {
@@ -272,7 +280,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 
 	h, err := NewWithOptions(env, Options{Edge: guard, Pepper: testPepper, AuthTTL: o.authTTL, MaxUpload: maxUpload, Plans: catalog, Vertex: o.vertex, PredictRowsPerSecond: o.predictRate,
 		WebhookClient: hooks, MaxResumable: o.maxResumable, Sessions: o.sessions,
-		ChunkGranularity: o.chunkGranularity, Keyring: ring})
+		ChunkGranularity: o.chunkGranularity, Keyring: ring, BillingLinks: o.billing})
 	if err != nil {
 		t.Fatal(err)
 	}

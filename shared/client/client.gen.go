@@ -78,6 +78,24 @@ func (e AnalyticsView) Valid() bool {
 	}
 }
 
+// Defines values for BillingLinkProvider.
+const (
+	Paddle BillingLinkProvider = "paddle"
+	Stripe BillingLinkProvider = "stripe"
+)
+
+// Valid indicates whether the value is a known member of the BillingLinkProvider enum.
+func (e BillingLinkProvider) Valid() bool {
+	switch e {
+	case Paddle:
+		return true
+	case Stripe:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InsightsFlagsKind.
 const (
 	EpsilonBurn  InsightsFlagsKind = "epsilon_burn"
@@ -500,6 +518,28 @@ type BeginUpload struct {
 	// Size the file's size in bytes (optional): over the limit is 413 at once, and on Cloud Storage the session accepts exactly this many bytes
 	Size *int `json:"size,omitempty"`
 }
+
+// BillingCheckoutRequest defines model for BillingCheckoutRequest.
+type BillingCheckoutRequest struct {
+	// Plan a plan of the catalog (GET /v1/usage names the current one)
+	Plan string `json:"plan"`
+}
+
+// BillingLink defines model for BillingLink.
+type BillingLink struct {
+	// Plan the plan being bought (checkout)
+	Plan     *string             `json:"plan,omitempty"`
+	Provider BillingLinkProvider `json:"provider"`
+
+	// TransactionId Paddle's transaction (txn_…), for checkout
+	TransactionId *string `json:"transaction_id,omitempty"`
+
+	// Url open it in the browser: the provider's checkout or customer portal
+	Url string `json:"url"`
+}
+
+// BillingLinkProvider defines model for BillingLink.Provider.
+type BillingLinkProvider string
 
 // Dataset defines model for Dataset.
 type Dataset struct {
@@ -1506,6 +1546,18 @@ type GetAuditConsistencyParams struct {
 	To *int `form:"to,omitempty" json:"to,omitempty"`
 }
 
+// CreateBillingCheckoutParams defines parameters for CreateBillingCheckout.
+type CreateBillingCheckoutParams struct {
+	// IdempotencyKey 1 to 255 printable characters; answers are replayed for 24 h
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateBillingPortalParams defines parameters for CreateBillingPortal.
+type CreateBillingPortalParams struct {
+	// IdempotencyKey 1 to 255 printable characters; answers are replayed for 24 h
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListDatasetsParams defines parameters for ListDatasets.
 type ListDatasetsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1719,6 +1771,9 @@ type RotateWebhookSecretParams struct {
 
 // DetokenizeJSONRequestBody defines body for Detokenize for application/json ContentType.
 type DetokenizeJSONRequestBody = DetokenizeRequest
+
+// CreateBillingCheckoutJSONRequestBody defines body for CreateBillingCheckout for application/json ContentType.
+type CreateBillingCheckoutJSONRequestBody = BillingCheckoutRequest
 
 // UploadDatasetMultipartRequestBody defines body for UploadDataset for multipart/form-data ContentType.
 type UploadDatasetMultipartRequestBody UploadDatasetMultipartBody
@@ -2521,6 +2576,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/audit/{seq}/proof (the `GetAuditProof` operationId).
 	GetAuditProof(ctx context.Context, seq int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBillingCheckoutWithBody Open a Paddle checkout for a plan
+	//
+	// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+	CreateBillingCheckoutWithBody(ctx context.Context, params *CreateBillingCheckoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBillingCheckout Open a Paddle checkout for a plan
+	//
+	// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+	CreateBillingCheckout(ctx context.Context, params *CreateBillingCheckoutParams, body CreateBillingCheckoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBillingPortal Open the Stripe customer portal
+	//
+	// Creates a Stripe billing portal session (POST /v1/billing_portal/sessions) for the tenant's Stripe customer, returning to the console's usage page, and answers its URL. 409 no_billing_customer when the tenant has no Stripe subscription; 503 billing_not_configured naming the secret when the Stripe API key is missing; 502 billing_provider_error when Stripe refuses.
+	//
+	// Corresponds with POST /v1/billing/portal (the `CreateBillingPortal` operationId).
+	CreateBillingPortal(ctx context.Context, params *CreateBillingPortalParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDatasets List the tenant's datasets, newest first
 	//
@@ -3363,6 +3443,61 @@ func (c *Client) GetAuditConsistency(ctx context.Context, params *GetAuditConsis
 // Corresponds with GET /v1/audit/{seq}/proof (the `GetAuditProof` operationId).
 func (c *Client) GetAuditProof(ctx context.Context, seq int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAuditProofRequest(c.Server, seq)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBillingCheckoutWithBody Open a Paddle checkout for a plan
+//
+// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+func (c *Client) CreateBillingCheckoutWithBody(ctx context.Context, params *CreateBillingCheckoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBillingCheckoutRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBillingCheckout Open a Paddle checkout for a plan
+//
+// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+func (c *Client) CreateBillingCheckout(ctx context.Context, params *CreateBillingCheckoutParams, body CreateBillingCheckoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBillingCheckoutRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBillingPortal Open the Stripe customer portal
+//
+// Creates a Stripe billing portal session (POST /v1/billing_portal/sessions) for the tenant's Stripe customer, returning to the console's usage page, and answers its URL. 409 no_billing_customer when the tenant has no Stripe subscription; 503 billing_not_configured naming the secret when the Stripe API key is missing; 502 billing_provider_error when Stripe refuses.
+//
+// Corresponds with POST /v1/billing/portal (the `CreateBillingPortal` operationId).
+func (c *Client) CreateBillingPortal(ctx context.Context, params *CreateBillingPortalParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBillingPortalRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5559,6 +5694,103 @@ func NewGetAuditProofRequest(server string, seq int) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateBillingCheckoutRequest calls the generic CreateBillingCheckout builder with application/json body
+func NewCreateBillingCheckoutRequest(server string, params *CreateBillingCheckoutParams, body CreateBillingCheckoutJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateBillingCheckoutRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateBillingCheckoutRequestWithBody constructs an http.Request for the CreateBillingCheckout method, with any body, and a specified content type
+func NewCreateBillingCheckoutRequestWithBody(server string, params *CreateBillingCheckoutParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/billing/checkout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateBillingPortalRequest constructs an http.Request for the CreateBillingPortal method
+func NewCreateBillingPortalRequest(server string, params *CreateBillingPortalParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/billing/portal")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8527,6 +8759,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/audit/{seq}/proof (the `GetAuditProof` operationId).
 	GetAuditProofWithResponse(ctx context.Context, seq int, reqEditors ...RequestEditorFn) (*GetAuditProofResponse, error)
 
+	// CreateBillingCheckoutWithBodyWithResponse Open a Paddle checkout for a plan
+	//
+	// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+	CreateBillingCheckoutWithBodyWithResponse(ctx context.Context, params *CreateBillingCheckoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBillingCheckoutResponse, error)
+
+	// CreateBillingCheckoutWithResponse Open a Paddle checkout for a plan
+	//
+	// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+	CreateBillingCheckoutWithResponse(ctx context.Context, params *CreateBillingCheckoutParams, body CreateBillingCheckoutJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBillingCheckoutResponse, error)
+
+	// CreateBillingPortalWithResponse Open the Stripe customer portal
+	//
+	// Creates a Stripe billing portal session (POST /v1/billing_portal/sessions) for the tenant's Stripe customer, returning to the console's usage page, and answers its URL. 409 no_billing_customer when the tenant has no Stripe subscription; 503 billing_not_configured naming the secret when the Stripe API key is missing; 502 billing_provider_error when Stripe refuses.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/billing/portal (the `CreateBillingPortal` operationId).
+	CreateBillingPortalWithResponse(ctx context.Context, params *CreateBillingPortalParams, reqEditors ...RequestEditorFn) (*CreateBillingPortalResponse, error)
+
 	// ListDatasetsWithResponse List the tenant's datasets, newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10235,6 +10494,193 @@ func (r GetAuditProofResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAuditProofResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateBillingCheckoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *BillingLink
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *E400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *E413
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *E415
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON201() *BillingLink {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON400() *E400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON413() *E413 {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON415() *E415 {
+	return r.JSON415
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON502() *Error {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateBillingCheckoutResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateBillingCheckoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateBillingCheckoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateBillingCheckoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateBillingCheckoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateBillingPortalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *BillingLink
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *E401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *E403
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *E405
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *E409
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *E503
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateBillingPortalResponse) GetJSON201() *BillingLink {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateBillingPortalResponse) GetJSON401() *E401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateBillingPortalResponse) GetJSON403() *E403 {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r CreateBillingPortalResponse) GetJSON405() *E405 {
+	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateBillingPortalResponse) GetJSON409() *E409 {
+	return r.JSON409
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r CreateBillingPortalResponse) GetJSON502() *Error {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateBillingPortalResponse) GetJSON503() *E503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateBillingPortalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateBillingPortalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateBillingPortalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateBillingPortalResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16006,6 +16452,51 @@ func (c *ClientWithResponses) GetAuditProofWithResponse(ctx context.Context, seq
 	return ParseGetAuditProofResponse(rsp)
 }
 
+// CreateBillingCheckoutWithBodyWithResponse Open a Paddle checkout for a plan
+//
+// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+func (c *ClientWithResponses) CreateBillingCheckoutWithBodyWithResponse(ctx context.Context, params *CreateBillingCheckoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBillingCheckoutResponse, error) {
+	rsp, err := c.CreateBillingCheckoutWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBillingCheckoutResponse(rsp)
+}
+
+// CreateBillingCheckoutWithResponse Open a Paddle checkout for a plan
+//
+// Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/billing/checkout (the `CreateBillingCheckout` operationId).
+func (c *ClientWithResponses) CreateBillingCheckoutWithResponse(ctx context.Context, params *CreateBillingCheckoutParams, body CreateBillingCheckoutJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBillingCheckoutResponse, error) {
+	rsp, err := c.CreateBillingCheckout(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBillingCheckoutResponse(rsp)
+}
+
+// CreateBillingPortalWithResponse Open the Stripe customer portal
+//
+// Creates a Stripe billing portal session (POST /v1/billing_portal/sessions) for the tenant's Stripe customer, returning to the console's usage page, and answers its URL. 409 no_billing_customer when the tenant has no Stripe subscription; 503 billing_not_configured naming the secret when the Stripe API key is missing; 502 billing_provider_error when Stripe refuses.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/billing/portal (the `CreateBillingPortal` operationId).
+func (c *ClientWithResponses) CreateBillingPortalWithResponse(ctx context.Context, params *CreateBillingPortalParams, reqEditors ...RequestEditorFn) (*CreateBillingPortalResponse, error) {
+	rsp, err := c.CreateBillingPortal(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBillingPortalResponse(rsp)
+}
+
 // ListDatasetsWithResponse List the tenant's datasets, newest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17994,6 +18485,163 @@ func ParseGetAuditProofResponse(rsp *http.Response) (*GetAuditProofResponse, err
 			return nil, err
 		}
 		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateBillingCheckoutResponse parses an HTTP response from a CreateBillingCheckoutWithResponse call
+func ParseCreateBillingCheckoutResponse(rsp *http.Response) (*CreateBillingCheckoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateBillingCheckoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest BillingLink
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest E400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest E413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest E415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest E503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateBillingPortalResponse parses an HTTP response from a CreateBillingPortalWithResponse call
+func ParseCreateBillingPortalResponse(rsp *http.Response) (*CreateBillingPortalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateBillingPortalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest BillingLink
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest E401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest E403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest E405
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest E409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest E503

@@ -119,7 +119,7 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read README.md: %v", err)
 	}
-	for _, v := range append(slices.Clone(Variables), billing.ConfigVariables...) {
+	for _, v := range append(append(slices.Clone(Variables), billing.ConfigVariables...), billing.LinksVariables...) {
 		if !strings.Contains(string(b), "`"+v+"`") {
 			t.Errorf("README.md does not document %s", v)
 		}

@@ -944,6 +944,30 @@ OPERATIONS = {
         "request": "none",
         "body_required": False,
         "response": "binary"
+    },
+    "createBillingCheckout": {
+        "method": "POST",
+        "path": "/v1/billing/checkout",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "json",
+        "body_required": True,
+        "response": "json"
+    },
+    "createBillingPortal": {
+        "method": "POST",
+        "path": "/v1/billing/portal",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "none",
+        "body_required": False,
+        "response": "json"
     }
 }
 
@@ -1269,3 +1293,11 @@ class Operations:
     def get_model_test(self, id, *, format=None, headers=None):
         """The test of the custom model pinned to the job (model_id): its scores on the real holdout vs the output, feature drift, prediction distributions, TSTR vs TRTR and the verdict (GET /v1/jobs/{id}/model-test)."""
         return self.call('getModelTest', path={'id': id}, query={'format': format}, headers=headers).data
+
+    def create_billing_checkout(self, body, *, idempotency_key=None, headers=None):
+        """Open a Paddle checkout for a plan (POST /v1/billing/checkout)."""
+        return self.call('createBillingCheckout', headers=_merge({'Idempotency-Key': idempotency_key}, headers), body=body).data
+
+    def create_billing_portal(self, *, idempotency_key=None, headers=None):
+        """Open the Stripe customer portal (POST /v1/billing/portal)."""
+        return self.call('createBillingPortal', headers=_merge({'Idempotency-Key': idempotency_key}, headers)).data

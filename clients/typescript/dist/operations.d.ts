@@ -714,6 +714,24 @@ export declare const operations: {
         readonly request: "none";
         readonly response: "binary";
     };
+    readonly createBillingCheckout: {
+        readonly method: "post";
+        readonly path: "/v1/billing/checkout";
+        readonly path_params: readonly [];
+        readonly query: readonly [];
+        readonly headers: readonly ["Idempotency-Key"];
+        readonly request: "json";
+        readonly response: "json";
+    };
+    readonly createBillingPortal: {
+        readonly method: "post";
+        readonly path: "/v1/billing/portal";
+        readonly path_params: readonly [];
+        readonly query: readonly [];
+        readonly headers: readonly ["Idempotency-Key"];
+        readonly request: "none";
+        readonly response: "json";
+    };
 };
 /** OperationId is the id of an API operation. */
 export type OperationId = keyof typeof operations;

@@ -863,5 +863,27 @@ export const operations = {
         "headers": [],
         "request": "none",
         "response": "binary"
+    },
+    "createBillingCheckout": {
+        "method": "post",
+        "path": "/v1/billing/checkout",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "json",
+        "response": "json"
+    },
+    "createBillingPortal": {
+        "method": "post",
+        "path": "/v1/billing/portal",
+        "path_params": [],
+        "query": [],
+        "headers": [
+            "Idempotency-Key"
+        ],
+        "request": "none",
+        "response": "json"
     }
 };

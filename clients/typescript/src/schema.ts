@@ -1190,6 +1190,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a Paddle checkout for a plan
+         * @description Creates a Paddle Billing transaction (POST /transactions) for the plan's Paddle price (pri_…, from the plan catalog), quantity 1, with custom_data.tenant_id set to the caller's tenant, and answers its checkout URL. The plan changes when Paddle's webhook reports the subscription, not here. 409 plan_not_for_sale when the plan has no Paddle price; 503 billing_not_configured naming the secret when the Paddle API key is missing; 502 billing_provider_error when Paddle refuses.
+         */
+        post: operations["createBillingCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open the Stripe customer portal
+         * @description Creates a Stripe billing portal session (POST /v1/billing_portal/sessions) for the tenant's Stripe customer, returning to the console's usage page, and answers its URL. 409 no_billing_customer when the tenant has no Stripe subscription; 503 billing_not_configured naming the secret when the Stripe API key is missing; 502 billing_provider_error when Stripe refuses.
+         */
+        post: operations["createBillingPortal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2074,6 +2114,26 @@ export interface components {
             dataset?: string;
             /** @description the column the model predicts */
             target?: string;
+        };
+        BillingCheckoutRequest: {
+            /**
+             * @description a plan of the catalog (GET /v1/usage names the current one)
+             * @example pro
+             */
+            plan: string;
+        };
+        BillingLink: {
+            /** @enum {string} */
+            provider: "paddle" | "stripe";
+            /**
+             * Format: uri
+             * @description open it in the browser: the provider's checkout or customer portal
+             */
+            url: string;
+            /** @description the plan being bought (checkout) */
+            plan?: string;
+            /** @description Paddle's transaction (txn_…), for checkout */
+            transaction_id?: string;
         };
     };
     responses: {
@@ -4640,6 +4700,87 @@ export interface operations {
             403: components["responses"]["E403"];
             404: components["responses"]["E404"];
             405: components["responses"]["E405"];
+            503: components["responses"]["E503"];
+        };
+    };
+    createBillingCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 printable characters; answers are replayed for 24 h */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillingCheckoutRequest"];
+            };
+        };
+        responses: {
+            /** @description the checkout link */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingLink"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            413: components["responses"]["E413"];
+            415: components["responses"]["E415"];
+            /** @description the provider refused or failed to create the link (its message is in error.message) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["E503"];
+        };
+    };
+    createBillingPortal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 printable characters; answers are replayed for 24 h */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the portal link */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingLink"];
+                };
+            };
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            405: components["responses"]["E405"];
+            409: components["responses"]["E409"];
+            /** @description the provider refused or failed to create the link (its message is in error.message) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["E503"];
         };
     };

@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +20,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"synthos.dev/synthos/internal/chromiumtest"
+	"synthos.dev/synthos/shared/billing"
+	"synthos.dev/synthos/shared/billing/plans"
+	"synthos.dev/synthos/shared/billing/subscription"
 )
 
 // firstLoadBudget is the issue's target for the console's first load:
@@ -64,7 +71,25 @@ func artifactDir(t *testing.T) string {
 // the first load's bytes are held to the 200 KB budget.
 func TestConsoleInBrowser(t *testing.T) {
 	bin := chromiumtest.Binary(t)
-	base, _, _, out := startLocal(t)
+	// Billing against fake providers: a catalog that sells pro through a
+	// Paddle price, the providers' API keys in the secrets directory, and
+	// a Stripe customer on the bootstrap tenant's subscription.
+	fp := newFakeBilling(t)
+	t.Setenv("SYNTHOS_PADDLE_API_URL", fp.paddle.URL)
+	t.Setenv("SYNTHOS_STRIPE_API_URL", fp.stripe.URL)
+	t.Setenv(plans.EnvJSON, `{"plans": [{"name": "free", "rows_per_month": 100000, "rows_per_job": 10000, "concurrent_jobs": 2, "report_retention_days": 7},
+	  {"name": "pro", "rows_per_month": 10000000, "rows_per_job": 1000000, "dp_allowed": true, "concurrent_jobs": 5, "report_retention_days": 90, "price_ids": ["pri_01console"]}]}`)
+	secretsDir := t.TempDir()
+	for name, v := range map[string]string{"paddle-api-key": "pdl_console_key", "stripe-api-key": "sk_test_console"} {
+		if err := os.WriteFile(filepath.Join(secretsDir, name), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base, env, _, out := startLocalWith(t, map[string]string{"SYNTHOS_SECRETS_URL": "file://" + secretsDir})
+	if err := env.State.Set(context.Background(), subscription.CollRecords, bootstrapTenant, subscription.Record{Tenant: bootstrapTenant,
+		Provider: billing.Stripe, CustomerID: "cus_console", SubscriptionID: "sub_console", Status: subscription.Active}); err != nil {
+		t.Fatal(err)
+	}
 	key := ""
 	for range 500 { // serve prints the key right after it starts listening
 		if m := regexp.MustCompile(`export KEY=(sk_live_\w+)`).FindStringSubmatch(out.String()); m != nil {
@@ -211,6 +236,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	run("report", chromedp.Click(chromedp.CSS("#open-report")), chromedp.WaitVisible(chromedp.CSS("#report")), shot("5-report"))
+	// The main chart: one bar per column the report scored.
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/v1/jobs/" + location.hash.split("/")[2] + "/report",
+	    {headers: {Authorization: "Bearer " + sessionStorage.getItem("synthos.apiKey")}})
+	  .then((r) => r.json())
+	  .then((r) => document.querySelectorAll("#shape-chart rect.bar").length + " of " + r.quality.columns.length)`, chromedp.EvalAwaitPromise)); err != nil ||
+		!regexp.MustCompile(`^([1-9]\d*) of ([1-9]\d*)$`).MatchString(v) || strings.Split(v, " of ")[0] != strings.Split(v, " of ")[1] {
+		t.Errorf("the column-shape chart has %q bars of the report's columns (%v)", v, err)
+	}
 	if q, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#quality-overall"))); err != nil || !regexp.MustCompile(`^\d+\.\d%$`).MatchString(q) {
 		t.Errorf("overall quality shown as %q (%v)", q, err)
 	}
@@ -276,9 +309,83 @@ func TestConsoleInBrowser(t *testing.T) {
 	if today, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#live-today"))); err != nil || !strings.HasPrefix(today, "Today: 1 jobs, 0 failed, 300 rows") {
 		t.Errorf("the live feed shows %q (%v), want today's one job of 300 rows", today, err)
 	}
+	// Billing: Upgrade asks for a Paddle checkout of the plan, Manage
+	// billing for a Stripe portal session; each shows the provider's URL.
+	run("upgrade", setHash("#/usage"), chromedp.WaitVisible(chromedp.CSS("#billing-upgrade")),
+		chromedp.Click(chromedp.CSS("#billing-upgrade")), chromedp.WaitVisible(chromedp.CSS(`#billing-link[href*="paddle.example"]`)), shot("12-checkout"))
+	if fp.paddleTenant() != bootstrapTenant {
+		t.Errorf("the checkout carried tenant %q, want %q", fp.paddleTenant(), bootstrapTenant)
+	}
+	run("manage billing", chromedp.Click(chromedp.CSS("#billing-portal")),
+		chromedp.WaitVisible(chromedp.CSS(`#billing-link[href^="https://billing.stripe.example/"]`)), shot("13-portal"))
+	if c := fp.stripeCustomer(); c != "cus_console" {
+		t.Errorf("the portal session was for customer %q, want cus_console", c)
+	}
+
+	// A custom model: uploaded against the dataset, validated, then deleted.
+	modelPath, err := filepath.Abs("../../../shared/ensemble/testdata/xgb_insurance_regression.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("models", setHash("#/models"), chromedp.WaitVisible(chromedp.CSS("#model-form")),
+		chromedp.WaitVisible(chromedp.CSS("#models-list table")),
+		chromedp.SetUploadFiles(chromedp.CSS("#model-file"), []string{modelPath}),
+		chromedp.Click(chromedp.CSS(`#model-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#model-status[data-status="ready"], #model-status[data-status="rejected"], #alert:not([hidden])`)), shot("14-model"))
+	if st, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#model-status")?.textContent || "alert: " + document.querySelector("#alert").textContent`)); err != nil || st != "ready" {
+		detail, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#view").textContent`))
+		t.Fatalf("the uploaded model is %q (%v):\n%s", st, err, detail)
+	}
+	run("delete model", chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+		// The delete asks for confirmation; the test says yes.
+		_, err := chromedp.Evaluate[bool](`(window.confirm = () => true, true)`)(c, tg)
+		return err
+	}),
+		chromedp.Click(chromedp.CSS("#delete-model")), chromedp.WaitVisible(chromedp.CSS("#models-list table")))
+	if list, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+	  const t = document.querySelector("#models-list")?.textContent || "";
+	  return t.includes("Loading") ? null : t;
+	})()`, chromedp.WithPollingTimeout(0))); err != nil || !strings.Contains(list, "None yet.") {
+		t.Errorf("after the delete the model list reads %q (%v)", list, err)
+	}
+
+	// A saved design: designed from a description (the offline designer),
+	// opened, and a job created from it.
+	run("design", setHash("#/designs"), chromedp.WaitVisible(chromedp.CSS("#design-form")),
+		chromedp.SendKeys(chromedp.CSS("#design-name"), "shop"),
+		chromedp.SendKeys(chromedp.CSS("#design-description"), "Customers of a small online shop and their orders"),
+		chromedp.Click(chromedp.CSS(`#design-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#design-spec, #alert:not([hidden])")), shot("15-design"))
+	if spec, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#design-spec")?.textContent || "alert: " + document.querySelector("#alert").textContent`)); err != nil || !strings.Contains(spec, `"tables"`) {
+		t.Fatalf("the design's spec shows %q (%v)", spec, err)
+	}
+	run("design list", setHash("#/designs"), chromedp.WaitVisible(chromedp.CSS(`#designs-list a[href="#/designs/shop"]`)),
+		chromedp.Click(chromedp.CSS(`#designs-list a[href="#/designs/shop"]`)), chromedp.WaitVisible(chromedp.CSS("#design-job-form")),
+		chromedp.SetValue(chromedp.CSS("#design-rows"), "50"), chromedp.Click(chromedp.CSS(`#design-job-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#job-state")), shot("16-design-job"))
+
+	// Destinations (none) and the audit log, whose newest record's
+	// inclusion proof the page checks against the checkpoint's root.
+	run("destinations", setHash("#/destinations"), chromedp.WaitVisible(chromedp.CSS("#destinations-list table")))
+	// The audit function appends records from events as they arrive: wait
+	// for the first, or for the page's error.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+	  if (!location.hash.startsWith("#/audit")) location.hash = "#/audit";
+	  if (document.querySelector("#audit-list .verify-proof") || !document.querySelector("#alert").hidden) return true;
+	  if (document.querySelector("#audit-head")?.textContent.includes("No audit records yet")) location.hash = "#/audit?again=" + Date.now();
+	  return null;
+	})()`, chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(500*time.Millisecond))); err != nil {
+		t.Fatalf("audit page: %v", err)
+	}
+	run("audit", chromedp.Click(chromedp.CSS("#audit-list .verify-proof")),
+		chromedp.WaitVisible(chromedp.CSS("#audit-verify.ok, #audit-verify.bad, #alert:not([hidden])")), shot("17-audit"))
+	if v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#audit-verify"))); err != nil || !strings.Contains(v, "is included in the log") {
+		alert, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#alert")))
+		t.Errorf("the audit proof check reads %q (%v); alert %q", v, err, alert)
+	}
+
 	// Every form control has a label, on every page visited (a control
 	// without one is unusable with a screen reader).
-	for _, page := range []string{"#/datasets", "#/jobs/new", "#/keys", "#/webhooks", "#/usage"} {
+	for _, page := range []string{"#/datasets", "#/jobs/new", "#/keys", "#/webhooks", "#/usage", "#/models", "#/designs", "#/designs/shop", "#/destinations", "#/audit"} {
 		run("open "+page, setHash(page),
 			chromedp.WaitReady(chromedp.CSS("#view h1")))
 		unlabelled, err := chromedp.Run(ctx, chromedp.Poll[[]string](`(() => {
@@ -300,7 +407,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("narrow", chromedp.EmulateViewport(375, 800), setHash("#/jobs"),
 		chromedp.WaitVisible(chromedp.CSS("#jobs-list table")), shot("11-jobs-narrow"))
 	if over, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`)); err != nil || over > 0 {
-		t.Errorf("on a 375 px screen the page is %v px too wide (%v)", over, err)
+		wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")]
+		  .filter((e) => e.getBoundingClientRect().right > window.innerWidth && !(e.parentElement && e.parentElement.closest(".table-wrap")))
+		  .map((e) => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`))
+		t.Errorf("on a 375 px screen the page is %v px too wide (%v); overflowing: %v", over, err, wide)
 	}
 
 	// The messages of the last page are in before they are read.
@@ -319,3 +429,59 @@ func TestConsoleInBrowser(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// fakeBilling answers Paddle's create-transaction and Stripe's
+// billing-portal-session calls in the vendors' wire formats.
+type fakeBilling struct {
+	paddle, stripe *httptest.Server
+	mu             sync.Mutex
+	tenant, cust   string
+}
+
+func newFakeBilling(t *testing.T) *fakeBilling {
+	fb := &fakeBilling{}
+	fb.paddle = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Items []struct {
+				PriceID string `json:"price_id"`
+			} `json:"items"`
+			CustomData map[string]string `json:"custom_data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || r.URL.Path != "/transactions" ||
+			r.Header.Get("Authorization") != "Bearer pdl_console_key" || len(body.Items) != 1 || body.Items[0].PriceID != "pri_01console" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error": {"type": "request_error", "code": "bad_request", "detail": "unexpected request"}, "meta": {"request_id": "r"}}`)
+			return
+		}
+		fb.mu.Lock()
+		fb.tenant = body.CustomData["tenant_id"]
+		fb.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"data": {"id": "txn_01console", "status": "ready", "checkout": {"url": "https://paddle.example/pay?_ptxn=txn_01console"}}, "meta": {"request_id": "r"}}`)
+	}))
+	fb.stripe = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		fb.mu.Lock()
+		fb.cust = r.PostForm.Get("customer")
+		fb.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id": "bps_console", "object": "billing_portal.session", "configuration": "bpc_1", "created": 1680210639, "customer": %q, "livemode": false, "return_url": %q, "url": "https://billing.stripe.example/p/session/test_console"}`,
+			r.PostForm.Get("customer"), r.PostForm.Get("return_url"))
+	}))
+	t.Cleanup(fb.paddle.Close)
+	t.Cleanup(fb.stripe.Close)
+	return fb
+}
+
+func (fb *fakeBilling) paddleTenant() string {
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	return fb.tenant
+}
+
+func (fb *fakeBilling) stripeCustomer() string {
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	return fb.cust
+}

@@ -65,9 +65,10 @@ export async function blob(path) {
   return resp.blob();
 }
 
-// upload sends file as multipart field "file" with XMLHttpRequest, whose
-// upload events report progress (fetch has none for request bodies).
-export function upload(path, file, onProgress) {
+// upload sends file as multipart field "file" (and fields as other form
+// fields) with XMLHttpRequest, whose upload events report progress (fetch
+// has none for request bodies).
+export function upload(path, file, onProgress, fields = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
@@ -89,6 +90,7 @@ export function upload(path, file, onProgress) {
     xhr.addEventListener("error", () => reject(new ApiError(0, "network", "the upload did not reach the server")));
     xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "the upload was cancelled")));
     const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
     form.append("file", file, file.name);
     xhr.send(form);
   });

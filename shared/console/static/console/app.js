@@ -422,6 +422,7 @@ async function showReport(enc, el) {
       h("dt", {}, "Rows compared"), h("dd", {}, `${num(q.real_rows)} real, ${num(q.synthetic_rows)} synthetic`),
       p && p.identical ? [h("dt", {}, "Exact copies of training rows"),
         h("dd", {}, `${pct(p.identical.synthetic_share)} of synthetic rows (unseen rows: ${pct(p.identical.holdout_share)})`)] : null),
+    (q.columns || []).length ? [h("h3", {}, "Column shapes"), shapeChart(q.columns)] : null,
     h("h3", {}, "Verdicts"),
     h("ul", { class: "verdicts" }, (r.verdicts || []).map((v) => h("li", {}, h("strong", { class: v.level === "good" ? "ok" : v.level === "poor" ? "bad" : "warn" }, v.title + ": "), v.text))),
     gate && gate.reasons ? [h("h3", {}, "Gate checks"),
@@ -432,6 +433,39 @@ async function showReport(enc, el) {
     (r.notes || []).length ? h("ul", { class: "help" }, r.notes.map((n) => h("li", {}, n))) : null));
   el.querySelector("#report-title").focus();
   status("Report loaded.");
+}
+
+// shapeChart draws each column's shape score (0..1) as a horizontal bar,
+// lowest first: the report's main chart, drawn here from the JSON report
+// because the HTML report's inline script cannot run under this page's
+// policy (see README, "Web console").
+function shapeChart(columns) {
+  const ns = "http://www.w3.org/2000/svg";
+  const cols = [...columns].sort((a, b) => a.shape - b.shape);
+  const row = 22, left = 150, W = 600;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${cols.length * row + 4}`);
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("id", "shape-chart");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "Column shape scores: " + cols.map((c) => `${c.name} ${pct(c.shape)}`).join(", "));
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  cols.forEach((c, i) => {
+    const y = i * row + 2;
+    el("text", { x: left - 6, y: y + 14, "text-anchor": "end" }, c.name.length > 20 ? c.name.slice(0, 19) + "…" : c.name);
+    const bar = el("rect", { x: left, y, width: Math.max(1, (W - left - 60) * c.shape), height: row - 6, class: "bar" });
+    const t = document.createElementNS(ns, "title");
+    t.textContent = `${c.name}: ${pct(c.shape)} (${c.metric})`;
+    bar.append(t);
+    el("text", { x: left + (W - left - 60) * c.shape + 4, y: y + 14 }, pct(c.shape));
+  });
+  return svg;
 }
 
 async function showCompliance(enc, el) {
@@ -571,6 +605,37 @@ function bars(values, labels, title) {
   return svg;
 }
 
+// billingBox offers the providers' pages for plan changes: a Paddle
+// checkout for a plan (POST /v1/billing/checkout) and the Stripe customer
+// portal (POST /v1/billing/portal). Both need an admin key; the link is
+// shown for the user to follow (a window opened after an await is a popup
+// browsers block), and the provider's webhook then changes the plan.
+function billingBox() {
+  const plan = h("input", { id: "billing-plan", value: "pro", required: true, list: "billing-plans", "aria-describedby": "billing-help" });
+  const out = h("p", { id: "billing-result", "aria-live": "polite" });
+  const open = (what, path, body) => guard(async () => {
+    out.replaceChildren();
+    const r = await call("POST", path, body);
+    const a = h("a", { id: "billing-link", href: r.url, target: "_blank", rel: "noopener noreferrer" }, what);
+    out.replaceChildren(a, ` (${r.provider}; opens in a new tab)`);
+    a.focus();
+    status(`${what}: the link is ready.`);
+  });
+  const form = h("form", { id: "billing-form" },
+    h("label", { for: "billing-plan" }, "Plan to buy"), plan,
+    h("datalist", { id: "billing-plans" }, ["pro", "enterprise"].map((p) => h("option", { value: p }))),
+    h("div", { class: "actions" },
+      h("button", { type: "submit", id: "billing-upgrade" }, "Upgrade"),
+      h("button", { type: "button", id: "billing-portal", class: "secondary", onclick: () => open("Manage billing in the Stripe customer portal", "/v1/billing/portal") }, "Manage billing")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    open(`Continue to the Paddle checkout for ${plan.value}`, "/v1/billing/checkout", { plan: plan.value.trim() });
+  });
+  return h("div", {}, h("h2", {}, "Changing the plan"),
+    h("p", { id: "billing-help", class: "help" }, "Upgrade opens a Paddle checkout for the plan; Manage billing opens the Stripe customer portal of a Stripe subscription. Both need an admin key; the plan shown here changes when the provider confirms the payment."),
+    form, out);
+}
+
 async function usageView() {
   const plan = h("div", {}, "Loading…");
   const trends = h("div", {}, "Loading…");
@@ -589,8 +654,7 @@ async function usageView() {
         h("dt", {}, "Resets"), h("dd", {}, date(u.resets_at))),
       h("label", { for: "usage-meter" }, "Monthly rows"),
       h("meter", { id: "usage-meter", min: 0, max: lim.rows_per_month || 1, low: (lim.rows_per_month || 1) * 0.8, high: (lim.rows_per_month || 1) * 0.95, optimum: 0, value: u.used + u.reserved }, `${num(u.used)} of ${num(lim.rows_per_month)}`),
-      h("h2", {}, "Changing the plan"),
-      h("p", {}, "Plans are bought and changed through the billing provider your Synthos operator set up (Paddle checkout or the Stripe customer portal); the provider's webhook then updates the plan shown here. This API does not hand out checkout or portal links, so ask your operator for yours.")));
+      billingBox()));
   });
   await guard(async () => {
     const a = await get("/v1/analytics/usage");
@@ -613,7 +677,30 @@ const routes = [
   [/^#\/keys$/, keysView],
   [/^#\/webhooks$/, webhooksView],
   [/^#\/usage$/, usageView],
+  [/^#\/models\/?$/, () => lazy("modelsView")],
+  [/^#\/models\/([^/?]+)$/, (m) => lazy("modelView", decodeURIComponent(m[1]))],
+  [/^#\/designs\/?$/, () => lazy("designsView")],
+  [/^#\/designs\/([^/?]+)$/, (m) => lazy("designView", decodeURIComponent(m[1]))],
+  [/^#\/destinations$/, () => lazy("destinationsView")],
+  [/^#\/audit(?:\?.*)?$/, () => lazy("auditView")],
 ];
+
+// The helpers the lazily loaded pages build with; poll runs a Poller that
+// stops when the page is left.
+const ui = {
+  h, guard, status, table, num, date, pct, save, view,
+  poll(fn) {
+    const p = new Poller(fn).start();
+    current = () => p.stop();
+  },
+};
+
+// lazy runs a page of pages.js, fetched on first use so the first load
+// carries only the main pages.
+async function lazy(name, ...args) {
+  const pages = await guard(() => import("./pages.js"));
+  if (pages) await pages[name](ui, ...args);
+}
 
 function signOut() {
   setKey("");
