@@ -209,6 +209,7 @@ func TestEmbeddedAnonymizeJob(t *testing.T) {
 	if v := vals[2].(map[string]any); v["error"] == nil {
 		t.Errorf("a bogus token detokenized: %v", v)
 	}
+	waitIdle(t, e) // audit events reach the recorder through the bus
 	e.rec.mu.Lock()
 	var got []string
 	for _, ev := range e.rec.audits {
