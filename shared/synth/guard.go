@@ -105,7 +105,49 @@ type guardProbe struct {
 	block []int // level columns in the key
 	order []int32
 	sv    []float32 // sort values in order's order
-	spans map[uint64][2]int32
+	spans spanTable
+}
+
+// spanTable maps a probe key to its rows' span [lo, hi) in order: open
+// addressing with linear probing, one or two cache lines per lookup where
+// a Go map costs several times more on the sampling path.
+type spanTable struct {
+	slots []spanSlot
+	mask  uint64
+}
+
+type spanSlot struct {
+	key    uint64
+	lo, hi int32 // hi == 0: empty (a span is never empty)
+}
+
+func newSpanTable(n int) spanTable {
+	size := uint64(8)
+	for size < uint64(2*n) {
+		size <<= 1
+	}
+	return spanTable{slots: make([]spanSlot, size), mask: size - 1}
+}
+
+func (t *spanTable) put(key uint64, lo, hi int32) {
+	for i := mix(key) & t.mask; ; i = (i + 1) & t.mask {
+		if s := &t.slots[i]; s.hi == 0 || s.key == key {
+			*s = spanSlot{key: key, lo: lo, hi: hi}
+			return
+		}
+	}
+}
+
+func (t *spanTable) get(key uint64) (lo, hi int32, ok bool) {
+	for i := mix(key) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.hi == 0 {
+			return 0, 0, false
+		}
+		if s.key == key {
+			return s.lo, s.hi, true
+		}
+	}
 }
 
 // newGuard measures the threshold on a held-out slice of e and keeps the
@@ -269,7 +311,7 @@ func newGuardIndex(s *Schema, rows []float32, nm int, t float32) *guardIndex {
 	}
 	keys := make([]uint64, n)
 	for _, block := range blocks {
-		p := guardProbe{block: block, order: make([]int32, n), spans: map[uint64][2]int32{}}
+		p := guardProbe{block: block, order: make([]int32, n)}
 		for i := range n {
 			keys[i] = x.key(rows[i*nm:(i+1)*nm], block)
 			p.order[i] = int32(i)
@@ -287,12 +329,19 @@ func newGuardIndex(s *Schema, rows []float32, nm int, t float32) *guardIndex {
 		for i, r := range p.order {
 			p.sv[i] = x.sortVal(int(r))
 		}
+		groups := 0
+		for i := range n {
+			if i == 0 || keys[p.order[i]] != keys[p.order[i-1]] {
+				groups++
+			}
+		}
+		p.spans = newSpanTable(groups)
 		for lo := 0; lo < n; {
 			hi := lo + 1
 			for hi < n && keys[p.order[hi]] == keys[p.order[lo]] {
 				hi++
 			}
-			p.spans[keys[p.order[lo]]] = [2]int32{int32(lo), int32(hi)}
+			p.spans.put(keys[p.order[lo]], int32(lo), int32(hi))
 			lo = hi
 		}
 		x.probes = append(x.probes, p)
@@ -327,12 +376,23 @@ func (x *guardIndex) sortVal(i int) float32 {
 // key hashes a row's level codes in block and which of its number cells
 // are missing.
 func (x *guardIndex) key(row []float32, block []int) uint64 {
+	return x.blockKey(x.missingKey(row), row, block)
+}
+
+// missingKey is the part of key every probe shares: which number cells
+// are missing.
+func (x *guardIndex) missingKey(row []float32) uint64 {
 	var h uint64 = 0x9e3779b97f4a7c15
-	for k, v := range row {
-		if !x.isLevel[k] && v != v {
+	for _, k := range x.nums {
+		if v := row[k]; v != v {
 			h = mix(h ^ uint64(k+1)) // a missing number
 		}
 	}
+	return h
+}
+
+// blockKey completes key from missingKey's h with the block's level codes.
+func (x *guardIndex) blockKey(h uint64, row []float32, block []int) uint64 {
 	for _, k := range block {
 		h = mix(h ^ uint64(math.Float32bits(row[k])))
 	}
@@ -393,13 +453,14 @@ func (x *guardIndex) search(q []float32, limit float32, any bool) float32 {
 	if x.sortK >= 0 {
 		qs = q[x.sortK]
 	}
+	miss := x.missingKey(q)
 	for pi := range x.probes {
 		p := &x.probes[pi]
-		span, ok := p.spans[x.key(q, p.block)]
+		lo32, hi32, ok := p.spans.get(x.blockKey(miss, q, p.block))
 		if !ok {
 			continue
 		}
-		lo, hi := int(span[0]), int(span[1])
+		lo, hi := int(lo32), int(hi32)
 		mid := lo
 		if x.sortK >= 0 && qs == qs {
 			sv := p.sv[lo:hi]

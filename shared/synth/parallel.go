@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
 	"synthos.dev/synthos/shared/model"
+	"synthos.dev/synthos/shared/table"
 )
 
 // Parallel sampling.
@@ -166,9 +168,64 @@ func (f *flatRows) replay(w RowWriter, row []string) error {
 	return nil
 }
 
+// encodedRows holds a task's rows as the writer's own encoding (CSV, TSV or
+// JSON Lines bytes), made by the worker with the writer's RowEncoder, so
+// that the ordered writer goroutine only copies bytes. Unlike flatRows its
+// buffer is reused: the writer's io.Writer does not keep the bytes.
+type encodedRows struct {
+	enc table.RowEncoder
+	buf []byte
+	n   int64
+	// bad is a copy of the first row the encoder refused: the writer goroutine
+	// passes it to Write, so that the writer fails as it would have in
+	// m.Sample, with its own row number and state.
+	bad []string
+}
+
+// errRefused stops a task at a row the encoder refused (see encodedRows.bad).
+var errRefused = errors.New("synth: row refused by the writer's encoder")
+
+func (e *encodedRows) Write(row []string) error {
+	b, err := e.enc.AppendRow(e.buf, row, int(e.n)+1)
+	if err != nil {
+		e.bad = slices.Clone(row)
+		return errRefused
+	}
+	e.buf = b
+	e.n++
+	return nil
+}
+
 type taskResult struct {
 	rows *flatRows
+	enc  *encodedRows
 	err  error
+}
+
+// rowCount is the number of rows the result holds (a refused row excluded).
+func (r *taskResult) rowCount() int64 {
+	if r.enc != nil {
+		return r.enc.n
+	}
+	return r.rows.n
+}
+
+// writeEncoded hands a task's encoded rows to the writer; a row the
+// encoder refused then goes through w.Write, which fails as it would have
+// in m.Sample.
+func writeEncoded(ew table.Encoding, w RowWriter, e *encodedRows) error {
+	if len(e.buf) > 0 || e.n > 0 {
+		if err := ew.WriteEncoded(e.buf, int(e.n)); err != nil {
+			return err
+		}
+	}
+	if e.bad == nil {
+		return nil
+	}
+	if err := w.Write(e.bad); err != nil {
+		return err
+	}
+	return fmt.Errorf("row refused by the encoder but accepted by Write: %w", ErrInvalid)
 }
 
 func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64, seed uint64, opts SampleOptions, w RowWriter, workers int) error {
@@ -212,25 +269,60 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 	ncol := len(m.Columns())
 	var hint int
 	var hintMu sync.Mutex
+	// free holds encoded buffers the writer goroutine is done with: at most
+	// window+workers buffers ever exist.
+	free := make(chan []byte, window+workers)
+	var encoder table.RowEncoder
+	var ew table.Encoding
+	if e, ok := w.(table.Encoding); ok {
+		if encoder = e.RowEncoder(); encoder != nil {
+			ew = e
+		}
+	}
 	for range workers {
 		wg.Go(func() {
 			for t := range jobs {
 				hintMu.Lock()
 				h := hint
 				hintMu.Unlock()
-				buf := &flatRows{cells: make([]byte, 0, h), ends: make([]uint32, 0, t.rows*int64(ncol))}
-				err := m.Sample(ctx, t.n, t.shard, t.shards, seed, topts, buf)
-				if err != nil {
+				var res taskResult
+				var tw RowWriter
+				if encoder != nil {
+					var b []byte
+					select {
+					case b = <-free:
+					default:
+						b = make([]byte, 0, h)
+					}
+					res.enc = &encodedRows{enc: encoder, buf: b[:0]}
+					tw = res.enc
+				} else {
+					res.rows = &flatRows{cells: make([]byte, 0, h), ends: make([]uint32, 0, t.rows*int64(ncol))}
+					tw = res.rows
+				}
+				err := m.Sample(ctx, t.n, t.shard, t.shards, seed, topts, tw)
+				switch {
+				case err != nil && res.enc != nil && res.enc.bad != nil && errors.Is(err, errRefused):
+					// The writer goroutine reports the refused row.
+				case err != nil:
 					err = fmt.Errorf("synth.SampleParallel: %w", err)
 					cancel(err)
-				} else if buf.n != t.rows {
-					err = fmt.Errorf("synth.SampleParallel: task %d wrote %d rows, want %d: %w", t.seq, buf.n, t.rows, ErrInvalid)
+				case res.rowCount() != t.rows:
+					err = fmt.Errorf("synth.SampleParallel: task %d wrote %d rows, want %d: %w", t.seq, res.rowCount(), t.rows, ErrInvalid)
 					cancel(err)
 				}
+				res.err = err
+				if res.err != nil && res.enc != nil && res.enc.bad != nil {
+					res.err = nil
+				}
 				hintMu.Lock()
-				hint = max(hint, cap(buf.cells))
+				if res.enc != nil {
+					hint = max(hint, cap(res.enc.buf))
+				} else {
+					hint = max(hint, cap(res.rows.cells))
+				}
 				hintMu.Unlock()
-				slots[t.seq%window] <- taskResult{rows: buf, err: err}
+				slots[t.seq%window] <- res
 			}
 		})
 	}
@@ -253,12 +345,22 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 			}
 			return res.err
 		}
-		if err := res.rows.replay(w, row); err != nil {
+		var err error
+		if res.enc != nil {
+			err = writeEncoded(ew, w, res.enc)
+			select {
+			case free <- res.enc.buf:
+			default:
+			}
+		} else {
+			err = res.rows.replay(w, row)
+		}
+		if err != nil {
 			err = fmt.Errorf("synth.SampleParallel: write: %w", err)
 			cancel(err)
 			return err
 		}
-		done += res.rows.n
+		done += res.rowCount()
 		<-tokens
 		if opts.Progress != nil {
 			opts.Progress(done)

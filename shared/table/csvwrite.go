@@ -53,8 +53,18 @@ func newCSVEncoder(w io.Writer, cols []Column, delim byte) *csvEncoder {
 	return e
 }
 
-func (e *csvEncoder) encode(row []string, _ int) error {
-	b := e.buf
+func (e *csvEncoder) encode(row []string, n int) error {
+	e.buf, _ = e.appendRow(e.buf, row, n)
+	if len(e.buf) >= flushAt {
+		return e.flush()
+	}
+	return nil
+}
+
+// appendRow appends one row's line to b. It only reads e's settings, so
+// several goroutines may call it at once (see RowEncoder); a CSV row
+// always encodes.
+func (e *csvEncoder) appendRow(b []byte, row []string, _ int) ([]byte, error) {
 	for i, cell := range row {
 		if i > 0 {
 			b = append(b, e.delim)
@@ -65,12 +75,11 @@ func (e *csvEncoder) encode(row []string, _ int) error {
 	if len(row) == 1 && row[0] == "" {
 		b = append(b, '"', '"')
 	}
-	e.buf = append(b, '\n')
-	if len(e.buf) >= flushAt {
-		return e.flush()
-	}
-	return nil
+	return append(b, '\n'), nil
 }
+
+// writeEncoded implements encodedSink: bytes already encoded by appendRow.
+func (e *csvEncoder) writeEncoded(b []byte) error { return writeEncoded(&e.buf, e.w, b) }
 
 func (e *csvEncoder) appendCell(b []byte, s string, k Kind, quote bool) []byte {
 	if s == "" {
@@ -145,3 +154,24 @@ func (e *csvEncoder) flush() error {
 }
 
 func (e *csvEncoder) finish() error { return e.flush() }
+
+// writeEncoded appends encoded rows to an encoder's buffer buf, or, when
+// they would take it past flushAt, flushes the buffer and hands them to w
+// directly: a large block is not copied twice.
+func writeEncoded(buf *[]byte, w io.Writer, b []byte) error {
+	if len(*buf)+len(b) < flushAt {
+		*buf = append(*buf, b...)
+		return nil
+	}
+	if len(*buf) > 0 {
+		_, err := w.Write(*buf)
+		*buf = (*buf)[:0]
+		if err != nil {
+			return fmt.Errorf("flush: %w", err)
+		}
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}

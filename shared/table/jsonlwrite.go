@@ -36,7 +36,24 @@ func newJSONLEncoder(w io.Writer, cols []Column) *jsonlEncoder {
 }
 
 func (e *jsonlEncoder) encode(row []string, n int) error {
-	b := e.buf
+	b, err := e.appendRow(e.buf, row, n)
+	e.buf = b
+	if err != nil {
+		return err
+	}
+	if len(e.buf) >= flushAt {
+		return e.flush()
+	}
+	return nil
+}
+
+// writeEncoded implements encodedSink: bytes already encoded by appendRow.
+func (e *jsonlEncoder) writeEncoded(b []byte) error { return writeEncoded(&e.buf, e.w, b) }
+
+// appendRow appends row n's line to b; on a cell that does not fit its
+// column it returns b as it was and the error. It only reads e's settings,
+// so several goroutines may call it at once (see RowEncoder).
+func (e *jsonlEncoder) appendRow(b []byte, row []string, n int) ([]byte, error) {
 	start := len(b)
 	for i, cell := range row {
 		b = append(b, e.keys[i]...)
@@ -57,15 +74,10 @@ func (e *jsonlEncoder) encode(row []string, n int) error {
 			b, ok = appendJSONBool(b, cell)
 		}
 		if !ok {
-			e.buf = b[:start]
-			return cellError(n, i, e.cols[i], cell)
+			return b[:start], cellError(n, i, e.cols[i], cell)
 		}
 	}
-	e.buf = append(b, '}', '\n')
-	if len(e.buf) >= flushAt {
-		return e.flush()
-	}
-	return nil
+	return append(b, '}', '\n'), nil
 }
 
 // cellError reports a cell that does not fit its column's kind.

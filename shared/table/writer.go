@@ -181,3 +181,74 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// RowEncoder encodes rows exactly as the writer it came from would write
+// them, into caller-owned bytes, on any goroutine: AppendRow appends row's
+// encoding to dst, or returns dst unchanged and an error when the writer's
+// Write would refuse the row (n is the 1-based row number errors name).
+type RowEncoder interface {
+	AppendRow(dst []byte, row []string, n int) ([]byte, error)
+}
+
+// Encoding is implemented by the writers of line formats (CSV, TSV, JSON
+// Lines): rows encoded ahead on other goroutines with RowEncoder are handed
+// over as bytes with WriteEncoded, which is what lets a parallel sampler
+// keep the formatting off its one ordered writer goroutine.
+type Encoding interface {
+	// RowEncoder returns nil when the format cannot encode rows apart
+	// (Parquet is columnar).
+	RowEncoder() RowEncoder
+	// WriteEncoded writes the bytes of `rows` rows encoded by RowEncoder,
+	// as if each had been passed to Write, in order.
+	WriteEncoded(b []byte, rows int) error
+}
+
+// encodedSink is an encoder that can encode rows apart and take their bytes.
+type encodedSink interface {
+	appendRow(dst []byte, row []string, n int) ([]byte, error)
+	writeEncoded(b []byte) error
+}
+
+// rowEncoder checks the row width as writer.Write does, then encodes.
+type rowEncoder struct {
+	sink  encodedSink
+	width int
+	cols  []Column
+}
+
+func (r rowEncoder) AppendRow(dst []byte, row []string, n int) ([]byte, error) {
+	if len(row) != r.width {
+		return dst, errRow(n, len(row), r.cols)
+	}
+	return r.sink.appendRow(dst, row, n)
+}
+
+// RowEncoder implements Encoding.
+func (w *writer) RowEncoder() RowEncoder {
+	s, ok := w.enc.(encodedSink)
+	if !ok {
+		return nil
+	}
+	return rowEncoder{sink: s, width: len(w.cols), cols: w.cols}
+}
+
+// WriteEncoded implements Encoding.
+func (w *writer) WriteEncoded(b []byte, rows int) error {
+	switch w.state {
+	case failed:
+		return fmt.Errorf("table: write: %w", ErrFailed)
+	case done:
+		return fmt.Errorf("table: write: %w", ErrClosed)
+	}
+	s, ok := w.enc.(encodedSink)
+	if !ok {
+		w.state = failed
+		return fmt.Errorf("table: write encoded rows: %w", ErrUnsupported)
+	}
+	w.rows += rows
+	if err := s.writeEncoded(b); err != nil {
+		w.state = failed
+		return fmt.Errorf("table: write: %w", err)
+	}
+	return nil
+}
