@@ -47,6 +47,8 @@ type Copula struct {
 	// (see prepare); zMiss[k] is the normal score below which it is missing.
 	zTab  [][]float64
 	zMiss []float64
+	// nanCuts says, per modelled column, whether its Cuts hold a NaN (see searchCuts).
+	nanCuts []bool
 }
 
 // zGrid is the number of intervals of zTab over [-zRange, zRange]: fine
@@ -72,6 +74,11 @@ func (m *Copula) Columns() []table.Column { return m.Schema.tableColumns() }
 func (m *Copula) prepare() {
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
+	m.Schema.rows = m.Schema.rowSet()
+	m.nanCuts = make([]bool, len(m.Cuts))
+	for k, cuts := range m.Cuts {
+		m.nanCuts[k] = slices.ContainsFunc(cuts, func(x float64) bool { return x != x })
+	}
 	m.zTab = make([][]float64, len(m.Quant))
 	m.zMiss = make([]float64, len(m.Quant))
 	for k, q := range m.Quant {
@@ -481,6 +488,27 @@ func quantPos(q []float64, x float64, upper bool) float64 {
 	return (float64(i-1) + f) / float64(n-1)
 }
 
+// searchCuts returns slices.BinarySearch(cuts, z)'s index (the first cut
+// not below z) without the generic comparison's NaN handling on every
+// step; a NaN z, or cuts holding a NaN (nan, from a damaged model file),
+// take the generic path, so the result is always the same.
+func searchCuts(cuts []float64, z float64, nan bool) int {
+	if z != z || nan {
+		i, _ := slices.BinarySearch(cuts, z)
+		return i
+	}
+	lo, hi := 0, len(cuts)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if cuts[h] < z {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
+}
+
 // startBlock implements drawer: the copula keeps no state between rows.
 func (d *copulaDrawer) startBlock() {}
 
@@ -520,7 +548,7 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		}
 		z := d.z[p]
 		if cuts := m.Cuts[k]; m.LevelOrder[k] != nil {
-			i, _ := slices.BinarySearch(cuts, z)
+			i := searchCuts(cuts, z, m.nanCuts[k])
 			code := m.LevelOrder[k][i]
 			row[j], d.vals[k] = c.Levels[code], float64(code)
 			continue

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/cespare/xxhash/v2"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -281,6 +283,137 @@ func BenchmarkSampleParallel(b *testing.B) {
 	for _, kind := range []string{KindTree, KindCopula} {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/workers=%d", kind, workers), func(b *testing.B) { benchParallel(b, kind, workers) })
+		}
+	}
+}
+
+// TestSampleParallelEncodedFormats checks that workers encoding rows for
+// the table writers (table.Encoding) write the bytes the writer writes
+// row by row, in every line format, for whole samples and shards.
+func TestSampleParallelEncodedFormats(t *testing.T) {
+	cases := []struct {
+		kind          string
+		format        table.Format
+		n             int64
+		shard, shards int
+	}{
+		{KindTree, table.CSV, 150_001, 0, 1},
+		{KindCopula, table.CSV, 150_001, 0, 1},
+		{KindTree, table.TSV, 200_000, 1, 3},
+		{KindCopula, table.JSONL, 120_000, 0, 1},
+		{KindTree, table.JSONL, 130_000, 2, 3},
+	}
+	models := map[string]Model{}
+	for _, c := range cases {
+		m := models[c.kind]
+		if m == nil {
+			m = fitAdultKind(t, c.kind)
+			models[c.kind] = m
+		}
+		var want []byte
+		for _, workers := range []int{1, 2, 3} {
+			var buf bytes.Buffer
+			w, err := table.NewWriter(&buf, c.format, m.Columns())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if workers > 1 {
+				if _, ok := w.(table.Encoding); !ok {
+					t.Fatalf("%v writer does not implement table.Encoding", c.format)
+				}
+			}
+			if err := SampleParallel(context.Background(), m, c.n, c.shard, c.shards, 5, SampleOptions{}, w, workers); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if workers == 1 {
+				want = buf.Bytes()
+				continue
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s %v n=%d shard %d/%d: workers=%d wrote %d bytes differing from workers=1's %d", c.kind, c.format, c.n, c.shard, c.shards, workers, buf.Len(), len(want))
+			}
+		}
+	}
+}
+
+// pickyWriter is a CSV writer that refuses the rows refuse picks, both in
+// Write and in its RowEncoder, counting rows as table's writers do.
+type pickyWriter struct {
+	w      table.Writer
+	refuse func([]string) bool
+	rows   int
+}
+
+func (p *pickyWriter) Write(row []string) error {
+	p.rows++
+	if p.refuse(row) {
+		return fmt.Errorf("row %d refused", p.rows)
+	}
+	return p.w.Write(row)
+}
+
+func (p *pickyWriter) RowEncoder() table.RowEncoder {
+	return pickyEncoder{p.w.(table.Encoding).RowEncoder(), p.refuse}
+}
+
+func (p *pickyWriter) WriteEncoded(b []byte, rows int) error {
+	p.rows += rows
+	return p.w.(table.Encoding).WriteEncoded(b, rows)
+}
+
+type pickyEncoder struct {
+	enc    table.RowEncoder
+	refuse func([]string) bool
+}
+
+func (e pickyEncoder) AppendRow(dst []byte, row []string, n int) ([]byte, error) {
+	if e.refuse(row) {
+		return dst, errors.New("refused")
+	}
+	return e.enc.AppendRow(dst, row, n)
+}
+
+// TestSampleParallelEncoderRefuses checks that a row the writer's encoder
+// refuses fails the sample as Write fails it in m.Sample: same error, same
+// row number, same bytes written before it.
+func TestSampleParallelEncoderRefuses(t *testing.T) {
+	m := fitAdultKind(t, KindCopula)
+	// A stateless pick (encoders run out of order): about one row in 100,000,
+	// so the first refused row lies in a later task.
+	refuse := func(row []string) bool { return xxhash.Sum64String(strings.Join(row, ","))%100_000 == 1 }
+	var wantErr string
+	var want []byte
+	for _, workers := range []int{1, 2, 3} {
+		var buf bytes.Buffer
+		tw, err := table.NewWriter(&buf, table.CSV, m.Columns())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &pickyWriter{w: tw, refuse: refuse}
+		err = SampleParallel(context.Background(), m, 600_000, 0, 1, 9, SampleOptions{}, p, workers)
+		if err == nil {
+			t.Fatalf("workers=%d: no row refused", workers)
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		msg := err.Error()
+		msg = msg[strings.LastIndex(msg, "row "):]
+		if workers == 1 {
+			wantErr, want = msg, buf.Bytes()
+			if p.rows <= int(taskBlocks(m, len(m.Columns())))*BlockRows {
+				t.Fatalf("first refused row %d lies in the first task", p.rows)
+			}
+			continue
+		}
+		if msg != wantErr {
+			t.Errorf("workers=%d: error %q, want %q", workers, msg, wantErr)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("workers=%d: wrote %d bytes before the refused row, workers=1 %d", workers, buf.Len(), len(want))
 		}
 	}
 }

@@ -95,7 +95,10 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 	st := &genState{a: &arena{}, salt: s.Salt}
 	var hbuf []byte
 	guard := len(s.RowHashes) > 0 && len(s.Modelled) > 0
-	set := s.rowSet()
+	set := s.rows
+	if set.slots == nil { // a Schema no model prepared
+		set = s.rowSet()
+	}
 	near := s.Guard.on()
 	enc := make([]float32, len(s.Modelled))
 	thr := float32(s.Guard.Threshold)
@@ -188,8 +191,8 @@ type hashSet struct {
 	mask  uint64
 }
 
-// rowSet builds the exact-copy guard's set (once per Sample call: cheap
-// next to sampling, and it keeps the model file small).
+// rowSet builds the exact-copy guard's set (once per model, when it is
+// prepared: it is not serialized, which keeps the model file small).
 func (s *Schema) rowSet() hashSet {
 	size := uint64(1)
 	for size < uint64(2*len(s.RowHashes)+1) {

@@ -33,6 +33,11 @@ type Schema struct {
 	Guard Guard
 
 	guardQ float64 // the guard quantile encode fits at (FitOptions)
+
+	// rows is the exact-copy guard's set, built from RowHashes by the
+	// models' prepare so that a parallel sample's tasks (one Sample call
+	// each) share it instead of each building its own; read-only after.
+	rows hashSet
 }
 
 // Col is one source column as the models see it.

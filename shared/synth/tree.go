@@ -164,6 +164,7 @@ func treeOrder(s *Schema, names []string) ([]int, error) {
 func (m *Tree) prepare() {
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
+	m.Schema.rows = m.Schema.rowSet()
 }
 
 // Sample implements Model.
