@@ -26,9 +26,10 @@ import (
 // tasks. Memory stays flat (the window, not the sample, is buffered) and
 // the output is byte-identical to m.Sample's whatever the number of workers.
 
-// Task sizes. A task pays one Sample call's setup (the drawer and the
-// exact-copy guard's hash set, which grows with the training rows), so
-// tasks grow with the training set (see taskBlocks), from minTaskBlocks to
+// Task sizes. A task pays one Sample call's setup (the drawer, which for the
+// tree grows with its leaves, and for models that build it per call the
+// exact-copy guard's hash set, which grows with the training rows; tree and
+// copula build that set once, in prepare), so tasks grow with the training set (see taskBlocks), from minTaskBlocks to
 // maxTaskBlocks blocks, but a task's buffered cells stay within
 // MaxTaskBytes (estimated at BytesPerCell a cell) unless one block is
 // larger: the reorder window holds at most 2 × workers tasks.
@@ -186,6 +187,9 @@ type encodedRows struct {
 var errRefused = errors.New("synth: row refused by the writer's encoder")
 
 func (e *encodedRows) Write(row []string) error {
+	if e.bad != nil { // nothing after a refused row
+		return errRefused
+	}
 	b, err := e.enc.AppendRow(e.buf, row, int(e.n)+1)
 	if err != nil {
 		e.bad = slices.Clone(row)
@@ -302,18 +306,15 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 				}
 				err := m.Sample(ctx, t.n, t.shard, t.shards, seed, topts, tw)
 				switch {
-				case err != nil && res.enc != nil && res.enc.bad != nil && errors.Is(err, errRefused):
-					// The writer goroutine reports the refused row.
+				case err != nil && res.enc != nil && res.enc.bad != nil:
+					// The sample stopped at a row the encoder refused: the
+					// writer goroutine passes it to Write, which reports it.
 				case err != nil:
-					err = fmt.Errorf("synth.SampleParallel: %w", err)
-					cancel(err)
+					res.err = fmt.Errorf("synth.SampleParallel: %w", err)
+					cancel(res.err)
 				case res.rowCount() != t.rows:
-					err = fmt.Errorf("synth.SampleParallel: task %d wrote %d rows, want %d: %w", t.seq, res.rowCount(), t.rows, ErrInvalid)
-					cancel(err)
-				}
-				res.err = err
-				if res.err != nil && res.enc != nil && res.enc.bad != nil {
-					res.err = nil
+					res.err = fmt.Errorf("synth.SampleParallel: task %d wrote %d rows, want %d: %w", t.seq, res.rowCount(), t.rows, ErrInvalid)
+					cancel(res.err)
 				}
 				hintMu.Lock()
 				if res.enc != nil {
