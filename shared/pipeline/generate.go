@@ -404,6 +404,28 @@ func (c *countingWriter) Write(row []string) error {
 	return nil
 }
 
+// RowEncoder and WriteEncoded pass the table writer's encoding through
+// (table.Encoding), so a parallel sample keeps formatting rows on its
+// workers instead of on its one ordered writer goroutine.
+func (c *countingWriter) RowEncoder() table.RowEncoder {
+	if e, ok := c.RowWriter.(table.Encoding); ok {
+		return e.RowEncoder()
+	}
+	return nil
+}
+
+func (c *countingWriter) WriteEncoded(b []byte, rows int) error {
+	e, ok := c.RowWriter.(table.Encoding)
+	if !ok {
+		return errors.New("pipeline: the output writer cannot take encoded rows")
+	}
+	if err := e.WriteEncoded(b, rows); err != nil {
+		return err
+	}
+	c.n += int64(rows)
+	return nil
+}
+
 // skipWriter drops the first skip bytes written through it.
 type skipWriter struct {
 	w    io.Writer
