@@ -6,8 +6,10 @@
 //
 // Fit measures every 1-way marginal with discrete Gaussian noise, merges rare
 // bins, chooses a maximum spanning tree of 2-way marginals with the
-// exponential mechanism, measures those, estimates a consistent tree model
-// from the noisy marginals and samples along the tree. The steps and their
+// exponential mechanism, measures those (stopping, on a table too small
+// for a pair to show through its noise, at a forest and measuring the 1-way
+// marginals again instead), estimates a consistent tree model from the
+// noisy marginals and samples along the tree. The steps and their
 // budget split are private-pgm's mechanisms/mst.py; the estimation is a
 // clique-by-clique least-squares projection that is exact for trees (see
 // estimate.go) in place of Private-PGM's mirror descent.
@@ -54,12 +56,21 @@
 //     schema (how many columns of each kind need a domain: calibrateShare,
 //     catMaxShare), never from the data.
 //  3. MST: the 1-way marginals on the bins of the d1 columns not covered by
-//     step 2 (d1 histograms, sensitivity sqrt(d1) jointly); over all d
-//     columns, d-1 rounds of the exponential mechanism over pairs
-//     scored by an L1 distance of sensitivity 1; the chosen 2-way marginals
-//     (sensitivity sqrt(d-1) jointly). Rare-bin merging, trimming the
-//     empty ends of a private numeric range and the merged bins' layout are
-//     functions of the noisy 1-way counts (or step 2's) only.
+//     step 2 (d1 histograms, sensitivity sqrt(d1) jointly); then up to d-1
+//     rounds, each one exponential mechanism over the pairs that join two
+//     components, scored by an L1 distance of sensitivity 1, and the chosen
+//     pair's 2-way marginal (sensitivity 1), each round a fixed part of
+//     rho. Whether to run another round is decided from the noisy outputs
+//     only (the last measured pair's noisy distance from the noisy 1-way
+//     product against the noise's expected size), and the budget of the
+//     rounds not run measures 1-way marginals again; budgets chosen
+//     adaptively from earlier noisy outputs compose to their sum as long
+//     as that sum is capped in advance (a zCDP privacy filter: Feldman and
+//     Zrnic 2021, Whitehouse et al. 2023 — the same argument as the domain
+//     share chosen from the noisy row count), and the cap here is rho.
+//     Rare-bin merging, trimming the empty ends of a private numeric range
+//     and the merged bins' layout are functions of the noisy 1-way counts
+//     (or step 2's) only.
 //
 // The sum of the steps' rho is checked against the budget (report), and
 // converted to (epsilon, delta) with the tight bound of Canonne, Kamath and

@@ -101,6 +101,9 @@ type Options struct {
 // plan is the budget split of one fit.
 type plan struct {
 	rho, rhoCount, rhoDomain, rhoMST float64
+	// rho1, rhoSel and rho2 split rhoMST between the 1-way marginals, the
+	// selection of pairs and the 2-way marginals (see splitMST).
+	rho1, rhoSel, rho2 float64
 	// rows is the noisy row count (at least 1).
 	rows float64
 	// rowsSigma2 is the variance of the noisy row count.
@@ -170,11 +173,14 @@ type fitter struct {
 //     in contiguous runs); a categorical column whose categories were
 //     discovered is not measured again, its domain histogram serves (when
 //     no column is left to measure, the next two steps take half each);
-//   - a third: d-1 rounds of the exponential mechanism choosing a maximum
-//     spanning tree of pairs, scored by the L1 distance between the pair's
-//     true 2-way marginal and the one the noisy 1-way marginals predict, less
-//     AIM's expected noise of measuring the pair;
-//   - a third: the chosen 2-way marginals with discrete Gaussian noise.
+//   - two thirds: up to d-1 rounds, each the exponential mechanism choosing
+//     a pair that joins two components of the spanning tree (scored by the
+//     L1 distance between the pair's true 2-way marginal and the one the
+//     noisy 1-way marginals predict, less AIM's expected noise of measuring
+//     the pair) and that pair's 2-way marginal with discrete Gaussian noise.
+//     The rounds end at the first measured pair that shows no more
+//     dependence than its noise would (a small table: credit's first pair
+//     at epsilon 1); the rounds not run measure the 1-way marginals again.
 //
 // Everything after is post-processing: a consistent tree model estimated
 // from the noisy marginals, and sampling from it.
@@ -383,6 +389,7 @@ func (f *fitter) budget() error {
 	}
 	pl.rhoMST = rest - pl.rhoDomain
 	f.plan = pl
+	f.splitMST()
 	return nil
 }
 
@@ -426,10 +433,30 @@ func domainSigma2(nNum, nCat int, rho float64) (sigma2Cat, sigma2Num float64) {
 	return sigma2Cat, sigma2Cat / numWeight
 }
 
+// splitMST splits rhoMST between the 1-way marginals, the selection of
+// pairs and the 2-way marginals in thirds, as MST does (halves between the
+// last two when every 1-way marginal comes from the domain step). Pairs
+// that turn out not worth measuring (selectAndMeasure) hand their share
+// back to the 1-way marginals.
+func (f *fitter) splitMST() {
+	pl := &f.plan
+	if f.oneWayCount() == 0 {
+		pl.rhoSel, pl.rho2 = pl.rhoMST/2, pl.rhoMST/2
+		return
+	}
+	pl.rho1 = pl.rhoMST / 3
+	pl.rhoSel = pl.rhoMST / 3
+	pl.rho2 = pl.rhoMST - pl.rho1 - pl.rhoSel
+}
+
 // oneWaySigma is the noise standard deviation of each 1-way marginal count
 // (see mst).
 func (f *fitter) oneWaySigma() float64 {
-	return math.Sqrt(float64(max(f.oneWayCount(), 1)) / (2 * f.plan.rhoMST / 3))
+	rho := f.plan.rho1
+	if rho == 0 {
+		rho = f.plan.rhoMST / 3
+	}
+	return math.Sqrt(float64(max(f.oneWayCount(), 1)) / (2 * rho))
 }
 
 // fromDomain reports whether attribute i's 1-way marginal is the domain
