@@ -28,7 +28,17 @@
 //  1. Row count: one count, sensitivity 1, countShare of rho. Its noisy
 //     value sizes the bins and calibrates the domain share; the true count
 //     is not public and is never read for either.
-//  2. Domain, only for columns without a public domain: per column, a
+//  2. Gaps: for each order relation of the profile (a <= b) between two
+//     numeric or two datetime columns, a histogram of b - a over the rows
+//     where it is not negative, on a public grid (zero, then buckets of
+//     2^(1/4) from 2^-20 to 2^62): a row adds 1 to one bucket at most, so
+//     each histogram has L2 sensitivity 1 and the costs add. Its range and
+//     quantiles are post-processing of the noisy counts; package model's
+//     relations repair sets b to a plus a gap drawn from them, so a
+//     private model keeps real durations without reading the rows again.
+//     (The relation statements themselves are schema, public input like
+//     the kinds; the profile's own gap summary is not read.)
+//  3. Domain, only for columns without a public domain: per column, a
 //     histogram (each row adds 1 to one count of each histogram, so each has
 //     L2 sensitivity 1 and the costs add). Numeric columns use a public grid
 //     of signed powers of two, datetimes one of calendar years; the range
@@ -51,12 +61,12 @@
 //     never to both, so the histogram's L2 sensitivity stays 1. These
 //     released counts, with the noisy row count, are the column's 1-way
 //     marginal (Other is the row count less the released counts), so the
-//     1-way step of 3 does not measure such a column again. The domain's
+//     1-way step of 4 does not measure such a column again. The domain's
 //     share of rho is calibrated from the noisy row count and the public
 //     schema (how many columns of each kind need a domain: calibrateShare,
 //     catMaxShare), never from the data.
-//  3. MST: the 1-way marginals on the bins of the d1 columns not covered by
-//     step 2 (d1 histograms, sensitivity sqrt(d1) jointly); then up to d-1
+//  4. MST: the 1-way marginals on the bins of the d1 columns not covered by
+//     step 3 (d1 histograms, sensitivity sqrt(d1) jointly); then up to d-1
 //     rounds, each one exponential mechanism over the pairs that join two
 //     components, scored by an L1 distance of sensitivity 1, and the chosen
 //     pair's 2-way marginal (sensitivity 1), each round a fixed part of
@@ -70,7 +80,7 @@
 //     share chosen from the noisy row count), and the cap here is rho.
 //     Rare-bin merging, trimming the empty ends of a private numeric range
 //     and the merged bins' layout are functions of the noisy 1-way counts
-//     (or step 2's) only.
+//     (or step 3's) only.
 //
 // The sum of the steps' rho is checked against the budget (report), and
 // converted to (epsilon, delta) with the tight bound of Canonne, Kamath and

@@ -101,6 +101,8 @@ type Options struct {
 // plan is the budget split of one fit.
 type plan struct {
 	rho, rhoCount, rhoDomain, rhoMST float64
+	// rhoGaps measures the order relations' gaps (gaps.go).
+	rhoGaps float64
 	// rho1, rhoSel and rho2 split rhoMST between the 1-way marginals, the
 	// selection of pairs and the 2-way marginals (see splitMST).
 	rho1, rhoSel, rho2 float64
@@ -164,6 +166,10 @@ type fitter struct {
 //
 //   - a noisy row count (countShare of rho), which sizes the bins and the
 //     domain share;
+//   - for each order relation of the profile between two numeric or two
+//     datetime columns, a noisy histogram of its gap (gapShare of the rest
+//     each, gapMaxShare for all), from which package model's repair draws
+//     the later column;
 //   - domain (only for columns whose bounds or categories are not declared
 //     public): DomainShare of the rest, calibrated to the noisy row count
 //     when zero; Gaussian noise on a public grid (bounds) and Gaussian
@@ -223,6 +229,9 @@ func (f *fitter) fit() error {
 		return err
 	}
 	if err := f.domain(); err != nil {
+		return err
+	}
+	if err := f.measureGaps(); err != nil {
 		return err
 	}
 	if len(f.m.Attrs) > 0 {
@@ -376,6 +385,10 @@ func (f *fitter) budget() error {
 	f.steps = append(f.steps, Step{Name: "row count", Rho: g.Rho(), Sigma2: g.Sigma2(), Count: 1,
 		Note: "sizes the bins and the domain budget"})
 	rest := pl.rho - g.Rho()
+	if k := len(f.orderRelations()); k > 0 {
+		pl.rhoGaps = rest * math.Min(gapShare*float64(k), gapMaxShare)
+		rest -= pl.rhoGaps
+	}
 	if k := nNum + nCat; k > 0 {
 		share := f.opts.DomainShare
 		if share == 0 {
