@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/relations"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -129,6 +131,53 @@ func TestDPTripDurations(t *testing.T) {
 			}
 			if math.Abs(sm-rm) > tt.medTol*rm {
 				t.Errorf("median duration %.0f min, real %.0f", sm, rm)
+			}
+		})
+	}
+}
+
+// TestElapsedKept: a trip's length in minutes next to its start and end is
+// discovered as an elapsed time and kept by every model in at least 99% of
+// rows (the repair recomputes it from the two datetimes), while the model's
+// own report measures it.
+func TestElapsedKept(t *testing.T) {
+	t.Parallel()
+	tb := trips(3000, 2)
+	tb.Columns = append(tb.Columns, "minutes")
+	for i, r := range tb.Rows {
+		a, _ := time.Parse("2006-01-02 15:04", r[0])
+		b, _ := time.Parse("2006-01-02 15:04", r[1])
+		tb.Rows[i] = append(r, strconv.Itoa(int(b.Sub(a).Minutes())))
+	}
+	p, err := profile.Infer(tb, profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var el *relations.Relation
+	for i, r := range p.Relations {
+		if r.Kind == relations.Elapsed {
+			el = &p.Relations[i]
+		}
+	}
+	if el == nil || el.String() != "minutes = end - start in minutes" {
+		t.Fatalf("relations %v lack minutes = end - start in minutes", p.Relations)
+	}
+	real := profile.RelationColumns(tb.Rows, p)
+	for _, kind := range model.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			m, err := model.Fit(context.Background(), tb, p, model.Options{Kind: kind, Seed: 1, Epsilon: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := sample(t, m, 3000, 0, 1, 5, model.SampleOptions{})
+			rs, ss, err := relations.Measure(*el, real, profile.RelationColumns(out, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: real %.4f, synthetic %.4f", el, rs.Rate, ss.Rate)
+			if rs.Rate < 0.99 || ss.Rate < 0.99 {
+				t.Errorf("%s: real %.4f, synthetic %.4f, want ≥ 0.99", el, rs.Rate, ss.Rate)
 			}
 		})
 	}

@@ -24,7 +24,8 @@ import (
 // before it is written — the later column of an order is set to the
 // earlier plus a gap drawn from the gap's real distribution when its own
 // gap falls outside the real range, a functional dependency's dependent is
-// mapped from its determinant, an identity's result is recomputed. Rows are
+// mapped from its determinant, an identity's result (an elapsed time from
+// its two datetimes) is recomputed. Rows are
 // repaired, never rejected, so relations cost no extra draws. A repair is
 // a function of the row's cells and the seed alone (its random draw is a
 // hash of them), so determinism and shard independence carry over from the
@@ -73,6 +74,8 @@ type Repair struct {
 	Always bool `json:"always,omitempty"`
 	// Map sends a determinant's value to its dependent's.
 	Map map[string]string `json:"map,omitempty"`
+	// Unit is an elapsed time's unit in seconds.
+	Unit float64 `json:"unit,omitempty"`
 }
 
 // Repairer enforces relations on sampled rows, in dependency order.
@@ -202,6 +205,12 @@ func (rp *Repairer) apply(row []string, seed uint64, skip []bool, buf *[]byte) {
 			}
 			g := r.draw(h, i)
 			row[r.Target] = formatValue(buf, tc, a+g, row[r.Sources[0]], g)
+		case relations.Elapsed:
+			e, ok1 := cellValue(row[r.Sources[0]], &rp.Cols[r.Sources[0]])
+			st, ok2 := cellValue(row[r.Sources[1]], &rp.Cols[r.Sources[1]])
+			if ok1 && ok2 && r.Unit > 0 {
+				row[r.Target] = formatValue(buf, tc, (e-st)/r.Unit, "", 0)
+			}
 		default:
 			var v float64
 			ok := true
@@ -379,7 +388,7 @@ func newRepairer(rows [][]string, p *profile.Profile, gaps map[string][]float64)
 			continue
 		}
 		into[t] = src
-		chosen = append(chosen, Repair{Relation: rel.String(), Kind: rel.Kind, Target: t, Sources: src})
+		chosen = append(chosen, Repair{Relation: rel.String(), Kind: rel.Kind, Target: t, Sources: src, Unit: rel.Unit})
 	}
 	if len(chosen) == 0 {
 		return nil, nil
@@ -458,7 +467,7 @@ func newRepairer(rows [][]string, p *profile.Profile, gaps map[string][]float64)
 // part follows from total = part + other).
 func rank(k relations.Kind) int {
 	switch k {
-	case relations.Sum, relations.Product, relations.Ratio:
+	case relations.Sum, relations.Product, relations.Ratio, relations.Elapsed:
 		return 0
 	case relations.FD:
 		return 1
@@ -634,7 +643,8 @@ func loadRelations(r io.Reader) (*Repairer, error) {
 			want = 1
 		}
 		bad := !slices.Contains(relations.Kinds, r.Kind) || r.Target < 0 || r.Target >= len(rep.Cols) ||
-			len(r.Sources) != want && !(r.Kind == relations.Sum && len(r.Sources) > want) || len(r.Gap) == 1
+			len(r.Sources) != want && !(r.Kind == relations.Sum && len(r.Sources) > want) || len(r.Gap) == 1 ||
+			r.Kind == relations.Elapsed && !(r.Unit > 0)
 		for _, s := range r.Sources {
 			bad = bad || s < 0 || s >= len(rep.Cols)
 		}
