@@ -36,9 +36,9 @@ import (
 // package dp), but their parameters — gap distributions and dependency
 // mappings — would read the rows. An order's gap distribution comes from
 // the driver when it measured one under its guarantee (GapMeasurer: dp's
-// noisy gap histograms, charged to its budget); the later column is then
+// noisy gap histograms, charged to its budget); the later datetime is then
 // always set to the earlier plus a drawn gap, since the model's own gap
-// between two separately sampled values is not a duration anyone had.
+// between two separately sampled timestamps is not a duration anyone had.
 // The other parameters are taken from a pilot sample of the private model
 // (post-processing, no privacy cost), and an order without a measured gap
 // whose pilot shows too few valid gaps is repaired by swapping the two
@@ -69,8 +69,8 @@ type Repair struct {
 	GapStep float64   `json:"gap_step,omitempty"`
 	Swap    bool      `json:"swap,omitempty"`
 	// Always draws the gap for every row, not only for rows whose own gap
-	// falls outside the quantiles' range (a gap measured by a private
-	// driver).
+	// falls outside the quantiles' range (a datetime gap measured by a
+	// private driver).
 	Always bool `json:"always,omitempty"`
 	// Map sends a determinant's value to its dependent's.
 	Map map[string]string `json:"map,omitempty"`
@@ -413,7 +413,14 @@ func newRepairer(rows [][]string, p *profile.Profile, gaps map[string][]float64)
 		switch r.Kind {
 		case relations.Order:
 			if q, ok := gaps[r.Relation]; ok && len(q) > 1 {
-				r.Gap, r.GapStep, r.Always = q, formatStep(&p.Columns[r.Target]), true
+				// A datetime pair's gap (a trip's length) is drawn for every
+				// row: the model's own gap between two timestamps sampled
+				// days apart is no duration anyone had, even inside the
+				// range. Two numbers keep the model's gap when it lies in
+				// the measured range, as for the other models: their gap
+				// often depends on the values (net - tax is 0.8 net).
+				tc := &p.Columns[r.Target]
+				r.Gap, r.GapStep, r.Always = q, formatStep(tc), tc.Kind == profile.Datetime
 				break
 			}
 			r.Gap, r.GapStep = gapQuantiles(&cols[r.Sources[0]], &cols[r.Target])
