@@ -493,10 +493,15 @@ func (f *fitter) oneWayCount() int {
 
 // valueBins is the number of fine value bins of numeric and datetime
 // columns: enough that bins holding compressThreshold sigma of the 1-way
-// noise each can be told apart four ways, within [8, MaxBins]. The 1-way
-// step then merges adjacent bins that the noise drowns.
+// noise each can be told apart two ways, within [8, MaxBins]. The 1-way
+// step then merges adjacent bins that the noise drowns. (Four ways, the
+// rule before the pairs could stop early, measured worse on small tables
+// and no better on adult: at epsilon 1, mean of 60 fits, shapes / trends credit
+// discovered 0.825 / 0.706 against 0.830 / 0.709 now, insurance discovered
+// 0.936 / 0.878 against 0.944 / 0.885, public 0.937 / 0.883 against
+// 0.947 / 0.891; adult's bins stay at MaxBins down to epsilon 0.3.)
 func (f *fitter) valueBins() int {
-	k := 4 * f.plan.rows / (compressThreshold * f.oneWaySigma())
+	k := 2 * f.plan.rows / (compressThreshold * f.oneWaySigma())
 	return int(math.Max(8, math.Min(float64(f.opts.MaxBins), math.Round(k))))
 }
 
