@@ -83,6 +83,14 @@ func (f *fitter) report() error {
 			bounds = append(bounds, a.Name)
 		}
 	}
+	if len(m.Gaps) > 0 {
+		// The statements are schema; their gaps were measured above.
+		var rels []string
+		for _, g := range m.Gaps {
+			rels = append(rels, g.Relation)
+		}
+		r.Public = append(r.Public, "the order relations whose gaps were measured: "+strings.Join(rels, ", "))
+	}
 	if len(bounds) > 0 {
 		r.Public = append(r.Public, "the bounds (min, max) declared for "+strings.Join(bounds, ", "))
 	}
