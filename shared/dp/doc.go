@@ -6,8 +6,10 @@
 //
 // Fit measures every 1-way marginal with discrete Gaussian noise, merges rare
 // bins, chooses a maximum spanning tree of 2-way marginals with the
-// exponential mechanism, measures those, estimates a consistent tree model
-// from the noisy marginals and samples along the tree. The steps and their
+// exponential mechanism, measures those (stopping, on a table too small
+// for a pair to show through its noise, at a forest and measuring the 1-way
+// marginals again instead), estimates a consistent tree model from the
+// noisy marginals and samples along the tree. The steps and their
 // budget split are private-pgm's mechanisms/mst.py; the estimation is a
 // clique-by-clique least-squares projection that is exact for trees (see
 // estimate.go) in place of Private-PGM's mirror descent.
@@ -26,7 +28,17 @@
 //  1. Row count: one count, sensitivity 1, countShare of rho. Its noisy
 //     value sizes the bins and calibrates the domain share; the true count
 //     is not public and is never read for either.
-//  2. Domain, only for columns without a public domain: per column, a
+//  2. Gaps: for each order relation of the profile (a <= b) between two
+//     numeric or two datetime columns, a histogram of b - a over the rows
+//     where it is not negative, on a public grid (zero, then buckets of
+//     2^(1/4) from 2^-20 to 2^62): a row adds 1 to one bucket at most, so
+//     each histogram has L2 sensitivity 1 and the costs add. Its range and
+//     quantiles are post-processing of the noisy counts; package model's
+//     relations repair sets b to a plus a gap drawn from them, so a
+//     private model keeps real durations without reading the rows again.
+//     (The relation statements themselves are schema, public input like
+//     the kinds; the profile's own gap summary is not read.)
+//  3. Domain, only for columns without a public domain: per column, a
 //     histogram (each row adds 1 to one count of each histogram, so each has
 //     L2 sensitivity 1 and the costs add). Numeric columns use a public grid
 //     of signed powers of two, datetimes one of calendar years; the range
@@ -49,17 +61,26 @@
 //     never to both, so the histogram's L2 sensitivity stays 1. These
 //     released counts, with the noisy row count, are the column's 1-way
 //     marginal (Other is the row count less the released counts), so the
-//     1-way step of 3 does not measure such a column again. The domain's
+//     1-way step of 4 does not measure such a column again. The domain's
 //     share of rho is calibrated from the noisy row count and the public
 //     schema (how many columns of each kind need a domain: calibrateShare,
 //     catMaxShare), never from the data.
-//  3. MST: the 1-way marginals on the bins of the d1 columns not covered by
-//     step 2 (d1 histograms, sensitivity sqrt(d1) jointly); over all d
-//     columns, d-1 rounds of the exponential mechanism over pairs
-//     scored by an L1 distance of sensitivity 1; the chosen 2-way marginals
-//     (sensitivity sqrt(d-1) jointly). Rare-bin merging, trimming the
-//     empty ends of a private numeric range and the merged bins' layout are
-//     functions of the noisy 1-way counts (or step 2's) only.
+//  4. MST: the 1-way marginals on the bins of the d1 columns not covered by
+//     step 3 (d1 histograms, sensitivity sqrt(d1) jointly); then up to d-1
+//     rounds, each one exponential mechanism over the pairs that join two
+//     components, scored by an L1 distance of sensitivity 1, and the chosen
+//     pair's 2-way marginal (sensitivity 1), each round a fixed part of
+//     rho. Whether to run another round is decided from the noisy outputs
+//     only (the last measured pair's noisy distance from the noisy 1-way
+//     product against the noise's expected size), and the budget of the
+//     rounds not run measures 1-way marginals again; budgets chosen
+//     adaptively from earlier noisy outputs compose to their sum as long
+//     as that sum is capped in advance (a zCDP privacy filter: Feldman and
+//     Zrnic 2021, Whitehouse et al. 2023 — the same argument as the domain
+//     share chosen from the noisy row count), and the cap here is rho.
+//     Rare-bin merging, trimming the empty ends of a private numeric range
+//     and the merged bins' layout are functions of the noisy 1-way counts
+//     (or step 3's) only.
 //
 // The sum of the steps' rho is checked against the budget (report), and
 // converted to (epsilon, delta) with the tight bound of Canonne, Kamath and

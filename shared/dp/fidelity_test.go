@@ -74,9 +74,9 @@ func TestFidelitySmallTables(t *testing.T) {
 		table, mode    string
 		shapes, trends float64
 	}{
-		{"credit", "public", 0.87, 0.78},
+		{"credit", "public", 0.88, 0.80},
 		{"insurance", "public", 0.90, 0.83},
-		{"credit", "discovered", 0.76, 0.62},
+		{"credit", "discovered", 0.78, 0.65},
 		{"insurance", "discovered", 0.88, 0.81},
 	}
 	for _, tt := range tests {

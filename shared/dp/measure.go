@@ -3,6 +3,7 @@ package dp
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // mst runs the three measured steps of MST and the estimation.
@@ -10,12 +11,7 @@ func (f *fitter) mst() error {
 	attrs := f.m.Attrs
 	d := len(attrs)
 	n := len(f.t.Rows)
-	rho := f.plan.rhoMST / 3
-	if f.oneWayCount() == 0 {
-		// Every 1-way marginal comes from the domain step: selection and
-		// the 2-way marginals share the 1-way third.
-		rho = f.plan.rhoMST / 2
-	}
+	rho1, rhoSel, rho2 := f.plan.rho1, f.plan.rhoSel, f.plan.rho2
 
 	// Fine codes of every row.
 	fine := make([][]int32, d)
@@ -39,13 +35,21 @@ func (f *fitter) mst() error {
 	var g1 *DiscreteGaussian
 	if d1 > 0 {
 		var err error
-		if g1, err = NewDiscreteGaussian(float64(d1) / (2 * rho)); err != nil {
+		if g1, err = NewDiscreteGaussian(float64(d1) / (2 * rho1)); err != nil {
 			return err
 		}
 		f.steps = append(f.steps, Step{Name: "1-way marginals", Rho: float64(d1) * g1.Rho(), Sigma2: g1.Sigma2(), Count: d1})
 	}
 	one := make([]measurement, d)
 	comp := make([][]int32, d)
+	noisy := make([][]int64, d) // the 1-way step's noisy fine counts
+	recode := func(i int, back []int32) {
+		c := make([]int32, n)
+		for r, fb := range fine[i] {
+			c[r] = back[fb]
+		}
+		comp[i] = c
+	}
 	for i := range attrs {
 		a := &attrs[i]
 		var back []int32
@@ -59,47 +63,256 @@ func (f *fitter) mst() error {
 			if err := g1.AddNoise(counts); err != nil {
 				return err
 			}
+			noisy[i] = slices.Clone(counts)
 			one[i], back = compress(a, counts, g1.Sigma2(), !f.publicBounds(a))
 		}
-		c := make([]int32, n)
-		for r, fb := range fine[i] {
-			c[r] = back[fb]
-		}
-		comp[i] = c
+		recode(i, back)
 	}
 	if err := f.ctx.Err(); err != nil {
 		return err
 	}
 
-	// Step 2: select a spanning tree.
-	edges, err := f.selectTree(comp, one, rho)
+	// Steps 2 and 3, pair by pair: select a pair of the spanning tree and
+	// measure its 2-way marginal, until a measured pair shows no more
+	// dependence than its own noise (selectAndMeasure). The budget of the
+	// rounds not run measures the 1-way marginals again.
+	edges, two, run, err := f.selectAndMeasure(comp, one, rhoSel, rho2)
 	if err != nil {
 		return err
 	}
-
-	// Step 3: measure the chosen 2-way marginals.
-	two := make([]measurement, len(edges))
-	if len(edges) > 0 {
-		g2, err := NewDiscreteGaussian(float64(len(edges)) / (2 * rho))
+	if d < 2 || run == d-1 {
+		f.estimate(one, nil, edges, two)
+		return nil
+	}
+	spare := (rhoSel + rho2) * float64(d-1-run) / float64(d-1)
+	if d1 == 0 || len(edges) > 0 {
+		// The kept pairs were measured on the compressed bins: measure
+		// those again.
+		extra, err := f.remeasure(comp, spare)
 		if err != nil {
 			return err
 		}
-		f.steps = append(f.steps, Step{Name: "2-way marginals", Rho: float64(len(edges)) * g2.Rho(), Sigma2: g2.Sigma2(), Count: len(edges)})
-		for e, ed := range edges {
-			counts := pairCounts(comp[ed[0]], comp[ed[1]], len(attrs[ed[1]].Groups), len(attrs[ed[0]].Groups))
-			if err := g2.AddNoise(counts); err != nil {
-				return err
-			}
-			y := make([]float64, len(counts))
-			v := make([]float64, len(counts))
-			for k, c := range counts {
-				y[k], v[k] = float64(c), g2.Sigma2()
-			}
-			two[e] = measurement{Y: y, Var: v}
+		f.estimate(one, extra, edges, two)
+		return nil
+	}
+	// No pair kept: measure the fine bins again and compress the combined
+	// counts afresh, to finer bins than the first measurement alone allows.
+	g, err := NewDiscreteGaussian(float64(d1) / (2 * spare))
+	if err != nil {
+		return err
+	}
+	f.steps = append(f.steps, Step{Name: "1-way marginals, again", Rho: float64(d1) * g.Rho(), Sigma2: g.Sigma2(), Count: d1,
+		Note: "the budget of the pairs not measured"})
+	w1, w2 := 1/g1.Sigma2(), 1/g.Sigma2()
+	for i := range attrs {
+		if f.fromDomain(i) {
+			continue
+		}
+		a := &attrs[i]
+		counts := make([]int64, a.fine())
+		for _, k := range fine[i] {
+			counts[k]++
+		}
+		if err := g.AddNoise(counts); err != nil {
+			return err
+		}
+		for k := range counts {
+			counts[k] = int64(math.Round((float64(noisy[i][k])*w1 + float64(counts[k])*w2) / (w1 + w2)))
+		}
+		var back []int32
+		one[i], back = compress(a, counts, 1/(w1+w2), !f.publicBounds(a))
+		recode(i, back)
+	}
+	f.estimate(one, nil, nil, nil)
+	return nil
+}
+
+// selectAndMeasure is MST's select and measure, interleaved: up to d-1
+// rounds, each an exponential mechanism over the pairs that join two
+// components (eps = sqrt(8 rhoSel/(d-1))) and then the chosen pair's 2-way
+// marginal with discrete Gaussian noise (rho2/(d-1)), so that d-1 rounds
+// compose to rhoSel + rho2 as in MST. A pair's score is the L1 distance
+// between its true 2-way marginal and the product of the noisy 1-way
+// estimates (sensitivity 1) less AIM's expected noise of measuring it.
+// After each measurement a function of noisy outputs alone decides whether
+// the pair was worth it: whether its noisy L1 distance from the 1-way
+// product exceeds the L1 distance the noise alone shows on average. The
+// first pair that was not ends the rounds and is dropped: the pairs left
+// score below it, and would add noise rather than structure (on credit,
+// 800 rows at epsilon 1, the first pair already fails, and the budget of
+// the rounds not run goes back to the 1-way marginals). It returns the
+// kept edges, their measurements and the number of rounds run.
+func (f *fitter) selectAndMeasure(comp [][]int32, one []measurement, rhoSel, rho2 float64) ([][2]int, []measurement, int, error) {
+	d := len(comp)
+	if d < 2 {
+		return nil, nil, 0, nil
+	}
+	attrs := f.m.Attrs
+	total := estimateTotal(one, nil)
+	p := make([][]float64, d)
+	for i := range one {
+		p[i] = projectSimplex(one[i].Y, total)
+	}
+	g2, err := NewDiscreteGaussian(float64(d-1) / (2 * rho2))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	// AIM's (McKenna et al. 2022) correction: measuring a pair pays off by
+	// the error it removes minus the noise it adds, whose expected L1 size
+	// is sqrt(2/pi) sigma per cell. It is public, so the score keeps
+	// sensitivity 1.
+	perCell := math.Sqrt(2/math.Pi) * math.Sqrt(g2.Sigma2())
+	noisePenalty := 0.0
+	if selectPenalty {
+		noisePenalty = perCell
+	}
+	type pair struct {
+		a, b  int
+		score float64
+	}
+	var cand []pair
+	for a := 0; a < d; a++ {
+		if err := f.ctx.Err(); err != nil {
+			return nil, nil, 0, err
+		}
+		for b := a + 1; b < d; b++ {
+			na, nb := len(p[a]), len(p[b])
+			x := pairCounts(comp[a], comp[b], nb, na)
+			cand = append(cand, pair{a, b, l1FromProduct(x, p[a], p[b], total) - noisePenalty*float64(na*nb)})
 		}
 	}
-	f.estimate(one, edges, two)
-	return nil
+	eps := math.Sqrt(8 * rhoSel / float64(d-1))
+	comps := make([]int, d)
+	for i := range comps {
+		comps[i] = i
+	}
+	var root func(int) int
+	root = func(i int) int {
+		for comps[i] != i {
+			comps[i] = comps[comps[i]]
+			i = comps[i]
+		}
+		return i
+	}
+	var edges [][2]int
+	var two []measurement
+	run := 0
+	for run < d-1 {
+		var live []pair
+		var scores []float64
+		for _, c := range cand {
+			if root(c.a) != root(c.b) {
+				live = append(live, c)
+				scores = append(scores, c.score)
+			}
+		}
+		k, err := Exponential(scores, eps, 1)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("tree selection: %w", err)
+		}
+		e := live[k]
+		na, nb := len(attrs[e.a].Groups), len(attrs[e.b].Groups)
+		counts := pairCounts(comp[e.a], comp[e.b], nb, na)
+		if err := g2.AddNoise(counts); err != nil {
+			return nil, nil, 0, err
+		}
+		run++
+		if stopEarly && l1FromProduct(counts, p[e.a], p[e.b], total) <= nullL1(one[e.a], one[e.b], p[e.a], p[e.b], total, g2.Sigma2()) {
+			break
+		}
+		y := make([]float64, len(counts))
+		v := make([]float64, len(counts))
+		for k, c := range counts {
+			y[k], v[k] = float64(c), g2.Sigma2()
+		}
+		comps[root(e.a)] = root(e.b)
+		edges = append(edges, [2]int{e.a, e.b})
+		two = append(two, measurement{Y: y, Var: v})
+	}
+	f.steps = append(f.steps,
+		Step{Name: "tree selection", Rho: float64(run) * ExponentialRho(eps), Epsilon: eps, Count: run},
+		Step{Name: "2-way marginals", Rho: float64(run) * g2.Rho(), Sigma2: g2.Sigma2(), Count: run,
+			Note: fmt.Sprintf("%d kept", len(edges))})
+	return edges, two, run, nil
+}
+
+// stopZ is how many standard deviations of its null L1 size a measured
+// pair must stand above the mean to be kept (nullL1).
+var stopZ = 3.0
+
+// nullL1 is what a pair's noisy L1 distance from the product of the noisy
+// 1-way estimates reaches when the two columns are independent: cell (i, j)
+// then deviates by the 2-way noise (variance sigma2) less the 1-way
+// estimates' errors carried through the product (variances va_i pb_j² /
+// total² and vb_j pa_i² / total²); each |deviation| has mean sqrt(2/pi) s
+// and variance (1 - 2/pi) s² for its standard deviation s. It returns the
+// sum of the means plus stopZ standard deviations of the sum. Only noisy
+// outputs and public variances enter it.
+func nullL1(ma, mb measurement, pa, pb []float64, total, sigma2 float64) float64 {
+	mean, v := 0.0, 0.0
+	for i := range pa {
+		for j := range pb {
+			s2 := sigma2 + ma.Var[i]*(pb[j]/total)*(pb[j]/total) + mb.Var[j]*(pa[i]/total)*(pa[i]/total)
+			mean += math.Sqrt(2 / math.Pi * s2)
+			v += (1 - 2/math.Pi) * s2
+		}
+	}
+	return mean + stopZ*math.Sqrt(v)
+}
+
+// stopEarly switches on selectAndMeasure's test of each measured pair.
+var stopEarly = true
+
+// l1FromProduct is the L1 distance between a row-major table of counts and
+// the product of two marginals scaled to total.
+func l1FromProduct(x []int64, pa, pb []float64, total float64) float64 {
+	nb := len(pb)
+	s := 0.0
+	for i := range pa {
+		for j := range pb {
+			s += math.Abs(float64(x[i*nb+j]) - pa[i]*pb[j]/total)
+		}
+	}
+	return s
+}
+
+// remeasure measures 1-way marginals again on their compressed bins with
+// rho (histograms of sensitivity 1 each): the budget of the pairs that were
+// not worth measuring. It measures the attributes of the 1-way step, whose
+// noise is the largest (a discovered categorical column's marginal comes
+// from the smaller noise of the domain step), or every attribute when the
+// 1-way step measured none. The estimate combines the two measurements by
+// inverse variance.
+func (f *fitter) remeasure(comp [][]int32, rho float64) ([]measurement, error) {
+	d := len(comp)
+	var which []int
+	for i := range d {
+		if !f.fromDomain(i) || f.oneWayCount() == 0 {
+			which = append(which, i)
+		}
+	}
+	g, err := NewDiscreteGaussian(float64(len(which)) / (2 * rho))
+	if err != nil {
+		return nil, err
+	}
+	f.steps = append(f.steps, Step{Name: "1-way marginals, again", Rho: float64(len(which)) * g.Rho(), Sigma2: g.Sigma2(), Count: len(which),
+		Note: "the budget of the pairs not measured"})
+	out := make([]measurement, d)
+	for _, i := range which {
+		counts := make([]int64, len(f.m.Attrs[i].Groups))
+		for _, k := range comp[i] {
+			counts[k]++
+		}
+		if err := g.AddNoise(counts); err != nil {
+			return nil, err
+		}
+		m := measurement{Y: make([]float64, len(counts)), Var: make([]float64, len(counts))}
+		for k, c := range counts {
+			m.Y[k], m.Var[k] = float64(c), g.Sigma2()
+		}
+		out[i] = m
+	}
+	return out, nil
 }
 
 // compress re-expresses a noisy 1-way measurement over the compressed
@@ -295,87 +508,8 @@ func pairCounts(x, y []int32, nb, na int) []int64 {
 	return out
 }
 
-// selectPenalty switches on AIM's noise penalty in selectTree.
+// selectPenalty switches on AIM's noise penalty in selectAndMeasure.
 var selectPenalty = true
-
-// selectTree is MST's select: d-1 rounds of the exponential mechanism over
-// the pairs that join two components, each eps = sqrt(8 rho/(d-1)) so that
-// they compose to rho. A pair's score is the L1 distance between its true
-// 2-way marginal and the product of the noisy 1-way estimates; adding or
-// removing a row moves it by at most 1.
-func (f *fitter) selectTree(comp [][]int32, one []measurement, rho float64) ([][2]int, error) {
-	d := len(comp)
-	if d < 2 {
-		return nil, nil
-	}
-	total := estimateTotal(one, nil)
-	p := make([][]float64, d)
-	for i := range one {
-		p[i] = projectSimplex(one[i].Y, total)
-	}
-	type pair struct {
-		a, b  int
-		score float64
-	}
-	// AIM's (McKenna et al. 2022) correction: measuring a pair pays off by
-	// the error it removes minus the noise it adds, whose expected L1 size
-	// is sqrt(2/pi) sigma per cell. The penalty is public, so the score
-	// keeps sensitivity 1.
-	noisePenalty := 0.0
-	if selectPenalty {
-		noisePenalty = math.Sqrt(2/math.Pi) * math.Sqrt(float64(d-1)/(2*rho))
-	}
-	var cand []pair
-	for a := 0; a < d; a++ {
-		if err := f.ctx.Err(); err != nil {
-			return nil, err
-		}
-		for b := a + 1; b < d; b++ {
-			na, nb := len(p[a]), len(p[b])
-			x := pairCounts(comp[a], comp[b], nb, na)
-			s := 0.0
-			for i := range na {
-				for j := range nb {
-					s += math.Abs(float64(x[i*nb+j]) - p[a][i]*p[b][j]/total)
-				}
-			}
-			cand = append(cand, pair{a, b, s - noisePenalty*float64(na*nb)})
-		}
-	}
-	eps := math.Sqrt(8 * rho / float64(d-1))
-	f.steps = append(f.steps, Step{Name: "tree selection", Rho: float64(d-1) * ExponentialRho(eps), Epsilon: eps, Count: d - 1})
-	comps := make([]int, d)
-	for i := range comps {
-		comps[i] = i
-	}
-	var root func(int) int
-	root = func(i int) int {
-		for comps[i] != i {
-			comps[i] = comps[comps[i]]
-			i = comps[i]
-		}
-		return i
-	}
-	var edges [][2]int
-	for range d - 1 {
-		var live []pair
-		var scores []float64
-		for _, c := range cand {
-			if root(c.a) != root(c.b) {
-				live = append(live, c)
-				scores = append(scores, c.score)
-			}
-		}
-		k, err := Exponential(scores, eps, 1)
-		if err != nil {
-			return nil, fmt.Errorf("tree selection: %w", err)
-		}
-		e := live[k]
-		comps[root(e.a)] = root(e.b)
-		edges = append(edges, [2]int{e.a, e.b})
-	}
-	return edges, nil
-}
 
 // estimateTotal is the inverse-variance weighted estimate of the number of
 // rows from the sums of the 1-way and 2-way measurements, at least 1.
@@ -383,6 +517,9 @@ func estimateTotal(one, two []measurement) float64 {
 	num, den := 0.0, 0.0
 	for _, ms := range [][]measurement{one, two} {
 		for _, m := range ms {
+			if len(m.Y) == 0 {
+				continue // an attribute not measured again
+			}
 			s, v := 0.0, 0.0
 			for k := range m.Y {
 				s += m.Y[k]
@@ -397,14 +534,18 @@ func estimateTotal(one, two []measurement) float64 {
 
 // estimate builds the consistent tree model from the measurements (see
 // estimate.go) and orients it from attribute 0.
-func (f *fitter) estimate(one []measurement, edges [][2]int, two []measurement) {
+func (f *fitter) estimate(one, extra []measurement, edges [][2]int, two []measurement) {
 	m := f.m
 	d := len(m.Attrs)
-	total := estimateTotal(one, two)
-	// 1-way: own measurement plus the margins of incident edge measurements.
+	total := estimateTotal(append(slices.Clone(one), extra...), two)
+	// 1-way: own measurements plus the margins of incident edge
+	// measurements.
 	obs := make([][]measurement, d)
 	for i := range one {
 		obs[i] = []measurement{one[i]}
+		if extra != nil && extra[i].Y != nil {
+			obs[i] = append(obs[i], extra[i])
+		}
 	}
 	for e, ed := range edges {
 		a, b := ed[0], ed[1]

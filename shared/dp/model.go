@@ -55,6 +55,9 @@ type Model struct {
 	Marginal [][]float64
 	Tables   [][]float64
 	Report   Report
+	// Gaps are the order relations' gap distributions measured under DP
+	// (gaps.go), for package model's relations repair.
+	Gaps []RelationGap `json:",omitempty"`
 
 	gens []colGen // per column, set by prepare
 	// levelCum[i] is, for a categorical attribute that writes released

@@ -101,6 +101,11 @@ type Options struct {
 // plan is the budget split of one fit.
 type plan struct {
 	rho, rhoCount, rhoDomain, rhoMST float64
+	// rhoGaps measures the order relations' gaps (gaps.go).
+	rhoGaps float64
+	// rho1, rhoSel and rho2 split rhoMST between the 1-way marginals, the
+	// selection of pairs and the 2-way marginals (see splitMST).
+	rho1, rhoSel, rho2 float64
 	// rows is the noisy row count (at least 1).
 	rows float64
 	// rowsSigma2 is the variance of the noisy row count.
@@ -161,6 +166,10 @@ type fitter struct {
 //
 //   - a noisy row count (countShare of rho), which sizes the bins and the
 //     domain share;
+//   - for each order relation of the profile between two numeric or two
+//     datetime columns, a noisy histogram of its gap (gapShare of the rest
+//     each, gapMaxShare for all), from which package model's repair draws
+//     the later column;
 //   - domain (only for columns whose bounds or categories are not declared
 //     public): DomainShare of the rest, calibrated to the noisy row count
 //     when zero; Gaussian noise on a public grid (bounds) and Gaussian
@@ -170,11 +179,14 @@ type fitter struct {
 //     in contiguous runs); a categorical column whose categories were
 //     discovered is not measured again, its domain histogram serves (when
 //     no column is left to measure, the next two steps take half each);
-//   - a third: d-1 rounds of the exponential mechanism choosing a maximum
-//     spanning tree of pairs, scored by the L1 distance between the pair's
-//     true 2-way marginal and the one the noisy 1-way marginals predict, less
-//     AIM's expected noise of measuring the pair;
-//   - a third: the chosen 2-way marginals with discrete Gaussian noise.
+//   - two thirds: up to d-1 rounds, each the exponential mechanism choosing
+//     a pair that joins two components of the spanning tree (scored by the
+//     L1 distance between the pair's true 2-way marginal and the one the
+//     noisy 1-way marginals predict, less AIM's expected noise of measuring
+//     the pair) and that pair's 2-way marginal with discrete Gaussian noise.
+//     The rounds end at the first measured pair that shows no more
+//     dependence than its noise would (a small table: credit's first pair
+//     at epsilon 1); the rounds not run measure the 1-way marginals again.
 //
 // Everything after is post-processing: a consistent tree model estimated
 // from the noisy marginals, and sampling from it.
@@ -217,6 +229,9 @@ func (f *fitter) fit() error {
 		return err
 	}
 	if err := f.domain(); err != nil {
+		return err
+	}
+	if err := f.measureGaps(); err != nil {
 		return err
 	}
 	if len(f.m.Attrs) > 0 {
@@ -370,6 +385,10 @@ func (f *fitter) budget() error {
 	f.steps = append(f.steps, Step{Name: "row count", Rho: g.Rho(), Sigma2: g.Sigma2(), Count: 1,
 		Note: "sizes the bins and the domain budget"})
 	rest := pl.rho - g.Rho()
+	if k := len(f.orderRelations()); k > 0 {
+		pl.rhoGaps = rest * math.Min(gapShare*float64(k), gapMaxShare)
+		rest -= pl.rhoGaps
+	}
 	if k := nNum + nCat; k > 0 {
 		share := f.opts.DomainShare
 		if share == 0 {
@@ -383,6 +402,7 @@ func (f *fitter) budget() error {
 	}
 	pl.rhoMST = rest - pl.rhoDomain
 	f.plan = pl
+	f.splitMST()
 	return nil
 }
 
@@ -426,10 +446,30 @@ func domainSigma2(nNum, nCat int, rho float64) (sigma2Cat, sigma2Num float64) {
 	return sigma2Cat, sigma2Cat / numWeight
 }
 
+// splitMST splits rhoMST between the 1-way marginals, the selection of
+// pairs and the 2-way marginals in thirds, as MST does (halves between the
+// last two when every 1-way marginal comes from the domain step). Pairs
+// that turn out not worth measuring (selectAndMeasure) hand their share
+// back to the 1-way marginals.
+func (f *fitter) splitMST() {
+	pl := &f.plan
+	if f.oneWayCount() == 0 {
+		pl.rhoSel, pl.rho2 = pl.rhoMST/2, pl.rhoMST/2
+		return
+	}
+	pl.rho1 = pl.rhoMST / 3
+	pl.rhoSel = pl.rhoMST / 3
+	pl.rho2 = pl.rhoMST - pl.rho1 - pl.rhoSel
+}
+
 // oneWaySigma is the noise standard deviation of each 1-way marginal count
 // (see mst).
 func (f *fitter) oneWaySigma() float64 {
-	return math.Sqrt(float64(max(f.oneWayCount(), 1)) / (2 * f.plan.rhoMST / 3))
+	rho := f.plan.rho1
+	if rho == 0 {
+		rho = f.plan.rhoMST / 3
+	}
+	return math.Sqrt(float64(max(f.oneWayCount(), 1)) / (2 * rho))
 }
 
 // fromDomain reports whether attribute i's 1-way marginal is the domain
@@ -453,10 +493,15 @@ func (f *fitter) oneWayCount() int {
 
 // valueBins is the number of fine value bins of numeric and datetime
 // columns: enough that bins holding compressThreshold sigma of the 1-way
-// noise each can be told apart four ways, within [8, MaxBins]. The 1-way
-// step then merges adjacent bins that the noise drowns.
+// noise each can be told apart two ways, within [8, MaxBins]. The 1-way
+// step then merges adjacent bins that the noise drowns. (Four ways, the
+// rule before the pairs could stop early, measured worse on small tables
+// and no better on adult: at epsilon 1, mean of 60 fits, shapes / trends credit
+// discovered 0.825 / 0.706 against 0.830 / 0.709 now, insurance discovered
+// 0.936 / 0.878 against 0.944 / 0.885, public 0.937 / 0.883 against
+// 0.947 / 0.891; adult's bins stay at MaxBins down to epsilon 0.3.)
 func (f *fitter) valueBins() int {
-	k := 4 * f.plan.rows / (compressThreshold * f.oneWaySigma())
+	k := 2 * f.plan.rows / (compressThreshold * f.oneWaySigma())
 	return int(math.Max(8, math.Min(float64(f.opts.MaxBins), math.Round(k))))
 }
 

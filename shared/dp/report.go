@@ -83,6 +83,14 @@ func (f *fitter) report() error {
 			bounds = append(bounds, a.Name)
 		}
 	}
+	if len(m.Gaps) > 0 {
+		// The statements are schema; their gaps were measured above.
+		var rels []string
+		for _, g := range m.Gaps {
+			rels = append(rels, g.Relation)
+		}
+		r.Public = append(r.Public, "the order relations whose gaps were measured: "+strings.Join(rels, ", "))
+	}
 	if len(bounds) > 0 {
 		r.Public = append(r.Public, "the bounds (min, max) declared for "+strings.Join(bounds, ", "))
 	}
@@ -91,7 +99,11 @@ func (f *fitter) report() error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "The model and every table sampled from it are (%.4g, %.3g)-differentially private for adding or removing one training row: ", r.Epsilon, r.Delta)
-	fmt.Fprintf(&b, "the measurements are %.6g-zCDP (a noisy row count, noisy histograms for the bounds and categories not declared public, then MST: noisy 1-way marginals, a spanning tree of pairs chosen by the exponential mechanism, noisy 2-way marginals on it), converted at delta %.3g with the Canonne–Kamath–Steinke bound", r.Rho, r.DeltaConversion)
+	gaps := ""
+	if len(m.Gaps) > 0 {
+		gaps = ", noisy histograms of the order relations' gaps"
+	}
+	fmt.Fprintf(&b, "the measurements are %.6g-zCDP (a noisy row count%s, noisy histograms for the bounds and categories not declared public, then MST: noisy 1-way marginals, a spanning tree of pairs chosen by the exponential mechanism, noisy 2-way marginals on it), converted at delta %.3g with the Canonne–Kamath–Steinke bound", r.Rho, gaps, r.DeltaConversion)
 	if r.DeltaDomain > 0 {
 		fmt.Fprintf(&b, "; categories were released by Gaussian thresholding, which adds %.3g to delta", r.DeltaDomain)
 	}

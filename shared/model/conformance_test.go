@@ -268,21 +268,25 @@ func TestConformance(t *testing.T) {
 					}
 				}
 				// Trips keep their length, not just their sign: real ones
-				// last 5 to 108 minutes.
+				// last 5 to 108 minutes. dp measures the gap's histogram
+				// under its budget (buckets of up to 2^(1/2) whose range
+				// noise may widen by one), so it is held to the range
+				// widened by that much, in all but 2% of rows.
+				lo, hi, allowed := 5*time.Minute, 108*time.Minute, 0
 				if kind == dp.KindDP {
-					return // dp's gaps come from its own sample (model/relations.go)
+					lo, hi, allowed = 3*time.Minute, 153*time.Minute, len(out)/50
 				}
 				s, e := slices.Index(tb.Columns, "start"), slices.Index(tb.Columns, "end")
 				long := 0
 				for _, r := range out {
 					a, _ := time.Parse("2006-01-02 15:04", r[s])
 					b, _ := time.Parse("2006-01-02 15:04", r[e])
-					if d := b.Sub(a); d < 5*time.Minute || d > 108*time.Minute {
+					if d := b.Sub(a); d < lo || d > hi {
 						long++
 					}
 				}
-				if long > 0 {
-					t.Errorf("%d of %d trips outside the real lengths 5–108 minutes", long, len(out))
+				if long > allowed {
+					t.Errorf("%d of %d trips outside the lengths %v–%v", long, len(out), lo, hi)
 				}
 			})
 			t.Run("determinism and shards", func(t *testing.T) {

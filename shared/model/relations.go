@@ -24,7 +24,8 @@ import (
 // before it is written — the later column of an order is set to the
 // earlier plus a gap drawn from the gap's real distribution when its own
 // gap falls outside the real range, a functional dependency's dependent is
-// mapped from its determinant, an identity's result is recomputed. Rows are
+// mapped from its determinant, an identity's result (an elapsed time from
+// its two datetimes) is recomputed. Rows are
 // repaired, never rejected, so relations cost no extra draws. A repair is
 // a function of the row's cells and the seed alone (its random draw is a
 // hash of them), so determinism and shard independence carry over from the
@@ -33,10 +34,16 @@ import (
 // For a private driver (Driver.Private) the relation statements are part
 // of the profile, public input like the columns' kinds and formats (see
 // package dp), but their parameters — gap distributions and dependency
-// mappings — would read the rows: they are taken from a pilot sample of the
-// private model instead (post-processing, no privacy cost), and an order
+// mappings — would read the rows. An order's gap distribution comes from
+// the driver when it measured one under its guarantee (GapMeasurer: dp's
+// noisy gap histograms, charged to its budget); the later datetime is then
+// always set to the earlier plus a drawn gap, since the model's own gap
+// between two separately sampled timestamps is not a duration anyone had.
+// The other parameters are taken from a pilot sample of the private model
+// (post-processing, no privacy cost), and an order without a measured gap
 // whose pilot shows too few valid gaps is repaired by swapping the two
-// values.
+// values. The profile's own gap summary (relations.Gap) is never read for
+// a private driver.
 
 // pilotRows is the size of a private model's pilot sample.
 const pilotRows = 20_000
@@ -61,8 +68,14 @@ type Repair struct {
 	Gap     []float64 `json:"gap,omitempty"`
 	GapStep float64   `json:"gap_step,omitempty"`
 	Swap    bool      `json:"swap,omitempty"`
+	// Always draws the gap for every row, not only for rows whose own gap
+	// falls outside the quantiles' range (a datetime gap measured by a
+	// private driver).
+	Always bool `json:"always,omitempty"`
 	// Map sends a determinant's value to its dependent's.
 	Map map[string]string `json:"map,omitempty"`
+	// Unit is an elapsed time's unit in seconds.
+	Unit float64 `json:"unit,omitempty"`
 }
 
 // Repairer enforces relations on sampled rows, in dependency order.
@@ -184,7 +197,7 @@ func (rp *Repairer) apply(row []string, seed uint64, skip []bool, buf *[]byte) {
 				}
 				continue
 			}
-			if g := b - a; g >= r.Gap[0] && g <= r.Gap[len(r.Gap)-1] {
+			if g := b - a; !r.Always && g >= r.Gap[0] && g <= r.Gap[len(r.Gap)-1] {
 				continue
 			}
 			if !hashed {
@@ -192,6 +205,12 @@ func (rp *Repairer) apply(row []string, seed uint64, skip []bool, buf *[]byte) {
 			}
 			g := r.draw(h, i)
 			row[r.Target] = formatValue(buf, tc, a+g, row[r.Sources[0]], g)
+		case relations.Elapsed:
+			e, ok1 := cellValue(row[r.Sources[0]], &rp.Cols[r.Sources[0]])
+			st, ok2 := cellValue(row[r.Sources[1]], &rp.Cols[r.Sources[1]])
+			if ok1 && ok2 && r.Unit > 0 {
+				row[r.Target] = formatValue(buf, tc, (e-st)/r.Unit, "", 0)
+			}
 		default:
 			var v float64
 			ok := true
@@ -284,14 +303,16 @@ func formatValue(buf *[]byte, c *profile.Column, v float64, from string, gap flo
 }
 
 // newRepairer fits the relations of p on rows (the training rows, or a
-// private model's pilot sample; private says which), in dependency order:
+// private model's pilot sample), in dependency order; gaps, when not nil,
+// are a private driver's measured gap quantiles by relation, and then the
+// profile's gap summaries are not read:
 // each column is the target of one relation at most, chosen declared
 // first, then identities before dependencies before orders, then by
 // confidence, then an order by its smallest median gap (the
 // nearest predecessor of a chain a ≤ b ≤ c), and a relation that would
 // close a cycle (code → label after label → code) is left to follow from
 // the others.
-func newRepairer(rows [][]string, p *profile.Profile) (*Repairer, error) {
+func newRepairer(rows [][]string, p *profile.Profile, gaps map[string][]float64) (*Repairer, error) {
 	index := make(map[string]int, len(p.Columns))
 	for j, c := range p.Columns {
 		index[c.Name] = j
@@ -311,10 +332,13 @@ func newRepairer(rows [][]string, p *profile.Profile) (*Repairer, error) {
 				return -1
 			}
 			return 1
-		case a.Gap != nil && b.Gap != nil && a.Gap.Median != b.Gap.Median:
-			if a.Gap.Median < b.Gap.Median {
-				return -1
-			}
+		}
+		ma, okA := gapMedian(a, gaps)
+		mb, okB := gapMedian(b, gaps)
+		switch {
+		case okA && okB && ma < mb:
+			return -1
+		case okA && okB && ma > mb:
 			return 1
 		}
 		return 0
@@ -364,7 +388,7 @@ func newRepairer(rows [][]string, p *profile.Profile) (*Repairer, error) {
 			continue
 		}
 		into[t] = src
-		chosen = append(chosen, Repair{Relation: rel.String(), Kind: rel.Kind, Target: t, Sources: src})
+		chosen = append(chosen, Repair{Relation: rel.String(), Kind: rel.Kind, Target: t, Sources: src, Unit: rel.Unit})
 	}
 	if len(chosen) == 0 {
 		return nil, nil
@@ -388,6 +412,17 @@ func newRepairer(rows [][]string, p *profile.Profile) (*Repairer, error) {
 		r := &chosen[i]
 		switch r.Kind {
 		case relations.Order:
+			if q, ok := gaps[r.Relation]; ok && len(q) > 1 {
+				// A datetime pair's gap (a trip's length) is drawn for every
+				// row: the model's own gap between two timestamps sampled
+				// days apart is no duration anyone had, even inside the
+				// range. Two numbers keep the model's gap when it lies in
+				// the measured range, as for the other models: their gap
+				// often depends on the values (net - tax is 0.8 net).
+				tc := &p.Columns[r.Target]
+				r.Gap, r.GapStep, r.Always = q, formatStep(tc), tc.Kind == profile.Datetime
+				break
+			}
 			r.Gap, r.GapStep = gapQuantiles(&cols[r.Sources[0]], &cols[r.Target])
 			r.Swap = r.Gap == nil
 		case relations.FD:
@@ -439,12 +474,56 @@ func newRepairer(rows [][]string, p *profile.Profile) (*Repairer, error) {
 // part follows from total = part + other).
 func rank(k relations.Kind) int {
 	switch k {
-	case relations.Sum, relations.Product, relations.Ratio:
+	case relations.Sum, relations.Product, relations.Ratio, relations.Elapsed:
 		return 0
 	case relations.FD:
 		return 1
 	}
 	return 2
+}
+
+// gapMedian is the median gap of an order relation: the middle of a
+// private driver's measured quantiles when gaps is not nil, else the
+// profile's summary.
+func gapMedian(r relations.Relation, gaps map[string][]float64) (float64, bool) {
+	if gaps != nil {
+		q, ok := gaps[r.String()]
+		if !ok || len(q) == 0 {
+			return 0, false
+		}
+		return q[len(q)/2], true
+	}
+	if r.Gap == nil {
+		return 0, false
+	}
+	return r.Gap.Median, true
+}
+
+// formatStep is the unit a datetime column's format writes: a minute when
+// it has no seconds, an hour without minutes, a day without hours (0 for
+// numbers and for formats down to the second): a gap drawn from measured
+// quantiles is rounded to it, as the column's own values are.
+func formatStep(c *profile.Column) float64 {
+	if c.Kind != profile.Datetime {
+		return 0
+	}
+	f := c.Format
+	switch {
+	case strings.Contains(f, "05"):
+		return 0
+	case strings.Contains(f, "04"):
+		return 60
+	case strings.Contains(f, "15") || strings.Contains(f, "03") || strings.Contains(f, "3"):
+		return 3600
+	}
+	return 86400
+}
+
+// GapMeasurer is a private driver's model that measured order relations'
+// gaps under its guarantee: quantiles at evenly spaced probabilities, by
+// relation as relations.Relation.String writes it.
+type GapMeasurer interface {
+	RelationGaps() map[string][]float64
 }
 
 // gapQuantiles returns quantiles of the valid gaps b − a (those ≥ 0), and
@@ -491,14 +570,21 @@ func withRelations(ctx context.Context, m Model, t *table.Table, p *profile.Prof
 		return m, nil
 	}
 	rows := t.Rows
+	var gaps map[string][]float64
 	if private {
 		var c collector
 		if err := m.Sample(ctx, pilotRows, 0, 1, pilotSeed, SampleOptions{}, &c); err != nil {
 			return nil, fmt.Errorf("relations: pilot sample: %w", err)
 		}
 		rows = c.rows
+		gaps = map[string][]float64{} // not nil: the profile's gap summaries stay unread
+		if gm, ok := m.(GapMeasurer); ok {
+			for k, q := range gm.RelationGaps() {
+				gaps[k] = q
+			}
+		}
 	}
-	rep, err := newRepairer(rows, p)
+	rep, err := newRepairer(rows, p, gaps)
 	if err != nil || rep == nil {
 		return m, err
 	}
@@ -564,7 +650,8 @@ func loadRelations(r io.Reader) (*Repairer, error) {
 			want = 1
 		}
 		bad := !slices.Contains(relations.Kinds, r.Kind) || r.Target < 0 || r.Target >= len(rep.Cols) ||
-			len(r.Sources) != want && !(r.Kind == relations.Sum && len(r.Sources) > want) || len(r.Gap) == 1
+			len(r.Sources) != want && !(r.Kind == relations.Sum && len(r.Sources) > want) || len(r.Gap) == 1 ||
+			r.Kind == relations.Elapsed && !(r.Unit > 0)
 		for _, s := range r.Sources {
 			bad = bad || s < 0 || s >= len(rep.Cols)
 		}

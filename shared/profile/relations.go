@@ -96,8 +96,11 @@ func levels(rc *relations.Column, n int, value func(i int) (string, bool)) {
 // kinds it can relate.
 func checkRelation(r relations.Relation, p *Profile) error {
 	want := 2
-	if r.Kind == relations.Sum || r.Kind == relations.Product || r.Kind == relations.Ratio {
+	if r.Kind == relations.Sum || r.Kind == relations.Product || r.Kind == relations.Ratio || r.Kind == relations.Elapsed {
 		want = 3
+	}
+	if r.Kind == relations.Elapsed && !slices.ContainsFunc(relations.Units, func(u relations.Unit) bool { return u.Seconds == r.Unit }) {
+		return fmt.Errorf("%w: %s: unit of %v seconds", relations.ErrRelation, r, r.Unit)
 	}
 	if !slices.Contains(relations.Kinds, r.Kind) || len(r.Columns) != want && !(r.Kind == relations.Sum && len(r.Columns) > 3) {
 		return fmt.Errorf("%w: %s: kind %q with %d columns", relations.ErrRelation, r, r.Kind, len(r.Columns))
@@ -117,6 +120,10 @@ func checkRelation(r relations.Relation, p *Profile) error {
 				return fmt.Errorf("%s: an order relates two numeric or two datetime columns, %q is %s", r, name, c.Kind)
 			}
 			first = c.Kind
+		case relations.Elapsed:
+			if i == 0 && c.Kind != Numeric || i > 0 && c.Kind != Datetime {
+				return fmt.Errorf("%s: an elapsed time is a numeric column of two datetime ones, %q is %s", r, name, c.Kind)
+			}
 		case relations.FD:
 			if c.Kind != Categorical && c.Kind != Boolean && c.Kind != Numeric {
 				return fmt.Errorf("%s: a dependency relates categorical, boolean or numeric columns, %q is %s", r, name, c.Kind)

@@ -62,6 +62,72 @@ func Discover(cols []Column, o Options) []Relation {
 	out = append(out, orders(cols, n, minConf)...)
 	out = append(out, dependencies(cols, n, minConf)...)
 	out = append(out, identities(cols, n, minConf)...)
+	out = append(out, elapsed(cols, n, minConf)...)
+	return out
+}
+
+// elapsed finds d = end − start in a unit of Units: a number column that
+// is, within the rounding it is written with, the time between two
+// datetime columns (a trip's length in minutes next to its start and end).
+// The first unit that holds is kept; rows where end = start say nothing of
+// the unit, so a tenth of the rows (at least MinSupport/2) must differ.
+func elapsed(cols []Column, n int, minConf float64) []Relation {
+	var num, times []int
+	for i := range cols {
+		switch cols[i].Kind {
+		case Number:
+			num = append(num, i)
+		case Time:
+			times = append(times, i)
+		}
+	}
+	if len(times) < 2 {
+		return nil
+	}
+	var out []Relation
+	m := min(n, screenRows)
+	holds := func(d, e, s *Column, unit float64, rows int) (held, sup, informative int, ok bool) {
+		fails := 0
+		for r := 0; r < rows; r++ {
+			x, y, z := d.Num[r], e.Num[r], s.Num[r]
+			if math.IsNaN(x) || math.IsNaN(y) || math.IsNaN(z) {
+				continue
+			}
+			sup++
+			if HoldsElapsed(x, y, z, unit, Tolerance(d.Decimals, x)) {
+				held++
+				if y != z {
+					informative++
+				}
+			} else if fails++; rows == m && fails > screenFails(m, minConf) {
+				return held, sup, informative, false
+			}
+		}
+		return held, sup, informative, true
+	}
+	for _, di := range num {
+	pairs:
+		for _, ei := range times {
+			for _, si := range times {
+				if ei == si {
+					continue
+				}
+				d, e, st := &cols[di], &cols[ei], &cols[si]
+				for _, u := range Units {
+					if _, _, _, ok := holds(d, e, st, u.Seconds, m); !ok {
+						continue
+					}
+					held, sup, informative, _ := holds(d, e, st, u.Seconds, n)
+					conf := float64(held) / float64(max(sup, 1))
+					if sup < MinSupport || conf < minConf || informative < max(MinSupport/2, sup/10) {
+						continue
+					}
+					out = append(out, Relation{Kind: Elapsed, Columns: []string{d.Name, e.Name, st.Name}, Unit: u.Seconds, Support: sup, Confidence: conf})
+					continue pairs
+				}
+			}
+		}
+	}
 	return out
 }
 

@@ -66,7 +66,10 @@ func Measure(r Relation, ref, other []Column) (Share, Share, error) {
 		}
 		return fdShare(oc2(rc), dom, known), fdShare(oc2(oc), dom, known), nil
 	}
-	return numShare(r.Kind, rc), numShare(r.Kind, oc), nil
+	if r.Kind == Elapsed && !(r.Unit > 0) {
+		return Share{}, Share{}, fmt.Errorf("%w: %s: no unit", ErrRelation, r)
+	}
+	return numShare(r, rc), numShare(r, oc), nil
 }
 
 func oc2(c []*Column) [2]*Column { return [2]*Column{c[0], c[1]} }
@@ -118,7 +121,8 @@ func fdShare(c [2]*Column, dom map[string]string, known map[string]bool) Share {
 	return share(held, sup)
 }
 
-func numShare(k Kind, c []*Column) Share {
+func numShare(rel Relation, c []*Column) Share {
+	k := rel.Kind
 	held, sup := 0, 0
 	parts := make([]float64, len(c)-1)
 rows:
@@ -134,7 +138,12 @@ rows:
 		}
 		sup++
 		tol := Tolerance(c[0].Decimals, a)
-		if k == Sum && HoldsSum(a, parts, tol) || k != Sum && Holds(k, a, parts[0], parts[len(parts)-1], tol) {
+		switch {
+		case k == Elapsed:
+			if HoldsElapsed(a, parts[0], parts[1], rel.Unit, tol) {
+				held++
+			}
+		case k == Sum && HoldsSum(a, parts, tol) || k != Sum && Holds(k, a, parts[0], parts[len(parts)-1], tol):
 			held++
 		}
 	}

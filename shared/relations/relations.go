@@ -45,10 +45,34 @@ const (
 	Product Kind = "product"
 	// Ratio: Columns[0] = Columns[1] / Columns[2].
 	Ratio Kind = "ratio"
+	// Elapsed: Columns[0], a number, = Columns[1] − Columns[2], two
+	// datetimes, in Unit seconds (a duration in minutes next to a start
+	// and an end).
+	Elapsed Kind = "elapsed"
 )
 
 // Kinds lists every kind, in the order String's forms are parsed.
-var Kinds = []Kind{Order, FD, Sum, Product, Ratio}
+var Kinds = []Kind{Order, FD, Sum, Product, Ratio, Elapsed}
+
+// Unit is a unit an Elapsed relation's number may count, by name, in
+// seconds.
+type Unit struct {
+	Name    string
+	Seconds float64
+}
+
+// Units are the units of Elapsed relations.
+var Units = []Unit{{"seconds", 1}, {"minutes", 60}, {"hours", 3600}, {"days", 86400}}
+
+// unitName is the name of a unit of Units ("" for another).
+func unitName(sec float64) string {
+	for _, u := range Units {
+		if u.Seconds == sec {
+			return u.Name
+		}
+	}
+	return ""
+}
 
 // Relation is one relation between columns of a table.
 type Relation struct {
@@ -65,6 +89,8 @@ type Relation struct {
 	Gap *Gap `json:"gap,omitempty"`
 	// Declared marks a relation a schema added rather than Discover found.
 	Declared bool `json:"declared,omitempty"`
+	// Unit is an Elapsed relation's unit in seconds (one of Units).
+	Unit float64 `json:"unit,omitempty"`
 }
 
 // Gap is the distribution of an order relation's gap, as quantiles.
@@ -93,6 +119,8 @@ func (r Relation) String() string {
 		return c[0] + " = " + c[1] + " * " + c[2]
 	case r.Kind == Ratio && len(c) == 3:
 		return c[0] + " = " + c[1] + " / " + c[2]
+	case r.Kind == Elapsed && len(c) == 3 && unitName(r.Unit) != "":
+		return c[0] + " = " + c[1] + " - " + c[2] + " in " + unitName(r.Unit)
 	}
 	return fmt.Sprintf("%s%q", r.Kind, c)
 }
@@ -117,6 +145,13 @@ func Parse(s string) (Relation, error) {
 		return Relation{Kind: FD, Columns: []string{a, b}}, nil
 	}
 	if c, rhs, ok := split(s, "="); ok {
+		for _, u := range Units {
+			if e, ok := strings.CutSuffix(rhs, " in "+u.Name); ok {
+				if a, b, ok := split(e, "-"); ok {
+					return Relation{Kind: Elapsed, Columns: []string{c, a, b}, Unit: u.Seconds}, nil
+				}
+			}
+		}
 		if parts := strings.Split(rhs, " + "); len(parts) > 2 {
 			cols := []string{c}
 			for _, p := range parts {
@@ -139,7 +174,7 @@ func Parse(s string) (Relation, error) {
 			return Relation{Kind: Sum, Columns: []string{a, c, b}}, nil
 		}
 	}
-	return Relation{}, fmt.Errorf(`%w: %q: write "a <= b", "a >= b", "x -> y", "c = a + b", "c = a - b", "c = a * b" or "c = a / b" (spaces around the operator)`, ErrRelation, s)
+	return Relation{}, fmt.Errorf(`%w: %q: write "a <= b", "a >= b", "x -> y", "c = a + b", "c = a - b", "c = a * b", "c = a / b" or "d = end - start in minutes" (seconds, hours, days; spaces around the operator)`, ErrRelation, s)
 }
 
 // Target is the column a model derives when it enforces the relation: the
@@ -222,6 +257,12 @@ func Holds(k Kind, a, b, c, tol float64) bool {
 		return c != 0 && math.Abs(a-b/c) <= tol
 	}
 	return false
+}
+
+// HoldsElapsed reports whether d, in unit seconds, equals end − start
+// within tol (d's Tolerance).
+func HoldsElapsed(d, end, start, unit, tol float64) bool {
+	return math.Abs(d-(end-start)/unit) <= tol
 }
 
 // HoldsSum reports whether total equals the sum of parts within tol.

@@ -25,6 +25,9 @@ func TestParseString(t *testing.T) {
 		{"bill = food + drinks + tip", "bill = food + drinks + tip", Sum},
 		{"rate = km / hours", "rate = km / hours", Ratio},
 		{" trip start  <=  trip-end ", "trip start <= trip-end", Order},
+		{"length = end - start in minutes", "length = end - start in minutes", Elapsed},
+		{"days = due - sent in days", "days = due - sent in days", Elapsed},
+		{"net = total - tax in euros", "total = net + tax in euros", Sum},
 	} {
 		r, err := Parse(tc.in)
 		if err != nil {
@@ -291,4 +294,77 @@ func BenchmarkDiscover50Kx40(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestDiscoverElapsed: a number that is the time between two datetimes, in
+// the unit and rounding it is written with, is found once, in its unit;
+// a number off by more than its rounding, or the time between other
+// columns, is not.
+func TestDiscoverElapsed(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := 2000
+	cols := map[string][]float64{}
+	for range n {
+		booked := 1.7e9 + float64(rng.IntN(30*86400))
+		start := booked + 60*float64(rng.IntN(600))
+		end := start + 60*float64(5+rng.IntN(100))
+		cols["booked"] = append(cols["booked"], booked)
+		cols["start"] = append(cols["start"], start)
+		cols["end"] = append(cols["end"], end)
+		cols["minutes"] = append(cols["minutes"], (end-start)/60)
+		cols["hours"] = append(cols["hours"], round((end-start)/3600, 2))
+		cols["lead_days"] = append(cols["lead_days"], round((start-booked)/86400, 3))
+		cols["late"] = append(cols["late"], (end-start)/60+float64(1+rng.IntN(5)))
+	}
+	dec := map[string]int{"hours": 2, "lead_days": 3}
+	var in []Column
+	for _, name := range []string{"booked", "start", "end"} {
+		in = append(in, Column{Name: name, Kind: Time, Num: cols[name]})
+	}
+	for _, name := range []string{"minutes", "hours", "lead_days", "late"} {
+		in = append(in, num(name, dec[name], cols[name]))
+	}
+	var got []string
+	for _, r := range Discover(in, Options{}) {
+		if r.Kind == Elapsed {
+			got = append(got, r.String())
+			if r.Confidence < DefaultMinConfidence || r.Support != n {
+				t.Errorf("%s: confidence %v support %d", r, r.Confidence, r.Support)
+			}
+		}
+	}
+	want := []string{
+		"minutes = end - start in minutes",
+		"hours = end - start in hours",
+		"lead_days = start - booked in days",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("elapsed relations %q, want %q", got, want)
+	}
+	// Measured on the same rows, each holds everywhere; with the end
+	// moved, not.
+	moved := slices.Clone(in)
+	moved[2] = Column{Name: "end", Kind: Time, Num: slices.Clone(cols["end"])}
+	for i := range moved[2].Num {
+		moved[2].Num[i] += 3600
+	}
+	for _, w := range want {
+		r, err := Parse(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		real, other, err := Measure(r, in, moved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if real.Rate != 1 {
+			t.Errorf("%s holds in %.4f of its own rows", r, real.Rate)
+		}
+		if r.Columns[1] == "end" && other.Rate > 0.01 {
+			t.Errorf("%s holds in %.4f of rows whose end moved an hour", r, other.Rate)
+		}
+	}
 }
