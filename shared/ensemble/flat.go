@@ -168,7 +168,14 @@ func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 		var cbuf [kernelRows * 2 * 32]dcell
 		cells := cbuf[:]
 		if 2*e.nf*kernelRows > len(cbuf) {
-			cells = make([]dcell, 2*e.nf*kernelRows)
+			// Wider models reuse a pooled buffer: no allocation per block.
+			p, _ := e.cellPool.Get().(*[]dcell)
+			if p == nil {
+				p = new([]dcell)
+				*p = make([]dcell, 2*e.nf*kernelRows)
+			}
+			defer e.cellPool.Put(p)
+			cells = *p
 		}
 		blockCells(rows, e.nf, n, cells)
 		e.dense.predictBlock(e, cells, n, sums)
