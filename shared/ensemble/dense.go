@@ -260,20 +260,23 @@ func (d *denseForest) predictBlock(e *xgbEval, cells []dcell, n int, sums []floa
 	for ti, t := range d.trees {
 		nodes := (*[denseSpan]bnode)(d.bnodes[t.node : t.node+denseSpan])
 		clear(leafOf)
+		leaves := d.leaf[t.leaf : t.leaf+1<<t.depth]
+		first := uint32(1)<<t.depth - 1
+		if groups == 1 && e.weight == nil && t.depth > 0 {
+			// The common case: the last level adds the leaves as it
+			// reaches them, with no pass of its own.
+			for l := int32(1); l < t.depth; l++ {
+				descend(nodes, cells, d.catBits, leafOf)
+			}
+			descendAdd(nodes, cells, d.catBits, leafOf, leaves, sums[:n])
+			continue
+		}
 		for l := int32(0); l < t.depth; l++ {
 			descend(nodes, cells, d.catBits, leafOf)
 		}
-		leaves := d.leaf[t.leaf : t.leaf+1<<t.depth]
-		first := uint32(1)<<t.depth - 1
 		w := float32(1)
 		if e.weight != nil {
 			w = e.weight[ti]
-		}
-		if groups == 1 && e.weight == nil {
-			for r, i := range leafOf {
-				sums[r] += leaves[(i-first)&(1<<t.depth-1)]
-			}
-			continue
 		}
 		g := sums[e.group[ti]:]
 		for r, i := range leafOf {
@@ -315,5 +318,22 @@ func descend(nodes *[denseSpan]bnode, cells []dcell, catBits []uint8, idx []uint
 	}
 	if r < len(idx) {
 		idx[r] = next(idx[r], r)
+	}
+}
+
+// descendAdd is descend's last level for a single-output model without
+// tree weights: each row's leaf value is added to its sum as the row
+// reaches it (leaves holds the tree's 2^depth leaves).
+//
+//go:noinline
+func descendAdd(nodes *[denseSpan]bnode, cells []dcell, catBits []uint8, idx []uint32, leaves, sums []float32) {
+	cp, bp := unsafe.Pointer(unsafe.SliceData(cells)), unsafe.Pointer(unsafe.SliceData(catBits))
+	last := uint32(len(leaves) - 1) // 2^depth-1: also the index of the first leaf
+	sums = sums[:len(idx)]
+	for r, i := range idx {
+		nd := &nodes[i&(denseSpan-1)]
+		c := (*dcell)(unsafe.Add(cp, uintptr(int(nd.off)+r)*unsafe.Sizeof(dcell{})))
+		right := b2u(c.v >= nd.cond) | uint32(*(*uint8)(unsafe.Add(bp, nd.cat+c.code&63)))
+		sums[r] += leaves[(2*i+1+right-last)&last]
 	}
 }
