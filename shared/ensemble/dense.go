@@ -184,18 +184,24 @@ func (d *denseForest) fill(cats [][]uint64, dt denseTree, t []xgbNode, src, i, l
 // denseRow writes the cells of one row (2 per feature) into cells.
 func denseRow(row []float64, cells []dcell) {
 	for j, f := range row {
-		v := float32(f)
-		lo, hi := dcell{v: v, code: catInvalid}, dcell{v: v, code: catInvalid}
-		switch {
-		case v != v:
-			lo = dcell{v: float32(math.Inf(-1)), code: catMissing}
-			hi = dcell{v: float32(math.Inf(1)), code: catMissing}
-		case v >= 0 && v < catInvalid:
-			// XGBoost truncates a category value to its integer code.
-			lo.code, hi.code = uint32(v), uint32(v)
-		}
-		cells[2*j], cells[2*j+1] = lo, hi
+		cells[2*j], cells[2*j+1] = cellPair(f)
 	}
+}
+
+// cellPair returns a feature value's two cells: missing goes left in lo
+// and right in hi.
+func cellPair(f float64) (lo, hi dcell) {
+	v := float32(f)
+	lo, hi = dcell{v: v, code: catInvalid}, dcell{v: v, code: catInvalid}
+	switch {
+	case v != v:
+		lo = dcell{v: float32(math.Inf(-1)), code: catMissing}
+		hi = dcell{v: float32(math.Inf(1)), code: catMissing}
+	case v >= 0 && v < catInvalid:
+		// XGBoost truncates a category value to its integer code.
+		lo.code, hi.code = uint32(v), uint32(v)
+	}
+	return lo, hi
 }
 
 // step is 1 when the row with cell c goes right at node n.
@@ -230,16 +236,7 @@ func blockCells(rows []float64, nf, n int, cells []dcell) {
 	for r := 0; r < n; r++ {
 		row := rows[r*nf : (r+1)*nf]
 		for j, f := range row {
-			v := float32(f)
-			lo, hi := dcell{v: v, code: catInvalid}, dcell{v: v, code: catInvalid}
-			switch {
-			case v != v:
-				lo = dcell{v: float32(math.Inf(-1)), code: catMissing}
-				hi = dcell{v: float32(math.Inf(1)), code: catMissing}
-			case v >= 0 && v < catInvalid:
-				lo.code, hi.code = uint32(v), uint32(v)
-			}
-			cells[2*j*kernelRows+r], cells[(2*j+1)*kernelRows+r] = lo, hi
+			cells[2*j*kernelRows+r], cells[(2*j+1)*kernelRows+r] = cellPair(f)
 		}
 	}
 }
