@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -148,5 +149,100 @@ func TestEmbeddedPinnedModel(t *testing.T) {
 	// A job without a pinned model has no model test.
 	if status, body := call("GET", "/v1/jobs/"+id+"x/model-test", nil); status != 404 {
 		t.Errorf("unknown job: %d %v", status, body)
+	}
+}
+
+// TestEmbeddedIngestPinnedModel: an upload to the uploads bucket pins a
+// custom model through its metadata (model_id, model_version,
+// model_categories), checked against the upload's columns as POST
+// /v1/jobs checks it. A model that does not exist, does not fit the
+// upload or lacks its categories fails the upload's job at once with the
+// reason; a good pin is recorded at its exact version and the job's output
+// is scored by the model.
+func TestEmbeddedIngestPinnedModel(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	e := startEmbedded(t, embeddedOptions{})
+	data, err := os.ReadFile("../examples/insurance.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := models.New(e.env.State, e.env.Objects)
+	store.Keys = e.env.Keyring
+	for _, m := range []struct{ id, name, target, file string }{
+		{"mdl_ins", "charges.json", "charges", "xgb_insurance_regression.json"},
+		{"mdl_ins2", "charges.json", "charges", "xgb_insurance_regression.ubj"},
+		{"mdl_adult", "income.json", "income", "xgb_adult_binary.json"},
+	} {
+		b, err := os.ReadFile("../shared/ensemble/testdata/" + m.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Create(ctx, models.Upload{ID: m.id, Tenant: "acme", Name: m.name, Target: m.target}, bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cats := `{"sex":["female","male"],"smoker":["no","yes"],"region":["northeast","northwest","southeast","southwest"]}`
+	meta := func(extra map[string]string) map[string]string {
+		m := map[string]string{"rows": "500", "seed": "3", "thresholds": string(skipGate(t))}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		file string
+		meta map[string]string
+		want string // in the job's error; "" for a job that runs
+	}{
+		{"pinned.csv", meta(map[string]string{"model_id": "mdl_ins2", "model_version": "1", "model_categories": cats}), ""},
+		{"nope.csv", meta(map[string]string{"model_id": "mdl_nope"}), "model_id: model mdl_nope does not exist"},
+		{"adult.csv", meta(map[string]string{"model_id": "mdl_adult"}), "not a column of dataset"},
+		{"nocats.csv", meta(map[string]string{"model_id": "mdl_ins"}), "model_categories"},
+		{"badversion.csv", meta(map[string]string{"model_id": "mdl_ins", "model_version": "x"}), "model_version"},
+	}
+	for i, tc := range tests {
+		ingestUpload(t, e, "acme", tc.file, fmt.Sprint(i+1), tc.meta, data)
+	}
+	e.drain(t)
+
+	page, err := jobs.New(e.env.State).List(ctx, "acme", 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFile := map[string]*jobs.Job{}
+	for i := range page.Jobs {
+		ds, err := datasets.New(e.env.State).Get(ctx, "acme", page.Jobs[i].Request.Dataset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byFile[ds.Name] = &page.Jobs[i]
+	}
+	for _, tc := range tests {
+		j := byFile[tc.file]
+		switch {
+		case j == nil:
+			t.Errorf("%s: no job", tc.file)
+		case tc.want != "":
+			if j.State != jobs.Failed || !strings.Contains(j.Error, tc.want) || j.QuotaReservation != nil {
+				t.Errorf("%s: job %s %q (reservation %+v), want failed with %q", tc.file, j.State, j.Error, j.QuotaReservation, tc.want)
+			}
+		case j.State != jobs.Succeeded:
+			t.Errorf("%s: job %s: %s %v", tc.file, j.State, j.Error, j.Reasons)
+		case j.Request.ModelID != "mdl_ins" || j.Request.ModelVersion != 1:
+			// model_version 1 of mdl_ins2's name is mdl_ins: pinned exactly.
+			t.Errorf("%s: pinned %s v%d, want mdl_ins v1", tc.file, j.Request.ModelID, j.Request.ModelVersion)
+		default:
+			var mt modeleval.Report
+			if err := json.Unmarshal(readObject(t, e.env.Objects, j.Outputs[jobs.OutputModelTestJSON]), &mt); err != nil {
+				t.Fatalf("%s: model test: %v", tc.file, err)
+			}
+			if mt.Target != "charges" || mt.SyntheticRows != 500 || mt.HoldoutRows == 0 || mt.Verdict.Level == "" {
+				t.Errorf("%s: model test %+v", tc.file, mt)
+			}
+			if rep := jobReport(t, e, j); rep.ModelTest == nil || rep.ModelTest.Model != "mdl_ins" || rep.ModelTest.Error != "" {
+				t.Errorf("%s: evaluation report's model test %+v", tc.file, rep.ModelTest)
+			}
+		}
 	}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +22,9 @@ import (
 	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/modelcheck"
 	"synthos.dev/synthos/shared/modeleval"
+	"synthos.dev/synthos/shared/modeleval/modeltest"
 	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/objects"
-	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/table"
 	"synthos.dev/synthos/shared/vertex"
 )
@@ -453,12 +452,7 @@ func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string
 	if j.State != jobs.Succeeded {
 		return nil, &CodedError{Code: "job_not_finished", Kind: ErrConflict, Msg: fmt.Sprintf("job %s is %s: a model is tested on a succeeded job's output", j.ID, j.State)}
 	}
-	target := req.Target
-	for _, t := range []string{rec.Target, j.Request.Target} {
-		if target == "" {
-			target = t
-		}
-	}
+	target := modeltest.Target(req.Target, rec.Target, j.Request.Target)
 	if target == "" {
 		return nil, fieldErr("target", "is required: the column the model predicts (neither the model nor the job names one)")
 	}
@@ -487,19 +481,19 @@ func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string
 		defer closeObj()
 		return table.ReadAll(tr)
 	}
-	in := modeleval.Inputs{Model: m, ModelName: rec.Name, Target: target, Categories: req.Categories, Seed: j.Request.Seed,
-		HoldoutName: "holdout.csv", SyntheticName: "output." + ext}
 	reveal := ring.Reveal(ctx, p.Tenant)
-	if in.Holdout, err = read(datasets.HoldoutKey(p.Tenant, j.ID), table.CSV, reveal); err != nil {
-		return nil, err
+	stored := func(name, key string, f table.Format, reveal datasets.Reveal) modeltest.Table {
+		return modeltest.Table{Name: name, Read: func() (*table.Table, error) { return read(key, f, reveal) }}
 	}
-	if in.Synthetic, err = read(datasets.OutputKey(p.Tenant, j.ID, ext), format, nil); err != nil {
-		return nil, err
-	}
-	if in.Train, err = read(datasets.TrainKey(p.Tenant, j.ID), table.CSV, reveal); err != nil {
-		in.Train = nil // TSTR vs TRTR is then left out, and the report says so
-	}
-	rep, err := modeleval.Run(ctx, in)
+	rep, err := modeltest.Run(ctx,
+		modeleval.Inputs{Model: m, ModelName: rec.Name, Target: target, Categories: req.Categories, Seed: j.Request.Seed},
+		modeltest.Tables{
+			Holdout:   stored("holdout.csv", datasets.HoldoutKey(p.Tenant, j.ID), table.CSV, reveal),
+			Synthetic: stored("output."+ext, datasets.OutputKey(p.Tenant, j.ID, ext), format, nil),
+			// Without the training rows TSTR vs TRTR is left out, and the
+			// report says so.
+			Train: stored("train.csv", datasets.TrainKey(p.Tenant, j.ID), table.CSV, reveal), TrainOptional: true,
+		})
 	if err != nil {
 		if errs.CodeOf(err) == errs.InvalidArgument {
 			return nil, &CodedError{Code: "invalid_request", Kind: ErrInvalid, Msg: errs.Message(err)}
@@ -507,14 +501,7 @@ func (s *Service) TestModel(ctx context.Context, p *apikeys.Principal, id string
 		return nil, err
 	}
 	prefix := datasets.TenantPrefix(p.Tenant) + "models/" + id + "/tests/" + j.ID
-	if err := objects.Put(ctx, s.Bucket, prefix+".json", func(w io.Writer) error {
-		return json.NewEncoder(w).Encode(rep)
-	}, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
-		return nil, unavailable("storing the model test failed", err)
-	}
-	if err := objects.Put(ctx, s.Bucket, prefix+".html", func(w io.Writer) error {
-		return report.WriteModelHTML(w, rep)
-	}, &blob.WriterOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
+	if err := modeltest.Store(ctx, s.Bucket, prefix+".json", prefix+".html", rep); err != nil {
 		return nil, unavailable("storing the model test failed", err)
 	}
 	s.emit(ctx, p, "model.tested", id, "success", map[string]string{"job": j.ID, "verdict": rep.Verdict.Level})

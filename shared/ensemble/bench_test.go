@@ -159,5 +159,31 @@ func BenchmarkPredictBatch(b *testing.B) {
 		// Rows per CPU-second: the figure that holds when the cores are
 		// shared with other work.
 		b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "rows/cpu-s")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*b.N*m.Trees), "cpu-ns/tree-row")
+	}
+}
+
+// BenchmarkPredictBatchLightGBM predicts rows with the LightGBM multiclass
+// fixture (leaves' evaluator, one row at a time per worker) and reports
+// CPU per tree and row, the figure comparable with the XGBoost kernel's
+// (BenchmarkPredictBatch's cpu-ns per row over its 500 trees).
+func BenchmarkPredictBatchLightGBM(b *testing.B) {
+	m := load(b, "testdata/lightgbm/lgmulticlass.model")
+	const n = 16384
+	rows := benchRows(m, n)
+	out := make([]float64, n*m.Outputs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if err := m.PredictBatch(rows, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "rows/cpu-s")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*b.N*m.Trees), "cpu-ns/tree-row")
 	}
 }

@@ -477,46 +477,57 @@ func TestDenseRejectsUnsafeModels(t *testing.T) {
 // TestBatchMatchesSingle predicts the 500-tree fixture's rows (and rows
 // full of edge values) one at a time and as one batch spread over four
 // workers, with the dense and the flat layouts: every path must give the
-// same bits.
+// same bits. A synthetic model of 40 features (wider than the batch
+// kernel's stack buffer, so its pooled buffers serve) is checked the same
+// way.
 func TestBatchMatchesSingle(t *testing.T) {
 	// Not parallel: it sets GOMAXPROCS so the batch is split across
 	// workers even on a one-core machine.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	m := load(t, "testdata/xgb_adult_500.ubj")
-	var rows []float64
+	var fixtureRows []float64
 	for _, r := range readRows(t, "testdata/xgb_adult_500.input.csv", ",", true, 0) {
-		rows = append(rows, r...)
+		fixtureRows = append(fixtureRows, r...)
 	}
-	rows = append(rows, edgeRows(m, 3*batchBlock+7)...) // several blocks, a short last one
-	nf := len(m.Features)
-	n := len(rows) / nf
-	predictAll := func(layout string) (single, batch []float64) {
-		single = make([]float64, n*m.Outputs)
-		for i := 0; i < n; i++ {
-			if err := m.Predict(rows[i*nf:(i+1)*nf], single[i*m.Outputs:(i+1)*m.Outputs]); err != nil {
-				t.Fatalf("%s: %v", layout, err)
+	for _, tc := range []struct {
+		name string
+		m    *Model
+		rows []float64
+	}{
+		{"xgb_adult_500", load(t, "testdata/xgb_adult_500.ubj"), fixtureRows},
+		{"synthetic 40 features", synthXGBoost(t, 60, 6, 40), benchRows(synthXGBoost(t, 1, 1, 40), 2*batchBlock+5)},
+	} {
+		m := tc.m
+		rows := append(slices.Clone(tc.rows), edgeRows(m, 3*batchBlock+7)...) // several blocks, a short last one
+		nf := len(m.Features)
+		n := len(rows) / nf
+		predictAll := func(layout string) (single, batch []float64) {
+			single = make([]float64, n*m.Outputs)
+			for i := 0; i < n; i++ {
+				if err := m.Predict(rows[i*nf:(i+1)*nf], single[i*m.Outputs:(i+1)*m.Outputs]); err != nil {
+					t.Fatalf("%s %s: %v", tc.name, layout, err)
+				}
 			}
+			batch = make([]float64, n*m.Outputs)
+			if err := m.PredictBatch(rows, batch); err != nil {
+				t.Fatalf("%s %s: %v", tc.name, layout, err)
+			}
+			return single, batch
 		}
-		batch = make([]float64, n*m.Outputs)
-		if err := m.PredictBatch(rows, batch); err != nil {
-			t.Fatalf("%s: %v", layout, err)
+		e := m.impl.(*xgbEval)
+		if e.dense == nil {
+			t.Fatalf("%s is not served by the dense layout", tc.name)
 		}
-		return single, batch
-	}
-	e := m.impl.(*xgbEval)
-	if e.dense == nil {
-		t.Fatal("the fixture is not served by the dense layout")
-	}
-	denseSingle, denseBatch := predictAll("dense")
-	dense := e.dense
-	e.dense = nil
-	flatSingle, flatBatch := predictAll("flat")
-	e.dense = dense
-	for i := range denseSingle {
-		want := math.Float64bits(denseSingle[i])
-		for name, got := range map[string]float64{"dense batch": denseBatch[i], "flat single": flatSingle[i], "flat batch": flatBatch[i]} {
-			if math.Float64bits(got) != want {
-				t.Fatalf("row %d: %s %.9g, dense single %.9g", i/m.Outputs, name, got, denseSingle[i])
+		denseSingle, denseBatch := predictAll("dense")
+		dense := e.dense
+		e.dense = nil
+		flatSingle, flatBatch := predictAll("flat")
+		e.dense = dense
+		for i := range denseSingle {
+			want := math.Float64bits(denseSingle[i])
+			for name, got := range map[string]float64{"dense batch": denseBatch[i], "flat single": flatSingle[i], "flat batch": flatBatch[i]} {
+				if math.Float64bits(got) != want {
+					t.Fatalf("%s row %d: %s %.9g, dense single %.9g", tc.name, i/m.Outputs, name, got, denseSingle[i])
+				}
 			}
 		}
 	}

@@ -167,12 +167,17 @@ func (e *xgbEval) predictBlock(rows []float64, out []float64) {
 	if e.dense != nil {
 		var cbuf [kernelRows * 2 * 32]dcell
 		cells := cbuf[:]
-		if 2*len(rows) > len(cbuf) {
-			cells = make([]dcell, 2*len(rows))
+		if 2*e.nf*kernelRows > len(cbuf) {
+			// Wider models reuse a pooled buffer: no allocation per block.
+			p, _ := e.cellPool.Get().(*[]dcell)
+			if p == nil {
+				p = new([]dcell)
+				*p = make([]dcell, 2*e.nf*kernelRows)
+			}
+			defer e.cellPool.Put(p)
+			cells = *p
 		}
-		for r := 0; r < n; r++ {
-			denseRow(rows[r*e.nf:(r+1)*e.nf], cells[2*r*e.nf:2*(r+1)*e.nf])
-		}
+		blockCells(rows, e.nf, n, cells)
 		e.dense.predictBlock(e, cells, n, sums)
 	} else {
 		var xbuf [kernelRows * 64]float32

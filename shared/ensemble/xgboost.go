@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"synthos.dev/synthos/shared/errs"
 )
@@ -174,17 +175,20 @@ type xgbNode struct {
 }
 
 type xgbEval struct {
-	trees   [][]xgbNode // as checked; the reference the flat layout is tested against
-	flat    flatForest
-	dense   *denseForest // nil when a tree is deeper than denseMaxDepth
-	group   []int32
-	weight  []float32 // per tree (DART), nil for gbtree
-	cats    [][]uint64
-	base    float32 // base margin
-	outputs int
-	groups  int // margins per row: classes for multiclass, else 1
-	obj     string
-	nf      int
+	trees [][]xgbNode // as checked; the reference the flat layout is tested against
+	flat  flatForest
+	dense *denseForest // nil when a tree is deeper than denseMaxDepth
+	// Block cell buffers of the dense batch kernel for models too wide
+	// for its stack buffer (*[]dcell of 2*nf*kernelRows cells).
+	cellPool sync.Pool
+	group    []int32
+	weight   []float32 // per tree (DART), nil for gbtree
+	cats     [][]uint64
+	base     float32 // base margin
+	outputs  int
+	groups   int // margins per row: classes for multiclass, else 1
+	obj      string
+	nf       int
 }
 
 func badModel(format string, args ...any) error {

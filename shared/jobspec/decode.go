@@ -314,6 +314,13 @@ const (
 	MetaConditions = "conditions" // JSON object column → value
 	MetaRules      = "rules"      // JSON rules document
 	MetaThresholds = "thresholds" // JSON gate overrides
+	// A custom model pinned to the job, as POST /v1/jobs takes it: the
+	// job's output is scored by the model (checked against the upload's
+	// columns when the job is created). model_categories is the JSON
+	// object {feature: [categories in the model's code order]}.
+	MetaModelID         = "model_id"
+	MetaModelVersion    = "model_version"
+	MetaModelCategories = "model_categories"
 	// An anonymize job: kind=anonymize, and its policy as the JSON
 	// document POST /v1/jobs and `synthos anonymize --policy` take, and/or
 	// the shorthands k, l, quasi and sensitive (comma-separated column
@@ -402,6 +409,9 @@ func ParseMetadata(meta map[string]string) (jobs.Request, error) {
 			*f.dst = raw
 		}
 	}
+	if err := metadataModel(get, &req); err != nil {
+		fail(err)
+	}
 	if err := metadataKind(get, &req); err != nil {
 		fail(err)
 	}
@@ -409,6 +419,26 @@ func ParseMetadata(meta map[string]string) (jobs.Request, error) {
 		return req, first
 	}
 	return req, validate(req, true)
+}
+
+// metadataModel reads the pinned model's keys into req with the body's
+// rules (pinnedModel): the values are what the JSON body's fields hold,
+// model_version an integer from 1 and model_categories a JSON object.
+func metadataModel(get func(string) string, req *jobs.Request) error {
+	var b jobBody
+	if v := get(MetaModelID); v != "" {
+		b.ModelID, _ = json.Marshal(v) // ids are case-sensitive: not jsonString
+	}
+	if v := get(MetaModelVersion); v != "" {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return fieldErr(MetaModelVersion, "%q is not an integer: use 1 or more (a version of model_id's model), or leave it out for model_id itself", v)
+		}
+		b.ModelVersion = json.RawMessage(v)
+	}
+	if v := get(MetaModelCategories); v != "" {
+		b.ModelCategories = json.RawMessage(v)
+	}
+	return pinnedModel(req, b)
 }
 
 // metadataKind reads the kind and, for an anonymize job, its policy from

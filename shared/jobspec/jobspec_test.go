@@ -316,6 +316,32 @@ func TestParseMetadata(t *testing.T) {
 	}
 }
 
+// TestParseMetadataModel: an upload pins a custom model with the keys and
+// rules of the body's model_id, model_version and model_categories.
+func TestParseMetadataModel(t *testing.T) {
+	t.Parallel()
+	req, err := ParseMetadata(map[string]string{"Model_ID": " Mdl_AB1 ", "model_version": "2", "model_categories": `{"sex":["f","m"]}`})
+	if err != nil || req.ModelID != "Mdl_AB1" || req.ModelVersion != 2 || fmt.Sprint(req.ModelCategories) != "map[sex:[f m]]" {
+		t.Errorf("ParseMetadata = %+v, %v", req, err)
+	}
+	tests := []struct {
+		meta       map[string]string
+		field, msg string
+	}{
+		{map[string]string{"model_id": "m", "model_version": "0"}, "model_version", "model_version: must be an integer from 1 (a version of model_id's model), or left out for model_id itself"},
+		{map[string]string{"model_id": "m", "model_version": "two"}, "model_version", `model_version: "two" is not an integer: use 1 or more (a version of model_id's model), or leave it out for model_id itself`},
+		{map[string]string{"model_id": "m", "model_version": "1,2"}, "model_version", `model_version: "1,2" is not an integer: use 1 or more (a version of model_id's model), or leave it out for model_id itself`},
+		{map[string]string{"model_version": "2"}, "model_version", "model_version: needs model_id: the model whose version to pin"},
+		{map[string]string{"model_categories": `{"sex":["f"]}`}, "model_categories", "model_categories: needs model_id: the model whose categorical features they describe"},
+		{map[string]string{"model_id": "m", "model_categories": `{"sex":"f"}`}, "model_categories", "model_categories: must be an object of feature: [categories in the model's code order]"},
+		{map[string]string{"model_id": strings.Repeat("m", MaxText+1)}, "model_id", fmt.Sprintf("model_id: must be at most %d characters", MaxText)},
+	}
+	for _, tt := range tests {
+		_, err := ParseMetadata(tt.meta)
+		wantField(t, fmt.Sprint(tt.meta), err, tt.field, tt.msg)
+	}
+}
+
 // TestDecodeAnonymize: an anonymize job takes a policy and no rows, model,
 // rules, conditions or dp settings, and its policy is checked as far as it
 // can be without the data; against the dataset, every column it names

@@ -18,6 +18,7 @@ import (
 	"synthos.dev/synthos/shared/events"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
+	"synthos.dev/synthos/shared/models"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/state"
 	"synthos.dev/synthos/shared/table"
@@ -96,6 +97,11 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 		}
 		// Rules, conditions and target against the upload's columns.
 		optErr = jobspec.CheckDataset(j.Request, ds)
+		if optErr == nil && j.Request.ModelID != "" {
+			if optErr, err = p.pinModel(ctx, j, ds); err != nil {
+				return fmt.Errorf("pipeline.Ingest: %w", err)
+			}
+		}
 	}
 	refused := false
 	if optErr == nil {
@@ -135,6 +141,29 @@ func (p *Pipeline) Ingest(ctx context.Context, obj *events.StorageObject) error 
 		return fmt.Errorf("pipeline.Ingest: %w", err)
 	}
 	return wrapIngest(p.settleJob(ctx, j.ID))
+}
+
+// pinModel checks the custom model an upload's job pins (model_id,
+// model_version, model_categories) against the upload's columns as the
+// API checks a job's (models.Store.ForJob) and pins the exact version, so
+// a later upload of the model's name does not change what the job is
+// scored with. A model that does not exist, is not ready or does not fit
+// the dataset is the job's failure reason (refusal); other errors (the
+// registry could not be read) are returned, so the event is retried.
+func (p *Pipeline) pinModel(ctx context.Context, j *jobs.Job, ds *datasets.Dataset) (refusal, err error) {
+	store := models.New(p.env.State, p.env.Objects)
+	store.Keys = p.env.Keyring
+	req := &j.Request
+	m, err := store.ForJob(ctx, j.Tenant, models.Pin{ID: req.ModelID, Version: req.ModelVersion, Target: req.Target, Categories: req.ModelCategories}, ds)
+	if err != nil {
+		switch code := errs.CodeOf(err); code {
+		case errs.NotFound, errs.FailedPrecondition, errs.InvalidArgument:
+			return errs.Public(code, "%s: %s", jobspec.MetaModelID, errs.Message(err)), nil
+		}
+		return nil, fmt.Errorf("pin model %s: %w", req.ModelID, err)
+	}
+	req.ModelID, req.ModelVersion = m.ID, m.Version
+	return nil, nil
 }
 
 // ingested records the audit event of a job created from an upload.

@@ -2,18 +2,14 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-
-	"gocloud.dev/blob"
 
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/modeleval"
+	"synthos.dev/synthos/shared/modeleval/modeltest"
 	"synthos.dev/synthos/shared/models"
-	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/report"
 	"synthos.dev/synthos/shared/table"
 )
@@ -50,10 +46,7 @@ func (p *Pipeline) modelTest(ctx context.Context, j *jobs.Job, train, holdout, s
 		link.Error = "the job has no holdout rows to score the model on (the dataset is too small to set any aside)"
 		return link, nil
 	}
-	target := rec.Target
-	if target == "" {
-		target = j.Request.Target
-	}
+	target := modeltest.Target(rec.Target, j.Request.Target)
 	rep, err := modeleval.Run(ctx, modeleval.Inputs{
 		Model: m, ModelName: rec.Name, Target: target, Categories: j.Request.ModelCategories, Seed: j.Request.Seed,
 		Holdout: holdout, Synthetic: syn, Train: train,
@@ -68,13 +61,8 @@ func (p *Pipeline) modelTest(ctx context.Context, j *jobs.Job, train, holdout, s
 	}
 	jsonKey := datasets.ModelTestKey(j.Tenant, j.ID, "json")
 	htmlKey := datasets.ModelTestKey(j.Tenant, j.ID, "html")
-	if err := objects.Put(ctx, p.env.Objects, jsonKey, func(w io.Writer) error { return json.NewEncoder(w).Encode(rep) },
-		&blob.WriterOptions{ContentType: "application/json"}); err != nil {
-		return nil, fmt.Errorf("model test: %w", err)
-	}
-	if err := objects.Put(ctx, p.env.Objects, htmlKey, func(w io.Writer) error { return report.WriteModelHTML(w, rep) },
-		&blob.WriterOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
-		return nil, fmt.Errorf("model test: %w", err)
+	if err := modeltest.Store(ctx, p.env.Objects, jsonKey, htmlKey, rep); err != nil {
+		return nil, err
 	}
 	outputs[jobs.OutputModelTestJSON], outputs[jobs.OutputModelTestHTML] = jsonKey, htmlKey
 	link.Faithful, link.Level, link.Title = rep.Verdict.Faithful, rep.Verdict.Level, rep.Verdict.Title

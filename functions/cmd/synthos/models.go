@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,7 @@ import (
 	"synthos.dev/synthos/shared/ensemble"
 	"synthos.dev/synthos/shared/modelcheck"
 	"synthos.dev/synthos/shared/modeleval"
-	"synthos.dev/synthos/shared/report"
+	"synthos.dev/synthos/shared/modeleval/modeltest"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -293,8 +292,7 @@ func runModelsTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("%s: %w (the model test runs XGBoost and LightGBM models in process)", pos[0], err)
 	}
-	in := modeleval.Inputs{Model: m, ModelName: filepath.Base(pos[0]), Target: *target,
-		HoldoutName: filepath.Base(*holdout), SyntheticName: filepath.Base(*synthetic)}
+	in := modeleval.Inputs{Model: m, ModelName: filepath.Base(pos[0]), Target: *target}
 	if *catsPath != "" {
 		b, err := os.ReadFile(*catsPath)
 		if err != nil {
@@ -304,48 +302,33 @@ func runModelsTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return fmt.Errorf("%s: %w", *catsPath, err)
 		}
 	}
-	if in.Holdout, err = readTable(*holdout, *opts); err != nil {
-		return err
+	file := func(path string) modeltest.Table {
+		return modeltest.Table{Name: filepath.Base(path), Read: func() (*table.Table, error) { return readTable(path, *opts) }}
 	}
-	if in.Synthetic, err = readTable(*synthetic, *opts); err != nil {
-		return err
-	}
+	tables := modeltest.Tables{Holdout: file(*holdout), Synthetic: file(*synthetic)}
 	if *train != "" {
-		if in.Train, err = readTable(*train, *opts); err != nil {
-			return err
-		}
+		tables.Train = file(*train)
 	}
-	r, err := modeleval.Run(ctx, in)
+	r, err := modeltest.Run(ctx, in, tables)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %s\n", r.Verdict.Title, r.Verdict.Text)
-	for _, mt := range r.Metrics {
-		fmt.Fprintf(stdout, "  %-9s real %.4g  synthetic %.4g  gap %.3g\n", mt.Name, mt.Real, mt.Synthetic, mt.Gap)
+	modeltest.Summary(stdout, r)
+	jsonDoc, html, err := modeltest.Render(r)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "  predictions similarity %.3f · mean feature drift %.3f\n", r.Predictions.Similarity, r.MeanDrift)
-	if e := r.TSTR; e != nil {
-		fmt.Fprintf(stdout, "  TSTR %s %.3f vs TRTR %.3f (ratio %.3f)\n", e.Metric, e.Synthetic, e.Real, e.Ratio)
-	}
-	if *jsonOut != "" {
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
+	for _, f := range []struct {
+		path, kind string
+		body       []byte
+	}{{*jsonOut, "JSON", jsonDoc}, {*htmlOut, "HTML", html}} {
+		if f.path == "" {
+			continue
+		}
+		if err := writeFileAtomic(f.path, f.body); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(*jsonOut, append(b, '\n')); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "JSON report written to %s\n", *jsonOut)
-	}
-	if *htmlOut != "" {
-		var buf bytes.Buffer
-		if err := report.WriteModelHTML(&buf, r); err != nil {
-			return err
-		}
-		if err := writeFileAtomic(*htmlOut, buf.Bytes()); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "HTML report written to %s\n", *htmlOut)
+		fmt.Fprintf(stdout, "%s report written to %s\n", f.kind, f.path)
 	}
 	if !r.Verdict.Faithful {
 		return errNotFaithful
