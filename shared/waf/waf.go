@@ -19,6 +19,19 @@
 //     before anything parses it, so their bodies are not inspected either;
 //   - job requests carry business rules whose "regex" fields are regular
 //     expressions by design: they are removed from CRS's targets.
+//
+// Cost. Inspection is CPU-bound in Coraza's rule loop: at paranoia 1 about
+// 270 rules run per request, each with a fixed cost (rule variables, macro
+// expansion) plus its transformations and regexes over every header and
+// argument, so a JSON body costs per field. The CRS regexes with no required
+// literal (the Unix command rules 932230-932260 above all) run Go's NFA in
+// full and dominate JSON requests. Load-time settings keep per-request work
+// down (exclusions by SecRuleUpdateTargetById, not ctl; no 941010; rule
+// families for software we do not run removed); what is left would take
+// another regex engine: coraza-wasilibs (RE2 through WebAssembly) is not
+// served by the module proxy, and the build tags (no_regex_multiline,
+// multiphase_evaluation) would have to be set on every build, Cloud
+// Functions' included.
 package waf
 
 import (
