@@ -14,6 +14,7 @@ import (
 
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/errs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 )
 
@@ -351,7 +352,14 @@ func (s *Service) completeUploadOf(ctx context.Context, p *apikeys.Principal, k 
 		return nil, &CodedError{Code: "upload_incomplete", Kind: ErrConflict, Details: map[string]any{"received": d.Received},
 			Msg: fmt.Sprintf("%d of the %d bytes of %s %s are stored: send the rest (Content-Range: bytes %d-END/%d) first", d.Received, d.Total, k.noun, id, d.Received, d.Total)}
 	}
-	attrs, err := s.Bucket.Attributes(ctx, d.Key)
+	// Direct uploads land at the staging key (uploadTarget); sessions begun
+	// before uploads were staged wrote the resource's key itself.
+	src := StagingKey(d.Key)
+	attrs, err := s.Bucket.Attributes(ctx, src)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		src = d.Key
+		attrs, err = s.Bucket.Attributes(ctx, src)
+	}
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return nil, &CodedError{Code: "upload_missing", Kind: ErrConflict,
 			Msg: fmt.Sprintf("nothing was uploaded for %s %s yet: PUT the file to its upload_url first", k.noun, id)}
@@ -360,25 +368,121 @@ func (s *Service) completeUploadOf(ctx context.Context, p *apikeys.Principal, k 
 		return nil, unavailable("reading the upload failed", err)
 	}
 	if attrs.Size > k.limit {
-		_ = s.Bucket.Delete(ctx, d.Key)
+		_ = s.Bucket.Delete(ctx, src)
 		return nil, s.tooLargeFor(k, k.limit)
 	}
 	if attrs.Size == 0 {
 		return nil, &CodedError{Code: "upload_missing", Kind: ErrConflict, Msg: fmt.Sprintf("the upload of %s %s is empty", k.noun, id)}
 	}
-	if err := k.stored(ctx, d, attrs.Size); err != nil {
+	size, err := s.sealUpload(ctx, d, src, attrs.Size)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.stored(ctx, d, size); err != nil {
 		return nil, err
 	}
 	return k.finish(ctx, p, d)
 }
 
-// uploadTarget fills in where the bytes of a pending upload of key go: a
+// StagingKey is where the bytes of a direct upload to key (a Cloud Storage
+// session or a signed PUT, which the API never sees) land: the client's
+// plaintext stays there, under the tenant's prefix (so tenant deletion
+// removes it), until completion moves it into key through the tenant's
+// encryption. Nothing reads or signs a staging key for download.
+func StagingKey(key string) string { return key + ".upload" }
+
+// sealUpload moves a directly uploaded object from src into the session's
+// key: encrypted when the tenant chose encryption at rest (streaming, so
+// memory stays flat), copied as is otherwise, and the staged plaintext is
+// deleted. It returns the plaintext size. When src is the key itself (a
+// session begun before uploads were staged), a plain object is encrypted
+// by way of the staging key; one an earlier completion already sealed is
+// left as it is and only measured.
+func (s *Service) sealUpload(ctx context.Context, d *session, src string, size int64) (int64, error) {
+	ring, err := s.ring(ctx)
+	if err != nil {
+		return 0, err
+	}
+	encrypt := false
+	if ring != nil {
+		if encrypt, err = ring.EncryptData(ctx, d.Tenant); err != nil {
+			return 0, unavailable("reading the tenant's encryption option failed", err)
+		}
+	}
+	if src == d.Key {
+		sealed, err := s.isSealed(ctx, d.Key)
+		if err != nil {
+			return 0, unavailable("reading the upload failed", err)
+		}
+		if sealed {
+			r, err := s.Bucket.NewReader(ctx, d.Key, nil)
+			if err != nil {
+				return 0, unavailable("reading the upload failed", err)
+			}
+			defer r.Close()
+			pr, err := ring.ObjectReader(ctx, d.Tenant, r)
+			if err != nil {
+				return 0, unavailable("decrypting the upload failed", err)
+			}
+			n, err := io.Copy(io.Discard, pr)
+			if err != nil {
+				return 0, unavailable("decrypting the upload failed", err)
+			}
+			return n, nil
+		}
+		if !encrypt {
+			return size, nil
+		}
+		src = StagingKey(d.Key)
+		if err := s.Bucket.Copy(ctx, src, d.Key, nil); err != nil {
+			return 0, unavailable("staging the upload for encryption failed", err)
+		}
+	}
+	if encrypt {
+		err = objects.Put(ctx, s.Bucket, d.Key, func(w io.Writer) error {
+			ow, err := ring.ObjectWriter(ctx, d.Tenant, w)
+			if err != nil {
+				return err
+			}
+			if size, err = objects.CopyTo(ctx, s.Bucket, src, ow); err != nil {
+				return err
+			}
+			return ow.Close()
+		}, &blob.WriterOptions{ContentType: d.ContentType})
+	} else {
+		err = s.Bucket.Copy(ctx, d.Key, src, nil)
+	}
+	if err != nil {
+		return 0, unavailable("storing the upload failed", err)
+	}
+	// The staged plaintext goes at once; were this to fail, it still goes
+	// with the tenant's prefix, and completing again finds the sealed key.
+	_ = s.Bucket.Delete(ctx, src)
+	return size, nil
+}
+
+// isSealed reports whether the object at key starts with keyring.Magic.
+func (s *Service) isSealed(ctx context.Context, key string) (bool, error) {
+	r, err := s.Bucket.NewRangeReader(ctx, key, 0, int64(len(keyring.Magic)), nil)
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	head, err := io.ReadAll(r)
+	if err != nil {
+		return false, err
+	}
+	return string(head) == keyring.Magic, nil
+}
+
+// uploadTarget fills in where the bytes of a pending upload of key go (its
+// StagingKey, for the direct targets): a
 // Cloud Storage resumable upload session when Sessions is set, a signed
 // PUT on stores that sign URLs but have no sessions (S3, Azure), else
 // local, the API's own chunked PUT endpoint.
 func (s *Service) uploadTarget(ctx context.Context, up *Upload, key string, size int64, contentType, local string) error {
 	if s.Sessions != nil {
-		url, err := s.Sessions.StartSession(ctx, key, size, contentType)
+		url, err := s.Sessions.StartSession(ctx, StagingKey(key), size, contentType)
 		switch {
 		case err == nil:
 			up.URL = url
@@ -388,7 +492,7 @@ func (s *Service) uploadTarget(ctx context.Context, up *Upload, key string, size
 			return unavailable("starting the upload session failed", err)
 		}
 	}
-	url, err := s.Bucket.SignedURL(ctx, key, &blob.SignedURLOptions{Method: http.MethodPut, Expiry: s.URLExpiry, EnforceAbsentContentType: true})
+	url, err := s.Bucket.SignedURL(ctx, StagingKey(key), &blob.SignedURLOptions{Method: http.MethodPut, Expiry: s.URLExpiry, EnforceAbsentContentType: true})
 	switch {
 	case err == nil:
 		up.URL, up.Protocol, up.ChunkSize = url, "put", 0

@@ -19,6 +19,19 @@
 //     before anything parses it, so their bodies are not inspected either;
 //   - job requests carry business rules whose "regex" fields are regular
 //     expressions by design: they are removed from CRS's targets.
+//
+// Cost. Inspection is CPU-bound in Coraza's rule loop: at paranoia 1 about
+// 270 rules run per request, each with a fixed cost (rule variables, macro
+// expansion) plus its transformations and regexes over every header and
+// argument, so a JSON body costs per field. The CRS regexes with no required
+// literal (the Unix command rules 932230-932260 above all) run Go's NFA in
+// full and dominate JSON requests. Load-time settings keep per-request work
+// down (exclusions by SecRuleUpdateTargetById, not ctl; no 941010; rule
+// families for software we do not run removed); what is left would take
+// another regex engine: coraza-wasilibs (RE2 through WebAssembly) is not
+// served by the module proxy, and the build tags (no_regex_multiline,
+// multiphase_evaluation) would have to be set on every build, Cloud
+// Functions' included.
 package waf
 
 import (
@@ -79,6 +92,10 @@ type Options struct {
 	// Directives are extra SecLang directives appended after CRS (more
 	// exclusions, or rules of an operator's own).
 	Directives string
+
+	// keepIrrelevant loads every CRS rule (tests compare verdicts with and
+	// without the removal of irrelevant).
+	keepIrrelevant bool
 }
 
 // Defaults.
@@ -126,11 +143,6 @@ const exclusions = `
 # Our API speaks these methods and content types; CRS allows fewer by default.
 SecAction "id:900200,phase:1,pass,nolog,t:none,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"
 SecAction "id:900220,phase:1,pass,nolog,t:none,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |text/csv| |text/tab-separated-values| |text/plain| |application/x-ndjson| |application/jsonl| |application/octet-stream| |application/vnd.apache.parquet|'"
-# Business rules' "regex" fields are regular expressions on purpose. By id
-# range, not by tag: every CRS rule that reads ARGS is in 920000-944999, and
-# a range adds one exclusion per rule in it where the tag OWASP_CRS added
-# one to each of CRS's rules, on every job request (260 allocations).
-SecRule REQUEST_FILENAME "@rx ^/v1/jobs$" "id:10001,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=920000-944999;ARGS:/^json\.rules\.\d+\.regex$/,ctl:ruleRemoveTargetById=10100;ARGS:/^json\.rules\.\d+\.regex$/"
 # Server-side template injection, which CRS 4 at paranoia 1 does not see
 # (Jinja, Twig, Freemarker, Spring EL, ERB expressions reaching for objects
 # or code). Nothing in our API carries template syntax. Scored as a
@@ -148,6 +160,27 @@ SecRule REQUEST_FILENAME "@rx ^/v1/webhooks(?:/[^/]+)?$" "id:10003,phase:1,pass,
 # credential's fields (keys, connection strings, SAS URLs, a service-account
 # key's PEM) are sealed at once and only ever handed to the providers' SDKs.
 SecRule REQUEST_FILENAME "@rx ^/v1/destinations$" "id:10004,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:json.url,ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:json.endpoint,ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:/^json\.credential\./"
+`
+
+// irrelevant removes, at load time, CRS rule families that target software
+// no Synthos service runs, so no payload of theirs can execute here, and that
+// cost a tenth of every request's inspection (each rule runs its regexes
+// over every header and argument):
+//   - PHP injection (933110-933220: PHP function names and calls,
+//     variables, wrappers, serialized objects, session and script uploads):
+//     every service is Go; nothing interprets PHP. The PHP open-tag rule
+//     (933100) stays: a cheap literal check, and "<?php" in an API field is a
+//     probe whatever runs behind it.
+//   - Java class, process-spawn and serialization payloads (944100-944140):
+//     nothing deserialises Java objects or loads classes. The Log4Shell rules
+//     (944150-944152) stay: request strings reach logs, and logs may reach
+//     Java tools downstream.
+//
+// The attack classes these rules also see are still refused by the rest of
+// CRS and rule 10100 (TestAttacksBlocked, TestIrrelevantRemovalKeepsDetection).
+const irrelevant = `
+SecRuleRemoveById 933110-933220
+SecRuleRemoveById 944100-944140
 `
 
 // WAF is a compiled Coraza instance; safe for concurrent use.
@@ -182,6 +215,10 @@ func New(o Options) (*WAF, error) {
 	if o.SkipBody == nil {
 		o.SkipBody = SynthosSkipBody
 	}
+	removed := irrelevant
+	if o.keepIrrelevant {
+		removed = ""
+	}
 	engine := "On"
 	if o.Mode == Detect {
 		engine = "DetectionOnly"
@@ -214,8 +251,24 @@ SecRuleRemoveById 920350
 # decode strictly with encoding/json and act on nothing else; refusing it
 # with 403 here would hide the field-level error clients need.
 SecRuleRemoveById 200002
+# CRS's 941010 is a speed-up for ModSecurity: on a path of plain characters
+# it removes REQUEST_FILENAME from the XSS rules by tag, per request. In
+# Coraza that ctl walks every loaded rule (copying each) on every request,
+# which costs more than the XSS rules' own prefiltered checks of the path.
+# Without it the XSS rules see every path: detection can only grow.
+SecRuleRemoveById 941010
+# Business rules' "regex" fields (json.rules.N.regex: job requests and
+# designs, the only bodies that carry a rule set) are regular expressions on
+# purpose. Updated once at load time, by id range (every CRS rule that reads
+# ARGS is in 920000-944999), not per request: a ctl:ruleRemoveTargetById on
+# the range built one exclusion per rule in it on every job request, 5%% of
+# its cost. Any other field, and the same payload anywhere else, is still
+# inspected (TestExclusionsMatter).
+SecRuleUpdateTargetById 920000-944999 "!ARGS:/^json\.rules\.\d+\.regex$/"
+SecRuleUpdateTargetById 10100 "!ARGS:/^json\.rules\.\d+\.regex$/"
 %s
-`, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, o.Directives)
+%s
+`, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, removed, o.Directives)
 	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDebugLogger(nopLogger{}).WithDirectives(directives))
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)

@@ -129,6 +129,68 @@ func TestAttacksBlocked(t *testing.T) {
 	}
 }
 
+// The rule families removed as irrelevant change no verdict of the attack
+// and legitimate tables: every attack full CRS refuses is still refused, and
+// what full CRS lets through still passes.
+func TestIrrelevantRemovalKeepsDetection(t *testing.T) {
+	full, err := New(Options{keepIrrelevant: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := crs(t)
+	// A fresh request per WAF: Inspect consumes the body.
+	type mk = func() []struct {
+		name string
+		r    *http.Request
+	}
+	for _, table := range []struct {
+		name string
+		mk   mk
+	}{
+		{"attacks", func() []struct {
+			name string
+			r    *http.Request
+		} {
+			return attacks(t)
+		}},
+		{"legitimate", func() []struct {
+			name string
+			r    *http.Request
+		} {
+			return legitimate(t)
+		}},
+	} {
+		a, b := table.mk(), table.mk()
+		for i := range a {
+			t.Run(table.name+"/"+a[i].name, func(t *testing.T) {
+				vFull, _, err := full.Inspect(a[i].r, client)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, _, err := w.Inspect(b[i].r, client)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Blocked != vFull.Blocked {
+					t.Fatalf("blocked %v, full CRS %v (rules %s vs %s)", v.Blocked, vFull.Blocked, v.RuleIDs(), vFull.RuleIDs())
+				}
+			})
+		}
+	}
+	// The removed rules are gone: a PHP function call with no open tag, which
+	// only 933xxx sees, now passes, while the open tag is still refused.
+	call := jsonReq("POST", "/v1/keys", `{"name":"k","note":"passthru($_GET[c]);"}`)
+	if v, _, _ := full.Inspect(jsonReq("POST", "/v1/keys", `{"name":"k","note":"passthru($_GET[c]);"}`), client); !v.Blocked {
+		t.Fatalf("full CRS let a PHP call through (%s): the test payload no longer exercises 933xxx", v.RuleIDs())
+	}
+	if v, _, _ := w.Inspect(call, client); v.Blocked {
+		t.Fatalf("a PHP call was refused (%s): are 933110-933220 still loaded?", v.RuleIDs())
+	}
+	if v, _, _ := w.Inspect(jsonReq("POST", "/v1/keys", `{"name":"<?php echo 1; ?>"}`), client); !v.Blocked {
+		t.Fatal("a PHP open tag was let through: 933100 must stay")
+	}
+}
+
 // legitimate are requests our own clients send: the README's examples and
 // what the API tests send. None may be refused.
 func legitimate(t testing.TB) []struct {
