@@ -137,7 +137,7 @@ func BenchmarkSamplingHooks(b *testing.B) {
 			_ = w.Write(row)
 		}
 		// Includes the inner no-op write: an upper bound on the wrapper.
-		rowHook := float64((cpuNow(b)-c0).Nanoseconds()) / rowReps
+		rowHook := float64((cpuNow(b) - c0).Nanoseconds()) / rowReps
 		if bareCPU == 0 {
 			b.Skip("run with the bare sub-benchmark for overhead-%")
 		}
