@@ -422,3 +422,54 @@ func TestExpositionOrderAndGzip(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPCounts checks the request counter, which the hot path keeps in
+// atomics per method × route × status and reports at collection: keys that
+// fold into one series add up (unknown methods, routes past the label
+// limit, including those past the cache of maxHTTPSets keys), and the count
+// agrees with the latency histogram's.
+func TestHTTPCounts(t *testing.T) {
+	tests := []struct {
+		name  string
+		calls func(r *Recorder)
+		want  []string
+	}{
+		{"folded methods", func(r *Recorder) {
+			r.HTTPRequest(context.Background(), "BREW", "GET /x", 200, time.Millisecond)
+			r.HTTPRequest(context.Background(), "MAKE", "GET /x", 200, time.Millisecond)
+			r.HTTPRequest(context.Background(), "GET", "GET /x", 200, time.Millisecond)
+		}, []string{
+			`synthos_http_requests_total{method="other",route="GET /x",status="200"} 2`,
+			`synthos_http_requests_total{method="GET",route="GET /x",status="200"} 1`,
+			`synthos_http_request_duration_seconds_count{method="other",route="GET /x",status="200"} 2`,
+		}},
+		{"past the cache", func(r *Recorder) {
+			// 6,000 distinct routes: the first MaxValues keep their name,
+			// the rest fold into "other"; keys past maxHTTPSets take the
+			// overflow path.
+			for i := range 6000 {
+				r.HTTPRequest(context.Background(), "GET", fmt.Sprintf("GET /r%d", i), 200, time.Millisecond)
+			}
+		}, []string{
+			`synthos_http_requests_total{method="GET",route="GET /r0",status="200"} 1`,
+			fmt.Sprintf(`synthos_http_requests_total{method="GET",route="other",status="200"} %d`, 6000-MaxValues),
+			fmt.Sprintf(`synthos_http_request_duration_seconds_count{method="GET",route="other",status="200"} %d`, 6000-MaxValues),
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := setupProm(t, 0)
+			tc.calls(p.Recorder)
+			text := scrape(t, p.Handler)
+			for _, w := range tc.want {
+				if !strings.Contains(text, w+"\n") {
+					t.Errorf("scrape lacks %q", w)
+				}
+			}
+			// A second scrape reports the same cumulative counts.
+			if again := scrape(t, p.Handler); again != text {
+				t.Error("a second scrape differs")
+			}
+		})
+	}
+}
