@@ -36,9 +36,12 @@ type batcher struct {
 	once   sync.Once
 }
 
-func newBatcher(exp sdktrace.SpanExporter) *batcher {
+// newBatcher starts a batcher exporting up to batch spans at a time,
+// holding at most held, every interval at the latest (the SDK's defaults:
+// 512, 2048, 5 s).
+func newBatcher(exp sdktrace.SpanExporter, batch, held int, interval time.Duration) *batcher {
 	b := &batcher{
-		exp: exp, batch: 512, max: 2048, interval: 5 * time.Second, timeout: 30 * time.Second,
+		exp: exp, batch: batch, max: held, interval: interval, timeout: 30 * time.Second,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go b.run()

@@ -66,8 +66,7 @@ func TestBatcher(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			exp := &countingExporter{}
-			b := newBatcher(exp)
-			b.batch, b.max, b.interval = tc.batch, tc.max, time.Hour
+			b := newBatcher(exp, tc.batch, tc.max, time.Hour)
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
 			tr := tp.Tracer("test")
 			for range tc.spans {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"time"
 
 	texporter "github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/trace"
 	"go.opentelemetry.io/otel"
@@ -82,7 +83,7 @@ func SetupTracing(ctx context.Context, o TracingOptions) (shutdown func(context.
 	}
 	// Sampling follows the caller's sampled flag (a new trace is sampled):
 	// Cloud Run's front end and clients decide, as for the log lines.
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(newBatcher(exp)), sdktrace.WithResource(res),
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(newBatcher(exp, 512, 2048, 5*time.Second)), sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())), sdktrace.WithIDGenerator(idGenerator{}))
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
