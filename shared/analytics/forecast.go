@@ -50,10 +50,27 @@ func FitHolt(y []float64) (*Holt, error) {
 	return best, nil
 }
 
+// initHolt starts the level and trend from a least-squares line through
+// the first points (up to 10), at the first point. Starting from y[1]-y[0]
+// puts twice the noise into the trend, which a small β carries for weeks:
+// the one-step errors, and so σ and the intervals, came out inflated (the
+// 80% interval covered over 90% in TestHoltCoverage).
+func initHolt(y []float64) (level, trend float64) {
+	k := min(len(y), 10)
+	var sx, sy, sxx, sxy float64
+	for i := range k {
+		x := float64(i)
+		sx, sy, sxx, sxy = sx+x, sy+y[i], sxx+x*x, sxy+x*y[i]
+	}
+	n := float64(k)
+	trend = (n*sxy - sx*sy) / (n*sxx - sx*sx)
+	return (sy - trend*sx) / n, trend
+}
+
 // runHolt smooths y with weights a and b and returns the final state and
 // the sum of squared one-step-ahead errors from the third point on.
 func runHolt(y []float64, a, b float64) (*Holt, float64) {
-	level, trend := y[0], y[1]-y[0]
+	level, trend := initHolt(y)
 	var sse float64
 	for t := 1; t < len(y); t++ {
 		pred := level + trend

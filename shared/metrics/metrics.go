@@ -83,7 +83,7 @@ var predictBuckets = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 // Recorder records every Synthos measurement. Its methods are safe for
 // concurrent use; a Recorder built on a no-op provider costs next to nothing.
 type Recorder struct {
-	httpRequests  metric.Int64Counter
+	httpRequests  metric.Int64ObservableCounter
 	httpDuration  metric.Float64Histogram
 	jobs          metric.Int64Counter
 	rows          metric.Int64Counter
@@ -106,8 +106,23 @@ type Recorder struct {
 	predictRows   metric.Int64Counter
 
 	labels sync.Map // label key → *limiter
-	sets   sync.Map // httpKey → metric.MeasurementOption (the hot path's attribute set)
+	sets   sync.Map // httpKey → *httpSeries (the hot path's attribute set and count)
 	nsets  atomic.Int64
+
+	// overflow counts requests whose series did not fit in sets.
+	overflowMu sync.Mutex
+	overflow   map[attribute.Distinct]*httpSeries
+}
+
+// httpSeries is one method × route × status: its attribute set, and its
+// request count, which the hot path bumps with one atomic add and
+// collection reads (the SDK's synchronous counter costs a few hundred
+// nanoseconds per request: option building, attribute de-duplication, a
+// map lookup).
+type httpSeries struct {
+	opt   metric.MeasurementOption
+	attrs attribute.Set
+	n     atomic.Int64
 }
 
 // New creates the instruments on mp's meter.
@@ -140,7 +155,11 @@ func New(mp metric.MeterProvider) (*Recorder, error) {
 			metric.WithExplicitBucketBoundaries(durationBuckets...))
 		return i
 	}
-	r.httpRequests = c(HTTPRequests, "{request}", "HTTP requests served, by method, route template and status")
+	if err == nil {
+		r.httpRequests, err = m.Int64ObservableCounter(HTTPRequests, metric.WithUnit("{request}"),
+			metric.WithDescription("HTTP requests served, by method, route template and status"),
+			metric.WithInt64Callback(r.observeHTTP))
+	}
 	r.httpDuration = h(HTTPDuration, "HTTP request latency, by method, route template and status")
 	r.jobs = c(Jobs, "{job}", "Job state changes, by state and model")
 	r.rows = c(RowsGenerated, "{row}", "Synthetic rows written, by model")
@@ -201,11 +220,15 @@ func (r *Recorder) label(key, v string) string {
 }
 
 func (r *Recorder) attrs(kv ...string) metric.MeasurementOption {
+	return metric.WithAttributeSet(r.attrSet(kv...))
+}
+
+func (r *Recorder) attrSet(kv ...string) attribute.Set {
 	a := make([]attribute.KeyValue, 0, len(kv)/2)
 	for i := 0; i+1 < len(kv); i += 2 {
 		a = append(a, attribute.String(kv[i], r.label(kv[i], kv[i+1])))
 	}
-	return metric.WithAttributeSet(attribute.NewSet(a...))
+	return attribute.NewSet(a...)
 }
 
 type httpKey struct {
@@ -221,22 +244,72 @@ const maxHTTPSets = 4096
 // matched ("GET /v1/jobs/{id}"), "" when none did; never the raw path.
 func (r *Recorder) HTTPRequest(ctx context.Context, method, route string, status int, d time.Duration) {
 	k := httpKey{method, route, status}
-	var opt metric.MeasurementOption
-	if v, ok := r.sets.Load(k); ok {
-		opt = v.(metric.MeasurementOption)
-	} else {
-		if route == "" {
-			route = "unmatched"
-		}
-		opt = r.attrs("method", httpMethod(method), "route", route, "status", strconv.Itoa(status))
-		if r.nsets.Load() < maxHTTPSets {
-			if _, loaded := r.sets.LoadOrStore(k, opt); !loaded {
-				r.nsets.Add(1)
-			}
-		}
+	v, ok := r.sets.Load(k)
+	if !ok {
+		v = r.newHTTPSeries(k)
 	}
-	r.httpRequests.Add(ctx, 1, opt)
-	r.httpDuration.Record(ctx, d.Seconds(), opt)
+	s := v.(*httpSeries)
+	s.n.Add(1)
+	r.httpDuration.Record(ctx, d.Seconds(), s.opt)
+}
+
+// newHTTPSeries returns k's series, cached in sets while they hold fewer
+// than maxHTTPSets, else in overflow by attribute set (bounded by the
+// label limits).
+func (r *Recorder) newHTTPSeries(k httpKey) any {
+	route := k.route
+	if route == "" {
+		route = "unmatched"
+	}
+	attrs := r.attrSet("method", httpMethod(k.method), "route", route, "status", strconv.Itoa(k.status))
+	s := &httpSeries{opt: metric.WithAttributeSet(attrs), attrs: attrs}
+	if r.nsets.Load() < maxHTTPSets {
+		v, loaded := r.sets.LoadOrStore(k, s)
+		if !loaded {
+			r.nsets.Add(1)
+		}
+		return v
+	}
+	r.overflowMu.Lock()
+	defer r.overflowMu.Unlock()
+	if o, ok := r.overflow[attrs.Equivalent()]; ok {
+		return o
+	}
+	if r.overflow == nil {
+		r.overflow = map[attribute.Distinct]*httpSeries{}
+	}
+	r.overflow[attrs.Equivalent()] = s
+	return s
+}
+
+// observeHTTP reports the request counts at collection. Two keys may map
+// to one attribute set (methods folded into "other"): their counts add up.
+func (r *Recorder) observeHTTP(_ context.Context, o metric.Int64Observer) error {
+	sums := map[attribute.Distinct]*struct {
+		attrs attribute.Set
+		n     int64
+	}{}
+	add := func(s *httpSeries) {
+		e := sums[s.attrs.Equivalent()]
+		if e == nil {
+			e = &struct {
+				attrs attribute.Set
+				n     int64
+			}{attrs: s.attrs}
+			sums[s.attrs.Equivalent()] = e
+		}
+		e.n += s.n.Load()
+	}
+	r.sets.Range(func(_, v any) bool { add(v.(*httpSeries)); return true })
+	r.overflowMu.Lock()
+	for _, s := range r.overflow {
+		add(s)
+	}
+	r.overflowMu.Unlock()
+	for _, e := range sums {
+		o.Observe(e.n, metric.WithAttributeSet(e.attrs))
+	}
+	return nil
 }
 
 func httpMethod(m string) string {

@@ -8,12 +8,10 @@ import (
 	"time"
 
 	mexporter "github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/metric"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	metricapi "go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/exemplar"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 )
@@ -64,7 +62,12 @@ func Setup(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics.Setup: resource: %w", err)
 	}
-	opts := []metric.Option{metric.WithResource(res), metric.WithCardinalityLimit(limit)}
+	// No exemplars: the Prometheus text format has no place for them and
+	// Cloud Monitoring's exporter does not need them, yet the default
+	// filter samples one per measurement made inside a sampled span (the
+	// hot path's cost) and every collection walks the reservoirs.
+	opts := []metric.Option{metric.WithResource(res), metric.WithCardinalityLimit(limit),
+		metric.WithExemplarFilter(exemplar.AlwaysOffFilter)}
 	p := &Provider{}
 	switch o.Exporter {
 	case ExportNone, "":
@@ -72,13 +75,11 @@ func Setup(ctx context.Context, o Options) (*Provider, error) {
 		p.Recorder = r
 		return p, nil
 	case ExportPrometheus:
-		reg := prometheus.NewRegistry()
-		exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
-		if err != nil {
-			return nil, fmt.Errorf("metrics.Setup: prometheus exporter: %w", err)
-		}
-		opts = append(opts, metric.WithReader(exp))
-		p.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		// A manual reader rendered by our own text encoder (exposition.go
+		// says why not the OpenTelemetry Prometheus exporter).
+		r := metric.NewManualReader()
+		opts = append(opts, metric.WithReader(r))
+		p.Handler = newExposition(r)
 	case ExportGCP:
 		if o.Project == "" {
 			return nil, errors.New("metrics.Setup: the gcp exporter needs GOOGLE_CLOUD_PROJECT")

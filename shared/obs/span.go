@@ -3,10 +3,12 @@ package obs
 import (
 	"context"
 	"encoding/hex"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -35,8 +37,13 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 			ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{}) // a root
 		}
 	}
-	ctx, span := otel.GetTracerProvider().Tracer(tracerName).Start(ctx, name,
-		trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
+	var opts []trace.SpanStartOption
+	if int(kind) < len(kindOptions) && len(attrs) == 0 {
+		opts = kindOptions[kind] // shared: Start only reads its options
+	} else {
+		opts = []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(attrs...)}
+	}
+	ctx, span := tracer().Start(ctx, name, opts...)
 	if sc := span.SpanContext(); sc.IsValid() && span.IsRecording() {
 		tid := t.TraceID
 		if !sameTraceID(sc, tid) {
@@ -47,6 +54,38 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 		t.SpanID = newID(8)
 	}
 	return WithTrace(ctx, t), span
+}
+
+// kindOptions are the start options of a span of each kind without
+// attributes, built once instead of per span.
+var kindOptions = func() (o [6][]trace.SpanStartOption) {
+	for k := range o {
+		o[k] = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKind(k))}
+	}
+	return o
+}()
+
+type cachedTracer struct {
+	p *sdktrace.TracerProvider
+	t trace.Tracer
+}
+
+var tracerCache atomic.Pointer[cachedTracer]
+
+// tracer returns the global provider's tracer, looked up once per provider:
+// the SDK's lookup takes a lock and hashes the scope on every call.
+func tracer() trace.Tracer {
+	gp := otel.GetTracerProvider()
+	p, ok := gp.(*sdktrace.TracerProvider)
+	if !ok {
+		return gp.Tracer(tracerName) // no-op or another SDK: cheap, or not ours to cache
+	}
+	if c := tracerCache.Load(); c != nil && c.p == p {
+		return c.t
+	}
+	t := p.Tracer(tracerName)
+	tracerCache.Store(&cachedTracer{p, t})
+	return t
 }
 
 // sameIDs reports whether sc names t's trace and span, comparing in

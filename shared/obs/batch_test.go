@@ -1,0 +1,146 @@
+package obs
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	nooptrace "go.opentelemetry.io/otel/trace/noop"
+)
+
+// countingExporter records the size of every batch it is handed.
+type countingExporter struct {
+	mu      sync.Mutex
+	batches []int
+	shut    bool
+}
+
+func (e *countingExporter) ExportSpans(_ context.Context, s []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.batches = append(e.batches, len(s))
+	return nil
+}
+
+func (e *countingExporter) Shutdown(context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.shut = true
+	return nil
+}
+
+func (e *countingExporter) total() (n int, batches []int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, b := range e.batches {
+		n += b
+	}
+	return n, append([]int(nil), e.batches...)
+}
+
+// TestBatcher checks the span processor SetupTracing installs: sampled
+// spans only, exported in batches of at most the batch size, on a full
+// batch without waiting for the interval, on ForceFlush and on Shutdown;
+// spans past the buffer are dropped and counted, and nothing is taken
+// after Shutdown.
+func TestBatcher(t *testing.T) {
+	tests := []struct {
+		name                 string
+		spans, unsampled     int
+		batch, max           int
+		flush                string // "force", "shutdown" or "full" (the worker, unprompted)
+		wantExported, wantDr int
+	}{
+		{"force flush", 10, 3, 4, 100, "force", 10, 0},
+		{"shutdown flushes", 7, 0, 4, 100, "shutdown", 7, 0},
+		{"full batch wakes the worker", 8, 0, 4, 100, "full", 8, 0},
+		// A batch larger than the buffer: the worker never wakes, so the
+		// buffer fills and exactly the spans past it are dropped.
+		{"past the buffer", 30, 0, 100, 20, "force", 20, 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			exp := &countingExporter{}
+			b := newBatcher(exp, tc.batch, tc.max, time.Hour)
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+			tr := tp.Tracer("test")
+			for range tc.spans {
+				_, s := tr.Start(context.Background(), "s")
+				s.End()
+			}
+			never := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b), sdktrace.WithSampler(sdktrace.NeverSample()))
+			for range tc.unsampled {
+				_, s := never.Tracer("test").Start(context.Background(), "u")
+				s.End()
+			}
+			switch tc.flush {
+			case "force":
+				if err := tp.ForceFlush(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			case "shutdown":
+				if err := b.Shutdown(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if !exp.shut {
+					t.Error("Shutdown did not shut the exporter down")
+				}
+			case "full":
+				// The batch filled: the worker exports without a flush.
+				// Poll (no deadline but the test's): the worker runs
+				// when the machine lets it.
+				for {
+					if n, _ := exp.total(); n == tc.wantExported {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			n, batches := exp.total()
+			if n != tc.wantExported {
+				t.Errorf("exported %d spans (batches %v), want %d", n, batches, tc.wantExported)
+			}
+			for _, size := range batches {
+				if size > tc.batch {
+					t.Errorf("a batch of %d, larger than %d", size, tc.batch)
+				}
+			}
+			if d := int(b.dropped.Load()); d != tc.wantDr {
+				t.Errorf("dropped %d, want %d", d, tc.wantDr)
+			}
+			_ = b.Shutdown(context.Background())
+			_, s := tr.Start(context.Background(), "late")
+			s.End()
+			if n2, _ := exp.total(); n2 != n {
+				t.Errorf("a span ended after Shutdown was exported")
+			}
+		})
+	}
+}
+
+// TestSetupTracingExports checks SetupTracing's provider delivers a
+// span to the exporter (through the batcher) on ForceFlush.
+func TestSetupTracingExports(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	shutdown, err := SetupTracing(context.Background(), TracingOptions{SpanExporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = shutdown(context.Background())
+		otel.SetTracerProvider(nooptrace.NewTracerProvider())
+	}()
+	ctx, span := StartSpan(context.Background(), "op", trace.SpanKindInternal)
+	span.End()
+	if err := otel.GetTracerProvider().(*sdktrace.TracerProvider).ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := exp.GetSpans(); len(got) != 1 || got[0].Name != "op" {
+		t.Fatalf("exported %v", got)
+	}
+}
