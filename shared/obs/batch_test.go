@@ -2,6 +2,9 @@ package obs
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -142,5 +145,59 @@ func TestSetupTracingExports(t *testing.T) {
 	}
 	if got := exp.GetSpans(); len(got) != 1 || got[0].Name != "op" {
 		t.Fatalf("exported %v", got)
+	}
+}
+
+// TestNewTraceStartsRootSpan checks that a request arriving without a trace
+// gets a root server span (no parent id Cloud Trace would never see) whose
+// trace id is the one the traceparent response header and log lines carry,
+// and that a request with a traceparent gets a child of the caller's span.
+func TestNewTraceStartsRootSpan(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	shutdown, err := SetupTracing(context.Background(), TracingOptions{SpanExporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = shutdown(context.Background())
+		otel.SetTracerProvider(nooptrace.NewTracerProvider())
+	}()
+	h := Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	const caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for _, tc := range []struct {
+		name, traceparent, wantParent string
+	}{
+		{"new trace", "", ""},
+		{"caller's trace", caller, "00f067aa0ba902b7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp.Reset()
+			r := httptest.NewRequest("GET", "/v1/jobs", nil)
+			if tc.traceparent != "" {
+				r.Header.Set("traceparent", tc.traceparent)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if err := otel.GetTracerProvider().(*sdktrace.TracerProvider).ForceFlush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := exp.GetSpans()
+			if len(got) != 1 {
+				t.Fatalf("exported %d spans, want 1", len(got))
+			}
+			sp := got[0]
+			echoed, ok := ParseTraceparent(w.Header().Get("traceparent"))
+			if !ok || sp.SpanContext.TraceID().String() != echoed.TraceID || sp.SpanContext.SpanID().String() != echoed.SpanID {
+				t.Errorf("span %s/%s, response traceparent %q: want the same trace and span",
+					sp.SpanContext.TraceID(), sp.SpanContext.SpanID(), w.Header().Get("traceparent"))
+			}
+			parent := ""
+			if sp.Parent.IsValid() {
+				parent = sp.Parent.SpanID().String()
+			}
+			if parent != tc.wantParent {
+				t.Errorf("span parent %q, want %q", parent, tc.wantParent)
+			}
+		})
 	}
 }

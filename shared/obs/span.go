@@ -26,12 +26,18 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 	t, ok := TraceFrom(ctx)
 	if !ok {
 		t = NewTrace()
-		t.SpanID = ""
+		ctx = WithTrace(ctx, t) // idGenerator reads the root's trace id here
 	}
 	if cur := trace.SpanContextFromContext(ctx); !cur.IsValid() || !sameIDs(cur, t) {
 		// The parent is the Trace's span: a remote one (the client's, the
-		// publisher's) or one whose OpenTelemetry span is not in ctx.
-		if sc, ok := spanContext(t); ok {
+		// publisher's) or one whose OpenTelemetry span is not in ctx. A
+		// sampled trace started here has no parent: its span is a root
+		// that keeps the trace id (idGenerator). An unsampled one keeps
+		// its remote parent, whose flags carry the decision not to record
+		// to the parent-based sampler; nothing of it is exported.
+		if t.root && t.Sampled {
+			ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+		} else if sc, ok := spanContext(t); ok {
 			ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
 		} else {
 			ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{}) // a root

@@ -21,6 +21,10 @@ type Trace struct {
 	TraceID string
 	SpanID  string
 	Sampled bool
+	// root marks a trace NewTrace started here: its SpanID names no span
+	// anyone exports, so the first span started on it (StartSpan) is a
+	// root of the trace, not the child of a parent Cloud Trace never sees.
+	root bool
 }
 
 // Valid reports whether t carries a usable trace id.
@@ -63,7 +67,7 @@ func TraceFrom(ctx context.Context) (Trace, bool) {
 // SetupTracing follows it, so an unsampled request gets non-recording
 // spans that cost next to nothing.
 func NewTrace() Trace {
-	return Trace{TraceID: newID(16), SpanID: newID(8), Sampled: sampleRoot()}
+	return Trace{TraceID: newID(16), SpanID: newID(8), Sampled: sampleRoot(), root: true}
 }
 
 // sampleRatio is math.Float64bits of the share of new traces sampled; 0

@@ -96,6 +96,13 @@ func SetupTracing(ctx context.Context, o TracingOptions) (shutdown func(context.
 type idGenerator struct{}
 
 func (idGenerator) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
+	// A root span of a trace NewTrace started keeps that trace's id, which
+	// log lines and the traceparent response header already carry.
+	if t, ok := TraceFrom(ctx); ok && t.root {
+		if tid, err := trace.TraceIDFromHex(t.TraceID); err == nil {
+			return tid, idGenerator{}.NewSpanID(ctx, tid)
+		}
+	}
 	var tid trace.TraceID
 	for !tid.IsValid() {
 		binary.LittleEndian.PutUint64(tid[:8], rand.Uint64())
