@@ -56,6 +56,12 @@ type Column struct {
 	Min      float64 `json:"min,omitempty"`
 	Max      float64 `json:"max,omitempty"`
 
+	// Quantiles of a numeric or datetime column at QuantileProbs (datetimes
+	// in seconds since 1970, as Min and Max): exact over the rows kinds were
+	// chosen on when Infer profiles a table, from a t-digest over every row
+	// when Stream profiles one larger than its sample.
+	Quantiles []float64 `json:"quantiles,omitempty"`
+
 	// Datetime columns: a Go time layout that parses every non-missing cell.
 	Format string `json:"format,omitempty"`
 
