@@ -253,6 +253,8 @@ func (s *Stream) Profile() (*Profile, error) {
 	p := &Profile{Version: Version, Rows: int(s.n), Sampled: len(rows), Columns: classifyRows(s.names, rows, s.o)}
 	for j := range p.Columns {
 		c, st := &p.Columns[j], &s.cols[j]
+		// Every reservoir cell of the column holds a distinct value.
+		sampleUnique := c.Distinct == len(rows)-c.Missing
 		c.Missing = int(st.missing)
 		c.MissingRate = float64(st.missing) / float64(s.n)
 		c.MissingTokens = slices.Sorted(slices.Values(st.tokens))
@@ -271,6 +273,9 @@ func (s *Stream) Profile() (*Profile, error) {
 					c.Integer = false
 					c.Decimals = max(c.Decimals, st.dec)
 				}
+				if s.key(c, st, sampleUnique) {
+					continue
+				}
 				c.Quantiles = digestQuantiles(st.numDigest)
 				// A t-digest interpolates between centroids; a quantile is
 				// written in the column's own precision, as its cells are.
@@ -288,6 +293,22 @@ func (s *Stream) Profile() (*Profile, error) {
 	}
 	p.Relations = relations.Discover(RelationColumns(rows, p), relations.Options{})
 	return p, nil
+}
+
+// key turns a numeric column into an ID the way Infer's numeric does,
+// judged over every row: distinct non-negative whole numbers as written
+// ("12", not "12.0"), dense in their range. A reservoir of a large key's
+// values is too sparse in its range to look dense, so Infer on the sample
+// alone would call a key a number. It reports whether c became an ID.
+func (s *Stream) key(c *Column, st *colStream, sampleUnique bool) bool {
+	filled := s.n - st.missing
+	unique := sampleUnique && st.nums == filled && float64(st.hll.Estimate()) >= 0.98*float64(filled)
+	if st.frac || !unique || st.lo < 0 || st.hi >= 1<<53 || float64(filled) < 0.5*(st.hi-st.lo+1) {
+		return false
+	}
+	*c = Column{Name: c.Name, Kind: ID, IDFormat: "%d", Confidence: 1, Distinct: int(filled),
+		Missing: c.Missing, MissingRate: c.MissingRate, MissingTokens: c.MissingTokens}
+	return true
 }
 
 func digestQuantiles(d *tdigest.TDigest) []float64 {
