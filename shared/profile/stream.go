@@ -232,8 +232,13 @@ func (c *colStream) addTime(v string) {
 	c.tDigest.Add(x, 1)
 }
 
-// Profile returns the profile of the rows added so far.
-func (s *Stream) Profile() (*Profile, error) {
+// Sample returns the reservoir: the rows kinds are chosen on, in input
+// order (every row of a table of at most Options.Sample rows).
+func (s *Stream) Sample() *table.Table {
+	return &table.Table{Columns: s.names, Rows: s.sampleRows()}
+}
+
+func (s *Stream) sampleRows() [][]string {
 	order := make([]int, len(s.res))
 	for i := range order {
 		order[i] = i
@@ -243,6 +248,12 @@ func (s *Stream) Profile() (*Profile, error) {
 	for i, k := range order {
 		rows[i] = s.res[k] // input order, as Infer sees rows
 	}
+	return rows
+}
+
+// Profile returns the profile of the rows added so far.
+func (s *Stream) Profile() (*Profile, error) {
+	rows := s.sampleRows()
 	if s.n <= int64(len(s.res)) {
 		// The reservoir holds every row: profile them exactly.
 		return Infer(&table.Table{Columns: s.names, Rows: rows}, s.o)
