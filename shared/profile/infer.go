@@ -343,7 +343,7 @@ func (d *detector) detect(c *Column, o Options) {
 					c.Min, c.Max, first = unix(t), unix(t), false
 				}
 				widen(c, unix(t))
-				pts = append(pts, weighted{unix(t), d.counts[i]})
+				pts = append(pts, weighted{unix(t), int64(d.counts[i])})
 			}
 		}
 		c.Quantiles = exactQuantiles(pts)
@@ -448,7 +448,7 @@ func (d *detector) numeric(c *Column) bool {
 		if !ok {
 			return false
 		}
-		pts = append(pts, weighted{x, d.counts[i]})
+		pts = append(pts, weighted{x, int64(d.counts[i])})
 		if first {
 			lo, hi, first = x, x, false
 		}

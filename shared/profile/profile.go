@@ -1,6 +1,8 @@
 // Package profile infers what each column of a table holds (its kind, PII
-// kind, format, bounds and missing-value tokens) and lets a JSON schema file
-// override the inference.
+// kind, format, bounds, quantiles and missing-value tokens) and lets a JSON
+// schema file override the inference. Infer profiles a table in memory;
+// Stream profiles one row at a time in memory that does not grow with the
+// rows (sketches and a reservoir sample), for inputs too large to hold.
 package profile
 
 import (

@@ -12,7 +12,7 @@ var QuantileProbs = []float64{0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99}
 // weighted is a value seen count times.
 type weighted struct {
 	x     float64
-	count int32
+	count int64
 }
 
 // exactQuantiles returns the quantiles of pts at QuantileProbs by nearest
@@ -21,7 +21,7 @@ type weighted struct {
 func exactQuantiles(pts []weighted) []float64 {
 	var n int64
 	for _, p := range pts {
-		n += int64(p.count)
+		n += p.count
 	}
 	if n == 0 {
 		return nil
@@ -31,7 +31,7 @@ func exactQuantiles(pts []weighted) []float64 {
 	var cum int64
 	k := 0
 	for _, p := range pts {
-		cum += int64(p.count)
+		cum += p.count
 		for k < len(out) && float64(cum) >= QuantileProbs[k]*float64(n) {
 			out[k] = p.x
 			k++

@@ -73,7 +73,9 @@ type colStream struct {
 	lo, hi    float64
 	frac      bool // some number written with a point or an exponent
 	dec       int
-	numDigest *tdigest.TDigest
+	numHist   map[float64]int64 // exact counts while at most maxExact values; nil after
+	numDigest *tdigest.TDigest  // the numbers once numHist overflowed
+	numBuf    []float64         // numbers not yet in numDigest (see flushNums)
 
 	headVals []string // trimmed non-missing cells of the head rows
 	layout   string   // candidate datetime layout, chosen on the head
@@ -99,7 +101,7 @@ func NewStream(names []string, opts Options) (*Stream, error) {
 	s := &Stream{names: slices.Clone(names), o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x70726f66696c65)), // "profile"
 		cols: make([]colStream, len(names))}
 	for j := range s.cols {
-		s.cols[j] = colStream{hll: hyperloglog.New14(), top: misraGries{m: map[string]int64{}},
+		s.cols[j] = colStream{hll: hyperloglog.New14(), top: misraGries{m: map[string]*int64{}}, numHist: map[float64]int64{},
 			numDigest: tdigest.NewWithCompression(digestCompression), tDigest: tdigest.NewWithCompression(digestCompression)}
 	}
 	return s, nil
@@ -135,11 +137,15 @@ func (s *Stream) Add(row []string) error {
 			}
 			c.nums++
 			c.lo, c.hi = math.Min(c.lo, x), math.Max(c.hi, x)
-			if n, frac := decimals(v); frac {
-				c.frac = true
-				c.dec = max(c.dec, n)
+			// Most numbers are plain integers: only a point or an
+			// exponent needs decimals' look.
+			if !plainInt(v) {
+				if n, frac := decimals(v); frac {
+					c.frac = true
+					c.dec = max(c.dec, n)
+				}
 			}
-			c.numDigest.Add(x, 1)
+			c.addNum(x)
 		}
 		if s.head < headRows {
 			c.headVals = append(c.headVals, strings.Clone(v))
@@ -215,6 +221,78 @@ func (s *Stream) chooseLayouts() {
 	}
 }
 
+// plainInt reports that a number cell has neither a point nor an exponent.
+func plainInt(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	// maxExact is the most distinct numbers a column counts exactly (its
+	// quantiles are then exact): a t-digest interpolates between
+	// centroids, which on a column of few values (ages, hours, zeros)
+	// gives values between them.
+	maxExact = 2048
+	// numBatch is the numbers a column buffers before they enter its
+	// digest.
+	numBatch = 4096
+)
+
+func (c *colStream) addNum(x float64) {
+	if c.numHist != nil {
+		c.numHist[x]++
+		if len(c.numHist) <= maxExact {
+			return
+		}
+		for v, n := range c.numHist {
+			for range n {
+				c.numBuf = append(c.numBuf, v)
+			}
+		}
+		c.numHist = nil
+		c.flushNums()
+		return
+	}
+	c.numBuf = append(c.numBuf, x)
+	if len(c.numBuf) >= numBatch {
+		c.flushNums()
+	}
+}
+
+// quantiles of the column's numbers: exact while it counts them exactly.
+func (c *colStream) quantiles() []float64 {
+	if c.numHist != nil {
+		pts := make([]weighted, 0, len(c.numHist))
+		for v, n := range c.numHist {
+			pts = append(pts, weighted{v, n})
+		}
+		return exactQuantiles(pts)
+	}
+	c.flushNums()
+	return digestQuantiles(c.numDigest)
+}
+
+// flushNums adds the buffered numbers to the digest sorted and run-length
+// merged: a column's values repeat (ages, counts, zeros), and sorted input
+// is what the digest's own sort handles fastest, so this costs a fraction
+// of adding each number alone.
+func (c *colStream) flushNums() {
+	slices.Sort(c.numBuf)
+	for i := 0; i < len(c.numBuf); {
+		k := i + 1
+		for k < len(c.numBuf) && c.numBuf[k] == c.numBuf[i] {
+			k++
+		}
+		c.numDigest.Add(c.numBuf[i], float64(k-i))
+		i = k
+	}
+	c.numBuf = c.numBuf[:0]
+}
+
 func (c *colStream) addTime(v string) {
 	if !timeLike(v) {
 		return
@@ -287,7 +365,7 @@ func (s *Stream) Profile() (*Profile, error) {
 				if s.key(c, st, sampleUnique) {
 					continue
 				}
-				c.Quantiles = digestQuantiles(st.numDigest)
+				c.Quantiles = st.quantiles()
 				// A t-digest interpolates between centroids; a quantile is
 				// written in the column's own precision, as its cells are.
 				scale := math.Pow10(c.Decimals)
@@ -336,23 +414,24 @@ func digestQuantiles(d *tdigest.TDigest) []float64 {
 // undercounts it by at most n/(topK+1), so the largest counter is the mode
 // whenever the mode leads the runner-up by more than that.
 type misraGries struct {
-	m map[string]int64
+	m map[string]*int64 // a pointer: one map lookup a cell
 }
 
 func (g *misraGries) add(v string) {
-	if _, ok := g.m[v]; ok {
-		g.m[v]++
+	if n, ok := g.m[v]; ok {
+		*n++
 		return
 	}
 	if len(g.m) < topK {
-		g.m[strings.Clone(v)] = 1
+		one := int64(1)
+		g.m[strings.Clone(v)] = &one
 		return
 	}
 	for k, n := range g.m {
-		if n <= 1 {
+		if *n <= 1 {
 			delete(g.m, k)
 		} else {
-			g.m[k] = n - 1
+			*n--
 		}
 	}
 }
@@ -362,8 +441,8 @@ func (g *misraGries) add(v string) {
 func (g *misraGries) mode() (string, bool) {
 	best, bestN := "", int64(0)
 	for k, n := range g.m {
-		if n > bestN || n == bestN && k < best {
-			best, bestN = k, n
+		if *n > bestN || *n == bestN && k < best {
+			best, bestN = k, *n
 		}
 	}
 	return best, bestN > 0
