@@ -23,6 +23,10 @@ type Job struct {
 	CancelRequested bool       `json:"cancel_requested"`
 	// DPRho is a dp job's privacy budget reserved on its dataset (rho-zCDP).
 	DPRho float64 `json:"dp_rho,omitempty"`
+	// RowsSeen of RowsTotal dataset rows are what the model was fitted on
+	// (fewer when a large dataset was sampled), once the job read them.
+	RowsSeen  int64 `json:"rows_seen,omitempty"`
+	RowsTotal int64 `json:"rows_total,omitempty"`
 	// Route is where the outputs are delivered (storage destinations; empty
 	// ids are the platform bucket) and Locations where each one was
 	// written, with failover when the secondary took it.
@@ -80,6 +84,7 @@ func JobView(j *jobs.Job) Job {
 	}
 	v := Job{Route: route,
 		ID: j.ID, State: j.State, Error: j.Error, ErrorCode: j.ErrorCode, Reasons: j.Reasons, CancelRequested: j.Cancel, DPRho: j.DPRho,
+		RowsSeen: j.RowsSeen, RowsTotal: j.RowsTotal,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		Request: JobRequest{Dataset: r.Dataset, Rows: r.Rows, Model: r.Model, Seed: r.Seed, Format: r.Format,
 			Rules: r.Rules, Conditions: r.Conditions, Epsilon: r.Epsilon, Delta: r.Delta, Target: r.Target, Thresholds: r.Thresholds,

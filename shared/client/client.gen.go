@@ -823,6 +823,12 @@ type Job struct {
 		Primary      *string `json:"primary,omitempty"`
 		Secondary    *string `json:"secondary,omitempty"`
 	} `json:"route,omitempty"`
+
+	// RowsSeen the dataset rows the model was fitted on, once the job has read its dataset: fewer than rows_total when the dataset was larger than the sample budget and the model saw a seeded, stratified sample (rare categories and numeric tails kept)
+	RowsSeen *int `json:"rows_seen,omitempty"`
+
+	// RowsTotal the dataset rows the job read, once it has read them
+	RowsTotal *int        `json:"rows_total,omitempty"`
 	State     interface{} `json:"state"`
 	UpdatedAt time.Time   `json:"updated_at"`
 }

@@ -51,7 +51,7 @@ func (p *Pipeline) anonymizeStep(ctx context.Context, m *events.Message, j *jobs
 		}
 	}
 	// Every row is anonymised: no sample.
-	train, err := p.splitDataset(ctx, j, true)
+	train, _, err := p.splitDataset(ctx, j, true) // every row: never sampled, never stream-profiled
 	if err != nil {
 		return err
 	}

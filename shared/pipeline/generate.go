@@ -102,14 +102,15 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 
 	// A DP fit measures every row: its guarantee does not cover a
 	// subsample (package sample).
-	train, err := p.splitDataset(ctx, j, j.Request.Model == dp.KindDP)
+	train, prof, err := p.splitDataset(ctx, j, j.Request.Model == dp.KindDP)
 	if err != nil {
 		return err
 	}
 	rows := j.Request.Rows
-	prof, err := profile.Infer(train, profile.Options{})
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
+	if prof == nil {
+		if prof, err = profile.Infer(train, profile.Options{}); err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
 	}
 	if j.Request.Labels {
 		if err := p.labelColumns(ctx, j, train, prof); err != nil {
@@ -172,22 +173,25 @@ func (p *Pipeline) firstStep(ctx context.Context, m *events.Message, j *jobs.Job
 // sample budget is fitted on a seeded, stratified sample drawn in the same
 // pass (package sample), and only the sample and the holdout are stored;
 // all (anonymisation, DP fits) keeps every row. The job records how many
-// rows the model sees (RowsSeen of RowsTotal).
-func (p *Pipeline) splitDataset(ctx context.Context, j *jobs.Job, all bool) (*table.Table, error) {
+// rows the model sees (RowsSeen of RowsTotal). A sampled dataset is also
+// profiled in that pass, over every row in bounded memory (profile.Stream),
+// and its profile returned; for a dataset used whole the profile is nil and
+// the caller profiles the training rows exactly (profile.Infer).
+func (p *Pipeline) splitDataset(ctx context.Context, j *jobs.Job, all bool) (*table.Table, *profile.Profile, error) {
 	ds, err := p.datasets.Get(ctx, j.Tenant, j.Request.Dataset)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ds.Status != "" && ds.Status != "ready" {
-		return nil, permanent("dataset %s is %s, not ready", ds.ID, ds.Status)
+		return nil, nil, permanent("dataset %s is %s, not ready", ds.ID, ds.Status)
 	}
 	dsFormat, err := datasetFormat(ds)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ring, err := p.ring(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	budget := p.opts.SampleBudget
 	if all || budget < 0 {
@@ -198,32 +202,33 @@ func (p *Pipeline) splitDataset(ctx context.Context, j *jobs.Job, all bool) (*ta
 		Split: func(t *table.Table) (*table.Table, *table.Table) {
 			return split(t, j.Request.Seed, p.opts.HoldoutShare, p.opts.HoldoutMax)
 		},
+		Profile: &profile.Options{Seed: j.Request.Seed},
 	})
 	if notFound(err) {
-		return nil, permanent("dataset %s: the object is missing: %w", ds.ID, err)
+		return nil, nil, permanent("dataset %s: the object is missing: %w", ds.ID, err)
 	}
 	if errors.Is(err, sample.ErrEmpty) {
-		return nil, errs.Public(errs.InvalidArgument, "dataset %s has no rows", ds.ID)
+		return nil, nil, errs.Public(errs.InvalidArgument, "dataset %s has no rows", ds.ID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", ds.ID, err)
+		return nil, nil, fmt.Errorf("dataset %s: %w", ds.ID, err)
 	}
 	train, holdout := drawn.Train, drawn.Holdout
 	if err := writeCSV(ctx, p.env.Objects, datasets.TrainKey(j.Tenant, j.ID), train, ring, j.Tenant); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := writeCSV(ctx, p.env.Objects, datasets.HoldoutKey(j.Tenant, j.ID), holdout, ring, j.Tenant); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seen, total := drawn.Seen(), drawn.Total
 	if _, _, err := p.jobs.Update(ctx, j.ID, "", func(j *jobs.Job) error {
 		j.RowsSeen, j.RowsTotal = seen, total
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("record rows seen: %w", err)
+		return nil, nil, fmt.Errorf("record rows seen: %w", err)
 	}
 	j.RowsSeen, j.RowsTotal = seen, total
-	return train, nil
+	return train, drawn.Profile, nil
 }
 
 // fanOut publishes the first window of shards (see window): at most

@@ -54,6 +54,9 @@ type Options struct {
 	// MissingTokens are the trimmed spellings that mean missing; nil means
 	// DefaultMissing. A blank cell is always missing.
 	MissingTokens []string
+	// Seed seeds Stream's reservoir sample; Infer's sample is evenly
+	// spaced and needs none.
+	Seed uint64
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -106,18 +109,12 @@ func Infer(t *table.Table, opts Options) (*Profile, error) {
 		}
 		sampled = o.Sample
 	}
-	p := &Profile{Version: Version, Rows: len(t.Rows), Columns: make([]Column, len(t.Columns))}
+	p := &Profile{Version: Version, Rows: len(t.Rows), Columns: classifyRows(t.Columns, rows, o)}
 	if sampled < len(t.Rows) {
 		p.Sampled = sampled
 	}
-	var s scan
-	for j, name := range t.Columns {
-		s.reset()
-		for _, r := range rows {
-			s.add(strings.TrimSpace(r[j]))
-		}
+	for j := range p.Columns {
 		c := &p.Columns[j]
-		s.classify(c, name, o)
 		if sampled < len(t.Rows) {
 			rescan(c, t.Rows, j, o.MissingTokens)
 		}
@@ -128,6 +125,22 @@ func Infer(t *table.Table, opts Options) (*Profile, error) {
 	// Relations are discovered on the rows the kinds were chosen on.
 	p.Relations = relations.Discover(RelationColumns(rows, p), relations.Options{})
 	return p, nil
+}
+
+// classifyRows profiles every column on rows: the rows Infer or Stream
+// chose kinds on. Missing, Distinct and the bounds describe those rows
+// only; the callers widen them to the whole table.
+func classifyRows(names []string, rows [][]string, o Options) []Column {
+	cols := make([]Column, len(names))
+	var s scan
+	for j, name := range names {
+		s.reset()
+		for _, r := range rows {
+			s.add(strings.TrimSpace(r[j]))
+		}
+		s.classify(&cols[j], name, o)
+	}
+	return cols
 }
 
 // check rejects a table Infer cannot read.
@@ -323,14 +336,17 @@ func (d *detector) detect(c *Column, o Options) {
 	if f, hit := detectTime(d.vals, d.counts, d.budget()); f != "" {
 		c.Kind, c.Format, c.Confidence = Datetime, f, d.conf(hit)
 		first := true
-		for _, v := range d.vals {
+		var pts []weighted
+		for i, v := range d.vals {
 			if t, err := time.Parse(f, v); err == nil {
 				if first {
 					c.Min, c.Max, first = unix(t), unix(t), false
 				}
 				widen(c, unix(t))
+				pts = append(pts, weighted{unix(t), int64(d.counts[i])})
 			}
 		}
+		c.Quantiles = exactQuantiles(pts)
 		return
 	}
 	bare := d.hint("phone", "tel", "telephone", "mobile", "cell", "fax")
@@ -423,11 +439,16 @@ func (d *detector) numeric(c *Column) bool {
 	integer, whole := true, true // no fraction written; no fraction in value
 	dec, minDec := 0, math.MaxInt
 	var lo, hi float64
+	var pts []weighted
+	at := 0 // index of the value share is testing: it visits d.vals in order
 	hit, ok := d.share(func(s string) bool {
+		i := at
+		at++
 		x, ok := ParseNumber(s)
 		if !ok {
 			return false
 		}
+		pts = append(pts, weighted{x, int64(d.counts[i])})
 		if first {
 			lo, hi, first = x, x, false
 		}
@@ -456,6 +477,7 @@ func (d *detector) numeric(c *Column) bool {
 	// its written decimals; one whose cells carry different numbers of
 	// decimals ("2", "2.5", "2.25") is written without trailing zeros.
 	c.Kind, c.Integer, c.Decimals, c.Min, c.Max, c.Confidence = Numeric, whole, dec, lo, hi, d.conf(hit)
+	c.Quantiles = exactQuantiles(pts)
 	c.Trim = minDec < dec
 	return true
 }

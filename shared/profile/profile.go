@@ -1,6 +1,8 @@
 // Package profile infers what each column of a table holds (its kind, PII
-// kind, format, bounds and missing-value tokens) and lets a JSON schema file
-// override the inference.
+// kind, format, bounds, quantiles and missing-value tokens) and lets a JSON
+// schema file override the inference. Infer profiles a table in memory;
+// Stream profiles one row at a time in memory that does not grow with the
+// rows (sketches and a reservoir sample), for inputs too large to hold.
 package profile
 
 import (
@@ -55,6 +57,12 @@ type Column struct {
 	Trim     bool    `json:"trim_zeros,omitempty"`
 	Min      float64 `json:"min,omitempty"`
 	Max      float64 `json:"max,omitempty"`
+
+	// Quantiles of a numeric or datetime column at QuantileProbs (datetimes
+	// in seconds since 1970, as Min and Max): exact over the rows kinds were
+	// chosen on when Infer profiles a table, from a t-digest over every row
+	// when Stream profiles one larger than its sample.
+	Quantiles []float64 `json:"quantiles,omitempty"`
 
 	// Datetime columns: a Go time layout that parses every non-missing cell.
 	Format string `json:"format,omitempty"`

@@ -42,6 +42,7 @@ import (
 	"strconv"
 	"strings"
 
+	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -90,6 +91,12 @@ type Options struct {
 	// keeps every row for training. It is the caller's existing split, so
 	// tables under the budget are split exactly as without this package.
 	Split func(*table.Table) (train, holdout *table.Table)
+	// Profile, when set, profiles a sampled table in the same pass with
+	// these options (profile.Stream: sketches, memory bounded like the
+	// sample), so its profile describes every row, not the sample. A
+	// table used whole is left to the caller's profile.Infer, which is
+	// exact and what such tables always had.
+	Profile *profile.Options
 }
 
 // Result is what Draw read.
@@ -101,6 +108,9 @@ type Result struct {
 	// rather than all rows outside the holdout.
 	Total   int64
 	Sampled bool
+	// Profile is the profile of every row read, when Options.Profile is
+	// set and the table was sampled; nil otherwise.
+	Profile *profile.Profile
 }
 
 // Seen is the training rows the model sees.
@@ -130,6 +140,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	var buf [][]string
 	var backing []string
 	var s *stream
+	var ps *profile.Stream
 	var n int64
 	for ; ; n++ {
 		if n%4096 == 0 {
@@ -146,6 +157,11 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 		}
 		if s != nil {
 			s.add(n, row, false)
+			if ps != nil {
+				if err := ps.Add(row); err != nil {
+					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+				}
+			}
 			continue
 		}
 		// Rows are carved from shared backing arrays (as table.ReadAll
@@ -160,6 +176,16 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			// The table does not fit: sample from here on, the rows read
 			// so far included (priorities depend on the index only).
 			s = newStream(o, capRows, len(cols), buf)
+			if o.Profile != nil {
+				if ps, err = profile.NewStream(cols, *o.Profile); err != nil {
+					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+				}
+				for _, row := range buf {
+					if err := ps.Add(row); err != nil {
+						return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+					}
+				}
+			}
 			for i, row := range buf {
 				// Copied again when kept: a buffered row shares its
 				// backing array with 1,023 others, which it would pin.
@@ -181,6 +207,12 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	}
 	train, holdout := s.result()
 	res := &Result{Train: &table.Table{Columns: cols, Rows: train}, Total: n, Sampled: true}
+	if ps != nil {
+		var err error
+		if res.Profile, err = ps.Profile(); err != nil {
+			return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+		}
+	}
 	if o.HoldoutShare > 0 {
 		res.Holdout = &table.Table{Columns: cols, Rows: holdout}
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -267,4 +268,53 @@ func BenchmarkDraw(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestDrawProfile: a sampled table is profiled in the same pass over every
+// row (its profile counts all rows and agrees with an exact profile of the
+// whole table); a table used whole is left to the caller's exact profile.
+func TestDrawProfile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		rows    int
+		budget  int64
+		profile bool
+	}{
+		{"sampled", 40_000, budgetFor(5000), true},
+		{"whole", 3000, budgetFor(5000), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tab := synthetic(tt.rows)
+			res, err := Draw(context.Background(), &rowsReader{t: tab}, Options{Budget: tt.budget, Seed: 4, Profile: &profile.Options{Sample: 2000}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.profile {
+				if res.Profile != nil {
+					t.Errorf("a table used whole got a stream profile")
+				}
+				return
+			}
+			p := res.Profile
+			if p == nil || p.Rows != tt.rows || p.Sampled != 2000 {
+				t.Fatalf("profile %+v, want one of %d rows", p, tt.rows)
+			}
+			exact, err := profile.Infer(tab, profile.Options{Sample: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, want := range exact.Columns {
+				c := p.Columns[j]
+				if c.Kind != want.Kind || c.Mode != want.Mode || c.Min != want.Min || c.Max != want.Max || c.Missing != want.Missing {
+					t.Errorf("%s: %+v\nwant %+v", want.Name, c, want)
+				}
+				if d := math.Abs(float64(c.Distinct-want.Distinct)) / float64(want.Distinct); d > 0.03 {
+					t.Errorf("%s: distinct %d, want %d", want.Name, c.Distinct, want.Distinct)
+				}
+			}
+		})
+	}
 }

@@ -270,13 +270,14 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	}
 	var t, holdout *table.Table
 	var sampling *report.Sampling
+	var streamed *profile.Profile // of every row, when the input was sampled
 	if in != "" {
 		readStart := time.Now()
 		drawn, err := drawTable(ctx, in, f, req, wantReport)
 		if err != nil {
 			return err
 		}
-		t, holdout = drawn.Train, drawn.Holdout
+		t, holdout, streamed = drawn.Train, drawn.Holdout, drawn.Profile
 		if drawn.Sampled {
 			sampling = &report.Sampling{RowsSeen: drawn.Seen(), RowsTotal: drawn.Total}
 			fmt.Fprintf(stderr, "%s has %d rows, more than --sample-mb %d holds: fitting on a stratified sample of %d (read and sampled in %s)\n", in, drawn.Total, f.sampleMB, drawn.Seen(), time.Since(readStart).Round(time.Millisecond))
@@ -308,7 +309,12 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	opts := synth.SampleOptions{Fixed: req.Conditions}
 	var p *profile.Profile
 	if t != nil && (m == nil || f.rules != "") {
-		if p, err = profileTable(t, f.schema); err != nil {
+		if streamed != nil {
+			p, err = applySchema(streamed, f.schema)
+		} else {
+			p, err = profileTable(t, f.schema)
+		}
+		if err != nil {
 			return err
 		}
 		set, err := jobspec.Prepare(req, p, t)
@@ -416,7 +422,8 @@ func drawTable(ctx context.Context, in string, f generateFlags, req jobs.Request
 		return nil, fmt.Errorf("read %s: %w", in, err)
 	}
 	defer r.Close()
-	o := sample.Options{Budget: f.sampleMB << 20, Seed: f.seed}
+	// A sampled input is profiled in the same pass, over every row.
+	o := sample.Options{Budget: f.sampleMB << 20, Seed: f.seed, Profile: &profile.Options{Seed: f.seed}}
 	if f.sampleMB <= 0 || req.Model == dp.KindDP {
 		o.Budget = sample.All
 	}

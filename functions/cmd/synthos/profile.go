@@ -35,12 +35,11 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%w: profile takes exactly one input file, got %d", errUsage, len(pos))
 	}
 	in := pos[0]
-	t, err := readTable(in, *limits)
+	p, t, err := streamProfile(in, *limits)
 	if err != nil {
 		return err
 	}
-	p, err := profileTable(t, *schemaPath)
-	if err != nil {
+	if p, err = applySchema(p, *schemaPath); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n", in)
@@ -85,12 +84,51 @@ func readTable(path string, opts table.Options) (*table.Table, error) {
 	return t, nil
 }
 
+// streamProfile profiles a table file in one pass (profile.Stream), in
+// memory that does not grow with the file; a file of at most
+// profile.DefaultSample rows is profiled exactly, as profile.Infer does.
+// It also returns the rows the kinds were chosen on (every row of a small
+// file), for the labels' masked samples.
+func streamProfile(path string, opts table.Options) (*profile.Profile, *table.Table, error) {
+	r, err := table.Open(path, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer r.Close()
+	s, err := profile.NewStream(r.Columns(), profile.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: %w", path, err)
+	}
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		if err := s.Add(row); err != nil {
+			return nil, nil, fmt.Errorf("profile %s: %w", path, err)
+		}
+	}
+	p, err := s.Profile()
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: %w", path, err)
+	}
+	return p, s.Sample(), nil
+}
+
 // profileTable infers a profile and applies the schema overrides, if any.
 func profileTable(t *table.Table, schemaPath string) (*profile.Profile, error) {
 	p, err := profile.Infer(t, profile.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
+	return applySchema(p, schemaPath)
+}
+
+// applySchema applies the schema file's overrides to p, if there is one.
+func applySchema(p *profile.Profile, schemaPath string) (*profile.Profile, error) {
 	if schemaPath != "" {
 		s, err := profile.LoadSchema(schemaPath)
 		if err != nil {

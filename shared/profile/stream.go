@@ -1,0 +1,449 @@
+package profile
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/axiomhq/hyperloglog"
+	"github.com/influxdata/tdigest"
+
+	"synthos.dev/synthos/shared/relations"
+	"synthos.dev/synthos/shared/table"
+)
+
+const (
+	// headRows is how many first rows choose each column's candidate
+	// datetime layout, which the stream then parses every cell with.
+	headRows = 1000
+	// topK is the counters a column's frequency sketch keeps: the mode is
+	// exact for a column of at most topK values, and any value more
+	// frequent than 1/(topK+1) of the cells is always among them.
+	topK = 64
+	// digestCompression trades a t-digest's size (a few hundred
+	// centroids) against its accuracy (well under 1% of rank at the tails).
+	digestCompression = 100
+)
+
+// Stream profiles a table in one pass over its rows in memory that does
+// not grow with them, for inputs too large to hold (package sample fits a
+// model on a bounded sample of such a table, but the profile must still
+// describe every row):
+//
+//   - kinds, formats, PII detection, ID and PII patterns and relations are
+//     chosen, as Infer chooses them, on a seeded reservoir sample of
+//     Options.Sample rows (uniform over the whole input, where Infer takes
+//     evenly spaced rows of a table it holds);
+//   - missing counts and numeric bounds and precision are exact over every
+//     row, as Infer's rescan makes them;
+//   - distinct counts come from a HyperLogLog sketch (about 1% error),
+//     the mode of a categorical column from a Misra-Gries frequency sketch
+//     of topK counters, and numeric and datetime quantiles from t-digests;
+//   - datetime bounds cover every row when the layout chosen on the first
+//     headRows rows is the column's final layout, else the reservoir's.
+//
+// A table of at most Options.Sample rows is held whole by the reservoir
+// and profiled by Infer itself: small inputs keep exact statistics (and
+// the profile they always had), since holding them costs no more than the
+// reservoir does for a large table.
+type Stream struct {
+	names []string
+	o     Options
+	n     int64
+	rng   *rand.Rand
+	res   [][]string // the reservoir
+	resAt []int64    // input index of each reservoir row
+	head  int        // rows whose datetime candidates are still buffered
+	cols  []colStream
+}
+
+// colStream is one column's running statistics.
+type colStream struct {
+	missing int64
+	tokens  []string
+	hll     *hyperloglog.Sketch
+	top     misraGries
+
+	nums      int64 // cells that parse as numbers
+	lo, hi    float64
+	frac      bool // some number written with a point or an exponent
+	dec       int
+	numHist   map[float64]int64 // exact counts while at most maxExact values; nil after
+	numDigest *tdigest.TDigest  // the numbers once numHist overflowed
+	numBuf    []float64         // numbers not yet in numDigest (see flushNums)
+
+	headVals []string // trimmed non-missing cells of the head rows
+	layout   string   // candidate datetime layout, chosen on the head
+	times    int64
+	tlo, thi float64
+	tDigest  *tdigest.TDigest
+}
+
+// NewStream starts profiling a table with the named columns. Options are
+// Infer's; Seed seeds the reservoir.
+func NewStream(names []string, opts Options) (*Stream, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := check(&table.Table{Columns: names}); err != nil {
+		return nil, err
+	}
+	if o.Sample < 0 {
+		// Every row would have to be held: Stream exists not to.
+		return nil, fmt.Errorf("%w: a stream needs a bounded sample, not %d", ErrOptions, o.Sample)
+	}
+	s := &Stream{names: slices.Clone(names), o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x70726f66696c65)), // "profile"
+		cols: make([]colStream, len(names))}
+	for j := range s.cols {
+		s.cols[j] = colStream{hll: hyperloglog.New14(), top: misraGries{m: map[string]*int64{}}, numHist: map[float64]int64{},
+			numDigest: tdigest.NewWithCompression(digestCompression), tDigest: tdigest.NewWithCompression(digestCompression)}
+	}
+	return s, nil
+}
+
+// Rows is the rows added so far.
+func (s *Stream) Rows() int64 { return s.n }
+
+// Add profiles one row. The stream keeps no reference to row or its cells.
+func (s *Stream) Add(row []string) error {
+	if len(row) != len(s.names) {
+		return fmt.Errorf("%w: row %d has %d cells, want %d", ErrTable, s.n+1, len(row), len(s.names))
+	}
+	s.reserve(row)
+	s.n++
+	for j, cell := range row {
+		c := &s.cols[j]
+		v := strings.TrimSpace(cell)
+		if v == "" || slices.Contains(s.o.MissingTokens, v) {
+			c.missing++
+			if !slices.Contains(c.tokens, v) {
+				c.tokens = append(c.tokens, v) // at most len(MissingTokens)+1
+			}
+			continue
+		}
+		// Insert hashes the bytes and keeps none of them, so the cell's
+		// bytes are lent without a copy.
+		c.hll.Insert(unsafe.Slice(unsafe.StringData(v), len(v)))
+		c.top.add(v)
+		if x, ok := ParseNumber(v); ok {
+			if c.nums == 0 {
+				c.lo, c.hi = x, x
+			}
+			c.nums++
+			c.lo, c.hi = math.Min(c.lo, x), math.Max(c.hi, x)
+			// Most numbers are plain integers: only a point or an
+			// exponent needs decimals' look.
+			if !plainInt(v) {
+				if n, frac := decimals(v); frac {
+					c.frac = true
+					c.dec = max(c.dec, n)
+				}
+			}
+			c.addNum(x)
+		}
+		if s.head < headRows {
+			c.headVals = append(c.headVals, strings.Clone(v))
+		} else if c.layout != "" {
+			c.addTime(v)
+		}
+	}
+	if s.head < headRows {
+		s.head++
+		if s.head == headRows {
+			s.chooseLayouts()
+		}
+	}
+	return nil
+}
+
+// reserve keeps row in the reservoir with Algorithm R: row n replaces a
+// uniformly chosen one with probability Sample/(n+1), so the reservoir is
+// a uniform sample of the rows so far, the same for a seed and an input.
+func (s *Stream) reserve(row []string) {
+	k := s.o.Sample
+	if len(s.res) < k {
+		s.res = append(s.res, cloneRow(row))
+		s.resAt = append(s.resAt, s.n)
+		return
+	}
+	if i := s.rng.Int64N(s.n + 1); i < int64(k) {
+		s.res[i], s.resAt[i] = cloneRow(row), s.n
+	}
+}
+
+// cloneRow copies a row's cells into one string: one allocation a row.
+func cloneRow(row []string) []string {
+	size := 0
+	for _, v := range row {
+		size += len(v)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, v := range row {
+		b.WriteString(v)
+	}
+	all := b.String()
+	out := make([]string, len(row))
+	at := 0
+	for i, v := range row {
+		out[i] = all[at : at+len(v)]
+		at += len(v)
+	}
+	return out
+}
+
+// chooseLayouts picks each column's candidate datetime layout on the head
+// rows, as Infer would on them, and replays the head through it.
+func (s *Stream) chooseLayouts() {
+	for j := range s.cols {
+		c := &s.cols[j]
+		var sc scan
+		sc.reset()
+		for _, v := range c.headVals {
+			sc.add(v)
+		}
+		d := detector{vals: sc.vals, counts: sc.counts, n: len(c.headVals), th: s.o.Threshold}
+		if len(c.headVals) > 0 {
+			c.layout, _ = detectTime(d.vals, d.counts, d.budget())
+		}
+		if c.layout != "" {
+			for _, v := range c.headVals {
+				c.addTime(v)
+			}
+		}
+		c.headVals = nil
+	}
+}
+
+// plainInt reports that a number cell has neither a point nor an exponent.
+func plainInt(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	// maxExact is the most distinct numbers a column counts exactly (its
+	// quantiles are then exact): a t-digest interpolates between
+	// centroids, which on a column of few values (ages, hours, zeros)
+	// gives values between them.
+	maxExact = 2048
+	// numBatch is the numbers a column buffers before they enter its
+	// digest.
+	numBatch = 4096
+)
+
+func (c *colStream) addNum(x float64) {
+	if c.numHist != nil {
+		c.numHist[x]++
+		if len(c.numHist) <= maxExact {
+			return
+		}
+		for v, n := range c.numHist {
+			for range n {
+				c.numBuf = append(c.numBuf, v)
+			}
+		}
+		c.numHist = nil
+		c.flushNums()
+		return
+	}
+	c.numBuf = append(c.numBuf, x)
+	if len(c.numBuf) >= numBatch {
+		c.flushNums()
+	}
+}
+
+// quantiles of the column's numbers: exact while it counts them exactly.
+func (c *colStream) quantiles() []float64 {
+	if c.numHist != nil {
+		pts := make([]weighted, 0, len(c.numHist))
+		for v, n := range c.numHist {
+			pts = append(pts, weighted{v, n})
+		}
+		return exactQuantiles(pts)
+	}
+	c.flushNums()
+	return digestQuantiles(c.numDigest)
+}
+
+// flushNums adds the buffered numbers to the digest sorted and run-length
+// merged: a column's values repeat (ages, counts, zeros), and sorted input
+// is what the digest's own sort handles fastest, so this costs a fraction
+// of adding each number alone.
+func (c *colStream) flushNums() {
+	slices.Sort(c.numBuf)
+	for i := 0; i < len(c.numBuf); {
+		k := i + 1
+		for k < len(c.numBuf) && c.numBuf[k] == c.numBuf[i] {
+			k++
+		}
+		c.numDigest.Add(c.numBuf[i], float64(k-i))
+		i = k
+	}
+	c.numBuf = c.numBuf[:0]
+}
+
+func (c *colStream) addTime(v string) {
+	if !timeLike(v) {
+		return
+	}
+	t, err := time.Parse(c.layout, v)
+	if err != nil {
+		return
+	}
+	x := unix(t)
+	if c.times == 0 {
+		c.tlo, c.thi = x, x
+	}
+	c.times++
+	c.tlo, c.thi = math.Min(c.tlo, x), math.Max(c.thi, x)
+	c.tDigest.Add(x, 1)
+}
+
+// Sample returns the reservoir: the rows kinds are chosen on, in input
+// order (every row of a table of at most Options.Sample rows).
+func (s *Stream) Sample() *table.Table {
+	return &table.Table{Columns: s.names, Rows: s.sampleRows()}
+}
+
+func (s *Stream) sampleRows() [][]string {
+	order := make([]int, len(s.res))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.resAt[a], s.resAt[b]) })
+	rows := make([][]string, len(order))
+	for i, k := range order {
+		rows[i] = s.res[k] // input order, as Infer sees rows
+	}
+	return rows
+}
+
+// Profile returns the profile of the rows added so far.
+func (s *Stream) Profile() (*Profile, error) {
+	rows := s.sampleRows()
+	if s.n <= int64(len(s.res)) {
+		// The reservoir holds every row: profile them exactly.
+		return Infer(&table.Table{Columns: s.names, Rows: rows}, s.o)
+	}
+	if s.head < headRows {
+		s.chooseLayouts() // unreachable with Sample >= headRows; kept for small Sample
+	}
+	p := &Profile{Version: Version, Rows: int(s.n), Sampled: len(rows), Columns: classifyRows(s.names, rows, s.o)}
+	for j := range p.Columns {
+		c, st := &p.Columns[j], &s.cols[j]
+		// Every reservoir cell of the column holds a distinct value.
+		sampleUnique := c.Distinct == len(rows)-c.Missing
+		c.Missing = int(st.missing)
+		c.MissingRate = float64(st.missing) / float64(s.n)
+		c.MissingTokens = slices.Sorted(slices.Values(st.tokens))
+		// The sketch's estimate, kept between what the reservoir alone
+		// shows and the non-missing cells there are.
+		c.Distinct = int(min(max(int64(st.hll.Estimate()), int64(c.Distinct)), s.n-st.missing))
+		switch c.Kind {
+		case Categorical:
+			if m, ok := st.top.mode(); ok {
+				c.Mode = m
+			}
+		case Numeric:
+			if st.nums > 0 {
+				c.Min, c.Max = math.Min(c.Min, st.lo), math.Max(c.Max, st.hi)
+				if st.frac {
+					c.Integer = false
+					c.Decimals = max(c.Decimals, st.dec)
+				}
+				if s.key(c, st, sampleUnique) {
+					continue
+				}
+				c.Quantiles = st.quantiles()
+				// A t-digest interpolates between centroids; a quantile is
+				// written in the column's own precision, as its cells are.
+				scale := math.Pow10(c.Decimals)
+				for k, x := range c.Quantiles {
+					c.Quantiles[k] = math.Round(x*scale) / scale
+				}
+			}
+		case Datetime:
+			if c.Format == st.layout && st.times > 0 {
+				c.Min, c.Max = math.Min(c.Min, st.tlo), math.Max(c.Max, st.thi)
+				c.Quantiles = digestQuantiles(st.tDigest)
+			}
+		}
+	}
+	p.Relations = relations.Discover(RelationColumns(rows, p), relations.Options{})
+	return p, nil
+}
+
+// key turns a numeric column into an ID the way Infer's numeric does,
+// judged over every row: distinct non-negative whole numbers as written
+// ("12", not "12.0"), dense in their range. A reservoir of a large key's
+// values is too sparse in its range to look dense, so Infer on the sample
+// alone would call a key a number. It reports whether c became an ID.
+func (s *Stream) key(c *Column, st *colStream, sampleUnique bool) bool {
+	filled := s.n - st.missing
+	unique := sampleUnique && st.nums == filled && float64(st.hll.Estimate()) >= 0.98*float64(filled)
+	if st.frac || !unique || st.lo < 0 || st.hi >= 1<<53 || float64(filled) < 0.5*(st.hi-st.lo+1) {
+		return false
+	}
+	*c = Column{Name: c.Name, Kind: ID, IDFormat: "%d", Confidence: 1, Distinct: int(filled),
+		Missing: c.Missing, MissingRate: c.MissingRate, MissingTokens: c.MissingTokens}
+	return true
+}
+
+func digestQuantiles(d *tdigest.TDigest) []float64 {
+	out := make([]float64, len(QuantileProbs))
+	for i, q := range QuantileProbs {
+		out[i] = d.Quantile(q)
+	}
+	return out
+}
+
+// misraGries counts the frequent values of a stream in at most topK
+// counters: a new value when all are taken lowers every counter by one
+// (and drops those at zero) instead of being counted. A value's counter
+// undercounts it by at most n/(topK+1), so the largest counter is the mode
+// whenever the mode leads the runner-up by more than that.
+type misraGries struct {
+	m map[string]*int64 // a pointer: one map lookup a cell
+}
+
+func (g *misraGries) add(v string) {
+	if n, ok := g.m[v]; ok {
+		*n++
+		return
+	}
+	if len(g.m) < topK {
+		one := int64(1)
+		g.m[strings.Clone(v)] = &one
+		return
+	}
+	for k, n := range g.m {
+		if *n <= 1 {
+			delete(g.m, k)
+		} else {
+			*n--
+		}
+	}
+}
+
+// mode is the value of the largest counter; ties go to the smaller value,
+// so the answer does not depend on map order.
+func (g *misraGries) mode() (string, bool) {
+	best, bestN := "", int64(0)
+	for k, n := range g.m {
+		if *n > bestN || *n == bestN && k < best {
+			best, bestN = k, *n
+		}
+	}
+	return best, bestN > 0
+}
