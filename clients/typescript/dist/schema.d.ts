@@ -1435,6 +1435,10 @@ export interface components {
             };
             /** @description a dp job's privacy budget, as rho-zCDP reserved on its dataset when it was created (see GET /v1/datasets/{id}/privacy-budget) */
             dp_rho?: number;
+            /** @description the dataset rows the model was fitted on, once the job has read its dataset: fewer than rows_total when the dataset was larger than the sample budget and the model saw a seeded, stratified sample (rare categories and numeric tails kept) */
+            rows_seen?: number;
+            /** @description the dataset rows the job read, once it has read them */
+            rows_total?: number;
             route?: {
                 primary?: string;
                 secondary?: string;
