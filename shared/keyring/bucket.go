@@ -132,7 +132,7 @@ func (d *outputsDriver) Attributes(ctx context.Context, key string) (*driver.Att
 		return nil, err
 	}
 	size := a.Size
-	if sealedTenant(key) != "" {
+	if sealedTenant(key) != "" && a.Size >= int64(len(Magic)) {
 		on, _, err := d.sealed(ctx, key)
 		if err != nil {
 			return nil, err
@@ -171,6 +171,16 @@ func (d *outputsDriver) ListPaged(ctx context.Context, opts *driver.ListOptions)
 
 func (d *outputsDriver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *driver.ReaderOptions) (driver.Reader, error) {
 	tenant := sealedTenant(key)
+	if tenant != "" && (offset > 0 || length >= 0) {
+		// A plain object's range is read as a range, not from its start.
+		on, _, err := d.sealed(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if !on {
+			tenant = ""
+		}
+	}
 	if tenant == "" {
 		r, err := d.b.NewRangeReader(ctx, key, offset, length, &blob.ReaderOptions{BeforeRead: opts.BeforeRead})
 		if err != nil {
