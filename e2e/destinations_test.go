@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -13,17 +14,33 @@ import (
 	"synthos.dev/synthos/shared/destinations"
 	"synthos.dev/synthos/shared/destinations/destinationstest"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/keyring"
+	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/pipeline"
 )
 
 // TestDestinationFailover: a job routed to a tenant's S3 bucket whose store
 // answers 503 when the outputs are delivered succeeds on the route's
 // secondary (an Azure-like second S3 here), records where each output
-// lives, and the API serves the output and the report from there.
+// lives, and the API serves the output and the report from there. For a
+// tenant that encrypts its data at rest the delivered objects, the model
+// included, are plaintext: the bucket is the customer's.
 func TestDestinationFailover(t *testing.T) {
 	t.Parallel()
+	for _, encrypt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("encrypt=%v", encrypt), func(t *testing.T) {
+			t.Parallel()
+			testDestinationFailover(t, encrypt)
+		})
+	}
+}
+
+func testDestinationFailover(t *testing.T, encrypt bool) {
 	e := startEmbedded(t, embeddedOptions{})
 	ctx := t.Context()
+	if encrypt {
+		encryptTenant(t, e, "acme")
+	}
 	store, err := destinations.NewStore(e.env.State, destinationstest.NewSealer(t), destinations.StoreOptions{AllowLocal: true})
 	if err != nil {
 		t.Fatal(err)
@@ -93,5 +110,20 @@ func TestDestinationFailover(t *testing.T) {
 	}
 	if status, body := call("GET", "/v1/jobs/"+j.ID+"/report?format=json", nil); status != 200 || body["gate"] == nil {
 		t.Errorf("report from the secondary: %d %v", status, body)
+	}
+	sb, err := e.env.Destinations.Bucket(ctx, "acme", secondary.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{pipeline.OutputData, pipeline.OutputReportJSON, pipeline.OutputModel} {
+		b, err := sb.ReadAll(ctx, got.Locations[name].Key)
+		if err != nil || bytes.HasPrefix(b, []byte(keyring.Magic)) {
+			t.Errorf("delivered %s: %.40q, %v; want plaintext", name, b, err)
+		}
+		if name == pipeline.OutputModel && err == nil {
+			if _, err := model.Load(bytes.NewReader(b)); err != nil {
+				t.Errorf("the delivered model does not load: %v", err)
+			}
+		}
 	}
 }

@@ -221,6 +221,22 @@ func wantContains(t testing.TB, what, s, sub string) {
 // and returns a JSON caller authenticated as an admin key of tenant "acme".
 func apiClient(t *testing.T, e *embedded, plan plans.Plan) func(method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	raw := apiRawClient(t, e, plan, "acme")
+	return func(method, path string, body any) (int, map[string]any) {
+		t.Helper()
+		res, data := raw(method, path, body)
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
+		}
+		return res.StatusCode, m
+	}
+}
+
+// apiRawClient is apiClient for tenant, returning the response (its body
+// closed) and its bytes.
+func apiRawClient(t *testing.T, e *embedded, plan plans.Plan, tenant string) func(method, path string, body any) (*http.Response, []byte) {
+	t.Helper()
 	ctx := t.Context()
 	pepper := bytes.Repeat([]byte("e"), 32)
 	catalog, err := plans.New([]plans.Plan{plan})
@@ -237,11 +253,11 @@ func apiClient(t *testing.T, e *embedded, plan plans.Plan) func(method, path str
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := keys.Create(ctx, apikeys.CreateOptions{Tenant: "acme", Scopes: []apikeys.Scope{apikeys.Admin}})
+	key, _, err := keys.Create(ctx, apikeys.CreateOptions{Tenant: tenant, Scopes: []apikeys.Scope{apikeys.Admin}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(method, path string, body any) (int, map[string]any) {
+	return func(method, path string, body any) (*http.Response, []byte) {
 		t.Helper()
 		var rd io.Reader
 		if body != nil {
@@ -268,11 +284,7 @@ func apiClient(t *testing.T, e *embedded, plan plans.Plan) func(method, path str
 		if err != nil {
 			t.Fatal(err)
 		}
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
-		}
-		return res.StatusCode, m
+		return res, data
 	}
 }
 

@@ -1,8 +1,8 @@
 // Package keyring is envelope encryption with Tink (tink-go/v2): every
 // tenant has its own keysets — an AEAD keyset (AES-256-GCM) for small
 // secrets such as webhook signing secrets and provider credentials, and a
-// streaming-AEAD keyset (AES-256-GCM-HKDF, 1 MiB segments) for datasets and
-// fitted models — stored in the state store only in wrapped form, encrypted
+// streaming-AEAD keyset (AES-256-GCM-HKDF, 1 MiB segments) for datasets,
+// fitted models and job outputs (objects.go, bucket.go) — stored in the state store only in wrapped form, encrypted
 // by a key-encryption key (KEK) that never is: a Cloud KMS key in the cloud
 // (through the KMS REST API, kms.go), a local master keyset file in embedded mode.
 //
@@ -61,8 +61,8 @@ type Doc struct {
 	Keys      int       `json:"keys"`                // keys in each keyset (1 + rotations)
 	CreatedAt time.Time `json:"created_at"`
 	RotatedAt time.Time `json:"rotated_at,omitzero"`
-	// EncryptData is the tenant's option to encrypt uploaded datasets and
-	// fitted models at rest.
+	// EncryptData is the tenant's option to encrypt uploaded datasets,
+	// fitted models and job outputs at rest.
 	EncryptData bool `json:"encrypt_data"`
 	// DestroyedAt marks a tombstone: the keysets were erased.
 	DestroyedAt time.Time `json:"destroyed_at,omitzero"`

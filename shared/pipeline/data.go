@@ -160,3 +160,17 @@ func (p *Pipeline) ring(ctx context.Context) (*keyring.Keyring, error) {
 	}
 	return k, nil
 }
+
+// sealsOutputs reports whether tenant's job outputs are encrypted at rest
+// (the tenant's option; keyring.Outputs applies it when writing).
+func (p *Pipeline) sealsOutputs(ctx context.Context, tenant string) (bool, error) {
+	ring, err := p.ring(ctx)
+	if err != nil || ring == nil {
+		return false, err
+	}
+	on, err := ring.EncryptData(ctx, tenant)
+	if err != nil {
+		return false, fmt.Errorf("encryption option of %s: %w", tenant, err)
+	}
+	return on, nil
+}

@@ -469,6 +469,12 @@ func (p *Pipeline) compose(ctx context.Context, j *jobs.Job) error {
 	for i := range parts {
 		parts[i] = datasets.PartKey(j.Tenant, j.ID, i)
 	}
+	// Server-side compose concatenates stored bytes: sealed parts (see
+	// keyring.Outputs) must be joined as plaintext through the bucket.
+	sealed, err := p.sealsOutputs(ctx, j.Tenant)
+	if err != nil {
+		return err
+	}
 	switch {
 	case format == table.Parquet:
 		ring, err := p.ring(ctx)
@@ -480,7 +486,7 @@ func (p *Pipeline) compose(ctx context.Context, j *jobs.Job) error {
 			return err
 		}
 		err = convertParts(ctx, p.env.Objects, dst, parts, format, model.Columns(), contentType(format))
-	case p.opts.Composer != nil:
+	case p.opts.Composer != nil && !sealed:
 		scratch := func(level, i int) string {
 			return fmt.Sprintf("%s.compose-%d", datasets.PartKey(j.Tenant, j.ID, i), level)
 		}

@@ -136,6 +136,9 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (_ *Env, er
 			return nil, err
 		}
 	}
+	// Job outputs and reports are sealed at rest for tenants that chose
+	// encryption, like their datasets and models (keyring.Outputs).
+	env.Objects = keyring.Outputs(env.Objects, env.Keyring)
 	env.closers = append(env.closers, env.Objects)
 	env.Health.Add("objects", func(ctx context.Context) error {
 		// Reading a missing key proves credentials and reachability without

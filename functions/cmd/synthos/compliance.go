@@ -179,6 +179,8 @@ func localJobCompliance(ctx context.Context, tenant, id string, regimes []string
 			return nil, err
 		}
 		reveal = ring.Reveal(ctx, tenant)
+		// and its encrypted outputs, as the platform's bucket does.
+		b = keyring.Outputs(b, func(context.Context) (*keyring.Keyring, error) { return ring, nil })
 	}
 	r, err := api.JobCompliance(ctx, st, b, reveal, j, regimes)
 	if err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/jobs"
+	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
 	"synthos.dev/synthos/shared/state"
 )
@@ -100,8 +103,16 @@ func TestAnonymizeCLI(t *testing.T) {
 }
 
 // TestComplianceJobCLI builds the report of a job stored in a local store
-// (bolt state, file objects) whose output copies its training rows.
+// (bolt state, file objects) whose output copies its training rows, for a
+// tenant that stores them in the clear and one that encrypts them at rest
+// (the training and holdout rows and the output, as the platform seals them).
 func TestComplianceJobCLI(t *testing.T) {
+	for _, encrypt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("encrypt=%v", encrypt), func(t *testing.T) { testComplianceJobCLI(t, encrypt) })
+	}
+}
+
+func testComplianceJobCLI(t *testing.T, encrypt bool) {
 	const dir = "../../../../shared/datasets/"
 	needDataset(t, dir+"insurance.train.csv")
 	root := t.TempDir()
@@ -128,7 +139,24 @@ func TestComplianceJobCLI(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	var ring *keyring.Keyring
+	if encrypt {
+		kek := filepath.Join(root, "master-keyset.json")
+		if _, err := keyring.CreateMasterKeyset(kek); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("SYNTHOS_KEK_URI", "file://"+kek)
+		a, err := keyring.OpenKEK(ctx, "file://"+kek)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ring, err = keyring.New(st, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := ring.SetEncryptData(ctx, "acme", true); err != nil {
+			t.Fatal(err)
+		}
+	}
 	b, err := objects.Open(ctx, "file://"+filepath.Join(root, "objects"))
 	if err != nil {
 		t.Fatal(err)
@@ -140,11 +168,23 @@ func TestComplianceJobCLI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if encrypt {
+			var sealed bytes.Buffer
+			w, err := ring.ObjectWriter(ctx, "acme", &sealed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(data); err != nil || w.Close() != nil {
+				t.Fatalf("seal %s: %v", key, err)
+			}
+			data = sealed.Bytes()
+		}
 		if err := b.WriteAll(ctx, key, data, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b.Close()
+	st.Close() // the CLI opens the store itself
 	js := filepath.Join(root, "c.json")
 	stdout, stderr, err := runCLI(t, "compliance", "--job", "job_1", "--tenant", "acme", "--json", js)
 	if err != nil {
