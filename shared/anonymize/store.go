@@ -185,6 +185,12 @@ func (s *KeyStore) Rotate(ctx context.Context, tenant string) (KeyInfo, error) {
 			var doc sealedKeyring
 			if gerr := s.State.Get(ctx, KeyColl, tenant, &doc); gerr == nil {
 				prev = doc.Version
+				if prev != k.Version {
+					// Another rotation committed between Load and this
+					// read: building on the loaded keyring would store a
+					// version that overwrites that rotation's.
+					continue
+				}
 			} else if !errors.Is(gerr, state.ErrNotFound) {
 				return KeyInfo{}, fmt.Errorf("anonymize: read the keyring of %s: %w", tenant, gerr)
 			}
