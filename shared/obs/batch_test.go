@@ -201,3 +201,84 @@ func TestNewTraceStartsRootSpan(t *testing.T) {
 		})
 	}
 }
+
+// TestSpanContextsAgree checks, for a caller that sampled and one that did
+// not, that inside Middleware the OpenTelemetry span in ctx, the Trace log
+// lines name and the traceparent echoed to the client name the same span;
+// that children started with StartSpan and with the OpenTelemetry tracer
+// directly continue that trace with the caller's decision; and that only
+// sampled spans are exported.
+func TestSpanContextsAgree(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	shutdown, err := SetupTracing(context.Background(), TracingOptions{SpanExporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = shutdown(context.Background())
+		otel.SetTracerProvider(nooptrace.NewTracerProvider())
+	}()
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for _, tc := range []struct {
+		name      string
+		flags     string
+		sampled   bool
+		wantSpans int // the server span and two children
+	}{
+		{"sampled caller", "01", true, 3},
+		{"unsampled caller", "00", false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp.Reset()
+			var inner, child Trace
+			var innerSC, childSC, directSC trace.SpanContext
+			var directRecording bool
+			h := Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ctx := r.Context()
+				inner, _ = TraceFrom(ctx)
+				innerSC = trace.SpanFromContext(ctx).SpanContext()
+				cctx, cs := StartSpan(ctx, "child", trace.SpanKindInternal)
+				child, _ = TraceFrom(cctx)
+				childSC = trace.SpanFromContext(cctx).SpanContext()
+				cs.End()
+				_, ds := otel.Tracer("test").Start(ctx, "direct")
+				directSC, directRecording = ds.SpanContext(), ds.IsRecording()
+				ds.End()
+			}))
+			r := httptest.NewRequest("GET", "/v1/jobs", nil)
+			r.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-"+tc.flags)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if err := otel.GetTracerProvider().(*sdktrace.TracerProvider).ForceFlush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(exp.GetSpans()); got != tc.wantSpans {
+				t.Errorf("exported %d spans, want %d", got, tc.wantSpans)
+			}
+			echoed, _ := ParseTraceparent(w.Header().Get("traceparent"))
+			for _, c := range []struct {
+				what string
+				tr   Trace
+				sc   trace.SpanContext
+			}{{"server span", inner, innerSC}, {"child span", child, childSC}} {
+				if c.tr.TraceID != traceID || c.sc.TraceID().String() != traceID {
+					t.Errorf("%s: trace %s / OpenTelemetry %s, want %s", c.what, c.tr.TraceID, c.sc.TraceID(), traceID)
+				}
+				if c.tr.SpanID != c.sc.SpanID().String() || c.tr.Sampled != tc.sampled || c.sc.IsSampled() != tc.sampled || c.sc.IsRemote() {
+					t.Errorf("%s: log trace %+v, OpenTelemetry span %s sampled %v remote %v: want the same local span, sampled %v",
+						c.what, c.tr, c.sc.SpanID(), c.sc.IsSampled(), c.sc.IsRemote(), tc.sampled)
+				}
+			}
+			if inner.SpanID == "00f067aa0ba902b7" || child.SpanID == inner.SpanID {
+				t.Errorf("server span %s, child %s: want new span ids", inner.SpanID, child.SpanID)
+			}
+			if echoed.TraceID != traceID || echoed.SpanID != inner.SpanID || echoed.Sampled != tc.sampled {
+				t.Errorf("response traceparent %q, want the server span %s", w.Header().Get("traceparent"), inner.SpanID)
+			}
+			if directSC.TraceID().String() != traceID || directSC.IsSampled() != tc.sampled || directRecording != tc.sampled {
+				t.Errorf("a span started with the tracer: trace %s sampled %v recording %v, want %s and %v",
+					directSC.TraceID(), directSC.IsSampled(), directRecording, traceID, tc.sampled)
+			}
+		})
+	}
+}

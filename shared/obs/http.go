@@ -24,10 +24,13 @@ import (
 func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx, span := StartSpan(WithTrace(r.Context(), FromRequest(r)), r.Method, trace.SpanKindServer)
-		t, _ := TraceFrom(ctx)
+		// startSpan takes the request's trace as the parent directly:
+		// a context carrying it only to be read back would cost an
+		// allocation per request.
+		ctx, span, t, recording := startSpan(r.Context(), FromRequest(r), r.Method, trace.SpanKindServer, nil)
 		ctx = WithLogger(ctx, l)
-		w.Header().Set("traceparent", t.Traceparent())
+		// Canonical already: a lower-case key is re-spelled, allocating.
+		w.Header().Set("Traceparent", t.Traceparent())
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		// ServeMux records the pattern it matched on the request it is
 		// given: this one, unless a handler between copies it.
@@ -44,7 +47,7 @@ func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 			latency := time.Since(start)
 			route := inner.Pattern
 			metrics.Default().HTTPRequest(ctx, r.Method, route, rec.status, latency)
-			if span.IsRecording() {
+			if recording {
 				// The span is named by the route template (method
 				// included: it is the http.route). The status code is
 				// an attribute only when it is not a success: a span

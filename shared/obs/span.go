@@ -2,7 +2,9 @@ package obs
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
+	mrand "math/rand/v2"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
@@ -10,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	nooptrace "go.opentelemetry.io/otel/trace/noop"
 )
 
 // tracerName is the instrumentation scope of Synthos' spans.
@@ -26,7 +29,24 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 	t, ok := TraceFrom(ctx)
 	if !ok {
 		t = NewTrace()
-		ctx = WithTrace(ctx, t) // idGenerator reads the root's trace id here
+	}
+	ctx, span, _, _ := startSpan(ctx, t, name, kind, attrs)
+	return ctx, span
+}
+
+// startSpan is StartSpan for a caller that holds the parent Trace t (ctx
+// need not carry it: Middleware saves a context that way). It also returns
+// the span's Trace and whether the span records.
+func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, attrs []attribute.KeyValue) (context.Context, trace.Span, Trace, bool) {
+	gp := otel.GetTracerProvider()
+	if !t.Sampled && gp == trace.TracerProvider(ownProvider.Load()) {
+		// SetupTracing's parent-based sampler would give a span that
+		// records nothing under a caller that decided not to sample:
+		// give it without the SDK (its remote parent context, sampler
+		// call and span).
+		if c, ok := unsampledContext(ctx, t); ok {
+			return c, &c.span, c.t, false
+		}
 	}
 	if cur := trace.SpanContextFromContext(ctx); !cur.IsValid() || !sameIDs(cur, t) {
 		// The parent is the Trace's span: a remote one (the client's, the
@@ -36,10 +56,12 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 		// its remote parent, whose flags carry the decision not to record
 		// to the parent-based sampler; nothing of it is exported.
 		if t.root && t.Sampled {
-			ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+			if cur.IsValid() {
+				ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+			}
 		} else if sc, ok := spanContext(t); ok {
 			ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
-		} else {
+		} else if cur.IsValid() {
 			ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{}) // a root
 		}
 	}
@@ -49,17 +71,111 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 	} else {
 		opts = []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(attrs...)}
 	}
-	ctx, span := tracer().Start(ctx, name, opts...)
-	if sc := span.SpanContext(); sc.IsValid() && span.IsRecording() {
+	// The span's context carries the Trace: the parent's while the span
+	// starts (idGenerator reads a root's trace id there), then, set below
+	// before anyone else sees the context, the span's own. One context
+	// instead of one before Start and another after.
+	tc := &traceCtx{Context: ctx, t: t}
+	ctx, span := tracerOf(gp).Start(tc, name, opts...)
+	recording := span.IsRecording()
+	if sc := span.SpanContext(); sc.IsValid() && recording {
 		tid := t.TraceID
 		if !sameTraceID(sc, tid) {
 			tid = sc.TraceID().String()
 		}
-		t = Trace{TraceID: tid, SpanID: sc.SpanID().String(), Sampled: sc.IsSampled()}
+		tc.t = Trace{TraceID: tid, SpanID: hexID(sc.SpanID()), Sampled: sc.IsSampled()}
 	} else {
-		t.SpanID = newID(8)
+		tc.t.SpanID, tc.t.root = newID(8), false
 	}
-	return WithTrace(ctx, t), span
+	return ctx, span, tc.t, recording
+}
+
+// traceCtx is the context WithTrace returns. Its Value hands out a pointer
+// to the Trace it holds, where a context.WithValue would box a copy of the
+// Trace on the heap besides the context.
+type traceCtx struct {
+	context.Context
+	t Trace
+}
+
+func (c *traceCtx) Value(key any) any {
+	if key == any(traceKey{}) {
+		return &c.t
+	}
+	return c.Context.Value(key)
+}
+
+// spanCtx is the context of a span that records nothing (unsampledContext):
+// one allocation answers both for the Trace and for the OpenTelemetry span
+// (the key trace.ContextWithSpan uses), and holds the span itself.
+type spanCtx struct {
+	context.Context
+	t    Trace
+	span unsampledSpan
+}
+
+func (c *spanCtx) Value(key any) any {
+	switch key {
+	case any(traceKey{}):
+		return &c.t
+	case spanKey:
+		return trace.Span(&c.span)
+	}
+	return c.Context.Value(key)
+}
+
+// unsampledSpan is a span that records nothing, as the SDK gives under an
+// unsampled parent: it carries its span context to children and to
+// propagators.
+type unsampledSpan struct {
+	nooptrace.Span
+	sc trace.SpanContext
+}
+
+func (s *unsampledSpan) SpanContext() trace.SpanContext { return s.sc }
+
+// TracerProvider is the provider that would have made the span, as for the
+// SDK's own non-recording spans.
+func (s *unsampledSpan) TracerProvider() trace.TracerProvider { return otel.GetTracerProvider() }
+
+// spanKey is the key under which trace.ContextWithSpan stores the current
+// span. OpenTelemetry does not export it: it is read once, by asking
+// trace.SpanFromContext to look a span up in a context that records the key
+// it is asked for. nil if that ever stops working (unsampledContext then
+// falls back to OpenTelemetry's own contexts; TestUnsampledSpanContext
+// fails).
+var spanKey = func() any {
+	var p keyProbe
+	trace.SpanFromContext(&p)
+	if len(p.keys) != 1 {
+		return nil
+	}
+	return p.keys[0]
+}()
+
+type keyProbe struct {
+	context.Context
+	keys []any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.keys = append(p.keys, key)
+	return nil
+}
+
+// unsampledContext returns ctx carrying a non-recording span of t's trace
+// with a new span id, sampled flag off, and t moved to that span.
+func unsampledContext(ctx context.Context, t Trace) (*spanCtx, bool) {
+	if spanKey == nil {
+		return nil, false
+	}
+	var tid trace.TraceID
+	if !decodeHex(tid[:], t.TraceID) {
+		return nil, false
+	}
+	sid := newSpanID()
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})
+	return &spanCtx{Context: ctx, t: Trace{TraceID: t.TraceID, SpanID: hexID(sid)}, span: unsampledSpan{sc: sc}}, true
 }
 
 // kindOptions are the start options of a span of each kind without
@@ -78,10 +194,13 @@ type cachedTracer struct {
 
 var tracerCache atomic.Pointer[cachedTracer]
 
-// tracer returns the global provider's tracer, looked up once per provider:
-// the SDK's lookup takes a lock and hashes the scope on every call.
-func tracer() trace.Tracer {
-	gp := otel.GetTracerProvider()
+// ownProvider is the provider SetupTracing installed: its sampler is known
+// (parent-based), which lets startSpan skip it for unsampled traces.
+var ownProvider atomic.Pointer[sdktrace.TracerProvider]
+
+// tracerOf returns gp's tracer, looked up once per SDK provider: the SDK's
+// lookup takes a lock and hashes the scope on every call.
+func tracerOf(gp trace.TracerProvider) trace.Tracer {
 	p, ok := gp.(*sdktrace.TracerProvider)
 	if !ok {
 		return gp.Tracer(tracerName) // no-op or another SDK: cheap, or not ours to cache
@@ -110,6 +229,52 @@ func sameTraceID(sc trace.SpanContext, id string) bool {
 	return string(tb[:]) == id
 }
 
+// hexID formats a span id with one allocation (SpanID.String takes two).
+func hexID(id trace.SpanID) string {
+	var b [16]byte
+	hex.Encode(b[:], id[:])
+	return string(b[:])
+}
+
+// decodeHex decodes s, exactly len(dst)*2 hex digits, into dst without
+// the []byte copy hex.Decode needs.
+func decodeHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	var bad byte
+	for i := range dst {
+		hi, lo := hexVal[s[2*i]], hexVal[s[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo&0x0f
+	}
+	return bad&0xf0 == 0
+}
+
+// hexVal maps a hex digit (either case) to its value and every other byte
+// to 0xff.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = c-'a'+10, c-'a'+10
+	}
+	return t
+}()
+
+// newSpanID returns a random, valid (non-zero) span id.
+func newSpanID() trace.SpanID {
+	var sid trace.SpanID
+	for !sid.IsValid() {
+		binary.LittleEndian.PutUint64(sid[:], mrand.Uint64())
+	}
+	return sid
+}
+
 // EndSpan ends span, marking it failed when err is not nil.
 func EndSpan(span trace.Span, err error) {
 	if err != nil {
@@ -123,13 +288,7 @@ func EndSpan(span trace.Span, err error) {
 func spanContext(t Trace) (trace.SpanContext, bool) {
 	var tid trace.TraceID
 	var sid trace.SpanID
-	if len(t.SpanID) != 16 {
-		return trace.SpanContext{}, false
-	}
-	if _, err := hex.Decode(tid[:], []byte(t.TraceID)); err != nil {
-		return trace.SpanContext{}, false
-	}
-	if _, err := hex.Decode(sid[:], []byte(t.SpanID)); err != nil {
+	if !decodeHex(tid[:], t.TraceID) || !decodeHex(sid[:], t.SpanID) {
 		return trace.SpanContext{}, false
 	}
 	var flags trace.TraceFlags

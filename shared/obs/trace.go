@@ -51,13 +51,16 @@ type traceKey struct{}
 
 // WithTrace returns a context carrying t.
 func WithTrace(ctx context.Context, t Trace) context.Context {
-	return context.WithValue(ctx, traceKey{}, t)
+	return &traceCtx{Context: ctx, t: t}
 }
 
 // TraceFrom returns the trace carried by ctx, if any.
 func TraceFrom(ctx context.Context) (Trace, bool) {
-	t, ok := ctx.Value(traceKey{}).(Trace)
-	return t, ok && t.Valid()
+	p, ok := ctx.Value(traceKey{}).(*Trace)
+	if !ok {
+		return Trace{}, false
+	}
+	return *p, p.Valid()
 }
 
 // NewTrace starts a fresh trace, for work that arrives without one. It is
@@ -67,7 +70,8 @@ func TraceFrom(ctx context.Context) (Trace, bool) {
 // SetupTracing follows it, so an unsampled request gets non-recording
 // spans that cost next to nothing.
 func NewTrace() Trace {
-	return Trace{TraceID: newID(16), SpanID: newID(8), Sampled: sampleRoot(), root: true}
+	tid, sid := newIDs()
+	return Trace{TraceID: tid, SpanID: sid, Sampled: sampleRoot(), root: true}
 }
 
 // sampleRatio is math.Float64bits of the share of new traces sampled; 0
@@ -93,16 +97,30 @@ func sampleRoot() bool {
 }
 
 // ParseTraceparent parses a W3C traceparent value ("00-<trace>-<span>-<flags>").
+// It reads the fields at their fixed offsets: this runs on every request
+// and message that carries a trace, and splitting allocates.
 func ParseTraceparent(v string) (Trace, bool) {
-	parts := strings.Split(strings.TrimSpace(v), "-")
-	if len(parts) < 4 || len(parts[0]) != 2 || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 {
+	v = strings.TrimSpace(v)
+	// A later version may append fields after a '-'; version 00 has none.
+	if len(v) < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' || len(v) > 55 && v[55] != '-' {
 		return Trace{}, false
 	}
-	if parts[0] == "ff" || !isHex(parts[1]) || !isHex(parts[2]) || !isHex(parts[3]) {
+	if v[:2] == "ff" || !isHex(v[:2]) || !isHex(v[3:35]) || !isHex(v[36:52]) || !isHex(v[53:55]) {
 		return Trace{}, false
 	}
-	t := Trace{TraceID: strings.ToLower(parts[1]), SpanID: strings.ToLower(parts[2]), Sampled: parts[3][1]&1 == 1}
+	t := Trace{TraceID: lowerHex(v[3:35]), SpanID: lowerHex(v[36:52]), Sampled: hexVal[v[54]]&1 == 1}
 	return t, t.Valid()
+}
+
+// lowerHex returns hex digits s in lower case, s itself (no copy) when it
+// already is.
+func lowerHex(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'F' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // ParseCloudTraceContext parses Google's legacy X-Cloud-Trace-Context value
@@ -125,7 +143,7 @@ func ParseCloudTraceContext(v string) (Trace, bool) {
 // FromRequest extracts the trace of an incoming request (traceparent first,
 // then X-Cloud-Trace-Context), or starts a new one.
 func FromRequest(r *http.Request) Trace {
-	if t, ok := ParseTraceparent(r.Header.Get("traceparent")); ok {
+	if t, ok := ParseTraceparent(r.Header.Get("Traceparent")); ok {
 		return t
 	}
 	if t, ok := ParseCloudTraceContext(r.Header.Get("X-Cloud-Trace-Context")); ok {
@@ -179,9 +197,25 @@ func newID(n int) string {
 	return string(out[:2*n])
 }
 
+// newIDs returns a new trace id and span id in hex, as newID(16) and
+// newID(8) but in one allocation: both slice one string.
+func newIDs() (traceID, spanID string) {
+	var raw [24]byte
+	for i := 0; i < 24; i += 8 {
+		binary.LittleEndian.PutUint64(raw[i:], mrand.Uint64())
+	}
+	if [16]byte(raw[:16]) == [16]byte{} { // the one invalid trace id
+		raw[0] = 1
+	}
+	var out [48]byte
+	hex.Encode(out[:], raw[:])
+	s := string(out[:])
+	return s[:32], s[32:]
+}
+
 func isHex(s string) bool {
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+	for i := 0; i < len(s); i++ {
+		if hexVal[s[i]] == 0xff {
 			return false
 		}
 	}

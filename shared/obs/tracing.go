@@ -85,6 +85,7 @@ func SetupTracing(ctx context.Context, o TracingOptions) (shutdown func(context.
 	// Cloud Run's front end and clients decide, as for the log lines.
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(newBatcher(exp, 512, 2048, 5*time.Second)), sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())), sdktrace.WithIDGenerator(idGenerator{}))
+	ownProvider.Store(tp)
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return tp.Shutdown, nil
@@ -99,8 +100,9 @@ func (idGenerator) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
 	// A root span of a trace NewTrace started keeps that trace's id, which
 	// log lines and the traceparent response header already carry.
 	if t, ok := TraceFrom(ctx); ok && t.root {
-		if tid, err := trace.TraceIDFromHex(t.TraceID); err == nil {
-			return tid, idGenerator{}.NewSpanID(ctx, tid)
+		var tid trace.TraceID
+		if decodeHex(tid[:], t.TraceID) {
+			return tid, newSpanID()
 		}
 	}
 	var tid trace.TraceID
@@ -108,13 +110,7 @@ func (idGenerator) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
 		binary.LittleEndian.PutUint64(tid[:8], rand.Uint64())
 		binary.LittleEndian.PutUint64(tid[8:], rand.Uint64())
 	}
-	return tid, idGenerator{}.NewSpanID(ctx, tid)
+	return tid, newSpanID()
 }
 
-func (idGenerator) NewSpanID(context.Context, trace.TraceID) trace.SpanID {
-	var sid trace.SpanID
-	for !sid.IsValid() {
-		binary.LittleEndian.PutUint64(sid[:], rand.Uint64())
-	}
-	return sid
-}
+func (idGenerator) NewSpanID(context.Context, trace.TraceID) trace.SpanID { return newSpanID() }
