@@ -77,7 +77,14 @@ func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, a
 	// instead of one before Start and another after.
 	tc := &traceCtx{Context: ctx, t: t}
 	ctx, span := tracerOf(gp).Start(tc, name, opts...)
-	recording := span.IsRecording()
+	var recording bool
+	if gp == trace.TracerProvider(ownProvider.Load()) {
+		// Its sampler records exactly the sampled spans: this saves
+		// IsRecording's lock of the span.
+		recording = span.SpanContext().IsSampled()
+	} else {
+		recording = span.IsRecording()
+	}
 	if sc := span.SpanContext(); sc.IsValid() && recording {
 		tid := t.TraceID
 		if !sameTraceID(sc, tid) {

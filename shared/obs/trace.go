@@ -143,13 +143,23 @@ func ParseCloudTraceContext(v string) (Trace, bool) {
 // FromRequest extracts the trace of an incoming request (traceparent first,
 // then X-Cloud-Trace-Context), or starts a new one.
 func FromRequest(r *http.Request) Trace {
-	if t, ok := ParseTraceparent(r.Header.Get("Traceparent")); ok {
+	if t, ok := ParseTraceparent(header(r.Header, "Traceparent")); ok {
 		return t
 	}
-	if t, ok := ParseCloudTraceContext(r.Header.Get("X-Cloud-Trace-Context")); ok {
+	if t, ok := ParseCloudTraceContext(header(r.Header, "X-Cloud-Trace-Context")); ok {
 		return t
 	}
 	return NewTrace()
+}
+
+// header returns h's first value of key, which must be in canonical form
+// (as net/http stores incoming headers): Header.Get would check and
+// re-spell the key on every request.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // AttrTraceparent is the message attribute that carries the trace across
