@@ -77,8 +77,9 @@ func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, a
 	// instead of one before Start and another after.
 	tc := &traceCtx{Context: ctx, t: t}
 	ctx, span := tracerOf(gp).Start(tc, name, opts...)
+	own := gp == trace.TracerProvider(ownProvider.Load())
 	var recording bool
-	if gp == trace.TracerProvider(ownProvider.Load()) {
+	if own {
 		// Its sampler records exactly the sampled spans: this saves
 		// IsRecording's lock of the span.
 		recording = span.SpanContext().IsSampled()
@@ -87,7 +88,9 @@ func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, a
 	}
 	if sc := span.SpanContext(); sc.IsValid() && recording {
 		tid := t.TraceID
-		if !sameTraceID(sc, tid) {
+		// Under our provider the span is in t's trace: a child of t's
+		// span, or a root keeping its id (idGenerator).
+		if !own && !sameTraceID(sc, tid) {
 			tid = sc.TraceID().String()
 		}
 		tc.t = Trace{TraceID: tid, SpanID: hexID(sc.SpanID()), Sampled: sc.IsSampled()}

@@ -99,9 +99,10 @@ type idGenerator struct{}
 func (idGenerator) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
 	// A root span of a trace NewTrace started keeps that trace's id, which
 	// log lines and the traceparent response header already carry.
-	if t, ok := TraceFrom(ctx); ok && t.root {
+	// The Trace is read in place: this runs for every root span.
+	if t, _ := ctx.Value(traceKey{}).(*Trace); t != nil && t.root {
 		var tid trace.TraceID
-		if decodeHex(tid[:], t.TraceID) {
+		if decodeHex(tid[:], t.TraceID) && tid.IsValid() {
 			return tid, newSpanID()
 		}
 	}
