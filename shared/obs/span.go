@@ -44,8 +44,8 @@ func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, a
 		// records nothing under a caller that decided not to sample:
 		// give it without the SDK (its remote parent context, sampler
 		// call and span).
-		if c, ok := unsampledContext(ctx, t); ok {
-			return c, &c.span, c.t, false
+		if c, span, nt, ok := unsampledContext(ctx, t); ok {
+			return c, span, nt, false
 		}
 	}
 	if cur := trace.SpanContextFromContext(ctx); !cur.IsValid() || !sameIDs(cur, t) {
@@ -115,25 +115,6 @@ func (c *traceCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// spanCtx is the context of a span that records nothing (unsampledContext):
-// one allocation answers both for the Trace and for the OpenTelemetry span
-// (the key trace.ContextWithSpan uses), and holds the span itself.
-type spanCtx struct {
-	context.Context
-	t    Trace
-	span unsampledSpan
-}
-
-func (c *spanCtx) Value(key any) any {
-	switch key {
-	case any(traceKey{}):
-		return &c.t
-	case spanKey:
-		return trace.Span(&c.span)
-	}
-	return c.Context.Value(key)
-}
-
 // unsampledSpan is a span that records nothing, as the SDK gives under an
 // unsampled parent: it carries its span context to children and to
 // propagators.
@@ -148,44 +129,19 @@ func (s *unsampledSpan) SpanContext() trace.SpanContext { return s.sc }
 // SDK's own non-recording spans.
 func (s *unsampledSpan) TracerProvider() trace.TracerProvider { return otel.GetTracerProvider() }
 
-// spanKey is the key under which trace.ContextWithSpan stores the current
-// span. OpenTelemetry does not export it: it is read once, by asking
-// trace.SpanFromContext to look a span up in a context that records the key
-// it is asked for. nil if that ever stops working (unsampledContext then
-// falls back to OpenTelemetry's own contexts; TestUnsampledSpanContext
-// fails).
-var spanKey = func() any {
-	var p keyProbe
-	trace.SpanFromContext(&p)
-	if len(p.keys) != 1 {
-		return nil
-	}
-	return p.keys[0]
-}()
-
-type keyProbe struct {
-	context.Context
-	keys []any
-}
-
-func (p *keyProbe) Value(key any) any {
-	p.keys = append(p.keys, key)
-	return nil
-}
-
 // unsampledContext returns ctx carrying a non-recording span of t's trace
-// with a new span id, sampled flag off, and t moved to that span.
-func unsampledContext(ctx context.Context, t Trace) (*spanCtx, bool) {
-	if spanKey == nil {
-		return nil, false
-	}
+// with a new span id, sampled flag off, and t moved to that span (the
+// Trace for log lines; the span, through OpenTelemetry's own
+// ContextWithSpan, for children and propagators).
+func unsampledContext(ctx context.Context, t Trace) (context.Context, *unsampledSpan, Trace, bool) {
 	var tid trace.TraceID
 	if !decodeHex(tid[:], t.TraceID) {
-		return nil, false
+		return nil, nil, Trace{}, false
 	}
 	sid := newSpanID()
-	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})
-	return &spanCtx{Context: ctx, t: Trace{TraceID: t.TraceID, SpanID: hexID(sid)}, span: unsampledSpan{sc: sc}}, true
+	span := &unsampledSpan{sc: trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})}
+	nt := Trace{TraceID: t.TraceID, SpanID: hexID(sid)}
+	return trace.ContextWithSpan(&traceCtx{Context: ctx, t: nt}, span), span, nt, true
 }
 
 // kindOptions are the start options of a span of each kind without
