@@ -147,7 +147,12 @@ SecAction "id:900220,phase:1,pass,nolog,t:none,setvar:'tx.allowed_request_conten
 # (Jinja, Twig, Freemarker, Spring EL, ERB expressions reaching for objects
 # or code). Nothing in our API carries template syntax. Scored as a
 # critical CRS match, so the anomaly threshold decides as for CRS's rules.
-SecRule ARGS|ARGS_NAMES|REQUEST_HEADERS|REQUEST_COOKIES|REQUEST_FILENAME "@rx (?i)(?:\{\{|\{%|\$\{|#\{|<%=?|<#|\*\{)[^}]{0,200}?(?:__[a-z]+__|\b(?:config|self|request|lipsum|cycler|joiner|namespace|range|url_for|get_flashed_messages)\b\s*[.\[(|]|\bT\s*\(|runtime|getclass|forname|processbuilder|\b(?:exec|popen|system|eval|import|freemarker|new)\b|\?new\(\))" "id:10100,phase:2,block,capture,t:none,t:urlDecodeUni,msg:'Server-side template injection',logdata:'Matched %{MATCHED_VAR_NAME}',tag:'attack-injection-generic',tag:'synthos',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+# Every expression starts with one of a few openers: an Aho-Corasick scan
+# for them (@pm) runs on every value, the full expression only on the
+# values that have one (MATCHED_VARS, already transformed), so a request
+# without openers costs one scan per value instead of a regex search.
+SecRule ARGS|ARGS_NAMES|REQUEST_HEADERS|REQUEST_COOKIES|REQUEST_FILENAME "@pm {{ {% ${ #{ <% <# *{" "id:10100,phase:2,block,t:none,t:urlDecodeUni,msg:'Server-side template injection',tag:'attack-injection-generic',tag:'synthos',severity:'CRITICAL',chain"
+    SecRule MATCHED_VARS "@rx (?i)(?:\{\{|\{%|\$\{|#\{|<%=?|<#|\*\{)[^}]{0,200}?(?:__[a-z]+__|\b(?:config|self|request|lipsum|cycler|joiner|namespace|range|url_for|get_flashed_messages)\b\s*[.\[(|]|\bT\s*\(|runtime|getclass|forname|processbuilder|\b(?:exec|popen|system|eval|import|freemarker|new)\b|\?new\(\))" "capture,t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 # Chunked uploads speak Content-Range (Cloud Storage's resumable protocol)
 # and need no Content-Type (the bytes are a table whatever it says).
 SecRule REQUEST_FILENAME "@rx ^/v1/(?:datasets|models)/[^/]+/content$" "id:10002,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:content-range,ctl:ruleRemoveById=920340"
@@ -257,6 +262,12 @@ SecRuleRemoveById 200002
 # which costs more than the XSS rules' own prefiltered checks of the path.
 # Without it the XSS rules see every path: detection can only grow.
 SecRuleRemoveById 941010
+# Coraza expands every rule's logdata (and msg) before it evaluates the
+# rule, whether or not it matches, to fill the RULE collection: CRS's
+# logdata ("Matched Data: %%{TX.0} found within %%{MATCHED_VAR_NAME}: ...")
+# is a string built per rule per request. It only ever reaches audit logs,
+# which are off; verdicts carry msg, which is kept.
+SecRuleUpdateActionById 920000-944999 "logdata:'-'"
 # Business rules' "regex" fields (json.rules.N.regex: job requests and
 # designs, the only bodies that carry a rule set) are regular expressions on
 # purpose. Updated once at load time, by id range (every CRS rule that reads
@@ -266,6 +277,17 @@ SecRuleRemoveById 941010
 # inspected (TestExclusionsMatter).
 SecRuleUpdateTargetById 920000-944999 "!ARGS:/^json\.rules\.\d+\.regex$/"
 SecRuleUpdateTargetById 10100 "!ARGS:/^json\.rules\.\d+\.regex$/"
+# The API key (Authorization: Bearer sk_..., or X-API-Key) is an opaque
+# token that package apikeys looks up by its HMAC and nothing else reads; a
+# key that is not ours is refused 401 before any handler runs. Every CRS
+# rule that reads all REQUEST_HEADERS ran its transformations and regexes
+# over it on every request (a quarter of the header work of a GET).
+# Keys in lower case: Coraza lower-cases header names, and an exception
+# key with capitals is lower-cased again (an allocation) per header per rule.
+SecRuleUpdateTargetById 920000-944999 "!REQUEST_HEADERS:authorization"
+SecRuleUpdateTargetById 920000-944999 "!REQUEST_HEADERS:x-api-key"
+SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:authorization"
+SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 %s
 %s
 `, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, removed, o.Directives)
