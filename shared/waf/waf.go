@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -96,6 +97,11 @@ type Options struct {
 	// keepIrrelevant loads every CRS rule (tests compare verdicts with and
 	// without the removal of irrelevant).
 	keepIrrelevant bool
+	// stdRegexp keeps every @rx on Go's regexp (tests compare verdicts
+	// with and without RE2).
+	stdRegexp bool
+	// rewritten, if set, receives the patterns moved to RE2.
+	rewritten *[]string
 }
 
 // Defaults.
@@ -291,7 +297,11 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 %s
 %s
 `, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, removed, o.Directives)
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDebugLogger(nopLogger{}).WithDirectives(directives))
+	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten}
+	if o.stdRegexp {
+		root = coreruleset.FS
+	}
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(root).WithDebugLogger(nopLogger{}).WithDirectives(directives))
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)
 	}

@@ -1,0 +1,113 @@
+package waf
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+	"unicode/utf8"
+
+	re2 "github.com/wasilibs/go-re2"
+)
+
+// values are the strings CRS sees from the attack and legitimate tables
+// (decoded query values, header values, JSON fields, raw bodies), plus
+// invalid UTF-8 in front of an attack.
+func values(t *testing.T) []string {
+	var out []string
+	add := func(r *http.Request) {
+		out = append(out, r.URL.RequestURI(), r.URL.Path)
+		for _, vs := range r.URL.Query() {
+			out = append(out, vs...)
+		}
+		for _, vs := range r.Header {
+			out = append(out, vs...)
+		}
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			if len(b) < 4096 {
+				out = append(out, string(b))
+			}
+		}
+	}
+	for _, a := range attacks(t) {
+		add(a.r)
+	}
+	for _, l := range legitimate(t) {
+		add(l.r)
+	}
+	q, _ := url.QueryUnescape("x%3B+cat+%2Fetc%2Fpasswd")
+	return append(out, q, "\xff; cat /etc/passwd", "\xc0<script>alert(1)</script>", "1 UNION SELECT \xfe password FROM users", "")
+}
+
+// Every pattern moved to RE2 gives Go's verdict on every table value, and
+// the heavy CRS rules are the ones moved.
+func TestRE2Parity(t *testing.T) {
+	var moved []string
+	if _, err := New(Options{rewritten: &moved}); err != nil {
+		t.Fatal(err)
+	}
+	if len(moved) < 20 {
+		t.Fatalf("only %d patterns moved to RE2", len(moved))
+	}
+	t.Logf("%d patterns on RE2", len(moved))
+	vals := values(t)
+	for _, p := range moved {
+		std := regexp.MustCompile("(?sm)" + p)
+		r, err := re2.Compile("(?sm)" + p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		o := &re2rx{re: r, std: std}
+		for _, v := range vals {
+			want := std.FindStringSubmatchIndex(v)
+			got := o.findFor(v)(v)
+			if (want == nil) != (got == nil) || (want != nil && (want[0] != got[0] || want[1] != got[1])) {
+				t.Errorf("%.60s on %q: RE2 %v, Go %v", p, v, got, want)
+			}
+		}
+	}
+}
+
+// findFor is the engine Evaluate picks for v.
+func (o *re2rx) findFor(v string) func(string) []int {
+	if !utf8.ValidString(v) {
+		return o.std.FindStringSubmatchIndex
+	}
+	return o.re.FindStringSubmatchIndex
+}
+
+// The swap to RE2 changes no verdict of the attack and legitimate tables.
+func TestRE2KeepsVerdicts(t *testing.T) {
+	std, err := New(Options{stdRegexp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := crs(t)
+	for _, table := range []string{"attacks", "legitimate"} {
+		mk := func() []struct {
+			name string
+			r    *http.Request
+		} {
+			if table == "attacks" {
+				return attacks(t)
+			}
+			return legitimate(t)
+		}
+		a, b := mk(), mk()
+		for i := range a {
+			vStd, _, err := std.Inspect(a[i].r, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _, err := w.Inspect(b[i].r, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Blocked != vStd.Blocked || v.RuleIDs() != vStd.RuleIDs() {
+				t.Errorf("%s/%s: RE2 blocked %v (%s), Go regexp %v (%s)", table, a[i].name, v.Blocked, v.RuleIDs(), vStd.Blocked, vStd.RuleIDs())
+			}
+		}
+	}
+}
