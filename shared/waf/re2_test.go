@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	re2 "github.com/wasilibs/go-re2"
 )
 
@@ -61,21 +61,42 @@ func TestRE2Parity(t *testing.T) {
 		}
 		o := &re2rx{re: r, std: std}
 		for _, v := range vals {
-			want := std.FindStringSubmatchIndex(v)
-			got := o.findFor(v)(v)
-			if (want == nil) != (got == nil) || (want != nil && (want[0] != got[0] || want[1] != got[1])) {
-				t.Errorf("%.60s on %q: RE2 %v, Go %v", p, v, got, want)
+			want := std.FindStringSubmatch(v)
+			tx := &captureTx{}
+			got := o.Evaluate(tx, v)
+			if got != (want != nil) || (got && tx.captured[0] != want[0]) {
+				t.Errorf("%.60s on %q: RE2 %v %q, Go %q", p, v, got, tx.captured[0], want)
 			}
 		}
 	}
 }
 
-// findFor is the engine Evaluate picks for v.
-func (o *re2rx) findFor(v string) func(string) []int {
-	if !utf8.ValidString(v) {
-		return o.std.FindStringSubmatchIndex
+// captureTx is the part of a transaction @re2 uses: captures.
+type captureTx struct {
+	plugintypes.TransactionState
+	captured [9]string
+}
+
+func (*captureTx) Capturing() bool                { return true }
+func (c *captureTx) CaptureField(i int, v string) { c.captured[i] = v }
+
+// RE2 stops at an invalid UTF-8 byte, so a payload behind one would pass
+// it; @re2 hands such values to Go's regexp.
+func TestRE2InvalidUTF8(t *testing.T) {
+	op, err := newRE2(plugintypes.OperatorOptions{Arguments: `(?i)union\s+select`})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return o.re.FindStringSubmatchIndex
+	v := "\xff 1 union select password"
+	if op.(*re2rx).re.MatchString(v) {
+		t.Log("RE2 now reads past invalid UTF-8; the fallback is still harmless")
+	}
+	if !op.Evaluate(&captureTx{}, v) {
+		t.Fatal("a payload behind an invalid byte was missed")
+	}
+	if !op.Evaluate(&captureTx{}, "1 union select password") || op.Evaluate(&captureTx{}, "unionised selection") {
+		t.Fatal("@re2 verdicts on valid UTF-8 are wrong")
+	}
 }
 
 // The swap to RE2 changes no verdict of the attack and legitimate tables.
