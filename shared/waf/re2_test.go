@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -129,6 +130,59 @@ func TestRE2KeepsVerdicts(t *testing.T) {
 			if v.Blocked != vStd.Blocked || v.RuleIDs() != vStd.RuleIDs() {
 				t.Errorf("%s/%s: RE2 blocked %v (%s), Go regexp %v (%s)", table, a[i].name, v.Blocked, v.RuleIDs(), vStd.Blocked, vStd.RuleIDs())
 			}
+		}
+	}
+}
+
+// The one SecAction that replaces CRS's default rules leaves the TX
+// collection after phase 1 exactly as CRS's own rules do.
+func TestInitDefaultsKeepTX(t *testing.T) {
+	dump := `SecRule TX "@unconditionalMatch" "id:10998,phase:1,pass,log,msg:'tx'"`
+	txAfterPhase1 := func(o Options) map[string]string {
+		o.Directives = dump
+		w, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := w.waf.NewTransaction()
+		defer tx.Close()
+		tx.ProcessConnection("203.0.113.9", 0, "", 0)
+		tx.ProcessURI("/v1/jobs", "GET", "HTTP/1.1")
+		tx.AddRequestHeader("Host", "api.synthos.dev")
+		tx.AddRequestHeader("User-Agent", "curl/8.5.0")
+		tx.AddRequestHeader("Accept", "*/*")
+		if it := tx.ProcessRequestHeaders(); it != nil {
+			t.Fatalf("interrupted by %d", it.RuleID)
+		}
+		got := map[string]string{}
+		for _, m := range tx.MatchedRules() {
+			if m.Rule().ID() != 10998 {
+				continue
+			}
+			for _, d := range m.MatchedDatas() {
+				// CRS's 920450 keeps a TX variable per header name and
+				// captures every name (TX.0); ours (restrictedHeaders)
+				// needs neither. Captures are per rule, read by none later.
+				if strings.HasPrefix(d.Key(), "header_name_920450_") || len(d.Key()) == 1 && d.Key()[0] >= '0' && d.Key()[0] <= '9' {
+					continue
+				}
+				got[d.Key()] = d.Value()
+			}
+		}
+		return got
+	}
+	crsTX, ours := txAfterPhase1(Options{keepIrrelevant: true}), txAfterPhase1(Options{})
+	if len(crsTX) < 30 {
+		t.Fatalf("only %d TX variables seen: is the dump rule running?", len(crsTX))
+	}
+	for k, v := range crsTX {
+		if ours[k] != v {
+			t.Errorf("tx.%s = %q, CRS's rules give %q", k, ours[k], v)
+		}
+	}
+	for k, v := range ours {
+		if _, ok := crsTX[k]; !ok {
+			t.Errorf("tx.%s = %q is set only by our initialisation", k, v)
 		}
 	}
 }

@@ -224,6 +224,49 @@ SecRule REQUEST_HEADERS_NAMES "@rx ^(?:` + strings.Join(names, "|") + `)$" "id:9
 `, nil
 }
 
+// setByUs are the TX variables set before CRS's initialisation runs (our
+// SecActions 900000-900220 above, and crs-setup's 900990).
+var setByUs = map[string]bool{
+	"blocking_paranoia_level": true, "inbound_anomaly_score_threshold": true,
+	"outbound_anomaly_score_threshold": true, "allowed_methods": true,
+	"allowed_request_content_type": true, "crs_setup_version": true,
+}
+
+// initDefault is one of CRS's initialisation rules that give a TX variable
+// its default when the setup left it unset.
+var initDefault = regexp.MustCompile(`SecRule &TX:(\w+) "@eq 0" \\\n\s+"id:(\d+),\\\n\s+phase:1,\\\n\s+pass,\\\n\s+nolog,\\\n\s+tag:'OWASP_CRS',\\\n\s+ver:'[^']*',\\\n\s+setvar:'tx\.(\w+)=([^']*)'"`)
+
+// initDefaults replaces CRS's per-variable default rules (901100-901171,
+// 901510: 22 rules, each a collection count and a setvar, a tenth of a
+// GET's inspection) with one SecAction that sets, in the same order, the
+// defaults of the variables our setup leaves unset; the rules for the
+// variables it sets could never fire. The rules and their values are read
+// from CRS's file when the WAF is built, so an upgrade carries over;
+// TestInitDefaultsKeepTX compares the TX collection after phase 1 with
+// CRS's own rules.
+func initDefaults() (action, remove string, err error) {
+	b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-901-INITIALIZATION.conf")
+	if err != nil {
+		return "", "", fmt.Errorf("waf: read CRS initialisation: %w", err)
+	}
+	var setvars, ids []string
+	for _, m := range initDefault.FindAllSubmatch(b, -1) {
+		name, id, set, value := string(m[1]), string(m[2]), string(m[3]), string(m[4])
+		if !strings.EqualFold(name, set) {
+			continue
+		}
+		ids = append(ids, id)
+		if !setByUs[strings.ToLower(name)] {
+			setvars = append(setvars, fmt.Sprintf("setvar:'tx.%s=%s'", set, value))
+		}
+	}
+	if len(ids) < 10 {
+		return "", "", fmt.Errorf("waf: found %d CRS default rules in 901: review initDefaults", len(ids))
+	}
+	action = `SecAction "id:10010,phase:1,pass,nolog,t:none,` + strings.Join(setvars, ",") + `"`
+	return action, "SecRuleRemoveById " + strings.Join(ids, " ") + "\n", nil
+}
+
 // WAF is a compiled Coraza instance; safe for concurrent use.
 type WAF struct {
 	o   Options
@@ -256,7 +299,7 @@ func New(o Options) (*WAF, error) {
 	if o.SkipBody == nil {
 		o.SkipBody = SynthosSkipBody
 	}
-	removed := irrelevant
+	removed, initAction := irrelevant, ""
 	if o.keepIrrelevant {
 		removed = ""
 	} else {
@@ -265,6 +308,12 @@ func New(o Options) (*WAF, error) {
 			return nil, err
 		}
 		removed += r
+		action, remove, err := initDefaults()
+		if err != nil {
+			return nil, err
+		}
+		initAction = action
+		removed += remove
 	}
 	engine := "On"
 	if o.Mode == Detect {
@@ -289,6 +338,7 @@ SecAuditEngine Off
 Include @crs-setup.conf.example
 SecAction "id:900000,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=%d"
 SecAction "id:900110,phase:1,pass,nolog,t:none,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=4"
+%s
 %s
 Include @owasp_crs/*.conf
 # A numeric Host is how the local runner (127.0.0.1:8080) and load balancers
@@ -332,7 +382,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:authorization"
 SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 %s
 %s
-`, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, removed, o.Directives)
+`, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, initAction, removed, o.Directives)
 	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten}
 	if o.stdRegexp {
 		root = coreruleset.FS
