@@ -21,13 +21,15 @@
 //     expressions by design: they are removed from CRS's targets.
 //
 // Cost. Inspection is CPU-bound in Coraza's rule loop: at paranoia 1 about
-// 270 rules run per request, each with a fixed cost (rule variables, RULE
+// 250 rules run per request, each with a fixed cost (rule variables, RULE
 // collection updates) plus its transformations and regexes over every
 // header and argument, so a JSON body costs per field. Load-time settings
 // keep per-request work down: exclusions by SecRuleUpdateTargetById, not
 // ctl; no 941010; rule families for software we do not run removed; the
 // API key headers out of CRS's targets; a constant logdata (Coraza expands
-// it before every rule evaluation); and the large CRS expressions, which Go's
+// it before every rule evaluation); CRS's default-setting rules as one
+// SecAction and its restricted-header rule as one expression (both read
+// from CRS's files at load); and the large CRS expressions, which Go's
 // regexp runs slowly and which dominate JSON requests, on RE2 (re2.go).
 // What is left is the per-rule fixed cost, which only fewer rules or a
 // faster rule loop in Coraza would cut.
