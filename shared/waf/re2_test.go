@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -185,4 +186,28 @@ func TestInitDefaultsKeepTX(t *testing.T) {
 			t.Errorf("tx.%s = %q is set only by our initialisation", k, v)
 		}
 	}
+}
+
+// One WAF serves concurrent requests: RE2 expressions are shared by every
+// transaction (run with -race).
+func TestConcurrentInspect(t *testing.T) {
+	w := crs(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				bad := jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1","rows":10,"target":"x; cat /etc/passwd"}`)
+				if v, _, err := w.Inspect(bad, client); err != nil || !v.Blocked {
+					t.Errorf("command injection: blocked %v, %v", v.Blocked, err)
+				}
+				good := jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1","rows":10,"target":"charges"}`)
+				if v, _, err := w.Inspect(good, client); err != nil || v.Blocked {
+					t.Errorf("job: blocked %v (%s), %v", v.Blocked, v.RuleIDs(), err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
