@@ -44,6 +44,7 @@ require (
 	github.com/stripe/stripe-go/v84 v84.4.1
 	github.com/tink-crypto/tink-go/v2 v2.9.0
 	github.com/transparency-dev/merkle v0.0.2
+	github.com/wasilibs/go-re2 v1.13.0
 	github.com/zclconf/go-cty v1.19.0
 	go.etcd.io/bbolt v1.5.0
 	go.opentelemetry.io/otel v1.47.0

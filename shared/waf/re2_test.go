@@ -1,0 +1,213 @@
+package waf
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	re2 "github.com/wasilibs/go-re2"
+)
+
+// values are the strings CRS sees from the attack and legitimate tables
+// (decoded query values, header values, JSON fields, raw bodies), plus
+// invalid UTF-8 in front of an attack.
+func values(t *testing.T) []string {
+	var out []string
+	add := func(r *http.Request) {
+		out = append(out, r.URL.RequestURI(), r.URL.Path)
+		for _, vs := range r.URL.Query() {
+			out = append(out, vs...)
+		}
+		for _, vs := range r.Header {
+			out = append(out, vs...)
+		}
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			if len(b) < 4096 {
+				out = append(out, string(b))
+			}
+		}
+	}
+	for _, a := range attacks(t) {
+		add(a.r)
+	}
+	for _, l := range legitimate(t) {
+		add(l.r)
+	}
+	q, _ := url.QueryUnescape("x%3B+cat+%2Fetc%2Fpasswd")
+	return append(out, q, "\xff; cat /etc/passwd", "\xc0<script>alert(1)</script>", "1 UNION SELECT \xfe password FROM users", "")
+}
+
+// Every pattern moved to RE2 gives Go's verdict on every table value, and
+// the heavy CRS rules are the ones moved.
+func TestRE2Parity(t *testing.T) {
+	var moved []string
+	if _, err := New(Options{rewritten: &moved}); err != nil {
+		t.Fatal(err)
+	}
+	if len(moved) < 20 {
+		t.Fatalf("only %d patterns moved to RE2", len(moved))
+	}
+	t.Logf("%d patterns on RE2", len(moved))
+	vals := values(t)
+	for _, p := range moved {
+		std := regexp.MustCompile("(?sm)" + p)
+		r, err := re2.Compile("(?sm)" + p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		o := &re2rx{re: r, std: std}
+		for _, v := range vals {
+			want := std.FindStringSubmatch(v)
+			tx := &captureTx{}
+			got := o.Evaluate(tx, v)
+			if got != (want != nil) || (got && tx.captured[0] != want[0]) {
+				t.Errorf("%.60s on %q: RE2 %v %q, Go %q", p, v, got, tx.captured[0], want)
+			}
+		}
+	}
+}
+
+// captureTx is the part of a transaction @re2 uses: captures.
+type captureTx struct {
+	plugintypes.TransactionState
+	captured [9]string
+}
+
+func (*captureTx) Capturing() bool                { return true }
+func (c *captureTx) CaptureField(i int, v string) { c.captured[i] = v }
+
+// RE2 stops at an invalid UTF-8 byte, so a payload behind one would pass
+// it; @re2 hands such values to Go's regexp.
+func TestRE2InvalidUTF8(t *testing.T) {
+	op, err := newRE2(plugintypes.OperatorOptions{Arguments: `(?i)union\s+select`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := "\xff 1 union select password"
+	if op.(*re2rx).re.MatchString(v) {
+		t.Log("RE2 now reads past invalid UTF-8; the fallback is still harmless")
+	}
+	if !op.Evaluate(&captureTx{}, v) {
+		t.Fatal("a payload behind an invalid byte was missed")
+	}
+	if !op.Evaluate(&captureTx{}, "1 union select password") || op.Evaluate(&captureTx{}, "unionised selection") {
+		t.Fatal("@re2 verdicts on valid UTF-8 are wrong")
+	}
+}
+
+// The swap to RE2 changes no verdict of the attack and legitimate tables.
+func TestRE2KeepsVerdicts(t *testing.T) {
+	std, err := New(Options{stdRegexp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := crs(t)
+	for _, table := range []string{"attacks", "legitimate"} {
+		mk := func() []struct {
+			name string
+			r    *http.Request
+		} {
+			if table == "attacks" {
+				return attacks(t)
+			}
+			return legitimate(t)
+		}
+		a, b := mk(), mk()
+		for i := range a {
+			vStd, _, err := std.Inspect(a[i].r, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _, err := w.Inspect(b[i].r, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Blocked != vStd.Blocked || v.RuleIDs() != vStd.RuleIDs() {
+				t.Errorf("%s/%s: RE2 blocked %v (%s), Go regexp %v (%s)", table, a[i].name, v.Blocked, v.RuleIDs(), vStd.Blocked, vStd.RuleIDs())
+			}
+		}
+	}
+}
+
+// The one SecAction that replaces CRS's default rules leaves the TX
+// collection after phase 1 exactly as CRS's own rules do.
+func TestInitDefaultsKeepTX(t *testing.T) {
+	dump := `SecRule TX "@unconditionalMatch" "id:10998,phase:1,pass,log,msg:'tx'"`
+	txAfterPhase1 := func(o Options) map[string]string {
+		o.Directives = dump
+		w, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := w.waf.NewTransaction()
+		defer tx.Close()
+		tx.ProcessConnection("203.0.113.9", 0, "", 0)
+		tx.ProcessURI("/v1/jobs", "GET", "HTTP/1.1")
+		tx.AddRequestHeader("Host", "api.synthos.dev")
+		tx.AddRequestHeader("User-Agent", "curl/8.5.0")
+		tx.AddRequestHeader("Accept", "*/*")
+		if it := tx.ProcessRequestHeaders(); it != nil {
+			t.Fatalf("interrupted by %d", it.RuleID)
+		}
+		got := map[string]string{}
+		for _, m := range tx.MatchedRules() {
+			if m.Rule().ID() != 10998 {
+				continue
+			}
+			for _, d := range m.MatchedDatas() {
+				// CRS's 920450 keeps a TX variable per header name and
+				// captures every name (TX.0); ours (restrictedHeaders)
+				// needs neither. Captures are per rule, read by none later.
+				if strings.HasPrefix(d.Key(), "header_name_920450_") || len(d.Key()) == 1 && d.Key()[0] >= '0' && d.Key()[0] <= '9' {
+					continue
+				}
+				got[d.Key()] = d.Value()
+			}
+		}
+		return got
+	}
+	crsTX, ours := txAfterPhase1(Options{keepIrrelevant: true}), txAfterPhase1(Options{})
+	if len(crsTX) < 30 {
+		t.Fatalf("only %d TX variables seen: is the dump rule running?", len(crsTX))
+	}
+	for k, v := range crsTX {
+		if ours[k] != v {
+			t.Errorf("tx.%s = %q, CRS's rules give %q", k, ours[k], v)
+		}
+	}
+	for k, v := range ours {
+		if _, ok := crsTX[k]; !ok {
+			t.Errorf("tx.%s = %q is set only by our initialisation", k, v)
+		}
+	}
+}
+
+// One WAF serves concurrent requests: RE2 expressions are shared by every
+// transaction (run with -race).
+func TestConcurrentInspect(t *testing.T) {
+	w := crs(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				bad := jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1","rows":10,"target":"x; cat /etc/passwd"}`)
+				if v, _, err := w.Inspect(bad, client); err != nil || !v.Blocked {
+					t.Errorf("command injection: blocked %v, %v", v.Blocked, err)
+				}
+				good := jsonReq("POST", "/v1/jobs", `{"dataset":"ds_1","rows":10,"target":"charges"}`)
+				if v, _, err := w.Inspect(good, client); err != nil || v.Blocked {
+					t.Errorf("job: blocked %v (%s), %v", v.Blocked, v.RuleIDs(), err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
