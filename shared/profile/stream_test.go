@@ -244,7 +244,7 @@ func TestMisraGries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := misraGries{m: map[string]*int64{}}
+			g := newMisraGries()
 			for _, v := range tt.vals() {
 				g.add(v)
 			}
