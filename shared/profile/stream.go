@@ -77,6 +77,8 @@ type colStream struct {
 	// so skipping it on repeats changes no statistic.
 	vals    map[string]*cellVal
 	scratch cellVal // an uncached cell's
+	misses  int64   // uncached cells of the rows since the last check
+	bypass  bool    // the cache is full and most cells miss it: skip it
 
 	nums      int64 // cells that parse as numbers
 	lo, hi    float64
@@ -112,6 +114,9 @@ type cellVal struct {
 // value of a categorical column, bounded for a column of unique values
 // (whose cells then take the uncached path, as they would anyway).
 const maxVals = 4096
+
+// bypassWindow is the rows after which a full cache's misses are checked.
+const bypassWindow = 8192
 
 // NewStream starts profiling a table with the named columns. Options are
 // Infer's; Seed seeds the reservoir.
@@ -149,7 +154,11 @@ func (s *Stream) Add(row []string) error {
 	head := s.head < headRows
 	for j, cell := range row {
 		c := &s.cols[j]
-		cv, ok := c.vals[cell]
+		var cv *cellVal
+		ok := false
+		if !c.bypass {
+			cv, ok = c.vals[cell]
+		}
 		if !ok {
 			if len(c.vals) < maxVals {
 				cv = &cellVal{}
@@ -161,7 +170,16 @@ func (s *Stream) Add(row []string) error {
 				cv = &c.scratch
 				*cv = cellVal{}
 				c.first(cv, cell, s.o.MissingTokens, false)
+				c.misses++
 			}
+		}
+		if c.misses > 0 && s.n%bypassWindow == 0 {
+			// A full cache most cells miss (a column of unique values)
+			// is a lookup a cell for nothing: the cells go to the
+			// sketches uncached instead, which counts them the same
+			// (mode adds a value's cached and sketched counts).
+			c.bypass = c.misses > bypassWindow/2
+			c.misses = 0
 		}
 		if cv.missing {
 			c.missing++
@@ -395,19 +413,40 @@ func (c *colStream) quantiles() []float64 {
 // is what the digest's own sort handles fastest, so this costs a fraction
 // of adding each number alone.
 func (c *colStream) flushNums() {
-	addSorted(c.numDigest, c.numBuf)
+	addSorted(c.numDigest, c.numBuf, c.nums)
 	c.numBuf = c.numBuf[:0]
 }
 
-func addSorted(d *tdigest.TDigest, xs []float64) {
+// premerge is the most rows one pre-merged centroid may hold, as a share
+// of the rows counted so far: far below what the digest's own centroids
+// hold between the 1st and 99th percentiles (QuantileProbs), so merging
+// adds at most that share to a quantile's rank error.
+const premerge = 1e-5
+
+// addSorted adds xs to d sorted, with neighbours merged into centroids of
+// at most premerge·seen values (runs of one value stay whole): a column of
+// unique values (a weight, an amount) otherwise sends the digest one
+// centroid a cell, which it must sort and merge again.
+func addSorted(d *tdigest.TDigest, xs []float64, seen int64) {
 	slices.Sort(xs)
+	w := max(1, float64(seen)*premerge)
+	var sum, n float64
 	for i := 0; i < len(xs); {
 		k := i + 1
 		for k < len(xs) && xs[k] == xs[i] {
 			k++
 		}
-		d.Add(xs[i], float64(k-i))
+		run := float64(k - i)
+		if n > 0 && n+run > w {
+			d.Add(sum/n, n)
+			sum, n = 0, 0
+		}
+		sum += xs[i] * run
+		n += run
 		i = k
+	}
+	if n > 0 {
+		d.Add(sum/n, n)
 	}
 }
 
@@ -436,7 +475,7 @@ func (c *colStream) addTime(cv *cellVal) {
 }
 
 func (c *colStream) flushTimes() {
-	addSorted(c.tDigest, c.timeBuf)
+	addSorted(c.tDigest, c.timeBuf, c.times)
 	c.timeBuf = c.timeBuf[:0]
 }
 
