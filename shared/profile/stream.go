@@ -59,7 +59,9 @@ type Stream struct {
 	res   [][]string // the reservoir
 	resAt []int64    // input index of each reservoir row
 	head  int        // rows whose datetime candidates are still buffered
-	cols  []colStream
+	// shared: the caller keeps the sample (NewSharedStream), res is empty.
+	shared bool
+	cols   []colStream
 }
 
 // colStream is one column's running statistics.
@@ -141,6 +143,20 @@ func NewStream(names []string, opts Options) (*Stream, error) {
 	return s, nil
 }
 
+// NewSharedStream is NewStream for a caller that samples the rows itself
+// (package sample, for the training sample): the stream keeps no
+// reservoir of its own, which would be a second copy of as many rows and a
+// random draw and copy a row, and is profiled by ProfileOf with the
+// caller's sample.
+func NewSharedStream(names []string, opts Options) (*Stream, error) {
+	s, err := NewStream(names, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.shared = true
+	return s, nil
+}
+
 // Rows is the rows added so far.
 func (s *Stream) Rows() int64 { return s.n }
 
@@ -149,7 +165,9 @@ func (s *Stream) Add(row []string) error {
 	if len(row) != len(s.names) {
 		return fmt.Errorf("%w: row %d has %d cells, want %d", ErrTable, s.n+1, len(row), len(s.names))
 	}
-	s.reserve(row)
+	if !s.shared {
+		s.reserve(row)
+	}
 	s.n++
 	head := s.head < headRows
 	for j, cell := range row {
@@ -511,8 +529,29 @@ func (s *Stream) sampleRows() [][]string {
 
 // Profile returns the profile of the rows added so far.
 func (s *Stream) Profile() (*Profile, error) {
-	rows := s.sampleRows()
-	if s.n <= int64(len(s.res)) {
+	if s.shared {
+		return nil, fmt.Errorf("%w: a stream sharing its caller's sample is profiled by ProfileOf", ErrOptions)
+	}
+	return s.profileOf(s.sampleRows())
+}
+
+// ProfileOf returns the profile of the rows added so far with rows, in
+// input order, as the sample kinds and formats are chosen on: for a stream
+// made by NewSharedStream. rows must be a uniform sample of the rows added
+// (drawn independently of their content, as a sample by a hash of the row
+// index is), or all of them; SampleSize is the rows it should hold.
+func (s *Stream) ProfileOf(rows [][]string) (*Profile, error) {
+	if !s.shared {
+		return nil, fmt.Errorf("%w: a stream with its own sample is profiled by Profile", ErrOptions)
+	}
+	return s.profileOf(rows)
+}
+
+// SampleSize is the rows kinds and formats are chosen on (Options.Sample).
+func (s *Stream) SampleSize() int { return s.o.Sample }
+
+func (s *Stream) profileOf(rows [][]string) (*Profile, error) {
+	if s.n <= int64(len(rows)) {
 		// The reservoir holds every row: profile them exactly.
 		return Infer(&table.Table{Columns: s.names, Rows: rows}, s.o)
 	}
