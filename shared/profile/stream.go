@@ -59,7 +59,9 @@ type Stream struct {
 	res   [][]string // the reservoir
 	resAt []int64    // input index of each reservoir row
 	head  int        // rows whose datetime candidates are still buffered
-	cols  []colStream
+	// shared: the caller keeps the sample (NewSharedStream), res is empty.
+	shared bool
+	cols   []colStream
 }
 
 // colStream is one column's running statistics.
@@ -68,21 +70,55 @@ type colStream struct {
 	tokens  []string
 	hll     *hyperloglog.Sketch
 	top     misraGries
+	// vals caches what a cell's first occurrence worked out (missing,
+	// parsed, inserted in the sketch), for the first maxVals distinct raw
+	// cells: a repeated cell, most cells of most columns, then costs one
+	// map lookup and a few counters instead of trimming, parsing and
+	// hashing it again. Everything done on a first occurrence (the
+	// HyperLogLog insert, bounds, precision, missing tokens) is idempotent,
+	// so skipping it on repeats changes no statistic.
+	vals    map[string]*cellVal
+	scratch cellVal // an uncached cell's
+	misses  int64   // uncached cells of the rows since the last check
+	bypass  bool    // the cache is full and most cells miss it: skip it
 
 	nums      int64 // cells that parse as numbers
 	lo, hi    float64
 	frac      bool // some number written with a point or an exponent
 	dec       int
-	numHist   map[float64]int64 // exact counts while at most maxExact values; nil after
-	numDigest *tdigest.TDigest  // the numbers once numHist overflowed
-	numBuf    []float64         // numbers not yet in numDigest (see flushNums)
+	numHist   map[float64]*int64 // exact counts while at most maxExact values; nil after
+	numDigest *tdigest.TDigest   // the numbers once numHist overflowed
+	numBuf    []float64          // numbers not yet in numDigest (see flushNums)
 
 	headVals []string // trimmed non-missing cells of the head rows
 	layout   string   // candidate datetime layout, chosen on the head
 	times    int64
 	tlo, thi float64
 	tDigest  *tdigest.TDigest
+	timeBuf  []float64 // datetimes not yet in tDigest
 }
+
+// cellVal is what one distinct raw cell of a column is.
+type cellVal struct {
+	v       string // trimmed
+	missing bool
+	isNum   bool
+	x       float64
+	cnt     *int64 // x's counter in numHist; nil once it overflowed
+	n       int64  // occurrences, of a cached cell
+	// The cell as a datetime of the column's layout, worked out the first
+	// time it is seen once the layout is chosen.
+	timed, isTime bool
+	t             float64
+}
+
+// maxVals is the most distinct raw cells a column caches: enough for every
+// value of a categorical column, bounded for a column of unique values
+// (whose cells then take the uncached path, as they would anyway).
+const maxVals = 4096
+
+// bypassWindow is the rows after which a full cache's misses are checked.
+const bypassWindow = 8192
 
 // NewStream starts profiling a table with the named columns. Options are
 // Infer's; Seed seeds the reservoir.
@@ -101,9 +137,23 @@ func NewStream(names []string, opts Options) (*Stream, error) {
 	s := &Stream{names: slices.Clone(names), o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x70726f66696c65)), // "profile"
 		cols: make([]colStream, len(names))}
 	for j := range s.cols {
-		s.cols[j] = colStream{hll: hyperloglog.New14(), top: misraGries{m: map[string]*int64{}}, numHist: map[float64]int64{},
+		s.cols[j] = colStream{hll: hyperloglog.New14(), top: newMisraGries(), vals: map[string]*cellVal{}, numHist: map[float64]*int64{},
 			numDigest: tdigest.NewWithCompression(digestCompression), tDigest: tdigest.NewWithCompression(digestCompression)}
 	}
+	return s, nil
+}
+
+// NewSharedStream is NewStream for a caller that samples the rows itself
+// (package sample, for the training sample): the stream keeps no
+// reservoir of its own, which would be a second copy of as many rows and a
+// random draw and copy a row, and is profiled by ProfileOf with the
+// caller's sample.
+func NewSharedStream(names []string, opts Options) (*Stream, error) {
+	s, err := NewStream(names, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.shared = true
 	return s, nil
 }
 
@@ -115,51 +165,134 @@ func (s *Stream) Add(row []string) error {
 	if len(row) != len(s.names) {
 		return fmt.Errorf("%w: row %d has %d cells, want %d", ErrTable, s.n+1, len(row), len(s.names))
 	}
-	s.reserve(row)
+	if !s.shared {
+		s.reserve(row)
+	}
 	s.n++
+	head := s.head < headRows
 	for j, cell := range row {
 		c := &s.cols[j]
-		v := strings.TrimSpace(cell)
-		if v == "" || slices.Contains(s.o.MissingTokens, v) {
-			c.missing++
-			if !slices.Contains(c.tokens, v) {
-				c.tokens = append(c.tokens, v) // at most len(MissingTokens)+1
+		var cv *cellVal
+		ok := false
+		if !c.bypass {
+			cv, ok = c.vals[cell]
+		}
+		if !ok {
+			if len(c.vals) < maxVals {
+				cv = &cellVal{}
+				c.first(cv, cell, s.o.MissingTokens, true)
+				// The key is the column's own copy: the row's cells are lent.
+				c.vals[strings.Clone(cell)] = cv
+				ok = true
+			} else {
+				cv = &c.scratch
+				*cv = cellVal{}
+				c.first(cv, cell, s.o.MissingTokens, false)
+				c.misses++
 			}
+		}
+		if c.misses > 0 && s.n%bypassWindow == 0 {
+			// A full cache most cells miss (a column of unique values)
+			// is a lookup a cell for nothing: the cells go to the
+			// sketches uncached instead, which counts them the same
+			// (mode adds a value's cached and sketched counts).
+			c.bypass = c.misses > bypassWindow/2
+			c.misses = 0
+		}
+		if cv.missing {
+			c.missing++
 			continue
 		}
-		// Insert hashes the bytes and keeps none of them, so the cell's
-		// bytes are lent without a copy.
-		c.hll.Insert(unsafe.Slice(unsafe.StringData(v), len(v)))
-		c.top.add(v)
-		if x, ok := ParseNumber(v); ok {
-			if c.nums == 0 {
-				c.lo, c.hi = x, x
-			}
-			c.nums++
-			c.lo, c.hi = math.Min(c.lo, x), math.Max(c.hi, x)
-			// Most numbers are plain integers: only a point or an
-			// exponent needs decimals' look.
-			if !plainInt(v) {
-				if n, frac := decimals(v); frac {
-					c.frac = true
-					c.dec = max(c.dec, n)
-				}
-			}
-			c.addNum(x)
+		if ok {
+			cv.n++ // a cached value is counted exactly
+		} else {
+			c.top.add(cv.v) // the rest in the frequency sketch
 		}
-		if s.head < headRows {
-			c.headVals = append(c.headVals, strings.Clone(v))
+		if cv.isNum {
+			c.nums++
+			if cv.cnt != nil && c.numHist != nil {
+				*cv.cnt++
+			} else {
+				cv.cnt = c.addNum(cv.x)
+			}
+		}
+		if head {
+			if !ok {
+				cv.v = strings.Clone(cv.v)
+			}
+			c.headVals = append(c.headVals, cv.v)
 		} else if c.layout != "" {
-			c.addTime(v)
+			c.addTime(cv)
 		}
 	}
-	if s.head < headRows {
+	if head {
 		s.head++
 		if s.head == headRows {
 			s.chooseLayouts()
 		}
 	}
 	return nil
+}
+
+// first works out a raw cell the column has not cached into cv: whether
+// it is missing, its number, and its share of the column's order-free
+// statistics (distinct sketch, bounds, precision, missing tokens), which a
+// repeat of the cell would not change. own says cv is kept, so its value
+// must be a copy, not the lent cell.
+func (c *colStream) first(cv *cellVal, cell string, missing []string, own bool) {
+	v := strings.TrimSpace(cell)
+	if v == "" || slices.Contains(missing, v) {
+		if !slices.Contains(c.tokens, v) {
+			c.tokens = append(c.tokens, strings.Clone(v)) // at most len(MissingTokens)+1
+		}
+		cv.missing = true
+		return
+	}
+	cv.v = v
+	if own {
+		cv.v = strings.Clone(v)
+	}
+	// Insert hashes the bytes and keeps none of them.
+	c.hll.Insert(unsafe.Slice(unsafe.StringData(v), len(v)))
+	if x, ok := ParseNumber(v); ok {
+		cv.isNum, cv.x = true, x
+		if c.nums == 0 { // the column's first number: Add counts it after
+			c.lo, c.hi = x, x
+		}
+		c.lo, c.hi = math.Min(c.lo, x), math.Max(c.hi, x)
+		// Most numbers are plain integers: only a point or an exponent
+		// needs decimals' look.
+		if !plainInt(v) {
+			if n, frac := decimals(v); frac {
+				c.frac = true
+				c.dec = max(c.dec, n)
+			}
+		}
+	}
+}
+
+// mode is the column's most frequent value: cached values are counted
+// exactly, the rest by the frequency sketch (each raw cell is one or the
+// other from its first occurrence on), so a value's count is short by at
+// most the sketch's n/(topK+1), and exact when the column has at most
+// maxVals distinct cells.
+func (c *colStream) mode() (string, bool) {
+	counts := make(map[string]int64, len(c.vals)+len(c.top.m))
+	for _, cv := range c.vals {
+		if !cv.missing {
+			counts[cv.v] += cv.n // raw cells that trim alike add up
+		}
+	}
+	for k, n := range c.top.m {
+		counts[k] += n.c - c.top.off
+	}
+	best, bestN := "", int64(0)
+	for k, n := range counts {
+		if n > bestN || n == bestN && k < best {
+			best, bestN = k, n
+		}
+	}
+	return best, bestN > 0
 }
 
 // reserve keeps row in the reservoir with Algorithm R: row n replaces a
@@ -214,7 +347,13 @@ func (s *Stream) chooseLayouts() {
 		}
 		if c.layout != "" {
 			for _, v := range c.headVals {
-				c.addTime(v)
+				// Head cells are trimmed and non-missing, so the cache
+				// holds each (under its raw form when that differs).
+				cv := c.vals[v]
+				if cv == nil || cv.v != v {
+					cv = &cellVal{v: v}
+				}
+				c.addTime(cv)
 			}
 		}
 		c.headVals = nil
@@ -242,25 +381,36 @@ const (
 	numBatch = 4096
 )
 
-func (c *colStream) addNum(x float64) {
+// addNum counts one number; it returns x's exact counter while the column
+// counts exactly, for the caller to increment on x's repeats.
+func (c *colStream) addNum(x float64) *int64 {
 	if c.numHist != nil {
-		c.numHist[x]++
-		if len(c.numHist) <= maxExact {
-			return
+		if n, ok := c.numHist[x]; ok {
+			*n++
+			return n
 		}
+		if len(c.numHist) < maxExact {
+			n := new(int64)
+			*n = 1
+			c.numHist[x] = n
+			return n
+		}
+		// One value more than maxExact: from here on the digest.
 		for v, n := range c.numHist {
-			for range n {
+			for range *n {
 				c.numBuf = append(c.numBuf, v)
 			}
 		}
 		c.numHist = nil
+		c.numBuf = append(c.numBuf, x)
 		c.flushNums()
-		return
+		return nil
 	}
 	c.numBuf = append(c.numBuf, x)
 	if len(c.numBuf) >= numBatch {
 		c.flushNums()
 	}
+	return nil
 }
 
 // quantiles of the column's numbers: exact while it counts them exactly.
@@ -268,7 +418,7 @@ func (c *colStream) quantiles() []float64 {
 	if c.numHist != nil {
 		pts := make([]weighted, 0, len(c.numHist))
 		for v, n := range c.numHist {
-			pts = append(pts, weighted{v, n})
+			pts = append(pts, weighted{v, *n})
 		}
 		return exactQuantiles(pts)
 	}
@@ -281,33 +431,81 @@ func (c *colStream) quantiles() []float64 {
 // is what the digest's own sort handles fastest, so this costs a fraction
 // of adding each number alone.
 func (c *colStream) flushNums() {
-	slices.Sort(c.numBuf)
-	for i := 0; i < len(c.numBuf); {
-		k := i + 1
-		for k < len(c.numBuf) && c.numBuf[k] == c.numBuf[i] {
-			k++
-		}
-		c.numDigest.Add(c.numBuf[i], float64(k-i))
-		i = k
-	}
+	addSorted(c.numDigest, c.numBuf, c.nums)
 	c.numBuf = c.numBuf[:0]
 }
 
-func (c *colStream) addTime(v string) {
-	if !timeLike(v) {
+// premerge is the most rows one pre-merged centroid may hold, as a share
+// of the rows counted so far: far below what the digest's own centroids
+// hold between the 1st and 99th percentiles (QuantileProbs), so merging
+// adds at most that share to a quantile's rank error.
+const premerge = 1e-5
+
+// addSorted adds xs to d sorted, with neighbours merged into centroids of
+// at most premerge·seen values (runs of one value stay whole): a column of
+// unique values (a weight, an amount) otherwise sends the digest one
+// centroid a cell, which it must sort and merge again.
+func addSorted(d *tdigest.TDigest, xs []float64, seen int64) {
+	slices.Sort(xs)
+	w := max(1, float64(seen)*premerge)
+	var sum, n float64
+	for i := 0; i < len(xs); {
+		k := i + 1
+		for k < len(xs) && xs[k] == xs[i] {
+			k++
+		}
+		run := float64(k - i)
+		if n > 0 && n+run > w {
+			d.Add(sum/n, n)
+			sum, n = 0, 0
+		}
+		sum += xs[i] * run
+		n += run
+		i = k
+	}
+	if n > 0 {
+		d.Add(sum/n, n)
+	}
+}
+
+// addTime counts a cell as a datetime of the column's layout, parsing it
+// once however often it repeats.
+func (c *colStream) addTime(cv *cellVal) {
+	if !cv.timed {
+		cv.timed = true
+		cv.t, cv.isTime = c.parseTime(cv.v)
+		if cv.isTime {
+			// Bounds, like the numbers', are worked out once a value.
+			if c.times == 0 {
+				c.tlo, c.thi = cv.t, cv.t
+			}
+			c.tlo, c.thi = math.Min(c.tlo, cv.t), math.Max(c.thi, cv.t)
+		}
+	}
+	if !cv.isTime {
 		return
+	}
+	c.times++
+	c.timeBuf = append(c.timeBuf, cv.t)
+	if len(c.timeBuf) >= numBatch {
+		c.flushTimes()
+	}
+}
+
+func (c *colStream) flushTimes() {
+	addSorted(c.tDigest, c.timeBuf, c.times)
+	c.timeBuf = c.timeBuf[:0]
+}
+
+func (c *colStream) parseTime(v string) (float64, bool) {
+	if !timeLike(v) {
+		return 0, false
 	}
 	t, err := time.Parse(c.layout, v)
 	if err != nil {
-		return
+		return 0, false
 	}
-	x := unix(t)
-	if c.times == 0 {
-		c.tlo, c.thi = x, x
-	}
-	c.times++
-	c.tlo, c.thi = math.Min(c.tlo, x), math.Max(c.thi, x)
-	c.tDigest.Add(x, 1)
+	return unix(t), true
 }
 
 // Sample returns the reservoir: the rows kinds are chosen on, in input
@@ -331,8 +529,29 @@ func (s *Stream) sampleRows() [][]string {
 
 // Profile returns the profile of the rows added so far.
 func (s *Stream) Profile() (*Profile, error) {
-	rows := s.sampleRows()
-	if s.n <= int64(len(s.res)) {
+	if s.shared {
+		return nil, fmt.Errorf("%w: a stream sharing its caller's sample is profiled by ProfileOf", ErrOptions)
+	}
+	return s.profileOf(s.sampleRows())
+}
+
+// ProfileOf returns the profile of the rows added so far with rows, in
+// input order, as the sample kinds and formats are chosen on: for a stream
+// made by NewSharedStream. rows must be a uniform sample of the rows added
+// (drawn independently of their content, as a sample by a hash of the row
+// index is), or all of them; SampleSize is the rows it should hold.
+func (s *Stream) ProfileOf(rows [][]string) (*Profile, error) {
+	if !s.shared {
+		return nil, fmt.Errorf("%w: a stream with its own sample is profiled by Profile", ErrOptions)
+	}
+	return s.profileOf(rows)
+}
+
+// SampleSize is the rows kinds and formats are chosen on (Options.Sample).
+func (s *Stream) SampleSize() int { return s.o.Sample }
+
+func (s *Stream) profileOf(rows [][]string) (*Profile, error) {
+	if s.n <= int64(len(rows)) {
 		// The reservoir holds every row: profile them exactly.
 		return Infer(&table.Table{Columns: s.names, Rows: rows}, s.o)
 	}
@@ -352,7 +571,7 @@ func (s *Stream) Profile() (*Profile, error) {
 		c.Distinct = int(min(max(int64(st.hll.Estimate()), int64(c.Distinct)), s.n-st.missing))
 		switch c.Kind {
 		case Categorical:
-			if m, ok := st.top.mode(); ok {
+			if m, ok := st.mode(); ok {
 				c.Mode = m
 			}
 		case Numeric:
@@ -376,6 +595,7 @@ func (s *Stream) Profile() (*Profile, error) {
 		case Datetime:
 			if c.Format == st.layout && st.times > 0 {
 				c.Min, c.Max = math.Min(c.Min, st.tlo), math.Max(c.Max, st.thi)
+				st.flushTimes()
 				c.Quantiles = digestQuantiles(st.tDigest)
 			}
 		}
@@ -413,25 +633,53 @@ func digestQuantiles(d *tdigest.TDigest) []float64 {
 // (and drops those at zero) instead of being counted. A value's counter
 // undercounts it by at most n/(topK+1), so the largest counter is the mode
 // whenever the mode leads the runner-up by more than that.
+//
+// Lowering every counter is done lazily: counters hold count+off, and a
+// decrement raises off, so it costs a pass over the counters only when one
+// reaches zero (min <= off). On a column of unique values, where every
+// cell decrements, that is one pass per topK+1 cells instead of one a cell.
 type misraGries struct {
-	m map[string]*int64 // a pointer: one map lookup a cell
+	m    map[string]*mgCounter
+	off  int64
+	min  int64 // at most the smallest counter
+	free []*mgCounter
 }
 
+// mgCounter is one value's counter, plus off.
+type mgCounter struct{ c int64 }
+
+func newMisraGries() misraGries {
+	return misraGries{m: map[string]*mgCounter{}, min: math.MaxInt64}
+}
+
+// add counts one v.
 func (g *misraGries) add(v string) {
 	if n, ok := g.m[v]; ok {
-		*n++
+		n.c++
 		return
 	}
 	if len(g.m) < topK {
-		one := int64(1)
-		g.m[strings.Clone(v)] = &one
+		var n *mgCounter
+		if k := len(g.free); k > 0 {
+			n, g.free = g.free[k-1], g.free[:k-1] // a dropped counter, reused
+		} else {
+			n = new(mgCounter)
+		}
+		n.c = g.off + 1
+		g.m[strings.Clone(v)] = n
+		g.min = min(g.min, n.c)
 		return
 	}
-	for k, n := range g.m {
-		if *n <= 1 {
-			delete(g.m, k)
-		} else {
-			*n--
+	g.off++
+	if g.min <= g.off {
+		g.min = math.MaxInt64
+		for k, n := range g.m {
+			if n.c <= g.off {
+				delete(g.m, k)
+				g.free = append(g.free, n)
+			} else {
+				g.min = min(g.min, n.c)
+			}
 		}
 	}
 }
@@ -441,8 +689,8 @@ func (g *misraGries) add(v string) {
 func (g *misraGries) mode() (string, bool) {
 	best, bestN := "", int64(0)
 	for k, n := range g.m {
-		if *n > bestN || *n == bestN && k < best {
-			best, bestN = k, *n
+		if c := n.c - g.off; c > bestN || c == bestN && k < best {
+			best, bestN = k, c
 		}
 	}
 	return best, bestN > 0

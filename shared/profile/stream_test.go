@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -244,7 +245,7 @@ func TestMisraGries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := misraGries{m: map[string]*int64{}}
+			g := newMisraGries()
 			for _, v := range tt.vals() {
 				g.add(v)
 			}
@@ -288,6 +289,100 @@ func TestInferQuantiles(t *testing.T) {
 			}
 			if got := p.Columns[0].Quantiles; !slices.Equal(got, tt.want) {
 				t.Errorf("quantiles %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSharedStream: a stream sharing its caller's sample profiles exactly
+// as a stream with its own reservoir does when given that reservoir, and
+// each is profiled only by its own method.
+func TestSharedStream(t *testing.T) {
+	t.Parallel()
+	tab := mixed(20_000, 9)
+	o := Options{Sample: 2000, Seed: 4}
+	own, err := NewStream(tab.Columns, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := NewSharedStream(tab.Columns, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tab.Rows {
+		if err := own.Add(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := shared.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if shared.SampleSize() != 2000 {
+		t.Errorf("SampleSize %d, want 2000", shared.SampleSize())
+	}
+	want, err := own.Profile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := shared.ProfileOf(own.Sample().Rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("shared stream's profile differs from the reservoir stream's:\n got %+v\nwant %+v", got, want)
+	}
+	tests := []struct {
+		name string
+		call func() (*Profile, error)
+	}{
+		{"Profile of a shared stream", shared.Profile},
+		{"ProfileOf of a reservoir stream", func() (*Profile, error) { return own.ProfileOf(nil) }},
+	}
+	for _, tt := range tests {
+		if _, err := tt.call(); !errors.Is(err, ErrOptions) {
+			t.Errorf("%s: err %v, want ErrOptions", tt.name, err)
+		}
+	}
+}
+
+// TestStreamModeBeyondCache: a column of more distinct cells than the
+// cache holds finds its mode whether the mode's cells are cached (seen
+// early) or sketched (first seen once the cache is full), and when the
+// cache is bypassed part way (its later cells then go to the sketch).
+func TestStreamModeBeyondCache(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		hotFrom int // first row of the hot value
+	}{
+		{"hot value cached", 0},
+		{"hot value after the cache filled", 3 * maxVals},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := NewStream([]string{"v"}, Options{Sample: 1000, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 60_000
+			hot := 0
+			for i := range n {
+				v := fmt.Sprint("u", i)
+				if i >= tt.hotFrom && i%4 == 0 {
+					v = "hot"
+					hot++
+				}
+				if err := s.Add([]string{v}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := &s.cols[0]
+			if !c.bypass {
+				t.Errorf("a column of mostly unique cells still looks its cells up")
+			}
+			if m, ok := c.mode(); !ok || m != "hot" {
+				t.Errorf("mode %q %v, want hot (%d of %d cells)", m, ok, hot, n)
 			}
 		})
 	}

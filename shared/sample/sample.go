@@ -177,7 +177,9 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			// so far included (priorities depend on the index only).
 			s = newStream(o, capRows, len(cols), buf)
 			if o.Profile != nil {
-				if ps, err = profile.NewStream(cols, *o.Profile); err != nil {
+				// The profile chooses kinds on a uniform part of the
+				// training sample rather than a reservoir of its own.
+				if ps, err = profile.NewSharedStream(cols, *o.Profile); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
 				for _, row := range buf {
@@ -209,7 +211,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	res := &Result{Train: &table.Table{Columns: cols, Rows: train}, Total: n, Sampled: true}
 	if ps != nil {
 		var err error
-		if res.Profile, err = ps.Profile(); err != nil {
+		if res.Profile, err = ps.ProfileOf(s.uniform(ps.SampleSize())); err != nil {
 			return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 		}
 	}
@@ -511,6 +513,19 @@ func (s *stream) result() (train, holdout [][]string) {
 		}
 	}
 	return inOrder(kept), inOrder(entries(s.holdout))
+}
+
+// uniform is the m rows of the uniform sample with the smallest
+// priorities, in input order: a uniform sample of the rows outside the
+// holdout (priorities hash the row index, not its content), which is what
+// a profile chooses kinds and formats on. Call after result.
+func (s *stream) uniform(m int) [][]string {
+	e := s.main.e[:min(m, len(s.main.e))] // compacted: by priority
+	kept := make(map[int64][]string, len(e))
+	for _, x := range e {
+		kept[x.i] = x.row
+	}
+	return inOrder(kept)
 }
 
 func entries(h maxHeap) map[int64][]string {

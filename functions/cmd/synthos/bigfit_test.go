@@ -53,9 +53,9 @@ func TestBigFit(t *testing.T) {
 	if os.Getenv("SYNTHOS_BIG_FULL") == "1" {
 		runs = append(runs, run{"tree", "0"}, run{"copula", "0"})
 	}
-	fitted := regexp.MustCompile(`fitted in (\S+)`)
-	sampled := regexp.MustCompile(`read and sampled in (\S+)\)`)
-	t.Logf("| input rows | model | fitted on | read+sample | fit | wall (all, with 100K rows out) | CPU s | peak RSS MiB |")
+	fitted := regexp.MustCompile(`fitted in (\S+) \((\S+) CPU-s\)`)
+	sampled := regexp.MustCompile(`read and sampled in (\S+), (\S+) CPU-s\)`)
+	t.Logf("| input rows | model | fitted on | read+sample+profile wall / CPU s | fit wall / CPU s | wall (all, with 100K rows out) | CPU s (all) | peak RSS MiB |")
 	t.Logf("|---|---|---|---|---|---|---|---|")
 	for _, r := range runs {
 		args := []string{"generate", big, "-n", "100000", "-o", filepath.Join(dir, "out-"+r.model+".csv"), "--model", r.model, "--quiet"}
@@ -78,10 +78,10 @@ func TestBigFit(t *testing.T) {
 		rssMiB := float64(ru.Maxrss) / 1024 // Linux: kilobytes
 		fit, read := "?", "-"
 		if m := fitted.FindStringSubmatch(stderr.String()); m != nil {
-			fit = m[1]
+			fit = m[1] + " / " + m[2]
 		}
 		if m := sampled.FindStringSubmatch(stderr.String()); m != nil {
-			read = m[1]
+			read = m[1] + " / " + m[2]
 		}
 		t.Logf("| %d | %s | %s | %s | %s | %s | %.1f | %.0f |", rows, r.model, on, read, fit, wall.Round(10*time.Millisecond), cpu.Seconds(), rssMiB)
 		if r.budget == "" && rssMiB > 1024 {
