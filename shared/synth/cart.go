@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // maxBins is the number of histogram bins a feature can have: a split is a
@@ -118,12 +119,20 @@ type CART struct {
 }
 
 // leaf returns the leaf a row with the given feature bins falls in.
+//
+// The walk is a chain of dependent loads, one per level, which is most of a
+// tree sample's cost; the loads skip bounds checks, which fitting and
+// validate make unnecessary: every inner node's Child+1 is a node and its
+// Feat a modelled column, and bins holds one bin per modelled column.
 func (t *CART) leaf(bins []uint8) int32 {
-	nodes := t.Nodes
-	n := nodes[0]
+	base := unsafe.Pointer(unsafe.SliceData(t.Nodes))
+	bp := unsafe.Pointer(unsafe.SliceData(bins))
+	n := (*Node)(base)
 	for n.Feat >= 0 {
 		// branch-free: Child when the bin's bit is set, Child+1 otherwise
-		n = nodes[n.Child+1-int32(n.Mask>>bins[n.Feat]&1)]
+		b := *(*uint8)(unsafe.Add(bp, n.Feat))
+		i := n.Child + 1 - int32(n.Mask>>b&1)
+		n = (*Node)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(Node{})))
 	}
 	return n.Child
 }
