@@ -116,17 +116,35 @@ type CART struct {
 	Values    []float64 // number targets: a leaf's distinct non-missing values, sorted
 	VCum      []uint32  // cumulative counts of Values within a leaf
 	Missing   []uint32  // number targets: missing count per leaf
+
+	walk     []walkNode // built by prepareWalk
+	rootFeat int32
 }
 
 // leaf returns the leaf a row with the given feature bins falls in.
 //
-// The walk is a chain of dependent loads, one per level, which is most of a
-// tree sample's cost; the loads skip bounds checks, which fitting and
-// validate make unnecessary: every inner node's Child+1 is a node and its
-// Feat a modelled column, and bins holds one bin per modelled column.
+// The walk is a chain of dependent loads, one step per level, which is most
+// of a tree sample's cost. On Nodes a step loads the node, then the bin of
+// its feature, then the next node; on walk (see prepareWalk) a node also
+// holds its children's features, so a step loads the next node and its bin
+// at once. The loads skip bounds checks, which fitting and validate make
+// unnecessary: every inner node's Child+1 is a node and its Feat a modelled
+// column, and bins holds one bin per modelled column.
 func (t *CART) leaf(bins []uint8) int32 {
-	base := unsafe.Pointer(unsafe.SliceData(t.Nodes))
 	bp := unsafe.Pointer(unsafe.SliceData(bins))
+	if t.walk != nil {
+		base := unsafe.Pointer(unsafe.SliceData(t.walk))
+		var i int32
+		for f := t.rootFeat; f >= 0; {
+			n := (*walkNode)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(walkNode{})))
+			b := *(*uint8)(unsafe.Add(bp, f))
+			r := n.Mask >> b & 1 // 1: Child, 0: Child+1
+			i = n.Child + 1 - int32(r)
+			f = int32(int16(n.Feats >> (16 - 16*r)))
+		}
+		return (*walkNode)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(walkNode{}))).Child
+	}
+	base := unsafe.Pointer(unsafe.SliceData(t.Nodes))
 	n := (*Node)(base)
 	for n.Feat >= 0 {
 		// branch-free: Child when the bin's bit is set, Child+1 otherwise
@@ -135,6 +153,34 @@ func (t *CART) leaf(bins []uint8) int32 {
 		n = (*Node)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(Node{})))
 	}
 	return n.Child
+}
+
+// walkNode is a Node for sampling: Feats holds the features of Child (low
+// 16 bits) and Child+1 (high 16 bits), -1 for a leaf.
+type walkNode struct {
+	Mask  uint64
+	Child int32
+	Feats uint32
+}
+
+// prepareWalk builds walk from Nodes (skipped when a feature index does
+// not fit 16 bits: leaf then walks Nodes).
+func (t *CART) prepareWalk() {
+	t.walk, t.rootFeat = nil, -1
+	feat := func(i int32) uint32 { return uint32(uint16(int16(t.Nodes[i].Feat))) }
+	w := make([]walkNode, len(t.Nodes))
+	for i, n := range t.Nodes {
+		if n.Feat > math.MaxInt16 {
+			return
+		}
+		w[i] = walkNode{Mask: n.Mask, Child: n.Child}
+		if n.Feat >= 0 {
+			w[i].Feats = feat(n.Child) | feat(n.Child+1)<<16
+		}
+	}
+	if len(t.Nodes) > 0 {
+		t.walk, t.rootFeat = w, t.Nodes[0].Feat
+	}
 }
 
 // cartFitter grows one tree. Features are modelled-column indexes into

@@ -165,6 +165,9 @@ func (m *Tree) prepare() {
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
 	m.Schema.rows = m.Schema.rowSet()
+	for k := range m.Carts {
+		m.Carts[k].prepareWalk()
+	}
 }
 
 // Sample implements Model.
