@@ -29,16 +29,33 @@ func (b *Binning) numBin(v float64) uint8 {
 	if v != v {
 		return 0
 	}
-	lo, hi := 0, len(b.Edges)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if v <= b.Edges[mid] {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
+	return b.Off + uint8(lowerBound(b.Edges, v))
+}
+
+// lowerBound returns the number of xs (sorted, without NaN) below v (not
+// NaN): the first index whose value is not below v. The halving step is a
+// conditional move rather than a branch, since which way a sampled value
+// goes is unpredictable and a mispredicted branch per step costs more than
+// the whole search.
+func lowerBound(xs []float64, v float64) int {
+	n := len(xs)
+	if n == 0 {
+		return 0
 	}
-	return b.Off + uint8(lo)
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		var below int // a flag set without a branch (SETcc)
+		if xs[base+half] < v {
+			below = 1
+		}
+		base += half & -below
+		n -= half
+	}
+	if xs[base] < v {
+		base++
+	}
+	return base
 }
 
 // fitNumBinning cuts sorted-by-quantile bins at distinct values.

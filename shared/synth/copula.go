@@ -497,16 +497,7 @@ func searchCuts(cuts []float64, z float64, nan bool) int {
 		i, _ := slices.BinarySearch(cuts, z)
 		return i
 	}
-	lo, hi := 0, len(cuts)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if cuts[h] < z {
-			lo = h + 1
-		} else {
-			hi = h
-		}
-	}
-	return lo
+	return lowerBound(cuts, z)
 }
 
 // startBlock implements drawer: the copula keeps no state between rows.

@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -24,6 +25,26 @@ func TestNormalMatchesRand(t *testing.T) {
 			}
 			if math.Float64bits(got) != math.Float64bits(want) {
 				t.Fatalf("seed %v draw %d: got %v, want %v", seed, i, got, want)
+			}
+		}
+	}
+}
+
+// TestLowerBound checks the branch-free search against slices.BinarySearch
+// on edge sets of every length up to 70 (bins hold at most 64), with values
+// below, between, on and above the edges, repeated edges included.
+func TestLowerBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := range 71 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(rng.IntN(2 * n)) // repeats on purpose
+		}
+		slices.Sort(xs)
+		for v := -1.0; v <= float64(2*n)+1; v += 0.5 {
+			want, _ := slices.BinarySearch(xs, v)
+			if got := lowerBound(xs, v); got != want {
+				t.Fatalf("n=%d v=%v: got %d, want %d (edges %v)", n, v, got, want, xs)
 			}
 		}
 	}
