@@ -58,6 +58,31 @@ func lowerBound(xs []float64, v float64) int {
 	return base
 }
 
+// countAtMost returns the number of cum (sorted) at most u: the first
+// index whose value is above u. Branch-free like lowerBound: a leaf's
+// values are drawn in random order, so the search's branches would be
+// mispredicted about every other step.
+func countAtMost(cum []uint32, u uint32) int {
+	n := len(cum)
+	if n == 0 {
+		return 0
+	}
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		var le int // a flag set without a branch (SETcc)
+		if cum[base+half] <= u {
+			le = 1
+		}
+		base += half & -le
+		n -= half
+	}
+	if cum[base] <= u {
+		base++
+	}
+	return base
+}
+
 // fitNumBinning cuts sorted-by-quantile bins at distinct values.
 func fitNumBinning(vals []float64) Binning {
 	var b Binning

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"testing"
 )
 
@@ -45,6 +46,26 @@ func TestLowerBound(t *testing.T) {
 			want, _ := slices.BinarySearch(xs, v)
 			if got := lowerBound(xs, v); got != want {
 				t.Fatalf("n=%d v=%v: got %d, want %d (edges %v)", n, v, got, want, xs)
+			}
+		}
+	}
+}
+
+// TestCountAtMost checks the branch-free search against sort.Search over
+// cumulative counts of every length up to 300, repeats included.
+func TestCountAtMost(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 301 {
+		cum := make([]uint32, n)
+		var c uint32
+		for i := range cum {
+			c += uint32(rng.IntN(3)) // zero steps repeat a value
+			cum[i] = c
+		}
+		for u := range c + 2 {
+			want := sort.Search(n, func(i int) bool { return cum[i] > u })
+			if got := countAtMost(cum, u); got != want {
+				t.Fatalf("n=%d u=%d: got %d, want %d", n, u, got, want)
 			}
 		}
 	}

@@ -431,15 +431,7 @@ func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64
 		return math.NaN()
 	}
 	cum := t.VCum[lo:hi]
-	d, k := 0, len(cum)
-	for d < k {
-		mid := int(uint(d+k) >> 1)
-		if cum[mid] > u {
-			k = mid
-		} else {
-			d = mid + 1
-		}
-	}
+	d := countAtMost(cum, u)
 	vals := t.Values[lo:hi]
 	count := cum[d]
 	if d > 0 {
