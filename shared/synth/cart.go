@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // maxBins is the number of histogram bins a feature can have: a split is a
@@ -28,16 +29,58 @@ func (b *Binning) numBin(v float64) uint8 {
 	if v != v {
 		return 0
 	}
-	lo, hi := 0, len(b.Edges)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if v <= b.Edges[mid] {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
+	return b.Off + uint8(lowerBound(b.Edges, v))
+}
+
+// lowerBound returns the number of xs (sorted, without NaN) below v (not
+// NaN): the first index whose value is not below v. The halving step is a
+// conditional move rather than a branch, since which way a sampled value
+// goes is unpredictable and a mispredicted branch per step costs more than
+// the whole search.
+func lowerBound(xs []float64, v float64) int {
+	n := len(xs)
+	if n == 0 {
+		return 0
 	}
-	return b.Off + uint8(lo)
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		var below int // a flag set without a branch (SETcc)
+		if xs[base+half] < v {
+			below = 1
+		}
+		base += half & -below
+		n -= half
+	}
+	if xs[base] < v {
+		base++
+	}
+	return base
+}
+
+// countAtMost returns the number of cum (sorted) at most u: the first
+// index whose value is above u. Branch-free like lowerBound: a leaf's
+// values are drawn in random order, so the search's branches would be
+// mispredicted about every other step.
+func countAtMost(cum []uint32, u uint32) int {
+	n := len(cum)
+	if n == 0 {
+		return 0
+	}
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		var le int // a flag set without a branch (SETcc)
+		if cum[base+half] <= u {
+			le = 1
+		}
+		base += half & -le
+		n -= half
+	}
+	if cum[base] <= u {
+		base++
+	}
+	return base
 }
 
 // fitNumBinning cuts sorted-by-quantile bins at distinct values.
@@ -115,17 +158,71 @@ type CART struct {
 	Values    []float64 // number targets: a leaf's distinct non-missing values, sorted
 	VCum      []uint32  // cumulative counts of Values within a leaf
 	Missing   []uint32  // number targets: missing count per leaf
+
+	walk     []walkNode // built by prepareWalk
+	rootFeat int32
 }
 
 // leaf returns the leaf a row with the given feature bins falls in.
+//
+// The walk is a chain of dependent loads, one step per level, which is most
+// of a tree sample's cost. On Nodes a step loads the node, then the bin of
+// its feature, then the next node; on walk (see prepareWalk) a node also
+// holds its children's features, so a step loads the next node and its bin
+// at once. The loads skip bounds checks, which fitting and validate make
+// unnecessary: every inner node's Child+1 is a node and its Feat a modelled
+// column, and bins holds one bin per modelled column.
 func (t *CART) leaf(bins []uint8) int32 {
-	nodes := t.Nodes
-	n := nodes[0]
+	bp := unsafe.Pointer(unsafe.SliceData(bins))
+	if t.walk != nil {
+		base := unsafe.Pointer(unsafe.SliceData(t.walk))
+		var i int32
+		for f := t.rootFeat; f >= 0; {
+			n := (*walkNode)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(walkNode{})))
+			b := *(*uint8)(unsafe.Add(bp, f))
+			r := n.Mask >> b & 1 // 1: Child, 0: Child+1
+			i = n.Child + 1 - int32(r)
+			f = int32(int16(n.Feats >> (16 - 16*r)))
+		}
+		return (*walkNode)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(walkNode{}))).Child
+	}
+	base := unsafe.Pointer(unsafe.SliceData(t.Nodes))
+	n := (*Node)(base)
 	for n.Feat >= 0 {
 		// branch-free: Child when the bin's bit is set, Child+1 otherwise
-		n = nodes[n.Child+1-int32(n.Mask>>bins[n.Feat]&1)]
+		b := *(*uint8)(unsafe.Add(bp, n.Feat))
+		i := n.Child + 1 - int32(n.Mask>>b&1)
+		n = (*Node)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(Node{})))
 	}
 	return n.Child
+}
+
+// walkNode is a Node for sampling: Feats holds the features of Child (low
+// 16 bits) and Child+1 (high 16 bits), -1 for a leaf.
+type walkNode struct {
+	Mask  uint64
+	Child int32
+	Feats uint32
+}
+
+// prepareWalk builds walk from Nodes (skipped when a feature index does
+// not fit 16 bits: leaf then walks Nodes).
+func (t *CART) prepareWalk() {
+	t.walk, t.rootFeat = nil, -1
+	feat := func(i int32) uint32 { return uint32(uint16(int16(t.Nodes[i].Feat))) }
+	w := make([]walkNode, len(t.Nodes))
+	for i, n := range t.Nodes {
+		if n.Feat > math.MaxInt16 {
+			return
+		}
+		w[i] = walkNode{Mask: n.Mask, Child: n.Child}
+		if n.Feat >= 0 {
+			w[i].Feats = feat(n.Child) | feat(n.Child+1)<<16
+		}
+	}
+	if len(t.Nodes) > 0 {
+		t.walk, t.rootFeat = w, t.Nodes[0].Feat
+	}
 }
 
 // cartFitter grows one tree. Features are modelled-column indexes into

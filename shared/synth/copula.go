@@ -355,7 +355,7 @@ type copulaDrawer struct {
 	vals   []float64 // the last row's modelled values, by modelled index
 	eps    []float64
 	z      []float64
-	buf    []byte
+	src    *rand.PCG // the block's source, which rng draws from (see startBlock)
 }
 
 func (m *Copula) newDrawer(fixed map[string]string) (*copulaDrawer, error) {
@@ -497,20 +497,11 @@ func searchCuts(cuts []float64, z float64, nan bool) int {
 		i, _ := slices.BinarySearch(cuts, z)
 		return i
 	}
-	lo, hi := 0, len(cuts)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if cuts[h] < z {
-			lo = h + 1
-		} else {
-			hi = h
-		}
-	}
-	return lo
+	return lowerBound(cuts, z)
 }
 
 // startBlock implements drawer: the copula keeps no state between rows.
-func (d *copulaDrawer) startBlock() {}
+func (d *copulaDrawer) startBlock(src *rand.PCG) { d.src = src }
 
 func (d *copulaDrawer) values() []float64 { return d.vals }
 
@@ -518,23 +509,62 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	m := d.m
 	nm := len(d.perm)
 	weight := 1.0
-	for p := range nm {
+	eps, z := d.eps[:nm], d.z[:nm]
+	for p := range d.nFixed {
 		l := d.chol[p*nm : p*nm+p+1]
 		var mu float64
 		for q, x := range l[:p] {
-			mu += x * d.eps[q]
+			mu += x * eps[q]
 		}
-		if p < d.nFixed {
-			sd := l[p]
-			pa, pb := phi((d.lo[p]-mu)/sd), phi((d.hi[p]-mu)/sd)
-			if p > 0 {
-				weight *= pb - pa
-			}
-			d.eps[p] = phiInv(pa + rng.Float64()*(pb-pa))
-		} else {
-			d.eps[p] = rng.NormFloat64()
+		sd := l[p]
+		pa, pb := phi((d.lo[p]-mu)/sd), phi((d.hi[p]-mu)/sd)
+		if p > 0 {
+			weight *= pb - pa
 		}
-		d.z[p] = mu + l[p]*d.eps[p]
+		eps[p] = phiInv(pa + rng.Float64()*(pb-pa))
+		z[p] = mu + l[p]*eps[p]
+	}
+	// The free positions' normals depend on nothing drawn after them, so
+	// they are drawn first (the stream's order is unchanged) and z = L·eps
+	// is then formed four rows at a time: each row's sum is a serial chain
+	// of additions, and four independent chains run in parallel where one
+	// would wait on each addition. Every row still adds its terms in the
+	// same order, so z is bit for bit what row-by-row evaluation gives.
+	for p := d.nFixed; p < nm; p++ {
+		eps[p] = normal(d.src) // rng.NormFloat64(), without its interface calls
+	}
+	p := d.nFixed
+	for ; p+4 <= nm; p += 4 {
+		l0 := d.chol[p*nm : p*nm+p+1]
+		l1 := d.chol[(p+1)*nm : (p+1)*nm+p+2]
+		l2 := d.chol[(p+2)*nm : (p+2)*nm+p+3]
+		l3 := d.chol[(p+3)*nm : (p+3)*nm+p+4]
+		var m0, m1, m2, m3 float64
+		for q, e := range eps[:p] {
+			m0 += l0[q] * e
+			m1 += l1[q] * e
+			m2 += l2[q] * e
+			m3 += l3[q] * e
+		}
+		e0, e1, e2, e3 := eps[p], eps[p+1], eps[p+2], eps[p+3]
+		m1 += l1[p] * e0
+		m2 += l2[p] * e0
+		m2 += l2[p+1] * e1
+		m3 += l3[p] * e0
+		m3 += l3[p+1] * e1
+		m3 += l3[p+2] * e2
+		z[p] = m0 + l0[p]*e0
+		z[p+1] = m1 + l1[p+1]*e1
+		z[p+2] = m2 + l2[p+2]*e2
+		z[p+3] = m3 + l3[p+3]*e3
+	}
+	for ; p < nm; p++ {
+		l := d.chol[p*nm : p*nm+p+1]
+		var mu float64
+		for q, x := range l[:p] {
+			mu += x * eps[q]
+		}
+		z[p] = mu + l[p]*eps[p]
 	}
 	if d.nFixed > 1 && rng.Float64() >= weight {
 		return false
@@ -562,8 +592,7 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		i := min(int(pos), zGrid-1)
 		v := c.round(tab[i] + (pos-float64(i))*(tab[i+1]-tab[i]))
 		d.vals[k] = v
-		d.buf = c.appendNumber(d.buf[:0], v, m.locs[j])
-		row[j] = a.bytes(d.buf)
+		row[j] = a.number(c, v, m.locs[j])
 	}
 	return true
 }

@@ -86,11 +86,12 @@ func BenchmarkGuardNear(b *testing.B) {
 		b.Fatal(err)
 	}
 	g := &tr.Schema.Guard
-	rng := rand.New(rand.NewPCG(1, 2))
+	src := rand.NewPCG(1, 2)
+	rng := rand.New(src)
 	row := make([]string, len(tr.Schema.Cols))
 	a := &arena{}
 	var vals [][]float64
-	d.startBlock()
+	d.startBlock(src)
 	for range 4096 {
 		d.draw(rng, a, row)
 		vals = append(vals, append([]float64(nil), d.values()...))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"time"
 	"unsafe"
 
 	"github.com/brianvoe/gofakeit/v7"
@@ -27,6 +28,31 @@ const arenaChunk = 64 << 10
 // when no string refers to it any more) and a fresh one started.
 type arena struct{ buf []byte }
 
+// reserve makes room for at least n more bytes in the current chunk.
+func (a *arena) reserve(n int) {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(arenaChunk, n))
+	}
+}
+
+// number formats v as column c writes it straight into the chunk (saving
+// the copy bytes makes) and returns it as a string. A cell longer than the
+// reserved room makes append move the chunk: strings handed out before
+// keep the old array, which nothing rewrites, so they stay valid.
+func (a *arena) number(c *Col, v float64, loc *time.Location) string {
+	a.reserve(maxNumberCell)
+	start := len(a.buf)
+	a.buf = c.appendNumber(a.buf, v, loc)
+	if len(a.buf) == start {
+		return ""
+	}
+	return unsafe.String(&a.buf[start], len(a.buf)-start)
+}
+
+// maxNumberCell is the room reserved for one formatted number: more than
+// any float's shortest form or a usual datetime layout needs.
+const maxNumberCell = 96
+
 // bytes returns a string holding a copy of b.
 func (a *arena) bytes(b []byte) string {
 	if len(b) == 0 {
@@ -43,9 +69,12 @@ func (a *arena) bytes(b []byte) string {
 // drawer draws the modelled cells of one candidate row. It returns false
 // when a Fixed condition rejects the candidate. startBlock is called before
 // the first row of every block: whatever state a drawer keeps between rows
-// must restart there, so that a block's rows depend only on its stream.
+// must restart there, so that a block's rows depend only on its stream;
+// src is the block's source, which rng draws from, for drawers that take
+// raw 64-bit draws without rand.Rand's interface call (the stream is the
+// same either way).
 type drawer interface {
-	startBlock()
+	startBlock(src *rand.PCG)
 	draw(rng *rand.Rand, a *arena, row []string) bool
 	// values are the last drawn row's modelled values (level codes for
 	// level columns, NaN for missing numbers), for the near-copy guard.
@@ -115,12 +144,13 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("block %d: %w", b, err)
 		}
-		rng := rand.New(rand.NewPCG(mix(seed), mix(b^0x5eed)))
+		src := rand.NewPCG(mix(seed), mix(b^0x5eed))
+		rng := rand.New(src)
 		st.rng = rng
 		st.faker = gofakeit.NewFaker(rand.NewPCG(rng.Uint64(), rng.Uint64()), false)
 		first := int64(b) * BlockRows
 		last := min(first+BlockRows, n)
-		d.startBlock()
+		d.startBlock(src)
 		for r := first; r < last; r++ {
 			var fixedRej, guardRej, nearRej, acceptRej int
 			for tries := 0; ; tries++ {

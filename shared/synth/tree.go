@@ -165,6 +165,9 @@ func (m *Tree) prepare() {
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
 	m.Schema.rows = m.Schema.rowSet()
+	for k := range m.Carts {
+		m.Carts[k].prepareWalk()
+	}
 }
 
 // Sample implements Model.
@@ -196,8 +199,8 @@ type treeDrawer struct {
 	m     *Tree
 	vals  []float64 // the last row's modelled values (level codes for levels)
 	bins  []uint8
-	buf   []byte
 	fixed []fixedCond
+	src   *rand.PCG // the block's source (see startBlock)
 
 	// Stratified draws (see uniform): leafBase[k] numbers column k's first
 	// leaf among all leaves; per leaf, deck holds a permutation of the
@@ -321,7 +324,8 @@ func (c *Col) fixedNumber(cell string) (float64, error) {
 // startBlock implements drawer: every leaf's deck restarts.
 func (d *treeDrawer) values() []float64 { return d.vals }
 
-func (d *treeDrawer) startBlock() {
+func (d *treeDrawer) startBlock(src *rand.PCG) {
+	d.src = src
 	d.epoch++
 	if d.epoch == 0 { // wrapped: no deck may look current
 		clear(d.deckEpoch)
@@ -338,7 +342,7 @@ func (d *treeDrawer) startBlock() {
 // (stratified sampling), so the sample's marginals and pair tables carry
 // less sampling noise. Decks are shuffled independently per leaf, so no
 // dependence between columns is added.
-func (d *treeDrawer) uniform(rng *rand.Rand, g int32) float64 {
+func (d *treeDrawer) uniform(g int32) float64 {
 	if d.deckEpoch[g] != d.epoch {
 		d.deckEpoch[g], d.deckPos[g] = d.epoch, 0
 	}
@@ -351,7 +355,7 @@ func (d *treeDrawer) uniform(rng *rand.Rand, g int32) float64 {
 	}
 	// One 64-bit draw: the high half picks among the strata left (an
 	// incremental Fisher-Yates step), the low half places the value inside.
-	x := rng.Uint64()
+	x := d.src.Uint64()
 	j := p + int((x>>32)*uint64(strata-p)>>32)
 	deck[p], deck[j] = deck[j], deck[p]
 	d.deckPos[g] = uint8((p + 1) % strata)
@@ -378,12 +382,12 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			continue
 		}
 		if !c.isNumber() {
-			code := cart.drawClass(leaf, d.uniform(rng, d.leafBase[k]+leaf))
+			code := cart.drawClass(leaf, d.uniform(d.leafBase[k]+leaf))
 			row[j], d.bins[k] = c.Levels[code], m.Binnings[k].LevelBin[code]
 			d.vals[k] = float64(code)
 			continue
 		}
-		v := cart.drawNumber(leaf, d.uniform(rng, d.leafBase[k]+leaf), rng, m.Smoothing)
+		v := cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
 			d.vals[k] = v
@@ -391,8 +395,7 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		}
 		v = c.round(v)
 		d.vals[k] = v
-		d.buf = c.appendNumber(d.buf[:0], v, m.locs[j])
-		row[j], d.bins[k] = a.bytes(d.buf), m.Binnings[k].numBin(v)
+		row[j], d.bins[k] = a.number(c, v, m.locs[j]), m.Binnings[k].numBin(v)
 	}
 	return true
 }
@@ -416,8 +419,8 @@ func (t *CART) drawClass(leaf int32, u01 float64) int32 {
 // otherwise moved by up to `smooth` positions towards its neighbouring
 // distinct values by linear interpolation, so that a value held by one
 // training row is not reproduced beyond chance. The uniform u in [0, 1)
-// picks the training value; rng moves it. NaN is missing.
-func (t *CART) drawNumber(leaf int32, u01 float64, rng *rand.Rand, smooth float64) float64 {
+// picks the training value; src moves it (as rand.New(src).Float64 would). NaN is missing.
+func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64) float64 {
 	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
 	var nv uint32
 	if hi > lo {
@@ -428,15 +431,7 @@ func (t *CART) drawNumber(leaf int32, u01 float64, rng *rand.Rand, smooth float6
 		return math.NaN()
 	}
 	cum := t.VCum[lo:hi]
-	d, k := 0, len(cum)
-	for d < k {
-		mid := int(uint(d+k) >> 1)
-		if cum[mid] > u {
-			k = mid
-		} else {
-			d = mid + 1
-		}
-	}
+	d := countAtMost(cum, u)
 	vals := t.Values[lo:hi]
 	count := cum[d]
 	if d > 0 {
@@ -445,7 +440,7 @@ func (t *CART) drawNumber(leaf int32, u01 float64, rng *rand.Rand, smooth float6
 	if smooth == 0 || count > 1 || len(vals) == 1 {
 		return vals[d]
 	}
-	p := float64(d) + smooth*(2*rng.Float64()-1)
+	p := float64(d) + smooth*(2*uniform53(src)-1)
 	p = min(max(p, 0), float64(len(vals)-1))
 	i := int(p)
 	if i >= len(vals)-1 {
