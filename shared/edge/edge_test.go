@@ -7,10 +7,10 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/api"
 	"synthos.dev/synthos/shared/apikeys"
 	"synthos.dev/synthos/shared/config"
@@ -79,8 +79,7 @@ func benchRequest(b *testing.B, wafMode string, mk func(key string) *http.Reques
 		b.Fatalf("warm-up: %d %s", w.Code, w.Body)
 	}
 	b.ReportAllocs()
-	var ru0, ru1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		w := httptest.NewRecorder()
@@ -90,8 +89,7 @@ func benchRequest(b *testing.B, wafMode string, mk func(key string) *http.Reques
 		}
 	}
 	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) / time.Duration(b.N)
+	cpu := (cputime.Process() - cpu0) / time.Duration(b.N)
 	// CPU time per request: on a shared, loaded machine wall time per op
 	// measures the queue for a core as much as the work.
 	b.ReportMetric(float64(cpu.Nanoseconds()), "cpu-ns/op")

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"synthos.dev/synthos/internal/cputime"
 )
 
 // synthXGBoost writes an XGBoost JSON model of trees full binary trees of the
@@ -119,7 +121,7 @@ func BenchmarkPredictSingle(b *testing.B) {
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		r := rows[(i%1024)*nf : (i%1024+1)*nf]
 		t0 := time.Now()
@@ -129,7 +131,7 @@ func BenchmarkPredictSingle(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 	slices.Sort(lat)
@@ -147,13 +149,13 @@ func BenchmarkPredictBatch(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(rows) * 8))
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if err := m.PredictBatch(rows, out); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 	if cpu > 0 {
 		// Rows per CPU-second: the figure that holds when the cores are
@@ -174,13 +176,13 @@ func BenchmarkPredictBatchLightGBM(b *testing.B) {
 	out := make([]float64, n*m.Outputs)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if err := m.PredictBatch(rows, out); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "rows/cpu-s")

@@ -4,24 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
-
-// cpuTime is the process's user+system CPU time: on a shared machine,
-// rows per CPU-second is the per-core cost the model needs, which wall time
-// overstates.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkShard is one shard's work on one CPU, as an instance does it:
 // SampleParallel (one worker) through the table writer of the part's
@@ -39,14 +27,14 @@ func BenchmarkShard(b *testing.B) {
 				n := int64(max(b.N, 1))
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu0 := cpuTime(b)
+				cpu0 := cputime.Process()
 				if err := synth.SampleParallel(context.Background(), m, n, 0, 1, 1, synth.SampleOptions{}, tw, 1); err != nil {
 					b.Fatal(err)
 				}
 				if err := tw.Close(); err != nil {
 					b.Fatal(err)
 				}
-				cpu := cpuTime(b) - cpu0
+				cpu := cputime.Process() - cpu0
 				b.StopTimer()
 				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
 				b.ReportMetric(float64(n)/cpu.Seconds(), "rows/cpu-s")

@@ -14,6 +14,7 @@ import (
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/gcerrors"
 
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/datasets"
 	"synthos.dev/synthos/shared/keyring"
 	"synthos.dev/synthos/shared/objects"
@@ -242,7 +243,7 @@ func BenchmarkOutputs(b *testing.B) {
 			key := datasets.OutputKey("t", "j", "csv")
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()
-			cpu0, iters := cpuTime(), 0
+			cpu0, iters := cputime.Process(), 0
 			for b.Loop() {
 				iters++
 				if err := bk.WriteAll(ctx, key, data, nil); err != nil {
@@ -258,7 +259,7 @@ func BenchmarkOutputs(b *testing.B) {
 					b.Fatalf("read %d, %v", n, err)
 				}
 			}
-			if cpu := cpuTime() - cpu0; cpu > 0 && iters > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 && iters > 0 {
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(iters), "cpu-ns/op")
 			}
 		})

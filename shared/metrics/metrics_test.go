@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +20,8 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"synthos.dev/synthos/internal/cputime"
 )
 
 func setupProm(t testing.TB, limit int) *Provider {
@@ -254,7 +255,7 @@ func BenchmarkScrape10k(b *testing.B) {
 				req.Header.Set("Accept-Encoding", "gzip")
 			}
 			b.ReportAllocs()
-			cpu0 := cpuTime(b)
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				rec := httptest.NewRecorder()
 				p.Handler.ServeHTTP(rec, req)
@@ -264,17 +265,9 @@ func BenchmarkScrape10k(b *testing.B) {
 			}
 			// CPU time per scrape: on a shared, loaded machine wall time
 			// per op measures the queue for a core as much as the work.
-			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestExpositionMatchesExporter records the same measurements through our

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,16 +13,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
 
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/metrics"
 )
-
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkMiddleware serves one routed request through Middleware:
 // "bare" with no-op metrics and tracer (the logging and trace-id cost alone),
@@ -59,11 +51,11 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 		w := httptest.NewRecorder()
 		b.ReportAllocs()
-		cpu0 := cpuTime(b)
+		cpu0 := cputime.Process()
 		for b.Loop() {
 			h.ServeHTTP(w, req)
 		}
-		b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 	b.Run("bare", func(b *testing.B) { run(b, metrics.Default(), false) })
 	b.Run("metrics", func(b *testing.B) {
@@ -115,12 +107,12 @@ func BenchmarkStartSpan(b *testing.B) {
 			}
 			ctx := WithTrace(context.Background(), Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: tc.sample})
 			b.ReportAllocs()
-			cpu0 := cpuTime(b)
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				_, s := StartSpan(ctx, "GET /v1/jobs/{id}", trace.SpanKindServer)
 				s.End()
 			}
-			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -181,11 +173,11 @@ func BenchmarkMiddlewareOverhead(b *testing.B) {
 			c := &configs[i]
 			metrics.SetDefault(c.rec)
 			otel.SetTracerProvider(c.tp)
-			cpu0 := cpuTime(b)
+			cpu0 := cputime.Process()
 			for range block {
 				h.ServeHTTP(w, c.req)
 			}
-			c.cpu += cpuTime(b) - cpu0
+			c.cpu += cputime.Process() - cpu0
 			c.served += block
 		}
 	}

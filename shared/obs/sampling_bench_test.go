@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,20 +14,13 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
 
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/metrics"
 	"synthos.dev/synthos/shared/obs"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/synth"
 	"synthos.dev/synthos/shared/table"
 )
-
-func cpuNow(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // shardRows is the shard this benchmark samples: a hundredth of the
 // default SYNTHOS_SHARD_ROWS (1,000,000), so the per-shard hooks weigh a
@@ -96,17 +88,17 @@ func BenchmarkSamplingHooks(b *testing.B) {
 	}
 	var bareCPU float64 // cpu-ns per shard of "bare", for overhead-%
 	b.Run("bare", func(b *testing.B) {
-		cpu0 := cpuNow(b)
+		cpu0 := cputime.Process()
 		var seed uint64
 		for b.Loop() {
 			seed++
 			sample(b, &discard{}, seed)
 		}
-		bareCPU = float64((cpuNow(b) - cpu0).Nanoseconds()) / float64(b.N)
+		bareCPU = float64((cputime.Process() - cpu0).Nanoseconds()) / float64(b.N)
 		b.ReportMetric(shardRows/(bareCPU/1e9), "rows/cpu-s")
 	})
 	b.Run("hooks", func(b *testing.B) {
-		cpu0 := cpuNow(b)
+		cpu0 := cputime.Process()
 		var seed uint64
 		for b.Loop() {
 			seed++
@@ -114,30 +106,30 @@ func BenchmarkSamplingHooks(b *testing.B) {
 				b.Fatalf("counted %d rows, sampled %d", n, shardRows)
 			}
 		}
-		perShard := float64((cpuNow(b) - cpu0).Nanoseconds()) / float64(b.N)
+		perShard := float64((cputime.Process() - cpu0).Nanoseconds()) / float64(b.N)
 		b.ReportMetric(shardRows/(perShard/1e9), "rows/cpu-s")
 
 		// The hooks alone, repeated: the per-shard part (span and two
 		// measurements) and the per-row part (the counting wrapper over
 		// a writer that does nothing).
 		const reps = 20_000
-		c0 := cpuNow(b)
+		c0 := cputime.Process()
 		for range reps {
 			sctx, span := obs.StartSpan(traced, "process generate", trace.SpanKindConsumer)
 			rec.Sample(sctx, synth.KindCopula, time.Millisecond)
 			rec.Rows(sctx, synth.KindCopula, shardRows)
 			obs.EndSpan(span, nil)
 		}
-		shardHook := float64((cpuNow(b) - c0).Nanoseconds()) / reps
+		shardHook := float64((cputime.Process() - c0).Nanoseconds()) / reps
 		row := []string{"x"}
 		w := &counting{RowWriter: &discard{}}
 		const rowReps = 5_000_000
-		c0 = cpuNow(b)
+		c0 = cputime.Process()
 		for range rowReps {
 			_ = w.Write(row)
 		}
 		// Includes the inner no-op write: an upper bound on the wrapper.
-		rowHook := float64((cpuNow(b) - c0).Nanoseconds()) / rowReps
+		rowHook := float64((cputime.Process() - c0).Nanoseconds()) / rowReps
 		if bareCPU == 0 {
 			b.Skip("run with the bare sub-benchmark for overhead-%")
 		}

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"synthos.dev/synthos/internal/cputime"
 )
 
 // adultRows generates adult-shaped rows (15 columns: the census table's
@@ -140,7 +142,7 @@ func TestStreamMemoryFlat(t *testing.T) {
 		if p.Rows != n {
 			t.Fatalf("profile of %d rows says %d", n, p.Rows)
 		}
-		t.Logf("| %d | %.1f | %.1f |", n, float64(peaks[i])/(1<<20), cpuSeconds())
+		t.Logf("| %d | %.1f | %.1f |", n, float64(peaks[i])/(1<<20), cputime.Process().Seconds())
 	}
 	if r := float64(peaks[1]) / float64(peaks[0]); r < 0.8 || r > 1.2 {
 		t.Errorf("peak live heap %d rows / %d rows = %.2f, want within ±20%%", sizes[1], sizes[0], r)
@@ -166,19 +168,19 @@ func BenchmarkStream(b *testing.B) {
 			// cpu-ns/op is the stream's CPU time a row (wall ns/op is
 			// noisy on a loaded machine; CPU time is what a row costs
 			// whatever the load).
-			genCPU := cpuSeconds()
+			genCPU := cputime.Process().Seconds()
 			warm := &adultRows{rng: rand.New(rand.NewPCG(4, 5))}
 			for range 100_000 {
 				warm.next()
 			}
-			genCPU = (cpuSeconds() - genCPU) / 100_000
-			start := cpuSeconds()
+			genCPU = (cputime.Process().Seconds() - genCPU) / 100_000
+			start := cputime.Process().Seconds()
 			for b.Loop() {
 				if err := s.Add(gen.next()); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(((cpuSeconds()-start)/float64(b.N)-genCPU)*1e9, "cpu-ns/op")
+			b.ReportMetric(((cputime.Process().Seconds()-start)/float64(b.N)-genCPU)*1e9, "cpu-ns/op")
 		})
 	}
 }

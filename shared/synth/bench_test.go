@@ -3,21 +3,10 @@ package synth
 import (
 	"context"
 	"io"
-	"syscall"
 	"testing"
-	"time"
-)
 
-// cpuTime is the process's user+system CPU time: on a machine shared with
-// other jobs, rows per CPU-second is the per-core throughput, which wall
-// time understates.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"synthos.dev/synthos/internal/cputime"
+)
 
 // csvDiscard formats rows as CSV (comma-separated, quoting cells that need
 // it) into a reused buffer flushed to io.Discard, counting bytes.
@@ -64,13 +53,13 @@ func benchFit(b *testing.B, kind string) {
 	train, _ := adult(b)
 	p := adultProfile()
 	b.ReportAllocs()
-	cpu0 := cpuTime(b)
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		if _, err := Fit(context.Background(), train, p, FitOptions{Kind: kind}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Process()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 func BenchmarkFitCopula(b *testing.B) { benchFit(b, KindCopula) }
@@ -87,11 +76,11 @@ func benchSample(b *testing.B, kind string) {
 	w := &csvDiscard{}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime(b)
+	cpu0 := cputime.Process()
 	if err := m.Sample(context.Background(), int64(b.N), 0, 1, 1, SampleOptions{}, w); err != nil {
 		b.Fatal(err)
 	}
-	cpu := cpuTime(b) - cpu0
+	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(b.N)/cpu.Seconds(), "rows/cpu-s")
@@ -118,11 +107,11 @@ func BenchmarkSampleTreeGuard(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			w := &csvDiscard{}
 			b.ReportAllocs()
-			cpu0 := cpuTime(b)
+			cpu0 := cputime.Process()
 			if err := m.Sample(context.Background(), int64(b.N), 0, 1, 1, SampleOptions{}, w); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu0).Seconds(), "rows/cpu-s")
+			b.ReportMetric(float64(b.N)/(cputime.Process()-cpu0).Seconds(), "rows/cpu-s")
 		})
 	}
 }

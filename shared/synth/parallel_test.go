@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -265,14 +266,14 @@ func benchParallel(b *testing.B, kind string, workers int) {
 	n := max(int64(b.N), 1)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime(b)
+	cpu0 := cputime.Process()
 	if err := SampleParallel(context.Background(), m, n, 0, 1, 1, SampleOptions{}, w, workers); err != nil {
 		b.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
-	cpu := cpuTime(b) - cpu0
+	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(n)/cpu.Seconds(), "rows/cpu-s")

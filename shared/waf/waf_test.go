@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"synthos.dev/synthos/internal/cputime"
 )
 
 var (
@@ -445,21 +445,11 @@ func FuzzInspect(f *testing.F) {
 	})
 }
 
-// cpuTime is the process's CPU time so far: on a shared, loaded machine
-// wall time per op measures the queue for a core as much as the work.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func benchInspect(b *testing.B, r func() *http.Request) {
 	w := crs(b)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		v, _, err := w.Inspect(r(), client)
 		if err != nil || v.Blocked {
@@ -467,7 +457,7 @@ func benchInspect(b *testing.B, r func() *http.Request) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkInspectGET(b *testing.B) {

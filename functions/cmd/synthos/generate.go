@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/dp"
 	"synthos.dev/synthos/shared/jobs"
 	"synthos.dev/synthos/shared/jobspec"
@@ -272,7 +273,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	var sampling *report.Sampling
 	var streamed *profile.Profile // of every row, when the input was sampled
 	if in != "" {
-		readStart, readCPU := time.Now(), cpuSeconds()
+		readStart, readCPU := time.Now(), cputime.Process().Seconds()
 		drawn, err := drawTable(ctx, in, f, req, wantReport)
 		if err != nil {
 			return err
@@ -280,7 +281,7 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 		t, holdout, streamed = drawn.Train, drawn.Holdout, drawn.Profile
 		if drawn.Sampled {
 			sampling = &report.Sampling{RowsSeen: drawn.Seen(), RowsTotal: drawn.Total}
-			fmt.Fprintf(stderr, "%s has %d rows, more than --sample-mb %d holds: fitting on a stratified sample of %d (read and sampled in %s, %.1f CPU-s)\n", in, drawn.Total, f.sampleMB, drawn.Seen(), time.Since(readStart).Round(time.Millisecond), cpuSeconds()-readCPU)
+			fmt.Fprintf(stderr, "%s has %d rows, more than --sample-mb %d holds: fitting on a stratified sample of %d (read and sampled in %s, %.1f CPU-s)\n", in, drawn.Total, f.sampleMB, drawn.Seen(), time.Since(readStart).Round(time.Millisecond), cputime.Process().Seconds()-readCPU)
 		}
 		if wantReport {
 			fmt.Fprintf(stderr, "set aside %d rows as a holdout for the report; fitting on %d\n", len(holdout.Rows), len(t.Rows))
@@ -327,11 +328,11 @@ func generate(ctx context.Context, in string, format table.Format, f generateFla
 	}
 	if m == nil {
 		fmt.Fprintf(stderr, "fitting %s model on %s (%d rows × %d columns)…\n", f.model, in, len(t.Rows), len(t.Columns))
-		fitStart, fitCPU := time.Now(), cpuSeconds()
+		fitStart, fitCPU := time.Now(), cputime.Process().Seconds()
 		if m, err = model.Fit(ctx, t, p, model.Options{Kind: req.Model, Seed: req.Seed, Epsilon: req.Epsilon, Delta: req.Delta}); err != nil {
 			return fmt.Errorf("fit: %w", err)
 		}
-		fmt.Fprintf(stderr, "fitted in %s (%.1f CPU-s)\n", time.Since(fitStart).Round(time.Millisecond), cpuSeconds()-fitCPU)
+		fmt.Fprintf(stderr, "fitted in %s (%.1f CPU-s)\n", time.Since(fitStart).Round(time.Millisecond), cputime.Process().Seconds()-fitCPU)
 		if d, ok := model.Unwrap(m).(*dp.Model); ok {
 			fmt.Fprintf(stderr, "privacy guarantee: %s\n", d.Report.Statement)
 		}

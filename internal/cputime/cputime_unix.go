@@ -1,15 +1,13 @@
 //go:build unix
 
-package keyring_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time this process has used, so benchmarks can report
-// throughput per CPU-second on a machine shared with other work.
-func cpuTime() time.Duration {
+func process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
