@@ -90,17 +90,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		Provider: billing.Stripe, CustomerID: "cus_console", SubscriptionID: "sub_console", Status: subscription.Active}); err != nil {
 		t.Fatal(err)
 	}
-	key := ""
-	for range 500 { // serve prints the key right after it starts listening
-		if m := regexp.MustCompile(`export KEY=(sk_live_\w+)`).FindStringSubmatch(out.String()); m != nil {
-			key = m[1]
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if key == "" {
-		t.Fatalf("no bootstrap key printed:\n%s", out.String())
-	}
+	key := printedKey(t, out)
 	art := artifactDir(t)
 	downloads := filepath.Join(art, "downloads")
 	if err := os.MkdirAll(downloads, 0o755); err != nil {

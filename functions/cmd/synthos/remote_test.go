@@ -12,24 +12,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"synthos.dev/synthos/shared/client"
 )
-
-// bootstrapKeyOf waits for the admin key a fresh local platform prints.
-func bootstrapKeyOf(t *testing.T, out *syncBuffer) string {
-	t.Helper()
-	re := regexp.MustCompile(`export KEY=(sk_live_\w+)`)
-	for range 500 {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("no bootstrap key printed:\n%s", out.String())
-	return ""
-}
 
 // remoteRun runs the CLI with --api and --key in front of args.
 func remoteRun(t *testing.T, base, key string, args ...string) (string, string, error) {
@@ -47,7 +32,7 @@ func TestRemoteCLI(t *testing.T) {
 		t.Skip("runs a job on a local platform: not in -short")
 	}
 	base, _, _, out := startLocal(t)
-	key := bootstrapKeyOf(t, out)
+	key := printedKey(t, out)
 	dir := t.TempDir()
 
 	// datasets upload / list / show
@@ -215,7 +200,7 @@ func TestResumableUploadResumes(t *testing.T) {
 		t.Skip("runs a local platform: not in -short")
 	}
 	base, _, _, out := startLocal(t)
-	key := bootstrapKeyOf(t, out)
+	key := printedKey(t, out)
 	src, err := os.ReadFile("../../../examples/insurance.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +249,7 @@ func TestKeysCreateWhileServeRuns(t *testing.T) {
 		"SYNTHOS_SECRETS_URL": "file://" + filepath.Join(dir, "secrets"),
 	}
 	base, _, _, out := startLocalWith(t, vars)
-	admin := bootstrapKeyOf(t, out)
+	admin := printedKey(t, out)
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}

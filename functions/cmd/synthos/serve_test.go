@@ -63,7 +63,12 @@ func startLocalWith(t *testing.T, extra map[string]string) (string, *platform.En
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	out := &syncBuffer{}
-	go func() { done <- serve(ctx, env, ln, out) }()
+	out.ended = make(chan struct{})
+	go func() {
+		err := serve(ctx, env, ln, out)
+		close(out.ended)
+		done <- err
+	}()
 	var stopped bool
 	stop := func() error {
 		if stopped {
@@ -290,6 +295,32 @@ func TestEnsureSecretCreatesOnceAndKeeps(t *testing.T) {
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// ended is closed when the serve writing here returns (startLocalWith).
+	ended chan struct{}
+}
+
+// printedKey waits for the admin key a fresh local platform prints right
+// after it starts listening: for as long as serve runs (its start-up, the
+// WAF's rule set among it, takes seconds under -race on a loaded machine),
+// failing at once if serve returns first.
+func printedKey(t *testing.T, out *syncBuffer) string {
+	t.Helper()
+	re := regexp.MustCompile(`export KEY=(sk_live_\w+)`)
+	for {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case <-out.ended:
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				return m[1]
+			}
+			t.Fatalf("serve returned without printing a bootstrap key:\n%s", out.String())
+		case <-t.Context().Done():
+			t.Fatalf("no bootstrap key printed:\n%s", out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
@@ -309,17 +340,7 @@ func (s *syncBuffer) String() string {
 func TestServePrintsAWorkingBootstrapKeyOnce(t *testing.T) {
 	ctx := context.Background()
 	base, env, _, out := startLocal(t)
-	var key string
-	for range 200 {
-		if m := regexp.MustCompile(`export KEY=(sk_live_\w+)`).FindStringSubmatch(out.String()); m != nil {
-			key = m[1]
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if key == "" {
-		t.Fatalf("no bootstrap key printed:\n%s", out.String())
-	}
+	key := printedKey(t, out)
 	req, _ := http.NewRequest("GET", base+"/v1/jobs", nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)

@@ -38,7 +38,7 @@ func TestServeTracesOneJob(t *testing.T) {
 	})
 
 	base, _, stop, out := startLocal(t)
-	key := waitBootstrapKey(t, out)
+	key := printedKey(t, out)
 	csv, err := os.ReadFile("../../../examples/insurance.csv")
 	if err != nil {
 		t.Fatalf("examples/insurance.csv: %v", err)
@@ -148,18 +148,6 @@ func TestServeTracesOneJob(t *testing.T) {
 	if strings.Contains(text, job.ID) || strings.Contains(text, ds.ID) {
 		t.Error("/metrics carries a job or dataset id")
 	}
-}
-
-func waitBootstrapKey(t *testing.T, out *syncBuffer) string {
-	t.Helper()
-	for range 500 {
-		if m := regexp.MustCompile(`export KEY=(sk_live_\w+)`).FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("no bootstrap key printed:\n%s", out.String())
-	return ""
 }
 
 // do sends a request and decodes a JSON answer into v (when not nil); a
