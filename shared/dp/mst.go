@@ -23,9 +23,22 @@ const (
 	DefaultMaxBins    = 128
 	DefaultOtherLabel = "(other)"
 	// domainDeltaShare is the part of delta given to releasing categories
-	// found in the data (Gaussian thresholding); the rest is the zCDP to
-	// (eps, delta) conversion's.
+	// found in the data (Gaussian thresholding) when the caller sets a
+	// zCDP budget (Options.Rho): the noise is fixed then, and the share
+	// only trades the reported epsilon against the release threshold. The
+	// rest is the zCDP to (eps, delta) conversion's.
 	domainDeltaShare = 0.1
+	// domainDeltaShareEps replaces it when the caller states the target
+	// (Options.Epsilon, Delta): the release threshold is tau ~ sigma *
+	// sqrt(2 ln(nCat / deltaDomain)) with sigma ~ 1/sqrt(rho(eps, delta -
+	// deltaDomain)), and tau * sqrt(rho) is least near 0.3 of delta for
+	// every epsilon from 0.1 to 10 and 1 to 12 discovered columns
+	// (TestDomainDeltaShareNearOptimal; the curve is flat from 0.2 to
+	// 0.4). The split is a function of public inputs only, and the two
+	// parts still add up to Delta. Measured on credit at epsilon 1, mean
+	// of 600 fits: shapes / trends 0.827 / 0.706 at 0.1, 0.831 / 0.713 at
+	// 0.3, 0.830 / 0.711 at 0.5.
+	domainDeltaShareEps = 0.3
 	// boundsThreshold, in noise standard deviations, is how large the
 	// noisy count of a bucket of the public bounds grid next to the range
 	// must be to widen it (the range grows outwards from the largest
@@ -359,7 +372,11 @@ func (f *fitter) budget() error {
 	nNum, nCat := f.domainColumns()
 	pl := plan{delta: f.opts.Delta, deltaConv: f.opts.Delta}
 	if nCat > 0 {
-		pl.deltaDomain = f.opts.Delta * domainDeltaShare
+		share := domainDeltaShare
+		if f.opts.Epsilon > 0 {
+			share = domainDeltaShareEps
+		}
+		pl.deltaDomain = f.opts.Delta * share
 		pl.deltaConv = f.opts.Delta - pl.deltaDomain
 	}
 	pl.rho = f.opts.Rho
