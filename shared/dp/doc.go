@@ -45,8 +45,17 @@
 //     grows from the largest noisy bucket (post-processing). Categories are
 //     released by Gaussian thresholding of the counts of the values present:
 //     a value held by one row only is released with probability at most
-//     delta/nCat (thresholdFor), which is the approximate part of the
-//     guarantee, added to delta as DeltaDomain. The released values' noisy
+//     DeltaDomain/nCat (thresholdFor), which is the approximate part of the
+//     guarantee, added to delta as DeltaDomain (0.3 of delta when the
+//     caller states epsilon, 0.1 when it gives rho: domainDeltaShareEps).
+//     Seen as one Gaussian release over the whole (column, value)
+//     histogram, the step is the same mechanism: a row adds 1 to one key
+//     of each of the nCat columns, so the joint histogram's L2 sensitivity
+//     is sqrt(nCat) and its cost nCat/(2 sigma²), the sum the separate
+//     releases are charged; and the keys a row can add that the other
+//     table lacks are at most one per column, each released with
+//     probability at most DeltaDomain/nCat, so the union bound gives the
+//     same DeltaDomain. A joint release would not lower the threshold. The released values' noisy
 //     counts also serve as their 1-way measurement (combined with the 1-way
 //     step's): adding a row either adds a value absent from the other table
 //     (its histogram is otherwise unchanged, and the value is released with
