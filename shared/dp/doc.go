@@ -59,7 +59,7 @@
 //     counts also serve as their 1-way measurement (combined with the 1-way
 //     step's): adding a row either adds a value absent from the other table
 //     (its histogram is otherwise unchanged, and the value is released with
-//     probability at most delta/nCat) or adds 1 to a present value's count
+//     probability at most DeltaDomain/nCat) or adds 1 to a present value's count
 //     (a Gaussian measurement of sensitivity 1, whose threshold decision is
 //     post-processing of the noisy count), so releasing the counts above the
 //     threshold costs nothing beyond the charged rho and delta (the

@@ -31,8 +31,9 @@ const (
 	// domainDeltaShareEps replaces it when the caller states the target
 	// (Options.Epsilon, Delta): the release threshold is tau ~ sigma *
 	// sqrt(2 ln(nCat / deltaDomain)) with sigma ~ 1/sqrt(rho(eps, delta -
-	// deltaDomain)), and tau * sqrt(rho) is least near 0.3 of delta for
-	// every epsilon from 0.1 to 10 and 1 to 12 discovered columns
+	// deltaDomain)), and tau, for a fixed part of rho, is least near 0.3
+	// of delta for every epsilon from 0.1 to 10 and 1 to 12 discovered
+	// columns
 	// (TestDomainDeltaShareNearOptimal; the curve is flat from 0.2 to
 	// 0.4). The split is a function of public inputs only, and the two
 	// parts still add up to Delta. Measured on credit at epsilon 1, mean
