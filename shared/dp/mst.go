@@ -33,9 +33,8 @@ const (
 	// sqrt(2 ln(nCat / deltaDomain)) with sigma ~ 1/sqrt(rho(eps, delta -
 	// deltaDomain)), and tau, for a fixed part of rho, is least near 0.3
 	// of delta for every epsilon from 0.1 to 10 and 1 to 12 discovered
-	// columns
-	// (TestDomainDeltaShareNearOptimal; the curve is flat from 0.2 to
-	// 0.4). The split is a function of public inputs only, and the two
+	// columns (TestDomainDeltaShareNearOptimal; the curve is flat from 0.2
+	// to 0.4). The split is a function of public inputs only, and the two
 	// parts still add up to Delta. Measured on credit at epsilon 1, mean
 	// of 600 fits: shapes / trends 0.827 / 0.706 at 0.1, 0.831 / 0.713 at
 	// 0.3, 0.830 / 0.711 at 0.5.
