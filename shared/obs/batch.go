@@ -7,7 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // batcher is a span processor that exports ended spans in batches, like the
@@ -24,8 +26,9 @@ type batcher struct {
 	timeout  time.Duration // longest one export may take
 
 	mu      sync.Mutex
-	buf     []sdktrace.ReadOnlySpan
-	spare   []sdktrace.ReadOnlySpan
+	buf     []pending
+	spare   []pending
+	out     []sdktrace.ReadOnlySpan // the batch handed to the exporter (export lock)
 	dropped atomic.Int64
 	stopped atomic.Bool
 
@@ -50,8 +53,23 @@ func newBatcher(exp sdktrace.SpanExporter, batch, held int, interval time.Durati
 
 func (b *batcher) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
+// pending is an ended span waiting for export: the SDK's snapshot, or one
+// of our own spans, turned into one by the worker.
+type pending struct {
+	ro  sdktrace.ReadOnlySpan
+	own *ownSpan
+}
+
 func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
-	if b.stopped.Load() || !s.SpanContext().IsSampled() {
+	if !s.SpanContext().IsSampled() {
+		return
+	}
+	b.push(pending{ro: s})
+}
+
+// push holds an ended span for export.
+func (b *batcher) push(s pending) {
+	if b.stopped.Load() {
 		return
 	}
 	b.mu.Lock()
@@ -105,9 +123,19 @@ func (b *batcher) flush(ctx context.Context) error {
 			return errs
 		}
 		for i := 0; i < len(spans); i += b.batch {
-			if err := b.exp.ExportSpans(ctx, spans[i:min(i+b.batch, len(spans))]); err != nil {
+			out := b.out[:0]
+			for _, s := range spans[i:min(i+b.batch, len(spans))] {
+				if s.own != nil {
+					out = append(out, s.own.snapshot())
+				} else {
+					out = append(out, s.ro)
+				}
+			}
+			if err := b.exp.ExportSpans(ctx, out); err != nil {
 				errs = errors.Join(errs, err)
 			}
+			clear(out) // let the spans go
+			b.out = out[:0]
 		}
 		clear(spans) // let the spans go
 		b.mu.Lock()
@@ -135,4 +163,19 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 		err = errors.Join(b.flush(ctx), b.exp.Shutdown(ctx))
 	})
 	return err
+}
+
+// stubOf is s as a SpanStub (without attributes, events or links: see
+// ownSpan.snapshot).
+func stubOf(s *ownSpan) tracetest.SpanStub {
+	return tracetest.SpanStub{
+		Name: s.name, SpanContext: s.sc, Parent: s.parent, SpanKind: s.kind,
+		StartTime: s.start, EndTime: s.end, Status: s.status,
+		ChildSpanCount: int(s.children.Load()), Resource: s.o.res,
+		InstrumentationScope: instrumentation.Scope{Name: tracerName},
+	}
+}
+
+func tracetestStub(ro sdktrace.ReadOnlySpan) tracetest.SpanStub {
+	return tracetest.SpanStubFromReadOnlySpan(ro)
 }
