@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -242,6 +243,7 @@ func (s *ownSpan) AddLink(l trace.Link) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.ended.Load() {
+		l.Attributes = slices.Clone(l.Attributes) // the caller's slice: read at export
 		s.links = append(s.links, l)
 	}
 }

@@ -51,6 +51,9 @@ func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, a
 				return c, span, nt, false
 			}
 		} else if s := o.start(ctx, t, name, kind, attrs, start); s != nil {
+			if spanKey == nil { // see spanKey
+				return trace.ContextWithSpan(s, s), s, s.t, true
+			}
 			return s, s, s.t, true
 		}
 	}
