@@ -77,7 +77,7 @@ func TestBatcher(t *testing.T) {
 				exp := &countingExporter{}
 				b := newBatcher(exp, tc.batch, tc.max, time.Hour)
 				tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
-				o := &ownTracing{tp: tp, b: b}
+				o := &ownTracing{tp: tp, b: b, limits: sdktrace.NewSpanLimits()}
 				start := func() trace.Span {
 					if kind == "own" {
 						s := o.start(context.Background(), Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: true}, "s", trace.SpanKindInternal, nil, time.Time{})

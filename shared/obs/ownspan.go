@@ -27,6 +27,10 @@ type ownTracing struct {
 	tp  *sdktrace.TracerProvider
 	b   *batcher
 	res *resource.Resource
+	// The provider's limits (sdktrace.NewSpanLimits: the defaults or
+	// OTEL_SPAN_* variables). A span holds at most about twice as many
+	// attributes, events and links as they allow: see ownSpan.bound.
+	limits sdktrace.SpanLimits
 
 	// replay turns a span with attributes, events or links into the SDK's
 	// ReadOnlySpan in the batcher's worker (export lock held).
@@ -79,6 +83,8 @@ type ownSpan struct {
 	attrs  []attribute.KeyValue
 	events []sdktrace.Event
 	links  []trace.Link
+	// Events and links dropped by bound: the oldest, as the SDK drops.
+	droppedEvents, droppedLinks int
 }
 
 var _ trace.Span = (*ownSpan)(nil)
@@ -208,6 +214,9 @@ func (s *ownSpan) SetAttributes(kv ...attribute.KeyValue) {
 	defer s.mu.Unlock()
 	if !s.ended.Load() {
 		s.attrs = append(s.attrs, kv...)
+		if l := s.o.limits.AttributeCountLimit; l >= 0 && len(s.attrs) > 2*l+16 {
+			s.attrs = dedupe(s.attrs)
+		}
 	}
 }
 
@@ -221,6 +230,7 @@ func (s *ownSpan) AddEvent(name string, opts ...trace.EventOption) {
 func (s *ownSpan) addEvent(name string, c trace.EventConfig) {
 	if !s.ended.Load() {
 		s.events = append(s.events, sdktrace.Event{Name: name, Attributes: c.Attributes(), Time: c.Timestamp()})
+		s.events = keepLast(s.events, s.o.limits.EventCountLimit, &s.droppedEvents)
 	}
 }
 
@@ -245,6 +255,7 @@ func (s *ownSpan) AddLink(l trace.Link) {
 	if !s.ended.Load() {
 		l.Attributes = slices.Clone(l.Attributes) // the caller's slice: read at export
 		s.links = append(s.links, l)
+		s.links = keepLast(s.links, s.o.limits.LinkCountLimit, &s.droppedLinks)
 	}
 }
 
@@ -316,15 +327,54 @@ func (s *ownSpan) snapshot() sdktrace.ReadOnlySpan {
 	}
 	o := s.o
 	if o.replay == nil {
-		o.replay = newReplayer(o.res)
+		o.replay = newReplayer(o.res, o.limits)
 	}
 	ro := o.replay.replay(s)
-	if n := int(s.children.Load()); n > 0 {
+	if n := int(s.children.Load()); n > 0 || s.droppedEvents > 0 || s.droppedLinks > 0 {
 		st := tracetestStub(ro)
 		st.ChildSpanCount = n
+		st.DroppedEvents += s.droppedEvents
+		st.DroppedLinks += s.droppedLinks
 		return st.Snapshot()
 	}
 	return ro
+}
+
+// A span holds its attributes, events and links as recorded, for the SDK
+// to apply its limits when the worker replays them; these keep a span that
+// records far more than the limits allow from growing without bound.
+
+// dedupe keeps the first place and last value of each key, as the SDK
+// does when the attributes reach its limit. (The SDK also counts as
+// dropped each setting of a key past the limit; settings merged here count
+// once.)
+func dedupe(kv []attribute.KeyValue) []attribute.KeyValue {
+	at := make(map[attribute.Key]int, len(kv))
+	out := kv[:0]
+	for _, a := range kv {
+		if i, ok := at[a.Key]; ok {
+			out[i] = a
+			continue
+		}
+		at[a.Key] = len(out)
+		out = append(out, a)
+	}
+	clear(kv[len(out):])
+	return out
+}
+
+// keepLast drops the oldest of q past about twice limit (negative: no
+// limit), leaving the limit's worth, and counts them in dropped: the SDK
+// keeps the last limit and counts the rest.
+func keepLast[T any](q []T, limit int, dropped *int) []T {
+	if limit < 0 || len(q) <= 2*limit+16 {
+		return q
+	}
+	n := len(q) - limit
+	*dropped += n
+	k := copy(q, q[n:])
+	clear(q[k:])
+	return q[:k]
 }
 
 // replayer is an SDK provider that records exactly what an ownSpan
@@ -334,9 +384,9 @@ type replayer struct {
 	got sdktrace.ReadOnlySpan
 }
 
-func newReplayer(res *resource.Resource) *replayer {
+func newReplayer(res *resource.Resource, limits sdktrace.SpanLimits) *replayer {
 	r := &replayer{}
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(sdktrace.AlwaysSample()),
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithRawSpanLimits(limits),
 		sdktrace.WithIDGenerator(replayIDs{}), sdktrace.WithSpanProcessor(r)}
 	if res != nil {
 		opts = append(opts, sdktrace.WithResource(res))

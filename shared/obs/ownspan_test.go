@@ -189,6 +189,20 @@ func TestOwnSpanMatchesSDK(t *testing.T) {
 			s.SetStatus(codes.Unset, "")
 			s.SetName("renamed")
 		},
+		// Far more than the limits allow (128 of each): both keep the
+		// last value, the last events and links, and count the rest.
+		"many": func(s trace.Span) {
+			for i := range 600 {
+				s.SetAttributes(attribute.Int("progress", i), attribute.String("i", fmt.Sprint(i%7)))
+				s.AddEvent("tick", trace.WithAttributes(attribute.Int("i", i)))
+				if i%2 == 0 {
+					s.AddLink(trace.Link{SpanContext: link, Attributes: []attribute.KeyValue{attribute.Int("i", i)}})
+				}
+			}
+			if o, ok := s.(*ownSpan); ok && (len(o.attrs) > 2*128+16 || len(o.events) > 2*128+16 || len(o.links) > 2*128+16) {
+				t.Errorf("our span holds %d attributes, %d events, %d links", len(o.attrs), len(o.events), len(o.links))
+			}
+		},
 		"ok over error": func(s trace.Span) {
 			s.SetStatus(codes.Error, "bad")
 			s.SetStatus(codes.Ok, "ignored")

@@ -90,7 +90,7 @@ func SetupTracing(ctx context.Context, o TracingOptions) (shutdown func(context.
 	b := newBatcher(exp, 512, 2048, 5*time.Second)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())), sdktrace.WithIDGenerator(idGenerator{}))
-	own.Store(&ownTracing{tp: tp, b: b, res: res})
+	own.Store(&ownTracing{tp: tp, b: b, res: res, limits: sdktrace.NewSpanLimits()})
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return tp.Shutdown, nil
