@@ -423,3 +423,13 @@ func TestExportersReceiveOwnSpans(t *testing.T) {
 		}
 	})
 }
+
+// TestDedupe: the first place and the last value of each key, as the SDK
+// de-duplicates.
+func TestDedupe(t *testing.T) {
+	in := []attribute.KeyValue{attribute.Int("a", 1), attribute.Int("b", 1), attribute.Int("a", 2), attribute.Int("c", 1), attribute.Int("b", 3)}
+	want := []attribute.KeyValue{attribute.Int("a", 2), attribute.Int("b", 3), attribute.Int("c", 1)}
+	if got := dedupe(in); !slices.Equal(got, want) {
+		t.Errorf("dedupe: %v, want %v", got, want)
+	}
+}
