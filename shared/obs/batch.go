@@ -7,9 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // batcher is a span processor that exports ended spans in batches, like the
@@ -163,19 +161,4 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 		err = errors.Join(b.flush(ctx), b.exp.Shutdown(ctx))
 	})
 	return err
-}
-
-// stubOf is s as a SpanStub (without attributes, events or links: see
-// ownSpan.snapshot).
-func stubOf(s *ownSpan) tracetest.SpanStub {
-	return tracetest.SpanStub{
-		Name: s.name, SpanContext: s.sc, Parent: s.parent, SpanKind: s.kind,
-		StartTime: s.start, EndTime: s.end, Status: s.status,
-		ChildSpanCount: int(s.children.Load()), Resource: s.o.res,
-		InstrumentationScope: instrumentation.Scope{Name: tracerName},
-	}
-}
-
-func tracetestStub(ro sdktrace.ReadOnlySpan) tracetest.SpanStub {
-	return tracetest.SpanStubFromReadOnlySpan(ro)
 }

@@ -13,8 +13,10 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
@@ -331,7 +333,7 @@ func (s *ownSpan) snapshot() sdktrace.ReadOnlySpan {
 	}
 	ro := o.replay.replay(s)
 	if n := int(s.children.Load()); n > 0 || s.droppedEvents > 0 || s.droppedLinks > 0 {
-		st := tracetestStub(ro)
+		st := tracetest.SpanStubFromReadOnlySpan(ro)
 		st.ChildSpanCount = n
 		st.DroppedEvents += s.droppedEvents
 		st.DroppedLinks += s.droppedLinks
@@ -375,6 +377,17 @@ func keepLast[T any](q []T, limit int, dropped *int) []T {
 	k := copy(q, q[n:])
 	clear(q[k:])
 	return q[:k]
+}
+
+// stubOf is s as a SpanStub (without attributes, events or links: see
+// ownSpan.snapshot).
+func stubOf(s *ownSpan) tracetest.SpanStub {
+	return tracetest.SpanStub{
+		Name: s.name, SpanContext: s.sc, Parent: s.parent, SpanKind: s.kind,
+		StartTime: s.start, EndTime: s.end, Status: s.status,
+		ChildSpanCount: int(s.children.Load()), Resource: s.o.res,
+		InstrumentationScope: instrumentation.Scope{Name: tracerName},
+	}
 }
 
 // replayer is an SDK provider that records exactly what an ownSpan
