@@ -170,7 +170,7 @@ func TestOwnSpanMatchesSDK(t *testing.T) {
 	}
 	link := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled})
 	calls := map[string]func(trace.Span){
-		"nothing": func(trace.Span) {}, // and no attributes at the start
+		"nothing":     func(trace.Span) {}, // and no attributes at the start
 		"status only": func(s trace.Span) { s.SetStatus(codes.Error, "bad") },
 		"attributes": func(s trace.Span) {
 			s.SetAttributes(attribute.Int("a", 1), attribute.String("b", "x"), attribute.Int("a", 2), attribute.String("", "invalid"))
