@@ -24,8 +24,9 @@ type batcher struct {
 	timeout  time.Duration // longest one export may take
 
 	mu      sync.Mutex
-	buf     []sdktrace.ReadOnlySpan
-	spare   []sdktrace.ReadOnlySpan
+	buf     []pending
+	spare   []pending
+	out     []sdktrace.ReadOnlySpan // the batch handed to the exporter (export lock)
 	dropped atomic.Int64
 	stopped atomic.Bool
 
@@ -50,8 +51,23 @@ func newBatcher(exp sdktrace.SpanExporter, batch, held int, interval time.Durati
 
 func (b *batcher) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
+// pending is an ended span waiting for export: the SDK's snapshot, or one
+// of our own spans, turned into one by the worker.
+type pending struct {
+	ro  sdktrace.ReadOnlySpan
+	own *ownSpan
+}
+
 func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
-	if b.stopped.Load() || !s.SpanContext().IsSampled() {
+	if !s.SpanContext().IsSampled() {
+		return
+	}
+	b.push(pending{ro: s})
+}
+
+// push holds an ended span for export.
+func (b *batcher) push(s pending) {
+	if b.stopped.Load() {
 		return
 	}
 	b.mu.Lock()
@@ -105,9 +121,19 @@ func (b *batcher) flush(ctx context.Context) error {
 			return errs
 		}
 		for i := 0; i < len(spans); i += b.batch {
-			if err := b.exp.ExportSpans(ctx, spans[i:min(i+b.batch, len(spans))]); err != nil {
+			out := b.out[:0]
+			for _, s := range spans[i:min(i+b.batch, len(spans))] {
+				if s.own != nil {
+					out = append(out, s.own.snapshot())
+				} else {
+					out = append(out, s.ro)
+				}
+			}
+			if err := b.exp.ExportSpans(ctx, out); err != nil {
 				errs = errors.Join(errs, err)
 			}
+			clear(out) // let the spans go
+			b.out = out[:0]
 		}
 		clear(spans) // let the spans go
 		b.mu.Lock()

@@ -70,82 +70,124 @@ func TestBatcher(t *testing.T) {
 		{"past the buffer", 30, 0, 100, 20, "force", 20, 10},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			exp := &countingExporter{}
-			b := newBatcher(exp, tc.batch, tc.max, time.Hour)
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
-			tr := tp.Tracer("test")
-			for range tc.spans {
-				_, s := tr.Start(context.Background(), "s")
-				s.End()
-			}
-			never := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b), sdktrace.WithSampler(sdktrace.NeverSample()))
-			for range tc.unsampled {
-				_, s := never.Tracer("test").Start(context.Background(), "u")
-				s.End()
-			}
-			switch tc.flush {
-			case "force":
-				if err := tp.ForceFlush(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			case "shutdown":
-				if err := b.Shutdown(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-				if !exp.shut {
-					t.Error("Shutdown did not shut the exporter down")
-				}
-			case "full":
-				// The batch filled: the worker exports without a flush.
-				// Poll (no deadline but the test's): the worker runs
-				// when the machine lets it.
-				for {
-					if n, _ := exp.total(); n == tc.wantExported {
-						break
+		// Spans of the SDK (other code's, through otel.Tracer) and our
+		// own (StartSpan's and Middleware's) go through the same batcher.
+		for _, kind := range []string{"sdk", "own"} {
+			t.Run(tc.name+"/"+kind, func(t *testing.T) {
+				exp := &countingExporter{}
+				b := newBatcher(exp, tc.batch, tc.max, time.Hour)
+				tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+				o := &ownTracing{tp: tp, b: b, limits: sdktrace.NewSpanLimits()}
+				start := func() trace.Span {
+					if kind == "own" {
+						s := o.start(context.Background(), Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: true}, "s", trace.SpanKindInternal, nil, time.Time{})
+						if s == nil {
+							return nil
+						}
+						return s
 					}
-					time.Sleep(time.Millisecond)
+					_, s := tp.Tracer("test").Start(context.Background(), "s")
+					return s
 				}
-			}
-			n, batches := exp.total()
-			if n != tc.wantExported {
-				t.Errorf("exported %d spans (batches %v), want %d", n, batches, tc.wantExported)
-			}
-			for _, size := range batches {
-				if size > tc.batch {
-					t.Errorf("a batch of %d, larger than %d", size, tc.batch)
+				for range tc.spans {
+					start().End()
 				}
-			}
-			if d := int(b.dropped.Load()); d != tc.wantDr {
-				t.Errorf("dropped %d, want %d", d, tc.wantDr)
-			}
-			_ = b.Shutdown(context.Background())
-			_, s := tr.Start(context.Background(), "late")
-			s.End()
-			if n2, _ := exp.total(); n2 != n {
-				t.Errorf("a span ended after Shutdown was exported")
-			}
-		})
+				never := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b), sdktrace.WithSampler(sdktrace.NeverSample()))
+				for range tc.unsampled {
+					_, s := never.Tracer("test").Start(context.Background(), "u")
+					s.End()
+				}
+				open := start() // ends after Shutdown: not exported
+				switch tc.flush {
+				case "force":
+					if err := tp.ForceFlush(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				case "shutdown":
+					if err := b.Shutdown(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					if !exp.shut {
+						t.Error("Shutdown did not shut the exporter down")
+					}
+				case "full":
+					// The batch filled: the worker exports without a flush.
+					// Poll (no deadline but the test's): the worker runs
+					// when the machine lets it.
+					for {
+						if n, _ := exp.total(); n == tc.wantExported {
+							break
+						}
+						time.Sleep(time.Millisecond)
+					}
+				}
+				n, batches := exp.total()
+				if n != tc.wantExported {
+					t.Errorf("exported %d spans (batches %v), want %d", n, batches, tc.wantExported)
+				}
+				for _, size := range batches {
+					if size > tc.batch {
+						t.Errorf("a batch of %d, larger than %d", size, tc.batch)
+					}
+				}
+				if d := int(b.dropped.Load()); d != tc.wantDr {
+					t.Errorf("dropped %d, want %d", d, tc.wantDr)
+				}
+				_ = b.Shutdown(context.Background())
+				open.End()
+				if kind == "own" {
+					if s := start(); s != nil {
+						t.Errorf("our span started after Shutdown: %v", s.SpanContext())
+					}
+				} else {
+					start().End()
+				}
+				if n2, _ := exp.total(); n2 != n {
+					t.Errorf("a span ended after Shutdown was exported")
+				}
+			})
+		}
+	}
+}
+
+// setupTestTracing installs tracing as the services do (SetupTracing) with
+// o, exporting to the in-memory exporter it returns unless o names
+// another, and puts the no-op provider back when the test ends. Tests that
+// call it must not run in parallel (the provider is global).
+func setupTestTracing(t testing.TB, o TracingOptions) *tracetest.InMemoryExporter {
+	t.Helper()
+	exp := tracetest.NewInMemoryExporter()
+	if o.SpanExporter == nil && o.Exporter == "" {
+		o.SpanExporter = exp
+	}
+	shutdown, err := SetupTracing(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = shutdown(context.Background())
+		otel.SetTracerProvider(nooptrace.NewTracerProvider())
+		SetSampleRatio(1)
+	})
+	return exp
+}
+
+// forceFlush exports every span ended so far (through SetupTracing's
+// batcher).
+func forceFlush(t testing.TB) {
+	t.Helper()
+	if err := otel.GetTracerProvider().(*sdktrace.TracerProvider).ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // TestSetupTracingExports checks SetupTracing's provider delivers a
 // span to the exporter (through the batcher) on ForceFlush.
 func TestSetupTracingExports(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	shutdown, err := SetupTracing(context.Background(), TracingOptions{SpanExporter: exp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = shutdown(context.Background())
-		otel.SetTracerProvider(nooptrace.NewTracerProvider())
-	}()
-	ctx, span := StartSpan(context.Background(), "op", trace.SpanKindInternal)
+	exp := setupTestTracing(t, TracingOptions{})
+	_, span := StartSpan(context.Background(), "op", trace.SpanKindInternal)
 	span.End()
-	if err := otel.GetTracerProvider().(*sdktrace.TracerProvider).ForceFlush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	forceFlush(t)
 	if got := exp.GetSpans(); len(got) != 1 || got[0].Name != "op" {
 		t.Fatalf("exported %v", got)
 	}
@@ -156,15 +198,7 @@ func TestSetupTracingExports(t *testing.T) {
 // trace id is the one the traceparent response header and log lines carry,
 // and that a request with a traceparent gets a child of the caller's span.
 func TestNewTraceStartsRootSpan(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	shutdown, err := SetupTracing(context.Background(), TracingOptions{SpanExporter: exp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = shutdown(context.Background())
-		otel.SetTracerProvider(nooptrace.NewTracerProvider())
-	}()
+	exp := setupTestTracing(t, TracingOptions{})
 	h := Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	const caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	for _, tc := range []struct {
@@ -181,9 +215,7 @@ func TestNewTraceStartsRootSpan(t *testing.T) {
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
-			if err := otel.GetTracerProvider().(*sdktrace.TracerProvider).ForceFlush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			forceFlush(t)
 			got := exp.GetSpans()
 			if len(got) != 1 {
 				t.Fatalf("exported %d spans, want 1", len(got))
@@ -212,15 +244,7 @@ func TestNewTraceStartsRootSpan(t *testing.T) {
 // directly continue that trace with the caller's decision; and that only
 // sampled spans are exported.
 func TestSpanContextsAgree(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	shutdown, err := SetupTracing(context.Background(), TracingOptions{SpanExporter: exp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = shutdown(context.Background())
-		otel.SetTracerProvider(nooptrace.NewTracerProvider())
-	}()
+	exp := setupTestTracing(t, TracingOptions{})
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	for _, tc := range []struct {
 		name      string
@@ -252,9 +276,7 @@ func TestSpanContextsAgree(t *testing.T) {
 			r.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-"+tc.flags)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
-			if err := otel.GetTracerProvider().(*sdktrace.TracerProvider).ForceFlush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			forceFlush(t)
 			if got := len(exp.GetSpans()); got != tc.wantSpans {
 				t.Errorf("exported %d spans, want %d", got, tc.wantSpans)
 			}

@@ -27,7 +27,7 @@ func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 		// startSpan takes the request's trace as the parent directly:
 		// a context carrying it only to be read back would cost an
 		// allocation per request.
-		ctx, span, t, recording := startSpan(r.Context(), FromRequest(r), r.Method, trace.SpanKindServer, nil)
+		ctx, span, t, recording := startSpan(r.Context(), FromRequest(r), r.Method, trace.SpanKindServer, nil, start)
 		ctx = WithLogger(ctx, l)
 		// Canonical already: a lower-case key is re-spelled, allocating.
 		w.Header().Set("Traceparent", t.Traceparent())
@@ -47,25 +47,32 @@ func Middleware(l *slog.Logger, next http.Handler) http.Handler {
 			latency := time.Since(start)
 			route := inner.Pattern
 			metrics.Default().HTTPRequest(ctx, r.Method, route, rec.status, latency)
-			if recording {
-				// The span is named by the route template (method
-				// included: it is the http.route). The status code is
-				// an attribute only when it is not a success: a span
-				// without attributes skips the SDK's per-span
-				// de-duplication map and attribute slice, a third of the
-				// sampled span's cost; the request's log line, which
-				// carries the trace id, has every status.
-				if route != "" {
-					span.SetName(route)
+			if s, ok := span.(*ownSpan); ok {
+				// Our span (sampled, under SetupTracing's provider) ends
+				// at the time the latency was read: no clock read of its
+				// own, and one lock for the name, status and end.
+				s.endRequest(route, rec.status, start.Add(latency))
+			} else {
+				if recording {
+					// The span is named by the route template (method
+					// included: it is the http.route). The status code
+					// is an attribute only when it is not a success: a
+					// span without attributes skips the SDK's per-span
+					// de-duplication map and attribute slice; the
+					// request's log line, which carries the trace id,
+					// has every status.
+					if route != "" {
+						span.SetName(route)
+					}
+					if rec.status >= 400 {
+						span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
+					}
+					if rec.status >= 500 {
+						span.SetStatus(codes.Error, http.StatusText(rec.status))
+					}
 				}
-				if rec.status >= 400 {
-					span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
-				}
-				if rec.status >= 500 {
-					span.SetStatus(codes.Error, http.StatusText(rec.status))
-				}
+				span.End()
 			}
-			span.End()
 			level := slog.LevelInfo
 			switch {
 			case rec.status == http.StatusNotImplemented:

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	mrand "math/rand/v2"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -30,22 +31,30 @@ func StartSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...a
 	if !ok {
 		t = NewTrace()
 	}
-	ctx, span, _, _ := startSpan(ctx, t, name, kind, attrs)
+	ctx, span, _, _ := startSpan(ctx, t, name, kind, attrs, time.Time{})
 	return ctx, span
 }
 
 // startSpan is StartSpan for a caller that holds the parent Trace t (ctx
 // need not carry it: Middleware saves a context that way). It also returns
-// the span's Trace and whether the span records.
-func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, attrs []attribute.KeyValue) (context.Context, trace.Span, Trace, bool) {
+// the span's Trace and whether the span records. start is when the span
+// starts (zero: now).
+func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, attrs []attribute.KeyValue, start time.Time) (context.Context, trace.Span, Trace, bool) {
 	gp := otel.GetTracerProvider()
-	if !t.Sampled && gp == trace.TracerProvider(ownProvider.Load()) {
-		// SetupTracing's parent-based sampler would give a span that
-		// records nothing under a caller that decided not to sample:
-		// give it without the SDK (its remote parent context, sampler
-		// call and span).
-		if c, span, nt, ok := unsampledContext(ctx, t); ok {
-			return c, span, nt, false
+	if o := ownOf(gp); o != nil {
+		if !t.Sampled {
+			// SetupTracing's parent-based sampler would give a span that
+			// records nothing under a caller that decided not to sample:
+			// give it without the SDK (its remote parent context, sampler
+			// call and span).
+			if c, span, nt, ok := unsampledContext(ctx, t); ok {
+				return c, span, nt, false
+			}
+		} else if s := o.start(ctx, t, name, kind, attrs, start); s != nil {
+			if spanKey == nil { // see spanKey
+				return trace.ContextWithSpan(s, s), s, s.t, true
+			}
+			return s, s, s.t, true
 		}
 	}
 	if cur := trace.SpanContextFromContext(ctx); !cur.IsValid() || !sameIDs(cur, t) {
@@ -77,7 +86,7 @@ func startSpan(ctx context.Context, t Trace, name string, kind trace.SpanKind, a
 	// instead of one before Start and another after.
 	tc := &traceCtx{Context: ctx, t: t}
 	ctx, span := tracerOf(gp).Start(tc, name, opts...)
-	own := gp == trace.TracerProvider(ownProvider.Load())
+	own := ownOf(gp) != nil
 	var recording bool
 	if own {
 		// Its sampler records exactly the sampled spans: this saves
@@ -159,10 +168,6 @@ type cachedTracer struct {
 }
 
 var tracerCache atomic.Pointer[cachedTracer]
-
-// ownProvider is the provider SetupTracing installed: its sampler is known
-// (parent-based), which lets startSpan skip it for unsampled traces.
-var ownProvider atomic.Pointer[sdktrace.TracerProvider]
 
 // tracerOf returns gp's tracer, looked up once per SDK provider: the SDK's
 // lookup takes a lock and hashes the scope on every call.

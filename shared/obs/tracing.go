@@ -83,9 +83,14 @@ func SetupTracing(ctx context.Context, o TracingOptions) (shutdown func(context.
 	}
 	// Sampling follows the caller's sampled flag (a new trace is sampled):
 	// Cloud Run's front end and clients decide, as for the log lines.
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(newBatcher(exp, 512, 2048, 5*time.Second)), sdktrace.WithResource(res),
+	// Spans startSpan records (StartSpan's, Middleware's) are ours
+	// (ownSpan), following this provider's sampler and ids; the SDK's
+	// spans are those other code starts through otel.Tracer. Both end in
+	// the same batcher.
+	b := newBatcher(exp, 512, 2048, 5*time.Second)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())), sdktrace.WithIDGenerator(idGenerator{}))
-	ownProvider.Store(tp)
+	own.Store(&ownTracing{tp: tp, b: b, res: res, limits: sdktrace.NewSpanLimits()})
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return tp.Shutdown, nil
