@@ -49,7 +49,43 @@ type Copula struct {
 	zMiss []float64
 	// nanCuts says, per modelled column, whether its Cuts hold a NaN (see searchCuts).
 	nanCuts []bool
+	// out holds, per modelled column, what draw needs to turn a normal
+	// score into a cell without going through Schema (see copulaOut).
+	out []copulaOut
 }
+
+// copulaOut is a modelled column's output side, precomputed by prepare so
+// that draw reads one small record per cell.
+type copulaOut struct {
+	j     int  // table column
+	c     *Col // its schema column
+	level bool
+	// Level columns: by position on the normal scale (LevelOrder's order),
+	// the cell and the level code as a float; start[g] is the number of
+	// cuts below grid cell g's lower edge (see cutIndex), nil when the
+	// cuts are not ascending or hold a NaN.
+	cells []string
+	codes []float64
+	cuts  []float64
+	nan   bool
+	start []int32
+	// Number columns: cell of value v is cell[round(v*scale)-cellLo] when
+	// that index is in range and v is exactly (cellLo+i)/scale (see
+	// numberCell); nil when the column has too many values or is a datetime.
+	cell   []string
+	cellLo int64
+	scale  float64
+}
+
+// cutGrid is the number of cells of the level lookup grid over
+// [-cutRange, cutRange] (phiInv keeps every cut inside it).
+const (
+	cutGrid  = 512
+	cutRange = 8.0
+)
+
+// maxNumberCells bounds a number column's table of preformatted cells.
+const maxNumberCells = 8192
 
 // zGrid is the number of intervals of zTab over [-zRange, zRange]: fine
 // enough that interpolating in z is within a fraction of a quantile-table
@@ -81,6 +117,7 @@ func (m *Copula) prepare() {
 	}
 	m.zTab = make([][]float64, len(m.Quant))
 	m.zMiss = make([]float64, len(m.Quant))
+	defer m.prepareOut()
 	for k, q := range m.Quant {
 		if q == nil {
 			m.zMiss[k] = math.Inf(1)
@@ -100,6 +137,108 @@ func (m *Copula) prepare() {
 		}
 		m.zTab[k] = tab
 	}
+}
+
+// prepareOut fills m.out from the schema and the tables prepare made.
+func (m *Copula) prepareOut() {
+	m.out = make([]copulaOut, len(m.Schema.Modelled))
+	for k, j := range m.Schema.Modelled {
+		c := &m.Schema.Cols[j]
+		o := &m.out[k]
+		o.j, o.c = j, c
+		if m.LevelOrder[k] != nil {
+			o.level = true
+			o.cuts, o.nan = m.Cuts[k], m.nanCuts[k]
+			o.cells = make([]string, len(m.LevelOrder[k]))
+			o.codes = make([]float64, len(m.LevelOrder[k]))
+			for i, code := range m.LevelOrder[k] {
+				o.cells[i], o.codes[i] = c.Levels[code], float64(code)
+			}
+			if !o.nan && slices.IsSorted(o.cuts) {
+				o.start = cutStarts(o.cuts)
+			}
+			continue
+		}
+		if tab := m.zTab[k]; tab != nil && c.Kind != profile.Datetime {
+			o.cell, o.cellLo, o.scale = numberCells(c, tab, m.locs[j])
+		}
+	}
+}
+
+// cutStarts returns, per cell g of the lookup grid, the number of cuts
+// below the cell's lower edge less a margin, so that every z cutIndex maps
+// to cell g has at least that many cuts below it despite rounding.
+func cutStarts(cuts []float64) []int32 {
+	start := make([]int32, cutGrid)
+	for g := range start {
+		edge := -cutRange + float64(g)*(2*cutRange/cutGrid) - 1e-9
+		start[g] = int32(lowerBound(cuts, edge))
+	}
+	return start
+}
+
+// cutIndex is searchCuts(o.cuts, z, o.nan) for a column whose cuts are
+// ascending and hold no NaN (o.start set): the grid gives a count of cuts
+// known to lie below z, and a short scan the rest.
+func (o *copulaOut) cutIndex(z float64) int {
+	g := int((z + cutRange) * (cutGrid / (2 * cutRange)))
+	if z != z || z < -cutRange || uint(g) >= cutGrid {
+		return searchCuts(o.cuts, z, o.nan)
+	}
+	i := int(o.start[g])
+	for i < len(o.cuts) && o.cuts[i] < z {
+		i++
+	}
+	return i
+}
+
+// numberCells formats every value a number column can take between its
+// table's ends, when there are at most maxNumberCells of them: value
+// (lo+i)/scale is cell[i]. scale is 1 for integers, else 10^Decimals.
+func numberCells(c *Col, tab []float64, loc *time.Location) ([]string, int64, float64) {
+	scale := 1.0
+	if !c.Integer {
+		if c.Decimals < 0 || c.Decimals > 15 {
+			return nil, 0, 0
+		}
+		scale = pow10[c.Decimals]
+	}
+	a, b := slices.Min(tab), slices.Max(tab)
+	a, b = c.round(a), c.round(b)
+	if !(a <= b) || math.IsInf(a, 0) || math.IsInf(b, 0) || (b-a)*scale >= maxNumberCells {
+		return nil, 0, 0
+	}
+	lo, hi := int64(math.Floor(a*scale))-1, int64(math.Ceil(b*scale))+1
+	cell := make([]string, hi-lo+1)
+	ends := make([]int, len(cell))
+	var buf []byte
+	for i := range cell {
+		buf = c.appendNumber(buf, float64(lo+int64(i))/scale, loc)
+		ends[i] = len(buf)
+	}
+	all, start := string(buf), 0 // one allocation for every cell
+	for i, end := range ends {
+		cell[i], start = all[start:end], end
+	}
+	return cell, lo, scale
+}
+
+// numberCell returns the preformatted cell of v (rounded, not missing) and
+// true, or false when v has none: v must be exactly (cellLo+i)/scale, the
+// value cell[i] was formatted from, and not -0 (which formats as "-0").
+func (o *copulaOut) numberCell(v float64) (string, bool) {
+	if o.cell == nil {
+		return "", false
+	}
+	x := math.Round(v * o.scale)
+	if !(x >= float64(o.cellLo) && x < float64(o.cellLo)+float64(len(o.cell))) {
+		return "", false
+	}
+	i := int64(x)
+	if float64(i)/o.scale != v || v == 0 && math.Signbit(v) {
+		return "", false
+	}
+	return o.cell[i-o.cellLo], true
 }
 
 func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile) (*Copula, error) {
@@ -570,29 +709,36 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		return false
 	}
 	for p, k := range d.perm {
-		j := m.Schema.Modelled[k]
-		c := &m.Schema.Cols[j]
+		o := &m.out[k]
 		if p < d.nFixed {
-			row[j], d.vals[k] = d.cells[p], d.fixVal[p]
+			row[o.j], d.vals[k] = d.cells[p], d.fixVal[p]
 			continue
 		}
-		z := d.z[p]
-		if cuts := m.Cuts[k]; m.LevelOrder[k] != nil {
-			i := searchCuts(cuts, z, m.nanCuts[k])
-			code := m.LevelOrder[k][i]
-			row[j], d.vals[k] = c.Levels[code], float64(code)
+		zp := z[p]
+		if o.level {
+			var i int
+			if o.start != nil {
+				i = o.cutIndex(zp)
+			} else {
+				i = searchCuts(o.cuts, zp, o.nan)
+			}
+			row[o.j], d.vals[k] = o.cells[i], o.codes[i]
 			continue
 		}
-		if z < m.zMiss[k] {
-			row[j], d.vals[k] = c.Missing, math.NaN()
+		if zp < m.zMiss[k] {
+			row[o.j], d.vals[k] = o.c.Missing, math.NaN()
 			continue
 		}
 		tab := m.zTab[k]
-		pos := min(max((z+zRange)*(zGrid/(2*zRange)), 0), zGrid)
+		pos := min(max((zp+zRange)*(zGrid/(2*zRange)), 0), zGrid)
 		i := min(int(pos), zGrid-1)
-		v := c.round(tab[i] + (pos-float64(i))*(tab[i+1]-tab[i]))
+		v := o.c.round(tab[i] + (pos-float64(i))*(tab[i+1]-tab[i]))
 		d.vals[k] = v
-		row[j] = a.number(c, v, m.locs[j])
+		if cell, ok := o.numberCell(v); ok {
+			row[o.j] = cell
+			continue
+		}
+		row[o.j] = a.number(o.c, v, m.locs[o.j])
 	}
 	return true
 }

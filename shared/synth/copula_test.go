@@ -1,0 +1,105 @@
+package synth
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"synthos.dev/synthos/shared/profile"
+)
+
+// TestCutIndexMatchesSearch checks that the grid lookup draw uses for level
+// columns returns searchCuts' index for every z: normal draws, the cuts
+// themselves and their neighbours, the grid's cell edges, values outside
+// the grid, infinities and NaN, over cut sets with ties, clamped ends and
+// many cuts in one grid cell.
+func TestCutIndexMatchesSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	sets := [][]float64{
+		{},
+		{0},
+		{-8, 8},
+		{-8, -8, -1, 0, 0, 0.5, 8, 8},
+		{-0.01, -0.005, 0, 0.001, 0.002, 0.003, 0.0301, 0.03125, 0.0625},
+	}
+	for range 20 {
+		n := 1 + rng.IntN(60)
+		cuts := make([]float64, n)
+		for i := range cuts {
+			cuts[i] = min(max(rng.NormFloat64()*2, -8), 8)
+		}
+		slices.Sort(cuts)
+		sets = append(sets, cuts)
+	}
+	for si, cuts := range sets {
+		o := copulaOut{cuts: cuts, start: cutStarts(cuts)}
+		var zs []float64
+		for range 20000 {
+			zs = append(zs, rng.NormFloat64()*3)
+		}
+		for _, c := range cuts {
+			zs = append(zs, c, math.Nextafter(c, math.Inf(-1)), math.Nextafter(c, math.Inf(1)))
+		}
+		for g := range cutGrid + 1 {
+			e := -cutRange + float64(g)*(2*cutRange/cutGrid)
+			zs = append(zs, e, math.Nextafter(e, math.Inf(-1)), math.Nextafter(e, math.Inf(1)))
+		}
+		zs = append(zs, -8.5, 8.5, -1e300, 1e300, math.Inf(-1), math.Inf(1), math.NaN(), math.Copysign(0, -1))
+		for _, z := range zs {
+			if got, want := o.cutIndex(z), searchCuts(cuts, z, false); got != want {
+				t.Fatalf("set %d (%v): z=%v: cutIndex %d, searchCuts %d", si, cuts, z, got, want)
+			}
+		}
+	}
+}
+
+// TestNumberCellMatchesFormat checks that a number column's preformatted
+// cells are exactly what formatting the value gives, for integers and
+// decimals, trimmed or not, negative ranges and -0, and that values off
+// the table's grid or range are refused rather than misformatted.
+func TestNumberCellMatchesFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cols := []Col{
+		{Kind: profile.Numeric, Integer: true, Lo: -50, Hi: 50},
+		{Kind: profile.Numeric, Integer: true, Decimals: 2, Lo: -50, Hi: 50},
+		{Kind: profile.Numeric, Decimals: 2, Lo: -3, Hi: 7},
+		{Kind: profile.Numeric, Decimals: 2, Trim: true, Lo: -3, Hi: 7},
+		{Kind: profile.Numeric, Decimals: 1, Lo: 0, Hi: 100},
+		{Kind: profile.Numeric, Decimals: 3, Lo: 0, Hi: 1e6}, // too many values: no table
+	}
+	for ci := range cols {
+		c := &cols[ci]
+		tab := make([]float64, 65)
+		for g := range tab {
+			tab[g] = c.Lo + (c.Hi-c.Lo)*float64(g)/float64(len(tab)-1)
+		}
+		var o copulaOut
+		o.cell, o.cellLo, o.scale = numberCells(c, tab, time.UTC)
+		if ci == len(cols)-1 {
+			if o.cell != nil {
+				t.Fatalf("col %d: %d cells, want none", ci, len(o.cell))
+			}
+			continue
+		}
+		vs := []float64{c.Lo, c.Hi, 0, math.Copysign(0, -1), c.round(-0.001), c.Lo - 1, c.Hi + 1, 0.1 + 0.2, 1e300, math.Inf(1)}
+		for range 20000 {
+			vs = append(vs, c.round(c.Lo+(c.Hi-c.Lo)*rng.Float64()))
+		}
+		hits := 0
+		for _, v := range vs {
+			want := string(c.appendNumber(nil, v, time.UTC))
+			got, ok := o.numberCell(v)
+			if ok && got != want {
+				t.Fatalf("col %d: v=%v: cell %q, want %q", ci, v, got, want)
+			}
+			if ok {
+				hits++
+			}
+		}
+		if hits < 19000 { // -0 and the out-of-range values are refused
+			t.Fatalf("col %d: only %d of %d in-range values had a cell", ci, hits, len(vs))
+		}
+	}
+}
