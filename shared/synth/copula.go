@@ -75,6 +75,9 @@ type copulaOut struct {
 	cell   []string
 	cellLo int64
 	scale  float64
+	// intRound says that the column rounds to integers (c.round is
+	// math.Round(min(max(v, c.Lo), c.Hi))).
+	intRound bool
 }
 
 // cutGrid is the number of cells of the level lookup grid over
@@ -159,6 +162,7 @@ func (m *Copula) prepareOut() {
 			}
 			continue
 		}
+		o.intRound = c.Kind != profile.Datetime && c.Integer
 		if tab := m.zTab[k]; tab != nil && c.Kind != profile.Datetime {
 			o.cell, o.cellLo, o.scale = numberCells(c, tab, m.locs[j])
 		}
@@ -230,12 +234,15 @@ func (o *copulaOut) numberCell(v float64) (string, bool) {
 	if o.cell == nil {
 		return "", false
 	}
-	x := math.Round(v * o.scale)
+	x := v
+	if o.scale != 1 {
+		x = math.Round(v * o.scale)
+	}
 	if !(x >= float64(o.cellLo) && x < float64(o.cellLo)+float64(len(o.cell))) {
 		return "", false
 	}
 	i := int64(x)
-	if float64(i)/o.scale != v || v == 0 && math.Signbit(v) {
+	if o.scale == 1 && float64(i) != v || o.scale != 1 && float64(i)/o.scale != v || v == 0 && math.Signbit(v) {
 		return "", false
 	}
 	return o.cell[i-o.cellLo], true
@@ -732,7 +739,12 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		tab := m.zTab[k]
 		pos := min(max((zp+zRange)*(zGrid/(2*zRange)), 0), zGrid)
 		i := min(int(pos), zGrid-1)
-		v := o.c.round(tab[i] + (pos-float64(i))*(tab[i+1]-tab[i]))
+		v := tab[i] + (pos-float64(i))*(tab[i+1]-tab[i])
+		if o.intRound {
+			v = math.Round(min(max(v, o.c.Lo), o.c.Hi)) // o.c.round(v), inlined
+		} else {
+			v = o.c.round(v)
+		}
 		d.vals[k] = v
 		if cell, ok := o.numberCell(v); ok {
 			row[o.j] = cell
