@@ -65,11 +65,18 @@ func (e *csvEncoder) encode(row []string, n int) error {
 // several goroutines may call it at once (see RowEncoder); a CSV row
 // always encodes.
 func (e *csvEncoder) appendRow(b []byte, row []string, _ int) ([]byte, error) {
+	kinds := e.kinds[:len(row)]
 	for i, cell := range row {
 		if i > 0 {
 			b = append(b, e.delim)
 		}
-		b = e.appendCell(b, cell, e.kinds[i], false)
+		// Most cells start with no byte formula escaping looks at and hold
+		// none that forces quotes: appendCell would copy them as they are.
+		if cell != "" && !formulaStart[cell[0]] && cell[0] != '\'' && e.plain(cell) {
+			b = append(b, cell...)
+			continue
+		}
+		b = e.appendCell(b, cell, kinds[i], false)
 	}
 	// A lone empty cell would be an empty line, which readers skip.
 	if len(row) == 1 && row[0] == "" {
@@ -115,6 +122,32 @@ func (e *csvEncoder) appendCell(b []byte, s string, k Kind, quote bool) []byte {
 	}
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plain reports whether s holds no byte of e.special. Eight bytes at a
+// time, it looks for bytes below 0x0E (which holds '\n', '\r' and a tab
+// delimiter), '"' and the delimiter, all at once, and lets the table decide
+// for a chunk where any turns up.
+func (e *csvEncoder) plain(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, delim := ones*uint64('"'), ones*uint64(e.delim)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, d := x^quote, x^delim
+		// (v - ones) &^ v & highs is nonzero exactly when a byte of v is
+		// zero; with ones*0x0E in place of ones, when one is below 0x0E.
+		if ((x-ones*0x0E)&^x|(q-ones)&^q|(d-ones)&^d)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if e.special[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // escaped reports whether s, after any leading single quotes, starts with a
