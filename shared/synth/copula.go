@@ -78,6 +78,10 @@ type copulaOut struct {
 	// intRound says that the column rounds to integers (c.round is
 	// math.Round(min(max(v, c.Lo), c.Hi))).
 	intRound bool
+	// whole[i], for an integer column with cells, is the index in cell of
+	// the value every point of zTab's interval i rounds to, or -1 when
+	// the interval spans two values (see wholeCells).
+	whole []int16
 }
 
 // cutGrid is the number of cells of the level lookup grid over
@@ -165,6 +169,9 @@ func (m *Copula) prepareOut() {
 		o.intRound = c.Kind != profile.Datetime && c.Integer
 		if tab := m.zTab[k]; tab != nil && c.Kind != profile.Datetime {
 			o.cell, o.cellLo, o.scale = numberCells(c, tab, m.locs[j])
+			if o.cell != nil && o.intRound && o.scale == 1 {
+				o.whole = wholeCells(c, tab, o.cellLo, len(o.cell))
+			}
 		}
 	}
 }
@@ -225,6 +232,36 @@ func numberCells(c *Col, tab []float64, loc *time.Location) ([]string, int64, fl
 		cell[i], start = all[start:end], end
 	}
 	return cell, lo, scale
+}
+
+// wholeCells returns, for each interval i of an integer column's zTab, the
+// cell index (value - lo) of the one value that interpolating anywhere in
+// the interval and rounding gives, or -1. Rounding and clamping are
+// monotone, so when both ends, widened by a margin far above the
+// interpolation's rounding error, round to the same value, every point
+// between does. A 0 reached from below would round to -0, not 0: such
+// intervals get -1 unless the lower bound is +0 or above, as do non-finite ends and
+// values without a cell.
+func wholeCells(c *Col, tab []float64, lo int64, n int) []int16 {
+	whole := make([]int16, len(tab)-1)
+	lifts := c.Lo >= 0 && !math.Signbit(c.Lo) // clamping takes every x <= 0 to c.Lo, which rounds to +0 or more
+	for i := range whole {
+		whole[i] = -1
+		a, b := tab[i], tab[i+1]
+		if math.IsInf(a, 0) || math.IsInf(b, 0) || a != a || b != b {
+			continue
+		}
+		eps := 1e-9 * (1 + math.Abs(a) + math.Abs(b))
+		x0, x1 := min(a, b)-eps, max(a, b)+eps
+		r0, r1 := math.Round(min(max(x0, c.Lo), c.Hi)), math.Round(min(max(x1, c.Lo), c.Hi))
+		if r0 != r1 || r0 == 0 && (x0 < 0 && !lifts || math.Signbit(r0)) {
+			continue
+		}
+		if idx := int64(r0) - lo; float64(int64(r0)) == r0 && idx >= 0 && idx < int64(n) && idx <= math.MaxInt16 {
+			whole[i] = int16(idx)
+		}
+	}
+	return whole
 }
 
 // numberCell returns the preformatted cell of v (rounded, not missing) and
@@ -736,9 +773,15 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			row[o.j], d.vals[k] = o.c.Missing, math.NaN()
 			continue
 		}
-		tab := m.zTab[k]
 		pos := min(max((zp+zRange)*(zGrid/(2*zRange)), 0), zGrid)
 		i := min(int(pos), zGrid-1)
+		if o.whole != nil {
+			if c := o.whole[i]; c >= 0 {
+				row[o.j], d.vals[k] = o.cell[c], float64(o.cellLo+int64(c))
+				continue
+			}
+		}
+		tab := m.zTab[k]
 		v := tab[i] + (pos-float64(i))*(tab[i+1]-tab[i])
 		if o.intRound {
 			v = math.Round(min(max(v, o.c.Lo), o.c.Hi)) // o.c.round(v), inlined

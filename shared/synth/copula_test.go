@@ -103,3 +103,47 @@ func TestNumberCellMatchesFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeCellsExact checks that where wholeCells names one value for an
+// interval of an integer column's table, interpolating anywhere in that
+// interval and rounding as draw does gives that value bit for bit (-0
+// included), over tables with plateaus, steps, ends near .5 and negative
+// values, and that plateaus away from .5 do get a value.
+func TestWholeCellsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, bounds := range [][2]float64{{-20, 20}, {0, 30}, {0.3, 30}, {math.Copysign(0, -1), 30}, {-5, 5}} {
+		c := &Col{Kind: profile.Numeric, Integer: true, Lo: bounds[0], Hi: bounds[1]}
+		tab := make([]float64, 2049)
+		x := bounds[0] - 3
+		for g := range tab {
+			switch rng.IntN(4) {
+			case 0: // plateau
+			case 1:
+				x = math.Round(x) + 0.5 + (rng.Float64()-0.5)*1e-12 // near a rounding boundary
+			default:
+				x += rng.Float64() * 0.05
+			}
+			tab[g] = x
+		}
+		_, hi := slices.Min(tab), slices.Max(tab)
+		lo := int64(math.Floor(c.round(tab[0]))) - 1
+		n := int(int64(math.Ceil(c.round(hi)))-lo) + 2
+		whole := wholeCells(c, tab, lo, n)
+		named := 0
+		for i, w := range whole {
+			if w < 0 {
+				continue
+			}
+			named++
+			for _, f := range []float64{0, 1, math.Nextafter(1, 0), math.Nextafter(0, 1), rng.Float64(), rng.Float64()} {
+				v := math.Round(min(max(tab[i]+f*(tab[i+1]-tab[i]), c.Lo), c.Hi))
+				if want := float64(lo + int64(w)); math.Float64bits(v) != math.Float64bits(want) {
+					t.Fatalf("bounds %v interval %d [%v, %v] f=%v: rounds to %v, whole names %v", bounds, i, tab[i], tab[i+1], f, v, want)
+				}
+			}
+		}
+		if named < len(whole)/4 {
+			t.Fatalf("bounds %v: only %d of %d intervals named a value", bounds, named, len(whole))
+		}
+	}
+}
