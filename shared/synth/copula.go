@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"synthos.dev/synthos/shared/profile"
@@ -78,10 +79,15 @@ type copulaOut struct {
 	// intRound says that the column rounds to integers (c.round is
 	// math.Round(min(max(v, c.Lo), c.Hi))).
 	intRound bool
-	// whole[i], for an integer column with cells, is the index in cell of
-	// the value every point of zTab's interval i rounds to, or -1 when
-	// the interval spans two values (see wholeCells).
-	whole []int16
+	// whole[i], for an integer column, is the index in wholeVal and
+	// wholeCell of the value every point of zTab's interval i rounds to,
+	// or -1 when the interval spans two values (see wholeCells).
+	whole     []int16
+	wholeCell []string
+	wholeVal  []float64
+	// intFmt says that the column's cells are strconv.AppendInt of the
+	// rounded value (profile.AppendNumber's integer case).
+	intFmt bool
 }
 
 // cutGrid is the number of cells of the level lookup grid over
@@ -167,10 +173,11 @@ func (m *Copula) prepareOut() {
 			continue
 		}
 		o.intRound = c.Kind != profile.Datetime && c.Integer
+		o.intFmt = o.intRound && (min(max(c.Decimals, 0), 15) == 0 || c.Trim)
 		if tab := m.zTab[k]; tab != nil && c.Kind != profile.Datetime {
 			o.cell, o.cellLo, o.scale = numberCells(c, tab, m.locs[j])
-			if o.cell != nil && o.intRound && o.scale == 1 {
-				o.whole = wholeCells(c, tab, o.cellLo, len(o.cell))
+			if o.intRound && len(tab)-1 <= math.MaxInt16 {
+				o.whole, o.wholeCell, o.wholeVal = wholeCells(c, tab, m.locs[j])
 			}
 		}
 	}
@@ -234,17 +241,19 @@ func numberCells(c *Col, tab []float64, loc *time.Location) ([]string, int64, fl
 	return cell, lo, scale
 }
 
-// wholeCells returns, for each interval i of an integer column's zTab, the
-// cell index (value - lo) of the one value that interpolating anywhere in
-// the interval and rounding gives, or -1. Rounding and clamping are
-// monotone, so when both ends, widened by a margin far above the
-// interpolation's rounding error, round to the same value, every point
+// wholeCells returns, for each interval i of an integer column's zTab,
+// the index in vals of the one value that interpolating anywhere in the
+// interval and rounding gives, or -1, and each value's cell. Rounding and
+// clamping are monotone, so when both ends, widened by a margin far above
+// the interpolation's rounding error, round to the same value, every point
 // between does. A 0 reached from below would round to -0, not 0: such
-// intervals get -1 unless the lower bound is +0 or above, as do non-finite ends and
-// values without a cell.
-func wholeCells(c *Col, tab []float64, lo int64, n int) []int16 {
+// intervals get -1 unless the lower bound is +0 or above, as do
+// non-finite ends.
+func wholeCells(c *Col, tab []float64, loc *time.Location) ([]int16, []string, []float64) {
 	whole := make([]int16, len(tab)-1)
 	lifts := c.Lo >= 0 && !math.Signbit(c.Lo) // clamping takes every x <= 0 to c.Lo, which rounds to +0 or more
+	var cells []string
+	var vals []float64
 	for i := range whole {
 		whole[i] = -1
 		a, b := tab[i], tab[i+1]
@@ -254,14 +263,17 @@ func wholeCells(c *Col, tab []float64, lo int64, n int) []int16 {
 		eps := 1e-9 * (1 + math.Abs(a) + math.Abs(b))
 		x0, x1 := min(a, b)-eps, max(a, b)+eps
 		r0, r1 := math.Round(min(max(x0, c.Lo), c.Hi)), math.Round(min(max(x1, c.Lo), c.Hi))
-		if r0 != r1 || r0 == 0 && (x0 < 0 && !lifts || math.Signbit(r0)) {
+		if r0 != r1 || r0 != r0 || r0 == 0 && (x0 < 0 && !lifts || math.Signbit(r0)) {
 			continue
 		}
-		if idx := int64(r0) - lo; float64(int64(r0)) == r0 && idx >= 0 && idx < int64(n) && idx <= math.MaxInt16 {
-			whole[i] = int16(idx)
+		// zTab ascends, so equal values are neighbours.
+		if n := len(vals); n == 0 || math.Float64bits(vals[n-1]) != math.Float64bits(r0) {
+			vals = append(vals, r0)
+			cells = append(cells, string(c.appendNumber(nil, r0, loc)))
 		}
+		whole[i] = int16(len(vals) - 1)
 	}
-	return whole
+	return whole, cells, vals
 }
 
 // numberCell returns the preformatted cell of v (rounded, not missing) and
@@ -539,6 +551,7 @@ type copulaDrawer struct {
 	eps    []float64
 	z      []float64
 	src    *rand.PCG // the block's source, which rng draws from (see startBlock)
+	buf    []byte    // scratch for formatting a cell
 }
 
 func (m *Copula) newDrawer(fixed map[string]string) (*copulaDrawer, error) {
@@ -777,7 +790,7 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		i := min(int(pos), zGrid-1)
 		if o.whole != nil {
 			if c := o.whole[i]; c >= 0 {
-				row[o.j], d.vals[k] = o.cell[c], float64(o.cellLo+int64(c))
+				row[o.j], d.vals[k] = o.wholeCell[c], o.wholeVal[c]
 				continue
 			}
 		}
@@ -791,6 +804,11 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		d.vals[k] = v
 		if cell, ok := o.numberCell(v); ok {
 			row[o.j] = cell
+			continue
+		}
+		if o.intFmt {
+			d.buf = strconv.AppendInt(d.buf[:0], int64(v), 10)
+			row[o.j] = a.bytes(d.buf)
 			continue
 		}
 		row[o.j] = a.number(o.c, v, m.locs[o.j])

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -125,10 +126,12 @@ func TestWholeCellsExact(t *testing.T) {
 			}
 			tab[g] = x
 		}
-		_, hi := slices.Min(tab), slices.Max(tab)
-		lo := int64(math.Floor(c.round(tab[0]))) - 1
-		n := int(int64(math.Ceil(c.round(hi)))-lo) + 2
-		whole := wholeCells(c, tab, lo, n)
+		whole, cells, vals := wholeCells(c, tab, time.UTC)
+		for i, v := range vals {
+			if want := string(c.appendNumber(nil, v, time.UTC)); cells[i] != want {
+				t.Fatalf("bounds %v: value %v has cell %q, want %q", bounds, v, cells[i], want)
+			}
+		}
 		named := 0
 		for i, w := range whole {
 			if w < 0 {
@@ -137,7 +140,7 @@ func TestWholeCellsExact(t *testing.T) {
 			named++
 			for _, f := range []float64{0, 1, math.Nextafter(1, 0), math.Nextafter(0, 1), rng.Float64(), rng.Float64()} {
 				v := math.Round(min(max(tab[i]+f*(tab[i+1]-tab[i]), c.Lo), c.Hi))
-				if want := float64(lo + int64(w)); math.Float64bits(v) != math.Float64bits(want) {
+				if want := vals[w]; math.Float64bits(v) != math.Float64bits(want) {
 					t.Fatalf("bounds %v interval %d [%v, %v] f=%v: rounds to %v, whole names %v", bounds, i, tab[i], tab[i+1], f, v, want)
 				}
 			}
@@ -145,5 +148,33 @@ func TestWholeCellsExact(t *testing.T) {
 		if named < len(whole)/4 {
 			t.Fatalf("bounds %v: only %d of %d intervals named a value", bounds, named, len(whole))
 		}
+	}
+}
+
+// TestIntFmtMatchesFormat checks that where prepareOut lets draw format an
+// integer column with strconv.AppendInt, that is what the column's own
+// formatting writes, -0, huge values and every decimals setting included.
+func TestIntFmtMatchesFormat(t *testing.T) {
+	vs := []float64{0, math.Copysign(0, -1), 1, -1, 17, 1484705, -99999, 1e15, -1e18}
+	formatted := 0
+	for _, dec := range []int{-1, 0, 2, 20} {
+		for _, trim := range []bool{false, true} {
+			c := Col{Name: "x", Kind: profile.Numeric, Integer: true, Decimals: dec, Trim: trim, Lo: -1e300, Hi: 1e300}
+			m := &Copula{Schema: Schema{Cols: []Col{c}, Modelled: []int{0}}, Quant: [][]float64{{-5, 5}}, MissP: []float64{0},
+				LevelOrder: make([][]int32, 1), Cuts: make([][]float64, 1), Corr: []float64{1}, Chol: []float64{1}}
+			m.prepare()
+			if !m.out[0].intFmt {
+				continue
+			}
+			formatted++
+			for _, v := range vs {
+				if got, want := string(strconv.AppendInt(nil, int64(v), 10)), string(c.appendNumber(nil, v, time.UTC)); got != want {
+					t.Fatalf("decimals %d trim %v: v=%v: AppendInt %q, column writes %q", dec, trim, v, got, want)
+				}
+			}
+		}
+	}
+	if formatted != 6 { // decimals -1 and 0 always, 2 and 20 when trimmed
+		t.Fatalf("%d settings took AppendInt, want 6", formatted)
 	}
 }
