@@ -124,30 +124,62 @@ func (e *csvEncoder) appendCell(b []byte, s string, k Kind, quote bool) []byte {
 	return append(b, '"')
 }
 
-// plain reports whether s holds no byte of e.special. Eight bytes at a
-// time, it looks for bytes below 0x0E (which holds '\n', '\r' and a tab
-// delimiter), '"' and the delimiter, all at once, and lets the table decide
-// for a chunk where any turns up.
+// plain reports whether s (not empty) holds no byte of e.special. A word
+// at a time (see tailWord), it looks for bytes below 0x0E (which holds
+// '\n', '\r' and a tab delimiter), '"' and the delimiter all at once, and
+// lets the table decide when any turns up.
 func (e *csvEncoder) plain(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote, delim := ones*uint64('"'), ones*uint64(e.delim)
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	quote, delim := swarOnes*uint64('"'), swarOnes*uint64(e.delim)
+	hit := func(x uint64) bool {
 		q, d := x^quote, x^delim
-		// (v - ones) &^ v & highs is nonzero exactly when a byte of v is
-		// zero; with ones*0x0E in place of ones, when one is below 0x0E.
-		if ((x-ones*0x0E)&^x|(q-ones)&^q|(d-ones)&^d)&highs != 0 {
-			break
+		// (v - ones*n) &^ v & highs is nonzero exactly when a byte of v
+		// is below n (n <= 0x80): with n = 1, when one is zero.
+		return ((x-swarOnes*0x0E)&^x|(q-swarOnes)&^q|(d-swarOnes)&^d)&swarHighs != 0
+	}
+	for i := 0; i+8 < len(s); i += 8 {
+		if hit(le64(s, i)) {
+			return e.plainBytes(s)
 		}
 	}
-	for ; i < len(s); i++ {
+	if hit(tailWord(s)) {
+		return e.plainBytes(s)
+	}
+	return true
+}
+
+// plainBytes is plain a byte at a time.
+func (e *csvEncoder) plainBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
 		if e.special[s[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+const swarOnes, swarHighs = 0x0101010101010101, 0x8080808080808080
+
+// le64 is the little-endian word of s[i:i+8].
+func le64(s string, i int) uint64 {
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// tailWord is a word whose bytes are the last min(len(s), 8) bytes of s
+// (not empty), some twice, and for fewer than 4 bytes 'a' as padding: the
+// words le64(s, 0), le64(s, 8), ... below len(s)-8 and tailWord together
+// hold every byte of s, and nothing else but 'a'.
+func tailWord(s string) uint64 {
+	n := len(s)
+	switch {
+	case n >= 8:
+		return le64(s, n-8)
+	case n >= 4:
+		lo := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+		hi := uint64(s[n-4]) | uint64(s[n-3])<<8 | uint64(s[n-2])<<16 | uint64(s[n-1])<<24
+		return lo | hi<<32
+	}
+	return uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16 | 0x6161616161000000
 }
 
 // escaped reports whether s, after any leading single quotes, starts with a

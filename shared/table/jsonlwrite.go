@@ -129,28 +129,24 @@ func jsonDigits(s string) bool {
 
 // jsonPlain reports whether s is printable ASCII without '"' or '\\', so
 // that as a JSON string it is itself between quotes (valid UTF-8, nothing
-// to escape). Eight bytes at a time, it looks for bytes below 0x20 or from
-// 0x80 up, '"' and '\\' all at once, and lets the table decide for a
-// chunk where any turns up.
+// to escape). A word at a time (see tailWord), it looks for bytes below
+// 0x20 or from 0x80 up, '"' and '\\' all at once.
 func jsonPlain(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		q, bs := x^(ones*'"'), x^(ones*'\\')
+	if s == "" {
+		return true
+	}
+	hit := func(x uint64) bool {
+		q, bs := x^(swarOnes*'"'), x^(swarOnes*'\\')
 		// (v - ones*n) &^ v & highs is nonzero exactly when a byte of v
 		// is below n (n <= 0x80); x & highs when one is 0x80 or above.
-		if (x|(x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
-			break
-		}
+		return (x|(x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(bs-swarOnes)&^bs)&swarHighs != 0
 	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 || !jsonSafe[c] {
+	for i := 0; i+8 < len(s); i += 8 {
+		if hit(le64(s, i)) {
 			return false
 		}
 	}
-	return true
+	return !hit(tailWord(s))
 }
 
 func appendJSONFloat(b []byte, s string) ([]byte, bool) {
