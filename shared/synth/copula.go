@@ -727,7 +727,17 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	// would wait on each addition. Every row still adds its terms in the
 	// same order, so z is bit for bit what row-by-row evaluation gives.
 	for p := d.nFixed; p < nm; p++ {
-		eps[p] = normal(d.src) // rng.NormFloat64(), without its interface calls
+		// normal(d.src), which is rng.NormFloat64() without its interface
+		// calls, with the ziggurat's common case inlined (normal is too
+		// big for the compiler to inline; TestCopulaDrawNormals checks
+		// that the two agree).
+		u := d.src.Uint64()
+		j, i := int32(u), u>>32&0x7F
+		if absInt32(j) < normKn[i] {
+			eps[p] = float64(j) * float64(normWn[i])
+			continue
+		}
+		eps[p] = normalFrom(d.src, u)
 	}
 	p := d.nFixed
 	for ; p+4 <= nm; p += 4 {

@@ -178,3 +178,30 @@ func TestIntFmtMatchesFormat(t *testing.T) {
 		t.Fatalf("%d settings took AppendInt, want 6", formatted)
 	}
 }
+
+// TestCopulaDrawNormals checks that the normals draw takes from the block's
+// source, through its inlined ziggurat, are bit for bit normal's (which
+// TestNormalMatchesRand ties to rand.Rand.NormFloat64), over enough rows to
+// reach the ziggurat's rare paths.
+func TestCopulaDrawNormals(t *testing.T) {
+	m := fitAdultKind(t, KindCopula).(*Copula)
+	d, err := m.newDrawer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, ref := rand.NewPCG(11, 12), rand.NewPCG(11, 12)
+	d.startBlock(src)
+	rng := rand.New(src)
+	row := make([]string, len(m.Schema.Cols))
+	a := &arena{}
+	for r := range 100_000 {
+		if !d.draw(rng, a, row) {
+			t.Fatalf("row %d rejected without fixed columns", r)
+		}
+		for p, e := range d.eps {
+			if want := normal(ref); math.Float64bits(e) != math.Float64bits(want) {
+				t.Fatalf("row %d normal %d: %v, want %v", r, p, e, want)
+			}
+		}
+	}
+}
