@@ -65,11 +65,10 @@ type copulaOut struct {
 	// the cell and the level code as a float; start[g] is the number of
 	// cuts below grid cell g's lower edge (see cutIndex), nil when the
 	// cuts are not ascending or hold a NaN.
-	cells []string
-	codes []float64
-	cuts  []float64
-	nan   bool
-	start []int32
+	levels []cellValue
+	cuts   []float64
+	nan    bool
+	start  []int32
 	// Number columns: cell of value v is cell[round(v*scale)-cellLo] when
 	// that index is in range and v is exactly (cellLo+i)/scale (see
 	// numberCell); nil when the column has too many values or is a datetime.
@@ -79,15 +78,20 @@ type copulaOut struct {
 	// intRound says that the column rounds to integers (c.round is
 	// math.Round(min(max(v, c.Lo), c.Hi))).
 	intRound bool
-	// whole[i], for an integer column, is the index in wholeVal and
-	// wholeCell of the value every point of zTab's interval i rounds to,
-	// or -1 when the interval spans two values (see wholeCells).
+	// whole[i], for an integer column, is the index in wholeVals of the
+	// value every point of zTab's interval i rounds to, or -1 when the
+	// interval spans two values (see wholeCells).
 	whole     []int16
-	wholeCell []string
-	wholeVal  []float64
+	wholeVals []cellValue
 	// intFmt says that the column's cells are strconv.AppendInt of the
 	// rounded value (profile.AppendNumber's integer case).
 	intFmt bool
+}
+
+// cellValue is a cell and the value draw records for it (d.vals).
+type cellValue struct {
+	cell string
+	val  float64
 }
 
 // cutGrid is the number of cells of the level lookup grid over
@@ -162,10 +166,9 @@ func (m *Copula) prepareOut() {
 		if m.LevelOrder[k] != nil {
 			o.level = true
 			o.cuts, o.nan = m.Cuts[k], m.nanCuts[k]
-			o.cells = make([]string, len(m.LevelOrder[k]))
-			o.codes = make([]float64, len(m.LevelOrder[k]))
+			o.levels = make([]cellValue, len(m.LevelOrder[k]))
 			for i, code := range m.LevelOrder[k] {
-				o.cells[i], o.codes[i] = c.Levels[code], float64(code)
+				o.levels[i] = cellValue{c.Levels[code], float64(code)}
 			}
 			if !o.nan && slices.IsSorted(o.cuts) {
 				o.start = cutStarts(o.cuts)
@@ -177,7 +180,7 @@ func (m *Copula) prepareOut() {
 		if tab := m.zTab[k]; tab != nil && c.Kind != profile.Datetime {
 			o.cell, o.cellLo, o.scale = numberCells(c, tab, m.locs[j])
 			if o.intRound && len(tab)-1 <= math.MaxInt16 {
-				o.whole, o.wholeCell, o.wholeVal = wholeCells(c, tab, m.locs[j])
+				o.whole, o.wholeVals = wholeCells(c, tab, m.locs[j])
 			}
 		}
 	}
@@ -242,18 +245,17 @@ func numberCells(c *Col, tab []float64, loc *time.Location) ([]string, int64, fl
 }
 
 // wholeCells returns, for each interval i of an integer column's zTab,
-// the index in vals of the one value that interpolating anywhere in the
-// interval and rounding gives, or -1, and each value's cell. Rounding and
+// the index in vals of the one value (and its cell) that interpolating
+// anywhere in the interval and rounding gives, or -1. Rounding and
 // clamping are monotone, so when both ends, widened by a margin far above
 // the interpolation's rounding error, round to the same value, every point
 // between does. A 0 reached from below would round to -0, not 0: such
 // intervals get -1 unless the lower bound is +0 or above, as do
 // non-finite ends.
-func wholeCells(c *Col, tab []float64, loc *time.Location) ([]int16, []string, []float64) {
+func wholeCells(c *Col, tab []float64, loc *time.Location) ([]int16, []cellValue) {
 	whole := make([]int16, len(tab)-1)
 	lifts := c.Lo >= 0 && !math.Signbit(c.Lo) // clamping takes every x <= 0 to c.Lo, which rounds to +0 or more
-	var cells []string
-	var vals []float64
+	var vals []cellValue
 	for i := range whole {
 		whole[i] = -1
 		a, b := tab[i], tab[i+1]
@@ -267,13 +269,12 @@ func wholeCells(c *Col, tab []float64, loc *time.Location) ([]int16, []string, [
 			continue
 		}
 		// zTab ascends, so equal values are neighbours.
-		if n := len(vals); n == 0 || math.Float64bits(vals[n-1]) != math.Float64bits(r0) {
-			vals = append(vals, r0)
-			cells = append(cells, string(c.appendNumber(nil, r0, loc)))
+		if n := len(vals); n == 0 || math.Float64bits(vals[n-1].val) != math.Float64bits(r0) {
+			vals = append(vals, cellValue{string(c.appendNumber(nil, r0, loc)), r0})
 		}
 		whole[i] = int16(len(vals) - 1)
 	}
-	return whole, cells, vals
+	return whole, vals
 }
 
 // numberCell returns the preformatted cell of v (rounded, not missing) and
@@ -789,7 +790,8 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			} else {
 				i = searchCuts(o.cuts, zp, o.nan)
 			}
-			row[o.j], d.vals[k] = o.cells[i], o.codes[i]
+			l := &o.levels[i]
+			row[o.j], d.vals[k] = l.cell, l.val
 			continue
 		}
 		if zp < m.zMiss[k] {
@@ -800,7 +802,8 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		i := min(int(pos), zGrid-1)
 		if o.whole != nil {
 			if c := o.whole[i]; c >= 0 {
-				row[o.j], d.vals[k] = o.wholeCell[c], o.wholeVal[c]
+				w := &o.wholeVals[c]
+				row[o.j], d.vals[k] = w.cell, w.val
 				continue
 			}
 		}

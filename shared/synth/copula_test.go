@@ -126,10 +126,10 @@ func TestWholeCellsExact(t *testing.T) {
 			}
 			tab[g] = x
 		}
-		whole, cells, vals := wholeCells(c, tab, time.UTC)
-		for i, v := range vals {
-			if want := string(c.appendNumber(nil, v, time.UTC)); cells[i] != want {
-				t.Fatalf("bounds %v: value %v has cell %q, want %q", bounds, v, cells[i], want)
+		whole, vals := wholeCells(c, tab, time.UTC)
+		for _, v := range vals {
+			if want := string(c.appendNumber(nil, v.val, time.UTC)); v.cell != want {
+				t.Fatalf("bounds %v: value %v has cell %q, want %q", bounds, v.val, v.cell, want)
 			}
 		}
 		named := 0
@@ -140,7 +140,7 @@ func TestWholeCellsExact(t *testing.T) {
 			named++
 			for _, f := range []float64{0, 1, math.Nextafter(1, 0), math.Nextafter(0, 1), rng.Float64(), rng.Float64()} {
 				v := math.Round(min(max(tab[i]+f*(tab[i+1]-tab[i]), c.Lo), c.Hi))
-				if want := vals[w]; math.Float64bits(v) != math.Float64bits(want) {
+				if want := vals[w].val; math.Float64bits(v) != math.Float64bits(want) {
 					t.Fatalf("bounds %v interval %d [%v, %v] f=%v: rounds to %v, whole names %v", bounds, i, tab[i], tab[i+1], f, v, want)
 				}
 			}
