@@ -66,13 +66,31 @@ func (e *csvEncoder) encode(row []string, n int) error {
 // always encodes.
 func (e *csvEncoder) appendRow(b []byte, row []string, _ int) ([]byte, error) {
 	kinds := e.kinds[:len(row)]
+	quote, delim := swarOnes*uint64('"'), swarOnes*uint64(e.delim)
 	for i, cell := range row {
 		if i > 0 {
 			b = append(b, e.delim)
 		}
 		// Most cells start with no byte formula escaping looks at and hold
 		// none that forces quotes: appendCell would copy them as they are.
-		if cell != "" && !formulaStart[cell[0]] && cell[0] != '\'' && e.plain(cell) {
+		if n := len(cell); n > 0 && n <= 8 && !formulaStart[cell[0]] && cell[0] != '\'' {
+			// A short cell is one word (see tailWord), tested here
+			// rather than in a call.
+			var x uint64
+			if n == 8 {
+				x = le64(cell, 0)
+			} else if n >= 4 {
+				x = uint64(cell[0]) | uint64(cell[1])<<8 | uint64(cell[2])<<16 | uint64(cell[3])<<24 |
+					(uint64(cell[n-4])|uint64(cell[n-3])<<8|uint64(cell[n-2])<<16|uint64(cell[n-1])<<24)<<32
+			} else {
+				x = uint64(cell[0]) | uint64(cell[n>>1])<<8 | uint64(cell[n-1])<<16 | 0x6161616161000000
+			}
+			q, d := x^quote, x^delim
+			if ((x-swarOnes*0x0E)&^x|(q-swarOnes)&^q|(d-swarOnes)&^d)&swarHighs == 0 || e.plainBytes(cell) {
+				b = append(b, cell...)
+				continue
+			}
+		} else if n > 8 && !formulaStart[cell[0]] && cell[0] != '\'' && e.plain(cell) {
 			b = append(b, cell...)
 			continue
 		}
