@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"synthos.dev/synthos/shared/profile"
@@ -49,7 +50,59 @@ type Copula struct {
 	zMiss []float64
 	// nanCuts says, per modelled column, whether its Cuts hold a NaN (see searchCuts).
 	nanCuts []bool
+	// out holds, per modelled column, what draw needs to turn a normal
+	// score into a cell without going through Schema (see copulaOut).
+	out []copulaOut
 }
+
+// copulaOut is a modelled column's output side, precomputed by prepare so
+// that draw reads one small record per cell.
+type copulaOut struct {
+	j     int  // table column
+	c     *Col // its schema column
+	level bool
+	// Level columns: by position on the normal scale (LevelOrder's order),
+	// the cell and the level code as a float; start[g] is the number of
+	// cuts below grid cell g's lower edge (see cutIndex), nil when the
+	// cuts are not ascending or hold a NaN.
+	levels []cellValue
+	cuts   []float64
+	nan    bool
+	start  []int32
+	// Number columns: cell of value v is cell[round(v*scale)-cellLo] when
+	// that index is in range and v is exactly (cellLo+i)/scale (see
+	// numberCell); nil when the column has too many values or is a datetime.
+	cell   []string
+	cellLo int64
+	scale  float64
+	// intRound says that the column rounds to integers (c.round is
+	// math.Round(min(max(v, c.Lo), c.Hi))).
+	intRound bool
+	// whole[i], for an integer column, is the index in wholeVals of the
+	// value every point of zTab's interval i rounds to, or -1 when the
+	// interval spans two values (see wholeCells).
+	whole     []int16
+	wholeVals []cellValue
+	// intFmt says that the column's cells are strconv.AppendInt of the
+	// rounded value (profile.AppendNumber's integer case).
+	intFmt bool
+}
+
+// cellValue is a cell and the value draw records for it (d.vals).
+type cellValue struct {
+	cell string
+	val  float64
+}
+
+// cutGrid is the number of cells of the level lookup grid over
+// [-cutRange, cutRange] (phiInv keeps every cut inside it).
+const (
+	cutGrid  = 512
+	cutRange = 8.0
+)
+
+// maxNumberCells bounds a number column's table of preformatted cells.
+const maxNumberCells = 8192
 
 // zGrid is the number of intervals of zTab over [-zRange, zRange]: fine
 // enough that interpolating in z is within a fraction of a quantile-table
@@ -81,6 +134,7 @@ func (m *Copula) prepare() {
 	}
 	m.zTab = make([][]float64, len(m.Quant))
 	m.zMiss = make([]float64, len(m.Quant))
+	defer m.prepareOut()
 	for k, q := range m.Quant {
 		if q == nil {
 			m.zMiss[k] = math.Inf(1)
@@ -100,6 +154,148 @@ func (m *Copula) prepare() {
 		}
 		m.zTab[k] = tab
 	}
+}
+
+// prepareOut fills m.out from the schema and the tables prepare made.
+func (m *Copula) prepareOut() {
+	m.out = make([]copulaOut, len(m.Schema.Modelled))
+	for k, j := range m.Schema.Modelled {
+		c := &m.Schema.Cols[j]
+		o := &m.out[k]
+		o.j, o.c = j, c
+		if m.LevelOrder[k] != nil {
+			o.level = true
+			o.cuts, o.nan = m.Cuts[k], m.nanCuts[k]
+			o.levels = make([]cellValue, len(m.LevelOrder[k]))
+			for i, code := range m.LevelOrder[k] {
+				o.levels[i] = cellValue{c.Levels[code], float64(code)}
+			}
+			if !o.nan && slices.IsSorted(o.cuts) {
+				o.start = cutStarts(o.cuts)
+			}
+			continue
+		}
+		o.intRound = c.Kind != profile.Datetime && c.Integer
+		o.intFmt = o.intRound && (min(max(c.Decimals, 0), 15) == 0 || c.Trim)
+		if tab := m.zTab[k]; tab != nil && c.Kind != profile.Datetime {
+			o.cell, o.cellLo, o.scale = numberCells(c, tab, m.locs[j])
+			if o.intRound && len(tab)-1 <= math.MaxInt16 {
+				o.whole, o.wholeVals = wholeCells(c, tab, m.locs[j])
+			}
+		}
+	}
+}
+
+// cutStarts returns, per cell g of the lookup grid, the number of cuts
+// below the cell's lower edge less a margin, so that every z cutIndex maps
+// to cell g has at least that many cuts below it despite rounding.
+func cutStarts(cuts []float64) []int32 {
+	start := make([]int32, cutGrid)
+	for g := range start {
+		edge := -cutRange + float64(g)*(2*cutRange/cutGrid) - 1e-9
+		start[g] = int32(lowerBound(cuts, edge))
+	}
+	return start
+}
+
+// cutIndex is searchCuts(o.cuts, z, o.nan) for a column whose cuts are
+// ascending and hold no NaN (o.start set): the grid gives a count of cuts
+// known to lie below z, and a short scan the rest.
+func (o *copulaOut) cutIndex(z float64) int {
+	g := int((z + cutRange) * (cutGrid / (2 * cutRange)))
+	if z != z || z < -cutRange || uint(g) >= cutGrid {
+		return searchCuts(o.cuts, z, o.nan)
+	}
+	i := int(o.start[g])
+	for i < len(o.cuts) && o.cuts[i] < z {
+		i++
+	}
+	return i
+}
+
+// numberCells formats every value a number column can take between its
+// table's ends, when there are at most maxNumberCells of them: value
+// (lo+i)/scale is cell[i]. scale is 1 for integers, else 10^Decimals.
+func numberCells(c *Col, tab []float64, loc *time.Location) ([]string, int64, float64) {
+	scale := 1.0
+	if !c.Integer {
+		if c.Decimals < 0 || c.Decimals > 15 {
+			return nil, 0, 0
+		}
+		scale = pow10[c.Decimals]
+	}
+	a, b := slices.Min(tab), slices.Max(tab)
+	a, b = c.round(a), c.round(b)
+	if !(a <= b) || math.IsInf(a, 0) || math.IsInf(b, 0) || (b-a)*scale >= maxNumberCells {
+		return nil, 0, 0
+	}
+	lo, hi := int64(math.Floor(a*scale))-1, int64(math.Ceil(b*scale))+1
+	cell := make([]string, hi-lo+1)
+	ends := make([]int, len(cell))
+	var buf []byte
+	for i := range cell {
+		buf = c.appendNumber(buf, float64(lo+int64(i))/scale, loc)
+		ends[i] = len(buf)
+	}
+	all, start := string(buf), 0 // one allocation for every cell
+	for i, end := range ends {
+		cell[i], start = all[start:end], end
+	}
+	return cell, lo, scale
+}
+
+// wholeCells returns, for each interval i of an integer column's zTab,
+// the index in vals of the one value (and its cell) that interpolating
+// anywhere in the interval and rounding gives, or -1. Rounding and
+// clamping are monotone, so when both ends, widened by a margin far above
+// the interpolation's rounding error, round to the same value, every point
+// between does. A 0 reached from below would round to -0, not 0: such
+// intervals get -1 unless the lower bound is +0 or above, as do
+// non-finite ends.
+func wholeCells(c *Col, tab []float64, loc *time.Location) ([]int16, []cellValue) {
+	whole := make([]int16, len(tab)-1)
+	lifts := c.Lo >= 0 && !math.Signbit(c.Lo) // clamping takes every x <= 0 to c.Lo, which rounds to +0 or more
+	var vals []cellValue
+	for i := range whole {
+		whole[i] = -1
+		a, b := tab[i], tab[i+1]
+		if math.IsInf(a, 0) || math.IsInf(b, 0) || a != a || b != b {
+			continue
+		}
+		eps := 1e-9 * (1 + math.Abs(a) + math.Abs(b))
+		x0, x1 := min(a, b)-eps, max(a, b)+eps
+		r0, r1 := math.Round(min(max(x0, c.Lo), c.Hi)), math.Round(min(max(x1, c.Lo), c.Hi))
+		if r0 != r1 || r0 != r0 || r0 == 0 && (x0 < 0 && !lifts || math.Signbit(r0)) {
+			continue
+		}
+		// zTab ascends, so equal values are neighbours.
+		if n := len(vals); n == 0 || math.Float64bits(vals[n-1].val) != math.Float64bits(r0) {
+			vals = append(vals, cellValue{string(c.appendNumber(nil, r0, loc)), r0})
+		}
+		whole[i] = int16(len(vals) - 1)
+	}
+	return whole, vals
+}
+
+// numberCell returns the preformatted cell of v (rounded, not missing) and
+// true, or false when v has none: v must be exactly (cellLo+i)/scale, the
+// value cell[i] was formatted from, and not -0 (which formats as "-0").
+func (o *copulaOut) numberCell(v float64) (string, bool) {
+	if o.cell == nil {
+		return "", false
+	}
+	x := v
+	if o.scale != 1 {
+		x = math.Round(v * o.scale)
+	}
+	if !(x >= float64(o.cellLo) && x < float64(o.cellLo)+float64(len(o.cell))) {
+		return "", false
+	}
+	i := int64(x)
+	if o.scale == 1 && float64(i) != v || o.scale != 1 && float64(i)/o.scale != v || v == 0 && math.Signbit(v) {
+		return "", false
+	}
+	return o.cell[i-o.cellLo], true
 }
 
 func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile) (*Copula, error) {
@@ -356,6 +552,7 @@ type copulaDrawer struct {
 	eps    []float64
 	z      []float64
 	src    *rand.PCG // the block's source, which rng draws from (see startBlock)
+	buf    []byte    // scratch for formatting a cell
 }
 
 func (m *Copula) newDrawer(fixed map[string]string) (*copulaDrawer, error) {
@@ -531,7 +728,17 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	// would wait on each addition. Every row still adds its terms in the
 	// same order, so z is bit for bit what row-by-row evaluation gives.
 	for p := d.nFixed; p < nm; p++ {
-		eps[p] = normal(d.src) // rng.NormFloat64(), without its interface calls
+		// normal(d.src), which is rng.NormFloat64() without its interface
+		// calls, with the ziggurat's common case inlined (normal is too
+		// big for the compiler to inline; TestCopulaDrawNormals checks
+		// that the two agree).
+		u := d.src.Uint64()
+		j, i := int32(u), u>>32&0x7F
+		if absInt32(j) < normKn[i] {
+			eps[p] = float64(j) * float64(normWn[i])
+			continue
+		}
+		eps[p] = normalFrom(d.src, u)
 	}
 	p := d.nFixed
 	for ; p+4 <= nm; p += 4 {
@@ -570,29 +777,54 @@ func (d *copulaDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 		return false
 	}
 	for p, k := range d.perm {
-		j := m.Schema.Modelled[k]
-		c := &m.Schema.Cols[j]
+		o := &m.out[k]
 		if p < d.nFixed {
-			row[j], d.vals[k] = d.cells[p], d.fixVal[p]
+			row[o.j], d.vals[k] = d.cells[p], d.fixVal[p]
 			continue
 		}
-		z := d.z[p]
-		if cuts := m.Cuts[k]; m.LevelOrder[k] != nil {
-			i := searchCuts(cuts, z, m.nanCuts[k])
-			code := m.LevelOrder[k][i]
-			row[j], d.vals[k] = c.Levels[code], float64(code)
+		zp := z[p]
+		if o.level {
+			var i int
+			if o.start != nil {
+				i = o.cutIndex(zp)
+			} else {
+				i = searchCuts(o.cuts, zp, o.nan)
+			}
+			l := &o.levels[i]
+			row[o.j], d.vals[k] = l.cell, l.val
 			continue
 		}
-		if z < m.zMiss[k] {
-			row[j], d.vals[k] = c.Missing, math.NaN()
+		if zp < m.zMiss[k] {
+			row[o.j], d.vals[k] = o.c.Missing, math.NaN()
 			continue
+		}
+		pos := min(max((zp+zRange)*(zGrid/(2*zRange)), 0), zGrid)
+		i := min(int(pos), zGrid-1)
+		if o.whole != nil {
+			if c := o.whole[i]; c >= 0 {
+				w := &o.wholeVals[c]
+				row[o.j], d.vals[k] = w.cell, w.val
+				continue
+			}
 		}
 		tab := m.zTab[k]
-		pos := min(max((z+zRange)*(zGrid/(2*zRange)), 0), zGrid)
-		i := min(int(pos), zGrid-1)
-		v := c.round(tab[i] + (pos-float64(i))*(tab[i+1]-tab[i]))
+		v := tab[i] + (pos-float64(i))*(tab[i+1]-tab[i])
+		if o.intRound {
+			v = math.Round(min(max(v, o.c.Lo), o.c.Hi)) // o.c.round(v), inlined
+		} else {
+			v = o.c.round(v)
+		}
 		d.vals[k] = v
-		row[j] = a.number(c, v, m.locs[j])
+		if cell, ok := o.numberCell(v); ok {
+			row[o.j] = cell
+			continue
+		}
+		if o.intFmt {
+			d.buf = strconv.AppendInt(d.buf[:0], int64(v), 10)
+			row[o.j] = a.bytes(d.buf)
+			continue
+		}
+		row[o.j] = a.number(o.c, v, m.locs[o.j])
 	}
 	return true
 }

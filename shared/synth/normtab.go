@@ -12,8 +12,19 @@ import (
 // copula row's cost. The tables are Go's (math/rand/v2/normal.go, BSD
 // licence, Marsaglia and Tsang's ziggurat with 128 strips).
 func normal(src *rand.PCG) float64 {
-	for {
-		u := src.Uint64()
+	u := src.Uint64()
+	j, i := int32(u), u>>32&0x7F
+	if absInt32(j) < normKn[i] { // normalFrom's common case, inlined
+		return float64(j) * float64(normWn[i])
+	}
+	return normalFrom(src, u)
+}
+
+// normalFrom is normal whose first 64-bit draw, u, was already taken from
+// src: a caller inlines the common case (see copulaDrawer.draw) and hands
+// the rest over here.
+func normalFrom(src *rand.PCG, u uint64) float64 {
+	for ; ; u = src.Uint64() {
 		j := int32(u) // possibly negative
 		i := u >> 32 & 0x7F
 		x := float64(j) * float64(normWn[i])

@@ -275,3 +275,40 @@ func TestCSVReadEOFAfterLastRow(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVPlainMatchesTable checks the eight-bytes-at-a-time scan for bytes
+// that force quotes against the byte table, for each delimiter, with every
+// byte value at every position of cells up to 20 bytes long, and that rows
+// encode as cell-by-cell appendCell does.
+func TestCSVPlainMatchesTable(t *testing.T) {
+	for _, delim := range []byte{',', '\t', ';', '|'} {
+		e := newCSVEncoder(io.Discard, []Column{{Name: "a", Kind: String}, {Name: "b", Kind: Int}}, delim)
+		for n := 1; n <= 20; n++ {
+			cell := []byte(strings.Repeat("Married-civ-spouse", 2)[:n])
+			for pos := range n {
+				for c := range 256 {
+					old := cell[pos]
+					cell[pos] = byte(c)
+					s := string(cell)
+					want := true
+					for i := range len(s) {
+						if e.special[s[i]] {
+							want = false
+						}
+					}
+					if got := e.plain(s); got != want {
+						t.Fatalf("delim %q: plain(%q) = %v, want %v", delim, s, got, want)
+					}
+					row := []string{s, s}
+					got, _ := e.appendRow(nil, row, 1)
+					exp := append(e.appendCell(nil, s, String, false), delim)
+					exp = append(e.appendCell(exp, s, Int, false), '\n')
+					if !bytes.Equal(got, exp) {
+						t.Fatalf("delim %q: row %q encodes as %q, want %q", delim, row, got, exp)
+					}
+					cell[pos] = old
+				}
+			}
+		}
+	}
+}

@@ -65,11 +65,36 @@ func (e *csvEncoder) encode(row []string, n int) error {
 // several goroutines may call it at once (see RowEncoder); a CSV row
 // always encodes.
 func (e *csvEncoder) appendRow(b []byte, row []string, _ int) ([]byte, error) {
+	kinds := e.kinds[:len(row)]
+	quote, delim := swarOnes*uint64('"'), swarOnes*uint64(e.delim)
 	for i, cell := range row {
 		if i > 0 {
 			b = append(b, e.delim)
 		}
-		b = e.appendCell(b, cell, e.kinds[i], false)
+		// Most cells start with no byte formula escaping looks at and hold
+		// none that forces quotes: appendCell would copy them as they are.
+		if n := len(cell); n > 0 && n <= 8 && !formulaStart[cell[0]] && cell[0] != '\'' {
+			// A short cell is one word (see tailWord), tested here
+			// rather than in a call.
+			var x uint64
+			if n == 8 {
+				x = le64(cell, 0)
+			} else if n >= 4 {
+				x = uint64(cell[0]) | uint64(cell[1])<<8 | uint64(cell[2])<<16 | uint64(cell[3])<<24 |
+					(uint64(cell[n-4])|uint64(cell[n-3])<<8|uint64(cell[n-2])<<16|uint64(cell[n-1])<<24)<<32
+			} else {
+				x = uint64(cell[0]) | uint64(cell[n>>1])<<8 | uint64(cell[n-1])<<16 | 0x6161616161000000
+			}
+			q, d := x^quote, x^delim
+			if ((x-swarOnes*0x0E)&^x|(q-swarOnes)&^q|(d-swarOnes)&^d)&swarHighs == 0 || e.plainBytes(cell) {
+				b = append(b, cell...)
+				continue
+			}
+		} else if n > 8 && !formulaStart[cell[0]] && cell[0] != '\'' && e.plain(cell) {
+			b = append(b, cell...)
+			continue
+		}
+		b = e.appendCell(b, cell, kinds[i], false)
 	}
 	// A lone empty cell would be an empty line, which readers skip.
 	if len(row) == 1 && row[0] == "" {
@@ -115,6 +140,64 @@ func (e *csvEncoder) appendCell(b []byte, s string, k Kind, quote bool) []byte {
 	}
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plain reports whether s (not empty) holds no byte of e.special. A word
+// at a time (see tailWord), it looks for bytes below 0x0E (which holds
+// '\n', '\r' and a tab delimiter), '"' and the delimiter all at once, and
+// lets the table decide when any turns up.
+func (e *csvEncoder) plain(s string) bool {
+	quote, delim := swarOnes*uint64('"'), swarOnes*uint64(e.delim)
+	hit := func(x uint64) bool {
+		q, d := x^quote, x^delim
+		// (v - ones*n) &^ v & highs is nonzero exactly when a byte of v
+		// is below n (n <= 0x80): with n = 1, when one is zero.
+		return ((x-swarOnes*0x0E)&^x|(q-swarOnes)&^q|(d-swarOnes)&^d)&swarHighs != 0
+	}
+	for i := 0; i+8 < len(s); i += 8 {
+		if hit(le64(s, i)) {
+			return e.plainBytes(s)
+		}
+	}
+	if hit(tailWord(s)) {
+		return e.plainBytes(s)
+	}
+	return true
+}
+
+// plainBytes is plain a byte at a time.
+func (e *csvEncoder) plainBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if e.special[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+const swarOnes, swarHighs = 0x0101010101010101, 0x8080808080808080
+
+// le64 is the little-endian word of s[i:i+8].
+func le64(s string, i int) uint64 {
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// tailWord is a word whose bytes are the last min(len(s), 8) bytes of s
+// (not empty), some twice, and for fewer than 4 bytes 'a' as padding: the
+// words le64(s, 0), le64(s, 8), ... below len(s)-8 and tailWord together
+// hold every byte of s, and nothing else but 'a'.
+func tailWord(s string) uint64 {
+	n := len(s)
+	switch {
+	case n >= 8:
+		return le64(s, n-8)
+	case n >= 4:
+		lo := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+		hi := uint64(s[n-4]) | uint64(s[n-3])<<8 | uint64(s[n-2])<<16 | uint64(s[n-1])<<24
+		return lo | hi<<32
+	}
+	return uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16 | 0x6161616161000000
 }
 
 // escaped reports whether s, after any leading single quotes, starts with a

@@ -146,3 +146,43 @@ func TestJSONLWriteErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONLFastPaths checks the one-pass tests the JSON Lines writer takes
+// before its general paths: jsonPlain against the escaping table and UTF-8
+// validity, with every byte value at every position of strings up to 20
+// bytes long, and jsonDigits against JSON's number grammar.
+func TestJSONLFastPaths(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		cell := []byte(strings.Repeat("Never-married", 2)[:n])
+		for pos := range n {
+			for c := range 256 {
+				old := cell[pos]
+				cell[pos] = byte(c)
+				s := string(cell)
+				want := true
+				for i := range len(s) {
+					if s[i] >= 0x80 || !jsonSafe[s[i]] {
+						want = false
+					}
+				}
+				if got := jsonPlain(s); got != want {
+					t.Fatalf("jsonPlain(%q) = %v, want %v", s, got, want)
+				}
+				if want && string(appendJSONString(nil, s)) != `"`+s+`"` {
+					t.Fatalf("jsonPlain(%q) but appendJSONString escapes it", s)
+				}
+				cell[pos] = old
+			}
+		}
+	}
+	digits := func(s string) bool {
+		s = strings.TrimPrefix(s, "-")
+		return s != "" && strings.Trim(s, "0123456789") == ""
+	}
+	for _, s := range []string{"", "-", "0", "-0", "00", "-00", "01", "10", "123", "-123", "1a", "a1", "+1", "1.5", "1e3",
+		"--1", "12345678901234567890123", "0x1", " 1", "1 ", "９"} {
+		if got, want := jsonDigits(s), numberEnd(s, 0) == len(s) && digits(s); got != want {
+			t.Fatalf("jsonDigits(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

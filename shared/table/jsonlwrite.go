@@ -60,6 +60,12 @@ func (e *jsonlEncoder) appendRow(b []byte, row []string, n int) ([]byte, error) 
 		var ok bool
 		switch k := e.cols[i].Kind; {
 		case k == String:
+			if jsonPlain(cell) { // what appendJSONString would write, found in one pass
+				b = append(b, '"')
+				b = append(b, cell...)
+				b, ok = append(b, '"'), true
+				break
+			}
 			ok = utf8.ValidString(cell)
 			if ok {
 				b = appendJSONString(b, cell)
@@ -93,7 +99,7 @@ func cellError(row, i int, c Column, cell string) error {
 }
 
 func appendJSONInt(b []byte, s string) ([]byte, bool) {
-	if end := numberEnd(s, 0); end == len(s) && isDigits(s) {
+	if jsonDigits(s) {
 		return append(b, s...), true
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
@@ -103,17 +109,44 @@ func appendJSONInt(b []byte, s string) ([]byte, bool) {
 	return strconv.AppendInt(b, v, 10), true
 }
 
-// isDigits reports whether s is an optionally negative run of digits.
-func isDigits(s string) bool {
+// jsonDigits reports whether s is an integer in JSON's number grammar,
+// -?(0|[1-9][0-9]*): numberEnd(s, 0) == len(s) with
+// nothing but digits after an optional '-', in one pass.
+func jsonDigits(s string) bool {
 	if len(s) > 0 && s[0] == '-' {
 		s = s[1:]
 	}
+	if s == "" || s[0] == '0' && len(s) > 1 {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+		if s[i]-'0' > 9 {
 			return false
 		}
 	}
-	return s != ""
+	return true
+}
+
+// jsonPlain reports whether s is printable ASCII without '"' or '\\', so
+// that as a JSON string it is itself between quotes (valid UTF-8, nothing
+// to escape). A word at a time (see tailWord), it looks for bytes below
+// 0x20 or from 0x80 up, '"' and '\\' all at once.
+func jsonPlain(s string) bool {
+	if s == "" {
+		return true
+	}
+	hit := func(x uint64) bool {
+		q, bs := x^(swarOnes*'"'), x^(swarOnes*'\\')
+		// (v - ones*n) &^ v & highs is nonzero exactly when a byte of v
+		// is below n (n <= 0x80); x & highs when one is 0x80 or above.
+		return (x|(x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(bs-swarOnes)&^bs)&swarHighs != 0
+	}
+	for i := 0; i+8 < len(s); i += 8 {
+		if hit(le64(s, i)) {
+			return false
+		}
+	}
+	return !hit(tailWord(s))
 }
 
 func appendJSONFloat(b []byte, s string) ([]byte, bool) {
