@@ -51,6 +51,7 @@ import (
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/debuglog"
+	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/types"
 )
 
@@ -103,6 +104,8 @@ type Options struct {
 	stdRegexp bool
 	// rewritten, if set, receives the patterns moved to RE2.
 	rewritten *[]string
+	// noVariants runs every request on the full rule set (tests compare).
+	noVariants bool
 }
 
 // Defaults.
@@ -273,6 +276,11 @@ func initDefaults() (action, remove string, err error) {
 type WAF struct {
 	o   Options
 	waf coraza.WAF
+	// variants serve requests whose shape leaves rules nothing to read
+	// (variants.go); nil: every request runs on waf.
+	variants *variants
+	// variantsOff is why a rule set got no variants.
+	variantsOff error
 }
 
 // New compiles CRS with o.
@@ -389,12 +397,56 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if o.stdRegexp {
 		root = coreruleset.FS
 	}
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(root).WithDebugLogger(nopLogger{}).WithDirectives(directives))
+	var loaded []types.RuleMetadata
+	cfg := coraza.NewWAFConfig().WithRootFS(root).WithDebugLogger(nopLogger{})
+	w, err := coraza.NewWAF(experimental.WAFConfigWithRuleObserver(cfg, func(r types.RuleMetadata) {
+		loaded = append(loaded, r)
+	}).WithDirectives(directives))
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)
 	}
-	return &WAF{o: o, waf: w}, nil
+	out := &WAF{o: o, waf: w}
+	if o.noVariants || includeLine.MatchString(o.Directives) {
+		// Files of the operator's own: the analysis cannot read them.
+		return out, nil
+	}
+	text, err := ruleText(directives, root)
+	if err != nil {
+		return nil, err
+	}
+	rules := make([]ruleInfo, len(loaded))
+	for i, r := range loaded {
+		rules[i] = analyse(r)
+	}
+	plan, err := planVariants(rules, text)
+	if err != nil {
+		// A rule set the analysis does not model runs whole.
+		out.variantsOff = err
+		return out, nil
+	}
+	vs := &variants{build: func(drop []int) (coraza.WAF, error) {
+		ids := make([]string, len(drop))
+		for i, id := range drop {
+			ids[i] = strconv.Itoa(id)
+		}
+		return coraza.NewWAF(cfg.WithDirectives(directives + "\nSecRuleRemoveById " + strings.Join(ids, " ") + "\n"))
+	}}
+	seen := map[string]*variant{}
+	for s, drop := range plan {
+		if len(drop) < minDrop {
+			continue
+		}
+		k := fmt.Sprint(drop)
+		if seen[k] == nil {
+			seen[k] = &variant{drop: drop, done: make(chan struct{})}
+		}
+		vs.by[s] = seen[k]
+	}
+	out.variants = vs
+	return out, nil
 }
+
+var includeLine = regexp.MustCompile(`(?im)^\s*include\s`)
 
 // Mode returns the configured mode.
 func (w *WAF) Mode() Mode { return w.o.Mode }
@@ -429,14 +481,25 @@ func (w *WAF) Inspect(r *http.Request, client netip.Addr) (Verdict, *http.Reques
 	if w.waf == nil {
 		return Verdict{}, r, nil
 	}
-	tx := w.waf.NewTransaction()
+	uri := r.URL.RequestURI()
+	body := r.Body != nil && r.Body != http.NoBody && !w.o.SkipBody(r)
+	return w.inspect(w.variants.pick(requestShape(r, uri, body), w.waf), r, uri, body, client, nil)
+}
+
+// inspect runs r on engine; observe, if set, sees the transaction before it
+// closes (tests).
+func (w *WAF) inspect(engine coraza.WAF, r *http.Request, uri string, body bool, client netip.Addr, observe func(types.Transaction)) (Verdict, *http.Request, error) {
+	tx := engine.NewTransaction()
 	// No ProcessLogging: the logging phase only runs CRS's reporting rules
 	// (RESPONSE-980: a summary message of the scores) and writes audit logs,
 	// which are off; the verdict is decided in phases 1 and 2 and recorded
 	// by the caller as a security event.
 	defer tx.Close()
+	if observe != nil {
+		defer observe(tx)
+	}
 	tx.ProcessConnection(client.String(), 0, "", 0)
-	tx.ProcessURI(r.URL.RequestURI(), r.Method, r.Proto)
+	tx.ProcessURI(uri, r.Method, r.Proto)
 	for k, vs := range r.Header {
 		for _, v := range vs {
 			tx.AddRequestHeader(k, v)
@@ -457,7 +520,7 @@ func (w *WAF) Inspect(r *http.Request, client netip.Addr) (Verdict, *http.Reques
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return w.verdict(tx, it), r, nil
 	}
-	if r.Body != nil && r.Body != http.NoBody && !w.o.SkipBody(r) {
+	if body {
 		buf, err := io.ReadAll(io.LimitReader(r.Body, int64(w.o.BodyLimit)))
 		if err != nil {
 			return Verdict{}, r, fmt.Errorf("waf: read the request body: %w", err)
