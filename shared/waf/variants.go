@@ -54,8 +54,11 @@ import (
 // them per process). TestVariantsAgree and FuzzVariantsAgree hold every
 // variant to the full WAF's verdict, matched rules and TX collection.
 
-// shape says which collections are empty for a request, whatever it holds.
-type shape uint8
+// shape says which collections are empty for a request, whatever it holds:
+// three bits for the query, cookies and body, then one bit per request
+// header that some rule selects by name (REQUEST_HEADERS:Referer), set when
+// the request has no such header.
+type shape uint64
 
 const (
 	// noQuery: the URI has no '?': ARGS_GET and ARGS_GET_NAMES are empty
@@ -67,14 +70,23 @@ const (
 	// so ARGS_POST(_NAMES), FILES*, MULTIPART_* and XML are empty.
 	noBody
 
-	shapes = 1 << 3
+	headerBit0 = 3
+	// maxHeaders is how many header names get a bit.
+	maxHeaders = 64 - headerBit0
 )
 
-// empty reports whether v is a collection that yields no value for s.
-// Single-value variables (REQUEST_BODY, QUERY_STRING, ...) always yield
-// one, even when unset: never empty.
-func (s shape) empty(v variables.RuleVariable) bool {
-	switch v {
+// target is one variable a rule reads: header is the lower-case name of a
+// REQUEST_HEADERS selection by literal name ("" for anything else).
+type target struct {
+	v      variables.RuleVariable
+	header string
+}
+
+// empty reports whether t yields no value for s. Single-value variables
+// (REQUEST_BODY, QUERY_STRING, ...) always yield one, even when unset:
+// never empty.
+func (p *planner) empty(s shape, t target) bool {
+	switch t.v {
 	case variables.ArgsGet, variables.ArgsGetNames:
 		return s&noQuery != 0
 	case variables.RequestCookies, variables.RequestCookiesNames:
@@ -88,28 +100,45 @@ func (s shape) empty(v variables.RuleVariable) bool {
 		// ARGS is ARGS_GET, ARGS_POST and ARGS_PATH; ARGS_PATH is only
 		// filled by @restpath, which a rule set with variants has none of.
 		return s&noQuery != 0 && s&noBody != 0
+	case variables.RequestHeaders:
+		if i, ok := p.headerBit[t.header]; ok {
+			return s&(1<<(headerBit0+i)) != 0
+		}
 	}
 	return false
 }
+
+// synthetic are the headers Inspect adds to Coraza's view beyond r.Header:
+// never reported absent.
+var synthetic = map[string]bool{"host": true, "content-length": true, "transfer-encoding": true}
 
 // requestShape is r's shape; uri is what Inspect passes to ProcessURI and
 // body whether Inspect will write body bytes (a body that turns out empty
 // writes none, which only makes the chosen variant keep rules it could
 // have removed).
-func requestShape(r *http.Request, uri string, body bool) shape {
+func (p *planner) requestShape(r *http.Request, uri string, body bool) shape {
 	var s shape
 	if !strings.Contains(uri, "?") {
 		s |= noQuery
 	}
+	if !body {
+		s |= noBody
+	}
 	s |= noCookie
+	s |= (shape(1)<<len(p.headers) - 1) << headerBit0 // every header absent, until seen
 	for k := range r.Header {
 		if strings.EqualFold(k, "Cookie") {
 			s &^= noCookie
-			break
 		}
-	}
-	if !body {
-		s |= noBody
+		if i, ok := p.headerBit[k]; ok {
+			s &^= 1 << (headerBit0 + i)
+			continue
+		}
+		for i, h := range p.headers {
+			if strings.EqualFold(k, h) {
+				s &^= 1 << (headerBit0 + i)
+			}
+		}
 	}
 	return s
 }
@@ -122,8 +151,20 @@ type ruleInfo struct {
 	// vars are the variables the rule reads (negations left out); nil for
 	// a rule that can never be removed (SecAction, SecMarker, a count, a
 	// variable the parse does not recognise).
-	vars []variables.RuleVariable
+	vars []target
 	skip int // skip:N
+}
+
+// planner decides which rules a shape's variant removes.
+type planner struct {
+	rules       []ruleInfo
+	loadRemoved func(int) bool
+	runtimeIDs  map[int]bool
+	runtimeTags map[string]bool
+	// headers are the header names rules select by name (lower case, and
+	// canonical in headerBit too), bit headerBit0+i for headers[i].
+	headers   []string
+	headerBit map[string]int
 }
 
 // variant is the WAF for one or more shapes.
@@ -135,10 +176,46 @@ type variant struct {
 	err   error         // build failure (the full WAF serves); read after done
 }
 
-// variants are a WAF's variants by shape (nil: the full WAF).
+// variants are a WAF's variants, planned and built as shapes arrive.
 type variants struct {
-	build func(drop []int) (coraza.WAF, error)
-	by    [shapes]*variant
+	p       *planner
+	build   func(drop []int) (coraza.WAF, error)
+	byShape sync.Map // shape -> *variant (nil: the full WAF)
+	mu      sync.Mutex
+	byDrop  map[string]*variant
+}
+
+// minDrop is how many rules a variant must remove to be worth a build,
+// maxVariants how many variants a WAF builds at most (each is a copy of
+// the rule graph, sharing the compiled expressions); further shapes run on
+// the full rule set.
+const (
+	minDrop     = 10
+	maxVariants = 12
+)
+
+// get returns the variant for s (nil: the full WAF), planning it the first
+// time s is seen.
+func (vs *variants) get(s shape) *variant {
+	if v, ok := vs.byShape.Load(s); ok {
+		return v.(*variant)
+	}
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if v, ok := vs.byShape.Load(s); ok {
+		return v.(*variant)
+	}
+	drop := vs.p.drop(s)
+	var v *variant
+	if len(drop) >= minDrop {
+		k := fmt.Sprint(drop)
+		if v = vs.byDrop[k]; v == nil && len(vs.byDrop) < maxVariants {
+			v = &variant{drop: drop, done: make(chan struct{})}
+			vs.byDrop[k] = v
+		}
+	}
+	vs.byShape.Store(s, v)
+	return v
 }
 
 // pick returns the WAF for s, starting its build in the background the
@@ -147,7 +224,7 @@ func (vs *variants) pick(s shape, full coraza.WAF) coraza.WAF {
 	if vs == nil {
 		return full
 	}
-	v := vs.by[s]
+	v := vs.get(s)
 	if v == nil {
 		return full
 	}
@@ -158,23 +235,43 @@ func (vs *variants) pick(s shape, full coraza.WAF) coraza.WAF {
 	return full
 }
 
-// Prepare builds every variant now and waits for them (benchmarks, tests,
-// and a server that would rather pay at start-up than in the background).
-func (w *WAF) Prepare() error {
+// engine returns the WAF for s, building its variant now if need be.
+func (vs *variants) engine(s shape, full coraza.WAF) (coraza.WAF, error) {
+	if vs == nil {
+		return full, nil
+	}
+	v := vs.get(s)
+	if v == nil {
+		return full, nil
+	}
+	v.once.Do(func() { v.make(vs.build) })
+	<-v.done // another goroutine's build may be running
+	if v.err != nil {
+		return nil, v.err
+	}
+	return *v.ready.Load(), nil
+}
+
+// shapeOf is r's shape as Inspect computes it.
+func (w *WAF) shapeOf(r *http.Request) (s shape, uri string, body bool) {
+	uri = r.URL.RequestURI()
+	body = r.Body != nil && r.Body != http.NoBody && !w.o.SkipBody(r)
+	if w.variants != nil {
+		s = w.variants.p.requestShape(r, uri, body)
+	}
+	return s, uri, body
+}
+
+// Warm builds now, and waits for, the variant that requests shaped like r
+// run on (benchmarks, tests, and a server that would rather pay before
+// traffic than in the background). r's body is not read.
+func (w *WAF) Warm(r *http.Request) error {
 	if w.variants == nil {
 		return nil
 	}
-	for _, v := range w.variants.by {
-		if v == nil {
-			continue
-		}
-		v.once.Do(func() { v.make(w.variants.build) })
-		<-v.done // another goroutine's build may be running
-		if v.err != nil {
-			return v.err
-		}
-	}
-	return nil
+	s, _, _ := w.shapeOf(r)
+	_, err := w.variants.engine(s, w.waf)
+	return err
 }
 
 func (v *variant) make(build func([]int) (coraza.WAF, error)) {
@@ -187,20 +284,18 @@ func (v *variant) make(build func([]int) (coraza.WAF, error)) {
 	v.ready.Store(&w)
 }
 
-// minDrop is how many rules a variant must remove to be worth a build.
-const minDrop = 10
-
-// planVariants decides, for each shape, which rules its variant removes.
-// text is every directive the WAF was built from (CRS's files included).
-func planVariants(rules []ruleInfo, text string) (by [shapes][]int, err error) {
+// newPlanner checks that the rule set is one the analysis models. text is
+// every directive the WAF was built from (CRS's files included).
+func newPlanner(rules []ruleInfo, text string) (*planner, error) {
 	if err := variantsAllowed(text); err != nil {
-		return by, err
+		return nil, err
 	}
 	loadRemoved, err := removedAtLoad(text)
 	if err != nil {
-		return by, err
+		return nil, err
 	}
-	runtimeIDs, runtimeTags := removableAtRunTime(text)
+	p := &planner{rules: rules, loadRemoved: loadRemoved, headerBit: map[string]int{}}
+	p.runtimeIDs, p.runtimeTags = removableAtRunTime(text)
 	// Every skip:N must be on a rule the analysis saw (a chained rule's
 	// skip would not be).
 	skips := 0
@@ -208,31 +303,40 @@ func planVariants(rules []ruleInfo, text string) (by [shapes][]int, err error) {
 		if r.skip > 0 {
 			skips++
 		}
+		for _, t := range r.vars {
+			if t.header != "" && !synthetic[t.header] && !slices.Contains(p.headers, t.header) && len(p.headers) < maxHeaders {
+				p.headerBit[t.header] = len(p.headers)
+				p.headerBit[http.CanonicalHeaderKey(t.header)] = len(p.headers)
+				p.headers = append(p.headers, t.header)
+			}
+		}
 	}
 	if n := len(skipAction.FindAllString(text, -1)); n != skips {
-		return by, fmt.Errorf("%d skip actions in the rule text, %d on rules the analysis saw", n, skips)
+		return nil, fmt.Errorf("%d skip actions in the rule text, %d on rules the analysis saw", n, skips)
 	}
-	for s := shape(1); s < shapes; s++ {
-		cand := make([]bool, len(rules))
-		for i, r := range rules {
-			cand[i] = r.vars != nil && loadRemoved != nil && !loadRemoved(r.id)
-			for _, v := range r.vars {
-				if !s.empty(v) {
-					cand[i] = false
-					break
-				}
+	return p, nil
+}
+
+// drop lists the rules that cannot match a request of shape s.
+func (p *planner) drop(s shape) []int {
+	cand := make([]bool, len(p.rules))
+	for i, r := range p.rules {
+		cand[i] = r.vars != nil && !p.loadRemoved(r.id)
+		for _, t := range r.vars {
+			if !p.empty(s, t) {
+				cand[i] = false
+				break
 			}
 		}
-		protectSkipWindows(rules, cand, loadRemoved, runtimeIDs, runtimeTags)
-		var ids []int
-		for i, c := range cand {
-			if c {
-				ids = append(ids, rules[i].id)
-			}
-		}
-		by[s] = ids
 	}
-	return by, nil
+	protectSkipWindows(p.rules, cand, p.loadRemoved, p.runtimeIDs, p.runtimeTags)
+	var ids []int
+	for i, c := range cand {
+		if c {
+			ids = append(ids, p.rules[i].id)
+		}
+	}
+	return ids
 }
 
 // protectSkipWindows keeps the candidates a skip:N could reach. Coraza's
@@ -310,6 +414,7 @@ var (
 	ctlRemoveTag   = regexp.MustCompile(`(?i)ctl:ruleRemoveByTag=([^,"'\s\\]+)`)
 	ctlRemoveMsg   = regexp.MustCompile(`(?i)ctl:ruleRemoveByMsg`)
 	restPath       = regexp.MustCompile(`(?i)@restpath`)
+	plainName      = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 	commentLine    = regexp.MustCompile(`(?m)^\s*#.*$`)
 	directiveBreak = regexp.MustCompile(`\\\n`)
 )
@@ -433,7 +538,7 @@ func analyse(m types.RuleMetadata) ruleInfo {
 	// starts a piece, so none is missed; a piece that is a regex fragment
 	// either fails to parse as a variable (the rule stays) or names one
 	// more variable (a stricter test).
-	var out []variables.RuleVariable
+	var out []target
 	for _, piece := range strings.Split(vars, "|") {
 		if strings.HasPrefix(piece, "!") {
 			continue
@@ -441,12 +546,18 @@ func analyse(m types.RuleMetadata) ruleInfo {
 		if strings.HasPrefix(piece, "&") || piece == "" {
 			return r
 		}
-		name, _, _ := strings.Cut(piece, ":")
+		name, key, _ := strings.Cut(piece, ":")
 		v, err := variables.Parse(name)
 		if err != nil || v == variables.Unknown {
 			return r
 		}
-		out = append(out, v)
+		t := target{v: v}
+		// A header selected by a plain name (not a /regex/, not quoted):
+		// Coraza matches header names case-insensitively.
+		if v == variables.RequestHeaders && plainName.MatchString(key) {
+			t.header = strings.ToLower(key)
+		}
+		out = append(out, t)
 	}
 	if len(out) == 0 {
 		return r

@@ -418,30 +418,19 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	for i, r := range loaded {
 		rules[i] = analyse(r)
 	}
-	plan, err := planVariants(rules, text)
+	p, err := newPlanner(rules, text)
 	if err != nil {
 		// A rule set the analysis does not model runs whole.
 		out.variantsOff = err
 		return out, nil
 	}
-	vs := &variants{build: func(drop []int) (coraza.WAF, error) {
+	vs := &variants{p: p, byDrop: map[string]*variant{}, build: func(drop []int) (coraza.WAF, error) {
 		ids := make([]string, len(drop))
 		for i, id := range drop {
 			ids[i] = strconv.Itoa(id)
 		}
 		return coraza.NewWAF(cfg.WithDirectives(directives + "\nSecRuleRemoveById " + strings.Join(ids, " ") + "\n"))
 	}}
-	seen := map[string]*variant{}
-	for s, drop := range plan {
-		if len(drop) < minDrop {
-			continue
-		}
-		k := fmt.Sprint(drop)
-		if seen[k] == nil {
-			seen[k] = &variant{drop: drop, done: make(chan struct{})}
-		}
-		vs.by[s] = seen[k]
-	}
 	out.variants = vs
 	return out, nil
 }
@@ -481,9 +470,8 @@ func (w *WAF) Inspect(r *http.Request, client netip.Addr) (Verdict, *http.Reques
 	if w.waf == nil {
 		return Verdict{}, r, nil
 	}
-	uri := r.URL.RequestURI()
-	body := r.Body != nil && r.Body != http.NoBody && !w.o.SkipBody(r)
-	return w.inspect(w.variants.pick(requestShape(r, uri, body), w.waf), r, uri, body, client, nil)
+	s, uri, body := w.shapeOf(r)
+	return w.inspect(w.variants.pick(s, w.waf), r, uri, body, client, nil)
 }
 
 // inspect runs r on engine; observe, if set, sees the transaction before it

@@ -447,7 +447,7 @@ func FuzzInspect(f *testing.F) {
 
 func benchInspect(b *testing.B, r func() *http.Request) {
 	w := crs(b)
-	if err := w.Prepare(); err != nil {
+	if err := w.Warm(r()); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
