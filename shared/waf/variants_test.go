@@ -69,8 +69,17 @@ func run(t testing.TB, w *WAF, engine coraza.WAF, r *http.Request) (outcome, sha
 	t.Helper()
 	s, uri, body := w.shapeOf(r)
 	var o outcome
+	ambiguous := map[int]bool{}
 	v, r2, err := w.inspect(engine, r, uri, body, client, func(tx types.Transaction) {
 		for _, m := range tx.MatchedRules() {
+			// A message that names the matched value (920450's
+			// "%{MATCHED_VAR}") names the last of several, in the order of
+			// Coraza's maps, which differs between two runs of one WAF.
+			msg := m.Message()
+			if len(m.MatchedDatas()) > 1 && msg != "" {
+				ambiguous[m.Rule().ID()] = true
+				msg = "(one of several values)"
+			}
 			// Values come in the order of Go maps (headers, cookies):
 			// compared as sets.
 			var values []string
@@ -78,7 +87,7 @@ func run(t testing.TB, w *WAF, engine coraza.WAF, r *http.Request) (outcome, sha
 				values = append(values, fmt.Sprintf("[%s:%s=%q]", d.Variable().Name(), d.Key(), d.Value()))
 			}
 			slices.Sort(values)
-			o.Matched = append(o.Matched, fmt.Sprintf("%d %q %q %s", m.Rule().ID(), m.Message(), m.Data(), strings.Join(values, " ")))
+			o.Matched = append(o.Matched, fmt.Sprintf("%d %q %q %s", m.Rule().ID(), msg, m.Data(), strings.Join(values, " ")))
 		}
 		for _, d := range tx.(plugintypes.TransactionState).Variables().TX().FindAll() {
 			// TX:0-9 hold the last rule's captures, which depend on that
@@ -90,6 +99,11 @@ func run(t testing.TB, w *WAF, engine coraza.WAF, r *http.Request) (outcome, sha
 		}
 		slices.Sort(o.TX)
 	})
+	for i, m := range v.Matches {
+		if ambiguous[m.ID] {
+			v.Matches[i].Msg = "(one of several values)"
+		}
+	}
 	o.Verdict = v
 	if err != nil {
 		o.Err = err.Error()

@@ -111,6 +111,9 @@ type Options struct {
 	rewritten *[]string
 	// noVariants runs every request on the full rule set (tests compare).
 	noVariants bool
+	// keepAbovePL loads the rules above the paranoia level and their skip
+	// rules (tests compare).
+	keepAbovePL bool
 }
 
 // Defaults.
@@ -398,7 +401,14 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 %s
 %s
 `, engine, o.BodyLimit, o.BodyLimit, o.Paranoia, o.Threshold, exclusions, initAction, removed, o.Directives)
-	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten}
+	// The rules above the paranoia level go at load (paranoia.go), unless
+	// the operator's directives could change the level or read what the
+	// removed skip rules leave behind.
+	prune := o.Paranoia
+	if o.keepIrrelevant || o.keepAbovePL || operatorPL.MatchString(o.Directives) {
+		prune = 0
+	}
+	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten, paranoia: prune, pruned: map[int]bool{}}
 	if o.stdRegexp {
 		root = coreruleset.FS
 	}
@@ -436,7 +446,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 		}
 		// The same files, without the test hook that lists rewritten
 		// patterns (a variant rewrites the same ones).
-		var vroot fs.FS = crsFS{FS: coreruleset.FS}
+		var vroot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
 		if o.stdRegexp {
 			vroot = coreruleset.FS
 		}
@@ -447,7 +457,10 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	return out, nil
 }
 
-var includeLine = regexp.MustCompile(`(?im)^\s*include\s`)
+var (
+	includeLine = regexp.MustCompile(`(?im)^\s*include\s`)
+	operatorPL  = regexp.MustCompile(`(?i)paranoia_level|MATCHED_VAR`)
+)
 
 // Mode returns the configured mode.
 func (w *WAF) Mode() Mode { return w.o.Mode }
