@@ -38,8 +38,8 @@ import (
 // (SecRuleRemoveById after everything else), and a request of that shape runs
 // on that variant. The analysis is conservative: a rule is removed only if
 // every variable it names (negations aside) is empty for the shape and none
-// is a count; SecActions, markers and rules naming anything else stay. Three
-// Coraza features could make a removal visible, and each is handled:
+// is a count; SecActions, markers and rules naming anything else stay. What
+// could make a removal visible is handled:
 //   - skip:N counts the rules that follow: a rule that could fall in a
 //     skip window stays (see protectSkipWindows);
 //   - a rule set that reads the RULE collection (%{rule.*} or a RULE
@@ -405,6 +405,7 @@ func subset(a, b []string) bool {
 
 var (
 	skipAction     = regexp.MustCompile(`(?i)[\s,"']skip\s*:`)
+	skipCount      = regexp.MustCompile(`^\s*'?(\d+)`)
 	ruleMacro      = regexp.MustCompile(`(?i)%\{\s*rule\.`)
 	ruleTarget     = regexp.MustCompile(`(?im)^\s*SecRule\s+"?\S*\bRULE\b`)
 	updateTarget   = regexp.MustCompile(`(?im)^\s*SecRuleUpdateTargetBy\w+\s+(?:"[^"]*"|\S+)\s+"?([^"\n]*)`)
@@ -508,13 +509,9 @@ func analyse(m types.RuleMetadata) ruleInfo {
 	r := ruleInfo{id: m.ID(), phase: m.Phase(), tags: m.Tags()}
 	raw := m.Raw()
 	if sm := skipAction.FindStringIndex(raw); sm != nil {
-		n, err := strconv.Atoi(strings.TrimLeft(strings.TrimSpace(raw[sm[1]:]), "'"))
-		if err != nil {
-			// skip:N with trailing characters: read the digits.
-			d := regexp.MustCompile(`^\s*'?(\d+)`).FindStringSubmatch(raw[sm[1]:])
-			if d != nil {
-				n, _ = strconv.Atoi(d[1])
-			}
+		n := 0
+		if d := skipCount.FindStringSubmatch(raw[sm[1]:]); d != nil {
+			n, _ = strconv.Atoi(d[1])
 		}
 		if n <= 0 {
 			n = 1 << 30 // unreadable: protect everything after it

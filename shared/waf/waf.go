@@ -425,7 +425,13 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 		// Files of the operator's own: the analysis cannot read them.
 		return out, nil
 	}
-	text, err := ruleText(directives, root)
+	// The files as loaded (pruned, rewritten), read again without the
+	// test hook.
+	var troot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
+	if o.stdRegexp {
+		troot = coreruleset.FS
+	}
+	text, err := ruleText(directives, troot)
 	if err != nil {
 		return nil, err
 	}
