@@ -203,7 +203,9 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if g.o.Limits.MaxBodyBytes > 0 && r.Body != nil && !waf.SynthosSkipBody(r) {
+		// No body (a GET: http.NoBody) stays none, so the WAF sees a
+		// request without a body and runs its bodyless rule variant.
+		if g.o.Limits.MaxBodyBytes > 0 && r.Body != nil && r.Body != http.NoBody && !waf.SynthosSkipBody(r) {
 			r.Body = http.MaxBytesReader(w, r.Body, g.o.Limits.MaxBodyBytes)
 		}
 		if g.o.WAF != nil && g.o.WAF.Mode() != waf.Off {

@@ -29,7 +29,7 @@ func TestMaskIP(t *testing.T) {
 // benchStack is the API's per-request security path with a trivial
 // handler: the edge's pre-auth checks, key authentication (cached, as on a
 // busy instance), the per-key and per-tenant limits and request rules.
-func benchStack(b *testing.B, wafMode string) (http.Handler, string) {
+func benchStack(b *testing.B, wafMode string) (http.Handler, string, *Guard) {
 	ctx := context.Background()
 	st, err := state.Open(ctx, "bolt://"+filepath.Join(b.TempDir(), "s.db"))
 	if err != nil {
@@ -67,16 +67,23 @@ func benchStack(b *testing.B, wafMode string) (http.Handler, string) {
 			w.WriteHeader(200)
 		}
 	}))
-	return h, key
+	return h, key, g
 }
 
 func benchRequest(b *testing.B, wafMode string, mk func(key string) *http.Request) {
-	h, key := benchStack(b, wafMode)
-	// Warm the key cache and the tenant's IP rules.
+	h, key, g := benchStack(b, wafMode)
+	// Warm the key cache and the tenant's IP rules, and build the WAF's
+	// rule variant for the request's shape (a server builds it in the
+	// background on the first such request).
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, mk(key))
 	if w.Code != 200 {
 		b.Fatalf("warm-up: %d %s", w.Code, w.Body)
+	}
+	if g.o.WAF != nil {
+		if err := g.o.WAF.Warm(mk(key)); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportAllocs()
 	cpu0 := cputime.Process()

@@ -153,6 +153,10 @@ type crsFS struct {
 	fs.FS
 	// rewritten collects the patterns moved to RE2 (for tests).
 	rewritten *[]string
+	// paranoia, if set, removes the rules above it (paranoia.go), and
+	// pruned collects their ids.
+	paranoia int
+	pruned   map[int]bool
 }
 
 func (c crsFS) Open(name string) (fs.File, error) {
@@ -169,7 +173,7 @@ func (c crsFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("waf: read %s: %w", name, err)
 	}
-	return &memFile{Reader: bytes.NewReader(rewriteRx(b, c.rewritten)), st: st}, nil
+	return &memFile{Reader: bytes.NewReader(rewriteRx(prunePL(b, c.paranoia, c.pruned), c.rewritten)), st: st}, nil
 }
 
 // rewriteRx rewrites the operator of every rule line whose @rx pattern is

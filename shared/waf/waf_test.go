@@ -447,6 +447,9 @@ func FuzzInspect(f *testing.F) {
 
 func benchInspect(b *testing.B, r func() *http.Request) {
 	w := crs(b)
+	if err := w.Warm(r()); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cputime.Process()
