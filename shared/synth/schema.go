@@ -59,7 +59,9 @@ type Col struct {
 	// Step is a datetime column's grid in seconds when every source value
 	// lies on it in the column's zone — a day, an hour or a minute (data
 	// recorded at whole minutes but written with seconds); 0 means whole
-	// seconds. Off-grid values would tell synthetic rows from real ones.
+	// seconds. For a numeric column it is the lattice its values lie on
+	// when coarser than its written unit (see lattice.go); 0 means the
+	// unit. Off-grid values would tell synthetic rows from real ones.
 	Step float64
 
 	// Missing is the token written for a missing numeric, datetime or
@@ -198,6 +200,15 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 		}
 	}
 	c.Lo, c.Hi = lo, hi
+	if c.Kind == profile.Numeric {
+		var vals []float64
+		for _, r := range t.Rows {
+			if v, ok := c.parse(r[j], missing); ok {
+				vals = append(vals, v)
+			}
+		}
+		c.Step = c.lattice(vals) // see lattice.go
+	}
 	if c.Kind == profile.Datetime {
 		for _, r := range t.Rows {
 			if ts, err := time.Parse(c.Format, r[j]); err == nil {
@@ -285,6 +296,9 @@ func (c *Col) round(v float64) float64 {
 			return math.Round((v+off)/c.Step)*c.Step - off
 		}
 		return math.Round(v)
+	}
+	if c.Step > 0 {
+		v = c.onLattice(v)
 	}
 	if c.Integer {
 		return math.Round(v)

@@ -32,6 +32,9 @@ type Tree struct {
 	Smoothing float64
 	Binnings  []Binning // per modelled column
 	Carts     []CART    // per modelled column
+	// Lines holds per number column its tree's leaf lines (see LeafLine),
+	// nil for a column without any.
+	Lines [][]LeafLine
 
 	locs []*time.Location
 }
@@ -119,6 +122,7 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	m.fitLeafLines(e, bins)
 	m.prepare()
 	return m, nil
 }
@@ -162,6 +166,9 @@ func treeOrder(s *Schema, names []string) ([]int, error) {
 
 // prepare rebuilds what sampling derives from the serialized fields.
 func (m *Tree) prepare() {
+	if m.Lines == nil { // a file written before leaf lines
+		m.Lines = make([][]LeafLine, len(m.Carts))
+	}
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
 	m.Schema.rows = m.Schema.rowSet()
@@ -388,6 +395,9 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			continue
 		}
 		v := cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
+		if m.Lines[k] != nil {
+			v = m.alongLine(k, leaf, v, d.vals)
+		}
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
 			d.vals[k] = v

@@ -98,6 +98,9 @@ func (m *Tree) validate() error {
 			return bad("column %q: %v", c.Name, err)
 		}
 	}
+	if err := m.validateLines(); err != nil {
+		return bad("%v", err)
+	}
 	return nil
 }
 
