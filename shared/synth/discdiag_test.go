@@ -115,14 +115,19 @@ func TestDiscriminatorDiagnosis(t *testing.T) {
 		}
 		if tm, err := Fit(ctx, train, p, FitOptions{Seed: 1}); err == nil {
 			tr := tm.(*Tree)
-			for k, lines := range tr.Lines {
-				on := 0
-				for _, ln := range lines {
+			for k, lk := range tr.Links {
+				lines, groups := 0, 0
+				for _, ln := range lk.Lines {
 					if ln.Parent >= 0 {
-						on++
+						lines++
 					}
 				}
-				t.Logf("%s %s: %d leaves, %d with a line", name, tr.Schema.Cols[tr.Schema.Modelled[k]].Name, len(tr.Carts[k].LeafStart)-1, on)
+				for _, p := range lk.GroupParent {
+					if p >= 0 {
+						groups++
+					}
+				}
+				t.Logf("%s %s: %d leaves, %d with a line, %d with groups (%d groups)", name, tr.Schema.Cols[tr.Schema.Modelled[k]].Name, len(tr.Carts[k].LeafStart)-1, lines, groups, len(lk.GroupCodes))
 			}
 		}
 		syn := sampleTable(t, m, int64(len(train.Rows)), 1)
@@ -141,6 +146,12 @@ func TestDiscriminatorDiagnosis(t *testing.T) {
 		}
 		for _, c := range cols {
 			t.Logf("%s single %-14s AUC %.4f  distinct real %d synth %d", name, c, featureAUC(t, hold, syn, p, c), distinct(hold, c), distinct(syn, c))
+		}
+		if os.Getenv("SYNTHOS_DISC_LOO") != "" {
+			for i := range cols {
+				rest := append(append([]string(nil), cols[:i]...), cols[i+1:]...)
+				t.Logf("%s without %-14s AUC %.4f", name, cols[i], featureAUC(t, hold, syn, p, rest...))
+			}
 		}
 		if os.Getenv("SYNTHOS_DISC_PAIRS") != "" {
 			for i := range cols {

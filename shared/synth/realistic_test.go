@@ -21,11 +21,32 @@ import (
 // instruments of finite resolution. Neither is downloaded; both are drawn
 // from generators written to have what such data has in the wild.
 
-// tripsTable returns n trips: a start time at whole seconds with daily and
-// weekly rhythms, an end time a skewed duration later, a distance tied to
-// the duration, a fare of a base plus a per-km rate (in cents, with a surge
-// in rush hours), and a few categorical columns.
+// tripsTable returns n trips of a bike and scooter share: a start time at
+// whole seconds with daily and weekly rhythms; start and end stations with
+// their coordinates (a docked classic bike reports its station's, an
+// electric bike or scooter its GPS fix, six decimals either way); a
+// distance of the route between them; an end time that distance later at
+// the vehicle's speed; a fare of a base plus a per-km and a per-minute rate
+// in cents, with a rush-hour surge; and a few categorical columns.
 func tripsTable(seed uint64, n int) *table.Table {
+	// The stations are the same whatever the seed.
+	srng := rand.New(rand.NewPCG(41, 42))
+	type station struct {
+		name     string
+		lat, lng float64
+		pop      float64
+	}
+	var stations []station
+	popCum := []float64{}
+	acc := 0.0
+	for i := range 48 {
+		r := 0.045 * math.Sqrt(srng.Float64()) // within about 5 km of the centre
+		a := srng.Float64() * 2 * math.Pi
+		st := station{name: fmt.Sprintf("Station %02d", i+1), lat: 41.8819 + r*math.Sin(a), lng: -87.6278 + 1.34*r*math.Cos(a), pop: math.Exp(srng.NormFloat64())}
+		stations = append(stations, st)
+		acc += st.pop
+		popCum = append(popCum, acc)
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x7269707321))
 	base := time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC)
 	days := 92
@@ -45,7 +66,14 @@ func tripsTable(seed uint64, n int) *table.Table {
 	wdCum, weCum := cum(weekday), cum(weekend)
 	vehicles := []string{"classic", "classic", "classic", "electric", "electric", "scooter"}
 	payments := []string{"card", "card", "card", "app", "app", "cash"}
-	t := &table.Table{Columns: []string{"trip_id", "started_at", "ended_at", "vehicle", "member", "distance_km", "fare", "payment", "rating"}}
+	km := func(a, b station) float64 {
+		dy := (a.lat - b.lat) * 111.2
+		dx := (a.lng - b.lng) * 111.2 * math.Cos(a.lat*math.Pi/180)
+		return math.Hypot(dx, dy)
+	}
+	coord := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+	t := &table.Table{Columns: []string{"trip_id", "started_at", "ended_at", "vehicle", "member", "start_station", "start_lat", "start_lng",
+		"end_station", "end_lat", "end_lng", "distance_km", "fare", "payment", "rating"}}
 	for i := range n {
 		var day int
 		for {
@@ -70,30 +98,37 @@ func tripsTable(seed uint64, n int) *table.Table {
 		start := d.Add(time.Duration(hour)*time.Hour + time.Duration(rng.IntN(3600))*time.Second)
 		veh := vehicles[rng.IntN(len(vehicles))]
 		member := rng.Float64() < 0.62
-		// Duration: log-normal, longer for casual riders and on weekends.
-		mu := math.Log(11 * 60)
-		if !member {
-			mu += 0.45
+		from := stations[searchCum(popCum, rng.Float64()*acc)]
+		// The end station: popular ones and near ones are likelier; casual
+		// riders often come back where they started.
+		var to station
+		if !member && rng.Float64() < 0.15 {
+			to = from
+		} else {
+			for {
+				to = stations[searchCum(popCum, rng.Float64()*acc)]
+				if to != from && rng.Float64() < math.Exp(-km(from, to)/2.5) {
+					break
+				}
+			}
 		}
-		if wknd {
-			mu += 0.2
+		route := 1.3 * km(from, to) * math.Exp(0.1*rng.NormFloat64())
+		if to == from {
+			route = 1 + 4*rng.Float64()
 		}
-		durSec := math.Exp(mu + 0.6*rng.NormFloat64())
-		durSec = max(65, min(durSec, 4*3600))
-		dur := time.Duration(int64(durSec)) * time.Second
-		end := start.Add(dur)
-		speed := map[string]float64{"classic": 13, "electric": 18, "scooter": 15}[veh] * math.Exp(0.25*rng.NormFloat64())
-		km := speed * durSec / 3600
-		if rng.Float64() < 0.04 { // a round trip back to the same dock
-			km = 0
+		speed := map[string]float64{"classic": 13, "electric": 18, "scooter": 15}[veh] * math.Exp(0.2*rng.NormFloat64())
+		durSec := route/speed*3600 + 30 + 60*rng.ExpFloat64()
+		if !member && rng.Float64() < 0.2 { // a stop on the way
+			durSec += 600 * rng.ExpFloat64()
 		}
-		km = math.Round(km*100) / 100
+		end := start.Add(time.Duration(int64(durSec)) * time.Second)
+		dist := math.Round(route*100) / 100
 		perKm := map[string]float64{"classic": 0.85, "electric": 1.25, "scooter": 1.10}[veh]
 		baseFare := 1.50
 		if member {
 			baseFare, perKm = 0, perKm*0.8
 		}
-		fare := baseFare + perKm*km + 0.05*math.Floor(durSec/60)
+		fare := baseFare + perKm*dist + 0.05*math.Floor(durSec/60)
 		if !wknd && (hour == 8 || hour == 17 || hour == 18) {
 			fare *= 1.25
 		}
@@ -107,13 +142,23 @@ func tripsTable(seed uint64, n int) *table.Table {
 			r := 5 - int(math.Abs(rng.NormFloat64())*1.2)
 			rating = strconv.Itoa(max(1, r))
 		}
+		fix := func(st station) (float64, float64) {
+			if veh == "classic" {
+				return st.lat, st.lng
+			}
+			return st.lat + 0.0003*rng.NormFloat64(), st.lng + 0.0004*rng.NormFloat64()
+		}
+		slat, slng := fix(from)
+		elat, elng := fix(to)
 		t.Rows = append(t.Rows, []string{
 			fmt.Sprintf("T%07d", 1000000+int(seed%7)*100000+i),
 			start.Format("2006-01-02 15:04:05"),
 			end.Format("2006-01-02 15:04:05"),
 			veh,
 			strconv.FormatBool(member),
-			strconv.FormatFloat(km, 'f', 2, 64),
+			from.name, coord(slat), coord(slng),
+			to.name, coord(elat), coord(elng),
+			strconv.FormatFloat(dist, 'f', 2, 64),
 			strconv.FormatFloat(fare, 'f', 2, 64),
 			pay,
 			rating,

@@ -32,9 +32,9 @@ type Tree struct {
 	Smoothing float64
 	Binnings  []Binning // per modelled column
 	Carts     []CART    // per modelled column
-	// Lines holds per number column its tree's leaf lines (see LeafLine),
-	// nil for a column without any.
-	Lines [][]LeafLine
+	// Links holds per modelled column its tree's leaf lines and groups
+	// (see LeafLinks); empty for most columns.
+	Links []LeafLinks
 
 	locs []*time.Location
 }
@@ -122,7 +122,7 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.fitLeafLines(e, bins)
+	m.fitLeafLinks(e, bins)
 	m.prepare()
 	return m, nil
 }
@@ -166,8 +166,8 @@ func treeOrder(s *Schema, names []string) ([]int, error) {
 
 // prepare rebuilds what sampling derives from the serialized fields.
 func (m *Tree) prepare() {
-	if m.Lines == nil { // a file written before leaf lines
-		m.Lines = make([][]LeafLine, len(m.Carts))
+	if m.Links == nil { // a file written before leaf links
+		m.Links = make([]LeafLinks, len(m.Carts))
 	}
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
@@ -394,9 +394,11 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			d.vals[k] = float64(code)
 			continue
 		}
-		v := cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
-		if m.Lines[k] != nil {
-			v = m.alongLine(k, leaf, v, d.vals)
+		var v float64
+		if m.Links[k].on() {
+			v = m.drawLinked(k, leaf, d.uniform(d.leafBase[k]+leaf), d.src, d.vals)
+		} else {
+			v = cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
 		}
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0

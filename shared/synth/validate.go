@@ -98,7 +98,7 @@ func (m *Tree) validate() error {
 			return bad("column %q: %v", c.Name, err)
 		}
 	}
-	if err := m.validateLines(); err != nil {
+	if err := m.validateLinks(); err != nil {
 		return bad("%v", err)
 	}
 	return nil
