@@ -93,7 +93,7 @@ func TestDiscriminatorDiagnosis(t *testing.T) {
 	if os.Getenv("SYNTHOS_DISC_DIAG") == "" {
 		t.Skip("set SYNTHOS_DISC_DIAG=1 to run the diagnosis")
 	}
-	for _, name := range []string{"trips", "sensors"} {
+	for _, name := range []string{"trips", "stations", "sensors"} {
 		if only := os.Getenv("SYNTHOS_DISC_TABLE"); only != "" && only != name {
 			continue
 		}
@@ -118,7 +118,7 @@ func TestDiscriminatorDiagnosis(t *testing.T) {
 			for k, lk := range tr.Links {
 				lines, groups := 0, 0
 				for _, ln := range lk.Lines {
-					if ln.Parent >= 0 {
+					if ln.N > 0 {
 						lines++
 					}
 				}
@@ -176,7 +176,9 @@ func distinct(t *table.Table, col string) int {
 func realisticTables(name string) (train, hold *table.Table) {
 	switch name {
 	case "trips":
-		return tripsTable(1, 5146), tripsTable(2, 5146)
+		return tripsTable(1, 5146, false), tripsTable(2, 5146, false)
+	case "stations":
+		return tripsTable(1, 5146, true), tripsTable(2, 5146, true)
 	case "sensors":
 		return sensorsTable(1, 43000), sensorsTable(2, 43000)
 	}

@@ -38,14 +38,19 @@ import (
 // that level draws from it; other rows draw from the whole leaf.
 
 // LeafLine is one leaf's line: the value drawn is moved by
-// Slope*(x-XMean), x being the row's value of modelled column Parent,
-// clamped to [XLo, XHi], the leaf's training range of it. Parent -1 means
-// no line.
+// sum Slope[i]*(x[i]-XMean[i]) over the line's columns i < N, x[i] being
+// the row's value of modelled column Parent[i] clamped to [XLo[i], XHi[i]],
+// the leaf's training range of it. N 0 means no line.
 type LeafLine struct {
-	Parent          int32
-	Slope           float64
-	XMean, XLo, XHi float64
+	N               int32
+	Parent          [maxLineParents]int32
+	Slope           [maxLineParents]float64
+	XMean, XLo, XHi [maxLineParents]float64
 }
+
+// maxLineParents is the most earlier columns a line is fitted on (chosen
+// one at a time, each the one adding most to the share explained).
+const maxLineParents = 3
 
 // LeafLinks are a number column's leaf lines and leaf groups; a leaf has
 // at most one of them. Lines is nil when no leaf has a line, GroupParent
@@ -134,11 +139,11 @@ func (m *Tree) fitLeafLinks(e *encoded, bins [][]uint8) {
 		for l, rows := range members {
 			line, r2 := bestLine(e, k, nums, rows)
 			p, eta2 := bestGroups(e, k, levels, rows)
-			lines[l], groups[l] = LeafLine{Parent: -1}, -1
+			lines[l], groups[l] = LeafLine{}, -1
 			switch {
 			case p >= 0 && eta2 > r2:
 				groups[l], anyGroup = int32(p), true
-			case line.Parent >= 0:
+			case line.N > 0:
 				lines[l], anyLine = line, true
 			}
 		}
@@ -153,51 +158,157 @@ func (m *Tree) fitLeafLinks(e *encoded, bins [][]uint8) {
 	}
 }
 
-// bestLine returns the line of the parent that explains most of y's
-// variance over rows, and the share it explains, or Parent -1 when none
-// explains leafLineR2.
+// bestLine returns the least-squares line of y on up to maxLineParents
+// of parents over rows, chosen forward (each adding the most to the share
+// of y's variance explained, and significantly: see leafLineF), and the
+// share it explains; N is 0 when no line explains leafLineR2.
 func bestLine(e *encoded, k int, parents []int, rows []int32) (LeafLine, float64) {
-	best, bestR2 := LeafLine{Parent: -1}, leafLineR2
+	var best LeafLine
 	y := e.num[k]
 	if len(parents) == 0 || spiky(y, rows) {
 		return best, 0
 	}
-	for _, p := range parents {
-		x := e.num[p]
-		var n, mx, my float64
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, i := range rows {
-			if xi, yi := x[i], y[i]; xi == xi && yi == yi {
-				n++
-				mx += xi
-				my += yi
-				lo, hi = min(lo, xi), max(hi, xi)
+	var chosen []int
+	r2 := 0.0
+	for len(chosen) < maxLineParents {
+		step, stepR2 := -1, r2
+		var stepLine LeafLine
+		for _, p := range parents {
+			if slices.Contains(chosen, p) {
+				continue
+			}
+			ln, got, n := fitLine(e, y, append(chosen, p), rows)
+			if n < leafLineRows+float64(len(chosen)) || got <= stepR2 {
+				continue
+			}
+			// partial F of the added column
+			df := n - float64(len(chosen)) - 2
+			if got < 1 && (got-r2)/(1-got)*df < leafLineF {
+				continue
+			}
+			step, stepR2, stepLine = p, got, ln
+		}
+		if step < 0 {
+			break
+		}
+		chosen = append(chosen, step)
+		r2, best = stepR2, stepLine
+	}
+	if r2 < leafLineR2 {
+		return LeafLine{}, 0
+	}
+	return best, r2
+}
+
+// fitLine fits y on the columns ps by least squares over the rows where
+// all are present, returning the line, the share of variance explained and
+// the rows used.
+func fitLine(e *encoded, y []float64, ps []int, rows []int32) (LeafLine, float64, float64) {
+	d := len(ps)
+	var ln LeafLine
+	ln.N = int32(d)
+	var n, my float64
+	for i := range d {
+		ln.Parent[i] = int32(ps[i])
+		ln.XLo[i], ln.XHi[i] = math.Inf(1), math.Inf(-1)
+	}
+	ok := func(i int32) bool {
+		if y[i] != y[i] {
+			return false
+		}
+		for _, p := range ps {
+			if x := e.num[p][i]; x != x {
+				return false
 			}
 		}
-		if n < leafLineRows {
+		return true
+	}
+	for _, i := range rows {
+		if !ok(i) {
 			continue
 		}
-		mx, my = mx/n, my/n
-		var sxx, sxy, syy float64
-		for _, i := range rows {
-			if xi, yi := x[i], y[i]; xi == xi && yi == yi {
-				dx, dy := xi-mx, yi-my
-				sxx += dx * dx
-				sxy += dx * dy
-				syy += dy * dy
+		n++
+		my += y[i]
+		for j, p := range ps {
+			x := e.num[p][i]
+			ln.XMean[j] += x
+			ln.XLo[j], ln.XHi[j] = min(ln.XLo[j], x), max(ln.XHi[j], x)
+		}
+	}
+	if n < 2 {
+		return ln, 0, n
+	}
+	my /= n
+	for j := range d {
+		ln.XMean[j] /= n
+	}
+	var a [maxLineParents][maxLineParents + 1]float64 // normal equations | rhs
+	var syy float64
+	var dx [maxLineParents]float64
+	for _, i := range rows {
+		if !ok(i) {
+			continue
+		}
+		dy := y[i] - my
+		syy += dy * dy
+		for j, p := range ps {
+			dx[j] = e.num[p][i] - ln.XMean[j]
+		}
+		for j := range d {
+			for l := range d {
+				a[j][l] += dx[j] * dx[l]
+			}
+			a[j][d] += dx[j] * dy
+		}
+	}
+	if syy <= 0 {
+		return ln, 0, n
+	}
+	// Gaussian elimination with partial pivoting.
+	for c := range d {
+		piv := c
+		for r := c + 1; r < d; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[piv][c]) {
+				piv = r
 			}
 		}
-		if sxx <= 0 || syy <= 0 {
+		a[c], a[piv] = a[piv], a[c]
+		if math.Abs(a[c][c]) <= 1e-12*max(1, math.Abs(a[c][d])) || a[c][c] == 0 {
+			return ln, 0, n
+		}
+		for r := c + 1; r < d; r++ {
+			f := a[r][c] / a[c][c]
+			for l := c; l <= d; l++ {
+				a[r][l] -= f * a[c][l]
+			}
+		}
+	}
+	for c := d - 1; c >= 0; c-- {
+		v := a[c][d]
+		for l := c + 1; l < d; l++ {
+			v -= a[c][l] * ln.Slope[l]
+		}
+		ln.Slope[c] = v / a[c][c]
+	}
+	// explained sum of squares: sum b_j * s_jy
+	var ss float64
+	for _, i := range rows {
+		if !ok(i) {
 			continue
 		}
-		if r2 := sxy * sxy / (sxx * syy); r2 >= bestR2 && (r2 >= 1 || r2/(1-r2)*(n-2) >= leafLineF) {
-			best, bestR2 = LeafLine{Parent: int32(p), Slope: sxy / sxx, XMean: mx, XLo: lo, XHi: hi}, r2
+		fit := 0.0
+		for j, p := range ps {
+			fit += ln.Slope[j] * (e.num[p][i] - ln.XMean[j])
+		}
+		r := y[i] - my - fit
+		ss += r * r
+	}
+	for j := range d {
+		if !isFinite(ln.Slope[j]) {
+			return ln, 0, n
 		}
 	}
-	if best.Parent < 0 {
-		return best, 0
-	}
-	return best, bestR2
+	return ln, max(0, 1-ss/syy), n
 }
 
 // bestGroups returns the level column among parents whose groups of at
@@ -498,21 +609,26 @@ func (t *CART) rebuildValues(y []float64, members [][]int32, lines []LeafLine, e
 	var buf []float64
 	for l, rows := range members {
 		lo, hi := t.LeafStart[l], t.LeafStart[l+1]
-		ln := lines[l]
-		if ln.Parent < 0 {
+		ln := &lines[l]
+		if ln.N == 0 {
 			vals = append(vals, t.Values[lo:hi]...)
 			cum = append(cum, t.VCum[lo:hi]...)
 			start = append(start, int32(len(vals)))
 			continue
 		}
-		x := e.num[ln.Parent]
 		buf = buf[:0]
 		for _, i := range rows {
 			if v := y[i]; v == v {
-				if xi := x[i]; xi == xi {
-					v -= ln.Slope * (xi - ln.XMean)
+				shift := 0.0
+				for j := range ln.N {
+					xi := e.num[ln.Parent[j]][i]
+					if xi != xi {
+						shift = 0
+						break
+					}
+					shift += ln.Slope[j] * (xi - ln.XMean[j])
 				}
-				buf = append(buf, v)
+				buf = append(buf, v-shift)
 			}
 		}
 		slices.Sort(buf)
@@ -562,14 +678,15 @@ func (m *Tree) drawLinked(k int, l int32, u01 float64, src *rand.PCG, vals []flo
 		return v
 	}
 	ln := &lk.Lines[l]
-	if ln.Parent < 0 {
-		return v
+	shift := 0.0
+	for j := range ln.N {
+		x := vals[ln.Parent[j]]
+		if x != x {
+			return v
+		}
+		shift += ln.Slope[j] * (min(max(x, ln.XLo[j]), ln.XHi[j]) - ln.XMean[j])
 	}
-	x := vals[ln.Parent]
-	if x != x {
-		return v
-	}
-	return v + ln.Slope*(min(max(x, ln.XLo), ln.XHi)-ln.XMean)
+	return v + shift
 }
 
 // validateLinks checks a loaded model's leaf links: lines and groups per
@@ -603,9 +720,13 @@ func (m *Tree) validateLinks() error {
 				return fmt.Errorf("column %d has %d leaf lines for %d leaves", k, len(lk.Lines), leaves)
 			}
 			for _, ln := range lk.Lines {
-				if ln.Parent != -1 && (!before(int(ln.Parent), k, true) ||
-					!isFinite(ln.Slope) || !isFinite(ln.XMean) || !isFinite(ln.XLo) || !isFinite(ln.XHi)) {
+				if ln.N < 0 || ln.N > maxLineParents {
 					return fmt.Errorf("column %d has a bad leaf line", k)
+				}
+				for j := range ln.N {
+					if !before(int(ln.Parent[j]), k, true) || !isFinite(ln.Slope[j]) || !isFinite(ln.XMean[j]) || !isFinite(ln.XLo[j]) || !isFinite(ln.XHi[j]) {
+						return fmt.Errorf("column %d has a bad leaf line", k)
+					}
 				}
 			}
 		}
