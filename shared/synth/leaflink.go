@@ -501,6 +501,10 @@ func secondParent(e *encoded, k, p1 int, levels []int, rows []int32) int {
 				groups[c.a] = append(groups[c.a], v)
 			}
 		}
+		counts := map[int32]map[float64]int{}
+		for a, g := range groups {
+			counts[a] = valueCounts(g)
+		}
 		var within1, within2, div, n float64
 		for c, vals := range cells {
 			g := groups[c.a]
@@ -512,7 +516,7 @@ func secondParent(e *encoded, k, p1 int, levels []int, rows []int32) int {
 				continue
 			}
 			within2 += sumSquares(vals, mean(vals))
-			div += float64(len(vals)) * math.Abs(tieShare(vals)-tieShare(g))
+			div += float64(len(vals)) * math.Abs(tiedIn(vals, counts[c.a])-tiedIn(g, counts[c.a]))
 			n += float64(len(vals))
 		}
 		for _, g := range groups {
@@ -535,8 +539,9 @@ func secondParent(e *encoded, k, p1 int, levels []int, rows []int32) int {
 }
 
 // tieDivergence is the mean gap, over the rows of the levels of codes held
-// by leafGroupRows rows or more, between the share of tied values among a
-// level's rows and among all rows (see leafGroupSecond).
+// by leafGroupRows rows or more, between the share of a level's rows and
+// the share of all rows whose value is tied (held by several of the rows;
+// see leafGroupSecond).
 func tieDivergence(y []float64, codes []int32, rows []int32) float64 {
 	by := map[int32][]float64{}
 	var all []float64
@@ -549,11 +554,12 @@ func tieDivergence(y []float64, codes []int32, rows []int32) float64 {
 	if len(all) == 0 {
 		return 0
 	}
-	t := tieShare(all)
+	counts := valueCounts(all)
+	t := tiedIn(all, counts)
 	var div, n float64
 	for _, vals := range by {
 		if len(vals) >= leafGroupRows {
-			div += float64(len(vals)) * math.Abs(tieShare(vals)-t)
+			div += float64(len(vals)) * math.Abs(tiedIn(vals, counts)-t)
 			n += float64(len(vals))
 		}
 	}
@@ -579,17 +585,26 @@ func sumSquares(xs []float64, m float64) float64 {
 	return s
 }
 
-// tieShare is the share of xs equal to another of xs.
-func tieShare(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
+// valueCounts counts each value of xs.
+func valueCounts(xs []float64) map[float64]int {
+	c := make(map[float64]int, len(xs))
+	for _, x := range xs {
+		c[x]++
+	}
+	return c
+}
+
+// tiedIn is the share of xs whose value counts holds more than once. The
+// counts are of a reference set (a leaf, a group) that xs is part of, so
+// that a small part is not found to have fewer ties only for being small.
+func tiedIn(xs []float64, counts map[float64]int) float64 {
 	tied := 0
-	for i := range s {
-		if i > 0 && s[i] == s[i-1] || i+1 < len(s) && s[i+1] == s[i] {
+	for _, x := range xs {
+		if counts[x] > 1 {
 			tied++
 		}
 	}
-	return float64(tied) / float64(len(s))
+	return float64(tied) / float64(len(xs))
 }
 
 func boolInt(b bool) int {
