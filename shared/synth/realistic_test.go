@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"synthos.dev/synthos/internal/cputime"
 	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
@@ -352,4 +353,27 @@ func medianDuration(tb testing.TB, t *table.Table) float64 {
 	}
 	slices.Sort(d)
 	return d[len(d)/2]
+}
+
+// BenchmarkSampleTreeStations samples the tree model of the generated
+// trips with stations, whose coordinates, distances, fares and end times
+// draw through leaf groups and lines, on one goroutine.
+func BenchmarkSampleTreeStations(b *testing.B) {
+	train, _ := realisticTables("stations")
+	p, err := profile.Infer(train, profile.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Fit(context.Background(), train, p, FitOptions{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &csvDiscard{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cputime.Process()
+	if err := m.Sample(context.Background(), int64(b.N), 0, 1, 1, SampleOptions{}, w); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/(cputime.Process()-cpu0).Seconds(), "rows/cpu-s")
 }

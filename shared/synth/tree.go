@@ -36,7 +36,8 @@ type Tree struct {
 	// (see LeafLinks); empty for most columns.
 	Links []LeafLinks
 
-	locs []*time.Location
+	locs   []*time.Location
+	linked []bool // per modelled column: Links[k].on(), built by prepare
 }
 
 // Kind implements Model.
@@ -168,6 +169,10 @@ func treeOrder(s *Schema, names []string) ([]int, error) {
 func (m *Tree) prepare() {
 	if m.Links == nil { // a file written before leaf links
 		m.Links = make([]LeafLinks, len(m.Carts))
+	}
+	m.linked = make([]bool, len(m.Links))
+	for k := range m.Links {
+		m.linked[k] = m.Links[k].on()
 	}
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
@@ -395,7 +400,7 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			continue
 		}
 		var v float64
-		if m.Links[k].on() {
+		if m.linked[k] {
 			v = m.drawLinked(k, leaf, d.uniform(d.leafBase[k]+leaf), d.src, d.vals)
 		} else {
 			v = cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
