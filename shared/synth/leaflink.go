@@ -18,10 +18,11 @@ import (
 // 0.64, the pair fare/distance alone 0.57 on a generated table of trips).
 //
 // A leaf line keeps the tie inside the leaf: where the leaf's values follow
-// one earlier number column (a least-squares line explaining at least
-// leafLineR2 of their variance, significantly), the leaf stores each training value
-// moved along the line to the leaf's mean of that column, and sampling
-// moves the drawn value back along the line to the row's own value of it.
+// up to maxLineParents earlier number columns (a least-squares line
+// explaining at least leafLineR2 of their variance, significantly), the
+// leaf stores each training value moved along the line to the leaf's means
+// of those columns, and sampling moves the drawn value back along the line
+// to the row's own values of them.
 // The leaf's spread around the line, its ties and its smoothing are those
 // of the stored values, so what is drawn is a training row's residual, not
 // a row.
@@ -32,10 +33,12 @@ import (
 // pooled stations' coordinates (on a generated table of trips, the
 // discriminator given only a station and its longitude scored 0.63, given
 // latitude and longitude 0.71). A leaf's groups keep that tie: where one
-// earlier level column explains at least leafGroupEta2 of a leaf's variance,
-// each of its levels held by leafGroupRows rows or more of the leaf gets
-// the distribution of their values (smoothed as a leaf's is), and a row of
-// that level draws from it; other rows draw from the whole leaf.
+// earlier level column explains at least leafGroupEta2 of a leaf's variance
+// (or its levels differ that much in their share of tied values), each of
+// its levels held by leafGroupRows rows or more of the leaf gets the
+// distribution of their values (smoothed as a leaf's is), and a row of that
+// level draws from it; other rows draw from the whole leaf. A second level
+// column may split the groups again (see secondParent).
 
 // LeafLine is one leaf's line: the value drawn is moved by
 // sum Slope[i]*(x[i]-XMean[i]) over the line's columns i < N, x[i] being
@@ -78,10 +81,11 @@ func (lk *LeafLinks) on() bool { return lk.Lines != nil || lk.GroupParent != nil
 
 const (
 	// leafLineR2 is the share of a leaf's variance a line must explain
-	// (with leafLineF, so that a line is not noise). On the generated trips
-	// the fare's leaves explain 5-50% by the distance (a surge and a charge
-	// per minute make the rest): 0.5 gave 3 of 38 leaves a line and left
-	// the discriminator AUC at 0.578, 0.05 gives 36 and 0.545.
+	// (with leafLineF, so that a line is not noise). On a first version of
+	// the generated trips, with lines on one column, the fare's leaves
+	// explained 5-50% by the distance (a surge and a charge per minute make
+	// the rest): 0.5 gave 3 of 38 leaves a line and left the discriminator
+	// AUC at 0.578, 0.05 gave 36 and 0.545.
 	leafLineR2 = 0.05
 	// leafLineRows is the fewest rows, with both values present, a leaf
 	// needs for a line.
