@@ -62,7 +62,10 @@ type Col struct {
 	// seconds. For a numeric column it is the lattice its values lie on
 	// when coarser than its written unit (see lattice.go); 0 means the
 	// unit. Off-grid values would tell synthetic rows from real ones.
+	// Grid, when set, lists the only values a numeric column is written
+	// with (see valueGrid).
 	Step float64
+	Grid []float64
 
 	// Missing is the token written for a missing numeric, datetime or
 	// generated cell: the commonest missing spelling seen in training.
@@ -208,6 +211,7 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 			}
 		}
 		c.Step = c.lattice(vals) // see lattice.go
+		c.Grid = c.valueGrid(vals)
 	}
 	if c.Kind == profile.Datetime {
 		for _, r := range t.Rows {
@@ -299,6 +303,9 @@ func (c *Col) round(v float64) float64 {
 	}
 	if c.Step > 0 {
 		v = c.onLattice(v)
+	}
+	if len(c.Grid) > 0 {
+		v = c.onGrid(v)
 	}
 	if c.Integer {
 		return math.Round(v)
