@@ -167,3 +167,14 @@ func (c *Col) onGrid(v float64) float64 {
 	}
 	return g[i]
 }
+
+// sortedFinite says whether xs is strictly increasing and finite (a
+// loaded grid must be, for onGrid's search).
+func sortedFinite(xs []float64) bool {
+	for i, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) || i > 0 && x <= xs[i-1] {
+			return false
+		}
+	}
+	return true
+}
