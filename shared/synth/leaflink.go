@@ -111,6 +111,10 @@ const (
 func (m *Tree) fitLeafLinks(e *encoded, bins [][]uint8) {
 	nm := len(m.Schema.Modelled)
 	m.Links = make([]LeafLinks, nm)
+	nlev := make([]int, nm)
+	for k, j := range m.Schema.Modelled {
+		nlev[k] = len(m.Schema.Cols[j].Levels)
+	}
 	row := make([]uint8, nm)
 	for pos, k := range m.Order {
 		if e.num[k] == nil {
@@ -142,7 +146,7 @@ func (m *Tree) fitLeafLinks(e *encoded, bins [][]uint8) {
 		anyLine, anyGroup := false, false
 		for l, rows := range members {
 			line, r2 := bestLine(e, k, nums, rows)
-			p, eta2 := bestGroups(e, k, levels, rows)
+			p, eta2 := bestGroups(e, k, levels, rows, nlev)
 			lines[l], groups[l] = LeafLine{}, -1
 			switch {
 			case p >= 0 && eta2 > r2:
@@ -318,61 +322,90 @@ func fitLine(e *encoded, y []float64, ps []int, rows []int32) (LeafLine, float64
 // bestGroups returns the level column among parents whose groups of at
 // least leafGroupRows rows (the smaller groups pooled into one) explain the
 // largest share of y's variance over rows, or whose groups' shares of tied
-// values differ most from the leaf's (see tieDivergence), and that share,
-// or -1 when none reaches leafGroupEta2.
-func bestGroups(e *encoded, k int, parents []int, rows []int32) (int, float64) {
+// values (values another row of the leaf holds) differ most from the
+// leaf's, by their mean gap over the groups' rows, and that share or gap;
+// or -1 when none reaches leafGroupEta2. nlev holds each modelled column's
+// number of levels.
+func bestGroups(e *encoded, k int, parents []int, rows []int32, nlev []int) (int, float64) {
 	y := e.num[k]
 	best, bestEta2 := -1, leafGroupEta2
-	type acc struct{ n, sum float64 }
+	// Which rows hold a value another row of the leaf holds: sorted once
+	// per leaf, then counted per level.
+	type vr struct {
+		v float64
+		i int32
+	}
+	var present []vr
+	for _, i := range rows {
+		if v := y[i]; v == v {
+			present = append(present, vr{v, i})
+		}
+	}
+	n := float64(len(present))
+	if n < 2*leafGroupRows {
+		return -1, 0
+	}
+	slices.SortFunc(present, func(a, b vr) int {
+		switch {
+		case a.v < b.v:
+			return -1
+		case a.v > b.v:
+			return 1
+		}
+		return 0
+	})
+	tied := make([]bool, len(present))
+	var sum, sq, tiedAll float64
+	for r, x := range present {
+		tied[r] = r > 0 && present[r-1].v == x.v || r+1 < len(present) && present[r+1].v == x.v
+		if tied[r] {
+			tiedAll++
+		}
+		sum += x.v
+		sq += x.v * x.v
+	}
+	mean := sum / n
+	total := sq - n*mean*mean
+	type acc struct{ n, sum, tied float64 }
 	for _, p := range parents {
 		codes := e.cat[p]
-		g := map[int32]*acc{}
-		var n, sum, sq float64
-		for _, i := range rows {
-			if v := y[i]; v == v {
-				a := g[codes[i]]
-				if a == nil {
-					a = &acc{}
-					g[codes[i]] = a
-				}
-				a.n++
-				a.sum += v
-				n++
-				sum += v
-				sq += v * v
+		g := make([]acc, nlev[p])
+		for r, x := range present {
+			a := &g[codes[x.i]]
+			a.n++
+			a.sum += x.v
+			if tied[r] {
+				a.tied++
 			}
 		}
-		if len(g) < 2 || n < 2*leafGroupRows {
-			continue
-		}
-		mean := sum / n
-		total := sq - n*mean*mean
-		if total <= 0 {
-			continue
-		}
-		var between float64
+		var between, div, kept float64
 		var small acc
-		kept := 0
+		groups := 0
 		for _, a := range g {
+			if a.n == 0 {
+				continue
+			}
+			groups++
 			if a.n < leafGroupRows {
 				small.n += a.n
 				small.sum += a.sum
 				continue
 			}
-			kept++
+			kept += a.n
 			d := a.sum/a.n - mean
 			between += a.n * d * d
+			div += math.Abs(a.tied - a.n*tiedAll/n)
+		}
+		if groups < 2 || kept == 0 {
+			continue
 		}
 		if small.n > 0 {
 			d := small.sum/small.n - mean
 			between += small.n * d * d
 		}
-		if kept == 0 {
-			continue
-		}
-		eta2 := between / total
-		if eta2 <= bestEta2 {
-			eta2 = max(eta2, tieDivergence(y, codes, rows))
+		eta2 := div / kept // the groups' tie shares' mean gap
+		if total > 0 {
+			eta2 = max(eta2, between/total)
 		}
 		if eta2 > bestEta2 {
 			best, bestEta2 = p, eta2
@@ -540,37 +573,6 @@ func secondParent(e *encoded, k, p1 int, levels []int, rows []int32) int {
 		}
 	}
 	return best
-}
-
-// tieDivergence is the mean gap, over the rows of the levels of codes held
-// by leafGroupRows rows or more, between the share of a level's rows and
-// the share of all rows whose value is tied (held by several of the rows;
-// see leafGroupSecond).
-func tieDivergence(y []float64, codes []int32, rows []int32) float64 {
-	by := map[int32][]float64{}
-	var all []float64
-	for _, i := range rows {
-		if v := y[i]; v == v {
-			by[codes[i]] = append(by[codes[i]], v)
-			all = append(all, v)
-		}
-	}
-	if len(all) == 0 {
-		return 0
-	}
-	counts := valueCounts(all)
-	t := tiedIn(all, counts)
-	var div, n float64
-	for _, vals := range by {
-		if len(vals) >= leafGroupRows {
-			div += float64(len(vals)) * math.Abs(tiedIn(vals, counts)-t)
-			n += float64(len(vals))
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return div / n
 }
 
 func mean(xs []float64) float64 {
