@@ -185,12 +185,16 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 		return fmt.Errorf("datetime column %q has no format: %w", c.Name, ErrInvalid)
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
+	var vals []float64 // numeric columns: for lattice.go
 	for _, r := range t.Rows {
 		v, ok := c.parse(r[j], missing)
 		if !ok {
 			continue
 		}
 		lo, hi = min(lo, v), max(hi, v)
+		if c.Kind == profile.Numeric {
+			vals = append(vals, v)
+		}
 	}
 	if lo > hi {
 		lo, hi = 0, 0 // all missing
@@ -204,12 +208,6 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 	}
 	c.Lo, c.Hi = lo, hi
 	if c.Kind == profile.Numeric {
-		var vals []float64
-		for _, r := range t.Rows {
-			if v, ok := c.parse(r[j], missing); ok {
-				vals = append(vals, v)
-			}
-		}
 		c.Step = c.lattice(vals) // see lattice.go
 		c.Grid = c.valueGrid(vals)
 	}
