@@ -59,8 +59,13 @@ type Col struct {
 	// Step is a datetime column's grid in seconds when every source value
 	// lies on it in the column's zone — a day, an hour or a minute (data
 	// recorded at whole minutes but written with seconds); 0 means whole
-	// seconds. Off-grid values would tell synthetic rows from real ones.
+	// seconds. For a numeric column it is the lattice its values lie on
+	// when coarser than its written unit (see lattice.go); 0 means the
+	// unit. Off-grid values would tell synthetic rows from real ones.
+	// Grid, when set, lists the only values a numeric column is written
+	// with (see valueGrid).
 	Step float64
+	Grid []float64
 
 	// Missing is the token written for a missing numeric, datetime or
 	// generated cell: the commonest missing spelling seen in training.
@@ -180,12 +185,16 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 		return fmt.Errorf("datetime column %q has no format: %w", c.Name, ErrInvalid)
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
+	var vals []float64 // numeric columns: for lattice.go
 	for _, r := range t.Rows {
 		v, ok := c.parse(r[j], missing)
 		if !ok {
 			continue
 		}
 		lo, hi = min(lo, v), max(hi, v)
+		if c.Kind == profile.Numeric {
+			vals = append(vals, v)
+		}
 	}
 	if lo > hi {
 		lo, hi = 0, 0 // all missing
@@ -198,6 +207,10 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 		}
 	}
 	c.Lo, c.Hi = lo, hi
+	if c.Kind == profile.Numeric {
+		c.Step = c.lattice(vals) // see lattice.go
+		c.Grid = c.valueGrid(vals)
+	}
 	if c.Kind == profile.Datetime {
 		for _, r := range t.Rows {
 			if ts, err := time.Parse(c.Format, r[j]); err == nil {
@@ -285,6 +298,12 @@ func (c *Col) round(v float64) float64 {
 			return math.Round((v+off)/c.Step)*c.Step - off
 		}
 		return math.Round(v)
+	}
+	if c.Step > 0 {
+		v = c.onLattice(v)
+	}
+	if len(c.Grid) > 0 {
+		v = c.onGrid(v)
 	}
 	if c.Integer {
 		return math.Round(v)

@@ -32,8 +32,12 @@ type Tree struct {
 	Smoothing float64
 	Binnings  []Binning // per modelled column
 	Carts     []CART    // per modelled column
+	// Links holds per modelled column its tree's leaf lines and groups
+	// (see LeafLinks); empty for most columns.
+	Links []LeafLinks
 
-	locs []*time.Location
+	locs   []*time.Location
+	linked []bool // per modelled column: Links[k].on(), built by prepare
 }
 
 // Kind implements Model.
@@ -119,6 +123,7 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	m.fitLeafLinks(e, bins)
 	m.prepare()
 	return m, nil
 }
@@ -162,6 +167,13 @@ func treeOrder(s *Schema, names []string) ([]int, error) {
 
 // prepare rebuilds what sampling derives from the serialized fields.
 func (m *Tree) prepare() {
+	if m.Links == nil { // a file written before leaf links
+		m.Links = make([]LeafLinks, len(m.Carts))
+	}
+	m.linked = make([]bool, len(m.Links))
+	for k := range m.Links {
+		m.linked[k] = m.Links[k].on()
+	}
 	m.locs = m.Schema.locations()
 	m.Schema.Guard.prepare(&m.Schema)
 	m.Schema.rows = m.Schema.rowSet()
@@ -387,7 +399,12 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			d.vals[k] = float64(code)
 			continue
 		}
-		v := cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
+		var v float64
+		if m.linked[k] {
+			v = m.drawLinked(k, leaf, d.uniform(d.leafBase[k]+leaf), d.src, d.vals)
+		} else {
+			v = cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
+		}
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
 			d.vals[k] = v

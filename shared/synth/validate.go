@@ -29,7 +29,7 @@ func (s *Schema) validate() error {
 		if isModelled(c.Kind) && !c.isNumber() && len(c.Levels) == 0 {
 			return bad("column %q has no levels", c.Name)
 		}
-		if c.Decimals < 0 || c.Decimals > 15 || c.Lo > c.Hi {
+		if c.Decimals < 0 || c.Decimals > 15 || c.Lo > c.Hi || !(c.Step >= 0) || math.IsInf(c.Step, 0) || !sortedFinite(c.Grid) {
 			return bad("column %q has bad precision or bounds", c.Name)
 		}
 		g := &c.Gen
@@ -97,6 +97,9 @@ func (m *Tree) validate() error {
 		if err := m.Carts[k].validate(c, m.Binnings); err != nil {
 			return bad("column %q: %v", c.Name, err)
 		}
+	}
+	if err := m.validateLinks(); err != nil {
+		return bad("%v", err)
 	}
 	return nil
 }
