@@ -167,6 +167,7 @@ func (m *Tree) prepare() {
 	m.Schema.rows = m.Schema.rowSet()
 	for k := range m.Carts {
 		m.Carts[k].prepareWalk()
+		m.Carts[k].prepareDraw(&m.Schema.Cols[m.Schema.Modelled[k]], &m.Binnings[k])
 	}
 }
 
@@ -387,15 +388,31 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			d.vals[k] = float64(code)
 			continue
 		}
-		v := cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
+		v, e, exact := cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
 			d.vals[k] = v
 			continue
 		}
-		v = c.round(v)
+		var bin uint8
+		switch {
+		case exact && cart.exactVals: // Values[e] is its own rounding
+			bin = cart.vBin[e]
+		case exact:
+			v = c.round(v)
+			bin = m.Binnings[k].numBin(v)
+		default:
+			// Between Values[e] and Values[e+1]: when both lie in one bin,
+			// so does v (bins are ranges).
+			v = c.round(v)
+			if cart.vBin[e] == cart.vBin[e+1] && v >= cart.Values[e] && v <= cart.Values[e+1] {
+				bin = cart.vBin[e]
+			} else {
+				bin = m.Binnings[k].numBin(v)
+			}
+		}
 		d.vals[k] = v
-		row[j], d.bins[k] = a.number(c, v, m.locs[j]), m.Binnings[k].numBin(v)
+		row[j], d.bins[k] = a.number(c, v, m.locs[j]), bin
 	}
 	return true
 }
@@ -403,14 +420,9 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 // drawClass draws a level code from a leaf's class counts (Cum restarts
 // from zero in every leaf) with the uniform u in [0, 1).
 func (t *CART) drawClass(leaf int32, u01 float64) int32 {
-	lo, hi := t.LeafStart[leaf], t.LeafStart[leaf+1]
+	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
 	u := scaleUniform(u01, t.Cum[hi-1])
-	for e := lo; e < hi-1; e++ {
-		if t.Cum[e] > u {
-			return t.Classes[e]
-		}
-	}
-	return t.Classes[hi-1]
+	return t.Classes[lo+t.pick(t.Cum, lo, leaf, u)]
 }
 
 // drawNumber draws from a leaf: a training value of the leaf drawn by its
@@ -420,7 +432,9 @@ func (t *CART) drawClass(leaf int32, u01 float64) int32 {
 // distinct values by linear interpolation, so that a value held by one
 // training row is not reproduced beyond chance. The uniform u in [0, 1)
 // picks the training value; src moves it (as rand.New(src).Float64 would). NaN is missing.
-func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64) float64 {
+// e is the index in Values of the value drawn when exact, otherwise of the
+// value the result lies above (and below Values[e+1]).
+func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64) (v float64, e int, exact bool) {
 	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
 	var nv uint32
 	if hi > lo {
@@ -428,25 +442,25 @@ func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64
 	}
 	u := scaleUniform(u01, nv+t.Missing[leaf])
 	if u >= nv {
-		return math.NaN()
+		return math.NaN(), -1, false
 	}
 	cum := t.VCum[lo:hi]
-	d := countAtMost(cum, u)
+	d := t.pick(t.VCum, lo, leaf, u)
 	vals := t.Values[lo:hi]
 	count := cum[d]
 	if d > 0 {
 		count -= cum[d-1]
 	}
 	if smooth == 0 || count > 1 || len(vals) == 1 {
-		return vals[d]
+		return vals[d], lo + d, true
 	}
 	p := float64(d) + smooth*(2*uniform53(src)-1)
 	p = min(max(p, 0), float64(len(vals)-1))
 	i := int(p)
 	if i >= len(vals)-1 {
-		return vals[len(vals)-1]
+		return vals[len(vals)-1], hi - 1, true
 	}
-	return vals[i] + (p-float64(i))*(vals[i+1]-vals[i])
+	return vals[i] + (p-float64(i))*(vals[i+1]-vals[i]), lo + i, false
 }
 
 // scaleUniform maps u in [0, 1) to an integer in [0, n).
