@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"slices"
+	"time"
 	"unsafe"
 )
 
@@ -170,7 +171,15 @@ type CART struct {
 	gmul      []uint64
 	vBin      []uint8
 	exactVals bool
+	// cells[cellOff[e]:cellOff[e+1]] is Values[e] as the column writes it,
+	// for the values a draw can return unsmoothed (empty for the others,
+	// and cellOff nil when there are more than maxCachedCells of them).
+	cells   string
+	cellOff []uint32
 }
+
+// maxCachedCells bounds the formatted values a tree keeps per column.
+const maxCachedCells = 1 << 17
 
 // leaf returns the leaf a row with the given feature bins falls in.
 //
@@ -209,7 +218,7 @@ func (t *CART) leaf(bins []uint8) int32 {
 // prepareDraw builds the guide tables that pick searches with, and for a
 // number target the bins of its values; c is the target column and b its
 // binning.
-func (t *CART) prepareDraw(c *Col, b *Binning) {
+func (t *CART) prepareDraw(c *Col, b *Binning, loc *time.Location, smooth float64) {
 	cum := t.Cum
 	if c.isNumber() {
 		cum = t.VCum
@@ -221,6 +230,7 @@ func (t *CART) prepareDraw(c *Col, b *Binning) {
 				t.exactVals = false
 			}
 		}
+		t.prepareCells(c, loc, smooth)
 	}
 	leaves := len(t.LeafStart) - 1
 	t.guide, t.gmul = make([]int32, len(cum)), make([]uint64, leaves)
@@ -238,6 +248,50 @@ func (t *CART) prepareDraw(c *Col, b *Binning) {
 			t.guide[lo+int(b)] = int32(min(countAtMost(cum[lo:hi], uint32(min(u, total))), hi-lo-1))
 		}
 	}
+}
+
+// prepareCells formats the values drawNumber can return unsmoothed: those
+// held more than once in their leaf, a leaf's only or last value, and all
+// of them without smoothing.
+func (t *CART) prepareCells(c *Col, loc *time.Location, smooth float64) {
+	t.cells, t.cellOff = "", nil
+	if !t.exactVals {
+		return
+	}
+	keep := make([]bool, len(t.Values))
+	n := 0
+	for l := range len(t.LeafStart) - 1 {
+		lo, hi := int(t.LeafStart[l]), int(t.LeafStart[l+1])
+		var prev uint32
+		for e := lo; e < hi; e++ {
+			keep[e] = smooth == 0 || t.VCum[e]-prev > 1 || e == hi-1
+			prev = t.VCum[e]
+			if keep[e] {
+				n++
+			}
+		}
+	}
+	if n > maxCachedCells {
+		return
+	}
+	var buf []byte
+	t.cellOff = make([]uint32, len(t.Values)+1)
+	for e, v := range t.Values {
+		if keep[e] {
+			buf = c.appendNumber(buf, v, loc)
+		}
+		t.cellOff[e+1] = uint32(len(buf))
+	}
+	t.cells = string(buf)
+}
+
+// cell returns Values[e] as the column writes it, or "" when it is not
+// kept.
+func (t *CART) cell(e int) string {
+	if t.cellOff == nil {
+		return ""
+	}
+	return t.cells[t.cellOff[e]:t.cellOff[e+1]]
 }
 
 // pick returns the index, within leaf's entries lo:hi of cum (Cum or

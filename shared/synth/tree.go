@@ -167,7 +167,8 @@ func (m *Tree) prepare() {
 	m.Schema.rows = m.Schema.rowSet()
 	for k := range m.Carts {
 		m.Carts[k].prepareWalk()
-		m.Carts[k].prepareDraw(&m.Schema.Cols[m.Schema.Modelled[k]], &m.Binnings[k])
+		j := m.Schema.Modelled[k]
+		m.Carts[k].prepareDraw(&m.Schema.Cols[j], &m.Binnings[k], m.locs[j], m.Smoothing)
 	}
 }
 
@@ -204,14 +205,20 @@ type treeDrawer struct {
 	src   *rand.PCG // the block's source (see startBlock)
 
 	// Stratified draws (see uniform): leafBase[k] numbers column k's first
-	// leaf among all leaves; per leaf, deck holds a permutation of the
-	// strata, deckPos the next position in it and deckEpoch the block the
-	// deck belongs to (a deck of an earlier block restarts).
-	leafBase  []int32
-	deck      []uint8
-	deckPos   []uint8
-	deckEpoch []uint32
-	epoch     uint32
+	// leaf among all leaves, decks holds each leaf's deck.
+	leafBase []int32
+	decks    []leafDeck
+	epoch    uint32
+}
+
+// leafDeck is one leaf's stratified-draw state: deck holds a permutation
+// of the strata, pos the next position in it and epoch the block the deck
+// belongs to (a deck of an earlier block restarts). One struct per leaf
+// keeps a draw's state in one cache line.
+type leafDeck struct {
+	deck  [strata]uint8
+	epoch uint32
+	pos   uint8
 }
 
 // strata is the number of equal slices of [0, 1) the uniforms drawn at one
@@ -226,7 +233,7 @@ func (m *Tree) newDrawer(fixed map[string]string) (*treeDrawer, error) {
 		d.leafBase[k] = leaves
 		leaves += int32(len(m.Carts[k].LeafStart) - 1)
 	}
-	d.deck, d.deckPos, d.deckEpoch = make([]uint8, int(leaves)*strata), make([]uint8, leaves), make([]uint32, leaves)
+	d.decks = make([]leafDeck, leaves)
 	for name, cell := range fixed {
 		k, err := m.Schema.fixedColumn(name)
 		if err != nil {
@@ -329,7 +336,9 @@ func (d *treeDrawer) startBlock(src *rand.PCG) {
 	d.src = src
 	d.epoch++
 	if d.epoch == 0 { // wrapped: no deck may look current
-		clear(d.deckEpoch)
+		for i := range d.decks {
+			d.decks[i].epoch = 0
+		}
 		d.epoch = 1
 	}
 }
@@ -344,24 +353,33 @@ func (d *treeDrawer) startBlock(src *rand.PCG) {
 // less sampling noise. Decks are shuffled independently per leaf, so no
 // dependence between columns is added.
 func (d *treeDrawer) uniform(g int32) float64 {
-	if d.deckEpoch[g] != d.epoch {
-		d.deckEpoch[g], d.deckPos[g] = d.epoch, 0
+	s := &d.decks[g]
+	p := int(s.pos)
+	if s.epoch != d.epoch {
+		s.epoch, p = d.epoch, 0
 	}
-	p := int(d.deckPos[g])
-	deck := d.deck[int(g)*strata : int(g)*strata+strata]
 	if p == 0 {
-		for i := range deck {
-			deck[i] = uint8(i)
-		}
+		s.deck = identityDeck
 	}
 	// One 64-bit draw: the high half picks among the strata left (an
 	// incremental Fisher-Yates step), the low half places the value inside.
 	x := d.src.Uint64()
 	j := p + int((x>>32)*uint64(strata-p)>>32)
-	deck[p], deck[j] = deck[j], deck[p]
-	d.deckPos[g] = uint8((p + 1) % strata)
-	return (float64(deck[p]) + float64(uint32(x))/(1<<32)) / strata
+	stratum := s.deck[j%strata]
+	s.deck[j%strata] = s.deck[p%strata]
+	s.deck[p%strata] = stratum
+	s.pos = uint8((p + 1) % strata)
+	// (stratum + low/2³²) / strata, exactly: a 36-bit integer over 2³⁶.
+	return float64(uint64(stratum)<<32|uint64(uint32(x))) * (1.0 / (strata << 32))
 }
+
+// identityDeck is a deck in stratum order, the start of every shuffle.
+var identityDeck = func() (d [strata]uint8) {
+	for i := range d {
+		d[i] = uint8(i)
+	}
+	return d
+}()
 
 func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	m := d.m
@@ -395,9 +413,10 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			continue
 		}
 		var bin uint8
+		var cell string
 		switch {
 		case exact && cart.exactVals: // Values[e] is its own rounding
-			bin = cart.vBin[e]
+			bin, cell = cart.vBin[e], cart.cell(e)
 		case exact:
 			v = c.round(v)
 			bin = m.Binnings[k].numBin(v)
@@ -411,8 +430,11 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 				bin = m.Binnings[k].numBin(v)
 			}
 		}
+		if cell == "" {
+			cell = a.number(c, v, m.locs[j])
+		}
 		d.vals[k] = v
-		row[j], d.bins[k] = a.number(c, v, m.locs[j]), bin
+		row[j], d.bins[k] = cell, bin
 	}
 	return true
 }
