@@ -105,8 +105,16 @@ type guardProbe struct {
 	block []int // level columns in the key
 	order []int32
 	sv    []float32 // sort values in order's order
+	// rows holds the indexed rows in order's order, so that a query reads
+	// its candidates without the extra dependent load through order (nil
+	// beyond maxGuardCopy cells: the query then goes through order).
+	rows  []float32
 	spans spanTable
 }
+
+// maxGuardCopy bounds the cells of the reordered copies of the indexed
+// rows (see guardProbe.rows): 16M cells, 64 MB.
+const maxGuardCopy = 1 << 24
 
 // spanTable maps a probe key to its rows' span [lo, hi) in order: open
 // addressing with linear probing, one or two cache lines per lookup where
@@ -329,6 +337,12 @@ func newGuardIndex(s *Schema, rows []float32, nm int, t float32) *guardIndex {
 		for i, r := range p.order {
 			p.sv[i] = x.sortVal(int(r))
 		}
+		if n*nm*len(blocks) <= maxGuardCopy {
+			p.rows = make([]float32, 0, n*nm)
+			for _, r := range p.order {
+				p.rows = append(p.rows, rows[int(r)*nm:(int(r)+1)*nm]...)
+			}
+		}
 		groups := 0
 		for i := range n {
 			if i == 0 || keys[p.order[i]] != keys[p.order[i-1]] {
@@ -385,19 +399,25 @@ func (x *guardIndex) missingKey(row []float32) uint64 {
 	var h uint64 = 0x9e3779b97f4a7c15
 	for _, k := range x.nums {
 		if v := row[k]; v != v {
-			h = mix(h ^ uint64(k+1)) // a missing number
+			h = (h ^ uint64(k+1)) * keyMul // a missing number
 		}
 	}
 	return h
 }
 
 // blockKey completes key from missingKey's h with the block's level codes.
+// A step is one multiply: the span table mixes the key before using it,
+// and two rows whose keys collide only share a group, which costs a query
+// some extra candidates, never a wrong answer (dist compares every cell).
 func (x *guardIndex) blockKey(h uint64, row []float32, block []int) uint64 {
 	for _, k := range block {
-		h = mix(h ^ uint64(math.Float32bits(row[k])))
+		h = (h ^ uint64(math.Float32bits(row[k]))) * keyMul
 	}
 	return h
 }
+
+// keyMul is an odd 64-bit constant (2⁶⁴ over the golden ratio).
+const keyMul = 0x9e3779b97f4a7c15
 
 // dist is the guard's Gower distance (times the column count) between two
 // encoded rows, stopping once it reaches limit.
@@ -482,13 +502,19 @@ func (x *guardIndex) search(q []float32, limit float32, any bool) float32 {
 				i = mid - 1
 			}
 			for ; i >= lo && i < hi; i += dir {
-				r := int(p.order[i])
 				if x.sortK >= 0 && qs == qs {
 					if d := p.sv[i] - qs; d == d && min(abs32(d), 1) >= best {
 						break
 					}
 				}
-				if d := x.dist(q, x.rows[r*x.nm:(r+1)*x.nm], best); d < best {
+				var row []float32
+				if p.rows != nil {
+					row = p.rows[i*x.nm : (i+1)*x.nm]
+				} else {
+					r := int(p.order[i])
+					row = x.rows[r*x.nm : (r+1)*x.nm]
+				}
+				if d := x.dist(q, row, best); d < best {
 					best = d
 					if any {
 						return best
