@@ -162,6 +162,8 @@ type CART struct {
 
 	walk     []walkNode // built by prepareWalk
 	rootFeat int32
+	pairs    []pairNode // built by preparePairs
+	pairRoot pairRef
 
 	// Built by prepareDraw. guide[e] (indexed like Cum or VCum) is, for the
 	// bucket e-lo of leaf l's entries lo:hi, an entry to start searching
@@ -190,8 +192,29 @@ const maxCachedCells = 1 << 17
 // at once. The loads skip bounds checks, which fitting and validate make
 // unnecessary: every inner node's Child+1 is a node and its Feat a modelled
 // column, and bins holds one bin per modelled column.
+//
+// On pairs (see preparePairs) a step goes down two levels: it loads a node
+// and, at once, the bins of its feature and of its two children's
+// features, picks the way out among four and loads where it leads, so
+// the chain of dependent loads is half as long.
 func (t *CART) leaf(bins []uint8) int32 {
 	bp := unsafe.Pointer(unsafe.SliceData(bins))
+	if t.pairs != nil {
+		base := unsafe.Pointer(unsafe.SliceData(t.pairs))
+		ref := t.pairRoot
+		for ref.F >= 0 {
+			p := (*pairNode)(unsafe.Add(base, uintptr(ref.Idx)*unsafe.Sizeof(pairNode{})))
+			bv := *(*uint8)(unsafe.Add(bp, ref.F))
+			ba := *(*uint8)(unsafe.Add(bp, ref.FA))
+			bb := *(*uint8)(unsafe.Add(bp, ref.FB))
+			rv := p.Mask >> (bv & 63) & 1 // 1: child a, 0: child b
+			ra := p.MaskA >> (ba & 63) & 1
+			rb := p.MaskB >> (bb & 63) & 1
+			rc := rb ^ (ra^rb)&-rv // the bit of the child taken, without a branch
+			ref = p.Next[(3-2*rv-rc)&3]
+		}
+		return int32(ref.Idx)
+	}
 	if t.walk != nil {
 		base := unsafe.Pointer(unsafe.SliceData(t.walk))
 		var i int32
@@ -316,6 +339,76 @@ type walkNode struct {
 	Mask  uint64
 	Child int32
 	Feats uint32
+}
+
+// pairNode is two levels of a tree for sampling: an inner node v (Mask)
+// and its children a = v.Child and b = v.Child+1 (MaskA and MaskB, 0 for a
+// leaf). Next holds the four ways out: Next[0] and Next[1] below a (its
+// bin's bit set, clear), Next[2] and Next[3] below b; both ways out of a
+// leaf child name the leaf.
+type pairNode struct {
+	Mask, MaskA, MaskB uint64
+	Next               [4]pairRef
+	_                  uint64 // 64 bytes: a node is one cache line
+}
+
+// pairRef is where a two-level step lands: a leaf (F < 0, Idx its leaf
+// index) or pairs[Idx], whose node splits on feature F and whose children
+// on FA and FB (0, any valid bin index, for a leaf child), so that the step
+// loads the three bins while it loads the node.
+type pairRef struct {
+	Idx       uint16
+	F, FA, FB int16
+}
+
+// preparePairs builds pairs from Nodes (skipped when an index does not fit
+// 16 bits: leaf then walks walk or Nodes).
+func (t *CART) preparePairs() {
+	t.pairs, t.pairRoot = nil, pairRef{}
+	if len(t.Nodes) == 0 || len(t.LeafStart)-1 > math.MaxUint16+1 {
+		return
+	}
+	var pairs []pairNode
+	ok := true
+	feat := func(i int32) int16 { return int16(max(t.Nodes[i].Feat, 0)) }
+	var ref func(i int32) pairRef
+	ref = func(i int32) pairRef {
+		n := t.Nodes[i]
+		if n.Feat < 0 {
+			return pairRef{Idx: uint16(n.Child), F: -1}
+		}
+		at := len(pairs)
+		if n.Feat > math.MaxInt16 || at > math.MaxUint16 {
+			ok = false
+			return pairRef{F: -1}
+		}
+		pairs = append(pairs, pairNode{})
+		p := pairNode{Mask: n.Mask}
+		for side, c := range [2]int32{n.Child, n.Child + 1} {
+			cn := t.Nodes[c]
+			if cn.Feat < 0 {
+				p.Next[2*side] = ref(c)
+				p.Next[2*side+1] = p.Next[2*side]
+				continue
+			}
+			if side == 0 {
+				p.MaskA = cn.Mask
+			} else {
+				p.MaskB = cn.Mask
+			}
+			p.Next[2*side] = ref(cn.Child)
+			p.Next[2*side+1] = ref(cn.Child + 1)
+		}
+		pairs[at] = p
+		return pairRef{Idx: uint16(at), F: int16(n.Feat), FA: feat(n.Child), FB: feat(n.Child + 1)}
+	}
+	root := ref(0)
+	if ok && len(pairs) > 0 {
+		// A copy of its own size, whose start the allocator aligns to
+		// 64 bytes in practice (large spans are page-aligned, and the
+		// small size classes of whole cache lines keep the alignment).
+		t.pairs, t.pairRoot = append(make([]pairNode, 0, len(pairs)), pairs...), root
+	}
 }
 
 // prepareWalk builds walk from Nodes (skipped when a feature index does

@@ -167,6 +167,7 @@ func (m *Tree) prepare() {
 	m.Schema.rows = m.Schema.rowSet()
 	for k := range m.Carts {
 		m.Carts[k].prepareWalk()
+		m.Carts[k].preparePairs()
 		j := m.Schema.Modelled[k]
 		m.Carts[k].prepareDraw(&m.Schema.Cols[j], &m.Binnings[k], m.locs[j], m.Smoothing)
 	}
