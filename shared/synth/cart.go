@@ -165,12 +165,13 @@ type CART struct {
 	pairs    []pairNode // built by preparePairs
 	pairRoot pairRef
 
-	// Built by prepareDraw. guide[e] (indexed like Cum or VCum) is, for the
-	// bucket e-lo of leaf l's entries lo:hi, an entry to start searching
-	// from, and gmul[l] maps a count to its bucket (see pick). vBin[e] is
-	// the bin of Values[e]; exactVals says every value is its own rounding.
-	guide     []int32
-	gmul      []uint64
+	// Built by prepareDraw: per leaf what a draw reads first (leaves), and
+	// the counts with their guide table (entries, indexed like Cum or VCum;
+	// nil beyond maxDrawEntries, when pick searches Cum or VCum); vBin[e]
+	// is the bin of Values[e], exactVals says every value is its own
+	// rounding.
+	leaves    []leafDraw
+	entries   []drawEntry
 	vBin      []uint8
 	exactVals bool
 	// cells[cellOff[e]:cellOff[e+1]] is Values[e] as the column writes it,
@@ -182,6 +183,28 @@ type CART struct {
 
 // maxCachedCells bounds the formatted values a tree keeps per column.
 const maxCachedCells = 1 << 17
+
+// leafDraw is a leaf's place in the leaf tables and its counts, in one
+// load: entries lo:lo+n, total the last cumulative count (of Cum, or of
+// VCum: 0 when the leaf holds only missing values), missing its missing
+// count, mul its guide table's bucket scale (see pick).
+type leafDraw struct {
+	lo, n   int32
+	total   uint32
+	missing uint32
+	mul     uint64
+}
+
+// drawEntry is one leaf-table entry: its cumulative count (Cum or VCum),
+// and, as the b-th entry of its leaf, the guide of bucket b (see pick).
+type drawEntry struct {
+	cum   uint32
+	guide int32
+}
+
+// maxDrawEntries bounds the entries of a tree's guide table (8 bytes each);
+// a larger tree's draws search by bisection.
+const maxDrawEntries = 1 << 22
 
 // leaf returns the leaf a row with the given feature bins falls in.
 //
@@ -255,21 +278,33 @@ func (t *CART) prepareDraw(c *Col, b *Binning, loc *time.Location, smooth float6
 		}
 		t.prepareCells(c, loc, smooth)
 	}
-	leaves := len(t.LeafStart) - 1
-	t.guide, t.gmul = make([]int32, len(cum)), make([]uint64, leaves)
-	for l := range leaves {
+	t.leaves = make([]leafDraw, len(t.LeafStart)-1)
+	t.entries = nil
+	if len(cum) <= maxDrawEntries {
+		t.entries = make([]drawEntry, len(cum))
+	}
+	for l := range t.leaves {
 		lo, hi := int(t.LeafStart[l]), int(t.LeafStart[l+1])
-		if lo == hi {
-			continue
+		ld := leafDraw{lo: int32(lo), n: int32(hi - lo)}
+		if t.Missing != nil {
+			ld.missing = t.Missing[l]
 		}
-		n, total := uint64(hi-lo), uint64(cum[hi-1])
-		mul := n << 32 / total // n ≤ total: at least 1, at most 1<<32
-		t.gmul[l] = mul
-		for b := range n {
-			// The smallest count whose bucket is b or later.
-			u := (b<<32 + mul - 1) / mul
-			t.guide[lo+int(b)] = int32(min(countAtMost(cum[lo:hi], uint32(min(u, total))), hi-lo-1))
+		if lo < hi {
+			ld.total = cum[hi-1]
+			n, total := uint64(hi-lo), uint64(ld.total)
+			ld.mul = n << 32 / total // n ≤ total: at least 1, at most 1<<32
+			for b := range n {
+				if t.entries == nil {
+					break
+				}
+				// The smallest count whose bucket is b or later.
+				u := (b<<32 + ld.mul - 1) / ld.mul
+				e := &t.entries[lo+int(b)]
+				e.cum = cum[lo+int(b)]
+				e.guide = int32(min(countAtMost(cum[lo:hi], uint32(min(u, total))), hi-lo-1))
+			}
 		}
+		t.leaves[l] = ld
 	}
 }
 
@@ -317,20 +352,37 @@ func (t *CART) cell(e int) string {
 	return t.cells[t.cellOff[e]:t.cellOff[e+1]]
 }
 
-// pick returns the index, within leaf's entries lo:hi of cum (Cum or
-// VCum), of the first cumulative count above u (u below the leaf's
-// total): what countAtMost(cum[lo:hi], u) returns, found by a guide table
+// pick returns the index d, within leaf l's entries of cum (Cum or VCum),
+// of the first cumulative count above u (u below l.total), and d's own
+// count: what countAtMost(cum[lo:lo+n], u) returns, found by a guide table
 // (Chen and Asau's method). The leaf's counts are cut into as many buckets
 // as it has entries; guide holds, per bucket, the answer for the bucket's
 // smallest count, so the search scans forward from there, about one step
 // on average whatever the leaf's size, where a binary search over a leaf of
-// a thousand values takes ten dependent steps.
-func (t *CART) pick(cum []uint32, lo int, leaf int32, u uint32) int {
-	i := int(t.guide[lo+int(uint64(u)*t.gmul[leaf]>>32)])
-	for cum[lo+i] <= u {
-		i++
+// a thousand values takes ten dependent steps. Counts and guides share
+// one array, so that a search touches one or two cache lines.
+func (t *CART) pick(cum []uint32, l *leafDraw, u uint32) (d int, count uint32) {
+	if t.entries == nil {
+		return bisect(cum[l.lo:l.lo+l.n], u)
 	}
-	return i
+	es := t.entries[l.lo : l.lo+l.n]
+	d = int(es[uint64(u)*l.mul>>32].guide)
+	for es[d].cum <= u {
+		d++
+	}
+	if d == 0 {
+		return 0, es[0].cum
+	}
+	return d, es[d].cum - es[d-1].cum
+}
+
+// bisect is pick without a guide table.
+func bisect(cum []uint32, u uint32) (d int, count uint32) {
+	d = countAtMost(cum, u)
+	if d == 0 {
+		return 0, cum[0]
+	}
+	return d, cum[d] - cum[d-1]
 }
 
 // walkNode is a Node for sampling: Feats holds the features of Child (low

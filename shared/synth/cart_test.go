@@ -63,3 +63,46 @@ func TestLeafWalks(t *testing.T) {
 		}
 	}
 }
+
+// TestPickMatchesBisection checks the guide-table search against
+// countAtMost on every leaf of adult's trees, at every count boundary and
+// at random counts, and the bisection fallback too.
+func TestPickMatchesBisection(t *testing.T) {
+	m := fitAdultKind(t, KindTree).(*Tree)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for k := range m.Carts {
+		c := &m.Carts[k]
+		cum := c.Cum
+		if cum == nil {
+			cum = c.VCum
+		}
+		plain := *c
+		plain.entries = nil
+		for li := range c.leaves {
+			l := &c.leaves[li]
+			if l.n == 0 {
+				continue
+			}
+			lc := cum[l.lo : l.lo+l.n]
+			us := []uint32{0, l.total - 1}
+			for _, x := range lc {
+				us = append(us, x-1, min(x, l.total-1))
+			}
+			for range 50 {
+				us = append(us, uint32(rng.Uint64N(uint64(l.total))))
+			}
+			for _, u := range us {
+				want := countAtMost(lc, u)
+				wantCount := lc[want]
+				if want > 0 {
+					wantCount -= lc[want-1]
+				}
+				for _, tr := range []*CART{c, &plain} {
+					if d, count := tr.pick(cum, l, u); d != want || count != wantCount {
+						t.Fatalf("tree %d leaf %d u %d (guide %v): pick %d (count %d), want %d (%d)", k, li, u, tr.entries != nil, d, count, want, wantCount)
+					}
+				}
+			}
+		}
+	}
+}

@@ -443,9 +443,18 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 // drawClass draws a level code from a leaf's class counts (Cum restarts
 // from zero in every leaf) with the uniform u in [0, 1).
 func (t *CART) drawClass(leaf int32, u01 float64) int32 {
-	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
-	u := scaleUniform(u01, t.Cum[hi-1])
-	return t.Classes[lo+t.pick(t.Cum, lo, leaf, u)]
+	l := &t.leaves[leaf]
+	u := scaleUniform(u01, l.total)
+	if t.entries == nil {
+		d, _ := bisect(t.Cum[l.lo:l.lo+l.n], u)
+		return t.Classes[int(l.lo)+d]
+	}
+	es := t.entries[l.lo : l.lo+l.n] // pick, inlined
+	d := int(es[uint64(u)*l.mul>>32].guide)
+	for es[d].cum <= u {
+		d++
+	}
+	return t.Classes[int(l.lo)+d]
 }
 
 // drawNumber draws from a leaf: a training value of the leaf drawn by its
@@ -458,22 +467,15 @@ func (t *CART) drawClass(leaf int32, u01 float64) int32 {
 // e is the index in Values of the value drawn when exact, otherwise of the
 // value the result lies above (and below Values[e+1]).
 func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64) (v float64, e int, exact bool) {
-	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
-	var nv uint32
-	if hi > lo {
-		nv = t.VCum[hi-1]
-	}
-	u := scaleUniform(u01, nv+t.Missing[leaf])
+	l := &t.leaves[leaf]
+	lo, hi := int(l.lo), int(l.lo+l.n)
+	nv := l.total
+	u := scaleUniform(u01, nv+l.missing)
 	if u >= nv {
 		return math.NaN(), -1, false
 	}
-	cum := t.VCum[lo:hi]
-	d := t.pick(t.VCum, lo, leaf, u)
+	d, count := t.pick(t.VCum, l, u)
 	vals := t.Values[lo:hi]
-	count := cum[d]
-	if d > 0 {
-		count -= cum[d-1]
-	}
 	if smooth == 0 || count > 1 || len(vals) == 1 {
 		return vals[d], lo + d, true
 	}
