@@ -210,6 +210,23 @@ type treeDrawer struct {
 	leafBase []int32
 	decks    []leafDeck
 	epoch    uint32
+
+	// plan holds, in visit order, what draw reads per column, gathered
+	// from the model's scattered fields once per drawer.
+	plan []drawStep
+}
+
+// drawStep is one modelled column of draw's loop.
+type drawStep struct {
+	k, j     int    // modelled and table index
+	num      bool   // a number column
+	fixed    bool   // a Fixed condition holds it
+	leafBase int32  // see treeDrawer.leafBase
+	cart     *CART  //
+	col      *Col   //
+	levels   []string
+	levelBin []uint8
+	binning  *Binning
 }
 
 // leafDeck is one leaf's stratified-draw state: deck holds a permutation
@@ -298,6 +315,12 @@ func (m *Tree) newDrawer(fixed map[string]string) (*treeDrawer, error) {
 		fc.accept = prob
 		d.fixed[k] = fc
 	}
+	for _, k := range m.Order {
+		j := m.Schema.Modelled[k]
+		c := &m.Schema.Cols[j]
+		d.plan = append(d.plan, drawStep{k: k, j: j, num: c.isNumber(), fixed: d.fixed[k].on, leafBase: d.leafBase[k],
+			cart: &m.Carts[k], col: c, levels: c.Levels, levelBin: m.Binnings[k].LevelBin, binning: &m.Binnings[k]})
+	}
 	return d, nil
 }
 
@@ -384,30 +407,30 @@ var identityDeck = func() (d [strata]uint8) {
 
 func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	m := d.m
-	for _, k := range m.Order {
-		j := m.Schema.Modelled[k]
-		c := &m.Schema.Cols[j]
-		cart := &m.Carts[k]
+	for si := range d.plan {
+		st := &d.plan[si]
+		k, j, c, cart := st.k, st.j, st.col, st.cart
 		leaf := cart.leaf(d.bins)
-		if fc := &d.fixed[k]; fc.on {
+		if st.fixed {
+			fc := &d.fixed[k]
 			if p := fc.accept[leaf]; p < 1 && rng.Float64() >= p {
 				return false
 			}
 			row[j], d.bins[k] = fc.cell, fc.bin
-			if c.isNumber() {
+			if st.num {
 				d.vals[k] = fc.value
 			} else {
 				d.vals[k] = float64(fc.code)
 			}
 			continue
 		}
-		if !c.isNumber() {
-			code := cart.drawClass(leaf, d.uniform(d.leafBase[k]+leaf))
-			row[j], d.bins[k] = c.Levels[code], m.Binnings[k].LevelBin[code]
+		if !st.num {
+			code := cart.drawClass(leaf, d.uniform(st.leafBase+leaf))
+			row[j], d.bins[k] = st.levels[code], st.levelBin[code]
 			d.vals[k] = float64(code)
 			continue
 		}
-		v, e, exact := cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
+		v, e, exact := cart.drawNumber(leaf, d.uniform(st.leafBase+leaf), d.src, m.Smoothing)
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
 			d.vals[k] = v
@@ -420,7 +443,7 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			bin, cell = cart.vBin[e], cart.cell(e)
 		case exact:
 			v = c.round(v)
-			bin = m.Binnings[k].numBin(v)
+			bin = st.binning.numBin(v)
 		default:
 			// Between Values[e] and Values[e+1]: when both lie in one bin,
 			// so does v (bins are ranges).
@@ -428,7 +451,7 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			if cart.vBin[e] == cart.vBin[e+1] && v >= cart.Values[e] && v <= cart.Values[e+1] {
 				bin = cart.vBin[e]
 			} else {
-				bin = m.Binnings[k].numBin(v)
+				bin = st.binning.numBin(v)
 			}
 		}
 		if cell == "" {
