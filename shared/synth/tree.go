@@ -218,12 +218,12 @@ type treeDrawer struct {
 
 // drawStep is one modelled column of draw's loop.
 type drawStep struct {
-	k, j     int    // modelled and table index
-	num      bool   // a number column
-	fixed    bool   // a Fixed condition holds it
-	leafBase int32  // see treeDrawer.leafBase
-	cart     *CART  //
-	col      *Col   //
+	k, j     int   // modelled and table index
+	num      bool  // a number column
+	fixed    bool  // a Fixed condition holds it
+	leafBase int32 // see treeDrawer.leafBase
+	cart     *CART
+	col      *Col
 	levels   []string
 	levelBin []uint8
 	binning  *Binning
