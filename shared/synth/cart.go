@@ -196,14 +196,17 @@ type leafDraw struct {
 }
 
 // drawEntry is one leaf-table entry: its cumulative count (Cum or VCum),
-// and, as the b-th entry of its leaf, the guide of bucket b (see pick).
+// as the b-th entry of its leaf the guide of bucket b (see pick), and what
+// the entry draws (its class code, or its value: Classes[e] or Values[e]),
+// so that a draw finds its result in the cache line it searched.
 type drawEntry struct {
 	cum   uint32
 	guide int32
+	val   float64
 }
 
-// maxDrawEntries bounds the entries of a tree's guide table (8 bytes each);
-// a larger tree's draws search by bisection.
+// maxDrawEntries bounds the entries of a tree's guide table (16 bytes
+// each); a larger tree's draws search by bisection.
 const maxDrawEntries = 1 << 22
 
 // leaf returns the leaf a row with the given feature bins falls in.
@@ -302,6 +305,11 @@ func (t *CART) prepareDraw(c *Col, b *Binning, loc *time.Location, smooth float6
 				e := &t.entries[lo+int(b)]
 				e.cum = cum[lo+int(b)]
 				e.guide = int32(min(countAtMost(cum[lo:hi], uint32(min(u, total))), hi-lo-1))
+				if c.isNumber() {
+					e.val = t.Values[lo+int(b)]
+				} else {
+					e.val = float64(t.Classes[lo+int(b)])
+				}
 			}
 		}
 		t.leaves[l] = ld
@@ -374,6 +382,14 @@ func (t *CART) pick(cum []uint32, l *leafDraw, u uint32) (d int, count uint32) {
 		return 0, es[0].cum
 	}
 	return d, es[d].cum - es[d-1].cum
+}
+
+// value returns Values[e], from entries when they are built.
+func (t *CART) value(e int) float64 {
+	if t.entries != nil {
+		return t.entries[e].val
+	}
+	return t.Values[e]
 }
 
 // bisect is pick without a guide table.

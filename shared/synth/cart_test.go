@@ -1,8 +1,10 @@
 package synth
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -104,5 +106,33 @@ func TestPickMatchesBisection(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDrawFallbacks checks that a tree samples the same rows without the
+// tables prepareDraw builds for speed (guide tables with their copies of
+// the classes and values, formatted cells, value bins' shortcut), as a
+// tree too large for them does.
+func TestDrawFallbacks(t *testing.T) {
+	m := fitAdultKind(t, KindTree).(*Tree)
+	sample := func() string {
+		var b strings.Builder
+		err := m.Sample(context.Background(), 3*BlockRows+17, 0, 1, 9, SampleOptions{}, rowFunc(func(row []string) error {
+			b.WriteString(strings.Join(row, ","))
+			b.WriteByte('\n')
+			return nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	want := sample()
+	for k := range m.Carts {
+		c := &m.Carts[k]
+		c.entries, c.cells, c.cellOff, c.exactVals = nil, "", nil, false
+	}
+	if got := sample(); got != want {
+		t.Fatal("the fallbacks sample other rows")
 	}
 }

@@ -448,7 +448,7 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 			// Between Values[e] and Values[e+1]: when both lie in one bin,
 			// so does v (bins are ranges).
 			v = c.round(v)
-			if cart.vBin[e] == cart.vBin[e+1] && v >= cart.Values[e] && v <= cart.Values[e+1] {
+			if cart.vBin[e] == cart.vBin[e+1] && v >= cart.value(e) && v <= cart.value(e+1) {
 				bin = cart.vBin[e]
 			} else {
 				bin = st.binning.numBin(v)
@@ -477,7 +477,7 @@ func (t *CART) drawClass(leaf int32, u01 float64) int32 {
 	for es[d].cum <= u {
 		d++
 	}
-	return t.Classes[int(l.lo)+d]
+	return int32(es[d].val)
 }
 
 // drawNumber draws from a leaf: a training value of the leaf drawn by its
@@ -498,17 +498,17 @@ func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64
 		return math.NaN(), -1, false
 	}
 	d, count := t.pick(t.VCum, l, u)
-	vals := t.Values[lo:hi]
-	if smooth == 0 || count > 1 || len(vals) == 1 {
-		return vals[d], lo + d, true
+	n := hi - lo
+	if smooth == 0 || count > 1 || n == 1 {
+		return t.value(lo + d), lo + d, true
 	}
 	p := float64(d) + smooth*(2*uniform53(src)-1)
-	p = min(max(p, 0), float64(len(vals)-1))
+	p = min(max(p, 0), float64(n-1))
 	i := int(p)
-	if i >= len(vals)-1 {
-		return vals[len(vals)-1], hi - 1, true
+	if i >= n-1 {
+		return t.value(hi - 1), hi - 1, true
 	}
-	return vals[i] + (p-float64(i))*(vals[i+1]-vals[i]), lo + i, false
+	return t.value(lo+i) + (p-float64(i))*(t.value(lo+i+1)-t.value(lo+i)), lo + i, false
 }
 
 // scaleUniform maps u in [0, 1) to an integer in [0, n).
