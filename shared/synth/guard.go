@@ -2,6 +2,7 @@ package synth
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 )
@@ -122,6 +123,7 @@ const maxGuardCopy = 1 << 24
 type spanTable struct {
 	slots []spanSlot
 	mask  uint64
+	shift uint // 64 - log2(len(slots)): see home
 }
 
 type spanSlot struct {
@@ -134,11 +136,15 @@ func newSpanTable(n int) spanTable {
 	for size < uint64(2*n) {
 		size <<= 1
 	}
-	return spanTable{slots: make([]spanSlot, size), mask: size - 1}
+	return spanTable{slots: make([]spanSlot, size), mask: size - 1, shift: uint(64 - bits.TrailingZeros64(size))}
 }
 
+// home is a key's first slot: the top bits of the key times an odd
+// constant (Fibonacci hashing), one multiply where mix takes three.
+func (t *spanTable) home(key uint64) uint64 { return key * keyMul >> t.shift }
+
 func (t *spanTable) put(key uint64, lo, hi int32) {
-	for i := mix(key) & t.mask; ; i = (i + 1) & t.mask {
+	for i := t.home(key); ; i = (i + 1) & t.mask {
 		if s := &t.slots[i]; s.hi == 0 || s.key == key {
 			*s = spanSlot{key: key, lo: lo, hi: hi}
 			return
@@ -147,7 +153,7 @@ func (t *spanTable) put(key uint64, lo, hi int32) {
 }
 
 func (t *spanTable) get(key uint64) (lo, hi int32, ok bool) {
-	for i := mix(key) & t.mask; ; i = (i + 1) & t.mask {
+	for i := t.home(key); ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.hi == 0 {
 			return 0, 0, false
