@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"slices"
+	"time"
 	"unsafe"
 )
 
@@ -161,7 +162,52 @@ type CART struct {
 
 	walk     []walkNode // built by prepareWalk
 	rootFeat int32
+	pairs    []pairNode // built by preparePairs
+	pairRoot pairRef
+
+	// Built by prepareDraw: per leaf what a draw reads first (leaves), and
+	// the counts with their guide table (entries, indexed like Cum or VCum;
+	// nil beyond maxDrawEntries, when pick searches Cum or VCum); vBin[e]
+	// is the bin of Values[e], exactVals says every value is its own
+	// rounding.
+	leaves    []leafDraw
+	entries   []drawEntry
+	vBin      []uint8
+	exactVals bool
+	// cells[cellOff[e]:cellOff[e+1]] is Values[e] as the column writes it,
+	// for the values a draw can return unsmoothed (empty for the others,
+	// and cellOff nil when there are more than maxCachedCells of them).
+	cells   string
+	cellOff []uint32
 }
+
+// maxCachedCells bounds the formatted values a tree keeps per column.
+const maxCachedCells = 1 << 17
+
+// leafDraw is a leaf's place in the leaf tables and its counts, in one
+// load: entries lo:lo+n, total the last cumulative count (of Cum, or of
+// VCum: 0 when the leaf holds only missing values), missing its missing
+// count, mul its guide table's bucket scale (see pick).
+type leafDraw struct {
+	lo, n   int32
+	total   uint32
+	missing uint32
+	mul     uint64
+}
+
+// drawEntry is one leaf-table entry: its cumulative count (Cum or VCum),
+// as the b-th entry of its leaf the guide of bucket b (see pick), and what
+// the entry draws (its class code, or its value: Classes[e] or Values[e]),
+// so that a draw finds its result in the cache line it searched.
+type drawEntry struct {
+	cum   uint32
+	guide int32
+	val   float64
+}
+
+// maxDrawEntries bounds the entries of a tree's guide table (16 bytes
+// each); a larger tree's draws search by bisection.
+const maxDrawEntries = 1 << 22
 
 // leaf returns the leaf a row with the given feature bins falls in.
 //
@@ -172,8 +218,29 @@ type CART struct {
 // at once. The loads skip bounds checks, which fitting and validate make
 // unnecessary: every inner node's Child+1 is a node and its Feat a modelled
 // column, and bins holds one bin per modelled column.
+//
+// On pairs (see preparePairs) a step goes down two levels: it loads a node
+// and, at once, the bins of its feature and of its two children's
+// features, picks the way out among four and loads where it leads, so
+// the chain of dependent loads is half as long.
 func (t *CART) leaf(bins []uint8) int32 {
 	bp := unsafe.Pointer(unsafe.SliceData(bins))
+	if t.pairs != nil {
+		base := unsafe.Pointer(unsafe.SliceData(t.pairs))
+		ref := t.pairRoot
+		for ref.F >= 0 {
+			p := (*pairNode)(unsafe.Add(base, uintptr(ref.Idx)*unsafe.Sizeof(pairNode{})))
+			bv := *(*uint8)(unsafe.Add(bp, ref.F))
+			ba := *(*uint8)(unsafe.Add(bp, ref.FA))
+			bb := *(*uint8)(unsafe.Add(bp, ref.FB))
+			rv := p.Mask >> (bv & 63) & 1 // 1: child a, 0: child b
+			ra := p.MaskA >> (ba & 63) & 1
+			rb := p.MaskB >> (bb & 63) & 1
+			rc := rb ^ (ra^rb)&-rv // the bit of the child taken, without a branch
+			ref = p.Next[(3-2*rv-rc)&3]
+		}
+		return int32(ref.Idx)
+	}
 	if t.walk != nil {
 		base := unsafe.Pointer(unsafe.SliceData(t.walk))
 		var i int32
@@ -197,12 +264,219 @@ func (t *CART) leaf(bins []uint8) int32 {
 	return n.Child
 }
 
+// prepareDraw builds the guide tables that pick searches with, and for a
+// number target the bins of its values; c is the target column and b its
+// binning.
+func (t *CART) prepareDraw(c *Col, b *Binning, loc *time.Location, smooth float64) {
+	cum := t.Cum
+	if c.isNumber() {
+		cum = t.VCum
+		t.vBin = make([]uint8, len(t.Values))
+		t.exactVals = true
+		for e, v := range t.Values {
+			t.vBin[e] = b.numBin(v)
+			if r := c.round(v); math.Float64bits(r) != math.Float64bits(v) {
+				t.exactVals = false
+			}
+		}
+		t.prepareCells(c, loc, smooth)
+	}
+	t.leaves = make([]leafDraw, len(t.LeafStart)-1)
+	t.entries = nil
+	if len(cum) <= maxDrawEntries {
+		t.entries = make([]drawEntry, len(cum))
+	}
+	for l := range t.leaves {
+		lo, hi := int(t.LeafStart[l]), int(t.LeafStart[l+1])
+		ld := leafDraw{lo: int32(lo), n: int32(hi - lo)}
+		if t.Missing != nil {
+			ld.missing = t.Missing[l]
+		}
+		if lo < hi {
+			ld.total = cum[hi-1]
+			n, total := uint64(hi-lo), uint64(ld.total)
+			ld.mul = n << 32 / total // n ≤ total: at least 1, at most 1<<32
+			for b := range n {
+				if t.entries == nil {
+					break
+				}
+				// The smallest count whose bucket is b or later.
+				u := (b<<32 + ld.mul - 1) / ld.mul
+				e := &t.entries[lo+int(b)]
+				e.cum = cum[lo+int(b)]
+				e.guide = int32(min(countAtMost(cum[lo:hi], uint32(min(u, total))), hi-lo-1))
+				if c.isNumber() {
+					e.val = t.Values[lo+int(b)]
+				} else {
+					e.val = float64(t.Classes[lo+int(b)])
+				}
+			}
+		}
+		t.leaves[l] = ld
+	}
+}
+
+// prepareCells formats the values drawNumber can return unsmoothed: those
+// held more than once in their leaf, a leaf's only or last value, and all
+// of them without smoothing.
+func (t *CART) prepareCells(c *Col, loc *time.Location, smooth float64) {
+	t.cells, t.cellOff = "", nil
+	if !t.exactVals {
+		return
+	}
+	keep := make([]bool, len(t.Values))
+	n := 0
+	for l := range len(t.LeafStart) - 1 {
+		lo, hi := int(t.LeafStart[l]), int(t.LeafStart[l+1])
+		var prev uint32
+		for e := lo; e < hi; e++ {
+			keep[e] = smooth == 0 || t.VCum[e]-prev > 1 || e == hi-1
+			prev = t.VCum[e]
+			if keep[e] {
+				n++
+			}
+		}
+	}
+	if n > maxCachedCells {
+		return
+	}
+	var buf []byte
+	t.cellOff = make([]uint32, len(t.Values)+1)
+	for e, v := range t.Values {
+		if keep[e] {
+			buf = c.appendNumber(buf, v, loc)
+		}
+		t.cellOff[e+1] = uint32(len(buf))
+	}
+	t.cells = string(buf)
+}
+
+// cell returns Values[e] as the column writes it, or "" when it is not
+// kept.
+func (t *CART) cell(e int) string {
+	if t.cellOff == nil {
+		return ""
+	}
+	return t.cells[t.cellOff[e]:t.cellOff[e+1]]
+}
+
+// pick returns the index d, within leaf l's entries of cum (Cum or VCum),
+// of the first cumulative count above u (u below l.total), and d's own
+// count: what countAtMost(cum[lo:lo+n], u) returns, found by a guide table
+// (Chen and Asau's method). The leaf's counts are cut into as many buckets
+// as it has entries; guide holds, per bucket, the answer for the bucket's
+// smallest count, so the search scans forward from there, about one step
+// on average whatever the leaf's size, where a binary search over a leaf of
+// a thousand values takes ten dependent steps. Counts and guides share
+// one array, so that a search touches one or two cache lines.
+func (t *CART) pick(cum []uint32, l *leafDraw, u uint32) (d int, count uint32) {
+	if t.entries == nil {
+		return bisect(cum[l.lo:l.lo+l.n], u)
+	}
+	es := t.entries[l.lo : l.lo+l.n]
+	d = int(es[uint64(u)*l.mul>>32].guide)
+	for es[d].cum <= u {
+		d++
+	}
+	if d == 0 {
+		return 0, es[0].cum
+	}
+	return d, es[d].cum - es[d-1].cum
+}
+
+// value returns Values[e], from entries when they are built.
+func (t *CART) value(e int) float64 {
+	if t.entries != nil {
+		return t.entries[e].val
+	}
+	return t.Values[e]
+}
+
+// bisect is pick without a guide table.
+func bisect(cum []uint32, u uint32) (d int, count uint32) {
+	d = countAtMost(cum, u)
+	if d == 0 {
+		return 0, cum[0]
+	}
+	return d, cum[d] - cum[d-1]
+}
+
 // walkNode is a Node for sampling: Feats holds the features of Child (low
 // 16 bits) and Child+1 (high 16 bits), -1 for a leaf.
 type walkNode struct {
 	Mask  uint64
 	Child int32
 	Feats uint32
+}
+
+// pairNode is two levels of a tree for sampling: an inner node v (Mask)
+// and its children a = v.Child and b = v.Child+1 (MaskA and MaskB, 0 for a
+// leaf). Next holds the four ways out: Next[0] and Next[1] below a (its
+// bin's bit set, clear), Next[2] and Next[3] below b; both ways out of a
+// leaf child name the leaf.
+type pairNode struct {
+	Mask, MaskA, MaskB uint64
+	Next               [4]pairRef
+	_                  uint64 // 64 bytes: a node is one cache line
+}
+
+// pairRef is where a two-level step lands: a leaf (F < 0, Idx its leaf
+// index) or pairs[Idx], whose node splits on feature F and whose children
+// on FA and FB (0, any valid bin index, for a leaf child), so that the step
+// loads the three bins while it loads the node.
+type pairRef struct {
+	Idx       uint16
+	F, FA, FB int16
+}
+
+// preparePairs builds pairs from Nodes (skipped when an index does not fit
+// 16 bits: leaf then walks walk or Nodes).
+func (t *CART) preparePairs() {
+	t.pairs, t.pairRoot = nil, pairRef{}
+	if len(t.Nodes) == 0 || len(t.LeafStart)-1 > math.MaxUint16+1 {
+		return
+	}
+	var pairs []pairNode
+	ok := true
+	feat := func(i int32) int16 { return int16(max(t.Nodes[i].Feat, 0)) }
+	var ref func(i int32) pairRef
+	ref = func(i int32) pairRef {
+		n := t.Nodes[i]
+		if n.Feat < 0 {
+			return pairRef{Idx: uint16(n.Child), F: -1}
+		}
+		at := len(pairs)
+		if n.Feat > math.MaxInt16 || at > math.MaxUint16 {
+			ok = false
+			return pairRef{F: -1}
+		}
+		pairs = append(pairs, pairNode{})
+		p := pairNode{Mask: n.Mask}
+		for side, c := range [2]int32{n.Child, n.Child + 1} {
+			cn := t.Nodes[c]
+			if cn.Feat < 0 {
+				p.Next[2*side] = ref(c)
+				p.Next[2*side+1] = p.Next[2*side]
+				continue
+			}
+			if side == 0 {
+				p.MaskA = cn.Mask
+			} else {
+				p.MaskB = cn.Mask
+			}
+			p.Next[2*side] = ref(cn.Child)
+			p.Next[2*side+1] = ref(cn.Child + 1)
+		}
+		pairs[at] = p
+		return pairRef{Idx: uint16(at), F: int16(n.Feat), FA: feat(n.Child), FB: feat(n.Child + 1)}
+	}
+	root := ref(0)
+	if ok && len(pairs) > 0 {
+		// A copy of its own size, whose start the allocator aligns to
+		// 64 bytes in practice (large spans are page-aligned, and the
+		// small size classes of whole cache lines keep the alignment).
+		t.pairs, t.pairRoot = append(make([]pairNode, 0, len(pairs)), pairs...), root
+	}
 }
 
 // prepareWalk builds walk from Nodes (skipped when a feature index does

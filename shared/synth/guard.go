@@ -2,6 +2,7 @@ package synth
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 )
@@ -105,8 +106,16 @@ type guardProbe struct {
 	block []int // level columns in the key
 	order []int32
 	sv    []float32 // sort values in order's order
+	// rows holds the indexed rows in order's order, so that a query reads
+	// its candidates without the extra dependent load through order (nil
+	// beyond maxGuardCopy cells: the query then goes through order).
+	rows  []float32
 	spans spanTable
 }
+
+// maxGuardCopy bounds the cells of the reordered copies of the indexed
+// rows (see guardProbe.rows): 16M cells, 64 MB.
+const maxGuardCopy = 1 << 24
 
 // spanTable maps a probe key to its rows' span [lo, hi) in order: open
 // addressing with linear probing, one or two cache lines per lookup where
@@ -114,6 +123,7 @@ type guardProbe struct {
 type spanTable struct {
 	slots []spanSlot
 	mask  uint64
+	shift uint // 64 - log2(len(slots)): see home
 }
 
 type spanSlot struct {
@@ -126,11 +136,15 @@ func newSpanTable(n int) spanTable {
 	for size < uint64(2*n) {
 		size <<= 1
 	}
-	return spanTable{slots: make([]spanSlot, size), mask: size - 1}
+	return spanTable{slots: make([]spanSlot, size), mask: size - 1, shift: uint(64 - bits.TrailingZeros64(size))}
 }
 
+// home is a key's first slot: the top bits of the key times an odd
+// constant (Fibonacci hashing), one multiply where mix takes three.
+func (t *spanTable) home(key uint64) uint64 { return key * keyMul >> t.shift }
+
 func (t *spanTable) put(key uint64, lo, hi int32) {
-	for i := mix(key) & t.mask; ; i = (i + 1) & t.mask {
+	for i := t.home(key); ; i = (i + 1) & t.mask {
 		if s := &t.slots[i]; s.hi == 0 || s.key == key {
 			*s = spanSlot{key: key, lo: lo, hi: hi}
 			return
@@ -139,7 +153,7 @@ func (t *spanTable) put(key uint64, lo, hi int32) {
 }
 
 func (t *spanTable) get(key uint64) (lo, hi int32, ok bool) {
-	for i := mix(key) & t.mask; ; i = (i + 1) & t.mask {
+	for i := t.home(key); ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.hi == 0 {
 			return 0, 0, false
@@ -329,6 +343,12 @@ func newGuardIndex(s *Schema, rows []float32, nm int, t float32) *guardIndex {
 		for i, r := range p.order {
 			p.sv[i] = x.sortVal(int(r))
 		}
+		if n*nm*len(blocks) <= maxGuardCopy {
+			p.rows = make([]float32, 0, n*nm)
+			for _, r := range p.order {
+				p.rows = append(p.rows, rows[int(r)*nm:(int(r)+1)*nm]...)
+			}
+		}
 		groups := 0
 		for i := range n {
 			if i == 0 || keys[p.order[i]] != keys[p.order[i-1]] {
@@ -385,19 +405,25 @@ func (x *guardIndex) missingKey(row []float32) uint64 {
 	var h uint64 = 0x9e3779b97f4a7c15
 	for _, k := range x.nums {
 		if v := row[k]; v != v {
-			h = mix(h ^ uint64(k+1)) // a missing number
+			h = (h ^ uint64(k+1)) * keyMul // a missing number
 		}
 	}
 	return h
 }
 
 // blockKey completes key from missingKey's h with the block's level codes.
+// A step is one multiply: the span table mixes the key before using it,
+// and two rows whose keys collide only share a group, which costs a query
+// some extra candidates, never a wrong answer (dist compares every cell).
 func (x *guardIndex) blockKey(h uint64, row []float32, block []int) uint64 {
 	for _, k := range block {
-		h = mix(h ^ uint64(math.Float32bits(row[k])))
+		h = (h ^ uint64(math.Float32bits(row[k]))) * keyMul
 	}
 	return h
 }
+
+// keyMul is an odd 64-bit constant (2⁶⁴ over the golden ratio).
+const keyMul = 0x9e3779b97f4a7c15
 
 // dist is the guard's Gower distance (times the column count) between two
 // encoded rows, stopping once it reaches limit.
@@ -482,13 +508,19 @@ func (x *guardIndex) search(q []float32, limit float32, any bool) float32 {
 				i = mid - 1
 			}
 			for ; i >= lo && i < hi; i += dir {
-				r := int(p.order[i])
 				if x.sortK >= 0 && qs == qs {
 					if d := p.sv[i] - qs; d == d && min(abs32(d), 1) >= best {
 						break
 					}
 				}
-				if d := x.dist(q, x.rows[r*x.nm:(r+1)*x.nm], best); d < best {
+				var row []float32
+				if p.rows != nil {
+					row = p.rows[i*x.nm : (i+1)*x.nm]
+				} else {
+					r := int(p.order[i])
+					row = x.rows[r*x.nm : (r+1)*x.nm]
+				}
+				if d := x.dist(q, row, best); d < best {
 					best = d
 					if any {
 						return best

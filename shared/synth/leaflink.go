@@ -690,11 +690,12 @@ func (m *Tree) drawLinked(k int, l int32, u01 float64, src *rand.PCG, vals []flo
 				}
 			}
 			if found >= 0 {
-				return lk.Groups.drawNumber(found, u01, src, m.Smoothing)
+				v, _, _ := lk.Groups.drawNumber(found, u01, src, m.Smoothing)
+				return v
 			}
 		}
 	}
-	v := m.Carts[k].drawNumber(l, u01, src, m.Smoothing)
+	v, _, _ := m.Carts[k].drawNumber(l, u01, src, m.Smoothing)
 	if lk.Lines == nil || v != v {
 		return v
 	}

@@ -179,6 +179,13 @@ func (m *Tree) prepare() {
 	m.Schema.rows = m.Schema.rowSet()
 	for k := range m.Carts {
 		m.Carts[k].prepareWalk()
+		m.Carts[k].preparePairs()
+		j := m.Schema.Modelled[k]
+		m.Carts[k].prepareDraw(&m.Schema.Cols[j], &m.Binnings[k], m.locs[j], m.Smoothing)
+		// A leaf group's values are drawn like a leaf's (drawLinked).
+		if g := &m.Links[k].Groups; len(g.LeafStart) > 1 {
+			g.prepareDraw(&m.Schema.Cols[j], &m.Binnings[k], m.locs[j], m.Smoothing)
+		}
 	}
 }
 
@@ -215,14 +222,37 @@ type treeDrawer struct {
 	src   *rand.PCG // the block's source (see startBlock)
 
 	// Stratified draws (see uniform): leafBase[k] numbers column k's first
-	// leaf among all leaves; per leaf, deck holds a permutation of the
-	// strata, deckPos the next position in it and deckEpoch the block the
-	// deck belongs to (a deck of an earlier block restarts).
-	leafBase  []int32
-	deck      []uint8
-	deckPos   []uint8
-	deckEpoch []uint32
-	epoch     uint32
+	// leaf among all leaves, decks holds each leaf's deck.
+	leafBase []int32
+	decks    []leafDeck
+	epoch    uint32
+
+	// plan holds, in visit order, what draw reads per column, gathered
+	// from the model's scattered fields once per drawer.
+	plan []drawStep
+}
+
+// drawStep is one modelled column of draw's loop.
+type drawStep struct {
+	k, j     int   // modelled and table index
+	num      bool  // a number column
+	fixed    bool  // a Fixed condition holds it
+	leafBase int32 // see treeDrawer.leafBase
+	cart     *CART
+	col      *Col
+	levels   []string
+	levelBin []uint8
+	binning  *Binning
+}
+
+// leafDeck is one leaf's stratified-draw state: deck holds a permutation
+// of the strata, pos the next position in it and epoch the block the deck
+// belongs to (a deck of an earlier block restarts). One struct per leaf
+// keeps a draw's state in one cache line.
+type leafDeck struct {
+	deck  [strata]uint8
+	epoch uint32
+	pos   uint8
 }
 
 // strata is the number of equal slices of [0, 1) the uniforms drawn at one
@@ -237,7 +267,7 @@ func (m *Tree) newDrawer(fixed map[string]string) (*treeDrawer, error) {
 		d.leafBase[k] = leaves
 		leaves += int32(len(m.Carts[k].LeafStart) - 1)
 	}
-	d.deck, d.deckPos, d.deckEpoch = make([]uint8, int(leaves)*strata), make([]uint8, leaves), make([]uint32, leaves)
+	d.decks = make([]leafDeck, leaves)
 	for name, cell := range fixed {
 		k, err := m.Schema.fixedColumn(name)
 		if err != nil {
@@ -301,6 +331,12 @@ func (m *Tree) newDrawer(fixed map[string]string) (*treeDrawer, error) {
 		fc.accept = prob
 		d.fixed[k] = fc
 	}
+	for _, k := range m.Order {
+		j := m.Schema.Modelled[k]
+		c := &m.Schema.Cols[j]
+		d.plan = append(d.plan, drawStep{k: k, j: j, num: c.isNumber(), fixed: d.fixed[k].on, leafBase: d.leafBase[k],
+			cart: &m.Carts[k], col: c, levels: c.Levels, levelBin: m.Binnings[k].LevelBin, binning: &m.Binnings[k]})
+	}
 	return d, nil
 }
 
@@ -340,7 +376,9 @@ func (d *treeDrawer) startBlock(src *rand.PCG) {
 	d.src = src
 	d.epoch++
 	if d.epoch == 0 { // wrapped: no deck may look current
-		clear(d.deckEpoch)
+		for i := range d.decks {
+			d.decks[i].epoch = 0
+		}
 		d.epoch = 1
 	}
 }
@@ -355,64 +393,101 @@ func (d *treeDrawer) startBlock(src *rand.PCG) {
 // less sampling noise. Decks are shuffled independently per leaf, so no
 // dependence between columns is added.
 func (d *treeDrawer) uniform(g int32) float64 {
-	if d.deckEpoch[g] != d.epoch {
-		d.deckEpoch[g], d.deckPos[g] = d.epoch, 0
+	s := &d.decks[g]
+	p := int(s.pos)
+	if s.epoch != d.epoch {
+		s.epoch, p = d.epoch, 0
 	}
-	p := int(d.deckPos[g])
-	deck := d.deck[int(g)*strata : int(g)*strata+strata]
 	if p == 0 {
-		for i := range deck {
-			deck[i] = uint8(i)
-		}
+		s.deck = identityDeck
 	}
 	// One 64-bit draw: the high half picks among the strata left (an
 	// incremental Fisher-Yates step), the low half places the value inside.
 	x := d.src.Uint64()
 	j := p + int((x>>32)*uint64(strata-p)>>32)
-	deck[p], deck[j] = deck[j], deck[p]
-	d.deckPos[g] = uint8((p + 1) % strata)
-	return (float64(deck[p]) + float64(uint32(x))/(1<<32)) / strata
+	stratum := s.deck[j%strata]
+	s.deck[j%strata] = s.deck[p%strata]
+	s.deck[p%strata] = stratum
+	s.pos = uint8((p + 1) % strata)
+	// (stratum + low/2³²) / strata, exactly: a 36-bit integer over 2³⁶.
+	return float64(uint64(stratum)<<32|uint64(uint32(x))) * (1.0 / (strata << 32))
 }
+
+// identityDeck is a deck in stratum order, the start of every shuffle.
+var identityDeck = func() (d [strata]uint8) {
+	for i := range d {
+		d[i] = uint8(i)
+	}
+	return d
+}()
 
 func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 	m := d.m
-	for _, k := range m.Order {
-		j := m.Schema.Modelled[k]
-		c := &m.Schema.Cols[j]
-		cart := &m.Carts[k]
+	for si := range d.plan {
+		st := &d.plan[si]
+		k, j, c, cart := st.k, st.j, st.col, st.cart
 		leaf := cart.leaf(d.bins)
-		if fc := &d.fixed[k]; fc.on {
+		if st.fixed {
+			fc := &d.fixed[k]
 			if p := fc.accept[leaf]; p < 1 && rng.Float64() >= p {
 				return false
 			}
 			row[j], d.bins[k] = fc.cell, fc.bin
-			if c.isNumber() {
+			if st.num {
 				d.vals[k] = fc.value
 			} else {
 				d.vals[k] = float64(fc.code)
 			}
 			continue
 		}
-		if !c.isNumber() {
-			code := cart.drawClass(leaf, d.uniform(d.leafBase[k]+leaf))
-			row[j], d.bins[k] = c.Levels[code], m.Binnings[k].LevelBin[code]
+		if !st.num {
+			code := cart.drawClass(leaf, d.uniform(st.leafBase+leaf))
+			row[j], d.bins[k] = st.levels[code], st.levelBin[code]
 			d.vals[k] = float64(code)
 			continue
 		}
+		// A leaf line's value is the row's own (see leaflink.go): it has
+		// no index among the leaf's values, so it takes the general path.
+		linked := m.linked[k]
 		var v float64
-		if m.linked[k] {
-			v = m.drawLinked(k, leaf, d.uniform(d.leafBase[k]+leaf), d.src, d.vals)
+		var e int
+		var exact bool
+		if linked {
+			v = m.drawLinked(k, leaf, d.uniform(st.leafBase+leaf), d.src, d.vals)
 		} else {
-			v = cart.drawNumber(leaf, d.uniform(d.leafBase[k]+leaf), d.src, m.Smoothing)
+			v, e, exact = cart.drawNumber(leaf, d.uniform(st.leafBase+leaf), d.src, m.Smoothing)
 		}
 		if v != v {
 			row[j], d.bins[k] = c.Missing, 0
 			d.vals[k] = v
 			continue
 		}
-		v = c.round(v)
+		var bin uint8
+		var cell string
+		switch {
+		case linked:
+			v = c.round(v)
+			bin = st.binning.numBin(v)
+		case exact && cart.exactVals: // Values[e] is its own rounding
+			bin, cell = cart.vBin[e], cart.cell(e)
+		case exact:
+			v = c.round(v)
+			bin = st.binning.numBin(v)
+		default:
+			// Between Values[e] and Values[e+1]: when both lie in one bin,
+			// so does v (bins are ranges).
+			v = c.round(v)
+			if cart.vBin[e] == cart.vBin[e+1] && v >= cart.value(e) && v <= cart.value(e+1) {
+				bin = cart.vBin[e]
+			} else {
+				bin = st.binning.numBin(v)
+			}
+		}
+		if cell == "" {
+			cell = a.number(c, v, m.locs[j])
+		}
 		d.vals[k] = v
-		row[j], d.bins[k] = a.number(c, v, m.locs[j]), m.Binnings[k].numBin(v)
+		row[j], d.bins[k] = cell, bin
 	}
 	return true
 }
@@ -420,14 +495,18 @@ func (d *treeDrawer) draw(rng *rand.Rand, a *arena, row []string) bool {
 // drawClass draws a level code from a leaf's class counts (Cum restarts
 // from zero in every leaf) with the uniform u in [0, 1).
 func (t *CART) drawClass(leaf int32, u01 float64) int32 {
-	lo, hi := t.LeafStart[leaf], t.LeafStart[leaf+1]
-	u := scaleUniform(u01, t.Cum[hi-1])
-	for e := lo; e < hi-1; e++ {
-		if t.Cum[e] > u {
-			return t.Classes[e]
-		}
+	l := &t.leaves[leaf]
+	u := scaleUniform(u01, l.total)
+	if t.entries == nil {
+		d, _ := bisect(t.Cum[l.lo:l.lo+l.n], u)
+		return t.Classes[int(l.lo)+d]
 	}
-	return t.Classes[hi-1]
+	es := t.entries[l.lo : l.lo+l.n] // pick, inlined
+	d := int(es[uint64(u)*l.mul>>32].guide)
+	for es[d].cum <= u {
+		d++
+	}
+	return int32(es[d].val)
 }
 
 // drawNumber draws from a leaf: a training value of the leaf drawn by its
@@ -437,33 +516,28 @@ func (t *CART) drawClass(leaf int32, u01 float64) int32 {
 // distinct values by linear interpolation, so that a value held by one
 // training row is not reproduced beyond chance. The uniform u in [0, 1)
 // picks the training value; src moves it (as rand.New(src).Float64 would). NaN is missing.
-func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64) float64 {
-	lo, hi := int(t.LeafStart[leaf]), int(t.LeafStart[leaf+1])
-	var nv uint32
-	if hi > lo {
-		nv = t.VCum[hi-1]
-	}
-	u := scaleUniform(u01, nv+t.Missing[leaf])
+// e is the index in Values of the value drawn when exact, otherwise of the
+// value the result lies above (and below Values[e+1]).
+func (t *CART) drawNumber(leaf int32, u01 float64, src *rand.PCG, smooth float64) (v float64, e int, exact bool) {
+	l := &t.leaves[leaf]
+	lo, hi := int(l.lo), int(l.lo+l.n)
+	nv := l.total
+	u := scaleUniform(u01, nv+l.missing)
 	if u >= nv {
-		return math.NaN()
+		return math.NaN(), -1, false
 	}
-	cum := t.VCum[lo:hi]
-	d := countAtMost(cum, u)
-	vals := t.Values[lo:hi]
-	count := cum[d]
-	if d > 0 {
-		count -= cum[d-1]
-	}
-	if smooth == 0 || count > 1 || len(vals) == 1 {
-		return vals[d]
+	d, count := t.pick(t.VCum, l, u)
+	n := hi - lo
+	if smooth == 0 || count > 1 || n == 1 {
+		return t.value(lo + d), lo + d, true
 	}
 	p := float64(d) + smooth*(2*uniform53(src)-1)
-	p = min(max(p, 0), float64(len(vals)-1))
+	p = min(max(p, 0), float64(n-1))
 	i := int(p)
-	if i >= len(vals)-1 {
-		return vals[len(vals)-1]
+	if i >= n-1 {
+		return t.value(hi - 1), hi - 1, true
 	}
-	return vals[i] + (p-float64(i))*(vals[i+1]-vals[i])
+	return t.value(lo+i) + (p-float64(i))*(t.value(lo+i+1)-t.value(lo+i)), lo + i, false
 }
 
 // scaleUniform maps u in [0, 1) to an integer in [0, n).
