@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/brianvoe/gofakeit/v7"
-	"github.com/cespare/xxhash/v2"
 )
 
 // BlockRows is the number of rows whose random stream derives from one
@@ -122,7 +121,7 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 	}
 	row := make([]string, len(s.Cols))
 	st := &genState{a: &arena{}, salt: s.Salt}
-	var hbuf []byte
+	hbuf := new(hashBuf)
 	guard := len(s.RowHashes) > 0 && len(s.Modelled) > 0
 	set := s.rows
 	if set.slots == nil { // a Schema no model prepared
@@ -165,7 +164,7 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 					fixedRej++
 					continue
 				}
-				if guard && set.has(s.rowHash(&hbuf, row)) {
+				if guard && set.has(s.rowHash(hbuf, row)) {
 					guardRej++
 					exactCopies++
 					continue
@@ -200,18 +199,6 @@ func (s *Schema) run(ctx context.Context, n int64, shard, shards int, seed uint6
 		}
 	}
 	return nil
-}
-
-// rowHash hashes the modelled cells of row, as the training rows were
-// hashed; buf is scratch space.
-func (s *Schema) rowHash(buf *[]byte, row []string) uint64 {
-	b := (*buf)[:0]
-	for _, j := range s.Modelled {
-		b = append(b, row[j]...)
-		b = append(b, sep...)
-	}
-	*buf = b
-	return xxhash.Sum64(b) ^ s.Salt
 }
 
 // hashSet is an open-addressing set of training-row hashes: one probe

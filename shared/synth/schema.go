@@ -410,7 +410,10 @@ func (s *Schema) trainingHashes(e *encoded) []uint64 {
 	return slices.Compact(out)
 }
 
-var sep = []byte{0x1f}
+var sep = []byte{sepByte}
+
+// sepByte ends every cell of a hashed row.
+const sepByte = 0x1f
 
 // locations returns each column's output zone (nil for non-datetimes).
 func (s *Schema) locations() []*time.Location {
