@@ -120,10 +120,17 @@ const maxGuardCopy = 1 << 24
 // spanTable maps a probe key to its rows' span [lo, hi) in order: open
 // addressing with linear probing, one or two cache lines per lookup where
 // a Go map costs several times more on the sampling path.
+//
+// A bit filter in front (4 bits per slot, a 32nd of the slots' bytes, so
+// it stays in cache) answers most lookups of a key no row has without
+// touching the slots: a sampled row often has a combination of levels no
+// training row has.
 type spanTable struct {
-	slots []spanSlot
-	mask  uint64
-	shift uint // 64 - log2(len(slots)): see home
+	slots  []spanSlot
+	mask   uint64
+	shift  uint // 64 - log2(len(slots)): see home
+	filter []uint64
+	fshift uint // 64 - log2(filter bits)
 }
 
 type spanSlot struct {
@@ -136,7 +143,9 @@ func newSpanTable(n int) spanTable {
 	for size < uint64(2*n) {
 		size <<= 1
 	}
-	return spanTable{slots: make([]spanSlot, size), mask: size - 1, shift: uint(64 - bits.TrailingZeros64(size))}
+	fbits := max(4*size, 64)
+	return spanTable{slots: make([]spanSlot, size), mask: size - 1, shift: uint(64 - bits.TrailingZeros64(size)),
+		filter: make([]uint64, fbits/64), fshift: uint(64 - bits.TrailingZeros64(fbits))}
 }
 
 // home is a key's first slot: the top bits of the key times an odd
@@ -144,6 +153,8 @@ func newSpanTable(n int) spanTable {
 func (t *spanTable) home(key uint64) uint64 { return key * keyMul >> t.shift }
 
 func (t *spanTable) put(key uint64, lo, hi int32) {
+	f := key * keyMul >> t.fshift
+	t.filter[f/64] |= 1 << (f % 64)
 	for i := t.home(key); ; i = (i + 1) & t.mask {
 		if s := &t.slots[i]; s.hi == 0 || s.key == key {
 			*s = spanSlot{key: key, lo: lo, hi: hi}
@@ -153,6 +164,9 @@ func (t *spanTable) put(key uint64, lo, hi int32) {
 }
 
 func (t *spanTable) get(key uint64) (lo, hi int32, ok bool) {
+	if f := key * keyMul >> t.fshift; t.filter[f/64]>>(f%64)&1 == 0 {
+		return 0, 0, false
+	}
 	for i := t.home(key); ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.hi == 0 {
