@@ -9,18 +9,16 @@ import (
 // rowHash hashes the modelled cells of row, as the training rows were
 // hashed (xxhash.Sum64 of the cells each followed by sep, xor the salt;
 // the model file holds those hashes, so the sum must stay xxhash's).
-// The cells are gathered with word stores rather
-// than append's copy: a cell of 8 bytes or more as whole words, the last
-// one overlapping the previous, a shorter one as one word holding its
-// bytes. A word may write past the cell's end; the next cell or sep
-// overwrites those bytes, and a cell is only stored with 8 bytes of room
-// left after it.
+// The cells are gathered with word stores rather than append's copy: a cell of 8 bytes or more as whole words, the last
+// one overlapping the previous; one of 4 to 7 bytes as two overlapping
+// 4-byte words; a shorter one byte by byte. No store writes past the
+// cell's end.
 func (s *Schema) rowHash(buf *hashBuf, row []string) uint64 {
 	p := 0
 	for _, j := range s.Modelled {
 		c := row[j]
 		n := len(c)
-		if p+n+9 > len(buf) {
+		if p+n+1 > len(buf) {
 			return s.rowHashLong(row)
 		}
 		if n >= 8 {
@@ -28,8 +26,13 @@ func (s *Schema) rowHash(buf *hashBuf, row []string) uint64 {
 				*(*uint64)(unsafe.Pointer(&buf[p+i])) = le64s(c, i)
 			}
 			*(*uint64)(unsafe.Pointer(&buf[p+n-8])) = le64s(c, n-8)
-		} else {
-			*(*uint64)(unsafe.Pointer(&buf[p])) = shortWord(c)
+		} else if n >= 4 {
+			*(*uint32)(unsafe.Pointer(&buf[p])) = le32s(c, 0)
+			*(*uint32)(unsafe.Pointer(&buf[p+n-4])) = le32s(c, n-4)
+		} else if n > 0 {
+			buf[p] = c[0]
+			buf[p+n>>1] = c[n>>1]
+			buf[p+n-1] = c[n-1]
 		}
 		buf[p+n] = sepByte
 		p += n + 1
@@ -57,17 +60,8 @@ func le64s(s string, i int) uint64 {
 	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))
 }
 
-// shortWord is s (shorter than 8 bytes) as a word holding its bytes in
-// memory order, the bytes past len(s) zero: three loads at most.
-func shortWord(s string) uint64 {
-	n := len(s)
-	switch {
-	case n == 0:
-		return 0
-	case n >= 4:
-		lo := uint64(*(*uint32)(unsafe.Pointer(unsafe.StringData(s))))
-		hi := uint64(*(*uint32)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), n-4)))
-		return lo | hi<<(8*uint(n-4))
-	}
-	return uint64(s[0]) | uint64(s[n>>1])<<(8*uint(n>>1)) | uint64(s[n-1])<<(8*uint(n-1))
+// le32s reads 4 bytes of s from i on, as one unaligned load.
+func le32s(s string, i int) uint32 {
+	_ = s[i+3]
+	return *(*uint32)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))
 }
