@@ -157,6 +157,9 @@ type crsFS struct {
 	// pruned collects their ids.
 	paranoia int
 	pruned   map[int]bool
+	// markers, if set, are the SecMarker names some skipAfter targets
+	// (upper case); the other markers go (dropMarkers).
+	markers map[string]bool
 }
 
 func (c crsFS) Open(name string) (fs.File, error) {
@@ -173,7 +176,7 @@ func (c crsFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("waf: read %s: %w", name, err)
 	}
-	return &memFile{Reader: bytes.NewReader(rewriteRx(prunePL(b, c.paranoia, c.pruned), c.rewritten)), st: st}, nil
+	return &memFile{Reader: bytes.NewReader(rewriteRx(dropMarkers(prunePL(b, c.paranoia, c.pruned), c.markers), c.rewritten)), st: st}, nil
 }
 
 // rewriteRx rewrites the operator of every rule line whose @rx pattern is

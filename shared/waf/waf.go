@@ -114,6 +114,8 @@ type Options struct {
 	// keepAbovePL loads the rules above the paranoia level and their skip
 	// rules (tests compare).
 	keepAbovePL bool
+	// keepMarkers loads the markers no skipAfter names (tests compare).
+	keepMarkers bool
 }
 
 // Defaults.
@@ -408,7 +410,24 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if o.keepIrrelevant || o.keepAbovePL || operatorPL.MatchString(o.Directives) {
 		prune = 0
 	}
-	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten, paranoia: prune, pruned: map[int]bool{}}
+	// The files as loaded (pruned, rewritten), read without the test hook:
+	// the text the variants' analysis and the marker pruning read.
+	var troot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
+	if o.stdRegexp {
+		troot = coreruleset.FS
+	}
+	text, err := ruleText(directives, troot)
+	if err != nil {
+		return nil, err
+	}
+	// Markers no skipAfter names go (paranoia.go), unless the operator's
+	// directives include files (whose skipAfters the text does not hold)
+	// or have a skip:N, which could count markers.
+	var markers map[string]bool
+	if !o.keepMarkers && !includeLine.MatchString(o.Directives) && !skipAction.MatchString(directives) {
+		markers = skipTargets(text)
+	}
+	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten, paranoia: prune, pruned: map[int]bool{}, markers: markers}
 	if o.stdRegexp {
 		root = coreruleset.FS
 	}
@@ -424,16 +443,6 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if o.noVariants || includeLine.MatchString(o.Directives) {
 		// Files of the operator's own: the analysis cannot read them.
 		return out, nil
-	}
-	// The files as loaded (pruned, rewritten), read again without the
-	// test hook.
-	var troot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
-	if o.stdRegexp {
-		troot = coreruleset.FS
-	}
-	text, err := ruleText(directives, troot)
-	if err != nil {
-		return nil, err
 	}
 	rules := make([]ruleInfo, len(loaded))
 	for i, r := range loaded {
@@ -452,7 +461,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 		}
 		// The same files, without the test hook that lists rewritten
 		// patterns (a variant rewrites the same ones).
-		var vroot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
+		var vroot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}, markers: markers}
 		if o.stdRegexp {
 			vroot = coreruleset.FS
 		}
@@ -465,7 +474,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 
 var (
 	includeLine = regexp.MustCompile(`(?im)^\s*include\s`)
-	operatorPL  = regexp.MustCompile(`(?i)paranoia_level|MATCHED_VAR`)
+	operatorPL  = regexp.MustCompile(`(?i)paranoia_level|MATCHED_VAR|\bRULE\b`)
 )
 
 // Mode returns the configured mode.
