@@ -116,6 +116,8 @@ type Options struct {
 	keepAbovePL bool
 	// keepMarkers loads the markers no skipAfter names (tests compare).
 	keepMarkers bool
+	// canonicalNames feeds Go's header names (tests compare).
+	canonicalNames bool
 }
 
 // Defaults.
@@ -291,6 +293,8 @@ type WAF struct {
 	variants *variants
 	// variantsOff is why a rule set got no variants.
 	variantsOff error
+	// lowerNames feeds header names in lower case (see lowerName).
+	lowerNames bool
 }
 
 // New compiles CRS with o.
@@ -439,7 +443,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)
 	}
-	out := &WAF{o: o, waf: w}
+	out := &WAF{o: o, waf: w, lowerNames: !o.canonicalNames && !lowerNamesOff.MatchString(o.Directives)}
 	if o.noVariants || includeLine.MatchString(o.Directives) {
 		// Files of the operator's own: the analysis cannot read them.
 		return out, nil
@@ -529,21 +533,29 @@ func (w *WAF) inspect(engine coraza.WAF, r *http.Request, uri string, body bool,
 	tx.ProcessConnection(client.String(), 0, "", 0)
 	tx.ProcessURI(uri, r.Method, r.Proto)
 	for k, vs := range r.Header {
+		name := k
+		if w.lowerNames {
+			name = lowerName(k)
+		}
 		for _, v := range vs {
-			tx.AddRequestHeader(k, v)
+			tx.AddRequestHeader(name, v)
 		}
 	}
+	host, clen, te := "Host", "Content-Length", "Transfer-Encoding"
+	if w.lowerNames {
+		host, clen, te = "host", "content-length", "transfer-encoding"
+	}
 	if r.Host != "" {
-		tx.AddRequestHeader("Host", r.Host)
+		tx.AddRequestHeader(host, r.Host)
 		tx.SetServerName(r.Host)
 	}
 	// Go moves these out of the header map; CRS checks them (920180 wants
 	// a length or a transfer coding on every body).
 	if r.ContentLength >= 0 && r.Header.Get("Content-Length") == "" && (r.ContentLength > 0 || r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
-		tx.AddRequestHeader("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+		tx.AddRequestHeader(clen, strconv.FormatInt(r.ContentLength, 10))
 	}
-	for _, te := range r.TransferEncoding {
-		tx.AddRequestHeader("Transfer-Encoding", te)
+	for _, v := range r.TransferEncoding {
+		tx.AddRequestHeader(te, v)
 	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return w.verdict(tx, it), r, nil
@@ -570,6 +582,47 @@ func (w *WAF) inspect(engine coraza.WAF, r *http.Request, uri string, body bool,
 		return Verdict{}, r, fmt.Errorf("waf: inspect the request body: %w", err)
 	}
 	return w.verdict(tx, it), r, nil
+}
+
+// Header names reach Coraza in lower case. Coraza matches header names
+// case-insensitively, by lower-casing: every rule that reads
+// REQUEST_HEADERS lower-cases every header's name again (an allocation per
+// header per rule for Go's canonical "User-Agent"), as does adding the
+// header. A lower-case name costs nothing to lower-case. The names Go hands
+// over are already canonicalised (the client's own case is gone), so the
+// lower-case name carries the same information; what changes is the case
+// of the names in REQUEST_HEADERS_NAMES and MATCHED_VAR(S)_NAME(S). The
+// CRS rules loaded at any paranoia level that read those either
+// lower-case them first (920450, 920451) or look for CR and LF (921140,
+// header injection); logdata, which would show them, is a constant.
+// A rule set whose operator directives read them keeps Go's names
+// (lowerNamesOff). TestLowerNamesKeepVerdicts compares verdicts, matches
+// and TX with Go's names.
+
+// lowerNamesOff matches operator directives that could see the case of a
+// header name.
+var lowerNamesOff = regexp.MustCompile(`(?i)REQUEST_HEADERS_NAMES|MATCHED_VARS?_NAMES?|\bRULE\b`)
+
+// commonLower are the lower-case names of common headers, so that feeding
+// them allocates nothing.
+var commonLower = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+		"Connection", "Content-Length", "Content-Range", "Content-Type", "Cookie", "Forwarded", "Host",
+		"Idempotency-Key", "If-Match", "If-None-Match", "Origin", "Pragma", "Range", "Referer", "Te",
+		"Traceparent", "Tracestate", "Transfer-Encoding", "Upgrade", "User-Agent", "Via", "X-Api-Key",
+		"X-Cloud-Trace-Context", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+		"X-Real-Ip", "X-Request-Id", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Dnt"} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
+
+func lowerName(k string) string {
+	if l, ok := commonLower[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
 }
 
 // nopLogger is Coraza's debug logger when debug logging is off. Coraza's
