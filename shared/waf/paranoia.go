@@ -155,8 +155,8 @@ func dropUpdates(conf []byte, pruned map[int]bool) []byte {
 // a rule that matches (the RULE collection, MATCHED_VAR*, a match record:
 // two allocations and five map writes), and CRS has 30, one or two per
 // file, response files included. Most are the targets of the paranoia
-// skip rules that prunePL removed, or of response-phase rules, which never
-// run here. A marker only matters as the place where a skipAfter ends, and
+// skip rules that prunePL removed, or of response- and logging-phase
+// rules, which never run here (Inspect runs phases 1 and 2 only). A marker only matters as the place where a skipAfter ends, and
 // as a rule that a skip:N counts; so a marker no skipAfter in the whole
 // rule text names is removed, except in a file that has a skip:N (where it
 // could be in the window). Like the removed skip rules it carries no msg
@@ -171,11 +171,23 @@ var (
 
 // skipTargets lists the names the skipAfter actions in text name (upper
 // case: a generous match, so no marker that Coraza could reach is taken
-// for unreferenced).
+// for unreferenced). text has one directive per line. A skipAfter of a
+// rule in a response or logging phase (3-5) does not count: Inspect runs
+// the request phases only, where such a rule never runs (the response
+// files' markers are reached only from their own rules).
 func skipTargets(text string) map[string]bool {
 	names := map[string]bool{}
-	for _, m := range skipAfterName.FindAllStringSubmatch(text, -1) {
-		names[strings.ToUpper(m[1])] = true
+	for _, line := range strings.Split(text, "\n") {
+		ms := skipAfterName.FindAllStringSubmatch(line, -1)
+		if ms == nil {
+			continue
+		}
+		if p := plPhase.FindStringSubmatch(line); p != nil && p[1] >= "3" && p[1] <= "5" && len(p[1]) == 1 {
+			continue
+		}
+		for _, m := range ms {
+			names[strings.ToUpper(m[1])] = true
+		}
 	}
 	return names
 }

@@ -130,7 +130,7 @@ func TestMarkerPruneKeepsVerdicts(t *testing.T) {
 // file with a skip:N.
 func TestDropMarkers(t *testing.T) {
 	conf := "SecRule ARGS \"@rx a\" \"id:1,phase:2,pass,skipAfter:END-A\"\nSecMarker \"END-A\"\nSecMarker END-B\n  SecMarker 'end-c'\nSecAction \"id:2,phase:2,pass\"\n"
-	keep := skipTargets(conf + "SecAction \"id:3,phase:1,pass,skipAfter:'END-C'\"")
+	keep := skipTargets(conf + "SecAction \"id:3,phase:1,pass,skipAfter:'END-C'\"\nSecAction \"id:5,phase:4,pass,skipAfter:END-B\"")
 	got := string(dropMarkers([]byte(conf), keep))
 	want := "SecRule ARGS \"@rx a\" \"id:1,phase:2,pass,skipAfter:END-A\"\nSecMarker \"END-A\"\n  SecMarker 'end-c'\nSecAction \"id:2,phase:2,pass\"\n"
 	if got != want {
