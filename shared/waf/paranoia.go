@@ -30,6 +30,7 @@ import (
 
 var (
 	plSkip    = regexp.MustCompile(`^SecRule TX:DETECTION_PARANOIA_LEVEL "@lt (\d+)" "id:\d+,phase:(\d+),pass,nolog,(?:tag:'[^']*',|ver:'[^']*',)*skipAfter:([A-Za-z0-9_-]+)"$`)
+	plGE      = regexp.MustCompile(`^SecRule\s+TX:(?:BLOCKING|DETECTION)_PARANOIA_LEVEL\s+"@ge (\d+)"\s+"[^"]*"$`)
 	plPhase   = regexp.MustCompile(`[",\s]phase:'?(\d+)`)
 	plMarker  = regexp.MustCompile(`^SecMarker\s+"?([A-Za-z0-9_-]+)"?\s*$`)
 	plChain   = regexp.MustCompile(`[",\s]chain[",\s]`)
@@ -41,7 +42,8 @@ var (
 // prunePL removes, from one rule file, the rules that the paranoia level
 // pl skips on every request, and the skip rules themselves; and the skip
 // rules for the levels up to pl, which never match (each file opens with
-// one per phase for level 1). Anything it
+// one per phase for level 1), and the blocking evaluation's score sums for
+// the levels above pl ("@ge level"), which never match either. Anything it
 // does not recognise (a rule without a phase, a skip to a marker not in
 // the file) leaves the file unchanged.
 //
@@ -97,6 +99,14 @@ func prunePL(conf []byte, pl int, pruned map[int]bool) []byte {
 	}
 	drop := make([]bool, len(ds))
 	for i, d := range ds {
+		if m := plGE.FindStringSubmatch(d.joined); m != nil && !plChain.MatchString(d.joined+" ") {
+			// A score sum for a level above pl: "@ge level" never
+			// holds, and the rule never matches.
+			if level, _ := strconv.Atoi(m[1]); level > pl {
+				drop[i] = true
+			}
+			continue
+		}
 		m := plSkip.FindStringSubmatch(d.joined)
 		if m == nil {
 			continue

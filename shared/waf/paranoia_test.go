@@ -84,6 +84,22 @@ func TestPrunePL(t *testing.T) {
 			}
 		}
 	}
+	// The score sums for the levels above pl go, the others stay.
+	b, err = fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-949-BLOCKING-EVALUATION.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(prunePL(b, 1, map[int]bool{}))
+	for _, id := range []string{"id:949053,", "id:949155,", "id:949061,", "id:949163,"} {
+		if strings.Contains(out, id) {
+			t.Errorf("paranoia 1: %s kept", id)
+		}
+	}
+	for _, id := range []string{"id:949052,", "id:949152,", "id:949060,", "id:949160,", "id:949059,", "id:949110,"} {
+		if !strings.Contains(out, id) {
+			t.Errorf("paranoia 1: %s removed", id)
+		}
+	}
 	// A rule without a phase in a skipped region: the file stays whole.
 	odd := "SecRule TX:DETECTION_PARANOIA_LEVEL \"@lt 2\" \"id:1,phase:1,pass,nolog,skipAfter:END\"\nSecRule ARGS \"@rx a\" \"id:2,pass\"\nSecMarker \"END\"\n"
 	if got := string(prunePL([]byte(odd), 1, map[int]bool{})); got != odd {
