@@ -15,6 +15,8 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	re2 "github.com/wasilibs/go-re2"
+
+	"synthos.dev/synthos/shared/waf/internal/rxprefilter"
 )
 
 // Heavy CRS expressions run on RE2 (github.com/wasilibs/go-re2: the C++
@@ -60,6 +62,10 @@ type re2rx struct {
 	// shorter value cannot match (Coraza's pre-filter does this for @rx,
 	// which @re2 does not get).
 	minLen int
+	// prefilter is Coraza's @rx literal pre-check (a copy:
+	// internal/rxprefilter), under the same SecRxPreFilter setting: false
+	// only when the literals any match needs are absent; nil: none.
+	prefilter func(string) bool
 }
 
 // shortStd is the value length up to which Go's regexp runs even a heavy
@@ -102,6 +108,7 @@ func minMatch(re *syntax.Regexp) int {
 
 func newRE2(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 	data := "(?sm)" + o.Arguments
+	pf := o.RxPreFilterEnabled
 	compile := func() (any, error) {
 		re, err := re2.Compile(data)
 		if err != nil {
@@ -115,6 +122,9 @@ func newRE2(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		if p, err := syntax.Parse(data, syntax.Perl); err == nil {
 			r.minLen = minMatch(p)
 		}
+		if pf {
+			r.prefilter = rxprefilter.Func(data)
+		}
 		return r, nil
 	}
 	var (
@@ -122,7 +132,7 @@ func newRE2(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		err error
 	)
 	if o.Memoizer != nil {
-		v, err = o.Memoizer.Do("re2:"+data, compile)
+		v, err = o.Memoizer.Do(fmt.Sprintf("re2:%v:%s", pf, data), compile)
 	} else {
 		v, err = compile()
 	}
@@ -133,7 +143,7 @@ func newRE2(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 }
 
 func (o *re2rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
-	if len(value) < o.minLen {
+	if len(value) < o.minLen || (o.prefilter != nil && !o.prefilter(value)) {
 		return false
 	}
 	if len(value) <= shortStd || !utf8.ValidString(value) {

@@ -55,19 +55,27 @@ func TestRE2Parity(t *testing.T) {
 	}
 	t.Logf("%d patterns on RE2", len(moved))
 	vals := values(t)
+	prefiltered := 0
+	defer func() { t.Logf("%d patterns with a literal pre-filter", prefiltered) }()
 	for _, p := range moved {
 		std := regexp.MustCompile("(?sm)" + p)
-		op, err := newRE2(plugintypes.OperatorOptions{Arguments: p})
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		o := op.(*re2rx)
-		for _, v := range vals {
-			want := std.FindStringSubmatch(v)
-			tx := &captureTx{}
-			got := o.Evaluate(tx, v)
-			if got != (want != nil) || (got && tx.captured[0] != want[0]) {
-				t.Errorf("%.60s on %q: RE2 %v %q, Go %q", p, v, got, tx.captured[0], want)
+		// Without and with the literal pre-filter (SecRxPreFilter).
+		for _, pf := range []bool{false, true} {
+			op, err := newRE2(plugintypes.OperatorOptions{Arguments: p, RxPreFilterEnabled: pf})
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			o := op.(*re2rx)
+			if pf && o.prefilter != nil {
+				prefiltered++
+			}
+			for _, v := range vals {
+				want := std.FindStringSubmatch(v)
+				tx := &captureTx{}
+				got := o.Evaluate(tx, v)
+				if got != (want != nil) || (got && tx.captured[0] != want[0]) {
+					t.Errorf("%.60s on %q (pre-filter %v): RE2 %v %q, Go %q", p, v, pf, got, tx.captured[0], want)
+				}
 			}
 		}
 	}
