@@ -30,6 +30,7 @@ import (
 
 var (
 	plSkip    = regexp.MustCompile(`^SecRule TX:DETECTION_PARANOIA_LEVEL "@lt (\d+)" "id:\d+,phase:(\d+),pass,nolog,(?:tag:'[^']*',|ver:'[^']*',)*skipAfter:([A-Za-z0-9_-]+)"$`)
+	plGE      = regexp.MustCompile(`^SecRule\s+TX:(?:BLOCKING|DETECTION)_PARANOIA_LEVEL\s+"@ge (\d+)"\s+"[^"]*"$`)
 	plPhase   = regexp.MustCompile(`[",\s]phase:'?(\d+)`)
 	plMarker  = regexp.MustCompile(`^SecMarker\s+"?([A-Za-z0-9_-]+)"?\s*$`)
 	plChain   = regexp.MustCompile(`[",\s]chain[",\s]`)
@@ -39,7 +40,10 @@ var (
 )
 
 // prunePL removes, from one rule file, the rules that the paranoia level
-// pl skips on every request, and the skip rules themselves. Anything it
+// pl skips on every request, and the skip rules themselves; and the skip
+// rules for the levels up to pl, which never match (each file opens with
+// one per phase for level 1), and the blocking evaluation's score sums for
+// the levels above pl ("@ge level"), which never match either. Anything it
 // does not recognise (a rule without a phase, a skip to a marker not in
 // the file) leaves the file unchanged.
 //
@@ -95,14 +99,29 @@ func prunePL(conf []byte, pl int, pruned map[int]bool) []byte {
 	}
 	drop := make([]bool, len(ds))
 	for i, d := range ds {
+		if m := plGE.FindStringSubmatch(d.joined); m != nil && !plChain.MatchString(d.joined+" ") {
+			// A score sum for a level above pl: "@ge level" never
+			// holds, and the rule never matches.
+			if level, _ := strconv.Atoi(m[1]); level > pl {
+				drop[i] = true
+			}
+			continue
+		}
 		m := plSkip.FindStringSubmatch(d.joined)
 		if m == nil {
 			continue
 		}
 		level, _ := strconv.Atoi(m[1])
 		phase, _ := strconv.Atoi(m[2])
+		if level <= pl {
+			// "@lt level" never holds at pl: the skip rule never
+			// matches, and a rule that does not match leaves nothing
+			// but the RULE collection, which the next rule overwrites.
+			drop[i] = true
+			continue
+		}
 		end, ok := markers[m[3]]
-		if level <= pl || !ok || end < i {
+		if !ok || end < i {
 			continue
 		}
 		for j := i + 1; j < end; j++ {
@@ -137,5 +156,64 @@ func dropUpdates(conf []byte, pruned map[int]bool) []byte {
 			return nil
 		}
 		return line
+	})
+}
+
+// Markers no rule skips to, removed as the files load.
+//
+// A SecMarker is a rule of phase 0: Coraza evaluates it in every phase, as
+// a rule that matches (the RULE collection, MATCHED_VAR*, a match record:
+// two allocations and five map writes), and CRS has 30, one or two per
+// file, response files included. Most are the targets of the paranoia
+// skip rules that prunePL removed, or of response- and logging-phase
+// rules, which never run here (Inspect runs phases 1 and 2 only). A marker only matters as the place where a skipAfter ends, and
+// as a rule that a skip:N counts; so a marker no skipAfter in the whole
+// rule text names is removed, except in a file that has a skip:N (where it
+// could be in the window). Like the removed skip rules it carries no msg
+// and sets no variable, and the MATCHED_VAR* it leaves are overwritten by
+// the next match before any rule reads them. TestMarkerPruneKeepsVerdicts
+// compares verdicts, matches and TX with the markers loaded.
+
+var (
+	skipAfterName = regexp.MustCompile(`(?i)skipAfter\s*:\s*'?([^,"'\s\\]+)`)
+	markerLine    = regexp.MustCompile(`(?m)^[ \t]*SecMarker[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|(\S+))[ \t]*\r?\n?`)
+)
+
+// skipTargets lists the names the skipAfter actions in text name (upper
+// case: a generous match, so no marker that Coraza could reach is taken
+// for unreferenced). text has one directive per line. A skipAfter of a
+// rule in a response or logging phase (3-5) does not count: Inspect runs
+// the request phases only, where such a rule never runs (the response
+// files' markers are reached only from their own rules).
+func skipTargets(text string) map[string]bool {
+	names := map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		ms := skipAfterName.FindAllStringSubmatch(line, -1)
+		if ms == nil {
+			continue
+		}
+		if p := plPhase.FindStringSubmatch(line); p != nil && p[1] >= "3" && p[1] <= "5" && len(p[1]) == 1 {
+			continue
+		}
+		for _, m := range ms {
+			names[strings.ToUpper(m[1])] = true
+		}
+	}
+	return names
+}
+
+// dropMarkers removes from a rule file the markers not in keep (nil: keeps
+// all), unless the file has a skip:N action.
+func dropMarkers(conf []byte, keep map[string]bool) []byte {
+	if keep == nil || skipAction.Match(conf) {
+		return conf
+	}
+	return markerLine.ReplaceAllFunc(conf, func(line []byte) []byte {
+		m := markerLine.FindSubmatch(line)
+		name := string(m[1]) + string(m[2]) + string(m[3])
+		if keep[strings.ToUpper(strings.TrimSpace(name))] {
+			return line
+		}
+		return nil
 	})
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	re2 "github.com/wasilibs/go-re2"
+
+	"synthos.dev/synthos/shared/waf/internal/rxprefilter"
 )
 
 // Heavy CRS expressions run on RE2 (github.com/wasilibs/go-re2: the C++
@@ -56,10 +58,57 @@ func init() {
 type re2rx struct {
 	re  *re2.Regexp
 	std *regexp.Regexp
+	// minLen is a lower bound on the length of any match in bytes: a
+	// shorter value cannot match (Coraza's pre-filter does this for @rx,
+	// which @re2 does not get).
+	minLen int
+	// prefilter is Coraza's @rx literal pre-check (a copy:
+	// internal/rxprefilter), under the same SecRxPreFilter setting: false
+	// only when the literals any match needs are absent; nil: none.
+	prefilter func(string) bool
+}
+
+// shortStd is the value length up to which Go's regexp runs even a heavy
+// pattern: go-re2's fixed cost per call (a WebAssembly call, about 150 ns)
+// is more than Go's whole search on one or two bytes (faster for 34 of the
+// 35 paranoia 1 patterns at two bytes, even overall at three).
+const shortStd = 2
+
+// minMatch is a lower bound on the runes (so bytes: a rune, or an invalid
+// byte that Go reads as U+FFFD, takes at least one) of any match of re.
+func minMatch(re *syntax.Regexp) int {
+	const none = 1 << 30
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return none
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minMatch(re.Sub[0])
+	case syntax.OpRepeat:
+		return min(none, re.Min*minMatch(re.Sub[0]))
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n = min(none, n+minMatch(s))
+		}
+		return n
+	case syntax.OpAlternate:
+		m := none
+		for _, s := range re.Sub {
+			m = min(m, minMatch(s))
+		}
+		return m
+	}
+	// Empty-width assertions, empty match, star, quest.
+	return 0
 }
 
 func newRE2(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 	data := "(?sm)" + o.Arguments
+	pf := o.RxPreFilterEnabled
 	compile := func() (any, error) {
 		re, err := re2.Compile(data)
 		if err != nil {
@@ -69,14 +118,21 @@ func newRE2(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &re2rx{re: re, std: std}, nil
+		r := &re2rx{re: re, std: std}
+		if p, err := syntax.Parse(data, syntax.Perl); err == nil {
+			r.minLen = minMatch(p)
+		}
+		if pf {
+			r.prefilter = rxprefilter.Func(data)
+		}
+		return r, nil
 	}
 	var (
 		v   any
 		err error
 	)
 	if o.Memoizer != nil {
-		v, err = o.Memoizer.Do("re2:"+data, compile)
+		v, err = o.Memoizer.Do(fmt.Sprintf("re2:%v:%s", pf, data), compile)
 	} else {
 		v, err = compile()
 	}
@@ -87,7 +143,10 @@ func newRE2(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 }
 
 func (o *re2rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
-	if !utf8.ValidString(value) {
+	if len(value) < o.minLen || (o.prefilter != nil && !o.prefilter(value)) {
+		return false
+	}
+	if len(value) <= shortStd || !utf8.ValidString(value) {
 		return evaluate(tx, value, o.std.FindStringSubmatchIndex, o.std.MatchString)
 	}
 	return evaluate(tx, value, o.re.FindStringSubmatchIndex, o.re.MatchString)
@@ -157,6 +216,9 @@ type crsFS struct {
 	// pruned collects their ids.
 	paranoia int
 	pruned   map[int]bool
+	// markers, if set, are the SecMarker names some skipAfter targets
+	// (upper case); the other markers go (dropMarkers).
+	markers map[string]bool
 }
 
 func (c crsFS) Open(name string) (fs.File, error) {
@@ -173,7 +235,7 @@ func (c crsFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("waf: read %s: %w", name, err)
 	}
-	return &memFile{Reader: bytes.NewReader(rewriteRx(prunePL(b, c.paranoia, c.pruned), c.rewritten)), st: st}, nil
+	return &memFile{Reader: bytes.NewReader(rewriteRx(dropMarkers(prunePL(b, c.paranoia, c.pruned), c.markers), c.rewritten)), st: st}, nil
 }
 
 // rewriteRx rewrites the operator of every rule line whose @rx pattern is

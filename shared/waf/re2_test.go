@@ -5,12 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
-	re2 "github.com/wasilibs/go-re2"
 )
 
 // values are the strings CRS sees from the attack and legitimate tables
@@ -55,19 +55,27 @@ func TestRE2Parity(t *testing.T) {
 	}
 	t.Logf("%d patterns on RE2", len(moved))
 	vals := values(t)
+	prefiltered := 0
+	defer func() { t.Logf("%d patterns with a literal pre-filter", prefiltered) }()
 	for _, p := range moved {
 		std := regexp.MustCompile("(?sm)" + p)
-		r, err := re2.Compile("(?sm)" + p)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		o := &re2rx{re: r, std: std}
-		for _, v := range vals {
-			want := std.FindStringSubmatch(v)
-			tx := &captureTx{}
-			got := o.Evaluate(tx, v)
-			if got != (want != nil) || (got && tx.captured[0] != want[0]) {
-				t.Errorf("%.60s on %q: RE2 %v %q, Go %q", p, v, got, tx.captured[0], want)
+		// Without and with the literal pre-filter (SecRxPreFilter).
+		for _, pf := range []bool{false, true} {
+			op, err := newRE2(plugintypes.OperatorOptions{Arguments: p, RxPreFilterEnabled: pf})
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			o := op.(*re2rx)
+			if pf && o.prefilter != nil {
+				prefiltered++
+			}
+			for _, v := range vals {
+				want := std.FindStringSubmatch(v)
+				tx := &captureTx{}
+				got := o.Evaluate(tx, v)
+				if got != (want != nil) || (got && tx.captured[0] != want[0]) {
+					t.Errorf("%.60s on %q (pre-filter %v): RE2 %v %q, Go %q", p, v, pf, got, tx.captured[0], want)
+				}
 			}
 		}
 	}
@@ -210,4 +218,64 @@ func TestConcurrentInspect(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// minMatch is a lower bound of every match's length: exact on simple
+// patterns, and never above a match Go finds in the table values (and
+// their short pieces) for the patterns moved to RE2; and @re2 on values
+// shorter than it, or short enough for Go's regexp, gives Go's verdict.
+func TestMinMatch(t *testing.T) {
+	for p, want := range map[string]int{
+		`abc`: 3, `a|bc`: 1, `(?:ab){2,3}`: 4, `a*`: 0, `\bfoo\b`: 3, `[a-z]+x?`: 1, `^$`: 0,
+		`(?i)union\s+select`: 12, `(?:x|)y`: 1, `.{5}`: 5, `\x{263a}`: 1, `[^a]`: 1,
+	} {
+		re, err := syntax.Parse("(?sm)"+p, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := minMatch(re); got != want {
+			t.Errorf("minMatch(%s) = %d, want %d", p, got, want)
+		}
+	}
+	var moved []string
+	if _, err := New(Options{rewritten: &moved, noVariants: true}); err != nil {
+		t.Fatal(err)
+	}
+	vals := values(t)
+	for _, v := range values(t) {
+		for n := 1; n <= 6 && n <= len(v); n++ {
+			for i := 0; i+n <= len(v) && i < 64; i += n {
+				vals = append(vals, v[i:i+n])
+			}
+		}
+	}
+	short := 0
+	for _, p := range moved {
+		std := regexp.MustCompile("(?sm)" + p)
+		op, err := newRE2(plugintypes.OperatorOptions{Arguments: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := op.(*re2rx)
+		if o.minLen > shortStd {
+			short++
+		}
+		for _, v := range vals {
+			for _, m := range std.FindAllString(v, -1) {
+				if len(m) < o.minLen {
+					t.Errorf("%.60s: match %q shorter than minMatch %d", p, m, o.minLen)
+				}
+			}
+			if len(v) < o.minLen || len(v) <= shortStd {
+				want := std.FindStringSubmatch(v)
+				tx := &captureTx{}
+				if got := o.Evaluate(tx, v); got != (want != nil) || (got && tx.captured[0] != want[0]) {
+					t.Errorf("%.60s on %q: %v %q, Go %q", p, v, got, tx.captured[0], want)
+				}
+			}
+		}
+	}
+	if short < len(moved)/2 {
+		t.Errorf("only %d of %d patterns need more than %d bytes: minMatch is too weak", short, len(moved), shortStd)
+	}
 }

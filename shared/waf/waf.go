@@ -34,7 +34,11 @@
 // Per request, a variant of the rule set without the rules that cannot
 // match its shape (no query, no cookies, no body, absent headers) runs
 // instead (variants.go); those rules were cheap, so this cuts a GET by
-// about a tenth. What is left is the cost of the rules that do read values
+// about a tenth. The markers no request-phase skipAfter names and the
+// paranoia rules that never match at the level (paranoia.go), header names
+// fed in lower case (lowerName) and RE2's length shortcuts (re2.go) took
+// another third of a GET's allocations and a fifth of its CPU time. What is
+// left is the cost of the rules that do read values
 // (headers, path, arguments) and of those that match on every request
 // (the paranoia-level skips), which only a faster rule loop in Coraza
 // would cut.
@@ -114,6 +118,10 @@ type Options struct {
 	// keepAbovePL loads the rules above the paranoia level and their skip
 	// rules (tests compare).
 	keepAbovePL bool
+	// keepMarkers loads the markers no skipAfter names (tests compare).
+	keepMarkers bool
+	// canonicalNames feeds Go's header names (tests compare).
+	canonicalNames bool
 }
 
 // Defaults.
@@ -159,8 +167,9 @@ func SynthosSkipBody(r *http.Request) bool {
 // setup and before its rules. Rule ids 10000-10099 are ours.
 const exclusions = `
 # Our API speaks these methods and content types; CRS allows fewer by default.
-SecAction "id:900200,phase:1,pass,nolog,t:none,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"
-SecAction "id:900220,phase:1,pass,nolog,t:none,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |text/csv| |text/tab-separated-values| |text/plain| |application/x-ndjson| |application/jsonl| |application/octet-stream| |application/vnd.apache.parquet|'"
+# One SecAction (CRS's setup has one per setting: each costs a rule
+# evaluation on every request).
+SecAction "id:900200,phase:1,pass,nolog,t:none,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE',setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |text/csv| |text/tab-separated-values| |text/plain| |application/x-ndjson| |application/jsonl| |application/octet-stream| |application/vnd.apache.parquet|'"
 # Server-side template injection, which CRS 4 at paranoia 1 does not see
 # (Jinja, Twig, Freemarker, Spring EL, ERB expressions reaching for objects
 # or code). Nothing in our API carries template syntax. Scored as a
@@ -238,7 +247,7 @@ SecRule REQUEST_HEADERS_NAMES "@rx ^(?:` + strings.Join(names, "|") + `)$" "id:9
 }
 
 // setByUs are the TX variables set before CRS's initialisation runs (our
-// SecActions 900000-900220 above, and crs-setup's 900990).
+// SecActions 900000 and 900200 above, and crs-setup's 900990).
 var setByUs = map[string]bool{
 	"blocking_paranoia_level": true, "inbound_anomaly_score_threshold": true,
 	"outbound_anomaly_score_threshold": true, "allowed_methods": true,
@@ -289,6 +298,8 @@ type WAF struct {
 	variants *variants
 	// variantsOff is why a rule set got no variants.
 	variantsOff error
+	// lowerNames feeds header names in lower case (see lowerName).
+	lowerNames bool
 }
 
 // New compiles CRS with o.
@@ -354,8 +365,7 @@ SecRequestBodyLimitAction ProcessPartial
 SecResponseBodyAccess Off
 SecAuditEngine Off
 Include @crs-setup.conf.example
-SecAction "id:900000,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=%d"
-SecAction "id:900110,phase:1,pass,nolog,t:none,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=4"
+SecAction "id:900000,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=%d,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=4"
 %s
 %s
 Include @owasp_crs/*.conf
@@ -408,7 +418,24 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if o.keepIrrelevant || o.keepAbovePL || operatorPL.MatchString(o.Directives) {
 		prune = 0
 	}
-	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten, paranoia: prune, pruned: map[int]bool{}}
+	// The files as loaded (pruned, rewritten), read without the test hook:
+	// the text the variants' analysis and the marker pruning read.
+	var troot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
+	if o.stdRegexp {
+		troot = coreruleset.FS
+	}
+	text, err := ruleText(directives, troot)
+	if err != nil {
+		return nil, err
+	}
+	// Markers no skipAfter names go (paranoia.go), unless the operator's
+	// directives include files (whose skipAfters the text does not hold)
+	// or have a skip:N, which could count markers.
+	var markers map[string]bool
+	if !o.keepMarkers && !includeLine.MatchString(o.Directives) && !skipAction.MatchString(directives) {
+		markers = skipTargets(text)
+	}
+	var root fs.FS = crsFS{FS: coreruleset.FS, rewritten: o.rewritten, paranoia: prune, pruned: map[int]bool{}, markers: markers}
 	if o.stdRegexp {
 		root = coreruleset.FS
 	}
@@ -420,20 +447,10 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)
 	}
-	out := &WAF{o: o, waf: w}
+	out := &WAF{o: o, waf: w, lowerNames: !o.canonicalNames && !lowerNamesOff.MatchString(o.Directives)}
 	if o.noVariants || includeLine.MatchString(o.Directives) {
 		// Files of the operator's own: the analysis cannot read them.
 		return out, nil
-	}
-	// The files as loaded (pruned, rewritten), read again without the
-	// test hook.
-	var troot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
-	if o.stdRegexp {
-		troot = coreruleset.FS
-	}
-	text, err := ruleText(directives, troot)
-	if err != nil {
-		return nil, err
 	}
 	rules := make([]ruleInfo, len(loaded))
 	for i, r := range loaded {
@@ -452,7 +469,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 		}
 		// The same files, without the test hook that lists rewritten
 		// patterns (a variant rewrites the same ones).
-		var vroot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}}
+		var vroot fs.FS = crsFS{FS: coreruleset.FS, paranoia: prune, pruned: map[int]bool{}, markers: markers}
 		if o.stdRegexp {
 			vroot = coreruleset.FS
 		}
@@ -465,7 +482,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 
 var (
 	includeLine = regexp.MustCompile(`(?im)^\s*include\s`)
-	operatorPL  = regexp.MustCompile(`(?i)paranoia_level|MATCHED_VAR`)
+	operatorPL  = regexp.MustCompile(`(?i)paranoia_level|MATCHED_VAR|\bRULE\b`)
 )
 
 // Mode returns the configured mode.
@@ -520,21 +537,29 @@ func (w *WAF) inspect(engine coraza.WAF, r *http.Request, uri string, body bool,
 	tx.ProcessConnection(client.String(), 0, "", 0)
 	tx.ProcessURI(uri, r.Method, r.Proto)
 	for k, vs := range r.Header {
+		name := k
+		if w.lowerNames {
+			name = lowerName(k)
+		}
 		for _, v := range vs {
-			tx.AddRequestHeader(k, v)
+			tx.AddRequestHeader(name, v)
 		}
 	}
+	host, clen, te := "Host", "Content-Length", "Transfer-Encoding"
+	if w.lowerNames {
+		host, clen, te = "host", "content-length", "transfer-encoding"
+	}
 	if r.Host != "" {
-		tx.AddRequestHeader("Host", r.Host)
+		tx.AddRequestHeader(host, r.Host)
 		tx.SetServerName(r.Host)
 	}
 	// Go moves these out of the header map; CRS checks them (920180 wants
 	// a length or a transfer coding on every body).
 	if r.ContentLength >= 0 && r.Header.Get("Content-Length") == "" && (r.ContentLength > 0 || r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
-		tx.AddRequestHeader("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+		tx.AddRequestHeader(clen, strconv.FormatInt(r.ContentLength, 10))
 	}
-	for _, te := range r.TransferEncoding {
-		tx.AddRequestHeader("Transfer-Encoding", te)
+	for _, v := range r.TransferEncoding {
+		tx.AddRequestHeader(te, v)
 	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return w.verdict(tx, it), r, nil
@@ -561,6 +586,47 @@ func (w *WAF) inspect(engine coraza.WAF, r *http.Request, uri string, body bool,
 		return Verdict{}, r, fmt.Errorf("waf: inspect the request body: %w", err)
 	}
 	return w.verdict(tx, it), r, nil
+}
+
+// Header names reach Coraza in lower case. Coraza matches header names
+// case-insensitively, by lower-casing: every rule that reads
+// REQUEST_HEADERS lower-cases every header's name again (an allocation per
+// header per rule for Go's canonical "User-Agent"), as does adding the
+// header. A lower-case name costs nothing to lower-case. The names Go hands
+// over are already canonicalised (the client's own case is gone), so the
+// lower-case name carries the same information; what changes is the case
+// of the names in REQUEST_HEADERS_NAMES and MATCHED_VAR(S)_NAME(S). The
+// CRS rules loaded at any paranoia level that read those either
+// lower-case them first (920450, 920451) or look for CR and LF (921140,
+// header injection); logdata, which would show them, is a constant.
+// A rule set whose operator directives read them keeps Go's names
+// (lowerNamesOff). TestLowerNamesKeepVerdicts compares verdicts, matches
+// and TX with Go's names.
+
+// lowerNamesOff matches operator directives that could see the case of a
+// header name.
+var lowerNamesOff = regexp.MustCompile(`(?i)REQUEST_HEADERS_NAMES|MATCHED_VARS?_NAMES?|\bRULE\b`)
+
+// commonLower are the lower-case names of common headers, so that feeding
+// them allocates nothing.
+var commonLower = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+		"Connection", "Content-Length", "Content-Range", "Content-Type", "Cookie", "Forwarded", "Host",
+		"Idempotency-Key", "If-Match", "If-None-Match", "Origin", "Pragma", "Range", "Referer", "Te",
+		"Traceparent", "Tracestate", "Transfer-Encoding", "Upgrade", "User-Agent", "Via", "X-Api-Key",
+		"X-Cloud-Trace-Context", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+		"X-Real-Ip", "X-Request-Id", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Dnt"} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
+
+func lowerName(k string) string {
+	if l, ok := commonLower[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
 }
 
 // nopLogger is Coraza's debug logger when debug logging is off. Coraza's

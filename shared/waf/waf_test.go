@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -470,4 +473,80 @@ func BenchmarkInspectGET(b *testing.B) {
 func BenchmarkInspectJobJSON(b *testing.B) {
 	body := []byte(`{"dataset":"ds_01J9ZK3Q4X5Y6Z7A8B9C0D1E2F","rows":1000,"model":"tree","seed":42,"target":"charges","rules":[{"type":"range","column":"age","min":18,"max":65}]}`)
 	benchInspect(b, func() *http.Request { return req("POST", "/v1/jobs", "application/json", body) })
+}
+
+// Header names fed in lower case change no verdict (ids and messages
+// exactly), and the matches and TX only in the case of the header names
+// they mention, at paranoia 1 (tables and random requests) and 4 (tables).
+func TestLowerNamesKeepVerdicts(t *testing.T) {
+	fold := func(o outcome) outcome {
+		o.Matched = append([]string(nil), o.Matched...)
+		for i := range o.Matched {
+			o.Matched[i] = strings.ToLower(o.Matched[i])
+		}
+		o.TX = append([]string(nil), o.TX...)
+		for i := range o.TX {
+			o.TX[i] = strings.ToLower(o.TX[i])
+		}
+		slices.Sort(o.TX)
+		return o
+	}
+	for _, pl := range []int{1, 4} {
+		lower, err := New(Options{Paranoia: pl, noVariants: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		canon, err := New(Options{Paranoia: pl, noVariants: true, canonicalNames: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !lower.lowerNames || canon.lowerNames {
+			t.Fatal("lowerNames not set as asked")
+		}
+		seen := false
+		compare := func(name string, a, b outcome) {
+			if !reflect.DeepEqual(a.Verdict, b.Verdict) || !reflect.DeepEqual(fold(a), fold(b)) {
+				t.Errorf("paranoia %d, %s: lower-case and Go's names differ\nlower: %s\nGo:    %s", pl, name, diff(a, b), diff(b, a))
+			}
+			if strings.Contains(strings.Join(b.Matched, " "), "REQUEST_HEADERS:") {
+				seen = true
+			}
+		}
+		for _, c := range tables(t) {
+			mk := replay(t, c.r)
+			a, _ := run(t, lower, lower.waf, mk())
+			b, _ := run(t, canon, canon.waf, mk())
+			compare(c.name, a, b)
+		}
+		if pl == 1 {
+			rng := rand.New(rand.NewSource(36))
+			for i := 0; i < 150; i++ {
+				mk, desc := randomRequest(rng)
+				a, _ := run(t, lower, lower.waf, mk())
+				b, _ := run(t, canon, canon.waf, mk())
+				compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
+			}
+		}
+		if !seen {
+			t.Errorf("paranoia %d: no request matched on a header: the comparison proves nothing", pl)
+		}
+	}
+	// Operator directives that read header names keep Go's names.
+	w, err := New(Options{noVariants: true, Directives: `SecRule REQUEST_HEADERS_NAMES "@streq X-Evil" "id:10500,phase:1,deny"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := req("GET", "/v1/jobs", "", nil)
+	r.Header.Set("X-Evil", "1")
+	if v, _, _ := w.Inspect(r, client); !v.Blocked {
+		t.Errorf("a case-sensitive operator rule on header names missed: %+v", v)
+	}
+}
+
+func TestLowerName(t *testing.T) {
+	for _, k := range []string{"User-Agent", "X-Api-Key", "X-Custom-Thing", "already-lower", "Weird_Name"} {
+		if got := lowerName(k); got != strings.ToLower(k) {
+			t.Errorf("lowerName(%q) = %q", k, got)
+		}
+	}
 }
