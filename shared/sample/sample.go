@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,6 +98,10 @@ type Options struct {
 	// table used whole is left to the caller's profile.Infer, which is
 	// exact and what such tables always had.
 	Profile *profile.Options
+
+	// serial reads on the calling goroutine only (tests compare it with
+	// the pipelined read).
+	serial bool
 }
 
 // Result is what Draw read.
@@ -134,6 +139,12 @@ func Capacity(budget int64, cols int) int {
 var ErrEmpty = errors.New("the table has no rows")
 
 // Draw reads r to the end and returns the training rows and the holdout.
+//
+// Once a table is known not to fit (it is being sampled), its remaining
+// rows are read by a second goroutine in batches while this one samples
+// and profiles them (see pipe), so parsing and sampling use two cores;
+// the rows are offered in the same order, so the result is the same as a
+// serial read's.
 func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	cols := slices.Clone(r.Columns())
 	capRows := Capacity(o.Budget, len(cols))
@@ -142,15 +153,19 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	var s *stream
 	var ps *profile.Stream
 	var n int64
+	next := r.Read
 	for ; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		row, err := r.Read()
+		row, err := next()
 		if err == io.EOF {
 			break
+		}
+		if err == errCanceled {
+			return nil, ctx.Err()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sample.Draw: row %d: %w", n+1, err)
@@ -194,6 +209,12 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 				s.add(int64(i), row, false)
 			}
 			buf, backing = nil, nil
+			if !o.serial && runtime.GOMAXPROCS(0) > 1 {
+				// The rest of a large table: read ahead on another core.
+				p := startPipe(ctx, r)
+				defer p.stop()
+				next = p.read
+			}
 		}
 	}
 	if n == 0 {
@@ -219,6 +240,116 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 		res.Holdout = &table.Table{Columns: cols, Rows: holdout}
 	}
 	return res, nil
+}
+
+const (
+	// batchRows is the rows of one batch a pipe hands over: large enough
+	// that a channel operation a batch costs nothing per row, small
+	// enough that the batches in flight take a few MB.
+	batchRows = 4096
+	// batches is the batches a pipe owns (one being filled, one being
+	// consumed, the rest queued): the memory it holds is bounded by them.
+	batches = 4
+)
+
+// errCanceled is a pipe's report that the context was canceled.
+var errCanceled = errors.New("sample: canceled")
+
+// batch is rows read ahead: row k is cells[ends[k-1]:ends[k]]. The
+// cells are the reader's strings (immutable); only the row slices, which
+// a reader may reuse, are copied.
+type batch struct {
+	cells []string
+	ends  []int
+	rows  [][]string
+	err   error // after the rows: the read's error (io.EOF at the end)
+}
+
+// pipe reads a table.Reader on its own goroutine, batches of rows at a
+// time, for one consumer calling read. The batches circulate between a
+// free list and the queue of full ones, so memory stays bounded however
+// far the reader could run ahead.
+type pipe struct {
+	full, free chan *batch
+	quit       chan struct{}
+	done       chan struct{}
+	cur        *batch
+	k          int
+}
+
+func startPipe(ctx context.Context, r table.Reader) *pipe {
+	p := &pipe{full: make(chan *batch, batches), free: make(chan *batch, batches),
+		quit: make(chan struct{}), done: make(chan struct{})}
+	for range batches {
+		p.free <- &batch{}
+	}
+	go p.run(ctx, r)
+	return p
+}
+
+// run fills batches until the reader fails or ends (the batch carrying the
+// error is the last) or the consumer stops.
+func (p *pipe) run(ctx context.Context, r table.Reader) {
+	defer close(p.done)
+	for {
+		var b *batch
+		select {
+		case b = <-p.free:
+		case <-p.quit:
+			return
+		}
+		b.cells, b.ends, b.err = b.cells[:0], b.ends[:0], nil
+		if ctx.Err() != nil {
+			b.err = errCanceled
+		}
+		for b.err == nil && len(b.ends) < batchRows {
+			row, err := r.Read()
+			if err != nil {
+				b.err = err
+				break
+			}
+			b.cells = append(b.cells, row...)
+			b.ends = append(b.ends, len(b.cells))
+		}
+		b.rows = b.rows[:0]
+		start := 0
+		for _, end := range b.ends {
+			b.rows = append(b.rows, b.cells[start:end:end])
+			start = end
+		}
+		select {
+		case p.full <- b:
+		case <-p.quit:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// read returns the next row, lent until the next call, like a Reader's.
+func (p *pipe) read() ([]string, error) {
+	for {
+		if p.cur != nil {
+			if p.k < len(p.cur.rows) {
+				p.k++
+				return p.cur.rows[p.k-1], nil
+			}
+			if p.cur.err != nil {
+				return nil, p.cur.err
+			}
+			p.free <- p.cur // never blocks: the free list holds every batch
+		}
+		p.cur, p.k = <-p.full, 0
+	}
+}
+
+// stop ends the reading goroutine and waits for it: the reader is the
+// caller's again (to close) once stop returns.
+func (p *pipe) stop() {
+	close(p.quit)
+	<-p.done
 }
 
 // entry is one kept row.
