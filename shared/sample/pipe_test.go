@@ -1,0 +1,154 @@
+package sample
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/table"
+)
+
+// messyCSV is a CSV of rows rows with quoted cells holding delimiters,
+// quotes and newlines, missing cells ("" and NA) and, when badRow > 0, a
+// ragged row there (a row of two cells, which the reader reports with its
+// line).
+func messyCSV(rows, badRow int) string {
+	var b strings.Builder
+	b.WriteString("id,city,note,x,when\n")
+	cities := []string{"Paris", "\"Lyon, Rhône\"", "", "NA", "\"New\nYork\"", "Oslo"}
+	for i := 1; i <= rows; i++ {
+		if i == badRow {
+			b.WriteString("oops,only\n")
+			continue
+		}
+		note := ""
+		switch i % 7 {
+		case 1:
+			note = fmt.Sprintf("\"line one\nline two %d\"", i%50)
+		case 2:
+			note = "\"she said \"\"hi\"\"\""
+		case 3:
+			note = "plain"
+		}
+		x := fmt.Sprint((i * 7919) % 100_003)
+		if i%13 == 0 {
+			x = ""
+		}
+		fmt.Fprintf(&b, "r%d,%s,%s,%s,2024-%02d-%02d\n", i, cities[i%len(cities)], note, x, i%12+1, i%28+1)
+	}
+	return b.String()
+}
+
+func drawCSV(t *testing.T, ctx context.Context, text string, o Options) (*Result, error) {
+	t.Helper()
+	r, err := table.OpenReader(strings.NewReader(text), table.CSV, table.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Draw(ctx, r, o)
+}
+
+// TestDrawPipeMatchesSerial: the pipelined read of a sampled table gives
+// the serial read's sample, holdout, row count and profile, and the same
+// error (row and line) for a bad row mid-file, for tables ending at, just
+// past and far past the switch to sampling and on batch boundaries.
+func TestDrawPipeMatchesSerial(t *testing.T) {
+	t.Parallel()
+	const k = 3000
+	for _, tc := range []struct {
+		rows, bad int
+	}{
+		{k + 1, 0}, {k + 2, 0}, {k + 1 + batchRows, 0}, {k + 1 + 3*batchRows + 17, 0}, {40_000, 0},
+		{40_000, k + 2}, {40_000, k + 1 + batchRows}, {40_000, k + 2 + 2*batchRows}, {40_000, 39_999},
+	} {
+		t.Run(fmt.Sprintf("%d rows, bad %d", tc.rows, tc.bad), func(t *testing.T) {
+			t.Parallel()
+			text := messyCSV(tc.rows, tc.bad)
+			o := Options{Budget: int64(k) * 6 * BytesPerCell, Seed: 9, HoldoutShare: 0.2, HoldoutMax: 500,
+				Quota: 5, Tail: 10, Profile: &profile.Options{Seed: 9, Sample: 1000}}
+			serial := o
+			serial.serial = true
+			want, wantErr := drawCSV(t, context.Background(), text, serial)
+			got, gotErr := drawCSV(t, context.Background(), text, o)
+			if tc.bad > 0 {
+				var we, ge *table.Error
+				if wantErr == nil || gotErr == nil || !errors.As(wantErr, &we) || !errors.As(gotErr, &ge) {
+					t.Fatalf("errors: serial %v, pipelined %v; want table errors", wantErr, gotErr)
+				}
+				if gotErr.Error() != wantErr.Error() || *ge != *we || ge.Line <= tc.bad {
+					t.Fatalf("pipelined error %v (%+v), serial %v (%+v)", gotErr, *ge, wantErr, *we)
+				}
+				if got != nil {
+					t.Fatalf("a failed read returned a result")
+				}
+				return
+			}
+			if wantErr != nil || gotErr != nil {
+				t.Fatalf("errors: serial %v, pipelined %v", wantErr, gotErr)
+			}
+			if !want.Sampled || want.Total != int64(tc.rows) {
+				t.Fatalf("serial read: sampled %v, %d rows; want a sample of %d", want.Sampled, want.Total, tc.rows)
+			}
+			if !reflect.DeepEqual(got.Train, want.Train) || !reflect.DeepEqual(got.Holdout, want.Holdout) {
+				t.Errorf("pipelined sample differs: %d+%d rows, serial %d+%d", len(got.Train.Rows), len(got.Holdout.Rows), len(want.Train.Rows), len(want.Holdout.Rows))
+			}
+			if got.Total != want.Total || got.Sampled != want.Sampled {
+				t.Errorf("pipelined: %d rows sampled %v, serial %d %v", got.Total, got.Sampled, want.Total, want.Sampled)
+			}
+			if !reflect.DeepEqual(got.Profile, want.Profile) {
+				t.Errorf("pipelined profile differs:\n%+v\nserial:\n%+v", got.Profile, want.Profile)
+			}
+		})
+	}
+}
+
+// endless yields rows forever and cancels its context after cancelAt rows;
+// a read after closed is set (after Draw returned) is recorded, and under
+// -race is a race: the reading goroutine must be gone by then.
+type endless struct {
+	n, cancelAt int
+	cancel      func()
+	row         []string
+	closed      bool
+	late        bool
+}
+
+func (e *endless) Columns() []string { return []string{"id", "cat"} }
+func (e *endless) Read() ([]string, error) {
+	if e.closed {
+		e.late = true
+	}
+	e.n++
+	if e.n == e.cancelAt {
+		e.cancel()
+	}
+	e.row = append(e.row[:0], fmt.Sprint(e.n), fmt.Sprint(e.n%5))
+	return e.row, nil
+}
+
+// TestDrawPipeCancel: canceling the context stops the pipelined read,
+// before or after the switch, and Draw returns only once the reading
+// goroutine has stopped.
+func TestDrawPipeCancel(t *testing.T) {
+	t.Parallel()
+	for _, at := range []int{10, 2500, 3001, 3002, 20_000, 20_000 + batchRows/2} {
+		t.Run(fmt.Sprint(at), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r := &endless{cancelAt: at, cancel: cancel}
+			res, err := Draw(ctx, r, Options{Budget: 3000 * 3 * BytesPerCell, Seed: 1, Profile: &profile.Options{Sample: 500}})
+			r.closed = true
+			if !errors.Is(err, context.Canceled) || res != nil {
+				t.Fatalf("Draw after cancel: %v, %v", res, err)
+			}
+			if r.late {
+				t.Fatalf("the reader was read after Draw returned")
+			}
+		})
+	}
+}
