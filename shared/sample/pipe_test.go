@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"synthos.dev/synthos/internal/cputime"
 
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
@@ -150,5 +153,50 @@ func TestDrawPipeCancel(t *testing.T) {
 				t.Fatalf("the reader was read after Draw returned")
 			}
 		})
+	}
+}
+
+// BenchmarkDrawCSV draws, as the CLI does (default budget, profiled), from
+// the CSV at $SYNTHOS_DRAW_CSV (e.g. TestBigFit's table), serially and
+// pipelined, reporting the process CPU seconds per draw beside the wall.
+func BenchmarkDrawCSV(b *testing.B) {
+	path := os.Getenv("SYNTHOS_DRAW_CSV")
+	if path == "" {
+		b.Skip("SYNTHOS_DRAW_CSV names the CSV to draw from")
+	}
+	for _, serial := range []bool{true, false} {
+		b.Run(map[bool]string{true: "serial", false: "pipe"}[serial], func(b *testing.B) {
+			cpu := cputime.Process()
+			for b.Loop() {
+				r, err := table.Open(path, table.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = Draw(context.Background(), r, Options{Seed: 1, HoldoutShare: 0.2, Profile: &profile.Options{Seed: 1}, serial: serial})
+				r.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+// TestDrawPipeProfileError: a row the profile rejects (a reader's ragged
+// row) fails the pipelined read with the serial read's error.
+func TestDrawPipeProfileError(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []int{3005, 3001 + batchRows, 9999} {
+		src := synthetic(10_000)
+		src.Rows[bad-1] = src.Rows[bad-1][:2]
+		o := Options{Budget: budgetFor(3000), Seed: 2, Profile: &profile.Options{Sample: 500}}
+		serial := o
+		serial.serial = true
+		_, wantErr := Draw(context.Background(), &rowsReader{t: src}, serial)
+		res, err := Draw(context.Background(), &rowsReader{t: src}, o)
+		if wantErr == nil || err == nil || err.Error() != wantErr.Error() || res != nil {
+			t.Errorf("bad row %d: pipelined %v, %v; serial error %v", bad, res, err, wantErr)
+		}
 	}
 }

@@ -154,6 +154,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	var ps *profile.Stream
 	var n int64
 	next := r.Read
+	piped := false // the pipe profiles the rows it reads
 	for ; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -167,12 +168,16 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 		if err == errCanceled {
 			return nil, ctx.Err()
 		}
+		if pe, ok := err.(profileError); ok {
+			// The pipe's profile failed on the row before.
+			return nil, fmt.Errorf("sample.Draw: profile: %w", pe.err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("sample.Draw: row %d: %w", n+1, err)
 		}
 		if s != nil {
 			s.add(n, row, false)
-			if ps != nil {
+			if ps != nil && !piped {
 				if err := ps.Add(row); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
@@ -210,10 +215,12 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			}
 			buf, backing = nil, nil
 			if !o.serial && runtime.GOMAXPROCS(0) > 1 {
-				// The rest of a large table: read ahead on another core.
-				p := startPipe(ctx, r)
+				// The rest of a large table is read and profiled on
+				// another core (together about as much work as the
+				// sampling left here).
+				p := startPipe(ctx, r, ps)
 				defer p.stop()
-				next = p.read
+				next, piped = p.read, true
 			}
 		}
 	}
@@ -255,6 +262,12 @@ const (
 // errCanceled is a pipe's report that the context was canceled.
 var errCanceled = errors.New("sample: canceled")
 
+// profileError is a pipe's report that its profile failed on the row
+// before (a serial read reports it after sampling that row).
+type profileError struct{ err error }
+
+func (e profileError) Error() string { return e.err.Error() }
+
 // batch is rows read ahead: row k is cells[ends[k-1]:ends[k]]. The
 // cells are the reader's strings (immutable); only the row slices, which
 // a reader may reuse, are copied.
@@ -266,7 +279,9 @@ type batch struct {
 }
 
 // pipe reads a table.Reader on its own goroutine, batches of rows at a
-// time, for one consumer calling read. The batches circulate between a
+// time, for one consumer calling read, and adds each row to a profile
+// stream (when not nil) that the consumer must leave alone until the pipe
+// reported the end or an error (or stopped). The batches circulate between a
 // free list and the queue of full ones, so memory stays bounded however
 // far the reader could run ahead.
 type pipe struct {
@@ -277,19 +292,19 @@ type pipe struct {
 	k          int
 }
 
-func startPipe(ctx context.Context, r table.Reader) *pipe {
+func startPipe(ctx context.Context, r table.Reader, ps *profile.Stream) *pipe {
 	p := &pipe{full: make(chan *batch, batches), free: make(chan *batch, batches),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	for range batches {
 		p.free <- &batch{}
 	}
-	go p.run(ctx, r)
+	go p.run(ctx, r, ps)
 	return p
 }
 
 // run fills batches until the reader fails or ends (the batch carrying the
 // error is the last) or the consumer stops.
-func (p *pipe) run(ctx context.Context, r table.Reader) {
+func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 	defer close(p.done)
 	for {
 		var b *batch
@@ -310,6 +325,11 @@ func (p *pipe) run(ctx context.Context, r table.Reader) {
 			}
 			b.cells = append(b.cells, row...)
 			b.ends = append(b.ends, len(b.cells))
+			if ps != nil {
+				if err := ps.Add(row); err != nil {
+					b.err = profileError{err}
+				}
+			}
 		}
 		b.rows = b.rows[:0]
 		start := 0
