@@ -45,7 +45,7 @@ vulncheck: ## known vulnerabilities in the code's call graph (govulncheck; needs
 
 bench-scale: ## scale benchmarks (parallel sampling, a shard per format, a SCALE_ROWS-row fan-out simulation) as a table in bench-scale.md
 	@{ \
-	$(GO) test -count=1 -run='^$$' -bench='SampleParallel' -benchtime=1000000x -benchmem ./shared/synth/; \
+	$(GO) test -count=1 -run='^$$' -bench='SampleParallel' -benchtime=1000000x -benchmem ./shared/synth/ ./shared/dp/; \
 	$(GO) test -count=1 -run='^$$' -bench='Shard' -benchtime=500000x -benchmem ./shared/fanout/; \
 	SYNTHOS_BIG=1 SYNTHOS_SIM_ROWS=$(SCALE_ROWS) $(GO) test -count=1 -timeout 120m -run='^TestFanoutSimulation$$' -v ./shared/fanout/; \
 	} 2>&1 | tee bench-scale.out | awk -f .ci/bench-table.awk > bench-scale.md; \
