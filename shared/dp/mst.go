@@ -539,6 +539,11 @@ func (f *fitter) domain() error {
 	sigma2Cat, sigma2Num := domainSigma2(nNum, nCat, f.plan.rhoDomain)
 	var gCat, gNum *DiscreteGaussian
 	var err error
+	if nCat >= 2 && secondShare > 0 {
+		// Two release rounds (release.go): the first gets 1 - secondShare
+		// of the categories' rho.
+		sigma2Cat /= 1 - secondShare
+	}
 	if nCat > 0 {
 		if gCat, err = NewDiscreteGaussian(sigma2Cat); err != nil {
 			return err
@@ -554,9 +559,15 @@ func (f *fitter) domain() error {
 			Note: "public-grid histograms: signed powers of two for numbers, calendar years for datetimes"})
 	}
 	var tau int64
-	if nCat > 0 {
-		tau = thresholdFor(gCat.Sigma2(), f.plan.deltaDomain/float64(nCat))
+	deltaFirst := f.plan.deltaDomain
+	if nCat >= 2 && secondShare > 0 {
+		deltaFirst *= 1 - secondDelta
 	}
+	if nCat > 0 {
+		tau = thresholdFor(gCat.Sigma2(), deltaFirst/float64(nCat))
+	}
+	var cats []int
+	var hidden []map[string]int64
 	bins := f.valueBins()
 	for i := range f.m.Attrs {
 		if err := f.ctx.Err(); err != nil {
@@ -578,15 +589,27 @@ func (f *fitter) domain() error {
 			}
 			a.setBins(lo, hi, bins)
 		case a.Kind == profile.Categorical && !a.PublicLevels:
-			lv, noisy, err := f.privateLevels(a, pc, gCat, tau)
+			lv, noisy, all, err := f.privateLevels(a, pc, gCat, tau)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", a.Name, err)
 			}
+			cats, hidden = append(cats, i), append(hidden, all)
 			a.Levels = lv
 			if f.levelCounts == nil {
 				f.levelCounts = make([][]int64, len(f.m.Attrs))
 			}
 			f.levelCounts[i], f.levelSigma2 = noisy, gCat.Sigma2()
+		}
+	}
+	if nCat >= 2 && secondShare > 0 {
+		rho2 := f.plan.rhoDomain*float64(nCat)/(float64(nCat)+numWeight*float64(nNum)) - float64(nCat)*gCat.Rho()
+		if err := f.secondRelease(cats, hidden, rho2, f.plan.deltaDomain-deltaFirst); err != nil {
+			return err
+		}
+	}
+	for _, i := range cats {
+		if a := &f.m.Attrs[i]; len(a.Levels) == 0 {
+			f.warnings = append(f.warnings, fmt.Sprintf("column %q: no category reached the release threshold of %d rows, so every value is written as %q: declare its categories in the schema", a.Name, tau, a.Other))
 		}
 	}
 	return nil
@@ -691,7 +714,7 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 // approximately zCDP. It returns the released categories' noisy counts too,
 // which the 1-way step combines with its own (see doc.go: releasing the
 // counts above the threshold is the same mechanism).
-func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian, tau int64) ([]string, []int64, error) {
+func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian, tau int64) ([]string, []int64, map[string]int64, error) {
 	counts := map[string]int64{}
 	var missing int64
 	for _, r := range f.t.Rows {
@@ -708,7 +731,7 @@ func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 	if a.missingBin() >= 0 {
 		z, err := g.Sample()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		f.missingCounts[a.Source] = missing + z
 	}
@@ -719,20 +742,19 @@ func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 	sort.Strings(keys)
 	var out []string
 	var noisy []int64
+	all := make(map[string]int64, len(keys))
 	for _, k := range keys {
 		z, err := g.Sample()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
+		all[k] = counts[k] + z
 		if counts[k]+z >= tau {
 			out = append(out, k)
 			noisy = append(noisy, counts[k]+z)
 		}
 	}
-	if len(out) == 0 {
-		f.warnings = append(f.warnings, fmt.Sprintf("column %q: no category reached the release threshold of %d rows, so every value is written as %q: declare its categories in the schema", a.Name, tau, a.Other))
-	}
-	return out, noisy, nil
+	return out, noisy, all, nil
 }
 
 // thresholdFor returns the least integer tau with P[1 + Z >= tau] <= delta
