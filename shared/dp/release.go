@@ -40,7 +40,7 @@ import (
 var (
 	// secondShare is the share of the categories' rho the second round
 	// gets (zero: one round).
-	secondShare = 0.5
+	secondShare = 0.6
 	// secondDelta is the share of DeltaDomain the second round gets.
 	secondDelta = 0.5
 )
