@@ -3,6 +3,7 @@ package dp
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,9 +47,9 @@ var (
 )
 
 // weightScale is a row's L2 norm in the second round: weights are
-// integers, floor(weightScale/sqrt(k)), within 0.4% of 1/sqrt(k) for k up
-// to 16.
-const weightScale = 256
+// integers, floor(weightScale/sqrt(k)), within 0.7% of weightScale/sqrt(k)
+// for k up to 16.
+const weightScale = 512
 
 // weightOf is the weight a row with k unreleased values adds to each.
 func weightOf(k int) int64 { return int64(math.Floor(weightScale / math.Sqrt(float64(k)))) }
@@ -73,11 +74,19 @@ func secondThreshold(sigma2 float64, nCat int, delta float64) int64 {
 // thresholdsFor is thresholdFor for several deltas at one variance, in one
 // pass over the tail.
 func thresholdsFor(sigma2 float64, deltas []float64) []int64 {
+	// Past 12 sigma the mass (below e^-72 of the mode's) is under
+	// float64's resolution of any tail a delta above 1e-25 asks for, so
+	// the sums stop there (40 sigma, thresholdFor's reach, for smaller
+	// deltas); the normaliser sums one side, by symmetry.
 	s := math.Sqrt(sigma2)
-	lim := int64(math.Ceil(40*s)) + 2
-	z := 0.0
-	for x := -lim; x <= lim; x++ {
-		z += math.Exp(-float64(x*x) / (2 * sigma2))
+	reach := 12.0
+	if slices.Min(deltas) < 1e-25 {
+		reach = 40
+	}
+	lim := int64(math.Ceil(reach*s)) + 2
+	z := 1.0
+	for x := int64(1); x <= lim; x++ {
+		z += 2 * math.Exp(-float64(x*x)/(2*sigma2))
 	}
 	out := make([]int64, len(deltas))
 	for i := range out {
@@ -112,41 +121,17 @@ func (f *fitter) secondRelease(cats []int, hidden []map[string]int64, rho, delta
 	f.steps = append(f.steps, Step{Name: "domain: categories, second round", Rho: weightScale * weightScale * g.Rho(), Sigma2: g.Sigma2(), Count: 1,
 		Note: fmt.Sprintf("each row's weight (L2 norm %d) spread over its values the first round did not release; threshold %d", weightScale, tau)})
 	released := make([]map[string]bool, nCat)
+	src := make([]int, nCat)
 	pcs := make([]*profile.Column, nCat)
-	sums := make([]map[string]int64, nCat)
 	for c, i := range cats {
 		released[c] = map[string]bool{}
 		for _, l := range f.m.Attrs[i].Levels {
 			released[c][l] = true
 		}
-		pcs[c] = &f.p.Columns[f.m.Attrs[i].Source]
-		sums[c] = map[string]int64{}
+		src[c] = f.m.Attrs[i].Source
+		pcs[c] = &f.p.Columns[src[c]]
 	}
-	keys := make([]string, nCat)
-	unrel := make([]bool, nCat)
-	for _, r := range f.t.Rows {
-		k := 0
-		for c, i := range cats {
-			unrel[c] = false
-			cell := r[f.m.Attrs[i].Source]
-			if profile.IsMissing(cell, pcs[c]) {
-				continue // the missing key is public and measured in the first round
-			}
-			if v := strings.TrimSpace(cell); !released[c][v] {
-				keys[c], unrel[c] = v, true
-				k++
-			}
-		}
-		if k == 0 {
-			continue
-		}
-		w := weightOf(k)
-		for c := range cats {
-			if unrel[c] {
-				sums[c][keys[c]] += w
-			}
-		}
-	}
+	sums := secondRoundSums(f.t.Rows, src, pcs, released)
 	for c, i := range cats {
 		vals := make([]string, 0, len(sums[c]))
 		for v := range sums[c] {
@@ -167,6 +152,46 @@ func (f *fitter) secondRelease(cats []int, hidden []map[string]int64, rho, delta
 		sortLevels(a.Levels, f.levelCounts[i])
 	}
 	return nil
+}
+
+// secondRoundSums is the second round's weighted histogram, one map per
+// column (the columns at sources src, profiled as pcs): each row adds
+// weightOf(k) to each of its k values that released does not hold
+// (missing cells excepted: their key is public and the first round
+// measured it). A row's contribution has L2 norm at most weightScale and
+// depends on that row and released alone.
+func secondRoundSums(rows [][]string, src []int, pcs []*profile.Column, released []map[string]bool) []map[string]int64 {
+	n := len(src)
+	sums := make([]map[string]int64, n)
+	for c := range sums {
+		sums[c] = map[string]int64{}
+	}
+	keys := make([]string, n)
+	unrel := make([]bool, n)
+	for _, r := range rows {
+		k := 0
+		for c, j := range src {
+			unrel[c] = false
+			cell := r[j]
+			if profile.IsMissing(cell, pcs[c]) {
+				continue
+			}
+			if v := strings.TrimSpace(cell); !released[c][v] {
+				keys[c], unrel[c] = v, true
+				k++
+			}
+		}
+		if k == 0 {
+			continue
+		}
+		w := weightOf(k)
+		for c := range src {
+			if unrel[c] {
+				sums[c][keys[c]] += w
+			}
+		}
+	}
+	return sums
 }
 
 // sortLevels sorts levels and their counts together by level.

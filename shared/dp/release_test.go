@@ -1,0 +1,201 @@
+package dp
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"synthos.dev/synthos/shared/profile"
+	"synthos.dev/synthos/shared/table"
+)
+
+// TestWeightOf: a row's second-round weights have L2 norm at most
+// weightScale whatever its number k of unreleased values, and stay within
+// 0.6% of weightScale/sqrt(k) for the column counts tables have.
+func TestWeightOf(t *testing.T) {
+	for k := 1; k <= 256; k++ {
+		w := weightOf(k)
+		if n2 := float64(k) * float64(w) * float64(w); n2 > weightScale*weightScale {
+			t.Errorf("k %d: weight %d, L2 norm² %v > %d", k, w, n2, weightScale*weightScale)
+		}
+		if ideal := weightScale / math.Sqrt(float64(k)); k <= 16 && float64(w) < ideal*(1-0.007) {
+			t.Errorf("k %d: weight %d, ideal %.2f", k, w, ideal)
+		}
+	}
+}
+
+// TestThresholdsForMatchesThresholdFor: the one-pass thresholds are
+// thresholdFor's, delta by delta.
+func TestThresholdsForMatchesThresholdFor(t *testing.T) {
+	for _, sigma2 := range []float64{1, 37.5, 600, 2.2e7} {
+		deltas := []float64{1e-2, 1e-6, 1.5e-10, 1.5e-10 / 12, 1e-15, 1e-30}
+		got := thresholdsFor(sigma2, deltas)
+		for i, d := range deltas {
+			if want := thresholdFor(sigma2, d); got[i] != want {
+				t.Errorf("sigma² %v delta %v: %d, thresholdFor %d", sigma2, d, got[i], want)
+			}
+		}
+	}
+}
+
+// TestSecondThreshold: a row with k unreleased values adds at most k keys
+// the other table lacks, each of weight weightOf(k); at the second round's
+// threshold they pass with probability at most delta together for every k
+// up to the number of columns (k · P[weightOf(k) + Z >= tau] <= delta),
+// and tau is the least such threshold.
+func TestSecondThreshold(t *testing.T) {
+	tests := []struct {
+		sigma2 float64
+		nCat   int
+		delta  float64
+	}{
+		{4e4, 2, 1e-2},
+		{4e4, 12, 1e-6},
+		{2.2e7, 12, 1.5e-10}, // credit at epsilon 1
+		{2.2e7, 3, 1.5e-10},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%v/%d/%v", tt.sigma2, tt.nCat, tt.delta), func(t *testing.T) {
+			tau := secondThreshold(tt.sigma2, tt.nCat, tt.delta)
+			worst := 0.0
+			for k := 1; k <= tt.nCat; k++ {
+				p := float64(k) * tailAtLeast(tt.sigma2, tau-weightOf(k))
+				if p > tt.delta {
+					t.Errorf("k %d: %d keys of weight %d pass tau %d with probability %g > %g", k, k, weightOf(k), tau, p, tt.delta)
+				}
+				worst = max(worst, float64(k)*tailAtLeast(tt.sigma2, tau-1-weightOf(k)))
+			}
+			if worst <= tt.delta {
+				t.Errorf("tau %d is not the least: tau-1 passes with at most %g", tau, worst)
+			}
+		})
+	}
+}
+
+// TestSecondRoundSensitivity: adding one row anywhere in a table changes
+// the second round's weighted histogram by that row's contribution alone,
+// of L2 norm at most weightScale, with at most k keys the table lacked
+// (k the row's unreleased values), each of weight weightOf(k).
+func TestSecondRoundSensitivity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 11))
+	for trial := range 300 {
+		nCol := 1 + rng.IntN(12)
+		pcs := make([]*profile.Column, nCol)
+		src := make([]int, nCol)
+		released := make([]map[string]bool, nCol)
+		for c := range nCol {
+			pcs[c] = &profile.Column{Name: strconv.Itoa(c), Kind: profile.Categorical, MissingTokens: []string{"NA"}}
+			src[c] = c
+			released[c] = map[string]bool{}
+			for v := range 6 {
+				if rng.IntN(2) == 0 {
+					released[c][strconv.Itoa(v)] = true
+				}
+			}
+		}
+		row := func() []string {
+			r := make([]string, nCol)
+			for c := range r {
+				r[c] = strconv.Itoa(rng.IntN(8)) // 6 and 7 are never released
+				if rng.IntN(10) == 0 {
+					r[c] = "NA"
+				}
+			}
+			return r
+		}
+		rows := make([][]string, rng.IntN(40))
+		for i := range rows {
+			rows[i] = row()
+		}
+		u := row()
+		at := rng.IntN(len(rows) + 1)
+		more := slices.Insert(slices.Clone(rows), at, u)
+		h, h2 := secondRoundSums(rows, src, pcs, released), secondRoundSums(more, src, pcs, released)
+		k := 0
+		for c := range nCol {
+			if u[c] != "NA" && !released[c][u[c]] {
+				k++
+			}
+		}
+		norm2 := 0.0
+		for c := range nCol {
+			for v, w2 := range h2[c] {
+				d := w2 - h[c][v]
+				want := int64(0)
+				if u[c] == v {
+					want = weightOf(k)
+				}
+				if d != want {
+					t.Fatalf("trial %d: column %d value %q changed by %d, want %d", trial, c, v, d, want)
+				}
+				norm2 += float64(d * d)
+			}
+			for v := range h[c] {
+				if _, ok := h2[c][v]; !ok {
+					t.Fatalf("trial %d: column %d lost value %q", trial, c, v)
+				}
+			}
+		}
+		if norm2 > weightScale*weightScale {
+			t.Fatalf("trial %d: L2 norm² %v > %d", trial, norm2, weightScale*weightScale)
+		}
+	}
+}
+
+// TestSecondRoundReleases: on a table where every row holds a released
+// value in all but one of its eight columns, a value of 300 rows in each
+// column sits far under the one-round threshold (about 500 rows at this
+// budget) and far over the second round's (about 220 at full weight):
+// two rounds release it in (nearly) every column, one round in none.
+func TestSecondRoundReleases(t *testing.T) {
+	const nCol, n = 8, 2400
+	tb := &table.Table{}
+	for c := range nCol {
+		tb.Columns = append(tb.Columns, "c"+strconv.Itoa(c))
+	}
+	for r := range n {
+		row := make([]string, nCol)
+		for c := range row {
+			row[c] = "a"
+			if r%nCol == c {
+				row[c] = "b"
+			}
+		}
+		tb.Rows = append(tb.Rows, row)
+	}
+	p := inferProfile(t, tb)
+	for _, c := range p.Columns {
+		if c.Kind != profile.Categorical {
+			t.Fatalf("column %s inferred as %s", c.Name, c.Kind)
+		}
+	}
+	opts := Options{Rho: 1.45e-3, DomainShare: 0.5}
+	released := func() int {
+		m, err := Fit(context.Background(), tb, p, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		for _, a := range m.Attrs {
+			if slices.Contains(a.Levels, "b") {
+				k++
+			}
+			if !slices.Contains(a.Levels, "a") {
+				t.Errorf("column %s: the value of 2100 rows was not released", a.Name)
+			}
+		}
+		return k
+	}
+	if k := released(); k < nCol-2 {
+		t.Errorf("two rounds released the 300-row value in %d of %d columns", k, nCol)
+	}
+	defer func(s float64) { secondShare = s }(secondShare)
+	secondShare = 0
+	if k := released(); k > 2 {
+		t.Errorf("one round released the 300-row value in %d of %d columns", k, nCol)
+	}
+}
