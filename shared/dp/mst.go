@@ -539,10 +539,13 @@ func (f *fitter) domain() error {
 	sigma2Cat, sigma2Num := domainSigma2(nNum, nCat, f.plan.rhoDomain)
 	var gCat, gNum *DiscreteGaussian
 	var err error
-	if nCat >= 2 && secondShare > 0 {
+	two := f.twoRounds(nCat, sigma2Cat)
+	deltaFirst := f.plan.deltaDomain
+	if two {
 		// Two release rounds (release.go): the first gets 1 - secondShare
-		// of the categories' rho.
+		// of the categories' rho and 1 - secondDelta of their delta.
 		sigma2Cat /= 1 - secondShare
+		deltaFirst *= 1 - secondDelta
 	}
 	if nCat > 0 {
 		if gCat, err = NewDiscreteGaussian(sigma2Cat); err != nil {
@@ -559,10 +562,6 @@ func (f *fitter) domain() error {
 			Note: "public-grid histograms: signed powers of two for numbers, calendar years for datetimes"})
 	}
 	var tau int64
-	deltaFirst := f.plan.deltaDomain
-	if nCat >= 2 && secondShare > 0 {
-		deltaFirst *= 1 - secondDelta
-	}
 	if nCat > 0 {
 		tau = thresholdFor(gCat.Sigma2(), deltaFirst/float64(nCat))
 	}
@@ -601,7 +600,7 @@ func (f *fitter) domain() error {
 			f.levelCounts[i], f.levelSigma2 = noisy, gCat.Sigma2()
 		}
 	}
-	if nCat >= 2 && secondShare > 0 {
+	if two {
 		rho2 := f.plan.rhoDomain*float64(nCat)/(float64(nCat)+numWeight*float64(nNum)) - float64(nCat)*gCat.Rho()
 		if err := f.secondRelease(cats, hidden, rho2, f.plan.deltaDomain-deltaFirst); err != nil {
 			return err

@@ -46,6 +46,24 @@ var (
 	secondDelta = 0.5
 )
 
+// firstReach: two rounds are run only when the first round's threshold is
+// at most firstReach of the noisy row count, so that it releases the
+// values most rows hold; when it would release next to nothing (credit at
+// epsilon 0.3), every row keeps all its values for the second round, whose
+// weights are then one joint release's, on less rho.
+var firstReach = 0.5
+
+// twoRounds decides, from public inputs and the noisy row count alone,
+// whether the nCat discovered categorical columns (variance sigma2Cat in
+// one round) are released in two rounds.
+func (f *fitter) twoRounds(nCat int, sigma2Cat float64) bool {
+	if nCat < 2 || secondShare == 0 {
+		return false
+	}
+	tau := thresholdFor(sigma2Cat/(1-secondShare), f.plan.deltaDomain*(1-secondDelta)/float64(nCat))
+	return float64(tau) <= firstReach*f.plan.rows
+}
+
 // weightScale is a row's L2 norm in the second round: weights are
 // integers, floor(weightScale/sqrt(k)), within 0.7% of weightScale/sqrt(k)
 // for k up to 16.
