@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
-	"strings"
-
-	"synthos.dev/synthos/shared/profile"
 )
 
 // The categories are released in two rounds when two or more categorical
@@ -92,19 +88,20 @@ func secondThreshold(sigma2 float64, nCat int, delta float64) int64 {
 // thresholdsFor is thresholdFor for several deltas at one variance, in one
 // pass over the tail.
 func thresholdsFor(sigma2 float64, deltas []float64) []int64 {
-	// Past 12 sigma the mass (below e^-72 of the mode's) is under
-	// float64's resolution of any tail a delta above 1e-25 asks for, so
-	// the sums stop there (40 sigma, thresholdFor's reach, for smaller
-	// deltas); the normaliser sums one side, by symmetry.
+	// The tail is summed from reach sigma inwards, where what lies beyond
+	// (under e^-40 of the smallest delta) is below float64's resolution of
+	// it. The normaliser is sigma sqrt(2 pi) by Poisson summation, whose
+	// correction terms exp(-2 pi² sigma² k²) are under 1e-34 for sigma² >=
+	// 4; smaller variances sum it directly, as thresholdFor does.
 	s := math.Sqrt(sigma2)
-	reach := 12.0
-	if slices.Min(deltas) < 1e-25 {
-		reach = 40
-	}
+	reach := math.Sqrt(2 * (math.Log(1/slices.Min(deltas)) + 40))
 	lim := int64(math.Ceil(reach*s)) + 2
-	z := 1.0
-	for x := int64(1); x <= lim; x++ {
-		z += 2 * math.Exp(-float64(x*x)/(2*sigma2))
+	z := s * math.Sqrt(2*math.Pi)
+	if sigma2 < 4 {
+		z = 1.0
+		for x := int64(1); x <= lim; x++ {
+			z += 2 * math.Exp(-float64(x*x)/(2*sigma2))
+		}
 	}
 	out := make([]int64, len(deltas))
 	for i := range out {
@@ -125,104 +122,104 @@ func thresholdsFor(sigma2 float64, deltas []float64) []int64 {
 	return out
 }
 
+// catRelease is the first round's release of one discovered categorical
+// column, as the second round needs it: every value present, sorted, with
+// its noisy count (shown only once the value is released) and whether it
+// is released, and each row's value (-1 for a missing cell, whose key is
+// public and measured in the first round).
+type catRelease struct {
+	keys     []string
+	noisy    []int64
+	released []bool
+	codes    []int32
+}
+
+// levels are the released values, sorted, and their first-round noisy
+// counts.
+func (cr *catRelease) levels() ([]string, []int64) {
+	var lv []string
+	var noisy []int64
+	for k, ok := range cr.released {
+		if ok {
+			lv = append(lv, cr.keys[k])
+			noisy = append(noisy, cr.noisy[k])
+		}
+	}
+	return lv, noisy
+}
+
 // secondRelease runs the second round over the discovered categorical
-// attributes cats, whose first-round noisy counts of every present value
-// are hidden (in cats' order), with rho and delta. Released values join
-// their column's levels with their first-round noisy counts.
-func (f *fitter) secondRelease(cats []int, hidden []map[string]int64, rho, delta float64) error {
-	nCat := len(cats)
+// attributes cats, whose first rounds are crs, with rho and delta.
+// Released values join their column's levels with their first-round noisy
+// counts.
+func (f *fitter) secondRelease(cats []int, crs []*catRelease, rho, delta float64) error {
 	g, err := NewDiscreteGaussian(weightScale * weightScale / (2 * rho))
 	if err != nil {
 		return err
 	}
-	tau := secondThreshold(g.Sigma2(), nCat, delta)
+	tau := secondThreshold(g.Sigma2(), len(cats), delta)
 	f.steps = append(f.steps, Step{Name: "domain: categories, second round", Rho: weightScale * weightScale * g.Rho(), Sigma2: g.Sigma2(), Count: 1,
 		Note: fmt.Sprintf("each row's weight (L2 norm %d) spread over its values the first round did not release; threshold %d", weightScale, tau)})
-	released := make([]map[string]bool, nCat)
-	src := make([]int, nCat)
-	pcs := make([]*profile.Column, nCat)
-	for c, i := range cats {
-		released[c] = map[string]bool{}
-		for _, l := range f.m.Attrs[i].Levels {
-			released[c][l] = true
-		}
-		src[c] = f.m.Attrs[i].Source
-		pcs[c] = &f.p.Columns[src[c]]
-	}
-	sums := secondRoundSums(f.t.Rows, src, pcs, released)
-	for c, i := range cats {
-		vals := make([]string, 0, len(sums[c]))
-		for v := range sums[c] {
-			vals = append(vals, v)
-		}
-		sort.Strings(vals)
-		a := &f.m.Attrs[i]
-		for _, v := range vals {
+	sums := secondRoundSums(crs)
+	for c, cr := range crs {
+		pass := make([]bool, len(cr.keys))
+		for k, ok := range cr.released {
+			if ok {
+				continue
+			}
+			// Every value present and not released has a positive sum
+			// (its rows have k >= 1): all of them get noise.
 			z, err := g.Sample()
 			if err != nil {
 				return err
 			}
-			if sums[c][v]+z >= tau {
-				a.Levels = append(a.Levels, v)
-				f.levelCounts[i] = append(f.levelCounts[i], hidden[c][v])
-			}
+			pass[k] = sums[c][k]+z >= tau
 		}
-		sortLevels(a.Levels, f.levelCounts[i])
+		for k, p := range pass {
+			cr.released[k] = cr.released[k] || p
+		}
+		f.m.Attrs[cats[c]].Levels, f.levelCounts[cats[c]] = cr.levels()
 	}
 	return nil
 }
 
-// secondRoundSums is the second round's weighted histogram, one map per
-// column (the columns at sources src, profiled as pcs): each row adds
-// weightOf(k) to each of its k values that released does not hold
-// (missing cells excepted: their key is public and the first round
-// measured it). A row's contribution has L2 norm at most weightScale and
-// depends on that row and released alone.
-func secondRoundSums(rows [][]string, src []int, pcs []*profile.Column, released []map[string]bool) []map[string]int64 {
-	n := len(src)
-	sums := make([]map[string]int64, n)
-	for c := range sums {
-		sums[c] = map[string]int64{}
+// secondRoundSums is the second round's weighted histogram, per column
+// and value of crs: each row adds weightOf(k) to each of its k values
+// that are present (not missing) and not released. A row's contribution
+// has L2 norm at most weightScale and depends on that row and the first
+// round's output alone.
+func secondRoundSums(crs []*catRelease) [][]int64 {
+	n := len(crs)
+	sums := make([][]int64, n)
+	for c, cr := range crs {
+		sums[c] = make([]int64, len(cr.keys))
 	}
-	keys := make([]string, n)
-	unrel := make([]bool, n)
-	for _, r := range rows {
+	if n == 0 {
+		return sums
+	}
+	w := make([]int64, n+1)
+	for k := 1; k <= n; k++ {
+		w[k] = weightOf(k)
+	}
+	open := func(c, r int) bool {
+		code := crs[c].codes[r]
+		return code >= 0 && !crs[c].released[code]
+	}
+	for r := range crs[0].codes {
 		k := 0
-		for c, j := range src {
-			unrel[c] = false
-			cell := r[j]
-			if profile.IsMissing(cell, pcs[c]) {
-				continue
-			}
-			if v := strings.TrimSpace(cell); !released[c][v] {
-				keys[c], unrel[c] = v, true
+		for c := range crs {
+			if open(c, r) {
 				k++
 			}
 		}
 		if k == 0 {
 			continue
 		}
-		w := weightOf(k)
-		for c := range src {
-			if unrel[c] {
-				sums[c][keys[c]] += w
+		for c := range crs {
+			if open(c, r) {
+				sums[c][crs[c].codes[r]] += w[k]
 			}
 		}
 	}
 	return sums
-}
-
-// sortLevels sorts levels and their counts together by level.
-func sortLevels(levels []string, counts []int64) {
-	idx := make([]int, len(levels))
-	for k := range idx {
-		idx[k] = k
-	}
-	sort.Slice(idx, func(x, y int) bool { return levels[idx[x]] < levels[idx[y]] })
-	l2, c2 := make([]string, len(levels)), make([]int64, len(levels))
-	for k, j := range idx {
-		l2[k], c2[k] = levels[j], counts[j]
-	}
-	copy(levels, l2)
-	copy(counts, c2)
 }
