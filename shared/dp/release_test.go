@@ -134,7 +134,8 @@ func TestSecondRoundSensitivity(t *testing.T) {
 // value in all but one of its eight columns, a value of 300 rows in each
 // column sits far under the one-round threshold (about 500 rows at this
 // budget) and far over the second round's (about 220 at full weight):
-// two rounds release it in (nearly) every column, one round in none.
+// two rounds release it in (nearly) every column, one round in none; the
+// report names the second round.
 func TestSecondRoundReleases(t *testing.T) {
 	const nCol, n = 8, 2400
 	tb := &table.Table{}
@@ -163,6 +164,9 @@ func TestSecondRoundReleases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if secondShare > 0 && !slices.ContainsFunc(m.Report.Steps, func(s Step) bool { return s.Name == "domain: categories, second round" }) {
+			t.Errorf("no second round in the report: %+v", m.Report.Steps)
+		}
 		k := 0
 		for _, a := range m.Attrs {
 			if slices.Contains(a.Levels, "b") {
@@ -181,5 +185,56 @@ func TestSecondRoundReleases(t *testing.T) {
 	secondShare = 0
 	if k := released(); k > 2 {
 		t.Errorf("one round released the 300-row value in %d of %d columns", k, nCol)
+	}
+}
+
+// TestSecondRoundRemeasures: the second round runs only when a column has
+// rows enough left unreleased (public: the noisy row count less the
+// released and missing counts) for a value to pass at full weight; else
+// its rho measures the released counts again, which lowers their
+// variance, and the report names that step.
+func TestSecondRoundRemeasures(t *testing.T) {
+	const n = 2400
+	for _, left := range []int{0, 600} {
+		t.Run(strconv.Itoa(left), func(t *testing.T) {
+			// Two columns: "a" on n-left rows, "b" on left rows; the
+			// first round released "a" with its exact count.
+			f := &fitter{plan: plan{rows: n, rowsSigma2: 1}, missingCounts: map[int]int64{}, levelSigma2: 900, m: &Model{}}
+			var cats []int
+			var crs []*catRelease
+			for c := range 2 {
+				a := Attr{Name: strconv.Itoa(c), Source: c, Kind: profile.Categorical, NoMissing: true, Levels: []string{"a"}}
+				f.m.Attrs = append(f.m.Attrs, a)
+				f.levelCounts = append(f.levelCounts, []int64{n - int64(left)})
+				cr := &catRelease{keys: []string{"a", "b"}, noisy: []int64{n - int64(left), int64(left)}, released: []bool{true, false}, codes: make([]int32, n)}
+				for r := range left {
+					cr.codes[r] = 1
+				}
+				cats, crs = append(cats, c), append(crs, cr)
+			}
+			if err := f.secondRelease(cats, crs, 0.01, 1e-10); err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, s := range f.steps {
+				names = append(names, s.Name)
+				if s.Rho > 0.01*(1+1e-9) {
+					t.Errorf("step %s spent rho %v of 0.01", s.Name, s.Rho)
+				}
+			}
+			want := "domain: categories, second round"
+			if left == 0 {
+				want = "domain: categories, measured again"
+				if f.levelSigma2 >= 900 {
+					t.Errorf("counts measured again keep variance %v", f.levelSigma2)
+				}
+			}
+			if !slices.Equal(names, []string{want}) {
+				t.Errorf("steps %q, want %q", names, want)
+			}
+			if left > 0 && !slices.Equal(f.m.Attrs[0].Levels, []string{"a", "b"}) {
+				t.Errorf("levels %q: 600 rows at full weight should pass", f.m.Attrs[0].Levels)
+			}
+		})
 	}
 }
