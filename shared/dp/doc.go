@@ -88,7 +88,13 @@
 //     round gets its first-round noisy count: outside the delta events the
 //     first-round counts of values both tables hold are Gaussian
 //     measurements already charged, and which of them are shown is decided
-//     by the second round's independent noise. The domain's
+//     by the second round's independent noise. When no column has rows
+//     enough left unreleased for a value to pass the second round at full
+//     weight (the noisy row count less the column's released and missing
+//     noisy counts: post-processing), the second round's rho instead
+//     measures the released values' and the missing cells' counts again
+//     (one histogram per column on public keys, L2 sensitivity 1 each),
+//     combined with the first round's by inverse variance. The domain's
 //     share of rho is calibrated from the noisy row count and the public
 //     schema (how many columns of each kind need a domain: calibrateShare,
 //     catMaxShare), never from the data.

@@ -186,7 +186,9 @@ type fitter struct {
 //   - domain (only for columns whose bounds or categories are not declared
 //     public): DomainShare of the rest, calibrated to the noisy row count
 //     when zero; Gaussian noise on a public grid (bounds) and Gaussian
-//     thresholding of category counts;
+//     thresholding of category counts, in two rounds when two or more
+//     categorical columns are discovered and the first round can release
+//     the values most rows hold (release.go);
 //   - a third of the rest: every 1-way marginal with discrete Gaussian noise,
 //     then rare bins merged (numeric ranges trimmed of empty ends and merged
 //     in contiguous runs); a categorical column whose categories were
