@@ -15,8 +15,9 @@ import (
 // (scaled by weightScale to stay on the integers the discrete Gaussian
 // needs). A row of credit holds a released value in most of its twelve
 // categorical columns, so its weight on the few it does not hold is about
-// twice the 1/sqrt(12) each column gets in one joint release, and a
-// category of ~110 rows then passes where one round needed ~165 (the
+// twice the 1/sqrt(12) each column gets in one joint release: at epsilon
+// 1 the categories of 140–160 rows, under one round's threshold of ~165,
+// then pass in most fits (those near 110 rows still do not; README) (the
 // weighting of Gopi et al. 2020, "Differentially private set union",
 // without their adaptive policy: a row's weights depend on the row and the
 // first round's public output only).
@@ -34,20 +35,19 @@ import (
 // Gaussian measurements of keys both tables hold, already charged, and
 // whether they are shown is decided by the second round's independent
 // noise.
-var (
-	// secondShare is the share of the categories' rho the second round
-	// gets (zero: one round).
-	secondShare = 0.6
-	// secondDelta is the share of DeltaDomain the second round gets.
-	secondDelta = 0.5
-)
+// secondShare is the share of the categories' rho the second round gets
+// (zero: one round; a variable so that tests can compare).
+var secondShare = 0.6
+
+// secondDelta is the share of DeltaDomain the second round gets.
+const secondDelta = 0.5
 
 // firstReach: two rounds are run only when the first round's threshold is
 // at most firstReach of the noisy row count, so that it releases the
 // values most rows hold; when it would release next to nothing (credit at
 // epsilon 0.3), every row keeps all its values for the second round, whose
 // weights are then one joint release's, on less rho.
-var firstReach = 0.5
+const firstReach = 0.5
 
 // twoRounds decides, from public inputs and the noisy row count alone,
 // whether the nCat discovered categorical columns (variance sigma2Cat in
