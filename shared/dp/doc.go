@@ -70,7 +70,31 @@
 //     never to both, so the histogram's L2 sensitivity stays 1. These
 //     released counts, with the noisy row count, are the column's 1-way
 //     marginal (Other is the row count less the released counts), so the
-//     1-way step of 4 does not measure such a column again. The domain's
+//     1-way step of 4 does not measure such a column again.
+//     With two or more such columns, and when the first round's threshold
+//     is at most half the noisy row count (twoRounds: public inputs and
+//     the noisy count only), the categories are released in two rounds
+//     (release.go): the release above with 1 - secondShare of the
+//     categories' rho and 1 - secondDelta of DeltaDomain, then a second
+//     thresholded Gaussian histogram in which each row adds
+//     floor(S/sqrt(k)) (S = weightScale) to each of its k values the
+//     first round did not release. Given the first round's output (public),
+//     a row's weights depend on that row alone, so the weighted histogram
+//     has L2 sensitivity S and costs S²/(2 sigma²); a row adds at most k
+//     keys the other table lacks, each of weight floor(S/sqrt(k)), and the
+//     threshold makes k of them pass with probability at most the round's
+//     delta for every k up to the column count (secondThreshold), so the
+//     rounds' deltas add to DeltaDomain. A value released in the second
+//     round gets its first-round noisy count: outside the delta events the
+//     first-round counts of values both tables hold are Gaussian
+//     measurements already charged, and which of them are shown is decided
+//     by the second round's independent noise. When no column has rows
+//     enough left unreleased for a value to pass the second round at full
+//     weight (the noisy row count less the column's released and missing
+//     noisy counts: post-processing), the second round's rho instead
+//     measures the released values' and the missing cells' counts again
+//     (one histogram per column on public keys, L2 sensitivity 1 each),
+//     combined with the first round's by inverse variance. The domain's
 //     share of rho is calibrated from the noisy row count and the public
 //     schema (how many columns of each kind need a domain: calibrateShare,
 //     catMaxShare), never from the data.

@@ -68,8 +68,9 @@ func TestFidelityAdult(t *testing.T) {
 // and discovered under DP. The floors sit about three standard deviations
 // of a three-fit mean below what the model measures (README's table), so a
 // correct fit passes and a regression in binning, domain or estimation
-// fails (credit discovered: 40 three-fit means gave shapes 0.832, sd
-// 0.0085, trends 0.715, sd 0.013).
+// fails (credit discovered, with the categories released in two rounds:
+// 60 three-fit means gave shapes 0.852, sd 0.007, trends 0.751, sd 0.011;
+// one round gave 0.831 / 0.712).
 func TestFidelitySmallTables(t *testing.T) {
 	tests := []struct {
 		table, mode    string
@@ -77,7 +78,7 @@ func TestFidelitySmallTables(t *testing.T) {
 	}{
 		{"credit", "public", 0.88, 0.80},
 		{"insurance", "public", 0.90, 0.83},
-		{"credit", "discovered", 0.80, 0.67},
+		{"credit", "discovered", 0.825, 0.715},
 		{"insurance", "discovered", 0.88, 0.81},
 	}
 	for _, tt := range tests {

@@ -186,7 +186,9 @@ type fitter struct {
 //   - domain (only for columns whose bounds or categories are not declared
 //     public): DomainShare of the rest, calibrated to the noisy row count
 //     when zero; Gaussian noise on a public grid (bounds) and Gaussian
-//     thresholding of category counts;
+//     thresholding of category counts, in two rounds when two or more
+//     categorical columns are discovered and the first round can release
+//     the values most rows hold (release.go);
 //   - a third of the rest: every 1-way marginal with discrete Gaussian noise,
 //     then rare bins merged (numeric ranges trimmed of empty ends and merged
 //     in contiguous runs); a categorical column whose categories were
@@ -539,6 +541,14 @@ func (f *fitter) domain() error {
 	sigma2Cat, sigma2Num := domainSigma2(nNum, nCat, f.plan.rhoDomain)
 	var gCat, gNum *DiscreteGaussian
 	var err error
+	two := f.twoRounds(nCat, sigma2Cat)
+	deltaFirst := f.plan.deltaDomain
+	if two {
+		// Two release rounds (release.go): the first gets 1 - secondShare
+		// of the categories' rho and 1 - secondDelta of their delta.
+		sigma2Cat /= 1 - secondShare
+		deltaFirst *= 1 - secondDelta
+	}
 	if nCat > 0 {
 		if gCat, err = NewDiscreteGaussian(sigma2Cat); err != nil {
 			return err
@@ -555,8 +565,10 @@ func (f *fitter) domain() error {
 	}
 	var tau int64
 	if nCat > 0 {
-		tau = thresholdFor(gCat.Sigma2(), f.plan.deltaDomain/float64(nCat))
+		tau = thresholdFor(gCat.Sigma2(), deltaFirst/float64(nCat))
 	}
+	var cats []int
+	var crs []*catRelease
 	bins := f.valueBins()
 	for i := range f.m.Attrs {
 		if err := f.ctx.Err(); err != nil {
@@ -578,15 +590,28 @@ func (f *fitter) domain() error {
 			}
 			a.setBins(lo, hi, bins)
 		case a.Kind == profile.Categorical && !a.PublicLevels:
-			lv, noisy, err := f.privateLevels(a, pc, gCat, tau)
+			cr, err := f.privateLevels(a, pc, gCat, tau)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", a.Name, err)
 			}
+			cats, crs = append(cats, i), append(crs, cr)
+			lv, noisy := cr.levels()
 			a.Levels = lv
 			if f.levelCounts == nil {
 				f.levelCounts = make([][]int64, len(f.m.Attrs))
 			}
 			f.levelCounts[i], f.levelSigma2 = noisy, gCat.Sigma2()
+		}
+	}
+	if two {
+		rho2 := f.plan.rhoDomain*float64(nCat)/(float64(nCat)+numWeight*float64(nNum)) - float64(nCat)*gCat.Rho()
+		if err := f.secondRelease(cats, crs, rho2, f.plan.deltaDomain-deltaFirst); err != nil {
+			return err
+		}
+	}
+	for _, i := range cats {
+		if a := &f.m.Attrs[i]; len(a.Levels) == 0 {
+			f.warnings = append(f.warnings, fmt.Sprintf("column %q: no category reached the release threshold of %d rows, so every value is written as %q: declare its categories in the schema", a.Name, tau, a.Other))
 		}
 	}
 	return nil
@@ -688,19 +713,33 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 // noise reaches tau, sorted. A category held by one row only (the one a
 // neighbouring dataset adds) passes with probability at most the delta share
 // thresholdFor was given, which is what makes the step (delta, rho)-
-// approximately zCDP. It returns the released categories' noisy counts too,
-// which the 1-way step combines with its own (see doc.go: releasing the
-// counts above the threshold is the same mechanism).
-func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian, tau int64) ([]string, []int64, error) {
-	counts := map[string]int64{}
+// approximately zCDP. It returns every present value's noisy count, of
+// which only the released ones' are shown (the 1-way step uses them: see
+// doc.go, releasing the counts above the threshold is the same mechanism),
+// and each row's value, for the second round.
+func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian, tau int64) (*catRelease, error) {
+	var counts []int64
+	var keys []string
+	idx := map[string]int32{}
+	codes := make([]int32, len(f.t.Rows))
 	var missing int64
-	for _, r := range f.t.Rows {
-		cell := r[a.Source]
+	for r, row := range f.t.Rows {
+		cell := row[a.Source]
 		if profile.IsMissing(cell, pc) {
 			missing++
+			codes[r] = -1
 			continue
 		}
-		counts[strings.TrimSpace(cell)]++
+		v := strings.TrimSpace(cell)
+		k, ok := idx[v]
+		if !ok {
+			k = int32(len(keys))
+			idx[v] = k
+			keys = append(keys, v)
+			counts = append(counts, 0)
+		}
+		codes[r] = k
+		counts[k]++
 	}
 	// The missing cells are one more count of the same histogram (a row
 	// adds 1 to a value's count or to this one), released whatever its
@@ -708,31 +747,33 @@ func (f *fitter) privateLevels(a *Attr, pc *profile.Column, g *DiscreteGaussian,
 	if a.missingBin() >= 0 {
 		z, err := g.Sample()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		f.missingCounts[a.Source] = missing + z
 	}
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
+	// Keys in sorted order, so that the levels come out sorted.
+	order := make([]int32, len(keys))
+	for k := range order {
+		order[k] = int32(k)
 	}
-	sort.Strings(keys)
-	var out []string
-	var noisy []int64
-	for _, k := range keys {
+	sort.Slice(order, func(x, y int) bool { return keys[order[x]] < keys[order[y]] })
+	rank := make([]int32, len(keys))
+	cr := &catRelease{keys: make([]string, len(keys)), noisy: make([]int64, len(keys)), released: make([]bool, len(keys)), codes: codes}
+	for k, old := range order {
+		rank[old] = int32(k)
 		z, err := g.Sample()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if counts[k]+z >= tau {
-			out = append(out, k)
-			noisy = append(noisy, counts[k]+z)
+		cr.keys[k], cr.noisy[k] = keys[old], counts[old]+z
+		cr.released[k] = cr.noisy[k] >= tau
+	}
+	for r, k := range codes {
+		if k >= 0 {
+			codes[r] = rank[k]
 		}
 	}
-	if len(out) == 0 {
-		f.warnings = append(f.warnings, fmt.Sprintf("column %q: no category reached the release threshold of %d rows, so every value is written as %q: declare its categories in the schema", a.Name, tau, a.Other))
-	}
-	return out, noisy, nil
+	return cr, nil
 }
 
 // thresholdFor returns the least integer tau with P[1 + Z >= tau] <= delta
