@@ -604,8 +604,9 @@ func gapQuantiles(a, b *relations.Column) ([]float64, float64) {
 // distance d (in unit km) over the great-circle distance between the
 // points in the columns src, on the rows whose points lie at least the
 // median great-circle distance apart (there the ratio is the route's
-// detour, not the noise of two nearby fixes); nil without MinSupport such
-// rows. A violating row's distance is redrawn as its great-circle distance
+// detour, not the noise of two nearby fixes) and that keep the bound (a
+// private model's pilot rows that break it say nothing of the detour); nil
+// without MinSupport such rows. A violating row's distance is redrawn as its great-circle distance
 // times a ratio drawn from them.
 func ratioQuantiles(d *relations.Column, cols []relations.Column, src []int, unit float64) []float64 {
 	type pair struct{ gc, ratio float64 }
@@ -617,13 +618,14 @@ func ratioQuantiles(d *relations.Column, cols []relations.Column, src []int, uni
 		}
 	}
 	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.gc, b.gc) })
-	ps = ps[len(ps)/2:]
-	if len(ps) < relations.MinSupport {
-		return nil
+	var ratios []float64
+	for _, p := range ps[len(ps)/2:] {
+		if p.ratio >= 1 {
+			ratios = append(ratios, p.ratio)
+		}
 	}
-	ratios := make([]float64, len(ps))
-	for i, p := range ps {
-		ratios[i] = p.ratio
+	if len(ratios) < relations.MinSupport {
+		return nil
 	}
 	slices.Sort(ratios)
 	q := make([]float64, nGapQuantiles)

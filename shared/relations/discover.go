@@ -102,15 +102,20 @@ func geodesics(cols []Column, n int, minConf float64) []Relation {
 		}
 		return lo >= -lim && hi <= lim && hi > lo
 	}
-	var points [][2]int // latitude, longitude
+	// A point is two adjacent columns; both orders are tried when both
+	// could be latitudes.
+	var points [][][2]int // per point, its readings as (latitude, longitude)
 	for i := 0; i+1 < len(cols) && len(points) < maxPoints; i++ {
 		a, b := &cols[i], &cols[i+1]
-		switch {
-		case inRange(a, 90) && inRange(b, 180):
-			points = append(points, [2]int{i, i + 1})
-			i++
-		case inRange(b, 90) && inRange(a, 180):
-			points = append(points, [2]int{i + 1, i})
+		var ways [][2]int
+		if inRange(a, 90) && inRange(b, 180) {
+			ways = append(ways, [2]int{i, i + 1})
+		}
+		if inRange(b, 90) && inRange(a, 180) {
+			ways = append(ways, [2]int{i + 1, i})
+		}
+		if ways != nil {
+			points = append(points, ways)
 			i++
 		}
 	}
@@ -119,24 +124,29 @@ func geodesics(cols []Column, n int, minConf float64) []Relation {
 	}
 	var out []Relation
 	gc := make([]float64, n)
-	for x, p1 := range points {
-		for _, p2 := range points[x+1:] {
-			la1, lo1, la2, lo2 := cols[p1[0]].Num, cols[p1[1]].Num, cols[p2[0]].Num, cols[p2[1]].Num
-			for r := range n {
-				gc[r] = GreatCircle(la1[r], lo1[r], la2[r], lo2[r]) // NaN where one is missing
-			}
-			// One distance per pair of points, the one most correlated with
-			// the great-circle distance: a fare may also exceed it in some
-			// unit, but the trip's length is what it measures.
+	for x, pt1 := range points {
+		for _, pt2 := range points[x+1:] {
+			// One distance per pair of points, the one (and the reading of
+			// the points) most correlated with the great-circle distance: a
+			// fare may also exceed it in some unit, but the trip's length
+			// is what it measures.
 			best, bestCorr := Relation{}, 0.0
-			for di := range cols {
-				d := &cols[di]
-				if d.Kind != Number || di == p1[0] || di == p1[1] || di == p2[0] || di == p2[1] {
-					continue
-				}
-				if r, corr, ok := geodesic(d, gc, n, minConf); ok && corr > bestCorr {
-					r.Columns = []string{d.Name, cols[p1[0]].Name, cols[p1[1]].Name, cols[p2[0]].Name, cols[p2[1]].Name}
-					best, bestCorr = r, corr
+			for _, p1 := range pt1 {
+				for _, p2 := range pt2 {
+					la1, lo1, la2, lo2 := cols[p1[0]].Num, cols[p1[1]].Num, cols[p2[0]].Num, cols[p2[1]].Num
+					for r := range n {
+						gc[r] = GreatCircle(la1[r], lo1[r], la2[r], lo2[r]) // NaN where one is missing
+					}
+					for di := range cols {
+						d := &cols[di]
+						if d.Kind != Number || di == p1[0] || di == p1[1] || di == p2[0] || di == p2[1] {
+							continue
+						}
+						if r, corr, ok := geodesic(d, gc, n, minConf); ok && corr > bestCorr {
+							r.Columns = []string{d.Name, cols[p1[0]].Name, cols[p1[1]].Name, cols[p2[0]].Name, cols[p2[1]].Name}
+							best, bestCorr = r, corr
+						}
+					}
 				}
 			}
 			if bestCorr > 0 {
