@@ -75,6 +75,9 @@ const (
 	// minGeodesicCorr is the correlation a distance must have with the
 	// great-circle distance: a travelled distance grows with it.
 	minGeodesicCorr = 0.5
+	// screenGeodesicCorr is the correlation a distance must reach on the
+	// screening rows to be read in full.
+	screenGeodesicCorr = 0.4
 	// maxPoints bounds the candidate points (the search is quadratic in
 	// them, times the number columns).
 	maxPoints = 8
@@ -124,6 +127,7 @@ func geodesics(cols []Column, n int, minConf float64) []Relation {
 	}
 	var out []Relation
 	gc := make([]float64, n)
+	m := min(n, 8*screenRows)
 	for x, pt1 := range points {
 		for _, pt2 := range points[x+1:] {
 			// One distance per pair of points, the one (and the reading of
@@ -134,13 +138,25 @@ func geodesics(cols []Column, n int, minConf float64) []Relation {
 			for _, p1 := range pt1 {
 				for _, p2 := range pt2 {
 					la1, lo1, la2, lo2 := cols[p1[0]].Num, cols[p1[1]].Num, cols[p2[0]].Num, cols[p2[1]].Num
-					for r := range n {
+					// Screened on the first rows: columns that only look like
+					// coordinates (scores in [-1, 1]) cost one short pass.
+					for r := range m {
 						gc[r] = GreatCircle(la1[r], lo1[r], la2[r], lo2[r]) // NaN where one is missing
 					}
+					full := false
 					for di := range cols {
 						d := &cols[di]
 						if d.Kind != Number || di == p1[0] || di == p1[1] || di == p2[0] || di == p2[1] {
 							continue
+						}
+						if c, ok := presentCorr(d.Num[:m], gc[:m]); !ok || c < screenGeodesicCorr {
+							continue
+						}
+						if !full {
+							for r := m; r < n; r++ {
+								gc[r] = GreatCircle(la1[r], lo1[r], la2[r], lo2[r])
+							}
+							full = true
 						}
 						if r, corr, ok := geodesic(d, gc, n, minConf); ok && corr > bestCorr {
 							r.Columns = []string{d.Name, cols[p1[0]].Name, cols[p1[1]].Name, cols[p2[0]].Name, cols[p2[1]].Name}
@@ -207,6 +223,38 @@ func geodesic(d *Column, gc []float64, n int, minConf float64) (Relation, float6
 			Ratio: &Gap{Min: ratios[0], Median: ratios[len(ratios)/2], Max: ratios[len(ratios)-1]}}, corr, true
 	}
 	return Relation{}, 0, false
+}
+
+// presentCorr is the correlation of xs and ys over the rows where both
+// are present (two passes, no copies); false with fewer than MinSupport of
+// them.
+func presentCorr(xs, ys []float64) (float64, bool) {
+	var n, mx, my float64
+	for r, x := range xs {
+		if y := ys[r]; x == x && y == y {
+			n++
+			mx += x
+			my += y
+		}
+	}
+	if n < MinSupport {
+		return 0, false
+	}
+	mx /= n
+	my /= n
+	var sxy, sxx, syy float64
+	for r, x := range xs {
+		if y := ys[r]; x == x && y == y {
+			dx, dy := x-mx, y-my
+			sxy += dx * dy
+			sxx += dx * dx
+			syy += dy * dy
+		}
+	}
+	if sxx <= 0 || syy <= 0 {
+		return 0, true
+	}
+	return sxy / math.Sqrt(sxx*syy), true
 }
 
 // pearson is the correlation of xs and ys (0 when either is constant).
