@@ -158,7 +158,7 @@ func geodesics(cols []Column, n int, minConf float64) []Relation {
 							}
 							full = true
 						}
-						if r, corr, ok := geodesic(d, gc, n, minConf); ok && corr > bestCorr {
+						if r, corr, ok := geodesic(d, gc, n, minConf, bestCorr); ok {
 							r.Columns = []string{d.Name, cols[p1[0]].Name, cols[p1[1]].Name, cols[p2[0]].Name, cols[p2[1]].Name}
 							best, bestCorr = r, corr
 						}
@@ -175,8 +175,10 @@ func geodesics(cols []Column, n int, minConf float64) []Relation {
 
 // geodesic checks d ≥ gc (great-circle distances in km) in each of
 // DistanceUnits, smallest first, and returns the relation (without its
-// columns) in the first unit that holds, with the correlation of d and gc.
-func geodesic(d *Column, gc []float64, n int, minConf float64) (Relation, float64, bool) {
+// columns) in the first unit that holds, with the correlation of d and gc;
+// false when that correlation is not above beat (a better candidate was
+// found already).
+func geodesic(d *Column, gc []float64, n int, minConf, beat float64) (Relation, float64, bool) {
 	var xs, ys []float64 // rows with both present
 	for r := range n {
 		if x, g := d.Num[r], gc[r]; x == x && g == g {
@@ -188,7 +190,7 @@ func geodesic(d *Column, gc []float64, n int, minConf float64) (Relation, float6
 		return Relation{}, 0, false
 	}
 	corr := pearson(xs, ys)
-	if corr < minGeodesicCorr {
+	if corr < minGeodesicCorr || corr <= beat {
 		return Relation{}, 0, false
 	}
 	for _, u := range DistanceUnits {
