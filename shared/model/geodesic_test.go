@@ -44,8 +44,12 @@ func rides(n int, seed uint64) *table.Table {
 // TestRelationsGeodesic: a route's length is discovered as at least the
 // great-circle distance between its two points, and every model keeps the
 // bound (tree and dp in 99% of rows, copula in 95%); the tree, which draws
-// the length along the derived great-circle distance, also keeps its ratio
-// to it near the real one.
+// the length along the derived great-circle distance, also keeps the
+// ratio's 10th and 50th percentiles within 5% of the real ones (without the
+// derived distance: median 1.452 against 1.343). Its 90th percentile is
+// held within 35% only (1.99 against 1.51, 2.22 without): a leaf line adds
+// a residual of the leaf's long trips to its short ones, where a detour is
+// proportional to the distance.
 func TestRelationsGeodesic(t *testing.T) {
 	t.Parallel()
 	tb := rides(3000, 1)
@@ -60,7 +64,7 @@ func TestRelationsGeodesic(t *testing.T) {
 	}
 	rel := p.Relations[i]
 	real := profile.RelationColumns(tb.Rows, p)
-	medianRatio := func(cols []relations.Column) float64 {
+	ratioAt := func(cols []relations.Column, q float64) float64 {
 		var rs []float64
 		for r := range cols[5].Num {
 			if g := relations.GreatCircle(cols[1].Num[r], cols[2].Num[r], cols[3].Num[r], cols[4].Num[r]); g > 1 {
@@ -68,7 +72,7 @@ func TestRelationsGeodesic(t *testing.T) {
 			}
 		}
 		slices.Sort(rs)
-		return rs[len(rs)/2]
+		return rs[int(q*float64(len(rs)-1))]
 	}
 	for _, kind := range model.Kinds() {
 		t.Run(kind, func(t *testing.T) {
@@ -90,13 +94,17 @@ func TestRelationsGeodesic(t *testing.T) {
 			if kind == synth.KindCopula {
 				floor = 0.95
 			}
-			t.Logf("%s: real %.4f, synthetic %.4f; median ratio real %.3f, synthetic %.3f", want, rs.Rate, ss.Rate, medianRatio(real), medianRatio(syn))
+			t.Logf("%s: real %.4f, synthetic %.4f; ratio's 10th, 50th, 90th percentiles real %.3f %.3f %.3f, synthetic %.3f %.3f %.3f", want, rs.Rate, ss.Rate,
+				ratioAt(real, 0.1), ratioAt(real, 0.5), ratioAt(real, 0.9), ratioAt(syn, 0.1), ratioAt(syn, 0.5), ratioAt(syn, 0.9))
 			if rs.Rate < 0.99 || ss.Rate < floor {
 				t.Errorf("%s: real %.4f, synthetic %.4f, want ≥ %v", want, rs.Rate, ss.Rate, floor)
 			}
-			if kind == synth.KindTree {
-				if r, s := medianRatio(real), medianRatio(syn); math.Abs(s-r) > 0.05*r {
-					t.Errorf("median ratio of the route to the great-circle distance: real %.3f, synthetic %.3f", r, s)
+			if kind != synth.KindTree {
+				return
+			}
+			for _, c := range []struct{ q, tol float64 }{{0.1, 0.05}, {0.5, 0.05}, {0.9, 0.35}} {
+				if r, s := ratioAt(real, c.q), ratioAt(syn, c.q); math.Abs(s-r) > c.tol*r {
+					t.Errorf("ratio of the route to the great-circle distance at %v: real %.3f, synthetic %.3f", c.q, r, s)
 				}
 			}
 		})
