@@ -45,11 +45,11 @@ func rides(n int, seed uint64) *table.Table {
 // great-circle distance between its two points, and every model keeps the
 // bound (tree and dp in 99% of rows, copula in 95%); the tree, which draws
 // the length along the derived great-circle distance, also keeps the
-// ratio's 10th and 50th percentiles within 5% of the real ones (without the
-// derived distance: median 1.452 against 1.343). Its 90th percentile is
-// held within 35% only (1.99 against 1.51, 2.22 without): a leaf line adds
-// a residual of the leaf's long trips to its short ones, where a detour is
-// proportional to the distance.
+// ratio's 10th and 50th percentiles within 5% of the real ones (1.16 and
+// 1.37 against 1.19 and 1.34; without the derived distance 1.14 and 1.40).
+// Its 90th percentile is held within 35% only (1.99 against 1.51, 2.22
+// without): a leaf line adds a residual of the leaf's long trips to its
+// short ones, where a detour is proportional to the distance.
 func TestRelationsGeodesic(t *testing.T) {
 	t.Parallel()
 	tb := rides(3000, 1)
