@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -205,6 +206,39 @@ func (rp *Repairer) apply(row []string, seed uint64, skip []bool, buf *[]byte) {
 			}
 			g := r.draw(h, i)
 			row[r.Target] = formatValue(buf, tc, a+g, row[r.Sources[0]], g)
+		case relations.Geodesic:
+			var c [4]float64
+			ok := true
+			for k, src := range r.Sources {
+				c[k], ok = cellValue(row[src], &rp.Cols[src])
+				if !ok {
+					break
+				}
+			}
+			d, good := cellValue(row[r.Target], tc)
+			if !ok || !good || r.Unit <= 0 {
+				continue
+			}
+			gc := relations.GreatCircle(c[0], c[1], c[2], c[3])
+			if relations.HoldsGeodesic(d, gc, r.Unit, relations.Tolerance(tc.Decimals, d)) {
+				continue
+			}
+			ratio := 1.0
+			if len(r.Gap) > 1 {
+				if !hashed {
+					h, hashed = rowHash(row, seed), true
+				}
+				ratio = max(1, r.draw(h, i))
+			}
+			// Rounded up to the column's last digit, so that the bound holds.
+			v := gc / r.Unit * ratio
+			if !tc.Integer || tc.Decimals > 0 {
+				p := math.Pow10(tc.Decimals)
+				v = math.Ceil(v*p) / p
+			} else {
+				v = math.Ceil(v)
+			}
+			row[r.Target] = formatValue(buf, tc, v, "", 0)
 		case relations.Elapsed:
 			e, ok1 := cellValue(row[r.Sources[0]], &rp.Cols[r.Sources[0]])
 			st, ok2 := cellValue(row[r.Sources[1]], &rp.Cols[r.Sources[1]])
@@ -425,6 +459,8 @@ func newRepairer(rows [][]string, p *profile.Profile, gaps map[string][]float64)
 			}
 			r.Gap, r.GapStep = gapQuantiles(&cols[r.Sources[0]], &cols[r.Target])
 			r.Swap = r.Gap == nil
+		case relations.Geodesic:
+			r.Gap = ratioQuantiles(&cols[r.Target], cols, r.Sources, r.Unit)
 		case relations.FD:
 			x, y := &cols[r.Sources[0]], &cols[r.Target]
 			if x.Codes == nil || y.Codes == nil {
@@ -564,6 +600,41 @@ func gapQuantiles(a, b *relations.Column) ([]float64, float64) {
 	return q, step
 }
 
+// ratioQuantiles returns quantiles of a geodesic relation's ratio, the
+// distance d (in unit km) over the great-circle distance between the
+// points in the columns src, on the rows whose points lie at least the
+// median great-circle distance apart (there the ratio is the route's
+// detour, not the noise of two nearby fixes) and that keep the bound (a
+// private model's pilot rows that break it say nothing of the detour); nil
+// without MinSupport such rows. A violating row's distance is redrawn as its great-circle distance
+// times a ratio drawn from them.
+func ratioQuantiles(d *relations.Column, cols []relations.Column, src []int, unit float64) []float64 {
+	type pair struct{ gc, ratio float64 }
+	var ps []pair
+	for r, x := range d.Num {
+		g := relations.GreatCircle(cols[src[0]].Num[r], cols[src[1]].Num[r], cols[src[2]].Num[r], cols[src[3]].Num[r])
+		if g > 0 && x == x { // NaN compares false
+			ps = append(ps, pair{g, x * unit / g})
+		}
+	}
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.gc, b.gc) })
+	var ratios []float64
+	for _, p := range ps[len(ps)/2:] {
+		if p.ratio >= 1 {
+			ratios = append(ratios, p.ratio)
+		}
+	}
+	if len(ratios) < relations.MinSupport {
+		return nil
+	}
+	slices.Sort(ratios)
+	q := make([]float64, nGapQuantiles)
+	for i := range q {
+		q[i] = ratios[int(math.Round(float64(i)*float64(len(ratios)-1)/float64(nGapQuantiles-1)))]
+	}
+	return q
+}
+
 // withRelations wraps m so that its samples keep p's relations; see above.
 func withRelations(ctx context.Context, m Model, t *table.Table, p *profile.Profile, private bool) (Model, error) {
 	if len(p.Relations) == 0 {
@@ -646,12 +717,15 @@ func loadRelations(r io.Reader) (*Repairer, error) {
 	}
 	for _, r := range rep.Repairs {
 		want := 2
-		if r.Kind == relations.Order || r.Kind == relations.FD {
+		switch r.Kind {
+		case relations.Order, relations.FD:
 			want = 1
+		case relations.Geodesic:
+			want = 4
 		}
 		bad := !slices.Contains(relations.Kinds, r.Kind) || r.Target < 0 || r.Target >= len(rep.Cols) ||
 			len(r.Sources) != want && !(r.Kind == relations.Sum && len(r.Sources) > want) || len(r.Gap) == 1 ||
-			r.Kind == relations.Elapsed && !(r.Unit > 0)
+			(r.Kind == relations.Elapsed || r.Kind == relations.Geodesic) && !(r.Unit > 0)
 		for _, s := range r.Sources {
 			bad = bad || s < 0 || s >= len(rep.Cols)
 		}

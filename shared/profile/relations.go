@@ -102,6 +102,12 @@ func checkRelation(r relations.Relation, p *Profile) error {
 	if r.Kind == relations.Elapsed && !slices.ContainsFunc(relations.Units, func(u relations.Unit) bool { return u.Seconds == r.Unit }) {
 		return fmt.Errorf("%w: %s: unit of %v seconds", relations.ErrRelation, r, r.Unit)
 	}
+	if r.Kind == relations.Geodesic {
+		want = 5
+		if !slices.ContainsFunc(relations.DistanceUnits, func(u relations.Unit) bool { return u.Seconds == r.Unit }) {
+			return fmt.Errorf("%w: %s: unit of %v km", relations.ErrRelation, r, r.Unit)
+		}
+	}
 	if !slices.Contains(relations.Kinds, r.Kind) || len(r.Columns) != want && !(r.Kind == relations.Sum && len(r.Columns) > 3) {
 		return fmt.Errorf("%w: %s: kind %q with %d columns", relations.ErrRelation, r, r.Kind, len(r.Columns))
 	}
@@ -123,6 +129,10 @@ func checkRelation(r relations.Relation, p *Profile) error {
 		case relations.Elapsed:
 			if i == 0 && c.Kind != Numeric || i > 0 && c.Kind != Datetime {
 				return fmt.Errorf("%s: an elapsed time is a numeric column of two datetime ones, %q is %s", r, name, c.Kind)
+			}
+		case relations.Geodesic:
+			if c.Kind != Numeric {
+				return fmt.Errorf("%s: a geodesic relates a numeric distance to four numeric coordinates, %q is %s", r, name, c.Kind)
 			}
 		case relations.FD:
 			if c.Kind != Categorical && c.Kind != Boolean && c.Kind != Numeric {

@@ -20,6 +20,11 @@ func relBase() *Profile {
 		{Name: "place", Kind: Categorical},
 		{Name: "region", Kind: Categorical},
 		{Name: "note", Kind: Text},
+		{Name: "lat1", Kind: Numeric, Decimals: 6},
+		{Name: "lng1", Kind: Numeric, Decimals: 6},
+		{Name: "lat2", Kind: Numeric, Decimals: 6},
+		{Name: "lng2", Kind: Numeric, Decimals: 6},
+		{Name: "km", Kind: Numeric, Decimals: 2},
 	}, Relations: []relations.Relation{
 		{Kind: relations.Order, Columns: []string{"start", "end"}, Support: 100, Confidence: 1},
 		{Kind: relations.FD, Columns: []string{"place", "region"}, Support: 100, Confidence: 1},
@@ -39,6 +44,9 @@ func TestSchemaRelations(t *testing.T) {
 		{"drop all, add one", `{"relations": {"drop": ["*"], "add": ["tax <= net"]}}`, []string{"tax <= net"}, []string{"tax <= net"}},
 		{"add in another spelling", `{"relations": {"add": ["end >= start", "net = total - tax", "region -> place"]}}`,
 			[]string{"start <= end", "place -> region", "total = net + tax", "region -> place"}, []string{"region -> place"}},
+		{"add a geodesic", `{"relations": {"add": ["km >= geodesic(lat1, lng1, lat2, lng2) in km"]}}`,
+			[]string{"start <= end", "place -> region", "total = net + tax", "km >= geodesic(lat1, lng1, lat2, lng2) in km"},
+			[]string{"km >= geodesic(lat1, lng1, lat2, lng2) in km"}},
 		{"a kind override drops what no longer fits", `{"columns": {"tax": {"kind": "text"}}}`,
 			[]string{"start <= end", "place -> region"}, nil},
 	}
@@ -77,6 +85,7 @@ func TestSchemaRelationErrors(t *testing.T) {
 		{"dependency on a datetime", `{"relations": {"add": ["start -> place"]}}`, "dependency relates"},
 		{"dependency on a many-valued number", `{"relations": {"add": ["net -> place"]}}`, "at most 100 distinct"},
 		{"a column twice", `{"relations": {"add": ["total = net + net"]}}`, "appears twice"},
+		{"a geodesic on text", `{"relations": {"add": ["km >= geodesic(lat1, note, lat2, lng2) in km"]}}`, "four numeric coordinates"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := relBase()
@@ -99,12 +108,15 @@ func TestWriteTextRelations(t *testing.T) {
 	t.Parallel()
 	p := relBase()
 	p.Relations[0].Gap = &relations.Gap{Min: 300, Median: 1800, Max: 6480}
-	p.Relations = append(p.Relations, relations.Relation{Kind: relations.Order, Columns: []string{"tax", "net"}, Declared: true})
+	p.Relations = append(p.Relations, relations.Relation{Kind: relations.Order, Columns: []string{"tax", "net"}, Declared: true},
+		relations.Relation{Kind: relations.Geodesic, Columns: []string{"km", "lat1", "lng1", "lat2", "lng2"}, Unit: 1, Support: 100, Confidence: 1,
+			Ratio: &relations.Gap{Min: 1.02, Median: 1.31, Max: 4.5}})
 	var b strings.Builder
 	if err := WriteText(&b, p); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"RELATION", "start <= end", "gap 5m0s … 1h48m0s, median 30m0s", "place -> region", "total = net + tax", "tax <= net", "declared in the schema"} {
+	for _, want := range []string{"RELATION", "start <= end", "gap 5m0s … 1h48m0s, median 30m0s", "place -> region", "total = net + tax", "tax <= net", "declared in the schema",
+		"km >= geodesic(lat1, lng1, lat2, lng2) in km", "ratio 1.02 … 4.5, median 1.31"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, b.String())
 		}

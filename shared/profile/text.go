@@ -45,11 +45,15 @@ func WriteText(w io.Writer, p *Profile) error {
 	return nil
 }
 
-// relationDetail describes an order's gap, or says a relation was declared.
+// relationDetail describes an order's gap or a geodesic's ratio, or says
+// a relation was declared.
 func relationDetail(p *Profile, r relations.Relation) string {
 	switch {
 	case r.Declared:
 		return "declared in the schema"
+	case r.Ratio != nil:
+		f := func(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
+		return "ratio " + f(r.Ratio.Min) + " … " + f(r.Ratio.Max) + ", median " + f(r.Ratio.Median)
 	case r.Gap == nil:
 		return ""
 	}

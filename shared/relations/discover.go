@@ -63,7 +63,223 @@ func Discover(cols []Column, o Options) []Relation {
 	out = append(out, dependencies(cols, n, minConf)...)
 	out = append(out, identities(cols, n, minConf)...)
 	out = append(out, elapsed(cols, n, minConf)...)
+	out = append(out, geodesics(cols, n, minConf)...)
 	return out
+}
+
+// Bounds on geodesic discovery.
+const (
+	// minCoordDecimals: coordinates are written with at least this many
+	// decimals (an integer rating in [1, 5] is no latitude).
+	minCoordDecimals = 3
+	// minGeodesicCorr is the correlation a distance must have with the
+	// great-circle distance: a travelled distance grows with it.
+	minGeodesicCorr = 0.5
+	// screenGeodesicCorr is the correlation a distance must reach on the
+	// screening rows to be read in full.
+	screenGeodesicCorr = 0.4
+	// maxPoints bounds the candidate points (the search is quadratic in
+	// them, times the number columns).
+	maxPoints = 8
+)
+
+// geodesics finds d ≥ geodesic(p1, p2): a number column that is, in one of
+// DistanceUnits, never below the great-circle distance between two points,
+// and grows with it (a trip's length next to its start and end
+// coordinates). A point is two adjacent number columns written with
+// decimals, a latitude in [-90, 90] and a longitude in [-180, 180] (in
+// either order); the smallest unit that holds is kept. The bound must not
+// follow from the ranges (see maxIndependentOrder), and rows where the two
+// points coincide say nothing of it, so a tenth of the rows (at least
+// MinSupport/2) must have them apart.
+func geodesics(cols []Column, n int, minConf float64) []Relation {
+	inRange := func(c *Column, lim float64) bool {
+		if c.Kind != Number || c.Decimals < minCoordDecimals {
+			return false
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range c.Num {
+			if v == v {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+		return lo >= -lim && hi <= lim && hi > lo
+	}
+	// A point is two adjacent columns; both orders are tried when both
+	// could be latitudes.
+	var points [][][2]int // per point, its readings as (latitude, longitude)
+	for i := 0; i+1 < len(cols) && len(points) < maxPoints; i++ {
+		a, b := &cols[i], &cols[i+1]
+		var ways [][2]int
+		if inRange(a, 90) && inRange(b, 180) {
+			ways = append(ways, [2]int{i, i + 1})
+		}
+		if inRange(b, 90) && inRange(a, 180) {
+			ways = append(ways, [2]int{i + 1, i})
+		}
+		if ways != nil {
+			points = append(points, ways)
+			i++
+		}
+	}
+	if len(points) < 2 {
+		return nil
+	}
+	var out []Relation
+	gc := make([]float64, n)
+	m := min(n, 8*screenRows)
+	for x, pt1 := range points {
+		for _, pt2 := range points[x+1:] {
+			// One distance per pair of points, the one (and the reading of
+			// the points) most correlated with the great-circle distance: a
+			// fare may also exceed it in some unit, but the trip's length
+			// is what it measures.
+			best, bestCorr := Relation{}, 0.0
+			for _, p1 := range pt1 {
+				for _, p2 := range pt2 {
+					la1, lo1, la2, lo2 := cols[p1[0]].Num, cols[p1[1]].Num, cols[p2[0]].Num, cols[p2[1]].Num
+					// Screened on the first rows: columns that only look like
+					// coordinates (scores in [-1, 1]) cost one short pass.
+					for r := range m {
+						gc[r] = GreatCircle(la1[r], lo1[r], la2[r], lo2[r]) // NaN where one is missing
+					}
+					full := false
+					for di := range cols {
+						d := &cols[di]
+						if d.Kind != Number || di == p1[0] || di == p1[1] || di == p2[0] || di == p2[1] {
+							continue
+						}
+						if c, ok := presentCorr(d.Num[:m], gc[:m]); !ok || c < screenGeodesicCorr {
+							continue
+						}
+						if !full {
+							for r := m; r < n; r++ {
+								gc[r] = GreatCircle(la1[r], lo1[r], la2[r], lo2[r])
+							}
+							full = true
+						}
+						if r, corr, ok := geodesic(d, gc, n, minConf, bestCorr); ok {
+							r.Columns = []string{d.Name, cols[p1[0]].Name, cols[p1[1]].Name, cols[p2[0]].Name, cols[p2[1]].Name}
+							best, bestCorr = r, corr
+						}
+					}
+				}
+			}
+			if bestCorr > 0 {
+				out = append(out, best)
+			}
+		}
+	}
+	return out
+}
+
+// geodesic checks d ≥ gc (great-circle distances in km) in each of
+// DistanceUnits, smallest first, and returns the relation (without its
+// columns) in the first unit that holds, with the correlation of d and gc;
+// false when that correlation is not above beat (a better candidate was
+// found already).
+func geodesic(d *Column, gc []float64, n int, minConf, beat float64) (Relation, float64, bool) {
+	var xs, ys []float64 // rows with both present
+	for r := range n {
+		if x, g := d.Num[r], gc[r]; x == x && g == g {
+			xs, ys = append(xs, x), append(ys, g)
+		}
+	}
+	sup := len(xs)
+	if sup < MinSupport {
+		return Relation{}, 0, false
+	}
+	corr := pearson(xs, ys)
+	if corr < minGeodesicCorr || corr <= beat {
+		return Relation{}, 0, false
+	}
+	for _, u := range DistanceUnits {
+		held, apart := 0, 0
+		var ratios []float64
+		for r, x := range xs {
+			if !HoldsGeodesic(x, ys[r], u.Seconds, Tolerance(d.Decimals, x)) {
+				if r < screenRows && r-held >= screenFails(min(sup, screenRows), minConf) {
+					break
+				}
+				continue
+			}
+			held++
+			if ys[r] > 0 {
+				apart++
+				ratios = append(ratios, x*u.Seconds/ys[r])
+			}
+		}
+		conf := float64(held) / float64(sup)
+		if conf < minConf || apart < max(MinSupport/2, sup/10) {
+			continue
+		}
+		scaled := make([]float64, sup)
+		for r, y := range ys {
+			scaled[r] = y / u.Seconds
+		}
+		if independentOrder(scaled, slices.Clone(xs)) >= maxIndependentOrder {
+			return Relation{}, 0, false
+		}
+		slices.Sort(ratios)
+		return Relation{Kind: Geodesic, Unit: u.Seconds, Support: sup, Confidence: conf,
+			Ratio: &Gap{Min: ratios[0], Median: ratios[len(ratios)/2], Max: ratios[len(ratios)-1]}}, corr, true
+	}
+	return Relation{}, 0, false
+}
+
+// presentCorr is the correlation of xs and ys over the rows where both
+// are present (two passes, no copies); false with fewer than MinSupport of
+// them.
+func presentCorr(xs, ys []float64) (float64, bool) {
+	var n, mx, my float64
+	for r, x := range xs {
+		if y := ys[r]; x == x && y == y {
+			n++
+			mx += x
+			my += y
+		}
+	}
+	if n < MinSupport {
+		return 0, false
+	}
+	mx /= n
+	my /= n
+	var sxy, sxx, syy float64
+	for r, x := range xs {
+		if y := ys[r]; x == x && y == y {
+			dx, dy := x-mx, y-my
+			sxy += dx * dy
+			sxx += dx * dx
+			syy += dy * dy
+		}
+	}
+	if sxx <= 0 || syy <= 0 {
+		return 0, true
+	}
+	return sxy / math.Sqrt(sxx*syy), true
+}
+
+// pearson is the correlation of xs and ys (0 when either is constant).
+func pearson(xs, ys []float64) float64 {
+	n := float64(len(xs))
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx /= n
+	my /= n
+	var sxy, sxx, syy float64
+	for i := range xs {
+		dx, dy := xs[i]-mx, ys[i]-my
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	if sxx <= 0 || syy <= 0 {
+		return 0
+	}
+	return sxy / math.Sqrt(sxx*syy)
 }
 
 // elapsed finds d = end − start in a unit of Units: a number column that

@@ -66,7 +66,7 @@ func Measure(r Relation, ref, other []Column) (Share, Share, error) {
 		}
 		return fdShare(oc2(rc), dom, known), fdShare(oc2(oc), dom, known), nil
 	}
-	if r.Kind == Elapsed && !(r.Unit > 0) {
+	if (r.Kind == Elapsed || r.Kind == Geodesic) && !(r.Unit > 0) {
 		return Share{}, Share{}, fmt.Errorf("%w: %s: no unit", ErrRelation, r)
 	}
 	return numShare(r, rc), numShare(r, oc), nil
@@ -141,6 +141,10 @@ rows:
 		switch {
 		case k == Elapsed:
 			if HoldsElapsed(a, parts[0], parts[1], rel.Unit, tol) {
+				held++
+			}
+		case k == Geodesic:
+			if len(parts) == 4 && HoldsGeodesic(a, GreatCircle(parts[0], parts[1], parts[2], parts[3]), rel.Unit, tol) {
 				held++
 			}
 		case k == Sum && HoldsSum(a, parts, tol) || k != Sum && Holds(k, a, parts[0], parts[len(parts)-1], tol):

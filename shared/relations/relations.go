@@ -49,10 +49,17 @@ const (
 	// datetimes, in Unit seconds (a duration in minutes next to a start
 	// and an end).
 	Elapsed Kind = "elapsed"
+	// Geodesic: Columns[0], a travelled distance in Unit kilometres, is at
+	// least the great-circle distance between the points (Columns[1],
+	// Columns[2]) and (Columns[3], Columns[4]), latitudes and longitudes in
+	// degrees (a trip's length next to its start and end coordinates).
+	// Ratio summarises the distance over the great-circle one: the models
+	// keep that ratio's distribution, not just the bound.
+	Geodesic Kind = "geodesic"
 )
 
 // Kinds lists every kind, in the order String's forms are parsed.
-var Kinds = []Kind{Order, FD, Sum, Product, Ratio, Elapsed}
+var Kinds = []Kind{Order, FD, Sum, Product, Ratio, Elapsed, Geodesic}
 
 // Unit is a unit an Elapsed relation's number may count, by name, in
 // seconds.
@@ -74,6 +81,40 @@ func unitName(sec float64) string {
 	return ""
 }
 
+// DistanceUnits are the units of Geodesic relations, Seconds holding
+// kilometres per unit, in ascending size: discovery keeps the smallest
+// unit in which the distance is never below the great-circle one.
+var DistanceUnits = []Unit{{"m", 0.001}, {"km", 1}, {"mi", 1.609344}, {"nmi", 1.852}}
+
+// distanceUnitName is the name of a unit of DistanceUnits ("" for another).
+func distanceUnitName(km float64) string {
+	for _, u := range DistanceUnits {
+		if u.Seconds == km {
+			return u.Name
+		}
+	}
+	return ""
+}
+
+// earthRadiusKm is the Earth's mean radius (IUGG).
+const earthRadiusKm = 6371.0088
+
+// GreatCircle returns the great-circle distance in kilometres between two
+// points given by latitude and longitude in degrees (haversine formula).
+func GreatCircle(lat1, lng1, lat2, lng2 float64) float64 {
+	const rad = math.Pi / 180
+	s1 := math.Sin((lat2 - lat1) * rad / 2)
+	s2 := math.Sin((lng2 - lng1) * rad / 2)
+	a := s1*s1 + math.Cos(lat1*rad)*math.Cos(lat2*rad)*s2*s2
+	return 2 * earthRadiusKm * math.Asin(math.Sqrt(min(1, a)))
+}
+
+// HoldsGeodesic reports whether a distance d in unit kilometres is at least
+// the great-circle distance gc (km), within tol (d's Tolerance).
+func HoldsGeodesic(d, gc, unit, tol float64) bool {
+	return (d+tol)*unit >= gc
+}
+
 // Relation is one relation between columns of a table.
 type Relation struct {
 	Kind    Kind     `json:"kind"`
@@ -89,8 +130,13 @@ type Relation struct {
 	Gap *Gap `json:"gap,omitempty"`
 	// Declared marks a relation a schema added rather than Discover found.
 	Declared bool `json:"declared,omitempty"`
-	// Unit is an Elapsed relation's unit in seconds (one of Units).
+	// Unit is an Elapsed relation's unit in seconds (one of Units), a
+	// Geodesic relation's in kilometres (one of DistanceUnits).
 	Unit float64 `json:"unit,omitempty"`
+	// Ratio summarises a Geodesic relation's distance over the
+	// great-circle one (in the same unit), on the rows where the points
+	// are apart.
+	Ratio *Gap `json:"ratio,omitempty"`
 }
 
 // Gap is the distribution of an order relation's gap, as quantiles.
@@ -121,6 +167,8 @@ func (r Relation) String() string {
 		return c[0] + " = " + c[1] + " / " + c[2]
 	case r.Kind == Elapsed && len(c) == 3 && unitName(r.Unit) != "":
 		return c[0] + " = " + c[1] + " - " + c[2] + " in " + unitName(r.Unit)
+	case r.Kind == Geodesic && len(c) == 5 && distanceUnitName(r.Unit) != "":
+		return c[0] + " >= geodesic(" + strings.Join(c[1:], ", ") + ") in " + distanceUnitName(r.Unit)
 	}
 	return fmt.Sprintf("%s%q", r.Kind, c)
 }
@@ -139,6 +187,9 @@ func Parse(s string) (Relation, error) {
 		return Relation{Kind: Order, Columns: []string{a, b}}, nil
 	}
 	if a, b, ok := split(s, ">="); ok {
+		if g, ok := parseGeodesic(a, b); ok {
+			return g, nil
+		}
 		return Relation{Kind: Order, Columns: []string{b, a}}, nil
 	}
 	if a, b, ok := split(s, "->"); ok {
@@ -175,6 +226,33 @@ func Parse(s string) (Relation, error) {
 		}
 	}
 	return Relation{}, fmt.Errorf(`%w: %q: write "a <= b", "a >= b", "x -> y", "c = a + b", "c = a - b", "c = a * b", "c = a / b" or "d = end - start in minutes" (seconds, hours, days; spaces around the operator)`, ErrRelation, s)
+}
+
+// parseGeodesic reads the right side of "d >= geodesic(lat1, lng1, lat2,
+// lng2) in km" (any of DistanceUnits).
+func parseGeodesic(d, rhs string) (Relation, bool) {
+	for _, u := range DistanceUnits {
+		e, ok := strings.CutSuffix(rhs, " in "+u.Name)
+		if !ok {
+			continue
+		}
+		args, ok := strings.CutPrefix(strings.TrimSpace(e), "geodesic(")
+		if args, ok = strings.CutSuffix(args, ")"); !ok {
+			return Relation{}, false
+		}
+		cols := []string{d}
+		for _, a := range strings.Split(args, ",") {
+			if a = strings.TrimSpace(a); a == "" {
+				return Relation{}, false
+			}
+			cols = append(cols, a)
+		}
+		if len(cols) != 5 {
+			return Relation{}, false
+		}
+		return Relation{Kind: Geodesic, Columns: cols, Unit: u.Seconds}, true
+	}
+	return Relation{}, false
 }
 
 // Target is the column a model derives when it enforces the relation: the

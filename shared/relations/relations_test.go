@@ -28,6 +28,9 @@ func TestParseString(t *testing.T) {
 		{"length = end - start in minutes", "length = end - start in minutes", Elapsed},
 		{"days = due - sent in days", "days = due - sent in days", Elapsed},
 		{"net = total - tax in euros", "total = net + tax in euros", Sum},
+		{"km >= geodesic(lat1, lng1, lat2, lng2) in km", "km >= geodesic(lat1, lng1, lat2, lng2) in km", Geodesic},
+		{"len >= geodesic( a,b , c, d ) in mi", "len >= geodesic(a, b, c, d) in mi", Geodesic},
+		{"x >= geodesic(a, b, c) in km", "geodesic(a, b, c) in km <= x", Order}, // three points: no geodesic
 	} {
 		r, err := Parse(tc.in)
 		if err != nil {
@@ -367,4 +370,137 @@ func TestDiscoverElapsed(t *testing.T) {
 			t.Errorf("%s holds in %.4f of rows whose end moved an hour", r, other.Rate)
 		}
 	}
+}
+
+// journeys returns n trips between points of a city: start and end
+// coordinates with six decimals (start latitude before longitude, end
+// longitude before latitude), a route of 1.1 to 1.6 times the great-circle
+// distance written in unit kilometres with two decimals, a fare, an integer
+// rating and a distance paired with the points at random.
+func journeys(n int, unit float64) []Column {
+	rng := rand.New(rand.NewPCG(3, 4))
+	v := map[string][]float64{}
+	for range n {
+		la1, lo1 := 53.8+0.05*rng.Float64(), -1.55+0.08*rng.Float64()
+		la2, lo2 := 53.8+0.05*rng.Float64(), -1.55+0.08*rng.Float64()
+		if rng.IntN(20) == 0 { // a round trip
+			la2, lo2 = la1, lo1
+		}
+		route := (1.1 + 0.5*rng.Float64()) * GreatCircle(la1, lo1, la2, lo2)
+		if la1 == la2 && lo1 == lo2 {
+			route = 1 + 3*rng.Float64()
+		}
+		for name, x := range map[string]float64{"lat1": la1, "lng1": lo1, "lat2": la2, "lng2": lo2} {
+			v[name] = append(v[name], round(x, 6))
+		}
+		v["dist"] = append(v["dist"], round(route/unit, 2))
+		v["fare"] = append(v["fare"], round(2+0.9*route+3*rng.Float64(), 2))
+		v["rating"] = append(v["rating"], float64(1+rng.IntN(5)))
+		v["random"] = append(v["random"], round(10*rng.Float64(), 2))
+	}
+	dec := map[string]int{"lat1": 6, "lng1": 6, "lng2": 6, "lat2": 6, "dist": 2, "fare": 2, "random": 2}
+	var out []Column
+	for _, name := range []string{"rating", "lat1", "lng1", "dist", "lng2", "lat2", "fare", "random"} {
+		out = append(out, num(name, dec[name], v[name]))
+	}
+	return out
+}
+
+// TestDiscoverGeodesic: a route's length is found as at least the
+// great-circle distance between its points, in its own unit, once (not the
+// fare, less tied to it; not a distance paired at random; not an integer
+// rating taken for a coordinate), and measured.
+func TestDiscoverGeodesic(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		unit float64
+		want string
+	}{
+		{1, "dist >= geodesic(lat1, lng1, lat2, lng2) in km"},
+		{1.609344, "dist >= geodesic(lat1, lng1, lat2, lng2) in mi"},
+		{0.001, "dist >= geodesic(lat1, lng1, lat2, lng2) in m"},
+	} {
+		cols := journeys(2000, tc.unit)
+		var got []string
+		for _, r := range Discover(cols, Options{}) {
+			if r.Kind != Geodesic {
+				continue
+			}
+			got = append(got, r.String())
+			if r.Confidence < DefaultMinConfidence || r.Ratio == nil || r.Ratio.Min < 1-1e-3 || r.Ratio.Median < 1.2 || r.Ratio.Median > 1.5 {
+				t.Errorf("%s: confidence %v, ratio %+v", r, r.Confidence, r.Ratio)
+			}
+		}
+		if !slices.Equal(got, []string{tc.want}) {
+			t.Errorf("unit %v: geodesics %q, want %q", tc.unit, got, tc.want)
+		}
+		r, _ := Parse(tc.want)
+		// Half the distances at a tenth of the great-circle one: measured
+		// as broken.
+		other := journeys(2000, tc.unit)
+		for i := 0; i < 2000; i += 2 {
+			other[3].Num[i] = round(other[3].Num[i]/10, 2)
+		}
+		rs, ss, err := Measure(r, cols, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs.Rate < 0.999 || ss.Rate > 0.55 || ss.Rate < 0.45 {
+			t.Errorf("%s: real %.4f, broken %.4f", r, rs.Rate, ss.Rate)
+		}
+	}
+	// Points paired with distances at random: nothing.
+	cols := journeys(2000, 1)
+	rand.New(rand.NewPCG(5, 6)).Shuffle(2000, func(i, j int) { cols[3].Num[i], cols[3].Num[j] = cols[3].Num[j], cols[3].Num[i] })
+	for _, r := range Discover(cols, Options{}) {
+		if r.Kind == Geodesic && r.Columns[0] == "dist" {
+			t.Errorf("shuffled distances: found %s", r)
+		}
+	}
+}
+
+func TestGreatCircle(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lat1, lng1, lat2, lng2, km float64
+	}{
+		{0, 0, 0, 0, 0},
+		{0, 0, 0, 1, 111.195},
+		{51.5074, -0.1278, 48.8566, 2.3522, 343.56}, // London–Paris
+		{0, 0, 0, 180, 20015.1},
+	} {
+		if got := GreatCircle(tc.lat1, tc.lng1, tc.lat2, tc.lng2); math.Abs(got-tc.km) > 0.01*max(1, tc.km)/10 {
+			t.Errorf("GreatCircle(%v, %v, %v, %v) = %.3f, want %.3f", tc.lat1, tc.lng1, tc.lat2, tc.lng2, got, tc.km)
+		}
+	}
+}
+
+// BenchmarkGeodesicsScores: the geodesic search on 50,000 rows of 20
+// scores in [-1, 1] written with four decimals, all of which look like
+// coordinates (8 candidate points, 28 pairs read up to four ways), and 20
+// other numbers: each candidate is screened on the first rows, so the
+// search costs a few short passes, not one per candidate over every row.
+func BenchmarkGeodesicsScores(b *testing.B) {
+	const n = 50_000
+	rng := rand.New(rand.NewPCG(5, 6))
+	var cols []Column
+	for j := range 40 {
+		v := make([]float64, n)
+		dec := 2
+		for i := range v {
+			if j < 20 {
+				v[i], dec = round(2*rng.Float64()-1, 4), 4
+			} else {
+				v[i] = round(rng.Float64()*1000, 2)
+			}
+		}
+		cols = append(cols, num(fmt.Sprintf("s%d", j), dec, v))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if rels := geodesics(cols, n, DefaultMinConfidence); len(rels) != 0 {
+			b.Fatalf("geodesics among random scores: %v", rels)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 }

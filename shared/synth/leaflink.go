@@ -128,6 +128,12 @@ func (m *Tree) fitLeafLinks(e *encoded, bins [][]uint8) {
 				levels = append(levels, p)
 			}
 		}
+		for g, f := range m.Geo { // a derived distance once its points are drawn
+			if slices.Contains(m.Order[:pos], int(f.Coords[0])) && slices.Contains(m.Order[:pos], int(f.Coords[1])) &&
+				slices.Contains(m.Order[:pos], int(f.Coords[2])) && slices.Contains(m.Order[:pos], int(f.Coords[3])) {
+				nums = append(nums, nm+g)
+			}
+		}
 		if len(nums)+len(levels) == 0 {
 			continue
 		}
@@ -702,7 +708,7 @@ func (m *Tree) drawLinked(k int, l int32, u01 float64, src *rand.PCG, vals []flo
 	ln := &lk.Lines[l]
 	shift := 0.0
 	for j := range ln.N {
-		x := vals[ln.Parent[j]]
+		x := m.lineX(vals, ln.Parent[j])
 		if x != x {
 			return v
 		}
@@ -726,6 +732,14 @@ func (m *Tree) validateLinks() error {
 		pos[k] = i
 	}
 	before := func(p, k int, number bool) bool {
+		if g := p - len(m.Carts); number && g >= 0 && g < len(m.Geo) { // a derived distance
+			for _, c := range m.Geo[g].Coords {
+				if pos[c] >= pos[k] {
+					return false
+				}
+			}
+			return true
+		}
 		return p >= 0 && p < len(m.Carts) && pos[p] < pos[k] && m.Schema.Cols[m.Schema.Modelled[p]].isNumber() == number
 	}
 	for k := range m.Links {

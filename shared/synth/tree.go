@@ -35,6 +35,9 @@ type Tree struct {
 	// Links holds per modelled column its tree's leaf lines and groups
 	// (see LeafLinks); empty for most columns.
 	Links []LeafLinks
+	// Geo holds the derived great-circle distances leaf lines may follow
+	// (see geo.go).
+	Geo []GeoFeature
 
 	locs   []*time.Location
 	linked []bool // per modelled column: Links[k].on(), built by prepare
@@ -123,6 +126,8 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	m.Geo = geoFeatures(s, p)
+	addGeo(e, m.Geo)
 	m.fitLeafLinks(e, bins)
 	m.prepare()
 	return m, nil

@@ -98,6 +98,9 @@ func (m *Tree) validate() error {
 			return bad("column %q: %v", c.Name, err)
 		}
 	}
+	if err := m.validateGeo(); err != nil {
+		return bad("%v", err)
+	}
 	if err := m.validateLinks(); err != nil {
 		return bad("%v", err)
 	}
