@@ -17,6 +17,25 @@ const DefaultDiscriminatorRows = 10000
 // defaultFolds is the discriminator's default cross-validation.
 const defaultFolds = 5
 
+// Discriminate runs the report's discriminator alone on the columns of p
+// (a profile of a subset of the columns finds what gives a sample away):
+// the cross-validated AUC of a classifier telling real rows from synthetic
+// ones, with opts' Seed, Folds and DiscriminatorRows. Tables too small to
+// cross-validate are an ErrInput.
+func Discriminate(ctx context.Context, real, synth *table.Table, p *profile.Profile, opts Options) (*Discriminator, error) {
+	if opts.Folds < 0 || opts.Folds == 1 || opts.DiscriminatorRows < 0 {
+		return nil, fmt.Errorf("quality.Discriminate: Folds %d, DiscriminatorRows %d: %w", opts.Folds, opts.DiscriminatorRows, ErrInput)
+	}
+	d, note, err := discriminate(ctx, real, synth, p, opts)
+	if err != nil {
+		return nil, fmt.Errorf("quality.Discriminate: %w", err)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("quality.Discriminate: %s: %w", note, ErrInput)
+	}
+	return d, nil
+}
+
 // discriminate trains a gradient-boosted classifier to tell real rows
 // (label 0) from synthetic ones (label 1) on a balanced, seeded sample and
 // returns its cross-validated AUC. It returns a note instead of a result

@@ -69,6 +69,67 @@ func TestAdultDiscriminator(t *testing.T) {
 	}
 }
 
+// TestDiscriminateColumns: the exported discriminator on a subset of the
+// columns sees only them (shuffling a column outside the subset is
+// invisible, inside it is not), and refuses what it cannot cross-validate.
+func TestDiscriminateColumns(t *testing.T) {
+	t.Parallel()
+	train := loadCSV(t, "adult.train.csv")
+	p := adultProfile()
+	// shuffled permutes one column's cells, breaking its relation to
+	// every other column while keeping its marginal.
+	shuffled := func(col string) *table.Table {
+		j := train.Col(col)
+		out := &table.Table{Columns: train.Columns, Rows: make([][]string, len(train.Rows))}
+		n := len(train.Rows)
+		for i, r := range train.Rows {
+			nr := append([]string(nil), r...)
+			nr[j] = train.Rows[(i*7919+13)%n][j]
+			out.Rows[i] = nr
+		}
+		return out
+	}
+	sub := func(cols ...string) *profile.Profile {
+		sp := &profile.Profile{}
+		for _, c := range cols {
+			sp.Columns = append(sp.Columns, *p.Col(c))
+		}
+		return sp
+	}
+	tests := []struct {
+		name     string
+		synth    *table.Table
+		p        *profile.Profile
+		opts     Options
+		min, max float64
+		err      bool
+	}{
+		{"shuffled outside the subset", shuffled("age"), sub("education", "education-num"), Options{Seed: 1, Folds: 3}, 0.4, 0.6, false},
+		{"shuffled inside the subset", shuffled("education-num"), sub("education", "education-num"), Options{Seed: 1, Folds: 3}, 0.9, 1, false},
+		{"one fold", train, sub("age"), Options{Folds: 1}, 0, 0, true},
+		{"fewer rows than folds", &table.Table{Columns: train.Columns, Rows: train.Rows[:3]}, sub("age"), Options{Folds: 5}, 0, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := Discriminate(context.Background(), train, tc.synth, tc.p, tc.opts)
+			if tc.err {
+				if !errors.Is(err, ErrInput) {
+					t.Fatalf("Discriminate = %+v, %v; want ErrInput", d, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("AUC %.4f", d.AUC)
+			if d.AUC < tc.min || d.AUC > tc.max || d.Folds != tc.opts.Folds {
+				t.Errorf("discriminator %+v, want AUC in [%v, %v]", d, tc.min, tc.max)
+			}
+		})
+	}
+}
+
 // TestAdultEfficacy: half of the training rows are as useful as the other
 // half; shuffled columns carry no signal about income.
 func TestAdultEfficacy(t *testing.T) {

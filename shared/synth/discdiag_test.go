@@ -5,84 +5,26 @@ import (
 	"os"
 	"testing"
 
-	"synthos.dev/synthos/shared/ml"
 	"synthos.dev/synthos/shared/model"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/quality"
 	"synthos.dev/synthos/shared/table"
 )
 
-// featureAUC is a discriminator restricted to the named columns: the
-// cross-validated AUC of the quality package's classifier telling real
-// rows (label 0) from synthetic ones.
+// featureAUC is the quality report's discriminator restricted to the
+// named columns (three folds, seed 1): the cross-validated AUC of its
+// classifier telling real rows from synthetic ones.
 func featureAUC(tb testing.TB, real, syn *table.Table, p *profile.Profile, cols ...string) float64 {
 	tb.Helper()
 	sp := &profile.Profile{Version: p.Version}
 	for _, name := range cols {
 		sp.Columns = append(sp.Columns, *p.Col(name))
 	}
-	per := min(len(real.Rows), len(syn.Rows), 10000)
-	both := &table.Table{Columns: cols}
-	for _, side := range []*table.Table{real, syn} {
-		idx := make([]int, len(cols))
-		for i, c := range cols {
-			idx[i] = side.Col(c)
-		}
-		for _, r := range side.Rows[:per] {
-			nr := make([]string, len(cols))
-			for i, ci := range idx {
-				nr[i] = r[ci]
-			}
-			both.Rows = append(both.Rows, nr)
-		}
-	}
-	enc, err := ml.FitEncoder(both, sp)
+	d, err := quality.Discriminate(context.Background(), real, syn, sp, quality.Options{Seed: 1, Folds: 3})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	x, err := enc.Transform(both)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	labels := make([]int, 2*per)
-	for i := per; i < 2*per; i++ {
-		labels[i] = 1
-	}
-	const folds = 3
-	fold, err := ml.StratifiedFolds(labels, folds, 1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var sum float64
-	for k := range folds {
-		train := x.Subset(func(i int) bool { return fold[i] != k })
-		test := x.Subset(func(i int) bool { return fold[i] == k })
-		var y []float64
-		var truth []bool
-		for i, l := range labels {
-			if fold[i] != k {
-				y = append(y, float64(l))
-			} else {
-				truth = append(truth, l == 1)
-			}
-		}
-		params := ml.DefaultParams(ml.Logistic)
-		params.Seed = uint64(k)
-		m, err := ml.Fit(context.Background(), train, y, params)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		pred, err := m.Predict(test)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		a, err := ml.AUC(pred, truth)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		sum += a
-	}
-	return sum / folds
+	return d.AUC
 }
 
 // TestDiscriminatorDiagnosis logs, on the generated trips and sensors
