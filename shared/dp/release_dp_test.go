@@ -25,15 +25,19 @@ import (
 // unreleased values (each gets weightOf(k)): a noise of about 4.6 times
 // weightScale, where the k = 3 term of secondThreshold's union bound
 // decides tau, and of about weightScale, where k = 1 nearly does. A
-// threshold without the union bound over k, or weights of L2 norm above
-// weightScale, would pass them about twice to three times as often.
+// threshold without secondThreshold's union bound over k (delta for each
+// k, not delta/k) passes three such keys in 0.060 of trials (against
+// 0.025), which fails here. (Weights of L2 norm a little above
+// weightScale shift the noise by a few hundredths of sigma, which no
+// sample this size sees: TestWeightOf and TestSecondRoundSensitivity
+// check the norm.)
 func TestSecondRoundUniqueKeys(t *testing.T) {
 	t.Parallel()
 	const (
 		n      = 60 // rows of "a", released by the first round
 		rare   = 6  // rows of "r" in every column, not released
 		delta  = 0.025
-		trials = 4000
+		trials = 3000
 	)
 	tests := []struct {
 		rho float64
@@ -41,7 +45,6 @@ func TestSecondRoundUniqueKeys(t *testing.T) {
 	}{
 		{0.0236, []string{"u", "u", "u"}},
 		{0.0236, []string{"u", "a", "a"}},
-		{0.0236, []string{"u", "u", "r"}},
 		{0.47, []string{"u", "u", "u"}},
 		{0.47, []string{"u", "a", "a"}},
 	}
@@ -59,7 +62,12 @@ func TestSecondRoundUniqueKeys(t *testing.T) {
 				for c, v := range tt.row {
 					f.m.Attrs = append(f.m.Attrs, Attr{Name: strconv.Itoa(c), Source: c, Kind: profile.Categorical, NoMissing: true, Levels: []string{"a"}})
 					f.levelCounts = append(f.levelCounts, []int64{n})
-					cr := &catRelease{keys: []string{"a", "r", "u"}, noisy: []int64{n, rare, 1}, released: []bool{true, false, false}, codes: make([]int32, n+rare+1)}
+					// The keys present: "u" only where the added row
+					// holds it.
+					cr := &catRelease{keys: []string{"a", "r"}, noisy: []int64{n, rare}, released: []bool{true, false}, codes: make([]int32, n+rare+1)}
+					if v == "u" {
+						cr.keys, cr.noisy, cr.released = append(cr.keys, "u"), append(cr.noisy, 1), append(cr.released, false)
+					}
 					for r := n; r < n+rare; r++ {
 						cr.codes[r] = 1
 					}
