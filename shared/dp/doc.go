@@ -85,10 +85,18 @@
 //     threshold makes k of them pass with probability at most the round's
 //     delta for every k up to the column count (secondThreshold), so the
 //     rounds' deltas add to DeltaDomain. A value released in the second
-//     round gets its first-round noisy count: outside the delta events the
-//     first-round counts of values both tables hold are Gaussian
-//     measurements already charged, and which of them are shown is decided
-//     by the second round's independent noise. When no column has rows
+//     round gets its first-round noisy count: the argument counts the first
+//     round as publishing the noisy counts of every value present (its
+//     charge is that whole histogram's), so showing some of them later,
+//     as the second round's independent noise decides, is
+//     post-processing. On the keys both tables hold the two rounds are
+//     then Gaussian measurements within the rounds' rho (a mixture of
+//     such, over whether the added row's own keys passed the first round,
+//     which sets its k); the keys one table holds are the delta events,
+//     whose probability is at most DeltaDomain given everything else
+//     (their first-round noise is independent of the rest, and the second
+//     round's bound holds for every first-round output), so delta adds in
+//     both directions (TestTwoRoundsNeighbours). When no column has rows
 //     enough left unreleased for a value to pass the second round at full
 //     weight (the noisy row count less the column's released and missing
 //     noisy counts: post-processing), the second round's rho instead
