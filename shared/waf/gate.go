@@ -2,6 +2,8 @@ package waf
 
 import (
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -124,6 +127,7 @@ SecRule REQUEST_METHOD "@%[1]s %[2]s 2" "id:%[4]d,phase:2,pass,nolog,t:none"
 type byteSet [4]uint64
 
 func (s *byteSet) add(b byte)          { s[b>>6] |= 1 << (b & 63) }
+func (s byteSet) has(b byte) bool      { return s[b>>6]&(1<<(b&63)) != 0 }
 func (s byteSet) meets(t byteSet) bool { return s[0]&t[0]|s[1]&t[1]|s[2]&t[2]|s[3]&t[3] != 0 }
 func (s *byteSet) union(t byteSet) {
 	s[0], s[1], s[2], s[3] = s[0]|t[0], s[1]|t[1], s[2]|t[2], s[3]|t[3]
@@ -167,16 +171,63 @@ var gateTriggers = map[string]byteSet{
 	"trimleft":           bytesOf(" \t\n\v\f\r"),
 	"trimright":          bytesOf(" \t\n\v\f\r"),
 	// Comments open with "/*".
-	"replacecomments": bytesOf("*/"),
+	"replacecomments": bytesOf("*"),
 	// "/*", "*/", "<!--", "--", "-->", "#".
-	"removecommentschar": bytesOf("*/-#<"),
-	// filepath.Clean: separators and dots.
-	"normalisepath": bytesOf("/."),
-	"normalizepath": bytesOf("/."),
-	// Also backslashes, drive letters and streams (':'), trailing dots and
-	// spaces.
-	"normalisepathwin": bytesOf("/.\\: "),
-	"normalizepathwin": bytesOf("/.\\: "),
+	"removecommentschar": bytesOf("*-#"),
+	// filepath.Clean: read per value (pathFlags); "." becomes "", which
+	// cannot hold a literal.
+	"normalisepath": {},
+	"normalizepath": {},
+	// Also backslashes, drive letters and streams (':'), and per value
+	// components ending in a dot or a space.
+	"normalisepathwin": bytesOf("\\:"),
+	"normalizepathwin": bytesOf("\\:"),
+}
+
+// Value flags for the path transformations.
+const (
+	// flagClean: filepath.Clean (Coraza's normalisePath) changes the value.
+	flagClean uint8 = 1 << iota
+	// flagWinTrail: a path component ends in '.' or ' ', which
+	// normalisePathWin strips.
+	flagWinTrail
+)
+
+// gateFlags are the value flags each path transformation reads.
+var gateFlags = map[string]uint8{
+	"normalisepath": flagClean, "normalizepath": flagClean,
+	"normalisepathwin": flagClean | flagWinTrail, "normalizepathwin": flagClean | flagWinTrail,
+}
+
+// pathFlags are v's value flags, as Coraza v3.8.1's normalisePath and
+// normalisePathWin (transformations/normalise_path*.go) would change it.
+func pathFlags(v string) uint8 {
+	var f uint8
+	if v == "." || strings.IndexByte(v, '/') >= 0 && normalisePath(v) != v {
+		f |= flagClean
+	}
+	for i := 0; i < len(v); i++ {
+		if (v[i] == '.' || v[i] == ' ') && (i+1 == len(v) || v[i+1] == '/') {
+			f |= flagWinTrail
+			break
+		}
+	}
+	return f
+}
+
+// normalisePath is Coraza's (v3.8.1).
+func normalisePath(data string) string {
+	if len(data) < 1 {
+		return data
+	}
+	clean := filepath.Clean(data)
+	if clean == "." {
+		return ""
+	}
+	if data[len(data)-1] == '/' {
+		return clean + "/"
+	}
+	return clean
 }
 
 // gateVariables are the collections whose values the gate reads through
@@ -194,107 +245,248 @@ var gateVariables = map[variables.RuleVariable]bool{
 	variables.MultipartFilename: true, variables.MultipartName: true, variables.ReqbodyProcessor: true,
 }
 
-// maxNeedles bounds the literals of one clause, maxClauses the clauses of
-// one expression.
+// maxNeedles bounds the literals of one clause or finite set,
+// maxClauses the clauses of one expression, maxClass the characters of a
+// class read as literals.
 const (
 	maxNeedles = 256
 	maxClauses = 16
+	maxClass   = 32
 )
 
-// needles returns clauses of literals (ASCII, lower case): any string re
-// matches contains, ASCII case-insensitively, one literal of every clause.
-// Empty when the expression offers none (an optional part, a class of many
-// characters, anything non-ASCII).
-func needles(re *syntax.Regexp) [][]string {
+// rare are bytes that API values seldom hold and that attack syntax
+// (shell, SQL, script) is made of. An expression read as if its input had
+// none of them (and no byte above 0x7f) often has long literals where the
+// full expression has none: CRS's command rules allow quotes, backslashes
+// and $variables between the letters of every command name. A value with
+// a rare byte is read against the clauses of the full expression only.
+var rare = func() byteSet {
+	s := bytesOf("\"'`$\\|&;<>(){}[]^!~#")
+	for b := 0; b < 0x20; b++ {
+		s.add(byte(b))
+	}
+	s.add(0x7f)
+	s.union(nonASCII)
+	return s
+}()
+
+// literals is what an expression node says about the strings it matches
+// (all of them ASCII and free of the excluded bytes): dead, none; finite,
+// exactly exact (lower case); and clauses, one literal of each of which
+// every match holds.
+type literals struct {
+	dead    bool
+	finite  bool
+	exact   []string
+	clauses [][]string
+}
+
+// needles returns clauses of literals (ASCII, lower case): any string
+// without a byte of excluded that re matches contains, ASCII
+// case-insensitively, one literal of every clause. excluded must hold
+// every byte above 0x7f. Empty: the expression offers none.
+func needles(re *syntax.Regexp, excluded byteSet) [][]string {
+	l := literalsOf(re, excluded)
+	if l.dead {
+		// Nothing without an excluded byte matches: an impossible
+		// literal says so.
+		return [][]string{{"\x00"}}
+	}
+	out := l.clauses
+	if l.finite {
+		out = addClause(out, l.exact)
+	}
+	if len(out) > maxClauses {
+		slices.SortStableFunc(out, func(a, b []string) int {
+			if better(a, b) {
+				return -1
+			}
+			if better(b, a) {
+				return 1
+			}
+			return 0
+		})
+		out = out[:maxClauses]
+	}
+	return out
+}
+
+// addClause adds c unless it is useless (holds "") or already there.
+func addClause(cs [][]string, c []string) [][]string {
+	if len(c) == 0 || slices.Contains(c, "") || len(c) > maxNeedles {
+		return cs
+	}
+	c = prune(c)
+	if slices.ContainsFunc(cs, func(o []string) bool { return slices.Equal(o, c) }) {
+		return cs
+	}
+	return append(cs, c)
+}
+
+var emptyString = literals{finite: true, exact: []string{""}}
+
+func literalsOf(re *syntax.Regexp, excluded byteSet) literals {
 	switch re.Op {
+	case syntax.OpNoMatch:
+		return literals{dead: true}
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return emptyString
 	case syntax.OpLiteral:
-		var b strings.Builder
+		b := make([]byte, 0, len(re.Rune))
 		for _, r := range re.Rune {
-			if r >= utf8.RuneSelf {
-				return nil
+			if r >= utf8.RuneSelf || excluded.has(byte(r)) {
+				return literals{dead: true}
 			}
 			if 'A' <= r && r <= 'Z' {
 				r += 'a' - 'A'
 			}
-			b.WriteRune(r)
+			b = append(b, byte(r))
 		}
-		if b.Len() == 0 {
-			return nil
-		}
-		return [][]string{{b.String()}}
+		return literals{finite: true, exact: []string{string(b)}}
 	case syntax.OpCharClass:
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(re.Rune); i += 2 {
-			lo, hi := re.Rune[i], re.Rune[i+1]
-			if hi >= utf8.RuneSelf || hi-lo > 64 {
-				return nil
-			}
+			lo, hi := re.Rune[i], min(re.Rune[i+1], utf8.RuneSelf-1)
 			for r := lo; r <= hi; r++ {
+				if excluded.has(byte(r)) {
+					continue
+				}
 				c := r
 				if 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
 				}
 				seen[string(c)] = true
+				if len(seen) > maxClass {
+					return literals{}
+				}
 			}
 		}
-		if len(seen) == 0 || len(seen) > 64 {
-			return nil
+		if len(seen) == 0 {
+			return literals{dead: true}
 		}
-		return [][]string{sorted(seen)}
-	case syntax.OpCapture, syntax.OpPlus:
-		return needles(re.Sub[0])
-	case syntax.OpRepeat:
-		if re.Min < 1 {
-			return nil
+		return literals{finite: true, exact: sorted(seen)}
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return literals{}
+	case syntax.OpCapture:
+		return literalsOf(re.Sub[0], excluded)
+	case syntax.OpQuest, syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
+		sub := literalsOf(re.Sub[0], excluded)
+		atLeastOne := re.Op == syntax.OpPlus || (re.Op == syntax.OpRepeat && re.Min >= 1)
+		switch {
+		case sub.dead && atLeastOne:
+			return literals{dead: true}
+		case sub.dead || sub.finite && slices.Equal(sub.exact, []string{""}):
+			return emptyString
+		case re.Op == syntax.OpQuest && sub.finite:
+			return literals{finite: true, exact: union(sub.exact, []string{""})}
+		case atLeastOne:
+			cs := sub.clauses
+			if sub.finite {
+				cs = addClause(cs, sub.exact)
+			}
+			return literals{clauses: cs}
 		}
-		return needles(re.Sub[0])
+		return literals{}
 	case syntax.OpAlternate:
+		var live []literals
+		for _, s := range re.Sub {
+			if l := literalsOf(s, excluded); !l.dead {
+				live = append(live, l)
+			}
+		}
+		if len(live) == 0 {
+			return literals{dead: true}
+		}
+		finite := true
+		var exact []string
+		for _, l := range live {
+			finite = finite && l.finite
+			if finite {
+				exact = union(exact, l.exact)
+				finite = len(exact) <= maxNeedles
+			}
+		}
+		if finite {
+			return literals{finite: true, exact: exact}
+		}
 		// One branch matches: its most selective clause, for every
 		// branch, makes one clause.
-		seen := map[string]bool{}
-		for _, s := range re.Sub {
+		var clause []string
+		for _, l := range live {
+			cs := l.clauses
+			if l.finite {
+				cs = addClause(cs, l.exact)
+			}
 			var best []string
-			for _, c := range needles(s) {
+			for _, c := range cs {
 				if better(c, best) {
 					best = c
 				}
 			}
 			if best == nil {
-				return nil
+				return literals{}
 			}
-			for _, x := range best {
-				seen[x] = true
-			}
-			if len(seen) > maxNeedles {
-				return nil
+			clause = union(clause, best)
+			if len(clause) > maxNeedles {
+				return literals{}
 			}
 		}
-		return [][]string{prune(sorted(seen))}
+		return literals{clauses: addClause(nil, clause)}
 	case syntax.OpConcat:
-		// Every part is in every match: all their clauses.
-		var out [][]string
+		// Every part is in every match: all their clauses; runs of finite
+		// parts spell their concatenations.
+		var out literals
+		run := []string{""}
+		finite := true
+		flush := func() {
+			out.clauses = addClause(out.clauses, run)
+			run = []string{""}
+		}
 		for _, s := range re.Sub {
-			for _, c := range needles(s) {
-				if !slices.ContainsFunc(out, func(o []string) bool { return slices.Equal(o, c) }) {
-					out = append(out, c)
+			l := literalsOf(s, excluded)
+			if l.dead {
+				return literals{dead: true}
+			}
+			if !l.finite {
+				finite = false
+				flush()
+				for _, c := range l.clauses {
+					out.clauses = addClause(out.clauses, c)
+				}
+				continue
+			}
+			if len(run)*len(l.exact) > maxNeedles {
+				finite = false
+				flush()
+			}
+			var next []string
+			for _, a := range run {
+				for _, b := range l.exact {
+					next = append(next, a+b)
 				}
 			}
+			run = union(nil, next)
 		}
-		if len(out) > maxClauses {
-			slices.SortStableFunc(out, func(a, b []string) int {
-				if better(a, b) {
-					return -1
-				}
-				if better(b, a) {
-					return 1
-				}
-				return 0
-			})
-			out = out[:maxClauses]
+		if finite {
+			out.finite, out.exact = true, run
+		} else {
+			flush()
 		}
 		return out
 	}
-	return nil
+	return literals{}
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func sorted(set map[string]bool) []string {
@@ -406,28 +598,88 @@ func ruleOperator(raw string) (vars, op, arg string, negated bool, actions strin
 	return vars, m[2], strings.TrimSpace(data2), m[1] == "!", actions, true
 }
 
+// pmPhrases are the phrases of a @pm or @pmFromFile operator as Coraza
+// v3.8.1 reads them (operators/pm.go, pm_from_file.go: lower-cased with
+// strings.ToLower; @pm splits on single spaces, files give one per line,
+// trimmed, without empty and # lines). Files only from CRS's own
+// directory, for CRS's rules.
+func pmPhrases(op, arg string, id int) ([]string, string) {
+	var phrases []string
+	if op == "pm" {
+		phrases = strings.Split(strings.ToLower(arg), " ")
+	} else {
+		if id < 900000 || id > 999999 || strings.ContainsAny(arg, "/\\") {
+			return nil, "data file outside CRS"
+		}
+		b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/"+arg)
+		if err != nil {
+			return nil, "data file: " + err.Error()
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			l = strings.TrimSpace(l)
+			if l == "" || l[0] == '#' {
+				continue
+			}
+			phrases = append(phrases, strings.ToLower(l))
+		}
+	}
+	if len(phrases) == 0 || slices.Contains(phrases, "") {
+		// An empty phrase matches everything.
+		return nil, "empty phrase"
+	}
+	return phrases, ""
+}
+
+// phraseClause is the clause of phrases a value without an excluded byte
+// can hold (Coraza's matcher folds ASCII case only; excluded holds every
+// byte above 0x7f). None: the impossible clause (a NUL byte, which only
+// makes the rule stay).
+func phraseClause(phrases []string, excluded byteSet) []string {
+	var out []string
+	for _, p := range phrases {
+		ok := true
+		for i := 0; i < len(p); i++ {
+			if excluded.has(p[i]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"\x00"}
+	}
+	slices.Sort(out)
+	return prune(slices.Compact(out))
+}
+
 // gateRule is an eligible rule.
 type gateRule struct {
 	id      int
 	vars    []int // slots in gatePhase.vars
 	trig    byteSet
 	clauses []int // bits in a clause set: one literal of each must occur
+	plain   []int // the same, in values without a rare byte
+	flags   uint8 // value flags that keep it
 }
 
 // live reports whether r may match given, per variable slot, the bytes
 // present and the clauses found.
-func (r *gateRule) live(present []byteSet, found []uint64, words int) bool {
+func (r *gateRule) live(present []byteSet, flags []uint8, found []uint64, words int) bool {
 	for _, k := range r.vars {
-		if present[k].meets(r.trig) || r.allFound(found[k*words:(k+1)*words]) {
+		f := found[k*words : (k+1)*words]
+		if present[k].meets(r.trig) || flags[k]&r.flags != 0 || allFound(r.clauses, f) && (present[k].meets(rare) || allFound(r.plain, f)) {
 			return true
 		}
 	}
 	return false
 }
 
-// allFound reports whether every clause of r is in found.
-func (r *gateRule) allFound(found []uint64) bool {
-	for _, c := range r.clauses {
+// allFound reports whether every clause is in found.
+func allFound(clauses []int, found []uint64) bool {
+	for _, c := range clauses {
 		if found[c/64]&(1<<(c%64)) == 0 {
 			return false
 		}
@@ -435,10 +687,39 @@ func (r *gateRule) allFound(found []uint64) bool {
 	return true
 }
 
+// gateTarget is a collection a rule reads and the keys it never reads in
+// it (exceptions, "!REQUEST_HEADERS:authorization": skipping fewer keys
+// than Coraza does is safe, so only the forms read here are applied).
+type gateTarget struct {
+	v    variables.RuleVariable
+	keys []string         // lower case
+	rxs  []*regexp.Regexp // on the lower-case key
+}
+
+func (t gateTarget) id() string {
+	var b strings.Builder
+	b.WriteString(t.v.Name())
+	for _, k := range t.keys {
+		b.WriteString("|" + k)
+	}
+	for _, r := range t.rxs {
+		b.WriteString("|/" + r.String() + "/")
+	}
+	return b.String()
+}
+
+func (t gateTarget) excluded(key string) bool {
+	if len(t.keys) == 0 && len(t.rxs) == 0 {
+		return false
+	}
+	l := strings.ToLower(key)
+	return slices.Contains(t.keys, l) || slices.ContainsFunc(t.rxs, func(r *regexp.Regexp) bool { return r.MatchString(l) })
+}
+
 // gatePhase is the plan for one phase.
 type gatePhase struct {
 	rules []gateRule
-	vars  []variables.RuleVariable
+	vars  []gateTarget
 	ac    *automaton
 	words int // of a rule bitset
 }
@@ -474,12 +755,15 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 		return nil, err
 	}
 	runtimeIDs, runtimeTags := removableAtRunTime(text)
+	exclusionsFor := loadExclusions(text)
 
 	type cand struct {
 		i       int
-		vars    []variables.RuleVariable
+		vars    []gateTarget
 		trig    byteSet
 		needles [][]string
+		plain   [][]string
+		flags   uint8
 	}
 	var cands []cand
 	whyNot := map[int]string{}
@@ -505,12 +789,12 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			whyNot[r.id] = "variables (a count, an action, or unknown)"
 			continue
 		}
-		c, why := gateCandidate(m.Raw(), r)
+		c, why := gateCandidate(m.Raw(), r, exclusionsFor(r.id))
 		if why != "" {
 			whyNot[r.id] = why
 			continue
 		}
-		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles}
+		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles, plain: c.plain, flags: c.flags}
 		cands = append(cands, c2)
 	}
 	// A removal must not shift a skip:N window: the candidates are the
@@ -535,7 +819,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 	}
 	for pi, phase := range []types.RulePhase{types.PhaseRequestHeaders, types.PhaseRequestBody} {
 		gp := &plan.phases[pi]
-		slot := map[variables.RuleVariable]int{}
+		slot := map[string]int{}
 		var pats []string
 		var owners [][]int
 		patIdx := map[string]int{}
@@ -544,33 +828,37 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			if rules[c.i].phase != phase || !mark[c.i] {
 				continue
 			}
-			g := gateRule{id: rules[c.i].id, trig: c.trig}
+			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags}
 			for _, v := range c.vars {
-				s, ok := slot[v]
+				s, ok := slot[v.id()]
 				if !ok {
 					s = len(gp.vars)
-					slot[v] = s
+					slot[v.id()] = s
 					gp.vars = append(gp.vars, v)
 				}
 				if !slices.Contains(g.vars, s) {
 					g.vars = append(g.vars, s)
 				}
 			}
-			for _, clause := range c.needles {
-				ci := nclauses
-				nclauses++
-				g.clauses = append(g.clauses, ci)
-				for _, n := range clause {
-					k, ok := patIdx[n]
-					if !ok {
-						k = len(pats)
-						patIdx[n] = k
-						pats = append(pats, n)
-						owners = append(owners, nil)
+			add := func(clauses [][]string) (ids []int) {
+				for _, clause := range clauses {
+					ci := nclauses
+					nclauses++
+					ids = append(ids, ci)
+					for _, n := range clause {
+						k, ok := patIdx[n]
+						if !ok {
+							k = len(pats)
+							patIdx[n] = k
+							pats = append(pats, n)
+							owners = append(owners, nil)
+						}
+						owners[k] = append(owners[k], ci)
 					}
-					owners[k] = append(owners[k], ci)
 				}
+				return ids
 			}
+			g.clauses, g.plain = add(c.needles), add(c.plain)
 			gp.rules = append(gp.rules, g)
 		}
 		gp.words = (nclauses + 63) / 64
@@ -600,47 +888,165 @@ func mayBeDropped(r ruleInfo) bool {
 }
 
 type gateCand struct {
-	vars    []variables.RuleVariable
+	vars    []gateTarget
 	trig    byteSet
 	needles [][]string
+	// plain are the clauses for values without a rare byte.
+	plain [][]string
+	flags uint8
 }
 
-// gateCandidate reads a rule's operator, transformations and variables.
 // gateCandidate reads a rule's operator, transformations and variables;
 // why says what makes it ineligible ("" if nothing).
-func gateCandidate(raw string, r ruleInfo) (c gateCand, why string) {
-	_, op, arg, negated, actions, ok := ruleOperator(raw)
+func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, why string) {
+	vars, op, arg, negated, actions, ok := ruleOperator(raw)
+	var all, plain [][]string
 	switch {
 	case !ok:
 		return c, "unparsed"
-	case negated || (op != "rx" && op != re2Operator) || arg == "":
+	case negated || arg == "":
+		return c, "negated or no argument"
+	case op == "rx" || op == re2Operator:
+		re, err := syntax.Parse("(?sm)"+arg, syntax.Perl)
+		if err != nil {
+			return c, "expression: " + err.Error()
+		}
+		all, plain = needles(re, nonASCII), needles(re, rare)
+		if len(all) == 0 && len(plain) == 0 {
+			return c, "no literals"
+		}
+	case op == "pm" || strings.EqualFold(op, "pmFromFile") || op == "pmf":
+		phrases, why := pmPhrases(op, arg, r.id)
+		if why != "" {
+			return c, why
+		}
+		all, plain = [][]string{phraseClause(phrases, nonASCII)}, [][]string{phraseClause(phrases, rare)}
+	default:
 		return c, "operator " + op
 	}
-	re, err := syntax.Parse("(?sm)"+arg, syntax.Perl)
-	if err != nil {
-		return c, "expression: " + err.Error()
-	}
-	set := needles(re)
-	if len(set) == 0 {
-		return c, "no literals"
-	}
-	c = gateCand{trig: nonASCII, needles: set}
+	c = gateCand{trig: nonASCII, needles: all, plain: plain}
 	for _, m := range gateTransform.FindAllStringSubmatch(actions, -1) {
 		t, ok := gateTriggers[strings.ToLower(m[1])]
 		if !ok {
 			return c, "transformation " + m[1]
 		}
 		c.trig.union(t)
+		c.flags |= gateFlags[strings.ToLower(m[1])]
+	}
+	// The rule's own negations, then the load-time ones.
+	for _, piece := range strings.Split(vars, "|") {
+		if x, ok := parseExclusion(piece); ok {
+			exclusions = append(exclusions, x)
+		}
 	}
 	for _, t := range r.vars {
 		if !gateVariables[t.v] {
 			return c, "variable " + t.v.Name()
 		}
-		if !slices.Contains(c.vars, t.v) {
-			c.vars = append(c.vars, t.v)
+		if slices.ContainsFunc(c.vars, func(g gateTarget) bool { return g.v == t.v }) {
+			continue
 		}
+		g := gateTarget{v: t.v}
+		for _, x := range exclusions {
+			if x.v != t.v {
+				continue
+			}
+			if x.rx != nil {
+				g.rxs = append(g.rxs, x.rx)
+			} else if !slices.Contains(g.keys, x.key) {
+				g.keys = append(g.keys, x.key)
+			}
+		}
+		slices.Sort(g.keys)
+		c.vars = append(c.vars, g)
 	}
 	return c, ""
+}
+
+// exclusion is a "!VARIABLE:key" target: a plain key (lower case) or a
+// /regex/ on the lower-case key.
+type exclusion struct {
+	v   variables.RuleVariable
+	key string
+	rx  *regexp.Regexp
+}
+
+// parseExclusion reads a "!VARIABLE:key" piece as Coraza applies it
+// (AddVariableNegation, GetField: keys compared in lower case; a regex
+// is compiled lower-cased for case-insensitive variables, so only a
+// regex without upper-case letters, the same either way, is taken).
+func parseExclusion(piece string) (exclusion, bool) {
+	piece = strings.TrimSpace(piece)
+	if !strings.HasPrefix(piece, "!") {
+		return exclusion{}, false
+	}
+	name, key, ok := strings.Cut(piece[1:], ":")
+	if !ok || key == "" {
+		return exclusion{}, false
+	}
+	v, err := variables.Parse(name)
+	if err != nil || v == variables.Unknown {
+		return exclusion{}, false
+	}
+	if len(key) >= 2 && key[0] == '/' && key[len(key)-1] == '/' {
+		src := key[1 : len(key)-1]
+		if strings.ToLower(src) != src {
+			return exclusion{}, false
+		}
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return exclusion{}, false
+		}
+		return exclusion{v: v, rx: re}, true
+	}
+	if strings.ContainsAny(key, "'\"/") {
+		return exclusion{}, false
+	}
+	return exclusion{v: v, key: strings.ToLower(key)}, true
+}
+
+var updateTargetByID = regexp.MustCompile(`(?im)^\s*SecRuleUpdateTargetById\s+"?([0-9,\- ]+?)"?\s+"([^"\n]*)"\s*$`)
+
+// loadExclusions returns the exclusions SecRuleUpdateTargetById adds at
+// load to rule id (others, ByTag and ByMsg, are not applied: fewer
+// exclusions only make the gate keep more).
+func loadExclusions(text string) func(id int) []exclusion {
+	type entry struct {
+		lo, hi int
+		x      exclusion
+	}
+	var entries []entry
+	for _, m := range updateTargetByID.FindAllStringSubmatch(text, -1) {
+		var xs []exclusion
+		for _, piece := range strings.Split(m[2], "|") {
+			if x, ok := parseExclusion(piece); ok {
+				xs = append(xs, x)
+			}
+		}
+		for _, f := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ',' || r == ' ' }) {
+			lo, hi, isRange := strings.Cut(f, "-")
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := strconv.Atoi(hi)
+			if !isRange {
+				b, err2 = a, nil
+			}
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			for _, x := range xs {
+				entries = append(entries, entry{a, b, x})
+			}
+		}
+	}
+	return func(id int) []exclusion {
+		var out []exclusion
+		for _, e := range entries {
+			if id >= e.lo && id <= e.hi {
+				out = append(out, e.x)
+			}
+		}
+		return out
+	}
 }
 
 // run removes the phase's rules that cannot match tx.
@@ -651,18 +1057,22 @@ func (gp *gatePhase) run(tx plugintypes.TransactionState) {
 	}
 	nv := len(gp.vars)
 	present := make([]byteSet, nv)
+	flags := make([]uint8, nv)
 	found := make([]uint64, nv*gp.words)
 	for k, v := range gp.vars {
-		col := tx.Collection(v)
+		col := tx.Collection(v.v)
 		if col == nil {
 			continue
 		}
 		for _, md := range col.FindAll() {
-			gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
+			if !v.excluded(md.Key()) {
+				gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
+				flags[k] |= pathFlags(md.Value())
+			}
 		}
 	}
 	for i := range gp.rules {
-		if r := &gp.rules[i]; !r.live(present, found, gp.words) {
+		if r := &gp.rules[i]; !r.live(present, flags, found, gp.words) {
 			rm.RemoveRuleByID(r.id)
 		}
 	}
@@ -801,23 +1211,31 @@ func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 	var out []string
 	nv := len(gp.vars)
 	present := make([]byteSet, nv)
+	flags := make([]uint8, nv)
 	found := make([]uint64, nv*gp.words)
 	vals := make([][]string, nv)
 	for k, v := range gp.vars {
-		col := tx.Collection(v)
+		col := tx.Collection(v.v)
 		if col == nil {
 			continue
 		}
 		for _, md := range col.FindAll() {
-			gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
-			vals[k] = append(vals[k], md.Value())
+			if !v.excluded(md.Key()) {
+				gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
+				flags[k] |= pathFlags(md.Value())
+				vals[k] = append(vals[k], md.Value())
+			}
 		}
 	}
 	for _, r := range gp.rules {
-		if !r.live(present, found, gp.words) {
+		if !r.live(present, flags, found, gp.words) {
 			continue
 		}
 		for _, k := range r.vars {
+			if flags[k]&r.flags != 0 {
+				out = append(out, fmt.Sprintf("%d: %s path flags %b", r.id, gp.vars[k].id(), flags[k]))
+				break
+			}
 			if present[k].meets(r.trig) {
 				var trig []byte
 				for b := 0; b < 256; b++ {
@@ -827,11 +1245,11 @@ func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 						trig = append(trig, byte(b))
 					}
 				}
-				out = append(out, fmt.Sprintf("%d: %s trigger %q", r.id, gp.vars[k].Name(), trig))
+				out = append(out, fmt.Sprintf("%d: %s trigger %q", r.id, gp.vars[k].id(), trig))
 				break
 			}
-			if r.allFound(found[k*gp.words : (k+1)*gp.words]) {
-				out = append(out, fmt.Sprintf("%d: %s needles in %q", r.id, gp.vars[k].Name(), vals[k]))
+			if f := found[k*gp.words : (k+1)*gp.words]; allFound(r.clauses, f) && (present[k].meets(rare) || allFound(r.plain, f)) {
+				out = append(out, fmt.Sprintf("%d: %s needles in %q", r.id, gp.vars[k].id(), vals[k]))
 				break
 			}
 		}
