@@ -19,6 +19,7 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 	"github.com/corazawaf/coraza/v3/types/variables"
+	"github.com/corazawaf/libinjection-go"
 )
 
 // The literal gate: per request, the @rx rules that cannot match are
@@ -663,18 +664,41 @@ type gateRule struct {
 	clauses []int // bits in a clause set: one literal of each must occur
 	plain   []int // the same, in values without a rare byte
 	flags   uint8 // value flags that keep it
+	oracle  func(string) bool
 }
 
 // live reports whether r may match given, per variable slot, the bytes
 // present and the clauses found.
-func (r *gateRule) live(present []byteSet, flags []uint8, found []uint64, words int) bool {
+func (r *gateRule) live(present []byteSet, flags []uint8, found []uint64, words int, vals [][]string) bool {
 	for _, k := range r.vars {
+		if r.oracle != nil {
+			if present[k].meets(r.trig) || flags[k]&r.flags != 0 {
+				return true
+			}
+			// Without a trigger, the transformations leave v or its
+			// lower case.
+			for _, v := range vals[k] {
+				if r.oracle(v) || r.oracle(asciiLower(v)) {
+					return true
+				}
+			}
+			continue
+		}
 		f := found[k*words : (k+1)*words]
 		if present[k].meets(r.trig) || flags[k]&r.flags != 0 || allFound(r.clauses, f) && (present[k].meets(rare) || allFound(r.plain, f)) {
 			return true
 		}
 	}
 	return false
+}
+
+func asciiLower(v string) string {
+	for i := 0; i < len(v); i++ {
+		if 'A' <= v[i] && v[i] <= 'Z' {
+			return strings.ToLower(v)
+		}
+	}
+	return v
 }
 
 // allFound reports whether every clause is in found.
@@ -694,11 +718,17 @@ type gateTarget struct {
 	v    variables.RuleVariable
 	keys []string         // lower case
 	rxs  []*regexp.Regexp // on the lower-case key
+	// only, if set, are the only keys the rule selects (lower-case header
+	// names: REQUEST_HEADERS:User-Agent).
+	only []string
 }
 
 func (t gateTarget) id() string {
 	var b strings.Builder
 	b.WriteString(t.v.Name())
+	if t.only != nil {
+		b.WriteString(":" + strings.Join(t.only, ","))
+	}
 	for _, k := range t.keys {
 		b.WriteString("|" + k)
 	}
@@ -709,10 +739,13 @@ func (t gateTarget) id() string {
 }
 
 func (t gateTarget) excluded(key string) bool {
-	if len(t.keys) == 0 && len(t.rxs) == 0 {
+	if len(t.keys) == 0 && len(t.rxs) == 0 && t.only == nil {
 		return false
 	}
 	l := strings.ToLower(key)
+	if t.only != nil && !slices.Contains(t.only, l) {
+		return true
+	}
 	return slices.Contains(t.keys, l) || slices.ContainsFunc(t.rxs, func(r *regexp.Regexp) bool { return r.MatchString(l) })
 }
 
@@ -720,8 +753,10 @@ func (t gateTarget) excluded(key string) bool {
 type gatePhase struct {
 	rules []gateRule
 	vars  []gateTarget
-	ac    *automaton
-	words int // of a rule bitset
+	// keepVals: an oracle rule reads the slot's values.
+	keepVals []bool
+	ac       *automaton
+	words    int // of a rule bitset
 }
 
 // gatePlan is a WAF's gate.
@@ -764,6 +799,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 		needles [][]string
 		plain   [][]string
 		flags   uint8
+		oracle  func(string) bool
 	}
 	var cands []cand
 	whyNot := map[int]string{}
@@ -794,7 +830,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			whyNot[r.id] = why
 			continue
 		}
-		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles, plain: c.plain, flags: c.flags}
+		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles, plain: c.plain, flags: c.flags, oracle: c.oracle}
 		cands = append(cands, c2)
 	}
 	// A removal must not shift a skip:N window: the candidates are the
@@ -828,7 +864,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			if rules[c.i].phase != phase || !mark[c.i] {
 				continue
 			}
-			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags}
+			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags, oracle: c.oracle}
 			for _, v := range c.vars {
 				s, ok := slot[v.id()]
 				if !ok {
@@ -862,6 +898,12 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			gp.rules = append(gp.rules, g)
 		}
 		gp.words = (nclauses + 63) / 64
+		gp.keepVals = make([]bool, len(gp.vars))
+		for _, r := range gp.rules {
+			for _, k := range r.vars {
+				gp.keepVals[k] = gp.keepVals[k] || r.oracle != nil
+			}
+		}
 		gp.ac = buildAutomaton(pats, owners, gp.words)
 	}
 	return plan, nil
@@ -894,6 +936,9 @@ type gateCand struct {
 	// plain are the clauses for values without a rare byte.
 	plain [][]string
 	flags uint8
+	// oracle, if set, is the operator itself (libinjection, as Coraza
+	// calls it), run on the values instead of clauses.
+	oracle func(string) bool
 }
 
 // gateCandidate reads a rule's operator, transformations and variables;
@@ -901,11 +946,18 @@ type gateCand struct {
 func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, why string) {
 	vars, op, arg, negated, actions, ok := ruleOperator(raw)
 	var all, plain [][]string
+	var oracle func(string) bool
 	switch {
 	case !ok:
 		return c, "unparsed"
-	case negated || arg == "":
-		return c, "negated or no argument"
+	case negated:
+		return c, "negated"
+	case op == "detectSQLi" && arg == "":
+		oracle = func(v string) bool { res, _ := libinjection.IsSQLi(v); return res }
+	case op == "detectXSS" && arg == "":
+		oracle = libinjection.IsXSS
+	case arg == "":
+		return c, "operator " + op + " without argument"
 	case op == "rx" || op == re2Operator:
 		re, err := syntax.Parse("(?sm)"+arg, syntax.Perl)
 		if err != nil {
@@ -924,7 +976,7 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 	default:
 		return c, "operator " + op
 	}
-	c = gateCand{trig: nonASCII, needles: all, plain: plain}
+	c = gateCand{trig: nonASCII, needles: all, plain: plain, oracle: oracle}
 	for _, m := range gateTransform.FindAllStringSubmatch(actions, -1) {
 		t, ok := gateTriggers[strings.ToLower(m[1])]
 		if !ok {
@@ -947,6 +999,21 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 			continue
 		}
 		g := gateTarget{v: t.v}
+		if t.v == variables.RequestHeaders {
+			// Headers selected by plain names only: those names.
+			g.only = []string{}
+			for _, u := range r.vars {
+				if u.v != variables.RequestHeaders {
+					continue
+				}
+				if u.header == "" {
+					g.only = nil
+					break
+				}
+				g.only = append(g.only, u.header)
+			}
+			slices.Sort(g.only)
+		}
 		for _, x := range exclusions {
 			if x.v != t.v {
 				continue
@@ -1059,6 +1126,7 @@ func (gp *gatePhase) run(tx plugintypes.TransactionState) {
 	present := make([]byteSet, nv)
 	flags := make([]uint8, nv)
 	found := make([]uint64, nv*gp.words)
+	vals := make([][]string, nv)
 	for k, v := range gp.vars {
 		col := tx.Collection(v.v)
 		if col == nil {
@@ -1068,11 +1136,14 @@ func (gp *gatePhase) run(tx plugintypes.TransactionState) {
 			if !v.excluded(md.Key()) {
 				gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
 				flags[k] |= pathFlags(md.Value())
+				if gp.keepVals[k] {
+					vals[k] = append(vals[k], md.Value())
+				}
 			}
 		}
 	}
 	for i := range gp.rules {
-		if r := &gp.rules[i]; !r.live(present, flags, found, gp.words) {
+		if r := &gp.rules[i]; !r.live(present, flags, found, gp.words, vals) {
 			rm.RemoveRuleByID(r.id)
 		}
 	}
@@ -1228,7 +1299,7 @@ func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 		}
 	}
 	for _, r := range gp.rules {
-		if !r.live(present, flags, found, gp.words) {
+		if !r.live(present, flags, found, gp.words, vals) {
 			continue
 		}
 		for _, k := range r.vars {
