@@ -185,6 +185,10 @@ var gateTriggers = map[string]byteSet{
 	"normalizepathwin": bytesOf("\\:"),
 }
 
+// lowering are the transformations that lower-case (the others leave a
+// trigger-free value as it is).
+var lowering = map[string]bool{"lowercase": true, "cmdline": true}
+
 // Value flags for the path transformations.
 const (
 	// flagClean: filepath.Clean (Coraza's normalisePath) changes the value.
@@ -665,6 +669,7 @@ type gateRule struct {
 	plain   []int // the same, in values without a rare byte
 	flags   uint8 // value flags that keep it
 	oracle  func(string) bool
+	lowers  bool // a transformation lower-cases (oracle rules)
 }
 
 // live reports whether r may match given, per variable slot, the bytes
@@ -675,10 +680,10 @@ func (r *gateRule) live(present []byteSet, flags []uint8, found []uint64, words 
 			if present[k].meets(r.trig) || flags[k]&r.flags != 0 {
 				return true
 			}
-			// Without a trigger, the transformations leave v or its
-			// lower case.
+			// Without a trigger, the transformations leave v, or its
+			// lower case if one of them lower-cases.
 			for _, v := range vals[k] {
-				if r.oracle(v) || r.oracle(asciiLower(v)) {
+				if r.oracle(v) || r.lowers && r.oracle(asciiLower(v)) {
 					return true
 				}
 			}
@@ -800,6 +805,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 		plain   [][]string
 		flags   uint8
 		oracle  func(string) bool
+		lowers  bool
 	}
 	var cands []cand
 	whyNot := map[int]string{}
@@ -830,7 +836,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			whyNot[r.id] = why
 			continue
 		}
-		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles, plain: c.plain, flags: c.flags, oracle: c.oracle}
+		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles, plain: c.plain, flags: c.flags, oracle: c.oracle, lowers: c.lowers}
 		cands = append(cands, c2)
 	}
 	// A removal must not shift a skip:N window: the candidates are the
@@ -864,7 +870,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			if rules[c.i].phase != phase || !mark[c.i] {
 				continue
 			}
-			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags, oracle: c.oracle}
+			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags, oracle: c.oracle, lowers: c.lowers}
 			for _, v := range c.vars {
 				s, ok := slot[v.id()]
 				if !ok {
@@ -939,6 +945,7 @@ type gateCand struct {
 	// oracle, if set, is the operator itself (libinjection, as Coraza
 	// calls it), run on the values instead of clauses.
 	oracle func(string) bool
+	lowers bool
 }
 
 // gateCandidate reads a rule's operator, transformations and variables;
@@ -984,6 +991,7 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 		}
 		c.trig.union(t)
 		c.flags |= gateFlags[strings.ToLower(m[1])]
+		c.lowers = c.lowers || lowering[strings.ToLower(m[1])]
 	}
 	// The rule's own negations, then the load-time ones.
 	for _, piece := range strings.Split(vars, "|") {
