@@ -670,6 +670,7 @@ type gateRule struct {
 	flags   uint8 // value flags that keep it
 	oracle  func(string) bool
 	lowers  bool // a transformation lower-cases (oracle rules)
+	pos     int  // in gatePhase.order
 }
 
 // live reports whether r may match given, per variable slot, the bytes
@@ -757,6 +758,11 @@ func (t gateTarget) excluded(key string) bool {
 // gatePhase is the plan for one phase.
 type gatePhase struct {
 	rules []gateRule
+	// order are the ids of every loaded rule, ascending; free says which
+	// a removal range may span besides the rules removed (ids removed at
+	// load, and for phase 2 the rules of phase 1, which has run).
+	order []int
+	free  []bool
 	vars  []gateTarget
 	// keepVals: an oracle rule reads the slot's values.
 	keepVals []bool
@@ -772,8 +778,13 @@ type gatePlan struct {
 	why map[int]string
 }
 
-// ruleRemover is what ctl:ruleRemoveById calls on Coraza's transaction.
-type ruleRemover interface{ RemoveRuleByID(id int) }
+// ruleRemover is what ctl:ruleRemoveById calls on Coraza's transaction
+// (an id range: a slice entry Coraza checks per rule; one id: a map
+// insert, which for a hundred rules grows the map several times).
+type ruleRemover interface {
+	RemoveRuleByID(id int)
+	RemoveRuleByIDRange(start, end int)
+}
 
 // planGate builds the gate's plan for a loaded rule set (rules in load
 // order, as analysed, with their metadata) and the directives' text.
@@ -853,6 +864,18 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 	// drop it either.
 	protectSkipWindows(rules, mark, loadRemoved, runtimeIDs, runtimeTags, nil, func(i int) bool { return !mayBeDropped(rules[i]) })
 
+	// Every loaded id once, ascending, with its phase.
+	phaseOf := map[int]types.RulePhase{}
+	var order []int
+	for _, r := range rules {
+		if r.id > 0 {
+			if _, dup := phaseOf[r.id]; !dup {
+				order = append(order, r.id)
+			}
+			phaseOf[r.id] = r.phase
+		}
+	}
+	slices.Sort(order)
 	plan := &gatePlan{why: whyNot}
 	for _, c := range cands {
 		if !mark[c.i] {
@@ -902,6 +925,14 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			}
 			g.clauses, g.plain = add(c.needles), add(c.plain)
 			gp.rules = append(gp.rules, g)
+		}
+		gp.order = order
+		gp.free = make([]bool, len(order))
+		for i, id := range order {
+			gp.free[i] = loadRemoved(id) || phase == types.PhaseRequestBody && phaseOf[id] == types.PhaseRequestHeaders
+		}
+		for i := range gp.rules {
+			gp.rules[i].pos, _ = slices.BinarySearch(order, gp.rules[i].id)
 		}
 		gp.words = (nclauses + 63) / 64
 		gp.keepVals = make([]bool, len(gp.vars))
@@ -1150,10 +1181,30 @@ func (gp *gatePhase) run(tx plugintypes.TransactionState) {
 			}
 		}
 	}
+	// Removed rules as runs of the loaded ids in order, each run spanning
+	// only removed ids and ids no rule of this or a later phase has.
+	gone := make([]bool, len(gp.order))
 	for i := range gp.rules {
 		if r := &gp.rules[i]; !r.live(present, flags, found, gp.words, vals) {
-			rm.RemoveRuleByID(r.id)
+			gone[r.pos] = true
 		}
+	}
+	for i := 0; i < len(gone); i++ {
+		if !gone[i] {
+			continue
+		}
+		j := i
+		for k := i + 1; k < len(gone) && (gone[k] || gp.free[k]); k++ {
+			if gone[k] {
+				j = k
+			}
+		}
+		if i == j {
+			rm.RemoveRuleByID(gp.order[i])
+		} else {
+			rm.RemoveRuleByIDRange(gp.order[i], gp.order[j])
+		}
+		i = j
 	}
 }
 

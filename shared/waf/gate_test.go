@@ -217,6 +217,35 @@ func TestGateRemoves(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, _, err := w.inspect(engine, r, uri, body, client, func(tx types.Transaction) {
+			// Every id a removal range spans is a rule the gate removes,
+			// an id removed at load, or a phase-1 rule of the phase-2
+			// gate.
+			defer func() {
+				ranges := tx.(interface{ GetRuleRemoveByIDRanges() [][2]int }).GetRuleRemoveByIDRanges()
+				for _, rg := range ranges {
+					// The gate whose rule starts the range emitted it.
+					var ph *gatePhase
+					for i := range w.gate.phases {
+						for _, g := range w.gate.phases[i].rules {
+							if g.id == rg[0] {
+								ph = &w.gate.phases[i]
+							}
+						}
+					}
+					if ph == nil {
+						t.Errorf("range %v starts with no gated rule", rg)
+						continue
+					}
+					for i, id := range ph.order {
+						if id >= rg[0] && id <= rg[1] && !out[id] && !ph.free[i] {
+							t.Errorf("range %v spans rule %d, which the gate keeps", rg, id)
+						}
+					}
+				}
+				if len(ranges) == 0 {
+					t.Error("no removal ranges")
+				}
+			}()
 			for _, ph := range w.gate.phases {
 				kept := map[int]bool{}
 				for _, l := range ph.explain(tx.(plugintypes.TransactionState)) {
