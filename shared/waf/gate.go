@@ -590,6 +590,12 @@ func ruleOperator(raw string) (vars, op, arg string, negated bool, actions strin
 	}
 	operator := strings.ReplaceAll(rest[1:end], `\"`, `"`)
 	actions = strings.TrimSpace(rest[end+1:])
+	// Coraza wants the actions quoted whole: anything else is a directive
+	// this reading does not follow (a truncated one would hide
+	// transformations).
+	if len(actions) < 2 || actions[0] != '"' || actions[len(actions)-1] != '"' {
+		return "", "", "", false, "", false
+	}
 	if len(operator) == 0 || operator[0] != '@' && operator[0] != '!' {
 		operator = "@rx " + operator
 	} else if len(operator) > 1 && operator[0] == '!' && operator[1] != '@' {
@@ -1013,6 +1019,9 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 		all, plain = [][]string{phraseClause(phrases, nonASCII)}, [][]string{phraseClause(phrases, rare)}
 	default:
 		return c, "operator " + op
+	}
+	if !regexp.MustCompile(`[,"]\s*id\s*:\s*'?` + strconv.Itoa(r.id) + `\b`).MatchString(actions) {
+		return c, "actions do not carry the rule's id"
 	}
 	c = gateCand{trig: nonASCII, needles: all, plain: plain, oracle: oracle}
 	for _, m := range gateTransform.FindAllStringSubmatch(actions, -1) {

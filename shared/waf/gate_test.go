@@ -392,3 +392,53 @@ func FuzzGateAgrees(f *testing.F) {
 		})
 	})
 }
+
+// Rules the gate cannot judge stay out of it, and rule sets whose text
+// does not show what Coraza runs get no gate.
+func TestGateRefuses(t *testing.T) {
+	rule := func(vars, op, actions string) ruleInfo {
+		return analyse(fakeRule{id: 1, raw: `SecRule ` + vars + ` "` + op + `" "` + actions + `"`})
+	}
+	for _, c := range []struct {
+		vars, op, actions, why string
+	}{
+		{"ARGS", "@rx union", "id:1,phase:2,t:none,t:urlDecodeUni", ""},
+		{"ARGS|REQUEST_HEADERS:User-Agent", "@pm select union", "id:1,phase:2,t:none,t:lowercase", ""},
+		{"ARGS", "@rx union", "id:1,phase:2,t:none,t:base64Decode", "transformation base64Decode"},
+		{"ARGS", "!@rx union", "id:1,phase:2", "negated"},
+		{"ARGS", "@rx .*", "id:1,phase:2", "no literals"},
+		{"TX:foo", "@rx union", "id:1,phase:2", "variable TX"},
+		{"ARGS", "@validateByteRange 1-255", "id:1,phase:2", "operator validateByteRange"},
+		{"ARGS", "@pm a  b", "id:1,phase:2", "empty phrase"},
+	} {
+		raw := `SecRule ` + c.vars + ` "` + c.op + `" "` + c.actions + `"`
+		_, why := gateCandidate(raw, rule(c.vars, c.op, c.actions), nil)
+		if why != c.why {
+			t.Errorf("%s: %q, want %q", raw, why, c.why)
+		}
+	}
+	for _, d := range []string{
+		`SecRuleUpdateActionById 942100 "t:base64Decode"`,
+		`SecRule RULE:id "@eq 1" "id:10200,phase:2,pass,nolog"`,
+		`SecRuleUpdateTargetById 942100 "REQUEST_HEADERS:X-Foo"`,
+	} {
+		w, err := New(Options{Directives: d})
+		if err != nil {
+			continue
+		}
+		if w.gateOff == nil {
+			t.Errorf("gate on with %s", d)
+		}
+	}
+}
+
+type fakeRule struct {
+	types.RuleMetadata
+	id  int
+	raw string
+}
+
+func (r fakeRule) ID() int                { return r.id }
+func (r fakeRule) Raw() string            { return r.raw }
+func (r fakeRule) Phase() types.RulePhase { return types.PhaseRequestBody }
+func (r fakeRule) Tags() []string         { return nil }
