@@ -165,6 +165,8 @@ type planner struct {
 	// canonical in headerBit too), bit headerBit0+i for headers[i].
 	headers   []string
 	headerBit map[string]int
+	// gated are the rules the literal gate may remove per request.
+	gated map[int]bool
 }
 
 // variant is the WAF for one or more shapes.
@@ -329,7 +331,7 @@ func (p *planner) drop(s shape) []int {
 			}
 		}
 	}
-	protectSkipWindows(p.rules, cand, p.loadRemoved, p.runtimeIDs, p.runtimeTags)
+	protectSkipWindows(p.rules, cand, p.loadRemoved, p.runtimeIDs, p.runtimeTags, p.gated, nil)
 	var ids []int
 	for i, c := range cand {
 		if c {
@@ -347,8 +349,10 @@ func (p *planner) drop(s shape) []int {
 // lie between them that are never removed (at load or by this analysis) and
 // that run-time removals can only remove together with D (their removal
 // keys are a subset of D's): then, whenever D is not removed at run time,
-// those N rules take the whole window.
-func protectSkipWindows(rules []ruleInfo, cand []bool, loadRemoved func(int) bool, runtimeIDs map[int]bool, runtimeTags map[string]bool) {
+// those N rules take the whole window. Rules the literal gate may remove
+// (gated) do not count; a candidate kept here counts if pinKept says
+// nothing else can remove it.
+func protectSkipWindows(rules []ruleInfo, cand []bool, loadRemoved func(int) bool, runtimeIDs map[int]bool, runtimeTags map[string]bool, gated map[int]bool, pinKept func(int) bool) {
 	keys := func(r ruleInfo) []string {
 		var k []string
 		if runtimeIDs[r.id] {
@@ -381,13 +385,18 @@ func protectSkipWindows(rules []ruleInfo, cand []bool, loadRemoved func(int) boo
 				}
 				if n < s.skip {
 					cand[i] = false
+					// Kept now, and surely in the group if nothing
+					// else removes it.
+					if pinKept != nil && pinKept(i) && !loadRemoved(r.id) {
+						pinned = append(pinned, kd)
+					}
 				}
 				continue
 			}
 			// A kept rule counts only if it is surely in the group: it
-			// has an id (markers are kept but not counted) and no load-time
-			// removal took it out.
-			if r.id > 0 && !loadRemoved(r.id) {
+			// has an id (markers are kept but not counted), no load-time
+			// removal took it out, and the literal gate cannot remove it.
+			if r.id > 0 && !loadRemoved(r.id) && !gated[r.id] {
 				pinned = append(pinned, keys(r))
 			}
 		}

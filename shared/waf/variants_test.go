@@ -311,14 +311,14 @@ func TestProtectSkipWindows(t *testing.T) {
 		{id: 6, phase: 2, tags: []string{"t"}}, // candidate removable by tag
 	}
 	cand := []bool{false, true, false, false, true, true}
-	protectSkipWindows(rules, cand, noRemoval, map[int]bool{}, map[string]bool{"t": true})
+	protectSkipWindows(rules, cand, noRemoval, map[int]bool{}, map[string]bool{"t": true}, nil, nil)
 	if want := []bool{false, false, false, false, true, true}; !slices.Equal(cand, want) {
 		t.Fatalf("candidates %v, want %v", cand, want)
 	}
 	// The rule that takes the window may itself be removed at run time
 	// (by id): then the next candidate could fall in it.
 	cand = []bool{false, true, false, false, true, true}
-	protectSkipWindows(rules, cand, noRemoval, map[int]bool{4: true}, map[string]bool{})
+	protectSkipWindows(rules, cand, noRemoval, map[int]bool{4: true}, map[string]bool{}, nil, nil)
 	if want := []bool{false, false, false, false, false, false}; !slices.Equal(cand, want) {
 		t.Fatalf("candidates %v, want %v", cand, want)
 	}
