@@ -196,25 +196,42 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			// The table does not fit: sample from here on, the rows read
 			// so far included (priorities depend on the index only).
 			s = newStream(o, capRows, len(cols), buf)
+			parallel := !o.serial && runtime.GOMAXPROCS(0) > 1
+			profiled := make(chan error, 1)
 			if o.Profile != nil {
 				// The profile chooses kinds on a uniform part of the
 				// training sample rather than a reservoir of its own.
 				if ps, err = profile.NewSharedStream(cols, *o.Profile); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
-				for _, row := range buf {
-					if err := ps.Add(row); err != nil {
-						return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+				// The rows read so far are profiled on another core
+				// while this one samples them (neither changes them).
+				profileBuf := func(rows [][]string) error {
+					for _, row := range rows {
+						if err := ps.Add(row); err != nil {
+							return err
+						}
 					}
+					return nil
 				}
+				if parallel {
+					go func(rows [][]string) { profiled <- profileBuf(rows) }(buf)
+				} else {
+					profiled <- profileBuf(buf)
+				}
+			} else {
+				profiled <- nil
 			}
 			for i, row := range buf {
 				// Copied again when kept: a buffered row shares its
 				// backing array with 1,023 others, which it would pin.
 				s.add(int64(i), row, false)
 			}
+			if err := <-profiled; err != nil {
+				return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+			}
 			buf, backing = nil, nil
-			if !o.serial && runtime.GOMAXPROCS(0) > 1 {
+			if parallel {
 				// The rest of a large table is read and profiled on
 				// another core (together about as much work as the
 				// sampling left here).
@@ -439,24 +456,70 @@ func (b *bottomK) admits(i int64, v uint64) bool {
 func (b *bottomK) add(e *entry, k int) {
 	b.e = append(b.e, e)
 	if len(b.e) >= k+k/4+1 {
-		b.compact(k)
+		b.compact(k, false)
 	}
 }
 
-// compact keeps the k smallest entries and sets the threshold.
-func (b *bottomK) compact(k int) {
+// compact keeps the k smallest entries and sets the threshold. They are
+// selected, not sorted (linear work where a sort of 1.25k entries was
+// most of the sampler's time); sorted sorts them by priority as well.
+func (b *bottomK) compact(k int, sorted bool) {
 	if len(b.e) < k {
 		return
 	}
-	slices.SortFunc(b.e, func(x, y *entry) int {
-		if c := cmp.Compare(x.v, y.v); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.i, y.i)
-	})
+	selectSmallest(b.e, k)
 	clear(b.e[k:]) // release the rows dropped
 	b.e = b.e[:k]
+	if sorted {
+		slices.SortFunc(b.e, compareEntries)
+	}
 	b.full, b.thrV, b.thrI = true, b.e[k-1].v, b.e[k-1].i
+}
+
+// compareEntries orders entries by (priority, index): a total order, as
+// indices are unique.
+func compareEntries(x, y *entry) int {
+	if c := cmp.Compare(x.v, y.v); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.i, y.i)
+}
+
+// selectSmallest moves the k smallest entries of e (by compareEntries) to
+// e[:k], the largest of them to e[k-1] (quickselect; 0 < k <= len(e)).
+func selectSmallest(e []*entry, k int) {
+	lo, hi := 0, len(e)-1
+	target := k - 1
+	for lo < hi {
+		// The median of three as pivot, moved to hi.
+		mid := lo + (hi-lo)/2
+		if compareEntries(e[mid], e[lo]) < 0 {
+			e[mid], e[lo] = e[lo], e[mid]
+		}
+		if compareEntries(e[hi], e[lo]) < 0 {
+			e[hi], e[lo] = e[lo], e[hi]
+		}
+		if compareEntries(e[mid], e[hi]) < 0 {
+			e[mid], e[hi] = e[hi], e[mid]
+		}
+		pv, pi := e[hi].v, e[hi].i
+		at := lo
+		for j := lo; j < hi; j++ {
+			if x := e[j]; x.v < pv || (x.v == pv && x.i < pi) {
+				e[at], e[j] = e[j], e[at]
+				at++
+			}
+		}
+		e[at], e[hi] = e[hi], e[at]
+		switch {
+		case at == target:
+			return
+		case at < target:
+			lo = at + 1
+		default:
+			hi = at - 1
+		}
+	}
 }
 
 // stream is the sampling state of a table larger than the budget.
@@ -645,7 +708,7 @@ func (p *pending) entry() *entry {
 // result is the training sample and the holdout, each in input order.
 func (s *stream) result() (train, holdout [][]string) {
 	kept := map[int64][]string{}
-	s.main.compact(s.k)
+	s.main.compact(s.k, true) // uniform takes the smallest priorities
 	for _, e := range s.main.e {
 		kept[e.i] = e.row
 	}

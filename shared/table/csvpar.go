@@ -91,24 +91,34 @@ type parResult struct {
 // parCSV is the state of a parallel read.
 type parCSV struct {
 	order chan chan *parResult // one per chunk, in input order
-	quit  chan struct{}
-	wg    sync.WaitGroup
-	cur   *parResult
-	k     int
-	once  sync.Once
+	// free holds parsed chunks Read is done with, for workers to fill
+	// again: a chunk's cells are most of what a read allocates.
+	free chan *parResult
+	quit chan struct{}
+	wg   sync.WaitGroup
+	cur  *parResult
+	k    int
+	once sync.Once
 }
 
 // startPar starts reading br (positioned after the header, which ended on
 // line lineBase) in parallel for c.
 func (c *csvReader) startPar(br io.Reader, lineBase int, cfg parConfig) {
-	p := &parCSV{order: make(chan chan *parResult, 2*cfg.workers+2), quit: make(chan struct{})}
+	p := &parCSV{order: make(chan chan *parResult, 2*cfg.workers+2), quit: make(chan struct{}),
+		free: make(chan *parResult, 2*cfg.workers+4)}
 	jobs := make(chan parJob, cfg.workers)
 	p.wg.Add(1 + cfg.workers)
 	for range cfg.workers {
 		go func() {
 			defer p.wg.Done()
 			for j := range jobs {
-				j.res <- c.parseChunk(j)
+				var r *parResult
+				select {
+				case r = <-p.free:
+				default:
+					r = &parResult{}
+				}
+				j.res <- c.parseChunk(j, r)
 			}
 		}()
 	}
@@ -205,8 +215,8 @@ func lastBoundary(b []byte) int {
 
 // parseChunk parses one chunk with the serial reader's checks; rows and
 // lines are counted within the chunk (Read adds what came before).
-func (c *csvReader) parseChunk(j parJob) *parResult {
-	r := &parResult{}
+func (c *csvReader) parseChunk(j parJob, r *parResult) *parResult {
+	r.cells, r.ends, r.lines = r.cells[:0], r.ends[:0], r.lines[:0]
 	cr := c.newCSV(bytes.NewReader(j.data))
 	for n := 1; ; n++ {
 		rec, err := cr.Read()
@@ -256,11 +266,16 @@ func (c *csvReader) readPar() ([]string, error) {
 				return nil, c.parEnd(p.cur)
 			}
 		}
-		res, ok := <-p.order
-		if !ok {
-			return nil, io.EOF
+		if p.cur != nil {
+			// The caller is done with the chunk's last row (lent until
+			// this Read): its cells may be filled again.
+			clear(p.cur.cells) // drop the strings, not the slice
+			select {
+			case p.free <- p.cur:
+			default:
+			}
 		}
-		p.cur, p.k = <-res, 0
+		p.cur, p.k = <-<-p.order, 0
 		if p.cur.serial {
 			c.toSerial(p.cur)
 			return c.Read()
