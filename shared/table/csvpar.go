@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unicode/utf8"
 )
 
 // A large CSV file is parsed by several goroutines (parCSV): one cuts the
@@ -218,6 +219,9 @@ func lastBoundary(b []byte) int {
 func (c *csvReader) parseChunk(j parJob, r *parResult) *parResult {
 	r.cells, r.ends, r.lines = r.cells[:0], r.ends[:0], r.lines[:0]
 	cr := c.newCSV(bytes.NewReader(j.data))
+	// Cells are the chunk's bytes less quotes and carriage returns: when
+	// the chunk is valid UTF-8 (one fast pass), so is every cell.
+	utf8OK := utf8.Valid(j.data)
 	for n := 1; ; n++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -229,7 +233,7 @@ func (c *csvReader) parseChunk(j parJob, r *parResult) *parResult {
 		}
 		line, _ := cr.FieldPos(0)
 		line += j.lineBase
-		if err := c.check(rec, n, line); err != nil {
+		if err := c.check(rec, n, line, utf8OK); err != nil {
 			r.err = err
 			return r
 		}

@@ -203,7 +203,7 @@ func (c *csvReader) Read() ([]string, error) {
 		c.err = &Error{Row: n, Line: line, Detail: fmt.Sprintf("limit %d", c.maxRows), Err: ErrTooManyRows}
 		return nil, c.err
 	}
-	if err := c.check(rec, n, line); err != nil {
+	if err := c.check(rec, n, line, false); err != nil {
 		c.err = err
 		return nil, err
 	}
@@ -212,8 +212,9 @@ func (c *csvReader) Read() ([]string, error) {
 }
 
 // check applies the per-record checks to data row n (on line) and undoes
-// formula escaping. It only reads c, so parallel workers share it.
-func (c *csvReader) check(rec []string, n, line int) error {
+// formula escaping; utf8OK says the cells are known to be valid UTF-8.
+// It only reads c, so parallel workers share it.
+func (c *csvReader) check(rec []string, n, line int, utf8OK bool) error {
 	if len(rec) != len(c.cols) {
 		e := &Error{Row: n, Line: line, Detail: fmt.Sprintf("%d cells, header has %d", len(rec), len(c.cols)), Err: ErrRagged}
 		if len(rec) < len(c.cols) {
@@ -228,7 +229,7 @@ func (c *csvReader) check(rec []string, n, line int) error {
 			return &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i],
 				Detail: fmt.Sprintf("a cell of %s, over the %s limit", errs.Size(int64(len(cell))), errs.Size(int64(c.maxCell))), Err: ErrCellTooLarge}
 		}
-		if !utf8.ValidString(cell) {
+		if !utf8OK && !utf8.ValidString(cell) {
 			return &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i], Err: ErrInvalidUTF8}
 		}
 		if c.unescape {
