@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -307,7 +308,7 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 	levelScore := make([][]float64, nm)
 	freq := make([][]float64, nm)
 	// The marginals are independent: each column's on any core.
-	eachColumn(nm, func(k int) {
+	parallel.Each(nm, func(k int) {
 		c := &s.Cols[s.Modelled[k]]
 		if c.isNumber() {
 			m.Quant[k], m.MissP[k], scores[k] = numberMarginal(e.num[k])

@@ -33,16 +33,3 @@ func TestFitSameOnAnyCoreCount(t *testing.T) {
 		}
 	}
 }
-
-func TestEachColumn(t *testing.T) {
-	t.Parallel()
-	for _, n := range []int{0, 1, 2, 7, 100} {
-		got := make([]int, n)
-		eachColumn(n, func(k int) { got[k] += k + 1 })
-		for k, v := range got {
-			if v != k+1 {
-				t.Fatalf("n=%d: column %d called %d times' worth (%d)", n, k, v/(k+1), v)
-			}
-		}
-	}
-}

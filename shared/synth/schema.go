@@ -10,6 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -114,7 +115,7 @@ func newSchema(t *table.Table, p *profile.Profile, salt uint64) (*Schema, error)
 	// column order is the one returned, as a serial loop would.
 	cols := make([]Col, len(t.Columns))
 	errs := make([]error, len(t.Columns))
-	eachColumn(len(t.Columns), func(j int) { cols[j], errs[j] = fitColumn(t, j, p, s.Salt) })
+	parallel.Each(len(t.Columns), func(j int) { cols[j], errs[j] = fitColumn(t, j, p, s.Salt) })
 	for j, c := range cols {
 		if errs[j] != nil {
 			return nil, errs[j]
@@ -357,7 +358,7 @@ func (c *Col) location() *time.Location {
 // encode decodes the modelled columns of t and fills s.RowHashes.
 func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 	e := &encoded{n: len(t.Rows), num: make([][]float64, len(s.Modelled)), cat: make([][]int32, len(s.Modelled))}
-	eachColumn(len(s.Modelled), func(k int) {
+	parallel.Each(len(s.Modelled), func(k int) {
 		j := s.Modelled[k]
 		c := &s.Cols[j]
 		if c.isNumber() {
