@@ -200,3 +200,43 @@ func TestDrawPipeProfileError(t *testing.T) {
 		}
 	}
 }
+
+// TestDrawProfileIDsKeepTheSample: with a profile, the strata are found by
+// the profile's cell identifiers (serially and in the pipe); the sample
+// and holdout are the ones found by the cells alone (no profile), for a
+// table with more cells than the profile caches and more values than a
+// column may stratify.
+func TestDrawProfileIDsKeepTheSample(t *testing.T) {
+	t.Parallel()
+	const k = 3000
+	var b strings.Builder
+	b.WriteString("id,few,many,mixed\n")
+	for i := range 60_000 {
+		// many: 5,000 values (over the cache's 4,096 and the 1,000 a
+		// stratum allows); mixed: few values early, many later.
+		mixed := fmt.Sprint(i % 7)
+		if i > 20_000 {
+			mixed = fmt.Sprint(i % 2_500)
+		}
+		fmt.Fprintf(&b, "r%d,%d,v%d,%s\n", i, i%11, (i*7919)%5000, mixed)
+	}
+	text := b.String()
+	base := Options{Budget: int64(k) * 5 * BytesPerCell, Seed: 4, HoldoutShare: 0.1, HoldoutMax: 700, Quota: 3, Tail: 5}
+	want, err := drawCSV(t, context.Background(), text, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, serial := range []bool{true, false} {
+		o := base
+		o.serial = serial
+		o.Profile = &profile.Options{Seed: 4, Sample: 1000}
+		got, err := drawCSV(t, context.Background(), text, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Train.Rows, want.Train.Rows) || !reflect.DeepEqual(got.Holdout.Rows, want.Holdout.Rows) {
+			t.Errorf("serial %v: with a profile, %d training and %d holdout rows; without, %d and %d, or they differ",
+				serial, len(got.Train.Rows), len(got.Holdout.Rows), len(want.Train.Rows), len(want.Holdout.Rows))
+		}
+	}
+}
