@@ -78,6 +78,17 @@ func TestCSVParallelMatchesSerial(t *testing.T) {
 		return strings.Join(l, "")
 	}
 	long := "id,name,note\n1,a,b\n2,\"" + strings.Repeat("x\n", 400) + "\",c\n3,d,e\n" + strings.Repeat("4,f,g\n", 200)
+	// plain has no quotes (parsed without encoding/csv): CRLF and bare CR
+	// line ends, a CR inside a cell and before CRLF, blank lines, empty
+	// cells, a last line without a newline that ends in CR.
+	var pb strings.Builder
+	pb.WriteString("id,a,b\n")
+	for i := range 400 {
+		ends := []string{"\n", "\r\n", "\r\r\n", "\n\n", "\n\r\n"}
+		fmt.Fprintf(&pb, "%d,%s,x\ry%s", i, strings.Repeat("é", i%3), ends[i%len(ends)])
+	}
+	pb.WriteString("400,,\r")
+	plain := pb.String()
 	tests := []struct {
 		name string
 		in   string
@@ -95,6 +106,11 @@ func TestCSVParallelMatchesSerial(t *testing.T) {
 		{"unescape", "a,b\n" + strings.Repeat("'=1,x\n", 500), Options{Unescape: true}},
 		{"tsv", strings.ReplaceAll(good, ",", "\t"), Options{Delimiter: '\t'}},
 		{"record longer than a chunk", long, Options{}},
+		{"no quotes", plain, Options{}},
+		{"no quotes, ragged", strings.Replace(plain, "\n317,", "\n317,x,", 1), Options{}},
+		{"no quotes, bad utf8", strings.Replace(plain, "\n323,", "\n323\xff,", 1), Options{}},
+		{"no quotes, multibyte delimiter", strings.ReplaceAll(plain, ",", "§"), Options{Delimiter: '§'}},
+		{"no quotes, unescape", strings.ReplaceAll(plain, ",x", ",'=x"), Options{Unescape: true}},
 	}
 	configs := []parConfig{
 		{chunk: 7, maxChunk: 64, workers: 2, anySize: true},
