@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -238,5 +240,38 @@ func TestDrawProfileIDsKeepTheSample(t *testing.T) {
 			t.Errorf("serial %v: with a profile, %d training and %d holdout rows; without, %d and %d, or they differ",
 				serial, len(got.Train.Rows), len(got.Holdout.Rows), len(want.Train.Rows), len(want.Holdout.Rows))
 		}
+	}
+}
+
+// TestDrawSameOnAnyCoreCount: a file read with table.Open (parsed on
+// several goroutines with more than one core) and drawn with a profile
+// gives the same sample, holdout and profile with GOMAXPROCS 1 and 2.
+func TestDrawSameOnAnyCoreCount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "messy.csv")
+	if err := os.WriteFile(path, []byte(messyCSV(40_000, 0)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	draw := func(procs int) *Result {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		r, err := table.Open(path, table.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		res, err := Draw(context.Background(), r, Options{Budget: 3000 * 6 * BytesPerCell, Seed: 9, HoldoutShare: 0.2,
+			HoldoutMax: 500, Quota: 5, Tail: 10, Profile: &profile.Options{Seed: 9, Sample: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	one, two := draw(1), draw(2)
+	if !one.Sampled || !reflect.DeepEqual(one.Train, two.Train) || !reflect.DeepEqual(one.Holdout, two.Holdout) || one.Total != two.Total {
+		t.Errorf("1 core: %d training and %d holdout rows of %d; 2 cores: %d, %d of %d, or they differ",
+			len(one.Train.Rows), len(one.Holdout.Rows), one.Total, len(two.Train.Rows), len(two.Holdout.Rows), two.Total)
+	}
+	if !reflect.DeepEqual(one.Profile, two.Profile) {
+		t.Errorf("the profile differs between 1 and 2 cores")
 	}
 }
