@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/errs"
 	"synthos.dev/synthos/shared/pii"
 	"synthos.dev/synthos/shared/relations"
@@ -132,14 +133,15 @@ func Infer(t *table.Table, opts Options) (*Profile, error) {
 // only; the callers widen them to the whole table.
 func classifyRows(names []string, rows [][]string, o Options) []Column {
 	cols := make([]Column, len(names))
-	var s scan
-	for j, name := range names {
+	// Columns are classified independently, on every core.
+	parallel.Each(len(names), func(j int) {
+		var s scan
 		s.reset()
 		for _, r := range rows {
 			s.add(strings.TrimSpace(r[j]))
 		}
-		s.classify(&cols[j], name, o)
-	}
+		s.classify(&cols[j], names[j], o)
+	})
 	return cols
 }
 

@@ -100,6 +100,7 @@ type colStream struct {
 
 // cellVal is what one distinct raw cell of a column is.
 type cellVal struct {
+	id      int32  // order of first occurrence among the cached cells
 	v       string // trimmed
 	missing bool
 	isNum   bool
@@ -161,7 +162,14 @@ func NewSharedStream(names []string, opts Options) (*Stream, error) {
 func (s *Stream) Rows() int64 { return s.n }
 
 // Add profiles one row. The stream keeps no reference to row or its cells.
-func (s *Stream) Add(row []string) error {
+func (s *Stream) Add(row []string) error { return s.AddIDs(row, nil) }
+
+// AddIDs is Add that also sets ids[j] (when ids is not nil) to an
+// identifier of cell j among column j's distinct raw cells: the same
+// small number (below 4,096) for equal cells, -1 for a cell the column
+// does not cache. A caller that keys something by cell (package sample's
+// strata) can index by it instead of hashing the cell again.
+func (s *Stream) AddIDs(row []string, ids []int32) error {
 	if len(row) != len(s.names) {
 		return fmt.Errorf("%w: row %d has %d cells, want %d", ErrTable, s.n+1, len(row), len(s.names))
 	}
@@ -179,7 +187,7 @@ func (s *Stream) Add(row []string) error {
 		}
 		if !ok {
 			if len(c.vals) < maxVals {
-				cv = &cellVal{}
+				cv = &cellVal{id: int32(len(c.vals))}
 				c.first(cv, cell, s.o.MissingTokens, true)
 				// The key is the column's own copy: the row's cells are lent.
 				c.vals[strings.Clone(cell)] = cv
@@ -189,6 +197,12 @@ func (s *Stream) Add(row []string) error {
 				*cv = cellVal{}
 				c.first(cv, cell, s.o.MissingTokens, false)
 				c.misses++
+			}
+		}
+		if ids != nil {
+			ids[j] = -1
+			if ok {
+				ids[j] = cv.id
 			}
 		}
 		if c.misses > 0 && s.n%bypassWindow == 0 {

@@ -387,3 +387,35 @@ func TestStreamModeBeyondCache(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamAddIDs: equal raw cells get one identifier, different ones
+// different identifiers, and cells past the cache's maxVals get -1.
+func TestStreamAddIDs(t *testing.T) {
+	t.Parallel()
+	s, err := NewSharedStream([]string{"a", "b"}, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCell := map[string]int32{}
+	ids := make([]int32, 2)
+	for i := range maxVals + 500 {
+		row := []string{fmt.Sprint(i % 3), fmt.Sprint(i)} // b: every cell new
+		if err := s.AddIDs(row, ids); err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := byCell[row[0]]; ok && id != ids[0] || ids[0] < 0 {
+			t.Fatalf("row %d: a's cell %q got %d, before %d", i, row[0], ids[0], byCell[row[0]])
+		}
+		byCell[row[0]] = ids[0]
+		want := int32(i)
+		if i >= maxVals {
+			want = -1
+		}
+		if ids[1] != want {
+			t.Fatalf("row %d: b's new cell got %d, want %d", i, ids[1], want)
+		}
+	}
+	if len(byCell) != 3 || byCell["0"] == byCell["1"] || byCell["1"] == byCell["2"] || byCell["0"] == byCell["2"] {
+		t.Errorf("a's three cells got %v, want three identifiers", byCell)
+	}
+}

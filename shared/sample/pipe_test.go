@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -198,5 +200,78 @@ func TestDrawPipeProfileError(t *testing.T) {
 		if wantErr == nil || err == nil || err.Error() != wantErr.Error() || res != nil {
 			t.Errorf("bad row %d: pipelined %v, %v; serial error %v", bad, res, err, wantErr)
 		}
+	}
+}
+
+// TestDrawProfileIDsKeepTheSample: with a profile, the strata are found by
+// the profile's cell identifiers (serially and in the pipe); the sample
+// and holdout are the ones found by the cells alone (no profile), for a
+// table with more cells than the profile caches and more values than a
+// column may stratify.
+func TestDrawProfileIDsKeepTheSample(t *testing.T) {
+	t.Parallel()
+	const k = 3000
+	var b strings.Builder
+	b.WriteString("id,few,many,mixed\n")
+	for i := range 60_000 {
+		// many: 5,000 values (over the cache's 4,096 and the 1,000 a
+		// stratum allows); mixed: few values early, many later.
+		mixed := fmt.Sprint(i % 7)
+		if i > 20_000 {
+			mixed = fmt.Sprint(i % 2_500)
+		}
+		fmt.Fprintf(&b, "r%d,%d,v%d,%s\n", i, i%11, (i*7919)%5000, mixed)
+	}
+	text := b.String()
+	base := Options{Budget: int64(k) * 5 * BytesPerCell, Seed: 4, HoldoutShare: 0.1, HoldoutMax: 700, Quota: 3, Tail: 5}
+	want, err := drawCSV(t, context.Background(), text, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, serial := range []bool{true, false} {
+		o := base
+		o.serial = serial
+		o.Profile = &profile.Options{Seed: 4, Sample: 1000}
+		got, err := drawCSV(t, context.Background(), text, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Train.Rows, want.Train.Rows) || !reflect.DeepEqual(got.Holdout.Rows, want.Holdout.Rows) {
+			t.Errorf("serial %v: with a profile, %d training and %d holdout rows; without, %d and %d, or they differ",
+				serial, len(got.Train.Rows), len(got.Holdout.Rows), len(want.Train.Rows), len(want.Holdout.Rows))
+		}
+	}
+}
+
+// TestDrawSameOnAnyCoreCount: a file read with table.Open (parsed on
+// several goroutines with more than one core) and drawn with a profile
+// gives the same sample, holdout and profile with GOMAXPROCS 1 and 2.
+func TestDrawSameOnAnyCoreCount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "messy.csv")
+	if err := os.WriteFile(path, []byte(messyCSV(40_000, 0)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	draw := func(procs int) *Result {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		r, err := table.Open(path, table.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		res, err := Draw(context.Background(), r, Options{Budget: 3000 * 6 * BytesPerCell, Seed: 9, HoldoutShare: 0.2,
+			HoldoutMax: 500, Quota: 5, Tail: 10, Profile: &profile.Options{Seed: 9, Sample: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	one, two := draw(1), draw(2)
+	if !one.Sampled || !reflect.DeepEqual(one.Train, two.Train) || !reflect.DeepEqual(one.Holdout, two.Holdout) || one.Total != two.Total {
+		t.Errorf("1 core: %d training and %d holdout rows of %d; 2 cores: %d, %d of %d, or they differ",
+			len(one.Train.Rows), len(one.Holdout.Rows), one.Total, len(two.Train.Rows), len(two.Holdout.Rows), two.Total)
+	}
+	if !reflect.DeepEqual(one.Profile, two.Profile) {
+		t.Errorf("the profile differs between 1 and 2 cores")
 	}
 }

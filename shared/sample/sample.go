@@ -153,15 +153,21 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	var s *stream
 	var ps *profile.Stream
 	var n int64
-	next := r.Read
-	piped := false // the pipe profiles the rows it reads
+	// next returns a row and, when the pipe profiled it, its cells'
+	// identifiers in the profile (profile.Stream.AddIDs).
+	next := func() ([]string, []int32, error) {
+		row, err := r.Read()
+		return row, nil, err
+	}
+	piped := false  // the pipe profiles the rows it reads
+	var ids []int32 // the serial read's
 	for ; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		row, err := next()
+		row, rowIDs, err := next()
 		if err == io.EOF {
 			break
 		}
@@ -176,12 +182,14 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			return nil, fmt.Errorf("sample.Draw: row %d: %w", n+1, err)
 		}
 		if s != nil {
-			s.add(n, row, false)
 			if ps != nil && !piped {
-				if err := ps.Add(row); err != nil {
+				ids = slices.Grow(ids[:0], len(row))[:len(row)]
+				if err := ps.AddIDs(row, ids); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
+				rowIDs = ids
 			}
+			s.add(n, row, rowIDs, false)
 			continue
 		}
 		// Rows are carved from shared backing arrays (as table.ReadAll
@@ -196,25 +204,42 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			// The table does not fit: sample from here on, the rows read
 			// so far included (priorities depend on the index only).
 			s = newStream(o, capRows, len(cols), buf)
+			parallel := !o.serial && runtime.GOMAXPROCS(0) > 1
+			profiled := make(chan error, 1)
 			if o.Profile != nil {
 				// The profile chooses kinds on a uniform part of the
 				// training sample rather than a reservoir of its own.
 				if ps, err = profile.NewSharedStream(cols, *o.Profile); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
-				for _, row := range buf {
-					if err := ps.Add(row); err != nil {
-						return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+				// The rows read so far are profiled on another core
+				// while this one samples them (neither changes them).
+				profileBuf := func(rows [][]string) error {
+					for _, row := range rows {
+						if err := ps.Add(row); err != nil {
+							return err
+						}
 					}
+					return nil
 				}
+				if parallel {
+					go func(rows [][]string) { profiled <- profileBuf(rows) }(buf)
+				} else {
+					profiled <- profileBuf(buf)
+				}
+			} else {
+				profiled <- nil
 			}
 			for i, row := range buf {
 				// Copied again when kept: a buffered row shares its
 				// backing array with 1,023 others, which it would pin.
-				s.add(int64(i), row, false)
+				s.add(int64(i), row, nil, false)
+			}
+			if err := <-profiled; err != nil {
+				return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 			}
 			buf, backing = nil, nil
-			if !o.serial && runtime.GOMAXPROCS(0) > 1 {
+			if parallel {
 				// The rest of a large table is read and profiled on
 				// another core (together about as much work as the
 				// sampling left here).
@@ -272,10 +297,12 @@ func (e profileError) Error() string { return e.err.Error() }
 // cells are the reader's strings (immutable); only the row slices, which
 // a reader may reuse, are copied.
 type batch struct {
-	cells []string
-	ends  []int
-	rows  [][]string
-	err   error // after the rows: the read's error (io.EOF at the end)
+	cells  []string
+	ids    []int32 // each cell's identifier in the profile, or -1
+	ends   []int
+	rows   [][]string
+	starts []int // row k's first cell in cells (and ids)
+	err    error // after the rows: the read's error (io.EOF at the end)
 }
 
 // pipe reads a table.Reader on its own goroutine, batches of rows at a
@@ -290,11 +317,12 @@ type pipe struct {
 	done       chan struct{}
 	cur        *batch
 	k          int
+	profiled   bool // the batches carry profile identifiers
 }
 
 func startPipe(ctx context.Context, r table.Reader, ps *profile.Stream) *pipe {
 	p := &pipe{full: make(chan *batch, batches), free: make(chan *batch, batches),
-		quit: make(chan struct{}), done: make(chan struct{})}
+		quit: make(chan struct{}), done: make(chan struct{}), profiled: ps != nil}
 	for range batches {
 		p.free <- &batch{}
 	}
@@ -313,7 +341,7 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 		case <-p.quit:
 			return
 		}
-		b.cells, b.ends, b.err = b.cells[:0], b.ends[:0], nil
+		b.cells, b.ids, b.ends, b.err = b.cells[:0], b.ids[:0], b.ends[:0], nil
 		if ctx.Err() != nil {
 			b.err = errCanceled
 		}
@@ -323,18 +351,23 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 				b.err = err
 				break
 			}
+			start := len(b.cells)
 			b.cells = append(b.cells, row...)
 			b.ends = append(b.ends, len(b.cells))
+			for range row {
+				b.ids = append(b.ids, -1)
+			}
 			if ps != nil {
-				if err := ps.Add(row); err != nil {
+				if err := ps.AddIDs(row, b.ids[start:]); err != nil {
 					b.err = profileError{err}
 				}
 			}
 		}
-		b.rows = b.rows[:0]
+		b.rows, b.starts = b.rows[:0], b.starts[:0]
 		start := 0
 		for _, end := range b.ends {
 			b.rows = append(b.rows, b.cells[start:end:end])
+			b.starts = append(b.starts, start)
 			start = end
 		}
 		select {
@@ -348,16 +381,23 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 	}
 }
 
-// read returns the next row, lent until the next call, like a Reader's.
-func (p *pipe) read() ([]string, error) {
+// read returns the next row and its cells' identifiers in the profile
+// (nil without one), lent until the next call, like a Reader's row.
+func (p *pipe) read() ([]string, []int32, error) {
 	for {
 		if p.cur != nil {
 			if p.k < len(p.cur.rows) {
 				p.k++
-				return p.cur.rows[p.k-1], nil
+				row := p.cur.rows[p.k-1]
+				var ids []int32
+				if p.profiled {
+					start := p.cur.starts[p.k-1]
+					ids = p.cur.ids[start : start+len(row)]
+				}
+				return row, ids, nil
 			}
 			if p.cur.err != nil {
-				return nil, p.cur.err
+				return nil, nil, p.cur.err
 			}
 			p.free <- p.cur // never blocks: the free list holds every batch
 		}
@@ -439,24 +479,70 @@ func (b *bottomK) admits(i int64, v uint64) bool {
 func (b *bottomK) add(e *entry, k int) {
 	b.e = append(b.e, e)
 	if len(b.e) >= k+k/4+1 {
-		b.compact(k)
+		b.compact(k, false)
 	}
 }
 
-// compact keeps the k smallest entries and sets the threshold.
-func (b *bottomK) compact(k int) {
+// compact keeps the k smallest entries and sets the threshold. They are
+// selected, not sorted (linear work where a sort of 1.25k entries was
+// most of the sampler's time); sorted sorts them by priority as well.
+func (b *bottomK) compact(k int, sorted bool) {
 	if len(b.e) < k {
 		return
 	}
-	slices.SortFunc(b.e, func(x, y *entry) int {
-		if c := cmp.Compare(x.v, y.v); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.i, y.i)
-	})
+	selectSmallest(b.e, k)
 	clear(b.e[k:]) // release the rows dropped
 	b.e = b.e[:k]
+	if sorted {
+		slices.SortFunc(b.e, compareEntries)
+	}
 	b.full, b.thrV, b.thrI = true, b.e[k-1].v, b.e[k-1].i
+}
+
+// compareEntries orders entries by (priority, index): a total order, as
+// indices are unique.
+func compareEntries(x, y *entry) int {
+	if c := cmp.Compare(x.v, y.v); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.i, y.i)
+}
+
+// selectSmallest moves the k smallest entries of e (by compareEntries) to
+// e[:k], the largest of them to e[k-1] (quickselect; 0 < k <= len(e)).
+func selectSmallest(e []*entry, k int) {
+	lo, hi := 0, len(e)-1
+	target := k - 1
+	for lo < hi {
+		// The median of three as pivot, moved to hi.
+		mid := lo + (hi-lo)/2
+		if compareEntries(e[mid], e[lo]) < 0 {
+			e[mid], e[lo] = e[lo], e[mid]
+		}
+		if compareEntries(e[hi], e[lo]) < 0 {
+			e[hi], e[lo] = e[lo], e[hi]
+		}
+		if compareEntries(e[mid], e[hi]) < 0 {
+			e[mid], e[hi] = e[hi], e[mid]
+		}
+		pv, pi := e[hi].v, e[hi].i
+		at := lo
+		for j := lo; j < hi; j++ {
+			if x := e[j]; x.v < pv || (x.v == pv && x.i < pi) {
+				e[at], e[j] = e[j], e[at]
+				at++
+			}
+		}
+		e[at], e[hi] = e[hi], e[at]
+		switch {
+		case at == target:
+			return
+		case at < target:
+			lo = at + 1
+		default:
+			hi = at - 1
+		}
+	}
 }
 
 // stream is the sampling state of a table larger than the budget.
@@ -470,6 +556,7 @@ type stream struct {
 	holdout   maxHeap
 	main      bottomK
 	strata    []map[string]*maxHeap // per column; nil: not stratified
+	byID      [][]stratumRef        // per column: strata by profile identifier
 	quotas    []int                 // per stratified column
 	numeric   []bool
 	low, high []maxHeap // per numeric column; high's keys are negated
@@ -488,6 +575,7 @@ func newStream(o Options, k, cols int, first [][]string) *stream {
 		s.tail = DefaultTail
 	}
 	s.strata = make([]map[string]*maxHeap, cols)
+	s.byID = make([][]stratumRef, cols)
 	s.numeric = make([]bool, cols)
 	s.quotas = make([]int, cols)
 	s.low, s.high = make([]maxHeap, cols), make([]maxHeap, cols)
@@ -562,8 +650,9 @@ func (s *stream) priority(i int64, salt uint64) uint64 {
 }
 
 // add offers row i to the holdout or the training stores; owned says the
-// row is the stream's to keep (else the caller may reuse it).
-func (s *stream) add(i int64, row []string, owned bool) {
+// row is the stream's to keep (else the caller may reuse it). ids, when
+// not nil, are the row's cell identifiers in the profile (see train).
+func (s *stream) add(i int64, row []string, ids []int32, owned bool) {
 	if s.share > 0 {
 		u := float64(s.priority(i, saltHoldout)>>11) / (1 << 53)
 		if u < s.share {
@@ -572,17 +661,22 @@ func (s *stream) add(i int64, row []string, owned bool) {
 			}
 			e := &entry{i: i, key: u, row: row}
 			if out := s.holdout.offer(e, s.holdMax); out != nil {
-				s.train(out.i, out.row, true)
+				s.train(out.i, out.row, nil, true)
 			}
 			return
 		}
 	}
-	s.train(i, row, owned)
+	s.train(i, row, ids, owned)
 }
 
 // train offers row i to the uniform sample and the strata; owned says the
 // row is a copy already.
-func (s *stream) train(i int64, row []string, owned bool) {
+//
+// A stratified column's heap of a cell is found by the cell's profile
+// identifier when it has one (ids[c] >= 0; the profile hashed the cell
+// already), else by the cell itself; both find the same heap, as an
+// identifier stands for one raw cell and byID remembers what the map gave.
+func (s *stream) train(i int64, row []string, ids []int32, owned bool) {
 	v := s.priority(i, saltTrain)
 	p := pending{i: i, v: v, row: row, owned: owned}
 	keep := p.entry
@@ -593,13 +687,30 @@ func (s *stream) train(i int64, row []string, owned bool) {
 		if m == nil || c >= len(row) {
 			continue
 		}
-		h := m[row[c]]
-		if h == nil {
-			if len(m) >= maxStrata {
-				continue // beyond the first values: not a category after all
+		var h *maxHeap
+		id := int32(-1)
+		if ids != nil {
+			id = ids[c]
+		}
+		if id >= 0 && int(id) < len(s.byID[c]) && s.byID[c][id].known {
+			h = s.byID[c][id].h
+		} else {
+			h = m[row[c]]
+			if h == nil && len(m) < maxStrata {
+				h = &maxHeap{}
+				m[strings.Clone(row[c])] = h
 			}
-			h = &maxHeap{}
-			m[strings.Clone(row[c])] = h
+			// Beyond the first maxStrata values a cell is not a category
+			// after all, and never will be: nil is remembered as well.
+			if id >= 0 {
+				if int(id) >= len(s.byID[c]) {
+					s.byID[c] = slices.Grow(s.byID[c], int(id)+1-len(s.byID[c]))[:id+1]
+				}
+				s.byID[c][id] = stratumRef{h: h, known: true}
+			}
+		}
+		if h == nil {
+			continue
 		}
 		if len(*h) < s.quotas[c] || v < (*h)[0].v {
 			h.offer(keep(), s.quotas[c])
@@ -620,6 +731,13 @@ func (s *stream) train(i int64, row []string, owned bool) {
 			s.high[c].offer(&entry{i: i, v: v, key: -f, row: keep().row}, s.tail)
 		}
 	}
+}
+
+// stratumRef is what a stratified column's map gave for a cell: its heap,
+// or nil for a cell beyond the first maxStrata values.
+type stratumRef struct {
+	h     *maxHeap
+	known bool
 }
 
 // pending is a row offered to the stores: it is copied (once) only when
@@ -645,7 +763,7 @@ func (p *pending) entry() *entry {
 // result is the training sample and the holdout, each in input order.
 func (s *stream) result() (train, holdout [][]string) {
 	kept := map[int64][]string{}
-	s.main.compact(s.k)
+	s.main.compact(s.k, true) // uniform takes the smallest priorities
 	for _, e := range s.main.e {
 		kept[e.i] = e.row
 	}

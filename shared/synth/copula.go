@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -306,11 +307,12 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 	// levelScore[k][code] is the normal score of a level under the current order.
 	levelScore := make([][]float64, nm)
 	freq := make([][]float64, nm)
-	for k, j := range s.Modelled {
-		c := &s.Cols[j]
+	// The marginals are independent: each column's on any core.
+	parallel.Each(nm, func(k int) {
+		c := &s.Cols[s.Modelled[k]]
 		if c.isNumber() {
 			m.Quant[k], m.MissP[k], scores[k] = numberMarginal(e.num[k])
-			continue
+			return
 		}
 		freq[k] = make([]float64, len(c.Levels))
 		for _, code := range e.cat[k] {
@@ -323,7 +325,7 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 		slices.SortStableFunc(order, func(a, b int32) int { return int(freq[k][b] - freq[k][a]) })
 		m.LevelOrder[k] = order
 		scores[k] = make([]float64, e.n)
-	}
+	})
 	for round := 0; round <= orderRounds; round++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err

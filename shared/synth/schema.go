@@ -10,6 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -110,31 +111,14 @@ func newSchema(t *table.Table, p *profile.Profile, salt uint64) (*Schema, error)
 		}
 	}
 	s := &Schema{Salt: salt | 1}
-	for j, name := range t.Columns {
-		pc := p.Col(name)
-		if pc == nil {
-			return nil, fmt.Errorf("column %q is not in the profile: %w", name, ErrInvalid)
-		}
-		c := Col{Name: name, Kind: pc.Kind, PII: pc.PII, Integer: pc.Integer, Decimals: pc.Decimals, Trim: pc.Trim, Format: pc.Format}
-		missing := map[string]bool{}
-		for _, tok := range pc.MissingTokens {
-			missing[tok] = true
-		}
-		var err error
-		switch pc.Kind {
-		case profile.Numeric, profile.Datetime:
-			err = c.fitNumberMeta(t, j, pc, missing)
-		case profile.Categorical, profile.Boolean:
-			c.fitLevels(t, j)
-		case profile.ID, profile.PII, profile.Text:
-			c.Missing, c.MissingRate = missingShare(t, j, missing)
-			err = c.Gen.fit(t, j, pc, missing, s.Salt)
-			c.Writer = table.String
-		default:
-			err = fmt.Errorf("column %q has unknown kind %q: %w", name, pc.Kind, ErrInvalid)
-		}
-		if err != nil {
-			return nil, err
+	// Columns are fitted independently, on every core; the first error in
+	// column order is the one returned, as a serial loop would.
+	cols := make([]Col, len(t.Columns))
+	errs := make([]error, len(t.Columns))
+	parallel.Each(len(t.Columns), func(j int) { cols[j], errs[j] = fitColumn(t, j, p, s.Salt) })
+	for j, c := range cols {
+		if errs[j] != nil {
+			return nil, errs[j]
 		}
 		s.Cols = append(s.Cols, c)
 		if isModelled(c.Kind) {
@@ -142,6 +126,34 @@ func newSchema(t *table.Table, p *profile.Profile, salt uint64) (*Schema, error)
 		}
 	}
 	return s, nil
+}
+
+// fitColumn fits column j's schema from its cells and profile.
+func fitColumn(t *table.Table, j int, p *profile.Profile, salt uint64) (Col, error) {
+	name := t.Columns[j]
+	pc := p.Col(name)
+	if pc == nil {
+		return Col{}, fmt.Errorf("column %q is not in the profile: %w", name, ErrInvalid)
+	}
+	c := Col{Name: name, Kind: pc.Kind, PII: pc.PII, Integer: pc.Integer, Decimals: pc.Decimals, Trim: pc.Trim, Format: pc.Format}
+	missing := map[string]bool{}
+	for _, tok := range pc.MissingTokens {
+		missing[tok] = true
+	}
+	var err error
+	switch pc.Kind {
+	case profile.Numeric, profile.Datetime:
+		err = c.fitNumberMeta(t, j, pc, missing)
+	case profile.Categorical, profile.Boolean:
+		c.fitLevels(t, j)
+	case profile.ID, profile.PII, profile.Text:
+		c.Missing, c.MissingRate = missingShare(t, j, missing)
+		err = c.Gen.fit(t, j, pc, missing, salt)
+		c.Writer = table.String
+	default:
+		err = fmt.Errorf("column %q has unknown kind %q: %w", name, pc.Kind, ErrInvalid)
+	}
+	return c, err
 }
 
 // missingShare returns the commonest missing spelling of column j and the
@@ -346,7 +358,8 @@ func (c *Col) location() *time.Location {
 // encode decodes the modelled columns of t and fills s.RowHashes.
 func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 	e := &encoded{n: len(t.Rows), num: make([][]float64, len(s.Modelled)), cat: make([][]int32, len(s.Modelled))}
-	for k, j := range s.Modelled {
+	parallel.Each(len(s.Modelled), func(k int) {
+		j := s.Modelled[k]
 		c := &s.Cols[j]
 		if c.isNumber() {
 			missing := map[string]bool{}
@@ -364,7 +377,7 @@ func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 				}
 			}
 			e.num[k] = col
-			continue
+			return
 		}
 		index := make(map[string]int32, len(c.Levels))
 		for i, l := range c.Levels {
@@ -375,7 +388,7 @@ func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 			col[i] = index[r[j]]
 		}
 		e.cat[k] = col
-	}
+	})
 	s.RowHashes = s.trainingHashes(e)
 	s.Guard = newGuard(s, e, s.guardQ, s.Salt)
 	return e

@@ -62,9 +62,18 @@ type csvReader struct {
 	// unescape undoes formula escaping (Options.Unescape).
 	unescape bool
 	err      error // sticky: once Read fails it keeps failing
+	comma    rune
+	// par is the state of a parallel read (csvpar.go), nil when serial;
+	// lineBase is the lines before what c.cr reads, when a parallel read
+	// handed the rest of the stream back to it.
+	par      *parCSV
+	lineBase int
 }
 
-func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
+// newCSVReader reads a CSV stream; par, when set and the stream is large
+// (longer than the sniffed head), parses it on several goroutines (see
+// csvpar.go), which the caller must stop with stopPar.
+func newCSVReader(r io.Reader, opts Options, delim rune, par *parConfig) (*csvReader, error) {
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -89,23 +98,34 @@ func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
 	}
 	maxCols := opts.maxColumns()
 	c.guard.limit = recordLimit(c.maxCell, min(maxCols, DefaultMaxColumns))
-	c.cr = csv.NewReader(c.guard)
-	c.cr.Comma = delim
-	c.cr.FieldsPerRecord = -1
-	c.cr.ReuseRecord = true
+	c.comma = delim
+	c.cr = c.newCSV(c.guard)
+	// A parallel read parses the header alone (the bytes up to its end, so
+	// that the csv.Reader buffers nothing past it); it needs the header to
+	// end in the head and to start on its first line.
+	hdrEnd := -1
+	if par != nil && par.workers > 1 && (!complete || par.anySize) && len(head) > 0 && head[0] != '\n' && head[0] != '\r' {
+		hdrEnd = firstBoundary(head)
+	}
+	var hr *csv.Reader
+	if hdrEnd > 0 {
+		hr = c.newCSV(bytes.NewReader(head[:hdrEnd]))
+	} else {
+		hr, par = c.cr, nil
+	}
 
-	header, err := c.cr.Read()
+	header, err := hr.Read()
 	c.guard.n = 0
 	if err == io.EOF {
 		return nil, &Error{Detail: "no header row", Err: ErrEmpty}
 	}
 	if err != nil {
-		return nil, c.wrap(err, 0)
+		return nil, c.wrap(err, 0, 0)
 	}
 	if len(header) > maxCols {
 		return nil, &Error{Line: 1, Detail: fmt.Sprintf("%d columns, limit %d", len(header), maxCols), Err: ErrTooManyColumns}
 	}
-	line, _ := c.cr.FieldPos(0)
+	line, _ := hr.FieldPos(0)
 	if c.unescape {
 		for i, name := range header {
 			header[i] = Unescape(name)
@@ -116,7 +136,24 @@ func newCSVReader(r io.Reader, opts Options, delim rune) (*csvReader, error) {
 	}
 	c.cols = append([]string(nil), header...)
 	c.guard.limit = recordLimit(c.maxCell, len(header))
+	if cfg, ok := par.fit(c.maxCell, len(header)); ok {
+		br.Discard(hdrEnd)
+		c.startPar(br, bytes.Count(head[:hdrEnd], []byte{'\n'}), cfg)
+	} else if par != nil {
+		// The header was read alone: the serial reader starts after it.
+		br.Discard(hdrEnd)
+		c.lineBase = bytes.Count(head[:hdrEnd], []byte{'\n'})
+	}
 	return c, nil
+}
+
+// newCSV is the csv.Reader every part of a read uses.
+func (c *csvReader) newCSV(r io.Reader) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.Comma = c.comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return cr
 }
 
 // checkHeader rejects empty, duplicate, oversized or non-UTF-8 column names.
@@ -150,19 +187,34 @@ func (c *csvReader) Read() ([]string, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if c.par != nil {
+		return c.readPar()
+	}
 	rec, err := c.cr.Read()
 	c.guard.n = 0
 	n := c.rows + 1
 	if err != nil {
-		c.err = c.wrap(err, n)
+		c.err = c.wrap(err, n, c.lineBase)
 		return nil, c.err
 	}
-	c.rows = n
 	line, _ := c.cr.FieldPos(0)
+	line += c.lineBase
 	if c.maxRows > 0 && n > c.maxRows {
 		c.err = &Error{Row: n, Line: line, Detail: fmt.Sprintf("limit %d", c.maxRows), Err: ErrTooManyRows}
 		return nil, c.err
 	}
+	if err := c.check(rec, n, line, false); err != nil {
+		c.err = err
+		return nil, err
+	}
+	c.rows = n
+	return rec, nil
+}
+
+// check applies the per-record checks to data row n (on line) and undoes
+// formula escaping; utf8OK says the cells are known to be valid UTF-8.
+// It only reads c, so parallel workers share it.
+func (c *csvReader) check(rec []string, n, line int, utf8OK bool) error {
 	if len(rec) != len(c.cols) {
 		e := &Error{Row: n, Line: line, Detail: fmt.Sprintf("%d cells, header has %d", len(rec), len(c.cols)), Err: ErrRagged}
 		if len(rec) < len(c.cols) {
@@ -170,34 +222,32 @@ func (c *csvReader) Read() ([]string, error) {
 		} else {
 			e.Column = len(c.cols) + 1
 		}
-		c.err = e
-		return nil, e
+		return e
 	}
 	for i, cell := range rec {
 		if len(cell) > c.maxCell {
-			c.err = &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i],
+			return &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i],
 				Detail: fmt.Sprintf("a cell of %s, over the %s limit", errs.Size(int64(len(cell))), errs.Size(int64(c.maxCell))), Err: ErrCellTooLarge}
-			return nil, c.err
 		}
-		if !utf8.ValidString(cell) {
-			c.err = &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i], Err: ErrInvalidUTF8}
-			return nil, c.err
+		if !utf8OK && !utf8.ValidString(cell) {
+			return &Error{Row: n, Line: line, Column: i + 1, ColumnName: c.cols[i], Err: ErrInvalidUTF8}
 		}
 		if c.unescape {
 			rec[i] = Unescape(cell)
 		}
 	}
-	return rec, nil
+	return nil
 }
 
 // wrap classifies an error of encoding/csv while reading data row n.
-func (c *csvReader) wrap(err error, n int) error {
+// lineBase is the lines before what the csv.Reader read.
+func (c *csvReader) wrap(err error, n, lineBase int) error {
 	if err == io.EOF {
 		return io.EOF
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &Error{Row: n, Line: pe.Line, Detail: fmt.Sprintf("%v at byte %d", pe.Err, pe.Column), Err: ErrSyntax}
+		return &Error{Row: n, Line: pe.Line + lineBase, Detail: fmt.Sprintf("%v at byte %d", pe.Err, pe.Column), Err: ErrSyntax}
 	}
 	if errors.Is(err, errRecordTooLarge) {
 		return &Error{Row: n, Detail: fmt.Sprintf("the row is too long: a cell is over the %s limit, or a quote is left open", errs.Size(int64(c.maxCell))), Err: ErrCellTooLarge}

@@ -128,7 +128,12 @@ type fileReader struct {
 	f *os.File
 }
 
-func (r fileReader) Close() error { return r.f.Close() }
+func (r fileReader) Close() error {
+	if c, ok := r.Reader.(*csvReader); ok {
+		c.stopPar() // its goroutines read the file
+	}
+	return r.f.Close()
+}
 
 // Open opens a table file for streaming. The format comes from opts.Format or,
 // when that is Auto, from the extension (see FormatOf). The header (or first
@@ -153,7 +158,10 @@ func Open(path string, opts Options) (ReadCloser, error) {
 			r, err = OpenParquet(f, st.Size(), opts)
 		}
 	} else {
-		r, err = OpenReader(f, format, opts)
+		// A file is closed by its caller, which stops a parallel CSV
+		// read's goroutines (a stream from OpenReader has no Close).
+		cfg := defaultParConfig()
+		r, err = openReader(f, format, opts, &cfg)
 	}
 	if err != nil {
 		f.Close()
@@ -169,11 +177,17 @@ func Open(path string, opts Options) (ReadCloser, error) {
 // Other streams fail with ErrUnsupported; use OpenParquet with an explicit
 // size instead.
 func OpenReader(r io.Reader, format Format, opts Options) (Reader, error) {
+	return openReader(r, format, opts, nil)
+}
+
+// openReader is OpenReader; par, when not nil, lets a large CSV file be
+// parsed on several goroutines (see csvpar.go).
+func openReader(r io.Reader, format Format, opts Options, par *parConfig) (Reader, error) {
 	switch format {
 	case CSV:
-		return newCSVReader(r, opts, opts.Delimiter)
+		return newCSVReader(r, opts, opts.Delimiter, par)
 	case TSV:
-		return newCSVReader(r, opts, '\t')
+		return newCSVReader(r, opts, '\t', par)
 	case JSONL:
 		return newJSONLReader(r, opts)
 	case Parquet:

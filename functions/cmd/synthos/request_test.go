@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,10 +17,25 @@ import (
 
 // TestMain lets a test run the CLI as its own process: the test binary,
 // started with SYNTHOS_CLI_ARGS (arguments separated by newlines), is the
-// synthos command.
+// synthos command. SYNTHOS_CLI_CPUPROFILE names a file for its CPU profile
+// (what TestBigFit's runs spend their time on).
 func TestMain(m *testing.M) {
 	if args, ok := os.LookupEnv("SYNTHOS_CLI_ARGS"); ok {
 		os.Args = append([]string{"synthos"}, strings.Split(args, "\n")...)
+		if path := os.Getenv("SYNTHOS_CLI_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err == nil {
+				err = pprof.StartCPUProfile(f)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "cpu profile:", err)
+				os.Exit(1)
+			}
+			main()
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}
 		main()
 		os.Exit(0)
 	}
