@@ -88,3 +88,32 @@ func TestNarrowRangeBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestRefineOnlyLargeTables: the refinement is measured (and charged) only
+// when the noisy row count is large against its noise; a small table keeps
+// the whole bounds budget on the coarse grid and the rest for the marginals.
+func TestRefineOnlyLargeTables(t *testing.T) {
+	tests := []struct {
+		rows int
+		want bool
+	}{
+		{5000, true},
+		{300, false},
+	}
+	for _, tt := range tests {
+		train := narrowTable(tt.rows, 3)
+		m, err := Fit(context.Background(), train, inferProfile(t, train), Options{Epsilon: 1, Delta: 1e-9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := slices.ContainsFunc(m.Report.Steps, func(s Step) bool { return s.Name == "domain: bounds, refined" })
+		if got != tt.want {
+			t.Errorf("%d rows: refinement step %v, want %v: %+v", tt.rows, got, tt.want, m.Report.Steps)
+		}
+		// Charged or not, the steps spend the budget: the refinement
+		// takes its rho from the marginals', not on top of epsilon.
+		if e := m.Report.Epsilon; e < 0.99 || e > 1+1e-9 {
+			t.Errorf("%d rows: the steps spend epsilon %v of 1: %+v", tt.rows, e, m.Report.Steps)
+		}
+	}
+}

@@ -206,7 +206,8 @@ type fitter struct {
 //     the later column;
 //   - domain (only for columns whose bounds or categories are not declared
 //     public): DomainShare of the rest, calibrated to the noisy row count
-//     when zero; Gaussian noise on a public grid (bounds) and Gaussian
+//     when zero, plus refineExtra of its bounds' part for refining narrow
+//     bounds; Gaussian noise on a public grid (bounds) and Gaussian
 //     thresholding of category counts, in two rounds when two or more
 //     categorical columns are discovered and the first round can release
 //     the values most rows hold (release.go);
@@ -453,6 +454,14 @@ func (f *fitter) budget() error {
 		// bivariate 0.739 to 0.706 at epsilon 1, with the refinement
 		// taking 0.3 of the bounds' rho instead).
 		pl.rhoRefine = pl.rhoDomain * refineExtra * numWeight * float64(nNum) / (float64(nCat) + numWeight*float64(nNum))
+		// On a small table a sub-bucket's noise is too large against the
+		// rows for refineBounds to tell a narrow column from a spread one
+		// (credit's amount, 800 rows against a sigma of 127, was cut to
+		// [1024, 2048): shapes 0.854 to 0.843), so it is not measured and
+		// costs nothing; the noisy row count and the budget are public.
+		if nNum == 0 || pl.rows < refineMinRows*math.Sqrt(refineSigma2(nNum, pl.rhoRefine)) {
+			pl.rhoRefine = 0
+		}
 		pl.rhoDomain += pl.rhoRefine
 	}
 	pl.rhoMST = rest - pl.rhoDomain
@@ -595,11 +604,13 @@ func (f *fitter) domain() error {
 			Note: "public-grid histograms: signed powers of two for numbers, calendar years for datetimes"})
 		// Each of a column's refineLevels refinements gets an equal part
 		// of rhoRefine.
-		if gRef, err = NewDiscreteGaussian(float64(nNum*refineLevels) / (2 * f.plan.rhoRefine)); err != nil {
-			return err
+		if f.plan.rhoRefine > 0 {
+			if gRef, err = NewDiscreteGaussian(refineSigma2(nNum, f.plan.rhoRefine)); err != nil {
+				return err
+			}
+			f.steps = append(f.steps, Step{Name: "domain: bounds, refined", Rho: float64(nNum*refineLevels) * gRef.Rho(), Sigma2: gRef.Sigma2(), Count: nNum * refineLevels,
+				Note: "equal sub-buckets of a narrow coarse range, charged whether used or not"})
 		}
-		f.steps = append(f.steps, Step{Name: "domain: bounds, refined", Rho: float64(nNum*refineLevels) * gRef.Rho(), Sigma2: gRef.Sigma2(), Count: nNum * refineLevels,
-			Note: "equal sub-buckets of a narrow coarse range, charged whether used or not"})
 	}
 	var tau int64
 	if nCat > 0 {
@@ -734,12 +745,18 @@ func (f *fitter) privateBounds(a *Attr, pc *profile.Column, g, gRef *DiscreteGau
 	cf, cl := growRun(counts, best, math.Sqrt(g.Sigma2()), func(int, int) float64 { return core })
 	clo, _ := gr.rng(cf)
 	_, chi := gr.rng(cl)
-	if cl-cf < refineMaxBuckets && float64(counts[best]) >= core && (a.Kind == profile.Datetime || clo > 0 || chi < 0) {
+	if gRef != nil && cl-cf < refineMaxBuckets && float64(counts[best]) >= core && (a.Kind == profile.Datetime || clo > 0 || chi < 0) {
 		if rlo, rhi, ok, err := f.refineBounds(a, pc, gRef, clo, chi); err != nil || ok {
 			return rlo, rhi, err
 		}
 	}
 	return lo, hi, nil
+}
+
+// refineSigma2 is the noise variance of each of nNum columns' refineLevels
+// refinement histograms sharing rhoRefine.
+func refineSigma2(nNum int, rhoRefine float64) float64 {
+	return float64(nNum*refineLevels) / (2 * rhoRefine)
 }
 
 // growRun grows a run of buckets outwards from bucket best and returns its
@@ -794,14 +811,6 @@ func (f *fitter) refineBounds(a *Attr, pc *profile.Column, g *DiscreteGaussian, 
 		res = 1
 	}
 	sigma := math.Sqrt(g.Sigma2())
-	if f.plan.rows < refineMinRows*sigma {
-		// On a small table the noise of a sub-bucket is too large
-		// against the rows for the checks below to tell a narrow
-		// column from a spread one (credit's amount, 800 rows against
-		// a sigma of 127, was cut to [1024, 2048) with the hold
-		// checked up to three deviations: shapes 0.854 to 0.843).
-		return lo, hi, false, nil
-	}
 	thr := func(int, int) float64 { return boundsThreshold * sigma }
 	for range refineLevels {
 		n := int(math.Min(refineBuckets, math.Floor((hi-lo)/res)))
