@@ -42,7 +42,15 @@
 //     histogram (each row adds 1 to one count of each histogram, so each has
 //     L2 sensitivity 1 and the costs add). Numeric columns use a public grid
 //     of signed powers of two, datetimes one of calendar years; the range
-//     grows from the largest noisy bucket (post-processing). Categories are
+//     grows from the largest noisy bucket (post-processing). A range whose
+//     core (buckets at 4 sigma) is one or two buckets away from zero is
+//     then refined, up to refineLevels times, by a histogram of 32 equal
+//     sub-buckets of it (each row adds 1 to one count, rows outside it to
+//     an end one: sensitivity 1 again); every column is charged
+//     refineLevels such measurements (rhoRefine, on top of the bounds'
+//     share) whether it refines or not, and whether a level is kept reads
+//     only noisy counts, the noisy row count and the column's declared
+//     kind and decimals. Categories are
 //     released by Gaussian thresholding of the counts of the values present:
 //     a value held by one row only is released with probability at most
 //     DeltaDomain/nCat (thresholdFor), which is the approximate part of the
