@@ -750,11 +750,11 @@ func (t gateTarget) id() string {
 	return b.String()
 }
 
-func (t gateTarget) excluded(key string) bool {
-	if len(t.keys) == 0 && len(t.rxs) == 0 && t.only == nil {
-		return false
-	}
-	l := strings.ToLower(key)
+// selects: some key is excluded or not selected.
+func (t gateTarget) selects() bool { return len(t.keys) != 0 || len(t.rxs) != 0 || t.only != nil }
+
+// excludedLower: the rules never read lower-case key l.
+func (t gateTarget) excludedLower(l string) bool {
 	if t.only != nil && !slices.Contains(t.only, l) {
 		return true
 	}
@@ -772,8 +772,16 @@ type gatePhase struct {
 	vars  []gateTarget
 	// keepVals: an oracle rule reads the slot's values.
 	keepVals []bool
-	ac       *automaton
-	words    int // of a rule bitset
+	// byVar are the slots, by collection.
+	byVar []varSlots
+	ac    *automaton
+	words int // of a rule bitset
+}
+
+// varSlots are the slots that read one collection.
+type varSlots struct {
+	v     variables.RuleVariable
+	slots []int
 }
 
 // gatePlan is a WAF's gate.
@@ -946,6 +954,14 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			for _, k := range r.vars {
 				gp.keepVals[k] = gp.keepVals[k] || r.oracle != nil
 			}
+		}
+		for k, v := range gp.vars {
+			i := slices.IndexFunc(gp.byVar, func(g varSlots) bool { return g.v == v.v })
+			if i < 0 {
+				i = len(gp.byVar)
+				gp.byVar = append(gp.byVar, varSlots{v: v.v})
+			}
+			gp.byVar[i].slots = append(gp.byVar[i].slots, k)
 		}
 		gp.ac = buildAutomaton(pats, owners, gp.words)
 	}
@@ -1164,32 +1180,64 @@ func loadExclusions(text string) func(id int) []exclusion {
 	}
 }
 
+// gather reads, per variable slot, the bytes present, the path flags and
+// the clauses found in the values the slot's rules read, and the values
+// themselves where an oracle rule reads them (all: every slot). Slots of
+// one collection (REQUEST_HEADERS with different exclusions) share one
+// FindAll and one scan per value: most hold the same values.
+func (gp *gatePhase) gather(tx plugintypes.TransactionState, all bool) (present []byteSet, flags []uint8, found []uint64, vals [][]string) {
+	nv, words := len(gp.vars), gp.words
+	present = make([]byteSet, nv)
+	flags = make([]uint8, nv)
+	found = make([]uint64, (nv+1)*words)
+	vals = make([][]string, nv)
+	// The last words of found hold one value's clauses while its slots
+	// take them.
+	one := found[nv*words:]
+	for _, g := range gp.byVar {
+		col := tx.Collection(g.v)
+		if col == nil {
+			continue
+		}
+		for _, md := range col.FindAll() {
+			v, key, scanned := md.Value(), "", false
+			var bytes byteSet
+			var fl uint8
+			for _, k := range g.slots {
+				if t := &gp.vars[k]; t.selects() {
+					if key == "" {
+						key = strings.ToLower(md.Key())
+					}
+					if t.excludedLower(key) {
+						continue
+					}
+				}
+				if !scanned {
+					clear(one)
+					gp.ac.scan(v, &bytes, one)
+					fl, scanned = pathFlags(v), true
+				}
+				present[k].union(bytes)
+				flags[k] |= fl
+				for w, x := range one {
+					found[k*words+w] |= x
+				}
+				if all || gp.keepVals[k] {
+					vals[k] = append(vals[k], v)
+				}
+			}
+		}
+	}
+	return present, flags, found[:nv*words], vals
+}
+
 // run removes the phase's rules that cannot match tx.
 func (gp *gatePhase) run(tx plugintypes.TransactionState) {
 	rm, ok := tx.(ruleRemover)
 	if !ok || len(gp.rules) == 0 {
 		return
 	}
-	nv := len(gp.vars)
-	present := make([]byteSet, nv)
-	flags := make([]uint8, nv)
-	found := make([]uint64, nv*gp.words)
-	vals := make([][]string, nv)
-	for k, v := range gp.vars {
-		col := tx.Collection(v.v)
-		if col == nil {
-			continue
-		}
-		for _, md := range col.FindAll() {
-			if !v.excluded(md.Key()) {
-				gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
-				flags[k] |= pathFlags(md.Value())
-				if gp.keepVals[k] {
-					vals[k] = append(vals[k], md.Value())
-				}
-			}
-		}
-	}
+	present, flags, found, vals := gp.gather(tx, false)
 	// Removed rules as runs of the loaded ids in order, each run spanning
 	// only removed ids and ids no rule of this or a later phase has.
 	gone := make([]bool, len(gp.order))
@@ -1348,24 +1396,7 @@ func (a *automaton) scan(v string, present *byteSet, found []uint64) {
 // explain lists, for tests, the rules the phase keeps for tx and why.
 func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 	var out []string
-	nv := len(gp.vars)
-	present := make([]byteSet, nv)
-	flags := make([]uint8, nv)
-	found := make([]uint64, nv*gp.words)
-	vals := make([][]string, nv)
-	for k, v := range gp.vars {
-		col := tx.Collection(v.v)
-		if col == nil {
-			continue
-		}
-		for _, md := range col.FindAll() {
-			if !v.excluded(md.Key()) {
-				gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
-				flags[k] |= pathFlags(md.Value())
-				vals[k] = append(vals[k], md.Value())
-			}
-		}
-	}
+	present, flags, found, vals := gp.gather(tx, true)
 	for _, r := range gp.rules {
 		if !r.live(present, flags, found, gp.words, vals) {
 			continue
