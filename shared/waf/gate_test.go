@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -17,6 +18,7 @@ import (
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+	"github.com/corazawaf/libinjection-go"
 )
 
 var (
@@ -450,3 +452,63 @@ func (r fakeRule) ID() int                { return r.id }
 func (r fakeRule) Raw() string            { return r.raw }
 func (r fakeRule) Phase() types.RulePhase { return types.PhaseRequestBody }
 func (r fakeRule) Tags() []string         { return nil }
+
+// strip drops the bytes of s from v.
+func strip(v string, s byteSet) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && s.has(byte(r)) {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+// libinjection's IsXSS finds nothing in a value without a byte of
+// xssNeeds: the corpus and XSS fragments with those bytes dropped, and
+// random strings of the fragments and every other byte. And '<' and '='
+// are each one a payload needs (the set says something; the others are
+// kept for safety).
+func TestXSSNeeds(t *testing.T) {
+	frags := []string{"javascript:", "vbscript:", "data:text/html", "onerror", "onload", "style", "srcdoc", "href",
+		"script", "alert(1)", "expression(", "&#x3c;", "&lt;", "!doctype", "!--", "?xml", "![cdata[", "\x00", " ", "\t",
+		"\n", "\x0b", "\f", "\r", "iframe", "svg", "xmlns", "formaction", "-->", "\\", "%3c", "+", ";", "&", "`"}
+	for b := 0; b < 256; b++ {
+		frags = append(frags, string(rune(b)), string([]byte{byte(b)}))
+	}
+	var vals []string
+	for _, v := range append(corpus(), frags...) {
+		vals = append(vals, strip(v, xssNeeds))
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rnd.IntN(8) {
+			b.WriteString(frags[rnd.IntN(len(frags))])
+		}
+		vals = append(vals, strip(b.String(), xssNeeds))
+	}
+	for _, v := range vals {
+		if holds(v, xssNeeds) {
+			t.Fatalf("%q: not stripped", v)
+		}
+		if libinjection.IsXSS(v) {
+			t.Errorf("IsXSS(%q) without a byte of xssNeeds", v)
+		}
+	}
+	for _, c := range []struct {
+		v    string
+		need byte
+	}{
+		{"<script>alert(1)</script>", '<'},
+		{"x onerror=alert(1)", '='},
+	} {
+		if !libinjection.IsXSS(c.v) {
+			t.Errorf("IsXSS(%q) false", c.v)
+		}
+		var one byteSet
+		one.add(c.need)
+		if libinjection.IsXSS(strip(c.v, one)) {
+			t.Errorf("IsXSS(%q) true without %q", strip(c.v, one), c.need)
+		}
+	}
+}
