@@ -258,6 +258,7 @@ var gateVariables = map[variables.RuleVariable]bool{
 // maxClauses the clauses of one expression, maxClass the characters of a
 // class read as literals.
 const (
+	maxPairs   = 1024 // of a repeated finite set, before pruning
 	maxNeedles = 256
 	maxClauses = 16
 	maxClass   = 32
@@ -393,6 +394,18 @@ func literalsOf(re *syntax.Regexp, excluded byteSet) literals {
 			cs := sub.clauses
 			if sub.finite {
 				cs = addClause(cs, sub.exact)
+			}
+			if sub.finite && re.Op == syntax.OpRepeat && re.Min >= 2 && len(sub.exact)*len(sub.exact) <= maxPairs {
+				// Two matches in a row: one of the pairs (CRS's
+				// traversal rules repeat a dot's spellings {2,3}: ".."
+				// is far rarer than ".").
+				var pairs []string
+				for _, a := range sub.exact {
+					for _, b := range sub.exact {
+						pairs = append(pairs, a+b)
+					}
+				}
+				cs = addClause(cs, prune(union(nil, pairs)))
 			}
 			return literals{clauses: cs}
 		}

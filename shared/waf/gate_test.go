@@ -278,6 +278,7 @@ func TestGateRemoves(t *testing.T) {
 		949110: false, // the anomaly evaluation (@ge): not covered
 		920540: false, // in 920539's skip window
 		920270: true,  // no byte outside 1-255, no percent or plus sign for urlDecodeUni
+		930110: true,  // no two of a dot's spellings in a row ({2,3}: pairs)
 	} {
 		if job[id] != want {
 			t.Errorf("JSON job: rule %d removed %v, want %v", id, job[id], want)
