@@ -869,6 +869,9 @@ type gatePhase struct {
 type varSlots struct {
 	v     variables.RuleVariable
 	slots []int
+	// paths: a rule reading one of the slots has path transformations
+	// (its values' flags matter; filepath.Clean per value is not free).
+	paths bool
 }
 
 // gatePlan is a WAF's gate.
@@ -1054,6 +1057,9 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 				gp.byVar = append(gp.byVar, varSlots{v: v.v})
 			}
 			gp.byVar[i].slots = append(gp.byVar[i].slots, k)
+			for _, r := range gp.rules {
+				gp.byVar[i].paths = gp.byVar[i].paths || r.flags != 0 && slices.Contains(r.vars, k)
+			}
 		}
 		gp.ac = buildAutomaton(pats, owners, gp.words)
 	}
@@ -1324,7 +1330,10 @@ func (gp *gatePhase) gather(tx plugintypes.TransactionState, all bool) (present 
 				if !scanned {
 					clear(one)
 					gp.ac.scan(v, &bytes, one)
-					fl, scanned = pathFlags(v), true
+					scanned = true
+					if g.paths {
+						fl = pathFlags(v)
+					}
 				}
 				present[k].union(bytes)
 				flags[k] |= fl
