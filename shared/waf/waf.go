@@ -40,10 +40,11 @@
 // another third of a GET's allocations and a fifth of its CPU time. The
 // literal gate (gate.go) removes, per request, the rules that read values
 // but cannot match them (their literals, phrases or libinjection verdicts
-// absent from every value, and no byte that their transformations would
-// act on): about two thirds of a JSON job's inspection. What is left is
-// the rules the gate does not cover (protocol checks: counts, @within,
-// byte ranges, negated expressions), its own pass, and Coraza's fixed
+// absent from every value, no byte outside a @validateByteRange, and no
+// byte that their transformations would act on): about two thirds of a
+// JSON job's inspection. What is left is the rules the gate does not
+// cover (protocol checks: counts, @within, negated expressions), its own
+// pass, and Coraza's fixed
 // cost for the rules that survive it.
 package waf
 
