@@ -348,6 +348,16 @@ func (p *Pipeline) advance(ctx context.Context, actor, msgID string, id string, 
 // stopIfCancelled moves a cancel-requested job to cancelled and stops.
 func (p *Pipeline) stopIfCancelled(ctx context.Context, actor, msgID string, j *jobs.Job) error {
 	if j.State.Terminal() {
+		// The redelivery of the message that finished the job: its first
+		// delivery committed the final state and then failed (or died)
+		// before announcing it, so announce it now, or the audit trail
+		// and the customer's webhooks would never hear of it (audit ids
+		// are derived from job and state, so the audit keeps one record).
+		if msgID != "" && slices.Contains(j.Applied, stepID(msgID, j.State)) {
+			if err := p.announce(ctx, actor, j); err != nil {
+				return err
+			}
+		}
 		return fmt.Errorf("%w: %s is %s", errStopped, j.ID, j.State)
 	}
 	if !j.Cancel {
