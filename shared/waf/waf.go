@@ -66,8 +66,20 @@ import (
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/debuglog"
 	"github.com/corazawaf/coraza/v3/experimental"
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+
+	"synthos.dev/synthos/shared/waf/internal/jsonbody"
 )
+
+// JSON bodies go through Coraza's own JSON processor, but for its 32 KiB
+// copy buffer per request (internal/jsonbody, which is compared with
+// Coraza's). The name is Coraza's: CRS selects the processor by it and
+// reads it back in REQBODY_PROCESSOR.
+func init() {
+	plugins.RegisterBodyProcessor("json", func() plugintypes.BodyProcessor { return jsonbody.Processor{} })
+}
 
 // Mode is how the WAF acts on a request that reaches the threshold.
 type Mode string
