@@ -141,6 +141,9 @@ type Options struct {
 	canonicalNames bool
 	// noGate loads no literal gate (tests compare).
 	noGate bool
+	// keepUnset loads the rules that read only TX variables nothing sets
+	// (unset.go; tests compare).
+	keepUnset bool
 }
 
 // Defaults.
@@ -323,6 +326,9 @@ type WAF struct {
 	variantsOff error
 	// lowerNames feeds header names in lower case (see lowerName).
 	lowerNames bool
+	// unset are the rules removed at load for reading only TX variables
+	// nothing sets (unset.go).
+	unset []int
 }
 
 // New compiles CRS with o.
@@ -468,6 +474,26 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if err != nil {
 		return nil, err
 	}
+	var unset []int
+	// The rules that read only TX settings nothing sets go (unset.go),
+	// unless the operator's directives include files the text does not
+	// hold.
+	if !o.keepIrrelevant && !o.keepUnset && !includeLine.MatchString(o.Directives) {
+		lt, err := loadText(directives, troot)
+		if err != nil {
+			return nil, err
+		}
+		if ids := unsetRules(lt); len(ids) > 0 {
+			unset = ids
+			rm := "\nSecRuleRemoveById"
+			for _, id := range ids {
+				rm += " " + strconv.Itoa(id)
+			}
+			rm += "\n"
+			directives += rm
+			text += rm
+		}
+	}
 	// Markers no skipAfter names go (paranoia.go), unless the operator's
 	// directives include files (whose skipAfters the text does not hold)
 	// or have a skip:N, which could count markers.
@@ -487,7 +513,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile the Core Rule Set: %w", err)
 	}
-	out := &WAF{o: o, waf: w, lowerNames: !o.canonicalNames && !lowerNamesOff.MatchString(o.Directives)}
+	out := &WAF{o: o, waf: w, lowerNames: !o.canonicalNames && !lowerNamesOff.MatchString(o.Directives), unset: unset}
 	if includeLine.MatchString(o.Directives) {
 		// Files of the operator's own: the analysis cannot read them.
 		out.gateOff = errors.New("operator directives include files")

@@ -1,0 +1,91 @@
+package waf
+
+import (
+	"fmt"
+	"math/rand"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Removing the rules that read only TX variables nothing sets changes no
+// verdict, match or TX variable (tables and random requests).
+func TestUnsetRulesKeepVerdicts(t *testing.T) {
+	fold, err := New(Options{noVariants: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep, err := New(Options{noVariants: true, keepUnset: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int{920380, 920360, 920370, 920390, 920400, 920410, 901320} {
+		if !slices.Contains(fold.unset, id) {
+			t.Errorf("rule %d (its TX setting unset) not removed: %v", id, fold.unset)
+		}
+	}
+	// Set by our initialisation (to 0), so not "never set"; the skip:1
+	// rule and its window stay.
+	for _, id := range []int{920250, 920539, 920540} {
+		if slices.Contains(fold.unset, id) {
+			t.Errorf("rule %d removed", id)
+		}
+	}
+	if len(keep.unset) != 0 {
+		t.Fatalf("keepUnset removed %v", keep.unset)
+	}
+	compare := func(name string, a, b outcome) {
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: without and with the unset rules differ\nwithout: %+v\nwith:    %+v", name, diff(a, b), diff(b, a))
+		}
+	}
+	for _, c := range tables(t) {
+		mk := replay(t, c.r)
+		a, _ := run(t, fold, fold.waf, mk())
+		b, _ := run(t, keep, keep.waf, mk())
+		compare(c.name, a, b)
+	}
+	rng := rand.New(rand.NewSource(77))
+	for i := 0; i < 150; i++ {
+		mk, desc := randomRequest(rng)
+		a, _ := run(t, fold, fold.waf, mk())
+		b, _ := run(t, keep, keep.waf, mk())
+		compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
+	}
+}
+
+// A setting the operator's directives set keeps its rules: with
+// tx.max_num_args set, 920380 runs and refuses a request with more
+// arguments; with a macro-named setvar nothing is removed.
+func TestUnsetRulesSetByOperator(t *testing.T) {
+	w, err := New(Options{noVariants: true, Directives: `SecAction "id:10600,phase:1,pass,nolog,setvar:tx.max_num_args=2"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(w.unset, 920380) {
+		t.Fatalf("920380 removed although tx.max_num_args is set: %v", w.unset)
+	}
+	q := url.Values{"a": {"1"}, "b": {"2"}, "c": {"3"}}
+	v, _, err := w.Inspect(req("GET", "/v1/jobs?"+q.Encode(), "", nil), client)
+	if err != nil || !v.Blocked || !strings.Contains(v.RuleIDs(), "920380") {
+		t.Errorf("three arguments with tx.max_num_args=2: %+v %v", v, err)
+	}
+	if ids := unsetRules(`SecAction "id:1,phase:1,pass,setvar:'tx.%{tx.x}=1'"` + "\n" +
+		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"`); len(ids) != 0 {
+		t.Errorf("a setvar with a macro name: removed %v", ids)
+	}
+	if ids := unsetRules(`SecAction "id:1,phase:1,pass,setvar:'tx.max_%{tx.x}=1'"` + "\n" +
+		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"` + "\n" + `SecRule TX:OTHER "@eq 1" "id:3,phase:2,pass"`); !slices.Equal(ids, []int{3}) {
+		t.Errorf("a setvar whose name starts with max_: removed %v, want [3]", ids)
+	}
+	if ids := unsetRules(`SecRule REQUEST_URI "@rx a" "id:1,phase:2,pass,skip:1"` + "\n" +
+		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"` + "\n" + `SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:3,phase:1,pass"`); !slices.Equal(ids, []int{3}) {
+		t.Errorf("after a skip:1 of phase 2: removed %v, want [3]", ids)
+	}
+	if ids := unsetRules(`SecRule &TX:A "@eq 0" "id:1,phase:2,pass"` + "\n" + `SecRule &TX:B "!@eq 1" "id:2,phase:2,pass"` + "\n" +
+		`SecRule &TX:C "@eq 1" "id:3,phase:2,pass,t:length"` + "\n" + `SecRule TX:D "!@eq 1" "id:4,phase:2,pass"`); !slices.Equal(ids, []int{4}) {
+		t.Errorf("counts that may match: removed %v, want [4]", ids)
+	}
+}
