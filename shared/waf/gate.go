@@ -863,6 +863,8 @@ type gatePhase struct {
 	byVar []varSlots
 	ac    *automaton
 	words int // of a rule bitset
+	// scratch pools the runs' working memory (*gateScratch).
+	scratch *sync.Pool
 }
 
 // varSlots are the slots that read one collection.
@@ -1044,6 +1046,7 @@ func planGate(w coraza.WAF, loaded []types.RuleMetadata, rules []ruleInfo, text 
 			gp.rules[i].pos, _ = slices.BinarySearch(order, gp.rules[i].id)
 		}
 		gp.words = (nclauses + 63) / 64
+		gp.scratch = &sync.Pool{}
 		gp.keepVals = make([]bool, len(gp.vars))
 		for _, r := range gp.rules {
 			for _, k := range r.vars {
@@ -1300,12 +1303,9 @@ func loadExclusions(text string) func(id int) []exclusion {
 // themselves where an oracle rule reads them (all: every slot). Slots of
 // one collection (REQUEST_HEADERS with different exclusions) share one
 // FindAll and one scan per value: most hold the same values.
-func (gp *gatePhase) gather(tx plugintypes.TransactionState, all bool) (present []byteSet, flags []uint8, found []uint64, vals [][]string) {
+func (gp *gatePhase) gather(tx plugintypes.TransactionState, all bool, sc *gateScratch) (present []byteSet, flags []uint8, found []uint64, vals [][]string) {
 	nv, words := len(gp.vars), gp.words
-	present = make([]byteSet, nv)
-	flags = make([]uint8, nv)
-	found = make([]uint64, (nv+1)*words)
-	vals = make([][]string, nv)
+	present, flags, found, vals = sc.present, sc.flags, sc.found, sc.vals
 	// The last words of found hold one value's clauses while its slots
 	// take them.
 	one := found[nv*words:]
@@ -1349,16 +1349,61 @@ func (gp *gatePhase) gather(tx plugintypes.TransactionState, all bool) (present 
 	return present, flags, found[:nv*words], vals
 }
 
+// gateScratch is one gate run's working memory, kept between transactions
+// (gatePhase.scratch): a run per phase per request allocated it anew.
+type gateScratch struct {
+	present []byteSet
+	flags   []uint8
+	found   []uint64
+	vals    [][]string
+	gone    []bool
+}
+
+// getScratch returns cleared working memory for gp.
+func (gp *gatePhase) getScratch() *gateScratch {
+	if gp.scratch != nil {
+		if sc, ok := gp.scratch.Get().(*gateScratch); ok {
+			return sc
+		}
+	}
+	nv := len(gp.vars)
+	return &gateScratch{
+		present: make([]byteSet, nv),
+		flags:   make([]uint8, nv),
+		found:   make([]uint64, (nv+1)*gp.words),
+		vals:    make([][]string, nv),
+		gone:    make([]bool, len(gp.order)),
+	}
+}
+
+// putScratch clears sc (the values too: a pooled slice must not keep a
+// finished request's strings alive) and returns it to gp's pool.
+func (gp *gatePhase) putScratch(sc *gateScratch) {
+	clear(sc.present)
+	clear(sc.flags)
+	clear(sc.found)
+	for i, v := range sc.vals {
+		clear(v)
+		sc.vals[i] = v[:0]
+	}
+	clear(sc.gone)
+	if gp.scratch != nil {
+		gp.scratch.Put(sc)
+	}
+}
+
 // run removes the phase's rules that cannot match tx.
 func (gp *gatePhase) run(tx plugintypes.TransactionState) {
 	rm, ok := tx.(ruleRemover)
 	if !ok || len(gp.rules) == 0 {
 		return
 	}
-	present, flags, found, vals := gp.gather(tx, false)
+	sc := gp.getScratch()
+	defer gp.putScratch(sc)
+	present, flags, found, vals := gp.gather(tx, false, sc)
 	// Removed rules as runs of the loaded ids in order, each run spanning
 	// only removed ids and ids no rule of this or a later phase has.
-	gone := make([]bool, len(gp.order))
+	gone := sc.gone
 	for i := range gp.rules {
 		if r := &gp.rules[i]; !r.live(present, flags, found, gp.words, vals) {
 			gone[r.pos] = true
@@ -1514,7 +1559,9 @@ func (a *automaton) scan(v string, present *byteSet, found []uint64) {
 // explain lists, for tests, the rules the phase keeps for tx and why.
 func (gp *gatePhase) explain(tx plugintypes.TransactionState) []string {
 	var out []string
-	present, flags, found, vals := gp.gather(tx, true)
+	sc := gp.getScratch()
+	defer gp.putScratch(sc)
+	present, flags, found, vals := gp.gather(tx, true, sc)
 	for _, r := range gp.rules {
 		if !r.live(present, flags, found, gp.words, vals) {
 			continue
