@@ -185,13 +185,16 @@ func SynthosSkipBody(r *http.Request) bool {
 	return false
 }
 
+// allowedSetvars are our API's methods and content types (SecAction 900200).
+const allowedSetvars = "setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE',setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |text/csv| |text/tab-separated-values| |text/plain| |application/x-ndjson| |application/jsonl| |application/octet-stream| |application/vnd.apache.parquet|'"
+
 // exclusions are Synthos' CRS exclusions and settings, applied after CRS's
 // setup and before its rules. Rule ids 10000-10099 are ours.
 const exclusions = `
 # Our API speaks these methods and content types; CRS allows fewer by default.
 # One SecAction (CRS's setup has one per setting: each costs a rule
 # evaluation on every request).
-SecAction "id:900200,phase:1,pass,nolog,t:none,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE',setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |text/csv| |text/tab-separated-values| |text/plain| |application/x-ndjson| |application/jsonl| |application/octet-stream| |application/vnd.apache.parquet|'"
+SecAction "id:900200,phase:1,pass,nolog,t:none,` + allowedSetvars + `"
 # Server-side template injection, which CRS 4 at paranoia 1 does not see
 # (Jinja, Twig, Freemarker, Spring EL, ERB expressions reaching for objects
 # or code). Nothing in our API carries template syntax. Scored as a
@@ -288,12 +291,32 @@ var initDefault = regexp.MustCompile(`SecRule &TX:(\w+) "@eq 0" \\\n\s+"id:(\d+)
 // from CRS's file when the WAF is built, so an upgrade carries over;
 // TestInitDefaultsKeepTX compares the TX collection after phase 1 with
 // CRS's own rules.
-func initDefaults() (action, remove string, err error) {
+//
+// The same SecAction also does the work of every other constant setting
+// SecAction of phase 1 (crs-setup's 900990, our 900000 and 900200, CRS's
+// 901200 that zeroes the scores), which go: setvars run in the order they
+// had (one rule's setvars run one after the other, as consecutive rules'
+// do), and the rules between their old places and 10010's (the gate,
+// 10002-10004, 901001 that reads only tx.crs_setup_version, set first) read
+// none of the variables moved past them. Each SecAction cost a rule
+// evaluation and a matched-rule record per request. pre are the setvars of
+// 900000 and 900200.
+func initDefaults(pre string) (action, remove string, err error) {
 	b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-901-INITIALIZATION.conf")
 	if err != nil {
 		return "", "", fmt.Errorf("waf: read CRS initialisation: %w", err)
 	}
-	var setvars, ids []string
+	setup, err := fs.ReadFile(coreruleset.FS, "@crs-setup.conf.example")
+	if err != nil {
+		return "", "", fmt.Errorf("waf: read CRS setup: %w", err)
+	}
+	version := setupVersion.FindSubmatch(setup)
+	zero := zeroScores.FindSubmatch(b)
+	if version == nil || zero == nil {
+		return "", "", errors.New("waf: CRS's 900990 or 901200 is not the constant SecAction it was: review initDefaults")
+	}
+	setvars := []string{string(version[1]), pre}
+	var ids []string
 	for _, m := range initDefault.FindAllSubmatch(b, -1) {
 		name, id, set, value := string(m[1]), string(m[2]), string(m[3]), string(m[4])
 		if !strings.EqualFold(name, set) {
@@ -307,9 +330,24 @@ func initDefaults() (action, remove string, err error) {
 	if len(ids) < 10 {
 		return "", "", fmt.Errorf("waf: found %d CRS default rules in 901: review initDefaults", len(ids))
 	}
+	for _, sv := range strings.Split(string(zero[1]), ",\\\n") {
+		sv = strings.TrimSpace(sv)
+		if !zeroSetvar.MatchString(sv) {
+			return "", "", fmt.Errorf("waf: CRS 901200 sets %q: review initDefaults", sv)
+		}
+		setvars = append(setvars, sv)
+	}
 	action = `SecAction "id:10010,phase:1,pass,nolog,t:none,` + strings.Join(setvars, ",") + `"`
-	return action, "SecRuleRemoveById " + strings.Join(ids, " ") + "\n", nil
+	return action, "SecRuleRemoveById 900000 900200 900990 901200 " + strings.Join(ids, " ") + "\n", nil
 }
+
+var (
+	// setupVersion is crs-setup's 900990, which only sets the version.
+	setupVersion = regexp.MustCompile(`SecAction \\\n\s+"id:900990,\\\n\s+phase:1,\\\n\s+pass,\\\n\s+t:none,\\\n\s+nolog,\\\n\s+tag:'OWASP_CRS',\\\n\s+ver:'[^']*',\\\n\s+(setvar:tx\.crs_setup_version=\d+)"`)
+	// zeroScores is CRS's 901200, which sets the scores to 0.
+	zeroScores = regexp.MustCompile(`SecAction \\\n\s+"id:901200,\\\n\s+phase:1,\\\n\s+pass,\\\n\s+t:none,\\\n\s+nolog,\\\n\s+tag:'OWASP_CRS',\\\n\s+ver:'[^']*',\\\n\s+((?:setvar:'tx\.\w+=0',\\\n\s+)*setvar:'tx\.\w+=0')"`)
+	zeroSetvar = regexp.MustCompile(`^setvar:'tx\.\w+=0'$`)
+)
 
 // WAF is a compiled Coraza instance; safe for concurrent use.
 type WAF struct {
@@ -366,7 +404,7 @@ func New(o Options) (*WAF, error) {
 			return nil, err
 		}
 		removed += r
-		action, remove, err := initDefaults()
+		action, remove, err := initDefaults(fmt.Sprintf("setvar:tx.blocking_paranoia_level=%d,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=4,", o.Paranoia, o.Threshold) + allowedSetvars)
 		if err != nil {
 			return nil, err
 		}
