@@ -89,3 +89,59 @@ func TestUnsetRulesSetByOperator(t *testing.T) {
 		t.Errorf("counts that may match: removed %v, want [4]", ids)
 	}
 }
+
+// The setup folded into an operator leaves TX, verdicts and matches as its
+// SecAction (which itself matches, and records a match the folded rule
+// does not: left out of the comparison).
+func TestSetupFoldKeepsTX(t *testing.T) {
+	fold, err := New(Options{noVariants: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep, err := New(Options{noVariants: true, setvarSetup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop := func(o outcome) outcome {
+		o.Matched = slices.DeleteFunc(slices.Clone(o.Matched), func(m string) bool { return strings.HasPrefix(m, "10010 ") })
+		return o
+	}
+	seen := 0
+	compare := func(name string, a, b outcome) {
+		if len(b.Matched) != len(drop(b).Matched) {
+			seen++
+		}
+		if !reflect.DeepEqual(drop(a), drop(b)) || len(a.TX) < 40 {
+			t.Errorf("%s: folded and SecAction setup differ\nfolded:    %+v\nSecAction: %+v", name, diff(a, b), diff(b, a))
+		}
+	}
+	for _, c := range tables(t) {
+		mk := replay(t, c.r)
+		a, _ := run(t, fold, fold.waf, mk())
+		b, _ := run(t, keep, keep.waf, mk())
+		compare(c.name, a, b)
+	}
+	rng := rand.New(rand.NewSource(78))
+	for i := 0; i < 100; i++ {
+		mk, desc := randomRequest(rng)
+		a, _ := run(t, fold, fold.waf, mk())
+		b, _ := run(t, keep, keep.waf, mk())
+		compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
+	}
+	if seen == 0 {
+		t.Error("the SecAction setup never matched: is it loaded?")
+	}
+}
+
+func TestFoldSetup(t *testing.T) {
+	vars, ok := foldSetup([]string{"setvar:tx.a=1", "setvar:'tx.B=x y'", "setvar:'tx.c=%{TX.a}-%{tx.b}'", "setvar:tx.a=2"})
+	want := []setupVar{{"a", []string{"2"}}, {"b", []string{"x y"}}, {"c", []string{"1-x y"}}}
+	if !ok || !reflect.DeepEqual(vars, want) {
+		t.Errorf("foldSetup: %v %v, want %v", vars, ok, want)
+	}
+	for _, bad := range []string{"setvar:tx.a=+1", "setvar:tx.a=", "setvar:'tx.a=%{tx.unset}'", "setvar:'tx.a=%{remote_addr}'", "setvar:'!tx.a'", "setvar:ip.a=1"} {
+		if _, ok := foldSetup([]string{bad}); ok {
+			t.Errorf("foldSetup(%q) folded", bad)
+		}
+	}
+}

@@ -141,6 +141,8 @@ type Options struct {
 	canonicalNames bool
 	// noGate loads no literal gate (tests compare).
 	noGate bool
+	// setvarSetup keeps the setup's setvars (setup.go; tests compare).
+	setvarSetup bool
 	// keepUnset loads the rules that read only TX variables nothing sets
 	// (unset.go; tests compare).
 	keepUnset bool
@@ -185,8 +187,12 @@ func SynthosSkipBody(r *http.Request) bool {
 	return false
 }
 
-// allowedSetvars are our API's methods and content types (SecAction 900200).
-const allowedSetvars = "setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE',setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |text/csv| |text/tab-separated-values| |text/plain| |application/x-ndjson| |application/jsonl| |application/octet-stream| |application/vnd.apache.parquet|'"
+// Our API's methods and content types (SecAction 900200).
+const (
+	allowedMethods = "setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"
+	allowedTypes   = "setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |text/csv| |text/tab-separated-values| |text/plain| |application/x-ndjson| |application/jsonl| |application/octet-stream| |application/vnd.apache.parquet|'"
+	allowedSetvars = allowedMethods + "," + allowedTypes
+)
 
 // exclusions are Synthos' CRS exclusions and settings, applied after CRS's
 // setup and before its rules. Rule ids 10000-10099 are ours.
@@ -301,7 +307,7 @@ var initDefault = regexp.MustCompile(`SecRule &TX:(\w+) "@eq 0" \\\n\s+"id:(\d+)
 // none of the variables moved past them. Each SecAction cost a rule
 // evaluation and a matched-rule record per request. pre are the setvars of
 // 900000 and 900200.
-func initDefaults(pre string) (action, remove string, err error) {
+func initDefaults(pre []string, fold bool) (action, remove string, err error) {
 	b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-901-INITIALIZATION.conf")
 	if err != nil {
 		return "", "", fmt.Errorf("waf: read CRS initialisation: %w", err)
@@ -315,7 +321,7 @@ func initDefaults(pre string) (action, remove string, err error) {
 	if version == nil || zero == nil {
 		return "", "", errors.New("waf: CRS's 900990 or 901200 is not the constant SecAction it was: review initDefaults")
 	}
-	setvars := []string{string(version[1]), pre}
+	setvars := append([]string{string(version[1])}, pre...)
 	var ids []string
 	for _, m := range initDefault.FindAllSubmatch(b, -1) {
 		name, id, set, value := string(m[1]), string(m[2]), string(m[3]), string(m[4])
@@ -338,6 +344,12 @@ func initDefaults(pre string) (action, remove string, err error) {
 		setvars = append(setvars, sv)
 	}
 	action = `SecAction "id:10010,phase:1,pass,nolog,t:none,` + strings.Join(setvars, ",") + `"`
+	if fold {
+		// The setvars set directly (setup.go), if they fold.
+		if r := setupRule(10010, setvars); r != "" {
+			action = r
+		}
+	}
 	return action, "SecRuleRemoveById 900000 900200 900990 901200 " + strings.Join(ids, " ") + "\n", nil
 }
 
@@ -404,7 +416,11 @@ func New(o Options) (*WAF, error) {
 			return nil, err
 		}
 		removed += r
-		action, remove, err := initDefaults(fmt.Sprintf("setvar:tx.blocking_paranoia_level=%d,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=4,", o.Paranoia, o.Threshold) + allowedSetvars)
+		action, remove, err := initDefaults([]string{
+			"setvar:tx.blocking_paranoia_level=" + strconv.Itoa(o.Paranoia),
+			"setvar:tx.inbound_anomaly_score_threshold=" + strconv.Itoa(o.Threshold),
+			"setvar:tx.outbound_anomaly_score_threshold=4", allowedMethods, allowedTypes,
+		}, !o.setvarSetup)
 		if err != nil {
 			return nil, err
 		}
