@@ -107,12 +107,12 @@ func foldSetup(setvars []string) (vars []setupVar, ok bool) {
 // setupRule is the rule that sets the folded variables, with id and phase
 // 1, or "" when the setvars do not fold. The key stays registered while
 // the process lives (a few kilobytes per WAF built).
-func setupRule(id int, setvars []string) string {
+func setupRule(id int, setvars []string) (string, []setupVar) {
 	vars, ok := foldSetup(setvars)
 	if !ok {
-		return ""
+		return "", nil
 	}
 	key := "s" + strconv.FormatUint(setupSeq.Add(1), 10)
 	setups.Store(key, vars)
-	return fmt.Sprintf(`SecRule REQUEST_METHOD "@%s %s" "id:%d,phase:1,pass,nolog,t:none"`, setupOperator, key, id)
+	return fmt.Sprintf(`SecRule REQUEST_METHOD "@%s %s" "id:%d,phase:1,pass,nolog,t:none"`, setupOperator, key, id), vars
 }

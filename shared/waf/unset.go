@@ -28,6 +28,14 @@ import (
 // which no rule may read (variantsAllowed, as for the gate and the
 // variants); its chain never runs.
 //
+// The same goes for a rule whose first link reads a setting the setup sets
+// to a constant (setup.go: tx.crs_validate_utf8_encoding=0 for 920250,
+// the paranoia levels for 901500, the version for 901001) and compares it
+// with @eq, @lt, @le, @gt or @ge in a way that is false on that value
+// (liveConstants says when the value holds: no other live setvar sets
+// another, the setup cannot be skipped or removed per request, the rule
+// runs after it).
+//
 // The reading is of the whole rule set as loaded (operator directives
 // included): a setvar anywhere that names the variable, or whose name
 // starts with a literal and goes on with a macro (CRS's
@@ -53,7 +61,7 @@ var setByCoraza = map[string]bool{"json_request_body": true, "json_response_body
 // unsetRules returns the ids of the rules in text (one directive a line,
 // as ruleText gives it) whose first link reads only a TX variable that is
 // never set, or nil when the rule set is one the reading does not follow.
-func unsetRules(text string) []int {
+func unsetRules(text string, consts map[string]string) []int {
 	if variantsAllowed(text) != nil || defaultAction.MatchString(text) {
 		return nil
 	}
@@ -73,12 +81,21 @@ func unsetRules(text string) []int {
 		}
 		set[name] = true
 	}
+	// The setup sets its variables without a setvar in the text.
+	for k := range consts {
+		set[k] = true
+	}
+	consts = liveConstants(text, consts)
 	var ids []int
 	skipped := map[string]bool{} // phases with a skip:N rule so far
+	afterSetup := false
 	for line := range strings.SplitSeq(text, "\n") {
 		ph := rulePhase(line)
 		if skipAction.MatchString(line) {
 			skipped[ph] = true
+		}
+		if strings.Contains(line, "@"+setupOperator+" ") {
+			afterSetup = true
 		}
 		vars, op, arg, negated, actions, ok := ruleOperator(line)
 		if !ok || skipped[ph] || skipped["?"] {
@@ -90,6 +107,15 @@ func unsetRules(text string) []int {
 			continue
 		}
 		name := strings.ToLower(m[2])
+		if c, isConst := consts[name]; isConst && (afterSetup || ph != "1") && ph != "?" {
+			// A setting the setup sets: the first link's verdict on it.
+			if constNeverMatches(m[1] == "&", c, op, arg, negated, actions, consts) {
+				if n, err := strconv.Atoi(id[1]); err == nil {
+					ids = append(ids, n)
+				}
+			}
+			continue
+		}
 		if set[name] || setByCoraza[name] || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
 			continue
 		}
@@ -173,3 +199,124 @@ func loadText(directives string, root fs.FS) (string, error) {
 }
 
 var includeFile = regexp.MustCompile(`(?i)^\s*include\s+"?([^"\s]+)"?\s*$`)
+
+var (
+	setvarValue = regexp.MustCompile(`(?i)setvar\s*:\s*'?\s*(!?)\s*tx\.([^=',"\s]*)(?:=([^',"]*))?`)
+	flowAction  = regexp.MustCompile(`(?i)[\s"',](?:skipAfter|allow)\b`)
+)
+
+// liveConstants returns the setup's variables (consts: lower-case name,
+// value; the setup is the operator rule of setup.go) that hold their value
+// wherever a rule after the setup reads them: every setvar of a rule
+// loaded (not removed at load) that names one sets the same literal value,
+// nothing removes the setup per request, and no rule before it in its
+// phase can skip it (skipAfter, allow). None, if the reading cannot tell.
+func liveConstants(text string, consts map[string]string) map[string]string {
+	if len(consts) == 0 {
+		return nil
+	}
+	removed, err := removedAtLoad(text)
+	if err != nil {
+		return nil
+	}
+	if ids, _ := removableAtRunTime(text); ids[setupID] {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range consts {
+		out[k] = v
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.Contains(line, "@"+setupOperator+" ") {
+			break
+		}
+		// A skipAfter or allow before the setup, unless of an explicit
+		// later phase, could skip it.
+		if flowAction.MatchString(line) {
+			if m := phaseAction.FindStringSubmatch(line); m == nil || m[1] == "1" || rulePhase(line) == "?" {
+				return nil
+			}
+		}
+	}
+	owner := -1 // the rule a line belongs to (chain links: their starter's)
+	for line := range strings.SplitSeq(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		isRule := len(trimmed) > 7 && (strings.EqualFold(trimmed[:7], "SecRule") || strings.EqualFold(trimmed[:7], "SecActi"))
+		if id := ruleID.FindStringSubmatch(" " + line); isRule && id != nil {
+			owner, _ = strconv.Atoi(id[1])
+		} else if !isRule {
+			owner = -1
+		}
+		if owner >= 0 && removed(owner) {
+			continue
+		}
+		for _, m := range setvarValue.FindAllStringSubmatch(line, -1) {
+			name := strings.ToLower(m[2])
+			if i := strings.IndexAny(name, "%{}"); i >= 0 {
+				// A name made at run time from a literal start: any
+				// variable with that start may be set.
+				if i == 0 {
+					return nil
+				}
+				for k := range out {
+					if strings.HasPrefix(k, name[:i]) {
+						delete(out, k)
+					}
+				}
+				continue
+			}
+			if c, ok := out[name]; ok && (m[1] == "!" || m[3] != c) {
+				delete(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// setupID is the setup rule's id (initDefaults).
+const setupID = 10010
+
+// constNeverMatches: an operator comparing integers (@eq, @lt, @le, @gt,
+// @ge with a literal or one constant %{tx.name}, as Coraza's read both
+// with strconv.Atoi, 0 on error) is false on the count 1 (count) or on the
+// value c, which no transformation of the rule changes (none has a
+// trigger byte in c, and c is in lower case).
+func constNeverMatches(count bool, c, op, arg string, negated bool, actions string, consts map[string]string) bool {
+	v := c
+	if count {
+		v = "1"
+	}
+	for _, t := range ruleTrans.FindAllStringSubmatch(" "+actions, -1) {
+		trig, known := gateTriggers[strings.ToLower(t[1])]
+		if !known || count && !strings.EqualFold(t[1], "none") || holds(v, trig) || strings.ToLower(v) != v || holds(v, nonASCII) {
+			return false
+		}
+	}
+	if m := txMacro.FindStringSubmatch(arg); m != nil && m[0] == arg {
+		val, ok := consts[strings.ToLower(m[1])]
+		if !ok {
+			return false
+		}
+		arg = val
+	} else if strings.Contains(arg, "%") {
+		return false
+	}
+	a, _ := strconv.Atoi(arg)
+	x, _ := strconv.Atoi(v)
+	var match bool
+	switch strings.ToLower(op) {
+	case "eq":
+		match = x == a
+	case "lt":
+		match = x < a
+	case "le":
+		match = x <= a
+	case "gt":
+		match = x > a
+	case "ge":
+		match = x >= a
+	default:
+		return false
+	}
+	return match == negated
+}

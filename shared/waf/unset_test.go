@@ -21,14 +21,17 @@ func TestUnsetRulesKeepVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []int{920380, 920360, 920370, 920390, 920400, 920410, 901320} {
+	// Settings never set, and settings the setup sets to a constant the
+	// rule's first link is false on (920250: tx.crs_validate_utf8_encoding
+	// is 0; 901500: the detection level is not below the blocking level).
+	for _, id := range []int{920380, 920360, 920370, 920390, 920400, 920410, 901320, 920250, 901001, 901350, 901500} {
 		if !slices.Contains(fold.unset, id) {
-			t.Errorf("rule %d (its TX setting unset) not removed: %v", id, fold.unset)
+			t.Errorf("rule %d (its TX setting unset or constant) not removed: %v", id, fold.unset)
 		}
 	}
-	// Set by our initialisation (to 0), so not "never set"; the skip:1
-	// rule and its window stay.
-	for _, id := range []int{920250, 920539, 920540} {
+	// True on the constant (901400: sampling at 100%), and the skip:1
+	// rule and its window, stay.
+	for _, id := range []int{901400, 920539, 920540, 949052, 949060} {
 		if slices.Contains(fold.unset, id) {
 			t.Errorf("rule %d removed", id)
 		}
@@ -72,20 +75,20 @@ func TestUnsetRulesSetByOperator(t *testing.T) {
 	if err != nil || !v.Blocked || !strings.Contains(v.RuleIDs(), "920380") {
 		t.Errorf("three arguments with tx.max_num_args=2: %+v %v", v, err)
 	}
-	if ids := unsetRules(`SecAction "id:1,phase:1,pass,setvar:'tx.%{tx.x}=1'"` + "\n" +
-		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"`); len(ids) != 0 {
+	if ids := unsetRules(`SecAction "id:1,phase:1,pass,setvar:'tx.%{tx.x}=1'"`+"\n"+
+		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"`, nil); len(ids) != 0 {
 		t.Errorf("a setvar with a macro name: removed %v", ids)
 	}
-	if ids := unsetRules(`SecAction "id:1,phase:1,pass,setvar:'tx.max_%{tx.x}=1'"` + "\n" +
-		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"` + "\n" + `SecRule TX:OTHER "@eq 1" "id:3,phase:2,pass"`); !slices.Equal(ids, []int{3}) {
+	if ids := unsetRules(`SecAction "id:1,phase:1,pass,setvar:'tx.max_%{tx.x}=1'"`+"\n"+
+		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"`+"\n"+`SecRule TX:OTHER "@eq 1" "id:3,phase:2,pass"`, nil); !slices.Equal(ids, []int{3}) {
 		t.Errorf("a setvar whose name starts with max_: removed %v, want [3]", ids)
 	}
-	if ids := unsetRules(`SecRule REQUEST_URI "@rx a" "id:1,phase:2,pass,skip:1"` + "\n" +
-		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"` + "\n" + `SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:3,phase:1,pass"`); !slices.Equal(ids, []int{3}) {
+	if ids := unsetRules(`SecRule REQUEST_URI "@rx a" "id:1,phase:2,pass,skip:1"`+"\n"+
+		`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:2,phase:2,pass"`+"\n"+`SecRule &TX:MAX_NUM_ARGS "@eq 1" "id:3,phase:1,pass"`, nil); !slices.Equal(ids, []int{3}) {
 		t.Errorf("after a skip:1 of phase 2: removed %v, want [3]", ids)
 	}
-	if ids := unsetRules(`SecRule &TX:A "@eq 0" "id:1,phase:2,pass"` + "\n" + `SecRule &TX:B "!@eq 1" "id:2,phase:2,pass"` + "\n" +
-		`SecRule &TX:C "@eq 1" "id:3,phase:2,pass,t:length"` + "\n" + `SecRule TX:D "!@eq 1" "id:4,phase:2,pass"`); !slices.Equal(ids, []int{4}) {
+	if ids := unsetRules(`SecRule &TX:A "@eq 0" "id:1,phase:2,pass"`+"\n"+`SecRule &TX:B "!@eq 1" "id:2,phase:2,pass"`+"\n"+
+		`SecRule &TX:C "@eq 1" "id:3,phase:2,pass,t:length"`+"\n"+`SecRule TX:D "!@eq 1" "id:4,phase:2,pass"`, nil); !slices.Equal(ids, []int{4}) {
 		t.Errorf("counts that may match: removed %v, want [4]", ids)
 	}
 }
@@ -93,6 +96,46 @@ func TestUnsetRulesSetByOperator(t *testing.T) {
 // The setup folded into an operator leaves TX, verdicts and matches as its
 // SecAction (which itself matches, and records a match the folded rule
 // does not: left out of the comparison).
+// Constant settings: a rule whose first link is false on the setup's
+// value goes; true, or set elsewhere to another value, or read before the
+// setup in its phase, it stays.
+func TestConstRules(t *testing.T) {
+	setup := `SecRule REQUEST_METHOD "@` + setupOperator + ` k" "id:10010,phase:1,pass,nolog,t:none"` + "\n"
+	consts := map[string]string{"a": "0", "b": "1", "c": "1", "d": "100"}
+	for _, c := range []struct {
+		rules string
+		want  []int
+	}{
+		{`SecRule TX:A "@eq 1" "id:1,phase:2,pass"`, []int{1}},
+		{`SecRule TX:A "@eq 0" "id:1,phase:2,pass"`, nil},
+		{`SecRule TX:A "!@eq 0" "id:1,phase:2,pass"`, []int{1}},
+		{`SecRule TX:B "@lt %{tx.c}" "id:1,phase:1,pass"`, []int{1}},
+		{`SecRule TX:B "@ge %{tx.c}" "id:1,phase:1,pass"`, nil},
+		{`SecRule TX:B "@lt %{tx.x}" "id:1,phase:1,pass"`, nil},
+		{`SecRule &TX:B "@eq 0" "id:1,phase:2,pass"`, []int{1}},
+		{`SecRule &TX:B "@eq 1" "id:1,phase:2,pass"`, nil},
+		{`SecRule TX:A "@eq 1" "id:1,phase:2,pass,t:urlDecodeUni"`, []int{1}},
+		{`SecRule TX:A "@eq 1" "id:1,phase:2,pass,t:length"`, nil},
+		{`SecRule TX:D "@eq 1" "id:1,phase:2,pass"` + "\n" + `SecAction "id:2,phase:2,pass,setvar:tx.d=1"`, nil},
+		{`SecRule TX:D "@eq 1" "id:1,phase:2,pass"` + "\n" + `SecAction "id:2,phase:2,pass,setvar:tx.d=100"`, []int{1}},
+		{`SecRule TX:D "@eq 1" "id:1,phase:2,pass"` + "\n" + `SecAction "id:2,phase:2,pass,setvar:tx.d=1"` + "\n" + `SecRuleRemoveById 2`, []int{1}},
+		{`SecRule TX:D "@eq 1" "id:1,phase:2,pass"` + "\n" + `SecAction "id:2,phase:2,pass,setvar:'tx.%{tx.a}=1'"`, nil},
+		{`SecRule TX:D "@eq 1" "id:1,phase:2,pass"` + "\n" + `SecAction "id:2,phase:2,pass,setvar:'tx.d%{tx.a}=1'"`, nil},
+		{`SecRule TX:D "@eq 1" "id:1,phase:2,pass"` + "\n" + `SecAction "id:2,phase:2,pass,ctl:ruleRemoveById=10010"`, nil},
+	} {
+		if got := unsetRules(setup+c.rules, consts); !slices.Equal(got, c.want) {
+			t.Errorf("%s: removed %v, want %v", c.rules, got, c.want)
+		}
+	}
+	// Before the setup in phase 1, or after a skipAfter that could skip it.
+	if got := unsetRules(`SecRule TX:A "@eq 1" "id:1,phase:1,pass"`+"\n"+setup, consts); len(got) != 0 {
+		t.Errorf("a rule before the setup: removed %v", got)
+	}
+	if got := unsetRules(`SecRule REQUEST_URI "@rx x" "id:3,phase:1,pass,skipAfter:M"`+"\n"+setup+`SecRule TX:A "@eq 1" "id:1,phase:2,pass"`, consts); len(got) != 0 {
+		t.Errorf("after a skipAfter before the setup: removed %v", got)
+	}
+}
+
 func TestSetupFoldKeepsTX(t *testing.T) {
 	fold, err := New(Options{noVariants: true})
 	if err != nil {

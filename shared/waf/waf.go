@@ -307,19 +307,19 @@ var initDefault = regexp.MustCompile(`SecRule &TX:(\w+) "@eq 0" \\\n\s+"id:(\d+)
 // none of the variables moved past them. Each SecAction cost a rule
 // evaluation and a matched-rule record per request. pre are the setvars of
 // 900000 and 900200.
-func initDefaults(pre []string, fold bool) (action, remove string, err error) {
+func initDefaults(pre []string, fold bool) (action, remove string, consts map[string]string, err error) {
 	b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-901-INITIALIZATION.conf")
 	if err != nil {
-		return "", "", fmt.Errorf("waf: read CRS initialisation: %w", err)
+		return "", "", nil, fmt.Errorf("waf: read CRS initialisation: %w", err)
 	}
 	setup, err := fs.ReadFile(coreruleset.FS, "@crs-setup.conf.example")
 	if err != nil {
-		return "", "", fmt.Errorf("waf: read CRS setup: %w", err)
+		return "", "", nil, fmt.Errorf("waf: read CRS setup: %w", err)
 	}
 	version := setupVersion.FindSubmatch(setup)
 	zero := zeroScores.FindSubmatch(b)
 	if version == nil || zero == nil {
-		return "", "", errors.New("waf: CRS's 900990 or 901200 is not the constant SecAction it was: review initDefaults")
+		return "", "", nil, errors.New("waf: CRS's 900990 or 901200 is not the constant SecAction it was: review initDefaults")
 	}
 	setvars := append([]string{string(version[1])}, pre...)
 	var ids []string
@@ -334,23 +334,27 @@ func initDefaults(pre []string, fold bool) (action, remove string, err error) {
 		}
 	}
 	if len(ids) < 10 {
-		return "", "", fmt.Errorf("waf: found %d CRS default rules in 901: review initDefaults", len(ids))
+		return "", "", nil, fmt.Errorf("waf: found %d CRS default rules in 901: review initDefaults", len(ids))
 	}
 	for _, sv := range strings.Split(string(zero[1]), ",\\\n") {
 		sv = strings.TrimSpace(sv)
 		if !zeroSetvar.MatchString(sv) {
-			return "", "", fmt.Errorf("waf: CRS 901200 sets %q: review initDefaults", sv)
+			return "", "", nil, fmt.Errorf("waf: CRS 901200 sets %q: review initDefaults", sv)
 		}
 		setvars = append(setvars, sv)
 	}
 	action = `SecAction "id:10010,phase:1,pass,nolog,t:none,` + strings.Join(setvars, ",") + `"`
 	if fold {
 		// The setvars set directly (setup.go), if they fold.
-		if r := setupRule(10010, setvars); r != "" {
+		if r, vars := setupRule(setupID, setvars); r != "" {
 			action = r
+			consts = map[string]string{}
+			for _, v := range vars {
+				consts[v.key] = v.value[0]
+			}
 		}
 	}
-	return action, "SecRuleRemoveById 900000 900200 900990 901200 " + strings.Join(ids, " ") + "\n", nil
+	return action, "SecRuleRemoveById 900000 900200 900990 901200 " + strings.Join(ids, " ") + "\n", consts, nil
 }
 
 var (
@@ -408,6 +412,7 @@ func New(o Options) (*WAF, error) {
 		o.SkipBody = SynthosSkipBody
 	}
 	removed, initAction := irrelevant, ""
+	var consts map[string]string // the setup's TX settings (setup.go)
 	if o.keepIrrelevant {
 		removed = ""
 	} else {
@@ -416,7 +421,7 @@ func New(o Options) (*WAF, error) {
 			return nil, err
 		}
 		removed += r
-		action, remove, err := initDefaults([]string{
+		action, remove, c, err := initDefaults([]string{
 			"setvar:tx.blocking_paranoia_level=" + strconv.Itoa(o.Paranoia),
 			"setvar:tx.inbound_anomaly_score_threshold=" + strconv.Itoa(o.Threshold),
 			"setvar:tx.outbound_anomaly_score_threshold=4", allowedMethods, allowedTypes,
@@ -426,6 +431,7 @@ func New(o Options) (*WAF, error) {
 		}
 		initAction = action
 		removed += remove
+		consts = c
 	}
 	// The literal gate's rules (gate.go), placed before our own rules and
 	// CRS's, so that it covers both; its plan is made once the rules are
@@ -537,7 +543,7 @@ SecRuleUpdateTargetById 10100 "!REQUEST_HEADERS:x-api-key"
 		if err != nil {
 			return nil, err
 		}
-		if ids := unsetRules(lt); len(ids) > 0 {
+		if ids := unsetRules(lt, consts); len(ids) > 0 {
 			unset = ids
 			rm := "\nSecRuleRemoveById"
 			for _, id := range ids {
