@@ -3,7 +3,6 @@ package waf
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -382,22 +381,11 @@ func FuzzGateAgrees(f *testing.F) {
 	f.Add("GET", "/v1/jobs", "", "", "a=<script>", []byte(nil))
 	w, full := prepared(f), plain(f)
 	f.Fuzz(func(t *testing.T, method, path, query, ctype, cookie string, body []byte) {
-		u := &url.URL{Path: "/" + strings.TrimLeft(path, "/"), RawQuery: query}
-		if _, err := http.NewRequest(strings.ToUpper(method), "http://api.synthos.dev"+u.RequestURI(), nil); err != nil {
+		build, ok := fuzzRequest(method, path, query, ctype, cookie, body)
+		if !ok {
 			t.Skip()
 		}
-		gateAgree(t, w, full, "fuzz", func() *http.Request {
-			var rd io.Reader
-			if body != nil {
-				rd = bytes.NewReader(body)
-			}
-			r, _ := http.NewRequest(strings.ToUpper(method), "http://api.synthos.dev"+u.RequestURI(), rd)
-			r.Header.Set("Content-Type", ctype)
-			if cookie != "" {
-				r.Header.Set("Cookie", cookie)
-			}
-			return r
-		})
+		gateAgree(t, w, full, "fuzz", build)
 	})
 }
 
