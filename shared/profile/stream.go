@@ -179,64 +179,9 @@ func (s *Stream) AddIDs(row []string, ids []int32) error {
 	s.n++
 	head := s.head < headRows
 	for j, cell := range row {
-		c := &s.cols[j]
-		var cv *cellVal
-		ok := false
-		if !c.bypass {
-			cv, ok = c.vals[cell]
-		}
-		if !ok {
-			if len(c.vals) < maxVals {
-				cv = &cellVal{id: int32(len(c.vals))}
-				c.first(cv, cell, s.o.MissingTokens, true)
-				// The key is the column's own copy: the row's cells are lent.
-				c.vals[strings.Clone(cell)] = cv
-				ok = true
-			} else {
-				cv = &c.scratch
-				*cv = cellVal{}
-				c.first(cv, cell, s.o.MissingTokens, false)
-				c.misses++
-			}
-		}
+		id := s.cols[j].add(cell, s.n, head, s.o.MissingTokens)
 		if ids != nil {
-			ids[j] = -1
-			if ok {
-				ids[j] = cv.id
-			}
-		}
-		if c.misses > 0 && s.n%bypassWindow == 0 {
-			// A full cache most cells miss (a column of unique values)
-			// is a lookup a cell for nothing: the cells go to the
-			// sketches uncached instead, which counts them the same
-			// (mode adds a value's cached and sketched counts).
-			c.bypass = c.misses > bypassWindow/2
-			c.misses = 0
-		}
-		if cv.missing {
-			c.missing++
-			continue
-		}
-		if ok {
-			cv.n++ // a cached value is counted exactly
-		} else {
-			c.top.add(cv.v) // the rest in the frequency sketch
-		}
-		if cv.isNum {
-			c.nums++
-			if cv.cnt != nil && c.numHist != nil {
-				*cv.cnt++
-			} else {
-				cv.cnt = c.addNum(cv.x)
-			}
-		}
-		if head {
-			if !ok {
-				cv.v = strings.Clone(cv.v)
-			}
-			c.headVals = append(c.headVals, cv.v)
-		} else if c.layout != "" {
-			c.addTime(cv)
+			ids[j] = id
 		}
 	}
 	if head {
@@ -247,6 +192,135 @@ func (s *Stream) AddIDs(row []string, ids []int32) error {
 	}
 	return nil
 }
+
+// add profiles cell, the column's cell of row n (counted from 1; head:
+// one of the first headRows), and returns its identifier (see AddIDs).
+// It touches only the column's own state, so columns may be added
+// concurrently, each in row order.
+func (c *colStream) add(cell string, n int64, head bool, missing []string) int32 {
+	var cv *cellVal
+	ok := false
+	if !c.bypass {
+		cv, ok = c.vals[cell]
+	}
+	if !ok {
+		if len(c.vals) < maxVals {
+			cv = &cellVal{id: int32(len(c.vals))}
+			c.first(cv, cell, missing, true)
+			// The key is the column's own copy: the row's cells are lent.
+			c.vals[strings.Clone(cell)] = cv
+			ok = true
+		} else {
+			cv = &c.scratch
+			*cv = cellVal{}
+			c.first(cv, cell, missing, false)
+			c.misses++
+		}
+	}
+	id := int32(-1)
+	if ok {
+		id = cv.id
+	}
+	if c.misses > 0 && n%bypassWindow == 0 {
+		// A full cache most cells miss (a column of unique values)
+		// is a lookup a cell for nothing: the cells go to the
+		// sketches uncached instead, which counts them the same
+		// (mode adds a value's cached and sketched counts).
+		c.bypass = c.misses > bypassWindow/2
+		c.misses = 0
+	}
+	if cv.missing {
+		c.missing++
+		return id
+	}
+	if ok {
+		cv.n++ // a cached value is counted exactly
+	} else {
+		c.top.add(cv.v) // the rest in the frequency sketch
+	}
+	if cv.isNum {
+		c.nums++
+		if cv.cnt != nil && c.numHist != nil {
+			*cv.cnt++
+		} else {
+			cv.cnt = c.addNum(cv.x)
+		}
+	}
+	if head {
+		if !ok {
+			cv.v = strings.Clone(cv.v)
+		}
+		c.headVals = append(c.headVals, cv.v)
+	} else if c.layout != "" {
+		c.addTime(cv)
+	}
+	return id
+}
+
+// Batch is rows a stream counted (Begin) whose columns are profiled
+// separately (Column), possibly at the same time on several goroutines:
+// each column's statistics depend only on its own cells in row order, so
+// the profile is the one AddIDs would make row by row, whatever the
+// goroutines and however they interleave.
+type Batch struct {
+	s     *Stream
+	rows  [][]string
+	ids   []int32
+	first int64 // rows added before rows[0]
+	from  int   // rows[:from] were added whole (the head's)
+}
+
+// Begin adds rows as AddIDs would, one row at a time, except that the
+// cells of rows past the head are left to the batch's Column calls; ids,
+// when not nil, receives row k's identifiers at ids[k*w:(k+1)*w] for w
+// columns. A row of the wrong number of cells fails Begin, and the batch
+// returned holds the rows before it. Until every column of every batch
+// begun is done, the stream must be left alone but for Begin, and rows and
+// ids unchanged.
+func (s *Stream) Begin(rows [][]string, ids []int32) (*Batch, error) {
+	w := len(s.names)
+	b := &Batch{s: s, rows: rows, ids: ids, first: s.n}
+	for k, row := range rows {
+		if len(row) != w {
+			b.rows = rows[:k]
+			return b, fmt.Errorf("%w: row %d has %d cells, want %d", ErrTable, s.n+1, len(row), w)
+		}
+		if s.head < headRows {
+			var rowIDs []int32
+			if ids != nil {
+				rowIDs = ids[k*w : (k+1)*w]
+			}
+			if err := s.AddIDs(row, rowIDs); err != nil {
+				return b, err // unreachable: the row's length was checked
+			}
+			b.first, b.from = s.n, k+1
+			continue
+		}
+		if !s.shared {
+			s.reserve(row)
+		}
+		s.n++
+	}
+	return b, nil
+}
+
+// Column profiles column j of the batch's rows past the head. Columns of
+// a batch may be profiled concurrently; one column's batches must be
+// profiled in the order they began.
+func (b *Batch) Column(j int) {
+	c, w, missing := &b.s.cols[j], len(b.s.names), b.s.o.MissingTokens
+	n := b.first
+	for k := b.from; k < len(b.rows); k++ {
+		n++
+		id := c.add(b.rows[k][j], n, false, missing)
+		if b.ids != nil {
+			b.ids[k*w+j] = id
+		}
+	}
+}
+
+// Columns is the table's columns.
+func (s *Stream) Columns() int { return len(s.names) }
 
 // first works out a raw cell the column has not cached into cv: whether
 // it is missing, its number, and its share of the column's order-free

@@ -42,6 +42,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
@@ -152,6 +153,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	var backing []string
 	var s *stream
 	var ps *profile.Stream
+	var cw *columnWorkers // profile ps's batches
 	var n int64
 	// next returns a row and, when the pipe profiled it, its cells'
 	// identifiers in the profile (profile.Stream.AddIDs).
@@ -205,48 +207,39 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			// so far included (priorities depend on the index only).
 			s = newStream(o, capRows, len(cols), buf)
 			parallel := !o.serial && runtime.GOMAXPROCS(0) > 1
-			profiled := make(chan error, 1)
 			if o.Profile != nil {
 				// The profile chooses kinds on a uniform part of the
 				// training sample rather than a reservoir of its own.
 				if ps, err = profile.NewSharedStream(cols, *o.Profile); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
-				// The rows read so far are profiled on another core
+				// The rows read so far are profiled, a column a goroutine,
 				// while this one samples them (neither changes them).
-				profileBuf := func(rows [][]string) error {
-					for _, row := range rows {
-						if err := ps.Add(row); err != nil {
-							return err
-						}
+				cw = startColumns(ps, parallel, (len(buf)+batchRows-1)/batchRows)
+				defer cw.stop()
+				for at := 0; at < len(buf); at += batchRows {
+					b, err := ps.Begin(buf[at:min(at+batchRows, len(buf))], nil)
+					if err != nil {
+						return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 					}
-					return nil
+					cw.add(b, nil)
 				}
-				if parallel {
-					go func(rows [][]string) { profiled <- profileBuf(rows) }(buf)
-				} else {
-					profiled <- profileBuf(buf)
-				}
-			} else {
-				profiled <- nil
+			}
+			if parallel {
+				// The rest of a large table is read on another goroutine,
+				// and profiled on the column workers, while this one
+				// samples the rows read so far (the batches queue behind
+				// theirs).
+				p := startPipe(ctx, r, ps, cw)
+				defer p.stop()
+				next, piped = p.read, true
 			}
 			for i, row := range buf {
 				// Copied again when kept: a buffered row shares its
 				// backing array with 1,023 others, which it would pin.
 				s.add(int64(i), row, nil, false)
 			}
-			if err := <-profiled; err != nil {
-				return nil, fmt.Errorf("sample.Draw: profile: %w", err)
-			}
 			buf, backing = nil, nil
-			if parallel {
-				// The rest of a large table is read and profiled on
-				// another core (together about as much work as the
-				// sampling left here).
-				p := startPipe(ctx, r, ps)
-				defer p.stop()
-				next, piped = p.read, true
-			}
 		}
 	}
 	if n == 0 {
@@ -263,6 +256,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	train, holdout := s.result()
 	res := &Result{Train: &table.Table{Columns: cols, Rows: train}, Total: n, Sampled: true}
 	if ps != nil {
+		cw.stop() // every batch is profiled
 		var err error
 		if res.Profile, err = ps.ProfileOf(s.uniform(ps.SampleSize())); err != nil {
 			return nil, fmt.Errorf("sample.Draw: profile: %w", err)
@@ -303,14 +297,17 @@ type batch struct {
 	rows   [][]string
 	starts []int // row k's first cell in cells (and ids)
 	err    error // after the rows: the read's error (io.EOF at the end)
+	// profiled is done once the column workers set ids.
+	profiled sync.WaitGroup
 }
 
 // pipe reads a table.Reader on its own goroutine, batches of rows at a
-// time, for one consumer calling read, and adds each row to a profile
-// stream (when not nil) that the consumer must leave alone until the pipe
-// reported the end or an error (or stopped). The batches circulate between a
-// free list and the queue of full ones, so memory stays bounded however
-// far the reader could run ahead.
+// time, for one consumer calling read, and begins each batch on a profile
+// stream (when not nil) whose columns the column workers profile; the
+// consumer must leave the stream alone until the pipe reported the end or
+// an error (or stopped) and the workers stopped. The batches circulate
+// between a free list and the queue of full ones, so memory stays bounded
+// however far the reader could run ahead.
 type pipe struct {
 	full, free chan *batch
 	quit       chan struct{}
@@ -320,20 +317,24 @@ type pipe struct {
 	profiled   bool // the batches carry profile identifiers
 }
 
-func startPipe(ctx context.Context, r table.Reader, ps *profile.Stream) *pipe {
+func startPipe(ctx context.Context, r table.Reader, ps *profile.Stream, cw *columnWorkers) *pipe {
 	p := &pipe{full: make(chan *batch, batches), free: make(chan *batch, batches),
 		quit: make(chan struct{}), done: make(chan struct{}), profiled: ps != nil}
 	for range batches {
 		p.free <- &batch{}
 	}
-	go p.run(ctx, r, ps)
+	go p.run(ctx, r, ps, cw)
 	return p
 }
 
 // run fills batches until the reader fails or ends (the batch carrying the
 // error is the last) or the consumer stops.
-func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
+func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream, cw *columnWorkers) {
 	defer close(p.done)
+	width := -1 // any
+	if ps != nil {
+		width = ps.Columns()
+	}
 	for {
 		var b *batch
 		select {
@@ -351,16 +352,10 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 				b.err = err
 				break
 			}
-			start := len(b.cells)
 			b.cells = append(b.cells, row...)
 			b.ends = append(b.ends, len(b.cells))
-			for range row {
-				b.ids = append(b.ids, -1)
-			}
-			if ps != nil {
-				if err := ps.AddIDs(row, b.ids[start:]); err != nil {
-					b.err = profileError{err}
-				}
+			if width >= 0 && len(row) != width {
+				break // the profile rejects it (below): the batch's last
 			}
 		}
 		b.rows, b.starts = b.rows[:0], b.starts[:0]
@@ -369,6 +364,17 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 			b.rows = append(b.rows, b.cells[start:end:end])
 			b.starts = append(b.starts, start)
 			start = end
+		}
+		if ps != nil {
+			b.ids = slices.Grow(b.ids, len(b.cells))[:len(b.cells)]
+			for i := range b.ids {
+				b.ids[i] = -1
+			}
+			pb, err := ps.Begin(b.rows, b.ids)
+			if err != nil {
+				b.err = profileError{err}
+			}
+			cw.add(pb, &b.profiled)
 		}
 		select {
 		case p.full <- b:
@@ -402,6 +408,7 @@ func (p *pipe) read() ([]string, []int32, error) {
 			p.free <- p.cur // never blocks: the free list holds every batch
 		}
 		p.cur, p.k = <-p.full, 0
+		p.cur.profiled.Wait()
 	}
 }
 
@@ -410,6 +417,81 @@ func (p *pipe) read() ([]string, []int32, error) {
 func (p *pipe) stop() {
 	close(p.quit)
 	<-p.done
+}
+
+// maxColumnWorkers is the most goroutines that profile columns: one a
+// column up to it (the finest share of the work the scheduler can spread
+// over the cores), which of them run where changing nothing profiled.
+const maxColumnWorkers = 16
+
+// columnWorkers profile the columns of batches begun on a profile stream,
+// each worker its share of the columns of every batch in the order the
+// batches were added, so each column sees its cells in row order.
+type columnWorkers struct {
+	cols int
+	in   []chan columnJob // one a worker; none: add profiles inline
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+type columnJob struct {
+	b    *profile.Batch
+	done *sync.WaitGroup // nil: nobody waits for this batch alone
+}
+
+// startColumns starts the workers for ps, or none when not parallel; the
+// first queued batches are added without waiting for the workers.
+func startColumns(ps *profile.Stream, parallel bool, queued int) *columnWorkers {
+	w := &columnWorkers{cols: ps.Columns()}
+	if !parallel {
+		return w
+	}
+	w.in = make([]chan columnJob, min(w.cols, maxColumnWorkers))
+	for g := range w.in {
+		ch := make(chan columnJob, queued+batches)
+		w.in[g] = ch
+		w.wg.Go(func() {
+			for job := range ch {
+				for j := g; j < w.cols; j += len(w.in) {
+					job.b.Column(j)
+				}
+				if job.done != nil {
+					job.done.Done()
+				}
+			}
+		})
+	}
+	return w
+}
+
+// add queues b's columns; done, when not nil, is done once they are.
+func (w *columnWorkers) add(b *profile.Batch, done *sync.WaitGroup) {
+	if len(w.in) == 0 {
+		for j := range w.cols {
+			b.Column(j)
+		}
+		return
+	}
+	if done != nil {
+		done.Add(len(w.in))
+	}
+	for _, ch := range w.in {
+		ch <- columnJob{b, done}
+	}
+}
+
+// stop waits for the batches added and ends the workers; the stream is
+// the caller's again. It may be called more than once.
+func (w *columnWorkers) stop() {
+	if w == nil {
+		return
+	}
+	w.once.Do(func() {
+		for _, ch := range w.in {
+			close(ch)
+		}
+		w.wg.Wait()
+	})
 }
 
 // entry is one kept row.
