@@ -77,7 +77,7 @@ type colStream struct {
 	// hashing it again. Everything done on a first occurrence (the
 	// HyperLogLog insert, bounds, precision, missing tokens) is idempotent,
 	// so skipping it on repeats changes no statistic.
-	vals    map[string]*cellVal
+	vals    cellIndex
 	scratch cellVal // an uncached cell's
 	misses  int64   // uncached cells of the rows since the last check
 	bypass  bool    // the cache is full and most cells miss it: skip it
@@ -101,6 +101,7 @@ type colStream struct {
 // cellVal is what one distinct raw cell of a column is.
 type cellVal struct {
 	id      int32  // order of first occurrence among the cached cells
+	raw     string // the cell, of a cached cell
 	v       string // trimmed
 	missing bool
 	isNum   bool
@@ -138,7 +139,7 @@ func NewStream(names []string, opts Options) (*Stream, error) {
 	s := &Stream{names: slices.Clone(names), o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x70726f66696c65)), // "profile"
 		cols: make([]colStream, len(names))}
 	for j := range s.cols {
-		s.cols[j] = colStream{hll: hyperloglog.New14(), top: newMisraGries(), vals: map[string]*cellVal{}, numHist: map[float64]*int64{},
+		s.cols[j] = colStream{hll: hyperloglog.New14(), top: newMisraGries(), numHist: map[float64]*int64{},
 			numDigest: tdigest.NewWithCompression(digestCompression), tDigest: tdigest.NewWithCompression(digestCompression)}
 	}
 	return s, nil
@@ -201,14 +202,15 @@ func (c *colStream) add(cell string, n int64, head bool, missing []string) int32
 	var cv *cellVal
 	ok := false
 	if !c.bypass {
-		cv, ok = c.vals[cell]
+		cv = c.vals.get(cell)
+		ok = cv != nil
 	}
 	if !ok {
-		if len(c.vals) < maxVals {
-			cv = &cellVal{id: int32(len(c.vals))}
-			c.first(cv, cell, missing, true)
+		if c.vals.len() < maxVals {
 			// The key is the column's own copy: the row's cells are lent.
-			c.vals[strings.Clone(cell)] = cv
+			cv = &cellVal{id: int32(c.vals.len()), raw: strings.Clone(cell)}
+			c.first(cv, cell, missing, true)
+			c.vals.put(cv.raw, cv)
 			ok = true
 		} else {
 			cv = &c.scratch
@@ -365,8 +367,8 @@ func (c *colStream) first(cv *cellVal, cell string, missing []string, own bool) 
 // most the sketch's n/(topK+1), and exact when the column has at most
 // maxVals distinct cells.
 func (c *colStream) mode() (string, bool) {
-	counts := make(map[string]int64, len(c.vals)+len(c.top.m))
-	for _, cv := range c.vals {
+	counts := make(map[string]int64, c.vals.len()+len(c.top.m))
+	for _, cv := range c.vals.all {
 		if !cv.missing {
 			counts[cv.v] += cv.n // raw cells that trim alike add up
 		}
@@ -437,7 +439,7 @@ func (s *Stream) chooseLayouts() {
 			for _, v := range c.headVals {
 				// Head cells are trimmed and non-missing, so the cache
 				// holds each (under its raw form when that differs).
-				cv := c.vals[v]
+				cv := c.vals.get(v)
 				if cv == nil || cv.v != v {
 					cv = &cellVal{v: v}
 				}
