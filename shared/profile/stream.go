@@ -373,8 +373,8 @@ func (c *colStream) mode() (string, bool) {
 			counts[cv.v] += cv.n // raw cells that trim alike add up
 		}
 	}
-	for k, n := range c.top.m {
-		counts[k] += n.c - c.top.off
+	for _, e := range c.top.list[:c.top.n] {
+		counts[strings.Clone(e.v)] += e.c - c.top.off
 	}
 	best, bestN := "", int64(0)
 	for k, n := range counts {
@@ -727,48 +727,64 @@ func digestQuantiles(d *tdigest.TDigest) []float64 {
 // Lowering every counter is done lazily: counters hold count+off, and a
 // decrement raises off, so it costs a pass over the counters only when one
 // reaches zero (min <= off). On a column of unique values, where every
-// cell decrements, that is one pass per topK+1 cells instead of one a cell.
+// other cell decrements, that pass is most of the work: it runs over a
+// slice, and a counter keeps the buffer its value is copied into, so a
+// value counted costs no allocation.
 type misraGries struct {
-	m    map[string]*mgCounter
+	m    map[string]int32 // a value's counter in list
+	list []mgCounter      // live counters, then free ones
+	n    int              // live counters
 	off  int64
 	min  int64 // at most the smallest counter
-	free []*mgCounter
 }
 
-// mgCounter is one value's counter, plus off.
-type mgCounter struct{ c int64 }
+// mgCounter is one value's counter, plus off. v is buf's bytes: it is
+// changed only once the map no longer holds it.
+type mgCounter struct {
+	v   string
+	c   int64
+	buf []byte
+}
 
 func newMisraGries() misraGries {
-	return misraGries{m: map[string]*mgCounter{}, min: math.MaxInt64}
+	return misraGries{m: map[string]int32{}, min: math.MaxInt64}
 }
 
 // add counts one v.
 func (g *misraGries) add(v string) {
-	if n, ok := g.m[v]; ok {
-		n.c++
+	if i, ok := g.m[v]; ok {
+		g.list[i].c++
 		return
 	}
-	if len(g.m) < topK {
-		var n *mgCounter
-		if k := len(g.free); k > 0 {
-			n, g.free = g.free[k-1], g.free[:k-1] // a dropped counter, reused
-		} else {
-			n = new(mgCounter)
+	if g.n < topK {
+		if g.n == len(g.list) {
+			g.list = append(g.list, mgCounter{})
 		}
-		n.c = g.off + 1
-		g.m[strings.Clone(v)] = n
-		g.min = min(g.min, n.c)
+		e := &g.list[g.n]
+		e.buf = append(e.buf[:0], v...)
+		e.v = unsafe.String(unsafe.SliceData(e.buf), len(e.buf))
+		e.c = g.off + 1
+		g.m[e.v] = int32(g.n)
+		g.n++
+		g.min = min(g.min, e.c)
 		return
 	}
 	g.off++
 	if g.min <= g.off {
 		g.min = math.MaxInt64
-		for k, n := range g.m {
-			if n.c <= g.off {
-				delete(g.m, k)
-				g.free = append(g.free, n)
-			} else {
-				g.min = min(g.min, n.c)
+		for i := 0; i < g.n; {
+			e := &g.list[i]
+			if e.c > g.off {
+				g.min = min(g.min, e.c)
+				i++
+				continue
+			}
+			// Dropped: the last live counter takes its place.
+			delete(g.m, e.v)
+			g.n--
+			if i < g.n {
+				g.list[i], g.list[g.n] = g.list[g.n], g.list[i]
+				g.m[g.list[i].v] = int32(i)
 			}
 		}
 	}
@@ -778,10 +794,10 @@ func (g *misraGries) add(v string) {
 // so the answer does not depend on map order.
 func (g *misraGries) mode() (string, bool) {
 	best, bestN := "", int64(0)
-	for k, n := range g.m {
-		if c := n.c - g.off; c > bestN || c == bestN && k < best {
-			best, bestN = k, c
+	for _, e := range g.list[:g.n] {
+		if c := e.c - g.off; c > bestN || c == bestN && e.v < best {
+			best, bestN = e.v, c
 		}
 	}
-	return best, bestN > 0
+	return strings.Clone(best), bestN > 0
 }

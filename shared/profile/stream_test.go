@@ -3,6 +3,7 @@ package profile
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -256,6 +257,44 @@ func TestMisraGries(t *testing.T) {
 				t.Errorf("%d counters, more than %d", len(g.m), topK)
 			}
 		})
+	}
+}
+
+// TestMisraGriesCounters: the lazy counters are those of the textbook
+// algorithm (a new value when all topK counters are taken lowers each by
+// one and drops those at zero), on a stream of many values and a few hot
+// ones, through many drops and reused counters.
+func TestMisraGriesCounters(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	g, want := newMisraGries(), map[string]int64{}
+	for i := range 50_000 {
+		v := fmt.Sprint("v", rng.IntN(400))
+		if i%3 == 0 {
+			v = fmt.Sprint("hot", rng.IntN(5))
+		}
+		g.add(v)
+		switch _, ok := want[v]; {
+		case ok:
+			want[v]++
+		case len(want) < topK:
+			want[v] = 1
+		default:
+			for k := range want {
+				if want[k]--; want[k] == 0 {
+					delete(want, k)
+				}
+			}
+		}
+		if i%997 == 0 || i == 49_999 {
+			got := map[string]int64{}
+			for _, e := range g.list[:g.n] {
+				got[e.v] = e.c - g.off
+			}
+			if !maps.Equal(got, want) || len(g.m) != g.n {
+				t.Fatalf("after %d values: counters %v, want %v", i+1, got, want)
+			}
+		}
 	}
 }
 
