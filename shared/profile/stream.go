@@ -367,7 +367,7 @@ func (c *colStream) first(cv *cellVal, cell string, missing []string, own bool) 
 // most the sketch's n/(topK+1), and exact when the column has at most
 // maxVals distinct cells.
 func (c *colStream) mode() (string, bool) {
-	counts := make(map[string]int64, c.vals.len()+len(c.top.m))
+	counts := make(map[string]int64, c.vals.len()+c.top.len())
 	for _, cv := range c.vals.all {
 		if !cv.missing {
 			counts[cv.v] += cv.n // raw cells that trim alike add up
@@ -731,15 +731,28 @@ func digestQuantiles(d *tdigest.TDigest) []float64 {
 // slice, and a counter keeps the buffer its value is copied into, so a
 // value counted costs no allocation.
 type misraGries struct {
-	m    map[string]int32 // a value's counter in list
-	list []mgCounter      // live counters, then free ones
-	n    int              // live counters
-	off  int64
-	min  int64 // at most the smallest counter
+	slots []mgSlot    // an open-addressing index of list (mgSlots)
+	list  []mgCounter // live counters, then free ones
+	n     int         // live counters
+	off   int64
+	min   int64 // at most the smallest counter
+}
+
+// mgSlots is the size of a sketch's index: a power of two, a quarter full
+// at most, so a lookup of a value not counted (most, on a column of
+// unique values) ends at once.
+const mgSlots = 4 * topK
+
+// mgSlot is list[i-1]'s value's words (cellWords), length and hash; i 0
+// is an empty slot.
+type mgSlot struct {
+	h, w0, w1 uint64
+	n         int
+	i         int32
 }
 
 // mgCounter is one value's counter, plus off. v is buf's bytes: it is
-// changed only once the map no longer holds it.
+// changed only once the index no longer holds it.
 type mgCounter struct {
 	v   string
 	c   int64
@@ -747,13 +760,54 @@ type mgCounter struct {
 }
 
 func newMisraGries() misraGries {
-	return misraGries{m: map[string]int32{}, min: math.MaxInt64}
+	return misraGries{slots: make([]mgSlot, mgSlots), min: math.MaxInt64}
 }
+
+// find is the slot of v (of words w0, w1 and hash h), or the empty slot
+// where it would go.
+func (g *misraGries) find(v string, h, w0, w1 uint64) (int, bool) {
+	n := len(v)
+	for s := h & (mgSlots - 1); ; s = (s + 1) & (mgSlots - 1) {
+		sl := &g.slots[s]
+		if sl.i == 0 {
+			return int(s), false
+		}
+		if sl.h == h && sl.w0 == w0 && sl.w1 == w1 && sl.n == n && (n <= 16 || g.list[sl.i-1].v == v) {
+			return int(s), true
+		}
+	}
+}
+
+func (g *misraGries) slotOf(v string) (int, bool) {
+	w0, w1 := cellWords(v)
+	return g.find(v, slotHash(w0, w1, len(v)), w0, w1)
+}
+
+// unslot empties slot s, moving back the entries after it that would
+// otherwise no longer be found (deletion from linear probing).
+func (g *misraGries) unslot(s int) {
+	const mask = mgSlots - 1
+	g.slots[s] = mgSlot{}
+	for j := (s + 1) & mask; g.slots[j].i != 0; j = (j + 1) & mask {
+		home := int(g.slots[j].h & mask)
+		// j's entry stays unless its home is cyclically outside (s, j].
+		if (s < j && (home <= s || home > j)) || (s > j && home <= s && home > j) {
+			g.slots[s], g.slots[j] = g.slots[j], mgSlot{}
+			s = j
+		}
+	}
+}
+
+// len is the values counted.
+func (g *misraGries) len() int { return g.n }
 
 // add counts one v.
 func (g *misraGries) add(v string) {
-	if i, ok := g.m[v]; ok {
-		g.list[i].c++
+	w0, w1 := cellWords(v)
+	h := slotHash(w0, w1, len(v))
+	s, ok := g.find(v, h, w0, w1)
+	if ok {
+		g.list[g.slots[s].i-1].c++
 		return
 	}
 	if g.n < topK {
@@ -764,8 +818,8 @@ func (g *misraGries) add(v string) {
 		e.buf = append(e.buf[:0], v...)
 		e.v = unsafe.String(unsafe.SliceData(e.buf), len(e.buf))
 		e.c = g.off + 1
-		g.m[e.v] = int32(g.n)
 		g.n++
+		g.slots[s] = mgSlot{h: h, w0: w0, w1: w1, n: len(v), i: int32(g.n)}
 		g.min = min(g.min, e.c)
 		return
 	}
@@ -780,11 +834,15 @@ func (g *misraGries) add(v string) {
 				continue
 			}
 			// Dropped: the last live counter takes its place.
-			delete(g.m, e.v)
+			s, _ := g.slotOf(e.v)
+			g.unslot(s)
 			g.n--
 			if i < g.n {
+				// Found before the move: a long value is compared with
+				// the counter its slot names.
+				s, _ := g.slotOf(g.list[g.n].v)
+				g.slots[s].i = int32(i + 1)
 				g.list[i], g.list[g.n] = g.list[g.n], g.list[i]
-				g.m[g.list[i].v] = int32(i)
 			}
 		}
 	}

@@ -253,8 +253,8 @@ func TestMisraGries(t *testing.T) {
 			if got, ok := g.mode(); !ok || got != tt.want {
 				t.Errorf("mode %q %v, want %q", got, ok, tt.want)
 			}
-			if len(g.m) > topK {
-				t.Errorf("%d counters, more than %d", len(g.m), topK)
+			if g.len() > topK {
+				t.Errorf("%d counters, more than %d", g.len(), topK)
 			}
 		})
 	}
@@ -270,6 +270,9 @@ func TestMisraGriesCounters(t *testing.T) {
 	g, want := newMisraGries(), map[string]int64{}
 	for i := range 50_000 {
 		v := fmt.Sprint("v", rng.IntN(400))
+		if i%2 == 0 {
+			v = fmt.Sprint("a value longer than sixteen bytes ", rng.IntN(400))
+		}
 		if i%3 == 0 {
 			v = fmt.Sprint("hot", rng.IntN(5))
 		}
@@ -290,8 +293,11 @@ func TestMisraGriesCounters(t *testing.T) {
 			got := map[string]int64{}
 			for _, e := range g.list[:g.n] {
 				got[e.v] = e.c - g.off
+				if s, ok := g.slotOf(e.v); !ok || g.list[g.slots[s].i-1].v != e.v {
+					t.Fatalf("after %d values: %q not found", i+1, e.v)
+				}
 			}
-			if !maps.Equal(got, want) || len(g.m) != g.n {
+			if !maps.Equal(got, want) {
 				t.Fatalf("after %d values: counters %v, want %v", i+1, got, want)
 			}
 		}

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -422,7 +423,7 @@ func (p *pipe) stop() {
 // maxColumnWorkers is the most goroutines that profile columns: one a
 // column up to it (the finest share of the work the scheduler can spread
 // over the cores), which of them run where changing nothing profiled.
-const maxColumnWorkers = 16
+var maxColumnWorkers = envInt("SYNTHOS_COLW", 16)
 
 // columnWorkers profile the columns of batches begun on a profile stream,
 // each worker its share of the columns of every batch in the order the
@@ -898,4 +899,11 @@ func inOrder(m map[int64][]string) [][]string {
 		rows[k] = m[i]
 	}
 	return rows
+}
+
+func envInt(k string, d int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return d
 }
