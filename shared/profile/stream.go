@@ -321,6 +321,9 @@ func (b *Batch) Column(j int) {
 	}
 }
 
+// Rows is the rows of the batch.
+func (b *Batch) Rows() int { return len(b.rows) }
+
 // Columns is the table's columns.
 func (s *Stream) Columns() int { return len(s.names) }
 

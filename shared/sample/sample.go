@@ -300,6 +300,7 @@ type batch struct {
 	err    error // after the rows: the read's error (io.EOF at the end)
 	// profiled is done once the column workers set ids.
 	profiled sync.WaitGroup
+	release  func() // gives rows lent by table.RowsReader back
 }
 
 // pipe reads a table.Reader on its own goroutine, batches of rows at a
@@ -336,6 +337,7 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream, cw *
 	if ps != nil {
 		width = ps.Columns()
 	}
+	rr, _ := r.(table.RowsReader)
 	for {
 		var b *batch
 		select {
@@ -344,36 +346,36 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream, cw *
 			return
 		}
 		b.cells, b.ids, b.ends, b.err = b.cells[:0], b.ids[:0], b.ends[:0], nil
+		b.rows, b.starts = b.rows[:0], b.starts[:0]
 		if ctx.Err() != nil {
 			b.err = errCanceled
 		}
-		for b.err == nil && len(b.ends) < batchRows {
-			row, err := r.Read()
-			if err != nil {
-				b.err = err
-				break
-			}
-			b.cells = append(b.cells, row...)
-			b.ends = append(b.ends, len(b.cells))
-			if width >= 0 && len(row) != width {
-				break // the profile rejects it (below): the batch's last
+		if b.err == nil && rr != nil {
+			// A chunk's rows as the reader parsed them, lent until the
+			// batch comes back (see read).
+			b.rows, b.release, b.err = rr.ReadRows(b.rows)
+			if b.err == table.ErrNoBatch {
+				rr, b.err = nil, nil // Read from here on
 			}
 		}
-		b.rows, b.starts = b.rows[:0], b.starts[:0]
-		start := 0
-		for _, end := range b.ends {
-			b.rows = append(b.rows, b.cells[start:end:end])
-			b.starts = append(b.starts, start)
-			start = end
+		if b.err == nil && rr == nil {
+			p.fill(r, b, width)
+		}
+		cells := 0
+		for _, row := range b.rows {
+			b.starts = append(b.starts, cells)
+			cells += len(row)
 		}
 		if ps != nil {
-			b.ids = slices.Grow(b.ids, len(b.cells))[:len(b.cells)]
+			b.ids = slices.Grow(b.ids, cells)[:cells]
 			for i := range b.ids {
 				b.ids[i] = -1
 			}
 			pb, err := ps.Begin(b.rows, b.ids)
 			if err != nil {
-				b.err = profileError{err}
+				// The rows after the one the profile rejects are not
+				// read (as a serial read stops there).
+				b.rows, b.err = b.rows[:pb.Rows()+1], profileError{err}
 			}
 			cw.add(pb, &b.profiled)
 		}
@@ -385,6 +387,28 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream, cw *
 		if b.err != nil {
 			return
 		}
+	}
+}
+
+// fill reads a batch of rows with Read, copying the cells (a Reader may
+// reuse its row), up to a row of other than width cells (when width >= 0).
+func (p *pipe) fill(r table.Reader, b *batch, width int) {
+	for len(b.ends) < batchRows {
+		row, err := r.Read()
+		if err != nil {
+			b.err = err
+			break
+		}
+		b.cells = append(b.cells, row...)
+		b.ends = append(b.ends, len(b.cells))
+		if width >= 0 && len(row) != width {
+			break // the profile rejects it (see run): the batch's last
+		}
+	}
+	start := 0
+	for _, end := range b.ends {
+		b.rows = append(b.rows, b.cells[start:end:end])
+		start = end
 	}
 }
 
@@ -405,6 +429,10 @@ func (p *pipe) read() ([]string, []int32, error) {
 			}
 			if p.cur.err != nil {
 				return nil, nil, p.cur.err
+			}
+			if p.cur.release != nil {
+				p.cur.release() // the reader's rows, done with
+				p.cur.release = nil
 			}
 			p.free <- p.cur // never blocks: the free list holds every batch
 		}
