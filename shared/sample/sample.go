@@ -38,7 +38,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -158,9 +157,9 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	var n int64
 	// next returns a row and, when the pipe profiled it, its cells'
 	// identifiers in the profile (profile.Stream.AddIDs).
-	next := func() ([]string, []int32, error) {
+	next := func() ([]string, []int32, []float64, error) {
 		row, err := r.Read()
-		return row, nil, err
+		return row, nil, nil, err
 	}
 	piped := false  // the pipe profiles the rows it reads
 	var ids []int32 // the serial read's
@@ -170,7 +169,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 				return nil, err
 			}
 		}
-		row, rowIDs, err := next()
+		row, rowIDs, rowNums, err := next()
 		if err == io.EOF {
 			break
 		}
@@ -192,7 +191,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 				}
 				rowIDs = ids
 			}
-			s.add(n, row, rowIDs, false)
+			s.add(n, row, rowIDs, rowNums, false)
 			continue
 		}
 		// Rows are carved from shared backing arrays (as table.ReadAll
@@ -216,14 +215,14 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 				}
 				// The rows read so far are profiled, a column a goroutine,
 				// while this one samples them (neither changes them).
-				cw = startColumns(ps, parallel, (len(buf)+batchRows-1)/batchRows)
+				cw = startColumns(ps, s.numeric, parallel, (len(buf)+batchRows-1)/batchRows)
 				defer cw.stop()
 				for at := 0; at < len(buf); at += batchRows {
 					b, err := ps.Begin(buf[at:min(at+batchRows, len(buf))], nil)
 					if err != nil {
 						return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 					}
-					cw.add(b, nil)
+					cw.add(b, nil, nil, nil)
 				}
 			}
 			if parallel {
@@ -238,7 +237,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			for i, row := range buf {
 				// Copied again when kept: a buffered row shares its
 				// backing array with 1,023 others, which it would pin.
-				s.add(int64(i), row, nil, false)
+				s.add(int64(i), row, nil, nil, false)
 			}
 			buf, backing = nil, nil
 		}
@@ -292,8 +291,11 @@ func (e profileError) Error() string { return e.err.Error() }
 // cells are the reader's strings (immutable); only the row slices, which
 // a reader may reuse, are copied.
 type batch struct {
-	cells  []string
-	ids    []int32 // each cell's identifier in the profile, or -1
+	cells []string
+	ids   []int32 // each cell's identifier in the profile, or -1
+	// nums holds each cell of a column of tails as a number (see
+	// stream.train), worked out by the column workers.
+	nums   []float64
 	ends   []int
 	rows   [][]string
 	starts []int // row k's first cell in cells (and ids)
@@ -371,13 +373,14 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream, cw *
 			for i := range b.ids {
 				b.ids[i] = -1
 			}
+			b.nums = slices.Grow(b.nums, cells)[:cells]
 			pb, err := ps.Begin(b.rows, b.ids)
 			if err != nil {
 				// The rows after the one the profile rejects are not
 				// read (as a serial read stops there).
 				b.rows, b.err = b.rows[:pb.Rows()+1], profileError{err}
 			}
-			cw.add(pb, &b.profiled)
+			cw.add(pb, b.rows, b.nums, &b.profiled)
 		}
 		select {
 		case p.full <- b:
@@ -412,23 +415,27 @@ func (p *pipe) fill(r table.Reader, b *batch, width int) {
 	}
 }
 
-// read returns the next row and its cells' identifiers in the profile
-// (nil without one), lent until the next call, like a Reader's row.
-func (p *pipe) read() ([]string, []int32, error) {
+// read returns the next row, its cells' identifiers in the profile and
+// the numbers of the columns whose tails the sample keeps (number, NaN for
+// none; both nil without a profile), lent until the next call, like a
+// Reader's row.
+func (p *pipe) read() ([]string, []int32, []float64, error) {
 	for {
 		if p.cur != nil {
 			if p.k < len(p.cur.rows) {
 				p.k++
 				row := p.cur.rows[p.k-1]
 				var ids []int32
+				var nums []float64
 				if p.profiled {
 					start := p.cur.starts[p.k-1]
 					ids = p.cur.ids[start : start+len(row)]
+					nums = p.cur.nums[start : start+len(row)]
 				}
-				return row, ids, nil
+				return row, ids, nums, nil
 			}
 			if p.cur.err != nil {
-				return nil, nil, p.cur.err
+				return nil, nil, nil, p.cur.err
 			}
 			if p.cur.release != nil {
 				p.cur.release() // the reader's rows, done with
@@ -451,27 +458,33 @@ func (p *pipe) stop() {
 // maxColumnWorkers is the most goroutines that profile columns: one a
 // column up to it (the finest share of the work the scheduler can spread
 // over the cores), which of them run where changing nothing profiled.
-var maxColumnWorkers = envInt("SYNTHOS_COLW", 16)
+const maxColumnWorkers = 16
 
 // columnWorkers profile the columns of batches begun on a profile stream,
 // each worker its share of the columns of every batch in the order the
 // batches were added, so each column sees its cells in row order.
 type columnWorkers struct {
-	cols int
-	in   []chan columnJob // one a worker; none: add profiles inline
-	wg   sync.WaitGroup
-	once sync.Once
+	cols    int
+	numeric []bool           // the sample's columns of tails
+	in      []chan columnJob // one a worker; none: add profiles inline
+	wg      sync.WaitGroup
+	once    sync.Once
 }
 
 type columnJob struct {
-	b    *profile.Batch
+	b *profile.Batch
+	// rows and nums: the numbers of rows' cells of numeric columns are
+	// parsed into nums (when not nil) while the cells are fresh in the
+	// worker's cache.
+	rows [][]string
+	nums []float64
 	done *sync.WaitGroup // nil: nobody waits for this batch alone
 }
 
 // startColumns starts the workers for ps, or none when not parallel; the
 // first queued batches are added without waiting for the workers.
-func startColumns(ps *profile.Stream, parallel bool, queued int) *columnWorkers {
-	w := &columnWorkers{cols: ps.Columns()}
+func startColumns(ps *profile.Stream, numeric []bool, parallel bool, queued int) *columnWorkers {
+	w := &columnWorkers{cols: ps.Columns(), numeric: numeric}
 	if !parallel {
 		return w
 	}
@@ -483,6 +496,7 @@ func startColumns(ps *profile.Stream, parallel bool, queued int) *columnWorkers 
 			for job := range ch {
 				for j := g; j < w.cols; j += len(w.in) {
 					job.b.Column(j)
+					w.numbers(job, j)
 				}
 				if job.done != nil {
 					job.done.Done()
@@ -493,11 +507,14 @@ func startColumns(ps *profile.Stream, parallel bool, queued int) *columnWorkers 
 	return w
 }
 
-// add queues b's columns; done, when not nil, is done once they are.
-func (w *columnWorkers) add(b *profile.Batch, done *sync.WaitGroup) {
+// add queues b's columns and, when nums is not nil, the numbers of rows'
+// numeric cells; done, when not nil, is done once they are.
+func (w *columnWorkers) add(b *profile.Batch, rows [][]string, nums []float64, done *sync.WaitGroup) {
+	job := columnJob{b: b, rows: rows, nums: nums, done: done}
 	if len(w.in) == 0 {
 		for j := range w.cols {
 			b.Column(j)
+			w.numbers(job, j)
 		}
 		return
 	}
@@ -505,7 +522,26 @@ func (w *columnWorkers) add(b *profile.Batch, done *sync.WaitGroup) {
 		done.Add(len(w.in))
 	}
 	for _, ch := range w.in {
-		ch <- columnJob{b, done}
+		ch <- job
+	}
+}
+
+// numbers parses column j of a job's rows into its nums, for a column of
+// tails (see stream.train); NaN stands for a cell that is not a number.
+func (w *columnWorkers) numbers(job columnJob, j int) {
+	if job.nums == nil || !w.numeric[j] {
+		return
+	}
+	at := 0
+	for _, row := range job.rows {
+		if j < len(row) {
+			f, ok := number(row[j])
+			if !ok {
+				f = math.NaN()
+			}
+			job.nums[at+j] = f
+		}
+		at += len(row)
 	}
 }
 
@@ -763,7 +799,7 @@ func (s *stream) priority(i int64, salt uint64) uint64 {
 // add offers row i to the holdout or the training stores; owned says the
 // row is the stream's to keep (else the caller may reuse it). ids, when
 // not nil, are the row's cell identifiers in the profile (see train).
-func (s *stream) add(i int64, row []string, ids []int32, owned bool) {
+func (s *stream) add(i int64, row []string, ids []int32, nums []float64, owned bool) {
 	if s.share > 0 {
 		u := float64(s.priority(i, saltHoldout)>>11) / (1 << 53)
 		if u < s.share {
@@ -772,12 +808,12 @@ func (s *stream) add(i int64, row []string, ids []int32, owned bool) {
 			}
 			e := &entry{i: i, key: u, row: row}
 			if out := s.holdout.offer(e, s.holdMax); out != nil {
-				s.train(out.i, out.row, nil, true)
+				s.train(out.i, out.row, nil, nil, true)
 			}
 			return
 		}
 	}
-	s.train(i, row, ids, owned)
+	s.train(i, row, ids, nums, owned)
 }
 
 // train offers row i to the uniform sample and the strata; owned says the
@@ -787,7 +823,7 @@ func (s *stream) add(i int64, row []string, ids []int32, owned bool) {
 // identifier when it has one (ids[c] >= 0; the profile hashed the cell
 // already), else by the cell itself; both find the same heap, as an
 // identifier stands for one raw cell and byID remembers what the map gave.
-func (s *stream) train(i int64, row []string, ids []int32, owned bool) {
+func (s *stream) train(i int64, row []string, ids []int32, nums []float64, owned bool) {
 	v := s.priority(i, saltTrain)
 	p := pending{i: i, v: v, row: row, owned: owned}
 	keep := p.entry
@@ -831,7 +867,14 @@ func (s *stream) train(i int64, row []string, ids []int32, owned bool) {
 		if !isNum || c >= len(row) {
 			continue
 		}
-		f, ok := number(row[c])
+		var f float64
+		var ok bool
+		if nums != nil {
+			f = nums[c]
+			ok = !math.IsNaN(f)
+		} else {
+			f, ok = number(row[c])
+		}
 		if !ok {
 			continue
 		}
@@ -927,11 +970,4 @@ func inOrder(m map[int64][]string) [][]string {
 		rows[k] = m[i]
 	}
 	return rows
-}
-
-func envInt(k string, d int) int {
-	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
-		return v
-	}
-	return d
 }
