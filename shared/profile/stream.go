@@ -260,7 +260,7 @@ func (c *colStream) add(cell string, n int64, head bool, missing []string) int32
 }
 
 // Batch is rows a stream counted (Begin) whose columns are profiled
-// separately (Column), possibly at the same time on several goroutines:
+// separately (Stripe), possibly at the same time on several goroutines:
 // each column's statistics depend only on its own cells in row order, so
 // the profile is the one AddIDs would make row by row, whatever the
 // goroutines and however they interleave.
@@ -273,7 +273,7 @@ type Batch struct {
 }
 
 // Begin adds rows as AddIDs would, one row at a time, except that the
-// cells of rows past the head are left to the batch's Column calls; ids,
+// cells of rows past the head are left to the batch's Stripe calls; ids,
 // when not nil, receives row k's identifiers at ids[k*w:(k+1)*w] for w
 // columns. A row of the wrong number of cells fails Begin, and the batch
 // returned holds the rows before it. Until every column of every batch
@@ -306,17 +306,21 @@ func (s *Stream) Begin(rows [][]string, ids []int32) (*Batch, error) {
 	return b, nil
 }
 
-// Column profiles column j of the batch's rows past the head. Columns of
-// a batch may be profiled concurrently; one column's batches must be
-// profiled in the order they began.
-func (b *Batch) Column(j int) {
-	c, w, missing := &b.s.cols[j], len(b.s.names), b.s.o.MissingTokens
+// Stripe profiles columns g, g+of, g+2·of… of the batch's rows past the
+// head a row at a time, as AddIDs does (each column sees its cells in row order), with each
+// row's cells read while they are in the cache. Stripes of a batch may be
+// profiled concurrently, as columns may.
+func (b *Batch) Stripe(g, of int) {
+	w, missing := len(b.s.names), b.s.o.MissingTokens
 	n := b.first
 	for k := b.from; k < len(b.rows); k++ {
 		n++
-		id := c.add(b.rows[k][j], n, false, missing)
-		if b.ids != nil {
-			b.ids[k*w+j] = id
+		row := b.rows[k]
+		for j := g; j < w; j += of {
+			id := b.s.cols[j].add(row[j], n, false, missing)
+			if b.ids != nil {
+				b.ids[k*w+j] = id
+			}
 		}
 	}
 }

@@ -213,7 +213,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 				if ps, err = profile.NewSharedStream(cols, *o.Profile); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
-				// The rows read so far are profiled, a column a goroutine,
+				// The rows read so far are profiled on the column workers
 				// while this one samples them (neither changes them).
 				cw = startColumns(ps, s.numeric, parallel, (len(buf)+batchRows-1)/batchRows)
 				defer cw.stop()
@@ -455,13 +455,8 @@ func (p *pipe) stop() {
 	<-p.done
 }
 
-// maxColumnWorkers is the most goroutines that profile columns: one a
-// column up to it (the finest share of the work the scheduler can spread
-// over the cores), which of them run where changing nothing profiled.
-const maxColumnWorkers = 16
-
 // columnWorkers profile the columns of batches begun on a profile stream,
-// each worker its share of the columns of every batch in the order the
+// each worker its stripe of the columns of every batch in the order the
 // batches were added, so each column sees its cells in row order.
 type columnWorkers struct {
 	cols    int
@@ -488,14 +483,18 @@ func startColumns(ps *profile.Stream, numeric []bool, parallel bool, queued int)
 	if !parallel {
 		return w
 	}
-	w.in = make([]chan columnJob, min(w.cols, maxColumnWorkers))
+	// A worker a core, each a stripe of the columns, a row at a time (a
+	// goroutine a column reads every row once for each column: more CPU
+	// in cache misses than the spreading saves). Which worker profiles
+	// which column changes nothing profiled.
+	w.in = make([]chan columnJob, min(w.cols, runtime.GOMAXPROCS(0)))
 	for g := range w.in {
 		ch := make(chan columnJob, queued+batches)
 		w.in[g] = ch
 		w.wg.Go(func() {
 			for job := range ch {
+				job.b.Stripe(g, len(w.in))
 				for j := g; j < w.cols; j += len(w.in) {
-					job.b.Column(j)
 					w.numbers(job, j)
 				}
 				if job.done != nil {
@@ -512,8 +511,8 @@ func startColumns(ps *profile.Stream, numeric []bool, parallel bool, queued int)
 func (w *columnWorkers) add(b *profile.Batch, rows [][]string, nums []float64, done *sync.WaitGroup) {
 	job := columnJob{b: b, rows: rows, nums: nums, done: done}
 	if len(w.in) == 0 {
+		b.Stripe(0, 1)
 		for j := range w.cols {
-			b.Column(j)
 			w.numbers(job, j)
 		}
 		return
