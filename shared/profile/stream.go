@@ -77,7 +77,7 @@ type colStream struct {
 	// hashing it again. Everything done on a first occurrence (the
 	// HyperLogLog insert, bounds, precision, missing tokens) is idempotent,
 	// so skipping it on repeats changes no statistic.
-	vals    map[string]*cellVal
+	vals    cellIndex
 	scratch cellVal // an uncached cell's
 	misses  int64   // uncached cells of the rows since the last check
 	bypass  bool    // the cache is full and most cells miss it: skip it
@@ -101,6 +101,7 @@ type colStream struct {
 // cellVal is what one distinct raw cell of a column is.
 type cellVal struct {
 	id      int32  // order of first occurrence among the cached cells
+	raw     string // the cell, of a cached cell
 	v       string // trimmed
 	missing bool
 	isNum   bool
@@ -138,7 +139,7 @@ func NewStream(names []string, opts Options) (*Stream, error) {
 	s := &Stream{names: slices.Clone(names), o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x70726f66696c65)), // "profile"
 		cols: make([]colStream, len(names))}
 	for j := range s.cols {
-		s.cols[j] = colStream{hll: hyperloglog.New14(), top: newMisraGries(), vals: map[string]*cellVal{}, numHist: map[float64]*int64{},
+		s.cols[j] = colStream{hll: hyperloglog.New14(), top: newMisraGries(), numHist: map[float64]*int64{},
 			numDigest: tdigest.NewWithCompression(digestCompression), tDigest: tdigest.NewWithCompression(digestCompression)}
 	}
 	return s, nil
@@ -179,64 +180,9 @@ func (s *Stream) AddIDs(row []string, ids []int32) error {
 	s.n++
 	head := s.head < headRows
 	for j, cell := range row {
-		c := &s.cols[j]
-		var cv *cellVal
-		ok := false
-		if !c.bypass {
-			cv, ok = c.vals[cell]
-		}
-		if !ok {
-			if len(c.vals) < maxVals {
-				cv = &cellVal{id: int32(len(c.vals))}
-				c.first(cv, cell, s.o.MissingTokens, true)
-				// The key is the column's own copy: the row's cells are lent.
-				c.vals[strings.Clone(cell)] = cv
-				ok = true
-			} else {
-				cv = &c.scratch
-				*cv = cellVal{}
-				c.first(cv, cell, s.o.MissingTokens, false)
-				c.misses++
-			}
-		}
+		id := s.cols[j].add(cell, s.n, head, s.o.MissingTokens)
 		if ids != nil {
-			ids[j] = -1
-			if ok {
-				ids[j] = cv.id
-			}
-		}
-		if c.misses > 0 && s.n%bypassWindow == 0 {
-			// A full cache most cells miss (a column of unique values)
-			// is a lookup a cell for nothing: the cells go to the
-			// sketches uncached instead, which counts them the same
-			// (mode adds a value's cached and sketched counts).
-			c.bypass = c.misses > bypassWindow/2
-			c.misses = 0
-		}
-		if cv.missing {
-			c.missing++
-			continue
-		}
-		if ok {
-			cv.n++ // a cached value is counted exactly
-		} else {
-			c.top.add(cv.v) // the rest in the frequency sketch
-		}
-		if cv.isNum {
-			c.nums++
-			if cv.cnt != nil && c.numHist != nil {
-				*cv.cnt++
-			} else {
-				cv.cnt = c.addNum(cv.x)
-			}
-		}
-		if head {
-			if !ok {
-				cv.v = strings.Clone(cv.v)
-			}
-			c.headVals = append(c.headVals, cv.v)
-		} else if c.layout != "" {
-			c.addTime(cv)
+			ids[j] = id
 		}
 	}
 	if head {
@@ -247,6 +193,143 @@ func (s *Stream) AddIDs(row []string, ids []int32) error {
 	}
 	return nil
 }
+
+// add profiles cell, the column's cell of row n (counted from 1; head:
+// one of the first headRows), and returns its identifier (see AddIDs).
+// It touches only the column's own state, so columns may be added
+// concurrently, each in row order.
+func (c *colStream) add(cell string, n int64, head bool, missing []string) int32 {
+	var cv *cellVal
+	ok := false
+	if !c.bypass {
+		cv = c.vals.get(cell)
+		ok = cv != nil
+	}
+	if !ok {
+		if c.vals.len() < maxVals {
+			// The key is the column's own copy: the row's cells are lent.
+			cv = &cellVal{id: int32(c.vals.len()), raw: strings.Clone(cell)}
+			c.first(cv, cell, missing, true)
+			c.vals.put(cv.raw, cv)
+			ok = true
+		} else {
+			cv = &c.scratch
+			*cv = cellVal{}
+			c.first(cv, cell, missing, false)
+			c.misses++
+		}
+	}
+	id := int32(-1)
+	if ok {
+		id = cv.id
+	}
+	if c.misses > 0 && n%bypassWindow == 0 {
+		// A full cache most cells miss (a column of unique values)
+		// is a lookup a cell for nothing: the cells go to the
+		// sketches uncached instead, which counts them the same
+		// (mode adds a value's cached and sketched counts).
+		c.bypass = c.misses > bypassWindow/2
+		c.misses = 0
+	}
+	if cv.missing {
+		c.missing++
+		return id
+	}
+	if ok {
+		cv.n++ // a cached value is counted exactly
+	} else {
+		c.top.add(cv.v) // the rest in the frequency sketch
+	}
+	if cv.isNum {
+		c.nums++
+		if cv.cnt != nil && c.numHist != nil {
+			*cv.cnt++
+		} else {
+			cv.cnt = c.addNum(cv.x)
+		}
+	}
+	if head {
+		if !ok {
+			cv.v = strings.Clone(cv.v)
+		}
+		c.headVals = append(c.headVals, cv.v)
+	} else if c.layout != "" {
+		c.addTime(cv)
+	}
+	return id
+}
+
+// Batch is rows a stream counted (Begin) whose columns are profiled
+// separately (Stripe), possibly at the same time on several goroutines:
+// each column's statistics depend only on its own cells in row order, so
+// the profile is the one AddIDs would make row by row, whatever the
+// goroutines and however they interleave.
+type Batch struct {
+	s     *Stream
+	rows  [][]string
+	ids   []int32
+	first int64 // rows added before rows[0]
+	from  int   // rows[:from] were added whole (the head's)
+}
+
+// Begin adds rows as AddIDs would, one row at a time, except that the
+// cells of rows past the head are left to the batch's Stripe calls; ids,
+// when not nil, receives row k's identifiers at ids[k*w:(k+1)*w] for w
+// columns. A row of the wrong number of cells fails Begin, and the batch
+// returned holds the rows before it. Until every column of every batch
+// begun is done, the stream must be left alone but for Begin, and rows and
+// ids unchanged.
+func (s *Stream) Begin(rows [][]string, ids []int32) (*Batch, error) {
+	w := len(s.names)
+	b := &Batch{s: s, rows: rows, ids: ids, first: s.n}
+	for k, row := range rows {
+		if len(row) != w {
+			b.rows = rows[:k]
+			return b, fmt.Errorf("%w: row %d has %d cells, want %d", ErrTable, s.n+1, len(row), w)
+		}
+		if s.head < headRows {
+			var rowIDs []int32
+			if ids != nil {
+				rowIDs = ids[k*w : (k+1)*w]
+			}
+			if err := s.AddIDs(row, rowIDs); err != nil {
+				return b, err // unreachable: the row's length was checked
+			}
+			b.first, b.from = s.n, k+1
+			continue
+		}
+		if !s.shared {
+			s.reserve(row)
+		}
+		s.n++
+	}
+	return b, nil
+}
+
+// Stripe profiles columns g, g+of, g+2·of… of the batch's rows past the
+// head a row at a time, as AddIDs does (each column sees its cells in row order), with each
+// row's cells read while they are in the cache. Stripes of a batch may be
+// profiled concurrently, as columns may.
+func (b *Batch) Stripe(g, of int) {
+	w, missing := len(b.s.names), b.s.o.MissingTokens
+	n := b.first
+	for k := b.from; k < len(b.rows); k++ {
+		n++
+		row := b.rows[k]
+		for j := g; j < w; j += of {
+			id := b.s.cols[j].add(row[j], n, false, missing)
+			if b.ids != nil {
+				b.ids[k*w+j] = id
+			}
+		}
+	}
+}
+
+// Rows is the rows of the batch.
+func (b *Batch) Rows() int { return len(b.rows) }
+
+// Columns is the table's columns.
+func (s *Stream) Columns() int { return len(s.names) }
 
 // first works out a raw cell the column has not cached into cv: whether
 // it is missing, its number, and its share of the column's order-free
@@ -291,14 +374,14 @@ func (c *colStream) first(cv *cellVal, cell string, missing []string, own bool) 
 // most the sketch's n/(topK+1), and exact when the column has at most
 // maxVals distinct cells.
 func (c *colStream) mode() (string, bool) {
-	counts := make(map[string]int64, len(c.vals)+len(c.top.m))
-	for _, cv := range c.vals {
+	counts := make(map[string]int64, c.vals.len()+c.top.len())
+	for _, cv := range c.vals.all {
 		if !cv.missing {
 			counts[cv.v] += cv.n // raw cells that trim alike add up
 		}
 	}
-	for k, n := range c.top.m {
-		counts[k] += n.c - c.top.off
+	for _, e := range c.top.list[:c.top.n] {
+		counts[strings.Clone(e.v)] += e.c - c.top.off
 	}
 	best, bestN := "", int64(0)
 	for k, n := range counts {
@@ -363,7 +446,7 @@ func (s *Stream) chooseLayouts() {
 			for _, v := range c.headVals {
 				// Head cells are trimmed and non-missing, so the cache
 				// holds each (under its raw form when that differs).
-				cv := c.vals[v]
+				cv := c.vals.get(v)
 				if cv == nil || cv.v != v {
 					cv = &cellVal{v: v}
 				}
@@ -651,48 +734,122 @@ func digestQuantiles(d *tdigest.TDigest) []float64 {
 // Lowering every counter is done lazily: counters hold count+off, and a
 // decrement raises off, so it costs a pass over the counters only when one
 // reaches zero (min <= off). On a column of unique values, where every
-// cell decrements, that is one pass per topK+1 cells instead of one a cell.
+// other cell decrements, that pass is most of the work: it runs over a
+// slice, and a counter keeps the buffer its value is copied into, so a
+// value counted costs no allocation.
 type misraGries struct {
-	m    map[string]*mgCounter
-	off  int64
-	min  int64 // at most the smallest counter
-	free []*mgCounter
+	slots []mgSlot    // an open-addressing index of list (mgSlots)
+	list  []mgCounter // live counters, then free ones
+	n     int         // live counters
+	off   int64
+	min   int64 // at most the smallest counter
 }
 
-// mgCounter is one value's counter, plus off.
-type mgCounter struct{ c int64 }
+// mgSlots is the size of a sketch's index: a power of two, a quarter full
+// at most, so a lookup of a value not counted (most, on a column of
+// unique values) ends at once.
+const mgSlots = 4 * topK
+
+// mgSlot is list[i-1]'s value's words (cellWords), length and hash; i 0
+// is an empty slot.
+type mgSlot struct {
+	h, w0, w1 uint64
+	n         int
+	i         int32
+}
+
+// mgCounter is one value's counter, plus off. v is buf's bytes: it is
+// changed only once the index no longer holds it.
+type mgCounter struct {
+	v   string
+	c   int64
+	buf []byte
+}
 
 func newMisraGries() misraGries {
-	return misraGries{m: map[string]*mgCounter{}, min: math.MaxInt64}
+	return misraGries{slots: make([]mgSlot, mgSlots), min: math.MaxInt64}
 }
+
+// find is the slot of v (of words w0, w1 and hash h), or the empty slot
+// where it would go.
+func (g *misraGries) find(v string, h, w0, w1 uint64) (int, bool) {
+	n := len(v)
+	for s := h & (mgSlots - 1); ; s = (s + 1) & (mgSlots - 1) {
+		sl := &g.slots[s]
+		if sl.i == 0 {
+			return int(s), false
+		}
+		if sl.h == h && sl.w0 == w0 && sl.w1 == w1 && sl.n == n && (n <= 16 || g.list[sl.i-1].v == v) {
+			return int(s), true
+		}
+	}
+}
+
+func (g *misraGries) slotOf(v string) (int, bool) {
+	w0, w1 := cellWords(v)
+	return g.find(v, slotHash(w0, w1, len(v)), w0, w1)
+}
+
+// unslot empties slot s, moving back the entries after it that would
+// otherwise no longer be found (deletion from linear probing).
+func (g *misraGries) unslot(s int) {
+	const mask = mgSlots - 1
+	g.slots[s] = mgSlot{}
+	for j := (s + 1) & mask; g.slots[j].i != 0; j = (j + 1) & mask {
+		home := int(g.slots[j].h & mask)
+		// j's entry stays unless its home is cyclically outside (s, j].
+		if (s < j && (home <= s || home > j)) || (s > j && home <= s && home > j) {
+			g.slots[s], g.slots[j] = g.slots[j], mgSlot{}
+			s = j
+		}
+	}
+}
+
+// len is the values counted.
+func (g *misraGries) len() int { return g.n }
 
 // add counts one v.
 func (g *misraGries) add(v string) {
-	if n, ok := g.m[v]; ok {
-		n.c++
+	w0, w1 := cellWords(v)
+	h := slotHash(w0, w1, len(v))
+	s, ok := g.find(v, h, w0, w1)
+	if ok {
+		g.list[g.slots[s].i-1].c++
 		return
 	}
-	if len(g.m) < topK {
-		var n *mgCounter
-		if k := len(g.free); k > 0 {
-			n, g.free = g.free[k-1], g.free[:k-1] // a dropped counter, reused
-		} else {
-			n = new(mgCounter)
+	if g.n < topK {
+		if g.n == len(g.list) {
+			g.list = append(g.list, mgCounter{})
 		}
-		n.c = g.off + 1
-		g.m[strings.Clone(v)] = n
-		g.min = min(g.min, n.c)
+		e := &g.list[g.n]
+		e.buf = append(e.buf[:0], v...)
+		e.v = unsafe.String(unsafe.SliceData(e.buf), len(e.buf))
+		e.c = g.off + 1
+		g.n++
+		g.slots[s] = mgSlot{h: h, w0: w0, w1: w1, n: len(v), i: int32(g.n)}
+		g.min = min(g.min, e.c)
 		return
 	}
 	g.off++
 	if g.min <= g.off {
 		g.min = math.MaxInt64
-		for k, n := range g.m {
-			if n.c <= g.off {
-				delete(g.m, k)
-				g.free = append(g.free, n)
-			} else {
-				g.min = min(g.min, n.c)
+		for i := 0; i < g.n; {
+			e := &g.list[i]
+			if e.c > g.off {
+				g.min = min(g.min, e.c)
+				i++
+				continue
+			}
+			// Dropped: the last live counter takes its place.
+			s, _ := g.slotOf(e.v)
+			g.unslot(s)
+			g.n--
+			if i < g.n {
+				// Found before the move: a long value is compared with
+				// the counter its slot names.
+				s, _ := g.slotOf(g.list[g.n].v)
+				g.slots[s].i = int32(i + 1)
+				g.list[i], g.list[g.n] = g.list[g.n], g.list[i]
 			}
 		}
 	}
@@ -702,10 +859,10 @@ func (g *misraGries) add(v string) {
 // so the answer does not depend on map order.
 func (g *misraGries) mode() (string, bool) {
 	best, bestN := "", int64(0)
-	for k, n := range g.m {
-		if c := n.c - g.off; c > bestN || c == bestN && k < best {
-			best, bestN = k, c
+	for _, e := range g.list[:g.n] {
+		if c := e.c - g.off; c > bestN || c == bestN && e.v < best {
+			best, bestN = e.v, c
 		}
 	}
-	return best, bestN > 0
+	return strings.Clone(best), bestN > 0
 }

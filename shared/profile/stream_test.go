@@ -3,12 +3,14 @@ package profile
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,10 +254,54 @@ func TestMisraGries(t *testing.T) {
 			if got, ok := g.mode(); !ok || got != tt.want {
 				t.Errorf("mode %q %v, want %q", got, ok, tt.want)
 			}
-			if len(g.m) > topK {
-				t.Errorf("%d counters, more than %d", len(g.m), topK)
+			if g.len() > topK {
+				t.Errorf("%d counters, more than %d", g.len(), topK)
 			}
 		})
+	}
+}
+
+// TestMisraGriesCounters: the lazy counters are those of the textbook
+// algorithm (a new value when all topK counters are taken lowers each by
+// one and drops those at zero), on a stream of many values and a few hot
+// ones, through many drops and reused counters.
+func TestMisraGriesCounters(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	g, want := newMisraGries(), map[string]int64{}
+	for i := range 50_000 {
+		v := fmt.Sprint("v", rng.IntN(400))
+		if i%2 == 0 {
+			v = fmt.Sprint("a value longer than sixteen bytes ", rng.IntN(400))
+		}
+		if i%3 == 0 {
+			v = fmt.Sprint("hot", rng.IntN(5))
+		}
+		g.add(v)
+		switch _, ok := want[v]; {
+		case ok:
+			want[v]++
+		case len(want) < topK:
+			want[v] = 1
+		default:
+			for k := range want {
+				if want[k]--; want[k] == 0 {
+					delete(want, k)
+				}
+			}
+		}
+		if i%997 == 0 || i == 49_999 {
+			got := map[string]int64{}
+			for _, e := range g.list[:g.n] {
+				got[e.v] = e.c - g.off
+				if s, ok := g.slotOf(e.v); !ok || g.list[g.slots[s].i-1].v != e.v {
+					t.Fatalf("after %d values: %q not found", i+1, e.v)
+				}
+			}
+			if !maps.Equal(got, want) {
+				t.Fatalf("after %d values: counters %v, want %v", i+1, got, want)
+			}
+		}
 	}
 }
 
@@ -417,5 +463,76 @@ func TestStreamAddIDs(t *testing.T) {
 	}
 	if len(byCell) != 3 || byCell["0"] == byCell["1"] || byCell["1"] == byCell["2"] || byCell["0"] == byCell["2"] {
 		t.Errorf("a's three cells got %v, want three identifiers", byCell)
+	}
+}
+
+// TestStreamBatches: rows added in batches (Begin), their columns
+// profiled in stripes by one goroutine or several at once, give the
+// row-by-row stream's profile, cell identifiers and sample, for batches
+// that straddle the head and a column whose cells overflow the cache.
+func TestStreamBatches(t *testing.T) {
+	t.Parallel()
+	tab := mixed(30_000, 5)
+	for i, r := range tab.Rows {
+		// A column of mostly unique values: a full cache, then bypassed.
+		r = append(slices.Clone(r), fmt.Sprint("u", i%9000, "-", i%7))
+		tab.Rows[i] = r
+	}
+	tab.Columns = append(slices.Clone(tab.Columns), "unique")
+	w := len(tab.Columns)
+	o := Options{Sample: 2000, Seed: 3}
+	want, err := NewStream(tab.Columns, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs := make([]int32, len(tab.Rows)*w)
+	for k, r := range tab.Rows {
+		if err := want.AddIDs(r, wantIDs[k*w:(k+1)*w]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantProf, err := want.Profile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stripes := range []int{1, 2, 5} {
+		got, err := NewStream(tab.Columns, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]int32, len(tab.Rows)*w)
+		for at := 0; at < len(tab.Rows); at += 777 {
+			end := min(at+777, len(tab.Rows))
+			b, err := got.Begin(tab.Rows[at:end], ids[at*w:end*w])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for g := range stripes {
+				wg.Go(func() { b.Stripe(g, stripes) })
+			}
+			wg.Wait()
+		}
+		gotProf, err := got.Profile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(gotProf, wantProf) || !reflect.DeepEqual(got.Sample(), want.Sample()) {
+			t.Errorf("%d stripes: the profile or sample differs from the row-by-row stream's", stripes)
+		}
+		if !slices.Equal(ids, wantIDs) {
+			t.Errorf("%d stripes: cell identifiers differ", stripes)
+		}
+	}
+	// A ragged row fails Begin, which keeps the rows before it.
+	s, err := NewStream(tab.Columns, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := slices.Clone(tab.Rows[:10])
+	rows[6] = rows[6][:2]
+	b, err := s.Begin(rows, nil)
+	if !errors.Is(err, ErrTable) || b.Rows() != 6 || s.Rows() != 6 {
+		t.Errorf("ragged row 7: %v, batch of %d rows, stream of %d; want ErrTable, 6, 6", err, b.Rows(), s.Rows())
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
@@ -152,12 +153,13 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	var backing []string
 	var s *stream
 	var ps *profile.Stream
+	var cw *columnWorkers // profile ps's batches
 	var n int64
 	// next returns a row and, when the pipe profiled it, its cells'
 	// identifiers in the profile (profile.Stream.AddIDs).
-	next := func() ([]string, []int32, error) {
+	next := func() ([]string, []int32, []float64, error) {
 		row, err := r.Read()
-		return row, nil, err
+		return row, nil, nil, err
 	}
 	piped := false  // the pipe profiles the rows it reads
 	var ids []int32 // the serial read's
@@ -167,7 +169,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 				return nil, err
 			}
 		}
-		row, rowIDs, err := next()
+		row, rowIDs, rowNums, err := next()
 		if err == io.EOF {
 			break
 		}
@@ -189,7 +191,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 				}
 				rowIDs = ids
 			}
-			s.add(n, row, rowIDs, false)
+			s.add(n, row, rowIDs, rowNums, false)
 			continue
 		}
 		// Rows are carved from shared backing arrays (as table.ReadAll
@@ -205,48 +207,39 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 			// so far included (priorities depend on the index only).
 			s = newStream(o, capRows, len(cols), buf)
 			parallel := !o.serial && runtime.GOMAXPROCS(0) > 1
-			profiled := make(chan error, 1)
 			if o.Profile != nil {
 				// The profile chooses kinds on a uniform part of the
 				// training sample rather than a reservoir of its own.
 				if ps, err = profile.NewSharedStream(cols, *o.Profile); err != nil {
 					return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 				}
-				// The rows read so far are profiled on another core
+				// The rows read so far are profiled on the column workers
 				// while this one samples them (neither changes them).
-				profileBuf := func(rows [][]string) error {
-					for _, row := range rows {
-						if err := ps.Add(row); err != nil {
-							return err
-						}
+				cw = startColumns(ps, s.numeric, parallel, (len(buf)+batchRows-1)/batchRows)
+				defer cw.stop()
+				for at := 0; at < len(buf); at += batchRows {
+					b, err := ps.Begin(buf[at:min(at+batchRows, len(buf))], nil)
+					if err != nil {
+						return nil, fmt.Errorf("sample.Draw: profile: %w", err)
 					}
-					return nil
+					cw.add(b, nil, nil, nil)
 				}
-				if parallel {
-					go func(rows [][]string) { profiled <- profileBuf(rows) }(buf)
-				} else {
-					profiled <- profileBuf(buf)
-				}
-			} else {
-				profiled <- nil
+			}
+			if parallel {
+				// The rest of a large table is read on another goroutine,
+				// and profiled on the column workers, while this one
+				// samples the rows read so far (the batches queue behind
+				// theirs).
+				p := startPipe(ctx, r, ps, cw)
+				defer p.stop()
+				next, piped = p.read, true
 			}
 			for i, row := range buf {
 				// Copied again when kept: a buffered row shares its
 				// backing array with 1,023 others, which it would pin.
-				s.add(int64(i), row, nil, false)
-			}
-			if err := <-profiled; err != nil {
-				return nil, fmt.Errorf("sample.Draw: profile: %w", err)
+				s.add(int64(i), row, nil, nil, false)
 			}
 			buf, backing = nil, nil
-			if parallel {
-				// The rest of a large table is read and profiled on
-				// another core (together about as much work as the
-				// sampling left here).
-				p := startPipe(ctx, r, ps)
-				defer p.stop()
-				next, piped = p.read, true
-			}
 		}
 	}
 	if n == 0 {
@@ -263,6 +256,7 @@ func Draw(ctx context.Context, r table.Reader, o Options) (*Result, error) {
 	train, holdout := s.result()
 	res := &Result{Train: &table.Table{Columns: cols, Rows: train}, Total: n, Sampled: true}
 	if ps != nil {
+		cw.stop() // every batch is profiled
 		var err error
 		if res.Profile, err = ps.ProfileOf(s.uniform(ps.SampleSize())); err != nil {
 			return nil, fmt.Errorf("sample.Draw: profile: %w", err)
@@ -297,20 +291,27 @@ func (e profileError) Error() string { return e.err.Error() }
 // cells are the reader's strings (immutable); only the row slices, which
 // a reader may reuse, are copied.
 type batch struct {
-	cells  []string
-	ids    []int32 // each cell's identifier in the profile, or -1
+	cells []string
+	ids   []int32 // each cell's identifier in the profile, or -1
+	// nums holds each cell of a column of tails as a number (see
+	// stream.train), worked out by the column workers.
+	nums   []float64
 	ends   []int
 	rows   [][]string
 	starts []int // row k's first cell in cells (and ids)
 	err    error // after the rows: the read's error (io.EOF at the end)
+	// profiled is done once the column workers set ids.
+	profiled sync.WaitGroup
+	release  func() // gives rows lent by table.RowsReader back
 }
 
 // pipe reads a table.Reader on its own goroutine, batches of rows at a
-// time, for one consumer calling read, and adds each row to a profile
-// stream (when not nil) that the consumer must leave alone until the pipe
-// reported the end or an error (or stopped). The batches circulate between a
-// free list and the queue of full ones, so memory stays bounded however
-// far the reader could run ahead.
+// time, for one consumer calling read, and begins each batch on a profile
+// stream (when not nil) whose columns the column workers profile; the
+// consumer must leave the stream alone until the pipe reported the end or
+// an error (or stopped) and the workers stopped. The batches circulate
+// between a free list and the queue of full ones, so memory stays bounded
+// however far the reader could run ahead.
 type pipe struct {
 	full, free chan *batch
 	quit       chan struct{}
@@ -320,20 +321,25 @@ type pipe struct {
 	profiled   bool // the batches carry profile identifiers
 }
 
-func startPipe(ctx context.Context, r table.Reader, ps *profile.Stream) *pipe {
+func startPipe(ctx context.Context, r table.Reader, ps *profile.Stream, cw *columnWorkers) *pipe {
 	p := &pipe{full: make(chan *batch, batches), free: make(chan *batch, batches),
 		quit: make(chan struct{}), done: make(chan struct{}), profiled: ps != nil}
 	for range batches {
 		p.free <- &batch{}
 	}
-	go p.run(ctx, r, ps)
+	go p.run(ctx, r, ps, cw)
 	return p
 }
 
 // run fills batches until the reader fails or ends (the batch carrying the
 // error is the last) or the consumer stops.
-func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
+func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream, cw *columnWorkers) {
 	defer close(p.done)
+	width := -1 // any
+	if ps != nil {
+		width = ps.Columns()
+	}
+	rr, _ := r.(table.RowsReader)
 	for {
 		var b *batch
 		select {
@@ -342,33 +348,39 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 			return
 		}
 		b.cells, b.ids, b.ends, b.err = b.cells[:0], b.ids[:0], b.ends[:0], nil
+		b.rows, b.starts = b.rows[:0], b.starts[:0]
 		if ctx.Err() != nil {
 			b.err = errCanceled
 		}
-		for b.err == nil && len(b.ends) < batchRows {
-			row, err := r.Read()
-			if err != nil {
-				b.err = err
-				break
-			}
-			start := len(b.cells)
-			b.cells = append(b.cells, row...)
-			b.ends = append(b.ends, len(b.cells))
-			for range row {
-				b.ids = append(b.ids, -1)
-			}
-			if ps != nil {
-				if err := ps.AddIDs(row, b.ids[start:]); err != nil {
-					b.err = profileError{err}
-				}
+		if b.err == nil && rr != nil {
+			// A chunk's rows as the reader parsed them, lent until the
+			// batch comes back (see read).
+			b.rows, b.release, b.err = rr.ReadRows(b.rows)
+			if b.err == table.ErrNoBatch {
+				rr, b.err = nil, nil // Read from here on
 			}
 		}
-		b.rows, b.starts = b.rows[:0], b.starts[:0]
-		start := 0
-		for _, end := range b.ends {
-			b.rows = append(b.rows, b.cells[start:end:end])
-			b.starts = append(b.starts, start)
-			start = end
+		if b.err == nil && rr == nil {
+			p.fill(r, b, width)
+		}
+		cells := 0
+		for _, row := range b.rows {
+			b.starts = append(b.starts, cells)
+			cells += len(row)
+		}
+		if ps != nil {
+			b.ids = slices.Grow(b.ids, cells)[:cells]
+			for i := range b.ids {
+				b.ids[i] = -1
+			}
+			b.nums = slices.Grow(b.nums, cells)[:cells]
+			pb, err := ps.Begin(b.rows, b.ids)
+			if err != nil {
+				// The rows after the one the profile rejects are not
+				// read (as a serial read stops there).
+				b.rows, b.err = b.rows[:pb.Rows()+1], profileError{err}
+			}
+			cw.add(pb, b.rows, b.nums, &b.profiled)
 		}
 		select {
 		case p.full <- b:
@@ -381,27 +393,58 @@ func (p *pipe) run(ctx context.Context, r table.Reader, ps *profile.Stream) {
 	}
 }
 
-// read returns the next row and its cells' identifiers in the profile
-// (nil without one), lent until the next call, like a Reader's row.
-func (p *pipe) read() ([]string, []int32, error) {
+// fill reads a batch of rows with Read, copying the cells (a Reader may
+// reuse its row), up to a row of other than width cells (when width >= 0).
+func (p *pipe) fill(r table.Reader, b *batch, width int) {
+	for len(b.ends) < batchRows {
+		row, err := r.Read()
+		if err != nil {
+			b.err = err
+			break
+		}
+		b.cells = append(b.cells, row...)
+		b.ends = append(b.ends, len(b.cells))
+		if width >= 0 && len(row) != width {
+			break // the profile rejects it (see run): the batch's last
+		}
+	}
+	start := 0
+	for _, end := range b.ends {
+		b.rows = append(b.rows, b.cells[start:end:end])
+		start = end
+	}
+}
+
+// read returns the next row, its cells' identifiers in the profile and
+// the numbers of the columns whose tails the sample keeps (number, NaN for
+// none; both nil without a profile), lent until the next call, like a
+// Reader's row.
+func (p *pipe) read() ([]string, []int32, []float64, error) {
 	for {
 		if p.cur != nil {
 			if p.k < len(p.cur.rows) {
 				p.k++
 				row := p.cur.rows[p.k-1]
 				var ids []int32
+				var nums []float64
 				if p.profiled {
 					start := p.cur.starts[p.k-1]
 					ids = p.cur.ids[start : start+len(row)]
+					nums = p.cur.nums[start : start+len(row)]
 				}
-				return row, ids, nil
+				return row, ids, nums, nil
 			}
 			if p.cur.err != nil {
-				return nil, nil, p.cur.err
+				return nil, nil, nil, p.cur.err
+			}
+			if p.cur.release != nil {
+				p.cur.release() // the reader's rows, done with
+				p.cur.release = nil
 			}
 			p.free <- p.cur // never blocks: the free list holds every batch
 		}
 		p.cur, p.k = <-p.full, 0
+		p.cur.profiled.Wait()
 	}
 }
 
@@ -410,6 +453,109 @@ func (p *pipe) read() ([]string, []int32, error) {
 func (p *pipe) stop() {
 	close(p.quit)
 	<-p.done
+}
+
+// columnWorkers profile the columns of batches begun on a profile stream,
+// each worker its stripe of the columns of every batch in the order the
+// batches were added, so each column sees its cells in row order.
+type columnWorkers struct {
+	cols    int
+	numeric []bool           // the sample's columns of tails
+	in      []chan columnJob // one a worker; none: add profiles inline
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+type columnJob struct {
+	b *profile.Batch
+	// rows and nums: the numbers of rows' cells of numeric columns are
+	// parsed into nums (when not nil) while the cells are fresh in the
+	// worker's cache.
+	rows [][]string
+	nums []float64
+	done *sync.WaitGroup // nil: nobody waits for this batch alone
+}
+
+// startColumns starts the workers for ps, or none when not parallel; the
+// first queued batches are added without waiting for the workers.
+func startColumns(ps *profile.Stream, numeric []bool, parallel bool, queued int) *columnWorkers {
+	w := &columnWorkers{cols: ps.Columns(), numeric: numeric}
+	if !parallel {
+		return w
+	}
+	// A worker a core, each a stripe of the columns, a row at a time (a
+	// goroutine a column reads every row once for each column: more CPU
+	// in cache misses than the spreading saves). Which worker profiles
+	// which column changes nothing profiled.
+	w.in = make([]chan columnJob, min(w.cols, runtime.GOMAXPROCS(0)))
+	for g := range w.in {
+		ch := make(chan columnJob, queued+batches)
+		w.in[g] = ch
+		w.wg.Go(func() {
+			for job := range ch {
+				job.b.Stripe(g, len(w.in))
+				for j := g; j < w.cols; j += len(w.in) {
+					w.numbers(job, j)
+				}
+				if job.done != nil {
+					job.done.Done()
+				}
+			}
+		})
+	}
+	return w
+}
+
+// add queues b's columns and, when nums is not nil, the numbers of rows'
+// numeric cells; done, when not nil, is done once they are.
+func (w *columnWorkers) add(b *profile.Batch, rows [][]string, nums []float64, done *sync.WaitGroup) {
+	job := columnJob{b: b, rows: rows, nums: nums, done: done}
+	if len(w.in) == 0 {
+		b.Stripe(0, 1)
+		for j := range w.cols {
+			w.numbers(job, j)
+		}
+		return
+	}
+	if done != nil {
+		done.Add(len(w.in))
+	}
+	for _, ch := range w.in {
+		ch <- job
+	}
+}
+
+// numbers parses column j of a job's rows into its nums, for a column of
+// tails (see stream.train); NaN stands for a cell that is not a number.
+func (w *columnWorkers) numbers(job columnJob, j int) {
+	if job.nums == nil || !w.numeric[j] {
+		return
+	}
+	at := 0
+	for _, row := range job.rows {
+		if j < len(row) {
+			f, ok := number(row[j])
+			if !ok {
+				f = math.NaN()
+			}
+			job.nums[at+j] = f
+		}
+		at += len(row)
+	}
+}
+
+// stop waits for the batches added and ends the workers; the stream is
+// the caller's again. It may be called more than once.
+func (w *columnWorkers) stop() {
+	if w == nil {
+		return
+	}
+	w.once.Do(func() {
+		for _, ch := range w.in {
+			close(ch)
+		}
+		w.wg.Wait()
+	})
 }
 
 // entry is one kept row.
@@ -652,7 +798,7 @@ func (s *stream) priority(i int64, salt uint64) uint64 {
 // add offers row i to the holdout or the training stores; owned says the
 // row is the stream's to keep (else the caller may reuse it). ids, when
 // not nil, are the row's cell identifiers in the profile (see train).
-func (s *stream) add(i int64, row []string, ids []int32, owned bool) {
+func (s *stream) add(i int64, row []string, ids []int32, nums []float64, owned bool) {
 	if s.share > 0 {
 		u := float64(s.priority(i, saltHoldout)>>11) / (1 << 53)
 		if u < s.share {
@@ -661,12 +807,12 @@ func (s *stream) add(i int64, row []string, ids []int32, owned bool) {
 			}
 			e := &entry{i: i, key: u, row: row}
 			if out := s.holdout.offer(e, s.holdMax); out != nil {
-				s.train(out.i, out.row, nil, true)
+				s.train(out.i, out.row, nil, nil, true)
 			}
 			return
 		}
 	}
-	s.train(i, row, ids, owned)
+	s.train(i, row, ids, nums, owned)
 }
 
 // train offers row i to the uniform sample and the strata; owned says the
@@ -676,7 +822,7 @@ func (s *stream) add(i int64, row []string, ids []int32, owned bool) {
 // identifier when it has one (ids[c] >= 0; the profile hashed the cell
 // already), else by the cell itself; both find the same heap, as an
 // identifier stands for one raw cell and byID remembers what the map gave.
-func (s *stream) train(i int64, row []string, ids []int32, owned bool) {
+func (s *stream) train(i int64, row []string, ids []int32, nums []float64, owned bool) {
 	v := s.priority(i, saltTrain)
 	p := pending{i: i, v: v, row: row, owned: owned}
 	keep := p.entry
@@ -720,7 +866,14 @@ func (s *stream) train(i int64, row []string, ids []int32, owned bool) {
 		if !isNum || c >= len(row) {
 			continue
 		}
-		f, ok := number(row[c])
+		var f float64
+		var ok bool
+		if nums != nil {
+			f = nums[c]
+			ok = !math.IsNaN(f)
+		} else {
+			f, ok = number(row[c])
+		}
 		if !ok {
 			continue
 		}

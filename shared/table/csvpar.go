@@ -323,11 +323,7 @@ func (c *csvReader) readPar() ([]string, error) {
 		if p.cur != nil {
 			// The caller is done with the chunk's last row (lent until
 			// this Read): its cells may be filled again.
-			clear(p.cur.cells) // drop the strings, not the slice
-			select {
-			case p.free <- p.cur:
-			default:
-			}
+			p.recycle(p.cur)
 		}
 		p.cur, p.k = <-<-p.order, 0
 		if p.cur.serial {
@@ -405,4 +401,77 @@ func firstBoundary(b []byte) int {
 		at = end + 1
 	}
 	return -1
+}
+
+// ReadRows appends the rest of the parsed chunk the reader is in (or the
+// next one) to dst, at least one row, and lends them until release is
+// called, when their chunk goes back to the parsing workers: a caller
+// that holds rows across reads (package sample's pipe) takes them a chunk
+// at a time without copying them. Its errors are Read's; a reader that is
+// not parsing in parallel (a small input, a row limit, a record too large
+// for a chunk) returns ErrNoBatch, and its rows are then read with Read.
+func (c *csvReader) ReadRows(dst [][]string) (rows [][]string, release func(), err error) {
+	if c.err != nil {
+		return dst, nil, c.err
+	}
+	p := c.par
+	if p == nil || c.maxRows > 0 {
+		return dst, nil, ErrNoBatch
+	}
+	for {
+		if r := p.cur; r != nil {
+			if p.k < len(r.ends) {
+				start := 0
+				if p.k > 0 {
+					start = r.ends[p.k-1]
+				}
+				c.rows += len(r.ends) - p.k
+				for ; p.k < len(r.ends); p.k++ {
+					end := r.ends[p.k]
+					dst = append(dst, r.cells[start:end:end])
+					start = end
+				}
+				if r.err == nil {
+					p.cur = nil // the caller's until release
+				}
+				return dst, func() { p.recycle(r) }, nil
+			}
+			if r.err != nil {
+				return dst, nil, c.parEnd(r)
+			}
+			p.recycle(r) // read whole by Read
+		}
+		p.cur, p.k = <-<-p.order, 0
+		if p.cur.serial {
+			c.toSerial(p.cur)
+			return dst, nil, ErrNoBatch
+		}
+	}
+}
+
+// recycle gives a chunk no one reads any longer back to the workers.
+func (p *parCSV) recycle(r *parResult) {
+	clear(r.cells) // drop the strings, not the slice
+	select {
+	case p.free <- r:
+	default:
+	}
+}
+
+// ErrNoBatch is ReadRows' report that rows are to be read with Read.
+var ErrNoBatch = errors.New("table: rows are read one at a time")
+
+// RowsReader is a Reader that may lend rows a parsed chunk at a time (see
+// csvReader.ReadRows); Open's CSV readers are.
+type RowsReader interface {
+	Reader
+	ReadRows(dst [][]string) (rows [][]string, release func(), err error)
+}
+
+// ReadRows is the CSV reader's ReadRows; other formats return ErrNoBatch.
+func (r fileReader) ReadRows(dst [][]string) ([][]string, func(), error) {
+	if c, ok := r.Reader.(*csvReader); ok {
+		return c.ReadRows(dst)
+	}
+	return dst, nil, ErrNoBatch
 }

@@ -32,6 +32,59 @@ func readAllRows(t *testing.T, r Reader) (rows [][]string, errText string) {
 	}
 }
 
+// readRowsLent reads r as readAllRows does, but with ReadRows where it
+// can (after a few rows read with Read, and again after every third
+// chunk), holding each chunk's rows lent until the next one's came and
+// checking they did not change meanwhile.
+func readRowsLent(t *testing.T, r *csvReader) (rows [][]string, errText string) {
+	t.Helper()
+	var held [][]string
+	release, heldFrom := func() {}, 0
+	batched := true
+	for i := 0; ; i++ {
+		var got [][]string
+		var rel func()
+		var err error
+		if batched && i >= 3 && i%4 != 0 {
+			got, rel, err = r.ReadRows(nil)
+			if err == ErrNoBatch {
+				batched = false
+				continue
+			}
+			if err == nil && len(got) == 0 {
+				t.Fatalf("ReadRows lent no rows")
+			}
+		} else {
+			var row []string
+			row, err = r.Read()
+			got, rel = [][]string{row}, func() {}
+		}
+		if err == nil && rel == nil {
+			t.Fatalf("ReadRows lent rows without a release")
+		}
+		if held != nil && !reflect.DeepEqual(held, rows[heldFrom:]) {
+			t.Fatalf("lent rows changed before their release")
+		}
+		release()
+		if err == io.EOF {
+			return rows, ""
+		}
+		if err != nil {
+			if _, again := r.Read(); again == nil || again.Error() != err.Error() {
+				t.Errorf("after %v, Read returned %v", err, again)
+			}
+			return rows, err.Error()
+		}
+		held, release, heldFrom = nil, rel, len(rows)
+		for _, row := range got {
+			rows = append(rows, append([]string(nil), row...))
+		}
+		if len(got) > 1 || i >= 3 && batched && i%4 != 0 {
+			held = got // lent until release (a row Read returns, until the next Read)
+		}
+	}
+}
+
 // messyCSV is a table of quoted cells with newlines, doubled quotes,
 // delimiters, CRLF endings and blank lines, long enough for many chunks.
 func messyCSV(rows int, seed uint64) string {
@@ -145,6 +198,15 @@ func TestCSVParallelMatchesSerial(t *testing.T) {
 				}
 				if !reflect.DeepEqual(gotRows, wantRows) {
 					t.Errorf("%+v: %d rows, serial %d, or they differ", cfg, len(gotRows), len(wantRows))
+				}
+				r, err = openReader(strings.NewReader(tt.in), CSV, tt.opts, &cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotRows, gotErr = readRowsLent(t, r.(*csvReader))
+				r.(*csvReader).stopPar()
+				if gotErr != wantErr || !reflect.DeepEqual(gotRows, wantRows) {
+					t.Errorf("%+v: with ReadRows, %d rows and error %q; serial %d, %q", cfg, len(gotRows), gotErr, len(wantRows), wantErr)
 				}
 			}
 		})
