@@ -307,6 +307,7 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 	// levelScore[k][code] is the normal score of a level under the current order.
 	levelScore := make([][]float64, nm)
 	freq := make([][]float64, nm)
+	centred := make([][]float64, nm) // correlation's scratch, kept between rounds
 	// The marginals are independent: each column's on any core.
 	parallel.Each(nm, func(k int) {
 		c := &s.Cols[s.Modelled[k]]
@@ -330,23 +331,25 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for k := range s.Modelled {
+		// Each level column's scores, and below its new order, are its
+		// own: the columns are done on every core.
+		parallel.Each(nm, func(k int) {
 			if m.LevelOrder[k] == nil {
-				continue
+				return
 			}
 			m.Cuts[k], levelScore[k] = levelCuts(m.LevelOrder[k], freq[k], float64(e.n))
 			for i, code := range e.cat[k] {
 				scores[k][i] = levelScore[k][code]
 			}
-		}
-		m.Corr = correlation(scores, e.n)
+		})
+		m.Corr = correlation(scores, e.n, centred)
 		if round == orderRounds {
 			break
 		}
 		v := principal(m.Corr, nm)
-		for k := range s.Modelled {
+		parallel.Each(nm, func(k int) {
 			if m.LevelOrder[k] == nil {
-				continue
+				return
 			}
 			sum := make([]float64, len(freq[k]))
 			for i, code := range e.cat[k] {
@@ -368,7 +371,7 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 				}
 				return 0
 			})
-		}
+		})
 	}
 	m.Chol = cholesky(m.Corr, nm)
 	m.prepare()
@@ -464,29 +467,43 @@ func levelCuts(order []int32, freq []float64, n float64) ([]float64, []float64) 
 }
 
 // correlation is the Pearson correlation matrix of the score columns.
-func correlation(scores [][]float64, n int) []float64 {
+// Each column is centred once, and the rows of the matrix are summed on
+// every core; every entry is the same sum, in the same order, on any
+// number of cores. centred (one slice per column) is scratch reused
+// between calls.
+func correlation(scores [][]float64, n int, centred [][]float64) []float64 {
 	d := len(scores)
-	mean := make([]float64, d)
 	sd := make([]float64, d)
-	for k, col := range scores {
+	parallel.Each(d, func(k int) {
+		col := scores[k]
 		var s float64
 		for _, x := range col {
 			s += x
 		}
-		mean[k] = s / float64(n)
-		var q float64
-		for _, x := range col {
-			q += (x - mean[k]) * (x - mean[k])
+		mean := s / float64(n)
+		cc := centred[k]
+		if len(cc) < len(col) {
+			cc = make([]float64, len(col))
+			centred[k] = cc
 		}
+		cc = cc[:len(col)]
+		var q float64
+		for i, x := range col {
+			cc[i] = x - mean
+			q += cc[i] * cc[i]
+		}
+		centred[k] = cc
 		sd[k] = math.Sqrt(q)
-	}
+	})
 	c := make([]float64, d*d)
-	for a := range d {
+	parallel.Each(d, func(a int) {
 		c[a*d+a] = 1
+		ca := centred[a][:n]
 		for b := a + 1; b < d; b++ {
+			cb := centred[b][:n]
 			var s float64
-			for i := range n {
-				s += (scores[a][i] - mean[a]) * (scores[b][i] - mean[b])
+			for i := range ca {
+				s += ca[i] * cb[i]
 			}
 			r := 0.0
 			if sd[a] > 0 && sd[b] > 0 {
@@ -494,7 +511,7 @@ func correlation(scores [][]float64, n int) []float64 {
 			}
 			c[a*d+b], c[b*d+a] = r, r
 		}
-	}
+	})
 	return c
 }
 
