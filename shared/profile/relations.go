@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/relations"
 )
 
@@ -20,55 +21,62 @@ const numericLevels = 100
 // 1970) as floats, categorical, boolean and few-valued numeric columns as
 // level codes. Keys, PII and free text take part in no relation. A cell
 // that does not parse as its column's kind counts as missing.
+//
+// Columns are parsed independently, on every core; each cell is trimmed
+// once.
 func RelationColumns(rows [][]string, p *Profile) []relations.Column {
 	out := make([]relations.Column, len(p.Columns))
-	for j := range p.Columns {
-		c := &p.Columns[j]
-		rc := &out[j]
-		rc.Name = c.Name
-		switch c.Kind {
-		case Numeric:
-			rc.Kind, rc.Decimals = relations.Number, c.Decimals
-			if c.Integer {
-				rc.Decimals = 0
-			}
-			rc.Num = make([]float64, len(rows))
-			for i, r := range rows {
-				rc.Num[i] = math.NaN()
-				if j < len(r) && !IsMissing(r[j], c) {
-					if v, ok := ParseNumber(r[j]); ok {
-						rc.Num[i] = v
-					}
+	parallel.Each(len(p.Columns), func(j int) { relationColumn(&out[j], rows, j, &p.Columns[j]) })
+	return out
+}
+
+// relationColumn fills rc from column j of rows, described by c.
+func relationColumn(rc *relations.Column, rows [][]string, j int, c *Column) {
+	rc.Name = c.Name
+	// cell returns row i's trimmed cell, ok false when it is missing.
+	cell := func(i int) (string, bool) {
+		if j >= len(rows[i]) {
+			return "", false
+		}
+		v := strings.TrimSpace(rows[i][j])
+		return v, v != "" && !slices.Contains(c.MissingTokens, v)
+	}
+	switch c.Kind {
+	case Numeric:
+		rc.Kind, rc.Decimals = relations.Number, c.Decimals
+		if c.Integer {
+			rc.Decimals = 0
+		}
+		rc.Num = make([]float64, len(rows))
+		for i := range rows {
+			rc.Num[i] = math.NaN()
+			if v, ok := cell(i); ok {
+				if x, ok := ParseNumber(v); ok {
+					rc.Num[i] = x
 				}
 			}
-			if c.Distinct <= numericLevels {
-				levels(rc, len(rows), func(i int) (string, bool) {
-					v := rc.Num[i]
-					return strconv.FormatFloat(v, 'g', -1, 64), !math.IsNaN(v)
-				})
-			}
-		case Datetime:
-			rc.Kind = relations.Time
-			rc.Num = make([]float64, len(rows))
-			for i, r := range rows {
-				rc.Num[i] = math.NaN()
-				if j < len(r) && !IsMissing(r[j], c) {
-					if t, ok := ParseTime(r[j], c.Format); ok {
-						rc.Num[i] = unix(t)
-					}
-				}
-			}
-		case Categorical, Boolean:
-			rc.Kind = relations.Level
+		}
+		if c.Distinct <= numericLevels {
 			levels(rc, len(rows), func(i int) (string, bool) {
-				if j >= len(rows[i]) || IsMissing(rows[i][j], c) {
-					return "", false
-				}
-				return strings.TrimSpace(rows[i][j]), true
+				v := rc.Num[i]
+				return strconv.FormatFloat(v, 'g', -1, 64), !math.IsNaN(v)
 			})
 		}
+	case Datetime:
+		rc.Kind = relations.Time
+		rc.Num = make([]float64, len(rows))
+		for i := range rows {
+			rc.Num[i] = math.NaN()
+			if v, ok := cell(i); ok {
+				if t, ok := ParseTime(v, c.Format); ok {
+					rc.Num[i] = unix(t)
+				}
+			}
+		}
+	case Categorical, Boolean:
+		rc.Kind = relations.Level
+		levels(rc, len(rows), cell)
 	}
-	return out
 }
 
 // levels fills rc.Codes and rc.Levels from value(i), codes numbered in

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -490,8 +491,11 @@ func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 		}
 		e.num[k] = col
 	})
-	s.RowHashes = s.trainingHashes(e)
+	// The row hashes and the near-copy guard read e alone: both at once.
+	var wg sync.WaitGroup
+	wg.Go(func() { s.RowHashes = s.trainingHashes(e) })
 	s.Guard = newGuard(s, e, s.guardQ, s.Salt)
+	wg.Wait()
 	return e
 }
 
@@ -534,33 +538,40 @@ func (s *Schema) decode(t *table.Table, p *profile.Profile) *encoded {
 }
 
 // trainingHashes hashes each training row's modelled cells as they would be
-// written on output, so that the guard compares like with like.
+// written on output, so that the guard compares like with like. Blocks of
+// rows are hashed on every core; the sorted set is the same on any number.
 func (s *Schema) trainingHashes(e *encoded) []uint64 {
 	locs := s.locations()
-	h := xxhash.New()
-	var buf []byte
-	out := make([]uint64, 0, e.n)
-	for i := 0; i < e.n; i++ {
-		h.Reset()
-		for k, j := range s.Modelled {
-			c := &s.Cols[j]
-			if c.isNumber() {
-				if v := e.num[k][i]; math.IsNaN(v) {
-					_, _ = h.WriteString(c.Missing)
+	out := make([]uint64, e.n)
+	blocks := (e.n + hashBlock - 1) / hashBlock
+	parallel.Each(blocks, func(b int) {
+		h := xxhash.New()
+		var buf []byte
+		for i := b * hashBlock; i < min((b+1)*hashBlock, e.n); i++ {
+			h.Reset()
+			for k, j := range s.Modelled {
+				c := &s.Cols[j]
+				if c.isNumber() {
+					if v := e.num[k][i]; math.IsNaN(v) {
+						_, _ = h.WriteString(c.Missing)
+					} else {
+						buf = c.appendNumber(buf[:0], v, locs[j])
+						_, _ = h.Write(buf)
+					}
 				} else {
-					buf = c.appendNumber(buf[:0], v, locs[j])
-					_, _ = h.Write(buf)
+					_, _ = h.WriteString(c.Levels[e.cat[k][i]])
 				}
-			} else {
-				_, _ = h.WriteString(c.Levels[e.cat[k][i]])
+				_, _ = h.Write(sep)
 			}
-			_, _ = h.Write(sep)
+			out[i] = h.Sum64() ^ s.Salt
 		}
-		out = append(out, h.Sum64()^s.Salt)
-	}
+	})
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// hashBlock is the number of rows trainingHashes hashes in one piece.
+const hashBlock = 1 << 15
 
 var sep = []byte{sepByte}
 
