@@ -57,10 +57,7 @@ func relationColumn(rc *relations.Column, rows [][]string, j int, c *Column) {
 			}
 		}
 		if c.Distinct <= numericLevels {
-			levels(rc, len(rows), func(i int) (string, bool) {
-				v := rc.Num[i]
-				return strconv.FormatFloat(v, 'g', -1, 64), !math.IsNaN(v)
-			})
+			numberLevels(rc)
 		}
 	case Datetime:
 		rc.Kind = relations.Time
@@ -76,6 +73,27 @@ func relationColumn(rc *relations.Column, rows [][]string, j int, c *Column) {
 	case Categorical, Boolean:
 		rc.Kind = relations.Level
 		levels(rc, len(rows), cell)
+	}
+}
+
+// numberLevels fills rc.Codes and rc.Levels from rc.Num as levels does
+// from the numbers formatted ('g', shortest): distinct numbers format
+// distinctly, so each is formatted once, when first seen.
+func numberLevels(rc *relations.Column) {
+	index := make(map[uint64]int32)
+	rc.Codes = make([]int32, len(rc.Num))
+	for i, v := range rc.Num {
+		if math.IsNaN(v) {
+			rc.Codes[i] = -1
+			continue
+		}
+		code, seen := index[math.Float64bits(v)]
+		if !seen {
+			code = int32(len(rc.Levels))
+			index[math.Float64bits(v)] = code
+			rc.Levels = append(rc.Levels, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		rc.Codes[i] = code
 	}
 }
 
