@@ -351,16 +351,7 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 			if m.LevelOrder[k] == nil {
 				return
 			}
-			sum := make([]float64, len(freq[k]))
-			for i, code := range e.cat[k] {
-				var pc float64
-				for q := range nm {
-					if q != k {
-						pc += v[q] * scores[q][i]
-					}
-				}
-				sum[code] += pc
-			}
+			sum := levelSums(e.cat[k], len(freq[k]), k, v, scores)
 			slices.SortStableFunc(m.LevelOrder[k], func(a, b int32) int {
 				ma, mb := sum[a]/freq[k][a], sum[b]/freq[k][b]
 				switch {
@@ -378,27 +369,61 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 	return m, nil
 }
 
+// levelSums returns, per level of column k (codes cat), the sum over its
+// rows of the other columns' first-principal-component score: Σ_q≠k
+// v[q]·scores[q][i], added in q order. The rows are scored a block at a
+// time, column by column, which reads each column in order; every row's
+// sum is the same additions in the same order as a row-by-row loop.
+func levelSums(cat []int32, levels, k int, v []float64, scores [][]float64) []float64 {
+	sum := make([]float64, levels)
+	var pc [pcBlock]float64
+	for lo := 0; lo < len(cat); lo += pcBlock {
+		hi := min(lo+pcBlock, len(cat))
+		blk := pc[:hi-lo]
+		clear(blk)
+		for q, col := range scores {
+			if q == k {
+				continue
+			}
+			w, col := v[q], col[lo:hi]
+			for i := range blk {
+				blk[i] += w * col[i]
+			}
+		}
+		for i, code := range cat[lo:hi] {
+			sum[code] += blk[i]
+		}
+	}
+	return sum
+}
+
+// pcBlock is the number of rows levelSums scores at a time.
+const pcBlock = 2048
+
 // numberMarginal returns the quantile table and missing share of a number
 // column and each row's normal score: missing rows form the bottom block,
 // and tied values share the mean normal score of their block of ranks.
 func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 	n := len(vals)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	// The rows are sorted by key (missing lowest) as (key, row) pairs, so
+	// that a comparison reads no other memory; the pairs move as the rows'
+	// indexes would, comparison for comparison.
+	type keyed struct {
+		key float64
+		i   int
 	}
-	key := func(i int) float64 {
-		if v := vals[i]; v == v {
-			return v
+	pairs := make([]keyed, n)
+	for i, v := range vals {
+		if v != v {
+			v = math.Inf(-1)
 		}
-		return math.Inf(-1)
+		pairs[i] = keyed{v, i}
 	}
-	slices.SortFunc(idx, func(a, b int) int {
-		x, y := key(a), key(b)
+	slices.SortFunc(pairs, func(a, b keyed) int {
 		switch {
-		case x < y:
+		case a.key < b.key:
 			return -1
-		case x > y:
+		case a.key > b.key:
 			return 1
 		}
 		return 0
@@ -407,7 +432,7 @@ func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 	var missing int
 	for lo := 0; lo < n; {
 		hi := lo
-		for hi < n && key(idx[hi]) == key(idx[lo]) {
+		for hi < n && pairs[hi].key == pairs[lo].key {
 			hi++
 		}
 		z := intervalMean(phiInv(float64(lo)/float64(n)), phiInv(float64(hi)/float64(n)))
@@ -417,17 +442,17 @@ func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 		if hi == n {
 			z = intervalMean(phiInv(float64(lo)/float64(n)), math.Inf(1))
 		}
-		for _, i := range idx[lo:hi] {
-			scores[i] = z
+		for _, p := range pairs[lo:hi] {
+			scores[p.i] = z
 		}
-		if math.IsInf(key(idx[lo]), -1) {
+		if math.IsInf(pairs[lo].key, -1) {
 			missing = hi - lo
 		}
 		lo = hi
 	}
 	xs := make([]float64, 0, n-missing)
-	for _, i := range idx[missing:] {
-		xs = append(xs, vals[i])
+	for _, p := range pairs[missing:] {
+		xs = append(xs, vals[p.i])
 	}
 	var quant []float64
 	if len(xs) > 0 {

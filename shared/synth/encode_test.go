@@ -1,7 +1,10 @@
 package synth
 
 import (
+	"cmp"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,4 +96,126 @@ func TestSchemaDecodesOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// numberMarginalByIndex is numberMarginal as it sorted row indexes by key
+// before it sorted (key, row) pairs: the reference the pairs must match
+// bit for bit, ties, missing cells and signed zeros included.
+func numberMarginalByIndex(vals []float64) ([]float64, float64, []float64) {
+	n := len(vals)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(i int) float64 {
+		if v := vals[i]; v == v {
+			return v
+		}
+		return math.Inf(-1)
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(key(a), key(b)) })
+	scores := make([]float64, n)
+	var missing int
+	for lo := 0; lo < n; {
+		hi := lo
+		for hi < n && key(idx[hi]) == key(idx[lo]) {
+			hi++
+		}
+		z := intervalMean(phiInv(float64(lo)/float64(n)), phiInv(float64(hi)/float64(n)))
+		if lo == 0 {
+			z = intervalMean(math.Inf(-1), phiInv(float64(hi)/float64(n)))
+		}
+		if hi == n {
+			z = intervalMean(phiInv(float64(lo)/float64(n)), math.Inf(1))
+		}
+		for _, i := range idx[lo:hi] {
+			scores[i] = z
+		}
+		if math.IsInf(key(idx[lo]), -1) {
+			missing = hi - lo
+		}
+		lo = hi
+	}
+	xs := make([]float64, 0, n-missing)
+	for _, i := range idx[missing:] {
+		xs = append(xs, vals[i])
+	}
+	var quant []float64
+	if len(xs) > 0 {
+		quant = make([]float64, quantPoints)
+		for q := range quant {
+			pos := float64(q) / float64(quantPoints-1) * float64(len(xs)-1)
+			i := int(pos)
+			if i >= len(xs)-1 {
+				quant[q] = xs[len(xs)-1]
+				continue
+			}
+			quant[q] = xs[i] + (pos-float64(i))*(xs[i+1]-xs[i])
+		}
+	}
+	return quant, float64(missing) / float64(n), scores
+}
+
+func TestNumberMarginalMatchesIndexSort(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 13, 100, 5000} {
+		vals := make([]float64, n)
+		for i := range vals {
+			switch r.IntN(6) {
+			case 0:
+				vals[i] = math.NaN()
+			case 1:
+				vals[i] = math.Copysign(0, -1)
+			case 2:
+				vals[i] = 0
+			default:
+				vals[i] = float64(r.IntN(20)) - 5
+			}
+		}
+		q, mp, sc := numberMarginal(vals)
+		wq, wmp, wsc := numberMarginalByIndex(vals)
+		if !sameBits(q, wq) || math.Float64bits(mp) != math.Float64bits(wmp) || !sameBits(sc, wsc) {
+			t.Errorf("n=%d: numberMarginal differs from the index sort", n)
+		}
+	}
+}
+
+// TestLevelSumsMatchRowLoop: levelSums' blocks add what a row-by-row loop
+// adds, in the same order.
+func TestLevelSumsMatchRowLoop(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	const nm, n, levels = 5, 5000, 7
+	scores := make([][]float64, nm)
+	for q := range scores {
+		scores[q] = make([]float64, n)
+		for i := range scores[q] {
+			scores[q][i] = r.NormFloat64()
+		}
+	}
+	v := []float64{0.3, -0.5, 0.1, 0.7, -0.2}
+	cat := make([]int32, n)
+	for i := range cat {
+		cat[i] = int32(r.IntN(levels))
+	}
+	for k := range nm {
+		want := make([]float64, levels)
+		for i, code := range cat {
+			var pc float64
+			for q := range nm {
+				if q != k {
+					pc += v[q] * scores[q][i]
+				}
+			}
+			want[code] += pc
+		}
+		if got := levelSums(cat, levels, k, v, scores); !sameBits(got, want) {
+			t.Errorf("k=%d: %v, want %v", k, got, want)
+		}
+	}
+}
+
+func sameBits(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }
