@@ -359,24 +359,31 @@ func windowShare(rows []float32, nm, k int, t float32) float64 {
 // newProbe indexes the n rows by their key on block (one of nBlocks).
 func (x *guardIndex) newProbe(rows []float32, block []int, n, nBlocks int) guardProbe {
 	nm := x.nm
-	keys := make([]uint64, n)
-	p := guardProbe{block: block, order: make([]int32, n)}
-	for i := range n {
-		keys[i] = x.key(rows[i*nm:(i+1)*nm], block)
-		p.order[i] = int32(i)
+	// Rows are sorted by (key, sort value) as records holding both, so
+	// that a comparison reads no other memory; the records move as the
+	// rows' indexes would, comparison for comparison.
+	type keyed struct {
+		key uint64
+		sv  float32
+		row int32
 	}
-	slices.SortFunc(p.order, func(a, b int32) int {
-		if keys[a] != keys[b] {
-			if keys[a] < keys[b] {
+	ks := make([]keyed, n)
+	for i := range n {
+		ks[i] = keyed{x.key(rows[i*nm:(i+1)*nm], block), x.sortVal(i), int32(i)}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if a.key != b.key {
+			if a.key < b.key {
 				return -1
 			}
 			return 1
 		}
-		return cmpSort(x.sortVal(int(a)), x.sortVal(int(b)))
+		return cmpSort(a.sv, b.sv)
 	})
-	p.sv = make([]float32, n)
-	for i, r := range p.order {
-		p.sv[i] = x.sortVal(int(r))
+	p := guardProbe{block: block, order: make([]int32, n), sv: make([]float32, n)}
+	keys := make([]uint64, n) // by position in order
+	for i, k := range ks {
+		p.order[i], p.sv[i], keys[i] = k.row, k.sv, k.key
 	}
 	if n*nm*nBlocks <= maxGuardCopy {
 		p.rows = make([]float32, 0, n*nm)
@@ -386,17 +393,17 @@ func (x *guardIndex) newProbe(rows []float32, block []int, n, nBlocks int) guard
 	}
 	groups := 0
 	for i := range n {
-		if i == 0 || keys[p.order[i]] != keys[p.order[i-1]] {
+		if i == 0 || keys[i] != keys[i-1] {
 			groups++
 		}
 	}
 	p.spans = newSpanTable(groups)
 	for lo := 0; lo < n; {
 		hi := lo + 1
-		for hi < n && keys[p.order[hi]] == keys[p.order[lo]] {
+		for hi < n && keys[hi] == keys[lo] {
 			hi++
 		}
-		p.spans.put(keys[p.order[lo]], int32(lo), int32(hi))
+		p.spans.put(keys[lo], int32(lo), int32(hi))
 		lo = hi
 	}
 	return p
