@@ -170,14 +170,32 @@ func Fit(ctx context.Context, t *table.Table, p *profile.Profile, o Options) (Mo
 		return nil, err
 	}
 	o.Kind = d.Kind
+	// A model that is not private keeps relations fitted on the rows
+	// alone (see withRelations), which need not wait for the model: they
+	// are fitted on another core meanwhile.
+	var pre *repairFit
+	if !d.Private && p != nil && t != nil && len(p.Relations) > 0 {
+		pre = &repairFit{}
+		pre.wg.Go(func() { pre.rep, pre.err = newRepairer(t.Rows, p, nil) })
+	}
 	m, err := d.Fit(ctx, t, p, o)
+	if pre != nil {
+		pre.wg.Wait()
+	}
 	if err != nil || p == nil || t == nil {
 		return m, err
 	}
-	if m, err = withRelations(ctx, m, t, p, d.Private); err != nil {
+	if m, err = withRelations(ctx, m, t, p, d.Private, pre); err != nil {
 		return nil, fmt.Errorf("model.Fit: %w", err)
 	}
 	return m, nil
+}
+
+// repairFit is a Repairer fitted beside the model.
+type repairFit struct {
+	wg  sync.WaitGroup
+	rep *Repairer
+	err error
 }
 
 // Save writes m in its driver's versioned format, preceded by its

@@ -636,9 +636,12 @@ func ratioQuantiles(d *relations.Column, cols []relations.Column, src []int, uni
 }
 
 // withRelations wraps m so that its samples keep p's relations; see above.
-func withRelations(ctx context.Context, m Model, t *table.Table, p *profile.Profile, private bool) (Model, error) {
+func withRelations(ctx context.Context, m Model, t *table.Table, p *profile.Profile, private bool, pre *repairFit) (Model, error) {
 	if len(p.Relations) == 0 {
 		return m, nil
+	}
+	if pre != nil && !private {
+		return enforce(m, pre.rep, pre.err)
 	}
 	rows := t.Rows
 	var gaps map[string][]float64
@@ -656,6 +659,11 @@ func withRelations(ctx context.Context, m Model, t *table.Table, p *profile.Prof
 		}
 	}
 	rep, err := newRepairer(rows, p, gaps)
+	return enforce(m, rep, err)
+}
+
+// enforce wraps m to keep rep's relations, as newRepairer returned them.
+func enforce(m Model, rep *Repairer, err error) (Model, error) {
 	if err != nil || rep == nil {
 		return m, err
 	}

@@ -134,11 +134,17 @@ func Infer(t *table.Table, opts Options) (*Profile, error) {
 func classifyRows(names []string, rows [][]string, o Options) []Column {
 	cols := make([]Column, len(names))
 	// Columns are classified independently, on every core.
+	// Cells are counted as they are, then trimmed once per distinct
+	// spelling: the trimmed values keep their first-seen order.
 	parallel.Each(len(names), func(j int) {
-		var s scan
-		s.reset()
+		var raw, s scan
+		raw.reset()
 		for _, r := range rows {
-			s.add(strings.TrimSpace(r[j]))
+			raw.add(r[j])
+		}
+		s.reset()
+		for i, v := range raw.vals {
+			s.addN(strings.TrimSpace(v), raw.counts[i])
 		}
 		s.classify(&cols[j], names[j], o)
 	})
@@ -182,14 +188,17 @@ func (s *scan) reset() {
 	s.counts = s.counts[:0]
 }
 
-func (s *scan) add(v string) {
+func (s *scan) add(v string) { s.addN(v, 1) }
+
+// addN counts n cells v.
+func (s *scan) addN(v string, n int32) {
 	if i, ok := s.index[v]; ok {
-		s.counts[i]++
+		s.counts[i] += n
 		return
 	}
 	s.index[v] = int32(len(s.vals))
 	s.vals = append(s.vals, v)
-	s.counts = append(s.counts, 1)
+	s.counts = append(s.counts, n)
 }
 
 // classify fills c from the scanned cells.

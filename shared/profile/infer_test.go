@@ -509,3 +509,18 @@ func BenchmarkRelationsAdult(b *testing.B) {
 		relations.Discover(RelationColumns(tab.Rows, p), relations.Options{})
 	}
 }
+
+// BenchmarkRelationColumnsAdult is the parsing part of relation discovery
+// alone, which Stream.ProfileOf and model.Fit's relations both run on the
+// training rows.
+func BenchmarkRelationColumnsAdult(b *testing.B) {
+	tab := loadCSV(b, filepath.Join(datasets, "adult.train.csv"))
+	p, err := Infer(tab, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		RelationColumns(tab.Rows, p)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/relations"
 )
 
@@ -20,55 +21,80 @@ const numericLevels = 100
 // 1970) as floats, categorical, boolean and few-valued numeric columns as
 // level codes. Keys, PII and free text take part in no relation. A cell
 // that does not parse as its column's kind counts as missing.
+//
+// Columns are parsed independently, on every core; each cell is trimmed
+// once.
 func RelationColumns(rows [][]string, p *Profile) []relations.Column {
 	out := make([]relations.Column, len(p.Columns))
-	for j := range p.Columns {
-		c := &p.Columns[j]
-		rc := &out[j]
-		rc.Name = c.Name
-		switch c.Kind {
-		case Numeric:
-			rc.Kind, rc.Decimals = relations.Number, c.Decimals
-			if c.Integer {
-				rc.Decimals = 0
-			}
-			rc.Num = make([]float64, len(rows))
-			for i, r := range rows {
-				rc.Num[i] = math.NaN()
-				if j < len(r) && !IsMissing(r[j], c) {
-					if v, ok := ParseNumber(r[j]); ok {
-						rc.Num[i] = v
-					}
-				}
-			}
-			if c.Distinct <= numericLevels {
-				levels(rc, len(rows), func(i int) (string, bool) {
-					v := rc.Num[i]
-					return strconv.FormatFloat(v, 'g', -1, 64), !math.IsNaN(v)
-				})
-			}
-		case Datetime:
-			rc.Kind = relations.Time
-			rc.Num = make([]float64, len(rows))
-			for i, r := range rows {
-				rc.Num[i] = math.NaN()
-				if j < len(r) && !IsMissing(r[j], c) {
-					if t, ok := ParseTime(r[j], c.Format); ok {
-						rc.Num[i] = unix(t)
-					}
-				}
-			}
-		case Categorical, Boolean:
-			rc.Kind = relations.Level
-			levels(rc, len(rows), func(i int) (string, bool) {
-				if j >= len(rows[i]) || IsMissing(rows[i][j], c) {
-					return "", false
-				}
-				return strings.TrimSpace(rows[i][j]), true
-			})
-		}
-	}
+	parallel.Each(len(p.Columns), func(j int) { relationColumn(&out[j], rows, j, &p.Columns[j]) })
 	return out
+}
+
+// relationColumn fills rc from column j of rows, described by c.
+func relationColumn(rc *relations.Column, rows [][]string, j int, c *Column) {
+	rc.Name = c.Name
+	// cell returns row i's trimmed cell, ok false when it is missing.
+	cell := func(i int) (string, bool) {
+		if j >= len(rows[i]) {
+			return "", false
+		}
+		v := strings.TrimSpace(rows[i][j])
+		return v, v != "" && !slices.Contains(c.MissingTokens, v)
+	}
+	switch c.Kind {
+	case Numeric:
+		rc.Kind, rc.Decimals = relations.Number, c.Decimals
+		if c.Integer {
+			rc.Decimals = 0
+		}
+		rc.Num = make([]float64, len(rows))
+		for i := range rows {
+			rc.Num[i] = math.NaN()
+			if v, ok := cell(i); ok {
+				if x, ok := ParseNumber(v); ok {
+					rc.Num[i] = x
+				}
+			}
+		}
+		if c.Distinct <= numericLevels {
+			numberLevels(rc)
+		}
+	case Datetime:
+		rc.Kind = relations.Time
+		rc.Num = make([]float64, len(rows))
+		for i := range rows {
+			rc.Num[i] = math.NaN()
+			if v, ok := cell(i); ok {
+				if t, ok := ParseTime(v, c.Format); ok {
+					rc.Num[i] = unix(t)
+				}
+			}
+		}
+	case Categorical, Boolean:
+		rc.Kind = relations.Level
+		levels(rc, len(rows), cell)
+	}
+}
+
+// numberLevels fills rc.Codes and rc.Levels from rc.Num as levels does
+// from the numbers formatted ('g', shortest): distinct numbers format
+// distinctly, so each is formatted once, when first seen.
+func numberLevels(rc *relations.Column) {
+	index := make(map[uint64]int32)
+	rc.Codes = make([]int32, len(rc.Num))
+	for i, v := range rc.Num {
+		if math.IsNaN(v) {
+			rc.Codes[i] = -1
+			continue
+		}
+		code, seen := index[math.Float64bits(v)]
+		if !seen {
+			code = int32(len(rc.Levels))
+			index[math.Float64bits(v)] = code
+			rc.Levels = append(rc.Levels, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		rc.Codes[i] = code
+	}
 }
 
 // levels fills rc.Codes and rc.Levels from value(i), codes numbered in

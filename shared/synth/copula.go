@@ -307,6 +307,7 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 	// levelScore[k][code] is the normal score of a level under the current order.
 	levelScore := make([][]float64, nm)
 	freq := make([][]float64, nm)
+	centred := make([][]float64, nm) // correlation's scratch, kept between rounds
 	// The marginals are independent: each column's on any core.
 	parallel.Each(nm, func(k int) {
 		c := &s.Cols[s.Modelled[k]]
@@ -330,34 +331,27 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for k := range s.Modelled {
+		// Each level column's scores, and below its new order, are its
+		// own: the columns are done on every core.
+		parallel.Each(nm, func(k int) {
 			if m.LevelOrder[k] == nil {
-				continue
+				return
 			}
 			m.Cuts[k], levelScore[k] = levelCuts(m.LevelOrder[k], freq[k], float64(e.n))
 			for i, code := range e.cat[k] {
 				scores[k][i] = levelScore[k][code]
 			}
-		}
-		m.Corr = correlation(scores, e.n)
+		})
+		m.Corr = correlation(scores, e.n, centred)
 		if round == orderRounds {
 			break
 		}
 		v := principal(m.Corr, nm)
-		for k := range s.Modelled {
+		parallel.Each(nm, func(k int) {
 			if m.LevelOrder[k] == nil {
-				continue
+				return
 			}
-			sum := make([]float64, len(freq[k]))
-			for i, code := range e.cat[k] {
-				var pc float64
-				for q := range nm {
-					if q != k {
-						pc += v[q] * scores[q][i]
-					}
-				}
-				sum[code] += pc
-			}
+			sum := levelSums(e.cat[k], len(freq[k]), k, v, scores)
 			slices.SortStableFunc(m.LevelOrder[k], func(a, b int32) int {
 				ma, mb := sum[a]/freq[k][a], sum[b]/freq[k][b]
 				switch {
@@ -368,34 +362,68 @@ func fitCopula(ctx context.Context, s *Schema, t *table.Table, p *profile.Profil
 				}
 				return 0
 			})
-		}
+		})
 	}
 	m.Chol = cholesky(m.Corr, nm)
 	m.prepare()
 	return m, nil
 }
 
+// levelSums returns, per level of column k (codes cat), the sum over its
+// rows of the other columns' first-principal-component score: Σ_q≠k
+// v[q]·scores[q][i], added in q order. The rows are scored a block at a
+// time, column by column, which reads each column in order; every row's
+// sum is the same additions in the same order as a row-by-row loop.
+func levelSums(cat []int32, levels, k int, v []float64, scores [][]float64) []float64 {
+	sum := make([]float64, levels)
+	var pc [pcBlock]float64
+	for lo := 0; lo < len(cat); lo += pcBlock {
+		hi := min(lo+pcBlock, len(cat))
+		blk := pc[:hi-lo]
+		clear(blk)
+		for q, col := range scores {
+			if q == k {
+				continue
+			}
+			w, col := v[q], col[lo:hi]
+			for i := range blk {
+				blk[i] += w * col[i]
+			}
+		}
+		for i, code := range cat[lo:hi] {
+			sum[code] += blk[i]
+		}
+	}
+	return sum
+}
+
+// pcBlock is the number of rows levelSums scores at a time.
+const pcBlock = 2048
+
 // numberMarginal returns the quantile table and missing share of a number
 // column and each row's normal score: missing rows form the bottom block,
 // and tied values share the mean normal score of their block of ranks.
 func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 	n := len(vals)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	// The rows are sorted by key (missing lowest) as (key, row) pairs, so
+	// that a comparison reads no other memory; the pairs move as the rows'
+	// indexes would, comparison for comparison.
+	type keyed struct {
+		key float64
+		i   int
 	}
-	key := func(i int) float64 {
-		if v := vals[i]; v == v {
-			return v
+	pairs := make([]keyed, n)
+	for i, v := range vals {
+		if v != v {
+			v = math.Inf(-1)
 		}
-		return math.Inf(-1)
+		pairs[i] = keyed{v, i}
 	}
-	slices.SortFunc(idx, func(a, b int) int {
-		x, y := key(a), key(b)
+	slices.SortFunc(pairs, func(a, b keyed) int {
 		switch {
-		case x < y:
+		case a.key < b.key:
 			return -1
-		case x > y:
+		case a.key > b.key:
 			return 1
 		}
 		return 0
@@ -404,7 +432,7 @@ func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 	var missing int
 	for lo := 0; lo < n; {
 		hi := lo
-		for hi < n && key(idx[hi]) == key(idx[lo]) {
+		for hi < n && pairs[hi].key == pairs[lo].key {
 			hi++
 		}
 		z := intervalMean(phiInv(float64(lo)/float64(n)), phiInv(float64(hi)/float64(n)))
@@ -414,17 +442,17 @@ func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 		if hi == n {
 			z = intervalMean(phiInv(float64(lo)/float64(n)), math.Inf(1))
 		}
-		for _, i := range idx[lo:hi] {
-			scores[i] = z
+		for _, p := range pairs[lo:hi] {
+			scores[p.i] = z
 		}
-		if math.IsInf(key(idx[lo]), -1) {
+		if math.IsInf(pairs[lo].key, -1) {
 			missing = hi - lo
 		}
 		lo = hi
 	}
 	xs := make([]float64, 0, n-missing)
-	for _, i := range idx[missing:] {
-		xs = append(xs, vals[i])
+	for _, p := range pairs[missing:] {
+		xs = append(xs, vals[p.i])
 	}
 	var quant []float64
 	if len(xs) > 0 {
@@ -464,29 +492,43 @@ func levelCuts(order []int32, freq []float64, n float64) ([]float64, []float64) 
 }
 
 // correlation is the Pearson correlation matrix of the score columns.
-func correlation(scores [][]float64, n int) []float64 {
+// Each column is centred once, and the rows of the matrix are summed on
+// every core; every entry is the same sum, in the same order, on any
+// number of cores. centred (one slice per column) is scratch reused
+// between calls.
+func correlation(scores [][]float64, n int, centred [][]float64) []float64 {
 	d := len(scores)
-	mean := make([]float64, d)
 	sd := make([]float64, d)
-	for k, col := range scores {
+	parallel.Each(d, func(k int) {
+		col := scores[k]
 		var s float64
 		for _, x := range col {
 			s += x
 		}
-		mean[k] = s / float64(n)
-		var q float64
-		for _, x := range col {
-			q += (x - mean[k]) * (x - mean[k])
+		mean := s / float64(n)
+		cc := centred[k]
+		if len(cc) < len(col) {
+			cc = make([]float64, len(col))
+			centred[k] = cc
 		}
+		cc = cc[:len(col)]
+		var q float64
+		for i, x := range col {
+			cc[i] = x - mean
+			q += cc[i] * cc[i]
+		}
+		centred[k] = cc
 		sd[k] = math.Sqrt(q)
-	}
+	})
 	c := make([]float64, d*d)
-	for a := range d {
+	parallel.Each(d, func(a int) {
 		c[a*d+a] = 1
+		ca := centred[a][:n]
 		for b := a + 1; b < d; b++ {
+			cb := centred[b][:n]
 			var s float64
-			for i := range n {
-				s += (scores[a][i] - mean[a]) * (scores[b][i] - mean[b])
+			for i := range ca {
+				s += ca[i] * cb[i]
 			}
 			r := 0.0
 			if sd[a] > 0 && sd[b] > 0 {
@@ -494,7 +536,7 @@ func correlation(scores [][]float64, n int) []float64 {
 			}
 			c[a*d+b], c[b*d+a] = r, r
 		}
-	}
+	})
 	return c
 }
 

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+
+	"synthos.dev/synthos/internal/parallel"
 )
 
 // The near-copy guard. The exact-copy guard (Schema.RowHashes) only rejects
@@ -293,38 +295,22 @@ func newGuardIndex(s *Schema, rows []float32, nm int, t float32) *guardIndex {
 	// The sort column is the number column whose window of ±t holds the
 	// fewest rows (measured at every 64th row), so that a query reads few
 	// candidates.
-	bestFrac := math.Inf(1)
-	col := make([]float32, 0, n)
 	for k, j := range s.Modelled {
-		c := &s.Cols[j]
-		if !c.isNumber() {
+		if s.Cols[j].isNumber() {
+			x.nums = append(x.nums, k)
+		} else {
 			x.levels = append(x.levels, k)
 			x.isLevel[k] = true
-			continue
 		}
-		x.nums = append(x.nums, k)
-		col = col[:0]
-		for i := range n {
-			if v := rows[i*nm+k]; v == v {
-				col = append(col, v)
-			}
-		}
-		if len(col) == 0 {
-			continue
-		}
-		slices.Sort(col)
-		var within float64
-		probes := 0
-		for i := 0; i < len(col); i += 64 {
-			lo, _ := slices.BinarySearch(col, col[i]-t)
-			hi, _ := slices.BinarySearch(col, col[i]+t)
-			within += float64(hi - lo)
-			probes++
-		}
-		// Missing cells of the column are candidates in every window.
-		frac := within/float64(probes*n) + float64(n-len(col))/float64(n)
-		if frac < bestFrac {
-			bestFrac, x.sortK = frac, k
+	}
+	// Each number column's window share is measured on any core; the
+	// first column of the least share wins, as in column order.
+	frac := make([]float64, len(x.nums))
+	parallel.Each(len(x.nums), func(q int) { frac[q] = windowShare(rows, nm, x.nums[q], t) })
+	bestFrac := math.Inf(1)
+	for q, k := range x.nums {
+		if frac[q] < bestFrac {
+			bestFrac, x.sortK = frac[q], k
 		}
 	}
 	// m+1 blocks of level columns, dealt round-robin; more blocks than
@@ -337,50 +323,90 @@ func newGuardIndex(s *Schema, rows []float32, nm int, t float32) *guardIndex {
 			blocks[i%(m+1)] = append(blocks[i%(m+1)], k)
 		}
 	}
-	keys := make([]uint64, n)
-	for _, block := range blocks {
-		p := guardProbe{block: block, order: make([]int32, n)}
-		for i := range n {
-			keys[i] = x.key(rows[i*nm:(i+1)*nm], block)
-			p.order[i] = int32(i)
-		}
-		slices.SortFunc(p.order, func(a, b int32) int {
-			if keys[a] != keys[b] {
-				if keys[a] < keys[b] {
-					return -1
-				}
-				return 1
-			}
-			return cmpSort(x.sortVal(int(a)), x.sortVal(int(b)))
-		})
-		p.sv = make([]float32, n)
-		for i, r := range p.order {
-			p.sv[i] = x.sortVal(int(r))
-		}
-		if n*nm*len(blocks) <= maxGuardCopy {
-			p.rows = make([]float32, 0, n*nm)
-			for _, r := range p.order {
-				p.rows = append(p.rows, rows[int(r)*nm:(int(r)+1)*nm]...)
-			}
-		}
-		groups := 0
-		for i := range n {
-			if i == 0 || keys[p.order[i]] != keys[p.order[i-1]] {
-				groups++
-			}
-		}
-		p.spans = newSpanTable(groups)
-		for lo := 0; lo < n; {
-			hi := lo + 1
-			for hi < n && keys[p.order[hi]] == keys[p.order[lo]] {
-				hi++
-			}
-			p.spans.put(keys[p.order[lo]], int32(lo), int32(hi))
-			lo = hi
-		}
-		x.probes = append(x.probes, p)
-	}
+	// The probes are independent: each block's on any core.
+	x.probes = make([]guardProbe, len(blocks))
+	parallel.Each(len(blocks), func(b int) { x.probes[b] = x.newProbe(rows, blocks[b], n, len(blocks)) })
 	return x
+}
+
+// windowShare is the mean share of rows whose cell of number column k lies
+// within ±t of a cell's (measured at every 64th non-missing cell), missing
+// cells counting as within every window; +Inf when every cell is missing.
+func windowShare(rows []float32, nm, k int, t float32) float64 {
+	n := len(rows) / nm
+	col := make([]float32, 0, n)
+	for i := range n {
+		if v := rows[i*nm+k]; v == v {
+			col = append(col, v)
+		}
+	}
+	if len(col) == 0 {
+		return math.Inf(1)
+	}
+	slices.Sort(col)
+	var within float64
+	probes := 0
+	for i := 0; i < len(col); i += 64 {
+		lo, _ := slices.BinarySearch(col, col[i]-t)
+		hi, _ := slices.BinarySearch(col, col[i]+t)
+		within += float64(hi - lo)
+		probes++
+	}
+	// Missing cells of the column are candidates in every window.
+	return within/float64(probes*n) + float64(n-len(col))/float64(n)
+}
+
+// newProbe indexes the n rows by their key on block (one of nBlocks).
+func (x *guardIndex) newProbe(rows []float32, block []int, n, nBlocks int) guardProbe {
+	nm := x.nm
+	// Rows are sorted by (key, sort value) as records holding both, so
+	// that a comparison reads no other memory; the records move as the
+	// rows' indexes would, comparison for comparison.
+	type keyed struct {
+		key uint64
+		sv  float32
+		row int32
+	}
+	ks := make([]keyed, n)
+	for i := range n {
+		ks[i] = keyed{x.key(rows[i*nm:(i+1)*nm], block), x.sortVal(i), int32(i)}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if a.key != b.key {
+			if a.key < b.key {
+				return -1
+			}
+			return 1
+		}
+		return cmpSort(a.sv, b.sv)
+	})
+	p := guardProbe{block: block, order: make([]int32, n), sv: make([]float32, n)}
+	keys := make([]uint64, n) // by position in order
+	for i, k := range ks {
+		p.order[i], p.sv[i], keys[i] = k.row, k.sv, k.key
+	}
+	if n*nm*nBlocks <= maxGuardCopy {
+		p.rows = make([]float32, 0, n*nm)
+		for _, r := range p.order {
+			p.rows = append(p.rows, rows[int(r)*nm:(int(r)+1)*nm]...)
+		}
+	}
+	groups := 0
+	for i := range n {
+		if i == 0 || keys[i] != keys[i-1] {
+			groups++
+		}
+	}
+	p.spans = newSpanTable(groups)
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && keys[hi] == keys[lo] {
+			hi++
+		}
+		p.spans.put(keys[lo], int32(lo), int32(hi))
+		lo = hi
+	}
+	return p
 }
 
 // cmpSort orders sort values with NaN last.

@@ -2,10 +2,12 @@ package synth
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -39,6 +41,10 @@ type Schema struct {
 	// models' prepare so that a parallel sample's tasks (one Sample call
 	// each) share it instead of each building its own; read-only after.
 	rows hashSet
+
+	// pre holds the modelled cells newSchema decoded, until encode takes
+	// them (see fitColumn).
+	pre *encoded
 }
 
 // Col is one source column as the models see it.
@@ -115,7 +121,10 @@ func newSchema(t *table.Table, p *profile.Profile, salt uint64) (*Schema, error)
 	// column order is the one returned, as a serial loop would.
 	cols := make([]Col, len(t.Columns))
 	errs := make([]error, len(t.Columns))
-	parallel.Each(len(t.Columns), func(j int) { cols[j], errs[j] = fitColumn(t, j, p, s.Salt) })
+	num := make([][]float64, len(t.Columns))
+	cat := make([][]int32, len(t.Columns))
+	parallel.Each(len(t.Columns), func(j int) { cols[j], num[j], cat[j], errs[j] = fitColumn(t, j, p, s.Salt) })
+	pre := &encoded{n: len(t.Rows)}
 	for j, c := range cols {
 		if errs[j] != nil {
 			return nil, errs[j]
@@ -123,29 +132,33 @@ func newSchema(t *table.Table, p *profile.Profile, salt uint64) (*Schema, error)
 		s.Cols = append(s.Cols, c)
 		if isModelled(c.Kind) {
 			s.Modelled = append(s.Modelled, j)
+			pre.num = append(pre.num, num[j])
+			pre.cat = append(pre.cat, cat[j])
 		}
 	}
+	s.pre = pre
 	return s, nil
 }
 
-// fitColumn fits column j's schema from its cells and profile.
-func fitColumn(t *table.Table, j int, p *profile.Profile, salt uint64) (Col, error) {
+// fitColumn fits column j's schema from its cells and profile. A modelled
+// column's cells come back decoded as encode wants them: a number column's
+// as parsed (unrounded, NaN when missing), a level column's as level codes.
+func fitColumn(t *table.Table, j int, p *profile.Profile, salt uint64) (c Col, num []float64, cat []int32, err error) {
 	name := t.Columns[j]
 	pc := p.Col(name)
 	if pc == nil {
-		return Col{}, fmt.Errorf("column %q is not in the profile: %w", name, ErrInvalid)
+		return Col{}, nil, nil, fmt.Errorf("column %q is not in the profile: %w", name, ErrInvalid)
 	}
-	c := Col{Name: name, Kind: pc.Kind, PII: pc.PII, Integer: pc.Integer, Decimals: pc.Decimals, Trim: pc.Trim, Format: pc.Format}
+	c = Col{Name: name, Kind: pc.Kind, PII: pc.PII, Integer: pc.Integer, Decimals: pc.Decimals, Trim: pc.Trim, Format: pc.Format}
 	missing := map[string]bool{}
 	for _, tok := range pc.MissingTokens {
 		missing[tok] = true
 	}
-	var err error
 	switch pc.Kind {
 	case profile.Numeric, profile.Datetime:
-		err = c.fitNumberMeta(t, j, pc, missing)
+		num, err = c.fitNumberMeta(t, j, pc, missing)
 	case profile.Categorical, profile.Boolean:
-		c.fitLevels(t, j)
+		cat = c.fitLevels(t, j)
 	case profile.ID, profile.PII, profile.Text:
 		c.Missing, c.MissingRate = missingShare(t, j, missing)
 		err = c.Gen.fit(t, j, pc, missing, salt)
@@ -153,7 +166,7 @@ func fitColumn(t *table.Table, j int, p *profile.Profile, salt uint64) (Col, err
 	default:
 		err = fmt.Errorf("column %q has unknown kind %q: %w", name, pc.Kind, ErrInvalid)
 	}
-	return c, err
+	return c, num, cat, err
 }
 
 // missingShare returns the commonest missing spelling of column j and the
@@ -167,6 +180,12 @@ func missingShare(t *table.Table, j int, missing map[string]bool) (string, float
 			total++
 		}
 	}
+	return commonestMissing(counts, missing), float64(total) / float64(len(t.Rows))
+}
+
+// commonestMissing returns the commonest of the missing spellings counted,
+// ties to the least; a declared spelling when none was seen.
+func commonestMissing(counts map[string]int, missing map[string]bool) string {
 	best, bestN := "", -1
 	for tok, n := range counts {
 		if n > bestN || (n == bestN && tok < best) {
@@ -180,13 +199,13 @@ func missingShare(t *table.Table, j int, missing map[string]bool) (string, float
 			}
 		}
 	}
-	return best, float64(total) / float64(len(t.Rows))
+	return best
 }
 
 // fitNumberMeta sets bounds, precision and the missing token of a numeric or
-// datetime column.
-func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing map[string]bool) error {
-	c.Missing, _ = missingShare(t, j, missing)
+// datetime column, and returns its cells as parsed (NaN for a missing or
+// unreadable cell) for encode, so that no cell is parsed twice.
+func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing map[string]bool) ([]float64, error) {
 	c.Writer = table.String
 	if c.Kind == profile.Numeric {
 		c.Writer = table.Float
@@ -194,20 +213,38 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 			c.Writer = table.Int
 		}
 	} else if c.Format == "" {
-		return fmt.Errorf("datetime column %q has no format: %w", c.Name, ErrInvalid)
+		c.Missing, _ = missingShare(t, j, missing)
+		return nil, fmt.Errorf("datetime column %q has no format: %w", c.Name, ErrInvalid)
 	}
+	// One pass parses every cell and counts the missing spellings (as
+	// missingShare does); missing tokens are few, a slice beats a map.
+	tokens := slices.Sorted(maps.Keys(missing))
+	counts := map[string]int{}
+	parsed := make([]float64, len(t.Rows))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	var vals []float64 // numeric columns: for lattice.go
-	for _, r := range t.Rows {
-		v, ok := c.parse(r[j], missing)
-		if !ok {
+	if c.Kind == profile.Numeric {
+		vals = make([]float64, 0, len(t.Rows))
+	}
+	for i, r := range t.Rows {
+		cell := r[j]
+		if cell == "" || slices.Contains(tokens, cell) {
+			counts[cell]++
+			parsed[i] = math.NaN()
 			continue
 		}
+		v, ok := c.parseFilled(cell)
+		if !ok {
+			parsed[i] = math.NaN()
+			continue
+		}
+		parsed[i] = v
 		lo, hi = min(lo, v), max(hi, v)
 		if c.Kind == profile.Numeric {
 			vals = append(vals, v)
 		}
 	}
+	c.Missing = commonestMissing(counts, missing)
 	if lo > hi {
 		lo, hi = 0, 0 // all missing
 	}
@@ -230,19 +267,18 @@ func (c *Col) fitNumberMeta(t *table.Table, j int, pc *profile.Column, missing m
 				break
 			}
 		}
-		c.Step = c.grid(t, j, missing)
+		c.Step = c.grid(parsed)
 	}
-	return nil
+	return parsed, nil
 }
 
 // grid returns the coarsest of a day, an hour and a minute that every
-// value of datetime column j is a whole multiple of in the column's zone,
-// or 0.
-func (c *Col) grid(t *table.Table, j int, missing map[string]bool) float64 {
+// value of a datetime column (its parsed cells, NaN when missing) is a
+// whole multiple of in the column's zone, or 0.
+func (c *Col) grid(parsed []float64) float64 {
 	steps := []float64{86400, 3600, 60}
-	for _, r := range t.Rows {
-		v, ok := c.parse(r[j], missing)
-		if !ok {
+	for _, v := range parsed {
+		if v != v {
 			continue
 		}
 		v += float64(c.ZoneOff)
@@ -265,12 +301,36 @@ func (c *Col) parse(cell string, missing map[string]bool) (float64, bool) {
 	if cell == "" || missing[cell] {
 		return 0, false
 	}
+	return c.parseFilled(cell)
+}
+
+// parseFilled is parse of a cell known not to be missing.
+func (c *Col) parseFilled(cell string) (float64, bool) {
 	if c.Kind == profile.Datetime {
 		ts, err := time.Parse(c.Format, cell)
 		if err != nil {
 			return 0, false
 		}
 		return float64(ts.Unix()) + float64(ts.Nanosecond())/1e9, true
+	}
+	return parseFloatCell(cell)
+}
+
+// parseFloatCell is strconv.ParseFloat of the trimmed cell, rejecting NaN
+// and infinities. A plain run of at most 15 digits with an optional sign
+// and ASCII spaces around it (most numeric cells) is read without
+// strconv: such a number is exactly representable, so the result is the
+// same float.
+func parseFloatCell(cell string) (float64, bool) {
+	s := cell
+	for len(s) > 0 && asciiSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && asciiSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	if v, ok := smallInt(s); ok {
+		return v, true
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -279,16 +339,67 @@ func (c *Col) parse(cell string, missing map[string]bool) (float64, bool) {
 	return v, true
 }
 
-// fitLevels collects the distinct cells of a categorical or boolean column.
-func (c *Col) fitLevels(t *table.Table, j int) {
-	seen := map[string]bool{}
-	for _, r := range t.Rows {
-		if !seen[r[j]] {
-			seen[r[j]] = true
+func asciiSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r'
+}
+
+// smallInt parses an optional sign and 1 to 15 decimal digits; ok is false
+// for anything else (left to strconv).
+func smallInt(s string) (float64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(d)
+	}
+	v := float64(n)
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// fitLevels collects the distinct cells of a categorical or boolean column
+// and returns each row's level code for encode, so that no cell is looked
+// up twice.
+func (c *Col) fitLevels(t *table.Table, j int) []int32 {
+	index := map[string]int32{}
+	codes := make([]int32, len(t.Rows))
+	for i, r := range t.Rows {
+		code, ok := index[r[j]]
+		if !ok {
+			code = int32(len(c.Levels))
+			index[r[j]] = code
 			c.Levels = append(c.Levels, r[j])
 		}
+		codes[i] = code
 	}
-	slices.Sort(c.Levels)
+	// Levels are stored sorted; codes follow them.
+	order := make([]int32, len(c.Levels))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(c.Levels[a], c.Levels[b]) })
+	sorted := make([]string, len(c.Levels))
+	remap := make([]int32, len(c.Levels))
+	for i, code := range order {
+		sorted[i] = c.Levels[code]
+		remap[code] = int32(i)
+	}
+	c.Levels = sorted
+	for i, code := range codes {
+		codes[i] = remap[code]
+	}
 	c.Writer = table.String
 	if c.Kind == profile.Boolean {
 		c.Writer = table.Bool
@@ -299,6 +410,7 @@ func (c *Col) fitLevels(t *table.Table, j int) {
 			}
 		}
 	}
+	return codes
 }
 
 // round applies bounds and precision to a number drawn by a model.
@@ -355,8 +467,41 @@ func (c *Col) location() *time.Location {
 	return time.FixedZone(c.ZoneName, c.ZoneOff)
 }
 
-// encode decodes the modelled columns of t and fills s.RowHashes.
+// encode decodes the modelled columns of t and fills s.RowHashes. The
+// cells newSchema decoded are used as they are (numbers rounded here), so
+// that each cell is parsed once.
 func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
+	pre := s.pre
+	s.pre = nil
+	if pre == nil || pre.n != len(t.Rows) {
+		pre = s.decode(t, p)
+	}
+	e := &encoded{n: len(t.Rows), num: make([][]float64, len(s.Modelled)), cat: make([][]int32, len(s.Modelled))}
+	parallel.Each(len(s.Modelled), func(k int) {
+		c := &s.Cols[s.Modelled[k]]
+		if !c.isNumber() {
+			e.cat[k] = pre.cat[k]
+			return
+		}
+		col := pre.num[k] // rounded in place: pre is encode's alone
+		for i, v := range col {
+			if v == v {
+				col[i] = c.round(v)
+			}
+		}
+		e.num[k] = col
+	})
+	// The row hashes and the near-copy guard read e alone: both at once.
+	var wg sync.WaitGroup
+	wg.Go(func() { s.RowHashes = s.trainingHashes(e) })
+	s.Guard = newGuard(s, e, s.guardQ, s.Salt)
+	wg.Wait()
+	return e
+}
+
+// decode parses the modelled cells of t as newSchema does, for a schema
+// that did not decode t itself.
+func (s *Schema) decode(t *table.Table, p *profile.Profile) *encoded {
 	e := &encoded{n: len(t.Rows), num: make([][]float64, len(s.Modelled)), cat: make([][]int32, len(s.Modelled))}
 	parallel.Each(len(s.Modelled), func(k int) {
 		j := s.Modelled[k]
@@ -371,7 +516,7 @@ func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 			col := make([]float64, e.n)
 			for i, r := range t.Rows {
 				if v, ok := c.parse(r[j], missing); ok {
-					col[i] = c.round(v)
+					col[i] = v
 				} else {
 					col[i] = math.NaN()
 				}
@@ -389,39 +534,44 @@ func (s *Schema) encode(t *table.Table, p *profile.Profile) *encoded {
 		}
 		e.cat[k] = col
 	})
-	s.RowHashes = s.trainingHashes(e)
-	s.Guard = newGuard(s, e, s.guardQ, s.Salt)
 	return e
 }
 
 // trainingHashes hashes each training row's modelled cells as they would be
-// written on output, so that the guard compares like with like.
+// written on output, so that the guard compares like with like. Blocks of
+// rows are hashed on every core; the sorted set is the same on any number.
 func (s *Schema) trainingHashes(e *encoded) []uint64 {
 	locs := s.locations()
-	h := xxhash.New()
-	var buf []byte
-	out := make([]uint64, 0, e.n)
-	for i := 0; i < e.n; i++ {
-		h.Reset()
-		for k, j := range s.Modelled {
-			c := &s.Cols[j]
-			if c.isNumber() {
-				if v := e.num[k][i]; math.IsNaN(v) {
-					_, _ = h.WriteString(c.Missing)
+	out := make([]uint64, e.n)
+	blocks := (e.n + hashBlock - 1) / hashBlock
+	parallel.Each(blocks, func(b int) {
+		h := xxhash.New()
+		var buf []byte
+		for i := b * hashBlock; i < min((b+1)*hashBlock, e.n); i++ {
+			h.Reset()
+			for k, j := range s.Modelled {
+				c := &s.Cols[j]
+				if c.isNumber() {
+					if v := e.num[k][i]; math.IsNaN(v) {
+						_, _ = h.WriteString(c.Missing)
+					} else {
+						buf = c.appendNumber(buf[:0], v, locs[j])
+						_, _ = h.Write(buf)
+					}
 				} else {
-					buf = c.appendNumber(buf[:0], v, locs[j])
-					_, _ = h.Write(buf)
+					_, _ = h.WriteString(c.Levels[e.cat[k][i]])
 				}
-			} else {
-				_, _ = h.WriteString(c.Levels[e.cat[k][i]])
+				_, _ = h.Write(sep)
 			}
-			_, _ = h.Write(sep)
+			out[i] = h.Sum64() ^ s.Salt
 		}
-		out = append(out, h.Sum64()^s.Salt)
-	}
+	})
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// hashBlock is the number of rows trainingHashes hashes in one piece.
+const hashBlock = 1 << 15
 
 var sep = []byte{sepByte}
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"synthos.dev/synthos/internal/parallel"
 	"synthos.dev/synthos/shared/profile"
 	"synthos.dev/synthos/shared/table"
 )
@@ -81,7 +82,9 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 	nbins := make([]int, nm)
 	levelFeat := make([]bool, nm)
 	m.Binnings = make([]Binning, nm)
-	for k, j := range s.Modelled {
+	// Each column's binning is its own: the columns are binned on every core.
+	parallel.Each(nm, func(k int) {
+		j := s.Modelled[k]
 		col := make([]uint8, e.n)
 		if s.Cols[j].isNumber() {
 			b := fitNumBinning(e.num[k])
@@ -98,7 +101,7 @@ func fitTree(ctx context.Context, s *Schema, t *table.Table, p *profile.Profile,
 			levelFeat[k] = true
 		}
 		bins[k], nbins[k] = col, m.Binnings[k].N
-	}
+	})
 	m.Carts = make([]CART, nm)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
