@@ -64,6 +64,11 @@ type Model struct {
 	// categories in place of Other (Attr.writesOther false), the running
 	// sum of its levels' weights under its marginal; set by prepare.
 	levelCum [][]float64
+	// free is the drawer of a Sample call with no Fixed cells, built once
+	// by prepare (nil when the model cannot be sampled: Sample then builds
+	// it for the error): a drawer is only read while sampling, and
+	// SampleParallel makes a Sample call per task.
+	free *drawer
 }
 
 // colGen generates a key or PII column through package pii, from the
@@ -144,6 +149,7 @@ func (m *Model) prepare() {
 		}
 		m.levelCum[i] = cum
 	}
+	m.free, _ = m.newDrawer(nil)
 }
 
 // children lists each attribute's children.
@@ -328,9 +334,12 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 	if n < 0 || shards < 1 || shard < 0 || shard >= shards || w == nil {
 		return fmt.Errorf("dp.Sample: n=%d shard=%d shards=%d: %w", n, shard, shards, synth.ErrInvalid)
 	}
-	dr, err := m.newDrawer(opts.Fixed)
-	if err != nil {
-		return fmt.Errorf("dp.Sample: %w", err)
+	dr := m.free
+	if len(opts.Fixed) > 0 || dr == nil {
+		var err error
+		if dr, err = m.newDrawer(opts.Fixed); err != nil {
+			return fmt.Errorf("dp.Sample: %w", err)
+		}
 	}
 	maxTries := opts.MaxTriesPerRow
 	if maxTries <= 0 {
