@@ -167,10 +167,10 @@ func (m *Model) children() [][]int {
 // Fixed conditions folded in by exact inference on the tree.
 type drawer struct {
 	m       *Model
-	rootCum map[int][]float64 // per root attribute
-	condCum [][]float64       // per attribute: parent-value rows of cumulative weights
-	fixed   []int             // per attribute: the fixed fine bin, or -1
-	cells   []string          // per attribute: the fixed cell as given
+	rootCum [][]float64 // per attribute: the cumulative weights of a root, nil for others
+	condCum [][]float64 // per attribute: parent-value rows of cumulative weights
+	fixed   []int       // per attribute: the fixed fine bin, or -1
+	cells   []string    // per attribute: the fixed cell as given
 }
 
 // newDrawer conditions the tree on the fixed cells. Evidence on an
@@ -180,7 +180,7 @@ type drawer struct {
 // sampling on the junction tree.
 func (m *Model) newDrawer(fixed map[string]string) (*drawer, error) {
 	d := len(m.Attrs)
-	dr := &drawer{m: m, rootCum: map[int][]float64{}, condCum: make([][]float64, d), fixed: make([]int, d), cells: make([]string, d)}
+	dr := &drawer{m: m, rootCum: make([][]float64, d), condCum: make([][]float64, d), fixed: make([]int, d), cells: make([]string, d)}
 	ev := make([][]float64, d)
 	for i := range d {
 		dr.fixed[i] = -1
