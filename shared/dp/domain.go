@@ -66,6 +66,10 @@ type Attr struct {
 	// of several is the merge of the rare fine bins, decompressed uniformly
 	// as in MST.
 	Groups [][]int
+
+	// intCells are an integer column's preformatted cells (setCells), set
+	// by the model's prepare.
+	intCells []string
 }
 
 // fine returns the size of the fine domain.
@@ -296,21 +300,25 @@ func (a *Attr) perValue() bool {
 	return a.Integer && !a.Atom && len(a.Edges)-1 == int(a.Hi-a.Lo+1)
 }
 
-// drawValue writes a value of fine bin k to buf: uniform within a numeric
-// bin and rounded to the column's precision, the level of a categorical or
-// boolean bin, the missing token for the missing bin.
-func (a *Attr) drawValue(buf []byte, k int, rng *rand.Rand) []byte {
+// drawCell returns a value of fine bin k: uniform within a numeric bin and
+// rounded to the column's precision, the level of a categorical or boolean
+// bin, the missing token for the missing bin. Levels, tokens and integers
+// with a preformatted cell (see setCells) are the Attr's own strings; other
+// numbers are formatted into ar, so that no cell costs an allocation of its
+// own (the collector's work grows with the bytes allocated, and on two
+// workers it takes a core's share that one worker leaves idle).
+func (a *Attr) drawCell(k int, rng *rand.Rand, ar *arena) string {
 	if k == a.missingBin() {
-		return append(buf, a.Missing...)
+		return a.Missing
 	}
 	switch a.Kind {
 	case profile.Categorical:
 		if k == a.otherBin() {
-			return append(buf, a.Other...)
+			return a.Other
 		}
-		return append(buf, a.Levels[k]...)
+		return a.Levels[k]
 	case profile.Boolean:
-		return append(buf, a.Levels[k]...)
+		return a.Levels[k]
 	}
 	v := a.Lo
 	if !(a.Atom && k == 0) {
@@ -331,11 +339,37 @@ func (a *Attr) drawValue(buf []byte, k int, rng *rand.Rand) []byte {
 		}
 	}
 	v = math.Max(a.Lo, math.Min(a.Hi, v))
-	switch {
-	case a.Kind == profile.Datetime:
-		return time.Unix(int64(math.Round(v)), 0).UTC().AppendFormat(buf, a.Format)
-	default:
-		return profile.AppendNumber(buf, v, a.Integer, a.Decimals, a.Trim)
+	if a.Kind == profile.Datetime {
+		ar.reserve(maxCell)
+		return ar.cut(time.Unix(int64(math.Round(v)), 0).UTC().AppendFormat(ar.buf, a.Format))
+	}
+	if a.intCells != nil {
+		// AppendNumber writes an integer column's v as the integer
+		// math.Round(v) when the cells are set (see setCells).
+		if i := math.Round(v) - a.Lo; i >= 0 && i < float64(len(a.intCells)) {
+			return a.intCells[int(i)]
+		}
+	}
+	ar.reserve(maxCell)
+	return ar.cut(profile.AppendNumber(ar.buf, v, a.Integer, a.Decimals, a.Trim))
+}
+
+// maxIntCells bounds an integer column's table of preformatted cells.
+const maxIntCells = 8192
+
+// setCells preformats the cells of an integer column of at most
+// maxIntCells values that AppendNumber writes as integers (no decimals, or
+// trimmed ones): intCells[i] is the cell of Lo+i, as drawCell would format it.
+// Below 2^52 in magnitude every integer is a float and Round(v)-Lo is exact.
+func (a *Attr) setCells() {
+	a.intCells = nil
+	if a.Kind != profile.Numeric || !a.Integer || a.Decimals > 0 && !a.Trim ||
+		a.Lo != math.Round(a.Lo) || !(math.Abs(a.Lo) < 1<<52) || !(a.Hi-a.Lo < maxIntCells) {
+		return
+	}
+	a.intCells = make([]string, int(a.Hi-a.Lo)+1)
+	for i := range a.intCells {
+		a.intCells[i] = string(profile.AppendNumber(nil, a.Lo+float64(i), true, a.Decimals, a.Trim))
 	}
 }
 

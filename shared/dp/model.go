@@ -64,6 +64,11 @@ type Model struct {
 	// categories in place of Other (Attr.writesOther false), the running
 	// sum of its levels' weights under its marginal; set by prepare.
 	levelCum [][]float64
+	// free is the drawer of a Sample call with no Fixed cells, built once
+	// by prepare (nil when the model cannot be sampled: Sample then builds
+	// it for the error): a drawer is only read while sampling, and
+	// SampleParallel makes a Sample call per task.
+	free *drawer
 }
 
 // colGen generates a key or PII column through package pii, from the
@@ -120,6 +125,7 @@ func (m *Model) prepare() {
 	m.levelCum = make([][]float64, len(m.Attrs))
 	for i := range m.Attrs {
 		a := &m.Attrs[i]
+		a.setCells()
 		if a.otherBin() < 0 || a.writesOther() {
 			continue
 		}
@@ -143,6 +149,7 @@ func (m *Model) prepare() {
 		}
 		m.levelCum[i] = cum
 	}
+	m.free, _ = m.newDrawer(nil)
 }
 
 // children lists each attribute's children.
@@ -160,10 +167,10 @@ func (m *Model) children() [][]int {
 // Fixed conditions folded in by exact inference on the tree.
 type drawer struct {
 	m       *Model
-	rootCum map[int][]float64 // per root attribute
-	condCum [][]float64       // per attribute: parent-value rows of cumulative weights
-	fixed   []int             // per attribute: the fixed fine bin, or -1
-	cells   []string          // per attribute: the fixed cell as given
+	rootCum [][]float64 // per attribute: the cumulative weights of a root, nil for others
+	condCum [][]float64 // per attribute: parent-value rows of cumulative weights
+	fixed   []int       // per attribute: the fixed fine bin, or -1
+	cells   []string    // per attribute: the fixed cell as given
 }
 
 // newDrawer conditions the tree on the fixed cells. Evidence on an
@@ -173,7 +180,7 @@ type drawer struct {
 // sampling on the junction tree.
 func (m *Model) newDrawer(fixed map[string]string) (*drawer, error) {
 	d := len(m.Attrs)
-	dr := &drawer{m: m, rootCum: map[int][]float64{}, condCum: make([][]float64, d), fixed: make([]int, d), cells: make([]string, d)}
+	dr := &drawer{m: m, rootCum: make([][]float64, d), condCum: make([][]float64, d), fixed: make([]int, d), cells: make([]string, d)}
 	ev := make([][]float64, d)
 	for i := range d {
 		dr.fixed[i] = -1
@@ -327,9 +334,12 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 	if n < 0 || shards < 1 || shard < 0 || shard >= shards || w == nil {
 		return fmt.Errorf("dp.Sample: n=%d shard=%d shards=%d: %w", n, shard, shards, synth.ErrInvalid)
 	}
-	dr, err := m.newDrawer(opts.Fixed)
-	if err != nil {
-		return fmt.Errorf("dp.Sample: %w", err)
+	dr := m.free
+	if len(opts.Fixed) > 0 || dr == nil {
+		var err error
+		if dr, err = m.newDrawer(opts.Fixed); err != nil {
+			return fmt.Errorf("dp.Sample: %w", err)
+		}
 	}
 	maxTries := opts.MaxTriesPerRow
 	if maxTries <= 0 {
@@ -344,7 +354,7 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 	b0, b1 := at(shard), at(shard+1)
 	row := make([]string, len(m.Cols))
 	bins := make([]int, len(m.Attrs))
-	var buf []byte
+	ar := &arena{}
 	var done int64
 	check := synth.NewCancelCheck(ctx)
 	for b := b0; b < b1; b++ {
@@ -363,18 +373,9 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 				if err := check.Tick(); err != nil {
 					return fmt.Errorf("dp.Sample: row %d: %w", r, err)
 				}
-				buf = buf[:0]
 				dr.draw(rng, bins)
-				ends := make([]int, 0, len(m.Cols))
-				for j, c := range m.Cols {
-					buf = m.cell(buf, j, c, dr, bins, r, rng, faker)
-					ends = append(ends, len(buf))
-				}
-				s := string(buf)
-				start := 0
-				for j, e := range ends {
-					row[j] = s[start:e]
-					start = e
+				for j := range m.Cols {
+					row[j] = m.cell(j, dr, bins, r, rng, faker, ar)
 				}
 				if opts.Accept == nil || opts.Accept(row) {
 					break
@@ -392,12 +393,14 @@ func (m *Model) Sample(ctx context.Context, n int64, shard, shards int, seed uin
 	return nil
 }
 
-// cell appends the value of column c for the current row.
-func (m *Model) cell(buf []byte, j int, c Column, dr *drawer, bins []int, r int64, rng *rand.Rand, faker *gofakeit.Faker) []byte {
+// cell returns the value of column j for the current row: a string of the
+// model's (levels, tokens, preformatted integers) or one formatted into ar.
+func (m *Model) cell(j int, dr *drawer, bins []int, r int64, rng *rand.Rand, faker *gofakeit.Faker, ar *arena) string {
+	c := &m.Cols[j]
 	if c.Attr >= 0 {
 		i := c.Attr
 		if dr.fixed[i] >= 0 {
-			return append(buf, dr.cells[i]...)
+			return dr.cells[i]
 		}
 		a := &m.Attrs[i]
 		g := a.Groups[bins[i]]
@@ -416,15 +419,16 @@ func (m *Model) cell(buf []byte, j int, c Column, dr *drawer, bins []int, r int6
 			// against 0.806 / 0.675 and 0.778 / 0.640).
 			fb = pick(m.levelCum[i], rng)
 		}
-		return a.drawValue(buf, fb, rng)
+		return a.drawCell(fb, rng, ar)
 	}
 	if c.Kind == profile.Text {
-		return append(buf, faker.Sentence()...)
+		return faker.Sentence()
 	}
+	ar.reserve(maxCell)
 	if c.Kind == profile.ID {
-		return m.gens[j].id.Append(buf, r, rng)
+		return ar.cut(m.gens[j].id.Append(ar.buf, r, rng))
 	}
-	return m.gens[j].spec.Append(buf, rng, faker)
+	return ar.cut(m.gens[j].spec.Append(ar.buf, rng, faker))
 }
 
 var magic = []byte("SYNTHOS-DP-MODEL\n")

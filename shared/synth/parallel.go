@@ -214,6 +214,14 @@ func (r *taskResult) rowCount() int64 {
 	return r.rows.n
 }
 
+// byteLen is the size of the rows' bytes.
+func (r *taskResult) byteLen() int {
+	if r.enc != nil {
+		return len(r.enc.buf)
+	}
+	return len(r.rows.cells)
+}
+
 // writeEncoded hands a task's encoded rows to the writer; a row the
 // encoder refused then goes through w.Write, which fails as it would have
 // in m.Sample.
@@ -271,8 +279,19 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 	topts := opts
 	topts.Progress = nil
 	ncol := len(m.Columns())
-	var hint int
+	// perRow is the most bytes a row took in a task so far, at first a
+	// short cell's bytes a cell: buffers are made for a task's rows at that
+	// rate plus an eighth, so that they rarely grow. Every growth is a copy,
+	// and garbage: growing a task's buffer from empty (by a quarter at a
+	// time) allocates five times its size, whose collection, with a large
+	// live heap, took workers a few percent of their cores.
+	perRow := int64(ncol) * (BytesPerCell - 4)
 	var hintMu sync.Mutex
+	sizeFor := func(rows int64) int {
+		hintMu.Lock()
+		defer hintMu.Unlock()
+		return int(min(rows*perRow+rows*perRow/8, math.MaxInt32))
+	}
 	// free holds encoded buffers the writer goroutine is done with: at most
 	// window+workers buffers ever exist.
 	free := make(chan []byte, window+workers)
@@ -286,9 +305,7 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 	for range workers {
 		wg.Go(func() {
 			for t := range jobs {
-				hintMu.Lock()
-				h := hint
-				hintMu.Unlock()
+				h := sizeFor(t.rows)
 				var res taskResult
 				var tw RowWriter
 				if encoder != nil {
@@ -296,6 +313,8 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 					select {
 					case b = <-free:
 					default:
+					}
+					if cap(b) < h*8/9 { // too small for the task's rows: it would grow
 						b = make([]byte, 0, h)
 					}
 					res.enc = &encodedRows{enc: encoder, buf: b[:0]}
@@ -316,13 +335,12 @@ func sampleOrdered(parent context.Context, m Model, n int64, b0, b1, per uint64,
 					res.err = fmt.Errorf("synth.SampleParallel: task %d wrote %d rows, want %d: %w", t.seq, res.rowCount(), t.rows, ErrInvalid)
 					cancel(res.err)
 				}
-				hintMu.Lock()
-				if res.enc != nil {
-					hint = max(hint, cap(res.enc.buf))
-				} else {
-					hint = max(hint, cap(res.rows.cells))
+				if n := res.rowCount(); n > 0 {
+					used := res.byteLen()
+					hintMu.Lock()
+					perRow = max(perRow, (int64(used)+n-1)/n)
+					hintMu.Unlock()
 				}
-				hintMu.Unlock()
 				slots[t.seq%window] <- res
 			}
 		})

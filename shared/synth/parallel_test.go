@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
-	"synthos.dev/synthos/internal/cputime"
+	"synthos.dev/synthos/internal/benchsample"
 	"synthos.dev/synthos/shared/table"
 )
 
@@ -243,48 +243,17 @@ func TestSampleParallelAcceptSequential(t *testing.T) {
 	}
 }
 
-// countDiscard counts the bytes written to it and keeps none.
-type countDiscard struct{ bytes int64 }
-
-func (c *countDiscard) Write(p []byte) (int, error) {
-	c.bytes += int64(len(p))
-	return len(p), nil
-}
-
-// benchParallel samples b.N rows with SampleParallel on `workers` into the
-// table package's CSV writer, the writer the CLI and the pipeline use.
-// rows/s over workers=1's is the speed-up; rows/cpu-s falling with more
-// workers is the ordering's overhead (on a machine shared with other jobs,
-// wall time shows the contention, CPU time not).
-func benchParallel(b *testing.B, kind string, workers int) {
-	m := fitAdultKind(b, kind)
-	out := &countDiscard{}
-	w, err := table.NewWriter(out, table.CSV, m.Columns())
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := max(int64(b.N), 1)
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cputime.Process()
-	if err := SampleParallel(context.Background(), m, n, 0, 1, 1, SampleOptions{}, w, workers); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	cpu := cputime.Process() - cpu0
-	b.StopTimer()
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(n)/cpu.Seconds(), "rows/cpu-s")
-	b.SetBytes(out.bytes / n)
-}
-
+// BenchmarkSampleParallel samples b.N rows of the tree and the copula
+// fitted on adult with SampleParallel on one and two workers, with the
+// scaffolding and metrics every model's parallel benchmark shares (package
+// benchsample): rows/s over workers=1's is the speed-up; rows/cpu-s
+// falling with more workers is the ordering's overhead.
 func BenchmarkSampleParallel(b *testing.B) {
 	for _, kind := range []string{KindTree, KindCopula} {
-		for _, workers := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/workers=%d", kind, workers), func(b *testing.B) { benchParallel(b, kind, workers) })
-		}
+		m := fitAdultKind(b, kind)
+		benchsample.Parallel(b, kind, m.Columns(), func(n int64, w table.Writer, workers int) error {
+			return SampleParallel(context.Background(), m, n, 0, 1, 1, SampleOptions{}, w, workers)
+		})
 	}
 }
 
