@@ -129,7 +129,8 @@
 //     share chosen from the noisy row count), and the cap here is rho.
 //     Rare-bin merging, trimming the empty ends of a private numeric range
 //     and the merged bins' layout are functions of the noisy 1-way counts
-//     (or step 3's) only.
+//     (or step 3's) and of the public schema only (the levels of a
+//     functional dependency's columns are never merged: ownLevels).
 //
 // The sum of the steps' rho is checked against the budget (report), and
 // converted to (epsilon, delta) with the tight bound of Canonne, Kamath and

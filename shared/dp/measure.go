@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"synthos.dev/synthos/shared/relations"
 )
 
 // mst runs the three measured steps of MST and the estimation.
@@ -64,7 +66,7 @@ func (f *fitter) mst() error {
 				return err
 			}
 			noisy[i] = slices.Clone(counts)
-			one[i], back = compress(a, counts, g1.Sigma2(), !f.publicBounds(a))
+			one[i], back = compress(a, counts, g1.Sigma2(), !f.publicBounds(a), f.ownLevels(a))
 		}
 		recode(i, back)
 	}
@@ -120,7 +122,7 @@ func (f *fitter) mst() error {
 			counts[k] = int64(math.Round((float64(noisy[i][k])*w1 + float64(counts[k])*w2) / (w1 + w2)))
 		}
 		var back []int32
-		one[i], back = compress(a, counts, 1/(w1+w2), !f.publicBounds(a))
+		one[i], back = compress(a, counts, 1/(w1+w2), !f.publicBounds(a), f.ownLevels(a))
 		recode(i, back)
 	}
 	f.estimate(one, nil, nil, nil)
@@ -321,9 +323,10 @@ func (f *fitter) remeasure(comp [][]int32, rho float64) ([]measurement, error) {
 // counts. Categorical and boolean columns follow MST's compress_domain:
 // fine bins whose noisy count is at least compressThreshold sigma keep a bin
 // each, the others are merged into one bin whose measurement is their sum,
-// of variance (their number) sigma². Numeric and datetime columns use
-// compressRange instead.
-func compress(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, []int32) {
+// of variance (their number) sigma², except the first keep bins (ownLevels),
+// which keep one each. Numeric and datetime columns use compressRange
+// instead.
+func compress(a *Attr, counts []int64, sigma2 float64, trim bool, keep int) (measurement, []int32) {
 	if a.isNumber() {
 		return compressRange(a, counts, sigma2, trim)
 	}
@@ -333,7 +336,7 @@ func compress(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, 
 	rareSum := 0.0
 	a.Groups = a.Groups[:0]
 	for k, c := range counts {
-		if float64(c) >= thr {
+		if k < keep || float64(c) >= thr {
 			a.Groups = append(a.Groups, []int{k})
 			m.Y = append(m.Y, float64(c))
 			m.Var = append(m.Var, sigma2)
@@ -355,7 +358,7 @@ func compress(a *Attr, counts []int64, sigma2 float64, trim bool) (measurement, 
 // alone (post-processing): each released level's noisy count, the missing
 // cells' noisy count, and for OtherBin the noisy row count less both. Bins
 // whose estimate is under compressThreshold of their own deviation are
-// merged into one, as in compress.
+// merged into one, as in compress (but for ownLevels).
 func (f *fitter) domainMarginal(i int) (measurement, []int32) {
 	a := &f.m.Attrs[i]
 	y := make([]float64, a.fine())
@@ -377,8 +380,9 @@ func (f *fitter) domainMarginal(i int) (measurement, []int32) {
 	var rare []int
 	rareSum, rareVar := 0.0, 0.0
 	a.Groups = a.Groups[:0]
+	keep := f.ownLevels(a)
 	for k := range y {
-		if y[k] >= compressThreshold*math.Sqrt(v[k]) {
+		if k < keep || y[k] >= compressThreshold*math.Sqrt(v[k]) {
 			a.Groups = append(a.Groups, []int{k})
 			m.Y = append(m.Y, y[k])
 			m.Var = append(m.Var, v[k])
@@ -620,4 +624,26 @@ func transpose(y []float64, na, nb int) []float64 {
 		}
 	}
 	return out
+}
+
+// ownLevels is how many of a's first fine bins (its released or public
+// levels) keep a compressed bin each whatever their noisy count: all of
+// them when a is a column of one of the profile's functional dependencies,
+// none otherwise. Merging rare levels would make them one bin in every
+// 2-way marginal, so that the model, and the dependency map package model
+// reads from its pilot sample, could not tell which dependent value goes
+// with which of them (adult's 12th and 5th-6th shared one bin, and one of
+// the two was mapped to the other's education-num in about 1% of rows).
+// The relation statements are public schema and the bins a function of
+// them and of noisy counts: post-processing, no extra cost.
+func (f *fitter) ownLevels(a *Attr) int {
+	if a.isNumber() {
+		return 0
+	}
+	for _, r := range f.p.Relations {
+		if r.Kind == relations.FD && slices.Contains(r.Columns, a.Name) {
+			return len(a.Levels)
+		}
+	}
+	return 0
 }
