@@ -318,3 +318,56 @@ func TestDrawProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestDrawReusesEntriesSafely samples a table whose tails keep few rows
+// (x is shuffled), so most entries the uniform sample drops are reused for
+// later rows: every row kept must still be itself, every rare row and
+// extreme of x kept, and the sample the same as a serial draw's.
+func TestDrawReusesEntriesSafely(t *testing.T) {
+	t.Parallel()
+	const n, k = 40_000, 2000
+	src := synthetic(n)
+	for i, r := range src.Rows {
+		r[2] = strconv.Itoa(i * 7919 % n) // a permutation: 7919 is prime
+	}
+	for _, share := range []float64{0, 0.2} {
+		opts := Options{Budget: budgetFor(k), Seed: 3, HoldoutShare: share, HoldoutMax: 500}
+		res, err := Draw(context.Background(), &rowsReader{t: src}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[int]bool{}
+		xs := map[int]bool{}
+		parts := []*table.Table{res.Train}
+		if res.Holdout != nil {
+			parts = append(parts, res.Holdout)
+		}
+		for _, part := range parts {
+			for _, r := range part.Rows {
+				i, _ := strconv.Atoi(r[0][1:])
+				if !slices.Equal(r, src.Rows[i]) {
+					t.Fatalf("share %v: row %d is %v, want %v (an entry reused while kept?)", share, i, r, src.Rows[i])
+				}
+				if ids[i] {
+					t.Fatalf("share %v: row %d kept twice", share, i)
+				}
+				ids[i] = true
+				x, _ := strconv.Atoi(r[2])
+				xs[x] = true
+			}
+		}
+		for i := 1999; i < n; i += 4000 {
+			if !ids[i] {
+				t.Errorf("share %v: rare row %d lost", share, i)
+			}
+		}
+		for _, x := range []int{0, 1, n - 2, n - 1} {
+			if !xs[x] {
+				t.Errorf("share %v: tail x=%d lost", share, x)
+			}
+		}
+		if got := len(res.Train.Rows); got < k || got > k+3*DefaultQuota+2*DefaultTail {
+			t.Errorf("share %v: train %d rows, want between %d and %d", share, got, k, k+3*DefaultQuota+2*DefaultTail)
+		}
+	}
+}
