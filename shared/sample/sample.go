@@ -564,12 +564,6 @@ type entry struct {
 	v   uint64  // training priority: smaller is kept first
 	key float64 // heap key (priority, or value for tails)
 	row []string
-	// refs counts the stores holding a training entry (and the train
-	// call offering it); at 0 the entry and its row are reused for the
-	// next row kept (stream.free), sparing most rows of a large table,
-	// which enter the uniform sample only to leave it, two allocations.
-	refs int32
-	tail bool // a tail's entry shares the row: it is never reused
 }
 
 // maxHeap keeps the entries with the smallest keys: its top is the
@@ -628,25 +622,21 @@ func (b *bottomK) admits(i int64, v uint64) bool {
 	return !b.full || v < b.thrV || (v == b.thrV && i < b.thrI)
 }
 
-func (b *bottomK) add(e *entry, k int, release func(*entry)) {
+func (b *bottomK) add(e *entry, k int) {
 	b.e = append(b.e, e)
 	if len(b.e) >= k+k/4+1 {
-		b.compact(k, false, release)
+		b.compact(k, false)
 	}
 }
 
 // compact keeps the k smallest entries and sets the threshold. They are
 // selected, not sorted (linear work where a sort of 1.25k entries was
 // most of the sampler's time); sorted sorts them by priority as well.
-// release is called on each entry dropped.
-func (b *bottomK) compact(k int, sorted bool, release func(*entry)) {
+func (b *bottomK) compact(k int, sorted bool) {
 	if len(b.e) < k {
 		return
 	}
 	selectSmallest(b.e, k)
-	for _, e := range b.e[k:] {
-		release(e)
-	}
 	clear(b.e[k:]) // release the rows dropped
 	b.e = b.e[:k]
 	if sorted {
@@ -716,7 +706,6 @@ type stream struct {
 	quotas    []int                 // per stratified column
 	numeric   []bool
 	low, high []maxHeap // per numeric column; high's keys are negated
-	free      []*entry  // training entries no store holds (see entry.refs)
 }
 
 func newStream(o Options, k, cols int, first [][]string) *stream {
@@ -835,12 +824,10 @@ func (s *stream) add(i int64, row []string, ids []int32, nums []float64, owned b
 // identifier stands for one raw cell and byID remembers what the map gave.
 func (s *stream) train(i int64, row []string, ids []int32, nums []float64, owned bool) {
 	v := s.priority(i, saltTrain)
-	p := pending{i: i, v: v, row: row, owned: owned, s: s}
+	p := pending{i: i, v: v, row: row, owned: owned}
 	keep := p.entry
 	if s.main.admits(i, v) {
-		e := keep()
-		e.refs++
-		s.main.add(e, s.k, s.release)
+		s.main.add(keep(), s.k)
 	}
 	for c, m := range s.strata {
 		if m == nil || c >= len(row) {
@@ -872,13 +859,7 @@ func (s *stream) train(i int64, row []string, ids []int32, nums []float64, owned
 			continue
 		}
 		if len(*h) < s.quotas[c] || v < (*h)[0].v {
-			e := keep()
-			if out := h.offer(e, s.quotas[c]); out != e {
-				e.refs++
-				if out != nil {
-					s.release(out)
-				}
-			}
+			h.offer(keep(), s.quotas[c])
 		}
 	}
 	for c, isNum := range s.numeric {
@@ -897,32 +878,11 @@ func (s *stream) train(i int64, row []string, ids []int32, nums []float64, owned
 			continue
 		}
 		if len(s.low[c]) < s.tail || f < s.low[c][0].key {
-			s.offerTail(&s.low[c], keep(), f)
+			s.low[c].offer(&entry{i: i, v: v, key: f, row: keep().row}, s.tail)
 		}
 		if len(s.high[c]) < s.tail || -f < s.high[c][0].key {
-			s.offerTail(&s.high[c], keep(), -f)
+			s.high[c].offer(&entry{i: i, v: v, key: -f, row: keep().row}, s.tail)
 		}
-	}
-	if p.e != nil {
-		s.release(p.e) // the offer's own reference
-	}
-}
-
-// offerTail offers owner's row to a tail's heap under key; owner, whose
-// row the tail's entry shares, is never reused once the tail keeps it.
-func (s *stream) offerTail(h *maxHeap, owner *entry, key float64) {
-	e := &entry{i: owner.i, v: owner.v, key: key, row: owner.row}
-	if h.offer(e, s.tail) != e {
-		owner.tail = true
-	}
-}
-
-// release drops a store's reference to a training entry, which is reused
-// once no store holds it.
-func (s *stream) release(e *entry) {
-	e.refs--
-	if e.refs == 0 && !e.tail {
-		s.free = append(s.free, e)
 	}
 }
 
@@ -940,37 +900,23 @@ type pending struct {
 	v     uint64
 	row   []string
 	owned bool
-	s     *stream
 	e     *entry
 }
 
-// entry is the row's entry, with one reference: the train call's.
 func (p *pending) entry() *entry {
-	if p.e != nil {
-		return p.e
-	}
-	if n := len(p.s.free); n > 0 && !p.owned {
-		// No store holds the entry, nor its row: both are overwritten.
-		e := p.s.free[n-1]
-		p.s.free[n-1] = nil
-		p.s.free = p.s.free[:n-1]
-		e.row = append(e.row[:0], p.row...)
-		clear(e.row[len(e.row):cap(e.row)]) // a longer row's cells
-		p.e = e
-	} else {
+	if p.e == nil {
 		if !p.owned {
 			p.row = slices.Clone(p.row)
 		}
-		p.e = &entry{row: p.row}
+		p.e = &entry{i: p.i, v: p.v, key: float64(p.v), row: p.row}
 	}
-	p.e.i, p.e.v, p.e.key, p.e.refs, p.e.tail = p.i, p.v, float64(p.v), 1, false
 	return p.e
 }
 
 // result is the training sample and the holdout, each in input order.
 func (s *stream) result() (train, holdout [][]string) {
 	kept := map[int64][]string{}
-	s.main.compact(s.k, true, s.release) // uniform takes the smallest priorities
+	s.main.compact(s.k, true) // uniform takes the smallest priorities
 	for _, e := range s.main.e {
 		kept[e.i] = e.row
 	}
