@@ -89,6 +89,7 @@ type colStream struct {
 	numHist   map[float64]*int64 // exact counts while at most maxExact values; nil after
 	numDigest *tdigest.TDigest   // the numbers once numHist overflowed
 	numBuf    []float64          // numbers not yet in numDigest (see flushNums)
+	sortKeys  []uint64           // sortFloats's scratch space
 
 	headVals []string // trimmed non-missing cells of the head rows
 	layout   string   // candidate datetime layout, chosen on the head
@@ -528,7 +529,7 @@ func (c *colStream) quantiles() []float64 {
 // is what the digest's own sort handles fastest, so this costs a fraction
 // of adding each number alone.
 func (c *colStream) flushNums() {
-	addSorted(c.numDigest, c.numBuf, c.nums)
+	c.sortKeys = addSorted(c.numDigest, c.numBuf, c.nums, c.sortKeys)
 	c.numBuf = c.numBuf[:0]
 }
 
@@ -541,9 +542,10 @@ const premerge = 1e-5
 // addSorted adds xs to d sorted, with neighbours merged into centroids of
 // at most premerge·seen values (runs of one value stay whole): a column of
 // unique values (a weight, an amount) otherwise sends the digest one
-// centroid a cell, which it must sort and merge again.
-func addSorted(d *tdigest.TDigest, xs []float64, seen int64) {
-	slices.Sort(xs)
+// centroid a cell, which it must sort and merge again. keys is
+// sortFloats's scratch space, returned for the next call.
+func addSorted(d *tdigest.TDigest, xs []float64, seen int64, keys []uint64) []uint64 {
+	keys = sortFloats(xs, keys)
 	w := max(1, float64(seen)*premerge)
 	var sum, n float64
 	for i := 0; i < len(xs); {
@@ -563,6 +565,7 @@ func addSorted(d *tdigest.TDigest, xs []float64, seen int64) {
 	if n > 0 {
 		d.Add(sum/n, n)
 	}
+	return keys
 }
 
 // addTime counts a cell as a datetime of the column's layout, parsing it
@@ -590,7 +593,7 @@ func (c *colStream) addTime(cv *cellVal) {
 }
 
 func (c *colStream) flushTimes() {
-	addSorted(c.tDigest, c.timeBuf, c.times)
+	c.sortKeys = addSorted(c.tDigest, c.timeBuf, c.times, c.sortKeys)
 	c.timeBuf = c.timeBuf[:0]
 }
 
