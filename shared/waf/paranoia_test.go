@@ -1,9 +1,7 @@
 package waf
 
 import (
-	"fmt"
 	"io/fs"
-	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -45,19 +43,7 @@ func TestParanoiaPruneKeepsVerdicts(t *testing.T) {
 			t.Errorf("%s: pruned and full differ\npruned: %s\nfull:   %s", name, diff(withMsg(a), withMsg(b)), diff(withMsg(b), withMsg(a)))
 		}
 	}
-	for _, c := range tables(t) {
-		mk := replay(t, c.r)
-		a, _ := run(t, pruned, pruned.waf, mk())
-		b, _ := run(t, full, full.waf, mk())
-		compare(c.name, a, b)
-	}
-	rng := rand.New(rand.NewSource(34))
-	for i := 0; i < 150; i++ {
-		mk, desc := randomRequest(rng)
-		a, _ := run(t, pruned, pruned.waf, mk())
-		b, _ := run(t, full, full.waf, mk())
-		compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
-	}
+	outcomesAgree(t, pruned, full, 34, 150, compare)
 }
 
 // prunePL removes the skip rules above the level and the rules they skip,
@@ -127,19 +113,7 @@ func TestMarkerPruneKeepsVerdicts(t *testing.T) {
 			t.Errorf("%s: pruned and full differ\npruned: %s\nfull:   %s", name, diff(a, b), diff(b, a))
 		}
 	}
-	for _, c := range tables(t) {
-		mk := replay(t, c.r)
-		a, _ := run(t, pruned, pruned.waf, mk())
-		b, _ := run(t, full, full.waf, mk())
-		compare(c.name, a, b)
-	}
-	rng := rand.New(rand.NewSource(35))
-	for i := 0; i < 150; i++ {
-		mk, desc := randomRequest(rng)
-		a, _ := run(t, pruned, pruned.waf, mk())
-		b, _ := run(t, full, full.waf, mk())
-		compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
-	}
+	outcomesAgree(t, pruned, full, 35, 150, compare)
 }
 
 // dropMarkers keeps the markers a skipAfter names, and every marker of a

@@ -1,8 +1,6 @@
 package waf
 
 import (
-	"fmt"
-	"math/rand"
 	"net/url"
 	"reflect"
 	"slices"
@@ -44,19 +42,7 @@ func TestUnsetRulesKeepVerdicts(t *testing.T) {
 			t.Errorf("%s: without and with the unset rules differ\nwithout: %+v\nwith:    %+v", name, diff(a, b), diff(b, a))
 		}
 	}
-	for _, c := range tables(t) {
-		mk := replay(t, c.r)
-		a, _ := run(t, fold, fold.waf, mk())
-		b, _ := run(t, keep, keep.waf, mk())
-		compare(c.name, a, b)
-	}
-	rng := rand.New(rand.NewSource(77))
-	for i := 0; i < 150; i++ {
-		mk, desc := randomRequest(rng)
-		a, _ := run(t, fold, fold.waf, mk())
-		b, _ := run(t, keep, keep.waf, mk())
-		compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
-	}
+	outcomesAgree(t, fold, keep, 77, 150, compare)
 }
 
 // A setting the operator's directives set keeps its rules: with
@@ -158,19 +144,7 @@ func TestSetupFoldKeepsTX(t *testing.T) {
 			t.Errorf("%s: folded and SecAction setup differ\nfolded:    %+v\nSecAction: %+v", name, diff(a, b), diff(b, a))
 		}
 	}
-	for _, c := range tables(t) {
-		mk := replay(t, c.r)
-		a, _ := run(t, fold, fold.waf, mk())
-		b, _ := run(t, keep, keep.waf, mk())
-		compare(c.name, a, b)
-	}
-	rng := rand.New(rand.NewSource(78))
-	for i := 0; i < 100; i++ {
-		mk, desc := randomRequest(rng)
-		a, _ := run(t, fold, fold.waf, mk())
-		b, _ := run(t, keep, keep.waf, mk())
-		compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
-	}
+	outcomesAgree(t, fold, keep, 78, 100, compare)
 	if seen == 0 {
 		t.Error("the SecAction setup never matched: is it loaded?")
 	}

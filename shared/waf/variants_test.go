@@ -359,6 +359,26 @@ var (
 	pieceHeaders = []string{"User-Agent", "Referer", "X-Forwarded-For", "Accept", "X-Client-Note", "X-HTTP-Method-Override", "Content-Range"}
 )
 
+// outcomesAgree runs every request of the attack and legitimate tables and
+// n random ones (from seed) through x and y, and hands each pair of
+// outcomes to compare with the request's name.
+func outcomesAgree(t *testing.T, x, y *WAF, seed int64, n int, compare func(name string, a, b outcome)) {
+	t.Helper()
+	for _, c := range tables(t) {
+		mk := replay(t, c.r)
+		a, _ := run(t, x, x.waf, mk())
+		b, _ := run(t, y, y.waf, mk())
+		compare(c.name, a, b)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	for i := 0; i < n; i++ {
+		mk, desc := randomRequest(rng)
+		a, _ := run(t, x, x.waf, mk())
+		b, _ := run(t, y, y.waf, mk())
+		compare(fmt.Sprintf("random %d: %s", i, desc), a, b)
+	}
+}
+
 func randomRequest(rng *rand.Rand) (func() *http.Request, string) {
 	pick := func(s []string) string { return s[rng.Intn(len(s))] }
 	method := pick([]string{"GET", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"})
