@@ -454,20 +454,27 @@ func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 	for _, p := range pairs[missing:] {
 		xs = append(xs, vals[p.i])
 	}
-	var quant []float64
-	if len(xs) > 0 {
-		quant = make([]float64, quantPoints)
-		for q := range quant {
-			pos := float64(q) / float64(quantPoints-1) * float64(len(xs)-1)
-			i := int(pos)
-			if i >= len(xs)-1 {
-				quant[q] = xs[len(xs)-1]
-				continue
-			}
-			quant[q] = xs[i] + (pos-float64(i))*(xs[i+1]-xs[i])
-		}
+	return evenQuantiles(xs), float64(missing) / float64(n), scores
+}
+
+// evenQuantiles is quantPoints quantiles of the sorted xs, evenly spaced
+// from the minimum to the maximum with linear interpolation, or nil when
+// xs is empty.
+func evenQuantiles(xs []float64) []float64 {
+	if len(xs) == 0 {
+		return nil
 	}
-	return quant, float64(missing) / float64(n), scores
+	quant := make([]float64, quantPoints)
+	for q := range quant {
+		pos := float64(q) / float64(quantPoints-1) * float64(len(xs)-1)
+		i := int(pos)
+		if i >= len(xs)-1 {
+			quant[q] = xs[len(xs)-1]
+			continue
+		}
+		quant[q] = xs[i] + (pos-float64(i))*(xs[i+1]-xs[i])
+	}
+	return quant
 }
 
 // levelCuts maps ordered levels to consecutive intervals of the normal

@@ -140,20 +140,7 @@ func numberMarginalByIndex(vals []float64) ([]float64, float64, []float64) {
 	for _, i := range idx[missing:] {
 		xs = append(xs, vals[i])
 	}
-	var quant []float64
-	if len(xs) > 0 {
-		quant = make([]float64, quantPoints)
-		for q := range quant {
-			pos := float64(q) / float64(quantPoints-1) * float64(len(xs)-1)
-			i := int(pos)
-			if i >= len(xs)-1 {
-				quant[q] = xs[len(xs)-1]
-				continue
-			}
-			quant[q] = xs[i] + (pos-float64(i))*(xs[i+1]-xs[i])
-		}
-	}
-	return quant, float64(missing) / float64(n), scores
+	return evenQuantiles(xs), float64(missing) / float64(n), scores
 }
 
 func TestNumberMarginalMatchesIndexSort(t *testing.T) {
