@@ -240,6 +240,23 @@ func (d *platformDir) waitFinal(id string) (map[string]any, time.Duration) {
 	return nil, 0
 }
 
+// waitSettled returns the tenant's usage once nothing is reserved and no
+// job runs, or after 30 seconds as it then is. A job's reservations are
+// settled by the step that finished it just after it stores the final
+// state (or by the reaper), so a client may see a job final a moment
+// before its usage is.
+func (d *platformDir) waitSettled() map[string]any {
+	d.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, usage := d.call("GET", "/v1/usage", nil, "")
+		if usage["reserved"] == 0.0 && usage["running_jobs"] == 0.0 || time.Now().After(deadline) {
+			return usage
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestFaultInjectionKill kills the platform at each step boundary of a
 // 3,000-row job (three shards of 1,000, two at a time) and restarts it.
 func TestFaultInjectionKill(t *testing.T) {
@@ -290,15 +307,7 @@ func TestFaultInjectionKill(t *testing.T) {
 				t.Errorf("job ended %v (%v %v), want succeeded", got["state"], got["error_code"], got["error"])
 			}
 			// Reservations and running jobs back to zero.
-			deadline := time.Now().Add(30 * time.Second)
-			var usage map[string]any
-			for {
-				_, usage = d.call("GET", "/v1/usage", nil, "")
-				if usage["reserved"] == 0.0 && usage["running_jobs"] == 0.0 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			usage := d.waitSettled()
 			if usage["reserved"] != 0.0 || usage["running_jobs"] != 0.0 || usage["used"] != float64(rows) {
 				t.Errorf("usage after the job: %v; want reserved 0, running_jobs 0, used %d", usage, rows)
 			}
@@ -406,7 +415,7 @@ func TestHugeJobCancel(t *testing.T) {
 	if got["state"] != "cancelled" {
 		t.Errorf("job ended %v, want cancelled", got["state"])
 	}
-	_, usage := d.call("GET", "/v1/usage", nil, "")
+	usage := d.waitSettled()
 	if usage["reserved"] != 0.0 || usage["running_jobs"] != 0.0 || usage["used"] != 0.0 {
 		t.Errorf("usage after the cancel: %v; want nothing reserved, running or used", usage)
 	}
@@ -440,7 +449,7 @@ func TestHugeJobCancel(t *testing.T) {
 	if got, _ := d.waitFinal(second); got["state"] != "cancelled" {
 		t.Errorf("second job ended %v, want cancelled", got["state"])
 	}
-	if _, usage := d.call("GET", "/v1/usage", nil, ""); usage["reserved"] != 0.0 || usage["running_jobs"] != 0.0 {
+	if usage := d.waitSettled(); usage["reserved"] != 0.0 || usage["running_jobs"] != 0.0 {
 		t.Errorf("usage after the second cancel: %v", usage)
 	}
 	t.Logf("1e9-row job: GET /v1/jobs/{id} while sampling p50 %v p99 %v (%d readings); cancelled %v after the request; serve peak RSS %s; shutdown while sampling %v",
