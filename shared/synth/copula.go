@@ -435,13 +435,7 @@ func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 		for hi < n && pairs[hi].key == pairs[lo].key {
 			hi++
 		}
-		z := intervalMean(phiInv(float64(lo)/float64(n)), phiInv(float64(hi)/float64(n)))
-		if lo == 0 {
-			z = intervalMean(math.Inf(-1), phiInv(float64(hi)/float64(n)))
-		}
-		if hi == n {
-			z = intervalMean(phiInv(float64(lo)/float64(n)), math.Inf(1))
-		}
+		z := tieScore(lo, hi, n)
 		for _, p := range pairs[lo:hi] {
 			scores[p.i] = z
 		}
@@ -455,6 +449,21 @@ func numberMarginal(vals []float64) ([]float64, float64, []float64) {
 		xs = append(xs, vals[p.i])
 	}
 	return evenQuantiles(xs), float64(missing) / float64(n), scores
+}
+
+// tieScore is the normal score shared by the sorted positions [lo, hi)
+// of n: the mean of the standard normal over the quantile interval they
+// span, open-ended at either end of the sample. A group spanning the whole
+// sample keeps its lower end at phiInv(0) (the upper end's rule wins), as
+// the scores always had.
+func tieScore(lo, hi, n int) float64 {
+	switch {
+	case hi == n:
+		return intervalMean(phiInv(float64(lo)/float64(n)), math.Inf(1))
+	case lo == 0:
+		return intervalMean(math.Inf(-1), phiInv(float64(hi)/float64(n)))
+	}
+	return intervalMean(phiInv(float64(lo)/float64(n)), phiInv(float64(hi)/float64(n)))
 }
 
 // evenQuantiles is quantPoints quantiles of the sorted xs, evenly spaced

@@ -121,13 +121,7 @@ func numberMarginalByIndex(vals []float64) ([]float64, float64, []float64) {
 		for hi < n && key(idx[hi]) == key(idx[lo]) {
 			hi++
 		}
-		z := intervalMean(phiInv(float64(lo)/float64(n)), phiInv(float64(hi)/float64(n)))
-		if lo == 0 {
-			z = intervalMean(math.Inf(-1), phiInv(float64(hi)/float64(n)))
-		}
-		if hi == n {
-			z = intervalMean(phiInv(float64(lo)/float64(n)), math.Inf(1))
-		}
+		z := tieScore(lo, hi, n)
 		for _, i := range idx[lo:hi] {
 			scores[i] = z
 		}

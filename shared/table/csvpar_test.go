@@ -12,6 +12,16 @@ import (
 	"testing"
 )
 
+// stickyError checks that r, having returned err, returns it again (as
+// the serial reader does), and returns its text.
+func stickyError(t *testing.T, r Reader, err error) string {
+	t.Helper()
+	if _, again := r.Read(); again == nil || again.Error() != err.Error() {
+		t.Errorf("after %v, Read returned %v", err, again)
+	}
+	return err.Error()
+}
+
 // readAllRows reads r to its end or first error, keeping every row and the
 // error's text.
 func readAllRows(t *testing.T, r Reader) (rows [][]string, errText string) {
@@ -22,11 +32,7 @@ func readAllRows(t *testing.T, r Reader) (rows [][]string, errText string) {
 			return rows, ""
 		}
 		if err != nil {
-			// The error is sticky, as the serial reader's.
-			if _, again := r.Read(); again == nil || again.Error() != err.Error() {
-				t.Errorf("after %v, Read returned %v", err, again)
-			}
-			return rows, err.Error()
+			return rows, stickyError(t, r, err)
 		}
 		rows = append(rows, append([]string(nil), row...))
 	}
@@ -70,10 +76,7 @@ func readRowsLent(t *testing.T, r *csvReader) (rows [][]string, errText string) 
 			return rows, ""
 		}
 		if err != nil {
-			if _, again := r.Read(); again == nil || again.Error() != err.Error() {
-				t.Errorf("after %v, Read returned %v", err, again)
-			}
-			return rows, err.Error()
+			return rows, stickyError(t, r, err)
 		}
 		held, release, heldFrom = nil, rel, len(rows)
 		for _, row := range got {
